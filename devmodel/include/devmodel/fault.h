@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Faults the model can be told to commit.  A fault is data: kind, where,
+ * when.  (The fault-plan file format builds on this.)
+ */
+#ifndef DM_FAULT_H
+#define DM_FAULT_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum dm_fault_kind {
+	DM_FAULT_NONE = 0,
+	/* Allowed by the spec. */
+	DM_FAULT_BLK_IOERR,          /* request completes with VIRTIO_BLK_S_IOERR */
+	DM_FAULT_BLK_UNSUPP,         /* request completes with VIRTIO_BLK_S_UNSUPP */
+	DM_FAULT_NEEDS_RESET,        /* device sets DEVICE_NEEDS_RESET, stops processing */
+	DM_FAULT_CONFIG_CHANGE,      /* config generation bumps, config interrupt */
+	DM_FAULT_DELAY,              /* completion delayed by value ns */
+	DM_FAULT_STALL,              /* request never completes */
+	/* Forbidden by the spec. */
+	DM_FAULT_USED_ID,            /* used.id written as value */
+	DM_FAULT_USED_ID_DUP,        /* the chain is completed twice */
+	DM_FAULT_USED_LEN,           /* used.len = writable bytes + value */
+	DM_FAULT_USED_IDX_JUMP,      /* used.idx advanced by value extra */
+	DM_FAULT_BLK_STATUS,         /* status byte written as value */
+	DM_FAULT_RESET_STUCK,        /* status never reads 0 after reset */
+	DM_FAULT_FEATURES_OK_REFUSED,/* FEATURES_OK does not stick */
+	DM_FAULT_CONFIG_GEN_UNSTABLE,/* generation changes on every read */
+	DM_FAULT_GET_ID_UNTERMINATED,/* GET_ID fills 20 non-NUL bytes, non-printable */
+	DM_FAULT_KIND_COUNT
+};
+
+struct dm_fault {
+	enum dm_fault_kind kind;
+	int queue;       /* -1: any queue */
+	uint64_t nth;    /* 1-based request/completion number it hits first; 0: the next */
+	uint64_t count;  /* times it fires; 0: unlimited */
+	uint64_t value;
+	/* state */
+	uint64_t seen;
+	uint64_t fired;
+};
+
+const char *dm_fault_name(enum dm_fault_kind k);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,103 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Transport-independent device side of virtio: status, features, queues,
+ * config generation, interrupt status, and the checks on the driver's use
+ * of them.  Front ends (mmio, pci) translate register accesses into calls
+ * here; device types (blk, net) plug in through dm_device_ops.
+ */
+#ifndef DM_VIRTIO_H
+#define DM_VIRTIO_H
+
+#include "devmodel/env.h"
+#include "devmodel/fault.h"
+#include "devmodel/report.h"
+#include "devmodel/vq.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define DM_MAX_QUEUES 8
+#define DM_MAX_FAULTS 16
+
+struct dm_virtio;
+
+struct dm_device_ops {
+	const char *type_name;   /* "blk", "net" */
+	uint32_t device_id;
+	/* Back to power-on state (device reset). */
+	void (*reset)(void *dev);
+	/* Features were accepted (FEATURES_OK set, or first queue use on legacy). */
+	void (*features_ok)(void *dev, uint64_t features);
+	uint32_t (*config_len)(void *dev);
+	/* Config access of width 1/2/4 at off (already bounds-checked). */
+	uint32_t (*config_read)(void *dev, uint32_t off, unsigned width);
+	void (*config_write)(void *dev, uint32_t off, unsigned width, uint32_t val);
+	/* Process what the driver made available on queue q. */
+	void (*queue_work)(void *dev, struct dm_virtio *dv, uint16_t q);
+};
+
+struct dm_virtio {
+	const struct dm_device_ops *ops;
+	void *dev;
+	struct dm_env *env;
+	char name[24];              /* "blk0": used in violation records */
+	unsigned irq_line;
+
+	uint64_t host_features;     /* offered */
+	uint64_t guest_features;    /* written by the driver */
+	uint8_t status;
+	bool legacy;                /* legacy interface (mmio v1, legacy pci) */
+	uint32_t config_generation;
+	uint32_t isr;               /* VIRTIO_ISR_* pending */
+	uint16_t num_queues;
+	uint16_t queue_num_max;
+	struct dm_vq vq[DM_MAX_QUEUES];
+	bool needs_reset;
+
+	struct dm_fault faults[DM_MAX_FAULTS];
+	unsigned nfaults;
+	/* Statistics. */
+	uint64_t notifications, resets;
+};
+
+void dm_virtio_init(struct dm_virtio *dv, const struct dm_device_ops *ops, void *dev,
+                    struct dm_env *env, const char *name, uint64_t host_features,
+                    uint16_t num_queues, uint16_t queue_num_max);
+/* Status register: writes are checked (DRV-2.1.1-2, DRV-3.1.1-1, ...). */
+uint8_t dm_virtio_get_status(struct dm_virtio *dv);
+void dm_virtio_set_status(struct dm_virtio *dv, uint8_t status);
+void dm_virtio_reset(struct dm_virtio *dv);
+/* Driver feature bits, 32 at a time (sel 0 or 1); checked on FEATURES_OK. */
+void dm_virtio_set_guest_features(struct dm_virtio *dv, unsigned sel, uint32_t bits);
+uint32_t dm_virtio_get_host_features(struct dm_virtio *dv, unsigned sel);
+/* Device config access through a front end; off/width validated here. */
+uint32_t dm_virtio_config_read(struct dm_virtio *dv, uint32_t off, unsigned width);
+void dm_virtio_config_write(struct dm_virtio *dv, uint32_t off, unsigned width, uint32_t val);
+uint32_t dm_virtio_config_generation(struct dm_virtio *dv);
+/* Queue programming done: check alignment etc., make it live. */
+void dm_virtio_queue_enable(struct dm_virtio *dv, uint16_t q);
+void dm_virtio_queue_disable(struct dm_virtio *dv, uint16_t q);
+/* Available-buffer notification: checked (DRV-3.1.1-7), work scheduled. */
+void dm_virtio_notify(struct dm_virtio *dv, uint16_t q);
+/* Interrupt status read / acknowledge. */
+uint32_t dm_virtio_isr_read(struct dm_virtio *dv);
+void dm_virtio_isr_ack(struct dm_virtio *dv, uint32_t bits);
+/* Used by device types and faults. */
+void dm_virtio_raise(struct dm_virtio *dv, uint32_t isr_bits);
+void dm_virtio_set_needs_reset(struct dm_virtio *dv);
+void dm_virtio_config_changed(struct dm_virtio *dv);
+/* Record a violation of the driver's side of the spec. */
+void dm_virtio_violation(struct dm_virtio *dv, const char *req_id, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Faults. Returns false when the table is full. */
+bool dm_virtio_add_fault(struct dm_virtio *dv, const struct dm_fault *f);
+void dm_virtio_clear_faults(struct dm_virtio *dv);
+/* Does a fault of kind k fire now for queue q?  Counts the event. */
+struct dm_fault *dm_virtio_fault_hit(struct dm_virtio *dv, enum dm_fault_kind k, int q);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

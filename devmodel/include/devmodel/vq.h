@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Device-side split virtqueue engine.  Reaches guest memory only through the
+ * env's bounds-checked accessors; checks the driver's side of the ring
+ * protocol (2.7) and records each breach as a violation.
+ */
+#ifndef DM_VQ_H
+#define DM_VQ_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct dm_virtio;
+
+#define DM_CHAIN_MAX 1024 /* segments in one chain the model will walk */
+
+struct dm_seg {
+	uint64_t addr;
+	uint32_t len;
+	bool writable;
+};
+
+struct dm_chain {
+	uint16_t head;
+	unsigned nseg;
+	struct dm_seg seg[DM_CHAIN_MAX];
+	uint64_t readable_len, writable_len;
+};
+
+struct dm_vq {
+	struct dm_virtio *dv;
+	uint16_t index;
+	/* Programmed by the front end. */
+	uint16_t num;           /* queue size */
+	uint64_t desc, avail, used;
+	uint32_t legacy_align;  /* legacy: QueueAlign / 4096 */
+	uint32_t legacy_pfn;
+	bool ready;
+	/* Engine state. */
+	uint16_t last_avail;    /* next avail entry to take */
+	uint16_t used_idx;      /* next used idx to publish */
+	bool in_use_heads_valid;
+	uint8_t in_use[4096 / 8]; /* heads handed out and not completed (bitmap, num <= 32768 checked) */
+	uint64_t popped, pushed;
+};
+
+/*
+ * Take the next available chain into *c.  Returns 1 when a chain was taken,
+ * 0 when none is available, -1 when the ring is unusable (a violation was
+ * recorded and the queue stops being processed until reset).
+ */
+int dm_vq_pop(struct dm_vq *q, struct dm_chain *c);
+/* Return a chain to the driver: used element {head, len}, used.idx + 1,
+ * interrupt (unless the driver suppressed it).  Faults applied here. */
+void dm_vq_push(struct dm_vq *q, uint16_t head, uint32_t len);
+/* Copy out of / into a chain's readable / writable segments at byte offset
+ * off (counted within the readable resp. writable part).  Returns bytes
+ * copied (short when the chain is shorter or memory is outside RAM). */
+uint32_t dm_chain_read(struct dm_vq *q, const struct dm_chain *c, uint64_t off, void *buf, uint32_t len);
+uint32_t dm_chain_write(struct dm_vq *q, const struct dm_chain *c, uint64_t off, const void *buf, uint32_t len);
+/* Back to the state after reset. */
+void dm_vq_reset(struct dm_vq *q);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

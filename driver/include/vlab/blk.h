@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT */
+/* virtio-blk driver (5.2). */
+#ifndef VLAB_BLK_H
+#define VLAB_BLK_H
+
+#include "vlab/virtqueue.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Feature bits (5.2.3). */
+#define VIRTIO_BLK_F_SIZE_MAX 1
+#define VIRTIO_BLK_F_SEG_MAX 2
+#define VIRTIO_BLK_F_GEOMETRY 4
+#define VIRTIO_BLK_F_RO 5
+#define VIRTIO_BLK_F_BLK_SIZE 6
+#define VIRTIO_BLK_F_FLUSH 9
+#define VIRTIO_BLK_F_TOPOLOGY 10
+#define VIRTIO_BLK_F_CONFIG_WCE 11
+#define VIRTIO_BLK_F_MQ 12
+#define VIRTIO_BLK_F_DISCARD 13
+#define VIRTIO_BLK_F_WRITE_ZEROES 14
+#define VIRTIO_BLK_F_LIFETIME 15
+#define VIRTIO_BLK_F_SECURE_ERASE 16
+
+/* Config layout offsets (5.2.4). */
+#define VIRTIO_BLK_CFG_CAPACITY 0
+#define VIRTIO_BLK_CFG_SIZE_MAX 8
+#define VIRTIO_BLK_CFG_SEG_MAX 12
+#define VIRTIO_BLK_CFG_GEOMETRY 16 /* cylinders u16, heads u8, sectors u8 */
+#define VIRTIO_BLK_CFG_BLK_SIZE 20
+#define VIRTIO_BLK_CFG_TOPOLOGY 24 /* physical_block_exp u8, alignment_offset u8, min_io_size u16, opt_io_size u32 */
+#define VIRTIO_BLK_CFG_WRITEBACK 32
+#define VIRTIO_BLK_CFG_NUM_QUEUES 34
+
+/* Request types and status (5.2.6). */
+#define VIRTIO_BLK_T_IN 0u
+#define VIRTIO_BLK_T_OUT 1u
+#define VIRTIO_BLK_T_FLUSH 4u
+#define VIRTIO_BLK_T_GET_ID 8u
+#define VIRTIO_BLK_S_OK 0u
+#define VIRTIO_BLK_S_IOERR 1u
+#define VIRTIO_BLK_S_UNSUPP 2u
+
+#define VIRTIO_BLK_SECTOR_SIZE 512u
+#define VIRTIO_BLK_ID_BYTES 20u
+
+/* Requests in flight at most (each holds a header + status slot). */
+#ifndef VLAB_BLK_MAX_INFLIGHT
+#define VLAB_BLK_MAX_INFLIGHT 32
+#endif
+/* Segments the driver puts in one request at most. */
+#ifndef VLAB_BLK_MAX_SEGS
+#define VLAB_BLK_MAX_SEGS 64
+#endif
+
+/* What the driver knows about the disk, validated once at init. */
+struct vlab_blk_info {
+	uint64_t capacity;   /* in 512-byte sectors */
+	uint32_t blk_size;   /* logical block size (512 when not offered) */
+	uint32_t size_max;   /* max bytes per segment (0: no limit given) */
+	uint32_t seg_max;    /* max data segments per request (0: no limit given) */
+	bool read_only;
+	bool flush;          /* FLUSH negotiated */
+	uint16_t cylinders;  /* geometry, when offered (else 0) */
+	uint8_t heads, sectors;
+};
+
+enum vlab_blk_op { VLAB_BLK_READ, VLAB_BLK_WRITE, VLAB_BLK_FLUSH, VLAB_BLK_GET_ID };
+
+/*
+ * An asynchronous request.  The caller owns it until completion.  The data
+ * buffer must be DMA-reachable (platform dma_map).  A request larger than
+ * the device allows in one virtio request is split internally; it
+ * completes when all parts have, with the first error seen.
+ */
+struct vlab_blk_req {
+	enum vlab_blk_op op;
+	uint64_t sector;
+	void *buf;
+	uint32_t len;       /* bytes; a multiple of 512 for READ/WRITE (DRV-5.2.6.1-5), 20 for GET_ID */
+	void *user;         /* for the caller */
+	int result;         /* 0 or vlab_err, valid once done */
+	bool done;
+	/* private */
+	uint32_t parts_pending;
+	uint32_t next_off;  /* bytes already submitted */
+	struct vlab_blk_req *queue_next;
+};
+
+struct vlab_blk_slot {
+	struct vlab_blk_req *req;
+	uint32_t off, len;  /* the part of req this slot carries */
+	bool busy;
+};
+
+struct vlab_blk {
+	struct vlab_virtio_dev *vdev;
+	struct vlab_vq vq;
+	struct vlab_blk_info info;
+	/* DMA block: per slot a 16-byte header and a status byte. */
+	uint8_t *slot_mem;
+	vlab_addr_t slot_dev;
+	size_t slot_mem_len;
+	struct vlab_blk_slot slot[VLAB_BLK_MAX_INFLIGHT];
+	unsigned nslots;
+	struct vlab_blk_req *pending_head, *pending_tail; /* waiting for slots */
+	uint32_t max_req_bytes; /* bytes one virtio request may carry */
+	uint32_t max_segs;      /* data segments per virtio request */
+	/* statistics */
+	uint64_t reads, writes, flushes, errors;
+};
+
+/*
+ * Initialise: reset, negotiate (SIZE_MAX, SEG_MAX, GEOMETRY, RO, BLK_SIZE,
+ * FLUSH; VERSION_1 on modern), read and validate the config, set up the
+ * request queue, DRIVER_OK.  queue_cap limits the queue size (0: default).
+ */
+int vlab_blk_init(struct vlab_blk *b, struct vlab_virtio_dev *d, uint16_t queue_cap);
+/* Reset the device and free the queue. */
+void vlab_blk_shutdown(struct vlab_blk *b);
+
+/* Synchronous calls: submit and poll until done (bounded wait). */
+int vlab_blk_read(struct vlab_blk *b, uint64_t sector, void *buf, uint32_t nsectors);
+int vlab_blk_write(struct vlab_blk *b, uint64_t sector, const void *buf, uint32_t nsectors);
+int vlab_blk_flush(struct vlab_blk *b);
+/* id: 21 bytes; the 20-byte ID NUL-terminated, validated as text. */
+int vlab_blk_get_id(struct vlab_blk *b, char id[VIRTIO_BLK_ID_BYTES + 1]);
+
+/* Asynchronous: submit (VLAB_EBUSY never: requests wait for a slot
+ * internally), then poll.  poll returns 0 with *done set when one request
+ * finished, VLAB_EAGAIN when none did, or an error for the device. */
+int vlab_blk_submit(struct vlab_blk *b, struct vlab_blk_req *r);
+int vlab_blk_poll(struct vlab_blk *b, struct vlab_blk_req **done);
+/* Poll until r is done or the bound passes (VLAB_ETIMEDOUT; the device is
+ * then marked broken, as its state is unknown). */
+int vlab_blk_wait(struct vlab_blk *b, struct vlab_blk_req *r);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
