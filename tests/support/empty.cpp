@@ -1,0 +1,1 @@
+// Keeps vlab_test_support non-empty.
