@@ -1,3 +1,4 @@
+cmake_minimum_required(VERSION 3.20)
 # Fails when the freestanding driver objects need anything from a C library
 # beyond memcpy/memset/memmove/memcmp (which compilers may emit by themselves
 # for struct copies; every bare-metal runtime provides them).

@@ -20,6 +20,8 @@ struct dm_store {
 	void (*close)(struct dm_store *s);
 	/* statistics */
 	uint64_t flushes;
+	/* Added: the store refuses writes (file opened O_RDONLY). */
+	bool read_only;
 };
 /* RAM disk of size bytes (zeroed). NULL on allocation failure. */
 struct dm_store *dm_store_ram(uint64_t size);
@@ -42,6 +44,12 @@ struct dm_blk_cfg {
 	uint16_t num_queues;    /* MQ */
 	char serial[21];        /* GET_ID answer (up to 20 bytes) */
 	uint16_t queue_num_max;
+	/* Added: DISCARD / WRITE_ZEROES limits (5.2.4), offered only. */
+	uint32_t max_discard_sectors, max_discard_seg, discard_sector_alignment;
+	uint32_t max_write_zeroes_sectors, max_write_zeroes_seg;
+	uint8_t write_zeroes_may_unmap;
+	/* Added: GEOMETRY offered with cylinders == 0 derives C/H/S from the
+	 * capacity as QEMU does (16 heads, 63 sectors, 2..16383 cylinders). */
 };
 
 /* Defaults: VERSION_1 | SEG_MAX | BLK_SIZE | FLUSH, 512-byte blocks. */
@@ -50,6 +58,8 @@ void dm_blk_cfg_default(struct dm_blk_cfg *c);
  * legacy: the profile as seen through a legacy interface. */
 void dm_blk_cfg_qemu72(struct dm_blk_cfg *c, bool legacy);
 
+struct dm_blk_delayed;
+
 struct dm_blk {
 	struct dm_virtio dv;
 	struct dm_blk_cfg cfg;
@@ -57,6 +67,10 @@ struct dm_blk {
 	bool read_only;
 	/* statistics */
 	uint64_t reads, writes, flushes, get_ids, errors, unsupported;
+	/* Added. */
+	uint8_t writeback;             /* current writeback config field */
+	struct dm_chain *chain;        /* scratch for the request being processed */
+	struct dm_blk_delayed *delayed;/* completions waiting for DM_FAULT_DELAY */
 };
 
 /* store is owned by the device afterwards. */

@@ -21,6 +21,9 @@ struct dm_mmio {
 	uint32_t queue_sel;
 	uint32_t guest_page_size; /* legacy */
 	uint32_t shm_sel;
+	/* Added: DeviceFeaturesSel written since the last DeviceFeatures read
+	 * (DRV-4.2.2.2-12); DriverFeaturesSel since the last DriverFeatures write (-13). */
+	bool dev_sel_fresh, drv_sel_fresh;
 };
 
 void dm_mmio_init(struct dm_mmio *m, const struct dm_mmio_cfg *cfg, struct dm_virtio *dv);

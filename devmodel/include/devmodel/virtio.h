@@ -59,6 +59,15 @@ struct dm_virtio {
 	unsigned nfaults;
 	/* Statistics. */
 	uint64_t notifications, resets;
+
+	/* Added: checker state (all cleared by reset). */
+	uint8_t driver_status;       /* bits the driver wrote (status may differ under faults) */
+	bool features_checked;       /* features validated (FEATURES_OK, or legacy first use) */
+	bool failed_seen;            /* FAILED written since the last reset (DRV-2.1.1-3) */
+	bool reset_stuck;            /* DM_FAULT_RESET_STUCK: status reads stuck_status */
+	uint8_t stuck_status;
+	bool work_pending[DM_MAX_QUEUES]; /* one scheduled piece of work per queue */
+	uint64_t epoch;              /* bumped by every reset; stale deferred work checks it */
 };
 
 void dm_virtio_init(struct dm_virtio *dv, const struct dm_device_ops *ops, void *dev,
@@ -90,6 +99,16 @@ void dm_virtio_config_changed(struct dm_virtio *dv);
 /* Record a violation of the driver's side of the spec. */
 void dm_virtio_violation(struct dm_virtio *dv, const char *req_id, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+
+/* Added: a violation at a named place ("reg 0x070", "q0"; prefixed with
+ * the device name), a check that held, and negotiated-feature test. */
+void dm_virtio_violation_where(struct dm_virtio *dv, const char *where, const char *req_id,
+                               const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void dm_virtio_checked(struct dm_virtio *dv, const char *req_id);
+bool dm_virtio_has(const struct dm_virtio *dv, unsigned bit);
+/* DRIVER_OK set and DEVICE_NEEDS_RESET not: the device processes queues. */
+bool dm_virtio_running(const struct dm_virtio *dv);
+uint64_t dm_virtio_now(const struct dm_virtio *dv);
 
 /* Faults. Returns false when the table is full. */
 bool dm_virtio_add_fault(struct dm_virtio *dv, const struct dm_fault *f);

@@ -46,6 +46,10 @@ struct dm_vq {
 	bool in_use_heads_valid;
 	uint8_t in_use[4096 / 8]; /* heads handed out and not completed (bitmap, num <= 32768 checked) */
 	uint64_t popped, pushed;
+	/* Added. */
+	bool broken;            /* a violation stopped processing until reset */
+	uint16_t avail_idx_seen;/* avail.idx at the last read */
+	uint32_t head_wlen[4096]; /* writable bytes of each in-use chain (for DM_FAULT_USED_LEN) */
 };
 
 /*
@@ -64,6 +68,10 @@ uint32_t dm_chain_read(struct dm_vq *q, const struct dm_chain *c, uint64_t off, 
 uint32_t dm_chain_write(struct dm_vq *q, const struct dm_chain *c, uint64_t off, const void *buf, uint32_t len);
 /* Back to the state after reset. */
 void dm_vq_reset(struct dm_vq *q);
+/* Added: queue programming done (desc/avail/used/num set): check alignment
+ * (DRV-2.7.1-1), size, rings inside guest RAM; make it live.  0, or -1 with
+ * a violation recorded and the queue broken. */
+int dm_vq_enable(struct dm_vq *q);
 
 #ifdef __cplusplus
 }

@@ -87,6 +87,8 @@ struct vlab_blk_req {
 	uint32_t parts_pending;
 	uint32_t next_off;  /* bytes already submitted */
 	struct vlab_blk_req *queue_next;
+	bool all_submitted; /* every part handed to the device (or given up) */
+	vlab_addr_t buf_dev; /* device address of buf (dma_map at submit) */
 };
 
 struct vlab_blk_slot {
@@ -106,6 +108,8 @@ struct vlab_blk {
 	struct vlab_blk_slot slot[VLAB_BLK_MAX_INFLIGHT];
 	unsigned nslots;
 	struct vlab_blk_req *pending_head, *pending_tail; /* waiting for slots */
+	/* finished without the device (FLUSH not negotiated), for poll */
+	struct vlab_blk_req *done_head, *done_tail;
 	uint32_t max_req_bytes; /* bytes one virtio request may carry */
 	uint32_t max_segs;      /* data segments per virtio request */
 	/* statistics */

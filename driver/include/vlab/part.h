@@ -15,6 +15,11 @@ extern "C" {
 #endif
 
 #define VLAB_PART_MAX 128
+/* GPT bounds the parser accepts (a hostile header is rejected beyond these). */
+#define VLAB_GPT_MAX_ENTRIES 4096u
+#define VLAB_GPT_MAX_ENTRY_SIZE 4096u
+/* EBRs followed per extended partition at most. */
+#define VLAB_PART_MAX_EBR 128u
 
 enum vlab_part_scheme { VLAB_PART_NONE, VLAB_PART_MBR, VLAB_PART_GPT };
 
@@ -37,6 +42,8 @@ struct vlab_part_table {
 	uint8_t disk_guid[16];   /* GPT */
 	uint64_t first_usable, last_usable; /* GPT */
 	bool backup_used;        /* GPT primary header bad, backup used */
+	unsigned skipped;        /* entries dropped as invalid (outside the disk or usable range) */
+	bool truncated;          /* an EBR chain ended early (loop, bad link) or > VLAB_PART_MAX */
 	unsigned count;
 	struct vlab_part part[VLAB_PART_MAX];
 };

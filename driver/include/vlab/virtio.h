@@ -167,9 +167,10 @@ void vlab_memset(void *dst, int c, size_t n);
 void vlab_memcpy(void *dst, const void *src, size_t n);
 int vlab_memcmp(const void *a, const void *b, size_t n);
 size_t vlab_strlen(const char *s);
-/* printf-like into buf (always NUL-terminated): %s %c %d %u %x %X %p,
- * with l/ll/z length modifiers, 0-padding and width.  Returns the length
- * it would have written. */
+/* printf-like into buf (always NUL-terminated when size > 0): %s %c %d %i
+ * %u %x %X %p %%, with h/hh/l/ll/z length modifiers, '0' and '-' flags,
+ * width (or '*') and precision (digits, or the maximum length of %s).
+ * Returns the length it would have written. */
 int vlab_snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Log through the platform (no-op when the platform has no log). */
 void vlab_log(const struct vlab_platform *p, enum vlab_log_level level, const char *fmt, ...)

@@ -69,6 +69,7 @@ struct vlab_vq {
 	uint16_t num_free;
 	uint16_t avail_idx;      /* next avail idx to publish (shadow) */
 	uint16_t kicked_idx;     /* avail idx at the last notification */
+	uint16_t published_idx;  /* avail idx last written to avail->idx */
 	uint16_t last_used;      /* next used entry to consume */
 	uint16_t next[VLAB_VQ_SIZE_MAX];
 	struct vlab_vq_head_state head[VLAB_VQ_SIZE_MAX];
@@ -89,7 +90,8 @@ void vlab_vq_teardown(struct vlab_vq *vq);
 /*
  * Expose one chain: out[] device-readable, then in[] device-writable
  * (DRV-2.7.4.2-1).  VLAB_EBUSY when fewer than n_out + n_in descriptors are
- * free, VLAB_EINVAL for an empty chain or a total length above 2^32 - 1.
+ * free, VLAB_EINVAL for an empty chain, a chain of more descriptors than the
+ * queue size (it could never fit) or a total length above 2^32 - 1.
  * Not visible to the device before vlab_vq_kick().
  */
 int vlab_vq_add(struct vlab_vq *vq, const struct vlab_sg *out, unsigned n_out,

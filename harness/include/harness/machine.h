@@ -54,6 +54,15 @@ struct dm_report *hx_report(struct hx_machine *m);
 int hx_map_mmio(struct hx_machine *m, uint64_t base, uint64_t size, const struct hx_mmio_ops *ops,
                 void *ctx);
 uint64_t hx_stray_accesses(struct hx_machine *m);
+/* Port I/O space (for PCI): same rules as the MMIO bus; unmapped ports read
+ * all-ones and count as stray.  Returns 0, or -1 on overlap or size 0. */
+int hx_map_pio(struct hx_machine *m, uint32_t port, uint32_t size, const struct hx_mmio_ops *ops,
+               void *ctx);
+
+/* Interrupt lines as the model drives them (env->irq). */
+bool hx_irq_level(struct hx_machine *m, unsigned line);
+/* Times the model drove line high (every call with level true). */
+uint64_t hx_irq_raises(struct hx_machine *m, unsigned line);
 
 /* Guest RAM. */
 uint64_t hx_ram_base(struct hx_machine *m);
@@ -64,15 +73,40 @@ void *hx_ram_ptr(struct hx_machine *m, uint64_t addr, uint64_t len);
 void *hx_dma_alloc(struct hx_machine *m, size_t size, size_t align, uint64_t *dev);
 void hx_dma_free(struct hx_machine *m, void *cpu, size_t size);
 
+struct hx_arena_stats {
+	uint64_t size;          /* bytes of guest RAM */
+	uint64_t used;          /* bytes allocated now (after rounding) */
+	uint64_t peak_used;
+	uint64_t allocs, frees;
+	uint64_t failed_allocs; /* no room, bad alignment */
+	uint64_t bad_frees;     /* pointer/size not an allocated block: ignored */
+	uint64_t free_ranges;   /* fragments in the free list */
+	uint64_t largest_free;
+};
+void hx_arena_get_stats(struct hx_machine *m, struct hx_arena_stats *st);
+
 /* Virtual time. */
 uint64_t hx_now(struct hx_machine *m);
 /* Advance the clock by ns, running work as it falls due. */
 void hx_advance(struct hx_machine *m, uint64_t ns);
-/* Run all pending work (advancing time as needed); returns pieces run. */
+/* Run all pending work (advancing time as needed); returns pieces run.
+ * Stops after 2^24 pieces, so work that keeps rescheduling itself ends a
+ * test instead of hanging it. */
 unsigned hx_run_pending(struct hx_machine *m);
 unsigned hx_pending(struct hx_machine *m);
 
-/* Log lines from the driver go here (default: stderr at WARN and above). */
+struct hx_sched_stats {
+	uint64_t scheduled;     /* env->schedule calls */
+	uint64_t scheduled_at;  /* env->schedule_at calls */
+	uint64_t run;           /* pieces of work run */
+	uint64_t nested;        /* IMMEDIATE work queued behind running work */
+	uint64_t batches;       /* BATCHED releases */
+};
+void hx_sched_get_stats(struct hx_machine *m, struct hx_sched_stats *st);
+
+/* Log lines from the driver go here (default: stderr at WARN and above).
+ * Lines above max_level are dropped; fn NULL means stderr, as
+ * "vlab: <level>: <msg>". */
 void hx_set_log(struct hx_machine *m, void (*fn)(void *ctx, enum vlab_log_level, const char *), void *ctx,
                 enum vlab_log_level max_level);
 
@@ -106,7 +140,18 @@ struct hx_dev {
 	struct dm_virtio *dv;
 	struct dm_blk *blk;      /* for block devices */
 	struct dm_mmio mmio;
+	unsigned slot;           /* mmio slot number */
+	unsigned irq_line;       /* 1 + slot */
 };
+
+/* MMIO layout as QEMU's riscv virt machine: HX_MMIO_SLOTS slots, slot i at
+ * HX_MMIO_SLOT_BASE + i * HX_MMIO_SLOT_SIZE with interrupt line 1 + i.  All
+ * slots are mapped at creation; an unused slot reads as a virtio-mmio
+ * device with DeviceID 0 (as QEMU's do).  Devices fill slots in order. */
+#define HX_MMIO_SLOT_BASE 0x10001000ull
+#define HX_MMIO_SLOT_SIZE 0x1000u
+#define HX_MMIO_SLOTS 8u
+#define HX_MMIO_VENDOR_ID 0x554d4551u /* "QEMU" */
 
 /* Add a block device; mmio slots at 0x10001000 + 0x1000 * n (QEMU riscv
  * virt layout).  NULL with *err set (e.g. image missing, odd size). */

@@ -1,0 +1,517 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * virtio-blk device (5.2): config space, request processing, and the checks
+ * of the driver's requests (5.2.6.1).
+ */
+#include "devmodel/blk.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "vlab/blk.h"
+
+/* Config layout (5.2.4) beyond what vlab/blk.h names. */
+#define CFG_MAX_DISCARD_SECTORS 36
+#define CFG_MAX_DISCARD_SEG 40
+#define CFG_DISCARD_SECTOR_ALIGNMENT 44
+#define CFG_MAX_WRITE_ZEROES_SECTORS 48
+#define CFG_MAX_WRITE_ZEROES_SEG 52
+#define CFG_WRITE_ZEROES_MAY_UNMAP 56
+#define CFG_BYTES 60
+/* Size without DISCARD/WRITE_ZEROES, as QEMU sizes it (up to num_queues). */
+#define CFG_BASE_LEN 36
+
+#define BLK_HDR_BYTES 16u
+#define IO_CHUNK 65536u
+
+struct dm_blk_delayed {
+	struct dm_blk *b;
+	struct dm_blk_delayed *next;
+	uint64_t epoch;
+	uint16_t q, head;
+	uint32_t len;
+};
+
+void dm_blk_cfg_default(struct dm_blk_cfg *c)
+{
+	memset(c, 0, sizeof *c);
+	c->features = VLAB_BIT(VIRTIO_F_VERSION_1) | VLAB_BIT(VIRTIO_BLK_F_SEG_MAX) |
+	              VLAB_BIT(VIRTIO_BLK_F_BLK_SIZE) | VLAB_BIT(VIRTIO_BLK_F_FLUSH);
+	c->blk_size = 512;
+	c->seg_max = 126;
+	c->num_queues = 1;
+	c->queue_num_max = 256;
+	strcpy(c->serial, "vlab-blk");
+}
+
+/* QEMU 7.2 virtio-blk on virtio-mmio, defaults; see docs/qemu-profile.md. */
+void dm_blk_cfg_qemu72(struct dm_blk_cfg *c, bool legacy)
+{
+	memset(c, 0, sizeof *c);
+	c->features = VLAB_BIT(VIRTIO_BLK_F_SEG_MAX) | VLAB_BIT(VIRTIO_BLK_F_GEOMETRY) |
+	              VLAB_BIT(VIRTIO_BLK_F_BLK_SIZE) | VLAB_BIT(VIRTIO_BLK_F_FLUSH) |
+	              VLAB_BIT(VIRTIO_BLK_F_TOPOLOGY) | VLAB_BIT(VIRTIO_BLK_F_CONFIG_WCE) |
+	              VLAB_BIT(VIRTIO_BLK_F_DISCARD) | VLAB_BIT(VIRTIO_BLK_F_WRITE_ZEROES) |
+	              VLAB_BIT(VIRTIO_F_RING_INDIRECT_DESC) | VLAB_BIT(VIRTIO_F_RING_EVENT_IDX);
+	if (legacy) {
+		/* Legacy: NOTIFY_ON_EMPTY stays, ANY_LAYOUT is cleared by
+		 * virtio-blk, SCSI (bit 7) is added; only 32 bits are visible. */
+		c->features |= VLAB_BIT(VIRTIO_F_NOTIFY_ON_EMPTY) | VLAB_BIT(7);
+	} else {
+		/* Modern: legacy-only bits (NOTIFY_ON_EMPTY, ANY_LAYOUT) hidden. */
+		c->features |= VLAB_BIT(VIRTIO_F_VERSION_1) | VLAB_BIT(VIRTIO_F_RING_RESET);
+	}
+	c->blk_size = 512;
+	c->seg_max = 256 - 2;        /* seg-max-adjust: queue-size - 2 */
+	c->cylinders = 0;            /* derived from the capacity (16 heads, 63 sectors) */
+	c->heads = 16;
+	c->sectors = 63;
+	c->physical_block_exp = 0;
+	c->alignment_offset = 0;
+	c->min_io_size = 0;
+	c->opt_io_size = 0;
+	c->writeback = 1;            /* cache=writeback */
+	c->num_queues = 1;
+	c->serial[0] = '\0';         /* no serial property: GET_ID answers "" */
+	c->queue_num_max = 1024;     /* VIRTQUEUE_MAX_SIZE, what virtio-mmio reports */
+	c->max_discard_sectors = 0x3fffff;      /* BDRV_REQUEST_MAX_SECTORS */
+	c->max_discard_seg = 1;
+	c->discard_sector_alignment = 1;        /* 512-byte granularity in sectors */
+	c->max_write_zeroes_sectors = 0x3fffff;
+	c->max_write_zeroes_seg = 1;
+	c->write_zeroes_may_unmap = 1;
+}
+
+static uint64_t capacity_sectors(const struct dm_blk *b)
+{
+	return b->store ? b->store->size / VIRTIO_BLK_SECTOR_SIZE : 0;
+}
+
+static bool offered(const struct dm_blk *b, unsigned bit)
+{
+	return (b->dv.host_features >> bit) & 1u;
+}
+
+static void put_le(uint8_t *p, uint64_t v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void build_config(const struct dm_blk *b, uint8_t cfg[CFG_BYTES])
+{
+	const struct dm_blk_cfg *c = &b->cfg;
+	uint16_t cyl = c->cylinders;
+
+	memset(cfg, 0, CFG_BYTES); /* DEV-5.2.5.2-4: unused0/unused1 are 0 */
+	put_le(cfg + VIRTIO_BLK_CFG_CAPACITY, capacity_sectors(b), 8);
+	put_le(cfg + VIRTIO_BLK_CFG_SIZE_MAX, c->size_max, 4);
+	put_le(cfg + VIRTIO_BLK_CFG_SEG_MAX, c->seg_max, 4);
+	if (cyl == 0 && offered(b, VIRTIO_BLK_F_GEOMETRY)) {
+		uint64_t cyls = capacity_sectors(b) / (16 * 63);
+		cyl = (uint16_t)(cyls > 16383 ? 16383 : cyls < 2 ? 2 : cyls);
+	}
+	put_le(cfg + VIRTIO_BLK_CFG_GEOMETRY, cyl, 2);
+	cfg[VIRTIO_BLK_CFG_GEOMETRY + 2] = c->heads;
+	cfg[VIRTIO_BLK_CFG_GEOMETRY + 3] = c->sectors;
+	put_le(cfg + VIRTIO_BLK_CFG_BLK_SIZE, c->blk_size, 4);
+	cfg[VIRTIO_BLK_CFG_TOPOLOGY] = c->physical_block_exp;
+	cfg[VIRTIO_BLK_CFG_TOPOLOGY + 1] = c->alignment_offset;
+	put_le(cfg + VIRTIO_BLK_CFG_TOPOLOGY + 2, c->min_io_size, 2);
+	put_le(cfg + VIRTIO_BLK_CFG_TOPOLOGY + 4, c->opt_io_size, 4);
+	cfg[VIRTIO_BLK_CFG_WRITEBACK] = b->writeback;
+	put_le(cfg + VIRTIO_BLK_CFG_NUM_QUEUES, c->num_queues ? c->num_queues : 1, 2);
+	put_le(cfg + CFG_MAX_DISCARD_SECTORS, c->max_discard_sectors, 4);
+	put_le(cfg + CFG_MAX_DISCARD_SEG, c->max_discard_seg, 4);
+	put_le(cfg + CFG_DISCARD_SECTOR_ALIGNMENT, c->discard_sector_alignment, 4);
+	put_le(cfg + CFG_MAX_WRITE_ZEROES_SECTORS, c->max_write_zeroes_sectors, 4);
+	put_le(cfg + CFG_MAX_WRITE_ZEROES_SEG, c->max_write_zeroes_seg, 4);
+	cfg[CFG_WRITE_ZEROES_MAY_UNMAP] = c->write_zeroes_may_unmap;
+}
+
+static uint32_t blk_config_len(void *dev)
+{
+	struct dm_blk *b = dev;
+	uint32_t len = CFG_BASE_LEN;
+	if (offered(b, VIRTIO_BLK_F_DISCARD))
+		len = CFG_DISCARD_SECTOR_ALIGNMENT + 4;
+	if (offered(b, VIRTIO_BLK_F_WRITE_ZEROES))
+		len = CFG_WRITE_ZEROES_MAY_UNMAP + 1;
+	return len;
+}
+
+static uint32_t blk_config_read(void *dev, uint32_t off, unsigned width)
+{
+	struct dm_blk *b = dev;
+	uint8_t cfg[CFG_BYTES];
+	uint32_t v = 0;
+
+	build_config(b, cfg);
+	for (unsigned i = 0; i < width && off + i < CFG_BYTES; i++)
+		v |= (uint32_t)cfg[off + i] << (8 * i);
+	return v;
+}
+
+static void blk_config_write(void *dev, uint32_t off, unsigned width, uint32_t val)
+{
+	struct dm_blk *b = dev;
+	(void)width;
+	/* Only writeback is writable, with CONFIG_WCE (5.2.6.1-11). */
+	if (off == VIRTIO_BLK_CFG_WRITEBACK && offered(b, VIRTIO_BLK_F_CONFIG_WCE))
+		b->writeback = (uint8_t)(val & 0xff) ? 1 : 0;
+}
+
+static void blk_reset(void *dev)
+{
+	struct dm_blk *b = dev;
+	b->writeback = b->cfg.writeback;
+	/* DEV-5.2.5.2-3: with CONFIG_WCE but not FLUSH, writeback starts at 0. */
+	if (offered(b, VIRTIO_BLK_F_CONFIG_WCE) && !offered(b, VIRTIO_BLK_F_FLUSH))
+		b->writeback = 0;
+}
+
+static void blk_features_ok(void *dev, uint64_t features)
+{
+	struct dm_blk *b = dev;
+	if (offered(b, VIRTIO_BLK_F_RO)) {
+		dm_virtio_checked(&b->dv, "DRV-5.2.6.1-2");
+		if (!((features >> VIRTIO_BLK_F_RO) & 1u))
+			dm_virtio_violation(&b->dv, "DRV-5.2.6.1-2",
+			                    "VIRTIO_BLK_F_RO offered but not accepted");
+	}
+}
+
+static void delayed_fire(void *arg)
+{
+	struct dm_blk_delayed *d = arg;
+	struct dm_blk *b = d->b;
+	struct dm_blk_delayed **pp;
+
+	for (pp = &b->delayed; *pp; pp = &(*pp)->next)
+		if (*pp == d) {
+			*pp = d->next;
+			break;
+		}
+	/* A reset in between drops the completion (DEV-2.4.1-2). */
+	if (d->epoch == b->dv.epoch)
+		dm_vq_push(&b->dv.vq[d->q], d->head, d->len);
+	free(d);
+}
+
+static void complete(struct dm_blk *b, struct dm_vq *vq, uint16_t head, uint32_t len)
+{
+	struct dm_virtio *dv = &b->dv;
+	struct dm_fault *f;
+
+	if (dm_virtio_fault_hit(dv, DM_FAULT_STALL, vq->index))
+		return; /* never completes */
+	f = dm_virtio_fault_hit(dv, DM_FAULT_DELAY, vq->index);
+	if (f && dv->env && dv->env->schedule_at) {
+		struct dm_blk_delayed *d = calloc(1, sizeof *d);
+		if (d) {
+			d->b = b;
+			d->epoch = dv->epoch;
+			d->q = vq->index;
+			d->head = head;
+			d->len = len;
+			d->next = b->delayed;
+			b->delayed = d;
+			dv->env->schedule_at(dv->env->ctx, delayed_fire, d, f->value);
+			return;
+		}
+	}
+	dm_vq_push(vq, head, len);
+}
+
+/* Status byte at the last writable byte; returns the used length. */
+static uint32_t finish(struct dm_blk *b, struct dm_vq *vq, const struct dm_chain *c,
+                       uint32_t data_written, uint8_t status)
+{
+	struct dm_fault *f = dm_virtio_fault_hit(&b->dv, DM_FAULT_BLK_STATUS, vq->index);
+	if (f)
+		status = (uint8_t)f->value;
+	if (status == VIRTIO_BLK_S_IOERR)
+		b->errors++;
+	else if (status == VIRTIO_BLK_S_UNSUPP)
+		b->unsupported++;
+	dm_chain_write(vq, c, c->writable_len - 1, &status, 1);
+	return data_written + 1;
+}
+
+static bool range_ok(struct dm_blk *b, uint64_t sector, uint64_t len, uint16_t q)
+{
+	uint64_t cap = capacity_sectors(b) * VIRTIO_BLK_SECTOR_SIZE;
+	char where[8];
+
+	dm_virtio_checked(&b->dv, "DRV-5.2.6.1-1");
+	if (sector > cap / VIRTIO_BLK_SECTOR_SIZE ||
+	    len > cap - sector * VIRTIO_BLK_SECTOR_SIZE) {
+		snprintf(where, sizeof where, "q%u", q);
+		dm_virtio_violation_where(&b->dv, where, "DRV-5.2.6.1-1",
+		                          "request at sector %llu, %llu bytes, beyond capacity %llu sectors",
+		                          (unsigned long long)sector, (unsigned long long)len,
+		                          (unsigned long long)capacity_sectors(b));
+		return false;
+	}
+	return true;
+}
+
+static uint8_t do_in(struct dm_blk *b, struct dm_vq *vq, const struct dm_chain *c, uint64_t sector,
+                     uint32_t *written)
+{
+	uint64_t len = c->writable_len - 1;
+	uint8_t *buf;
+
+	*written = 0;
+	dm_virtio_checked(&b->dv, "DRV-5.2.6.1-5");
+	if (len % VIRTIO_BLK_SECTOR_SIZE) {
+		dm_virtio_violation_where(&b->dv, "q0", "DRV-5.2.6.1-5",
+		                          "read of %llu bytes: not a multiple of 512", (unsigned long long)len);
+		return VIRTIO_BLK_S_IOERR;
+	}
+	if (!range_ok(b, sector, len, vq->index))
+		return VIRTIO_BLK_S_IOERR;
+	buf = malloc(IO_CHUNK);
+	if (!buf)
+		return VIRTIO_BLK_S_IOERR;
+	for (uint64_t done = 0; done < len;) {
+		uint32_t n = (uint32_t)(len - done > IO_CHUNK ? IO_CHUNK : len - done);
+		if (b->store->read(b->store, sector * VIRTIO_BLK_SECTOR_SIZE + done, buf, n) ||
+		    dm_chain_write(vq, c, done, buf, n) != n) {
+			free(buf);
+			return VIRTIO_BLK_S_IOERR;
+		}
+		done += n;
+		*written = (uint32_t)done;
+	}
+	free(buf);
+	b->reads++;
+	return VIRTIO_BLK_S_OK;
+}
+
+static uint8_t do_out(struct dm_blk *b, struct dm_vq *vq, const struct dm_chain *c, uint64_t sector)
+{
+	uint64_t len = c->readable_len - BLK_HDR_BYTES;
+	uint8_t *buf;
+
+	if (b->read_only) {
+		/* DEV-5.2.6.2-1/2: IOERR, nothing stored. */
+		if (dm_virtio_has(&b->dv, VIRTIO_BLK_F_RO)) {
+			dm_virtio_checked(&b->dv, "MODEL-BLK-RO-WRITE");
+			dm_virtio_violation_where(&b->dv, "q0", "MODEL-BLK-RO-WRITE",
+			                          "write to sector %llu after negotiating VIRTIO_BLK_F_RO",
+			                          (unsigned long long)sector);
+		}
+		return VIRTIO_BLK_S_IOERR;
+	}
+	dm_virtio_checked(&b->dv, "DRV-5.2.6.1-5");
+	if (len % VIRTIO_BLK_SECTOR_SIZE) {
+		dm_virtio_violation_where(&b->dv, "q0", "DRV-5.2.6.1-5",
+		                          "write of %llu bytes: not a multiple of 512", (unsigned long long)len);
+		return VIRTIO_BLK_S_IOERR;
+	}
+	if (!range_ok(b, sector, len, vq->index))
+		return VIRTIO_BLK_S_IOERR;
+	buf = malloc(IO_CHUNK);
+	if (!buf)
+		return VIRTIO_BLK_S_IOERR;
+	for (uint64_t done = 0; done < len;) {
+		uint32_t n = (uint32_t)(len - done > IO_CHUNK ? IO_CHUNK : len - done);
+		if (dm_chain_read(vq, c, BLK_HDR_BYTES + done, buf, n) != n ||
+		    b->store->write(b->store, sector * VIRTIO_BLK_SECTOR_SIZE + done, buf, n)) {
+			free(buf);
+			return VIRTIO_BLK_S_IOERR;
+		}
+		done += n;
+	}
+	free(buf);
+	b->writes++;
+	return VIRTIO_BLK_S_OK;
+}
+
+static uint8_t do_flush(struct dm_blk *b, const struct dm_chain *c, uint64_t sector)
+{
+	if (!dm_virtio_has(&b->dv, VIRTIO_BLK_F_FLUSH))
+		return VIRTIO_BLK_S_UNSUPP;
+	dm_virtio_checked(&b->dv, "DRV-5.2.6.1-3");
+	if (sector != 0)
+		dm_virtio_violation_where(&b->dv, "q0", "DRV-5.2.6.1-3", "FLUSH with sector %llu (must be 0)",
+		                          (unsigned long long)sector);
+	dm_virtio_checked(&b->dv, "DRV-5.2.6.1-4");
+	if (c->readable_len > BLK_HDR_BYTES || c->writable_len > 1)
+		dm_virtio_violation_where(&b->dv, "q0", "DRV-5.2.6.1-4",
+		                          "FLUSH carries data (%llu readable, %llu writable bytes)",
+		                          (unsigned long long)(c->readable_len - BLK_HDR_BYTES),
+		                          (unsigned long long)(c->writable_len - 1));
+	b->flushes++;
+	if (b->store->flush && b->store->flush(b->store))
+		return VIRTIO_BLK_S_IOERR;
+	return VIRTIO_BLK_S_OK;
+}
+
+static uint8_t do_get_id(struct dm_blk *b, struct dm_vq *vq, const struct dm_chain *c,
+                         uint32_t *written)
+{
+	uint8_t id[VIRTIO_BLK_ID_BYTES];
+
+	*written = 0;
+	dm_virtio_checked(&b->dv, "DRV-5.2.6.1-7");
+	if (c->writable_len - 1 != VIRTIO_BLK_ID_BYTES) {
+		dm_virtio_violation_where(&b->dv, "q0", "DRV-5.2.6.1-7",
+		                          "GET_ID with %llu data bytes (must be 20)",
+		                          (unsigned long long)(c->writable_len - 1));
+		return VIRTIO_BLK_S_IOERR;
+	}
+	memset(id, 0, sizeof id);
+	if (dm_virtio_fault_hit(&b->dv, DM_FAULT_GET_ID_UNTERMINATED, vq->index))
+		memset(id, 0x01, sizeof id);
+	else
+		for (unsigned i = 0; i < VIRTIO_BLK_ID_BYTES && b->cfg.serial[i]; i++)
+			id[i] = (uint8_t)b->cfg.serial[i];
+	*written = dm_chain_write(vq, c, 0, id, sizeof id);
+	b->get_ids++;
+	return *written == sizeof id ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR;
+}
+
+/* One request: check it, carry it out, complete it. */
+static void handle(struct dm_blk *b, struct dm_vq *vq, const struct dm_chain *c)
+{
+	struct dm_virtio *dv = &b->dv;
+	uint8_t hdr[BLK_HDR_BYTES];
+	uint32_t type, written = 0;
+	uint64_t sector;
+	uint8_t status;
+	char where[8];
+
+	snprintf(where, sizeof where, "q%u", vq->index);
+	/* The header is the first 16 readable bytes and the status the last
+	 * writable byte, however the driver split them into descriptors
+	 * (DEV-2.7.4.1-1). */
+	dm_virtio_checked(dv, "MODEL-BLK-REQ-FORMAT");
+	if (c->writable_len < 1) {
+		/* Nothing to report status in: complete with len 0, having
+		 * written nothing (DEV-2.7.8.2-2 holds trivially). */
+		dm_virtio_violation_where(dv, where, "MODEL-BLK-REQ-FORMAT",
+		                          "request %u has no device-writable status byte", c->head);
+		complete(b, vq, c->head, 0);
+		return;
+	}
+	if (c->readable_len < BLK_HDR_BYTES ||
+	    dm_chain_read(vq, c, 0, hdr, sizeof hdr) != sizeof hdr) {
+		dm_virtio_violation_where(dv, where, "MODEL-BLK-REQ-FORMAT",
+		                          "request %u has %llu readable bytes, no 16-byte header", c->head,
+		                          (unsigned long long)c->readable_len);
+		complete(b, vq, c->head, finish(b, vq, c, 0, VIRTIO_BLK_S_IOERR));
+		return;
+	}
+	type = (uint32_t)hdr[0] | ((uint32_t)hdr[1] << 8) | ((uint32_t)hdr[2] << 16) |
+	       ((uint32_t)hdr[3] << 24);
+	sector = 0;
+	for (int i = 7; i >= 0; i--)
+		sector = (sector << 8) | hdr[8 + i];
+
+	if (dm_virtio_fault_hit(dv, DM_FAULT_BLK_IOERR, vq->index)) {
+		status = VIRTIO_BLK_S_IOERR;
+	} else if (dm_virtio_fault_hit(dv, DM_FAULT_BLK_UNSUPP, vq->index)) {
+		status = VIRTIO_BLK_S_UNSUPP;
+	} else {
+		switch (type) {
+		case VIRTIO_BLK_T_IN:
+			status = do_in(b, vq, c, sector, &written);
+			break;
+		case VIRTIO_BLK_T_OUT:
+			status = do_out(b, vq, c, sector);
+			break;
+		case VIRTIO_BLK_T_FLUSH:
+			status = do_flush(b, c, sector);
+			break;
+		case VIRTIO_BLK_T_GET_ID:
+			status = do_get_id(b, vq, c, &written);
+			break;
+		default:
+			status = VIRTIO_BLK_S_UNSUPP;
+			break;
+		}
+	}
+	complete(b, vq, c->head, finish(b, vq, c, written, status));
+}
+
+static void blk_queue_work(void *dev, struct dm_virtio *dv, uint16_t q)
+{
+	struct dm_blk *b = dev;
+	struct dm_vq *vq = &dv->vq[q];
+
+	for (;;) {
+		int r;
+		if (!dm_virtio_running(dv))
+			return;
+		r = dm_vq_pop(vq, b->chain);
+		if (r <= 0)
+			return;
+		if (dm_virtio_fault_hit(dv, DM_FAULT_NEEDS_RESET, q)) {
+			/* The request stays unanswered (DRV-2.1.1-4). */
+			dm_virtio_set_needs_reset(dv);
+			return;
+		}
+		if (dm_virtio_fault_hit(dv, DM_FAULT_CONFIG_CHANGE, q))
+			dm_virtio_config_changed(dv);
+		handle(b, vq, b->chain);
+	}
+}
+
+static const struct dm_device_ops blk_ops = {
+	.type_name = "blk",
+	.device_id = VIRTIO_ID_BLOCK,
+	.reset = blk_reset,
+	.features_ok = blk_features_ok,
+	.config_len = blk_config_len,
+	.config_read = blk_config_read,
+	.config_write = blk_config_write,
+	.queue_work = blk_queue_work,
+};
+
+struct dm_blk *dm_blk_new(const struct dm_blk_cfg *cfg, struct dm_store *store, struct dm_env *env,
+                          const char *name)
+{
+	struct dm_blk *b;
+	uint64_t features;
+	uint16_t nq;
+
+	if (!cfg || !store)
+		return NULL;
+	b = calloc(1, sizeof *b);
+	if (!b)
+		return NULL;
+	b->chain = malloc(sizeof *b->chain);
+	if (!b->chain) {
+		free(b);
+		return NULL;
+	}
+	b->cfg = *cfg;
+	b->store = store;
+	features = cfg->features;
+	if (store->read_only)
+		features |= VLAB_BIT(VIRTIO_BLK_F_RO);
+	b->read_only = (features >> VIRTIO_BLK_F_RO) & 1u;
+	nq = (features & VLAB_BIT(VIRTIO_BLK_F_MQ)) && cfg->num_queues ? cfg->num_queues : 1;
+	dm_virtio_init(&b->dv, &blk_ops, b, env, name, features, nq,
+	               cfg->queue_num_max ? cfg->queue_num_max : 256);
+	blk_reset(b);
+	return b;
+}
+
+void dm_blk_free(struct dm_blk *b)
+{
+	if (!b)
+		return;
+	while (b->delayed) {
+		struct dm_blk_delayed *d = b->delayed;
+		b->delayed = d->next;
+		/* The env must not run work of a freed device (as for queue work). */
+		free(d);
+	}
+	if (b->store && b->store->close)
+		b->store->close(b->store);
+	free(b->chain);
+	free(b);
+}

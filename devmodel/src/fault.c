@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: MIT */
+#include "devmodel/fault.h"
+
+const char *dm_fault_name(enum dm_fault_kind k)
+{
+	switch (k) {
+	case DM_FAULT_NONE: return "none";
+	case DM_FAULT_BLK_IOERR: return "blk_ioerr";
+	case DM_FAULT_BLK_UNSUPP: return "blk_unsupp";
+	case DM_FAULT_NEEDS_RESET: return "needs_reset";
+	case DM_FAULT_CONFIG_CHANGE: return "config_change";
+	case DM_FAULT_DELAY: return "delay";
+	case DM_FAULT_STALL: return "stall";
+	case DM_FAULT_USED_ID: return "used_id";
+	case DM_FAULT_USED_ID_DUP: return "used_id_dup";
+	case DM_FAULT_USED_LEN: return "used_len";
+	case DM_FAULT_USED_IDX_JUMP: return "used_idx_jump";
+	case DM_FAULT_BLK_STATUS: return "blk_status";
+	case DM_FAULT_RESET_STUCK: return "reset_stuck";
+	case DM_FAULT_FEATURES_OK_REFUSED: return "features_ok_refused";
+	case DM_FAULT_CONFIG_GEN_UNSTABLE: return "config_gen_unstable";
+	case DM_FAULT_GET_ID_UNTERMINATED: return "get_id_unterminated";
+	case DM_FAULT_KIND_COUNT: break;
+	}
+	return "unknown";
+}

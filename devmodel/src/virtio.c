@@ -1,0 +1,424 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Transport-independent device side: status machine, feature negotiation,
+ * config generation, interrupt status, notifications, faults, and the
+ * checks of the driver's use of them (2.1, 2.2, 3.1, 6).
+ */
+#include "devmodel/virtio.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "vlab/virtio.h"
+
+#define STATUS_INIT_BITS                                                                  \
+	(VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK |       \
+	 VIRTIO_STATUS_DRIVER_OK)
+
+uint64_t dm_virtio_now(const struct dm_virtio *dv)
+{
+	if (dv->env && dv->env->now_ns)
+		return dv->env->now_ns(dv->env->ctx);
+	return 0;
+}
+
+static struct dm_report *report_of(const struct dm_virtio *dv)
+{
+	return dv->env ? dv->env->report : NULL;
+}
+
+static void violation_va(struct dm_virtio *dv, const char *where, const char *req_id,
+                         const char *fmt, va_list ap)
+{
+	char place[48];
+	char detail[160];
+	struct dm_report *r = report_of(dv);
+
+	if (!r)
+		return;
+	if (where && where[0])
+		snprintf(place, sizeof place, "%s %s", dv->name, where);
+	else
+		snprintf(place, sizeof place, "%s", dv->name);
+	vsnprintf(detail, sizeof detail, fmt, ap);
+	dm_report_add(r, req_id, place, dm_virtio_now(dv), "%s", detail);
+}
+
+void dm_virtio_violation(struct dm_virtio *dv, const char *req_id, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	violation_va(dv, NULL, req_id, fmt, ap);
+	va_end(ap);
+}
+
+void dm_virtio_violation_where(struct dm_virtio *dv, const char *where, const char *req_id,
+                               const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	violation_va(dv, where, req_id, fmt, ap);
+	va_end(ap);
+}
+
+void dm_virtio_checked(struct dm_virtio *dv, const char *req_id)
+{
+	dm_report_checked(report_of(dv), req_id);
+}
+
+bool dm_virtio_has(const struct dm_virtio *dv, unsigned bit)
+{
+	return bit < 64 && ((dv->guest_features >> bit) & 1u);
+}
+
+bool dm_virtio_running(const struct dm_virtio *dv)
+{
+	return (dv->status & VIRTIO_STATUS_DRIVER_OK) && !dv->needs_reset;
+}
+
+static void update_irq(struct dm_virtio *dv)
+{
+	if (dv->env && dv->env->irq)
+		dv->env->irq(dv->env->ctx, dv->irq_line, dv->isr != 0);
+}
+
+void dm_virtio_init(struct dm_virtio *dv, const struct dm_device_ops *ops, void *dev,
+                    struct dm_env *env, const char *name, uint64_t host_features,
+                    uint16_t num_queues, uint16_t queue_num_max)
+{
+	memset(dv, 0, sizeof *dv);
+	dv->ops = ops;
+	dv->dev = dev;
+	dv->env = env;
+	snprintf(dv->name, sizeof dv->name, "%s", name ? name : "dev");
+	dv->host_features = host_features;
+	dv->num_queues = num_queues > DM_MAX_QUEUES ? DM_MAX_QUEUES : num_queues;
+	dv->queue_num_max = queue_num_max;
+	for (uint16_t i = 0; i < DM_MAX_QUEUES; i++) {
+		dv->vq[i].dv = dv;
+		dv->vq[i].index = i;
+		dm_vq_reset(&dv->vq[i]);
+	}
+}
+
+void dm_virtio_reset(struct dm_virtio *dv)
+{
+	uint8_t before = dv->status;
+
+	dv->status = 0;
+	dv->driver_status = 0;
+	dv->guest_features = 0;
+	dv->isr = 0;
+	dv->needs_reset = false;
+	dv->features_checked = false;
+	dv->failed_seen = false;
+	dv->epoch++;
+	for (uint16_t i = 0; i < DM_MAX_QUEUES; i++)
+		dm_vq_reset(&dv->vq[i]);
+	if (dv->ops && dv->ops->reset)
+		dv->ops->reset(dv->dev);
+	dv->resets++;
+	update_irq(dv);
+
+	/* Fault: the device never finishes its reset (status keeps reading
+	 * what it was), which DEV-2.4.1-1 forbids and DRV-2.4.2-1 guards. */
+	dv->reset_stuck = false;
+	if (dm_virtio_fault_hit(dv, DM_FAULT_RESET_STUCK, -1)) {
+		dv->reset_stuck = true;
+		dv->stuck_status = before ? before : VIRTIO_STATUS_ACKNOWLEDGE;
+	}
+}
+
+uint8_t dm_virtio_get_status(struct dm_virtio *dv)
+{
+	if (dv->reset_stuck)
+		return dv->stuck_status;
+	return dv->status;
+}
+
+/* Generic feature dependencies (DRV-2.2.1-2): VIRTIO 1.2 chapter 6 states
+ * none between the reserved bits, so only the device type's features_ok
+ * hook checks dependencies (blk has none either, 5.2.3). */
+
+/* Validate the accepted features; called once per initialisation. */
+static void check_features(struct dm_virtio *dv)
+{
+	uint64_t f = dv->guest_features;
+	uint64_t extra = f & ~dv->host_features;
+
+	if (dv->features_checked)
+		return;
+	dv->features_checked = true;
+
+	dm_virtio_checked(dv, "DRV-2.2.1-1");
+	if (extra)
+		dm_virtio_violation(dv, "DRV-2.2.1-1",
+		                    "driver accepted features 0x%llx that were not offered (offered 0x%llx)",
+		                    (unsigned long long)extra, (unsigned long long)dv->host_features);
+
+	if (!dv->legacy && (dv->host_features & VLAB_BIT(VIRTIO_F_VERSION_1))) {
+		dm_virtio_checked(dv, "DRV-6.1-1");
+		if (!(f & VLAB_BIT(VIRTIO_F_VERSION_1)))
+			dm_virtio_violation(dv, "DRV-6.1-1",
+			                    "VIRTIO_F_VERSION_1 offered but not accepted on a modern interface");
+	}
+
+	if (dv->ops && dv->ops->features_ok)
+		dv->ops->features_ok(dv->dev, f);
+}
+
+void dm_virtio_set_status(struct dm_virtio *dv, uint8_t val)
+{
+	uint8_t old = dv->driver_status;
+	uint8_t added, cleared;
+
+	if (val == 0) {
+		dm_virtio_reset(dv);
+		return;
+	}
+	/* DEVICE_NEEDS_RESET is the device's bit: ignore it in what the driver writes. */
+	val &= (uint8_t)~VIRTIO_STATUS_DEVICE_NEEDS_RESET;
+	added = (uint8_t)(val & ~old);
+	cleared = (uint8_t)(old & ~val);
+
+	dm_virtio_checked(dv, "DRV-2.1.1-2");
+	if (cleared)
+		dm_virtio_violation_where(dv, "status", "DRV-2.1.1-2",
+		                          "status bits 0x%02x cleared without a reset (0x%02x -> 0x%02x)",
+		                          cleared, old, val);
+
+	dm_virtio_checked(dv, "DRV-2.1.1-3");
+	if (dv->failed_seen && (added & STATUS_INIT_BITS))
+		dm_virtio_violation_where(dv, "status", "DRV-2.1.1-3",
+		                          "initialisation continued (0x%02x) after FAILED without a reset",
+		                          added);
+
+	/* Order of 3.1.1: ACKNOWLEDGE, DRIVER, FEATURES_OK, DRIVER_OK. */
+	dm_virtio_checked(dv, "DRV-3.1.1-1");
+	if ((added & VIRTIO_STATUS_DRIVER) && !(val & VIRTIO_STATUS_ACKNOWLEDGE))
+		dm_virtio_violation_where(dv, "status", "DRV-3.1.1-1", "DRIVER set before ACKNOWLEDGE");
+	if ((added & VIRTIO_STATUS_FEATURES_OK) && !(val & VIRTIO_STATUS_DRIVER))
+		dm_virtio_violation_where(dv, "status", "DRV-3.1.1-1", "FEATURES_OK set before DRIVER");
+	if (added & VIRTIO_STATUS_DRIVER_OK) {
+		if (!(val & VIRTIO_STATUS_DRIVER))
+			dm_virtio_violation_where(dv, "status", "DRV-3.1.1-1", "DRIVER_OK set before DRIVER");
+		else if (!dv->legacy && !(val & VIRTIO_STATUS_FEATURES_OK))
+			dm_virtio_violation_where(dv, "status", "DRV-3.1.1-1",
+			                          "DRIVER_OK set before FEATURES_OK");
+	}
+	if (added & VIRTIO_STATUS_FAILED)
+		dv->failed_seen = true;
+
+	dv->driver_status = val;
+	dv->status = (uint8_t)(val | (dv->needs_reset ? VIRTIO_STATUS_DEVICE_NEEDS_RESET : 0));
+
+	if (added & VIRTIO_STATUS_FEATURES_OK) {
+		check_features(dv);
+		/* DEV-2.2.2-3: a device that will not accept the features leaves
+		 * FEATURES_OK unset; the fault makes it do so for any set. */
+		if (dm_virtio_fault_hit(dv, DM_FAULT_FEATURES_OK_REFUSED, -1))
+			dv->status &= (uint8_t)~VIRTIO_STATUS_FEATURES_OK;
+	}
+	if ((added & VIRTIO_STATUS_DRIVER_OK) && dv->legacy)
+		check_features(dv); /* legacy: no FEATURES_OK step */
+}
+
+void dm_virtio_set_guest_features(struct dm_virtio *dv, unsigned sel, uint32_t bits)
+{
+	uint64_t f = dv->guest_features;
+
+	if (sel > 1) {
+		dm_virtio_checked(dv, "DRV-2.2.1-1");
+		if (bits)
+			dm_virtio_violation(dv, "DRV-2.2.1-1",
+			                    "feature word %u written as 0x%08x: no such features offered", sel,
+			                    bits);
+		return;
+	}
+	f &= ~(0xffffffffull << (32 * sel));
+	f |= (uint64_t)bits << (32 * sel);
+
+	dm_virtio_checked(dv, "DRV-3.1.1-4");
+	if ((dv->driver_status & VIRTIO_STATUS_FEATURES_OK) && f != dv->guest_features) {
+		dm_virtio_violation(dv, "DRV-3.1.1-4",
+		                    "features changed after FEATURES_OK (0x%llx -> 0x%llx)",
+		                    (unsigned long long)dv->guest_features, (unsigned long long)f);
+		return; /* the device keeps what it accepted */
+	}
+	dv->guest_features = f;
+}
+
+uint32_t dm_virtio_get_host_features(struct dm_virtio *dv, unsigned sel)
+{
+	if (sel > 1 || (dv->legacy && sel != 0))
+		return 0;
+	return (uint32_t)(dv->host_features >> (32 * sel));
+}
+
+static uint32_t config_len(struct dm_virtio *dv)
+{
+	return (dv->ops && dv->ops->config_len) ? dv->ops->config_len(dv->dev) : 0;
+}
+
+static bool config_range_ok(struct dm_virtio *dv, uint32_t off, unsigned width)
+{
+	uint32_t len = config_len(dv);
+	return (width == 1 || width == 2 || width == 4) && off <= len && width <= len - off;
+}
+
+uint32_t dm_virtio_config_read(struct dm_virtio *dv, uint32_t off, unsigned width)
+{
+	if (!config_range_ok(dv, off, width) || !dv->ops->config_read)
+		return 0;
+	return dv->ops->config_read(dv->dev, off, width);
+}
+
+void dm_virtio_config_write(struct dm_virtio *dv, uint32_t off, unsigned width, uint32_t val)
+{
+	if (!dv->legacy) {
+		dm_virtio_checked(dv, "DRV-3.1.1-3");
+		if (!(dv->driver_status & VIRTIO_STATUS_FEATURES_OK))
+			dm_virtio_violation_where(dv, "config", "DRV-3.1.1-3",
+			                          "config offset 0x%x written before FEATURES_OK", off);
+	}
+	if (!config_range_ok(dv, off, width) || !dv->ops->config_write)
+		return;
+	dv->ops->config_write(dv->dev, off, width, val);
+}
+
+uint32_t dm_virtio_config_generation(struct dm_virtio *dv)
+{
+	if (dm_virtio_fault_hit(dv, DM_FAULT_CONFIG_GEN_UNSTABLE, -1))
+		dv->config_generation++;
+	return dv->config_generation;
+}
+
+void dm_virtio_queue_enable(struct dm_virtio *dv, uint16_t q)
+{
+	if (q >= DM_MAX_QUEUES)
+		return;
+	if (dv->legacy)
+		check_features(dv); /* legacy: first queue use ends negotiation */
+	dm_vq_enable(&dv->vq[q]);
+}
+
+void dm_virtio_queue_disable(struct dm_virtio *dv, uint16_t q)
+{
+	if (q >= DM_MAX_QUEUES)
+		return;
+	dv->vq[q].ready = false;
+}
+
+static void queue_work_fn(void *arg)
+{
+	struct dm_vq *vq = arg;
+	struct dm_virtio *dv = vq->dv;
+
+	dv->work_pending[vq->index] = false;
+	/* DEV-2.1.2-1, DEV-4.2.2.1-7: nothing before DRIVER_OK or while the
+	 * queue is not ready; nothing after DEVICE_NEEDS_RESET. */
+	if (!dm_virtio_running(dv) || !vq->ready || vq->broken)
+		return;
+	if (dv->legacy)
+		check_features(dv);
+	if (dv->ops && dv->ops->queue_work)
+		dv->ops->queue_work(dv->dev, dv, vq->index);
+}
+
+void dm_virtio_notify(struct dm_virtio *dv, uint16_t q)
+{
+	dv->notifications++;
+	dm_virtio_checked(dv, "DRV-3.1.1-7");
+	if (!(dv->driver_status & VIRTIO_STATUS_DRIVER_OK)) {
+		dm_virtio_violation_where(dv, "notify", "DRV-3.1.1-7",
+		                          "queue %u notified before DRIVER_OK (status 0x%02x)", q,
+		                          dv->driver_status);
+		return;
+	}
+	if (q >= dv->num_queues)
+		return; /* DEV-2.7.10.2-5: spurious notifications are harmless */
+	if (!dm_virtio_running(dv) || !dv->vq[q].ready || dv->vq[q].broken)
+		return;
+	if (dv->work_pending[q])
+		return;
+	dv->work_pending[q] = true;
+	if (dv->env && dv->env->schedule)
+		dv->env->schedule(dv->env->ctx, queue_work_fn, &dv->vq[q], "queue");
+	else
+		queue_work_fn(&dv->vq[q]);
+}
+
+uint32_t dm_virtio_isr_read(struct dm_virtio *dv)
+{
+	return dv->isr;
+}
+
+void dm_virtio_isr_ack(struct dm_virtio *dv, uint32_t bits)
+{
+	dv->isr &= ~bits;
+	update_irq(dv);
+}
+
+void dm_virtio_raise(struct dm_virtio *dv, uint32_t isr_bits)
+{
+	/* DEV-2.4.1-2: no notifications after a reset until re-initialised. */
+	if (dv->status == 0)
+		return;
+	dv->isr |= isr_bits;
+	update_irq(dv);
+}
+
+void dm_virtio_set_needs_reset(struct dm_virtio *dv)
+{
+	dv->needs_reset = true;
+	if (dv->status == 0)
+		return;
+	dv->status |= VIRTIO_STATUS_DEVICE_NEEDS_RESET;
+	/* DEV-2.1.2-3: with DRIVER_OK set, a config change notification follows. */
+	if (dv->status & VIRTIO_STATUS_DRIVER_OK)
+		dm_virtio_raise(dv, VIRTIO_ISR_CONFIG);
+}
+
+void dm_virtio_config_changed(struct dm_virtio *dv)
+{
+	dv->config_generation++; /* DEV-4.2.2.1-6 */
+	if (dv->status & VIRTIO_STATUS_DRIVER_OK)
+		dm_virtio_raise(dv, VIRTIO_ISR_CONFIG);
+}
+
+bool dm_virtio_add_fault(struct dm_virtio *dv, const struct dm_fault *f)
+{
+	if (dv->nfaults >= DM_MAX_FAULTS || !f || f->kind <= DM_FAULT_NONE ||
+	    f->kind >= DM_FAULT_KIND_COUNT)
+		return false;
+	dv->faults[dv->nfaults] = *f;
+	dv->faults[dv->nfaults].seen = 0;
+	dv->faults[dv->nfaults].fired = 0;
+	dv->nfaults++;
+	return true;
+}
+
+void dm_virtio_clear_faults(struct dm_virtio *dv)
+{
+	memset(dv->faults, 0, sizeof dv->faults);
+	dv->nfaults = 0;
+}
+
+struct dm_fault *dm_virtio_fault_hit(struct dm_virtio *dv, enum dm_fault_kind k, int q)
+{
+	for (unsigned i = 0; i < dv->nfaults; i++) {
+		struct dm_fault *f = &dv->faults[i];
+		if (f->kind != k)
+			continue;
+		if (f->queue >= 0 && q >= 0 && f->queue != q)
+			continue;
+		f->seen++;
+		/* nth is 1-based; 0 means the next event (same as 1). */
+		if (f->seen >= f->nth && (f->count == 0 || f->fired < f->count)) {
+			f->fired++;
+			return f;
+		}
+	}
+	return NULL;
+}

@@ -1,0 +1,484 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Device-side split virtqueue (2.7).  Guest memory only through the env's
+ * bounds-checked accessors; every value the driver controls is checked
+ * before use, and a ring that breaks the protocol stops being processed.
+ */
+#include "devmodel/vq.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "devmodel/virtio.h"
+#include "vlab/virtqueue.h"
+
+#define IN_USE_CAP ((unsigned)(sizeof(((struct dm_vq *)0)->in_use) * 8))
+
+static bool mem_read(struct dm_vq *q, uint64_t addr, void *buf, size_t len)
+{
+	struct dm_env *e = q->dv->env;
+	return e && e->mem_read && e->mem_read(e->ctx, addr, buf, len);
+}
+
+static bool mem_write(struct dm_vq *q, uint64_t addr, const void *buf, size_t len)
+{
+	struct dm_env *e = q->dv->env;
+	return e && e->mem_write && e->mem_write(e->ctx, addr, buf, len);
+}
+
+static uint16_t le16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+static uint64_t le64(const uint8_t *p) { return le32(p) | ((uint64_t)le32(p + 4) << 32); }
+static void put16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+static void put32(uint8_t *p, uint32_t v)
+{
+	put16(p, (uint16_t)v);
+	put16(p + 2, (uint16_t)(v >> 16));
+}
+
+static bool read16(struct dm_vq *q, uint64_t addr, uint16_t *v)
+{
+	uint8_t b[2];
+	if (!mem_read(q, addr, b, 2))
+		return false;
+	*v = le16(b);
+	return true;
+}
+
+static void where_of(struct dm_vq *q, char *buf, size_t size)
+{
+	snprintf(buf, size, "q%u", q->index);
+}
+
+/* Record a violation and stop processing this queue until reset. */
+static int breach(struct dm_vq *q, const char *req_id, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int breach(struct dm_vq *q, const char *req_id, const char *fmt, ...)
+{
+	char where[16], detail[160];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(detail, sizeof detail, fmt, ap);
+	va_end(ap);
+	where_of(q, where, sizeof where);
+	dm_virtio_violation_where(q->dv, where, req_id, "%s", detail);
+	q->broken = true;
+	return -1;
+}
+
+static void checked(struct dm_vq *q, const char *req_id)
+{
+	dm_virtio_checked(q->dv, req_id);
+}
+
+static bool in_use(const struct dm_vq *q, uint16_t head)
+{
+	return head < IN_USE_CAP && ((q->in_use[head / 8] >> (head % 8)) & 1u);
+}
+
+static void set_in_use(struct dm_vq *q, uint16_t head, bool on)
+{
+	if (head >= IN_USE_CAP)
+		return;
+	if (on)
+		q->in_use[head / 8] |= (uint8_t)(1u << (head % 8));
+	else
+		q->in_use[head / 8] &= (uint8_t)~(1u << (head % 8));
+}
+
+void dm_vq_reset(struct dm_vq *q)
+{
+	struct dm_virtio *dv = q->dv;
+	uint16_t index = q->index;
+
+	memset(q, 0, sizeof *q);
+	q->dv = dv;
+	q->index = index;
+	q->legacy_align = 4096;
+	q->in_use_heads_valid = true;
+}
+
+/* Is [addr, addr+len) all guest RAM?  Probed in chunks through mem_read. */
+static bool range_in_ram(struct dm_vq *q, uint64_t addr, uint64_t len)
+{
+	uint8_t buf[256];
+
+	if (len == 0)
+		return true;
+	if (addr + len < addr)
+		return false;
+	while (len) {
+		size_t n = len > sizeof buf ? sizeof buf : (size_t)len;
+		if (!mem_read(q, addr, buf, n))
+			return false;
+		addr += n;
+		len -= n;
+	}
+	return true;
+}
+
+/* Cheap check for a buffer: its first and last byte are guest RAM (the
+ * device may read device-writable buffers for diagnostics, DEV-2.7.5.1-3);
+ * dm_chain_read/write check every byte they move. */
+static bool buffer_in_ram(struct dm_vq *q, uint64_t addr, uint32_t len)
+{
+	uint8_t b;
+	if (len == 0)
+		return true;
+	if (addr + len < addr)
+		return false;
+	return mem_read(q, addr, &b, 1) && mem_read(q, addr + len - 1, &b, 1);
+}
+
+int dm_vq_enable(struct dm_vq *q)
+{
+	uint64_t n = q->num;
+	uint16_t used_flags;
+
+	q->ready = true;
+	q->broken = false;
+	q->last_avail = 0;
+	q->used_idx = 0;
+	q->avail_idx_seen = 0;
+	memset(q->in_use, 0, sizeof q->in_use);
+
+	/* Spec 2.7: Queue Size is a power of 2 (no driver statement carries
+	 * it; MODEL-QUEUE-SIZE, see devmodel/README.md). */
+	checked(q, "MODEL-QUEUE-SIZE");
+	if (n == 0 || (n & (n - 1)) != 0)
+		return breach(q, "MODEL-QUEUE-SIZE", "queue size %llu is not a nonzero power of 2",
+		              (unsigned long long)n);
+	if (n > IN_USE_CAP)
+		return breach(q, "MODEL-QUEUE-SIZE", "queue size %llu above the model's limit %u",
+		              (unsigned long long)n, IN_USE_CAP);
+
+	checked(q, "DRV-2.7.1-1");
+	if (q->desc % 16 || q->avail % 2 || q->used % 4)
+		return breach(q, "DRV-2.7.1-1",
+		              "ring misaligned: desc 0x%llx (16), avail 0x%llx (2), used 0x%llx (4)",
+		              (unsigned long long)q->desc, (unsigned long long)q->avail,
+		              (unsigned long long)q->used);
+
+	/* Descriptor table, driver area (flags, idx, ring, used_event), device
+	 * area (flags, idx, ring, avail_event) must all be guest RAM. */
+	checked(q, "DRV-6.1-5");
+	if (!range_in_ram(q, q->desc, 16 * n))
+		return breach(q, "DRV-6.1-5", "descriptor table 0x%llx+%llu outside guest RAM",
+		              (unsigned long long)q->desc, (unsigned long long)(16 * n));
+	if (!range_in_ram(q, q->avail, 6 + 2 * n))
+		return breach(q, "DRV-6.1-5", "available ring 0x%llx+%llu outside guest RAM",
+		              (unsigned long long)q->avail, (unsigned long long)(6 + 2 * n));
+	if (!range_in_ram(q, q->used, 6 + 8 * n))
+		return breach(q, "DRV-6.1-5", "used ring 0x%llx+%llu outside guest RAM",
+		              (unsigned long long)q->used, (unsigned long long)(6 + 8 * n));
+
+	checked(q, "DRV-2.7.10.1-1");
+	if (read16(q, q->used, &used_flags) && used_flags != 0)
+		return breach(q, "DRV-2.7.10.1-1", "used ring flags initialised to 0x%x, not 0",
+		              used_flags);
+	return 0;
+}
+
+struct walk {
+	struct dm_chain *c;
+	unsigned ndesc;     /* descriptors counted against the queue size */
+	bool seen_writable;
+	uint64_t total;
+};
+
+/* Append one descriptor's buffer to the chain (checks common to direct and
+ * indirect descriptors). */
+static int add_seg(struct dm_vq *q, struct walk *w, uint64_t addr, uint32_t len, uint16_t flags)
+{
+	bool writable = (flags & VIRTQ_DESC_F_WRITE) != 0;
+	struct dm_chain *c = w->c;
+
+	checked(q, "DRV-2.7.4.2-1");
+	if (!writable && w->seen_writable)
+		return breach(q, "DRV-2.7.4.2-1",
+		              "chain %u: device-readable descriptor after a device-writable one", c->head);
+	w->seen_writable |= writable;
+
+	w->total += len;
+	checked(q, "DRV-2.7.5.2-1");
+	if (w->total > (1ull << 32))
+		return breach(q, "DRV-2.7.5.2-1", "chain %u: total length %llu exceeds 2^32", c->head,
+		              (unsigned long long)w->total);
+
+	if (c->nseg >= DM_CHAIN_MAX) {
+		/* DEV-2.7.4.1-2: the device may cap descriptors per chain. */
+		return breach(q, "DRV-2.7.4.2-2", "chain %u: more than %u descriptors", c->head,
+		              DM_CHAIN_MAX);
+	}
+	c->seg[c->nseg].addr = addr;
+	c->seg[c->nseg].len = len;
+	c->seg[c->nseg].writable = writable;
+	c->nseg++;
+	if (writable)
+		c->writable_len += len;
+	else
+		c->readable_len += len;
+	return 0;
+}
+
+/* An indirect table (2.7.5.3): entries chained through next, within the table. */
+static int walk_indirect(struct dm_vq *q, struct walk *w, uint64_t table, uint32_t len)
+{
+	uint32_t n = len / 16;
+	uint32_t i = 0;
+
+	checked(q, "DRV-6.1-5");
+	if (len == 0 || len % 16)
+		return breach(q, "MODEL-INDIRECT-LEN", "chain %u: indirect table length %u not a multiple of 16",
+		              w->c->head, len);
+	if (!buffer_in_ram(q, table, len))
+		return breach(q, "DRV-6.1-5", "chain %u: indirect table 0x%llx+%u outside guest RAM",
+		              w->c->head, (unsigned long long)table, len);
+	for (uint32_t steps = 0;; steps++) {
+		uint8_t d[16];
+		uint16_t flags;
+
+		checked(q, "DRV-2.7.5.3.1-3");
+		if (steps >= n || ++w->ndesc > q->num)
+			return breach(q, steps >= n ? "DRV-2.7.5.2-1" : "DRV-2.7.5.3.1-3",
+			              "chain %u: indirect chain loops or holds more descriptors than the queue size",
+			              w->c->head);
+		if (!mem_read(q, table + 16ull * i, d, sizeof d))
+			return breach(q, "DRV-6.1-5", "chain %u: indirect entry unreadable", w->c->head);
+		flags = le16(d + 12);
+		checked(q, "DRV-2.7.5.3.1-2");
+		if (flags & VIRTQ_DESC_F_INDIRECT)
+			return breach(q, "DRV-2.7.5.3.1-2", "chain %u: nested indirect table", w->c->head);
+		if (add_seg(q, w, le64(d), le32(d + 8), flags))
+			return -1;
+		if (!(flags & VIRTQ_DESC_F_NEXT))
+			return 0;
+		i = le16(d + 14);
+		if (i >= n)
+			return breach(q, "MODEL-DESC-INDEX", "chain %u: indirect next %u beyond table of %u",
+			              w->c->head, i, n);
+	}
+}
+
+int dm_vq_pop(struct dm_vq *q, struct dm_chain *c)
+{
+	struct dm_virtio *dv = q->dv;
+	uint8_t hdr[4];
+	uint16_t flags, idx, head, i;
+	struct walk w;
+
+	if (q->broken)
+		return -1;
+	if (!q->ready || q->num == 0)
+		return 0; /* DEV-4.2.2.1-7: no ring access while not ready */
+
+	if (!mem_read(q, q->avail, hdr, sizeof hdr))
+		return breach(q, "DRV-6.1-5", "available ring unreadable");
+	flags = le16(hdr);
+	idx = le16(hdr + 2);
+
+	if (dm_virtio_has(dv, VIRTIO_F_RING_EVENT_IDX)) {
+		checked(q, "DRV-2.7.7.1-3");
+		if (flags != 0)
+			return breach(q, "DRV-2.7.7.1-3", "avail flags 0x%x with EVENT_IDX (must be 0)", flags);
+	} else {
+		checked(q, "DRV-2.7.7.1-1");
+		if (flags & ~VIRTQ_AVAIL_F_NO_INTERRUPT)
+			return breach(q, "DRV-2.7.7.1-1", "avail flags 0x%x (only 0 or 1 allowed)", flags);
+	}
+
+	/* DRV-2.7.6.1-1: idx only moves forward, and never exposes more than
+	 * the queue size: a backwards step shows as a huge forward one. */
+	checked(q, "DRV-2.7.6.1-1");
+	if ((uint16_t)(idx - q->avail_idx_seen) > q->num ||
+	    (uint16_t)(idx - q->last_avail) > q->num)
+		return breach(q, "DRV-2.7.6.1-1",
+		              "avail idx moved from %u to %u (device at %u, queue size %u)",
+		              q->avail_idx_seen, idx, q->last_avail, q->num);
+	q->avail_idx_seen = idx;
+	if (idx == q->last_avail)
+		return 0;
+
+	if (!read16(q, q->avail + 4 + 2ull * (q->last_avail % q->num), &head))
+		return breach(q, "DRV-6.1-5", "available ring entry unreadable");
+	checked(q, "MODEL-DESC-INDEX");
+	if (head >= q->num)
+		return breach(q, "MODEL-DESC-INDEX", "avail entry %u: head %u >= queue size %u",
+		              q->last_avail, head, q->num);
+	checked(q, "DRV-3.3.1-1");
+	if (in_use(q, head))
+		return breach(q, "DRV-3.3.1-1",
+		              "head %u made available again while the device still owns it", head);
+
+	memset(&w, 0, sizeof w);
+	w.c = c;
+	c->head = head;
+	c->nseg = 0;
+	c->readable_len = c->writable_len = 0;
+	for (i = head;;) {
+		uint8_t d[16];
+		uint16_t dflags;
+
+		checked(q, "DRV-2.7.5.2-1");
+		if (++w.ndesc > q->num)
+			return breach(q, "DRV-2.7.5.2-1",
+			              "chain %u: more descriptors than the queue size (a loop)", head);
+		if (!mem_read(q, q->desc + 16ull * i, d, sizeof d))
+			return breach(q, "DRV-6.1-5", "descriptor %u unreadable", i);
+		dflags = le16(d + 12);
+		if (dflags & VIRTQ_DESC_F_INDIRECT) {
+			checked(q, "DRV-2.7.5.3.1-1");
+			if (!dm_virtio_has(dv, VIRTIO_F_RING_INDIRECT_DESC))
+				return breach(q, "DRV-2.7.5.3.1-1",
+				              "chain %u: INDIRECT descriptor %u without VIRTIO_F_INDIRECT_DESC", head, i);
+			checked(q, "DRV-2.7.5.3.1-4");
+			if (dflags & VIRTQ_DESC_F_NEXT)
+				return breach(q, "DRV-2.7.5.3.1-4",
+				              "chain %u: descriptor %u has both INDIRECT and NEXT", head, i);
+			w.ndesc--; /* the table entries count instead (DRV-2.7.5.3.1-3) */
+			/* DEV-2.7.5.3.2-1: WRITE on the indirect descriptor is ignored. */
+			if (walk_indirect(q, &w, le64(d), le32(d + 8)))
+				return -1;
+			break;
+		}
+		if (add_seg(q, &w, le64(d), le32(d + 8), dflags))
+			return -1;
+		if (!(dflags & VIRTQ_DESC_F_NEXT))
+			break;
+		i = le16(d + 14);
+		if (i >= q->num)
+			return breach(q, "MODEL-DESC-INDEX", "chain %u: next %u >= queue size %u", head, i,
+			              q->num);
+	}
+
+	/* Buffers last, so a chain's structure is judged whole first. */
+	checked(q, "DRV-6.1-5");
+	for (unsigned k = 0; k < c->nseg; k++)
+		if (!buffer_in_ram(q, c->seg[k].addr, c->seg[k].len))
+			return breach(q, "DRV-6.1-5", "chain %u: buffer 0x%llx+%u outside guest RAM", head,
+			              (unsigned long long)c->seg[k].addr, c->seg[k].len);
+
+	set_in_use(q, head, true);
+	q->head_wlen[head] = c->writable_len > UINT32_MAX ? UINT32_MAX : (uint32_t)c->writable_len;
+	q->last_avail++;
+	q->popped++;
+	return 1;
+}
+
+static void write_used_elem(struct dm_vq *q, uint32_t id, uint32_t len)
+{
+	uint8_t e[8];
+	put32(e, id);
+	put32(e + 4, len);
+	mem_write(q, q->used + 4 + 8ull * (q->used_idx % q->num), e, sizeof e);
+	q->used_idx++;
+}
+
+void dm_vq_push(struct dm_vq *q, uint16_t head, uint32_t len)
+{
+	struct dm_virtio *dv = q->dv;
+	uint16_t old_idx = q->used_idx;
+	uint32_t id = head;
+	unsigned copies = 1;
+	uint64_t extra_idx = 0;
+	struct dm_fault *f;
+	uint8_t b[2];
+	bool notify;
+
+	if (!q->ready || q->num == 0)
+		return; /* reset or disabled since: nothing may be written (DEV-2.4.1-2) */
+	if (head < q->num)
+		set_in_use(q, head, false);
+
+	if ((f = dm_virtio_fault_hit(dv, DM_FAULT_USED_ID, q->index)))
+		id = (uint32_t)f->value;
+	if ((f = dm_virtio_fault_hit(dv, DM_FAULT_USED_LEN, q->index)) && head < q->num)
+		len = (uint32_t)(q->head_wlen[head] + f->value);
+	if (dm_virtio_fault_hit(dv, DM_FAULT_USED_ID_DUP, q->index))
+		copies = 2;
+	if ((f = dm_virtio_fault_hit(dv, DM_FAULT_USED_IDX_JUMP, q->index)))
+		extra_idx = f->value;
+
+	/* DEV-2.7.8.2-1: the element (id, len) is written before used.idx. */
+	for (unsigned k = 0; k < copies; k++)
+		write_used_elem(q, id, len);
+	q->used_idx = (uint16_t)(q->used_idx + extra_idx);
+	put16(b, q->used_idx);
+	mem_write(q, q->used + 2, b, 2);
+	q->pushed++;
+
+	if (dm_virtio_has(dv, VIRTIO_F_RING_EVENT_IDX)) {
+		/* DEV-2.7.7.2-5: notify when the new idx passes used_event. */
+		uint16_t used_event = 0;
+		read16(q, q->avail + 4 + 2ull * q->num, &used_event);
+		notify = (uint16_t)(q->used_idx - used_event - 1) < (uint16_t)(q->used_idx - old_idx);
+	} else {
+		/* DEV-2.7.7.2-2/3: avail flags 1 suppresses, 0 requires. */
+		uint16_t aflags = 0;
+		read16(q, q->avail, &aflags);
+		notify = !(aflags & VIRTQ_AVAIL_F_NO_INTERRUPT);
+	}
+	if (notify)
+		dm_virtio_raise(dv, VIRTIO_ISR_QUEUE);
+}
+
+uint32_t dm_chain_read(struct dm_vq *q, const struct dm_chain *c, uint64_t off, void *buf, uint32_t len)
+{
+	uint8_t *out = buf;
+	uint32_t done = 0;
+
+	for (unsigned i = 0; i < c->nseg && done < len; i++) {
+		const struct dm_seg *s = &c->seg[i];
+		uint32_t n;
+		if (s->writable)
+			continue;
+		if (off >= s->len) {
+			off -= s->len;
+			continue;
+		}
+		n = (uint32_t)(s->len - off);
+		if (n > len - done)
+			n = len - done;
+		if (!mem_read(q, s->addr + off, out + done, n))
+			break;
+		done += n;
+		off = 0;
+	}
+	return done;
+}
+
+uint32_t dm_chain_write(struct dm_vq *q, const struct dm_chain *c, uint64_t off, const void *buf,
+                        uint32_t len)
+{
+	const uint8_t *in = buf;
+	uint32_t done = 0;
+
+	/* DEV-2.7.5.1-1: only device-writable segments are ever written. */
+	for (unsigned i = 0; i < c->nseg && done < len; i++) {
+		const struct dm_seg *s = &c->seg[i];
+		uint32_t n;
+		if (!s->writable)
+			continue;
+		if (off >= s->len) {
+			off -= s->len;
+			continue;
+		}
+		n = (uint32_t)(s->len - off);
+		if (n > len - done)
+			n = len - done;
+		if (!mem_write(q, s->addr + off, in + done, n))
+			break;
+		done += n;
+		off = 0;
+	}
+	return done;
+}

@@ -1,0 +1,832 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * virtio-blk driver (VIRTIO 1.2, 5.2).
+ *
+ * One request queue.  A caller's request is cut into parts that each fit
+ * one virtio request (max_req_bytes, derived from seg_max, size_max and the
+ * queue size); a part occupies a slot, which owns a 16-byte header and a
+ * status byte in one DMA block.  Parts wait in a FIFO for a free slot and
+ * enough descriptors; completions free slots and refill them.
+ *
+ * Everything the device says is checked: config values at init, the status
+ * byte (read through the platform, never dereferenced), the used length of
+ * requests that return data.  A device that breaks the protocol is marked
+ * broken and every request in flight fails with the reason.
+ */
+#include "vlab/blk.h"
+
+#define BLK_SLOT_STRIDE 32u    /* header (16, 16-aligned) + status byte + pad */
+#define BLK_HDR_BYTES 16u
+#define BLK_STATUS_OFF 16u
+#define BLK_REQ_CAP (1024u * 1024u) /* bytes per virtio request at most */
+#define BLK_WAIT_STEP_NS 1000u
+/* Bound on list walks over caller-owned requests (a corrupted list must not hang us). */
+#define BLK_LIST_BOUND (1u << 20)
+
+static const char *blk_name(const struct vlab_blk *b)
+{
+	return (b->vdev && b->vdev->name) ? b->vdev->name : "virtio-blk";
+}
+
+static const struct vlab_platform *blk_plat(const struct vlab_blk *b)
+{
+	return b->vdev->plat;
+}
+
+/* Header fields: little-endian on a modern interface, guest-native on legacy. */
+static void put_u32(const struct vlab_blk *b, uint8_t *p, uint32_t v)
+{
+	if (b->vdev->legacy) {
+		vlab_memcpy(p, &v, sizeof v);
+		return;
+	}
+	for (unsigned i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put_u64(const struct vlab_blk *b, uint8_t *p, uint64_t v)
+{
+	if (b->vdev->legacy) {
+		vlab_memcpy(p, &v, sizeof v);
+		return;
+	}
+	for (unsigned i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static bool is_pow2(uint32_t v)
+{
+	return v != 0 && (v & (v - 1)) == 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Request lists                                                        */
+
+static void list_push(struct vlab_blk_req **head, struct vlab_blk_req **tail, struct vlab_blk_req *r)
+{
+	r->queue_next = NULL;
+	if (*tail)
+		(*tail)->queue_next = r;
+	else
+		*head = r;
+	*tail = r;
+}
+
+static void list_remove(struct vlab_blk_req **head, struct vlab_blk_req **tail, struct vlab_blk_req *r)
+{
+	struct vlab_blk_req *prev = NULL, *cur = *head;
+	for (uint32_t n = 0; cur && n < BLK_LIST_BOUND; n++) {
+		if (cur == r) {
+			if (prev)
+				prev->queue_next = cur->queue_next;
+			else
+				*head = cur->queue_next;
+			if (*tail == cur)
+				*tail = prev;
+			cur->queue_next = NULL;
+			return;
+		}
+		prev = cur;
+		cur = cur->queue_next;
+	}
+}
+
+static bool list_has(struct vlab_blk_req *head, const struct vlab_blk_req *r)
+{
+	for (uint32_t n = 0; head && n < BLK_LIST_BOUND; n++, head = head->queue_next)
+		if (head == r)
+			return true;
+	return false;
+}
+
+/* r is queued, in flight or waiting in the done list: owned by the driver. */
+static bool blk_owns(const struct vlab_blk *b, const struct vlab_blk_req *r)
+{
+	for (unsigned i = 0; i < b->nslots; i++)
+		if (b->slot[i].busy && b->slot[i].req == r)
+			return true;
+	return list_has(b->pending_head, r) || list_has(b->done_head, r);
+}
+
+static void blk_finish(struct vlab_blk *b, struct vlab_blk_req *r)
+{
+	r->done = true;
+	if (r->result != 0)
+		b->errors++;
+}
+
+/*
+ * The device is gone (broken, needs reset, timed out, shut down): every
+ * request the driver holds completes with err and the driver forgets it,
+ * so no pointer to a caller's request survives the failure.  The ring
+ * still holds the chains; a re-initialisation (reset first) drops them.
+ */
+static void blk_abort_all(struct vlab_blk *b, int err)
+{
+	for (unsigned i = 0; i < VLAB_BLK_MAX_INFLIGHT; i++) {
+		struct vlab_blk_slot *s = &b->slot[i];
+		if (s->busy && s->req) {
+			if (s->req->result == 0)
+				s->req->result = err;
+			s->req->parts_pending = 0;
+			s->req->all_submitted = true;
+			if (!s->req->done)
+				blk_finish(b, s->req);
+		}
+		s->busy = false;
+		s->req = NULL;
+	}
+	struct vlab_blk_req *r = b->pending_head;
+	for (uint32_t n = 0; r && n < BLK_LIST_BOUND; n++) {
+		struct vlab_blk_req *next = r->queue_next;
+		if (r->result == 0)
+			r->result = err;
+		r->parts_pending = 0;
+		r->all_submitted = true;
+		r->queue_next = NULL;
+		if (!r->done)
+			blk_finish(b, r);
+		r = next;
+	}
+	b->pending_head = b->pending_tail = NULL;
+	/* Requests in the done list are complete already; drop the list. */
+	r = b->done_head;
+	for (uint32_t n = 0; r && n < BLK_LIST_BOUND; n++) {
+		struct vlab_blk_req *next = r->queue_next;
+		r->queue_next = NULL;
+		r = next;
+	}
+	b->done_head = b->done_tail = NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Initialisation                                                       */
+
+static int blk_config_error(struct vlab_blk *b, const char *what, uint32_t val)
+{
+	vlab_log(blk_plat(b), VLAB_LOG_ERROR, "%s: bad config: %s (%u)", blk_name(b), what, val);
+	return VLAB_ECONFIG;
+}
+
+static int blk_read_config(struct vlab_blk *b)
+{
+	struct vlab_virtio_dev *d = b->vdev;
+	struct vlab_blk_info *info = &b->info;
+	uint64_t cap = 0;
+	uint32_t v32 = 0;
+	int rc;
+
+	/* capacity is 64 bits wide: the core retries the two halves until the
+	 * config generation is stable (DRV-2.5.1-1, DRV-2.5.1-2). */
+	rc = vlab_virtio_config_read(d, VIRTIO_BLK_CFG_CAPACITY, &cap, 8);
+	if (rc)
+		return rc;
+	if (cap > UINT64_MAX / VIRTIO_BLK_SECTOR_SIZE)
+		return blk_config_error(b, "capacity in bytes overflows 64 bits", (uint32_t)(cap >> 32));
+	info->capacity = cap;
+
+	/* Optional fields only when their feature was negotiated (DRV-2.5.1-3). */
+	if (vlab_virtio_has(d, VIRTIO_BLK_F_SIZE_MAX)) {
+		rc = vlab_virtio_config_read(d, VIRTIO_BLK_CFG_SIZE_MAX, &v32, 4);
+		if (rc)
+			return rc;
+		if (v32 == 0)
+			return blk_config_error(b, "size_max is 0", v32);
+		info->size_max = v32;
+	}
+	if (vlab_virtio_has(d, VIRTIO_BLK_F_SEG_MAX)) {
+		rc = vlab_virtio_config_read(d, VIRTIO_BLK_CFG_SEG_MAX, &v32, 4);
+		if (rc)
+			return rc;
+		if (v32 == 0)
+			return blk_config_error(b, "seg_max is 0", v32);
+		info->seg_max = v32;
+	}
+	if (vlab_virtio_has(d, VIRTIO_BLK_F_GEOMETRY)) {
+		uint16_t cyl = 0;
+		uint8_t heads = 0, sectors = 0;
+		rc = vlab_virtio_config_read(d, VIRTIO_BLK_CFG_GEOMETRY, &cyl, 2);
+		if (!rc)
+			rc = vlab_virtio_config_read(d, VIRTIO_BLK_CFG_GEOMETRY + 2, &heads, 1);
+		if (!rc)
+			rc = vlab_virtio_config_read(d, VIRTIO_BLK_CFG_GEOMETRY + 3, &sectors, 1);
+		if (rc)
+			return rc;
+		info->cylinders = cyl;
+		info->heads = heads;
+		info->sectors = sectors;
+	}
+	info->blk_size = VIRTIO_BLK_SECTOR_SIZE;
+	if (vlab_virtio_has(d, VIRTIO_BLK_F_BLK_SIZE)) {
+		rc = vlab_virtio_config_read(d, VIRTIO_BLK_CFG_BLK_SIZE, &v32, 4);
+		if (rc)
+			return rc;
+		if (!is_pow2(v32) || v32 < VIRTIO_BLK_SECTOR_SIZE || v32 > 65536u)
+			return blk_config_error(b, "blk_size not a power of two in 512..65536", v32);
+		info->blk_size = v32;
+	}
+	info->read_only = vlab_virtio_has(d, VIRTIO_BLK_F_RO);
+	info->flush = vlab_virtio_has(d, VIRTIO_BLK_F_FLUSH);
+	return 0;
+}
+
+/* How much one virtio request may carry, given the queue we got. */
+static int blk_size_requests(struct vlab_blk *b)
+{
+	uint32_t qsize = b->vq.size;
+	uint32_t segs;
+	uint64_t bytes;
+
+	if (qsize < 3) /* header + one data segment + status */
+		return blk_config_error(b, "queue too small for one request", qsize);
+	segs = qsize - 2;
+	if (segs > VLAB_BLK_MAX_SEGS)
+		segs = VLAB_BLK_MAX_SEGS;
+	if (b->info.seg_max && segs > b->info.seg_max)
+		segs = b->info.seg_max;
+	bytes = b->info.size_max ? (uint64_t)segs * b->info.size_max : BLK_REQ_CAP;
+	if (bytes > BLK_REQ_CAP)
+		bytes = BLK_REQ_CAP;
+	bytes -= bytes % VIRTIO_BLK_SECTOR_SIZE;
+	if (bytes < VIRTIO_BLK_SECTOR_SIZE)
+		return blk_config_error(b, "seg_max * size_max below one sector", (uint32_t)bytes);
+	b->max_segs = segs;
+	b->max_req_bytes = (uint32_t)bytes;
+
+	b->nslots = qsize / 3;
+	if (b->nslots == 0)
+		b->nslots = 1;
+	if (b->nslots > VLAB_BLK_MAX_INFLIGHT)
+		b->nslots = VLAB_BLK_MAX_INFLIGHT;
+	return 0;
+}
+
+static size_t blk_id_off(const struct vlab_blk *b)
+{
+	return (size_t)b->nslots * BLK_SLOT_STRIDE;
+}
+
+int vlab_blk_init(struct vlab_blk *b, struct vlab_virtio_dev *d, uint16_t queue_cap)
+{
+	const uint64_t supported = VLAB_BIT(VIRTIO_BLK_F_SIZE_MAX) | VLAB_BIT(VIRTIO_BLK_F_SEG_MAX) |
+	                           VLAB_BIT(VIRTIO_BLK_F_GEOMETRY) |
+	                           /* accept RO when offered (DRV-5.2.6.1-2) */
+	                           VLAB_BIT(VIRTIO_BLK_F_RO) | VLAB_BIT(VIRTIO_BLK_F_BLK_SIZE) |
+	                           /* we do issue FLUSH, so we may negotiate it (DRV-5.2.5.1-1) */
+	                           VLAB_BIT(VIRTIO_BLK_F_FLUSH) | VLAB_BIT(VIRTIO_F_VERSION_1);
+	const struct vlab_platform *p;
+	int rc;
+
+	if (!b || !d || !d->plat || !d->plat->ops)
+		return VLAB_EINVAL;
+	vlab_memset(b, 0, sizeof *b);
+	b->vdev = d;
+	p = d->plat;
+	if (d->device_id != VIRTIO_ID_BLOCK)
+		return VLAB_ENODEV;
+
+	rc = vlab_virtio_begin(d);
+	if (rc)
+		return rc;
+	rc = vlab_virtio_negotiate(d, supported, 0, NULL, 0);
+	if (rc)
+		return rc; /* FAILED already set by the core */
+	rc = blk_read_config(b);
+	if (rc) {
+		vlab_virtio_fail(d);
+		return rc;
+	}
+	rc = vlab_vq_setup(&b->vq, d, 0, queue_cap);
+	if (rc) {
+		vlab_virtio_fail(d);
+		return rc;
+	}
+	rc = blk_size_requests(b);
+	if (rc)
+		goto undo;
+	b->slot_mem_len = blk_id_off(b) + 32u; /* + the 20-byte GET_ID buffer */
+	b->slot_mem = p->ops->dma_alloc(p->ctx, b->slot_mem_len, 16, &b->slot_dev);
+	if (!b->slot_mem) {
+		rc = VLAB_ENOMEM;
+		goto undo;
+	}
+	rc = vlab_virtio_driver_ok(d);
+	if (rc)
+		goto undo;
+	vlab_log(p, VLAB_LOG_INFO,
+	         "%s: virtio-blk %llu sectors, blk_size %u, %s%s queue %u, %u slots, %u bytes/request",
+	         blk_name(b), (unsigned long long)b->info.capacity, b->info.blk_size,
+	         b->info.read_only ? "ro" : "rw", b->info.flush ? " flush," : ",", b->vq.size, b->nslots,
+	         b->max_req_bytes);
+	return 0;
+
+undo:
+	/* The ring is known to the device: reset before freeing it
+	 * (DRV-3.3.1-2), then say we gave up (DRV-3.1.1-5). */
+	if (vlab_virtio_reset(d) == 0) {
+		vlab_vq_teardown(&b->vq);
+		if (b->slot_mem)
+			p->ops->dma_free(p->ctx, b->slot_mem, b->slot_mem_len);
+	}
+	b->slot_mem = NULL;
+	b->nslots = 0;
+	vlab_virtio_fail(d);
+	return rc;
+}
+
+void vlab_blk_shutdown(struct vlab_blk *b)
+{
+	const struct vlab_platform *p;
+
+	if (!b || !b->vdev)
+		return;
+	p = blk_plat(b);
+	int rc = vlab_virtio_reset(b->vdev);
+	blk_abort_all(b, VLAB_ENODEV);
+	if (rc) {
+		/* A device that does not reset may still write the ring and
+		 * our buffers: leak them rather than hand them back. */
+		vlab_log(p, VLAB_LOG_WARN, "%s: reset failed (%s); queue memory not freed", blk_name(b),
+		         vlab_errname(rc));
+	} else {
+		if (b->vq.mem || b->vq.live)
+			vlab_vq_teardown(&b->vq);
+		if (b->slot_mem)
+			p->ops->dma_free(p->ctx, b->slot_mem, b->slot_mem_len);
+	}
+	b->slot_mem = NULL;
+	b->slot_mem_len = 0;
+	b->nslots = 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Posting parts                                                        */
+
+static bool op_has_data(enum vlab_blk_op op)
+{
+	return op == VLAB_BLK_READ || op == VLAB_BLK_WRITE;
+}
+
+/* Expose one part of r (bytes [off, off+len) of its buffer) in slot si. */
+static int blk_post(struct vlab_blk *b, unsigned si, struct vlab_blk_req *r, uint32_t off, uint32_t len)
+{
+	struct vlab_sg sg[VLAB_BLK_MAX_SEGS + 2];
+	uint8_t *hdr = b->slot_mem + (size_t)si * BLK_SLOT_STRIDE;
+	vlab_addr_t hdr_dev = b->slot_dev + (vlab_addr_t)si * BLK_SLOT_STRIDE;
+	uint32_t type;
+	uint64_t sector = 0;
+	unsigned n = 0, ndata = 0;
+
+	switch (r->op) {
+	case VLAB_BLK_READ:
+		type = VIRTIO_BLK_T_IN;
+		sector = r->sector + off / VIRTIO_BLK_SECTOR_SIZE;
+		break;
+	case VLAB_BLK_WRITE:
+		type = VIRTIO_BLK_T_OUT;
+		sector = r->sector + off / VIRTIO_BLK_SECTOR_SIZE;
+		break;
+	case VLAB_BLK_FLUSH:
+		type = VIRTIO_BLK_T_FLUSH; /* sector 0 (DRV-5.2.6.1-3), no data (DRV-5.2.6.1-4) */
+		break;
+	case VLAB_BLK_GET_ID:
+		type = VIRTIO_BLK_T_GET_ID;
+		break;
+	default:
+		return VLAB_EINVAL;
+	}
+	put_u32(b, hdr, type);
+	put_u32(b, hdr + 4, 0);
+	put_u64(b, hdr + 8, sector);
+	/* An impossible status: a device that completes without writing it
+	 * is caught at completion. */
+	hdr[BLK_STATUS_OFF] = 0xFF;
+
+	sg[n].addr = hdr_dev;
+	sg[n].len = BLK_HDR_BYTES;
+	n++;
+	if (len) {
+		uint32_t seg = b->info.size_max ? b->info.size_max : len;
+		uint32_t left = len;
+		vlab_addr_t a = r->buf_dev + off;
+		while (left && ndata < b->max_segs) {
+			uint32_t l = left < seg ? left : seg;
+			sg[n].addr = a;
+			sg[n].len = l;
+			n++;
+			ndata++;
+			a += l;
+			left -= l;
+		}
+		if (left) /* cannot happen: len <= max_segs * size_max */
+			return VLAB_EINVAL;
+	}
+	sg[n].addr = hdr_dev + BLK_STATUS_OFF;
+	sg[n].len = 1;
+	n++;
+
+	/* Device-readable first, then device-writable (DRV-2.7.4.2-1). */
+	if (r->op == VLAB_BLK_WRITE)
+		return vlab_vq_add(&b->vq, sg, 1 + ndata, &sg[1 + ndata], 1, &b->slot[si]);
+	return vlab_vq_add(&b->vq, sg, 1, &sg[1], ndata + 1, &b->slot[si]);
+}
+
+static int blk_free_slot(const struct vlab_blk *b)
+{
+	for (unsigned i = 0; i < b->nslots; i++)
+		if (!b->slot[i].busy)
+			return (int)i;
+	return -1;
+}
+
+/* Stop submitting r: it failed, or the device refused a part. */
+static void blk_give_up(struct vlab_blk *b, struct vlab_blk_req *r, int err)
+{
+	if (r->result == 0)
+		r->result = err;
+	if (!r->all_submitted) {
+		list_remove(&b->pending_head, &b->pending_tail, r);
+		r->all_submitted = true;
+	}
+}
+
+/* Hand waiting parts to free slots; kick once if anything was added.
+ * Returns 0 or a device error (the caller then aborts everything). */
+static int blk_refill(struct vlab_blk *b)
+{
+	bool added = false;
+
+	for (uint32_t guard = 0; b->pending_head && guard < BLK_LIST_BOUND; guard++) {
+		struct vlab_blk_req *r = b->pending_head;
+		int si = blk_free_slot(b);
+		uint32_t off = r->next_off, len = 0;
+		int rc;
+
+		if (si < 0)
+			break;
+		if (op_has_data(r->op)) {
+			len = r->len - off;
+			if (len > b->max_req_bytes)
+				len = b->max_req_bytes;
+		} else if (r->op == VLAB_BLK_GET_ID) {
+			len = VIRTIO_BLK_ID_BYTES;
+		}
+		rc = blk_post(b, (unsigned)si, r, off, len);
+		if (rc == VLAB_EBUSY) {
+			if (vlab_vq_in_flight(&b->vq) != 0)
+				break; /* descriptors come back with completions */
+			rc = VLAB_ENOMEM; /* a part that can never fit: should not happen */
+		}
+		if (rc == VLAB_EBROKEN || rc == VLAB_EPROTO)
+			return rc;
+		if (rc) {
+			blk_give_up(b, r, rc);
+			if (r->parts_pending == 0) {
+				blk_finish(b, r);
+				list_push(&b->done_head, &b->done_tail, r);
+			}
+			continue;
+		}
+		b->slot[si].busy = true;
+		b->slot[si].req = r;
+		b->slot[si].off = off;
+		b->slot[si].len = len;
+		r->parts_pending++;
+		r->next_off = off + len;
+		added = true;
+		if (!op_has_data(r->op) || r->next_off >= r->len) {
+			list_remove(&b->pending_head, &b->pending_tail, r);
+			r->all_submitted = true;
+		}
+	}
+	if (added)
+		return vlab_vq_kick(&b->vq);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Submission                                                           */
+
+static int blk_reject(struct vlab_blk_req *r, int err)
+{
+	r->result = err;
+	r->done = true;
+	return err;
+}
+
+int vlab_blk_submit(struct vlab_blk *b, struct vlab_blk_req *r)
+{
+	const struct vlab_platform *p;
+	int rc;
+
+	if (!b || !r || !b->vdev)
+		return VLAB_EINVAL;
+	if (blk_owns(b, r))
+		return VLAB_EINVAL; /* already submitted and not finished */
+	r->result = 0;
+	r->done = false;
+	r->parts_pending = 0;
+	r->next_off = 0;
+	r->queue_next = NULL;
+	r->all_submitted = false;
+	r->buf_dev = 0;
+
+	rc = vlab_virtio_check(b->vdev);
+	if (rc)
+		return blk_reject(r, rc);
+	if (!b->slot_mem)
+		return blk_reject(r, VLAB_EINVAL);
+	p = blk_plat(b);
+
+	switch (r->op) {
+	case VLAB_BLK_WRITE:
+		if (b->info.read_only)
+			return blk_reject(r, VLAB_EROFS); /* the device is never asked */
+		/* fall through */
+	case VLAB_BLK_READ: {
+		uint64_t nsect;
+		/* Data length a multiple of 512 (DRV-5.2.6.1-5). */
+		if (!r->buf || r->len == 0 || r->len % VIRTIO_BLK_SECTOR_SIZE)
+			return blk_reject(r, VLAB_EINVAL);
+		/* Nothing beyond capacity (DRV-5.2.6.1-1). */
+		nsect = r->len / VIRTIO_BLK_SECTOR_SIZE;
+		if (r->sector > b->info.capacity || nsect > b->info.capacity - r->sector)
+			return blk_reject(r, VLAB_ERANGE);
+		if (p->ops->dma_map(p->ctx, r->buf, r->len, &r->buf_dev) != 0)
+			return blk_reject(r, VLAB_EINVAL);
+		if (r->op == VLAB_BLK_READ)
+			b->reads++;
+		else
+			b->writes++;
+		break;
+	}
+	case VLAB_BLK_FLUSH:
+		if (r->len != 0)
+			return blk_reject(r, VLAB_EINVAL); /* FLUSH carries no data (DRV-5.2.6.1-4) */
+		b->flushes++;
+		if (!b->info.flush) {
+			/* No FLUSH negotiated: the cache is writethrough
+			 * (DRV-5.2.5.1-2); nothing to ask the device. */
+			r->all_submitted = true;
+			blk_finish(b, r);
+			list_push(&b->done_head, &b->done_tail, r);
+			return 0;
+		}
+		break;
+	case VLAB_BLK_GET_ID:
+		/* Exactly 20 bytes of data (DRV-5.2.6.1-7). */
+		if (!r->buf || r->len != VIRTIO_BLK_ID_BYTES)
+			return blk_reject(r, VLAB_EINVAL);
+		if (p->ops->dma_map(p->ctx, r->buf, r->len, &r->buf_dev) != 0)
+			return blk_reject(r, VLAB_EINVAL);
+		break;
+	default:
+		return blk_reject(r, VLAB_EINVAL);
+	}
+
+	list_push(&b->pending_head, &b->pending_tail, r);
+	rc = blk_refill(b);
+	if (rc) {
+		blk_abort_all(b, rc);
+		return rc;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Completion                                                           */
+
+/* One used entry.  *fin is set when its request finished.  Returns 0, or
+ * VLAB_EPROTO when the device broke the protocol (then marked broken). */
+static int blk_complete(struct vlab_blk *b, void *cookie, uint32_t used_len, struct vlab_blk_req **fin)
+{
+	struct vlab_blk_slot *s = NULL;
+	struct vlab_blk_req *r;
+	unsigned si = 0;
+	uint8_t status = 0xFF;
+	int err = 0;
+
+	*fin = NULL;
+	for (si = 0; si < b->nslots; si++) {
+		if (cookie == (void *)&b->slot[si]) {
+			s = &b->slot[si];
+			break;
+		}
+	}
+	if (!s || !s->busy || !s->req)
+		return vlab_virtio_mark_broken(b->vdev, "blk: completion for a slot not in use");
+	r = s->req;
+
+	/* The status byte is device-writable: read it through the platform. */
+	vlab_plat_shm_read(blk_plat(b), &status,
+	                   b->slot_mem + (size_t)si * BLK_SLOT_STRIDE + BLK_STATUS_OFF, 1);
+	switch (status) {
+	case VIRTIO_BLK_S_OK:
+		/* A device that reports success for a read must have written
+		 * the data and the status: anything shorter lost data. */
+		if ((r->op == VLAB_BLK_READ || r->op == VLAB_BLK_GET_ID) && used_len < s->len + 1u)
+			return vlab_virtio_mark_broken(b->vdev, "blk: OK with a short used length");
+		break;
+	case VIRTIO_BLK_S_IOERR:
+		err = VLAB_EIO;
+		break;
+	case VIRTIO_BLK_S_UNSUPP:
+		err = VLAB_ENOTSUP;
+		break;
+	default:
+		return vlab_virtio_mark_broken(b->vdev, "blk: status byte not OK/IOERR/UNSUPP");
+	}
+
+	s->busy = false;
+	s->req = NULL;
+	if (r->parts_pending)
+		r->parts_pending--;
+	if (err)
+		blk_give_up(b, r, err);
+	if (r->all_submitted && r->parts_pending == 0) {
+		blk_finish(b, r);
+		*fin = r;
+	}
+	return 0;
+}
+
+int vlab_blk_poll(struct vlab_blk *b, struct vlab_blk_req **done)
+{
+	int rc;
+
+	if (done)
+		*done = NULL;
+	if (!b || !b->vdev)
+		return VLAB_EINVAL;
+	rc = vlab_virtio_check(b->vdev);
+	if (rc) {
+		blk_abort_all(b, rc);
+		return rc;
+	}
+	if (b->done_head) {
+		struct vlab_blk_req *r = b->done_head;
+		list_remove(&b->done_head, &b->done_tail, r);
+		if (done)
+			*done = r;
+		return 0;
+	}
+	/* Each round consumes one used entry; no more can be outstanding
+	 * than the queue holds. */
+	for (uint32_t i = 0; i <= b->vq.size; i++) {
+		struct vlab_blk_req *fin = NULL;
+		void *cookie = NULL;
+		uint32_t len = 0;
+
+		rc = vlab_vq_pop(&b->vq, &cookie, &len);
+		if (rc == VLAB_EAGAIN)
+			return VLAB_EAGAIN;
+		if (!rc)
+			rc = blk_complete(b, cookie, len, &fin);
+		if (!rc)
+			rc = blk_refill(b);
+		if (rc) {
+			blk_abort_all(b, rc);
+			return rc;
+		}
+		if (fin) {
+			if (done)
+				*done = fin;
+			return 0;
+		}
+	}
+	return VLAB_EAGAIN;
+}
+
+/* r is done: the waiter takes it, so poll must not report it again
+ * (a synchronous request lives on the caller's stack). */
+static int blk_collect(struct vlab_blk *b, struct vlab_blk_req *r)
+{
+	list_remove(&b->done_head, &b->done_tail, r);
+	return r->result;
+}
+
+int vlab_blk_wait(struct vlab_blk *b, struct vlab_blk_req *r)
+{
+	const struct vlab_platform *p;
+	uint64_t timeout, start, steps = 0, max_steps;
+
+	if (!b || !r || !b->vdev)
+		return VLAB_EINVAL;
+	if (r->done)
+		return blk_collect(b, r);
+	if (!blk_owns(b, r))
+		return VLAB_EINVAL; /* never submitted: it would never finish */
+	p = blk_plat(b);
+	timeout = vlab_virtio_timeout(b->vdev);
+	/* Also bound the iterations, should the platform clock not move. */
+	max_steps = timeout / BLK_WAIT_STEP_NS + 2;
+	start = vlab_plat_now(p);
+	for (;;) {
+		struct vlab_blk_req *fin = NULL;
+		int rc = vlab_blk_poll(b, &fin);
+
+		if (r->done)
+			return blk_collect(b, r);
+		if (rc != 0 && rc != VLAB_EAGAIN)
+			return rc; /* device failure: every request was aborted */
+		if (vlab_plat_now(p) - start >= timeout || ++steps > max_steps) {
+			vlab_virtio_mark_broken(b->vdev, "blk: request timed out");
+			blk_abort_all(b, VLAB_ETIMEDOUT);
+			return VLAB_ETIMEDOUT;
+		}
+		if (rc == VLAB_EAGAIN)
+			vlab_plat_delay(p, BLK_WAIT_STEP_NS);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Synchronous calls                                                    */
+
+static int blk_sync(struct vlab_blk *b, struct vlab_blk_req *r)
+{
+	int rc = vlab_blk_submit(b, r);
+	if (rc)
+		return rc;
+	return vlab_blk_wait(b, r);
+}
+
+static int blk_rw(struct vlab_blk *b, enum vlab_blk_op op, uint64_t sector, void *buf, uint32_t nsectors)
+{
+	struct vlab_blk_req r;
+
+	if (!b)
+		return VLAB_EINVAL;
+	if (nsectors > UINT32_MAX / VIRTIO_BLK_SECTOR_SIZE)
+		return VLAB_EINVAL;
+	vlab_memset(&r, 0, sizeof r);
+	r.op = op;
+	r.sector = sector;
+	r.buf = buf;
+	r.len = nsectors * VIRTIO_BLK_SECTOR_SIZE;
+	return blk_sync(b, &r);
+}
+
+int vlab_blk_read(struct vlab_blk *b, uint64_t sector, void *buf, uint32_t nsectors)
+{
+	return blk_rw(b, VLAB_BLK_READ, sector, buf, nsectors);
+}
+
+int vlab_blk_write(struct vlab_blk *b, uint64_t sector, const void *buf, uint32_t nsectors)
+{
+	/* The buffer is only ever device-readable for a write. */
+	return blk_rw(b, VLAB_BLK_WRITE, sector, (void *)(uintptr_t)buf, nsectors);
+}
+
+int vlab_blk_flush(struct vlab_blk *b)
+{
+	struct vlab_blk_req r;
+	int rc;
+
+	if (!b || !b->vdev)
+		return VLAB_EINVAL;
+	rc = vlab_virtio_check(b->vdev);
+	if (rc)
+		return rc;
+	if (!b->info.flush)
+		return 0; /* writethrough assumed (DRV-5.2.5.1-2) */
+	vlab_memset(&r, 0, sizeof r);
+	r.op = VLAB_BLK_FLUSH;
+	return blk_sync(b, &r);
+}
+
+int vlab_blk_get_id(struct vlab_blk *b, char id[VIRTIO_BLK_ID_BYTES + 1])
+{
+	struct vlab_blk_req r;
+	uint8_t raw[VIRTIO_BLK_ID_BYTES];
+	uint8_t *ibuf;
+	unsigned n;
+	int rc;
+
+	if (!b || !b->vdev || !id)
+		return VLAB_EINVAL;
+	id[0] = '\0';
+	if (!b->slot_mem)
+		return VLAB_EINVAL;
+	ibuf = b->slot_mem + blk_id_off(b);
+	vlab_memset(ibuf, 0, VIRTIO_BLK_ID_BYTES);
+	vlab_memset(&r, 0, sizeof r);
+	r.op = VLAB_BLK_GET_ID;
+	r.buf = ibuf;
+	r.len = VIRTIO_BLK_ID_BYTES; /* exactly 20 bytes (DRV-5.2.6.1-7) */
+	rc = blk_sync(b, &r);
+	if (rc)
+		return rc;
+
+	/* One snapshot through the platform, then validate that copy only. */
+	vlab_plat_shm_read(blk_plat(b), raw, ibuf, sizeof raw);
+	for (n = 0; n < VIRTIO_BLK_ID_BYTES && raw[n] != 0; n++) {
+		if (raw[n] < 0x20 || raw[n] > 0x7e) {
+			vlab_log(blk_plat(b), VLAB_LOG_WARN, "%s: GET_ID returned non-text byte 0x%02x",
+			         blk_name(b), raw[n]);
+			return VLAB_EPROTO;
+		}
+	}
+	vlab_memcpy(id, raw, n);
+	id[n] = '\0';
+	return 0;
+}

@@ -1,0 +1,330 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Split virtqueue (2.7), driver side.
+ *
+ * Ring memory is one DMA block:
+ *   descriptor table  16 * size          at 0            (16-aligned)
+ *   available ring    2 * (3 + size)     right after     (2-aligned)
+ *   used ring         6 + 8 * size       4-aligned, or on a legacy
+ *                                        interface the next multiple of
+ *                                        legacy_align (DRV-2.7.1-1)
+ * The free list and the chain bookkeeping are private (vq->next[],
+ * vq->head[]); the shared descriptor table is written, never read.  What
+ * the device writes (used ring) is read only through vlab_plat_shm_read*.
+ */
+#include "vlab/virtqueue.h"
+
+/* Offsets inside the rings, in 16-bit units for avail and bytes for used. */
+#define AVAIL_FLAGS 0
+#define AVAIL_IDX 1
+#define AVAIL_RING 2
+#define USED_FLAGS 0
+#define USED_IDX 2
+#define USED_RING 4
+#define USED_ELEM 8
+
+/* Modern rings are little-endian; a legacy interface uses guest-native
+ * order.  The platform's shm reads return the value as stored in memory. */
+#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && \
+	__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+#define VLAB_CPU_BIG_ENDIAN 1
+#else
+#define VLAB_CPU_BIG_ENDIAN 0
+#endif
+
+static uint16_t swap16(uint16_t v)
+{
+	return (uint16_t)((v >> 8) | (v << 8));
+}
+
+static uint32_t swap32(uint32_t v)
+{
+	return ((v >> 24) & 0xffu) | ((v >> 8) & 0xff00u) | ((v << 8) & 0xff0000u) | (v << 24);
+}
+
+static uint64_t swap64(uint64_t v)
+{
+	return ((uint64_t)swap32((uint32_t)v) << 32) | swap32((uint32_t)(v >> 32));
+}
+
+static bool need_swap(const struct vlab_vq *vq)
+{
+	return VLAB_CPU_BIG_ENDIAN && !vq->dev->legacy;
+}
+
+static uint16_t vq16(const struct vlab_vq *vq, uint16_t v)
+{
+	return need_swap(vq) ? swap16(v) : v;
+}
+
+static uint32_t vq32(const struct vlab_vq *vq, uint32_t v)
+{
+	return need_swap(vq) ? swap32(v) : v;
+}
+
+static uint64_t vq64(const struct vlab_vq *vq, uint64_t v)
+{
+	return need_swap(vq) ? swap64(v) : v;
+}
+
+static size_t align_up(size_t v, size_t a)
+{
+	return (v + a - 1) & ~(a - 1);
+}
+
+static bool is_pow2(uint64_t v)
+{
+	return v != 0 && (v & (v - 1)) == 0;
+}
+
+static const volatile void *used_at(const struct vlab_vq *vq, size_t off)
+{
+	return vq->used + off;
+}
+
+int vlab_vq_setup(struct vlab_vq *vq, struct vlab_virtio_dev *d, uint16_t index, uint16_t cap)
+{
+	if (vq == NULL || d == NULL || d->ops == NULL || d->plat == NULL)
+		return VLAB_EINVAL;
+	vlab_memset(vq, 0, sizeof(*vq));
+	if (d->broken)
+		return VLAB_EBROKEN;
+	if (d->legacy_align != 0 && (!is_pow2(d->legacy_align) || d->legacy_align < 16))
+		return VLAB_EINVAL;
+
+	uint16_t max = 0;
+	int rc = d->ops->queue_max(d, index, &max);
+	if (rc != 0)
+		return rc;
+	if (max == 0)
+		return VLAB_ENODEV;
+
+	/* min(device maximum, cap, our cap), rounded down to a power of two
+	 * (split queues may have any size, but a power of two keeps the
+	 * free-running indices simple and is what legacy devices require). */
+	uint32_t size = max;
+	if (cap != 0 && cap < size)
+		size = cap;
+	if (size > VLAB_VQ_SIZE_MAX)
+		size = VLAB_VQ_SIZE_MAX;
+	while (!is_pow2(size))
+		size &= size - 1;
+
+	/* DRV-2.7.1-1: descriptor table 16-aligned, available ring 2-aligned,
+	 * used ring 4-aligned.  Legacy: used ring at the next legacy_align
+	 * boundary and the whole block aligned to it. */
+	size_t align = d->legacy_align != 0 ? d->legacy_align : 16;
+	size_t desc_len = 16u * size;
+	size_t avail_off = desc_len;
+	size_t avail_len = 2u * (3u + size);
+	size_t used_off = align_up(avail_off + avail_len, d->legacy_align != 0 ? align : 4);
+	size_t used_len = 6u + 8u * size;
+	size_t total = used_off + used_len;
+	if (d->legacy_align != 0)
+		total = align_up(total, align);
+
+	const struct vlab_platform *p = d->plat;
+	vlab_addr_t dev = 0;
+	void *mem = p->ops->dma_alloc(p->ctx, total, align, &dev);
+	if (mem == NULL)
+		return VLAB_ENOMEM;
+	if ((dev & (align - 1)) != 0 || ((uintptr_t)mem & 15u) != 0 || dev + total < dev) {
+		p->ops->dma_free(p->ctx, mem, total);
+		return VLAB_EINVAL; /* the platform broke its dma_alloc contract */
+	}
+	/* dma_alloc zero-fills; clear again so used.flags starts at 0 on any
+	 * platform (DRV-2.7.10.1-1) and avail.flags is 0 (DRV-2.7.7.1-3). */
+	vlab_memset(mem, 0, total);
+
+	vq->dev = d;
+	vq->index = index;
+	vq->size = (uint16_t)size;
+	vq->mem = mem;
+	vq->mem_len = total;
+	vq->mem_dev = dev;
+	vq->desc = (volatile struct vlab_virtq_desc *)mem;
+	vq->avail = (volatile uint16_t *)((uint8_t *)mem + avail_off);
+	vq->used = (volatile uint8_t *)mem + used_off;
+	vq->layout.size = (uint16_t)size;
+	vq->layout.desc = dev;
+	vq->layout.avail = dev + avail_off;
+	vq->layout.used = dev + used_off;
+
+	for (uint32_t i = 0; i < size; i++)
+		vq->next[i] = (uint16_t)(i + 1 < size ? i + 1 : 0);
+	vq->free_head = 0;
+	vq->num_free = (uint16_t)size;
+
+	rc = d->ops->queue_enable(d, index, &vq->layout);
+	if (rc != 0) {
+		p->ops->dma_free(p->ctx, mem, total);
+		vlab_memset(vq, 0, sizeof(*vq));
+		return rc;
+	}
+	vq->live = true;
+	return VLAB_OK;
+}
+
+void vlab_vq_teardown(struct vlab_vq *vq)
+{
+	if (vq == NULL)
+		return;
+	if (vq->mem != NULL && vq->dev != NULL) {
+		const struct vlab_platform *p = vq->dev->plat;
+		p->ops->dma_free(p->ctx, vq->mem, vq->mem_len);
+	}
+	vq->mem = NULL;
+	vq->mem_len = 0;
+	vq->desc = NULL;
+	vq->avail = NULL;
+	vq->used = NULL;
+	vq->live = false;
+}
+
+int vlab_vq_add(struct vlab_vq *vq, const struct vlab_sg *out, unsigned n_out,
+                const struct vlab_sg *in, unsigned n_in, void *cookie)
+{
+	if (vq == NULL || !vq->live)
+		return VLAB_EINVAL;
+	if (vq->dev->broken)
+		return VLAB_EBROKEN;
+	if ((out == NULL && n_out != 0) || (in == NULL && n_in != 0))
+		return VLAB_EINVAL;
+	/* DRV-2.7.5.3.1-3: no chain longer than the queue: it could never fit. */
+	if (n_out > vq->size || n_in > vq->size || n_out + n_in > vq->size)
+		return VLAB_EINVAL;
+	unsigned n = n_out + n_in;
+	if (n == 0)
+		return VLAB_EINVAL;
+
+	/* DRV-2.7.5.2-1: the chain's total length stays below 2^32. */
+	uint64_t total = 0, writable = 0;
+	for (unsigned i = 0; i < n_out; i++)
+		total += out[i].len;
+	for (unsigned i = 0; i < n_in; i++)
+		writable += in[i].len;
+	total += writable;
+	if (total > 0xffffffffull)
+		return VLAB_EINVAL;
+
+	if (n > vq->num_free)
+		return VLAB_EBUSY;
+
+	/* DRV-2.7.4.2-1: device-readable descriptors first, then writable. */
+	uint16_t head = vq->free_head;
+	uint16_t cur = head;
+	for (unsigned i = 0; i < n; i++) {
+		const struct vlab_sg *sg = i < n_out ? &out[i] : &in[i - n_out];
+		uint16_t flags = i < n_out ? 0 : VIRTQ_DESC_F_WRITE;
+		bool last = i + 1 == n;
+		uint16_t nxt = vq->next[cur];
+		if (!last)
+			flags |= VIRTQ_DESC_F_NEXT;
+		vq->desc[cur].addr = vq64(vq, sg->addr);
+		vq->desc[cur].len = vq32(vq, sg->len);
+		vq->desc[cur].flags = vq16(vq, flags);
+		vq->desc[cur].next = vq16(vq, last ? 0 : nxt);
+		cur = nxt;
+	}
+	vq->free_head = cur;
+	vq->num_free = (uint16_t)(vq->num_free - n);
+
+	struct vlab_vq_head_state *hs = &vq->head[head];
+	hs->cookie = cookie;
+	hs->writable = (uint32_t)writable;
+	hs->ndesc = (uint16_t)n;
+	hs->outstanding = true;
+
+	/* The ring entry; avail.idx is published by vlab_vq_kick(). */
+	vq->avail[AVAIL_RING + (vq->avail_idx & (vq->size - 1))] = vq16(vq, head);
+	vq->avail_idx++;
+	return VLAB_OK;
+}
+
+int vlab_vq_kick(struct vlab_vq *vq)
+{
+	if (vq == NULL || !vq->live)
+		return VLAB_EINVAL;
+	struct vlab_virtio_dev *d = vq->dev;
+	const struct vlab_platform *p = d->plat;
+	if (d->broken)
+		return VLAB_EBROKEN;
+
+	/* DRV-2.7.13.3.1-1: descriptors and ring entries before the index. */
+	vlab_plat_wmb(p);
+	vq->avail[AVAIL_IDX] = vq16(vq, vq->avail_idx);
+	vq->published_idx = vq->avail_idx;
+
+	/* DRV-3.1.1-7: no notification before DRIVER_OK.  The buffers stay
+	 * published; the first kick after DRIVER_OK notifies. */
+	if (!(d->status & VIRTIO_STATUS_DRIVER_OK))
+		return VLAB_OK;
+	if (vq->avail_idx == vq->kicked_idx)
+		return VLAB_OK; /* nothing new since the last notification */
+
+	/* DRV-2.7.13.4.1-1: the index store before the flags load. */
+	vlab_plat_mb(p);
+	uint16_t flags = vq16(vq, vlab_plat_shm_read16(p, used_at(vq, USED_FLAGS)));
+	vq->kicked_idx = vq->avail_idx;
+	/* DRV-2.7.10.1-3/4 (no EVENT_IDX): notify unless NO_NOTIFY; other
+	 * bits of used.flags are ignored. */
+	if (flags & VIRTQ_USED_F_NO_NOTIFY)
+		return VLAB_OK;
+	d->ops->queue_notify(d, vq->index);
+	vq->notifications++;
+	return VLAB_OK;
+}
+
+int vlab_vq_pop(struct vlab_vq *vq, void **cookie, uint32_t *len)
+{
+	if (vq == NULL || !vq->live)
+		return VLAB_EINVAL;
+	struct vlab_virtio_dev *d = vq->dev;
+	const struct vlab_platform *p = d->plat;
+	if (d->broken)
+		return VLAB_EBROKEN;
+
+	uint16_t idx = vq16(vq, vlab_plat_shm_read16(p, used_at(vq, USED_IDX)));
+	uint16_t delta = (uint16_t)(idx - vq->last_used);
+	/* The device can only have used what was published and not yet
+	 * consumed, which is never more than the queue size. */
+	uint16_t pending = (uint16_t)(vq->published_idx - vq->last_used);
+	if (delta > vq->size || delta > pending)
+		return vlab_virtio_mark_broken(d, "used.idx jumped");
+	if (delta == 0)
+		return VLAB_EAGAIN;
+
+	/* The element is read only after the index that covers it. */
+	vlab_plat_rmb(p);
+	size_t elem = USED_RING + USED_ELEM * (size_t)(vq->last_used & (vq->size - 1));
+	uint32_t id = vq32(vq, vlab_plat_shm_read32(p, used_at(vq, elem)));
+	uint32_t ulen = vq32(vq, vlab_plat_shm_read32(p, used_at(vq, elem + 4)));
+
+	if (id >= vq->size)
+		return vlab_virtio_mark_broken(d, "used.id out of range");
+	struct vlab_vq_head_state *hs = &vq->head[id];
+	if (!hs->outstanding) /* also catches the same id completed twice */
+		return vlab_virtio_mark_broken(d, "used.id is not an outstanding chain");
+	if (ulen > hs->writable)
+		return vlab_virtio_mark_broken(d, "used.len above the writable bytes posted");
+
+	/* Return the chain to the free list, walking the private links. */
+	uint16_t tail = (uint16_t)id;
+	for (uint16_t i = 1; i < hs->ndesc; i++)
+		tail = vq->next[tail];
+	vq->next[tail] = vq->free_head;
+	vq->free_head = (uint16_t)id;
+	vq->num_free = (uint16_t)(vq->num_free + hs->ndesc);
+
+	if (cookie != NULL)
+		*cookie = hs->cookie;
+	if (len != NULL)
+		*len = ulen;
+	hs->outstanding = false;
+	hs->cookie = NULL;
+	hs->writable = 0;
+	hs->ndesc = 0;
+	vq->last_used++;
+	vq->completions++;
+	return VLAB_OK;
+}

@@ -1,0 +1,219 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Guest RAM: one zeroed host block standing at a guest-physical base, and a
+ * first-fit allocator for DMA memory inside it.  The free list lives in host
+ * memory outside the arena, so nothing a device writes to guest RAM can
+ * corrupt the allocator.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "hx_internal.h"
+
+#define HX_ARENA_GRAIN 16u    /* sizes are rounded up to this */
+#define HX_ARENA_HOST_ALIGN 4096u
+
+static uint64_t round_size(size_t size)
+{
+	uint64_t s = size ? (uint64_t)size : 1;
+	return (s + HX_ARENA_GRAIN - 1) & ~(uint64_t)(HX_ARENA_GRAIN - 1);
+}
+
+int hx_arena_init(struct hx_arena *a, uint64_t base, uint64_t size)
+{
+	memset(a, 0, sizeof *a);
+	if (size == 0 || size > SIZE_MAX - HX_ARENA_HOST_ALIGN || base + size - 1 < base)
+		return -1;
+	/* calloc of a large block maps zero pages lazily: cheap for 64 MiB. */
+	a->raw = calloc(1, (size_t)size + HX_ARENA_HOST_ALIGN);
+	if (!a->raw)
+		return -1;
+	uintptr_t p = (uintptr_t)a->raw;
+	p = (p + HX_ARENA_HOST_ALIGN - 1) & ~(uintptr_t)(HX_ARENA_HOST_ALIGN - 1);
+	a->host = (uint8_t *)a->raw + (p - (uintptr_t)a->raw);
+	a->base = base;
+	a->size = size;
+	a->cap = 16;
+	a->free = malloc(a->cap * sizeof *a->free);
+	if (!a->free) {
+		free(a->raw);
+		a->raw = NULL;
+		return -1;
+	}
+	a->free[0].off = 0;
+	a->free[0].len = size;
+	a->nfree = 1;
+	a->stats.size = size;
+	return 0;
+}
+
+void hx_arena_fini(struct hx_arena *a)
+{
+	free(a->free);
+	free(a->raw);
+	memset(a, 0, sizeof *a);
+}
+
+static bool reserve(struct hx_arena *a, size_t n)
+{
+	if (n <= a->cap)
+		return true;
+	size_t cap = a->cap * 2;
+	while (cap < n)
+		cap *= 2;
+	struct hx_range *f = realloc(a->free, cap * sizeof *f);
+	if (!f)
+		return false;
+	a->free = f;
+	a->cap = cap;
+	return true;
+}
+
+static void remove_at(struct hx_arena *a, size_t i)
+{
+	memmove(&a->free[i], &a->free[i + 1], (a->nfree - i - 1) * sizeof *a->free);
+	a->nfree--;
+}
+
+static void insert_at(struct hx_arena *a, size_t i, uint64_t off, uint64_t len)
+{
+	memmove(&a->free[i + 1], &a->free[i], (a->nfree - i) * sizeof *a->free);
+	a->free[i].off = off;
+	a->free[i].len = len;
+	a->nfree++;
+}
+
+void *hx_arena_alloc(struct hx_arena *a, size_t size, size_t align, uint64_t *dev)
+{
+	if (align == 0)
+		align = 1;
+	if ((align & (align - 1)) != 0 || size > a->size) {
+		a->stats.failed_allocs++;
+		return NULL;
+	}
+	uint64_t need = round_size(size);
+	uint64_t mask = (uint64_t)align - 1;
+	for (size_t i = 0; i < a->nfree; i++) {
+		struct hx_range *r = &a->free[i];
+		/* The device address is what must be aligned. */
+		uint64_t pad = (0 - (a->base + r->off)) & mask;
+		if (pad > r->len || need > r->len - pad)
+			continue;
+		uint64_t suffix = r->len - pad - need;
+		uint64_t off = r->off + pad;
+		if (pad && suffix) {
+			if (!reserve(a, a->nfree + 1)) {
+				a->stats.failed_allocs++;
+				return NULL;
+			}
+			r = &a->free[i];
+			r->len = pad;
+			insert_at(a, i + 1, off + need, suffix);
+		} else if (pad) {
+			r->len = pad;
+		} else if (suffix) {
+			r->off = off + need;
+			r->len = suffix;
+		} else {
+			remove_at(a, i);
+		}
+		a->stats.allocs++;
+		a->stats.used += need;
+		if (a->stats.used > a->stats.peak_used)
+			a->stats.peak_used = a->stats.used;
+		void *p = a->host + off;
+		memset(p, 0, (size_t)need);
+		if (dev)
+			*dev = a->base + off;
+		return p;
+	}
+	a->stats.failed_allocs++;
+	return NULL;
+}
+
+bool hx_arena_free(struct hx_arena *a, void *cpu, size_t size)
+{
+	if (!cpu)
+		return true;
+	uint64_t need = round_size(size);
+	uint64_t addr;
+	if (!hx_arena_addr(a, cpu, 1, &addr) || need > a->size - (addr - a->base)) {
+		a->stats.bad_frees++;
+		return false;
+	}
+	uint64_t off = addr - a->base;
+	/* First free range after off. */
+	size_t lo = 0, hi = a->nfree;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (a->free[mid].off <= off)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	size_t i = lo;
+	struct hx_range *prev = i > 0 ? &a->free[i - 1] : NULL;
+	struct hx_range *next = i < a->nfree ? &a->free[i] : NULL;
+	/* Overlapping free memory: a double free or a wrong size. */
+	if ((prev && prev->off + prev->len > off) || (next && off + need > next->off)) {
+		a->stats.bad_frees++;
+		return false;
+	}
+	bool join_prev = prev && prev->off + prev->len == off;
+	bool join_next = next && off + need == next->off;
+	if (join_prev && join_next) {
+		prev->len += need + next->len;
+		remove_at(a, i);
+	} else if (join_prev) {
+		prev->len += need;
+	} else if (join_next) {
+		next->off = off;
+		next->len += need;
+	} else {
+		if (!reserve(a, a->nfree + 1)) {
+			/* Out of host memory: the block is lost, not corrupted. */
+			a->stats.bad_frees++;
+			return false;
+		}
+		insert_at(a, i, off, need);
+	}
+	a->stats.frees++;
+	a->stats.used -= need <= a->stats.used ? need : a->stats.used;
+	return true;
+}
+
+void *hx_arena_ptr(const struct hx_arena *a, uint64_t addr, uint64_t len)
+{
+	if (addr < a->base)
+		return NULL;
+	uint64_t off = addr - a->base;
+	if (off > a->size || len > a->size - off)
+		return NULL;
+	return a->host + off;
+}
+
+bool hx_arena_addr(const struct hx_arena *a, const void *cpu, size_t len, uint64_t *addr)
+{
+	/* Compare as integers: relational operators on pointers into different
+	 * objects are undefined. */
+	uintptr_t p = (uintptr_t)cpu, h = (uintptr_t)a->host;
+	if (!a->host || p < h)
+		return false;
+	uint64_t off = (uint64_t)(p - h);
+	if (off > a->size || (uint64_t)len > a->size - off)
+		return false;
+	if (addr)
+		*addr = a->base + off;
+	return true;
+}
+
+void hx_arena_get_stats(struct hx_machine *m, struct hx_arena_stats *st)
+{
+	const struct hx_arena *a = &m->arena;
+	*st = a->stats;
+	st->free_ranges = a->nfree;
+	st->largest_free = 0;
+	for (size_t i = 0; i < a->nfree; i++)
+		if (a->free[i].len > st->largest_free)
+			st->largest_free = a->free[i].len;
+}

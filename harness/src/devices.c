@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Devices on the machine.  The MMIO layout is QEMU's riscv virt machine:
+ * HX_MMIO_SLOTS virtio-mmio slots of HX_MMIO_SLOT_SIZE bytes from
+ * HX_MMIO_SLOT_BASE, slot i on interrupt line 1 + i.  Every slot is mapped
+ * from the start; an unused one answers as QEMU's do, a virtio-mmio header
+ * with DeviceID 0, so a driver scanning the slots sees "no device" rather
+ * than a bus error.  Adding a device puts its front end into the next free
+ * slot.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hx_internal.h"
+#include "vlab/blk.h"
+#include "vlab/virtio.h"
+
+static const char *const transport_names[HX_TRANSPORT_COUNT] = {
+	[HX_MMIO_LEGACY] = "mmio-legacy",
+	[HX_MMIO] = "mmio",
+};
+
+const char *hx_transport_name(enum hx_transport t)
+{
+	if ((unsigned)t < HX_TRANSPORT_COUNT && transport_names[t])
+		return transport_names[t];
+	return "?";
+}
+
+int hx_transport_parse(const char *s)
+{
+	if (!s)
+		return -1;
+	for (int t = 0; t < HX_TRANSPORT_COUNT; t++)
+		if (transport_names[t] && strcmp(s, transport_names[t]) == 0)
+			return t;
+	return -1;
+}
+
+void hx_blk_opts_default(struct hx_blk_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	o->transport = HX_MMIO;
+	o->image = NULL;
+	o->ram_bytes = 16ull << 20;
+	dm_blk_cfg_default(&o->cfg);
+}
+
+/* ---- the slots ---- */
+
+static uint32_t slot_read(void *ctx, uint64_t off, unsigned width)
+{
+	struct hx_slot *s = ctx;
+	struct dm_mmio *fe = s->dev ? &s->dev->mmio : &s->empty;
+	return dm_mmio_read(fe, (uint32_t)off, width);
+}
+
+static void slot_write(void *ctx, uint64_t off, unsigned width, uint32_t val)
+{
+	struct hx_slot *s = ctx;
+	/* QEMU's virtio-mmio without a backend ignores every write. */
+	if (s->dev)
+		dm_mmio_write(&s->dev->mmio, (uint32_t)off, width, val);
+}
+
+static const struct hx_mmio_ops slot_ops = {
+	.read = slot_read,
+	.write = slot_write,
+};
+
+int hx_slots_init(struct hx_machine *m)
+{
+	const struct dm_mmio_cfg cfg = {.version = 2, .vendor_id = HX_MMIO_VENDOR_ID};
+	for (unsigned i = 0; i < HX_MMIO_SLOTS; i++) {
+		struct hx_slot *s = &m->slots[i];
+		s->m = m;
+		s->index = i;
+		s->base = HX_MMIO_SLOT_BASE + (uint64_t)i * HX_MMIO_SLOT_SIZE;
+		dm_mmio_init(&s->empty, &cfg, NULL);
+		if (hx_bus_map(&m->mmio, s->base, HX_MMIO_SLOT_SIZE, &slot_ops, s) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static struct hx_slot *free_slot(struct hx_machine *m)
+{
+	for (unsigned i = 0; i < HX_MMIO_SLOTS; i++)
+		if (!m->slots[i].dev)
+			return &m->slots[i];
+	return NULL;
+}
+
+static void set_err(struct hx_machine *m, const char **err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void set_err(struct hx_machine *m, const char **err, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(m->err, sizeof m->err, fmt, ap);
+	va_end(ap);
+	if (err)
+		*err = m->err;
+}
+
+static bool push_dev(struct hx_machine *m, struct hx_dev *d)
+{
+	if (m->ndevs == m->capdevs) {
+		unsigned cap = m->capdevs ? m->capdevs * 2 : 8;
+		struct hx_dev **v = realloc(m->devs, cap * sizeof *v);
+		if (!v)
+			return false;
+		m->devs = v;
+		m->capdevs = cap;
+	}
+	m->devs[m->ndevs++] = d;
+	return true;
+}
+
+/* The backing store of a block device, or NULL with the error set. */
+static struct dm_store *open_store(struct hx_machine *m, const struct hx_blk_opts *o, const char **err)
+{
+	struct dm_store *st;
+	if (o->image) {
+		const char *why = NULL;
+		st = dm_store_file(o->image, o->read_only, &why);
+		if (!st) {
+			if (!why)
+				why = "cannot open";
+			/* Name the file once, whether or not the model did. */
+			if (strncmp(why, o->image, strlen(o->image)) == 0)
+				set_err(m, err, "%s", why);
+			else
+				set_err(m, err, "%s: %s", o->image, why);
+			return NULL;
+		}
+	} else {
+		st = dm_store_ram(o->ram_bytes);
+		if (!st) {
+			set_err(m, err, "RAM disk of %llu bytes: out of memory",
+			        (unsigned long long)o->ram_bytes);
+			return NULL;
+		}
+	}
+	if (st->size % 512 != 0) {
+		set_err(m, err, "%s: size %llu is not a multiple of 512 bytes",
+		        o->image ? o->image : "RAM disk", (unsigned long long)st->size);
+		if (st->close)
+			st->close(st);
+		return NULL;
+	}
+	return st;
+}
+
+struct hx_dev *hx_add_blk(struct hx_machine *m, const struct hx_blk_opts *o, const char **err)
+{
+	struct hx_blk_opts def;
+	if (!o) {
+		hx_blk_opts_default(&def);
+		o = &def;
+	}
+	if (o->transport != HX_MMIO_LEGACY && o->transport != HX_MMIO) {
+		set_err(m, err, "transport %s is not supported for block devices",
+		        hx_transport_name(o->transport));
+		return NULL;
+	}
+	struct hx_slot *slot = free_slot(m);
+	if (!slot) {
+		set_err(m, err, "no free virtio-mmio slot (all %u in use)", HX_MMIO_SLOTS);
+		return NULL;
+	}
+	if (!o->image && o->ram_bytes % 512 != 0) {
+		set_err(m, err, "RAM disk size %llu is not a multiple of 512 bytes",
+		        (unsigned long long)o->ram_bytes);
+		return NULL;
+	}
+
+	bool legacy = o->transport == HX_MMIO_LEGACY;
+	struct dm_blk_cfg cfg;
+	if (o->cfg_set)
+		cfg = o->cfg;
+	else if (o->qemu_profile)
+		dm_blk_cfg_qemu72(&cfg, legacy);
+	else
+		dm_blk_cfg_default(&cfg);
+	if (o->read_only)
+		cfg.features |= VLAB_BIT(VIRTIO_BLK_F_RO);
+
+	struct hx_dev *d = calloc(1, sizeof *d);
+	if (!d) {
+		set_err(m, err, "out of memory");
+		return NULL;
+	}
+	struct dm_store *st = open_store(m, o, err);
+	if (!st) {
+		free(d);
+		return NULL;
+	}
+	char name[24];
+	snprintf(name, sizeof name, "blk%u", m->nblk);
+	/* The store belongs to the device from here on. */
+	struct dm_blk *b = dm_blk_new(&cfg, st, &m->env, name);
+	if (!b) {
+		set_err(m, err, "%s: the device model refused the configuration", name);
+		if (st->close)
+			st->close(st);
+		free(d);
+		return NULL;
+	}
+	b->dv.irq_line = 1 + slot->index;
+	b->dv.legacy = legacy;
+
+	const struct dm_mmio_cfg mcfg = {.version = legacy ? 1 : 2, .vendor_id = HX_MMIO_VENDOR_ID};
+	d->index = m->ndevs;
+	d->transport = o->transport;
+	d->base = slot->base;
+	d->device_id = b->dv.ops ? b->dv.ops->device_id : VIRTIO_ID_BLOCK;
+	d->dv = &b->dv;
+	d->blk = b;
+	d->slot = slot->index;
+	d->irq_line = b->dv.irq_line;
+	dm_mmio_init(&d->mmio, &mcfg, &b->dv);
+	if (!push_dev(m, d)) {
+		dm_blk_free(b);
+		free(d);
+		set_err(m, err, "out of memory");
+		return NULL;
+	}
+	m->nblk++;
+	slot->dev = d;
+	return d;
+}
+
+unsigned hx_ndevs(struct hx_machine *m)
+{
+	return m->ndevs;
+}
+
+struct hx_dev *hx_dev_at(struct hx_machine *m, unsigned i)
+{
+	return i < m->ndevs ? m->devs[i] : NULL;
+}
+
+void hx_devices_free(struct hx_machine *m)
+{
+	for (unsigned i = 0; i < m->ndevs; i++) {
+		struct hx_dev *d = m->devs[i];
+		if (d->blk)
+			dm_blk_free(d->blk);
+		free(d);
+	}
+	for (unsigned i = 0; i < HX_MMIO_SLOTS; i++)
+		m->slots[i].dev = NULL;
+	free(m->devs);
+	m->devs = NULL;
+	m->ndevs = m->capdevs = 0;
+}

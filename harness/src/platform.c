@@ -1,0 +1,240 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The platform contract (vlab/platform.h) over the host machine: register
+ * accesses go to the bus, DMA memory comes from the guest-RAM arena, time is
+ * the virtual clock and waiting lets device work happen.
+ */
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+
+#include "hx_internal.h"
+#include "vlab/err.h"
+
+/* ---- registers ---- */
+
+static uint8_t p_read8(void *ctx, vlab_addr_t a)
+{
+	return (uint8_t)hx_bus_read(&((struct hx_machine *)ctx)->mmio, a, 1);
+}
+
+static uint16_t p_read16(void *ctx, vlab_addr_t a)
+{
+	return (uint16_t)hx_bus_read(&((struct hx_machine *)ctx)->mmio, a, 2);
+}
+
+static uint32_t p_read32(void *ctx, vlab_addr_t a)
+{
+	return hx_bus_read(&((struct hx_machine *)ctx)->mmio, a, 4);
+}
+
+/* A 64-bit access is two 32-bit ones, low word first (as virtio-mmio
+ * requires of 64-bit fields, and as a 32-bit CPU would do it). */
+static uint64_t p_read64(void *ctx, vlab_addr_t a)
+{
+	struct hx_bus *b = &((struct hx_machine *)ctx)->mmio;
+	uint64_t lo = hx_bus_read(b, a, 4);
+	uint64_t hi = hx_bus_read(b, a + 4, 4);
+	return lo | hi << 32;
+}
+
+static void p_write8(void *ctx, vlab_addr_t a, uint8_t v)
+{
+	hx_bus_write(&((struct hx_machine *)ctx)->mmio, a, 1, v);
+}
+
+static void p_write16(void *ctx, vlab_addr_t a, uint16_t v)
+{
+	hx_bus_write(&((struct hx_machine *)ctx)->mmio, a, 2, v);
+}
+
+static void p_write32(void *ctx, vlab_addr_t a, uint32_t v)
+{
+	hx_bus_write(&((struct hx_machine *)ctx)->mmio, a, 4, v);
+}
+
+static void p_write64(void *ctx, vlab_addr_t a, uint64_t v)
+{
+	struct hx_bus *b = &((struct hx_machine *)ctx)->mmio;
+	hx_bus_write(b, a, 4, (uint32_t)v);
+	hx_bus_write(b, a + 4, 4, (uint32_t)(v >> 32));
+}
+
+static uint8_t p_pio_read8(void *ctx, uint32_t port)
+{
+	return (uint8_t)hx_bus_read(&((struct hx_machine *)ctx)->pio, port, 1);
+}
+
+static uint16_t p_pio_read16(void *ctx, uint32_t port)
+{
+	return (uint16_t)hx_bus_read(&((struct hx_machine *)ctx)->pio, port, 2);
+}
+
+static uint32_t p_pio_read32(void *ctx, uint32_t port)
+{
+	return hx_bus_read(&((struct hx_machine *)ctx)->pio, port, 4);
+}
+
+static void p_pio_write8(void *ctx, uint32_t port, uint8_t v)
+{
+	hx_bus_write(&((struct hx_machine *)ctx)->pio, port, 1, v);
+}
+
+static void p_pio_write16(void *ctx, uint32_t port, uint16_t v)
+{
+	hx_bus_write(&((struct hx_machine *)ctx)->pio, port, 2, v);
+}
+
+static void p_pio_write32(void *ctx, uint32_t port, uint32_t v)
+{
+	hx_bus_write(&((struct hx_machine *)ctx)->pio, port, 4, v);
+}
+
+/* ---- DMA memory ---- */
+
+static void *p_dma_alloc(void *ctx, size_t size, size_t align, vlab_addr_t *dev)
+{
+	return hx_dma_alloc(ctx, size, align, dev);
+}
+
+static void p_dma_free(void *ctx, void *cpu, size_t size)
+{
+	hx_dma_free(ctx, cpu, size);
+}
+
+static int p_dma_map(void *ctx, const void *cpu, size_t len, vlab_addr_t *dev)
+{
+	struct hx_machine *m = ctx;
+	uint64_t addr;
+	if (!cpu || !hx_arena_addr(&m->arena, cpu, len, &addr))
+		return VLAB_EINVAL;
+	if (dev)
+		*dev = addr;
+	return VLAB_OK;
+}
+
+/* ---- device-writable shared memory: volatile loads ---- */
+
+static uint16_t p_shm_read16(void *ctx, const volatile void *p)
+{
+	(void)ctx;
+	return *(const volatile uint16_t *)p;
+}
+
+static uint32_t p_shm_read32(void *ctx, const volatile void *p)
+{
+	(void)ctx;
+	return *(const volatile uint32_t *)p;
+}
+
+static void p_shm_read(void *ctx, void *dst, const volatile void *src, size_t len)
+{
+	(void)ctx;
+	const volatile uint8_t *s = src;
+	uint8_t *d = dst;
+	for (size_t i = 0; i < len; i++)
+		d[i] = s[i];
+}
+
+/* ---- barriers ---- */
+
+static void p_mb(void *ctx)
+{
+	(void)ctx;
+	atomic_thread_fence(memory_order_seq_cst);
+}
+
+static void p_rmb(void *ctx)
+{
+	(void)ctx;
+	atomic_thread_fence(memory_order_acquire);
+}
+
+static void p_wmb(void *ctx)
+{
+	(void)ctx;
+	atomic_thread_fence(memory_order_release);
+}
+
+/* ---- time ---- */
+
+static uint64_t p_now(void *ctx)
+{
+	return hx_now(ctx);
+}
+
+static void p_delay(void *ctx, uint64_t ns)
+{
+	hx_advance(ctx, ns);
+}
+
+/* ---- log ---- */
+
+static const char *level_name(enum vlab_log_level l)
+{
+	switch (l) {
+	case VLAB_LOG_ERROR: return "error";
+	case VLAB_LOG_WARN: return "warn";
+	case VLAB_LOG_INFO: return "info";
+	case VLAB_LOG_DEBUG: return "debug";
+	}
+	return "?";
+}
+
+static void p_log(void *ctx, enum vlab_log_level level, const char *msg)
+{
+	struct hx_machine *m = ctx;
+	if (level > m->log_max)
+		return;
+	if (m->log_fn)
+		m->log_fn(m->log_ctx, level, msg ? msg : "");
+	else
+		fprintf(stderr, "vlab: %s: %s\n", level_name(level), msg ? msg : "");
+}
+
+void hx_log(struct hx_machine *m, enum vlab_log_level level, const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	p_log(m, level, buf);
+}
+
+void hx_set_log(struct hx_machine *m, void (*fn)(void *ctx, enum vlab_log_level, const char *), void *ctx,
+                enum vlab_log_level max_level)
+{
+	m->log_fn = fn;
+	m->log_ctx = ctx;
+	m->log_max = max_level;
+}
+
+const struct vlab_platform_ops hx_platform_ops = {
+	.mmio_read8 = p_read8,
+	.mmio_read16 = p_read16,
+	.mmio_read32 = p_read32,
+	.mmio_read64 = p_read64,
+	.mmio_write8 = p_write8,
+	.mmio_write16 = p_write16,
+	.mmio_write32 = p_write32,
+	.mmio_write64 = p_write64,
+	.pio_read8 = p_pio_read8,
+	.pio_read16 = p_pio_read16,
+	.pio_read32 = p_pio_read32,
+	.pio_write8 = p_pio_write8,
+	.pio_write16 = p_pio_write16,
+	.pio_write32 = p_pio_write32,
+	.dma_alloc = p_dma_alloc,
+	.dma_free = p_dma_free,
+	.dma_map = p_dma_map,
+	.shm_read16 = p_shm_read16,
+	.shm_read32 = p_shm_read32,
+	.shm_read = p_shm_read,
+	.mb = p_mb,
+	.rmb = p_rmb,
+	.wmb = p_wmb,
+	.now_ns = p_now,
+	.delay_ns = p_delay,
+	.log = p_log,
+};

@@ -1,0 +1,587 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The `virtio` command: U-Boot's sub-commands (scan, info, device, part,
+ * read, write) with U-Boot's output (cmd/virtio.c, cmd/blk_common.c,
+ * disk/part.c, disk/part_efi.c, disk/part_dos.c), and vlab's extensions
+ * (flush, id, features, violations).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "devmodel/report.h"
+#include "vlab/err.h"
+#include "vlab/part.h"
+#include "vlab_cli.h"
+
+#define SECTOR 512u
+
+/* ---- scan ---- */
+
+static struct hx_dev *hx_dev_in_slot(struct cli *c, uint64_t base)
+{
+	for (unsigned i = 0; i < hx_ndevs(c->m); i++) {
+		struct hx_dev *d = hx_dev_at(c->m, i);
+
+		if (d && d->base == base)
+			return d;
+	}
+	return NULL;
+}
+
+static bool slot_bound(const struct cli *c, unsigned slot)
+{
+	for (unsigned i = 0; i < c->ndisks; i++)
+		if (c->disk[i].slot == slot)
+			return true;
+	return false;
+}
+
+int cli_virtio_scan(struct cli *c, bool quiet)
+{
+	int rc = CLI_OK;
+
+	for (unsigned slot = 0; slot < HX_MMIO_SLOTS; slot++) {
+		uint64_t base = HX_MMIO_SLOT_BASE + HX_MMIO_SLOT_SIZE * slot;
+		struct hx_dev *hx = hx_dev_in_slot(c, base);
+		struct cli_disk *d;
+		int err;
+
+		if (slot_bound(c, slot))
+			continue;
+		d = &c->disk[c->ndisks];
+		memset(d, 0, sizeof(*d));
+		/* A slot with nothing behind it is not an error (QEMU has
+		 * eight, most of them empty): probe it quietly. */
+		c->mute_driver_log = (hx == NULL);
+		err = vlab_mmio_probe(&d->mmio, c->plat, base, VLAB_MMIO_ALLOW_LEGACY);
+		c->mute_driver_log = false;
+		if (err == VLAB_ENODEV && (!hx || hx->device_id == 0))
+			continue;
+		if (err) {
+			if (hx) {
+				printf("virtio: slot %u at 0x%08" PRIx64 ": probe failed: %s\n", slot,
+				       base, vlab_strerror(err));
+				rc = CLI_FAIL;
+			}
+			continue;
+		}
+		if (d->mmio.vdev.device_id != VIRTIO_ID_BLOCK) {
+			if (!quiet)
+				printf("virtio: slot %u at 0x%08" PRIx64
+				       ": device type %u has no vlab driver, skipped\n",
+				       slot, base, d->mmio.vdev.device_id);
+			continue;
+		}
+		err = vlab_blk_init(&d->blk, &d->mmio.vdev, 0);
+		if (err) {
+			printf("virtio: slot %u at 0x%08" PRIx64 ": virtio-blk init failed: %s\n",
+			       slot, base, vlab_strerror(err));
+			rc = CLI_FAIL;
+			continue;
+		}
+		d->slot = slot;
+		d->hx = hx;
+		d->devnum = c->ndisks++;
+	}
+	c->scanned = true;
+	return rc;
+}
+
+void cli_virtio_shutdown(struct cli *c)
+{
+	for (unsigned i = 0; i < c->ndisks; i++)
+		vlab_blk_shutdown(&c->disk[i].blk);
+	c->ndisks = 0;
+}
+
+/* Commands other than scan bind the devices on first use, so that
+ * `virtio info` works without a `virtio scan` first. */
+static void ensure_scanned(struct cli *c)
+{
+	if (!c->scanned)
+		(void)cli_virtio_scan(c, true);
+}
+
+static struct cli_disk *disk_by_num(struct cli *c, uint64_t n)
+{
+	return n < c->ndisks ? &c->disk[n] : NULL;
+}
+
+/* [dev] argument: the given one, or the current device. */
+static struct cli_disk *disk_arg(struct cli *c, int argc, char **argv, int idx)
+{
+	uint64_t n = c->cur;
+
+	if (argc > idx && !cli_parse_hex(argv[idx], &n)) {
+		printf("** Bad device specification virtio %s **\n", argv[idx]);
+		return NULL;
+	}
+	if (!disk_by_num(c, n)) {
+		printf("\nvirtio device %" PRIu64 " not available\n", n);
+		return NULL;
+	}
+	return &c->disk[n];
+}
+
+/* ---- info / device ---- */
+
+static void vendor_string(const struct cli_disk *d, char out[9])
+{
+	uint32_t v = d->mmio.vdev.vendor_id;
+
+	/* virtio-mmio vendors are four characters ("QEMU" is 0x554d4551);
+	 * PCI subsystem vendors are 16-bit numbers (U-Boot's virtio_blk.c). */
+	if (v >> 16) {
+		unsigned n = 0;
+
+		for (unsigned i = 0; i < 4; i++) {
+			char ch = (char)(v >> (8 * i));
+
+			if (!ch)
+				break;
+			out[n++] = (ch >= 0x20 && ch < 0x7f) ? ch : '.';
+		}
+		out[n] = '\0';
+	} else {
+		snprintf(out, 9, "%04x", (unsigned)v);
+	}
+}
+
+/* U-Boot's dev_print() for a virtio block device. */
+static void dev_print(const struct cli_disk *d)
+{
+	const struct vlab_blk_info *in = &d->blk.info;
+	char vendor[9];
+
+	vendor_string(d, vendor);
+	printf("%s VirtIO Block Device\n", vendor);
+	printf("            Type: Hard Disk\n");
+	if (in->capacity > 0) {
+		/* Tenths of MB (and of GB) truncated, without overflow. */
+		uint64_t mb = in->capacity / 2048 * 10 + (in->capacity % 2048) * 10 / 2048;
+		uint64_t gb = mb / 1024;
+
+		printf("            Capacity: %" PRIu64 ".%" PRIu64 " MB = %" PRIu64 ".%" PRIu64
+		       " GB (%" PRIu64 " x %u)\n",
+		       mb / 10, mb % 10, gb / 10, gb % 10, in->capacity, SECTOR);
+	} else {
+		printf("            Capacity: not available\n");
+	}
+	if (in->read_only)
+		printf("            Read only\n");
+}
+
+static int virtio_info(struct cli *c)
+{
+	if (c->ndisks == 0) {
+		printf("\nno virtio devices available\n");
+		return CLI_OK;
+	}
+	for (unsigned i = 0; i < c->ndisks; i++) {
+		printf("Device %u: ", i);
+		dev_print(&c->disk[i]);
+	}
+	return CLI_OK;
+}
+
+static int virtio_device(struct cli *c, int argc, char **argv)
+{
+	uint64_t n;
+
+	if (argc == 2) {
+		if (!disk_by_num(c, c->cur)) {
+			printf("\nno virtio devices available\n");
+			return CLI_FAIL;
+		}
+		/* U-Boot prints "IDE device" here (a leftover); vlab says virtio. */
+		printf("\nvirtio device %u: ", c->cur);
+		dev_print(&c->disk[c->cur]);
+		return CLI_OK;
+	}
+	if (!cli_parse_hex(argv[2], &n)) {
+		printf("** Bad device specification virtio %s **\n", argv[2]);
+		return CLI_FAIL;
+	}
+	printf("\nDevice %" PRIu64 ": ", n);
+	if (!disk_by_num(c, n)) {
+		printf("unknown device\n");
+		return CLI_FAIL;
+	}
+	dev_print(&c->disk[n]);
+	c->cur = (unsigned)n;
+	printf("... is now current device\n");
+	return CLI_OK;
+}
+
+/* ---- part ---- */
+
+struct part_read_ctx {
+	struct cli *c;
+	struct cli_disk *d;
+};
+
+/* Partition-table reads go through the DMA bounce buffer. */
+static int part_read(void *ctx, uint64_t lba, uint32_t nsect, void *buf)
+{
+	struct part_read_ctx *r = ctx;
+	const uint32_t chunk = (uint32_t)(r->c->bounce_len / SECTOR);
+	uint8_t *out = buf;
+
+	while (nsect) {
+		uint32_t n = nsect < chunk ? nsect : chunk;
+		int err = vlab_blk_read(&r->d->blk, lba, r->c->bounce, n);
+
+		if (err)
+			return err;
+		memcpy(out, r->c->bounce, (size_t)n * SECTOR);
+		out += (size_t)n * SECTOR;
+		lba += n;
+		nsect -= n;
+	}
+	return 0;
+}
+
+static bool is_extended(uint8_t type)
+{
+	return type == 0x05 || type == 0x0f || type == 0x85;
+}
+
+/* U-Boot prints GUIDs in lower case (uuid_bin_to_str, UUID_STR_FORMAT_GUID). */
+static void guid_lower(const uint8_t guid[16], char out[37])
+{
+	vlab_guid_to_str(guid, out);
+	for (char *p = out; *p; p++)
+		if (*p >= 'A' && *p <= 'F')
+			*p = (char)(*p - 'A' + 'a');
+}
+
+static void print_efi(const struct vlab_part_table *t)
+{
+	if (t->backup_used) {
+		printf("part_print_efi: *** ERROR: Invalid GPT ***\n");
+		printf("part_print_efi: ***        Using Backup GPT ***\n");
+	}
+	printf("Part\tStart LBA\tEnd LBA\t\tName\n");
+	printf("\tAttributes\n");
+	printf("\tType GUID\n");
+	printf("\tPartition GUID\n");
+	for (unsigned i = 0; i < t->count; i++) {
+		const struct vlab_part *p = &t->part[i];
+		const char *type = vlab_part_type_name(t, p);
+		char name[sizeof(p->name)], guid[37];
+		size_t n;
+
+		/* Control characters shown as '.', as U-Boot does. */
+		for (n = 0; p->name[n] && n < sizeof(name) - 1; n++)
+			name[n] = ((unsigned char)p->name[n] < 0x20 || p->name[n] == 0x7f) ? '.'
+			                                                                    : p->name[n];
+		name[n] = '\0';
+		printf("%3u\t0x%08" PRIx64 "\t0x%08" PRIx64 "\t\"%s\"\n", p->number, p->start_lba,
+		       p->start_lba + p->nsectors - 1, name);
+		printf("\tattrs:\t0x%016" PRIx64 "\n", p->attrs);
+		guid_lower(p->type_guid, guid);
+		printf("\ttype:\t%s\n", guid);
+		if (type)
+			printf("\ttype:\t%s\n", type);
+		guid_lower(p->uuid, guid);
+		printf("\tguid:\t%s\n", guid);
+	}
+}
+
+static void print_dos(const struct vlab_part_table *t)
+{
+	printf("Part\tStart Sector\tNum Sectors\tUUID\t\tType\n");
+	for (unsigned i = 0; i < t->count; i++) {
+		const struct vlab_part *p = &t->part[i];
+		bool boot = p->bootable || p->mbr_type == 0xef;
+
+		printf("%3u\t%-10" PRIu64 "\t%-10" PRIu64 "\t%08" PRIx32 "-%02x\t%02x%s%s\n",
+		       p->number, p->start_lba, p->nsectors, t->disk_signature, p->number,
+		       p->mbr_type, is_extended(p->mbr_type) ? " Extd" : "", boot ? " Boot" : "");
+	}
+}
+
+/* Scan and print one device's table. 1 when printed, 0 when the disk has
+ * no table, CLI_FAIL-ish negative on error. */
+static int part_print(struct cli *c, struct cli_disk *d, bool print_unknown)
+{
+	struct part_read_ctx r = { c, d };
+	struct vlab_part_table *t = malloc(sizeof(*t));
+	size_t scratch_len = 2 * SECTOR + 16384;
+	void *scratch = malloc(scratch_len);
+	int err, ret = 1;
+
+	if (!t || !scratch) {
+		printf("** Out of memory **\n");
+		free(t);
+		free(scratch);
+		return -1;
+	}
+	err = vlab_part_scan(t, SECTOR, d->blk.info.capacity, part_read, &r, scratch, scratch_len);
+	if (err) {
+		printf("** Can't read partition table on virtio %u: %s **\n", d->devnum,
+		       vlab_strerror(err));
+		ret = -1;
+	} else if (t->scheme == VLAB_PART_NONE) {
+		if (print_unknown)
+			printf("## Unknown partition table type 0\n");
+		ret = 0;
+	} else {
+		printf("\nPartition Map for VirtIO device %u  --   Partition Type: %s\n\n", d->devnum,
+		       t->scheme == VLAB_PART_GPT ? "EFI" : "DOS");
+		if (t->scheme == VLAB_PART_GPT)
+			print_efi(t);
+		else
+			print_dos(t);
+	}
+	free(t);
+	free(scratch);
+	return ret;
+}
+
+static int virtio_part(struct cli *c, int argc, char **argv)
+{
+	if (argc == 3) {
+		struct cli_disk *d = disk_arg(c, argc, argv, 2);
+
+		if (!d)
+			return CLI_FAIL;
+		return part_print(c, d, true) < 0 ? CLI_FAIL : CLI_OK;
+	}
+	{
+		unsigned shown = 0;
+		int rc = CLI_OK;
+
+		for (unsigned i = 0; i < c->ndisks; i++) {
+			int r;
+
+			if (shown)
+				putchar('\n');
+			r = part_print(c, &c->disk[i], false);
+			if (r < 0)
+				rc = CLI_FAIL;
+			else
+				shown += (unsigned)r;
+		}
+		if (!shown && rc == CLI_OK)
+			printf("\nno virtio partition table available\n");
+		return rc;
+	}
+}
+
+/* ---- read / write ---- */
+
+static int virtio_rw(struct cli *c, int argc, char **argv, bool write)
+{
+	uint64_t addr, blk, cnt;
+	struct cli_disk *d;
+	void *buf;
+	int err;
+
+	if (argc != 5)
+		return CLI_USAGE;
+	if (!cli_parse_hex(argv[2], &addr) || !cli_parse_hex(argv[3], &blk) ||
+	    !cli_parse_hex(argv[4], &cnt)) {
+		printf("** virtio %s: addr, blk# and cnt are hex numbers **\n", argv[1]);
+		return CLI_FAIL;
+	}
+	d = disk_by_num(c, c->cur);
+	if (!d) {
+		printf("** no virtio device %u; try 'virtio scan' **\n", c->cur);
+		return CLI_FAIL;
+	}
+	if (cnt > UINT32_MAX / SECTOR) {
+		printf("** virtio %s: count 0x%" PRIx64 " too large **\n", argv[1], cnt);
+		return CLI_FAIL;
+	}
+	buf = cli_guest_ptr(c, addr, cnt * SECTOR, !write);
+	if (!buf)
+		return CLI_FAIL;
+	printf("\nvirtio %s: device %u block # %" PRIu64 ", count %" PRIu64 " ... ", argv[1],
+	       c->cur, blk, cnt);
+	if (cnt == 0)
+		err = 0;
+	else if (write)
+		err = vlab_blk_write(&d->blk, blk, buf, (uint32_t)cnt);
+	else
+		err = vlab_blk_read(&d->blk, blk, buf, (uint32_t)cnt);
+	if (err) {
+		printf("0 blocks %s: ERROR (%s)\n", write ? "written" : "read", vlab_strerror(err));
+		return CLI_FAIL;
+	}
+	printf("%" PRIu64 " blocks %s: OK\n", cnt, write ? "written" : "read");
+	return CLI_OK;
+}
+
+/* ---- extensions ---- */
+
+static int virtio_flush(struct cli *c, int argc, char **argv)
+{
+	struct cli_disk *d = disk_arg(c, argc, argv, 2);
+	int err;
+
+	if (!d)
+		return CLI_FAIL;
+	err = vlab_blk_flush(&d->blk);
+	if (err) {
+		printf("virtio %u: flush failed: %s\n", d->devnum, vlab_strerror(err));
+		return CLI_FAIL;
+	}
+	printf("virtio %u: flushed%s\n", d->devnum,
+	       d->blk.info.flush ? "" : " (no FLUSH feature: nothing to do)");
+	return CLI_OK;
+}
+
+static int virtio_id(struct cli *c, int argc, char **argv)
+{
+	struct cli_disk *d = disk_arg(c, argc, argv, 2);
+	char id[VIRTIO_BLK_ID_BYTES + 1];
+	int err;
+
+	if (!d)
+		return CLI_FAIL;
+	/* The answer lands in DMA memory: use the bounce buffer. */
+	err = vlab_blk_get_id(&d->blk, (char *)c->bounce);
+	if (err) {
+		printf("virtio %u: GET_ID failed: %s\n", d->devnum, vlab_strerror(err));
+		return CLI_FAIL;
+	}
+	memcpy(id, c->bounce, sizeof(id));
+	id[VIRTIO_BLK_ID_BYTES] = '\0';
+	printf("virtio %u: id \"%s\"\n", d->devnum, id);
+	return CLI_OK;
+}
+
+struct feature_name {
+	uint8_t bit;
+	const char *name;
+};
+
+static const struct feature_name feature_names[] = {
+	{ VIRTIO_BLK_F_SIZE_MAX, "SIZE_MAX" },
+	{ VIRTIO_BLK_F_SEG_MAX, "SEG_MAX" },
+	{ VIRTIO_BLK_F_GEOMETRY, "GEOMETRY" },
+	{ VIRTIO_BLK_F_RO, "RO" },
+	{ VIRTIO_BLK_F_BLK_SIZE, "BLK_SIZE" },
+	{ VIRTIO_BLK_F_FLUSH, "FLUSH" },
+	{ VIRTIO_BLK_F_TOPOLOGY, "TOPOLOGY" },
+	{ VIRTIO_BLK_F_CONFIG_WCE, "CONFIG_WCE" },
+	{ VIRTIO_BLK_F_MQ, "MQ" },
+	{ VIRTIO_BLK_F_DISCARD, "DISCARD" },
+	{ VIRTIO_BLK_F_WRITE_ZEROES, "WRITE_ZEROES" },
+	{ VIRTIO_BLK_F_LIFETIME, "LIFETIME" },
+	{ VIRTIO_BLK_F_SECURE_ERASE, "SECURE_ERASE" },
+	{ VIRTIO_F_NOTIFY_ON_EMPTY, "NOTIFY_ON_EMPTY" },
+	{ VIRTIO_F_ANY_LAYOUT, "ANY_LAYOUT" },
+	{ VIRTIO_F_RING_INDIRECT_DESC, "RING_INDIRECT_DESC" },
+	{ VIRTIO_F_RING_EVENT_IDX, "RING_EVENT_IDX" },
+	{ VIRTIO_F_VERSION_1, "VERSION_1" },
+	{ VIRTIO_F_ACCESS_PLATFORM, "ACCESS_PLATFORM" },
+	{ VIRTIO_F_RING_PACKED, "RING_PACKED" },
+	{ VIRTIO_F_IN_ORDER, "IN_ORDER" },
+	{ VIRTIO_F_ORDER_PLATFORM, "ORDER_PLATFORM" },
+	{ VIRTIO_F_SR_IOV, "SR_IOV" },
+	{ VIRTIO_F_NOTIFICATION_DATA, "NOTIFICATION_DATA" },
+	{ VIRTIO_F_NOTIF_CONFIG_DATA, "NOTIF_CONFIG_DATA" },
+	{ VIRTIO_F_RING_RESET, "RING_RESET" },
+};
+
+static const char *feature_name(unsigned bit)
+{
+	for (size_t i = 0; i < sizeof(feature_names) / sizeof(feature_names[0]); i++)
+		if (feature_names[i].bit == bit)
+			return feature_names[i].name;
+	return NULL;
+}
+
+static int virtio_features(struct cli *c, int argc, char **argv)
+{
+	struct cli_disk *d = disk_arg(c, argc, argv, 2);
+	const struct vlab_virtio_dev *v;
+
+	if (!d)
+		return CLI_FAIL;
+	v = &d->mmio.vdev;
+	printf("virtio %u: mmio slot %u at 0x%08" PRIx64 ", %s interface (version %u)\n",
+	       d->devnum, d->slot, (uint64_t)d->mmio.base, v->legacy ? "legacy" : "modern",
+	       (unsigned)d->mmio.version);
+	printf("  offered:    0x%016" PRIx64 "\n", v->device_features);
+	printf("  negotiated: 0x%016" PRIx64 "\n", v->features);
+	for (unsigned bit = 0; bit < 64; bit++) {
+		bool off = (v->device_features >> bit) & 1u, neg = (v->features >> bit) & 1u;
+		const char *name = feature_name(bit);
+		char unknown[16];
+
+		if (!off && !neg)
+			continue;
+		if (!name) {
+			snprintf(unknown, sizeof(unknown), "bit %u", bit);
+			name = unknown;
+		}
+		printf("  %2u  %-20s %s\n", bit, name,
+		       neg ? (off ? "offered, negotiated" : "negotiated, NOT offered")
+		           : "offered");
+	}
+	return CLI_OK;
+}
+
+static int virtio_violations(struct cli *c, int argc)
+{
+	const struct dm_report *r = hx_report(c->m);
+
+	if (argc != 2)
+		return CLI_USAGE;
+	if (r->count == 0) {
+		printf("no violations (%u requirement%s checked so far)\n", r->nchecked,
+		       r->nchecked == 1 ? "" : "s");
+		return CLI_OK;
+	}
+	{
+		char buf[16384];
+
+		dm_report_format(r, buf, sizeof(buf));
+		printf("%u violation%s of the spec by the driver:\n%s", r->count,
+		       r->count == 1 ? "" : "s", buf);
+		if (buf[0] && buf[strlen(buf) - 1] != '\n')
+			putchar('\n');
+	}
+	return CLI_FAIL;
+}
+
+int cmd_virtio(struct cli *c, int argc, char **argv)
+{
+	const char *sub;
+
+	if (argc < 2)
+		return CLI_USAGE;
+	sub = argv[1];
+	if (!strcmp(sub, "scan")) {
+		if (argc != 2)
+			return CLI_USAGE;
+		return cli_virtio_scan(c, false);
+	}
+	if (!strcmp(sub, "violations"))
+		return virtio_violations(c, argc);
+
+	ensure_scanned(c);
+	/* U-Boot matches info, device and part by prefix ("inf", "dev", "part"). */
+	if (!strncmp(sub, "inf", 3) && argc == 2)
+		return virtio_info(c);
+	if (!strncmp(sub, "dev", 3) && argc <= 3)
+		return virtio_device(c, argc, argv);
+	if (!strncmp(sub, "part", 4) && argc <= 3)
+		return virtio_part(c, argc, argv);
+	if (!strcmp(sub, "read"))
+		return virtio_rw(c, argc, argv, false);
+	if (!strcmp(sub, "write"))
+		return virtio_rw(c, argc, argv, true);
+	if (!strcmp(sub, "flush") && argc <= 3)
+		return virtio_flush(c, argc, argv);
+	if (!strcmp(sub, "id") && argc <= 3)
+		return virtio_id(c, argc, argv);
+	if (!strcmp(sub, "features") && argc <= 3)
+		return virtio_features(c, argc, argv);
+	return CLI_USAGE;
+}

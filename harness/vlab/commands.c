@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: MIT */
+/* The command table: lookup, usage text, help, and the small commands. */
+#include <stdio.h>
+#include <string.h>
+
+#include "vlab_cli.h"
+
+static int cmd_help(struct cli *c, int argc, char **argv);
+static int cmd_echo(struct cli *c, int argc, char **argv);
+static int cmd_version(struct cli *c, int argc, char **argv);
+static int cmd_exit(struct cli *c, int argc, char **argv);
+
+struct command {
+	const char *name;
+	int (*fn)(struct cli *c, int argc, char **argv);
+	bool width_suffix;   /* accepts .b/.w/.l/.q */
+	const char *summary;
+	const char *usage;   /* lines after the name; "\n" separated */
+};
+
+static const struct command commands[] = {
+	{ "virtio", cmd_virtio, false, "virtio block devices sub-system",
+	  "virtio scan - initialize virtio bus\n"
+	  "virtio info - show all available virtio block devices\n"
+	  "virtio device [dev] - show or set current virtio block device\n"
+	  "virtio part [dev] - print partition table of one or all virtio block devices\n"
+	  "virtio read addr blk# cnt - read `cnt' blocks starting at block\n"
+	  "     `blk#' to memory address `addr'\n"
+	  "virtio write addr blk# cnt - write `cnt' blocks starting at block\n"
+	  "     `blk#' from memory address `addr'\n"
+	  "vlab extensions:\n"
+	  "virtio flush [dev] - ask the device to make written data durable\n"
+	  "virtio id [dev] - show the device's ID string (GET_ID)\n"
+	  "virtio features [dev] - show offered and negotiated feature bits\n"
+	  "virtio violations - list what the driver did against the spec\n"
+	  "Numbers are hex (0x optional); blocks are 512 bytes." },
+	{ "md", cmd_md, true, "memory display",
+	  "md [.b, .w, .l, .q] address [# of objects]\n"
+	  "     (objects and address in hex; without arguments, continue)" },
+	{ "mw", cmd_mw, true, "memory write (fill)",
+	  "mw [.b, .w, .l, .q] address value [count]" },
+	{ "cmp", cmd_cmp, true, "memory compare",
+	  "cmp [.b, .w, .l, .q] addr1 addr2 count" },
+	{ "crc32", cmd_crc32, false, "checksum calculation",
+	  "crc32 address count - compute CRC32 checksum of count bytes" },
+	{ "load", cmd_load, false, "load binary file from a filesystem",
+	  "load hostfs - addr filename [bytes [pos]]\n"
+	  "    - load file 'filename' from the host to guest address 'addr';\n"
+	  "      'bytes' (hex) limits the length, 0 or absent means the whole file;\n"
+	  "      'pos' (hex) is the offset in the file to start at" },
+	{ "save", cmd_save, false, "save file to a filesystem",
+	  "save hostfs - addr filename bytes\n"
+	  "    - save 'bytes' (hex) of guest memory at 'addr' to host file 'filename'" },
+	{ "help", cmd_help, false, "print command description/usage",
+	  "help [command ...]\n"
+	  "    - without arguments, list the commands; with, show their usage\n"
+	  "<command> --help (or -h) shows the usage of one command" },
+	{ "echo", cmd_echo, false, "echo args to console",
+	  "echo [args..]\n    - echo args to console" },
+	{ "version", cmd_version, false, "print the vlab and compiler versions",
+	  "version" },
+	{ "exit", cmd_exit, false, "exit vlab", "exit" },
+	{ "quit", cmd_exit, false, "exit vlab", "quit" },
+};
+
+#define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static const struct command *find(const char *typed)
+{
+	size_t n = strcspn(typed, ".");
+
+	for (size_t i = 0; i < NCOMMANDS; i++) {
+		const struct command *cmd = &commands[i];
+
+		if (strlen(cmd->name) != n || strncmp(cmd->name, typed, n) != 0)
+			continue;
+		if (typed[n] == '.' && !cmd->width_suffix)
+			return NULL;
+		return cmd;
+	}
+	return NULL;
+}
+
+static void print_usage(FILE *f, const struct command *cmd)
+{
+	fprintf(f, "%s - %s\n\nUsage:\n%s\n", cmd->name, cmd->summary, cmd->usage);
+}
+
+int cli_run_command(struct cli *c, int argc, char **argv)
+{
+	const struct command *cmd = find(argv[0]);
+	int rc;
+
+	if (!cmd || (cmd->width_suffix && cli_width_suffix(argv[0], 4) == 0)) {
+		printf("Unknown command '%s' - try 'help'\n", argv[0]);
+		return CLI_FAIL;
+	}
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			print_usage(stdout, cmd);
+			return CLI_OK;
+		}
+	}
+	rc = cmd->fn(c, argc, argv);
+	if (rc == CLI_USAGE) {
+		print_usage(stdout, cmd);
+		return CLI_FAIL;
+	}
+	return rc;
+}
+
+static int cmd_help(struct cli *c, int argc, char **argv)
+{
+	int rc = CLI_OK;
+
+	(void)c;
+	if (argc == 1) {
+		for (size_t i = 0; i < NCOMMANDS; i++)
+			printf("%-10s- %s\n", commands[i].name, commands[i].summary);
+		printf("\nNumbers are hex, as in U-Boot; '<command> --help' shows its usage.\n");
+		return CLI_OK;
+	}
+	for (int i = 1; i < argc; i++) {
+		const struct command *cmd = find(argv[i]);
+
+		if (!cmd) {
+			printf("Unknown command '%s' - try 'help' without arguments for list of all"
+			       " known commands\n\n",
+			       argv[i]);
+			rc = CLI_FAIL;
+			continue;
+		}
+		print_usage(stdout, cmd);
+	}
+	return rc;
+}
+
+static int cmd_echo(struct cli *c, int argc, char **argv)
+{
+	(void)c;
+	for (int i = 1; i < argc; i++)
+		printf("%s%s", i > 1 ? " " : "", argv[i]);
+	putchar('\n');
+	return CLI_OK;
+}
+
+static int cmd_version(struct cli *c, int argc, char **argv)
+{
+	(void)c;
+	(void)argv;
+	if (argc != 1)
+		return CLI_USAGE;
+	printf("vlab %s (virtio-lab)\n", VLAB_CLI_VERSION);
+#if defined(__clang__)
+	printf("clang %d.%d.%d\n", __clang_major__, __clang_minor__, __clang_patchlevel__);
+#elif defined(__GNUC__)
+	printf("gcc %d.%d.%d\n", __GNUC__, __GNUC_MINOR__, __GNUC_PATCHLEVEL__);
+#endif
+	return CLI_OK;
+}
+
+static int cmd_exit(struct cli *c, int argc, char **argv)
+{
+	(void)argv;
+	if (argc != 1)
+		return CLI_USAGE;
+	c->quit = true;
+	return CLI_OK;
+}

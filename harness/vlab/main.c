@@ -1,0 +1,479 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vlab: the virtio-lab command line.  Options build a machine (guest RAM,
+ * block devices in virtio-mmio slots); commands then run from -c, from a
+ * script on stdin, or at an interactive "=> " prompt, as in U-Boot.
+ *
+ * Exit status: 0 success; 1 a command failed (with -c or a script) or a
+ * device could not be created; 2 bad usage; 3 the device model recorded
+ * violations of the spec by the driver (printed before exiting).
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "devmodel/report.h"
+#include "vlab_cli.h"
+
+enum { EXIT_CMD_FAILED = 1, EXIT_USAGE = 2, EXIT_VIOLATIONS = 3 };
+
+#define MAX_BLK HX_MMIO_SLOTS
+#define BOUNCE_BYTES (64u * 1024u)
+#define DMA_ZONE_BYTES (1u << 20)
+
+struct blk_arg {
+	struct hx_blk_opts o;
+	const char *spec;   /* as typed, for messages */
+};
+
+struct options {
+	struct hx_machine_cfg cfg;
+	struct blk_arg blk[MAX_BLK];
+	unsigned nblk;
+	enum hx_transport transport;
+	const char *commands; /* -c */
+};
+
+static const char *prog = "vlab";
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+	        "Usage: %s [options] [-c 'cmd; cmd; ...']\n"
+	        "\n"
+	        "Drives virtio block devices of a software machine with the virtio-lab\n"
+	        "drivers, through U-Boot's 'virtio' command and a few memory commands.\n"
+	        "Without -c, commands come from stdin: a script when it is not a terminal,\n"
+	        "else an interactive shell with the prompt '=> '.\n"
+	        "\n"
+	        "Options:\n"
+	        "  --blk IMAGE[,transport=mmio|mmio-legacy][,ro][,qemu]\n"
+	        "                     a block device backed by a raw image file (repeatable)\n"
+	        "  --blk-ram SIZE[,transport=...][,ro][,qemu]\n"
+	        "                     a zeroed RAM disk of SIZE bytes (K, M, G suffixes)\n"
+	        "  --transport T      default transport of later --blk/--blk-ram (mmio)\n"
+	        "  --ram SIZE         guest RAM size (default 64M), at 0x80000000\n"
+	        "  --seed N           scheduler seed (default 0)\n"
+	        "  --sched POLICY     when the device works: immediate, deferred, batched\n"
+	        "  -c CMDS            run CMDS (separated by ';') and exit\n"
+	        "  -h, --help         this text\n"
+	        "  --version          print the version\n"
+	        "\n"
+	        "Without --blk/--blk-ram the machine has one 32 MiB RAM disk with a GPT\n"
+	        "(partitions \"boot\" and \"rootfs\").  Try:\n"
+	        "  %s -c 'virtio scan; virtio info; virtio part 0'\n"
+	        "Type 'help' at the prompt for the commands; see docs/vlab.md.\n"
+	        "\n"
+	        "Exit status: 0 ok, 1 a command or a device failed, 2 bad usage,\n"
+	        "3 the driver broke the virtio spec (violations are printed).\n",
+	        prog, prog);
+}
+
+static int bad_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "%s: ", prog);
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nTry '%s --help' for more information.\n", prog);
+	return EXIT_USAGE;
+}
+
+/* IMAGE-or-SIZE[,key[=value]]... into a blk_arg. */
+static int parse_blk(struct options *opt, const char *spec, bool ram)
+{
+	struct blk_arg *b;
+	char *copy, *save = NULL, *tok;
+	int rc = 0;
+
+	if (opt->nblk == MAX_BLK) {
+		fprintf(stderr, "%s: at most %u block devices (one per virtio-mmio slot)\n", prog,
+		        MAX_BLK);
+		return EXIT_USAGE;
+	}
+	b = &opt->blk[opt->nblk];
+	hx_blk_opts_default(&b->o);
+	b->o.transport = opt->transport;
+	b->spec = spec;
+	copy = strdup(spec);
+	if (!copy) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		return EXIT_CMD_FAILED;
+	}
+	tok = strtok_r(copy, ",", &save);
+	if (!tok || !*tok) {
+		free(copy);
+		return bad_usage(ram ? "--blk-ram needs a SIZE" : "--blk needs an IMAGE file", "");
+	}
+	if (ram) {
+		uint64_t size;
+
+		if (!cli_parse_size(tok, &size) || size == 0 || size % 512 != 0) {
+			rc = bad_usage("--blk-ram: '%s' is not a size that is a non-zero multiple "
+			               "of 512 bytes (e.g. 64M)",
+			               tok);
+			goto out;
+		}
+		b->o.image = NULL;
+		b->o.ram_bytes = size;
+	} else {
+		b->o.image = spec; /* the image name is the leading part of spec */
+	}
+	while ((tok = strtok_r(NULL, ",", &save)) != NULL) {
+		if (!strcmp(tok, "ro")) {
+			b->o.read_only = true;
+		} else if (!strcmp(tok, "qemu")) {
+			b->o.qemu_profile = true;
+		} else if (!strncmp(tok, "transport=", 10)) {
+			int t = hx_transport_parse(tok + 10);
+
+			if (t < 0) {
+				rc = bad_usage("unknown transport '%s' (mmio, mmio-legacy)", tok + 10);
+				goto out;
+			}
+			b->o.transport = (enum hx_transport)t;
+		} else {
+			rc = bad_usage("unknown device option '%s' (transport=, ro, qemu)", tok);
+			goto out;
+		}
+	}
+	if (!ram) {
+		/* Keep only the file name: cut spec at its first comma. */
+		size_t n = strcspn(spec, ",");
+		char *name = strndup(spec, n);
+
+		if (!name) {
+			fprintf(stderr, "%s: out of memory\n", prog);
+			rc = EXIT_CMD_FAILED;
+			goto out;
+		}
+		b->o.image = name; /* lives until exit */
+	}
+	opt->nblk++;
+out:
+	free(copy);
+	return rc;
+}
+
+/* Option value: "--opt value" or "--opt=value". */
+static const char *opt_value(int argc, char **argv, int *i, const char *name)
+{
+	size_t n = strlen(name);
+	const char *a = argv[*i];
+
+	if (!strncmp(a, name, n) && a[n] == '=')
+		return a + n + 1;
+	if (*i + 1 >= argc)
+		return NULL;
+	return argv[++*i];
+}
+
+static bool opt_is(const char *arg, const char *name)
+{
+	size_t n = strlen(name);
+
+	return !strncmp(arg, name, n) && (arg[n] == '\0' || arg[n] == '=');
+}
+
+/* Returns -1 to go on, else an exit status. */
+static int parse_options(struct options *opt, int argc, char **argv)
+{
+	hx_machine_cfg_default(&opt->cfg);
+	opt->transport = HX_MMIO;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v;
+		int rc;
+
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			usage(stdout);
+			return 0;
+		}
+		if (!strcmp(a, "--version")) {
+			printf("vlab %s (virtio-lab)\n", VLAB_CLI_VERSION);
+			return 0;
+		}
+		if (!strcmp(a, "-c")) {
+			if (i + 1 >= argc)
+				return bad_usage("option '%s' needs an argument", a);
+			if (opt->commands)
+				return bad_usage("%s given twice; join the commands with ';'", a);
+			opt->commands = argv[++i];
+			continue;
+		}
+		if (opt_is(a, "--blk") || opt_is(a, "--blk-ram")) {
+			bool ram = opt_is(a, "--blk-ram");
+
+			v = opt_value(argc, argv, &i, ram ? "--blk-ram" : "--blk");
+			if (!v)
+				return bad_usage("option '%s' needs an argument", a);
+			rc = parse_blk(opt, v, ram);
+			if (rc)
+				return rc;
+			continue;
+		}
+		if (opt_is(a, "--transport")) {
+			int t;
+
+			v = opt_value(argc, argv, &i, "--transport");
+			if (!v)
+				return bad_usage("option '%s' needs an argument", a);
+			t = hx_transport_parse(v);
+			if (t < 0)
+				return bad_usage("unknown transport '%s' (mmio, mmio-legacy)", v);
+			opt->transport = (enum hx_transport)t;
+			continue;
+		}
+		if (opt_is(a, "--ram")) {
+			uint64_t size;
+
+			v = opt_value(argc, argv, &i, "--ram");
+			if (!v)
+				return bad_usage("option '%s' needs an argument", a);
+			if (!cli_parse_size(v, &size) || size < (1u << 20) || size > (4ull << 30) ||
+			    size % 4096 != 0)
+				return bad_usage("--ram: '%s' is not a size from 1M to 4G, a multiple "
+				                 "of 4K",
+				                 v);
+			opt->cfg.ram_size = size;
+			continue;
+		}
+		if (opt_is(a, "--seed")) {
+			uint64_t seed;
+
+			v = opt_value(argc, argv, &i, "--seed");
+			if (!v)
+				return bad_usage("option '%s' needs an argument", a);
+			if (!cli_parse_uint(v, &seed))
+				return bad_usage("--seed: '%s' is not a number", v);
+			opt->cfg.seed = seed;
+			continue;
+		}
+		if (opt_is(a, "--sched")) {
+			v = opt_value(argc, argv, &i, "--sched");
+			if (!v)
+				return bad_usage("option '%s' needs an argument", a);
+			if (!strcmp(v, "immediate"))
+				opt->cfg.policy = HX_SCHED_IMMEDIATE;
+			else if (!strcmp(v, "deferred"))
+				opt->cfg.policy = HX_SCHED_DEFERRED;
+			else if (!strcmp(v, "batched"))
+				opt->cfg.policy = HX_SCHED_BATCHED;
+			else
+				return bad_usage("--sched: unknown policy '%s' (immediate, deferred, "
+				                 "batched)",
+				                 v);
+			continue;
+		}
+		if (a[0] == '-')
+			return bad_usage("unknown option '%s'", a);
+		return bad_usage("unexpected argument '%s' (commands go after -c)", a);
+	}
+	return -1;
+}
+
+static void driver_log(void *ctx, enum vlab_log_level level, const char *msg)
+{
+	static const char *const names[] = { "error", "warning", "info", "debug" };
+	struct cli *c = ctx;
+
+	if (c->mute_driver_log)
+		return;
+	fflush(stdout);
+	fprintf(stderr, "driver %s: %s\n", (unsigned)level < 4 ? names[level] : "log", msg);
+}
+
+/* Add the devices; the default disk when none was asked for. */
+static int build_machine(struct cli *c, const struct options *opt)
+{
+	const char *err = NULL;
+
+	if (opt->nblk == 0) {
+		struct hx_blk_opts o;
+		struct hx_dev *d;
+		uint8_t *bytes;
+
+		hx_blk_opts_default(&o);
+		o.transport = opt->transport;
+		o.ram_bytes = VLAB_DEFAULT_DISK_BYTES;
+		d = hx_add_blk(c->m, &o, &err);
+		if (!d) {
+			fprintf(stderr, "%s: default disk: %s\n", prog, err ? err : "failed");
+			return EXIT_CMD_FAILED;
+		}
+		bytes = d->blk ? dm_store_ram_bytes(d->blk->store) : NULL;
+		if (!bytes || vlab_mkdisk_default(bytes, VLAB_DEFAULT_DISK_BYTES) != 0) {
+			fprintf(stderr, "%s: default disk: cannot write its partition table\n", prog);
+			return EXIT_CMD_FAILED;
+		}
+		return 0;
+	}
+	for (unsigned i = 0; i < opt->nblk; i++) {
+		const struct blk_arg *b = &opt->blk[i];
+
+		err = NULL;
+		if (!hx_add_blk(c->m, &b->o, &err)) {
+			fprintf(stderr, "%s: %s %s: %s\n", prog, b->o.image ? "--blk" : "--blk-ram",
+			        b->spec, err ? err : "cannot create the device");
+			return EXIT_CMD_FAILED;
+		}
+	}
+	return 0;
+}
+
+/*
+ * The DMA allocator is first-fit from the bottom of guest RAM, where users
+ * of U-Boot habitually load things (0x80000000).  Reserve everything but
+ * the top DMA zone before any driver allocates, so that rings and request
+ * headers land in the zone, and commands can refuse to write there.
+ */
+static int reserve_user_ram(struct cli *c)
+{
+	uint64_t size = hx_ram_size(c->m);
+	uint64_t zone = size >= (8u << 20) ? DMA_ZONE_BYTES : size / 4;
+	uint64_t dev;
+
+	c->user_area_len = (size_t)(size - zone);
+	c->user_area = hx_dma_alloc(c->m, c->user_area_len, 4096, &dev);
+	if (!c->user_area || dev != hx_ram_base(c->m))
+		return -1;
+	c->dma_zone = dev + c->user_area_len;
+	return 0;
+}
+
+static int run_one(void *ctx, int argc, char **argv)
+{
+	struct cli *c = ctx;
+	int rc = cli_run_command(c, argc, argv);
+
+	fflush(stdout);
+	if (rc != CLI_OK)
+		return 1;
+	return c->quit ? 2 : 0; /* 2 stops the line without being a failure */
+}
+
+/* Run one line; false when the session should end (failure in batch
+ * mode, or exit). */
+static bool run_line(struct cli *c, const char *line, bool stop_on_error, bool *failed)
+{
+	int rc = cli_split_run(line, run_one, c);
+
+	if (rc == 2 || c->quit)
+		return false;
+	if (rc != 0) {
+		*failed = true;
+		return !stop_on_error;
+	}
+	return true;
+}
+
+static int report_violations(struct cli *c)
+{
+	const struct dm_report *r = hx_report(c->m);
+	char *buf;
+
+	if (r->count == 0)
+		return 0;
+	fflush(stdout);
+	buf = malloc(65536);
+	fprintf(stderr, "vlab: the device model recorded %u violation%s of the virtio spec by the "
+	                "driver:\n",
+	        r->count, r->count == 1 ? "" : "s");
+	if (buf) {
+		dm_report_format(r, buf, 65536);
+		fputs(buf, stderr);
+		if (buf[0] && buf[strlen(buf) - 1] != '\n')
+			fputc('\n', stderr);
+		free(buf);
+	}
+	return EXIT_VIOLATIONS;
+}
+
+int main(int argc, char **argv)
+{
+	static struct options opt;
+	static struct cli cli;
+	struct cli *c = &cli;
+	bool failed = false;
+	int rc;
+
+	if (argc > 0 && argv[0] && strrchr(argv[0], '/'))
+		prog = strrchr(argv[0], '/') + 1;
+	else if (argc > 0 && argv[0])
+		prog = argv[0];
+
+	rc = parse_options(&opt, argc, argv);
+	if (rc >= 0)
+		return rc;
+
+	c->m = hx_machine_new(&opt.cfg);
+	if (!c->m) {
+		fprintf(stderr, "%s: cannot create the machine (guest RAM %" PRIu64 " bytes)\n", prog,
+		        opt.cfg.ram_size);
+		return EXIT_CMD_FAILED;
+	}
+	c->plat = hx_platform(c->m);
+	hx_set_log(c->m, driver_log, c, VLAB_LOG_WARN);
+	if (reserve_user_ram(c) != 0) {
+		fprintf(stderr, "%s: cannot reserve guest RAM for commands\n", prog);
+		hx_machine_free(c->m);
+		return EXIT_CMD_FAILED;
+	}
+	rc = build_machine(c, &opt);
+	if (rc) {
+		hx_machine_free(c->m);
+		return rc;
+	}
+	c->bounce_len = BOUNCE_BYTES;
+	c->bounce = hx_dma_alloc(c->m, c->bounce_len, 4096, &c->bounce_dev);
+	if (!c->bounce) {
+		fprintf(stderr, "%s: cannot allocate a DMA buffer in guest RAM\n", prog);
+		hx_machine_free(c->m);
+		return EXIT_CMD_FAILED;
+	}
+
+	if (opt.commands) {
+		run_line(c, opt.commands, true, &failed);
+	} else {
+		bool interactive = isatty(STDIN_FILENO);
+		char line[CLI_MAX_LINE];
+
+		for (;;) {
+			if (interactive) {
+				fputs("=> ", stdout);
+				fflush(stdout);
+			}
+			if (!fgets(line, sizeof(line), stdin)) {
+				if (interactive)
+					putchar('\n');
+				break;
+			}
+			if (!strchr(line, '\n') && !feof(stdin)) {
+				int ch;
+
+				while ((ch = getchar()) != EOF && ch != '\n')
+					;
+				printf("** line too long (limit %d bytes), ignored **\n",
+				       CLI_MAX_LINE - 2);
+				failed = true;
+				if (!interactive)
+					break;
+				continue;
+			}
+			if (!run_line(c, line, !interactive, &failed))
+				break;
+		}
+		if (interactive)
+			failed = false; /* at the prompt a failed command is not fatal */
+	}
+	fflush(stdout);
+
+	cli_virtio_shutdown(c);
+	rc = report_violations(c);
+	hx_dma_free(c->m, c->bounce, c->bounce_len);
+	hx_dma_free(c->m, c->user_area, c->user_area_len);
+	hx_machine_free(c->m);
+	if (rc)
+		return rc;
+	return failed ? EXIT_CMD_FAILED : 0;
+}

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vlab, the command line: shared state and the pieces each file provides.
+ *
+ *   main.c        options, machine set-up, the read-eval loop, exit status
+ *   parse.c       numbers, sizes, splitting command lines into words
+ *   commands.c    the command table, dispatch, help, echo, version, exit
+ *   cmd_virtio.c  the U-Boot style `virtio` command and its extensions
+ *   cmd_mem.c     md, mw, cmp, crc32 on guest memory
+ *   cmd_host.c    load/save between guest memory and host files
+ *   mkdisk.c      the default disk: a GPT with two partitions
+ */
+#ifndef VLAB_CLI_H
+#define VLAB_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "harness/machine.h"
+#include "vlab/blk.h"
+#include "vlab/mmio.h"
+
+#ifndef VLAB_CLI_VERSION
+#define VLAB_CLI_VERSION "0.1.0"
+#endif
+
+/* QEMU riscv virt layout of the virtio-mmio slots (machine.h will carry
+ * these; the fallbacks keep vlab building until it does). */
+#ifndef HX_MMIO_SLOT_BASE
+#define HX_MMIO_SLOT_BASE 0x10001000ull
+#endif
+#ifndef HX_MMIO_SLOT_SIZE
+#define HX_MMIO_SLOT_SIZE 0x1000ull
+#endif
+#ifndef HX_MMIO_SLOTS
+#define HX_MMIO_SLOTS 8u
+#endif
+
+/* Command results. */
+enum {
+	CLI_OK = 0,
+	CLI_FAIL = 1,
+	CLI_USAGE = 2, /* wrong arguments: the dispatcher prints the usage */
+};
+
+/* One block device bound by `virtio scan`. */
+struct cli_disk {
+	unsigned devnum;      /* U-Boot's virtio block device number */
+	unsigned slot;        /* mmio slot */
+	struct hx_dev *hx;    /* the model's view (may be NULL) */
+	struct vlab_mmio mmio;
+	struct vlab_blk blk;
+};
+
+struct cli {
+	struct hx_machine *m;
+	const struct vlab_platform *plat;
+	bool scanned;
+	unsigned ndisks;
+	struct cli_disk disk[HX_MMIO_SLOTS];
+	unsigned cur;         /* current device (virtio device N) */
+	/* Guest RAM from dma_zone to its end is where the drivers' rings and
+	 * buffers live (the rest is reserved at start-up, so the first-fit
+	 * DMA allocator puts them there); commands refuse to write into it. */
+	uint64_t dma_zone;
+	void *user_area;      /* the reservation of [ram base, dma_zone) */
+	size_t user_area_len;
+	/* DMA bounce buffer for partition tables and GET_ID. */
+	uint8_t *bounce;
+	uint64_t bounce_dev;
+	size_t bounce_len;
+	/* md remembers where it stopped, as U-Boot's does. */
+	uint64_t md_next;
+	unsigned md_size;
+	uint64_t md_count;
+	bool quit;            /* exit/quit was run */
+	bool mute_driver_log; /* probing slots that hold no device */
+};
+
+/* ---- parse.c ---- */
+/* Hex number, 0x prefix optional (U-Boot style).  false on junk/overflow. */
+bool cli_parse_hex(const char *s, uint64_t *out);
+/* Decimal (or 0x-prefixed hex) number for options such as --seed. */
+bool cli_parse_uint(const char *s, uint64_t *out);
+/* Size with optional K, M, G, T suffix (powers of 1024), e.g. 64M. */
+bool cli_parse_size(const char *s, uint64_t *out);
+
+#define CLI_MAX_ARGS 32
+#define CLI_MAX_LINE 4096
+/*
+ * Split one line into commands on ';' and words on blanks, honouring
+ * '...' and "..." quoting and backslash escapes; a '#' that starts a word
+ * outside quotes starts a comment.  Calls run(ctx, argc, argv) for each
+ * non-empty command until one returns non-zero; returns that value, 0 if
+ * all succeeded, or -1 after printing a message for a malformed line.
+ */
+int cli_split_run(const char *line, int (*run)(void *ctx, int argc, char **argv), void *ctx);
+
+/* ---- commands.c ---- */
+int cli_run_command(struct cli *c, int argc, char **argv);
+/* Command implementations (argv[0] is the command name as typed). */
+int cmd_virtio(struct cli *c, int argc, char **argv);
+int cmd_md(struct cli *c, int argc, char **argv);
+int cmd_mw(struct cli *c, int argc, char **argv);
+int cmd_cmp(struct cli *c, int argc, char **argv);
+int cmd_crc32(struct cli *c, int argc, char **argv);
+int cmd_load(struct cli *c, int argc, char **argv);
+int cmd_save(struct cli *c, int argc, char **argv);
+
+/* ---- cmd_virtio.c ---- */
+/* Bind every block device not yet bound (what `virtio scan` does). */
+int cli_virtio_scan(struct cli *c, bool quiet);
+void cli_virtio_shutdown(struct cli *c);
+
+/* ---- cmd_mem.c ---- */
+/* Host pointer to guest RAM [addr, addr+len) or NULL after printing why.
+ * write: the command will store there; refused inside the DMA zone. */
+void *cli_guest_ptr(struct cli *c, uint64_t addr, uint64_t len, bool write);
+/* Width suffix of md.b/.w/.l/.q (1, 2, 4, 8); def when none; 0 if bad. */
+unsigned cli_width_suffix(const char *name, unsigned def);
+
+/* ---- mkdisk.c ---- */
+#define VLAB_DEFAULT_DISK_BYTES (32ull << 20)
+#define VLAB_DEFAULT_GREETING "hello from virtio-lab"
+/*
+ * Lay out the default disk in disk[0..bytes): protective MBR, primary GPT
+ * header and entry array, backup array and header, two partitions ("boot",
+ * EFI System, 1 MiB..9 MiB; "rootfs", Linux filesystem, up to the last
+ * usable LBA) and the greeting in the first sector of partition 2.
+ * bytes must be a multiple of 512 and at least 10 MiB.  0 or -1.
+ */
+int vlab_mkdisk_default(uint8_t *disk, uint64_t bytes);
+
+#endif

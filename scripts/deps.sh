@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs what building and testing virtio-lab needs on Debian 12, when it
+# is missing.  Sourced by vlab.sh, test.sh and .ci/run.
+VLAB_PACKAGES=(build-essential cmake clang libclang-rt-14-dev googletest libgtest-dev fdisk)
+
+vlab_missing_packages() {
+	local missing=() p
+	for p in "${VLAB_PACKAGES[@]}"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
+	done
+	echo "${missing[@]}"
+}
+
+vlab_install_deps() {
+	local missing
+	missing=$(vlab_missing_packages)
+	[ -z "$missing" ] && return 0
+	local sudo=""
+	if [ "$(id -u)" != 0 ]; then
+		if command -v sudo >/dev/null; then sudo=sudo; else
+			echo "virtio-lab needs these Debian packages: $missing (run as root, or install them)" >&2
+			return 1
+		fi
+	fi
+	echo "installing: $missing" >&2
+	$sudo apt-get update -qq
+	# shellcheck disable=SC2086
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $missing >/dev/null
+}

@@ -1,0 +1,53 @@
+// A machine with one virtio-blk model device and the driver bound to it.
+// Any violation the model records fails the test in TearDown, unless the
+// test says it expects some (expect_violations).
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "harness/machine.h"
+#include "vlab/blk.h"
+#include "vlab/mmio.h"
+
+namespace vlabtest {
+
+std::string ViolationText(struct hx_machine *m);
+// Every transport the host model offers, for INSTANTIATE_TEST_SUITE_P.
+std::vector<enum hx_transport> AllTransports();
+std::string TransportName(const testing::TestParamInfo<enum hx_transport> &info);
+
+class BlkMachine {
+public:
+	explicit BlkMachine(enum hx_transport t, const struct hx_machine_cfg *mc = nullptr);
+	~BlkMachine();
+	BlkMachine(const BlkMachine &) = delete;
+	BlkMachine &operator=(const BlkMachine &) = delete;
+
+	// Options for the device, changed before Add().
+	struct hx_blk_opts opts;
+	// Adds the device (fails the test on error).
+	struct hx_dev *Add();
+	// Probes the transport and initialises the blk driver.
+	int Probe(unsigned flags = VLAB_MMIO_ALLOW_LEGACY);
+	int Init(uint16_t queue_cap = 0);
+	// Add + Probe + Init, asserting success.
+	void Bring();
+	// Guest DMA buffer of n bytes.
+	uint8_t *Buf(size_t n);
+	uint8_t *Disk(); // the RAM disk's bytes
+	void AddFault(enum dm_fault_kind k, uint64_t value = 0, uint64_t nth = 0, uint64_t count = 1);
+
+	struct hx_machine *m = nullptr;
+	struct hx_dev *dev = nullptr;
+	struct vlab_mmio mmio {};
+	struct vlab_blk blk {};
+	bool inited = false;
+
+private:
+	std::vector<std::pair<void *, size_t>> bufs_;
+};
+
+} // namespace vlabtest
