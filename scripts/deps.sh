@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what building and testing virtio-lab needs on Debian 12, when it
 # is missing.  Sourced by vlab.sh, test.sh and .ci/run.
-VLAB_PACKAGES=(build-essential cmake clang libclang-rt-14-dev googletest libgtest-dev fdisk)
+VLAB_PACKAGES=(build-essential cmake clang libclang-rt-14-dev llvm googletest libgtest-dev fdisk libpcap-dev tshark
+	qemu-system-misc qemu-system-arm gcc-riscv64-unknown-elf gcc-aarch64-linux-gnu)
 
 vlab_missing_packages() {
 	local missing=() p

@@ -162,23 +162,13 @@ struct hx_dev *hx_add_blk(struct hx_machine *m, const struct hx_blk_opts *o, con
 		hx_blk_opts_default(&def);
 		o = &def;
 	}
-	if (o->transport != HX_MMIO_LEGACY && o->transport != HX_MMIO) {
-		set_err(m, err, "transport %s is not supported for block devices",
-		        hx_transport_name(o->transport));
-		return NULL;
-	}
-	struct hx_slot *slot = free_slot(m);
-	if (!slot) {
-		set_err(m, err, "no free virtio-mmio slot (all %u in use)", HX_MMIO_SLOTS);
-		return NULL;
-	}
 	if (!o->image && o->ram_bytes % 512 != 0) {
 		set_err(m, err, "RAM disk size %llu is not a multiple of 512 bytes",
 		        (unsigned long long)o->ram_bytes);
 		return NULL;
 	}
 
-	bool legacy = o->transport == HX_MMIO_LEGACY;
+	bool legacy = hx_transport_legacy_only(o->transport);
 	struct dm_blk_cfg cfg;
 	if (o->cfg_set)
 		cfg = o->cfg;
@@ -210,28 +200,67 @@ struct hx_dev *hx_add_blk(struct hx_machine *m, const struct hx_blk_opts *o, con
 		free(d);
 		return NULL;
 	}
-	b->dv.irq_line = 1 + slot->index;
-	b->dv.legacy = legacy;
-
-	const struct dm_mmio_cfg mcfg = {.version = legacy ? 1 : 2, .vendor_id = HX_MMIO_VENDOR_ID};
-	d->index = m->ndevs;
-	d->transport = o->transport;
-	d->base = slot->base;
 	d->device_id = b->dv.ops ? b->dv.ops->device_id : VIRTIO_ID_BLOCK;
 	d->dv = &b->dv;
 	d->blk = b;
-	d->slot = slot->index;
-	d->irq_line = b->dv.irq_line;
-	dm_mmio_init(&d->mmio, &mcfg, &b->dv);
-	if (!push_dev(m, d)) {
+	if (hx_attach(m, d, o->transport, err) != 0) {
 		dm_blk_free(b);
 		free(d);
-		set_err(m, err, "out of memory");
 		return NULL;
 	}
 	m->nblk++;
-	slot->dev = d;
 	return d;
+}
+
+bool hx_transport_legacy_only(enum hx_transport t)
+{
+	return t == HX_MMIO_LEGACY;
+}
+
+static int attach_mmio(struct hx_machine *m, struct hx_dev *d, enum hx_transport t, const char **err)
+{
+	struct hx_slot *slot = free_slot(m);
+	if (!slot) {
+		set_err(m, err, "no free virtio-mmio slot (all %u in use)", HX_MMIO_SLOTS);
+		return -1;
+	}
+	const bool legacy = t == HX_MMIO_LEGACY;
+	const struct dm_mmio_cfg mcfg = {.version = legacy ? 1 : 2, .vendor_id = HX_MMIO_VENDOR_ID};
+	d->dv->irq_line = 1 + slot->index;
+	d->dv->legacy = legacy;
+	d->base = slot->base;
+	d->slot = slot->index;
+	d->irq_line = d->dv->irq_line;
+	dm_mmio_init(&d->mmio, &mcfg, d->dv);
+	slot->dev = d;
+	return 0;
+}
+
+int hx_attach(struct hx_machine *m, struct hx_dev *d, enum hx_transport t, const char **err)
+{
+	int rc;
+	switch (t) {
+	case HX_MMIO_LEGACY:
+	case HX_MMIO:
+		rc = attach_mmio(m, d, t, err);
+		break;
+	default:
+		set_err(m, err, "transport %s is not supported", hx_transport_name(t));
+		return -1;
+	}
+	if (rc != 0)
+		return rc;
+	d->transport = t;
+	d->index = m->ndevs;
+	if (!push_dev(m, d)) {
+		set_err(m, err, "out of memory");
+		/* Undo the attachment: the slot is free again. */
+		for (unsigned i = 0; i < HX_MMIO_SLOTS; i++)
+			if (m->slots[i].dev == d)
+				m->slots[i].dev = NULL;
+		return -1;
+	}
+	return 0;
 }
 
 unsigned hx_ndevs(struct hx_machine *m)

@@ -46,7 +46,7 @@ TEST_P(RingValidation, BreachMarksDeviceBrokenUntilReset)
 	bm.AddFault(b.kind, value);
 	int rc = vlab_blk_read(&bm.blk, 0, buf, 8);
 	EXPECT_TRUE(rc == VLAB_EPROTO || rc == VLAB_ETIMEDOUT) << b.name << ": " << vlab_errname(rc);
-	EXPECT_TRUE(bm.mmio.vdev.broken) << b.name;
+	EXPECT_TRUE(bm.vdev()->broken) << b.name;
 
 	// Sticky: every later call fails fast, without touching the device.
 	uint64_t notes = bm.dev->dv->notifications;
@@ -109,7 +109,7 @@ TEST_P(AllowedErrors, IoErrorIsReportedAndTheDeviceStaysUsable)
 	std::memset(buf, 0x77, 512);
 	bm.AddFault(DM_FAULT_BLK_IOERR);
 	EXPECT_EQ(vlab_blk_write(&bm.blk, 3, buf, 1), VLAB_EIO);
-	EXPECT_FALSE(bm.mmio.vdev.broken);
+	EXPECT_FALSE(bm.vdev()->broken);
 	EXPECT_EQ(vlab_blk_write(&bm.blk, 3, buf, 1), 0);
 	EXPECT_EQ(bm.Disk()[3 * 512], 0x77);
 }
@@ -119,7 +119,7 @@ TEST_P(AllowedErrors, UnsupportedIsReported)
 	uint8_t *buf = bm.Buf(512);
 	bm.AddFault(DM_FAULT_BLK_UNSUPP);
 	EXPECT_EQ(vlab_blk_read(&bm.blk, 0, buf, 1), VLAB_ENOTSUP);
-	EXPECT_FALSE(bm.mmio.vdev.broken);
+	EXPECT_FALSE(bm.vdev()->broken);
 	EXPECT_EQ(vlab_blk_read(&bm.blk, 0, buf, 1), 0);
 }
 
@@ -145,7 +145,7 @@ TEST_P(AllowedErrors, IoErrorInOnePartFailsTheWholeSplitRequest)
 	uint8_t *buf = small.Buf(16384);
 	small.AddFault(DM_FAULT_BLK_IOERR, 0, 2, 1);
 	EXPECT_EQ(vlab_blk_write(&small.blk, 0, buf, 32), VLAB_EIO);
-	EXPECT_FALSE(small.mmio.vdev.broken);
+	EXPECT_FALSE(small.vdev()->broken);
 	EXPECT_EQ(hx_report(small.m)->count, 0u) << vlabtest::ViolationText(small.m);
 }
 

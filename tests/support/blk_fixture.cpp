@@ -58,12 +58,12 @@ struct hx_dev *BlkMachine::Add()
 
 int BlkMachine::Probe(unsigned flags)
 {
-	return vlab_mmio_probe(&mmio, hx_platform(m), dev->base, flags);
+	return hx_bind(m, dev, &bound, flags);
 }
 
 int BlkMachine::Init(uint16_t queue_cap)
 {
-	int rc = vlab_blk_init(&blk, &mmio.vdev, queue_cap);
+	int rc = vlab_blk_init(&blk, bound.vdev, queue_cap);
 	inited = rc == 0;
 	return rc;
 }

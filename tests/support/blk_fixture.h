@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/bind.h"
 #include "harness/machine.h"
 #include "vlab/blk.h"
 #include "vlab/mmio.h"
@@ -30,8 +31,9 @@ public:
 	struct hx_blk_opts opts;
 	// Adds the device (fails the test on error).
 	struct hx_dev *Add();
-	// Probes the transport and initialises the blk driver.
+	// Probes the transport (whichever it is) and initialises the blk driver.
 	int Probe(unsigned flags = VLAB_MMIO_ALLOW_LEGACY);
+	struct vlab_virtio_dev *vdev() { return bound.vdev; }
 	int Init(uint16_t queue_cap = 0);
 	// Add + Probe + Init, asserting success.
 	void Bring();
@@ -42,7 +44,7 @@ public:
 
 	struct hx_machine *m = nullptr;
 	struct hx_dev *dev = nullptr;
-	struct vlab_mmio mmio {};
+	struct hx_bound bound {};
 	struct vlab_blk blk {};
 	bool inited = false;
 

@@ -156,6 +156,16 @@ struct hx_dev {
 /* Add a block device; mmio slots at 0x10001000 + 0x1000 * n (QEMU riscv
  * virt layout).  NULL with *err set (e.g. image missing, odd size). */
 struct hx_dev *hx_add_blk(struct hx_machine *m, const struct hx_blk_opts *o, const char **err);
+/*
+ * Put a device model on transport t: d->dv and d->device_id must be set;
+ * the transport's front end is created and mapped, and d->transport, base,
+ * slot and irq_line filled in.  Every device type (blk, net, ...) attaches
+ * through here, so every type runs over every transport.  0, or -1 with
+ * *err set.
+ */
+int hx_attach(struct hx_machine *m, struct hx_dev *d, enum hx_transport t, const char **err);
+/* Does t present a legacy interface only (the device offers no VERSION_1)? */
+bool hx_transport_legacy_only(enum hx_transport t);
 unsigned hx_ndevs(struct hx_machine *m);
 struct hx_dev *hx_dev_at(struct hx_machine *m, unsigned i);
 
