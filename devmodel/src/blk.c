@@ -84,7 +84,15 @@ void dm_blk_cfg_qemu72(struct dm_blk_cfg *c, bool legacy)
 
 static uint64_t capacity_sectors(const struct dm_blk *b)
 {
-	return b->store ? b->store->size / VIRTIO_BLK_SECTOR_SIZE : 0;
+	uint64_t cap = b->store ? b->store->size / VIRTIO_BLK_SECTOR_SIZE : 0;
+
+	/* DM_FAULT_CAPACITY_CHANGE: once it fired, the device reports its
+	 * value (the last such fault in the table that fired wins); sectors
+	 * beyond the store fail with IOERR. */
+	for (unsigned i = 0; i < b->dv.nfaults; i++)
+		if (b->dv.faults[i].kind == DM_FAULT_CAPACITY_CHANGE && b->dv.faults[i].fired)
+			cap = b->dv.faults[i].value;
+	return cap;
 }
 
 static bool offered(const struct dm_blk *b, unsigned bit)
@@ -238,14 +246,28 @@ static uint32_t finish(struct dm_blk *b, struct dm_vq *vq, const struct dm_chain
 	return data_written + 1;
 }
 
+/* Does [sector, sector + nsec) fit in cap sectors? */
+static bool fits(uint64_t sector, uint64_t nsec, uint64_t cap)
+{
+	return sector <= cap && nsec <= cap - sector;
+}
+
 static bool range_ok(struct dm_blk *b, uint64_t sector, uint64_t len, uint16_t q)
 {
-	uint64_t cap = capacity_sectors(b) * VIRTIO_BLK_SECTOR_SIZE;
+	uint64_t cap = capacity_sectors(b);
+	uint64_t medium = b->store ? b->store->size / VIRTIO_BLK_SECTOR_SIZE : 0;
+	uint64_t nsec = len / VIRTIO_BLK_SECTOR_SIZE + (len % VIRTIO_BLK_SECTOR_SIZE != 0);
 	char where[8];
 
+	/* In sectors: a capacity near 2^64 bytes (a fault) must not wrap. */
+	if (!fits(sector, nsec, cap) && fits(sector, nsec, medium)) {
+		/* DM_FAULT_CAPACITY_CHANGE shrank the disk under requests the
+		 * driver had already made: they fail, and the driver is not to
+		 * blame (it cannot have seen the new capacity yet). */
+		return false;
+	}
 	dm_virtio_checked(&b->dv, "DRV-5.2.6.1-1");
-	if (sector > cap / VIRTIO_BLK_SECTOR_SIZE ||
-	    len > cap - sector * VIRTIO_BLK_SECTOR_SIZE) {
+	if (!fits(sector, nsec, cap)) {
 		snprintf(where, sizeof where, "q%u", q);
 		dm_virtio_violation_where(&b->dv, where, "DRV-5.2.6.1-1",
 		                          "request at sector %llu, %llu bytes, beyond capacity %llu sectors",
@@ -373,8 +395,8 @@ static uint8_t do_get_id(struct dm_blk *b, struct dm_vq *vq, const struct dm_cha
 	return *written == sizeof id ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR;
 }
 
-/* One request: check it, carry it out, complete it. */
-static void handle(struct dm_blk *b, struct dm_vq *vq, const struct dm_chain *c)
+/* One request: check it and carry it out; returns the used length. */
+static uint32_t handle(struct dm_blk *b, struct dm_vq *vq, const struct dm_chain *c)
 {
 	struct dm_virtio *dv = &b->dv;
 	uint8_t hdr[BLK_HDR_BYTES];
@@ -393,16 +415,14 @@ static void handle(struct dm_blk *b, struct dm_vq *vq, const struct dm_chain *c)
 		 * written nothing (DEV-2.7.8.2-2 holds trivially). */
 		dm_virtio_violation_where(dv, where, "MODEL-BLK-REQ-FORMAT",
 		                          "request %u has no device-writable status byte", c->head);
-		complete(b, vq, c->head, 0);
-		return;
+		return 0;
 	}
 	if (c->readable_len < BLK_HDR_BYTES ||
 	    dm_chain_read(vq, c, 0, hdr, sizeof hdr) != sizeof hdr) {
 		dm_virtio_violation_where(dv, where, "MODEL-BLK-REQ-FORMAT",
 		                          "request %u has %llu readable bytes, no 16-byte header", c->head,
 		                          (unsigned long long)c->readable_len);
-		complete(b, vq, c->head, finish(b, vq, c, 0, VIRTIO_BLK_S_IOERR));
-		return;
+		return finish(b, vq, c, 0, VIRTIO_BLK_S_IOERR);
 	}
 	type = (uint32_t)hdr[0] | ((uint32_t)hdr[1] << 8) | ((uint32_t)hdr[2] << 16) |
 	       ((uint32_t)hdr[3] << 24);
@@ -433,21 +453,28 @@ static void handle(struct dm_blk *b, struct dm_vq *vq, const struct dm_chain *c)
 			break;
 		}
 	}
-	complete(b, vq, c->head, finish(b, vq, c, written, status));
+	return finish(b, vq, c, written, status);
 }
 
 static void blk_queue_work(void *dev, struct dm_virtio *dv, uint16_t q)
 {
 	struct dm_blk *b = dev;
 	struct dm_vq *vq = &dv->vq[q];
+	/* DM_FAULT_OUT_OF_ORDER: one completion held back (2.7.8 allows any
+	 * order without IN_ORDER). */
+	bool held = false;
+	uint16_t held_head = 0;
+	uint32_t held_len = 0;
 
 	for (;;) {
+		uint16_t head;
+		uint32_t len;
 		int r;
 		if (!dm_virtio_running(dv))
-			return;
+			return; /* the held request stays unanswered, as on NEEDS_RESET */
 		r = dm_vq_pop(vq, b->chain);
 		if (r <= 0)
-			return;
+			break;
 		if (dm_virtio_fault_hit(dv, DM_FAULT_NEEDS_RESET, q)) {
 			/* The request stays unanswered (DRV-2.1.1-4). */
 			dm_virtio_set_needs_reset(dv);
@@ -455,8 +482,24 @@ static void blk_queue_work(void *dev, struct dm_virtio *dv, uint16_t q)
 		}
 		if (dm_virtio_fault_hit(dv, DM_FAULT_CONFIG_CHANGE, q))
 			dm_virtio_config_changed(dv);
-		handle(b, vq, b->chain);
+		if (dm_virtio_fault_hit(dv, DM_FAULT_CAPACITY_CHANGE, q))
+			dm_virtio_config_changed(dv); /* capacity_sectors() now reports the value */
+		head = b->chain->head;
+		len = handle(b, vq, b->chain);
+		if (!held && dm_virtio_fault_hit(dv, DM_FAULT_OUT_OF_ORDER, q)) {
+			held = true;
+			held_head = head;
+			held_len = len;
+			continue;
+		}
+		complete(b, vq, head, len);
+		if (held) {
+			complete(b, vq, held_head, held_len);
+			held = false;
+		}
 	}
+	if (held)
+		complete(b, vq, held_head, held_len);
 }
 
 static const struct dm_device_ops blk_ops = {

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 #include "devmodel/fault.h"
 
+#include <string.h>
+
 const char *dm_fault_name(enum dm_fault_kind k)
 {
 	switch (k) {
@@ -20,7 +22,23 @@ const char *dm_fault_name(enum dm_fault_kind k)
 	case DM_FAULT_FEATURES_OK_REFUSED: return "features_ok_refused";
 	case DM_FAULT_CONFIG_GEN_UNSTABLE: return "config_gen_unstable";
 	case DM_FAULT_GET_ID_UNTERMINATED: return "get_id_unterminated";
+	case DM_FAULT_CAPACITY_CHANGE: return "capacity_change";
+	case DM_FAULT_OUT_OF_ORDER: return "out_of_order";
+	case DM_FAULT_QUEUE_NUM_MAX: return "queue_num_max";
+	case DM_FAULT_IRQ_STORM: return "irq_storm";
+	case DM_FAULT_NET_RX_LEN: return "net_rx_len";
+	case DM_FAULT_NET_NUM_BUFFERS: return "net_num_buffers";
 	case DM_FAULT_KIND_COUNT: break;
 	}
 	return "unknown";
+}
+
+enum dm_fault_kind dm_fault_parse_kind(const char *name)
+{
+	if (!name)
+		return DM_FAULT_NONE;
+	for (int k = DM_FAULT_NONE + 1; k < DM_FAULT_KIND_COUNT; k++)
+		if (strcmp(name, dm_fault_name((enum dm_fault_kind)k)) == 0)
+			return (enum dm_fault_kind)k;
+	return DM_FAULT_NONE;
 }

@@ -83,6 +83,18 @@ static void update_irq(struct dm_virtio *dv)
 		dv->env->irq(dv->env->ctx, dv->irq_line, dv->isr != 0);
 }
 
+/* DM_FAULT_IRQ_STORM: the device asserts its interrupt again whenever the
+ * driver touches status or interrupt status, whatever the state (before
+ * DRIVER_OK and after a reset too, which DEV-2.4.1-2 forbids). */
+static void irq_storm(struct dm_virtio *dv)
+{
+	struct dm_fault *f = dm_virtio_fault_hit(dv, DM_FAULT_IRQ_STORM, -1);
+	if (!f)
+		return;
+	dv->isr |= f->value ? (uint32_t)f->value : VIRTIO_ISR_QUEUE;
+	update_irq(dv);
+}
+
 void dm_virtio_init(struct dm_virtio *dv, const struct dm_device_ops *ops, void *dev,
                     struct dm_env *env, const char *name, uint64_t host_features,
                     uint16_t num_queues, uint16_t queue_num_max)
@@ -128,6 +140,11 @@ void dm_virtio_reset(struct dm_virtio *dv)
 		dv->reset_stuck = true;
 		dv->stuck_status = before ? before : VIRTIO_STATUS_ACKNOWLEDGE;
 	}
+	/* Fault: after this reset the device reports another QueueNumMax
+	 * (0, above any driver's cap, not a power of two), for good. */
+	struct dm_fault *qf = dm_virtio_fault_hit(dv, DM_FAULT_QUEUE_NUM_MAX, -1);
+	if (qf)
+		dv->queue_num_max = (uint16_t)qf->value;
 }
 
 uint8_t dm_virtio_get_status(struct dm_virtio *dv)
@@ -175,6 +192,7 @@ void dm_virtio_set_status(struct dm_virtio *dv, uint8_t val)
 
 	if (val == 0) {
 		dm_virtio_reset(dv);
+		irq_storm(dv);
 		return;
 	}
 	/* DEVICE_NEEDS_RESET is the device's bit: ignore it in what the driver writes. */
@@ -222,6 +240,7 @@ void dm_virtio_set_status(struct dm_virtio *dv, uint8_t val)
 	}
 	if ((added & VIRTIO_STATUS_DRIVER_OK) && dv->legacy)
 		check_features(dv); /* legacy: no FEATURES_OK step */
+	irq_storm(dv);
 }
 
 void dm_virtio_set_guest_features(struct dm_virtio *dv, unsigned sel, uint32_t bits)
@@ -351,6 +370,7 @@ void dm_virtio_notify(struct dm_virtio *dv, uint16_t q)
 
 uint32_t dm_virtio_isr_read(struct dm_virtio *dv)
 {
+	irq_storm(dv);
 	return dv->isr;
 }
 

@@ -168,6 +168,18 @@ static int blk_config_error(struct vlab_blk *b, const char *what, uint32_t val)
 	return VLAB_ECONFIG;
 }
 
+/* capacity is 64 bits wide: the core retries the two halves until the
+ * config generation is stable (DRV-2.5.1-1, DRV-2.5.1-2). */
+static int blk_read_capacity(struct vlab_blk *b, uint64_t *cap)
+{
+	int rc = vlab_virtio_config_read(b->vdev, VIRTIO_BLK_CFG_CAPACITY, cap, 8);
+	if (rc)
+		return rc;
+	if (*cap > UINT64_MAX / VIRTIO_BLK_SECTOR_SIZE)
+		return blk_config_error(b, "capacity in bytes overflows 64 bits", (uint32_t)(*cap >> 32));
+	return 0;
+}
+
 static int blk_read_config(struct vlab_blk *b)
 {
 	struct vlab_virtio_dev *d = b->vdev;
@@ -176,13 +188,12 @@ static int blk_read_config(struct vlab_blk *b)
 	uint32_t v32 = 0;
 	int rc;
 
-	/* capacity is 64 bits wide: the core retries the two halves until the
-	 * config generation is stable (DRV-2.5.1-1, DRV-2.5.1-2). */
-	rc = vlab_virtio_config_read(d, VIRTIO_BLK_CFG_CAPACITY, &cap, 8);
+	/* Every field is read once into info (private memory) and validated
+	 * there; nothing is read again except the capacity, on a config change
+	 * (vlab_blk_config_changed). */
+	rc = blk_read_capacity(b, &cap);
 	if (rc)
 		return rc;
-	if (cap > UINT64_MAX / VIRTIO_BLK_SECTOR_SIZE)
-		return blk_config_error(b, "capacity in bytes overflows 64 bits", (uint32_t)(cap >> 32));
 	info->capacity = cap;
 
 	/* Optional fields only when their feature was negotiated (DRV-2.5.1-3). */
@@ -554,10 +565,14 @@ int vlab_blk_submit(struct vlab_blk *b, struct vlab_blk_req *r)
 			return blk_reject(r, VLAB_ERANGE);
 		if (p->ops->dma_map(p->ctx, r->buf, r->len, &r->buf_dev) != 0)
 			return blk_reject(r, VLAB_EINVAL);
-		if (r->op == VLAB_BLK_READ)
+		if (r->op == VLAB_BLK_READ) {
+			/* Device-writable: the device may read it (DEV-2.7.5.1-3),
+			 * so nothing the caller left there is shown to it. */
+			vlab_memset(r->buf, 0, r->len);
 			b->reads++;
-		else
+		} else {
 			b->writes++;
+		}
 		break;
 	}
 	case VLAB_BLK_FLUSH:
@@ -579,6 +594,7 @@ int vlab_blk_submit(struct vlab_blk *b, struct vlab_blk_req *r)
 			return blk_reject(r, VLAB_EINVAL);
 		if (p->ops->dma_map(p->ctx, r->buf, r->len, &r->buf_dev) != 0)
 			return blk_reject(r, VLAB_EINVAL);
+		vlab_memset(r->buf, 0, r->len); /* device-writable: zeroed, as for READ */
 		break;
 	default:
 		return blk_reject(r, VLAB_EINVAL);
@@ -695,6 +711,79 @@ int vlab_blk_poll(struct vlab_blk *b, struct vlab_blk_req **done)
 		}
 	}
 	return VLAB_EAGAIN;
+}
+
+int vlab_blk_config_changed(struct vlab_blk *b)
+{
+	uint64_t cap = 0;
+	int rc;
+
+	if (!b || !b->vdev)
+		return VLAB_EINVAL;
+	rc = vlab_virtio_check(b->vdev);
+	if (rc)
+		return rc;
+	rc = blk_read_capacity(b, &cap);
+	if (rc == VLAB_ECONFIG)
+		rc = vlab_virtio_mark_broken(b->vdev, "blk: capacity changed to an impossible value");
+	if (rc) {
+		blk_abort_all(b, rc);
+		return rc;
+	}
+	if (cap != b->info.capacity)
+		vlab_log(blk_plat(b), VLAB_LOG_INFO, "%s: capacity changed: %llu -> %llu sectors",
+		         blk_name(b), (unsigned long long)b->info.capacity, (unsigned long long)cap);
+	b->info.capacity = cap;
+	return 0;
+}
+
+int vlab_blk_interrupt(struct vlab_blk *b, unsigned budget)
+{
+	uint32_t isr;
+	int rc, n = 0;
+
+	if (!b || !b->vdev)
+		return VLAB_EINVAL;
+	/* Not live (before DRIVER_OK, after a reset): 0 without a device access. */
+	isr = vlab_virtio_interrupt(b->vdev);
+	if (b->vdev->broken)
+		return VLAB_EBROKEN;
+	if (isr == 0 || !b->vq.live)
+		return 0;
+	if (isr & VIRTIO_ISR_CONFIG) {
+		rc = vlab_virtio_check(b->vdev);
+		if (!rc)
+			rc = vlab_blk_config_changed(b);
+		if (rc) {
+			blk_abort_all(b, rc);
+			return rc;
+		}
+	}
+	if (!(isr & VIRTIO_ISR_QUEUE))
+		return 0;
+	if (budget == 0 || budget > b->vq.size)
+		budget = b->vq.size;
+	while ((unsigned)n < budget) {
+		struct vlab_blk_req *fin = NULL;
+		void *cookie = NULL;
+		uint32_t len = 0;
+
+		rc = vlab_vq_pop(&b->vq, &cookie, &len);
+		if (rc == VLAB_EAGAIN)
+			break;
+		if (!rc)
+			rc = blk_complete(b, cookie, len, &fin);
+		if (!rc)
+			rc = blk_refill(b);
+		if (rc) {
+			blk_abort_all(b, rc);
+			return rc;
+		}
+		if (fin)
+			list_push(&b->done_head, &b->done_tail, fin);
+		n++;
+	}
+	return n;
 }
 
 /* r is done: the waiter takes it, so poll must not report it again

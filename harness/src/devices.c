@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "devmodel/net.h"
+#include "harness/pci_host.h"
 #include "hx_internal.h"
 #include "vlab/blk.h"
 #include "vlab/virtio.h"
@@ -20,6 +22,9 @@
 static const char *const transport_names[HX_TRANSPORT_COUNT] = {
 	[HX_MMIO_LEGACY] = "mmio-legacy",
 	[HX_MMIO] = "mmio",
+	[HX_PCI_LEGACY] = "pci-legacy",
+	[HX_PCI_TRANSITIONAL] = "pci-transitional",
+	[HX_PCI] = "pci",
 };
 
 const char *hx_transport_name(enum hx_transport t)
@@ -176,6 +181,10 @@ struct hx_dev *hx_add_blk(struct hx_machine *m, const struct hx_blk_opts *o, con
 		dm_blk_cfg_qemu72(&cfg, legacy);
 	else
 		dm_blk_cfg_default(&cfg);
+	/* QEMU's virtio-pci shows a queue's size (the queue-size property,
+	 * 256), where its virtio-mmio shows VIRTQUEUE_MAX_SIZE (1024). */
+	if (!o->cfg_set && o->qemu_profile && o->transport >= HX_PCI_LEGACY && o->transport <= HX_PCI)
+		cfg.queue_num_max = 256;
 	if (o->read_only)
 		cfg.features |= VLAB_BIT(VIRTIO_BLK_F_RO);
 
@@ -214,7 +223,7 @@ struct hx_dev *hx_add_blk(struct hx_machine *m, const struct hx_blk_opts *o, con
 
 bool hx_transport_legacy_only(enum hx_transport t)
 {
-	return t == HX_MMIO_LEGACY;
+	return t == HX_MMIO_LEGACY || t == HX_PCI_LEGACY;
 }
 
 static int attach_mmio(struct hx_machine *m, struct hx_dev *d, enum hx_transport t, const char **err)
@@ -244,6 +253,11 @@ int hx_attach(struct hx_machine *m, struct hx_dev *d, enum hx_transport t, const
 	case HX_MMIO:
 		rc = attach_mmio(m, d, t, err);
 		break;
+	case HX_PCI_LEGACY:
+	case HX_PCI_TRANSITIONAL:
+	case HX_PCI:
+		rc = hx_pci_attach(m, d, t, err);
+		break;
 	default:
 		set_err(m, err, "transport %s is not supported", hx_transport_name(t));
 		return -1;
@@ -258,6 +272,7 @@ int hx_attach(struct hx_machine *m, struct hx_dev *d, enum hx_transport t, const
 		for (unsigned i = 0; i < HX_MMIO_SLOTS; i++)
 			if (m->slots[i].dev == d)
 				m->slots[i].dev = NULL;
+		hx_pci_dev_free(m, d);
 		return -1;
 	}
 	return 0;
@@ -277,8 +292,11 @@ void hx_devices_free(struct hx_machine *m)
 {
 	for (unsigned i = 0; i < m->ndevs; i++) {
 		struct hx_dev *d = m->devs[i];
+		hx_pci_dev_free(m, d); /* gives the device its env back first */
 		if (d->blk)
 			dm_blk_free(d->blk);
+		if (d->net)
+			dm_net_free(d->net);
 		free(d);
 	}
 	for (unsigned i = 0; i < HX_MMIO_SLOTS; i++)
@@ -286,4 +304,5 @@ void hx_devices_free(struct hx_machine *m)
 	free(m->devs);
 	m->devs = NULL;
 	m->ndevs = m->capdevs = 0;
+	hx_pci_free(m);
 }

@@ -173,6 +173,7 @@ struct hx_machine {
 	unsigned nblk;
 
 	char err[512]; /* the last error message handed out by hx_add_blk */
+	struct hx_pci *pci; /* PCI host, bridge, windows (pci_host.c); NULL until used */
 };
 
 extern const struct vlab_platform_ops hx_platform_ops;

@@ -168,6 +168,13 @@ static void p_delay(void *ctx, uint64_t ns)
 	hx_advance(ctx, ns);
 }
 
+/* ---- randomness: the machine's seeded generator, so runs repeat ---- */
+
+static uint64_t p_random(void *ctx)
+{
+	return hx_rng_next(&((struct hx_machine *)ctx)->sched.rng);
+}
+
 /* ---- log ---- */
 
 static const char *level_name(enum vlab_log_level l)
@@ -237,4 +244,5 @@ const struct vlab_platform_ops hx_platform_ops = {
 	.now_ns = p_now,
 	.delay_ns = p_delay,
 	.log = p_log,
+	.random = p_random,
 };

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "devmodel/report.h"
+#include "harness/pci_host.h"
 #include "vlab/err.h"
 #include "vlab/part.h"
 #include "vlab_cli.h"
@@ -33,9 +34,88 @@ static struct hx_dev *hx_dev_in_slot(struct cli *c, uint64_t base)
 static bool slot_bound(const struct cli *c, unsigned slot)
 {
 	for (unsigned i = 0; i < c->ndisks; i++)
-		if (c->disk[i].slot == slot)
+		if (!c->disk[i].on_pci && c->disk[i].slot == slot)
 			return true;
 	return false;
+}
+
+/* ---- PCI: the virtio functions enumeration finds, in bus order ---- */
+
+struct pci_scan {
+	struct cli *c;
+	bool quiet;
+	int rc;
+};
+
+static struct hx_dev *hx_dev_at_pci(struct cli *c, uint8_t dev, uint8_t fn)
+{
+	for (unsigned i = 0; i < hx_ndevs(c->m); i++) {
+		struct hx_dev *d = hx_dev_at(c->m, i);
+
+		if (d && d->vpci && d->pci_dev == dev && d->pci_fn == fn)
+			return d;
+	}
+	return NULL;
+}
+
+static int scan_pci_fn(void *ctx, const struct vlab_pci_func *f)
+{
+	struct pci_scan *s = ctx;
+	struct cli *c = s->c;
+	struct cli_disk *d;
+	int err;
+
+	if (vlab_pci_virtio_type(f) == 0)
+		return 0;
+	for (unsigned i = 0; i < c->ndisks; i++)
+		if (c->disk[i].on_pci && c->disk[i].pci.id.bus == f->bus &&
+		    c->disk[i].pci.id.dev == f->dev && c->disk[i].pci.id.fn == f->fn)
+			return 0; /* bound already */
+	if (c->ndisks >= sizeof(c->disk) / sizeof(c->disk[0])) {
+		printf("virtio: pci %02x:%02x.%x: no room for another device, skipped\n", f->bus,
+		       f->dev, f->fn);
+		return 0;
+	}
+	d = &c->disk[c->ndisks];
+	memset(d, 0, sizeof(*d));
+	err = vlab_pci_probe(&d->pci, hx_pci_firmware(c->m), f->bus, f->dev, f->fn,
+	                     VLAB_PCI_ALLOW_LEGACY);
+	if (err) {
+		printf("virtio: pci %02x:%02x.%x: probe failed: %s\n", f->bus, f->dev, f->fn,
+		       vlab_strerror(err));
+		s->rc = CLI_FAIL;
+		return 0;
+	}
+	if (d->pci.vdev.device_id != VIRTIO_ID_BLOCK) {
+		if (!s->quiet)
+			printf("virtio: pci %02x:%02x.%x: device type %u has no vlab driver, skipped\n",
+			       f->bus, f->dev, f->fn, d->pci.vdev.device_id);
+		return 0;
+	}
+	err = vlab_blk_init(&d->blk, &d->pci.vdev, 0);
+	if (err) {
+		printf("virtio: pci %02x:%02x.%x: virtio-blk init failed: %s\n", f->bus, f->dev,
+		       f->fn, vlab_strerror(err));
+		s->rc = CLI_FAIL;
+		return 0;
+	}
+	d->on_pci = true;
+	d->vdev = &d->pci.vdev;
+	d->hx = hx_dev_at_pci(c, f->dev, f->fn);
+	d->devnum = c->ndisks++;
+	return 0;
+}
+
+static int scan_pci(struct cli *c, bool quiet)
+{
+	struct pci_scan s = { c, quiet, CLI_OK };
+	struct vlab_pci_host *h = hx_pci_firmware(c->m);
+
+	if (!h)
+		return CLI_OK; /* no PCI on this machine */
+	if (vlab_pci_enumerate(h, scan_pci_fn, &s) < 0)
+		return CLI_FAIL;
+	return s.rc;
 }
 
 int cli_virtio_scan(struct cli *c, bool quiet)
@@ -74,6 +154,7 @@ int cli_virtio_scan(struct cli *c, bool quiet)
 				       slot, base, d->mmio.vdev.device_id);
 			continue;
 		}
+		d->vdev = &d->mmio.vdev;
 		err = vlab_blk_init(&d->blk, &d->mmio.vdev, 0);
 		if (err) {
 			printf("virtio: slot %u at 0x%08" PRIx64 ": virtio-blk init failed: %s\n",
@@ -85,6 +166,8 @@ int cli_virtio_scan(struct cli *c, bool quiet)
 		d->hx = hx;
 		d->devnum = c->ndisks++;
 	}
+	if (scan_pci(c, quiet) != CLI_OK)
+		rc = CLI_FAIL;
 	c->scanned = true;
 	return rc;
 }
@@ -129,7 +212,7 @@ static struct cli_disk *disk_arg(struct cli *c, int argc, char **argv, int idx)
 
 static void vendor_string(const struct cli_disk *d, char out[9])
 {
-	uint32_t v = d->mmio.vdev.vendor_id;
+	uint32_t v = d->vdev->vendor_id;
 
 	/* virtio-mmio vendors are four characters ("QEMU" is 0x554d4551);
 	 * PCI subsystem vendors are 16-bit numbers (U-Boot's virtio_blk.c). */
@@ -503,10 +586,15 @@ static int virtio_features(struct cli *c, int argc, char **argv)
 
 	if (!d)
 		return CLI_FAIL;
-	v = &d->mmio.vdev;
-	printf("virtio %u: mmio slot %u at 0x%08" PRIx64 ", %s interface (version %u)\n",
-	       d->devnum, d->slot, (uint64_t)d->mmio.base, v->legacy ? "legacy" : "modern",
-	       (unsigned)d->mmio.version);
+	v = d->vdev;
+	if (d->on_pci)
+		printf("virtio %u: pci %02x:%02x.%x (%04x:%04x), %s interface\n", d->devnum,
+		       d->pci.id.bus, d->pci.id.dev, d->pci.id.fn, d->pci.id.vendor, d->pci.id.device,
+		       v->legacy ? "legacy" : "modern");
+	else
+		printf("virtio %u: mmio slot %u at 0x%08" PRIx64 ", %s interface (version %u)\n",
+		       d->devnum, d->slot, (uint64_t)d->mmio.base, v->legacy ? "legacy" : "modern",
+		       (unsigned)d->mmio.version);
 	printf("  offered:    0x%016" PRIx64 "\n", v->device_features);
 	printf("  negotiated: 0x%016" PRIx64 "\n", v->features);
 	for (unsigned bit = 0; bit < 64; bit++) {

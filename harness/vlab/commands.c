@@ -48,6 +48,16 @@ static const struct command commands[] = {
 	  "    - load file 'filename' from the host to guest address 'addr';\n"
 	  "      'bytes' (hex) limits the length, 0 or absent means the whole file;\n"
 	  "      'pos' (hex) is the offset in the file to start at" },
+	{ "net", cmd_net, false, "virtio-net devices (vlab)",
+	  "net info - MAC, link, MTU and statistics of every network device\n"
+	  "net send dev dst len [count] - send frames of len bytes to dst\n"
+	  "     (a MAC address, bcast or self); numbers decimal, 0x for hex\n"
+	  "net recv [dev] - print the frames waiting at dev (default 0)\n"
+	  "net capture dev FILE|off - write dev's traffic to a pcap file\n"
+	  "net ping [from to [count]] - ARP, then ICMP echo from one NIC to\n"
+	  "     another (default 0 -> 1, 3 times); NIC n is 192.168.76.(n+1)" },
+	{ "pci", cmd_pci, false, "list PCI devices",
+	  "pci [bus|*] - short list of the PCI devices on bus 'bus' (all buses by default)" },
 	{ "save", cmd_save, false, "save file to a filesystem",
 	  "save hostfs - addr filename bytes\n"
 	  "    - save 'bytes' (hex) of guest memory at 'addr' to host file 'filename'" },

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "devmodel/fault_plan.h"
 #include "devmodel/report.h"
 #include "vlab_cli.h"
 
@@ -35,6 +36,7 @@ struct options {
 	unsigned nblk;
 	enum hx_transport transport;
 	const char *commands; /* -c */
+	const char *faults;   /* --faults FILE */
 };
 
 static const char *prog = "vlab";
@@ -50,13 +52,18 @@ static void usage(FILE *f)
 	        "else an interactive shell with the prompt '=> '.\n"
 	        "\n"
 	        "Options:\n"
-	        "  --blk IMAGE[,transport=mmio|mmio-legacy][,ro][,qemu]\n"
+	        "  --blk IMAGE[,transport=T][,ro][,qemu]\n"
 	        "                     a block device backed by a raw image file (repeatable)\n"
 	        "  --blk-ram SIZE[,transport=...][,ro][,qemu]\n"
 	        "                     a zeroed RAM disk of SIZE bytes (K, M, G suffixes)\n"
-	        "  --transport T      default transport of later --blk/--blk-ram (mmio)\n"
+	        "  --net [transport=T,][mac=M|mac=none,][mtu=N,][backend=loop|wire|pcap=FILE]\n"
+	        "                     a virtio-net device (repeatable; wire NICs pair up in order)\n"
+	        "  --transport T      default transport of later --blk/--blk-ram (mmio); T is\n"
+	        "                     mmio, mmio-legacy, pci, pci-transitional or pci-legacy\n"
 	        "  --ram SIZE         guest RAM size (default 64M), at 0x80000000\n"
 	        "  --seed N           scheduler seed (default 0)\n"
+	        "  --faults FILE      the devices misbehave as the fault plan FILE says\n"
+	        "                     (docs/fault-plans.md)\n"
 	        "  --sched POLICY     when the device works: immediate, deferred, batched\n"
 	        "  -c CMDS            run CMDS (separated by ';') and exit\n"
 	        "  -h, --help         this text\n"
@@ -129,7 +136,7 @@ static int parse_blk(struct options *opt, const char *spec, bool ram)
 			int t = hx_transport_parse(tok + 10);
 
 			if (t < 0) {
-				rc = bad_usage("unknown transport '%s' (mmio, mmio-legacy)", tok + 10);
+				rc = bad_usage("unknown transport '%s' (mmio, mmio-legacy, pci, pci-transitional, pci-legacy)", tok + 10);
 				goto out;
 			}
 			b->o.transport = (enum hx_transport)t;
@@ -212,6 +219,15 @@ static int parse_options(struct options *opt, int argc, char **argv)
 				return rc;
 			continue;
 		}
+		if (opt_is(a, "--net")) {
+			v = opt_value(argc, argv, &i, "--net");
+			if (!v)
+				return bad_usage("option '%s' needs an argument", a);
+			rc = cli_net_parse(v, opt->transport);
+			if (rc)
+				return rc;
+			continue;
+		}
 		if (opt_is(a, "--transport")) {
 			int t;
 
@@ -220,7 +236,7 @@ static int parse_options(struct options *opt, int argc, char **argv)
 				return bad_usage("option '%s' needs an argument", a);
 			t = hx_transport_parse(v);
 			if (t < 0)
-				return bad_usage("unknown transport '%s' (mmio, mmio-legacy)", v);
+				return bad_usage("unknown transport '%s' (mmio, mmio-legacy, pci, pci-transitional, pci-legacy)", v);
 			opt->transport = (enum hx_transport)t;
 			continue;
 		}
@@ -236,6 +252,15 @@ static int parse_options(struct options *opt, int argc, char **argv)
 				                 "of 4K",
 				                 v);
 			opt->cfg.ram_size = size;
+			continue;
+		}
+		if (opt_is(a, "--faults")) {
+			v = opt_value(argc, argv, &i, "--faults");
+			if (!v)
+				return bad_usage("option '%s' needs an argument", a);
+			if (opt->faults)
+				return bad_usage("%s given twice; put all faults in one plan", "--faults");
+			opt->faults = v;
 			continue;
 		}
 		if (opt_is(a, "--seed")) {
@@ -318,6 +343,33 @@ static int build_machine(struct cli *c, const struct options *opt)
 			return EXIT_CMD_FAILED;
 		}
 	}
+	return 0;
+}
+
+/* The fault plan: parsed, checked against the machine, then every device
+ * gets its entries (after the devices exist, before any driver runs). */
+static int load_faults(struct cli *c, const char *path)
+{
+	static struct dm_fault_plan plan;
+	char err[DM_FAULT_PLAN_ERR_MAX];
+	unsigned ndevs = hx_ndevs(c->m);
+
+	dm_fault_plan_init(&plan);
+	if (dm_fault_plan_load_file(&plan, path, err, sizeof err) != 0) {
+		fprintf(stderr, "%s: --faults: %s\n", prog, err);
+		return EXIT_USAGE;
+	}
+	for (unsigned i = 0; i < plan.n; i++)
+		if (plan.e[i].device >= 0 && (unsigned)plan.e[i].device >= ndevs) {
+			fprintf(stderr, "%s: --faults: %s:%u: device=%d, but the machine has %u device%s\n",
+			        prog, path, plan.e[i].line, plan.e[i].device, ndevs, ndevs == 1 ? "" : "s");
+			return EXIT_USAGE;
+		}
+	for (unsigned d = 0; d < ndevs; d++)
+		if (dm_fault_plan_apply(&plan, hx_dev_at(c->m, d)->dv, d, err, sizeof err) < 0) {
+			fprintf(stderr, "%s: --faults: %s: %s\n", prog, path, err);
+			return EXIT_USAGE;
+		}
 	return 0;
 }
 
@@ -420,6 +472,10 @@ int main(int argc, char **argv)
 		return EXIT_CMD_FAILED;
 	}
 	rc = build_machine(c, &opt);
+	if (rc == 0)
+		rc = cli_net_build(c);
+	if (rc == 0 && opt.faults)
+		rc = load_faults(c, opt.faults);
 	if (rc) {
 		hx_machine_free(c->m);
 		return rc;
@@ -469,6 +525,7 @@ int main(int argc, char **argv)
 	fflush(stdout);
 
 	cli_virtio_shutdown(c);
+	cli_net_shutdown(c);
 	rc = report_violations(c);
 	hx_dma_free(c->m, c->bounce, c->bounce_len);
 	hx_dma_free(c->m, c->user_area, c->user_area_len);

@@ -20,6 +20,7 @@
 #include "harness/machine.h"
 #include "vlab/blk.h"
 #include "vlab/mmio.h"
+#include "vlab/pci.h"
 
 #ifndef VLAB_CLI_VERSION
 #define VLAB_CLI_VERSION "0.1.0"
@@ -50,6 +51,9 @@ struct cli_disk {
 	unsigned slot;        /* mmio slot */
 	struct hx_dev *hx;    /* the model's view (may be NULL) */
 	struct vlab_mmio mmio;
+	struct vlab_pci pci;  /* a PCI function (then slot is unused) */
+	bool on_pci;
+	struct vlab_virtio_dev *vdev; /* &mmio.vdev or &pci.vdev */
 	struct vlab_blk blk;
 };
 
@@ -101,12 +105,19 @@ int cli_split_run(const char *line, int (*run)(void *ctx, int argc, char **argv)
 int cli_run_command(struct cli *c, int argc, char **argv);
 /* Command implementations (argv[0] is the command name as typed). */
 int cmd_virtio(struct cli *c, int argc, char **argv);
+int cmd_pci(struct cli *c, int argc, char **argv);
 int cmd_md(struct cli *c, int argc, char **argv);
 int cmd_mw(struct cli *c, int argc, char **argv);
 int cmd_cmp(struct cli *c, int argc, char **argv);
 int cmd_crc32(struct cli *c, int argc, char **argv);
 int cmd_load(struct cli *c, int argc, char **argv);
 int cmd_save(struct cli *c, int argc, char **argv);
+int cmd_net(struct cli *c, int argc, char **argv);
+/* cmd_net.c: --net SPEC (0, or an exit status after a message), the NICs
+ * built after the disks, drivers shut down at exit. */
+int cli_net_parse(const char *spec, enum hx_transport def_transport);
+int cli_net_build(struct cli *c);
+void cli_net_shutdown(struct cli *c);
 
 /* ---- cmd_virtio.c ---- */
 /* Bind every block device not yet bound (what `virtio scan` does). */

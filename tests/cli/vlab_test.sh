@@ -70,8 +70,8 @@ contains "unknown option '--no-such-option'"
 contains "Try 'vlab --help'"
 run 2 --blk-ram 1000
 contains 'multiple of 512'
-run 2 --blk-ram 1M,transport=pci
-contains "unknown transport 'pci'"
+run 2 --blk-ram 1M,transport=usb
+contains "unknown transport 'usb'"
 run 2 --sched sometimes
 run 2 -c
 

@@ -26,7 +26,10 @@ TEST_P(Lifecycle, ProbeReadsIdentity)
 	ASSERT_NE(bm.Add(), nullptr);
 	ASSERT_EQ(bm.Probe(), 0);
 	EXPECT_EQ(bm.vdev()->device_id, VIRTIO_ID_BLOCK);
-	EXPECT_EQ(bm.vdev()->vendor_id, 0x554d4551u);
+	// virtio-mmio's VendorID is QEMU's "QEMU"; over PCI the virtio vendor is
+	// the subsystem vendor (0x1af4).
+	bool pci = GetParam() >= HX_PCI_LEGACY && GetParam() <= HX_PCI;
+	EXPECT_EQ(bm.vdev()->vendor_id, pci ? 0x1af4u : 0x554d4551u);
 	EXPECT_EQ(bm.vdev()->legacy, legacy());
 	if (bm.bound.vdev == &bm.bound.mmio.vdev) {
 		EXPECT_EQ(bm.bound.mmio.version, legacy() ? 1u : 2u);
@@ -305,6 +308,8 @@ TEST_P(Lifecycle, FlushReachesTheStore)
 
 TEST_P(Lifecycle, QueueCapLimitsTheQueueSize)
 {
+	if (GetParam() == HX_PCI_LEGACY)
+		GTEST_SKIP() << "legacy virtio-pci: the device fixes the queue size";
 	ASSERT_NE(bm.Add(), nullptr);
 	ASSERT_EQ(bm.Probe(), 0);
 	ASSERT_EQ(bm.Init(12), 0);

@@ -76,7 +76,11 @@ TEST(Machine, TransportNames)
 	EXPECT_STREQ(hx_transport_name(HX_MMIO), "mmio");
 	EXPECT_EQ(hx_transport_parse("mmio-legacy"), HX_MMIO_LEGACY);
 	EXPECT_EQ(hx_transport_parse("mmio"), HX_MMIO);
-	EXPECT_EQ(hx_transport_parse("pci"), -1);
+	EXPECT_EQ(hx_transport_parse("pci-legacy"), HX_PCI_LEGACY);
+	EXPECT_EQ(hx_transport_parse("pci-transitional"), HX_PCI_TRANSITIONAL);
+	EXPECT_EQ(hx_transport_parse("pci"), HX_PCI);
+	EXPECT_STREQ(hx_transport_name(HX_PCI), "pci");
+	EXPECT_EQ(hx_transport_parse("usb"), -1);
 	EXPECT_EQ(hx_transport_parse(""), -1);
 	EXPECT_EQ(hx_transport_parse(nullptr), -1);
 

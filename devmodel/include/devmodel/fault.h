@@ -31,6 +31,18 @@ enum dm_fault_kind {
 	DM_FAULT_FEATURES_OK_REFUSED,/* FEATURES_OK does not stick */
 	DM_FAULT_CONFIG_GEN_UNSTABLE,/* generation changes on every read */
 	DM_FAULT_GET_ID_UNTERMINATED,/* GET_ID fills 20 non-NUL bytes, non-printable */
+	/* Appended (hardening): allowed by the spec unless noted. */
+	DM_FAULT_CAPACITY_CHANGE,    /* blk: at the request, capacity becomes value sectors
+	                                (config generation bumps, config interrupt) */
+	DM_FAULT_OUT_OF_ORDER,       /* the completion is held back and returned after the
+	                                next request's (or at the end of the batch) */
+	DM_FAULT_QUEUE_NUM_MAX,      /* at a reset: QueueNumMax reads value from then on
+	                                (0, above the driver's cap, not a power of two) */
+	DM_FAULT_IRQ_STORM,          /* every interrupt-status read finds value (default
+	                                VIRTIO_ISR_QUEUE) set again, even before DRIVER_OK */
+	/* Appended (net): forbidden by the spec. */
+	DM_FAULT_NET_RX_LEN,         /* net: a received frame's used.len written as value */
+	DM_FAULT_NET_NUM_BUFFERS,    /* net: a received frame's num_buffers written as value */
 	DM_FAULT_KIND_COUNT
 };
 
@@ -46,6 +58,8 @@ struct dm_fault {
 };
 
 const char *dm_fault_name(enum dm_fault_kind k);
+/* The kind named name (as dm_fault_name gives it), DM_FAULT_NONE if none. */
+enum dm_fault_kind dm_fault_parse_kind(const char *name);
 
 #ifdef __cplusplus
 }

@@ -70,7 +70,11 @@ struct vlab_blk_info {
 enum vlab_blk_op { VLAB_BLK_READ, VLAB_BLK_WRITE, VLAB_BLK_FLUSH, VLAB_BLK_GET_ID };
 
 /*
- * An asynchronous request.  The caller owns it until completion.  The data
+ * An asynchronous request.  The driver holds it from a successful submit
+ * until vlab_blk_poll returns it (or vlab_blk_wait collects it, or
+ * vlab_blk_shutdown drops it): done may be set earlier (a request finished
+ * in vlab_blk_interrupt waits for poll), and the request must not be changed
+ * or reused until then.  The data
  * buffer must be DMA-reachable (platform dma_map).  A request larger than
  * the device allows in one virtio request is split internally; it
  * completes when all parts have, with the first error seen.
@@ -140,6 +144,26 @@ int vlab_blk_poll(struct vlab_blk *b, struct vlab_blk_req **done);
 /* Poll until r is done or the bound passes (VLAB_ETIMEDOUT; the device is
  * then marked broken, as its state is unknown). */
 int vlab_blk_wait(struct vlab_blk *b, struct vlab_blk_req *r);
+
+/*
+ * Interrupt entry.  Reads and acknowledges the interrupt status once
+ * (nothing at all before DRIVER_OK or after a reset: such interrupts are
+ * not ours); on a configuration change re-reads the capacity
+ * (vlab_blk_config_changed); on a queue interrupt consumes at most budget
+ * used entries (0: the queue size), so a device that interrupts without
+ * end costs a bounded amount of work per call.  Finished requests wait for
+ * vlab_blk_poll (or vlab_blk_wait).  Returns the number of used entries
+ * consumed, or a negative vlab_err (VLAB_EBROKEN for a broken device: its
+ * interrupt is still acknowledged so that a level-triggered line drops).
+ */
+int vlab_blk_interrupt(struct vlab_blk *b, unsigned budget);
+/*
+ * The device said its configuration changed: read the capacity again (once,
+ * under the generation protocol, DRV-2.5.1-2) and validate it; requests
+ * beyond the new capacity are refused from then on.  A capacity whose size
+ * in bytes overflows 64 bits breaks the device (VLAB_EPROTO).
+ */
+int vlab_blk_config_changed(struct vlab_blk *b);
 
 #ifdef __cplusplus
 }

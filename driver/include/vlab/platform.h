@@ -78,6 +78,11 @@ struct vlab_platform_ops {
 
 	/* One line of log text, without a trailing newline.  May be NULL. */
 	void (*log)(void *ctx, enum vlab_log_level level, const char *msg);
+
+	/* 64 random bits (e.g. for a locally administered MAC address when
+	 * the device offers none).  May be NULL; a host implementation should
+	 * draw from a seeded generator so runs stay reproducible. */
+	uint64_t (*random)(void *ctx);
 };
 
 struct vlab_platform {

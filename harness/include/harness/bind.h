@@ -10,6 +10,7 @@
 
 #include "harness/machine.h"
 #include "vlab/mmio.h"
+#include "vlab/pci.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -18,6 +19,7 @@ extern "C" {
 struct hx_bound {
 	enum hx_transport transport;
 	struct vlab_mmio mmio;
+	struct vlab_pci pci;          /* PCI transports: found by enumerating bus 0 */
 	struct vlab_virtio_dev *vdev; /* the probed device, inside one of the above */
 };
 

@@ -36,6 +36,7 @@ struct hx_machine_cfg {
 void hx_machine_cfg_default(struct hx_machine_cfg *c);
 
 struct hx_machine;
+struct dm_net;
 
 struct hx_mmio_ops {
 	uint32_t (*read)(void *ctx, uint64_t off, unsigned width);
@@ -115,10 +116,14 @@ void hx_set_log(struct hx_machine *m, void (*fn)(void *ctx, enum vlab_log_level,
 enum hx_transport {
 	HX_MMIO_LEGACY = 0, /* virtio-mmio version 1 */
 	HX_MMIO,            /* virtio-mmio version 2 */
+	HX_PCI_LEGACY,      /* virtio-pci, legacy only (transitional ID, I/O BAR) */
+	HX_PCI_TRANSITIONAL,/* virtio-pci, transitional: legacy I/O BAR and capabilities */
+	HX_PCI,             /* virtio-pci, modern only (0x1040 + type) */
 	HX_TRANSPORT_COUNT
 };
 const char *hx_transport_name(enum hx_transport t);
-/* Parse "mmio-legacy", "mmio"; -1 when unknown. */
+/* Parse "mmio-legacy", "mmio", "pci-legacy", "pci-transitional", "pci";
+ * -1 when unknown. */
 int hx_transport_parse(const char *s);
 
 struct hx_blk_opts {
@@ -142,6 +147,11 @@ struct hx_dev {
 	struct dm_mmio mmio;
 	unsigned slot;           /* mmio slot number */
 	unsigned irq_line;       /* 1 + slot */
+	struct dm_net *net;      /* for network devices (harness/net.h) */
+	/* PCI transports (harness/pci_host.h): bus 0 device and function,
+	 * the virtio function's front end. */
+	unsigned pci_dev, pci_fn;
+	struct dm_vpci *vpci;
 };
 
 /* MMIO layout as QEMU's riscv virt machine: HX_MMIO_SLOTS slots, slot i at

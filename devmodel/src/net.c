@@ -1,0 +1,728 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * virtio-net device (5.1): config space (mac, status, mtu), the receive,
+ * transmit and control queues, the receive filter, and the checks of what
+ * the driver does (5.1.4.2, 5.1.6.2.1, 5.1.6.3.1, 5.1.6.5).
+ *
+ * Receive: a frame takes receive chains in ring order.  Without
+ * MRG_RXBUF one chain must hold header + frame; with it, as many chains as
+ * needed are taken and num_buffers says how many (DEV-5.1.6.4.1-2), all but
+ * the last filled (DEV-5.1.6.4.1-3).  Chains taken for a frame that then
+ * finds the ring empty stay with the device ("staged") for the next try, so
+ * nothing is ever written past a buffer or handed back half-filled; the
+ * frame waits in the backlog, or is dropped and counted when that is full.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "net_internal.h"
+#include "vlab/net.h"
+
+#define CFG_BYTES 12u
+#define CTRL_MAX 1024u
+#define DEFAULT_BACKLOG 64u
+
+struct dm_net_frame {
+	struct dm_net_frame *next;
+	uint32_t len;
+	uint8_t data[];
+};
+
+void dm_net_cfg_default(struct dm_net_cfg *c)
+{
+	static const uint8_t mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+
+	memset(c, 0, sizeof *c);
+	c->features = VLAB_BIT(VIRTIO_F_VERSION_1) | VLAB_BIT(VIRTIO_NET_F_MAC) |
+	              VLAB_BIT(VIRTIO_NET_F_STATUS) | VLAB_BIT(VIRTIO_NET_F_MTU) |
+	              VLAB_BIT(VIRTIO_NET_F_MRG_RXBUF) | VLAB_BIT(VIRTIO_NET_F_CTRL_VQ) |
+	              VLAB_BIT(VIRTIO_NET_F_CTRL_RX) | VLAB_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR);
+	memcpy(c->mac, mac, sizeof mac);
+	c->mtu = 1500;
+	c->link_up = true;
+	c->queue_num_max = 256;
+	c->rx_backlog = DEFAULT_BACKLOG;
+}
+
+const char *dm_net_drop_name(enum dm_net_drop d)
+{
+	switch (d) {
+	case DM_NET_DROP_NOT_READY: return "not_ready";
+	case DM_NET_DROP_LINK_DOWN: return "link_down";
+	case DM_NET_DROP_FILTER: return "filter";
+	case DM_NET_DROP_NO_BUFFER: return "no_buffer";
+	case DM_NET_DROP_TOO_LONG: return "too_long";
+	case DM_NET_DROP_BUFFER_SMALL: return "buffer_small";
+	case DM_NET_DROP_TX_BAD: return "tx_bad";
+	case DM_NET_DROP_COUNT: break;
+	}
+	return "?";
+}
+
+static bool offered(const struct dm_net *n, unsigned bit)
+{
+	return (n->dv.host_features >> bit) & 1u;
+}
+
+static uint32_t hdr_len(const struct dm_net *n)
+{
+	/* 5.1.6: num_buffers exists with VERSION_1 or MRG_RXBUF. */
+	return (dm_virtio_has(&n->dv, VIRTIO_F_VERSION_1) || dm_virtio_has(&n->dv, VIRTIO_NET_F_MRG_RXBUF))
+	               ? VIRTIO_NET_HDR_LEN
+	               : VIRTIO_NET_HDR_LEN_LEGACY;
+}
+
+static void put_le16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static uint16_t le16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+/* ---- config space ---- */
+
+static void build_config(const struct dm_net *n, uint8_t cfg[CFG_BYTES])
+{
+	memset(cfg, 0, CFG_BYTES);
+	memcpy(cfg + VIRTIO_NET_CFG_MAC, n->mac, 6);
+	if (offered(n, VIRTIO_NET_F_STATUS))
+		put_le16(cfg + VIRTIO_NET_CFG_STATUS, n->link_up ? VIRTIO_NET_S_LINK_UP : 0);
+	put_le16(cfg + VIRTIO_NET_CFG_MAX_VQ_PAIRS, 1);
+	put_le16(cfg + VIRTIO_NET_CFG_MTU, n->cfg.mtu);
+}
+
+static uint32_t net_config_len(void *dev)
+{
+	struct dm_net *n = dev;
+	return offered(n, VIRTIO_NET_F_MTU) ? CFG_BYTES : 8u;
+}
+
+static uint32_t net_config_read(void *dev, uint32_t off, unsigned width)
+{
+	struct dm_net *n = dev;
+	uint8_t cfg[CFG_BYTES];
+	uint32_t v = 0;
+
+	build_config(n, cfg);
+	for (unsigned i = 0; i < width && off + i < CFG_BYTES; i++)
+		v |= (uint32_t)cfg[off + i] << (8 * i);
+	return v;
+}
+
+static void net_config_write(void *dev, uint32_t off, unsigned width, uint32_t val)
+{
+	struct dm_net *n = dev;
+	/* Legacy drivers set the address by writing mac (5.1.4, legacy). */
+	for (unsigned i = 0; i < width; i++)
+		if (off + i < 6)
+			n->mac[off + i] = (uint8_t)(val >> (8 * i));
+}
+
+/* ---- reset, features ---- */
+
+static void free_backlog(struct dm_net *n)
+{
+	while (n->backlog) {
+		struct dm_net_frame *f = n->backlog;
+		n->backlog = f->next;
+		free(f);
+	}
+	n->backlog_tail = NULL;
+	n->nbacklog = 0;
+}
+
+static void net_reset(void *dev)
+{
+	struct dm_net *n = dev;
+
+	memcpy(n->mac, n->cfg.mac, 6);
+	/* As QEMU: promiscuous until the driver says otherwise, so a driver
+	 * without CTRL_RX receives everything. */
+	n->promisc = true;
+	n->allmulti = false;
+	n->n_uc = n->n_mc = 0;
+	/* Chains taken from the old rings are gone with them. */
+	n->nstaged = 0;
+	free_backlog(n);
+}
+
+static void net_features_ok(void *dev, uint64_t f)
+{
+	struct dm_net *n = dev;
+	static const unsigned need_ctrl[] = {VIRTIO_NET_F_CTRL_RX, VIRTIO_NET_F_CTRL_VLAN,
+	                                     VIRTIO_NET_F_GUEST_ANNOUNCE, VIRTIO_NET_F_MQ,
+	                                     VIRTIO_NET_F_CTRL_MAC_ADDR};
+
+	/* DRV-2.2.1-2: dependencies of 5.1.3.1. */
+	dm_virtio_checked(&n->dv, "DRV-2.2.1-2");
+	for (unsigned i = 0; i < sizeof need_ctrl / sizeof need_ctrl[0]; i++)
+		if (((f >> need_ctrl[i]) & 1u) && !((f >> VIRTIO_NET_F_CTRL_VQ) & 1u))
+			dm_virtio_violation(&n->dv, "DRV-2.2.1-2",
+			                    "feature %u accepted without VIRTIO_NET_F_CTRL_VQ", need_ctrl[i]);
+	if (((f >> VIRTIO_NET_F_GUEST_TSO4) & 1u || (f >> VIRTIO_NET_F_GUEST_TSO6) & 1u ||
+	     (f >> VIRTIO_NET_F_GUEST_UFO) & 1u) &&
+	    !((f >> VIRTIO_NET_F_GUEST_CSUM) & 1u))
+		dm_virtio_violation(&n->dv, "DRV-2.2.1-2", "guest TSO/UFO accepted without GUEST_CSUM");
+	if (((f >> VIRTIO_NET_F_HOST_TSO4) & 1u || (f >> VIRTIO_NET_F_HOST_TSO6) & 1u ||
+	     (f >> VIRTIO_NET_F_HOST_UFO) & 1u) &&
+	    !((f >> VIRTIO_NET_F_CSUM) & 1u))
+		dm_virtio_violation(&n->dv, "DRV-2.2.1-2", "host TSO/UFO accepted without CSUM");
+}
+
+/* ---- receive ---- */
+
+static bool mac_eq(const uint8_t *a, const uint8_t *b)
+{
+	return memcmp(a, b, 6) == 0;
+}
+
+/* The receive filter (5.1.6.5.1, 5.1.6.5.2). */
+static bool filter_accepts(const struct dm_net *n, const uint8_t *frame)
+{
+	static const uint8_t bcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+
+	if (n->promisc || mac_eq(frame, bcast))
+		return true;
+	if (frame[0] & 1u) {
+		if (n->allmulti)
+			return true;
+		for (unsigned i = 0; i < n->n_mc; i++)
+			if (mac_eq(frame, n->mc[i]))
+				return true;
+		return false;
+	}
+	if (mac_eq(frame, n->mac))
+		return true;
+	for (unsigned i = 0; i < n->n_uc; i++)
+		if (mac_eq(frame, n->uc[i]))
+			return true;
+	return false;
+}
+
+/* Checks on a receive chain the driver posted. */
+static void check_rx_chain(struct dm_net *n, const struct dm_chain *c)
+{
+	struct dm_virtio *dv = &n->dv;
+	uint32_t h = hdr_len(n);
+
+	dm_virtio_checked(dv, "MODEL-NET-RX-FORMAT");
+	if (c->readable_len)
+		dm_virtio_violation_where(dv, "q0", "MODEL-NET-RX-FORMAT",
+		                          "receive chain %u has %llu device-readable bytes", c->head,
+		                          (unsigned long long)c->readable_len);
+	if (dm_virtio_has(dv, VIRTIO_NET_F_MRG_RXBUF)) {
+		dm_virtio_checked(dv, "DRV-5.1.6.3.1-3");
+		if (c->writable_len < h)
+			dm_virtio_violation_where(dv, "q0", "DRV-5.1.6.3.1-3",
+			                          "receive buffer %u of %llu bytes, below the %u-byte header",
+			                          c->head, (unsigned long long)c->writable_len, h);
+	} else if (dm_virtio_has(dv, VIRTIO_NET_F_MTU)) {
+		dm_virtio_checked(dv, "DRV-5.1.4.2-7");
+		if (c->writable_len < (uint64_t)h + 14u + n->cfg.mtu)
+			dm_virtio_violation_where(dv, "q0", "DRV-5.1.4.2-7",
+			                          "receive buffer %u of %llu bytes cannot hold mtu %u + 14 + "
+			                          "header %u",
+			                          c->head, (unsigned long long)c->writable_len, n->cfg.mtu, h);
+	}
+}
+
+/* Take one more receive chain into the staging list: 1, 0 (ring empty), -1 (ring broken). */
+static int stage_chain(struct dm_net *n)
+{
+	struct dm_vq *vq = &n->dv.vq[VIRTIO_NET_Q_RX];
+	int r;
+
+	if (n->nstaged == n->staged_cap) {
+		unsigned cap = n->staged_cap ? n->staged_cap * 2 : 8;
+		struct dm_chain **v;
+		/* Bounded: dm_vq_pop never hands out more chains than the
+		 * queue holds. */
+		v = realloc(n->staged, cap * sizeof *v);
+		if (!v)
+			return -1;
+		for (unsigned i = n->staged_cap; i < cap; i++)
+			v[i] = NULL;
+		n->staged = v;
+		n->staged_cap = cap;
+	}
+	if (!n->staged[n->nstaged]) {
+		n->staged[n->nstaged] = malloc(sizeof(struct dm_chain));
+		if (!n->staged[n->nstaged])
+			return -1;
+	}
+	r = dm_vq_pop(vq, n->staged[n->nstaged]);
+	if (r <= 0)
+		return r;
+	check_rx_chain(n, n->staged[n->nstaged]);
+	n->nstaged++;
+	return 1;
+}
+
+/* Drop the first k staged chains (used); keep the rest in order. */
+static void unstage(struct dm_net *n, unsigned k)
+{
+	for (unsigned i = 0; i < k; i++) {
+		struct dm_chain *c = n->staged[0];
+		memmove(n->staged, n->staged + 1, (n->staged_cap - 1) * sizeof *n->staged);
+		n->staged[n->staged_cap - 1] = c; /* keep the allocation */
+		n->nstaged--;
+	}
+}
+
+/* Try to hand one frame to the driver: 1 delivered, 0 not enough buffers
+ * (frame kept by the caller), -1 dropped. */
+static int rx_try(struct dm_net *n, const uint8_t *frame, uint32_t len)
+{
+	struct dm_virtio *dv = &n->dv;
+	struct dm_vq *vq = &dv->vq[VIRTIO_NET_Q_RX];
+	const bool mrg = dm_virtio_has(dv, VIRTIO_NET_F_MRG_RXBUF);
+	const uint32_t h = hdr_len(n);
+	const uint64_t need = (uint64_t)h + len;
+	uint8_t *buf = n->frame_buf;
+	uint64_t have = 0;
+	unsigned k = 0;
+	struct dm_fault *f;
+
+	if (!mrg) {
+		if (n->nstaged == 0) {
+			int r = stage_chain(n);
+			if (r <= 0)
+				return r == 0 ? 0 : -1;
+		}
+		if (n->staged[0]->writable_len < need) {
+			/* DEV-5.1.6.3.2-2: one buffer per frame; it does not
+			 * fit, so the frame is lost and the buffer returned
+			 * untouched. */
+			n->dropped[DM_NET_DROP_BUFFER_SMALL]++;
+			dm_vq_push(vq, n->staged[0]->head, 0);
+			unstage(n, 1);
+			return -1;
+		}
+		k = 1;
+	} else {
+		for (k = 0; k < n->nstaged && have < need; k++)
+			have += n->staged[k]->writable_len;
+		while (have < need) {
+			int r = stage_chain(n);
+			if (r <= 0)
+				return r == 0 ? 0 : -1;
+			have += n->staged[n->nstaged - 1]->writable_len;
+			k = n->nstaged;
+		}
+	}
+
+	/* Header: all zero (no offloads), num_buffers = buffers used
+	 * (DEV-5.1.6.4.1-1/2). */
+	memset(buf, 0, h);
+	if (h == VIRTIO_NET_HDR_LEN)
+		put_le16(buf + VIRTIO_NET_HDR_OFF_NUM_BUFFERS, (uint16_t)k);
+	if ((f = dm_virtio_fault_hit(dv, DM_FAULT_NET_NUM_BUFFERS, VIRTIO_NET_Q_RX)) &&
+	    h == VIRTIO_NET_HDR_LEN)
+		put_le16(buf + VIRTIO_NET_HDR_OFF_NUM_BUFFERS, (uint16_t)f->value);
+	memcpy(buf + h, frame, len);
+
+	f = dm_virtio_fault_hit(dv, DM_FAULT_NET_RX_LEN, VIRTIO_NET_Q_RX);
+	uint64_t off = 0;
+	for (unsigned i = 0; i < k; i++) {
+		const struct dm_chain *c = n->staged[i];
+		uint64_t left = need - off;
+		uint32_t w = (uint32_t)(c->writable_len < left ? c->writable_len : left);
+		/* Only inside the buffer (DEV-2.7.5.1-1 via dm_chain_write). */
+		uint32_t done = dm_chain_write(vq, c, 0, buf + off, w);
+		off += w;
+		if (i == 0 && f)
+			done = (uint32_t)f->value;
+		dm_vq_push(vq, c->head, done);
+	}
+	unstage(n, k);
+	n->rx_frames++;
+	n->rx_bytes += len;
+	dm_net_capture_frame(n, frame, len);
+	return 1;
+}
+
+static bool rx_ready(const struct dm_net *n)
+{
+	const struct dm_vq *vq = &n->dv.vq[VIRTIO_NET_Q_RX];
+	return dm_virtio_running(&n->dv) && vq->ready && !vq->broken;
+}
+
+/* Deliver what waits in the backlog, in order, while buffers last. */
+static void rx_drain(struct dm_net *n)
+{
+	while (n->backlog && rx_ready(n)) {
+		struct dm_net_frame *fr = n->backlog;
+		if (rx_try(n, fr->data, fr->len) == 0)
+			return;
+		n->backlog = fr->next;
+		if (!n->backlog)
+			n->backlog_tail = NULL;
+		n->nbacklog--;
+		free(fr);
+	}
+}
+
+static int drop(struct dm_net *n, enum dm_net_drop why)
+{
+	n->dropped[why]++;
+	return -1;
+}
+
+static int enqueue(struct dm_net *n, const uint8_t *frame, uint32_t len)
+{
+	struct dm_net_frame *fr;
+
+	if (n->nbacklog >= n->cfg.rx_backlog)
+		return drop(n, DM_NET_DROP_NO_BUFFER);
+	fr = malloc(sizeof *fr + len);
+	if (!fr)
+		return drop(n, DM_NET_DROP_NO_BUFFER);
+	fr->next = NULL;
+	fr->len = len;
+	memcpy(fr->data, frame, len);
+	if (n->backlog_tail)
+		n->backlog_tail->next = fr;
+	else
+		n->backlog = fr;
+	n->backlog_tail = fr;
+	n->nbacklog++;
+	return 0;
+}
+
+int dm_net_inject(struct dm_net *n, const void *frame, uint32_t len)
+{
+	const uint8_t *p = frame;
+
+	if (!n || !frame || len < 14 || len > DM_NET_MAX_FRAME)
+		return n ? drop(n, DM_NET_DROP_TOO_LONG) : -1;
+	if (!rx_ready(n))
+		return drop(n, DM_NET_DROP_NOT_READY);
+	if (!n->link_up)
+		return drop(n, DM_NET_DROP_LINK_DOWN);
+	if (!filter_accepts(n, p))
+		return drop(n, DM_NET_DROP_FILTER);
+	/* DEV-5.1.4.1-5: nothing above mtu + 14 when MTU was negotiated. */
+	if (dm_virtio_has(&n->dv, VIRTIO_NET_F_MTU) && len > 14u + n->cfg.mtu)
+		return drop(n, DM_NET_DROP_TOO_LONG);
+	if (n->backlog) {
+		int rc = enqueue(n, p, len);
+		rx_drain(n);
+		return rc;
+	}
+	int r = rx_try(n, p, len);
+	if (r == 0)
+		return enqueue(n, p, len);
+	return r > 0 ? 0 : -1;
+}
+
+unsigned dm_net_backlog(const struct dm_net *n)
+{
+	return n->nbacklog;
+}
+
+/* ---- transmit ---- */
+
+static void tx_one(struct dm_net *n, struct dm_vq *vq, const struct dm_chain *c)
+{
+	struct dm_virtio *dv = &n->dv;
+	const uint32_t h = hdr_len(n);
+	uint8_t *buf = n->frame_buf;
+	uint64_t want = c->readable_len;
+	uint32_t got, flen;
+	uint8_t flags, gso;
+
+	if (want > (uint64_t)h + DM_NET_MAX_FRAME)
+		want = (uint64_t)h + DM_NET_MAX_FRAME + 1; /* enough to know it is too long */
+	got = want > (uint64_t)h + DM_NET_MAX_FRAME ? 0 : dm_chain_read(vq, c, 0, buf, (uint32_t)want);
+	dm_virtio_checked(dv, "MODEL-NET-TX-FORMAT");
+	if (want > (uint64_t)h + DM_NET_MAX_FRAME || got < h + 14u || got != want) {
+		dm_virtio_violation_where(dv, "q1", "MODEL-NET-TX-FORMAT",
+		                          "transmit chain %u: %llu readable bytes, not a %u-byte header "
+		                          "and a 14..%u-byte frame",
+		                          c->head, (unsigned long long)c->readable_len, h, DM_NET_MAX_FRAME);
+		n->dropped[DM_NET_DROP_TX_BAD]++;
+		dm_vq_push(vq, c->head, 0);
+		return;
+	}
+	flags = buf[VIRTIO_NET_HDR_OFF_FLAGS];
+	gso = buf[VIRTIO_NET_HDR_OFF_GSO_TYPE];
+	flen = got - h;
+
+	dm_virtio_checked(dv, "DRV-5.1.6.2.1-24");
+	if (flags & (VIRTIO_NET_HDR_F_DATA_VALID | VIRTIO_NET_HDR_F_RSC_INFO))
+		dm_virtio_violation_where(dv, "q1", "DRV-5.1.6.2.1-24",
+		                          "transmit header flags 0x%02x set DATA_VALID or RSC_INFO", flags);
+	if (!dm_virtio_has(dv, VIRTIO_NET_F_CSUM)) {
+		dm_virtio_checked(dv, "DRV-5.1.6.2.1-2");
+		if (flags)
+			dm_virtio_violation_where(dv, "q1", "DRV-5.1.6.2.1-2",
+			                          "transmit header flags 0x%02x without VIRTIO_NET_F_CSUM", flags);
+	}
+	if (!dm_virtio_has(dv, VIRTIO_NET_F_HOST_TSO4) && !dm_virtio_has(dv, VIRTIO_NET_F_HOST_TSO6) &&
+	    !dm_virtio_has(dv, VIRTIO_NET_F_HOST_UFO)) {
+		dm_virtio_checked(dv, "DRV-5.1.6.2.1-18");
+		if (gso != VIRTIO_NET_HDR_GSO_NONE)
+			dm_virtio_violation_where(dv, "q1", "DRV-5.1.6.2.1-18",
+			                          "transmit gso_type %u without host offloads", gso);
+	}
+	if (h == VIRTIO_NET_HDR_LEN) {
+		dm_virtio_checked(dv, "DRV-5.1.6.2.1-1");
+		if (le16(buf + VIRTIO_NET_HDR_OFF_NUM_BUFFERS) != 0)
+			dm_virtio_violation_where(dv, "q1", "DRV-5.1.6.2.1-1",
+			                          "transmit header num_buffers %u (must be 0)",
+			                          le16(buf + VIRTIO_NET_HDR_OFF_NUM_BUFFERS));
+	}
+	if (dm_virtio_has(dv, VIRTIO_NET_F_MTU)) {
+		dm_virtio_checked(dv, "DRV-5.1.4.2-8");
+		if (flen > 14u + n->cfg.mtu) {
+			dm_virtio_violation_where(dv, "q1", "DRV-5.1.4.2-8",
+			                          "transmitted frame of %u bytes above mtu %u + 14", flen,
+			                          n->cfg.mtu);
+			n->dropped[DM_NET_DROP_TX_BAD]++;
+			dm_vq_push(vq, c->head, 0);
+			return;
+		}
+	}
+	if (!n->link_up) {
+		n->dropped[DM_NET_DROP_LINK_DOWN]++;
+	} else {
+		n->tx_frames++;
+		n->tx_bytes += flen;
+		dm_net_capture_frame(n, buf + h, flen);
+		/* The transmit buffer is returned first: the frame is the
+		 * device's own copy now (the loop may deliver it at once). */
+		dm_vq_push(vq, c->head, 0);
+		if (n->backend && n->backend->transmit) {
+			/* A copy: delivery may reuse frame_buf. */
+			uint8_t *copy = malloc(flen);
+			if (copy) {
+				memcpy(copy, buf + h, flen);
+				n->backend->transmit(n->backend, copy, flen);
+				free(copy);
+			}
+		}
+		return;
+	}
+	dm_vq_push(vq, c->head, 0);
+}
+
+/* ---- control queue ---- */
+
+static uint8_t ctrl_mac_table(struct dm_net *n, const uint8_t *d, uint32_t len)
+{
+	struct dm_virtio *dv = &n->dv;
+	uint32_t nuc, nmc;
+	uint64_t uc_end, mc_end;
+
+	/* DRV-5.1.6.5.2.2-3: le32 + entries, le32 + entries, nothing else. */
+	dm_virtio_checked(dv, "DRV-5.1.6.5.2.2-3");
+	if (len < 8)
+		goto bad;
+	nuc = le32(d);
+	uc_end = 4 + 6ull * nuc;
+	if (uc_end + 4 > len)
+		goto bad;
+	nmc = le32(d + uc_end);
+	mc_end = uc_end + 4 + 6ull * nmc;
+	if (mc_end != len)
+		goto bad;
+	if (nuc > DM_NET_MAC_TABLE_MAX || nmc > DM_NET_MAC_TABLE_MAX)
+		return VIRTIO_NET_ERR; /* the device's table is full */
+	n->n_uc = nuc;
+	n->n_mc = nmc;
+	for (uint32_t i = 0; i < nuc; i++)
+		memcpy(n->uc[i], d + 4 + 6 * i, 6);
+	for (uint32_t i = 0; i < nmc; i++)
+		memcpy(n->mc[i], d + uc_end + 4 + 6 * i, 6);
+	return VIRTIO_NET_OK;
+bad:
+	dm_virtio_violation_where(dv, "q2", "DRV-5.1.6.5.2.2-3", "MAC_TABLE_SET data of %u bytes malformed",
+	                          len);
+	return VIRTIO_NET_ERR;
+}
+
+static void ctrl_one(struct dm_net *n, struct dm_vq *vq, const struct dm_chain *c)
+{
+	struct dm_virtio *dv = &n->dv;
+	uint8_t buf[CTRL_MAX];
+	uint8_t ack = VIRTIO_NET_ERR;
+	uint32_t got, dlen;
+	const uint8_t *d;
+
+	dm_virtio_checked(dv, "MODEL-NET-CTRL-FORMAT");
+	if (c->readable_len < 2 || c->readable_len > CTRL_MAX || c->writable_len < 1) {
+		dm_virtio_violation_where(dv, "q2", "MODEL-NET-CTRL-FORMAT",
+		                          "control chain %u: %llu readable bytes (2..%u), %llu writable (>= 1)",
+		                          c->head, (unsigned long long)c->readable_len, CTRL_MAX,
+		                          (unsigned long long)c->writable_len);
+		if (c->writable_len >= 1)
+			dm_chain_write(vq, c, 0, &ack, 1);
+		dm_vq_push(vq, c->head, c->writable_len >= 1 ? 1 : 0);
+		return;
+	}
+	got = dm_chain_read(vq, c, 0, buf, (uint32_t)c->readable_len);
+	d = buf + 2;
+	dlen = got >= 2 ? got - 2 : 0;
+	n->ctrl_cmds++;
+
+	switch (buf[0]) {
+	case VIRTIO_NET_CTRL_RX:
+		dm_virtio_checked(dv, "DRV-5.1.6.5.1.2-1");
+		if (!dm_virtio_has(dv, VIRTIO_NET_F_CTRL_RX)) {
+			dm_virtio_violation_where(dv, "q2", "DRV-5.1.6.5.1.2-1",
+			                          "VIRTIO_NET_CTRL_RX command %u without CTRL_RX", buf[1]);
+			break;
+		}
+		if (buf[1] > VIRTIO_NET_CTRL_RX_ALLMULTI) {
+			dm_virtio_checked(dv, "DRV-5.1.6.5.1.2-2");
+			dm_virtio_violation_where(dv, "q2", "DRV-5.1.6.5.1.2-2",
+			                          "VIRTIO_NET_CTRL_RX command %u without CTRL_RX_EXTRA", buf[1]);
+			break;
+		}
+		if (dlen != 1)
+			break;
+		if (buf[1] == VIRTIO_NET_CTRL_RX_PROMISC)
+			n->promisc = d[0] != 0;
+		else
+			n->allmulti = d[0] != 0;
+		ack = VIRTIO_NET_OK;
+		break;
+	case VIRTIO_NET_CTRL_MAC:
+		dm_virtio_checked(dv, "DRV-5.1.6.5.2.2-1");
+		if (!dm_virtio_has(dv, VIRTIO_NET_F_CTRL_RX)) {
+			dm_virtio_violation_where(dv, "q2", "DRV-5.1.6.5.2.2-1",
+			                          "VIRTIO_NET_CTRL_MAC command %u without CTRL_RX", buf[1]);
+			break;
+		}
+		if (buf[1] == VIRTIO_NET_CTRL_MAC_TABLE_SET) {
+			ack = ctrl_mac_table(n, d, dlen);
+		} else if (buf[1] == VIRTIO_NET_CTRL_MAC_ADDR_SET && dlen == 6 &&
+		           dm_virtio_has(dv, VIRTIO_NET_F_CTRL_MAC_ADDR)) {
+			memcpy(n->mac, d, 6);
+			ack = VIRTIO_NET_OK;
+		}
+		break;
+	default:
+		break;
+	}
+	if (ack != VIRTIO_NET_OK)
+		n->ctrl_errors++;
+	dm_chain_write(vq, c, 0, &ack, 1);
+	dm_vq_push(vq, c->head, 1);
+}
+
+static void net_queue_work(void *dev, struct dm_virtio *dv, uint16_t q)
+{
+	struct dm_net *n = dev;
+	struct dm_vq *vq = &dv->vq[q];
+
+	if (q == VIRTIO_NET_Q_RX) {
+		/* New receive buffers: frames waiting may go now. */
+		rx_drain(n);
+		return;
+	}
+	for (;;) {
+		int r;
+		if (!dm_virtio_running(dv))
+			return;
+		r = dm_vq_pop(vq, n->chain);
+		if (r <= 0)
+			return;
+		if (dm_virtio_fault_hit(dv, DM_FAULT_NEEDS_RESET, q)) {
+			dm_virtio_set_needs_reset(dv);
+			return;
+		}
+		if (q == VIRTIO_NET_Q_TX)
+			tx_one(n, vq, n->chain);
+		else if (q == VIRTIO_NET_Q_CTRL)
+			ctrl_one(n, vq, n->chain);
+		else
+			dm_vq_push(vq, n->chain->head, 0);
+	}
+}
+
+static const struct dm_device_ops net_ops = {
+	.type_name = "net",
+	.device_id = VIRTIO_ID_NET,
+	.reset = net_reset,
+	.features_ok = net_features_ok,
+	.config_len = net_config_len,
+	.config_read = net_config_read,
+	.config_write = net_config_write,
+	.queue_work = net_queue_work,
+};
+
+/* ---- life cycle ---- */
+
+struct dm_net *dm_net_new(const struct dm_net_cfg *cfg, struct dm_env *env, const char *name)
+{
+	struct dm_net *n;
+	uint16_t nq;
+
+	if (!cfg)
+		return NULL;
+	n = calloc(1, sizeof *n);
+	if (!n)
+		return NULL;
+	n->chain = malloc(sizeof *n->chain);
+	n->frame_buf = malloc(VIRTIO_NET_HDR_LEN + DM_NET_MAX_FRAME + 16);
+	if (!n->chain || !n->frame_buf) {
+		free(n->chain);
+		free(n->frame_buf);
+		free(n);
+		return NULL;
+	}
+	n->cfg = *cfg;
+	n->link_up = cfg->link_up || !((cfg->features >> VIRTIO_NET_F_STATUS) & 1u);
+	nq = ((cfg->features >> VIRTIO_NET_F_CTRL_VQ) & 1u) ? 3 : 2;
+	dm_virtio_init(&n->dv, &net_ops, n, env, name, cfg->features, nq,
+	               cfg->queue_num_max ? cfg->queue_num_max : 256);
+	net_reset(n);
+	return n;
+}
+
+void dm_net_free(struct dm_net *n)
+{
+	if (!n)
+		return;
+	dm_net_capture_stop(n);
+	dm_net_set_backend(n, NULL);
+	free_backlog(n);
+	for (unsigned i = 0; i < n->staged_cap; i++)
+		free(n->staged[i]);
+	free(n->staged);
+	free(n->chain);
+	free(n->frame_buf);
+	free(n);
+}
+
+void dm_net_set_link(struct dm_net *n, bool up)
+{
+	if (!n || n->link_up == up)
+		return;
+	/* Without STATUS the driver assumes the link up; a "down" link
+	 * still stops frames, but nothing is announced. */
+	n->link_up = up;
+	if (offered(n, VIRTIO_NET_F_STATUS))
+		dm_virtio_config_changed(&n->dv);
+}
+
+void dm_net_set_backend(struct dm_net *n, struct dm_net_backend *be)
+{
+	if (!n)
+		return;
+	if (n->backend && n->backend->destroy)
+		n->backend->destroy(n->backend);
+	n->backend = be;
+	if (be)
+		be->nic = n;
+}

@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * virtio-net driver (VIRTIO 1.2, 5.1): one receive and one transmit queue,
+ * the control queue when offered.  Frames are copied between the caller's
+ * buffers and driver-owned DMA buffers, so callers need no DMA memory.
+ */
+#ifndef VLAB_NET_H
+#define VLAB_NET_H
+
+#include "vlab/virtqueue.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Feature bits (5.1.3). */
+#define VIRTIO_NET_F_CSUM 0
+#define VIRTIO_NET_F_GUEST_CSUM 1
+#define VIRTIO_NET_F_CTRL_GUEST_OFFLOADS 2
+#define VIRTIO_NET_F_MTU 3
+#define VIRTIO_NET_F_MAC 5
+#define VIRTIO_NET_F_GUEST_TSO4 7
+#define VIRTIO_NET_F_GUEST_TSO6 8
+#define VIRTIO_NET_F_GUEST_ECN 9
+#define VIRTIO_NET_F_GUEST_UFO 10
+#define VIRTIO_NET_F_HOST_TSO4 11
+#define VIRTIO_NET_F_HOST_TSO6 12
+#define VIRTIO_NET_F_HOST_ECN 13
+#define VIRTIO_NET_F_HOST_UFO 14
+#define VIRTIO_NET_F_MRG_RXBUF 15
+#define VIRTIO_NET_F_STATUS 16
+#define VIRTIO_NET_F_CTRL_VQ 17
+#define VIRTIO_NET_F_CTRL_RX 18
+#define VIRTIO_NET_F_CTRL_VLAN 19
+#define VIRTIO_NET_F_GUEST_ANNOUNCE 21
+#define VIRTIO_NET_F_MQ 22
+#define VIRTIO_NET_F_CTRL_MAC_ADDR 23
+
+/* Config layout (5.1.4). */
+#define VIRTIO_NET_CFG_MAC 0
+#define VIRTIO_NET_CFG_STATUS 6
+#define VIRTIO_NET_CFG_MAX_VQ_PAIRS 8
+#define VIRTIO_NET_CFG_MTU 10
+#define VIRTIO_NET_S_LINK_UP 1u
+#define VIRTIO_NET_S_ANNOUNCE 2u
+
+/* Queues (5.1.2), without MQ. */
+#define VIRTIO_NET_Q_RX 0
+#define VIRTIO_NET_Q_TX 1
+#define VIRTIO_NET_Q_CTRL 2
+
+/* Packet header (5.1.6): flags, gso_type, hdr_len, gso_size, csum_start,
+ * csum_offset, and num_buffers, which exists with VERSION_1 or MRG_RXBUF. */
+#define VIRTIO_NET_HDR_LEN_LEGACY 10u
+#define VIRTIO_NET_HDR_LEN 12u
+#define VIRTIO_NET_HDR_OFF_FLAGS 0
+#define VIRTIO_NET_HDR_OFF_GSO_TYPE 1
+#define VIRTIO_NET_HDR_OFF_NUM_BUFFERS 10
+#define VIRTIO_NET_HDR_F_NEEDS_CSUM 1u
+#define VIRTIO_NET_HDR_F_DATA_VALID 2u
+#define VIRTIO_NET_HDR_F_RSC_INFO 4u
+#define VIRTIO_NET_HDR_GSO_NONE 0u
+
+/* Control queue (5.1.6.5). */
+#define VIRTIO_NET_CTRL_RX 0
+#define VIRTIO_NET_CTRL_RX_PROMISC 0
+#define VIRTIO_NET_CTRL_RX_ALLMULTI 1
+#define VIRTIO_NET_CTRL_MAC 1
+#define VIRTIO_NET_CTRL_MAC_TABLE_SET 0
+#define VIRTIO_NET_CTRL_MAC_ADDR_SET 1
+#define VIRTIO_NET_OK 0u
+#define VIRTIO_NET_ERR 1u
+
+#define VLAB_ETH_ALEN 6u
+#define VLAB_ETH_HLEN 14u
+#define VLAB_NET_MTU_DEFAULT 1500u
+#define VLAB_NET_MTU_MIN 68u /* DEV-5.1.4.1-2 */
+
+/* Driver caps; private state is sized by them. */
+#ifndef VLAB_NET_RX_BUFS
+#define VLAB_NET_RX_BUFS 64
+#endif
+#ifndef VLAB_NET_TX_SLOTS
+#define VLAB_NET_TX_SLOTS 32
+#endif
+/* Entries per MAC filter table (unicast, multicast) the driver sends. */
+#define VLAB_NET_MAC_TABLE_MAX 16
+
+/* Why a received frame was dropped; every drop is counted by reason. */
+enum vlab_net_drop {
+	VLAB_NET_DROP_SHORT = 0,   /* used.len below header + Ethernet header */
+	VLAB_NET_DROP_LONG,        /* frame longer than MTU + Ethernet header */
+	VLAB_NET_DROP_NUM_BUFFERS, /* num_buffers 0, or more than the used ring holds */
+	VLAB_NET_DROP_MERGE,       /* a merged buffer other than the last not full */
+	VLAB_NET_DROP_GSO,         /* gso_type other than NONE (nothing negotiated) */
+	VLAB_NET_DROP_PROTO,       /* the used ring itself was invalid (device broken) */
+	VLAB_NET_DROP_COUNT
+};
+const char *vlab_net_drop_name(enum vlab_net_drop r);
+
+struct vlab_net_stats {
+	uint64_t rx_frames, rx_bytes;     /* delivered to the caller */
+	uint64_t tx_frames, tx_bytes;     /* handed to the device */
+	uint64_t tx_completed;            /* transmit buffers reclaimed */
+	uint64_t tx_busy;                 /* sends refused with VLAB_EBUSY */
+	uint64_t rx_dropped[VLAB_NET_DROP_COUNT];
+	uint64_t rx_buffers_posted;
+	uint64_t link_changes;            /* link state changes seen */
+	uint64_t config_interrupts;
+	uint64_t ctrl_commands, ctrl_errors;
+};
+
+/* Choices the caller may make; zero means the default. */
+struct vlab_net_cfg {
+	/* Queue sizes (a legacy PCI device fixes them: leave 0 there). */
+	uint16_t rx_queue_cap, tx_queue_cap;
+	/* Receive buffers posted / transmit slots at most (any transport). */
+	uint16_t rx_buffers, tx_slots;
+	/* Bytes of one receive buffer with MRG_RXBUF (default 2048; at least
+	 * the header, DRV-5.1.6.3.1-3).  Without MRG_RXBUF a buffer always
+	 * holds header + 14 + MTU (DRV-5.1.4.2-7). */
+	uint32_t rx_buf_len;
+	/* Features not to negotiate even when offered (VIRTIO_NET_F_* bits). */
+	uint64_t refuse;
+};
+
+struct vlab_net_tx_slot {
+	bool busy;
+};
+
+struct vlab_net {
+	struct vlab_virtio_dev *vdev;
+	struct vlab_vq rxq, txq, ctrlq;
+	bool has_ctrl;
+	bool mrg;                 /* MRG_RXBUF negotiated */
+	uint32_t hdr_len;         /* 12 or 10 */
+	uint8_t mac[VLAB_ETH_ALEN];
+	bool mac_from_device;     /* else a locally administered one */
+	uint16_t mtu;
+	bool link_up;
+	uint32_t max_frame;       /* 14 + mtu */
+
+	/* Receive buffers: one DMA block of nrx buffers of rx_buf_len bytes. */
+	uint8_t *rx_mem;
+	vlab_addr_t rx_dev;
+	size_t rx_mem_len;
+	uint32_t rx_buf_len;
+	unsigned nrx;
+	bool rx_posted[VLAB_NET_RX_BUFS];
+
+	/* Transmit slots: header (padded to 16) + frame each. */
+	uint8_t *tx_mem;
+	vlab_addr_t tx_dev;
+	size_t tx_mem_len;
+	uint32_t tx_stride;
+	unsigned ntx;
+	struct vlab_net_tx_slot tx[VLAB_NET_TX_SLOTS];
+
+	/* Control commands: class, command, data, ack. */
+	uint8_t *ctrl_mem;
+	vlab_addr_t ctrl_dev;
+	size_t ctrl_mem_len;
+
+	bool promisc, allmulti;   /* as last set through the control queue */
+	struct vlab_net_stats stats;
+};
+
+/*
+ * Initialise: reset, negotiate (MAC, STATUS, MTU, MRG_RXBUF, CTRL_VQ,
+ * CTRL_RX, CTRL_MAC_ADDR; VERSION_1 on modern; never CSUM, GUEST_CSUM or
+ * any offload: the driver does not fill in or check partial checksums),
+ * read and validate the config, set up the queues, post receive buffers,
+ * DRIVER_OK.  cfg may be NULL.
+ */
+int vlab_net_init(struct vlab_net *n, struct vlab_virtio_dev *d, const struct vlab_net_cfg *cfg);
+void vlab_net_shutdown(struct vlab_net *n);
+
+/*
+ * Send one Ethernet frame (14 .. 14 + MTU bytes, copied).  Completed
+ * transmit buffers are reclaimed first.  VLAB_EBUSY when every slot is in
+ * flight (nothing was queued: try again after the device catches up).
+ */
+int vlab_net_send(struct vlab_net *n, const void *frame, uint32_t len);
+/* Reclaim completed transmit buffers; returns 0 or a device error. */
+int vlab_net_tx_reclaim(struct vlab_net *n);
+/* Transmit buffers still owned by the device. */
+unsigned vlab_net_tx_pending(const struct vlab_net *n);
+/*
+ * Take one received frame into buf (cap must be at least max_frame):
+ * 0 with *len set, VLAB_EAGAIN when none is waiting, or a device error.
+ * Bad frames on the way are dropped and counted, never delivered; their
+ * buffers are posted again.
+ */
+int vlab_net_recv(struct vlab_net *n, void *buf, uint32_t cap, uint32_t *len);
+/* recv, waiting (bounded in platform time) for a frame: VLAB_ETIMEDOUT. */
+int vlab_net_recv_wait(struct vlab_net *n, void *buf, uint32_t cap, uint32_t *len, uint64_t timeout_ns);
+
+/* Interrupt entry: acknowledges, and on a configuration change re-reads
+ * the link status.  Returns the VIRTIO_ISR_* bits. */
+uint32_t vlab_net_interrupt(struct vlab_net *n);
+/* Read the link state again (STATUS), as after a config interrupt. */
+int vlab_net_update_link(struct vlab_net *n);
+
+/* Control queue (VLAB_ENOTSUP without CTRL_VQ and CTRL_RX; VLAB_EIO when
+ * the device answers VIRTIO_NET_ERR). */
+int vlab_net_set_promisc(struct vlab_net *n, bool on);
+int vlab_net_set_allmulti(struct vlab_net *n, bool on);
+int vlab_net_set_mac_table(struct vlab_net *n, const uint8_t (*uc)[VLAB_ETH_ALEN], unsigned nuc,
+                           const uint8_t (*mc)[VLAB_ETH_ALEN], unsigned nmc);
+/* CTRL_MAC_ADDR_SET (needs CTRL_MAC_ADDR). */
+int vlab_net_set_mac(struct vlab_net *n, const uint8_t mac[VLAB_ETH_ALEN]);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

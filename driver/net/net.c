@@ -1,0 +1,850 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * virtio-net driver (VIRTIO 1.2, 5.1).
+ *
+ * Queues: receiveq1 (0), transmitq1 (1) and, with CTRL_VQ, the control
+ * queue (2).  No multiqueue, no offloads: CSUM, GUEST_CSUM and the TSO/UFO
+ * bits are never negotiated, because the driver neither completes partial
+ * checksums on transmit nor would it honour NEEDS_CSUM/DATA_VALID on
+ * receive; every frame goes out fully formed, every frame received is
+ * handed over as the device wrote it.
+ *
+ * Memory: receive buffers, transmit slots and the control buffer are
+ * driver-owned DMA blocks; frames are copied in and out, and everything
+ * the device wrote is read through vlab_plat_shm_read.
+ *
+ * Receive buffers: with MRG_RXBUF one descriptor of rx_buf_len bytes each,
+ * a frame may span several; without it two descriptors (header, then room
+ * for 14 + MTU bytes, at least 1514), so the layout is valid whether or
+ * not ANY_LAYOUT was negotiated.  Every received frame is validated (used
+ * length, num_buffers, merged-buffer fill, frame size, gso_type) and a bad
+ * one is dropped and counted by reason; its buffers are posted again.
+ */
+#include "vlab/net.h"
+
+#define NET_WAIT_STEP_NS 1000u
+#define NET_TX_DATA_OFF 16u    /* header (10 or 12 bytes) padded to 16 */
+#define NET_MRG_BUF_DEFAULT 2048u
+#define NET_MIN_RX_DATA 1514u  /* with a 12-byte header: 1526 (DRV-5.1.6.3.1-2) */
+#define NET_CTRL_DATA_OFF 16u
+#define NET_CTRL_ACK_OFF 240u
+#define NET_CTRL_BYTES 256u
+
+const char *vlab_net_drop_name(enum vlab_net_drop r)
+{
+	switch (r) {
+	case VLAB_NET_DROP_SHORT: return "short";
+	case VLAB_NET_DROP_LONG: return "long";
+	case VLAB_NET_DROP_NUM_BUFFERS: return "num_buffers";
+	case VLAB_NET_DROP_MERGE: return "merge";
+	case VLAB_NET_DROP_GSO: return "gso";
+	case VLAB_NET_DROP_PROTO: return "protocol";
+	case VLAB_NET_DROP_COUNT: break;
+	}
+	return "?";
+}
+
+static const char *net_name(const struct vlab_net *n)
+{
+	return (n->vdev && n->vdev->name) ? n->vdev->name : "virtio-net";
+}
+
+static const struct vlab_platform *net_plat(const struct vlab_net *n)
+{
+	return n->vdev->plat;
+}
+
+/* Header and control fields: little-endian on a modern interface,
+ * guest-native on a legacy one. */
+static void put16(const struct vlab_net *n, uint8_t *p, uint16_t v)
+{
+	if (n->vdev->legacy) {
+		vlab_memcpy(p, &v, 2);
+		return;
+	}
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static void put32(const struct vlab_net *n, uint8_t *p, uint32_t v)
+{
+	if (n->vdev->legacy) {
+		vlab_memcpy(p, &v, 4);
+		return;
+	}
+	for (unsigned i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint16_t get16(const struct vlab_net *n, const uint8_t *p)
+{
+	uint16_t v;
+	if (n->vdev->legacy) {
+		vlab_memcpy(&v, p, 2);
+		return v;
+	}
+	return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+static uint32_t align16(uint32_t v)
+{
+	return (v + 15u) & ~15u;
+}
+
+/* ------------------------------------------------------------------ */
+/* Configuration                                                        */
+
+static int net_config_error(struct vlab_net *n, const char *what, uint32_t val)
+{
+	vlab_log(net_plat(n), VLAB_LOG_ERROR, "%s: bad config: %s (%u)", net_name(n), what, val);
+	return VLAB_ECONFIG;
+}
+
+/* A locally administered unicast address (DRV-5.1.4.2-3): random bits from
+ * the platform, or, without a random source, a fixed one derived from the
+ * device's name (which carries its address), so it is stable per slot. */
+static void make_local_mac(struct vlab_net *n)
+{
+	const struct vlab_platform *p = net_plat(n);
+	uint64_t r;
+
+	if (p->ops->random) {
+		r = p->ops->random(p->ctx);
+	} else {
+		const char *s = net_name(n);
+		r = 0xcbf29ce484222325ull; /* FNV-1a */
+		for (size_t i = 0; s[i] && i < 64; i++) {
+			r ^= (uint8_t)s[i];
+			r *= 0x100000001b3ull;
+		}
+	}
+	for (unsigned i = 0; i < VLAB_ETH_ALEN; i++)
+		n->mac[i] = (uint8_t)(r >> (8 * i));
+	n->mac[0] = (uint8_t)((n->mac[0] & 0xfcu) | 0x02u); /* unicast, locally administered */
+	n->mac_from_device = false;
+}
+
+static int net_read_link(struct vlab_net *n, bool *up)
+{
+	uint16_t st = 0;
+	int rc;
+
+	if (!vlab_virtio_has(n->vdev, VIRTIO_NET_F_STATUS)) {
+		*up = true; /* DRV-5.1.4.2-4 */
+		return 0;
+	}
+	rc = vlab_virtio_config_read(n->vdev, VIRTIO_NET_CFG_STATUS, &st, 2);
+	if (rc)
+		return rc;
+	/* DRV-5.1.4.2-5: bit 0; other bits (ANNOUNCE: not negotiated) ignored. */
+	*up = (st & VIRTIO_NET_S_LINK_UP) != 0;
+	return 0;
+}
+
+static int net_read_config(struct vlab_net *n)
+{
+	struct vlab_virtio_dev *d = n->vdev;
+	int rc;
+
+	if (vlab_virtio_has(d, VIRTIO_NET_F_MAC)) {
+		uint8_t mac[VLAB_ETH_ALEN];
+		static const uint8_t zero[VLAB_ETH_ALEN];
+
+		/* DRV-5.1.4.2-2: the device's mac is the NIC's address. */
+		rc = vlab_virtio_config_read(d, VIRTIO_NET_CFG_MAC, mac, sizeof mac);
+		if (rc)
+			return rc;
+		if (mac[0] & 1u)
+			return net_config_error(n, "mac is a multicast address", mac[0]);
+		if (vlab_memcmp(mac, zero, sizeof mac) == 0)
+			return net_config_error(n, "mac is all zero", 0);
+		vlab_memcpy(n->mac, mac, sizeof mac);
+		n->mac_from_device = true;
+	} else {
+		make_local_mac(n);
+	}
+
+	n->mtu = VLAB_NET_MTU_DEFAULT;
+	if (vlab_virtio_has(d, VIRTIO_NET_F_MTU)) {
+		uint16_t mtu = 0;
+		rc = vlab_virtio_config_read(d, VIRTIO_NET_CFG_MTU, &mtu, 2);
+		if (rc)
+			return rc;
+		/* DEV-5.1.4.1-2 bounds it to 68..65535; below is refused. */
+		if (mtu < VLAB_NET_MTU_MIN)
+			return net_config_error(n, "mtu below 68", mtu);
+		n->mtu = mtu;
+	}
+	return net_read_link(n, &n->link_up);
+}
+
+/* ------------------------------------------------------------------ */
+/* Receive buffers                                                      */
+
+static uint8_t *rx_buf(const struct vlab_net *n, unsigned i)
+{
+	return n->rx_mem + (size_t)i * n->rx_buf_len;
+}
+
+static void *rx_cookie(unsigned i)
+{
+	return (void *)(uintptr_t)(i + 1u);
+}
+
+/* Post buffer i (device-writable, zeroed first so that nothing of an old
+ * frame can pass for a new one). */
+static int rx_post(struct vlab_net *n, unsigned i)
+{
+	struct vlab_sg sg[2];
+	vlab_addr_t a = n->rx_dev + (vlab_addr_t)i * n->rx_buf_len;
+	int rc;
+
+	vlab_memset(rx_buf(n, i), 0, n->rx_buf_len);
+	if (n->mrg) {
+		/* DRV-5.1.6.3.1-3: each buffer at least the header. */
+		sg[0].addr = a;
+		sg[0].len = n->rx_buf_len;
+		rc = vlab_vq_add(&n->rxq, NULL, 0, sg, 1, rx_cookie(i));
+	} else {
+		sg[0].addr = a;
+		sg[0].len = n->hdr_len;
+		sg[1].addr = a + n->hdr_len;
+		sg[1].len = n->rx_buf_len - n->hdr_len;
+		rc = vlab_vq_add(&n->rxq, NULL, 0, sg, 2, rx_cookie(i));
+	}
+	if (rc == 0) {
+		n->rx_posted[i] = true;
+		n->stats.rx_buffers_posted++;
+	}
+	return rc;
+}
+
+/* Post every buffer the driver holds; kick once. */
+static int rx_refill(struct vlab_net *n)
+{
+	bool added = false;
+
+	for (unsigned i = 0; i < n->nrx; i++) {
+		if (n->rx_posted[i])
+			continue;
+		int rc = rx_post(n, i);
+		if (rc == VLAB_EBUSY)
+			break;
+		if (rc)
+			return rc;
+		added = true;
+	}
+	return added ? vlab_vq_kick(&n->rxq) : 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Initialisation                                                       */
+
+static void net_free_mem(struct vlab_net *n)
+{
+	const struct vlab_platform *p = net_plat(n);
+
+	if (n->rx_mem)
+		p->ops->dma_free(p->ctx, n->rx_mem, n->rx_mem_len);
+	if (n->tx_mem)
+		p->ops->dma_free(p->ctx, n->tx_mem, n->tx_mem_len);
+	if (n->ctrl_mem)
+		p->ops->dma_free(p->ctx, n->ctrl_mem, n->ctrl_mem_len);
+	n->rx_mem = n->tx_mem = n->ctrl_mem = NULL;
+	n->rx_mem_len = n->tx_mem_len = n->ctrl_mem_len = 0;
+}
+
+static void net_teardown_queues(struct vlab_net *n)
+{
+	if (n->rxq.mem || n->rxq.live)
+		vlab_vq_teardown(&n->rxq);
+	if (n->txq.mem || n->txq.live)
+		vlab_vq_teardown(&n->txq);
+	if (n->ctrlq.mem || n->ctrlq.live)
+		vlab_vq_teardown(&n->ctrlq);
+}
+
+static void *dma_block(struct vlab_net *n, size_t len, vlab_addr_t *dev)
+{
+	const struct vlab_platform *p = net_plat(n);
+	return p->ops->dma_alloc(p->ctx, len, 16, dev);
+}
+
+static int net_setup_buffers(struct vlab_net *n, const struct vlab_net_cfg *cfg)
+{
+	uint32_t room;
+
+	if (n->mrg) {
+		n->rx_buf_len = cfg && cfg->rx_buf_len ? cfg->rx_buf_len : NET_MRG_BUF_DEFAULT;
+		if (n->rx_buf_len < n->hdr_len || n->rx_buf_len > (1u << 20))
+			return VLAB_EINVAL; /* DRV-5.1.6.3.1-3 */
+		n->nrx = n->rxq.size;
+	} else {
+		/* DRV-5.1.4.2-7 (MTU) and DRV-5.1.6.3.1-2 (1526 bytes). */
+		room = n->max_frame > NET_MIN_RX_DATA ? n->max_frame : NET_MIN_RX_DATA;
+		n->rx_buf_len = align16(n->hdr_len + room);
+		n->nrx = n->rxq.size / 2u;
+	}
+	if (n->nrx > VLAB_NET_RX_BUFS)
+		n->nrx = VLAB_NET_RX_BUFS;
+	if (cfg && cfg->rx_buffers && n->nrx > cfg->rx_buffers)
+		n->nrx = cfg->rx_buffers;
+	n->ntx = n->txq.size / 2u;
+	if (n->ntx > VLAB_NET_TX_SLOTS)
+		n->ntx = VLAB_NET_TX_SLOTS;
+	if (cfg && cfg->tx_slots && n->ntx > cfg->tx_slots)
+		n->ntx = cfg->tx_slots;
+	if (n->nrx == 0 || n->ntx == 0)
+		return net_config_error(n, "queue too small", n->nrx ? n->txq.size : n->rxq.size);
+	/* With MRG_RXBUF a frame must fit the buffers there are. */
+	if (n->mrg && (uint64_t)n->nrx * n->rx_buf_len < (uint64_t)n->hdr_len + n->max_frame)
+		return VLAB_EINVAL;
+
+	n->rx_mem_len = (size_t)n->nrx * n->rx_buf_len;
+	n->rx_mem = dma_block(n, n->rx_mem_len, &n->rx_dev);
+	n->tx_stride = NET_TX_DATA_OFF + align16(n->max_frame);
+	n->tx_mem_len = (size_t)n->ntx * n->tx_stride;
+	n->tx_mem = dma_block(n, n->tx_mem_len, &n->tx_dev);
+	if (n->has_ctrl) {
+		n->ctrl_mem_len = NET_CTRL_BYTES;
+		n->ctrl_mem = dma_block(n, n->ctrl_mem_len, &n->ctrl_dev);
+	}
+	if (!n->rx_mem || !n->tx_mem || (n->has_ctrl && !n->ctrl_mem))
+		return VLAB_ENOMEM;
+	return 0;
+}
+
+int vlab_net_init(struct vlab_net *n, struct vlab_virtio_dev *d, const struct vlab_net_cfg *cfg)
+{
+	/* CTRL_RX and CTRL_MAC_ADDR need the control queue (5.1.3.1). */
+	static const struct vlab_feature_dep deps[] = {
+		{VIRTIO_NET_F_CTRL_RX, VLAB_BIT(VIRTIO_NET_F_CTRL_VQ)},
+		{VIRTIO_NET_F_CTRL_MAC_ADDR, VLAB_BIT(VIRTIO_NET_F_CTRL_VQ)},
+	};
+	/* MAC and MTU whenever offered (DRV-5.1.4.2-1, DRV-5.1.4.2-6); no CSUM
+	 * nor any offload (DRV-5.1.6.2.1-2: flags stay 0). */
+	uint64_t supported = VLAB_BIT(VIRTIO_NET_F_MAC) | VLAB_BIT(VIRTIO_NET_F_STATUS) |
+	                     VLAB_BIT(VIRTIO_NET_F_MTU) | VLAB_BIT(VIRTIO_NET_F_MRG_RXBUF) |
+	                     VLAB_BIT(VIRTIO_NET_F_CTRL_VQ) | VLAB_BIT(VIRTIO_NET_F_CTRL_RX) |
+	                     VLAB_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) | VLAB_BIT(VIRTIO_F_VERSION_1);
+	const struct vlab_platform *p;
+	int rc;
+
+	if (!n || !d || !d->plat || !d->plat->ops)
+		return VLAB_EINVAL;
+	vlab_memset(n, 0, sizeof *n);
+	n->vdev = d;
+	p = d->plat;
+	if (d->device_id != VIRTIO_ID_NET)
+		return VLAB_ENODEV;
+	if (cfg)
+		supported &= ~(cfg->refuse & ~VLAB_BIT(VIRTIO_F_VERSION_1));
+
+	rc = vlab_virtio_begin(d);
+	if (rc)
+		return rc;
+	rc = vlab_virtio_negotiate(d, supported, 0, deps, sizeof deps / sizeof deps[0]);
+	if (rc)
+		return rc;
+	n->mrg = vlab_virtio_has(d, VIRTIO_NET_F_MRG_RXBUF);
+	n->has_ctrl = vlab_virtio_has(d, VIRTIO_NET_F_CTRL_VQ);
+	/* 5.1.6: num_buffers exists with VERSION_1 or MRG_RXBUF. */
+	n->hdr_len = (vlab_virtio_has(d, VIRTIO_F_VERSION_1) || n->mrg) ? VIRTIO_NET_HDR_LEN
+	                                                                : VIRTIO_NET_HDR_LEN_LEGACY;
+	rc = net_read_config(n);
+	if (rc) {
+		vlab_virtio_fail(d);
+		return rc;
+	}
+	n->max_frame = VLAB_ETH_HLEN + n->mtu;
+
+	rc = vlab_vq_setup(&n->rxq, d, VIRTIO_NET_Q_RX, cfg ? cfg->rx_queue_cap : 0);
+	if (!rc)
+		rc = vlab_vq_setup(&n->txq, d, VIRTIO_NET_Q_TX, cfg ? cfg->tx_queue_cap : 0);
+	if (!rc && n->has_ctrl)
+		rc = vlab_vq_setup(&n->ctrlq, d, VIRTIO_NET_Q_CTRL, 0);
+	if (!rc)
+		rc = net_setup_buffers(n, cfg);
+	/* Receive buffers go in before DRIVER_OK; they are published but the
+	 * notification waits for DRIVER_OK (DRV-3.1.1-7). */
+	if (!rc)
+		rc = rx_refill(n);
+	if (!rc)
+		rc = vlab_virtio_driver_ok(d);
+	if (!rc)
+		rc = vlab_vq_kick(&n->rxq);
+	if (rc)
+		goto undo;
+	vlab_log(p, VLAB_LOG_INFO,
+	         "%s: virtio-net %02x:%02x:%02x:%02x:%02x:%02x mtu %u, header %u, %s, %u rx buffers "
+	         "of %u, %u tx slots%s",
+	         net_name(n), n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4], n->mac[5], n->mtu,
+	         n->hdr_len, n->mrg ? "mergeable" : "whole-frame", n->nrx, n->rx_buf_len, n->ntx,
+	         n->has_ctrl ? ", control queue" : "");
+	return 0;
+
+undo:
+	/* Reset before freeing anything the device may still use (DRV-3.3.1-2). */
+	if (vlab_virtio_reset(d) == 0) {
+		net_teardown_queues(n);
+		net_free_mem(n);
+	}
+	vlab_virtio_fail(d);
+	return rc;
+}
+
+void vlab_net_shutdown(struct vlab_net *n)
+{
+	int rc;
+
+	if (!n || !n->vdev)
+		return;
+	rc = vlab_virtio_reset(n->vdev);
+	if (rc) {
+		/* A device that does not reset may still write our buffers:
+		 * leak them rather than hand them back. */
+		vlab_log(net_plat(n), VLAB_LOG_WARN, "%s: reset failed (%s); buffers not freed",
+		         net_name(n), vlab_errname(rc));
+	} else {
+		net_teardown_queues(n);
+		net_free_mem(n);
+	}
+	vlab_memset(n->rx_posted, 0, sizeof n->rx_posted);
+	vlab_memset(n->tx, 0, sizeof n->tx);
+	n->nrx = n->ntx = 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Transmit                                                             */
+
+int vlab_net_tx_reclaim(struct vlab_net *n)
+{
+	if (!n || !n->vdev || !n->tx_mem)
+		return VLAB_EINVAL;
+	for (uint32_t i = 0; i <= n->txq.size; i++) {
+		void *cookie = NULL;
+		uint32_t len = 0;
+		int rc = vlab_vq_pop(&n->txq, &cookie, &len);
+
+		if (rc == VLAB_EAGAIN)
+			return 0;
+		if (rc)
+			return rc;
+		uintptr_t s = (uintptr_t)cookie;
+		if (s == 0 || s > n->ntx || !n->tx[s - 1].busy)
+			return vlab_virtio_mark_broken(n->vdev, "net: transmit completion for no slot");
+		n->tx[s - 1].busy = false;
+		n->stats.tx_completed++;
+	}
+	return 0;
+}
+
+unsigned vlab_net_tx_pending(const struct vlab_net *n)
+{
+	unsigned c = 0;
+	for (unsigned i = 0; i < n->ntx; i++)
+		c += n->tx[i].busy;
+	return c;
+}
+
+int vlab_net_send(struct vlab_net *n, const void *frame, uint32_t len)
+{
+	struct vlab_sg sg[2];
+	unsigned s;
+	uint8_t *slot;
+	int rc;
+
+	if (!n || !n->vdev || !frame || !n->tx_mem)
+		return VLAB_EINVAL;
+	rc = vlab_virtio_check(n->vdev);
+	if (rc)
+		return rc;
+	/* DRV-5.1.4.2-8: nothing above MTU + Ethernet header; nothing
+	 * shorter than an Ethernet header. */
+	if (len < VLAB_ETH_HLEN || len > n->max_frame)
+		return VLAB_EINVAL;
+	rc = vlab_net_tx_reclaim(n);
+	if (rc)
+		return rc;
+	for (s = 0; s < n->ntx; s++)
+		if (!n->tx[s].busy)
+			break;
+	if (s == n->ntx || vlab_vq_num_free(&n->txq) < 2) {
+		n->stats.tx_busy++;
+		return VLAB_EBUSY;
+	}
+	slot = n->tx_mem + (size_t)s * n->tx_stride;
+	/* DRV-5.1.6.2.1-1/2/18/24: num_buffers 0, flags 0, gso NONE. */
+	vlab_memset(slot, 0, NET_TX_DATA_OFF);
+	slot[VIRTIO_NET_HDR_OFF_FLAGS] = 0;
+	slot[VIRTIO_NET_HDR_OFF_GSO_TYPE] = VIRTIO_NET_HDR_GSO_NONE;
+	if (n->hdr_len == VIRTIO_NET_HDR_LEN)
+		put16(n, slot + VIRTIO_NET_HDR_OFF_NUM_BUFFERS, 0);
+	vlab_memcpy(slot + NET_TX_DATA_OFF, frame, len);
+	sg[0].addr = n->tx_dev + (vlab_addr_t)s * n->tx_stride;
+	sg[0].len = n->hdr_len;
+	sg[1].addr = sg[0].addr + NET_TX_DATA_OFF;
+	sg[1].len = len;
+	rc = vlab_vq_add(&n->txq, sg, 2, NULL, 0, (void *)(uintptr_t)(s + 1u));
+	if (rc == VLAB_EBUSY)
+		n->stats.tx_busy++;
+	if (rc)
+		return rc;
+	n->tx[s].busy = true;
+	n->stats.tx_frames++;
+	n->stats.tx_bytes += len;
+	return vlab_vq_kick(&n->txq);
+}
+
+/* ------------------------------------------------------------------ */
+/* Receive                                                              */
+
+/* The buffer index behind a receive completion, or -1 (device broken). */
+static int rx_index(struct vlab_net *n, void *cookie)
+{
+	uintptr_t i = (uintptr_t)cookie;
+	if (i == 0 || i > n->nrx || !n->rx_posted[i - 1]) {
+		vlab_virtio_mark_broken(n->vdev, "net: receive completion for no buffer");
+		return -1;
+	}
+	n->rx_posted[i - 1] = false;
+	return (int)(i - 1);
+}
+
+static int rx_drop(struct vlab_net *n, enum vlab_net_drop why)
+{
+	n->stats.rx_dropped[why]++;
+	vlab_log(net_plat(n), VLAB_LOG_DEBUG, "%s: received frame dropped: %s", net_name(n),
+	         vlab_net_drop_name(why));
+	return 0;
+}
+
+/*
+ * Take the next frame off the used ring.  Returns 1 with the frame copied
+ * into buf, 0 when a bad frame was dropped (counted), VLAB_EAGAIN when the
+ * ring is empty, or a device error.
+ */
+static int rx_one(struct vlab_net *n, uint8_t *buf, uint32_t *len)
+{
+	uint16_t idx[VLAB_NET_RX_BUFS];
+	uint32_t blen[VLAB_NET_RX_BUFS];
+	uint8_t hdr[VIRTIO_NET_HDR_LEN];
+	unsigned nb = 1, got = 0;
+	uint64_t total = 0;
+	void *cookie = NULL;
+	uint32_t ulen = 0;
+	int rc, i;
+
+	rc = vlab_vq_pop(&n->rxq, &cookie, &ulen);
+	if (rc == VLAB_EPROTO)
+		n->stats.rx_dropped[VLAB_NET_DROP_PROTO]++;
+	if (rc)
+		return rc;
+	i = rx_index(n, cookie);
+	if (i < 0)
+		return VLAB_EPROTO;
+	idx[got] = (uint16_t)i;
+	blen[got] = ulen;
+	got++;
+	/* (ulen above what was posted was refused by vlab_vq_pop.) */
+	if (ulen < n->hdr_len)
+		return rx_drop(n, VLAB_NET_DROP_SHORT);
+	vlab_plat_shm_read(net_plat(n), hdr, rx_buf(n, (unsigned)i), n->hdr_len);
+
+	if (n->mrg) {
+		nb = get16(n, hdr + VIRTIO_NET_HDR_OFF_NUM_BUFFERS);
+		/* At least 1; no more than the device can have filled, which
+		 * is what the driver posted. */
+		if (nb == 0 || nb > n->nrx)
+			return rx_drop(n, VLAB_NET_DROP_NUM_BUFFERS);
+	}
+	/* Without MRG_RXBUF num_buffers (if present) is not used: a frame is
+	 * one buffer (QEMU leaves the field 0 in that case). */
+	for (; got < nb; got++) {
+		rc = vlab_vq_pop(&n->rxq, &cookie, &ulen);
+		if (rc == VLAB_EAGAIN) {
+			/* DEV-5.1.6.4.1-4: every buffer of a frame is used
+			 * together; fewer are there than num_buffers says. */
+			return rx_drop(n, VLAB_NET_DROP_NUM_BUFFERS);
+		}
+		if (rc == VLAB_EPROTO)
+			n->stats.rx_dropped[VLAB_NET_DROP_PROTO]++;
+		if (rc)
+			return rc;
+		i = rx_index(n, cookie);
+		if (i < 0)
+			return VLAB_EPROTO;
+		idx[got] = (uint16_t)i;
+		blen[got] = ulen;
+	}
+	for (unsigned k = 0; k < got; k++) {
+		/* DEV-5.1.6.4.1-3: all but the last buffer filled completely. */
+		if (k + 1 < got && blen[k] != n->rx_buf_len)
+			return rx_drop(n, VLAB_NET_DROP_MERGE);
+		total += blen[k];
+	}
+	total -= n->hdr_len;
+	if (total < VLAB_ETH_HLEN)
+		return rx_drop(n, VLAB_NET_DROP_SHORT);
+	if (total > n->max_frame)
+		return rx_drop(n, VLAB_NET_DROP_LONG);
+	/* No GUEST_TSO4/6 or GUEST_UFO negotiated: only GSO_NONE is valid
+	 * (DEV-5.1.6.4.1-16); flags bits are ignored (DRV-5.1.6.4.2-1), as
+	 * are csum_start/offset and hdr_len (DRV-5.1.6.4.2-2/4). */
+	if (hdr[VIRTIO_NET_HDR_OFF_GSO_TYPE] != VIRTIO_NET_HDR_GSO_NONE)
+		return rx_drop(n, VLAB_NET_DROP_GSO);
+
+	uint32_t off = 0;
+	for (unsigned k = 0; k < got; k++) {
+		uint32_t skip = k == 0 ? n->hdr_len : 0;
+		uint32_t l = blen[k] - skip;
+		vlab_plat_shm_read(net_plat(n), buf + off, rx_buf(n, idx[k]) + skip, l);
+		off += l;
+	}
+	*len = off;
+	return 1;
+}
+
+int vlab_net_recv(struct vlab_net *n, void *buf, uint32_t cap, uint32_t *len)
+{
+	int rc;
+
+	if (len)
+		*len = 0;
+	if (!n || !n->vdev || !buf || !len || !n->rx_mem)
+		return VLAB_EINVAL;
+	if (cap < n->max_frame)
+		return VLAB_EINVAL;
+	rc = vlab_virtio_check(n->vdev);
+	if (rc)
+		return rc;
+	/* Each round consumes at least one used entry; bad frames are
+	 * skipped, so bound the rounds by what can be outstanding. */
+	for (unsigned round = 0; round <= n->nrx; round++) {
+		rc = rx_one(n, buf, len);
+		if (rc < 0 && rc != VLAB_EAGAIN)
+			return rc;
+		int rr = rx_refill(n);
+		if (rr)
+			return rr;
+		if (rc == VLAB_EAGAIN)
+			return VLAB_EAGAIN;
+		if (rc == 1) {
+			n->stats.rx_frames++;
+			n->stats.rx_bytes += *len;
+			return 0;
+		}
+	}
+	return VLAB_EAGAIN;
+}
+
+int vlab_net_recv_wait(struct vlab_net *n, void *buf, uint32_t cap, uint32_t *len, uint64_t timeout_ns)
+{
+	const struct vlab_platform *p;
+	uint64_t start, steps = 0, max_steps;
+
+	if (!n || !n->vdev)
+		return VLAB_EINVAL;
+	p = net_plat(n);
+	if (timeout_ns == 0)
+		timeout_ns = vlab_virtio_timeout(n->vdev);
+	max_steps = timeout_ns / NET_WAIT_STEP_NS + 2;
+	start = vlab_plat_now(p);
+	for (;;) {
+		int rc = vlab_net_recv(n, buf, cap, len);
+		if (rc != VLAB_EAGAIN)
+			return rc;
+		if (vlab_plat_now(p) - start >= timeout_ns || ++steps > max_steps)
+			return VLAB_ETIMEDOUT; /* no frame is not a device fault */
+		vlab_plat_delay(p, NET_WAIT_STEP_NS);
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* Link and interrupts                                                  */
+
+int vlab_net_update_link(struct vlab_net *n)
+{
+	bool up;
+	int rc;
+
+	if (!n || !n->vdev)
+		return VLAB_EINVAL;
+	up = n->link_up;
+	rc = net_read_link(n, &up);
+	if (rc)
+		return rc;
+	if (up != n->link_up) {
+		n->stats.link_changes++;
+		vlab_log(net_plat(n), VLAB_LOG_INFO, "%s: link %s", net_name(n), up ? "up" : "down");
+	}
+	n->link_up = up;
+	return 0;
+}
+
+uint32_t vlab_net_interrupt(struct vlab_net *n)
+{
+	uint32_t isr;
+
+	if (!n || !n->vdev)
+		return 0;
+	isr = vlab_virtio_interrupt(n->vdev);
+	if (isr & VIRTIO_ISR_CONFIG) {
+		n->stats.config_interrupts++;
+		(void)vlab_net_update_link(n);
+	}
+	return isr;
+}
+
+/* ------------------------------------------------------------------ */
+/* Control queue                                                        */
+
+struct ctrl_part {
+	const uint8_t *p;
+	uint32_t len;
+};
+
+static int ctrl_cmd(struct vlab_net *n, uint8_t cls, uint8_t cmd, const struct ctrl_part *parts,
+                    unsigned nparts)
+{
+	const struct vlab_platform *p;
+	struct vlab_sg out[3], in[1];
+	uint32_t off = NET_CTRL_DATA_OFF;
+	uint64_t timeout, start, steps = 0;
+	uint8_t ack = 0xff;
+	unsigned nout = 1;
+	int rc;
+
+	if (!n->has_ctrl || !n->ctrl_mem)
+		return VLAB_ENOTSUP;
+	rc = vlab_virtio_check(n->vdev);
+	if (rc)
+		return rc;
+	p = net_plat(n);
+	n->ctrl_mem[0] = cls;
+	n->ctrl_mem[1] = cmd;
+	n->ctrl_mem[NET_CTRL_ACK_OFF] = 0xff; /* not an answer: caught if unwritten */
+	out[0].addr = n->ctrl_dev;
+	out[0].len = 2;
+	for (unsigned i = 0; i < nparts && i < 2; i++) {
+		if (parts[i].len == 0)
+			continue;
+		if (off + parts[i].len > NET_CTRL_ACK_OFF)
+			return VLAB_EINVAL;
+		vlab_memcpy(n->ctrl_mem + off, parts[i].p, parts[i].len);
+		out[nout].addr = n->ctrl_dev + off;
+		out[nout].len = parts[i].len;
+		nout++;
+		off += parts[i].len;
+	}
+	in[0].addr = n->ctrl_dev + NET_CTRL_ACK_OFF;
+	in[0].len = 1;
+	rc = vlab_vq_add(&n->ctrlq, out, nout, in, 1, n->ctrl_mem);
+	if (rc)
+		return rc;
+	rc = vlab_vq_kick(&n->ctrlq);
+	if (rc)
+		return rc;
+	n->stats.ctrl_commands++;
+
+	timeout = vlab_virtio_timeout(n->vdev);
+	start = vlab_plat_now(p);
+	for (;;) {
+		void *cookie = NULL;
+		uint32_t len = 0;
+
+		rc = vlab_vq_pop(&n->ctrlq, &cookie, &len);
+		if (rc == 0)
+			break;
+		if (rc != VLAB_EAGAIN)
+			return rc;
+		if (vlab_plat_now(p) - start >= timeout || ++steps > timeout / NET_WAIT_STEP_NS + 2) {
+			vlab_virtio_mark_broken(n->vdev, "net: control command timed out");
+			return VLAB_ETIMEDOUT;
+		}
+		vlab_plat_delay(p, NET_WAIT_STEP_NS);
+	}
+	vlab_plat_shm_read(p, &ack, n->ctrl_mem + NET_CTRL_ACK_OFF, 1);
+	if (ack == VIRTIO_NET_OK)
+		return 0;
+	if (ack == VIRTIO_NET_ERR) {
+		n->stats.ctrl_errors++;
+		return VLAB_EIO;
+	}
+	return vlab_virtio_mark_broken(n->vdev, "net: control ack neither OK nor ERR");
+}
+
+static int ctrl_rx(struct vlab_net *n, uint8_t cmd, bool on)
+{
+	uint8_t v = on ? 1 : 0;
+	struct ctrl_part part = {&v, 1};
+
+	if (!n || !n->vdev)
+		return VLAB_EINVAL;
+	/* DRV-5.1.6.5.1.2-1: only with CTRL_RX. */
+	if (!vlab_virtio_has(n->vdev, VIRTIO_NET_F_CTRL_RX))
+		return VLAB_ENOTSUP;
+	return ctrl_cmd(n, VIRTIO_NET_CTRL_RX, cmd, &part, 1);
+}
+
+int vlab_net_set_promisc(struct vlab_net *n, bool on)
+{
+	int rc = ctrl_rx(n, VIRTIO_NET_CTRL_RX_PROMISC, on);
+	if (!rc)
+		n->promisc = on;
+	return rc;
+}
+
+int vlab_net_set_allmulti(struct vlab_net *n, bool on)
+{
+	int rc = ctrl_rx(n, VIRTIO_NET_CTRL_RX_ALLMULTI, on);
+	if (!rc)
+		n->allmulti = on;
+	return rc;
+}
+
+int vlab_net_set_mac_table(struct vlab_net *n, const uint8_t (*uc)[VLAB_ETH_ALEN], unsigned nuc,
+                           const uint8_t (*mc)[VLAB_ETH_ALEN], unsigned nmc)
+{
+	uint8_t ut[4 + VLAB_NET_MAC_TABLE_MAX * VLAB_ETH_ALEN];
+	uint8_t mt[4 + VLAB_NET_MAC_TABLE_MAX * VLAB_ETH_ALEN];
+	struct ctrl_part parts[2];
+
+	if (!n || !n->vdev || nuc > VLAB_NET_MAC_TABLE_MAX || nmc > VLAB_NET_MAC_TABLE_MAX ||
+	    (nuc && !uc) || (nmc && !mc))
+		return VLAB_EINVAL;
+	/* DRV-5.1.6.5.2.2-1: MAC commands only with CTRL_RX. */
+	if (!vlab_virtio_has(n->vdev, VIRTIO_NET_F_CTRL_RX))
+		return VLAB_ENOTSUP;
+	/* DRV-5.1.6.5.2.2-3: le32 count + unicast entries, then le32 count +
+	 * multicast entries (either count may be 0, DRV-5.1.6.5.2.2-4); one
+	 * descriptor per table, as legacy devices expect. */
+	put32(n, ut, nuc);
+	for (unsigned i = 0; i < nuc; i++)
+		vlab_memcpy(ut + 4 + i * VLAB_ETH_ALEN, uc[i], VLAB_ETH_ALEN);
+	put32(n, mt, nmc);
+	for (unsigned i = 0; i < nmc; i++)
+		vlab_memcpy(mt + 4 + i * VLAB_ETH_ALEN, mc[i], VLAB_ETH_ALEN);
+	parts[0].p = ut;
+	parts[0].len = 4 + nuc * VLAB_ETH_ALEN;
+	parts[1].p = mt;
+	parts[1].len = 4 + nmc * VLAB_ETH_ALEN;
+	return ctrl_cmd(n, VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_TABLE_SET, parts, 2);
+}
+
+int vlab_net_set_mac(struct vlab_net *n, const uint8_t mac[VLAB_ETH_ALEN])
+{
+	struct ctrl_part part;
+	int rc;
+
+	if (!n || !n->vdev || !mac || (mac[0] & 1u))
+		return VLAB_EINVAL;
+	if (!vlab_virtio_has(n->vdev, VIRTIO_NET_F_CTRL_MAC_ADDR))
+		return VLAB_ENOTSUP;
+	part.p = mac;
+	part.len = VLAB_ETH_ALEN;
+	rc = ctrl_cmd(n, VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_ADDR_SET, &part, 1);
+	if (!rc)
+		vlab_memcpy(n->mac, mac, VLAB_ETH_ALEN);
+	return rc;
+}

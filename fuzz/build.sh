@@ -1,0 +1,38 @@
+#!/bin/bash -eu
+# Builds the fuzz targets the way OSS-Fuzz and ClusterFuzzLite do:
+#   $CC, $CXX, $CFLAGS, $CXXFLAGS     compilers and flags (sanitizers, coverage)
+#   $LIB_FUZZING_ENGINE               the engine to link (e.g. -fsanitize=fuzzer)
+#   $OUT                              where targets, options, dictionaries and
+#                                     <target>_seed_corpus.zip go
+# Run by hand, it defaults to clang with libFuzzer, ASan and UBSan:
+#   fuzz/build.sh && ls build/oss-fuzz-out
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+: "${CC:=clang}"
+: "${CXX:=clang++}"
+: "${CFLAGS:=-O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined}"
+: "${CXXFLAGS:=$CFLAGS}"
+: "${LIB_FUZZING_ENGINE:=-fsanitize=fuzzer}"
+: "${OUT:=$SRC/build/oss-fuzz-out}"
+WORK=${WORK:-$(mktemp -d)}
+mkdir -p "$OUT" "$WORK/obj"
+
+# The drivers (core, transports, blk) and the fuzz platform.
+objs=()
+for src in "$SRC"/driver/core/*.c "$SRC"/driver/transport/*.c "$SRC"/driver/blk/*.c "$SRC"/fuzz/fuzz_platform.c; do
+	o="$WORK/obj/$(basename "$(dirname "$src")")_$(basename "$src" .c).o"
+	# shellcheck disable=SC2086
+	$CC $CFLAGS -std=c11 -Wall -Wextra -I"$SRC/driver/include" -I"$SRC/fuzz" -c "$src" -o "$o"
+	objs+=("$o")
+done
+
+for t in fuzz_ring fuzz_mmio_probe fuzz_blk_io; do
+	# shellcheck disable=SC2086
+	$CC $CFLAGS -std=c11 -Wall -Wextra -I"$SRC/driver/include" -I"$SRC/fuzz" -c "$SRC/fuzz/$t.c" -o "$WORK/obj/$t.o"
+	# The engine is a C++ library: link with the C++ compiler.
+	# shellcheck disable=SC2086
+	$CXX $CXXFLAGS "$WORK/obj/$t.o" "${objs[@]}" $LIB_FUZZING_ENGINE -o "$OUT/$t"
+	cp "$SRC/fuzz/$t.options" "$SRC/fuzz/$t.dict" "$OUT/"
+	rm -f "$OUT/${t}_seed_corpus.zip"
+	(cd "$SRC/fuzz/corpus/$t" && zip -q -j "$OUT/${t}_seed_corpus.zip" ./*)
+done
+echo "fuzz targets in $OUT"

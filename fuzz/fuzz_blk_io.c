@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Fuzz target: blk I/O against a device whose answers come from the input.
+ * The device is probed and initialised (honestly, unless the mode byte asks
+ * for lies during initialisation too), then the control stream drives
+ * operations: synchronous reads, writes, flushes, GET_ID, asynchronous
+ * submissions with poll and the interrupt entry, re-initialisation.  The
+ * device's lies (registers, used ring, status bytes, IDs) come from the
+ * payload; racy mode makes every shared-memory read fresh.
+ *
+ * Beyond the sanitizers: every request the driver took is finished by the
+ * end (nothing forgotten), poll only returns requests it was given, a
+ * successful GET_ID is printable text, and broken stays broken until reset.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz_platform.h"
+#include "vlab/blk.h"
+#include "vlab/mmio.h"
+
+#define NREQ 4
+
+static struct fz F;
+static struct vlab_mmio M;
+static struct vlab_blk B;
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static int bring_up(struct fz *f, uint8_t mode, bool lies)
+{
+	uint8_t keep = f->lie_shift;
+	int rc;
+
+	if (!lies)
+		f->lie_shift = 8;
+	rc = vlab_mmio_probe(&M, &f->plat, FZ_MMIO_BASE, 0);
+	M.vdev.timeout_ns = FZ_TIMEOUT_NS;
+	if (rc == 0)
+		rc = vlab_blk_init(&B, &M.vdev, (mode & 0x80) ? 8 : 0);
+	f->lie_shift = keep;
+	return rc;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct vlab_blk_req req[NREQ];
+	static bool submitted[NREQ];
+	static bool owned[NREQ]; /* the driver holds it: until poll returns it, or shutdown */
+	struct fz *f = &F;
+	uint8_t mode, *buf, *abuf;
+	vlab_addr_t dev;
+	bool up;
+
+	fz_init(f, data, size);
+	mode = fz_ctl8(f);
+	f->racy = mode & 1;
+	f->lie_shift = (uint8_t)(1 + ((mode >> 1) & 7)); /* 8: an honest device */
+	memset(req, 0, sizeof req);
+	memset(submitted, 0, sizeof submitted);
+	memset(owned, 0, sizeof owned);
+	buf = fz_alloc(f, 16 * 512, 512, &dev);
+	abuf = fz_alloc(f, NREQ * 4 * 512, 512, &dev);
+	if (!buf || !abuf)
+		abort();
+	up = bring_up(f, mode, (mode & 0x40) != 0) == 0;
+
+	for (unsigned step = 0; up && step < 64 && !fz_exhausted(f); step++) {
+		uint8_t op = fz_ctl8(f);
+		bool was_broken = M.vdev.broken;
+		uint64_t sector = fz_ctl8(f) % (FZ_DISK_SECTORS + 4);
+		uint32_t n = 1u + (op >> 4) % 16;
+		int rc = 0;
+
+		switch (op & 7) {
+		case 0:
+			rc = vlab_blk_read(&B, sector, buf, n);
+			break;
+		case 1:
+			rc = vlab_blk_write(&B, sector, buf, n);
+			break;
+		case 2:
+			rc = vlab_blk_flush(&B);
+			break;
+		case 3: {
+			char id[VIRTIO_BLK_ID_BYTES + 1];
+			rc = vlab_blk_get_id(&B, id);
+			if (rc == 0)
+				for (unsigned i = 0; id[i]; i++)
+					if (i >= VIRTIO_BLK_ID_BYTES || id[i] < 0x20 || id[i] > 0x7e)
+						abort();
+			break;
+		}
+		case 4: { /* asynchronous submission */
+			unsigned k = (op >> 3) % NREQ;
+			struct vlab_blk_req *r = &req[k];
+			if (owned[k])
+				break; /* still the driver's (even when done) */
+			memset(r, 0, sizeof *r);
+			r->op = (op & 0x80) ? VLAB_BLK_WRITE : VLAB_BLK_READ;
+			r->sector = sector;
+			r->buf = abuf + k * 4 * 512;
+			r->len = 512u * (1u + (op >> 5) % 4);
+			rc = vlab_blk_submit(&B, r);
+			submitted[k] = true;
+			owned[k] = rc == 0;
+			if (rc != 0 && !r->done)
+				abort(); /* refused, yet left pending */
+			break;
+		}
+		case 5: {
+			struct vlab_blk_req *done = NULL;
+			rc = vlab_blk_poll(&B, &done);
+			if (rc == 0 && done) {
+				if (done < req || done >= req + NREQ || !done->done || !owned[done - req])
+					abort();
+				owned[done - req] = false;
+			}
+			break;
+		}
+		case 6:
+			rc = vlab_blk_interrupt(&B, (op >> 3) % 8);
+			break;
+		default:
+			vlab_blk_shutdown(&B);
+			for (unsigned k = 0; k < NREQ; k++) {
+				if (submitted[k] && !req[k].done)
+					abort(); /* shutdown forgot a request */
+				owned[k] = false;
+			}
+			up = bring_up(f, mode, (mode & 0x40) != 0) == 0;
+			was_broken = false;
+			break;
+		}
+		if (was_broken && up && !M.vdev.broken)
+			abort(); /* broken is sticky until reset */
+		if (was_broken && rc != VLAB_EBROKEN && rc != VLAB_EINVAL && rc != 0 &&
+		    rc != VLAB_ENEEDSRESET)
+			abort();
+	}
+	if (up) {
+		vlab_blk_shutdown(&B);
+		for (unsigned k = 0; k < NREQ; k++)
+			if (submitted[k] && !req[k].done)
+				abort();
+	}
+	fz_fini(f);
+	return 0;
+}

@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Fuzz target: virtio-mmio probe and blk initialisation (reset, feature
+ * negotiation, config space, queue setup, DRIVER_OK) against registers whose
+ * answers come from the input: the first control byte says how often the
+ * device lies (never .. always) and whether legacy devices are allowed; each
+ * register read then takes one control byte (lie or not) and a lie takes its
+ * value from the payload.  An initialised device does one read and is shut
+ * down.  Beyond the sanitizers: init succeeds only with sane values.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz_platform.h"
+#include "vlab/blk.h"
+#include "vlab/mmio.h"
+
+static struct fz F;
+static struct vlab_mmio M;
+static struct vlab_blk B;
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct fz *f = &F;
+	uint8_t mode;
+	int rc;
+
+	fz_init(f, data, size);
+	mode = fz_ctl8(f);
+	f->lie_shift = (uint8_t)(mode & 7);     /* 0: always lie .. 7: 1 in 128 */
+	f->racy = (mode & 0x10) != 0;
+	if (mode & 0x20)
+		f->version = 1;
+	rc = vlab_mmio_probe(&M, &f->plat, FZ_MMIO_BASE, (mode & 0x40) ? VLAB_MMIO_ALLOW_LEGACY : 0);
+	if (rc != 0)
+		return 0;
+	if (M.version != 2 && !(M.version == 1 && (mode & 0x40)))
+		abort(); /* accepted a version it should not */
+	M.vdev.timeout_ns = FZ_TIMEOUT_NS;
+	rc = vlab_blk_init(&B, &M.vdev, fz_ctl8(f));
+	if (rc == 0) {
+		uint8_t *buf;
+		vlab_addr_t dev;
+		/* What init accepted must be sane. */
+		if (B.vq.size == 0 || B.vq.size > VLAB_VQ_SIZE_MAX || (B.vq.size & (B.vq.size - 1)))
+			abort();
+		if (B.info.blk_size < 512 || (B.info.blk_size & (B.info.blk_size - 1)))
+			abort();
+		if (B.info.capacity > UINT64_MAX / 512)
+			abort();
+		if (M.vdev.features & ~M.vdev.device_features)
+			abort(); /* accepted a feature not offered */
+		buf = fz_alloc(f, 512, 512, &dev);
+		if (buf && B.info.capacity > 0)
+			(void)vlab_blk_read(&B, 0, buf, 1);
+		vlab_blk_shutdown(&B);
+	}
+	fz_fini(f);
+	return 0;
+}

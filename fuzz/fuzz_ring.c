@@ -1,0 +1,216 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Fuzz target: the split-ring completion path (vlab_vq_add / kick / pop)
+ * against a device whose used ring comes from the input.  A minimal
+ * transport with no registers; the control stream picks operations and
+ * chain shapes, the device side (fuzz_platform.c) completes chains honestly
+ * unless told to lie, and in racy mode every used-ring read is fresh input.
+ *
+ * Checked here, beyond the sanitizers: every chain popped was added and not
+ * yet popped, its length is within what was posted, the free count always
+ * matches the chains outstanding, and a broken device stays broken.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fuzz_platform.h"
+#include "vlab/virtqueue.h"
+
+#define MAX_TOKENS 512
+
+static struct fz F;
+static struct vlab_vq VQ;
+
+struct ring_dev {
+	struct vlab_virtio_dev d;
+	struct fz *f;
+	struct vlab_vq_layout l;
+	uint16_t qmax;
+	uint8_t status;
+};
+
+static struct ring_dev *rd(struct vlab_virtio_dev *d) { return (struct ring_dev *)d->transport; }
+
+static uint8_t t_get_status(struct vlab_virtio_dev *d)
+{
+	struct ring_dev *r = rd(d);
+	return fz_lie(r->f) ? (uint8_t)fz_pay(r->f, 1) : r->status;
+}
+static void t_set_status(struct vlab_virtio_dev *d, uint8_t s) { rd(d)->status = s; }
+static uint64_t t_get_features(struct vlab_virtio_dev *d)
+{
+	struct ring_dev *r = rd(d);
+	return fz_lie(r->f) ? fz_pay(r->f, 8) : VLAB_BIT(VIRTIO_F_VERSION_1);
+}
+static void t_set_features(struct vlab_virtio_dev *d, uint64_t f) { (void)d; (void)f; }
+static uint32_t t_generation(struct vlab_virtio_dev *d) { (void)d; return 0; }
+static int t_config_read(struct vlab_virtio_dev *d, uint32_t off, unsigned w, uint32_t *v)
+{
+	(void)off;
+	*v = (uint32_t)fz_pay(rd(d)->f, w);
+	return 0;
+}
+static int t_config_write(struct vlab_virtio_dev *d, uint32_t off, unsigned w, uint32_t v)
+{
+	(void)d; (void)off; (void)w; (void)v;
+	return 0;
+}
+static int t_queue_max(struct vlab_virtio_dev *d, uint16_t idx, uint16_t *max)
+{
+	(void)idx;
+	*max = rd(d)->qmax;
+	return 0;
+}
+static int t_queue_enable(struct vlab_virtio_dev *d, uint16_t idx, const struct vlab_vq_layout *l)
+{
+	(void)idx;
+	if (l->size == 0 || l->size > rd(d)->qmax)
+		abort(); /* the driver chose a size the device does not allow */
+	rd(d)->l = *l;
+	return 0;
+}
+static void t_queue_disable(struct vlab_virtio_dev *d, uint16_t idx) { (void)d; (void)idx; }
+static void t_queue_notify(struct vlab_virtio_dev *d, uint16_t idx)
+{
+	(void)idx;
+	fz_device_work(rd(d)->f, &rd(d)->l);
+}
+static uint32_t t_interrupt_ack(struct vlab_virtio_dev *d)
+{
+	return (uint32_t)fz_pay(rd(d)->f, 1);
+}
+
+static const struct vlab_transport_ops ring_ops = {
+	.get_status = t_get_status,
+	.set_status = t_set_status,
+	.get_features = t_get_features,
+	.set_features = t_set_features,
+	.config_generation = t_generation,
+	.config_read = t_config_read,
+	.config_write = t_config_write,
+	.queue_max = t_queue_max,
+	.queue_enable = t_queue_enable,
+	.queue_disable = t_queue_disable,
+	.queue_notify = t_queue_notify,
+	.interrupt_ack = t_interrupt_ack,
+};
+
+struct token {
+	bool out;         /* added and not popped */
+	uint32_t writable;
+	unsigned ndesc;
+};
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct token tok[MAX_TOKENS];
+	static struct ring_dev dev;
+	struct fz *f = &F;
+	struct vlab_vq *vq = &VQ;
+	unsigned ntok = 0, outstanding_desc = 0;
+	uint8_t mode;
+	uint8_t *bufs;
+	vlab_addr_t bufs_dev;
+
+	fz_init(f, data, size);
+	f->blk_engine = false;
+	mode = fz_ctl8(f);
+	f->racy = mode & 1;
+	f->lie_shift = (uint8_t)(1 + ((mode >> 1) & 7)); /* 1 (lie half the time) .. 8 (never) */
+	memset(&dev, 0, sizeof dev);
+	memset(tok, 0, sizeof tok);
+	dev.f = f;
+	dev.qmax = (uint16_t)(1u + fz_ctl8(f));
+	dev.d.plat = &f->plat;
+	dev.d.ops = &ring_ops;
+	dev.d.transport = &dev;
+	dev.d.name = "fuzz-ring";
+	dev.d.timeout_ns = FZ_TIMEOUT_NS;
+
+	if (vlab_virtio_begin(&dev.d) != 0 || vlab_virtio_negotiate(&dev.d, 0, 0, NULL, 0) != 0)
+		return 0;
+	if (vlab_vq_setup(vq, &dev.d, 0, fz_ctl8(f)) != 0)
+		return 0;
+	if (vlab_virtio_driver_ok(&dev.d) != 0)
+		return 0;
+	bufs = fz_alloc(f, 4096, 16, &bufs_dev);
+	if (!bufs)
+		abort();
+
+	for (unsigned step = 0; step < 1024 && !fz_exhausted(f); step++) {
+		uint8_t op = fz_ctl8(f);
+		bool was_broken = dev.d.broken;
+		int rc;
+
+		switch (op % 4) {
+		case 0: { /* add a chain */
+			struct vlab_sg out[4], in[4];
+			unsigned n_out = (op >> 2) & 3, n_in = (op >> 4) & 3;
+			uint32_t w = 0;
+			for (unsigned i = 0; i < n_out; i++) {
+				out[i].addr = bufs_dev + 64u * i;
+				out[i].len = 1u + fz_ctl8(f);
+			}
+			for (unsigned i = 0; i < n_in; i++) {
+				in[i].addr = bufs_dev + 1024u + 64u * i;
+				in[i].len = 1u + fz_ctl8(f);
+				w += in[i].len;
+			}
+			if (ntok == MAX_TOKENS)
+				ntok = 0; /* reuse: only outstanding tokens matter */
+			if (tok[ntok].out)
+				break;
+			rc = vlab_vq_add(vq, out, n_out, in, n_in, &tok[ntok]);
+			if (rc == 0) {
+				if (n_out + n_in == 0 || was_broken)
+					abort();
+				tok[ntok].out = true;
+				tok[ntok].writable = w;
+				tok[ntok].ndesc = n_out + n_in;
+				outstanding_desc += n_out + n_in;
+				ntok++;
+			} else if (was_broken && rc != VLAB_EBROKEN) {
+				abort();
+			}
+			break;
+		}
+		case 1:
+			rc = vlab_vq_kick(vq);
+			if (was_broken && rc != VLAB_EBROKEN)
+				abort();
+			break;
+		case 2: { /* pop */
+			void *cookie = NULL;
+			uint32_t len = 0;
+			rc = vlab_vq_pop(vq, &cookie, &len);
+			if (rc == 0) {
+				struct token *t = cookie;
+				if (was_broken || t < tok || t >= tok + MAX_TOKENS || !t->out)
+					abort(); /* a chain that was not outstanding */
+				if (len > t->writable)
+					abort();
+				t->out = false;
+				outstanding_desc -= t->ndesc;
+			} else if (rc != VLAB_EAGAIN && rc != VLAB_EPROTO && rc != VLAB_EBROKEN) {
+				abort();
+			} else if (rc == VLAB_EPROTO && !dev.d.broken) {
+				abort(); /* a protocol error must leave the device broken */
+			}
+			break;
+		}
+		default:
+			(void)vlab_virtio_interrupt(&dev.d);
+			break;
+		}
+		if (was_broken && !dev.d.broken)
+			abort(); /* broken is sticky until reset */
+		if (vq->num_free + outstanding_desc != vq->size)
+			abort();
+	}
+	vlab_vq_teardown(vq);
+	fz_fini(f);
+	return 0;
+}

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * PCI on the host machine, laid out as QEMU's riscv virt machine: an ECAM
+ * window at 0x30000000 (256 MiB, 256 buses), a memory BAR window at
+ * 0x40000000..0x80000000, the port space memory-mapped at 0x03000000
+ * (64 KiB), and, as on x86, the same ports through port I/O with the
+ * 0xCF8/0xCFC configuration mechanism.  Bus 0 holds a host bridge at
+ * 00:00.0 (QEMU's GPEX: 1b36:0008) and the virtio functions from 00:01.0.
+ *
+ * The host is created and mapped when the first PCI device is attached
+ * (or hx_pci_host() is called), so machines without PCI keep those
+ * address ranges empty.
+ */
+#ifndef HX_PCI_HOST_H
+#define HX_PCI_HOST_H
+
+#include "devmodel/pci.h"
+#include "harness/machine.h"
+#include "vlab/pci.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HX_PCI_ECAM_BASE 0x30000000ull
+#define HX_PCI_ECAM_SIZE 0x10000000ull
+#define HX_PCI_MEM_BASE 0x40000000ull
+#define HX_PCI_MEM_SIZE 0x40000000ull
+#define HX_PCI_PIO_BASE 0x03000000ull /* port p at HX_PCI_PIO_BASE + p */
+#define HX_PCI_PIO_SIZE 0x10000u
+#define HX_PCI_IO_BASE 0xc000u        /* I/O BAR window (ports) */
+#define HX_PCI_IO_SIZE 0x4000u
+#define HX_PCI_CF8 0xcf8u
+#define HX_PCI_IRQ_BASE 32u           /* INTA..INTD of slot s: 32 + (s % 4) */
+#define HX_PCI_BRIDGE_VENDOR 0x1b36u
+#define HX_PCI_BRIDGE_DEVICE 0x0008u
+
+/* The machine's PCI host model (created and mapped on first use); NULL on
+ * failure (address ranges already taken, out of memory). */
+struct dm_pci_host *hx_pci_host(struct hx_machine *m);
+
+/*
+ * What a platform tells the driver: the windows above.  cfg_ports: the
+ * 0xCF8/0xCFC mechanism instead of ECAM; pio_mmio: I/O BARs through the
+ * memory-mapped port window instead of port I/O.  The allocation cursors
+ * start at 0: every caller that assigns BARs must share one description
+ * (hx_pci_firmware gives the machine's).
+ */
+void hx_pci_host_desc(struct hx_machine *m, bool cfg_ports, bool pio_mmio, struct vlab_pci_host *h);
+/* The machine's own description (ECAM, memory-mapped ports), shared by
+ * hx_bind and vlab so that BARs are assigned once. */
+struct vlab_pci_host *hx_pci_firmware(struct hx_machine *m);
+
+/* Place the next PCI device attached at 00:dev.fn (once); -1 when out of
+ * range.  Without it devices take 00:01.0, 00:02.0, ... */
+int hx_pci_place_next(struct hx_machine *m, unsigned dev, unsigned fn);
+
+/* For devices.c: put d (dv set) on a PCI transport; free its front end. */
+int hx_pci_attach(struct hx_machine *m, struct hx_dev *d, enum hx_transport t, const char **err);
+void hx_pci_dev_free(struct hx_machine *m, struct hx_dev *d);
+void hx_pci_free(struct hx_machine *m);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

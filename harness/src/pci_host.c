@@ -1,0 +1,223 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * PCI on the host machine (harness/pci_host.h): the PCI host model mapped
+ * into the machine's address spaces as on QEMU's riscv virt machine (ECAM,
+ * memory BAR window, memory-mapped port window) and as on x86 (0xCF8/0xCFC
+ * and the I/O BAR window in port space), a host bridge at 00:00.0, and the
+ * virtio functions of devices attached with a PCI transport.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/pci_host.h"
+#include "hx_internal.h"
+
+struct hx_pci {
+	struct dm_pci_host host;
+	struct dm_pci_fn bridge;
+	struct vlab_pci_host fw;  /* the machine's description, shared */
+	int next_dev, next_fn;    /* hx_pci_place_next; -1 when not set */
+	bool mapped;              /* every window mapped */
+};
+
+static uint32_t ecam_read(void *ctx, uint64_t off, unsigned width)
+{
+	return dm_pci_ecam_read(&((struct hx_pci *)ctx)->host, off, width);
+}
+
+static void ecam_write(void *ctx, uint64_t off, unsigned width, uint32_t val)
+{
+	dm_pci_ecam_write(&((struct hx_pci *)ctx)->host, off, width, val);
+}
+
+static uint32_t cf8_read(void *ctx, uint64_t off, unsigned width)
+{
+	return dm_pci_port_read(&((struct hx_pci *)ctx)->host, (uint32_t)off, width);
+}
+
+static void cf8_write(void *ctx, uint64_t off, unsigned width, uint32_t val)
+{
+	dm_pci_port_write(&((struct hx_pci *)ctx)->host, (uint32_t)off, width, val);
+}
+
+/* Port space through the memory-mapped window: port = offset. */
+static uint32_t piowin_read(void *ctx, uint64_t off, unsigned width)
+{
+	return dm_pci_io_read(&((struct hx_pci *)ctx)->host, off, width);
+}
+
+static void piowin_write(void *ctx, uint64_t off, unsigned width, uint32_t val)
+{
+	dm_pci_io_write(&((struct hx_pci *)ctx)->host, off, width, val);
+}
+
+/* The I/O BAR window in real port space. */
+static uint32_t ioports_read(void *ctx, uint64_t off, unsigned width)
+{
+	return dm_pci_io_read(&((struct hx_pci *)ctx)->host, HX_PCI_IO_BASE + off, width);
+}
+
+static void ioports_write(void *ctx, uint64_t off, unsigned width, uint32_t val)
+{
+	dm_pci_io_write(&((struct hx_pci *)ctx)->host, HX_PCI_IO_BASE + off, width, val);
+}
+
+static uint32_t mem_read(void *ctx, uint64_t off, unsigned width)
+{
+	return dm_pci_mem_read(&((struct hx_pci *)ctx)->host, HX_PCI_MEM_BASE + off, width);
+}
+
+static void mem_write(void *ctx, uint64_t off, unsigned width, uint32_t val)
+{
+	dm_pci_mem_write(&((struct hx_pci *)ctx)->host, HX_PCI_MEM_BASE + off, width, val);
+}
+
+static const struct hx_mmio_ops ecam_ops = {ecam_read, ecam_write};
+static const struct hx_mmio_ops cf8_ops = {cf8_read, cf8_write};
+static const struct hx_mmio_ops piowin_ops = {piowin_read, piowin_write};
+static const struct hx_mmio_ops ioports_ops = {ioports_read, ioports_write};
+static const struct hx_mmio_ops mem_ops = {mem_read, mem_write};
+
+void hx_pci_host_desc(struct hx_machine *m, bool cfg_ports, bool pio_mmio, struct vlab_pci_host *h)
+{
+	memset(h, 0, sizeof *h);
+	h->plat = hx_platform(m);
+	h->cfg_ports = cfg_ports;
+	h->ecam_base = HX_PCI_ECAM_BASE;
+	h->ecam_buses = (unsigned)(HX_PCI_ECAM_SIZE >> 20);
+	h->mem_base = HX_PCI_MEM_BASE;
+	h->mem_size = HX_PCI_MEM_SIZE;
+	h->io_base = HX_PCI_IO_BASE;
+	h->io_size = HX_PCI_IO_SIZE;
+	h->pio_mmio = pio_mmio;
+	h->pio_mmio_base = HX_PCI_PIO_BASE;
+}
+
+static struct hx_pci *pci_of(struct hx_machine *m)
+{
+	if (m->pci)
+		return m->pci->mapped ? m->pci : NULL;
+	struct hx_pci *p = calloc(1, sizeof *p);
+	if (!p)
+		return NULL;
+	dm_pci_host_init(&p->host);
+	/* The host bridge, as QEMU's GPEX presents it. */
+	dm_pci_fn_init(&p->bridge, HX_PCI_BRIDGE_VENDOR, HX_PCI_BRIDGE_DEVICE, 0x060000, 0);
+	p->bridge.cfg[0x2c] = 0xf4; /* subsystem 1af4:1100, as QEMU */
+	p->bridge.cfg[0x2d] = 0x1a;
+	p->bridge.cfg[0x2e] = 0x00;
+	p->bridge.cfg[0x2f] = 0x11;
+	p->next_dev = p->next_fn = -1;
+	hx_pci_host_desc(m, false, true, &p->fw);
+	if (dm_pci_host_add(&p->host, 0, 0, &p->bridge) != 0 ||
+	    hx_map_mmio(m, HX_PCI_ECAM_BASE, HX_PCI_ECAM_SIZE, &ecam_ops, p) != 0 ||
+	    hx_map_mmio(m, HX_PCI_PIO_BASE, HX_PCI_PIO_SIZE, &piowin_ops, p) != 0 ||
+	    hx_map_mmio(m, HX_PCI_MEM_BASE, HX_PCI_MEM_SIZE, &mem_ops, p) != 0 ||
+	    hx_map_pio(m, HX_PCI_CF8, 8, &cf8_ops, p) != 0 ||
+	    hx_map_pio(m, HX_PCI_IO_BASE, HX_PCI_IO_SIZE, &ioports_ops, p) != 0) {
+		/* Regions mapped before the failure keep pointing here: keep the
+		 * host (unused) rather than leave them dangling. */
+		m->pci = p;
+		return NULL;
+	}
+	p->mapped = true;
+	m->pci = p;
+	return p;
+}
+
+struct dm_pci_host *hx_pci_host(struct hx_machine *m)
+{
+	struct hx_pci *p = pci_of(m);
+	return p && p->mapped ? &p->host : NULL;
+}
+
+struct vlab_pci_host *hx_pci_firmware(struct hx_machine *m)
+{
+	struct hx_pci *p = pci_of(m);
+	return p && p->mapped ? &p->fw : NULL;
+}
+
+int hx_pci_place_next(struct hx_machine *m, unsigned dev, unsigned fn)
+{
+	struct hx_pci *p = pci_of(m);
+	if (!p || dev >= DM_PCI_DEVS || fn >= DM_PCI_FNS)
+		return -1;
+	p->next_dev = (int)dev;
+	p->next_fn = (int)fn;
+	return 0;
+}
+
+static void pci_err(struct hx_machine *m, const char **err, const char *msg)
+{
+	snprintf(m->err, sizeof m->err, "%s", msg);
+	if (err)
+		*err = m->err;
+}
+
+int hx_pci_attach(struct hx_machine *m, struct hx_dev *d, enum hx_transport t, const char **err)
+{
+	struct hx_pci *p = pci_of(m);
+	if (!p) {
+		pci_err(m, err, "PCI host: cannot map its windows");
+		return -1;
+	}
+	unsigned dev = 0, fn = 0;
+	if (p->next_dev >= 0) {
+		dev = (unsigned)p->next_dev;
+		fn = (unsigned)p->next_fn;
+		p->next_dev = p->next_fn = -1;
+		if (p->host.fn[dev][fn]) {
+			pci_err(m, err, "PCI: that device and function are taken");
+			return -1;
+		}
+	} else {
+		for (dev = 1; dev < DM_PCI_DEVS && p->host.fn[dev][0]; dev++)
+			;
+		if (dev == DM_PCI_DEVS) {
+			pci_err(m, err, "PCI: no free device number on bus 0");
+			return -1;
+		}
+	}
+	struct dm_vpci *vp = calloc(1, sizeof *vp);
+	if (!vp) {
+		pci_err(m, err, "out of memory");
+		return -1;
+	}
+	struct dm_vpci_cfg cfg = {0};
+	cfg.profile = t == HX_PCI_LEGACY ? DM_VPCI_LEGACY
+	              : t == HX_PCI_TRANSITIONAL ? DM_VPCI_TRANSITIONAL : DM_VPCI_MODERN;
+	/* INTA of slot dev, swizzled as QEMU's virt machines do. */
+	d->dv->irq_line = HX_PCI_IRQ_BASE + (dev + fn) % 4;
+	dm_vpci_init(vp, &cfg, d->dv);
+	if (dm_pci_host_add(&p->host, dev, fn, &vp->fn) != 0) {
+		dm_vpci_fini(vp);
+		free(vp);
+		pci_err(m, err, "PCI: cannot add the function");
+		return -1;
+	}
+	d->vpci = vp;
+	d->pci_dev = dev;
+	d->pci_fn = fn;
+	d->base = 0;
+	d->slot = 0;
+	d->irq_line = d->dv->irq_line;
+	return 0;
+}
+
+void hx_pci_dev_free(struct hx_machine *m, struct hx_dev *d)
+{
+	if (!d->vpci)
+		return;
+	if (m->pci)
+		dm_pci_host_remove(&m->pci->host, &d->vpci->fn);
+	dm_vpci_fini(d->vpci);
+	free(d->vpci);
+	d->vpci = NULL;
+}
+
+void hx_pci_free(struct hx_machine *m)
+{
+	free(m->pci);
+	m->pci = NULL;
+}

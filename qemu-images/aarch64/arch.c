@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * aarch64 on QEMU virt: PL011 console, the generic timer (CNTVCT_EL0 /
+ * CNTFRQ_EL0), dmb barriers, and semihosting SYS_EXIT to hand QEMU the exit
+ * code (PSCI SYSTEM_OFF when semihosting is off; the code is then lost).
+ */
+#include "bm.h"
+
+#define PL011_DR 0x00
+#define PL011_FR 0x18
+#define PL011_FR_TXFF 0x20u
+#define UART_POLLS 100000u
+#define RAM_START 0x40000000u
+#define SEMIHOST_SYS_EXIT 0x18u
+#define ADP_STOPPED_APPLICATION_EXIT 0x20026u
+#define PSCI_SYSTEM_OFF 0x84000008u
+
+const char bm_target_name[] = "aarch64";
+
+static uintptr_t uart_base = 0x09000000u;
+
+uintptr_t arch_fdt_address(uintptr_t x0);
+
+/* x0 at entry if it points at a tree, else where QEMU puts it. */
+uintptr_t arch_fdt_address(uintptr_t x0)
+{
+	if (x0 >= RAM_START && (x0 & 7u) == 0) {
+		const volatile uint8_t *p = (const volatile uint8_t *)x0;
+		if (p[0] == 0xd0 && p[1] == 0x0d && p[2] == 0xfe && p[3] == 0xed)
+			return x0;
+	}
+	return RAM_START;
+}
+
+void arch_console_from_fdt(const struct bm_fdt_info *f)
+{
+	if (f->uart_kind == BM_UART_PL011 && f->uart_base)
+		uart_base = (uintptr_t)f->uart_base;
+}
+
+void arch_exit_from_fdt(const struct bm_fdt_info *f)
+{
+	(void)f;
+}
+
+void arch_putc(char c)
+{
+	volatile uint32_t *u = (volatile uint32_t *)uart_base;
+	for (unsigned i = 0; i < UART_POLLS && (u[PL011_FR / 4] & PL011_FR_TXFF); i++)
+		;
+	u[PL011_DR / 4] = (uint8_t)c;
+}
+
+uint64_t arch_ticks(void)
+{
+	uint64_t t;
+	__asm__ __volatile__("isb; mrs %0, cntvct_el0" : "=r"(t)::"memory");
+	return t;
+}
+
+uint64_t arch_tick_hz(const struct bm_fdt_info *f)
+{
+	uint64_t hz;
+	(void)f;
+	__asm__ __volatile__("mrs %0, cntfrq_el0" : "=r"(hz));
+	return hz & 0xffffffffu;
+}
+
+_Noreturn void arch_exit(int code)
+{
+	/* AArch64 semihosting: x1 points at {reason, exit code}. */
+	static volatile uint64_t block[2];
+	block[0] = ADP_STOPPED_APPLICATION_EXIT;
+	block[1] = (uint64_t)(uint32_t)code;
+	register uint64_t x0 __asm__("x0") = SEMIHOST_SYS_EXIT;
+	register uint64_t x1 __asm__("x1") = (uint64_t)(uintptr_t)block;
+	__asm__ __volatile__("dsb sy; hlt #0xf000" : "+r"(x0) : "r"(x1) : "memory");
+	register uint64_t f0 __asm__("x0") = PSCI_SYSTEM_OFF;
+	__asm__ __volatile__("hvc #0" : "+r"(f0)::"memory");
+	for (;;)
+		__asm__ __volatile__("wfe");
+}
+
+/* With the MMU off every access is Device-nGnRnE and already in order; the
+ * barriers are what the same code needs once memory is Normal. */
+void arch_mb(void) { __asm__ __volatile__("dmb sy" ::: "memory"); }
+void arch_rmb(void) { __asm__ __volatile__("dmb ld" ::: "memory"); }
+void arch_wmb(void) { __asm__ __volatile__("dmb st" ::: "memory"); }
+
+/* Register access: a read completes before later memory reads; a write
+ * comes after earlier memory writes (ring before notification). */
+#define IO_READ(bits)                                                              \
+	uint##bits##_t arch_read##bits(uintptr_t a)                                \
+	{                                                                          \
+		uint##bits##_t v = *(volatile uint##bits##_t *)a;                  \
+		__asm__ __volatile__("dmb ld" ::: "memory");                       \
+		return v;                                                          \
+	}
+#define IO_WRITE(bits)                                                             \
+	void arch_write##bits(uintptr_t a, uint##bits##_t v)                       \
+	{                                                                          \
+		__asm__ __volatile__("dmb st" ::: "memory");                       \
+		*(volatile uint##bits##_t *)a = v;                                 \
+	}
+IO_READ(8)
+IO_READ(16)
+IO_READ(32)
+IO_READ(64)
+IO_WRITE(8)
+IO_WRITE(16)
+IO_WRITE(32)
+IO_WRITE(64)

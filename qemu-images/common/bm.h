@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the bare-metal images share, and what each target directory
+ * (riscv64/, aarch64/, ...) provides: a console byte out, a tick counter,
+ * MMIO accessors with the architecture's barriers, and the exit path.
+ * Adding a target is writing these for it plus start.S and link.ld.
+ */
+#ifndef BM_H
+#define BM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "fdt.h"
+#include "vlab/virtio.h"
+
+/* Exit codes the image hands QEMU (and the runner reads). */
+#define BM_EXIT_PASS 0
+#define BM_EXIT_FAIL 1  /* a scenario failed */
+#define BM_EXIT_SETUP 2 /* no device tree, no device */
+#define BM_EXIT_TRAP 3  /* an exception */
+
+/* ---- per target (<target>/arch.c) ---- */
+extern const char bm_target_name[];
+/* Use the console the device tree names (called once it is parsed). */
+void arch_console_from_fdt(const struct bm_fdt_info *fdt);
+void arch_putc(char c);
+uint64_t arch_ticks(void);
+/* Tick frequency: the device tree's or the architecture's; 0 if unknown. */
+uint64_t arch_tick_hz(const struct bm_fdt_info *fdt);
+/* Use the exit device the device tree names, where the target has one. */
+void arch_exit_from_fdt(const struct bm_fdt_info *fdt);
+_Noreturn void arch_exit(int code);
+void arch_mb(void);
+void arch_rmb(void);
+void arch_wmb(void);
+uint8_t arch_read8(uintptr_t a);
+uint16_t arch_read16(uintptr_t a);
+uint32_t arch_read32(uintptr_t a);
+uint64_t arch_read64(uintptr_t a);
+void arch_write8(uintptr_t a, uint8_t v);
+void arch_write16(uintptr_t a, uint16_t v);
+void arch_write32(uintptr_t a, uint32_t v);
+void arch_write64(uintptr_t a, uint64_t v);
+
+/* ---- common ---- */
+void bm_puts(const char *s);
+/* printf-like (vlab_snprintf formats; lines up to 255 bytes). */
+#define bm_printf(...)                                        \
+	do {                                                  \
+		char bm_buf_[256];                            \
+		vlab_snprintf(bm_buf_, sizeof bm_buf_, __VA_ARGS__); \
+		bm_puts(bm_buf_);                             \
+	} while (0)
+
+/* The platform contract on bare metal: device address = physical address. */
+const struct vlab_platform *bm_platform_init(const struct bm_fdt_info *fdt);
+
+/* Called from start.S with the address of the device tree (0 if none). */
+int bm_main(uintptr_t fdt);
+/* Called from the trap vector: prints what happened and exits BM_EXIT_TRAP. */
+_Noreturn void bm_trap(uint64_t cause, uint64_t pc, uint64_t addr);
+
+#endif

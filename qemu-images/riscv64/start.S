@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * riscv64 start-up, machine mode (QEMU virt with -bios none): hart 0 sets
+ * up gp, the stack and the trap vector, clears .bss and calls
+ * bm_main(a1 = the device tree QEMU passes); other harts park.
+ */
+	.section .text.start, "ax"
+	.globl _start
+_start:
+	csrw	mie, zero
+	la	t0, trap_entry
+	csrw	mtvec, t0
+	bnez	a0, park
+.option push
+.option norelax
+	la	gp, __global_pointer$
+.option pop
+	la	sp, __stack_top
+	mv	s1, a1
+	la	t0, __bss_start
+	la	t1, __bss_end
+1:	bgeu	t0, t1, 2f
+	sd	zero, 0(t0)
+	addi	t0, t0, 8
+	j	1b
+2:	mv	a0, s1
+	call	bm_main
+	call	arch_exit
+park:
+	wfi
+	j	park
+
+	.balign	4
+trap_entry:
+	la	sp, __stack_top
+	csrr	a0, mcause
+	csrr	a1, mepc
+	csrr	a2, mtval
+	call	bm_trap
+	j	park

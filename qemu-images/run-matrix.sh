@@ -1,0 +1,249 @@
+#!/usr/bin/env bash
+# The QEMU cross-check: boot each bare-metal image on QEMU for every row of
+# the matrix (target x transport x device), run the same scenario on the
+# host against the device model with QEMU's profile, and compare the two
+# transcripts line for line.  For disks, the image QEMU wrote is checked
+# from the host afterwards and compared with the one the model wrote.
+#
+#   qemu-images/run-matrix.sh                 all rows, then a table
+#   qemu-images/run-matrix.sh --only riscv64,mmio-v1,blk [--only ...]
+#   qemu-images/run-matrix.sh --list          the rows, one per line
+#
+# Options: --work DIR (default build/qemu-work), --host-tool PATH (the host
+# build's vlab-scenario; built with the gcc preset when not given),
+# --no-build (use the images as they are), --timeout SECONDS (per QEMU run,
+# default 60), --ctest (exit 77 when QEMU or a cross compiler is missing;
+# with CI=true a missing tool is a failure instead).
+#
+# Adding to the matrix: a transport is one line in TRANSPORT_*, a target one
+# line in TARGET_* (plus its qemu-images/<target>/ directory and toolchain
+# file), a device one line in DEVICE_* plus its prepare/check functions,
+# and a row in MATRIX.
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(cd "$here/.." && pwd)
+
+# ---- the tables ----
+# target: QEMU binary, Debian package, machine arguments, cross compiler (package)
+declare -A TARGET_QEMU=(
+	[riscv64]="qemu-system-riscv64"
+	[aarch64]="qemu-system-aarch64"
+)
+declare -A TARGET_QEMU_PKG=(
+	[riscv64]="qemu-system-misc"
+	[aarch64]="qemu-system-arm"
+)
+declare -A TARGET_MACHINE=(
+	[riscv64]="-M virt -bios none -m 128M -smp 1"
+	[aarch64]="-M virt -cpu cortex-a57 -m 128M -smp 1 -semihosting-config enable=on,target=native"
+)
+declare -A TARGET_CC=(
+	[riscv64]="riscv64-unknown-elf-gcc"
+	[aarch64]="aarch64-linux-gnu-gcc"
+)
+declare -A TARGET_CC_PKG=(
+	[riscv64]="gcc-riscv64-unknown-elf"
+	[aarch64]="gcc-aarch64-linux-gnu"
+)
+# transport: QEMU arguments, the virtio device suffix QEMU uses on it
+# (virtio-blk-device on virtio-mmio, virtio-blk-pci on PCI), and the model's
+# name for it (hx_transport_parse).
+declare -A TRANSPORT_QEMU=(
+	[mmio-v1]=""
+	[mmio-v2]="-global virtio-mmio.force-legacy=false"
+)
+declare -A TRANSPORT_BUS=(
+	[mmio-v1]="device"
+	[mmio-v2]="device"
+)
+declare -A TRANSPORT_MODEL=(
+	[mmio-v1]="mmio-legacy"
+	[mmio-v2]="mmio"
+)
+# device: QEMU arguments (@DIR@: the row's work directory, @BUS@: the
+# transport's suffix) and the host tool's arguments.
+BLK_SERIAL=vlab-disk-0001
+declare -A DEVICE_QEMU=(
+	[blk]="-drive if=none,id=d0,file=@DIR@/qemu.img,format=raw -device virtio-blk-@BUS@,drive=d0,serial=$BLK_SERIAL"
+)
+declare -A DEVICE_HOST=(
+	[blk]="--scenario blk --image @DIR@/model.img --serial $BLK_SERIAL"
+)
+MATRIX=(
+	"riscv64 mmio-v1 blk"
+	"riscv64 mmio-v2 blk"
+	"aarch64 mmio-v1 blk"
+	"aarch64 mmio-v2 blk"
+)
+
+# Per device: prepare the row's directory before the runs; check it after.
+device_blk_prepare() { # dir
+	"$host_tool" mkdisk "$1/pristine.img" || return 1
+	"$host_tool" sfdisk-script | sfdisk -q "$1/pristine.img" >"$1/sfdisk.log" 2>&1 ||
+		{ echo "sfdisk failed:"; cat "$1/sfdisk.log"; return 1; }
+	cp "$1/pristine.img" "$1/qemu.img" && cp "$1/pristine.img" "$1/model.img"
+}
+device_blk_check() { # dir
+	local ok=0
+	"$host_tool" checkdisk "$1/qemu.img" | sed 's/^/  qemu disk:  /' || ok=1
+	"$host_tool" checkdisk "$1/model.img" | sed 's/^/  model disk: /' || ok=1
+	if ! cmp -s "$1/qemu.img" "$1/model.img"; then
+		echo "  the disks QEMU and the model wrote differ:"
+		cmp -l "$1/qemu.img" "$1/model.img" | head -5 | sed 's/^/    /'
+		ok=1
+	fi
+	return $ok
+}
+
+# ---- options ----
+work=$src/build/qemu-work
+host_tool=""
+build=1
+timeout_s=60
+ctest=0
+only=()
+list=0
+while [ $# -gt 0 ]; do
+	case $1 in
+	--list) list=1 ;;
+	--only) only+=("${2//,/ }"); shift ;;
+	--work) work=$2; shift ;;
+	--host-tool) host_tool=$2; shift ;;
+	--no-build) build=0 ;;
+	--timeout) timeout_s=$2; shift ;;
+	--ctest) ctest=1 ;;
+	-h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "run-matrix.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+	esac
+	shift
+done
+
+if [ $list = 1 ]; then
+	printf '%s\n' "${MATRIX[@]}"
+	exit 0
+fi
+
+rows=()
+if [ ${#only[@]} -gt 0 ]; then
+	for r in "${only[@]}"; do
+		found=0
+		for m in "${MATRIX[@]}"; do [ "$m" = "$r" ] && found=1; done
+		[ $found = 1 ] || { echo "run-matrix.sh: '$r' is not a row of the matrix (--list)" >&2; exit 2; }
+		rows+=("$r")
+	done
+else
+	rows=("${MATRIX[@]}")
+fi
+
+# A missing tool: skip on a developer machine, fail in CI.
+missing=()
+for r in "${rows[@]}"; do
+	read -r target _ _ <<<"$r"
+	command -v "${TARGET_QEMU[$target]}" >/dev/null || missing+=("${TARGET_QEMU_PKG[$target]}")
+	command -v "${TARGET_CC[$target]}" >/dev/null || missing+=("${TARGET_CC_PKG[$target]}")
+done
+command -v sfdisk >/dev/null || missing+=(fdisk)
+if [ ${#missing[@]} -gt 0 ]; then
+	pkgs=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ' | sed 's/ $//')
+	if [ "${CI:-}" = true ]; then
+		echo "FAIL: the QEMU cross-check needs these Debian packages, missing in CI: $pkgs" >&2
+		exit 1
+	fi
+	echo "SKIP: the QEMU cross-check needs these Debian packages: $pkgs (apt-get install $pkgs)"
+	[ $ctest = 1 ] && exit 77
+	exit 0
+fi
+
+mkdir -p "$work" || exit 1
+
+# The host tool: given, or built with the gcc preset.
+if [ -z "$host_tool" ]; then
+	host_tool=$src/build/gcc/scenarios/vlab-scenario
+	(cd "$src" && flock "$work/.host-build.lock" sh -c \
+		'cmake --preset gcc >/dev/null && cmake --build --preset gcc --target vlab-scenario >/dev/null') ||
+		{ echo "run-matrix.sh: building vlab-scenario failed" >&2; exit 1; }
+fi
+[ -x "$host_tool" ] || { echo "run-matrix.sh: no host tool at $host_tool" >&2; exit 1; }
+
+image_of() { echo "$src/build/$1/qemu-images/vlab-$1.elf"; }
+
+# Build (or bring up to date) a target's image; one build per target at a time.
+build_image() { # target log
+	[ $build = 1 ] || { [ -f "$(image_of "$1")" ]; return; }
+	(cd "$src" && flock "$work/.build-$1.lock" sh -c \
+		"{ [ -f build/$1/CMakeCache.txt ] || cmake --preset $1; } && cmake --build --preset $1") >"$2" 2>&1
+}
+
+now() { date +%s.%N; }
+
+run_row() { # target transport device -> sets row_result, prints details
+	local target=$1 transport=$2 device=$3
+	local dir=$work/$target-$transport-$device
+	rm -rf "$dir" && mkdir -p "$dir"
+	if ! build_image "$target" "$dir/build.log"; then
+		echo "  image build failed:"; tail -20 "$dir/build.log" | sed 's/^/    /'
+		return 1
+	fi
+	"device_${device}_prepare" "$dir" || return 1
+
+	local qargs="${DEVICE_QEMU[$device]//@DIR@/$dir}"
+	qargs=${qargs//@BUS@/${TRANSPORT_BUS[$transport]}}
+	local hargs="${DEVICE_HOST[$device]//@DIR@/$dir}"
+	# shellcheck disable=SC2086
+	timeout --kill-after=5 "$timeout_s" "${TARGET_QEMU[$target]}" ${TARGET_MACHINE[$target]} \
+		-display none -monitor none -serial "file:$dir/serial.log" \
+		${TRANSPORT_QEMU[$transport]} $qargs -kernel "$(image_of "$target")" \
+		>"$dir/qemu.out" 2>&1
+	local qrc=$?
+	tr -d '\r' <"$dir/serial.log" | sed -n 's/^T: //p' >"$dir/qemu.transcript"
+	# shellcheck disable=SC2086
+	"$host_tool" run --transport "$transport" --model-transport "${TRANSPORT_MODEL[$transport]}" \
+		$hargs >"$dir/host.out" 2>"$dir/host.err"
+	local hrc=$?
+	sed -n 's/^T: //p' "$dir/host.out" >"$dir/model.transcript"
+
+	local ok=0
+	if [ $qrc = 124 ] || [ $qrc = 137 ]; then
+		echo "  QEMU did not finish within ${timeout_s}s; its console:"; tail -20 "$dir/serial.log" | sed 's/^/    /'
+		ok=1
+	elif [ $qrc != 0 ]; then
+		echo "  QEMU exited with $qrc (image: 1 scenario failed, 2 no device, 3 trap); its console:"
+		tr -d '\r' <"$dir/serial.log" | grep -v '^T: ' | tail -20 | sed 's/^/    /'
+		grep -h 'FAIL' "$dir/qemu.transcript" | sed 's/^/    /'
+		cat "$dir/qemu.out" | sed 's/^/    qemu: /'
+		ok=1
+	fi
+	if [ $hrc != 0 ]; then
+		echo "  the host run failed ($hrc):"; grep -h 'FAIL\|violation' "$dir/host.out" | sed 's/^/    /'
+		tail -20 "$dir/host.err" | sed 's/^/    /'
+		ok=1
+	fi
+	if [ ! -s "$dir/qemu.transcript" ]; then
+		echo "  no transcript from QEMU"; ok=1
+	elif ! diff -u --label "model ($transport)" --label "qemu ($target $transport)" \
+		"$dir/model.transcript" "$dir/qemu.transcript" >"$dir/transcript.diff"; then
+		echo "  transcripts differ (- model, + QEMU):"; sed 's/^/    /' "$dir/transcript.diff"
+		ok=1
+	fi
+	"device_${device}_check" "$dir" || ok=1
+	echo "  transcripts: $dir/qemu.transcript, $dir/model.transcript ($(wc -l <"$dir/qemu.transcript") lines)"
+	return $ok
+}
+
+results=()
+fails=0
+for r in "${rows[@]}"; do
+	read -r target transport device <<<"$r"
+	echo "== $target $transport $device"
+	t0=$(now)
+	if run_row "$target" "$transport" "$device"; then res=pass; else res=FAIL; fails=$((fails + 1)); fi
+	t1=$(now)
+	results+=("$(printf '%-8s %-10s %-6s %-5s %6.2fs' "$target" "$transport" "$device" "$res" \
+		"$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')")")
+done
+
+echo
+printf '%-8s %-10s %-6s %-5s %7s\n' target transport device result time
+for l in "${results[@]}"; do echo "$l"; done
+[ $fails = 0 ]

@@ -1,0 +1,446 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The virtio-blk scenario (see scenario.h).  Everything it prints depends
+ * only on what the device offers and holds, never on where it sits in
+ * memory or how long it took, so QEMU's transcript and the model's can be
+ * compared line for line.
+ */
+#include "pattern.h"
+#include "scenario.h"
+#include "vlab/blk.h"
+#include "vlab/part.h"
+
+#define SC_BUF_SECTORS 128u
+#define SC_BUF_BYTES (SC_BUF_SECTORS * VIRTIO_BLK_SECTOR_SIZE)
+#define SC_PART_SCRATCH_BYTES (2u * 512u + 16384u)
+#define SC_ASYNC_REQS 8u
+
+struct feat_name {
+	uint8_t bit;
+	const char *name;
+};
+
+static const struct feat_name feat_names[] = {
+	{VIRTIO_BLK_F_SIZE_MAX, "SIZE_MAX"},
+	{VIRTIO_BLK_F_SEG_MAX, "SEG_MAX"},
+	{VIRTIO_BLK_F_GEOMETRY, "GEOMETRY"},
+	{VIRTIO_BLK_F_RO, "RO"},
+	{VIRTIO_BLK_F_BLK_SIZE, "BLK_SIZE"},
+	{7, "SCSI (legacy)"},
+	{VIRTIO_BLK_F_FLUSH, "FLUSH"},
+	{VIRTIO_BLK_F_TOPOLOGY, "TOPOLOGY"},
+	{VIRTIO_BLK_F_CONFIG_WCE, "CONFIG_WCE"},
+	{VIRTIO_BLK_F_MQ, "MQ"},
+	{VIRTIO_BLK_F_DISCARD, "DISCARD"},
+	{VIRTIO_BLK_F_WRITE_ZEROES, "WRITE_ZEROES"},
+	{VIRTIO_BLK_F_LIFETIME, "LIFETIME"},
+	{VIRTIO_BLK_F_SECURE_ERASE, "SECURE_ERASE"},
+	{VIRTIO_F_NOTIFY_ON_EMPTY, "NOTIFY_ON_EMPTY"},
+	{VIRTIO_F_ANY_LAYOUT, "ANY_LAYOUT"},
+	{VIRTIO_F_RING_INDIRECT_DESC, "RING_INDIRECT_DESC"},
+	{VIRTIO_F_RING_EVENT_IDX, "RING_EVENT_IDX"},
+	{30, "BAD_FEATURE (legacy)"},
+	{VIRTIO_F_VERSION_1, "VERSION_1"},
+	{VIRTIO_F_ACCESS_PLATFORM, "ACCESS_PLATFORM"},
+	{VIRTIO_F_RING_PACKED, "RING_PACKED"},
+	{VIRTIO_F_IN_ORDER, "IN_ORDER"},
+	{VIRTIO_F_ORDER_PLATFORM, "ORDER_PLATFORM"},
+	{VIRTIO_F_SR_IOV, "SR_IOV"},
+	{VIRTIO_F_NOTIFICATION_DATA, "NOTIFICATION_DATA"},
+	{VIRTIO_F_NOTIF_CONFIG_DATA, "NOTIF_CONFIG_DATA"},
+	{VIRTIO_F_RING_RESET, "RING_RESET"},
+};
+
+/* The config fields of 5.2.4, each read with its own width (DRV-4.2.2.2-5)
+ * and only when its governing feature is offered (DRV-2.5.1-3). */
+struct cfg_field {
+	const char *name;
+	uint16_t off;
+	uint8_t width;
+	int8_t feature; /* -1: always present */
+};
+
+static const struct cfg_field cfg_fields[] = {
+	{"capacity", 0, 8, -1},
+	{"size_max", 8, 4, VIRTIO_BLK_F_SIZE_MAX},
+	{"seg_max", 12, 4, VIRTIO_BLK_F_SEG_MAX},
+	{"geometry.cylinders", 16, 2, VIRTIO_BLK_F_GEOMETRY},
+	{"geometry.heads", 18, 1, VIRTIO_BLK_F_GEOMETRY},
+	{"geometry.sectors", 19, 1, VIRTIO_BLK_F_GEOMETRY},
+	{"blk_size", 20, 4, VIRTIO_BLK_F_BLK_SIZE},
+	{"topology.physical_block_exp", 24, 1, VIRTIO_BLK_F_TOPOLOGY},
+	{"topology.alignment_offset", 25, 1, VIRTIO_BLK_F_TOPOLOGY},
+	{"topology.min_io_size", 26, 2, VIRTIO_BLK_F_TOPOLOGY},
+	{"topology.opt_io_size", 28, 4, VIRTIO_BLK_F_TOPOLOGY},
+	{"writeback", 32, 1, VIRTIO_BLK_F_CONFIG_WCE},
+	{"num_queues", 34, 2, VIRTIO_BLK_F_MQ},
+	{"max_discard_sectors", 36, 4, VIRTIO_BLK_F_DISCARD},
+	{"max_discard_seg", 40, 4, VIRTIO_BLK_F_DISCARD},
+	{"discard_sector_alignment", 44, 4, VIRTIO_BLK_F_DISCARD},
+	{"max_write_zeroes_sectors", 48, 4, VIRTIO_BLK_F_WRITE_ZEROES},
+	{"max_write_zeroes_seg", 52, 4, VIRTIO_BLK_F_WRITE_ZEROES},
+	{"write_zeroes_may_unmap", 56, 1, VIRTIO_BLK_F_WRITE_ZEROES},
+};
+
+/* What the scenario needs beyond the stack; from DMA memory, so the data
+ * buffers are reachable by the device. */
+struct sc_blk_work {
+	struct vlab_blk blk;
+	struct vlab_part_table parts;
+	struct vlab_blk_req req[SC_ASYNC_REQS];
+	uint8_t data[SC_BUF_BYTES];
+	uint8_t part_scratch[SC_PART_SCRATCH_BYTES];
+};
+
+static const char *feat_name(unsigned bit)
+{
+	for (size_t i = 0; i < sizeof feat_names / sizeof feat_names[0]; i++)
+		if (feat_names[i].bit == bit)
+			return feat_names[i].name;
+	return "?";
+}
+
+static void print_features(struct sc_out *o, const char *what, uint64_t bits)
+{
+	sc_printf(o, "features %s: 0x%016llx", what, (unsigned long long)bits);
+	for (unsigned bit = 0; bit < 64; bit++)
+		if ((bits >> bit) & 1u)
+			sc_printf(o, "  %s bit %u %s", what, bit, feat_name(bit));
+}
+
+static void print_config(struct sc_out *o, struct vlab_virtio_dev *d)
+{
+	for (size_t i = 0; i < sizeof cfg_fields / sizeof cfg_fields[0]; i++) {
+		const struct cfg_field *f = &cfg_fields[i];
+		if (f->feature >= 0 && !((d->device_features >> f->feature) & 1u)) {
+			sc_printf(o, "config %s: not offered", f->name);
+			continue;
+		}
+		uint64_t v = 0;
+		int rc;
+		if (f->width == 8) {
+			rc = vlab_virtio_config_read(d, f->off, &v, 8);
+		} else if (f->width == 4) {
+			uint32_t x = 0;
+			rc = vlab_virtio_config_read(d, f->off, &x, 4);
+			v = x;
+		} else if (f->width == 2) {
+			uint16_t x = 0;
+			rc = vlab_virtio_config_read(d, f->off, &x, 2);
+			v = x;
+		} else {
+			uint8_t x = 0;
+			rc = vlab_virtio_config_read(d, f->off, &x, 1);
+			v = x;
+		}
+		if (rc)
+			sc_fail(o, "config %s: %s", f->name, vlab_errname(rc));
+		else
+			sc_printf(o, "config %s = %llu (0x%llx)", f->name, (unsigned long long)v,
+			          (unsigned long long)v);
+	}
+}
+
+static int part_read(void *ctx, uint64_t lba, uint32_t nsect, void *buf)
+{
+	return vlab_blk_read(ctx, lba, buf, nsect);
+}
+
+static void fill_pattern(uint8_t *buf, uint32_t seed, uint64_t lba, uint32_t nsect)
+{
+	for (uint32_t s = 0; s < nsect; s++)
+		for (uint32_t i = 0; i < VIRTIO_BLK_SECTOR_SIZE; i++)
+			buf[s * VIRTIO_BLK_SECTOR_SIZE + i] = sc_pattern_byte(seed, lba + s, i);
+}
+
+/* Sectors of buf (holding nsect sectors from lba) that differ from the pattern. */
+static uint32_t pattern_mismatches(const uint8_t *buf, uint32_t seed, uint64_t lba, uint32_t nsect)
+{
+	uint32_t bad = 0;
+	for (uint32_t s = 0; s < nsect; s++) {
+		for (uint32_t i = 0; i < VIRTIO_BLK_SECTOR_SIZE; i++) {
+			if (buf[s * VIRTIO_BLK_SECTOR_SIZE + i] != sc_pattern_byte(seed, lba + s, i)) {
+				bad++;
+				break;
+			}
+		}
+	}
+	return bad;
+}
+
+static const struct vlab_part *find_part(const struct vlab_part_table *t, const char *name)
+{
+	for (unsigned i = 0; i < t->count && i < VLAB_PART_MAX; i++)
+		if (vlab_memcmp(t->part[i].name, name, vlab_strlen(name) + 1) == 0)
+			return &t->part[i];
+	return NULL;
+}
+
+static void print_parts(struct sc_out *o, struct sc_blk_work *w)
+{
+	struct vlab_part_table *t = &w->parts;
+	int rc = vlab_part_scan(t, VIRTIO_BLK_SECTOR_SIZE, w->blk.info.capacity, part_read, &w->blk,
+	                        w->part_scratch, sizeof w->part_scratch);
+	if (rc) {
+		sc_fail(o, "partition scan: %s", vlab_errname(rc));
+		t->count = 0;
+		return;
+	}
+	const char *scheme = t->scheme == VLAB_PART_GPT ? "gpt" : t->scheme == VLAB_PART_MBR ? "mbr" : "none";
+	sc_printf(o, "partitions: %s, %u entries, %u skipped%s%s", scheme, t->count, t->skipped,
+	          t->backup_used ? ", backup header used" : "", t->truncated ? ", truncated" : "");
+	if (t->scheme == VLAB_PART_GPT) {
+		char g[37];
+		vlab_guid_to_str(t->disk_guid, g);
+		sc_printf(o, "  disk guid %s usable %llu..%llu", g, (unsigned long long)t->first_usable,
+		          (unsigned long long)t->last_usable);
+	}
+	for (unsigned i = 0; i < t->count && i < VLAB_PART_MAX; i++) {
+		const struct vlab_part *p = &t->part[i];
+		const char *type = vlab_part_type_name(t, p);
+		sc_printf(o, "  part %u: start %llu sectors %llu type %s name \"%s\"", p->number,
+		          (unsigned long long)p->start_lba, (unsigned long long)p->nsectors,
+		          type ? type : "?", p->name);
+	}
+}
+
+static void check_pristine(struct sc_out *o, struct sc_blk_work *w, const struct vlab_part *data)
+{
+	if (!data) {
+		sc_printf(o, "pristine: no %s partition, not checked", SC_PART_DATA_NAME);
+		return;
+	}
+	uint32_t n = SC_PRISTINE_SECTORS;
+	if (data->nsectors < n) {
+		sc_fail(o, "pristine: %s has %llu sectors, fewer than %u", SC_PART_DATA_NAME,
+		        (unsigned long long)data->nsectors, n);
+		return;
+	}
+	int rc = vlab_blk_read(&w->blk, data->start_lba, w->data, n);
+	if (rc) {
+		sc_fail(o, "pristine: read: %s", vlab_errname(rc));
+		return;
+	}
+	uint32_t bad = pattern_mismatches(w->data, SC_SEED_PRISTINE, data->start_lba, n);
+	sc_printf(o, "pristine: %u sectors at %s+0 crc32 0x%08x, %u differ from the pattern", n,
+	          SC_PART_DATA_NAME, (unsigned)vlab_crc32(0, w->data, n * VIRTIO_BLK_SECTOR_SIZE), bad);
+	if (bad)
+		sc_fail(o, "pristine: the disk does not hold the pattern");
+}
+
+/* Read [lba, lba+n) in chunks of chunk sectors, synchronously, and check
+ * the pattern seed; print the checksum of the whole range. */
+static void read_check(struct sc_out *o, struct sc_blk_work *w, const char *what, uint64_t lba,
+                       uint32_t off, uint32_t n, uint32_t chunk, uint32_t seed)
+{
+	uint32_t crc = 0, bad = 0;
+	for (uint32_t done = 0; done < n;) {
+		uint32_t k = n - done < chunk ? n - done : chunk;
+		int rc = vlab_blk_read(&w->blk, lba + done, w->data, k);
+		if (rc) {
+			sc_fail(o, "%s: read %u sectors at +%u: %s", what, k, off + done, vlab_errname(rc));
+			return;
+		}
+		crc = vlab_crc32(crc, w->data, k * VIRTIO_BLK_SECTOR_SIZE);
+		bad += pattern_mismatches(w->data, seed, lba + done, k);
+		done += k;
+	}
+	sc_printf(o, "%s: %u sectors at +%u in chunks of %u crc32 0x%08x, %u differ", what, n, off, chunk,
+	          (unsigned)crc, bad);
+	if (bad)
+		sc_fail(o, "%s: data read back differs from what was written", what);
+}
+
+/* Several reads in flight at once over the first write extent. */
+static void async_reads(struct sc_out *o, struct sc_blk_work *w, uint64_t lba)
+{
+	const uint32_t per = SC_BUF_SECTORS / SC_ASYNC_REQS;
+	int rc = 0;
+	unsigned submitted = 0;
+	vlab_memset(w->data, 0, sizeof w->data);
+	for (unsigned i = 0; i < SC_ASYNC_REQS; i++) {
+		struct vlab_blk_req *r = &w->req[i];
+		vlab_memset(r, 0, sizeof *r);
+		r->op = VLAB_BLK_READ;
+		r->sector = lba + (uint64_t)i * per;
+		r->buf = w->data + (size_t)i * per * VIRTIO_BLK_SECTOR_SIZE;
+		r->len = per * VIRTIO_BLK_SECTOR_SIZE;
+		rc = vlab_blk_submit(&w->blk, r);
+		if (rc) {
+			sc_fail(o, "async: submit %u: %s", i, vlab_errname(rc));
+			break;
+		}
+		submitted++;
+	}
+	unsigned failed = 0;
+	for (unsigned i = 0; i < submitted; i++) {
+		rc = vlab_blk_wait(&w->blk, &w->req[i]);
+		if (rc || w->req[i].result) {
+			sc_fail(o, "async: request %u: %s", i, vlab_errname(rc ? rc : w->req[i].result));
+			failed++;
+		}
+	}
+	if (submitted < SC_ASYNC_REQS || failed)
+		return;
+	uint32_t bad = pattern_mismatches(w->data, SC_SEED_WRITE, lba, SC_BUF_SECTORS);
+	sc_printf(o, "async: %u reads of %u sectors in flight together crc32 0x%08x, %u differ",
+	          SC_ASYNC_REQS, per, (unsigned)vlab_crc32(0, w->data, SC_BUF_BYTES), bad);
+	if (bad)
+		sc_fail(o, "async: data read back differs from what was written");
+}
+
+static void write_and_check(struct sc_out *o, struct sc_blk_work *w, const struct vlab_part *scratch)
+{
+	static const struct sc_extent writes[SC_NWRITES] = SC_WRITES_INIT;
+	uint64_t need = 0;
+	for (unsigned i = 0; i < SC_NWRITES; i++)
+		if (writes[i].off + writes[i].count > need)
+			need = writes[i].off + writes[i].count;
+	if (!scratch) {
+		sc_printf(o, "write: no %s partition, the disk is not written", SC_PART_SCRATCH_NAME);
+		return;
+	}
+	if (scratch->nsectors < need) {
+		sc_fail(o, "write: %s has %llu sectors, fewer than %llu", SC_PART_SCRATCH_NAME,
+		        (unsigned long long)scratch->nsectors, (unsigned long long)need);
+		return;
+	}
+	if (w->blk.info.read_only) {
+		sc_printf(o, "write: device is read-only, not written");
+		return;
+	}
+	const uint64_t base = scratch->start_lba;
+	for (unsigned i = 0; i < SC_NWRITES; i++) {
+		const struct sc_extent *e = &writes[i];
+		fill_pattern(w->data, SC_SEED_WRITE, base + e->off, e->count);
+		int rc = vlab_blk_write(&w->blk, base + e->off, w->data, e->count);
+		if (rc) {
+			sc_fail(o, "write: %u sectors at %s+%u: %s", e->count, SC_PART_SCRATCH_NAME, e->off,
+			        vlab_errname(rc));
+			return;
+		}
+		sc_printf(o, "write: %u sectors at %s+%u crc32 0x%08x", e->count, SC_PART_SCRATCH_NAME, e->off,
+		          (unsigned)vlab_crc32(0, w->data, e->count * VIRTIO_BLK_SECTOR_SIZE));
+	}
+	int rc = vlab_blk_flush(&w->blk);
+	if (rc)
+		sc_fail(o, "flush: %s", vlab_errname(rc));
+	else
+		sc_printf(o, "flush: ok (%s)", w->blk.info.flush ? "sent to the device" : "no FLUSH feature");
+
+	read_check(o, w, "readback", base + writes[0].off, writes[0].off, writes[0].count, 32, SC_SEED_WRITE);
+	for (unsigned i = 1; i < SC_NWRITES; i++)
+		read_check(o, w, "readback", base + writes[i].off, writes[i].off, writes[i].count,
+		           writes[i].count, SC_SEED_WRITE);
+	/* Between two writes the pristine pattern must still be there. */
+	const uint32_t gap = writes[0].off + writes[0].count;
+	read_check(o, w, "untouched", base + gap, gap, writes[1].off - gap, SC_BUF_SECTORS, SC_SEED_PRISTINE);
+	async_reads(o, w, base + writes[0].off);
+}
+
+static void edges(struct sc_out *o, struct sc_blk_work *w)
+{
+	const uint64_t cap = w->blk.info.capacity;
+	int rc = vlab_blk_read(&w->blk, cap - 1, w->data, 1);
+	if (rc)
+		sc_fail(o, "last sector: %s", vlab_errname(rc));
+	else
+		sc_printf(o, "last sector %llu: crc32 0x%08x", (unsigned long long)(cap - 1),
+		          (unsigned)vlab_crc32(0, w->data, VIRTIO_BLK_SECTOR_SIZE));
+	rc = vlab_blk_read(&w->blk, cap, w->data, 1);
+	sc_printf(o, "read at capacity: %s", rc ? vlab_errname(rc) : "accepted");
+	if (rc == 0)
+		sc_fail(o, "a read beyond the capacity was accepted");
+	rc = vlab_blk_read(&w->blk, cap - 1, w->data, 2);
+	sc_printf(o, "read across the end: %s", rc ? vlab_errname(rc) : "accepted");
+	if (rc == 0)
+		sc_fail(o, "a read across the end was accepted");
+}
+
+/* After the driver is done: what the transport reports for queue sizes
+ * (the driver caps its own queue, so this is the only place the device's
+ * maxima show), read between FEATURES_OK and DRIVER_OK as in setup. */
+static void queue_maxima(struct sc_out *o, struct vlab_virtio_dev *d)
+{
+	int rc = vlab_virtio_begin(d);
+	if (rc == 0)
+		rc = vlab_virtio_negotiate(d, VLAB_BIT(VIRTIO_F_VERSION_1), 0, NULL, 0);
+	if (rc) {
+		sc_fail(o, "queues: re-initialisation: %s", vlab_errname(rc));
+		return;
+	}
+	for (uint16_t q = 0; q < 3; q++) {
+		uint16_t max = 0;
+		rc = d->ops->queue_max(d, q, &max);
+		if (rc)
+			sc_fail(o, "queue %u: %s", q, vlab_errname(rc));
+		else
+			sc_printf(o, "queue %u: device maximum %u%s", q, max, max ? "" : " (no such queue)");
+	}
+	rc = vlab_virtio_reset(d);
+	if (rc)
+		sc_fail(o, "queues: reset: %s", vlab_errname(rc));
+}
+
+unsigned sc_blk_run(struct sc_out *o, const struct sc_dev *sd)
+{
+	struct vlab_virtio_dev *d = sd->vdev;
+	const struct vlab_platform *p = d->plat;
+	const unsigned failures_before = o->failures;
+
+	sc_printf(o, "scenario blk");
+	sc_printf(o, "device: id %u vendor 0x%08x transport %s", (unsigned)d->device_id,
+	          (unsigned)d->vendor_id, sd->transport);
+
+	vlab_addr_t wdev = 0;
+	struct sc_blk_work *w = p->ops->dma_alloc(p->ctx, sizeof *w, 4096, &wdev);
+	if (!w) {
+		sc_fail(o, "out of DMA memory for %u bytes", (unsigned)sizeof *w);
+		return o->failures - failures_before;
+	}
+	int rc = vlab_blk_init(&w->blk, d, 0);
+	sc_printf(o, "init: %s", rc ? vlab_errname(rc) : "ok");
+	if (rc) {
+		sc_fail(o, "vlab_blk_init: %s", vlab_strerror(rc));
+		p->ops->dma_free(p->ctx, w, sizeof *w);
+		return o->failures - failures_before;
+	}
+	sc_printf(o, "interface: %s", d->legacy ? "legacy" : "modern");
+	print_features(o, "offered", d->device_features);
+	print_features(o, "negotiated", d->features);
+	print_config(o, d);
+
+	const struct vlab_blk_info *in = &w->blk.info;
+	sc_printf(o, "info: capacity %llu sectors, blk_size %u, size_max %u, seg_max %u, %s, flush %s",
+	          (unsigned long long)in->capacity, in->blk_size, in->size_max, in->seg_max,
+	          in->read_only ? "ro" : "rw", in->flush ? "yes" : "no");
+	sc_printf(o, "info: geometry %u/%u/%u", in->cylinders, in->heads, in->sectors);
+	sc_printf(o, "queue: size %u, %u request slots, %u bytes per request, %u segments", w->blk.vq.size,
+	          w->blk.nslots, w->blk.max_req_bytes, w->blk.max_segs);
+
+	print_parts(o, w);
+	check_pristine(o, w, find_part(&w->parts, SC_PART_DATA_NAME));
+	write_and_check(o, w, find_part(&w->parts, SC_PART_SCRATCH_NAME));
+	edges(o, w);
+
+	char id[VIRTIO_BLK_ID_BYTES + 1];
+	rc = vlab_blk_get_id(&w->blk, id);
+	if (rc)
+		sc_printf(o, "get_id: %s", vlab_errname(rc));
+	else
+		sc_printf(o, "get_id: \"%s\"", id);
+
+	sc_printf(o, "stats: reads %llu writes %llu flushes %llu errors %llu",
+	          (unsigned long long)w->blk.reads, (unsigned long long)w->blk.writes,
+	          (unsigned long long)w->blk.flushes, (unsigned long long)w->blk.errors);
+	rc = vlab_virtio_check(d);
+	sc_printf(o, "device state: %s", rc ? vlab_errname(rc) : "ok");
+	if (rc)
+		sc_fail(o, "device ended in state %s", vlab_errname(rc));
+	vlab_blk_shutdown(&w->blk);
+	p->ops->dma_free(p->ctx, w, sizeof *w);
+	queue_maxima(o, d);
+	unsigned failures = o->failures - failures_before;
+	sc_printf(o, "result blk: %s", failures ? "FAIL" : "pass");
+	return failures;
+}

@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vlab-scenario: the host side of the QEMU cross-check.
+ *
+ *   vlab-scenario run --scenario blk --transport NAME --model-transport T
+ *                     --image PATH [--serial TEXT]
+ *       Runs the scenario against the device model, configured with the
+ *       QEMU 7.2 profile, on a copy of the disk the image saw.  Transcript
+ *       lines go to stdout as "T: <line>", driver log lines to stderr.
+ *       Exit 0 on pass, 1 on a failed scenario or a model violation, 2 on
+ *       bad usage.
+ *   vlab-scenario mkdisk PATH        the fresh disk: the pristine pattern
+ *   vlab-scenario sfdisk-script      the partition table, as sfdisk input
+ *   vlab-scenario checkdisk PATH     after a run: the scenario's writes are
+ *                                    on the disk and nothing else changed
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/bind.h"
+#include "harness/machine.h"
+#include "pattern.h"
+#include "scenario.h"
+#include "vlab/blk.h"
+
+#define SECTOR 512u
+/* GPT: protective MBR + header + 32 entry sectors at the start; 32 + 1 at the end. */
+#define GPT_HEAD_SECTORS 34u
+#define GPT_TAIL_SECTORS 33u
+
+static int usage(void)
+{
+	fprintf(stderr,
+	        "usage: vlab-scenario run --scenario blk --transport NAME --model-transport T --image PATH [--serial TEXT]\n"
+	        "       vlab-scenario mkdisk PATH | sfdisk-script | checkdisk PATH\n");
+	return 2;
+}
+
+static void out_line(void *ctx, const char *text)
+{
+	(void)ctx;
+	printf("T: %s\n", text);
+}
+
+static void log_line(void *ctx, enum vlab_log_level lvl, const char *msg)
+{
+	(void)ctx;
+	static const char *const names[] = {"error", "warn", "info", "debug"};
+	fprintf(stderr, "log: %s: %s\n", (unsigned)lvl < 4 ? names[lvl] : "?", msg);
+}
+
+static int cmd_run(int argc, char **argv)
+{
+	const char *scenario = NULL, *transport = NULL, *model_transport = NULL, *image = NULL;
+	const char *serial = NULL;
+	for (int i = 0; i < argc; i++) {
+		const char **slot = NULL;
+		if (!strcmp(argv[i], "--scenario"))
+			slot = &scenario;
+		else if (!strcmp(argv[i], "--transport"))
+			slot = &transport;
+		else if (!strcmp(argv[i], "--model-transport"))
+			slot = &model_transport;
+		else if (!strcmp(argv[i], "--image"))
+			slot = &image;
+		else if (!strcmp(argv[i], "--serial"))
+			slot = &serial;
+		if (!slot || i + 1 >= argc) {
+			fprintf(stderr, "vlab-scenario: unknown option or missing value: %s\n", argv[i]);
+			return usage();
+		}
+		*slot = argv[++i];
+	}
+	if (!scenario || !transport || !model_transport || !image)
+		return usage();
+	if (strcmp(scenario, "blk") != 0) {
+		fprintf(stderr, "vlab-scenario: unknown scenario '%s' (known: blk)\n", scenario);
+		return 2;
+	}
+	int t = hx_transport_parse(model_transport);
+	if (t < 0) {
+		fprintf(stderr, "vlab-scenario: the model has no transport '%s'\n", model_transport);
+		return 2;
+	}
+	if (serial && strlen(serial) > VIRTIO_BLK_ID_BYTES) {
+		fprintf(stderr, "vlab-scenario: --serial is longer than %u bytes\n", VIRTIO_BLK_ID_BYTES);
+		return 2;
+	}
+
+	struct hx_machine_cfg mc;
+	hx_machine_cfg_default(&mc);
+	struct hx_machine *m = hx_machine_new(&mc);
+	if (!m) {
+		fprintf(stderr, "vlab-scenario: out of memory\n");
+		return 1;
+	}
+	hx_set_log(m, log_line, NULL, VLAB_LOG_INFO);
+
+	struct hx_blk_opts o;
+	hx_blk_opts_default(&o);
+	o.transport = (enum hx_transport)t;
+	o.image = image;
+	/* What QEMU 7.2 offers on this transport, plus the serial the runner
+	 * gave QEMU's device. */
+	dm_blk_cfg_qemu72(&o.cfg, hx_transport_legacy_only(o.transport));
+	if (serial) {
+		memset(o.cfg.serial, 0, sizeof o.cfg.serial);
+		memcpy(o.cfg.serial, serial, strlen(serial));
+	}
+	o.cfg_set = true;
+	const char *err = NULL;
+	struct hx_dev *dev = hx_add_blk(m, &o, &err);
+	if (!dev) {
+		fprintf(stderr, "vlab-scenario: %s\n", err ? err : "cannot add the device");
+		hx_machine_free(m);
+		return 1;
+	}
+	struct hx_bound bound;
+	int rc = hx_bind(m, dev, &bound, VLAB_MMIO_ALLOW_LEGACY);
+	struct sc_out out = {.line = out_line};
+	unsigned failures;
+	if (rc) {
+		sc_fail(&out, "probe: %s", vlab_errname(rc));
+		failures = 1;
+	} else {
+		const struct sc_dev sd = {.vdev = bound.vdev, .transport = transport};
+		failures = sc_blk_run(&out, &sd);
+	}
+	const struct dm_report *r = hx_report(m);
+	if (r->count) {
+		static char text[65536];
+		dm_report_format(r, text, sizeof text);
+		fprintf(stderr, "vlab-scenario: the model recorded %u violation(s):\n%s", r->count, text);
+		printf("model: %u violation(s)\n", r->count);
+		failures++;
+	}
+	fflush(stdout);
+	hx_machine_free(m);
+	return failures ? 1 : 0;
+}
+
+static int cmd_mkdisk(const char *path)
+{
+	FILE *f = fopen(path, "wb");
+	if (!f) {
+		fprintf(stderr, "vlab-scenario: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	uint8_t sec[SECTOR];
+	for (uint32_t lba = 0; lba < SC_DISK_SECTORS; lba++) {
+		for (uint32_t i = 0; i < SECTOR; i++)
+			sec[i] = sc_pattern_byte(SC_SEED_PRISTINE, lba, i);
+		if (fwrite(sec, 1, SECTOR, f) != SECTOR) {
+			fprintf(stderr, "vlab-scenario: %s: write failed\n", path);
+			fclose(f);
+			return 1;
+		}
+	}
+	if (fclose(f) != 0) {
+		fprintf(stderr, "vlab-scenario: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
+static int cmd_sfdisk_script(void)
+{
+	/* Fixed GUIDs: the same table on every run. */
+	printf("label: gpt\n"
+	       "label-id: 6A1F5C2E-0B7D-4E39-9C1A-5D2B7F0E4A11\n"
+	       "first-lba: 34\n"
+	       "start=%u, size=%u, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, "
+	       "uuid=3C8E1B52-7D40-4F6A-A2B9-1E5C7D3F9A01, name=\"%s\"\n"
+	       "start=%u, size=%u, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, "
+	       "uuid=3C8E1B52-7D40-4F6A-A2B9-1E5C7D3F9A02, name=\"%s\"\n",
+	       SC_PART_DATA_START, SC_PART_DATA_SECTORS, SC_PART_DATA_NAME, SC_PART_SCRATCH_START,
+	       SC_PART_SCRATCH_SECTORS, SC_PART_SCRATCH_NAME);
+	return 0;
+}
+
+/* Which seed sector lba must hold after a scenario run. */
+static uint32_t expected_seed(uint64_t lba)
+{
+	static const struct sc_extent writes[SC_NWRITES] = SC_WRITES_INIT;
+	for (unsigned i = 0; i < SC_NWRITES; i++) {
+		uint64_t s = SC_PART_SCRATCH_START + writes[i].off;
+		if (lba >= s && lba < s + writes[i].count)
+			return SC_SEED_WRITE;
+	}
+	return SC_SEED_PRISTINE;
+}
+
+static int cmd_checkdisk(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		fprintf(stderr, "vlab-scenario: %s: %s\n", path, strerror(errno));
+		return 1;
+	}
+	uint8_t sec[SECTOR];
+	uint64_t written_ok = 0, pristine_ok = 0, bad = 0, lba;
+	for (lba = 0; fread(sec, 1, SECTOR, f) == SECTOR; lba++) {
+		/* The partition table areas are sfdisk's. */
+		if (lba < GPT_HEAD_SECTORS || lba >= SC_DISK_SECTORS - GPT_TAIL_SECTORS)
+			continue;
+		uint32_t seed = expected_seed(lba);
+		bool ok = true;
+		for (uint32_t i = 0; i < SECTOR && ok; i++)
+			ok = sec[i] == sc_pattern_byte(seed, lba, i);
+		if (!ok) {
+			if (bad < 8)
+				fprintf(stderr, "checkdisk: sector %llu does not hold the %s pattern\n",
+				        (unsigned long long)lba, seed == SC_SEED_WRITE ? "written" : "pristine");
+			bad++;
+		} else if (seed == SC_SEED_WRITE) {
+			written_ok++;
+		} else {
+			pristine_ok++;
+		}
+	}
+	fclose(f);
+	if (lba != SC_DISK_SECTORS) {
+		fprintf(stderr, "checkdisk: %s has %llu sectors, expected %u\n", path, (unsigned long long)lba,
+		        SC_DISK_SECTORS);
+		return 1;
+	}
+	uint64_t want_written = 0;
+	static const struct sc_extent writes[SC_NWRITES] = SC_WRITES_INIT;
+	for (unsigned i = 0; i < SC_NWRITES; i++)
+		want_written += writes[i].count;
+	printf("checkdisk: %llu written sectors hold the written pattern (of %llu), %llu untouched sectors "
+	       "hold the pristine pattern, %llu bad\n",
+	       (unsigned long long)written_ok, (unsigned long long)want_written,
+	       (unsigned long long)pristine_ok, (unsigned long long)bad);
+	return bad || written_ok != want_written ? 1 : 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2)
+		return usage();
+	if (!strcmp(argv[1], "run"))
+		return cmd_run(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "mkdisk") && argc == 3)
+		return cmd_mkdisk(argv[2]);
+	if (!strcmp(argv[1], "sfdisk-script") && argc == 2)
+		return cmd_sfdisk_script();
+	if (!strcmp(argv[1], "checkdisk") && argc == 3)
+		return cmd_checkdisk(argv[2]);
+	return usage();
+}

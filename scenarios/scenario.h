@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Scenarios shared by the host runner (against the device model) and the
+ * bare-metal images (against QEMU's devices).  Freestanding C11: only the
+ * driver API and the small output interface below.
+ *
+ * A scenario writes a transcript: plain lines, the same for the same device
+ * setup wherever it runs (no addresses, no times), so two transcripts can be
+ * compared line for line.  Lines that may differ (driver log lines) go to
+ * the platform log, never into the transcript.
+ */
+#ifndef VLAB_SCENARIO_H
+#define VLAB_SCENARIO_H
+
+#include "vlab/virtio.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Where transcript lines go.  line() gets one line without its newline. */
+struct sc_out {
+	void (*line)(void *ctx, const char *text);
+	void *ctx;
+	unsigned failures; /* sc_fail calls so far */
+};
+
+#define SC_LINE_MAX 200
+
+/* One transcript line as it is. */
+void sc_line(struct sc_out *o, const char *text);
+/* A failure line ("FAIL: " + text); counts a failure. */
+void sc_fail_line(struct sc_out *o, const char *text);
+
+/* printf-like forms (vlab_snprintf formats; longer lines are cut). */
+#define sc_printf(o, ...)                                      \
+	do {                                                   \
+		char sc_buf_[SC_LINE_MAX];                     \
+		vlab_snprintf(sc_buf_, sizeof sc_buf_, __VA_ARGS__); \
+		sc_line((o), sc_buf_);                         \
+	} while (0)
+#define sc_fail(o, ...)                                        \
+	do {                                                   \
+		char sc_buf_[SC_LINE_MAX];                     \
+		vlab_snprintf(sc_buf_, sizeof sc_buf_, __VA_ARGS__); \
+		sc_fail_line((o), sc_buf_);                    \
+	} while (0)
+
+/* A device a transport probe found, ready for vlab_virtio_begin(). */
+struct sc_dev {
+	struct vlab_virtio_dev *vdev;
+	/* The transport as the matrix names it ("mmio-v1", "mmio-v2", ...):
+	 * stable, no address. */
+	const char *transport;
+};
+
+/*
+ * The virtio-blk scenario: initialise, print features and config, scan the
+ * partition table, check the pristine pattern, write a pattern into the
+ * "vlab-scratch" GPT partition (only there: a disk without it is not
+ * written), read it back with checksums, flush, GET_ID.  Returns the number
+ * of failures (0: pass).  The disk layout it expects is scenarios/pattern.h's.
+ */
+unsigned sc_blk_run(struct sc_out *o, const struct sc_dev *d);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

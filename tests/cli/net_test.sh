@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# vlab's net command end to end: a ping between two NICs joined by a wire,
+# over every transport vlab knows, a capture of it read back by tshark, and
+# the messages for bad --net options.
+#   bash net_test.sh <vlab-binary> <scratch-dir>
+set -euo pipefail
+
+VLAB=${1:?usage: net_test.sh <vlab-binary> <scratch-dir>}
+WORK=${2:?usage: net_test.sh <vlab-binary> <scratch-dir>}
+[[ -x $VLAB ]] || { echo "FAIL: $VLAB is not an executable" >&2; exit 1; }
+VLAB=$(cd "$(dirname "$VLAB")" && pwd)/$(basename "$VLAB")
+rm -rf "$WORK"
+mkdir -p "$WORK"
+cd "$WORK"
+
+checks=0
+check() { checks=$((checks + 1)); printf 'check %2d: %s\n' "$checks" "$*"; }
+fail() {
+	printf 'FAIL: %s\n' "$*" >&2
+	if [[ -f out.txt ]]; then
+		printf -- '--- output was:\n' >&2
+		cat out.txt >&2
+		printf -- '---\n' >&2
+	fi
+	exit 1
+}
+run() {
+	local want=$1 got=0
+	shift
+	"$VLAB" "$@" >out.txt 2>&1 </dev/null || got=$?
+	[[ $got == "$want" ]] || fail "vlab $* exited $got, expected $want"
+}
+contains() { grep -qF -- "$1" out.txt || fail "output lacks: $1"; }
+
+# Every transport vlab accepts (the list grows with the PCI transports).
+transports=(mmio mmio-legacy)
+for t in pci pci-transitional pci-legacy; do
+	if "$VLAB" --net transport=$t -c 'net info' >/dev/null 2>&1; then
+		transports+=("$t")
+	fi
+done
+
+for t in "${transports[@]}"; do
+	check "ping between two NICs on a wire over $t"
+	run 0 --net backend=wire,transport=$t --net backend=wire,transport=$t -c 'net ping 0 1 4'
+	contains "ARP: 192.168.76.2 is at 52:54:00:12:34:57"
+	contains "64 bytes from 192.168.76.2: icmp_seq=4 ttl=64"
+	contains "4 packets transmitted, 4 received, 0% packet loss"
+done
+
+check "ping across transports, deferred device work, the reverse way"
+run 0 --sched deferred --seed 5 --net backend=wire,transport=mmio-legacy,mtu=9000 \
+	--net backend=wire,mac=02:00:00:00:00:07 -c 'net ping 1 0 2'
+contains "ARP: 192.168.76.1 is at 52:54:00:12:34:56"
+contains "2 packets transmitted, 2 received, 0% packet loss"
+
+check "no wire, no answer: ping fails"
+run 1 --net backend=loop --net backend=loop -c 'net ping'
+contains "ARP: no answer from 192.168.76.2"
+
+check "net info shows MAC, link, MTU and statistics"
+run 0 --net mac=none,mtu=4000 -c 'net send 0 self 100 3; net recv 0; net info'
+contains "MTU 4000"
+contains "locally administered"
+contains "link up"
+contains "rx 3 frames 300 bytes, tx 3 frames 300 bytes"
+contains "net 0: 3 frames received"
+
+check "a capture of the ping that tshark reads"
+run 0 --net backend=wire --net backend=wire -c 'net capture 0 ping.pcap; net ping 0 1 2; net capture 0 off'
+contains "capture stopped (6 frames)"
+[[ -s ping.pcap ]] || fail "ping.pcap not written"
+if command -v tshark >/dev/null 2>&1; then
+	tshark -r ping.pcap >out.txt 2>/dev/null || fail "tshark cannot read ping.pcap"
+	contains "Who has 192.168.76.2? Tell 192.168.76.1"
+	contains "192.168.76.2 is at 52:54:00:12:34:57"
+	contains "Echo (ping) request"
+	contains "Echo (ping) reply"
+	[[ $(wc -l <out.txt) == 6 ]] || fail "tshark lists $(wc -l <out.txt) frames, expected 6"
+else
+	echo "note: tshark not installed; capture not read back"
+fi
+
+check "backend=pcap writes what the NIC sends"
+run 0 --net backend=pcap=sent.pcap -c 'net send 0 bcast 60 5'
+[[ -s sent.pcap ]] || fail "sent.pcap not written"
+if command -v tshark >/dev/null 2>&1; then
+	[[ $(tshark -r sent.pcap 2>/dev/null | wc -l) == 5 ]] || fail "sent.pcap does not hold 5 frames"
+fi
+
+check "bad --net options: a message and exit status 2"
+run 2 --net mtu=60
+contains "mtu '60' is not a number from 68 to 65535"
+run 2 --net mac=01:00:00:00:00:01
+contains "is not a unicast MAC address"
+run 2 --net backend=carrier-pigeon
+contains "unknown option 'backend=carrier-pigeon'"
+run 2 --net transport=usb
+contains "unknown transport 'usb'"
+
+check "bad net commands fail cleanly"
+run 1 --net backend=loop -c 'net ping 0 5'
+contains "no network device 5"
+run 1 --net backend=loop -c 'net send 0 self 9999'
+contains "outside 14..1514"
+run 1 --net backend=loop -c 'net capture 0 /nonexistent-dir/x.pcap'
+contains "nonexistent-dir"
+
+echo "all $checks checks passed"
