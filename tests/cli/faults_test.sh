@@ -3,28 +3,7 @@
 #   bash faults_test.sh <vlab-binary> <scratch-dir>
 set -euo pipefail
 
-VLAB=${1:?usage: faults_test.sh <vlab-binary> <scratch-dir>}
-WORK=${2:?usage: faults_test.sh <vlab-binary> <scratch-dir>}
-[[ -x $VLAB ]] || { echo "FAIL: $VLAB is not an executable" >&2; exit 1; }
-VLAB=$(cd "$(dirname "$VLAB")" && pwd)/$(basename "$VLAB")
-rm -rf "$WORK"
-mkdir -p "$WORK"
-cd "$WORK"
-
-checks=0
-check() { checks=$((checks + 1)); printf 'check %2d: %s\n' "$checks" "$*"; }
-fail() {
-	printf 'FAIL: %s\n' "$*" >&2
-	[[ -f out.txt ]] && { printf -- '--- output was:\n' >&2; cat out.txt >&2; }
-	exit 1
-}
-run() {
-	local want=$1 got=0
-	shift
-	"$VLAB" "$@" >out.txt 2>&1 </dev/null || got=$?
-	[[ $got == "$want" ]] || fail "vlab $* exited $got, expected $want"
-}
-contains() { grep -qF -- "$1" out.txt || fail "output lacks: $1"; }
+. "$(dirname "$0")/lib.sh" "$@"
 
 rd='virtio read 0x80000000 0 1'
 

@@ -5,32 +5,7 @@
 #   bash net_test.sh <vlab-binary> <scratch-dir>
 set -euo pipefail
 
-VLAB=${1:?usage: net_test.sh <vlab-binary> <scratch-dir>}
-WORK=${2:?usage: net_test.sh <vlab-binary> <scratch-dir>}
-[[ -x $VLAB ]] || { echo "FAIL: $VLAB is not an executable" >&2; exit 1; }
-VLAB=$(cd "$(dirname "$VLAB")" && pwd)/$(basename "$VLAB")
-rm -rf "$WORK"
-mkdir -p "$WORK"
-cd "$WORK"
-
-checks=0
-check() { checks=$((checks + 1)); printf 'check %2d: %s\n' "$checks" "$*"; }
-fail() {
-	printf 'FAIL: %s\n' "$*" >&2
-	if [[ -f out.txt ]]; then
-		printf -- '--- output was:\n' >&2
-		cat out.txt >&2
-		printf -- '---\n' >&2
-	fi
-	exit 1
-}
-run() {
-	local want=$1 got=0
-	shift
-	"$VLAB" "$@" >out.txt 2>&1 </dev/null || got=$?
-	[[ $got == "$want" ]] || fail "vlab $* exited $got, expected $want"
-}
-contains() { grep -qF -- "$1" out.txt || fail "output lacks: $1"; }
+. "$(dirname "$0")/lib.sh" "$@"
 
 # Every transport vlab accepts (the list grows with the PCI transports).
 transports=(mmio mmio-legacy)
