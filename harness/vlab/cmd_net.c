@@ -221,8 +221,13 @@ static int net_info(struct cli *c)
 		(void)vlab_net_interrupt(&n->net); /* pick up a link change */
 		s = &n->net.stats;
 		mac_str(n->net.mac, mac);
-		printf("net %u: virtio-net on %s at 0x%08" PRIx64 ", backend %s\n", i,
-		       hx_transport_name(n->hx->transport), n->hx->base,
+		char where[40];
+		if (n->hx->vpci) /* a PCI function: name it by bus:device.function */
+			snprintf(where, sizeof where, "00:%02x.%x", n->hx->pci_dev, n->hx->pci_fn);
+		else
+			snprintf(where, sizeof where, "0x%08" PRIx64, n->hx->base);
+		printf("net %u: virtio-net on %s at %s, backend %s\n", i,
+		       hx_transport_name(n->hx->transport), where,
 		       n->hx->net->backend ? n->hx->net->backend->kind : "none");
 		printf("    MAC %s (%s), link %s, MTU %u\n", mac,
 		       n->net.mac_from_device ? "from the device" : "locally administered",
