@@ -371,7 +371,7 @@ TEST_P(Hardening, GetIdBufferIsZeroedBeforeItIsPosted)
 	EXPECT_EQ(vlab_blk_wait(&bm.blk, &r), VLAB_ENEEDSRESET);
 }
 
-INSTANTIATE_TEST_SUITE_P(Mmio, Hardening, testing::ValuesIn(vlabtest::AllTransports()),
+INSTANTIATE_TEST_SUITE_P(Transports, Hardening, testing::ValuesIn(vlabtest::AllTransports()),
                          vlabtest::TransportName);
 
 } // namespace

@@ -318,7 +318,7 @@ TEST_P(Lifecycle, QueueCapLimitsTheQueueSize)
 	EXPECT_EQ(vlab_blk_read(&bm.blk, 0, buf, 1), 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(Mmio, Lifecycle, testing::ValuesIn(vlabtest::AllTransports()),
+INSTANTIATE_TEST_SUITE_P(Transports, Lifecycle, testing::ValuesIn(vlabtest::AllTransports()),
                          vlabtest::TransportName);
 
 } // namespace

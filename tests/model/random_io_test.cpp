@@ -185,7 +185,7 @@ std::string Name(const testing::TestParamInfo<std::tuple<enum hx_transport, enum
 	return s + "_" + pol[std::get<1>(info.param)];
 }
 
-INSTANTIATE_TEST_SUITE_P(Mmio, RandomIo,
+INSTANTIATE_TEST_SUITE_P(Transports, RandomIo,
                          testing::Combine(testing::ValuesIn(vlabtest::AllTransports()),
                                           testing::Values(HX_SCHED_IMMEDIATE, HX_SCHED_DEFERRED,
                                                           HX_SCHED_BATCHED)),

@@ -149,7 +149,7 @@ TEST_P(AllowedErrors, IoErrorInOnePartFailsTheWholeSplitRequest)
 	EXPECT_EQ(hx_report(small.m)->count, 0u) << vlabtest::ViolationText(small.m);
 }
 
-INSTANTIATE_TEST_SUITE_P(Mmio, AllowedErrors, testing::ValuesIn(vlabtest::AllTransports()),
+INSTANTIATE_TEST_SUITE_P(Transports, AllowedErrors, testing::ValuesIn(vlabtest::AllTransports()),
                          vlabtest::TransportName);
 
 } // namespace
