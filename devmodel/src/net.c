@@ -431,6 +431,12 @@ unsigned dm_net_backlog(const struct dm_net *n)
 
 /* ---- transmit ---- */
 
+/* The link_down fault's end: the cable is back. */
+static void link_restore(void *arg)
+{
+	dm_net_set_link(arg, true);
+}
+
 static void tx_one(struct dm_net *n, struct dm_vq *vq, const struct dm_chain *c)
 {
 	struct dm_virtio *dv = &n->dv;
@@ -439,6 +445,18 @@ static void tx_one(struct dm_net *n, struct dm_vq *vq, const struct dm_chain *c)
 	uint64_t want = c->readable_len;
 	uint32_t got, flen;
 	uint8_t flags, gso;
+	struct dm_fault *f;
+
+	/* A device that never completes: the buffer is kept, nothing sent. */
+	if (dm_virtio_fault_hit(dv, DM_FAULT_STALL, VIRTIO_NET_Q_TX))
+		return;
+	/* A link that drops is something a device may do at any time; the
+	 * frame in hand is then lost on the wire, as on a real NIC. */
+	if ((f = dm_virtio_fault_hit(dv, DM_FAULT_NET_LINK_DOWN, VIRTIO_NET_Q_TX))) {
+		dm_net_set_link(n, false);
+		if (f->value && dv->env && dv->env->schedule_at)
+			dv->env->schedule_at(dv->env->ctx, link_restore, n, f->value);
+	}
 
 	if (want > (uint64_t)h + DM_NET_MAX_FRAME)
 		want = (uint64_t)h + DM_NET_MAX_FRAME + 1; /* enough to know it is too long */

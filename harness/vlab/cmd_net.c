@@ -205,13 +205,22 @@ static void mac_str(const uint8_t *m, char out[18])
 
 /* ---- info ---- */
 
-static int net_info(struct cli *c)
+static int net_info(struct cli *c, int argc, char **argv)
 {
+	unsigned first = 0, last;
+
+	if (argc > 2 || (argc == 2 && !dev_arg(argv[1], &first)))
+		return CLI_USAGE;
 	if (g.nnic == 0) {
 		printf("No network devices (add one with --net)\n");
-		return CLI_OK;
+		return argc == 2 ? CLI_FAIL : CLI_OK;
 	}
-	for (unsigned i = 0; i < g.nnic; i++) {
+	if (argc == 2 && first >= g.nnic) {
+		printf("net info: no network device %u (there are %u)\n", first, g.nnic);
+		return CLI_FAIL;
+	}
+	last = argc == 2 ? first + 1 : g.nnic;
+	for (unsigned i = first; i < last; i++) {
 		struct cli_nic *n = nic_up(c, i);
 		const struct vlab_net_stats *s;
 		char mac[18];
@@ -226,9 +235,10 @@ static int net_info(struct cli *c)
 			snprintf(where, sizeof where, "00:%02x.%x", n->hx->pci_dev, n->hx->pci_fn);
 		else
 			snprintf(where, sizeof where, "0x%08" PRIx64, n->hx->base);
-		printf("net %u: virtio-net on %s at %s, backend %s\n", i,
+		/* "device N" is the machine's index, as a fault plan's device=N. */
+		printf("net %u: virtio-net on %s at %s, backend %s, device %u\n", i,
 		       hx_transport_name(n->hx->transport), where,
-		       n->hx->net->backend ? n->hx->net->backend->kind : "none");
+		       n->hx->net->backend ? n->hx->net->backend->kind : "none", n->hx->index);
 		printf("    MAC %s (%s), link %s, MTU %u\n", mac,
 		       n->net.mac_from_device ? "from the device" : "locally administered",
 		       n->net.link_up ? "up" : "down", n->net.mtu);
@@ -612,8 +622,8 @@ int cmd_net(struct cli *c, int argc, char **argv)
 {
 	if (argc < 2)
 		return CLI_USAGE;
-	if (!strcmp(argv[1], "info") && argc == 2)
-		return net_info(c);
+	if (!strcmp(argv[1], "info"))
+		return net_info(c, argc - 1, argv + 1);
 	if (!strcmp(argv[1], "send"))
 		return net_send(c, argc - 1, argv + 1);
 	if (!strcmp(argv[1], "recv"))

@@ -58,6 +58,17 @@ static struct hx_dev *hx_dev_at_pci(struct cli *c, uint8_t dev, uint8_t fn)
 	return NULL;
 }
 
+/* What scan says of a virtio device that is not a disk. */
+static const char *not_a_disk(uint32_t type)
+{
+	static char msg[64];
+
+	if (type == VIRTIO_ID_NET)
+		return "network device, driven by the 'net' commands (net info)";
+	snprintf(msg, sizeof msg, "device type %u has no vlab driver, skipped", (unsigned)type);
+	return msg;
+}
+
 static int scan_pci_fn(void *ctx, const struct vlab_pci_func *f)
 {
 	struct pci_scan *s = ctx;
@@ -88,8 +99,8 @@ static int scan_pci_fn(void *ctx, const struct vlab_pci_func *f)
 	}
 	if (d->pci.vdev.device_id != VIRTIO_ID_BLOCK) {
 		if (!s->quiet)
-			printf("virtio: pci %02x:%02x.%x: device type %u has no vlab driver, skipped\n",
-			       f->bus, f->dev, f->fn, d->pci.vdev.device_id);
+			printf("virtio: pci %02x:%02x.%x: %s\n", f->bus, f->dev, f->fn,
+			       not_a_disk(d->pci.vdev.device_id));
 		return 0;
 	}
 	err = vlab_blk_init(&d->blk, &d->pci.vdev, 0);
@@ -149,9 +160,8 @@ int cli_virtio_scan(struct cli *c, bool quiet)
 		}
 		if (d->mmio.vdev.device_id != VIRTIO_ID_BLOCK) {
 			if (!quiet)
-				printf("virtio: slot %u at 0x%08" PRIx64
-				       ": device type %u has no vlab driver, skipped\n",
-				       slot, base, d->mmio.vdev.device_id);
+				printf("virtio: slot %u at 0x%08" PRIx64 ": %s\n", slot, base,
+				       not_a_disk(d->mmio.vdev.device_id));
 			continue;
 		}
 		d->vdev = &d->mmio.vdev;

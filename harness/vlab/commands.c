@@ -49,7 +49,8 @@ static const struct command commands[] = {
 	  "      'bytes' (hex) limits the length, 0 or absent means the whole file;\n"
 	  "      'pos' (hex) is the offset in the file to start at" },
 	{ "net", cmd_net, false, "virtio-net devices (vlab)",
-	  "net info - MAC, link, MTU and statistics of every network device\n"
+	  "net info [dev] - MAC, link, MTU and statistics of dev (default: every\n"
+	  "     network device)\n"
 	  "net send dev dst len [count] - send frames of len bytes to dst\n"
 	  "     (a MAC address, bcast or self); numbers decimal, 0x for hex\n"
 	  "net recv [dev] - print the frames waiting at dev (default 0)\n"

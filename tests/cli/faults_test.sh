@@ -39,6 +39,21 @@ check "a missing plan file is named"
 run 2 --faults missing.plan -c "virtio scan"
 contains "missing.plan: cannot read"
 
+check "a NIC whose link drops under a plan: frames from then on are dropped, the driver sees it"
+# Device 0 is the default disk, 1 and 2 the NICs (net info names them).
+printf 'fault link_down nth=2 device=1\n' >down.plan
+run 0 --faults down.plan --net backend=wire --net backend=wire -c 'virtio scan; net send 0 bcast 60 3; net info 0'
+contains "network device, driven by the 'net' commands (net info)"
+contains "backend wire, device 1"
+contains "link down"
+contains "device dropped: not_ready 0 link_down 2"
+
+check "a link that comes back: the ping loses one echo only"
+printf 'fault link_down nth=2 value=500000 device=1\n' >flap.plan
+run 1 --faults flap.plan --net backend=wire --net backend=wire -c 'net ping 0 1 3'
+contains "no reply for icmp_seq=1"
+contains "3 packets transmitted, 2 received, 33% packet loss"
+
 check "--faults twice is refused"
 run 2 --faults ioerr.plan --faults ioerr.plan -c "virtio scan"
 

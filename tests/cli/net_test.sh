@@ -41,6 +41,13 @@ contains "link up"
 contains "rx 3 frames 300 bytes, tx 3 frames 300 bytes"
 contains "net 0: 3 frames received"
 
+check "net info of one NIC, and of one that does not exist"
+run 0 --net backend=loop --net backend=loop -c 'net info 1'
+contains "net 1: virtio-net"
+lacks "net 0:"
+run 1 --net backend=loop -c 'net info 3'
+contains "net info: no network device 3 (there are 1)"
+
 check "a capture of the ping that tshark reads"
 run 0 --net backend=wire --net backend=wire -c 'net capture 0 ping.pcap; net ping 0 1 2; net capture 0 off'
 contains "capture stopped (6 frames)"

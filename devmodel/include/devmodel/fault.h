@@ -43,6 +43,9 @@ enum dm_fault_kind {
 	/* Appended (net): forbidden by the spec. */
 	DM_FAULT_NET_RX_LEN,         /* net: a received frame's used.len written as value */
 	DM_FAULT_NET_NUM_BUFFERS,    /* net: a received frame's num_buffers written as value */
+	/* Appended (net): allowed by the spec. */
+	DM_FAULT_NET_LINK_DOWN,      /* net: at the transmitted frame the link goes down (config
+	                                interrupt) and comes up again value ns later (0: never) */
 	DM_FAULT_KIND_COUNT
 };
 
