@@ -172,6 +172,32 @@ TEST_P(NetDatapath, ExhaustedReceiveRingDropsAndCountsWithoutOverrun)
 	EXPECT_EQ(Recv(n), f);
 }
 
+// Nothing of an earlier frame is left in a buffer the device may write
+// (attack surface G5): every receive buffer is zeroed before it is posted
+// again, so a device that claims bytes it never wrote hands back zeros,
+// not the previous frame.
+TEST_P(NetDatapath, ReceiveBuffersAreZeroedBeforeTheyArePostedAgain)
+{
+	nm.opts.backend = HX_NET_QUEUE;
+	Nic *n = nm.Bring(&cfg);
+	ASSERT_NE(n, nullptr);
+	for (uint32_t i = 0; i < 2u * n->net.nrx; i++) {
+		auto f = MakeFrame(MaxFrame(n), 500 + i, n->net.mac);
+		ASSERT_EQ(dm_net_inject(n->model(), f.data(), (uint32_t)f.size()), 0);
+		ASSERT_EQ(Recv(n), f) << i;
+	}
+	unsigned posted = 0;
+	for (unsigned b = 0; b < n->net.nrx; b++) {
+		if (!n->net.rx_posted[b])
+			continue;
+		posted++;
+		const uint8_t *p = n->net.rx_mem + (size_t)b * n->net.rx_buf_len;
+		for (uint32_t k = 0; k < n->net.rx_buf_len; k++)
+			ASSERT_EQ(p[k], 0) << "buffer " << b << " byte " << k << " left from an old frame";
+	}
+	EXPECT_EQ(posted, n->net.nrx) << "every buffer is back with the device";
+}
+
 INSTANTIATE_TEST_SUITE_P(
 	All, NetDatapath,
 	testing::Combine(testing::ValuesIn(vlabtest::AllTransports()), testing::Values(WHOLE, MRG, MRG_SMALL)),
