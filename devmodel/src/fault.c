@@ -28,6 +28,7 @@ const char *dm_fault_name(enum dm_fault_kind k)
 	case DM_FAULT_IRQ_STORM: return "irq_storm";
 	case DM_FAULT_NET_RX_LEN: return "net_rx_len";
 	case DM_FAULT_NET_NUM_BUFFERS: return "net_num_buffers";
+	case DM_FAULT_NET_CTRL_ACK: return "net_ctrl_ack";
 	case DM_FAULT_NET_LINK_DOWN: return "link_down";
 	case DM_FAULT_KIND_COUNT: break;
 	}

@@ -447,9 +447,6 @@ static void tx_one(struct dm_net *n, struct dm_vq *vq, const struct dm_chain *c)
 	uint8_t flags, gso;
 	struct dm_fault *f;
 
-	/* A device that never completes: the buffer is kept, nothing sent. */
-	if (dm_virtio_fault_hit(dv, DM_FAULT_STALL, VIRTIO_NET_Q_TX))
-		return;
 	/* A link that drops is something a device may do at any time; the
 	 * frame in hand is then lost on the wire, as on a real NIC. */
 	if ((f = dm_virtio_fault_hit(dv, DM_FAULT_NET_LINK_DOWN, VIRTIO_NET_Q_TX))) {
@@ -575,6 +572,7 @@ static void ctrl_one(struct dm_net *n, struct dm_vq *vq, const struct dm_chain *
 	uint8_t ack = VIRTIO_NET_ERR;
 	uint32_t got, dlen;
 	const uint8_t *d;
+	struct dm_fault *f;
 
 	dm_virtio_checked(dv, "MODEL-NET-CTRL-FORMAT");
 	if (c->readable_len < 2 || c->readable_len > CTRL_MAX || c->writable_len < 1) {
@@ -634,6 +632,8 @@ static void ctrl_one(struct dm_net *n, struct dm_vq *vq, const struct dm_chain *
 	}
 	if (ack != VIRTIO_NET_OK)
 		n->ctrl_errors++;
+	if ((f = dm_virtio_fault_hit(dv, DM_FAULT_NET_CTRL_ACK, VIRTIO_NET_Q_CTRL)))
+		ack = (uint8_t)f->value;
 	dm_chain_write(vq, c, 0, &ack, 1);
 	dm_vq_push(vq, c->head, 1);
 }
@@ -659,6 +659,10 @@ static void net_queue_work(void *dev, struct dm_virtio *dv, uint16_t q)
 			dm_virtio_set_needs_reset(dv);
 			return;
 		}
+		/* A device that never completes: the buffer is kept, the frame
+		 * not sent, the command not carried out. */
+		if (dm_virtio_fault_hit(dv, DM_FAULT_STALL, q))
+			continue;
 		if (q == VIRTIO_NET_Q_TX)
 			tx_one(n, vq, n->chain);
 		else if (q == VIRTIO_NET_Q_CTRL)

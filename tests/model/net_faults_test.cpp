@@ -221,11 +221,84 @@ INSTANTIATE_TEST_SUITE_P(Plans, NetFaults,
                                           testing::ValuesIn(kCases)),
                          CaseName);
 
+// The control queue under a plan: an ERR answer is an error for that
+// command only; an ack that is neither OK nor ERR breaks the device; a
+// command that is never answered times out in bounded virtual time and
+// breaks the device.  A fresh initialisation recovers in every case.
+struct CtrlCase {
+	const char *name;
+	const char *plan;
+	int want_rc;
+	bool broken;
+};
+
+const CtrlCase kCtrlCases[] = {
+	{"ack_err", "fault net_ctrl_ack value=1\n", VLAB_EIO, false},
+	{"ack_garbage", "fault net_ctrl_ack value=7\n", VLAB_EPROTO, true},
+	{"never_answered", "fault stall queue=2\n", VLAB_ETIMEDOUT, true},
+};
+
+class NetCtrlFaults : public testing::TestWithParam<std::tuple<enum hx_transport, CtrlCase>> {
+protected:
+	NetMachine nm{std::get<0>(GetParam())};
+	const CtrlCase &c = std::get<1>(GetParam());
+};
+
+TEST_P(NetCtrlFaults, CommandFailsCleanlyAndReinitRecovers)
+{
+	nm.opts.backend = HX_NET_QUEUE;
+	Nic *n = nm.Bring();
+	ASSERT_NE(n, nullptr);
+	ASSERT_TRUE(n->net.has_ctrl);
+	{
+		struct dm_fault_plan plan;
+		char err[DM_FAULT_PLAN_ERR_MAX];
+		dm_fault_plan_init(&plan);
+		ASSERT_EQ(dm_fault_plan_parse(&plan, c.plan, "ctrl.plan", err, sizeof err), 0) << err;
+		ASSERT_GE(dm_fault_plan_apply(&plan, n->dev->dv, 0, err, sizeof err), 0) << err;
+	}
+	const struct vlab_platform *p = hx_platform(nm.m);
+	const uint64_t t0 = vlab_plat_now(p);
+	EXPECT_EQ(vlab_net_set_promisc(&n->net, true), c.want_rc);
+	const uint64_t waited = vlab_plat_now(p) - t0;
+	EXPECT_LE(waited, 2 * vlab_virtio_timeout(n->bound.vdev)) << "the wait is bounded";
+	EXPECT_EQ(n->bound.vdev->broken, c.broken);
+	if (c.broken) {
+		EXPECT_EQ(vlab_net_set_allmulti(&n->net, true), VLAB_EBROKEN) << "broken is sticky";
+	} else {
+		EXPECT_EQ(n->net.stats.ctrl_errors, 1u);
+		EXPECT_EQ(vlab_net_set_allmulti(&n->net, true), 0) << "the next command is fine";
+	}
+	dm_virtio_clear_faults(n->dev->dv);
+	vlab_net_shutdown(&n->net);
+	n->inited = false;
+	ASSERT_EQ(vlab_net_init(&n->net, n->bound.vdev, nullptr), 0);
+	n->inited = true;
+	EXPECT_EQ(vlab_net_set_promisc(&n->net, true), 0);
+	EXPECT_TRUE(n->model()->promisc);
+	EXPECT_EQ(hx_report(nm.m)->count, 0u) << vlabtest::ViolationText(nm.m);
+}
+
+std::string CtrlName(const testing::TestParamInfo<std::tuple<enum hx_transport, CtrlCase>> &info)
+{
+	return vlabtest::TransportName(testing::TestParamInfo<enum hx_transport>(std::get<0>(info.param), 0)) +
+	       "_" + std::get<1>(info.param).name;
+}
+
+INSTANTIATE_TEST_SUITE_P(Plans, NetCtrlFaults,
+                         testing::Combine(testing::ValuesIn(vlabtest::AllTransports()),
+                                          testing::ValuesIn(kCtrlCases)),
+                         CtrlName);
+
 // Every net kind of the fault table has a case above.
 TEST(NetFaultCoverage, EveryNetKindIsExercised)
 {
 	std::set<std::string> named;
 	for (const auto &c : kCases) {
+		std::string p(c.plan);
+		named.insert(p.substr(6, p.find(' ', 6) - 6));
+	}
+	for (const auto &c : kCtrlCases) {
 		std::string p(c.plan);
 		named.insert(p.substr(6, p.find(' ', 6) - 6));
 	}

@@ -43,6 +43,8 @@ enum dm_fault_kind {
 	/* Appended (net): forbidden by the spec. */
 	DM_FAULT_NET_RX_LEN,         /* net: a received frame's used.len written as value */
 	DM_FAULT_NET_NUM_BUFFERS,    /* net: a received frame's num_buffers written as value */
+	DM_FAULT_NET_CTRL_ACK,       /* net: a control command's ack written as value (1 is
+	                                VIRTIO_NET_ERR, allowed; above 1 forbidden) */
 	/* Appended (net): allowed by the spec. */
 	DM_FAULT_NET_LINK_DOWN,      /* net: at the transmitted frame the link goes down (config
 	                                interrupt) and comes up again value ns later (0: never) */
