@@ -66,19 +66,28 @@ const Case kCases[] = {
 	{"tx_stall", "fault stall queue=1 nth=3 count=0\n", Outcome::kBusy, -1, true, -1, -1},
 };
 
+// The plan in the text format, parsed and given to nic's device.
+void ApplyPlan(Nic *n, const char *text)
+{
+	struct dm_fault_plan plan;
+	char err[DM_FAULT_PLAN_ERR_MAX];
+	dm_fault_plan_init(&plan);
+	ASSERT_EQ(dm_fault_plan_parse(&plan, text, "net.plan", err, sizeof err), 0) << err;
+	ASSERT_GE(dm_fault_plan_apply(&plan, n->dev->dv, 0, err, sizeof err), 0) << err;
+}
+
+// "<transport>_<case name>" for a (transport, case) parameter.
+template <typename C>
+std::string CaseName(const testing::TestParamInfo<std::tuple<enum hx_transport, C>> &info)
+{
+	return vlabtest::TransportName(testing::TestParamInfo<enum hx_transport>(std::get<0>(info.param), 0)) +
+	       "_" + std::get<1>(info.param).name;
+}
+
 class NetFaults : public testing::TestWithParam<std::tuple<enum hx_transport, Case>> {
 protected:
 	NetMachine nm{std::get<0>(GetParam())};
 	const Case &c = std::get<1>(GetParam());
-
-	void ApplyPlan(Nic *n, const char *text)
-	{
-		struct dm_fault_plan plan;
-		char err[DM_FAULT_PLAN_ERR_MAX];
-		dm_fault_plan_init(&plan);
-		ASSERT_EQ(dm_fault_plan_parse(&plan, text, "net.plan", err, sizeof err), 0) << err;
-		ASSERT_GE(dm_fault_plan_apply(&plan, n->dev->dv, 0, err, sizeof err), 0) << err;
-	}
 };
 
 uint64_t Sum(const uint64_t *v, unsigned n)
@@ -94,7 +103,7 @@ TEST_P(NetFaults, OutcomeIsCleanAndNothingIsLostSilently)
 	nm.opts.backend = HX_NET_QUEUE;
 	Nic *n = nm.Bring();
 	ASSERT_NE(n, nullptr);
-	ApplyPlan(n, c.plan);
+	ASSERT_NO_FATAL_FAILURE(ApplyPlan(n, c.plan));
 
 	const unsigned kRounds = 40;
 	std::vector<std::vector<uint8_t>> sent;  // accepted by the driver, in order
@@ -210,16 +219,10 @@ TEST_P(NetFaults, OutcomeIsCleanAndNothingIsLostSilently)
 	EXPECT_EQ(hx_report(nm.m)->count, 0u) << vlabtest::ViolationText(nm.m);
 }
 
-std::string CaseName(const testing::TestParamInfo<std::tuple<enum hx_transport, Case>> &info)
-{
-	return vlabtest::TransportName(testing::TestParamInfo<enum hx_transport>(std::get<0>(info.param), 0)) +
-	       "_" + std::get<1>(info.param).name;
-}
-
 INSTANTIATE_TEST_SUITE_P(Plans, NetFaults,
                          testing::Combine(testing::ValuesIn(vlabtest::AllTransports()),
                                           testing::ValuesIn(kCases)),
-                         CaseName);
+                         CaseName<Case>);
 
 // The control queue under a plan: an ERR answer is an error for that
 // command only; an ack that is neither OK nor ERR breaks the device; a
@@ -250,13 +253,7 @@ TEST_P(NetCtrlFaults, CommandFailsCleanlyAndReinitRecovers)
 	Nic *n = nm.Bring();
 	ASSERT_NE(n, nullptr);
 	ASSERT_TRUE(n->net.has_ctrl);
-	{
-		struct dm_fault_plan plan;
-		char err[DM_FAULT_PLAN_ERR_MAX];
-		dm_fault_plan_init(&plan);
-		ASSERT_EQ(dm_fault_plan_parse(&plan, c.plan, "ctrl.plan", err, sizeof err), 0) << err;
-		ASSERT_GE(dm_fault_plan_apply(&plan, n->dev->dv, 0, err, sizeof err), 0) << err;
-	}
+	ASSERT_NO_FATAL_FAILURE(ApplyPlan(n, c.plan));
 	const struct vlab_platform *p = hx_platform(nm.m);
 	const uint64_t t0 = vlab_plat_now(p);
 	EXPECT_EQ(vlab_net_set_promisc(&n->net, true), c.want_rc);
@@ -279,16 +276,10 @@ TEST_P(NetCtrlFaults, CommandFailsCleanlyAndReinitRecovers)
 	EXPECT_EQ(hx_report(nm.m)->count, 0u) << vlabtest::ViolationText(nm.m);
 }
 
-std::string CtrlName(const testing::TestParamInfo<std::tuple<enum hx_transport, CtrlCase>> &info)
-{
-	return vlabtest::TransportName(testing::TestParamInfo<enum hx_transport>(std::get<0>(info.param), 0)) +
-	       "_" + std::get<1>(info.param).name;
-}
-
 INSTANTIATE_TEST_SUITE_P(Plans, NetCtrlFaults,
                          testing::Combine(testing::ValuesIn(vlabtest::AllTransports()),
                                           testing::ValuesIn(kCtrlCases)),
-                         CtrlName);
+                         CaseName<CtrlCase>);
 
 // Every net kind of the fault table has a case above.
 TEST(NetFaultCoverage, EveryNetKindIsExercised)
