@@ -25,7 +25,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/.." && pwd)
 
 # ---- the tables ----
-# target: QEMU binary, Debian package, machine arguments, cross compiler (package)
+# target: QEMU binary, Debian package, machine arguments, cross compiler
+# (package).  -nic none: no default NIC (aarch64 virt adds a virtio-net-pci
+# one), so the only virtio devices are the row's.
 declare -A TARGET_QEMU=(
 	[riscv64]="qemu-system-riscv64"
 	[aarch64]="qemu-system-aarch64"
@@ -35,8 +37,8 @@ declare -A TARGET_QEMU_PKG=(
 	[aarch64]="qemu-system-arm"
 )
 declare -A TARGET_MACHINE=(
-	[riscv64]="-M virt -bios none -m 128M -smp 1"
-	[aarch64]="-M virt -cpu cortex-a57 -m 128M -smp 1 -semihosting-config enable=on,target=native"
+	[riscv64]="-M virt -bios none -m 128M -smp 1 -nic none"
+	[aarch64]="-M virt -cpu cortex-a57 -m 128M -smp 1 -nic none -semihosting-config enable=on,target=native"
 )
 declare -A TARGET_CC=(
 	[riscv64]="riscv64-unknown-elf-gcc"
@@ -52,20 +54,38 @@ declare -A TARGET_CC_PKG=(
 declare -A TRANSPORT_QEMU=(
 	[mmio-v1]=""
 	[mmio-v2]="-global virtio-mmio.force-legacy=false"
+	[pci]=""
+	[pci-transitional]=""
+	[pci-legacy]=""
 )
 declare -A TRANSPORT_BUS=(
 	[mmio-v1]="device"
 	[mmio-v2]="device"
+	[pci]="pci"
+	[pci-transitional]="pci"
+	[pci-legacy]="pci"
+)
+# Properties the transport adds to the -device (@PROPS@).
+declare -A TRANSPORT_PROPS=(
+	[mmio-v1]=""
+	[mmio-v2]=""
+	[pci]=",disable-legacy=on"
+	[pci-transitional]=",disable-legacy=off,disable-modern=off"
+	[pci-legacy]=",disable-modern=on"
 )
 declare -A TRANSPORT_MODEL=(
 	[mmio-v1]="mmio-legacy"
 	[mmio-v2]="mmio"
+	[pci]="pci"
+	[pci-transitional]="pci-transitional"
+	[pci-legacy]="pci-legacy"
 )
 # device: QEMU arguments (@DIR@: the row's work directory, @BUS@: the
-# transport's suffix) and the host tool's arguments.
+# transport's suffix, @PROPS@: the transport's device properties) and the
+# host tool's arguments.
 BLK_SERIAL=vlab-disk-0001
 declare -A DEVICE_QEMU=(
-	[blk]="-drive if=none,id=d0,file=@DIR@/qemu.img,format=raw -device virtio-blk-@BUS@,drive=d0,serial=$BLK_SERIAL"
+	[blk]="-drive if=none,id=d0,file=@DIR@/qemu.img,format=raw -device virtio-blk-@BUS@@PROPS@,drive=d0,serial=$BLK_SERIAL"
 )
 declare -A DEVICE_HOST=(
 	[blk]="--scenario blk --image @DIR@/model.img --serial $BLK_SERIAL"
@@ -75,6 +95,12 @@ MATRIX=(
 	"riscv64 mmio-v2 blk"
 	"aarch64 mmio-v1 blk"
 	"aarch64 mmio-v2 blk"
+	"riscv64 pci blk"
+	"riscv64 pci-transitional blk"
+	"riscv64 pci-legacy blk"
+	"aarch64 pci blk"
+	"aarch64 pci-transitional blk"
+	"aarch64 pci-legacy blk"
 )
 
 # Per device: prepare the row's directory before the runs; check it after.
@@ -189,6 +215,7 @@ run_row() { # target transport device -> sets row_result, prints details
 
 	local qargs="${DEVICE_QEMU[$device]//@DIR@/$dir}"
 	qargs=${qargs//@BUS@/${TRANSPORT_BUS[$transport]}}
+	qargs=${qargs//@PROPS@/${TRANSPORT_PROPS[$transport]}}
 	local hargs="${DEVICE_HOST[$device]//@DIR@/$dir}"
 	# shellcheck disable=SC2086
 	timeout --kill-after=5 "$timeout_s" "${TARGET_QEMU[$target]}" ${TARGET_MACHINE[$target]} \

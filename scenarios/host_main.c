@@ -104,7 +104,7 @@ static int cmd_run(int argc, char **argv)
 	o.image = image;
 	/* What QEMU 7.2 offers on this transport, plus the serial the runner
 	 * gave QEMU's device. */
-	dm_blk_cfg_qemu72(&o.cfg, hx_transport_legacy_only(o.transport));
+	hx_blk_cfg_qemu72(&o.cfg, o.transport);
 	if (serial) {
 		memset(o.cfg.serial, 0, sizeof o.cfg.serial);
 		memcpy(o.cfg.serial, serial, strlen(serial));
