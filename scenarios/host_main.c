@@ -125,8 +125,10 @@ static int cmd_run(int argc, char **argv)
 		sc_fail(&out, "probe: %s", vlab_errname(rc));
 		failures = 1;
 	} else {
-		const struct sc_dev sd = {.vdev = bound.vdev, .transport = transport};
-		failures = sc_blk_run(&out, &sd);
+		const struct sc_dev sd = {.vdev = bound.vdev,
+		                          .pci = hx_transport_is_pci(bound.transport) ? &bound.pci : NULL,
+		                          .transport = transport};
+		failures = sc_run(&out, &sd);
 	}
 	const struct dm_report *r = hx_report(m);
 	if (r->count) {

@@ -46,9 +46,13 @@ void sc_fail_line(struct sc_out *o, const char *text);
 		sc_fail_line((o), sc_buf_);                    \
 	} while (0)
 
+struct vlab_pci;
+
 /* A device a transport probe found, ready for vlab_virtio_begin(). */
 struct sc_dev {
 	struct vlab_virtio_dev *vdev;
+	/* The PCI function it is, for the PCI transports (NULL otherwise). */
+	const struct vlab_pci *pci;
 	/* The transport as the matrix names it ("mmio-v1", "mmio-v2", ...):
 	 * stable, no address. */
 	const char *transport;
@@ -62,6 +66,15 @@ struct sc_dev {
  * of failures (0: pass).  The disk layout it expects is scenarios/pattern.h's.
  */
 unsigned sc_blk_run(struct sc_out *o, const struct sc_dev *d);
+
+/* Transcript lines for what a PCI probe found: identity, BARs (kind and
+ * size), the virtio structures, MSI-X. */
+void sc_pci_describe(struct sc_out *o, const struct vlab_pci *p);
+
+/* A probed device: sc_pci_describe for a PCI one, then the scenario of its
+ * type (a device without one gets a line and counts no failure).  Returns
+ * the number of failures. */
+unsigned sc_run(struct sc_out *o, const struct sc_dev *d);
 
 #ifdef __cplusplus
 }

@@ -228,17 +228,20 @@ static void build(struct dm_vpci *vp)
 			vendor_cap(&b, 0x42, mb, 0, 0x10, 16);
 		if (q & DM_VPCI_Q_RESERVED_BAR)
 			vendor_cap(&b, CFG_COMMON, 6, DM_VPCI_COMMON_OFF, CC_LEN, 16);
+		/* The lengths are the regions', as QEMU 7.2 gives them (seen in
+		 * the cross-check), not the structures' own sizes. */
+		const uint32_t rs = DM_VPCI_REGION_SIZE;
 		if (!(q & DM_VPCI_Q_NO_COMMON))
-			vendor_cap(&b, CFG_COMMON, mb, DM_VPCI_COMMON_OFF, CC_LEN, 16);
+			vendor_cap(&b, CFG_COMMON, mb, DM_VPCI_COMMON_OFF, rs, 16);
 		if (q & DM_VPCI_Q_BAR_SIZE_ZERO)
 			vendor_cap(&b, CFG_ISR, 2, 0, 1, 16); /* BAR 2 is not implemented */
 		else
-			vendor_cap(&b, CFG_ISR, mb, DM_VPCI_ISR_OFF, 1, 16);
+			vendor_cap(&b, CFG_ISR, mb, DM_VPCI_ISR_OFF, rs, 16);
 		if (q & DM_VPCI_Q_STRUCT_BEYOND_BAR)
 			vendor_cap(&b, CFG_DEVICE, mb, DM_VPCI_MODERN_BAR_SIZE - 8, 0x100, 16);
 		else if (vp->device_len)
-			vendor_cap(&b, CFG_DEVICE, mb, DM_VPCI_DEVICE_OFF, vp->device_len, 16);
-		uint8_t n = vendor_cap(&b, CFG_NOTIFY, mb, DM_VPCI_NOTIFY_OFF, 0x1000, 20);
+			vendor_cap(&b, CFG_DEVICE, mb, DM_VPCI_DEVICE_OFF, rs, 16);
+		uint8_t n = vendor_cap(&b, CFG_NOTIFY, mb, DM_VPCI_NOTIFY_OFF, rs, 20);
 		put32(vp, n + 16, vp->notify_mult);
 		vp->pcicfg_pos = vendor_cap(&b, CFG_PCI, 0, 0, 0, 20);
 	}
@@ -600,9 +603,10 @@ static uint32_t modern_read(struct dm_vpci *vp, uint64_t off, unsigned width)
 	vp->modern_accesses++;
 	if (off < DM_VPCI_COMMON_OFF + CC_LEN)
 		return common_read(vp, (uint32_t)off, width);
-	if (off == DM_VPCI_ISR_OFF)
+	/* QEMU's ISR region answers (and clears) at any offset of its 4 KiB. */
+	if (off >= DM_VPCI_ISR_OFF && off < DM_VPCI_ISR_OFF + DM_VPCI_REGION_SIZE)
 		return isr_read_clear(vp);
-	if (off >= DM_VPCI_DEVICE_OFF && off < DM_VPCI_DEVICE_OFF + 0x1000) {
+	if (off >= DM_VPCI_DEVICE_OFF && off < DM_VPCI_DEVICE_OFF + DM_VPCI_REGION_SIZE) {
 		uint32_t coff = (uint32_t)(off - DM_VPCI_DEVICE_OFF);
 		checked(vp, "DRV-4.1.3.1-1");
 		if (off % width != 0) {
@@ -619,7 +623,7 @@ static void modern_write(struct dm_vpci *vp, uint64_t off, unsigned width, uint3
 	vp->modern_accesses++;
 	if (off < DM_VPCI_COMMON_OFF + CC_LEN) {
 		common_write(vp, (uint32_t)off, width, val);
-	} else if (off >= DM_VPCI_DEVICE_OFF && off < DM_VPCI_DEVICE_OFF + 0x1000) {
+	} else if (off >= DM_VPCI_DEVICE_OFF && off < DM_VPCI_DEVICE_OFF + DM_VPCI_REGION_SIZE) {
 		uint32_t coff = (uint32_t)(off - DM_VPCI_DEVICE_OFF);
 		checked(vp, "DRV-4.1.3.1-1");
 		if (off % width != 0) {
@@ -627,7 +631,7 @@ static void modern_write(struct dm_vpci *vp, uint64_t off, unsigned width, uint3
 			return;
 		}
 		dm_virtio_config_write(vp->dv, coff, width, val);
-	} else if (off >= DM_VPCI_NOTIFY_OFF && off < DM_VPCI_NOTIFY_OFF + 0x1000) {
+	} else if (off >= DM_VPCI_NOTIFY_OFF && off < DM_VPCI_NOTIFY_OFF + DM_VPCI_REGION_SIZE) {
 		notify_write(vp, off - DM_VPCI_NOTIFY_OFF, width, val);
 	}
 }

@@ -46,18 +46,10 @@ static void print_fdt(const struct bm_fdt_info *f)
 	          (unsigned long long)f->ecam_base, (unsigned long long)f->ecam_size, f->n_pci_ranges);
 }
 
-/* Run the scenario for a probed device's type. */
 static void run_scenario(struct bm_run *r, const struct sc_dev *sd)
 {
 	r->found++;
-	switch (sd->vdev->device_id) {
-	case VIRTIO_ID_BLOCK:
-		r->failures += sc_blk_run(&r->out, sd);
-		break;
-	default:
-		bm_printf("device %u: no scenario for it, skipped\n", (unsigned)sd->vdev->device_id);
-		break;
-	}
+	r->failures += sc_run(&r->out, sd);
 }
 
 static void probe_mmio(struct bm_run *r, const struct bm_fdt_info *fdt, const struct vlab_platform *plat)
@@ -150,7 +142,7 @@ static void probe_pci(struct bm_run *r, const struct bm_fdt_info *fdt, const str
 		bm_printf("pci %02x:%02x.%x: %04x:%04x rev %u, device %u, %s interface\n", f->bus, f->dev, f->fn,
 		          f->vendor, f->device, f->revision, (unsigned)p->vdev.device_id,
 		          p->modern ? "modern" : "legacy");
-		const struct sc_dev sd = {.vdev = &p->vdev, .transport = pci_transport_name(p)};
+		const struct sc_dev sd = {.vdev = &p->vdev, .pci = p, .transport = pci_transport_name(p)};
 		run_scenario(r, &sd);
 	}
 }
