@@ -350,7 +350,8 @@ static void pci_reset_state(struct dm_vpci *vp)
 	vp->queue_sel = 0;
 	vp->config_vector = DM_VPCI_NO_VECTOR; /* DEV-4.1.5.1.2.1-7 */
 	for (unsigned i = 0; i < DM_MAX_QUEUES; i++) {
-		vp->qsize[i] = i < vp->dv->num_queues ? vp->dv->queue_num_max : 0;
+		const uint16_t start = vp->dv->queue_size[i] ? vp->dv->queue_size[i] : vp->dv->queue_num_max;
+		vp->qsize[i] = i < vp->dv->num_queues ? start : 0;
 		vp->qvector[i] = DM_VPCI_NO_VECTOR;
 		vp->queue_enabled[i] = false;
 	}

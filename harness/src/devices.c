@@ -221,17 +221,22 @@ bool hx_transport_is_pci(enum hx_transport t)
 	return t == HX_PCI_LEGACY || t == HX_PCI_TRANSITIONAL || t == HX_PCI;
 }
 
-void hx_blk_cfg_qemu72(struct dm_blk_cfg *c, enum hx_transport t)
+void hx_qemu72_transport(uint64_t *features, uint16_t *queue_num_max, enum hx_transport t)
 {
-	dm_blk_cfg_qemu72(c, hx_transport_legacy_only(t));
-	/* QEMU's virtio-pci shows a queue's size (the queue-size property,
+	/* QEMU's virtio-pci shows a queue's size (the device's queue-size,
 	 * 256), where its virtio-mmio shows VIRTQUEUE_MAX_SIZE (1024). */
 	if (hx_transport_is_pci(t))
-		c->queue_num_max = 256;
+		*queue_num_max = 256;
 	/* Its legacy PCI interface also offers BAD_FEATURE (bit 30), which
 	 * its virtio-mmio does not (seen on QEMU 7.2; docs/qemu-profile.md). */
 	if (t == HX_PCI_LEGACY)
-		c->features |= VLAB_BIT(30);
+		*features |= VLAB_BIT(30);
+}
+
+void hx_blk_cfg_qemu72(struct dm_blk_cfg *c, enum hx_transport t)
+{
+	dm_blk_cfg_qemu72(c, hx_transport_legacy_only(t));
+	hx_qemu72_transport(&c->features, &c->queue_num_max, t);
 }
 
 bool hx_transport_legacy_only(enum hx_transport t)
