@@ -486,7 +486,10 @@ static uint32_t common_read(struct dm_vpci *vp, uint32_t off, unsigned width)
 	case CC_Q_DESC: return (vq = sel_vq(vp)) ? half(vq->desc, off, CC_Q_DESC) : 0;
 	case CC_Q_AVAIL: return (vq = sel_vq(vp)) ? half(vq->avail, off, CC_Q_AVAIL) : 0;
 	case CC_Q_USED: return (vq = sel_vq(vp)) ? half(vq->used, off, CC_Q_USED) : 0;
-	default: return 0; /* queue_notify_data, queue_reset: features not offered */
+	/* DEV-4.1.4.3.1-9/10/13: a queue reset completes at once, so
+	 * queue_reset always reads 0. */
+	case CC_Q_RESET: return 0;
+	default: return 0; /* queue_notify_data: NOTIFICATION_DATA is never offered */
 	}
 }
 
@@ -563,8 +566,17 @@ static void common_write(struct dm_vpci *vp, uint32_t off, unsigned width, uint3
 		if ((vq = sel_vq(vp)))
 			set_half(&vq->used, off, CC_Q_USED, val);
 		return;
+	case CC_Q_RESET:
+		/* DEV-4.1.4.3.1-11: writing 1 resets the selected queue (QEMU
+		 * 7.2 offers RING_RESET on PCI); done at once, the queue is
+		 * disabled and its size kept for the driver to re-program. */
+		if ((val & 1) && (dv->host_features & VLAB_BIT(VIRTIO_F_RING_RESET)) && (vq = sel_vq(vp))) {
+			dm_vq_reset(vq);
+			vp->queue_enabled[vp->queue_sel] = false;
+		}
+		return;
 	default:
-		return; /* queue_reset: RING_RESET is never offered */
+		return;
 	}
 }
 

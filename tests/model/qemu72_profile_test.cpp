@@ -85,4 +85,22 @@ TEST(Qemu72Profile, PciCapabilitiesNameWholeRegions)
 	EXPECT_EQ(hx_report(bm.m)->count, 0u) << vlabtest::ViolationText(bm.m);
 }
 
+// QEMU 7.2 offers RING_RESET on PCI; the model implements queue_reset.
+TEST(Qemu72Profile, PciQueueResetDisablesTheQueueAtOnce)
+{
+	BlkMachine bm{HX_PCI};
+	bm.opts.qemu_profile = true;
+	bm.Bring();
+	ASSERT_TRUE(bm.bound.vdev->device_features & VLAB_BIT(VIRTIO_F_RING_RESET));
+	const struct vlab_platform *p = hx_platform(bm.m);
+	const uint64_t common = bm.bound.pci.bar[4].addr + DM_VPCI_COMMON_OFF;
+	const uint64_t q_reset = 0x3a; // queue_reset (4.1.4.3)
+	vlab_plat_write16(p, common + VIRTIO_PCI_COMMON_Q_SELECT, 0);
+	EXPECT_EQ(vlab_plat_read16(p, common + VIRTIO_PCI_COMMON_Q_ENABLE), 1u);
+	vlab_plat_write16(p, common + q_reset, 1);
+	EXPECT_EQ(vlab_plat_read16(p, common + q_reset), 0u) << "DEV-4.1.4.3.1-13";
+	EXPECT_EQ(vlab_plat_read16(p, common + VIRTIO_PCI_COMMON_Q_ENABLE), 0u) << "DEV-4.1.4.3.1-13";
+	EXPECT_EQ(hx_report(bm.m)->count, 0u) << vlabtest::ViolationText(bm.m);
+}
+
 } // namespace
