@@ -282,7 +282,8 @@ run_row() { # target transport device -> sets row_result, prints details
 	local qrc=$?
 	tr -d '\r' <"$dir/serial.log" | sed -n 's/^T: //p' >"$dir/qemu.transcript"
 	# shellcheck disable=SC2086
-	"$host_tool" run --transport "$transport" --model-transport "${TRANSPORT_MODEL[$transport]}" \
+	timeout --kill-after=5 "$timeout_s" \
+		"$host_tool" run --transport "$transport" --model-transport "${TRANSPORT_MODEL[$transport]}" \
 		$hargs >"$dir/host.out" 2>"$dir/host.err"
 	local hrc=$?
 	sed -n 's/^T: //p' "$dir/host.out" >"$dir/model.transcript"

@@ -145,23 +145,32 @@ static int send_frame(struct vlab_net *n, const uint8_t *frame, uint32_t len)
 	return rc;
 }
 
-/* Frame k out, its answer back, checked. */
-static void exchange(struct sc_out *o, struct sc_net_work *w, unsigned k)
+/* Frame k out; false when it was not sent. */
+static bool send_k(struct sc_out *o, struct sc_net_work *w, unsigned k)
 {
 	struct vlab_net *n = &w->net;
 	const uint32_t len = sc_net_frame_len(k);
 	if (len > n->max_frame) {
 		sc_printf(o, "frame %u: %u bytes, above the largest frame %u: not sent", k, len, n->max_frame);
-		return;
+		return false;
 	}
 	sc_net_build_frame(k, n->mac, w->frame);
 	int rc = send_frame(n, w->frame, len);
 	if (rc) {
 		sc_fail(o, "frame %u: send %u bytes: %s", k, len, vlab_errname(rc));
-		return;
+		return false;
 	}
+	return true;
+}
+
+/* The answer to frame k, checked. */
+static void answer_k(struct sc_out *o, struct sc_net_work *w, unsigned k)
+{
+	struct vlab_net *n = &w->net;
+	const uint32_t len = sc_net_frame_len(k);
+	sc_net_build_frame(k, n->mac, w->frame);
 	uint32_t got = 0;
-	rc = vlab_net_recv_wait(n, w->got, sizeof w->got, &got, SC_NET_ANSWER_TIMEOUT_NS);
+	int rc = vlab_net_recv_wait(n, w->got, sizeof w->got, &got, SC_NET_ANSWER_TIMEOUT_NS);
 	if (rc) {
 		sc_fail(o, "frame %u: sent %u bytes, crc32 0x%08x; answer: %s", k, len,
 		        (unsigned)vlab_crc32(0, w->frame, len), vlab_errname(rc));
@@ -217,8 +226,17 @@ unsigned sc_net_run(struct sc_out *o, const struct sc_dev *sd)
 	sc_printf(o, "queues: rx %u, tx %u, control %s; %u rx buffers of %u bytes, %u tx slots", n->rxq.size,
 	          n->txq.size, n->has_ctrl ? "yes" : "no", n->nrx, n->rx_buf_len, n->ntx);
 
-	for (unsigned k = 0; k < SC_NET_NFRAMES; k++)
-		exchange(o, w, k);
+	for (unsigned k = 0; k < SC_NET_NSINGLE; k++)
+		if (send_k(o, w, k))
+			answer_k(o, w, k);
+	/* The burst: all sent, then the answers in order (the peer answers
+	 * in the order it got them). */
+	bool sent[SC_NET_NBURST];
+	for (unsigned i = 0; i < SC_NET_NBURST; i++)
+		sent[i] = send_k(o, w, SC_NET_NSINGLE + i);
+	for (unsigned i = 0; i < SC_NET_NBURST; i++)
+		if (sent[i])
+			answer_k(o, w, SC_NET_NSINGLE + i);
 	rc = vlab_net_tx_reclaim(n);
 	if (rc)
 		sc_fail(o, "tx reclaim: %s", vlab_errname(rc));

@@ -23,10 +23,17 @@ extern "C" {
 #endif
 
 #define SC_NET_ETHERTYPE 0x88b5u /* IEEE 802 local experimental */
-#define SC_NET_NFRAMES 13u
-/* 14 (a bare header) up to 1514 (14 + the MTU of 1500): below and at the
- * 60-byte Ethernet minimum, odd sizes, the largest. */
-#define SC_NET_SIZES_INIT {14, 15, 42, 59, 60, 61, 64, 128, 333, 512, 1000, 1513, 1514}
+/* Frames 0 .. SC_NET_NSINGLE-1 go one at a time (each answered before the
+ * next is sent): 14 (a bare header) up to 1514 (14 + the MTU of 1500),
+ * below and at the 60-byte Ethernet minimum, odd sizes, the largest.  The
+ * SC_NET_NBURST after them go out together, answers coming back while the
+ * rest are still being sent. */
+#define SC_NET_NSINGLE 13u
+#define SC_NET_NBURST 8u
+#define SC_NET_NFRAMES (SC_NET_NSINGLE + SC_NET_NBURST)
+#define SC_NET_SIZES_INIT                                                   \
+	{14, 15, 42, 59, 60, 61, 64, 128, 333, 512, 1000, 1513, 1514, /* single */ \
+	 64, 1514, 100, 1000, 14, 512, 60, 1400 /* burst */}
 #define SC_NET_MAX_FRAME 1514u
 
 /* The peer's MAC: locally administered, unicast. */

@@ -37,7 +37,7 @@ TEST(NetPeer, AnswersEveryFrameInOrder)
 		}
 	}
 	EXPECT_TRUE(sc_net_peer_done(&p));
-	EXPECT_EQ(sc_net_frame_len(SC_NET_NFRAMES - 1), SC_NET_MAX_FRAME);
+	EXPECT_EQ(sc_net_frame_len(SC_NET_NSINGLE - 1), SC_NET_MAX_FRAME);
 }
 
 TEST(NetPeer, RejectsWhatItDoesNotExpect)
