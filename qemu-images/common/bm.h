@@ -13,7 +13,7 @@
 #include <stdint.h>
 
 #include "fdt.h"
-#include "vlab/pci.h"
+#include "pci_host.h"
 #include "vlab/virtio.h"
 
 /* Exit codes the image hands QEMU (and the runner reads). */
@@ -57,11 +57,6 @@ void bm_puts(const char *s);
 
 /* The platform contract on bare metal: device address = physical address. */
 const struct vlab_platform *bm_platform_init(const struct bm_fdt_info *fdt);
-
-/* The PCI host bridge of the tree (ECAM, memory and PIO windows) as the
- * driver's host; VLAB_ENODEV when the tree has none usable. */
-int bm_pci_host_from_fdt(const struct bm_fdt_info *f, const struct vlab_platform *plat,
-                         struct vlab_pci_host *h);
 
 /* Called from start.S with the address of the device tree (0 if none). */
 int bm_main(uintptr_t fdt);

@@ -9,7 +9,7 @@
  * The tree is hostile input too: a range whose numbers make no sense is
  * not used, and a host without ECAM or without a memory window is none.
  */
-#include "bm.h"
+#include "pci_host.h"
 
 /* Ports below this are never handed out: QEMU does not map an I/O BAR at
  * port 0, and the low ports are the legacy ISA ones on other machines. */
