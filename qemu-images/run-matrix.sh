@@ -324,11 +324,11 @@ for r in "${rows[@]}"; do
 	t0=$(now)
 	if run_row "$target" "$transport" "$device"; then res=pass; else res=FAIL; fails=$((fails + 1)); fi
 	t1=$(now)
-	results+=("$(printf '%-8s %-10s %-6s %-5s %6.2fs' "$target" "$transport" "$device" "$res" \
+	results+=("$(printf '%-8s %-16s %-6s %-5s %6.2fs' "$target" "$transport" "$device" "$res" \
 		"$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')")")
 done
 
 echo
-printf '%-8s %-10s %-6s %-5s %7s\n' target transport device result time
+printf '%-8s %-16s %-6s %-5s %7s\n' target transport device result time
 for l in "${results[@]}"; do echo "$l"; done
 [ $fails = 0 ]
