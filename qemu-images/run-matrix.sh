@@ -25,7 +25,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/.." && pwd)
 
 # ---- the tables ----
-# target: QEMU binary, Debian package, machine arguments, cross compiler (package)
+# target: QEMU binary, Debian package, machine arguments, cross compiler
+# (package).  -nic none: no default NIC (aarch64 virt adds a virtio-net-pci
+# one), so the only virtio devices are the row's.
 declare -A TARGET_QEMU=(
 	[riscv64]="qemu-system-riscv64"
 	[aarch64]="qemu-system-aarch64"
@@ -35,8 +37,8 @@ declare -A TARGET_QEMU_PKG=(
 	[aarch64]="qemu-system-arm"
 )
 declare -A TARGET_MACHINE=(
-	[riscv64]="-M virt -bios none -m 128M -smp 1"
-	[aarch64]="-M virt -cpu cortex-a57 -m 128M -smp 1 -semihosting-config enable=on,target=native"
+	[riscv64]="-M virt -bios none -m 128M -smp 1 -nic none"
+	[aarch64]="-M virt -cpu cortex-a57 -m 128M -smp 1 -nic none -semihosting-config enable=on,target=native"
 )
 declare -A TARGET_CC=(
 	[riscv64]="riscv64-unknown-elf-gcc"
@@ -52,32 +54,112 @@ declare -A TARGET_CC_PKG=(
 declare -A TRANSPORT_QEMU=(
 	[mmio-v1]=""
 	[mmio-v2]="-global virtio-mmio.force-legacy=false"
+	[pci]=""
+	[pci-transitional]=""
+	[pci-legacy]=""
 )
 declare -A TRANSPORT_BUS=(
 	[mmio-v1]="device"
 	[mmio-v2]="device"
+	[pci]="pci"
+	[pci-transitional]="pci"
+	[pci-legacy]="pci"
+)
+# Properties the transport adds to the -device (@PROPS@).
+declare -A TRANSPORT_PROPS=(
+	[mmio-v1]=""
+	[mmio-v2]=""
+	[pci]=",disable-legacy=on"
+	[pci-transitional]=",disable-legacy=off,disable-modern=off"
+	[pci-legacy]=",disable-modern=on"
 )
 declare -A TRANSPORT_MODEL=(
 	[mmio-v1]="mmio-legacy"
 	[mmio-v2]="mmio"
+	[pci]="pci"
+	[pci-transitional]="pci-transitional"
+	[pci-legacy]="pci-legacy"
 )
 # device: QEMU arguments (@DIR@: the row's work directory, @BUS@: the
-# transport's suffix) and the host tool's arguments.
+# transport's suffix, @PROPS@: the transport's device properties) and the
+# host tool's arguments.
+# @PEERPORT@: the UDP port the row's peer listens on (net).
 BLK_SERIAL=vlab-disk-0001
+NET_MAC=52:54:00:12:34:56
 declare -A DEVICE_QEMU=(
-	[blk]="-drive if=none,id=d0,file=@DIR@/qemu.img,format=raw -device virtio-blk-@BUS@,drive=d0,serial=$BLK_SERIAL"
+	[blk]="-drive if=none,id=d0,file=@DIR@/qemu.img,format=raw -device virtio-blk-@BUS@@PROPS@,drive=d0,serial=$BLK_SERIAL"
+	[net]="-netdev dgram,id=n0,local.type=inet,local.host=127.0.0.1,local.port=0,remote.type=inet,remote.host=127.0.0.1,remote.port=@PEERPORT@ -device virtio-net-@BUS@@PROPS@,netdev=n0,mac=$NET_MAC"
 )
 declare -A DEVICE_HOST=(
 	[blk]="--scenario blk --image @DIR@/model.img --serial $BLK_SERIAL"
+	[net]="--scenario net"
 )
 MATRIX=(
 	"riscv64 mmio-v1 blk"
 	"riscv64 mmio-v2 blk"
 	"aarch64 mmio-v1 blk"
 	"aarch64 mmio-v2 blk"
+	"riscv64 pci blk"
+	"riscv64 pci-transitional blk"
+	"riscv64 pci-legacy blk"
+	"aarch64 pci blk"
+	"aarch64 pci-transitional blk"
+	"aarch64 pci-legacy blk"
+	"riscv64 mmio-v1 net"
+	"riscv64 mmio-v2 net"
+	"riscv64 pci net"
+	"riscv64 pci-transitional net"
+	"riscv64 pci-legacy net"
+	"aarch64 mmio-v1 net"
+	"aarch64 mmio-v2 net"
+	"aarch64 pci net"
+	"aarch64 pci-transitional net"
+	"aarch64 pci-legacy net"
 )
 
 # Per device: prepare the row's directory before the runs; check it after.
+# net: the peer (vlab-scenario peer) listens on a port the kernel picks, so
+# parallel rows never collide; it ends by itself once every frame came, or
+# at its deadline.  Its lines ("P: ") must equal those of the peer the host
+# tool runs behind the model, and its verdict counts.
+peer_pid=""
+device_net_prepare() { # dir
+	rm -f "$1/peer.port"
+	timeout --kill-after=2 $((timeout_s + 5)) "$host_tool" peer --port-file "$1/peer.port" \
+		--timeout $((timeout_s + 2)) >"$1/peer.log" 2>"$1/peer.err" &
+	peer_pid=$!
+	local i
+	for i in $(seq 50); do
+		[ -s "$1/peer.port" ] && return 0
+		sleep 0.1
+	done
+	echo "  the peer did not start:"; sed 's/^/    /' "$1/peer.err"
+	kill "$peer_pid" 2>/dev/null
+	return 1
+}
+device_net_check() { # dir
+	local ok=0 prc i
+	# QEMU is done: give the peer a moment to finish, then stop it.
+	for i in $(seq 20); do
+		kill -0 "$peer_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill "$peer_pid" 2>/dev/null
+	wait "$peer_pid"
+	prc=$?
+	if [ $prc != 0 ]; then
+		echo "  the peer failed ($prc):"; tail -5 "$1/peer.log" "$1/peer.err" | sed 's/^/    /'
+		ok=1
+	fi
+	sed -n 's/^P: //p' "$1/peer.log" >"$1/qemu.peer"
+	sed -n 's/^P: //p' "$1/host.out" >"$1/model.peer"
+	if ! diff -u --label "model's peer" --label "QEMU's peer" "$1/model.peer" "$1/qemu.peer" \
+		>"$1/peer.diff"; then
+		echo "  the peers saw different frames (- model, + QEMU):"; sed 's/^/    /' "$1/peer.diff"
+		ok=1
+	fi
+	return $ok
+}
 device_blk_prepare() { # dir
 	"$host_tool" mkdisk "$1/pristine.img" || return 1
 	"$host_tool" sfdisk-script | sfdisk -q "$1/pristine.img" >"$1/sfdisk.log" 2>&1 ||
@@ -189,6 +271,8 @@ run_row() { # target transport device -> sets row_result, prints details
 
 	local qargs="${DEVICE_QEMU[$device]//@DIR@/$dir}"
 	qargs=${qargs//@BUS@/${TRANSPORT_BUS[$transport]}}
+	qargs=${qargs//@PROPS@/${TRANSPORT_PROPS[$transport]}}
+	[ -s "$dir/peer.port" ] && qargs=${qargs//@PEERPORT@/$(cat "$dir/peer.port")}
 	local hargs="${DEVICE_HOST[$device]//@DIR@/$dir}"
 	# shellcheck disable=SC2086
 	timeout --kill-after=5 "$timeout_s" "${TARGET_QEMU[$target]}" ${TARGET_MACHINE[$target]} \
@@ -198,7 +282,8 @@ run_row() { # target transport device -> sets row_result, prints details
 	local qrc=$?
 	tr -d '\r' <"$dir/serial.log" | sed -n 's/^T: //p' >"$dir/qemu.transcript"
 	# shellcheck disable=SC2086
-	"$host_tool" run --transport "$transport" --model-transport "${TRANSPORT_MODEL[$transport]}" \
+	timeout --kill-after=5 "$timeout_s" \
+		"$host_tool" run --transport "$transport" --model-transport "${TRANSPORT_MODEL[$transport]}" \
 		$hargs >"$dir/host.out" 2>"$dir/host.err"
 	local hrc=$?
 	sed -n 's/^T: //p' "$dir/host.out" >"$dir/model.transcript"
@@ -239,11 +324,11 @@ for r in "${rows[@]}"; do
 	t0=$(now)
 	if run_row "$target" "$transport" "$device"; then res=pass; else res=FAIL; fails=$((fails + 1)); fi
 	t1=$(now)
-	results+=("$(printf '%-8s %-10s %-6s %-5s %6.2fs' "$target" "$transport" "$device" "$res" \
+	results+=("$(printf '%-8s %-16s %-6s %-5s %6.2fs' "$target" "$transport" "$device" "$res" \
 		"$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')")")
 done
 
 echo
-printf '%-8s %-10s %-6s %-5s %7s\n' target transport device result time
+printf '%-8s %-16s %-6s %-5s %7s\n' target transport device result time
 for l in "${results[@]}"; do echo "$l"; done
 [ $fails = 0 ]

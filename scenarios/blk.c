@@ -15,12 +15,7 @@
 #define SC_PART_SCRATCH_BYTES (2u * 512u + 16384u)
 #define SC_ASYNC_REQS 8u
 
-struct feat_name {
-	uint8_t bit;
-	const char *name;
-};
-
-static const struct feat_name feat_names[] = {
+static const struct sc_feat_name blk_feat_names[] = {
 	{VIRTIO_BLK_F_SIZE_MAX, "SIZE_MAX"},
 	{VIRTIO_BLK_F_SEG_MAX, "SEG_MAX"},
 	{VIRTIO_BLK_F_GEOMETRY, "GEOMETRY"},
@@ -35,20 +30,7 @@ static const struct feat_name feat_names[] = {
 	{VIRTIO_BLK_F_WRITE_ZEROES, "WRITE_ZEROES"},
 	{VIRTIO_BLK_F_LIFETIME, "LIFETIME"},
 	{VIRTIO_BLK_F_SECURE_ERASE, "SECURE_ERASE"},
-	{VIRTIO_F_NOTIFY_ON_EMPTY, "NOTIFY_ON_EMPTY"},
-	{VIRTIO_F_ANY_LAYOUT, "ANY_LAYOUT"},
-	{VIRTIO_F_RING_INDIRECT_DESC, "RING_INDIRECT_DESC"},
-	{VIRTIO_F_RING_EVENT_IDX, "RING_EVENT_IDX"},
-	{30, "BAD_FEATURE (legacy)"},
-	{VIRTIO_F_VERSION_1, "VERSION_1"},
-	{VIRTIO_F_ACCESS_PLATFORM, "ACCESS_PLATFORM"},
-	{VIRTIO_F_RING_PACKED, "RING_PACKED"},
-	{VIRTIO_F_IN_ORDER, "IN_ORDER"},
-	{VIRTIO_F_ORDER_PLATFORM, "ORDER_PLATFORM"},
-	{VIRTIO_F_SR_IOV, "SR_IOV"},
-	{VIRTIO_F_NOTIFICATION_DATA, "NOTIFICATION_DATA"},
-	{VIRTIO_F_NOTIF_CONFIG_DATA, "NOTIF_CONFIG_DATA"},
-	{VIRTIO_F_RING_RESET, "RING_RESET"},
+	{0, NULL},
 };
 
 /* The config fields of 5.2.4, each read with its own width (DRV-4.2.2.2-5)
@@ -91,22 +73,6 @@ struct sc_blk_work {
 	uint8_t data[SC_BUF_BYTES];
 	uint8_t part_scratch[SC_PART_SCRATCH_BYTES];
 };
-
-static const char *feat_name(unsigned bit)
-{
-	for (size_t i = 0; i < sizeof feat_names / sizeof feat_names[0]; i++)
-		if (feat_names[i].bit == bit)
-			return feat_names[i].name;
-	return "?";
-}
-
-static void print_features(struct sc_out *o, const char *what, uint64_t bits)
-{
-	sc_printf(o, "features %s: 0x%016llx", what, (unsigned long long)bits);
-	for (unsigned bit = 0; bit < 64; bit++)
-		if ((bits >> bit) & 1u)
-			sc_printf(o, "  %s bit %u %s", what, bit, feat_name(bit));
-}
 
 static void print_config(struct sc_out *o, struct vlab_virtio_dev *d)
 {
@@ -357,47 +323,15 @@ static void edges(struct sc_out *o, struct sc_blk_work *w)
 		sc_fail(o, "a read across the end was accepted");
 }
 
-/* After the driver is done: what the transport reports for queue sizes
- * (the driver caps its own queue, so this is the only place the device's
- * maxima show), read between FEATURES_OK and DRIVER_OK as in setup. */
-static void queue_maxima(struct sc_out *o, struct vlab_virtio_dev *d)
-{
-	int rc = vlab_virtio_begin(d);
-	if (rc == 0)
-		rc = vlab_virtio_negotiate(d, VLAB_BIT(VIRTIO_F_VERSION_1), 0, NULL, 0);
-	if (rc) {
-		sc_fail(o, "queues: re-initialisation: %s", vlab_errname(rc));
-		return;
-	}
-	for (uint16_t q = 0; q < 3; q++) {
-		uint16_t max = 0;
-		rc = d->ops->queue_max(d, q, &max);
-		if (rc)
-			sc_fail(o, "queue %u: %s", q, vlab_errname(rc));
-		else
-			sc_printf(o, "queue %u: device maximum %u%s", q, max, max ? "" : " (no such queue)");
-	}
-	rc = vlab_virtio_reset(d);
-	if (rc)
-		sc_fail(o, "queues: reset: %s", vlab_errname(rc));
-}
-
 unsigned sc_blk_run(struct sc_out *o, const struct sc_dev *sd)
 {
 	struct vlab_virtio_dev *d = sd->vdev;
 	const struct vlab_platform *p = d->plat;
 	const unsigned failures_before = o->failures;
 
-	sc_printf(o, "scenario blk");
-	sc_printf(o, "device: id %u vendor 0x%08x transport %s", (unsigned)d->device_id,
-	          (unsigned)d->vendor_id, sd->transport);
-
-	vlab_addr_t wdev = 0;
-	struct sc_blk_work *w = p->ops->dma_alloc(p->ctx, sizeof *w, 4096, &wdev);
-	if (!w) {
-		sc_fail(o, "out of DMA memory for %u bytes", (unsigned)sizeof *w);
+	struct sc_blk_work *w = sc_begin(o, sd, "blk", sizeof *w, 4096);
+	if (!w)
 		return o->failures - failures_before;
-	}
 	int rc = vlab_blk_init(&w->blk, d, 0);
 	sc_printf(o, "init: %s", rc ? vlab_errname(rc) : "ok");
 	if (rc) {
@@ -405,9 +339,7 @@ unsigned sc_blk_run(struct sc_out *o, const struct sc_dev *sd)
 		p->ops->dma_free(p->ctx, w, sizeof *w);
 		return o->failures - failures_before;
 	}
-	sc_printf(o, "interface: %s", d->legacy ? "legacy" : "modern");
-	print_features(o, "offered", d->device_features);
-	print_features(o, "negotiated", d->features);
+	sc_print_negotiation(o, d, blk_feat_names);
 	print_config(o, d);
 
 	const struct vlab_blk_info *in = &w->blk.info;
@@ -439,7 +371,7 @@ unsigned sc_blk_run(struct sc_out *o, const struct sc_dev *sd)
 		sc_fail(o, "device ended in state %s", vlab_errname(rc));
 	vlab_blk_shutdown(&w->blk);
 	p->ops->dma_free(p->ctx, w, sizeof *w);
-	queue_maxima(o, d);
+	sc_queue_maxima(o, d, 3);
 	unsigned failures = o->failures - failures_before;
 	sc_printf(o, "result blk: %s", failures ? "FAIL" : "pass");
 	return failures;

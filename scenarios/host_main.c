@@ -4,11 +4,15 @@
  *
  *   vlab-scenario run --scenario blk --transport NAME --model-transport T
  *                     --image PATH [--serial TEXT]
+ *   vlab-scenario run --scenario net --transport NAME --model-transport T
  *       Runs the scenario against the device model, configured with the
- *       QEMU 7.2 profile, on a copy of the disk the image saw.  Transcript
- *       lines go to stdout as "T: <line>", driver log lines to stderr.
- *       Exit 0 on pass, 1 on a failed scenario or a model violation, 2 on
- *       bad usage.
+ *       QEMU 7.2 profile: blk on a copy of the disk the image saw; net with
+ *       the peer (net_peer.h) behind the NIC.  Transcript lines go to
+ *       stdout as "T: <line>", the peer's as "P: <line>", driver log lines
+ *       to stderr.  Exit 0 on pass, 1 on a failed scenario, a model
+ *       violation or a peer that did not get every frame, 2 on bad usage.
+ *   vlab-scenario peer --port-file PATH [--timeout SECONDS]
+ *       The net scenario's peer for QEMU on loopback UDP (peer_udp.c).
  *   vlab-scenario mkdisk PATH        the fresh disk: the pristine pattern
  *   vlab-scenario sfdisk-script      the partition table, as sfdisk input
  *   vlab-scenario checkdisk PATH     after a run: the scenario's writes are
@@ -21,6 +25,8 @@
 
 #include "harness/bind.h"
 #include "harness/machine.h"
+#include "harness/net.h"
+#include "host_tool.h"
 #include "pattern.h"
 #include "scenario.h"
 #include "vlab/blk.h"
@@ -30,12 +36,96 @@
 #define GPT_HEAD_SECTORS 34u
 #define GPT_TAIL_SECTORS 33u
 
-static int usage(void)
+int host_usage(void)
 {
 	fprintf(stderr,
 	        "usage: vlab-scenario run --scenario blk --transport NAME --model-transport T --image PATH [--serial TEXT]\n"
+	        "       vlab-scenario run --scenario net --transport NAME --model-transport T\n"
+	        "       vlab-scenario peer --port-file PATH [--timeout SECONDS]\n"
 	        "       vlab-scenario mkdisk PATH | sfdisk-script | checkdisk PATH\n");
 	return 2;
+}
+
+bool host_peer_frame(struct sc_net_peer *p, const uint8_t *frame, uint32_t len, uint8_t *ans,
+                     uint32_t *ans_len)
+{
+	const unsigned k = p->next;
+	bool ok = sc_net_peer_frame(p, frame, len, ans, ans_len);
+	if (ok)
+		printf("P: frame %u: %u bytes as expected, answered\n", k, len);
+	else
+		printf("P: rejected: %s\n", p->why);
+	fflush(stdout);
+	return ok;
+}
+
+int host_peer_verdict(const struct sc_net_peer *p)
+{
+	bool ok = sc_net_peer_done(p);
+	printf("P: %u of %u frames answered, %u rejected: %s\n", p->answered, SC_NET_NFRAMES, p->rejected,
+	       ok ? "pass" : "FAIL");
+	fflush(stdout);
+	return ok ? 0 : 1;
+}
+
+/* The peer behind the model's NIC: what the NIC transmits is answered at
+ * once, into the NIC's receive path. */
+struct peer_backend {
+	struct dm_net_backend be;
+	struct sc_net_peer peer;
+	uint8_t ans[SC_NET_MAX_FRAME];
+};
+
+static void peer_transmit(struct dm_net_backend *be, const uint8_t *frame, uint32_t len)
+{
+	struct peer_backend *pb = (struct peer_backend *)be;
+	uint32_t alen = 0;
+	if (host_peer_frame(&pb->peer, frame, len, pb->ans, &alen) && be->nic)
+		(void)dm_net_inject(be->nic, pb->ans, alen);
+}
+
+static void peer_destroy(struct dm_net_backend *be)
+{
+	(void)be; /* static */
+}
+
+static struct peer_backend peer_be = {.be = {.kind = "peer", .transmit = peer_transmit, .destroy = peer_destroy}};
+
+/* The NIC QEMU gets (-device virtio-net-*,mac=...), with the peer behind it. */
+static struct hx_dev *add_net(struct hx_machine *m, enum hx_transport t, const char **err)
+{
+	static const uint8_t mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+	struct hx_net_opts o;
+	hx_net_opts_default(&o);
+	o.transport = t;
+	o.qemu_profile = true;
+	o.mac_set = true;
+	memcpy(o.mac, mac, sizeof mac);
+	o.backend = HX_NET_SINK;
+	struct hx_dev *d = hx_add_net(m, &o, err);
+	if (d) {
+		sc_net_peer_init(&peer_be.peer);
+		dm_net_set_backend(d->net, &peer_be.be);
+	}
+	return d;
+}
+
+static struct hx_dev *add_blk(struct hx_machine *m, enum hx_transport t, const char *image,
+                              const char *serial, const char **err)
+{
+	struct hx_blk_opts o;
+	hx_blk_opts_default(&o);
+	o.transport = t;
+	o.image = image;
+	/* What QEMU 7.2 offers on this transport, plus the serial the runner
+	 * gave QEMU's device. */
+	hx_blk_cfg_qemu72(&o.cfg, o.transport);
+	if (serial) {
+		memset(o.cfg.serial, 0, sizeof o.cfg.serial);
+		memcpy(o.cfg.serial, serial, strlen(serial));
+	}
+	o.cfg_set = true;
+	return hx_add_blk(m, &o, err);
 }
 
 static void out_line(void *ctx, const char *text)
@@ -69,16 +159,19 @@ static int cmd_run(int argc, char **argv)
 			slot = &serial;
 		if (!slot || i + 1 >= argc) {
 			fprintf(stderr, "vlab-scenario: unknown option or missing value: %s\n", argv[i]);
-			return usage();
+			return host_usage();
 		}
 		*slot = argv[++i];
 	}
-	if (!scenario || !transport || !model_transport || !image)
-		return usage();
-	if (strcmp(scenario, "blk") != 0) {
-		fprintf(stderr, "vlab-scenario: unknown scenario '%s' (known: blk)\n", scenario);
+	if (!scenario || !transport || !model_transport)
+		return host_usage();
+	const bool net = !strcmp(scenario, "net");
+	if (!net && strcmp(scenario, "blk") != 0) {
+		fprintf(stderr, "vlab-scenario: unknown scenario '%s' (known: blk, net)\n", scenario);
 		return 2;
 	}
+	if (!net && !image)
+		return host_usage();
 	int t = hx_transport_parse(model_transport);
 	if (t < 0) {
 		fprintf(stderr, "vlab-scenario: the model has no transport '%s'\n", model_transport);
@@ -98,20 +191,9 @@ static int cmd_run(int argc, char **argv)
 	}
 	hx_set_log(m, log_line, NULL, VLAB_LOG_INFO);
 
-	struct hx_blk_opts o;
-	hx_blk_opts_default(&o);
-	o.transport = (enum hx_transport)t;
-	o.image = image;
-	/* What QEMU 7.2 offers on this transport, plus the serial the runner
-	 * gave QEMU's device. */
-	dm_blk_cfg_qemu72(&o.cfg, hx_transport_legacy_only(o.transport));
-	if (serial) {
-		memset(o.cfg.serial, 0, sizeof o.cfg.serial);
-		memcpy(o.cfg.serial, serial, strlen(serial));
-	}
-	o.cfg_set = true;
 	const char *err = NULL;
-	struct hx_dev *dev = hx_add_blk(m, &o, &err);
+	struct hx_dev *dev = net ? add_net(m, (enum hx_transport)t, &err)
+	                         : add_blk(m, (enum hx_transport)t, image, serial, &err);
 	if (!dev) {
 		fprintf(stderr, "vlab-scenario: %s\n", err ? err : "cannot add the device");
 		hx_machine_free(m);
@@ -125,9 +207,13 @@ static int cmd_run(int argc, char **argv)
 		sc_fail(&out, "probe: %s", vlab_errname(rc));
 		failures = 1;
 	} else {
-		const struct sc_dev sd = {.vdev = bound.vdev, .transport = transport};
-		failures = sc_blk_run(&out, &sd);
+		const struct sc_dev sd = {.vdev = bound.vdev,
+		                          .pci = hx_transport_is_pci(bound.transport) ? &bound.pci : NULL,
+		                          .transport = transport};
+		failures = sc_run(&out, &sd);
 	}
+	if (net && host_peer_verdict(&peer_be.peer) != 0)
+		failures++;
 	const struct dm_report *r = hx_report(m);
 	if (r->count) {
 		static char text[65536];
@@ -240,7 +326,7 @@ static int cmd_checkdisk(const char *path)
 int main(int argc, char **argv)
 {
 	if (argc < 2)
-		return usage();
+		return host_usage();
 	if (!strcmp(argv[1], "run"))
 		return cmd_run(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "mkdisk") && argc == 3)
@@ -249,5 +335,7 @@ int main(int argc, char **argv)
 		return cmd_sfdisk_script();
 	if (!strcmp(argv[1], "checkdisk") && argc == 3)
 		return cmd_checkdisk(argv[2]);
-	return usage();
+	if (!strcmp(argv[1], "peer"))
+		return cmd_peer(argc - 2, argv + 2);
+	return host_usage();
 }

@@ -46,9 +46,32 @@ void sc_fail_line(struct sc_out *o, const char *text);
 		sc_fail_line((o), sc_buf_);                    \
 	} while (0)
 
+struct vlab_pci;
+struct sc_dev;
+
+/* A feature bit's name; tables end with a NULL name. */
+struct sc_feat_name {
+	uint8_t bit;
+	const char *name;
+};
+/* "features <what>: 0x..." and one line per set bit, named from the
+ * device's table, else the transport bits' (6). */
+void sc_print_features(struct sc_out *o, const char *what, uint64_t bits, const struct sc_feat_name *device);
+/* The interface (legacy or modern) and the offered and negotiated features. */
+void sc_print_negotiation(struct sc_out *o, const struct vlab_virtio_dev *d, const struct sc_feat_name *device);
+/* A scenario's first lines (its name, the device) and its work area from
+ * DMA memory, so that data buffers are reachable by the device; NULL
+ * (with a failure line) when there is no room. */
+void *sc_begin(struct sc_out *o, const struct sc_dev *sd, const char *name, size_t work_bytes, size_t align);
+/* Re-initialise and print each queue's maximum (0: no such queue), then
+ * reset. */
+void sc_queue_maxima(struct sc_out *o, struct vlab_virtio_dev *d, uint16_t nqueues);
+
 /* A device a transport probe found, ready for vlab_virtio_begin(). */
 struct sc_dev {
 	struct vlab_virtio_dev *vdev;
+	/* The PCI function it is, for the PCI transports (NULL otherwise). */
+	const struct vlab_pci *pci;
 	/* The transport as the matrix names it ("mmio-v1", "mmio-v2", ...):
 	 * stable, no address. */
 	const char *transport;
@@ -62,6 +85,23 @@ struct sc_dev {
  * of failures (0: pass).  The disk layout it expects is scenarios/pattern.h's.
  */
 unsigned sc_blk_run(struct sc_out *o, const struct sc_dev *d);
+
+/*
+ * The virtio-net scenario: initialise, print features, config and the
+ * driver's view, then exchange the frames of net_peer.h with the peer
+ * (one at a time: send frame k, wait for its answer, check it), and the
+ * driver's counters.  Returns the number of failures.
+ */
+unsigned sc_net_run(struct sc_out *o, const struct sc_dev *d);
+
+/* Transcript lines for what a PCI probe found: identity, BARs (kind and
+ * size), the virtio structures, MSI-X. */
+void sc_pci_describe(struct sc_out *o, const struct vlab_pci *p);
+
+/* A probed device: sc_pci_describe for a PCI one, then the scenario of its
+ * type (a device without one gets a line and counts no failure).  Returns
+ * the number of failures. */
+unsigned sc_run(struct sc_out *o, const struct sc_dev *d);
 
 #ifdef __cplusplus
 }

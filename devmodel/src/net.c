@@ -44,6 +44,28 @@ void dm_net_cfg_default(struct dm_net_cfg *c)
 	c->rx_backlog = DEFAULT_BACKLOG;
 }
 
+/* QEMU 7.2 virtio-net with a dgram/socket netdev, defaults; see
+ * docs/qemu-profile.md (the cross-check's net rows showed each bit). */
+void dm_net_cfg_qemu72(struct dm_net_cfg *c, bool legacy)
+{
+	dm_net_cfg_default(c);
+	/* No MTU (host_mtu unset); the offloads need a vnet header, which
+	 * the backend lacks; the control features only offered. */
+	c->features = VLAB_BIT(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS) | VLAB_BIT(VIRTIO_NET_F_MAC) |
+	              VLAB_BIT(VIRTIO_NET_F_MRG_RXBUF) | VLAB_BIT(VIRTIO_NET_F_STATUS) |
+	              VLAB_BIT(VIRTIO_NET_F_CTRL_VQ) | VLAB_BIT(VIRTIO_NET_F_CTRL_RX) |
+	              VLAB_BIT(VIRTIO_NET_F_CTRL_VLAN) | VLAB_BIT(20) /* CTRL_RX_EXTRA */ |
+	              VLAB_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE) | VLAB_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) |
+	              VLAB_BIT(VIRTIO_F_RING_INDIRECT_DESC) | VLAB_BIT(VIRTIO_F_RING_EVENT_IDX);
+	if (legacy)
+		c->features |= VLAB_BIT(6) /* GSO (legacy) */ | VLAB_BIT(VIRTIO_F_NOTIFY_ON_EMPTY) |
+		               VLAB_BIT(VIRTIO_F_ANY_LAYOUT);
+	else
+		c->features |= VLAB_BIT(VIRTIO_F_VERSION_1) | VLAB_BIT(VIRTIO_F_RING_RESET);
+	c->queue_num_max = 1024; /* VIRTQUEUE_MAX_SIZE, what virtio-mmio reports */
+	c->ctrl_queue_size = 64; /* the control queue's own size (shown on PCI) */
+}
+
 const char *dm_net_drop_name(enum dm_net_drop d)
 {
 	switch (d) {
@@ -708,6 +730,8 @@ struct dm_net *dm_net_new(const struct dm_net_cfg *cfg, struct dm_env *env, cons
 	nq = ((cfg->features >> VIRTIO_NET_F_CTRL_VQ) & 1u) ? 3 : 2;
 	dm_virtio_init(&n->dv, &net_ops, n, env, name, cfg->features, nq,
 	               cfg->queue_num_max ? cfg->queue_num_max : 256);
+	if (nq == 3)
+		n->dv.queue_size[VIRTIO_NET_Q_CTRL] = cfg->ctrl_queue_size;
 	net_reset(n);
 	return n;
 }

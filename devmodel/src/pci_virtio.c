@@ -228,17 +228,20 @@ static void build(struct dm_vpci *vp)
 			vendor_cap(&b, 0x42, mb, 0, 0x10, 16);
 		if (q & DM_VPCI_Q_RESERVED_BAR)
 			vendor_cap(&b, CFG_COMMON, 6, DM_VPCI_COMMON_OFF, CC_LEN, 16);
+		/* The lengths are the regions', as QEMU 7.2 gives them (seen in
+		 * the cross-check), not the structures' own sizes. */
+		const uint32_t rs = DM_VPCI_REGION_SIZE;
 		if (!(q & DM_VPCI_Q_NO_COMMON))
-			vendor_cap(&b, CFG_COMMON, mb, DM_VPCI_COMMON_OFF, CC_LEN, 16);
+			vendor_cap(&b, CFG_COMMON, mb, DM_VPCI_COMMON_OFF, rs, 16);
 		if (q & DM_VPCI_Q_BAR_SIZE_ZERO)
 			vendor_cap(&b, CFG_ISR, 2, 0, 1, 16); /* BAR 2 is not implemented */
 		else
-			vendor_cap(&b, CFG_ISR, mb, DM_VPCI_ISR_OFF, 1, 16);
+			vendor_cap(&b, CFG_ISR, mb, DM_VPCI_ISR_OFF, rs, 16);
 		if (q & DM_VPCI_Q_STRUCT_BEYOND_BAR)
 			vendor_cap(&b, CFG_DEVICE, mb, DM_VPCI_MODERN_BAR_SIZE - 8, 0x100, 16);
 		else if (vp->device_len)
-			vendor_cap(&b, CFG_DEVICE, mb, DM_VPCI_DEVICE_OFF, vp->device_len, 16);
-		uint8_t n = vendor_cap(&b, CFG_NOTIFY, mb, DM_VPCI_NOTIFY_OFF, 0x1000, 20);
+			vendor_cap(&b, CFG_DEVICE, mb, DM_VPCI_DEVICE_OFF, rs, 16);
+		uint8_t n = vendor_cap(&b, CFG_NOTIFY, mb, DM_VPCI_NOTIFY_OFF, rs, 20);
 		put32(vp, n + 16, vp->notify_mult);
 		vp->pcicfg_pos = vendor_cap(&b, CFG_PCI, 0, 0, 0, 20);
 	}
@@ -347,7 +350,8 @@ static void pci_reset_state(struct dm_vpci *vp)
 	vp->queue_sel = 0;
 	vp->config_vector = DM_VPCI_NO_VECTOR; /* DEV-4.1.5.1.2.1-7 */
 	for (unsigned i = 0; i < DM_MAX_QUEUES; i++) {
-		vp->qsize[i] = i < vp->dv->num_queues ? vp->dv->queue_num_max : 0;
+		const uint16_t start = vp->dv->queue_size[i] ? vp->dv->queue_size[i] : vp->dv->queue_num_max;
+		vp->qsize[i] = i < vp->dv->num_queues ? start : 0;
 		vp->qvector[i] = DM_VPCI_NO_VECTOR;
 		vp->queue_enabled[i] = false;
 	}
@@ -482,7 +486,10 @@ static uint32_t common_read(struct dm_vpci *vp, uint32_t off, unsigned width)
 	case CC_Q_DESC: return (vq = sel_vq(vp)) ? half(vq->desc, off, CC_Q_DESC) : 0;
 	case CC_Q_AVAIL: return (vq = sel_vq(vp)) ? half(vq->avail, off, CC_Q_AVAIL) : 0;
 	case CC_Q_USED: return (vq = sel_vq(vp)) ? half(vq->used, off, CC_Q_USED) : 0;
-	default: return 0; /* queue_notify_data, queue_reset: features not offered */
+	/* DEV-4.1.4.3.1-9/10/13: a queue reset completes at once, so
+	 * queue_reset always reads 0. */
+	case CC_Q_RESET: return 0;
+	default: return 0; /* queue_notify_data: NOTIFICATION_DATA is never offered */
 	}
 }
 
@@ -559,8 +566,17 @@ static void common_write(struct dm_vpci *vp, uint32_t off, unsigned width, uint3
 		if ((vq = sel_vq(vp)))
 			set_half(&vq->used, off, CC_Q_USED, val);
 		return;
+	case CC_Q_RESET:
+		/* DEV-4.1.4.3.1-11: writing 1 resets the selected queue (QEMU
+		 * 7.2 offers RING_RESET on PCI); done at once, the queue is
+		 * disabled and its size kept for the driver to re-program. */
+		if ((val & 1) && (dv->host_features & VLAB_BIT(VIRTIO_F_RING_RESET)) && (vq = sel_vq(vp))) {
+			dm_vq_reset(vq);
+			vp->queue_enabled[vp->queue_sel] = false;
+		}
+		return;
 	default:
-		return; /* queue_reset: RING_RESET is never offered */
+		return;
 	}
 }
 
@@ -600,9 +616,10 @@ static uint32_t modern_read(struct dm_vpci *vp, uint64_t off, unsigned width)
 	vp->modern_accesses++;
 	if (off < DM_VPCI_COMMON_OFF + CC_LEN)
 		return common_read(vp, (uint32_t)off, width);
-	if (off == DM_VPCI_ISR_OFF)
+	/* QEMU's ISR region answers (and clears) at any offset of its 4 KiB. */
+	if (off >= DM_VPCI_ISR_OFF && off < DM_VPCI_ISR_OFF + DM_VPCI_REGION_SIZE)
 		return isr_read_clear(vp);
-	if (off >= DM_VPCI_DEVICE_OFF && off < DM_VPCI_DEVICE_OFF + 0x1000) {
+	if (off >= DM_VPCI_DEVICE_OFF && off < DM_VPCI_DEVICE_OFF + DM_VPCI_REGION_SIZE) {
 		uint32_t coff = (uint32_t)(off - DM_VPCI_DEVICE_OFF);
 		checked(vp, "DRV-4.1.3.1-1");
 		if (off % width != 0) {
@@ -619,7 +636,7 @@ static void modern_write(struct dm_vpci *vp, uint64_t off, unsigned width, uint3
 	vp->modern_accesses++;
 	if (off < DM_VPCI_COMMON_OFF + CC_LEN) {
 		common_write(vp, (uint32_t)off, width, val);
-	} else if (off >= DM_VPCI_DEVICE_OFF && off < DM_VPCI_DEVICE_OFF + 0x1000) {
+	} else if (off >= DM_VPCI_DEVICE_OFF && off < DM_VPCI_DEVICE_OFF + DM_VPCI_REGION_SIZE) {
 		uint32_t coff = (uint32_t)(off - DM_VPCI_DEVICE_OFF);
 		checked(vp, "DRV-4.1.3.1-1");
 		if (off % width != 0) {
@@ -627,7 +644,7 @@ static void modern_write(struct dm_vpci *vp, uint64_t off, unsigned width, uint3
 			return;
 		}
 		dm_virtio_config_write(vp->dv, coff, width, val);
-	} else if (off >= DM_VPCI_NOTIFY_OFF && off < DM_VPCI_NOTIFY_OFF + 0x1000) {
+	} else if (off >= DM_VPCI_NOTIFY_OFF && off < DM_VPCI_NOTIFY_OFF + DM_VPCI_REGION_SIZE) {
 		notify_write(vp, off - DM_VPCI_NOTIFY_OFF, width, val);
 	}
 }

@@ -173,18 +173,13 @@ struct hx_dev *hx_add_blk(struct hx_machine *m, const struct hx_blk_opts *o, con
 		return NULL;
 	}
 
-	bool legacy = hx_transport_legacy_only(o->transport);
 	struct dm_blk_cfg cfg;
 	if (o->cfg_set)
 		cfg = o->cfg;
 	else if (o->qemu_profile)
-		dm_blk_cfg_qemu72(&cfg, legacy);
+		hx_blk_cfg_qemu72(&cfg, o->transport);
 	else
 		dm_blk_cfg_default(&cfg);
-	/* QEMU's virtio-pci shows a queue's size (the queue-size property,
-	 * 256), where its virtio-mmio shows VIRTQUEUE_MAX_SIZE (1024). */
-	if (!o->cfg_set && o->qemu_profile && o->transport >= HX_PCI_LEGACY && o->transport <= HX_PCI)
-		cfg.queue_num_max = 256;
 	if (o->read_only)
 		cfg.features |= VLAB_BIT(VIRTIO_BLK_F_RO);
 
@@ -219,6 +214,29 @@ struct hx_dev *hx_add_blk(struct hx_machine *m, const struct hx_blk_opts *o, con
 	}
 	m->nblk++;
 	return d;
+}
+
+bool hx_transport_is_pci(enum hx_transport t)
+{
+	return t == HX_PCI_LEGACY || t == HX_PCI_TRANSITIONAL || t == HX_PCI;
+}
+
+void hx_qemu72_transport(uint64_t *features, uint16_t *queue_num_max, enum hx_transport t)
+{
+	/* QEMU's virtio-pci shows a queue's size (the device's queue-size,
+	 * 256), where its virtio-mmio shows VIRTQUEUE_MAX_SIZE (1024). */
+	if (hx_transport_is_pci(t))
+		*queue_num_max = 256;
+	/* Its legacy PCI interface also offers BAD_FEATURE (bit 30), which
+	 * its virtio-mmio does not (seen on QEMU 7.2; docs/qemu-profile.md). */
+	if (t == HX_PCI_LEGACY)
+		*features |= VLAB_BIT(30);
+}
+
+void hx_blk_cfg_qemu72(struct dm_blk_cfg *c, enum hx_transport t)
+{
+	dm_blk_cfg_qemu72(c, hx_transport_legacy_only(t));
+	hx_qemu72_transport(&c->features, &c->queue_num_max, t);
 }
 
 bool hx_transport_legacy_only(enum hx_transport t)

@@ -68,6 +68,12 @@ static struct dm_net_backend *make_backend(struct hx_machine *m, struct dm_net *
 	return NULL;
 }
 
+void hx_net_cfg_qemu72(struct dm_net_cfg *c, enum hx_transport t)
+{
+	dm_net_cfg_qemu72(c, hx_transport_legacy_only(t));
+	hx_qemu72_transport(&c->features, &c->queue_num_max, t);
+}
+
 struct hx_dev *hx_add_net(struct hx_machine *m, const struct hx_net_opts *o, const char **err)
 {
 	struct hx_net_opts def;
@@ -82,7 +88,10 @@ struct hx_dev *hx_add_net(struct hx_machine *m, const struct hx_net_opts *o, con
 		hx_net_opts_default(&def);
 		o = &def;
 	}
-	dm_net_cfg_default(&cfg);
+	if (o->qemu_profile)
+		hx_net_cfg_qemu72(&cfg, o->transport);
+	else
+		dm_net_cfg_default(&cfg);
 	if (o->features_set)
 		cfg.features = o->features;
 	if (hx_transport_legacy_only(o->transport))

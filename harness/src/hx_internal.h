@@ -178,6 +178,9 @@ struct hx_machine {
 
 extern const struct vlab_platform_ops hx_platform_ops;
 void hx_env_init(struct hx_machine *m);
+/* What every QEMU 7.2 device shows differently on transport t (feature
+ * bits, queue size); the device profiles (hx_*_cfg_qemu72) apply it. */
+void hx_qemu72_transport(uint64_t *features, uint16_t *queue_num_max, enum hx_transport t);
 void hx_log(struct hx_machine *m, enum vlab_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 

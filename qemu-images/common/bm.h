@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "fdt.h"
+#include "pci_host.h"
 #include "vlab/virtio.h"
 
 /* Exit codes the image hands QEMU (and the runner reads). */

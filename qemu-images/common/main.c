@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The image's main: read the device tree, probe every virtio-mmio slot it
- * names, run the scenario for each device found, exit with the result.
+ * names and every virtio function behind its PCI host bridge, run the
+ * scenario for each device found, exit with the result.
  *
  * Console lines: "T: " lines are the transcript (compared with the
  * model's); everything else (banner, device-tree summary, driver log) is
@@ -10,11 +11,21 @@
 #include "bm.h"
 #include "scenario.h"
 #include "vlab/mmio.h"
+#include "vlab/pci.h"
 
 /* The largest device tree we read. */
 #define BM_FDT_MAX_BYTES (1u << 20)
+/* Virtio PCI functions driven in one run. */
+#define BM_PCI_MAX_DEVS 8u
 
 static struct vlab_mmio mmio_dev[BM_FDT_MAX_MMIO];
+static struct vlab_pci pci_dev[BM_PCI_MAX_DEVS];
+static struct vlab_pci_host pci_host;
+
+struct bm_run {
+	struct sc_out out;
+	unsigned found, failures;
+};
 
 static void transcript_line(void *ctx, const char *text)
 {
@@ -35,6 +46,107 @@ static void print_fdt(const struct bm_fdt_info *f)
 	          (unsigned long long)f->ecam_base, (unsigned long long)f->ecam_size, f->n_pci_ranges);
 }
 
+static void run_scenario(struct bm_run *r, const struct sc_dev *sd)
+{
+	r->found++;
+	r->failures += sc_run(&r->out, sd);
+}
+
+static void probe_mmio(struct bm_run *r, const struct bm_fdt_info *fdt, const struct vlab_platform *plat)
+{
+	for (unsigned i = 0; i < fdt->n_mmio; i++) {
+		if (fdt->mmio_size[i] < VIRTIO_MMIO_SIZE) {
+			bm_printf("virtio-mmio at 0x%llx: window of 0x%llx bytes is too small, skipped\n",
+			          (unsigned long long)fdt->mmio_base[i], (unsigned long long)fdt->mmio_size[i]);
+			continue;
+		}
+		struct vlab_mmio *m = &mmio_dev[i];
+		int rc = vlab_mmio_probe(m, plat, fdt->mmio_base[i], VLAB_MMIO_ALLOW_LEGACY);
+		if (rc == VLAB_ENODEV)
+			continue; /* an empty slot */
+		if (rc) {
+			bm_printf("virtio-mmio at 0x%llx: %s\n", (unsigned long long)fdt->mmio_base[i],
+			          vlab_strerror(rc));
+			r->failures++;
+			continue;
+		}
+		bm_printf("virtio-mmio at 0x%llx: device %u, version %u\n", (unsigned long long)fdt->mmio_base[i],
+		          (unsigned)m->vdev.device_id, (unsigned)m->version);
+		const struct sc_dev sd = {.vdev = &m->vdev, .transport = m->version == 1 ? "mmio-v1" : "mmio-v2"};
+		run_scenario(r, &sd);
+	}
+}
+
+/* The virtio functions enumeration found, in bus order. */
+struct pci_found {
+	unsigned n;
+	struct vlab_pci_func f[BM_PCI_MAX_DEVS];
+};
+
+static int collect_virtio(void *ctx, const struct vlab_pci_func *f)
+{
+	struct pci_found *pf = ctx;
+	if (vlab_pci_virtio_type(f) == 0)
+		return 0;
+	if (pf->n >= BM_PCI_MAX_DEVS) {
+		bm_printf("pci %02x:%02x.%x: more than %u virtio functions, skipped\n", f->bus, f->dev, f->fn,
+		          BM_PCI_MAX_DEVS);
+		return 0;
+	}
+	pf->f[pf->n++] = *f;
+	return 0;
+}
+
+/* The transport as the matrix names it: a modern-only device (ID 0x1040 +
+ * type) is "pci"; a transitional ID driven through its capabilities is
+ * "pci-transitional"; through the I/O BAR, "pci-legacy". */
+static const char *pci_transport_name(const struct vlab_pci *p)
+{
+	if (!p->transitional)
+		return "pci";
+	return p->modern ? "pci-transitional" : "pci-legacy";
+}
+
+static void probe_pci(struct bm_run *r, const struct bm_fdt_info *fdt, const struct vlab_platform *plat)
+{
+	static struct pci_found pf;
+	if (fdt->ecam_size == 0)
+		return;
+	if (bm_pci_host_from_fdt(fdt, plat, &pci_host) != VLAB_OK) {
+		bm_puts("pci: the host bridge in the tree has no usable ECAM or memory window\n");
+		return;
+	}
+	bm_printf("pci: ecam 0x%llx, %u buses, memory 0x%llx+0x%llx, ports 0x%x+0x%x at 0x%llx\n",
+	          (unsigned long long)pci_host.ecam_base, pci_host.ecam_buses,
+	          (unsigned long long)pci_host.mem_base, (unsigned long long)pci_host.mem_size,
+	          (unsigned)pci_host.io_base, (unsigned)pci_host.io_size,
+	          (unsigned long long)pci_host.pio_mmio_base);
+	pf.n = 0;
+	int rc = vlab_pci_enumerate(&pci_host, collect_virtio, &pf);
+	if (rc) {
+		bm_printf("pci: enumeration: %s\n", vlab_strerror(rc));
+		r->failures++;
+		return;
+	}
+	for (unsigned i = 0; i < pf.n; i++) {
+		const struct vlab_pci_func *f = &pf.f[i];
+		struct vlab_pci *p = &pci_dev[i];
+		/* A transitional device is driven through its modern interface
+		 * (no VLAB_PCI_FORCE_LEGACY); a legacy-only one is accepted. */
+		rc = vlab_pci_probe(p, &pci_host, f->bus, f->dev, f->fn, VLAB_PCI_ALLOW_LEGACY);
+		if (rc) {
+			bm_printf("pci %02x:%02x.%x: %s\n", f->bus, f->dev, f->fn, vlab_strerror(rc));
+			r->failures++;
+			continue;
+		}
+		bm_printf("pci %02x:%02x.%x: %04x:%04x rev %u, device %u, %s interface\n", f->bus, f->dev, f->fn,
+		          f->vendor, f->device, f->revision, (unsigned)p->vdev.device_id,
+		          p->modern ? "modern" : "legacy");
+		const struct sc_dev sd = {.vdev = &p->vdev, .pci = p, .transport = pci_transport_name(p)};
+		run_scenario(r, &sd);
+	}
+}
+
 int bm_main(uintptr_t fdt_addr)
 {
 	static struct bm_fdt_info fdt;
@@ -50,37 +162,10 @@ int bm_main(uintptr_t fdt_addr)
 	print_fdt(&fdt);
 	const struct vlab_platform *plat = bm_platform_init(&fdt);
 
-	struct sc_out out = {.line = transcript_line};
-	unsigned found = 0, failures = 0;
-	for (unsigned i = 0; i < fdt.n_mmio; i++) {
-		if (fdt.mmio_size[i] < VIRTIO_MMIO_SIZE) {
-			bm_printf("virtio-mmio at 0x%llx: window of 0x%llx bytes is too small, skipped\n",
-			          (unsigned long long)fdt.mmio_base[i], (unsigned long long)fdt.mmio_size[i]);
-			continue;
-		}
-		struct vlab_mmio *m = &mmio_dev[i];
-		rc = vlab_mmio_probe(m, plat, fdt.mmio_base[i], VLAB_MMIO_ALLOW_LEGACY);
-		if (rc == VLAB_ENODEV)
-			continue; /* an empty slot */
-		if (rc) {
-			bm_printf("virtio-mmio at 0x%llx: %s\n", (unsigned long long)fdt.mmio_base[i],
-			          vlab_strerror(rc));
-			failures++;
-			continue;
-		}
-		bm_printf("virtio-mmio at 0x%llx: device %u, version %u\n", (unsigned long long)fdt.mmio_base[i],
-		          (unsigned)m->vdev.device_id, (unsigned)m->version);
-		const struct sc_dev sd = {.vdev = &m->vdev, .transport = m->version == 1 ? "mmio-v1" : "mmio-v2"};
-		found++;
-		switch (m->vdev.device_id) {
-		case VIRTIO_ID_BLOCK:
-			failures += sc_blk_run(&out, &sd);
-			break;
-		default:
-			bm_printf("device %u: no scenario for it, skipped\n", (unsigned)m->vdev.device_id);
-			break;
-		}
-	}
+	static struct bm_run run = {.out = {.line = transcript_line}};
+	probe_mmio(&run, &fdt, plat);
+	probe_pci(&run, &fdt, plat);
+	const unsigned found = run.found, failures = run.failures;
 	if (found == 0) {
 		bm_puts("vlab: no virtio device found\n");
 		return BM_EXIT_SETUP;

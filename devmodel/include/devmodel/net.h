@@ -37,12 +37,17 @@ struct dm_net_cfg {
 	uint16_t mtu;           /* config mtu (with VIRTIO_NET_F_MTU) */
 	bool link_up;           /* initial link state (with VIRTIO_NET_F_STATUS) */
 	uint16_t queue_num_max;
+	uint16_t ctrl_queue_size; /* the control queue's starting size on PCI (0: queue_num_max) */
 	unsigned rx_backlog;    /* frames held while no receive buffer is posted */
 };
 
 /* Defaults: VERSION_1 | MAC | STATUS | MTU | MRG_RXBUF | CTRL_VQ | CTRL_RX |
  * CTRL_MAC_ADDR, mac 52:54:00:12:34:56, mtu 1500, link up, backlog 64. */
 void dm_net_cfg_default(struct dm_net_cfg *c);
+/* What QEMU 7.2's virtio-net offers with a backend without a vnet header
+ * (socket, dgram), default properties (docs/qemu-profile.md).  legacy: as
+ * seen through a legacy interface. */
+void dm_net_cfg_qemu72(struct dm_net_cfg *c, bool legacy);
 
 /* Why the device dropped a frame. */
 enum dm_net_drop {

@@ -148,6 +148,9 @@ struct dm_vpci_cfg {
 #define DM_VPCI_DEVICE_OFF 0x2000u
 #define DM_VPCI_NOTIFY_OFF 0x3000u
 #define DM_VPCI_NOTIFY_MULT 4u
+/* Each structure's capability names a whole 4 KiB region of BAR 4, as
+ * QEMU's do (its common, ISR, device and notify regions are 0x1000). */
+#define DM_VPCI_REGION_SIZE 0x1000u
 
 struct dm_vpci_cap {
 	uint8_t pos, len, type; /* type: cfg_type of a vendor capability, 0 for MSI-X */

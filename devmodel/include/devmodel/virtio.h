@@ -52,6 +52,10 @@ struct dm_virtio {
 	uint32_t isr;               /* VIRTIO_ISR_* pending */
 	uint16_t num_queues;
 	uint16_t queue_num_max;
+	/* The size a queue starts with where the transport shows it (PCI's
+	 * queue_size, legacy QUEUE_NUM); 0: queue_num_max.  QEMU starts each
+	 * queue at its device's own size (virtio-net's control queue: 64). */
+	uint16_t queue_size[DM_MAX_QUEUES];
 	struct dm_vq vq[DM_MAX_QUEUES];
 	bool needs_reset;
 

@@ -176,6 +176,9 @@ struct hx_dev *hx_add_blk(struct hx_machine *m, const struct hx_blk_opts *o, con
 int hx_attach(struct hx_machine *m, struct hx_dev *d, enum hx_transport t, const char **err);
 /* Does t present a legacy interface only (the device offers no VERSION_1)? */
 bool hx_transport_legacy_only(enum hx_transport t);
+bool hx_transport_is_pci(enum hx_transport t);
+/* The QEMU 7.2 virtio-blk profile as QEMU shows it on transport t. */
+void hx_blk_cfg_qemu72(struct dm_blk_cfg *c, enum hx_transport t);
 unsigned hx_ndevs(struct hx_machine *m);
 struct hx_dev *hx_dev_at(struct hx_machine *m, unsigned i);
 

@@ -35,8 +35,12 @@ struct hx_net_opts {
 	bool backlog_set;        /* else the model's default backlog */
 	unsigned rx_backlog;
 	bool link_down;          /* start with the link down */
+	bool qemu_profile;       /* offer what QEMU 7.2 offers (hx_net_cfg_qemu72) */
 };
 void hx_net_opts_default(struct hx_net_opts *o);
+
+/* The QEMU 7.2 virtio-net profile as QEMU shows it on transport t. */
+void hx_net_cfg_qemu72(struct dm_net_cfg *c, enum hx_transport t);
 
 /* Add a network device.  NULL with *err set. */
 struct hx_dev *hx_add_net(struct hx_machine *m, const struct hx_net_opts *o, const char **err);

@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The PCI host bridge the device tree names (pci-host-ecam-generic), as the
+ * driver's struct vlab_pci_host: configuration space through the ECAM
+ * window, memory BARs from the 32-bit memory range, I/O BARs from the I/O
+ * range, which these machines map into memory (riscv and arm virt: a PIO
+ * window; port p is at the range's CPU address + p - its PCI address).
+ *
+ * The tree is hostile input too: a range whose numbers make no sense is
+ * not used, and a host without ECAM or without a memory window is none.
+ */
+#include "pci_host.h"
+
+/* Ports below this are never handed out: QEMU does not map an I/O BAR at
+ * port 0, and the low ports are the legacy ISA ones on other machines. */
+#define BM_PCI_IO_FIRST 0x1000u
+
+int bm_pci_host_from_fdt(const struct bm_fdt_info *f, const struct vlab_platform *plat,
+                         struct vlab_pci_host *h)
+{
+	vlab_memset(h, 0, sizeof *h);
+	h->plat = plat;
+	if (f->ecam_size < (1u << 20) || f->ecam_base + f->ecam_size < f->ecam_base)
+		return VLAB_ENODEV;
+	h->ecam_base = f->ecam_base;
+	const uint64_t buses = f->ecam_size >> 20;
+	h->ecam_buses = buses > 256 ? 256 : (unsigned)buses;
+
+	for (unsigned i = 0; i < f->n_pci_ranges && i < BM_FDT_MAX_RANGES; i++) {
+		const struct bm_fdt_range *r = &f->pci_range[i];
+		if (r->size == 0 || r->cpu_addr + r->size < r->cpu_addr)
+			continue;
+		if (r->space == 1 && !h->pio_mmio) {
+			/* I/O: ports are 32-bit; skip the low ones. */
+			uint64_t lo = r->pci_addr, hi = r->pci_addr + r->size;
+			if (hi < lo || hi > 0x100000000ull || r->cpu_addr < r->pci_addr)
+				continue;
+			if (lo < BM_PCI_IO_FIRST)
+				lo = BM_PCI_IO_FIRST;
+			if (lo >= hi)
+				continue;
+			h->pio_mmio = true;
+			h->pio_mmio_base = r->cpu_addr - r->pci_addr;
+			h->io_base = (uint32_t)lo;
+			h->io_size = (uint32_t)(hi - lo);
+		} else if (r->space == 2 && h->mem_size == 0 && r->pci_addr == r->cpu_addr) {
+			/* 32-bit memory, identity-mapped (what the driver assumes);
+			 * 64-bit BARs fit here as well. */
+			h->mem_base = r->cpu_addr;
+			h->mem_size = r->size;
+		}
+	}
+	return h->mem_size ? VLAB_OK : VLAB_ENODEV;
+}

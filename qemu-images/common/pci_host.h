@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+/* The device tree's PCI host bridge as the driver's host (pci_host.c). */
+#ifndef BM_PCI_HOST_H
+#define BM_PCI_HOST_H
+
+#include "fdt.h"
+#include "vlab/pci.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* The PCI host bridge of the tree (ECAM, memory and PIO windows) as the
+ * driver's host; VLAB_ENODEV when the tree has none usable. */
+int bm_pci_host_from_fdt(const struct bm_fdt_info *f, const struct vlab_platform *plat,
+                         struct vlab_pci_host *h);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

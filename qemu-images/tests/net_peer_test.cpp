@@ -1,0 +1,62 @@
+// The net scenario's peer (scenarios/net_peer.c): it answers exactly the
+// frames of the protocol, in order, and nothing else.
+#include <gtest/gtest.h>
+
+#include <cstring>
+#include <vector>
+
+#include "net_peer.h"
+
+namespace {
+
+const uint8_t kNic[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+
+std::vector<uint8_t> Frame(unsigned k, const uint8_t *mac = kNic)
+{
+	std::vector<uint8_t> f(sc_net_frame_len(k));
+	sc_net_build_frame(k, mac, f.data());
+	return f;
+}
+
+TEST(NetPeer, AnswersEveryFrameInOrder)
+{
+	struct sc_net_peer p;
+	sc_net_peer_init(&p);
+	uint8_t ans[SC_NET_MAX_FRAME], want[SC_NET_MAX_FRAME];
+	for (unsigned k = 0; k < SC_NET_NFRAMES; k++) {
+		std::vector<uint8_t> f = Frame(k);
+		uint32_t len = 0;
+		ASSERT_TRUE(sc_net_peer_frame(&p, f.data(), (uint32_t)f.size(), ans, &len)) << k << ": " << p.why;
+		ASSERT_EQ(len, f.size());
+		sc_net_build_answer(k, kNic, want);
+		EXPECT_EQ(memcmp(ans, want, len), 0) << k;
+		EXPECT_EQ(memcmp(ans, kNic, 6), 0) << "the answer goes to the NIC";
+		EXPECT_EQ(memcmp(ans + 6, sc_net_peer_mac, 6), 0);
+		if (len > 14) {
+			EXPECT_NE(memcmp(ans + 14, f.data() + 14, len - 14), 0) << "the payload is transformed";
+		}
+	}
+	EXPECT_TRUE(sc_net_peer_done(&p));
+	EXPECT_EQ(sc_net_frame_len(SC_NET_NSINGLE - 1), SC_NET_MAX_FRAME);
+}
+
+TEST(NetPeer, RejectsWhatItDoesNotExpect)
+{
+	struct sc_net_peer p;
+	sc_net_peer_init(&p);
+	uint8_t ans[SC_NET_MAX_FRAME];
+	uint32_t len = 0;
+	std::vector<uint8_t> f1 = Frame(1);
+	EXPECT_FALSE(sc_net_peer_frame(&p, f1.data(), (uint32_t)f1.size(), ans, &len)) << "frame 1 before 0";
+	std::vector<uint8_t> f0 = Frame(0);
+	ASSERT_TRUE(sc_net_peer_frame(&p, f0.data(), (uint32_t)f0.size(), ans, &len));
+	f1[14] ^= 1; // frame 1 is 15 bytes: its one payload byte
+	EXPECT_FALSE(sc_net_peer_frame(&p, f1.data(), (uint32_t)f1.size(), ans, &len)) << "a flipped bit";
+	const uint8_t other[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x57};
+	std::vector<uint8_t> g = Frame(1, other);
+	EXPECT_FALSE(sc_net_peer_frame(&p, g.data(), (uint32_t)g.size(), ans, &len)) << "another source";
+	EXPECT_EQ(p.rejected, 3u);
+	EXPECT_FALSE(sc_net_peer_done(&p));
+}
+
+} // namespace

@@ -1,0 +1,256 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The virtio-net scenario (see scenario.h).  Every line depends only on what
+ * the device offers and what the peer answers (net_peer.h), never on
+ * addresses or times, so QEMU's transcript and the model's compare line
+ * for line.
+ */
+#include "net_peer.h"
+#include "scenario.h"
+#include "vlab/net.h"
+#include "vlab/part.h" /* vlab_crc32 */
+
+/* How long one answer may take (platform time). */
+#define SC_NET_ANSWER_TIMEOUT_NS 2000000000ull
+/* Sends refused as busy before giving up on a frame. */
+#define SC_NET_BUSY_TRIES 1000u
+/* VIRTIO_NET_F_SPEED_DUPLEX (5.1.3): the speed and duplex config fields. */
+#define SC_NET_F_SPEED_DUPLEX 63u
+#define SC_NET_CFG_SPEED 12u
+#define SC_NET_CFG_DUPLEX 16u
+
+static const struct sc_feat_name net_feat_names[] = {
+	{VIRTIO_NET_F_CSUM, "CSUM"},
+	{VIRTIO_NET_F_GUEST_CSUM, "GUEST_CSUM"},
+	{VIRTIO_NET_F_CTRL_GUEST_OFFLOADS, "CTRL_GUEST_OFFLOADS"},
+	{VIRTIO_NET_F_MTU, "MTU"},
+	{VIRTIO_NET_F_MAC, "MAC"},
+	{6, "GSO (legacy)"},
+	{VIRTIO_NET_F_GUEST_TSO4, "GUEST_TSO4"},
+	{VIRTIO_NET_F_GUEST_TSO6, "GUEST_TSO6"},
+	{VIRTIO_NET_F_GUEST_ECN, "GUEST_ECN"},
+	{VIRTIO_NET_F_GUEST_UFO, "GUEST_UFO"},
+	{VIRTIO_NET_F_HOST_TSO4, "HOST_TSO4"},
+	{VIRTIO_NET_F_HOST_TSO6, "HOST_TSO6"},
+	{VIRTIO_NET_F_HOST_ECN, "HOST_ECN"},
+	{VIRTIO_NET_F_HOST_UFO, "HOST_UFO"},
+	{VIRTIO_NET_F_MRG_RXBUF, "MRG_RXBUF"},
+	{VIRTIO_NET_F_STATUS, "STATUS"},
+	{VIRTIO_NET_F_CTRL_VQ, "CTRL_VQ"},
+	{VIRTIO_NET_F_CTRL_RX, "CTRL_RX"},
+	{VIRTIO_NET_F_CTRL_VLAN, "CTRL_VLAN"},
+	{20, "CTRL_RX_EXTRA"},
+	{VIRTIO_NET_F_GUEST_ANNOUNCE, "GUEST_ANNOUNCE"},
+	{VIRTIO_NET_F_MQ, "MQ"},
+	{VIRTIO_NET_F_CTRL_MAC_ADDR, "CTRL_MAC_ADDR"},
+	{52, "VQ_NOTF_COAL"},
+	{53, "NOTF_COAL"},
+	{54, "GUEST_USO4"},
+	{55, "GUEST_USO6"},
+	{56, "HOST_USO"},
+	{57, "HASH_REPORT"},
+	{59, "GUEST_HDRLEN"},
+	{60, "RSS"},
+	{61, "RSC_EXT"},
+	{62, "STANDBY"},
+	{SC_NET_F_SPEED_DUPLEX, "SPEED_DUPLEX"},
+	{0, NULL},
+};
+
+struct sc_net_work {
+	struct vlab_net net;
+	uint8_t frame[SC_NET_MAX_FRAME];
+	uint8_t want[SC_NET_MAX_FRAME];
+	uint8_t got[SC_NET_MAX_FRAME + 64];
+};
+
+static bool offered(const struct vlab_virtio_dev *d, unsigned bit)
+{
+	return (d->device_features >> bit) & 1u;
+}
+
+static void mac_text(char *buf, size_t cap, const uint8_t m[6])
+{
+	vlab_snprintf(buf, cap, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+}
+
+/* One config field of width 1, 2 or 4, read with its own width (DRV-4.2.2.2-5). */
+static void print_field(struct sc_out *o, struct vlab_virtio_dev *d, const char *name, uint16_t off,
+                        unsigned width)
+{
+	uint32_t v = 0;
+	int rc;
+	if (width == 4) {
+		rc = vlab_virtio_config_read(d, off, &v, 4);
+	} else if (width == 2) {
+		uint16_t x = 0;
+		rc = vlab_virtio_config_read(d, off, &x, 2);
+		v = x;
+	} else {
+		uint8_t x = 0;
+		rc = vlab_virtio_config_read(d, off, &x, 1);
+		v = x;
+	}
+	if (rc)
+		sc_fail(o, "config %s: %s", name, vlab_errname(rc));
+	else
+		sc_printf(o, "config %s = %u (0x%x)", name, (unsigned)v, (unsigned)v);
+}
+
+/* The config fields of 5.1.4, each only when its feature is offered
+ * (DRV-2.5.1-3). */
+static void print_config(struct sc_out *o, struct vlab_virtio_dev *d)
+{
+	if (offered(d, VIRTIO_NET_F_MAC)) {
+		uint8_t m[6];
+		int rc = 0;
+		for (unsigned i = 0; i < 6 && rc == 0; i++)
+			rc = vlab_virtio_config_read(d, (uint16_t)(VIRTIO_NET_CFG_MAC + i), &m[i], 1);
+		char t[18];
+		mac_text(t, sizeof t, m);
+		if (rc)
+			sc_fail(o, "config mac: %s", vlab_errname(rc));
+		else
+			sc_printf(o, "config mac = %s", t);
+	} else {
+		sc_printf(o, "config mac: not offered");
+	}
+	static const struct {
+		const char *name;
+		uint16_t off;
+		uint8_t width, feature;
+	} fields[] = {
+		{"status", VIRTIO_NET_CFG_STATUS, 2, VIRTIO_NET_F_STATUS},
+		{"max_virtqueue_pairs", VIRTIO_NET_CFG_MAX_VQ_PAIRS, 2, VIRTIO_NET_F_MQ},
+		{"mtu", VIRTIO_NET_CFG_MTU, 2, VIRTIO_NET_F_MTU},
+		{"speed", SC_NET_CFG_SPEED, 4, SC_NET_F_SPEED_DUPLEX},
+		{"duplex", SC_NET_CFG_DUPLEX, 1, SC_NET_F_SPEED_DUPLEX},
+	};
+	for (unsigned i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+		if (!offered(d, fields[i].feature))
+			sc_printf(o, "config %s: not offered", fields[i].name);
+		else
+			print_field(o, d, fields[i].name, fields[i].off, fields[i].width);
+	}
+}
+
+static int send_frame(struct vlab_net *n, const uint8_t *frame, uint32_t len)
+{
+	int rc = VLAB_EBUSY;
+	for (unsigned t = 0; t < SC_NET_BUSY_TRIES && rc == VLAB_EBUSY; t++) {
+		rc = vlab_net_send(n, frame, len);
+		if (rc == VLAB_EBUSY)
+			(void)vlab_net_tx_reclaim(n);
+	}
+	return rc;
+}
+
+/* Frame k out; false when it was not sent. */
+static bool send_k(struct sc_out *o, struct sc_net_work *w, unsigned k)
+{
+	struct vlab_net *n = &w->net;
+	const uint32_t len = sc_net_frame_len(k);
+	if (len > n->max_frame) {
+		sc_printf(o, "frame %u: %u bytes, above the largest frame %u: not sent", k, len, n->max_frame);
+		return false;
+	}
+	sc_net_build_frame(k, n->mac, w->frame);
+	int rc = send_frame(n, w->frame, len);
+	if (rc) {
+		sc_fail(o, "frame %u: send %u bytes: %s", k, len, vlab_errname(rc));
+		return false;
+	}
+	return true;
+}
+
+/* The answer to frame k, checked. */
+static void answer_k(struct sc_out *o, struct sc_net_work *w, unsigned k)
+{
+	struct vlab_net *n = &w->net;
+	const uint32_t len = sc_net_frame_len(k);
+	sc_net_build_frame(k, n->mac, w->frame);
+	uint32_t got = 0;
+	int rc = vlab_net_recv_wait(n, w->got, sizeof w->got, &got, SC_NET_ANSWER_TIMEOUT_NS);
+	if (rc) {
+		sc_fail(o, "frame %u: sent %u bytes, crc32 0x%08x; answer: %s", k, len,
+		        (unsigned)vlab_crc32(0, w->frame, len), vlab_errname(rc));
+		return;
+	}
+	sc_net_build_answer(k, n->mac, w->want);
+	const bool same = got == len && vlab_memcmp(w->got, w->want, len) == 0;
+	sc_printf(o, "frame %u: sent %u bytes, crc32 0x%08x; answer %u bytes, crc32 0x%08x, %s", k, len,
+	          (unsigned)vlab_crc32(0, w->frame, len), (unsigned)got, (unsigned)vlab_crc32(0, w->got, got),
+	          same ? "as expected" : "WRONG");
+	if (!same)
+		sc_fail(o, "frame %u: the answer is not the expected one", k);
+}
+
+static void print_stats(struct sc_out *o, const struct vlab_net *n)
+{
+	const struct vlab_net_stats *s = &n->stats;
+	sc_printf(o, "stats: tx %llu frames %llu bytes, rx %llu frames %llu bytes, tx busy %llu",
+	          (unsigned long long)s->tx_frames, (unsigned long long)s->tx_bytes,
+	          (unsigned long long)s->rx_frames, (unsigned long long)s->rx_bytes,
+	          (unsigned long long)s->tx_busy);
+	for (unsigned r = 0; r < VLAB_NET_DROP_COUNT; r++)
+		if (s->rx_dropped[r])
+			sc_printf(o, "stats: rx dropped %s: %llu", vlab_net_drop_name((enum vlab_net_drop)r),
+			          (unsigned long long)s->rx_dropped[r]);
+}
+
+unsigned sc_net_run(struct sc_out *o, const struct sc_dev *sd)
+{
+	struct vlab_virtio_dev *d = sd->vdev;
+	const struct vlab_platform *p = d->plat;
+	const unsigned failures_before = o->failures;
+
+	struct sc_net_work *w = sc_begin(o, sd, "net", sizeof *w, 16);
+	if (!w)
+		return o->failures - failures_before;
+	struct vlab_net *n = &w->net;
+	int rc = vlab_net_init(n, d, NULL);
+	sc_printf(o, "init: %s", rc ? vlab_errname(rc) : "ok");
+	if (rc) {
+		sc_fail(o, "vlab_net_init: %s", vlab_strerror(rc));
+		p->ops->dma_free(p->ctx, w, sizeof *w);
+		return o->failures - failures_before;
+	}
+	sc_print_negotiation(o, d, net_feat_names);
+	print_config(o, d);
+
+	char mac[18];
+	mac_text(mac, sizeof mac, n->mac);
+	sc_printf(o, "info: mac %s (%s), mtu %u, link %s, header %u bytes, %s", mac,
+	          n->mac_from_device ? "device" : "local", n->mtu, n->link_up ? "up" : "down", n->hdr_len,
+	          n->mrg ? "mergeable rx buffers" : "whole-frame rx buffers");
+	sc_printf(o, "queues: rx %u, tx %u, control %s; %u rx buffers of %u bytes, %u tx slots", n->rxq.size,
+	          n->txq.size, n->has_ctrl ? "yes" : "no", n->nrx, n->rx_buf_len, n->ntx);
+
+	for (unsigned k = 0; k < SC_NET_NSINGLE; k++)
+		if (send_k(o, w, k))
+			answer_k(o, w, k);
+	/* The burst: all sent, then the answers in order (the peer answers
+	 * in the order it got them). */
+	bool sent[SC_NET_NBURST];
+	for (unsigned i = 0; i < SC_NET_NBURST; i++)
+		sent[i] = send_k(o, w, SC_NET_NSINGLE + i);
+	for (unsigned i = 0; i < SC_NET_NBURST; i++)
+		if (sent[i])
+			answer_k(o, w, SC_NET_NSINGLE + i);
+	rc = vlab_net_tx_reclaim(n);
+	if (rc)
+		sc_fail(o, "tx reclaim: %s", vlab_errname(rc));
+	sc_printf(o, "tx pending at the end: %u", vlab_net_tx_pending(n));
+	print_stats(o, n);
+
+	rc = vlab_virtio_check(d);
+	sc_printf(o, "device state: %s", rc ? vlab_errname(rc) : "ok");
+	if (rc)
+		sc_fail(o, "device ended in state %s", vlab_errname(rc));
+	vlab_net_shutdown(n);
+	p->ops->dma_free(p->ctx, w, sizeof *w);
+	sc_queue_maxima(o, d, 4);
+	unsigned failures = o->failures - failures_before;
+	sc_printf(o, "result net: %s", failures ? "FAIL" : "pass");
+	return failures;
+}
