@@ -6,7 +6,8 @@
  * device lies (never .. always) and whether legacy devices are allowed; each
  * register read then takes one control byte (lie or not) and a lie takes its
  * value from the payload.  An initialised device does one read and is shut
- * down.  Beyond the sanitizers: init succeeds only with sane values.
+ * down.  Beyond the sanitizers: init succeeds only with sane values
+ * (fz_blk_accepted).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -40,23 +41,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort(); /* accepted a version it should not */
 	M.vdev.timeout_ns = FZ_TIMEOUT_NS;
 	rc = vlab_blk_init(&B, &M.vdev, fz_ctl8(f));
-	if (rc == 0) {
-		uint8_t *buf;
-		vlab_addr_t dev;
-		/* What init accepted must be sane. */
-		if (B.vq.size == 0 || B.vq.size > VLAB_VQ_SIZE_MAX || (B.vq.size & (B.vq.size - 1)))
-			abort();
-		if (B.info.blk_size < 512 || (B.info.blk_size & (B.info.blk_size - 1)))
-			abort();
-		if (B.info.capacity > UINT64_MAX / 512)
-			abort();
-		if (M.vdev.features & ~M.vdev.device_features)
-			abort(); /* accepted a feature not offered */
-		buf = fz_alloc(f, 512, 512, &dev);
-		if (buf && B.info.capacity > 0)
-			(void)vlab_blk_read(&B, 0, buf, 1);
-		vlab_blk_shutdown(&B);
-	}
+	if (rc == 0)
+		fz_blk_accepted(f, &B);
 	fz_fini(f);
 	return 0;
 }

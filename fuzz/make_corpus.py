@@ -75,7 +75,58 @@ def blk():
     write("fuzz_blk_io", "lies_in_init", seed([0x4C] + [0] * 20 + [0xFF] + [0] * 40 + rd(0, 1), b"\x05" * 32))
 
 
+def pci():
+    # Mode byte a: lie level (8: never) | racy 0x10 | kind << 5 (0 modern, 1 transitional,
+    # 2 legacy-only) | BARs preassigned 0x80.  Mode byte b: cfg ports 0x01 | PIO window 0x02 |
+    # ALLOW_LEGACY 0x04 | FORCE_LEGACY 0x08 | MSI-X vectors refused 0x10.
+    MODERN, TRANS, LEGACY = 0x08, 0x28, 0x48
+    CAP_COMMON, CAP_NOTIFY, CAP_DEVICE, CAP_PCICFG, CAP_MSIX = 0x40, 0x50, 0x74, 0x84, 0x98
+    MASK = 0x100  # BAR sizing masks, 4 bytes each
+    NOTIFY_OFF = 0x118
+
+    def dev(name, a, b=0, patches=()):
+        # Patch positions in the control stream, their values in the payload.
+        ctl = [a, b, len(patches)]
+        for where, _ in patches:
+            ctl += [where & 0xFF, where >> 8]
+        write("fuzz_pci_probe", name, seed(ctl, bytes(v for _, v in patches)))
+
+    dev("honest_modern", MODERN)
+    dev("honest_modern_preassigned", MODERN | 0x80)
+    dev("honest_modern_cfg_ports", MODERN, 0x01)
+    dev("transitional", TRANS)
+    dev("transitional_forced_legacy", TRANS, 0x08)
+    dev("legacy_allowed", LEGACY, 0x04)
+    dev("legacy_allowed_pio_window", LEGACY | 0x80, 0x06)
+    dev("legacy_cfg_ports", LEGACY, 0x05)
+    dev("legacy_refused", LEGACY)
+    dev("racy", MODERN | 0x10)
+    dev("lies_rarely", 0x07, 0x04)
+    dev("msix_vector_refused", MODERN, 0x10)
+    dev("cap_list_loops", MODERN, 0, [(CAP_MSIX + 1, CAP_COMMON)])
+    dev("cap_ptr_into_header", MODERN, 0, [(0x34, 0x20)])
+    dev("cap_past_config_space", MODERN, 0, [(0x34, 0xF8), (0xF8, 0x09)])
+    dev("cap_len_short", MODERN, 0, [(CAP_COMMON + 2, 8)])
+    dev("structure_beyond_bar", MODERN, 0, [(CAP_COMMON + 8, 0xE0), (CAP_COMMON + 9, 0x3F)])
+    dev("notify_mult_overflow", MODERN, 0, [(CAP_NOTIFY + 16 + i, 0xFF) for i in range(4)] +
+        [(NOTIFY_OFF, 0xFF), (NOTIFY_OFF + 1, 0xFF)])
+    dev("notify_off_beyond", MODERN, 0, [(NOTIFY_OFF + 1, 0x10)])
+    dev("missing_common_cfg", MODERN, 0, [(CAP_COMMON + 3, 0x07)])
+    dev("unknown_cfg_type", MODERN, 0, [(CAP_PCICFG + 3, 0x0A)])
+    dev("reserved_bar_number", MODERN, 0, [(CAP_DEVICE + 4, 7)])
+    dev("zero_size_bar", MODERN, 0, [(MASK + 16 + i, 0) for i in range(8)])
+    dev("bar64_in_last_slot", MODERN, 0, [(MASK + 16 + i, 0) for i in range(4)] +
+        [(MASK + 20, 0x04), (MASK + 21, 0xC0), (MASK + 22, 0xFF), (MASK + 23, 0xFF)])
+    dev("bar_too_big_for_window", MODERN, 0, [(MASK + 18, 0), (MASK + 19, 0), (MASK + 20, 0xF0)])
+    dev("legacy_io_bar_too_small", LEGACY, 0x04, [(MASK, 0xF1)])
+    dev("legacy_msix_enabled", TRANS, 0x08, [(CAP_MSIX + 3, 0x80)])
+    dev("multi_function", MODERN, 0, [(0x0E, 0x80)])
+    dev("bridge_header", MODERN, 0, [(0x0E, 0x01)])
+    dev("not_virtio", MODERN, 0, [(0x02, 0x00), (0x03, 0x20)])
+
+
 if __name__ == "__main__":
     ring()
     probe()
     blk()
+    pci()
