@@ -12,7 +12,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 secs=${1:-60}
-targets=(fuzz_ring fuzz_mmio_probe fuzz_blk_io fuzz_pci_probe)
+targets=(fuzz_ring fuzz_mmio_probe fuzz_blk_io fuzz_pci_probe fuzz_net)
 cov=$(command -v llvm-cov-14 || command -v llvm-cov)
 profdata=$(command -v llvm-profdata-14 || command -v llvm-profdata)
 fb="$root/build/fuzz-bench"
@@ -46,7 +46,7 @@ for t in "${targets[@]}"; do
 	[[ ${#objects[@]} == 0 ]] && objects=("$cb/fuzz/$t") || objects+=(-object "$cb/fuzz/$t")
 done
 "$profdata" merge -sparse "$cb"/*.profraw -o "$cb/all.profdata"
-srcs=("$root"/driver/core/*.c "$root"/driver/transport/*.c "$root"/driver/blk/*.c)
+srcs=("$root"/driver/core/*.c "$root"/driver/transport/*.c "$root"/driver/blk/*.c "$root"/driver/net/*.c)
 report=$("$cov" report -instr-profile="$cb/all.profdata" "${objects[@]}" "${srcs[@]}")
 
 {

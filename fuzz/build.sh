@@ -29,7 +29,7 @@ for src in "$SRC"/driver/core/*.c "$SRC"/driver/transport/*.c "$SRC"/driver/blk/
 	objs+=("$o")
 done
 
-for t in fuzz_ring fuzz_mmio_probe fuzz_blk_io fuzz_pci_probe; do
+for t in fuzz_ring fuzz_mmio_probe fuzz_blk_io fuzz_pci_probe fuzz_net; do
 	# shellcheck disable=SC2086
 	$CC $CFLAGS -std=c11 -Wall -Wextra -I"$SRC/driver/include" -I"$SRC/fuzz" -c "$SRC/fuzz/$t.c" -o "$WORK/obj/$t.o"
 	# The engine is a C++ library: link with the C++ compiler.

@@ -84,13 +84,22 @@ static struct ring ring_of(struct fz *f, struct fz_queue *q)
 	return r;
 }
 
-/* Chains the driver made available and the device has not taken. */
-static uint16_t pending(const struct ring *r)
+/* Chains the driver made available and the device has not taken.  More
+ * than the ring holds is a driver bug, unless the device made the driver
+ * believe it had completed chains it still held (a used entry for a chain
+ * not taken, twice, or used.idx jumping; or lies in the used ring the
+ * driver read): then the driver's reposting is all it could do, and the
+ * device takes only the newest ring's worth. */
+static uint16_t pending(struct fz *f, const struct ring *r)
 {
 	uint16_t aidx = (uint16_t)fz_ld(r->avail + 2, 2);
 	uint16_t d = (uint16_t)(aidx - r->q->last_avail);
-	if (d > r->q->num)
-		FZ_ABORT("avail.idx moved by %u on a ring of %u", d, r->q->num);
+	if (d > r->q->num) {
+		if (!r->q->lied && !f->shm_lied)
+			FZ_ABORT("avail.idx moved by %u on a ring of %u", d, r->q->num);
+		r->q->last_avail = (uint16_t)(aidx - r->q->num);
+		d = (uint16_t)r->q->num;
+	}
 	return d;
 }
 
@@ -157,6 +166,8 @@ static void complete(struct fz *f, const struct ring *r, struct chain *c, uint32
 	}
 	if (lie == LIE_IDX_JUMP)
 		q->used_idx = (uint16_t)(q->used_idx + fz_pay(f, 2));
+	if (lie == LIE_ID || lie == LIE_TWICE || lie == LIE_IDX_JUMP)
+		q->lied = true;
 	fz_st(r->used + 2, 2, q->used_idx);
 	f->completions++;
 	f->isr |= VIRTIO_ISR_QUEUE;
@@ -254,7 +265,7 @@ void fz_device_work(struct fz *f, unsigned qi)
 	/* net receive buffers wait for a frame (fz_net_rx). */
 	if (f->engine == FZ_ENGINE_NET && qi == VIRTIO_NET_Q_RX)
 		return;
-	while (pending(&r) != 0) {
+	while (pending(f, &r) != 0) {
 		uint32_t len;
 		take(f, &r, &c);
 		len = c.wlen;
@@ -319,6 +330,7 @@ void fz_dev_reset(struct fz *f)
 		q->last_avail = q->used_idx = 0;
 		q->pfn = 0;
 		q->msix = VIRTIO_PCI_NO_VECTOR;
+		q->lied = false;
 	}
 	f->pci.msix_config = VIRTIO_PCI_NO_VECTOR;
 }
@@ -391,11 +403,11 @@ bool fz_net_rx(struct fz *f, uint32_t len)
 	if (f->engine != FZ_ENGINE_NET || !q->ready || !(f->status & VIRTIO_STATUS_DRIVER_OK))
 		return false;
 	r = ring_of(f, q);
-	if (pending(&r) == 0)
+	if (pending(f, &r) == 0)
 		return false;
 	/* Fill buffers in order; without MRG_RXBUF the frame is one buffer
 	 * (cut short if it does not fit: that is a lie the driver sees). */
-	while (k < total && nb < FZ_RX_CHAINS && pending(&r) != 0 && (mrg || nb == 0)) {
+	while (k < total && nb < FZ_RX_CHAINS && pending(f, &r) != 0 && (mrg || nb == 0)) {
 		uint32_t w = 0;
 		take(f, &r, &c[nb]);
 		for (uint8_t *b; k < total && (b = wbyte(&c[nb], w)) != NULL; k++, w++)

@@ -198,9 +198,11 @@ static void shm_read(void *ctx, void *dst, const volatile void *src, size_t n)
 
 	if (!in_arena(f, src, n))
 		FZ_ABORT("shm read of %zu bytes outside DMA memory", n);
-	if (f->racy || fz_lie(f))
+	if (f->racy || fz_lie(f)) {
+		f->shm_lied = true;
 		for (size_t i = 0; i < n; i++)
 			s[i] = (uint8_t)fz_pay(f, 1); /* the device writes it now */
+	}
 	for (size_t i = 0; i < n; i++)
 		((uint8_t *)dst)[i] = s[i];
 }

@@ -71,6 +71,7 @@ struct fz_queue {
 	uint16_t last_avail, used_idx;
 	uint16_t msix, notify_off;
 	uint32_t pfn;
+	bool lied;            /* told the driver of a chain it did not complete */
 };
 
 /* The virtio-pci front end (fuzz_pci.c): one function at 00:FZ_PCI_DEV.0,
@@ -93,6 +94,7 @@ struct fz {
 	const uint8_t *data;
 	size_t size, head, tail;
 	bool racy;            /* every shm read draws a fresh value */
+	bool shm_lied;        /* some shm read was a lie (or racy) */
 	uint8_t lie_shift;    /* a control byte below (256 >> lie_shift) means "lie" */
 
 	uint8_t *arena;

@@ -125,8 +125,66 @@ def pci():
     dev("not_virtio", MODERN, 0, [(0x02, 0x00), (0x03, 0x20)])
 
 
+def net():
+    # Mode bytes: a = lie level (8: never) | racy 0x10 | transport << 5 (0 mmio, 1 pci,
+    # 2 pci legacy, 3 mmio legacy) | lies during init 0x80; b = features refused (MRG_RXBUF 0x01,
+    # CTRL_VQ 0x02, MTU 0x04, STATUS 0x08, MAC 0x10, CTRL_MAC_ADDR 0x20) | queue cap << 6;
+    # c = rx buffers (low nibble, 0: default) | rx buffer bytes / 64 (high nibble, 0: default).
+    HONEST = 0x08
+    RX_NUMBUF, RX_GSO, RX_HEADER = 0xFF, 0xFE, 0xFD  # header lies, the control byte before completion
+
+    def rx(n, hdr_lie=0, lies=(0,)):
+        # deliver a frame of n bytes (one completion control byte per buffer used), then receive
+        return [0, n & 0xFF, n >> 8, hdr_lie] + list(lies)
+
+    def tx(n, lie=0):
+        return [2, n & 0xFF, n >> 8, lie]
+
+    recv, reclaim, irq, wait, update, reinit = [1], [3], [5], [7], [8], [9]
+    link = lambda up: [4 | (0x10 if up else 0)]
+    ctrl = lambda k, on=True, lie=0: [6 | (k << 4) | (0x40 if on else 0), lie]
+
+    def n(name, ctl, payload=b"", a=HONEST, b=0, c=0):
+        write("fuzz_net", name, seed([a, b, c] + ctl, payload))
+
+    n("honest_rx_tx", rx(60) + tx(60) + reclaim + recv)
+    n("honest_pci", rx(60) + tx(60) + reclaim, a=HONEST | 0x20)
+    n("honest_pci_legacy", rx(60) + tx(60) + reclaim, a=HONEST | 0x40)
+    n("honest_mmio_legacy", rx(60) + tx(60) + reclaim, a=HONEST | 0x60)
+    n("no_mrg_rxbuf", rx(1514) + rx(60) + tx(1514), b=0x01)
+    n("merged_buffers", rx(1000, 0, [0] * 6) + rx(1514, 0, [0] * 8), c=0x30)
+    n("refuse_everything", rx(60) + tx(60) + ctrl(0) + update, b=0x3F)
+    n("small_queues", tx(60, 0xFF) + tx(60) + tx(60) + reclaim, b=0xC0)
+    n("tx_busy", tx(60, 0xFF) * 10 + reclaim)
+    n("racy", rx(60) + recv + tx(60) + reclaim, b"\x00" * 64, a=HONEST | 0x10)
+    n("lies_in_init", [0] * 40 + rx(60), b"\x05" * 64, a=0x87)
+    n("rx_short", rx(4) + rx(14))
+    n("rx_long", rx(1515, 0, [0] * 9) + rx(1599, 0, [0] * 9), c=0x30)
+    n("rx_num_buffers_zero", rx(60, RX_NUMBUF), b"\x00\x00")
+    n("rx_num_buffers_too_many", rx(60, RX_NUMBUF) + rx(60), b"\x40\x00")
+    n("rx_num_buffers_more_than_used", rx(60, RX_NUMBUF) + recv, b"\x03\x00")
+    n("rx_gso", rx(60, RX_GSO), b"\x04")
+    n("rx_header_lies", rx(60, RX_HEADER), bytes(range(1, 13)))
+    n("rx_merge_not_full", rx(1000, 0, [BAD_LEN] + [0] * 5), b"\x10\x00\x00\x00", c=0x30)
+    n("rx_bad_id", rx(60, 0, [BAD_ID]) + recv, b"\x09\x00\x00\x00")
+    n("rx_bad_len", rx(60, 0, [BAD_LEN]), b"\xff\xff\x00\x00")
+    n("rx_twice", rx(60, 0, [TWICE]) + recv)
+    n("rx_idx_jump", rx(60, 0, [IDX_JUMP]), b"\x30\x00")
+    n("rx_stall_wait", rx(60, 0, [STALL]) + wait)
+    n("tx_bad_id", tx(60, BAD_ID) + reclaim + tx(60), b"\x07\x00\x00\x00")
+    n("tx_twice", tx(60, TWICE) + reclaim + tx(60))
+    n("tx_bad_length", tx(8) + tx(1600))
+    n("ctrl_commands", ctrl(0) + ctrl(0, False) + ctrl(1) + ctrl(2) + ctrl(3))
+    n("ctrl_err", ctrl(0, True, BAD_STATUS), b"\x01")
+    n("ctrl_bad_ack", ctrl(1, True, BAD_STATUS), b"\x07")
+    n("ctrl_stall", ctrl(2, True, STALL) + ctrl(3))
+    n("link_changes", link(False) + link(True) + irq + update + link(False))
+    n("reinit", tx(60) + reinit + rx(60) + reinit + tx(60))
+
+
 if __name__ == "__main__":
     ring()
     probe()
     blk()
     pci()
+    net()
