@@ -277,7 +277,34 @@ void fz_blk_accepted(struct fz *f, struct vlab_blk *b)
 	buf = fz_alloc(f, 512, 512, &dev);
 	if (buf && b->info.capacity > 0)
 		(void)vlab_blk_read(b, 0, buf, 1);
+	fz_transport_extras(f, b->vdev);
 	vlab_blk_shutdown(b);
+	/* A queue stopped after the reset (the transport's own path). */
+	b->vdev->ops->queue_disable(b->vdev, 0);
+}
+
+void fz_transport_extras(struct fz *f, struct vlab_virtio_dev *d)
+{
+	static const unsigned widths[6] = {1, 2, 4, 8, 3, 0};
+	unsigned n = (unsigned)fz_pay(f, 1) % 8;
+
+	for (unsigned i = 0; i < n; i++) {
+		unsigned op = (unsigned)fz_pay(f, 1);
+		uint32_t off = (uint32_t)fz_pay(f, 1) | (op & 0x80u ? 0x100u : 0);
+		unsigned w = widths[op % 6];
+		uint32_t v = 0;
+		uint8_t buf[8];
+
+		switch ((op >> 3) % 4) {
+		case 0: (void)d->ops->config_read(d, off, w, &v); break;
+		case 1: (void)d->ops->config_write(d, off, w, (uint32_t)fz_pay(f, 4)); break;
+		case 2: (void)vlab_virtio_config_read(d, off, buf, w <= 8 ? w : 8); break;
+		default:
+			memset(buf, (int)op, sizeof buf);
+			(void)vlab_virtio_config_write(d, off, buf, w <= 8 ? w : 8);
+			break;
+		}
+	}
 }
 
 void fz_init(struct fz *f, const uint8_t *data, size_t size)

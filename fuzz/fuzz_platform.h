@@ -42,8 +42,8 @@ extern "C" {
 #define FZ_MMIO_BASE 0x10001000ull
 #define FZ_DISK_SECTORS 64u
 /* Bound for every wait of the driver in the targets (vdev.timeout_ns): a
- * device that never answers costs ~200 polls, not a million. */
-#define FZ_TIMEOUT_NS 200000u
+ * device that never answers costs ~50 polls, not a million. */
+#define FZ_TIMEOUT_NS 50000u
 #define FZ_CONFIG_BYTES 64u
 /* Where the PCI front end lives (fuzz_pci.c). */
 #define FZ_ECAM_BASE 0x30000000ull
@@ -180,8 +180,15 @@ uint32_t fz_pci_port_read(struct fz *f, uint32_t port, unsigned width);
 void fz_pci_port_write(struct fz *f, uint32_t port, unsigned width, uint32_t val);
 struct vlab_blk;
 /* Oracle: what vlab_blk_init accepted must be sane (queue size, block
- * size, capacity, only offered features); then one read and shutdown. */
+ * size, capacity, only offered features); then one read, the transport
+ * extras (fz_transport_extras), shutdown and a queue disable. */
 void fz_blk_accepted(struct fz *f, struct vlab_blk *b);
+
+/* The transport's config-space entry points with offsets and widths from
+ * the payload (valid or not): up to 7 reads and writes, direct and through
+ * the core.  Taken from the payload so that honest seeds can ask for them
+ * whatever the control stream holds. */
+void fz_transport_extras(struct fz *f, struct vlab_virtio_dev *d);
 
 /* Host pointer of device range [addr, addr+len) in the arena, or NULL. */
 uint8_t *fz_dma_ptr(struct fz *f, uint64_t addr, uint64_t len);

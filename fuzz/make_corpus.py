@@ -19,6 +19,13 @@ def seed(ctl, payload=b""):
     return bytes(ctl) + bytes(reversed(payload))
 
 
+# fz_transport_extras, from the payload: a count, then per access an op byte
+# (width index op % 6 of 1, 2, 4, 8, 3, 0; (op >> 3) % 4: direct read, direct
+# write (+4 value bytes), core read, core write; 0x80: offset + 0x100) and an offset.
+EXTRAS = bytes([7, 0x02, 0x00, 0x03, 0x00, 0x01, 0x01, 0x82, 0xFC, 0x0A, 0x00, 1, 2, 3, 4,
+                0x13, 0x00, 0x1A, 0x04])
+
+
 def write(target, name, data):
     d = os.path.join(HERE, "corpus", target)
     os.makedirs(d, exist_ok=True)
@@ -51,6 +58,8 @@ def probe():
     write("fuzz_mmio_probe", "all_lies_valid_start", seed([0x00], regs))
     write("fuzz_mmio_probe", "wrong_magic", seed([0x00], b"virx"))
     write("fuzz_mmio_probe", "empty_slot", seed([0x00], b"virt\x02\x00\x00\x00\x00\x00\x00\x00"))
+    write("fuzz_mmio_probe", "transport_extras", seed([0x07, 0], EXTRAS))
+    write("fuzz_mmio_probe", "transport_extras_legacy", seed([0x67, 0], EXTRAS))
 
 
 def blk():
@@ -84,14 +93,17 @@ def pci():
     MASK = 0x100  # BAR sizing masks, 4 bytes each
     NOTIFY_OFF = 0x118
 
-    def dev(name, a, b=0, patches=()):
+    def dev(name, a, b=0, patches=(), extras=b""):
         # Patch positions in the control stream, their values in the payload.
         ctl = [a, b, len(patches)]
         for where, _ in patches:
             ctl += [where & 0xFF, where >> 8]
-        write("fuzz_pci_probe", name, seed(ctl, bytes(v for _, v in patches)))
+        write("fuzz_pci_probe", name, seed(ctl, bytes(v for _, v in patches) + extras))
 
     dev("honest_modern", MODERN)
+    dev("transport_extras_modern", MODERN, 0, (), EXTRAS)
+    dev("transport_extras_legacy", LEGACY, 0x04, (), EXTRAS)
+    dev("transport_extras_legacy_msix", TRANS, 0x08, [(CAP_MSIX + 3, 0x80)], EXTRAS)
     dev("honest_modern_preassigned", MODERN | 0x80)
     dev("honest_modern_cfg_ports", MODERN, 0x01)
     dev("transitional", TRANS)
