@@ -410,8 +410,16 @@ bool fz_net_rx(struct fz *f, uint32_t len)
 	while (k < total && nb < FZ_RX_CHAINS && pending(f, &r) != 0 && (mrg || nb == 0)) {
 		uint32_t w = 0;
 		take(f, &r, &c[nb]);
-		for (uint8_t *b; k < total && (b = wbyte(&c[nb], w)) != NULL; k++, w++)
-			*b = k < hdr_len ? 0 : (uint8_t)(k * 7u + 1u); /* the header is written below */
+		/* Frame bytes: a fill per segment (the header is written below). */
+		for (unsigned i = 0; i < c[nb].n && k < total; i++) {
+			struct seg *sg = &c[nb].s[i];
+			uint32_t m = sg->len < total - k ? sg->len : total - k;
+			if (!sg->w)
+				continue;
+			memset(sg->p, (int)(k * 7u + 1u) & 0xff, m);
+			k += m;
+			w += m;
+		}
 		used_len[nb++] = w;
 	}
 	fz_st(hdr + VIRTIO_NET_HDR_OFF_NUM_BUFFERS, 2, mrg ? nb : 0);
