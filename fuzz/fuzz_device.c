@@ -150,6 +150,8 @@ static void complete(struct fz *f, const struct ring *r, struct chain *c, uint32
 	uint32_t id = c->head;
 	uint8_t lie = fz_ctl8(f);
 
+	if (lie >= LIE_IDX_JUMP)
+		f->lied = true;
 	if (lie == LIE_STALL)
 		return;
 	if (lie == LIE_ID)
@@ -422,8 +424,13 @@ bool fz_net_rx(struct fz *f, uint32_t len)
 		}
 		used_len[nb++] = w;
 	}
+	if (k < total)
+		f->lied = true; /* the frame did not fit: cut short */
 	fz_st(hdr + VIRTIO_NET_HDR_OFF_NUM_BUFFERS, 2, mrg ? nb : 0);
-	switch (fz_ctl8(f)) {
+	uint8_t lie = fz_ctl8(f);
+	if (lie >= RX_LIE_HEADER)
+		f->lied = true;
+	switch (lie) {
 	case RX_LIE_NUM_BUFFERS:
 		fz_st(hdr + VIRTIO_NET_HDR_OFF_NUM_BUFFERS, 2, fz_pay(f, 2));
 		break;

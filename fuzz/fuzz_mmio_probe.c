@@ -42,7 +42,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	M.vdev.timeout_ns = FZ_TIMEOUT_NS;
 	rc = vlab_blk_init(&B, &M.vdev, fz_ctl8(f));
 	if (rc == 0)
-		fz_blk_accepted(f, &B);
+		(void)fz_blk_accepted(f, &B);
 	fz_fini(f);
 	return 0;
 }

@@ -16,7 +16,7 @@
  * shared-memory read fresh.
  *
  * Beyond the sanitizers: what init accepted is sane, a frame delivered is
- * 14 .. 14 + MTU bytes, transmit slots in flight never exceed the slots,
+ * 14 .. 14 + MTU bytes (and, from a device that never lied, whole), transmit slots in flight never exceed the slots,
  * broken stays broken until re-initialisation, a broken device's calls fail
  * without success, and shutdown leaves nothing in flight.
  */
@@ -131,10 +131,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int rc = 0;
 
 		switch (op % 10) {
-		case 0: /* a frame arrives, and the driver takes it */
-			(void)fz_net_rx(f, fz_ctl16(f) % 1600u);
+		case 0: { /* a frame arrives, and the driver takes it */
+			uint32_t n = fz_ctl16(f) % 1600u;
+			bool sent = fz_net_rx(f, n);
 			rc = recv_checked(frame, sizeof frame, &len, 0);
+			/* From a device that never lied, a frame of a valid length
+			 * is delivered whole. */
+			if (sent && !f->lied && !was_broken && n >= VLAB_ETH_HLEN && n <= N.max_frame &&
+			    (rc != 0 || len != n))
+				FZ_ABORT("honest frame of %u bytes: rc %d, %u bytes delivered", n, rc, len);
 			break;
+		}
 		case 1:
 			rc = recv_checked(frame, sizeof frame, &len, 0);
 			break;

@@ -17,7 +17,8 @@
  * safely: the interface chosen is one the flags allow, every structure it
  * uses lies inside an implemented BAR, BAR sizes are powers of two, every
  * queue's notify address lies inside the notify structure, and what blk
- * initialisation accepted is sane (fz_blk_accepted).
+ * initialisation accepted is sane (fz_blk_accepted); an honest device the
+ * flags allow is found, probed and initialised.
  */
 #include <string.h>
 
@@ -99,13 +100,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct found found = {.n = 0};
 	uint8_t a, b;
 	unsigned flags, npatch;
+	enum fz_pci_kind kind;
+	bool honest;
+	uint8_t cap;
 
 	fz_init(f, data, size);
 	a = fz_ctl8(f);
 	b = fz_ctl8(f);
 	f->lie_shift = (uint8_t)((a & 0xf) > 8 ? 8 : (a & 0xf)); /* 0: always lie .. 8: never */
 	f->racy = (a & 0x10) != 0;
-	fz_pci_device(f, kinds[(a >> 5) & 3], (a & 0x80) != 0);
+	kind = kinds[(a >> 5) & 3];
+	fz_pci_device(f, kind, (a & 0x80) != 0);
 	f->pci.msix_refuse = (b & 0x10) != 0;
 	flags = ((b & 0x04) ? VLAB_PCI_ALLOW_LEGACY : 0) | ((b & 0x08) ? VLAB_PCI_FORCE_LEGACY : 0);
 	npatch = fz_ctl8(f) % (MAX_PATCHES + 1);
@@ -117,15 +122,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (vlab_pci_enumerate(&h, visit, &found) < 0)
 		abort(); /* the host is valid: enumeration cannot refuse it */
+	/* An honest device (no patches, not racy, never lying: f->lied) the
+	 * flags allow must be found, probed, initialised and read. */
+	honest = f->lie_shift == 8 && !f->racy && npatch == 0 &&
+	         (kind != FZ_PCI_LEGACY || (flags & VLAB_PCI_ALLOW_LEGACY));
+	if (honest && found.n != 1)
+		FZ_ABORT("honest function found %u times", found.n);
 	for (unsigned i = 0; i < found.n; i++) {
 		const struct vlab_pci_func *fn = &found.f[i];
-		if (vlab_pci_probe(&P, &h, fn->bus, fn->dev, fn->fn, flags) != 0)
+		int rc = vlab_pci_probe(&P, &h, fn->bus, fn->dev, fn->fn, flags);
+		if (rc != 0) {
+			if (honest && !f->lied)
+				FZ_ABORT("honest function refused by probe: %d", rc);
 			continue;
+		}
 		probe_accepted(&P, flags);
 		P.vdev.timeout_ns = FZ_TIMEOUT_NS;
-		if (vlab_blk_init(&B, &P.vdev, fz_ctl8(f)) == 0) {
+		cap = fz_ctl8(f);
+		rc = vlab_blk_init(&B, &P.vdev, cap);
+		if (rc == 0) {
 			queues_ok(&P);
-			fz_blk_accepted(f, &B);
+			rc = fz_blk_accepted(f, &B);
+			if (honest && !f->lied && rc != 0)
+				FZ_ABORT("honest function failed a read: %d", rc);
+		} else if (honest && !f->lied && cap == 0) {
+			/* (a cap may be below what blk needs, or below the legacy
+			 * device's fixed queue size) */
+			FZ_ABORT("honest function refused by blk init: %d", rc);
 		}
 	}
 	fz_fini(f);

@@ -53,7 +53,10 @@ bool fz_lie(struct fz *f)
 {
 	if (f->lie_shift >= 8)
 		return false;
-	return fz_ctl8(f) >= (uint8_t)(0xff - (0xffu >> f->lie_shift));
+	if (fz_ctl8(f) < (uint8_t)(0xff - (0xffu >> f->lie_shift)))
+		return false;
+	f->lied = true;
+	return true;
 }
 
 /* ---- DMA memory ---- */
@@ -199,7 +202,7 @@ static void shm_read(void *ctx, void *dst, const volatile void *src, size_t n)
 	if (!in_arena(f, src, n))
 		FZ_ABORT("shm read of %zu bytes outside DMA memory", n);
 	if (f->racy || fz_lie(f)) {
-		f->shm_lied = true;
+		f->shm_lied = f->lied = true;
 		for (size_t i = 0; i < n; i++)
 			s[i] = (uint8_t)fz_pay(f, 1); /* the device writes it now */
 	}
@@ -260,11 +263,12 @@ static void log_line(void *ctx, enum vlab_log_level level, const char *msg)
 	fprintf(stderr, "vlab[%d]: %s\n", (int)level, msg);
 }
 
-void fz_blk_accepted(struct fz *f, struct vlab_blk *b)
+int fz_blk_accepted(struct fz *f, struct vlab_blk *b)
 {
 	const struct vlab_virtio_dev *d = b->vdev;
 	vlab_addr_t dev;
 	uint8_t *buf;
+	int rc = 0;
 
 	if (b->vq.size == 0 || b->vq.size > VLAB_VQ_SIZE_MAX || (b->vq.size & (b->vq.size - 1)))
 		FZ_ABORT("blk accepted a queue of %u", b->vq.size);
@@ -276,11 +280,12 @@ void fz_blk_accepted(struct fz *f, struct vlab_blk *b)
 		FZ_ABORT("accepted features 0x%llx not offered", (unsigned long long)(d->features & ~d->device_features));
 	buf = fz_alloc(f, 512, 512, &dev);
 	if (buf && b->info.capacity > 0)
-		(void)vlab_blk_read(b, 0, buf, 1);
+		rc = vlab_blk_read(b, 0, buf, 1);
 	fz_transport_extras(f, b->vdev);
 	vlab_blk_shutdown(b);
 	/* A queue stopped after the reset (the transport's own path). */
 	b->vdev->ops->queue_disable(b->vdev, 0);
+	return rc;
 }
 
 void fz_transport_extras(struct fz *f, struct vlab_virtio_dev *d)

@@ -95,6 +95,7 @@ struct fz {
 	size_t size, head, tail;
 	bool racy;            /* every shm read draws a fresh value */
 	bool shm_lied;        /* some shm read was a lie (or racy) */
+	bool lied;            /* the device lied at all (any register, memory, completion) */
 	uint8_t lie_shift;    /* a control byte below (256 >> lie_shift) means "lie" */
 
 	uint8_t *arena;
@@ -182,7 +183,7 @@ struct vlab_blk;
 /* Oracle: what vlab_blk_init accepted must be sane (queue size, block
  * size, capacity, only offered features); then one read, the transport
  * extras (fz_transport_extras), shutdown and a queue disable. */
-void fz_blk_accepted(struct fz *f, struct vlab_blk *b);
+int fz_blk_accepted(struct fz *f, struct vlab_blk *b); /* the read's result */
 
 /* The transport's config-space entry points with offsets and widths from
  * the payload (valid or not): up to 7 reads and writes, direct and through
