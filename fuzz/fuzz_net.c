@@ -151,6 +151,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			rc = vlab_net_send(&N, frame, n);
 			if (rc == 0 && (n < VLAB_ETH_HLEN || n > N.max_frame))
 				FZ_ABORT("sent a frame of %u bytes", n);
+			/* An honest device completes at once: a slot is always free. */
+			if (rc != 0 && !f->lied && !was_broken && n >= VLAB_ETH_HLEN && n <= N.max_frame)
+				FZ_ABORT("honest device, frame of %u bytes refused: %d", n, rc);
 			break;
 		}
 		case 3:
@@ -172,6 +175,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			case 2: rc = vlab_net_set_mac_table(&N, table, 1, table + 1, 1); break;
 			default: rc = vlab_net_set_mac(&N, table[0]); break;
 			}
+			if (rc != 0 && rc != VLAB_ENOTSUP && !f->lied && !was_broken)
+				FZ_ABORT("honest device, control command failed: %d", rc);
 			break;
 		}
 		case 7:
