@@ -63,33 +63,48 @@ bool fz_lie(struct fz *f)
 
 void *fz_alloc(struct fz *f, size_t n, size_t align, vlab_addr_t *dev)
 {
-	size_t off;
+	size_t off, len = (n + FZ_GRANULE - 1) & ~(size_t)(FZ_GRANULE - 1);
 
 	if (align == 0 || (align & (align - 1)) != 0)
 		return NULL;
+	if (align < FZ_GRANULE)
+		align = FZ_GRANULE; /* every block owns its granules */
 	off = (f->arena_used + align - 1) & ~(align - 1);
-	if (off > FZ_ARENA || n > FZ_ARENA - off)
+	if (off > FZ_ARENA || len > FZ_ARENA - off)
 		return NULL;
-	f->arena_used = off + n;
+	f->arena_used = off + len;
 	memset(f->arena + off, 0, n);
+	memset(f->live + off / FZ_GRANULE, 1, len / FZ_GRANULE);
 	*dev = FZ_DMA_BASE + off;
 	return f->arena + off;
 }
 
+/* [off, off+len) of the arena: inside it, and (len > 0) still allocated? */
+static bool live_range(struct fz *f, size_t off, size_t len, const char *who)
+{
+	if (off > f->arena_used || len > f->arena_used - off)
+		return false;
+	if (len && (!f->live[off / FZ_GRANULE] || !f->live[(off + len - 1) / FZ_GRANULE]))
+		FZ_ABORT("%s %zu bytes at arena offset 0x%zx after the driver freed them", who, len, off);
+	return true;
+}
+
 uint8_t *fz_dma_ptr(struct fz *f, uint64_t addr, uint64_t len)
 {
-	if (addr < FZ_DMA_BASE)
+	if (addr < FZ_DMA_BASE || addr - FZ_DMA_BASE > FZ_ARENA || len > FZ_ARENA)
 		return NULL;
 	addr -= FZ_DMA_BASE;
-	if (addr > f->arena_used || len > f->arena_used - addr)
+	if (!live_range(f, (size_t)addr, (size_t)len, "the device was given"))
 		return NULL;
 	return f->arena + addr;
 }
 
-static bool in_arena(struct fz *f, const volatile void *p, size_t n)
+static bool in_arena(struct fz *f, const volatile void *p, size_t n, const char *who)
 {
 	const uint8_t *b = (const uint8_t *)(uintptr_t)p;
-	return b >= f->arena && (size_t)(b - f->arena) <= FZ_ARENA && n <= FZ_ARENA - (size_t)(b - f->arena);
+	if (b < f->arena || (size_t)(b - f->arena) > FZ_ARENA || n > FZ_ARENA - (size_t)(b - f->arena))
+		return false;
+	return live_range(f, (size_t)(b - f->arena), n, who);
 }
 
 /* ---- virtio-mmio registers ---- */
@@ -199,7 +214,7 @@ static void shm_read(void *ctx, void *dst, const volatile void *src, size_t n)
 	struct fz *f = of(ctx);
 	volatile uint8_t *s = (volatile uint8_t *)(uintptr_t)src;
 
-	if (!in_arena(f, src, n))
+	if (!in_arena(f, src, n, "the driver read"))
 		FZ_ABORT("shm read of %zu bytes outside DMA memory", n);
 	if (f->racy || fz_lie(f)) {
 		f->shm_lied = f->lied = true;
@@ -231,15 +246,20 @@ static void *dma_alloc(void *ctx, size_t size, size_t align, vlab_addr_t *dev)
 
 static void dma_free(void *ctx, void *cpu, size_t size)
 {
-	(void)ctx;
-	(void)cpu;
-	(void)size; /* a bump allocator: freed with the input */
+	struct fz *f = of(ctx);
+	const uint8_t *b = cpu;
+	size_t off = (size_t)(b - f->arena), len = (size + FZ_GRANULE - 1) & ~(size_t)(FZ_GRANULE - 1);
+
+	/* A bump allocator: nothing is reused, but freed memory is marked. */
+	if (b < f->arena || off % FZ_GRANULE || !in_arena(f, cpu, size, "the driver freed again"))
+		FZ_ABORT("dma_free of %zu bytes not from dma_alloc", size);
+	memset(f->live + off / FZ_GRANULE, 0, len / FZ_GRANULE);
 }
 
 static int dma_map(void *ctx, const void *cpu, size_t len, vlab_addr_t *dev)
 {
 	struct fz *f = of(ctx);
-	if (!in_arena(f, cpu, len))
+	if (!in_arena(f, cpu, len, "the driver mapped"))
 		return VLAB_EINVAL;
 	*dev = FZ_DMA_BASE + (uint64_t)((const uint8_t *)cpu - f->arena);
 	return 0;
@@ -314,16 +334,19 @@ void fz_transport_extras(struct fz *f, struct vlab_virtio_dev *d)
 
 void fz_init(struct fz *f, const uint8_t *data, size_t size)
 {
-	static uint8_t *arena, *disk;
+	static uint8_t *arena, *disk, *live;
 	static int verbose = -1;
 
 	if (!arena) {
 		arena = malloc(FZ_ARENA);
+		live = calloc(FZ_ARENA / FZ_GRANULE, 1);
 		disk = malloc(FZ_DISK_SECTORS * 512);
-		if (!arena || !disk)
+		if (!arena || !disk || !live)
 			abort();
 	}
+	memset(live, 0, (f->arena_used + FZ_GRANULE - 1) / FZ_GRANULE); /* what the last input used */
 	memset(f, 0, sizeof *f);
+	f->live = live;
 	f->disk = disk;
 	memset(disk, 0, FZ_DISK_SECTORS * 512);
 	f->data = data;

@@ -38,6 +38,7 @@ extern "C" {
 	} while (0)
 
 #define FZ_ARENA (512u * 1024u)
+#define FZ_GRANULE 16u
 #define FZ_DMA_BASE 0x40000000ull
 #define FZ_MMIO_BASE 0x10001000ull
 #define FZ_DISK_SECTORS 64u
@@ -100,6 +101,11 @@ struct fz {
 
 	uint8_t *arena;
 	size_t arena_used;
+	/* One byte per FZ_GRANULE bytes of arena: 1 while allocated (dma_alloc /
+	 * fz_alloc), 0 once the driver freed it; freed memory the driver or
+	 * the device (through a ring the driver left live) touches is a
+	 * driver bug, as is a free of what was not allocated. */
+	uint8_t *live;
 	uint64_t now;
 	uint64_t delays;      /* delay_ns calls (a hang shows as a huge count) */
 
