@@ -254,6 +254,35 @@ static uint32_t blk_request(struct fz *f, struct chain *c)
 	return written + 1;
 }
 
+/* ---- net transmit ---- */
+
+static uint32_t net_hdr_len(const struct fz *f)
+{
+	bool v1 = (f->driver_features & VLAB_BIT(VIRTIO_F_VERSION_1)) != 0;
+	bool mrg = (f->driver_features & VLAB_BIT(VIRTIO_NET_F_MRG_RXBUF)) != 0;
+	return v1 || mrg ? VIRTIO_NET_HDR_LEN : VIRTIO_NET_HDR_LEN_LEGACY;
+}
+
+/* A frame to send: the header, then the frame; keep the frame's bytes. */
+static void net_tx(struct fz *f, const struct chain *c)
+{
+	uint32_t hdr_len = net_hdr_len(f), k = 0;
+
+	f->net_tx_len = 0;
+	for (unsigned i = 0; i < c->n; i++) {
+		const struct seg *sg = &c->s[i];
+		for (uint32_t j = 0; j < sg->len && !sg->w; j++, k++) {
+			/* DRV-5.1.6.2.1-1/2/18/24: no offload asked for, num_buffers 0. */
+			if (k < hdr_len && sg->p[j] != 0)
+				FZ_ABORT("transmit header byte %u is 0x%02x", k, sg->p[j]);
+			if (k >= hdr_len && k - hdr_len < FZ_NET_FRAME)
+				f->net_tx[f->net_tx_len++] = sg->p[j];
+		}
+	}
+	if (k < hdr_len)
+		FZ_ABORT("transmit chain of %u bytes: no room for the header", k);
+}
+
 /* ---- the queues ---- */
 
 void fz_device_work(struct fz *f, unsigned qi)
@@ -273,6 +302,8 @@ void fz_device_work(struct fz *f, unsigned qi)
 		len = c.wlen;
 		if (f->engine == FZ_ENGINE_BLK) {
 			len = blk_request(f, &c);
+		} else if (f->engine == FZ_ENGINE_NET && qi == VIRTIO_NET_Q_TX) {
+			net_tx(f, &c);
 		} else if (f->engine == FZ_ENGINE_NET && qi == VIRTIO_NET_Q_CTRL) {
 			/* The ack: the last writable byte. */
 			if (c.n && c.s[c.n - 1].w && c.s[c.n - 1].len) {
@@ -394,9 +425,8 @@ bool fz_net_rx(struct fz *f, uint32_t len)
 	static struct chain c[FZ_RX_CHAINS];
 	static uint32_t used_len[FZ_RX_CHAINS];
 	struct fz_queue *q = &f->q[VIRTIO_NET_Q_RX];
-	bool v1 = (f->driver_features & VLAB_BIT(VIRTIO_F_VERSION_1)) != 0;
 	bool mrg = (f->driver_features & VLAB_BIT(VIRTIO_NET_F_MRG_RXBUF)) != 0;
-	uint32_t hdr_len = v1 || mrg ? VIRTIO_NET_HDR_LEN : VIRTIO_NET_HDR_LEN_LEGACY;
+	uint32_t hdr_len = net_hdr_len(f);
 	uint32_t total = hdr_len + len, k = 0;
 	uint8_t hdr[VIRTIO_NET_HDR_LEN] = {0};
 	unsigned nb = 0;
@@ -419,6 +449,10 @@ bool fz_net_rx(struct fz *f, uint32_t len)
 			if (!sg->w)
 				continue;
 			memset(sg->p, (int)(k * 7u + 1u) & 0xff, m);
+			if (k + m > hdr_len && k + m - hdr_len <= FZ_NET_FRAME) {
+				uint32_t from = k > hdr_len ? k - hdr_len : 0;
+				memset(f->net_rx + from, (int)(k * 7u + 1u) & 0xff, k + m - hdr_len - from);
+			}
 			k += m;
 			w += m;
 		}
@@ -426,6 +460,7 @@ bool fz_net_rx(struct fz *f, uint32_t len)
 	}
 	if (k < total)
 		f->lied = true; /* the frame did not fit: cut short */
+	f->net_rx_len = k > hdr_len ? k - hdr_len : 0;
 	fz_st(hdr + VIRTIO_NET_HDR_OFF_NUM_BUFFERS, 2, mrg ? nb : 0);
 	uint8_t lie = fz_ctl8(f);
 	if (lie >= RX_LIE_HEADER)

@@ -16,7 +16,9 @@
  * shared-memory read fresh.
  *
  * Beyond the sanitizers: what init accepted is sane, a frame delivered is
- * 14 .. 14 + MTU bytes (and, from a device that never lied, whole), transmit slots in flight never exceed the slots,
+ * 14 .. 14 + MTU bytes (and, from a device that never lied, whole and
+ * the device's bytes), a frame sent is the caller's bytes behind a zero
+ * header (checked by the device side), transmit slots in flight never exceed the slots,
  * broken stays broken until re-initialisation, a broken device's calls fail
  * without success, and shutdown leaves nothing in flight.
  */
@@ -138,7 +140,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			/* From a device that never lied, a frame of a valid length
 			 * is delivered whole. */
 			if (sent && !f->lied && !was_broken && n >= VLAB_ETH_HLEN && n <= N.max_frame &&
-			    (rc != 0 || len != n))
+			    (rc != 0 || len != n || memcmp(frame, f->net_rx, n) != 0))
 				FZ_ABORT("honest frame of %u bytes: rc %d, %u bytes delivered", n, rc, len);
 			break;
 		}
@@ -151,9 +153,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			rc = vlab_net_send(&N, frame, n);
 			if (rc == 0 && (n < VLAB_ETH_HLEN || n > N.max_frame))
 				FZ_ABORT("sent a frame of %u bytes", n);
-			/* An honest device completes at once: a slot is always free. */
+			/* An honest device completes at once: a slot is always free;
+			 * and what it sent is the frame. */
 			if (rc != 0 && !f->lied && !was_broken && n >= VLAB_ETH_HLEN && n <= N.max_frame)
 				FZ_ABORT("honest device, frame of %u bytes refused: %d", n, rc);
+			if (rc == 0 && !f->lied && (f->net_tx_len != n || memcmp(frame, f->net_tx, n) != 0))
+				FZ_ABORT("sent %u bytes, the device got %u others", n, f->net_tx_len);
 			break;
 		}
 		case 3:

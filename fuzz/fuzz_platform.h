@@ -39,6 +39,7 @@ extern "C" {
 
 #define FZ_ARENA (512u * 1024u)
 #define FZ_GRANULE 16u
+#define FZ_NET_FRAME 2048u
 #define FZ_DMA_BASE 0x40000000ull
 #define FZ_MMIO_BASE 0x10001000ull
 #define FZ_DISK_SECTORS 64u
@@ -119,6 +120,10 @@ struct fz {
 	enum fz_engine engine;
 	uint8_t *disk;        /* FZ_DISK_SECTORS sectors, zeroed by fz_init */
 	uint64_t completions;
+	/* net: the data of the last frame received / transmitted (the device's
+	 * copy, for the targets to compare with what the driver says). */
+	uint8_t net_rx[FZ_NET_FRAME], net_tx[FZ_NET_FRAME];
+	uint32_t net_rx_len, net_tx_len;
 	/* virtio-mmio front end (at FZ_MMIO_BASE). */
 	uint32_t version;
 	uint32_t page_size, queue_align; /* legacy (Version 1) */
