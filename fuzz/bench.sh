@@ -85,7 +85,8 @@ report=$("$cov" report -instr-profile="$cb/all.profdata" "${objects[@]}" "${srcs
 	echo "most of an execution); \`driver/core/libc.c\` is not coverage-instrumented in fuzz"
 	echo "builds (a traced comparison per byte of every memset/memcpy gave libFuzzer no signal);"
 	echo "every wait in the targets is bounded at 50 us of virtual time (a stalled device costs"
-	echo "~50 polls).  What is left is the work itself: \`fuzz_blk_io\` and \`fuzz_net\` run up"
+	echo "~50 polls); the fuzz net device fills received frames a segment, not a byte, at a time."
+	echo "What is left is the work itself: \`fuzz_blk_io\` and \`fuzz_net\` run up"
 	echo "to 64 operations per input, each a full request or frame round trip, with re-inits."
 	echo
 	echo "## Coverage of driver/"
