@@ -9,8 +9,10 @@
  * payload; racy mode makes every shared-memory read fresh.
  *
  * Beyond the sanitizers: every request the driver took is finished by the
- * end (nothing forgotten), poll only returns requests it was given, a
- * successful GET_ID is printable text, and broken stays broken until reset.
+ * end (nothing forgotten), from a device that never lied a read or write
+ * that succeeded moved exactly the caller's data, poll only returns
+ * requests it was given, a successful GET_ID is printable text, and broken
+ * stays broken until reset.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +26,19 @@
 static struct fz F;
 static struct vlab_mmio M;
 static struct vlab_blk B;
+
+/* From a device that never lied, a synchronous read or write that
+ * succeeded moved exactly the caller's data. */
+static void same_as_disk(struct fz *f, int rc, uint64_t sector, const uint8_t *buf, uint32_t n,
+                         const char *what)
+{
+	if (rc != 0 || f->lied)
+		return;
+	if (sector + n > FZ_DISK_SECTORS)
+		FZ_ABORT("%s of sectors %llu+%u beyond the disk succeeded", what, (unsigned long long)sector, n);
+	if (memcmp(f->disk + sector * 512u, buf, 512u * n) != 0)
+		FZ_ABORT("%s of sectors %llu+%u succeeded with other data", what, (unsigned long long)sector, n);
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -75,9 +90,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		switch (op & 7) {
 		case 0:
 			rc = vlab_blk_read(&B, sector, buf, n);
+			same_as_disk(f, rc, sector, buf, n, "read");
 			break;
 		case 1:
+			memset(buf, op ^ (int)step, 512u * n);
 			rc = vlab_blk_write(&B, sector, buf, n);
+			same_as_disk(f, rc, sector, buf, n, "write");
 			break;
 		case 2:
 			rc = vlab_blk_flush(&B);

@@ -1,28 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The platform contract answered from fuzz input; see fuzz_platform.h.
- *
- * The device side aborts on anything the driver must never do (a ring entry
- * naming no descriptor, a chain that loops, a buffer outside DMA memory, a
- * readable descriptor after a writable one): those are driver bugs, and an
- * abort is how libFuzzer reports them.  Anything the device does is fair.
+ * Here: the input streams, DMA memory, the platform ops and the virtio-mmio
+ * front end.  The device side is fuzz_device.c, the PCI front end
+ * fuzz_pci.c.
  */
 #include "fuzz_platform.h"
 
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "vlab/blk.h"
 #include "vlab/mmio.h"
-#include "vlab/virtqueue.h"
-
-#define FZ_ABORT(...)                                                   \
-	do {                                                                \
-		fprintf(stderr, "fuzz: driver bug: " __VA_ARGS__);             \
-		fputc('\n', stderr);                                            \
-		abort();                                                        \
-	} while (0)
+#include "vlab/pci.h"
 
 static struct fz *of(void *ctx)
 {
@@ -64,237 +53,69 @@ bool fz_lie(struct fz *f)
 {
 	if (f->lie_shift >= 8)
 		return false;
-	return fz_ctl8(f) >= (uint8_t)(0xff - (0xffu >> f->lie_shift));
+	if (fz_ctl8(f) < (uint8_t)(0xff - (0xffu >> f->lie_shift)))
+		return false;
+	f->lied = true;
+	return true;
 }
 
 /* ---- DMA memory ---- */
 
 void *fz_alloc(struct fz *f, size_t n, size_t align, vlab_addr_t *dev)
 {
-	size_t off;
+	size_t off, len = (n + FZ_GRANULE - 1) & ~(size_t)(FZ_GRANULE - 1);
 
 	if (align == 0 || (align & (align - 1)) != 0)
 		return NULL;
+	if (align < FZ_GRANULE)
+		align = FZ_GRANULE; /* every block owns its granules */
 	off = (f->arena_used + align - 1) & ~(align - 1);
-	if (off > FZ_ARENA || n > FZ_ARENA - off)
+	if (off > FZ_ARENA || len > FZ_ARENA - off)
 		return NULL;
-	f->arena_used = off + n;
+	f->arena_used = off + len;
 	memset(f->arena + off, 0, n);
+	memset(f->live + off / FZ_GRANULE, 1, len / FZ_GRANULE);
 	*dev = FZ_DMA_BASE + off;
 	return f->arena + off;
 }
 
-/* Host pointer of device range [addr, addr+len) in the arena, or NULL. */
-static uint8_t *dma_ptr(struct fz *f, uint64_t addr, uint64_t len)
+/* [off, off+len) of the arena: inside it, and (len > 0) still allocated? */
+static bool live_range(struct fz *f, size_t off, size_t len, const char *who)
 {
-	if (addr < FZ_DMA_BASE)
+	if (off > f->arena_used || len > f->arena_used - off)
+		return false;
+	if (len && (!f->live[off / FZ_GRANULE] || !f->live[(off + len - 1) / FZ_GRANULE]))
+		FZ_ABORT("%s %zu bytes at arena offset 0x%zx after the driver freed them", who, len, off);
+	return true;
+}
+
+uint8_t *fz_dma_ptr(struct fz *f, uint64_t addr, uint64_t len)
+{
+	if (addr < FZ_DMA_BASE || addr - FZ_DMA_BASE > FZ_ARENA || len > FZ_ARENA)
 		return NULL;
 	addr -= FZ_DMA_BASE;
-	if (addr > f->arena_used || len > f->arena_used - addr)
+	if (!live_range(f, (size_t)addr, (size_t)len, "the device was given"))
 		return NULL;
 	return f->arena + addr;
 }
 
-static bool in_arena(struct fz *f, const volatile void *p, size_t n)
+static bool in_arena(struct fz *f, const volatile void *p, size_t n, const char *who)
 {
 	const uint8_t *b = (const uint8_t *)(uintptr_t)p;
-	return b >= f->arena && (size_t)(b - f->arena) <= FZ_ARENA && n <= FZ_ARENA - (size_t)(b - f->arena);
-}
-
-static uint16_t ld16(const uint8_t *p) { return (uint16_t)(p[0] | p[1] << 8); }
-static uint32_t ld32(const uint8_t *p) { return (uint32_t)ld16(p) | (uint32_t)ld16(p + 2) << 16; }
-static uint64_t ld64(const uint8_t *p) { return (uint64_t)ld32(p) | (uint64_t)ld32(p + 4) << 32; }
-static void st16(uint8_t *p, uint16_t v) { p[0] = (uint8_t)v; p[1] = (uint8_t)(v >> 8); }
-static void st32(uint8_t *p, uint32_t v) { st16(p, (uint16_t)v); st16(p + 2, (uint16_t)(v >> 16)); }
-
-/* ---- The honest blk device, and its lies ---- */
-
-struct seg {
-	uint8_t *p;
-	uint32_t len;
-	bool w;
-};
-
-#define FZ_CHAIN_MAX 256
-
-/* Carry out one blk request; returns the used length. */
-static uint32_t blk_request(struct fz *f, struct seg *s, unsigned n)
-{
-	uint8_t hdr[16];
-	uint32_t got = 0, wtotal = 0, rdata = 0, written = 0;
-	uint8_t status = VIRTIO_BLK_S_OK;
-	unsigned i;
-
-	for (i = 0; i < n; i++)
-		if (s[i].w)
-			wtotal += s[i].len;
-	if (wtotal == 0)
-		return 0;
-	/* The header: the first 16 readable bytes. */
-	for (i = 0; i < n && got < 16 && !s[i].w; i++) {
-		uint32_t k = s[i].len < 16 - got ? s[i].len : 16 - got;
-		memcpy(hdr + got, s[i].p, k);
-		got += k;
-	}
-	if (got < 16) {
-		status = VIRTIO_BLK_S_IOERR;
-	} else {
-		uint32_t type = ld32(hdr);
-		uint64_t sector = ld64(hdr + 8);
-		uint64_t pos = sector * 512u;
-		uint32_t data_len = wtotal - 1;
-		for (i = 0; i < n; i++)
-			if (!s[i].w)
-				rdata += s[i].len;
-		rdata -= 16;
-		if (type == VIRTIO_BLK_T_IN) {
-			if (sector > FZ_DISK_SECTORS || data_len > (FZ_DISK_SECTORS - sector) * 512u) {
-				status = VIRTIO_BLK_S_IOERR;
-			} else {
-				for (i = 0; i < n && written < data_len; i++) {
-					if (!s[i].w)
-						continue;
-					uint32_t k = s[i].len < data_len - written ? s[i].len : data_len - written;
-					memcpy(s[i].p, f->disk + pos + written, k);
-					written += k;
-				}
-			}
-		} else if (type == VIRTIO_BLK_T_OUT) {
-			if (sector > FZ_DISK_SECTORS || rdata > (FZ_DISK_SECTORS - sector) * 512u) {
-				status = VIRTIO_BLK_S_IOERR;
-			} else {
-				uint32_t skip = 16, done = 0;
-				for (i = 0; i < n; i++) {
-					if (s[i].w)
-						continue;
-					uint32_t from = skip < s[i].len ? skip : s[i].len;
-					skip -= from;
-					memcpy(f->disk + pos + done, s[i].p + from, s[i].len - from);
-					done += s[i].len - from;
-				}
-			}
-		} else if (type == VIRTIO_BLK_T_GET_ID) {
-			static const char id[] = "fuzz-blk";
-			for (i = 0; i < n && written < data_len; i++) {
-				if (!s[i].w)
-					continue;
-				uint32_t k = s[i].len < data_len - written ? s[i].len : data_len - written;
-				for (uint32_t j = 0; j < k; j++)
-					s[i].p[j] = written + j < sizeof id ? (uint8_t)id[written + j] : 0;
-				written += k;
-			}
-		} else if (type != VIRTIO_BLK_T_FLUSH) {
-			status = VIRTIO_BLK_S_UNSUPP;
-		}
-	}
-	/* The status byte: the last writable byte. */
-	for (i = n; i-- > 0;)
-		if (s[i].w && s[i].len) {
-			s[i].p[s[i].len - 1] = status;
-			break;
-		}
-	return written + 1;
-}
-
-void fz_device_work(struct fz *f, const struct vlab_vq_layout *l)
-{
-	uint32_t size = l->size;
-	uint8_t *desc, *avail, *used;
-	uint16_t aidx;
-
-	if (size == 0 || size > 32768)
-		FZ_ABORT("queue size %u", size);
-	desc = dma_ptr(f, l->desc, 16ull * size);
-	avail = dma_ptr(f, l->avail, 6ull + 2ull * size);
-	used = dma_ptr(f, l->used, 6ull + 8ull * size);
-	if (!desc || !avail || !used)
-		FZ_ABORT("ring outside DMA memory");
-	aidx = ld16(avail + 2);
-	if ((uint16_t)(aidx - f->last_avail) > size)
-		FZ_ABORT("avail.idx moved by %u on a ring of %u", (uint16_t)(aidx - f->last_avail), size);
-
-	while (f->last_avail != aidx) {
-		struct seg s[FZ_CHAIN_MAX];
-		unsigned n = 0;
-		uint32_t wlen = 0, len, id;
-		uint16_t head = ld16(avail + 4 + 2 * (f->last_avail % size)), i = head;
-		bool seen_w = false;
-		uint8_t c;
-
-		f->last_avail++;
-		if (head >= size)
-			FZ_ABORT("avail entry names descriptor %u of %u", head, size);
-		for (;;) {
-			const uint8_t *d = desc + 16u * i;
-			uint16_t flags = ld16(d + 12);
-			uint32_t dl = ld32(d + 8);
-			if (n == FZ_CHAIN_MAX || n == size)
-				FZ_ABORT("chain from %u loops", head);
-			s[n].p = dma_ptr(f, ld64(d), dl);
-			if (!s[n].p && dl)
-				FZ_ABORT("buffer 0x%llx+%u outside DMA memory", (unsigned long long)ld64(d), dl);
-			s[n].len = dl;
-			s[n].w = (flags & VIRTQ_DESC_F_WRITE) != 0;
-			if (!s[n].w && seen_w)
-				FZ_ABORT("readable descriptor after a writable one");
-			seen_w |= s[n].w;
-			if (s[n].w)
-				wlen += dl;
-			n++;
-			if (!(flags & VIRTQ_DESC_F_NEXT))
-				break;
-			i = ld16(d + 14);
-			if (i >= size)
-				FZ_ABORT("next %u of %u", i, size);
-		}
-		len = f->blk_engine ? blk_request(f, s, n) : wlen;
-		id = head;
-		/* The lies: control byte values near 0xff (0 is honest). */
-		c = fz_ctl8(f);
-		if (c == 0xff)
-			continue; /* never completes */
-		if (c == 0xfe)
-			id = (uint32_t)fz_pay(f, 4);
-		if (c == 0xfd)
-			len = (uint32_t)fz_pay(f, 4);
-		if (c == 0xfc && n && s[n - 1].w && s[n - 1].len)
-			s[n - 1].p[s[n - 1].len - 1] = (uint8_t)fz_pay(f, 1);
-		for (int k = 0; k < (c == 0xfb ? 2 : 1); k++) {
-			uint8_t *e = used + 4 + 8u * (f->used_idx % size);
-			st32(e, id);
-			st32(e + 4, len);
-			f->used_idx++;
-		}
-		if (c == 0xfa)
-			f->used_idx = (uint16_t)(f->used_idx + fz_pay(f, 2));
-		st16(used + 2, f->used_idx);
-		f->completions++;
-	}
-	f->isr |= VIRTIO_ISR_QUEUE;
+	if (b < f->arena || (size_t)(b - f->arena) > FZ_ARENA || n > FZ_ARENA - (size_t)(b - f->arena))
+		return false;
+	return live_range(f, (size_t)(b - f->arena), n, who);
 }
 
 /* ---- virtio-mmio registers ---- */
 
-static void dev_reset(struct fz *f)
+static uint32_t mmio_honest(struct fz *f, uint64_t off, unsigned width)
 {
-	f->status = 0;
-	f->qready = 0;
-	f->qnum = 0;
-	f->isr = 0;
-	f->last_avail = 0;
-	f->used_idx = 0;
-	f->qdesc = f->qavail = f->qused = 0;
-}
+	struct fz_queue *q = fz_selected(f);
 
-static uint32_t honest_read(struct fz *f, uint64_t off, unsigned width)
-{
 	if (off >= VIRTIO_MMIO_CONFIG) {
 		uint64_t c = off - VIRTIO_MMIO_CONFIG;
-		uint32_t v = 0;
-		for (unsigned i = 0; i < width; i++)
-			if (c + i < FZ_CONFIG_BYTES)
-				v |= (uint32_t)f->config[c + i] << (8 * i);
-		return v;
+		return c + width <= FZ_CONFIG_BYTES ? fz_ld(f->config + c, width) : 0;
 	}
 	switch (off) {
 	case VIRTIO_MMIO_MAGIC_VALUE: return VIRTIO_MMIO_MAGIC;
@@ -302,9 +123,9 @@ static uint32_t honest_read(struct fz *f, uint64_t off, unsigned width)
 	case VIRTIO_MMIO_DEVICE_ID: return f->device_id;
 	case VIRTIO_MMIO_VENDOR_ID: return 0x554d4551u;
 	case VIRTIO_MMIO_DEVICE_FEATURES: return (uint32_t)(f->features >> (f->dfsel ? 32 : 0));
-	case VIRTIO_MMIO_QUEUE_NUM_MAX: return f->qsel == 0 ? f->qmax : 0;
-	case VIRTIO_MMIO_QUEUE_READY: return f->qsel == 0 ? f->qready : 0;
-	case VIRTIO_MMIO_QUEUE_PFN: return 0;
+	case VIRTIO_MMIO_QUEUE_NUM_MAX: return q ? q->max : 0;
+	case VIRTIO_MMIO_QUEUE_READY: return q && f->version != 1 ? q->ready : 0;
+	case VIRTIO_MMIO_QUEUE_PFN: return q ? q->pfn : 0;
 	case VIRTIO_MMIO_INTERRUPT_STATUS: return f->isr;
 	case VIRTIO_MMIO_STATUS: return f->status;
 	case VIRTIO_MMIO_CONFIG_GENERATION: return f->generation;
@@ -312,57 +133,63 @@ static uint32_t honest_read(struct fz *f, uint64_t off, unsigned width)
 	}
 }
 
+static void mmio_write(struct fz *f, uint64_t off, uint32_t v)
+{
+	struct fz_queue *q = fz_selected(f);
+
+	switch (off) {
+	case VIRTIO_MMIO_DEVICE_FEATURES_SEL: f->dfsel = v; return;
+	case VIRTIO_MMIO_DRIVER_FEATURES_SEL: f->gfsel = v; return;
+	case VIRTIO_MMIO_DRIVER_FEATURES: fz_set_half(&f->driver_features, f->gfsel != 0, v); return;
+	case VIRTIO_MMIO_QUEUE_SEL: f->qsel = v; return;
+	case VIRTIO_MMIO_GUEST_PAGE_SIZE: f->page_size = v; return;
+	case VIRTIO_MMIO_INTERRUPT_ACK: f->isr &= ~v; return;
+	case VIRTIO_MMIO_QUEUE_NOTIFY: fz_notify(f, v); return;
+	case VIRTIO_MMIO_STATUS: fz_set_status(f, v); return;
+	default:
+		break;
+	}
+	if (!q)
+		return;
+	switch (off) {
+	case VIRTIO_MMIO_QUEUE_NUM: q->num = v; break;
+	case VIRTIO_MMIO_QUEUE_ALIGN: f->queue_align = v; break;
+	case VIRTIO_MMIO_QUEUE_PFN: fz_queue_pfn(f, q, v, f->page_size, f->queue_align); break;
+	case VIRTIO_MMIO_QUEUE_READY: q->ready = v & 1; q->last_avail = q->used_idx = 0; break;
+	case VIRTIO_MMIO_QUEUE_DESC_LOW: fz_set_half(&q->desc, false, v); break;
+	case VIRTIO_MMIO_QUEUE_DESC_HIGH: fz_set_half(&q->desc, true, v); break;
+	case VIRTIO_MMIO_QUEUE_DRIVER_LOW: fz_set_half(&q->avail, false, v); break;
+	case VIRTIO_MMIO_QUEUE_DRIVER_HIGH: fz_set_half(&q->avail, true, v); break;
+	case VIRTIO_MMIO_QUEUE_DEVICE_LOW: fz_set_half(&q->used, false, v); break;
+	case VIRTIO_MMIO_QUEUE_DEVICE_HIGH: fz_set_half(&q->used, true, v); break;
+	default: break;
+	}
+}
+
+/* Every register access: the virtio-mmio device, the PCI front end, or
+ * nothing (reads of nothing come from the payload: they should not happen). */
 static uint32_t reg_read(void *ctx, vlab_addr_t addr, unsigned width)
 {
 	struct fz *f = of(ctx);
 	uint64_t off = addr - FZ_MMIO_BASE;
+	uint32_t v = 0;
 
-	if (addr < FZ_MMIO_BASE || off >= VIRTIO_MMIO_SIZE)
-		return (uint32_t)fz_pay(f, width); /* nothing should be read there */
-	if (fz_lie(f))
-		return (uint32_t)fz_pay(f, width);
-	return honest_read(f, off, width);
+	if (addr >= FZ_MMIO_BASE && off < VIRTIO_MMIO_SIZE && !f->pci.on)
+		return fz_lie(f) ? (uint32_t)fz_pay(f, width) : mmio_honest(f, off, width);
+	if (f->pci.on && fz_pci_mmio(f, addr, width, false, &v))
+		return v;
+	return (uint32_t)fz_pay(f, width);
 }
 
 static void reg_write(void *ctx, vlab_addr_t addr, unsigned width, uint32_t v)
 {
 	struct fz *f = of(ctx);
 	uint64_t off = addr - FZ_MMIO_BASE;
-	(void)width;
 
-	if (addr < FZ_MMIO_BASE || off >= VIRTIO_MMIO_SIZE)
-		return;
-	switch (off) {
-	case VIRTIO_MMIO_DEVICE_FEATURES_SEL: f->dfsel = v; break;
-	case VIRTIO_MMIO_QUEUE_SEL: f->qsel = v; break;
-	case VIRTIO_MMIO_QUEUE_NUM: f->qnum = v; break;
-	case VIRTIO_MMIO_QUEUE_READY: f->qready = v & 1; break;
-	case VIRTIO_MMIO_QUEUE_DESC_LOW: f->qdesc = (f->qdesc & ~0xffffffffull) | v; break;
-	case VIRTIO_MMIO_QUEUE_DESC_HIGH: f->qdesc = (f->qdesc & 0xffffffffull) | (uint64_t)v << 32; break;
-	case VIRTIO_MMIO_QUEUE_DRIVER_LOW: f->qavail = (f->qavail & ~0xffffffffull) | v; break;
-	case VIRTIO_MMIO_QUEUE_DRIVER_HIGH: f->qavail = (f->qavail & 0xffffffffull) | (uint64_t)v << 32; break;
-	case VIRTIO_MMIO_QUEUE_DEVICE_LOW: f->qused = (f->qused & ~0xffffffffull) | v; break;
-	case VIRTIO_MMIO_QUEUE_DEVICE_HIGH: f->qused = (f->qused & 0xffffffffull) | (uint64_t)v << 32; break;
-	case VIRTIO_MMIO_INTERRUPT_ACK: f->isr &= ~v; break;
-	case VIRTIO_MMIO_STATUS:
-		if (v == 0)
-			dev_reset(f);
-		else
-			f->status = v & 0xff;
-		break;
-	case VIRTIO_MMIO_QUEUE_NOTIFY:
-		if (v == 0 && f->qready && (f->status & VIRTIO_STATUS_DRIVER_OK)) {
-			struct vlab_vq_layout l = {(uint16_t)f->qnum, f->qdesc, f->qavail, f->qused};
-			/* Against what the device reported, which may have been a lie:
-			 * only the spec's limit holds for sure. */
-			if (f->qnum == 0 || f->qnum > 32768)
-				FZ_ABORT("notify on a queue of size %u", f->qnum);
-			fz_device_work(f, &l);
-		}
-		break;
-	default:
-		break;
-	}
+	if (addr >= FZ_MMIO_BASE && off < VIRTIO_MMIO_SIZE && !f->pci.on)
+		mmio_write(f, off, v);
+	else if (f->pci.on)
+		(void)fz_pci_mmio(f, addr, width, true, &v);
 }
 
 static uint8_t rd8(void *c, vlab_addr_t a) { return (uint8_t)reg_read(c, a, 1); }
@@ -373,6 +200,12 @@ static void wr8(void *c, vlab_addr_t a, uint8_t v) { reg_write(c, a, 1, v); }
 static void wr16(void *c, vlab_addr_t a, uint16_t v) { reg_write(c, a, 2, v); }
 static void wr32(void *c, vlab_addr_t a, uint32_t v) { reg_write(c, a, 4, v); }
 static void wr64(void *c, vlab_addr_t a, uint64_t v) { reg_write(c, a, 4, (uint32_t)v); reg_write(c, a + 4, 4, (uint32_t)(v >> 32)); }
+static uint8_t prd8(void *c, uint32_t p) { return (uint8_t)fz_pci_port_read(of(c), p, 1); }
+static uint16_t prd16(void *c, uint32_t p) { return (uint16_t)fz_pci_port_read(of(c), p, 2); }
+static uint32_t prd32(void *c, uint32_t p) { return fz_pci_port_read(of(c), p, 4); }
+static void pwr8(void *c, uint32_t p, uint8_t v) { fz_pci_port_write(of(c), p, 1, v); }
+static void pwr16(void *c, uint32_t p, uint16_t v) { fz_pci_port_write(of(c), p, 2, v); }
+static void pwr32(void *c, uint32_t p, uint32_t v) { fz_pci_port_write(of(c), p, 4, v); }
 
 /* ---- Device-writable memory: honest, a lie, or (racy) fresh every time ---- */
 
@@ -381,11 +214,13 @@ static void shm_read(void *ctx, void *dst, const volatile void *src, size_t n)
 	struct fz *f = of(ctx);
 	volatile uint8_t *s = (volatile uint8_t *)(uintptr_t)src;
 
-	if (!in_arena(f, src, n))
+	if (!in_arena(f, src, n, "the driver read"))
 		FZ_ABORT("shm read of %zu bytes outside DMA memory", n);
-	if (f->racy || fz_lie(f))
+	if (f->racy || fz_lie(f)) {
+		f->shm_lied = f->lied = true;
 		for (size_t i = 0; i < n; i++)
 			s[i] = (uint8_t)fz_pay(f, 1); /* the device writes it now */
+	}
 	for (size_t i = 0; i < n; i++)
 		((uint8_t *)dst)[i] = s[i];
 }
@@ -411,15 +246,20 @@ static void *dma_alloc(void *ctx, size_t size, size_t align, vlab_addr_t *dev)
 
 static void dma_free(void *ctx, void *cpu, size_t size)
 {
-	(void)ctx;
-	(void)cpu;
-	(void)size; /* a bump allocator: freed with the input */
+	struct fz *f = of(ctx);
+	const uint8_t *b = cpu;
+	size_t off = (size_t)(b - f->arena), len = (size + FZ_GRANULE - 1) & ~(size_t)(FZ_GRANULE - 1);
+
+	/* A bump allocator: nothing is reused, but freed memory is marked. */
+	if (b < f->arena || off % FZ_GRANULE || !in_arena(f, cpu, size, "the driver freed again"))
+		FZ_ABORT("dma_free of %zu bytes not from dma_alloc", size);
+	memset(f->live + off / FZ_GRANULE, 0, len / FZ_GRANULE);
 }
 
 static int dma_map(void *ctx, const void *cpu, size_t len, vlab_addr_t *dev)
 {
 	struct fz *f = of(ctx);
-	if (!in_arena(f, cpu, len))
+	if (!in_arena(f, cpu, len, "the driver mapped"))
 		return VLAB_EINVAL;
 	*dev = FZ_DMA_BASE + (uint64_t)((const uint8_t *)cpu - f->arena);
 	return 0;
@@ -435,17 +275,78 @@ static void delay_ns(void *ctx, uint64_t ns)
 		FZ_ABORT("more than 1e8 delays: an unbounded wait");
 }
 
+/* FZ_LOG=1 in the environment: the driver's log on stderr (to read a
+ * finding; off while fuzzing, where formatting would cost time). */
+static void log_line(void *ctx, enum vlab_log_level level, const char *msg)
+{
+	(void)ctx;
+	fprintf(stderr, "vlab[%d]: %s\n", (int)level, msg);
+}
+
+int fz_blk_accepted(struct fz *f, struct vlab_blk *b)
+{
+	const struct vlab_virtio_dev *d = b->vdev;
+	vlab_addr_t dev;
+	uint8_t *buf;
+	int rc = 0;
+
+	if (b->vq.size == 0 || b->vq.size > VLAB_VQ_SIZE_MAX || (b->vq.size & (b->vq.size - 1)))
+		FZ_ABORT("blk accepted a queue of %u", b->vq.size);
+	if (b->info.blk_size < 512 || (b->info.blk_size & (b->info.blk_size - 1)))
+		FZ_ABORT("blk accepted a block size of %u", b->info.blk_size);
+	if (b->info.capacity > UINT64_MAX / 512)
+		FZ_ABORT("blk accepted a capacity of %llu sectors", (unsigned long long)b->info.capacity);
+	if (d->features & ~d->device_features)
+		FZ_ABORT("accepted features 0x%llx not offered", (unsigned long long)(d->features & ~d->device_features));
+	buf = fz_alloc(f, 512, 512, &dev);
+	if (buf && b->info.capacity > 0)
+		rc = vlab_blk_read(b, 0, buf, 1);
+	fz_transport_extras(f, b->vdev);
+	vlab_blk_shutdown(b);
+	/* A queue stopped after the reset (the transport's own path). */
+	b->vdev->ops->queue_disable(b->vdev, 0);
+	return rc;
+}
+
+void fz_transport_extras(struct fz *f, struct vlab_virtio_dev *d)
+{
+	static const unsigned widths[6] = {1, 2, 4, 8, 3, 0};
+	unsigned n = (unsigned)fz_pay(f, 1) % 8;
+
+	for (unsigned i = 0; i < n; i++) {
+		unsigned op = (unsigned)fz_pay(f, 1);
+		uint32_t off = (uint32_t)fz_pay(f, 1) | (op & 0x80u ? 0x100u : 0);
+		unsigned w = widths[op % 6];
+		uint32_t v = 0;
+		uint8_t buf[8];
+
+		switch ((op >> 3) % 4) {
+		case 0: (void)d->ops->config_read(d, off, w, &v); break;
+		case 1: (void)d->ops->config_write(d, off, w, (uint32_t)fz_pay(f, 4)); break;
+		case 2: (void)vlab_virtio_config_read(d, off, buf, w <= 8 ? w : 8); break;
+		default:
+			memset(buf, (int)op, sizeof buf);
+			(void)vlab_virtio_config_write(d, off, buf, w <= 8 ? w : 8);
+			break;
+		}
+	}
+}
+
 void fz_init(struct fz *f, const uint8_t *data, size_t size)
 {
-	static uint8_t *arena, *disk;
+	static uint8_t *arena, *disk, *live;
+	static int verbose = -1;
 
 	if (!arena) {
 		arena = malloc(FZ_ARENA);
+		live = calloc(FZ_ARENA / FZ_GRANULE, 1);
 		disk = malloc(FZ_DISK_SECTORS * 512);
-		if (!arena || !disk)
+		if (!arena || !disk || !live)
 			abort();
 	}
+	memset(live, 0, (f->arena_used + FZ_GRANULE - 1) / FZ_GRANULE); /* what the last input used */
 	memset(f, 0, sizeof *f);
+	f->live = live;
 	f->disk = disk;
 	memset(disk, 0, FZ_DISK_SECTORS * 512);
 	f->data = data;
@@ -462,6 +363,12 @@ void fz_init(struct fz *f, const uint8_t *data, size_t size)
 	f->ops.mmio_write16 = wr16;
 	f->ops.mmio_write32 = wr32;
 	f->ops.mmio_write64 = wr64;
+	f->ops.pio_read8 = prd8;
+	f->ops.pio_read16 = prd16;
+	f->ops.pio_read32 = prd32;
+	f->ops.pio_write8 = pwr8;
+	f->ops.pio_write16 = pwr16;
+	f->ops.pio_write32 = pwr32;
 	f->ops.dma_alloc = dma_alloc;
 	f->ops.dma_free = dma_free;
 	f->ops.dma_map = dma_map;
@@ -473,6 +380,10 @@ void fz_init(struct fz *f, const uint8_t *data, size_t size)
 	f->ops.wmb = barrier;
 	f->ops.now_ns = now_ns;
 	f->ops.delay_ns = delay_ns;
+	if (verbose < 0)
+		verbose = getenv("FZ_LOG") != NULL;
+	if (verbose)
+		f->ops.log = log_line;
 	f->plat.ops = &f->ops;
 	f->plat.ctx = f;
 
@@ -481,11 +392,12 @@ void fz_init(struct fz *f, const uint8_t *data, size_t size)
 	f->device_id = VIRTIO_ID_BLOCK;
 	f->features = VLAB_BIT(VIRTIO_F_VERSION_1) | VLAB_BIT(VIRTIO_BLK_F_SEG_MAX) |
 	              VLAB_BIT(VIRTIO_BLK_F_BLK_SIZE) | VLAB_BIT(VIRTIO_BLK_F_FLUSH);
-	f->qmax = 64;
-	st32(f->config + VIRTIO_BLK_CFG_CAPACITY, FZ_DISK_SECTORS);
-	st32(f->config + VIRTIO_BLK_CFG_SEG_MAX, 8);
-	st32(f->config + VIRTIO_BLK_CFG_BLK_SIZE, 512);
-	f->blk_engine = true;
+	f->q[0].max = 64;
+	fz_st(f->config + VIRTIO_BLK_CFG_CAPACITY, 4, FZ_DISK_SECTORS);
+	fz_st(f->config + VIRTIO_BLK_CFG_SEG_MAX, 4, 8);
+	fz_st(f->config + VIRTIO_BLK_CFG_BLK_SIZE, 4, 512);
+	f->engine = FZ_ENGINE_BLK;
+	fz_dev_reset(f);
 }
 
 void fz_fini(struct fz *f)

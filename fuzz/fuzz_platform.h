@@ -20,6 +20,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include "vlab/virtio.h"
 
@@ -27,14 +29,65 @@
 extern "C" {
 #endif
 
+/* A driver bug seen by the device side: libFuzzer reports the abort. */
+#define FZ_ABORT(...)                                                   \
+	do {                                                                \
+		fprintf(stderr, "fuzz: driver bug: " __VA_ARGS__);             \
+		fputc('\n', stderr);                                            \
+		abort();                                                        \
+	} while (0)
+
 #define FZ_ARENA (512u * 1024u)
+#define FZ_GRANULE 16u
+#define FZ_NET_FRAME 2048u
 #define FZ_DMA_BASE 0x40000000ull
 #define FZ_MMIO_BASE 0x10001000ull
 #define FZ_DISK_SECTORS 64u
 /* Bound for every wait of the driver in the targets (vdev.timeout_ns): a
- * device that never answers costs ~200 polls, not a million. */
-#define FZ_TIMEOUT_NS 200000u
+ * device that never answers costs ~50 polls, not a million. */
+#define FZ_TIMEOUT_NS 50000u
 #define FZ_CONFIG_BYTES 64u
+/* Where the PCI front end lives (fuzz_pci.c). */
+#define FZ_ECAM_BASE 0x30000000ull
+#define FZ_PCI_MEM_BASE 0x20000000ull
+#define FZ_PCI_MEM_SIZE 0x100000ull
+#define FZ_PCI_IO_BASE 0x1000u
+#define FZ_PIO_MMIO_BASE 0x3f000000ull
+#define FZ_PCI_DEV 3u
+/* Queues the device has (virtio-net: receive, transmit, control). */
+#define FZ_NQ 3
+
+/* What the device makes of the chains the driver gives it. */
+enum fz_engine {
+	FZ_ENGINE_RING, /* nothing: used.len is every writable byte (fuzz_ring) */
+	FZ_ENGINE_BLK,  /* blk requests against FZ_DISK_SECTORS of disk */
+	FZ_ENGINE_NET,  /* net: rx buffers wait for fz_net_rx, tx/ctrl complete */
+};
+
+/* One queue, as the device sees it (any transport). */
+struct fz_queue {
+	uint32_t max;         /* QueueNumMax / queue_size offered */
+	uint32_t num;         /* size the driver chose */
+	bool ready;           /* QueueReady / queue_enable / a PFN set */
+	uint64_t desc, avail, used;
+	uint16_t last_avail, used_idx;
+	uint16_t msix, notify_off;
+	uint32_t pfn;
+	bool lied;            /* told the driver of a chain it did not complete */
+};
+
+/* The virtio-pci front end (fuzz_pci.c): one function at 00:FZ_PCI_DEV.0,
+ * config space through ECAM or the 0xCF8 ports, a legacy I/O BAR 0 and a
+ * 64-bit memory BAR 4 holding the modern structures. */
+struct fz_pci {
+	bool on;
+	uint8_t cfg[256];
+	uint32_t bar_mask[6];  /* what a BAR reads after all-ones is written */
+	uint32_t cf8;          /* the 0xCF8 address latch */
+	bool msix_refuse;      /* read back NO_VECTOR for every vector */
+	uint16_t msix_config;
+	uint32_t notify_mult;
+};
 
 struct fz {
 	struct vlab_platform plat;
@@ -43,25 +96,38 @@ struct fz {
 	const uint8_t *data;
 	size_t size, head, tail;
 	bool racy;            /* every shm read draws a fresh value */
+	bool shm_lied;        /* some shm read was a lie (or racy) */
+	bool lied;            /* the device lied at all (any register, memory, completion) */
 	uint8_t lie_shift;    /* a control byte below (256 >> lie_shift) means "lie" */
 
 	uint8_t *arena;
 	size_t arena_used;
+	/* One byte per FZ_GRANULE bytes of arena: 1 while allocated (dma_alloc /
+	 * fz_alloc), 0 once the driver freed it; freed memory the driver or
+	 * the device (through a ring the driver left live) touches is a
+	 * driver bug, as is a free of what was not allocated. */
+	uint8_t *live;
 	uint64_t now;
 	uint64_t delays;      /* delay_ns calls (a hang shows as a huge count) */
 
-	/* The honest virtio-mmio (version 2) blk device. */
-	uint32_t version, device_id;
-	uint64_t features;
-	uint32_t dfsel, status, qsel, qnum, qready, isr;
-	uint32_t qmax;
-	uint64_t qdesc, qavail, qused;
+	/* The honest device, transport-independent part. */
+	uint32_t device_id;
+	uint64_t features, driver_features;
+	uint32_t dfsel, gfsel, status, qsel, isr;
+	struct fz_queue q[FZ_NQ];
 	uint8_t config[FZ_CONFIG_BYTES];
 	uint32_t generation;
-	uint16_t last_avail, used_idx;
-	uint8_t *disk;        /* FZ_DISK_SECTORS sectors, zeroed by fz_init when blk_engine */
-	bool blk_engine;      /* interpret chains as blk requests */
+	enum fz_engine engine;
+	uint8_t *disk;        /* FZ_DISK_SECTORS sectors, zeroed by fz_init */
 	uint64_t completions;
+	/* net: the data of the last frame received / transmitted (the device's
+	 * copy, for the targets to compare with what the driver says). */
+	uint8_t net_rx[FZ_NET_FRAME], net_tx[FZ_NET_FRAME];
+	uint32_t net_rx_len, net_tx_len;
+	/* virtio-mmio front end (at FZ_MMIO_BASE). */
+	uint32_t version;
+	uint32_t page_size, queue_align; /* legacy (Version 1) */
+	struct fz_pci pci;
 };
 
 void fz_init(struct fz *f, const uint8_t *data, size_t size);
@@ -79,10 +145,68 @@ bool fz_exhausted(const struct fz *f);
 /* DMA memory from the arena (zeroed), NULL when full. */
 void *fz_alloc(struct fz *f, size_t n, size_t align, vlab_addr_t *dev);
 
-/* Process what the driver made available on the ring at l (the device's
- * side): complete every new chain, honestly unless the control stream says
+/* The honest device becomes a virtio-net device (MAC, STATUS, MTU,
+ * MRG_RXBUF, CTRL_VQ, CTRL_RX, CTRL_MAC_ADDR; link up; queues of qmax). */
+void fz_net_device(struct fz *f, uint32_t qmax);
+
+/* Process what the driver made available on queue qi (the device's side):
+ * complete every new chain, honestly unless the control stream says
  * otherwise (never complete, wrong id, wrong length, bad status, twice). */
-void fz_device_work(struct fz *f, const struct vlab_vq_layout *l);
+void fz_device_work(struct fz *f, unsigned qi);
+/* The driver notified queue qi: work, if the queue is live and DRIVER_OK. */
+void fz_notify(struct fz *f, unsigned qi);
+/* A legacy queue set up by page frame number: its layout. */
+void fz_queue_pfn(struct fz *f, struct fz_queue *q, uint32_t pfn, uint32_t page, uint32_t align);
+/* Device reset (status 0). */
+void fz_dev_reset(struct fz *f);
+/* The driver writes the device status: 0 resets. */
+void fz_set_status(struct fz *f, uint32_t v);
+/* The queue QueueSel / queue_select names, or NULL. */
+struct fz_queue *fz_selected(struct fz *f);
+/* One 32-bit half of a 64-bit register. */
+void fz_set_half(uint64_t *r, bool high, uint32_t v);
+/* net: a frame of len bytes arrives; the device fills receive buffers
+ * (lying as the control stream says).  false when none were available. */
+bool fz_net_rx(struct fz *f, uint32_t len);
+/* net: the link goes up or down (config change interrupt). */
+void fz_net_link(struct fz *f, bool up);
+
+/* The device is a virtio-pci function of this kind (after its type is
+ * set): modern (ID 0x1040 + type, capabilities), transitional (both
+ * interfaces), legacy-only (transitional ID, I/O BAR, no capabilities).
+ * preassigned: firmware left the BARs assigned. */
+enum fz_pci_kind { FZ_PCI_MODERN, FZ_PCI_TRANSITIONAL, FZ_PCI_LEGACY };
+void fz_pci_device(struct fz *f, enum fz_pci_kind kind, bool preassigned);
+/* Change the device before the driver looks: where 0x000..0x0ff is a
+ * config-space byte, 0x100..0x117 a byte of the BARs' sizing answers,
+ * 0x118..0x119 queue 0's queue_notify_off. */
+#define FZ_PCI_PATCH_SPACE 0x11au
+void fz_pci_patch(struct fz *f, uint16_t where, uint8_t v);
+struct vlab_pci_host;
+/* The host the driver is given: ECAM or the ports; I/O BARs through port
+ * I/O or a memory-mapped PIO window. */
+void fz_pci_host(struct fz *f, struct vlab_pci_host *h, bool cfg_ports, bool pio_mmio);
+/* Registers of the device: the platform's MMIO and port ops land here. */
+bool fz_pci_mmio(struct fz *f, vlab_addr_t addr, unsigned width, bool write, uint32_t *val);
+uint32_t fz_pci_port_read(struct fz *f, uint32_t port, unsigned width);
+void fz_pci_port_write(struct fz *f, uint32_t port, unsigned width, uint32_t val);
+struct vlab_blk;
+/* Oracle: what vlab_blk_init accepted must be sane (queue size, block
+ * size, capacity, only offered features); then one read, the transport
+ * extras (fz_transport_extras), shutdown and a queue disable. */
+int fz_blk_accepted(struct fz *f, struct vlab_blk *b); /* the read's result */
+
+/* The transport's config-space entry points with offsets and widths from
+ * the payload (valid or not): up to 7 reads and writes, direct and through
+ * the core.  Taken from the payload so that honest seeds can ask for them
+ * whatever the control stream holds. */
+void fz_transport_extras(struct fz *f, struct vlab_virtio_dev *d);
+
+/* Host pointer of device range [addr, addr+len) in the arena, or NULL. */
+uint8_t *fz_dma_ptr(struct fz *f, uint64_t addr, uint64_t len);
+/* Little-endian helpers, shared by the device front ends. */
+uint32_t fz_ld(const uint8_t *p, unsigned width);
+void fz_st(uint8_t *p, unsigned width, uint64_t v);
 
 #ifdef __cplusplus
 }

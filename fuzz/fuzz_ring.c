@@ -25,7 +25,6 @@ static struct vlab_vq VQ;
 struct ring_dev {
 	struct vlab_virtio_dev d;
 	struct fz *f;
-	struct vlab_vq_layout l;
 	uint16_t qmax;
 	uint8_t status;
 };
@@ -67,14 +66,17 @@ static int t_queue_enable(struct vlab_virtio_dev *d, uint16_t idx, const struct 
 	(void)idx;
 	if (l->size == 0 || l->size > rd(d)->qmax)
 		abort(); /* the driver chose a size the device does not allow */
-	rd(d)->l = *l;
+	rd(d)->f->q[0].num = l->size;
+	rd(d)->f->q[0].desc = l->desc;
+	rd(d)->f->q[0].avail = l->avail;
+	rd(d)->f->q[0].used = l->used;
 	return 0;
 }
 static void t_queue_disable(struct vlab_virtio_dev *d, uint16_t idx) { (void)d; (void)idx; }
 static void t_queue_notify(struct vlab_virtio_dev *d, uint16_t idx)
 {
 	(void)idx;
-	fz_device_work(rd(d)->f, &rd(d)->l);
+	fz_device_work(rd(d)->f, 0);
 }
 static uint32_t t_interrupt_ack(struct vlab_virtio_dev *d)
 {
@@ -116,7 +118,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vlab_addr_t bufs_dev;
 
 	fz_init(f, data, size);
-	f->blk_engine = false;
+	f->engine = FZ_ENGINE_RING;
 	mode = fz_ctl8(f);
 	f->racy = mode & 1;
 	f->lie_shift = (uint8_t)(1 + ((mode >> 1) & 7)); /* 1 (lie half the time) .. 8 (never) */

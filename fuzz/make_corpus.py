@@ -19,6 +19,13 @@ def seed(ctl, payload=b""):
     return bytes(ctl) + bytes(reversed(payload))
 
 
+# fz_transport_extras, from the payload: a count, then per access an op byte
+# (width index op % 6 of 1, 2, 4, 8, 3, 0; (op >> 3) % 4: direct read, direct
+# write (+4 value bytes), core read, core write; 0x80: offset + 0x100) and an offset.
+EXTRAS = bytes([7, 0x02, 0x00, 0x03, 0x00, 0x01, 0x01, 0x82, 0xFC, 0x0A, 0x00, 1, 2, 3, 4,
+                0x13, 0x00, 0x1A, 0x04])
+
+
 def write(target, name, data):
     d = os.path.join(HERE, "corpus", target)
     os.makedirs(d, exist_ok=True)
@@ -51,6 +58,8 @@ def probe():
     write("fuzz_mmio_probe", "all_lies_valid_start", seed([0x00], regs))
     write("fuzz_mmio_probe", "wrong_magic", seed([0x00], b"virx"))
     write("fuzz_mmio_probe", "empty_slot", seed([0x00], b"virt\x02\x00\x00\x00\x00\x00\x00\x00"))
+    write("fuzz_mmio_probe", "transport_extras", seed([0x07, 0], EXTRAS))
+    write("fuzz_mmio_probe", "transport_extras_legacy", seed([0x67, 0], EXTRAS))
 
 
 def blk():
@@ -75,7 +84,119 @@ def blk():
     write("fuzz_blk_io", "lies_in_init", seed([0x4C] + [0] * 20 + [0xFF] + [0] * 40 + rd(0, 1), b"\x05" * 32))
 
 
+def pci():
+    # Mode byte a: lie level (8: never) | racy 0x10 | kind << 5 (0 modern, 1 transitional,
+    # 2 legacy-only) | BARs preassigned 0x80.  Mode byte b: cfg ports 0x01 | PIO window 0x02 |
+    # ALLOW_LEGACY 0x04 | FORCE_LEGACY 0x08 | MSI-X vectors refused 0x10.
+    MODERN, TRANS, LEGACY = 0x08, 0x28, 0x48
+    CAP_COMMON, CAP_NOTIFY, CAP_DEVICE, CAP_PCICFG, CAP_MSIX = 0x40, 0x50, 0x74, 0x84, 0x98
+    MASK = 0x100  # BAR sizing masks, 4 bytes each
+    NOTIFY_OFF = 0x118
+
+    def dev(name, a, b=0, patches=(), extras=b""):
+        # Patch positions in the control stream, their values in the payload.
+        ctl = [a, b, len(patches)]
+        for where, _ in patches:
+            ctl += [where & 0xFF, where >> 8]
+        write("fuzz_pci_probe", name, seed(ctl, bytes(v for _, v in patches) + extras))
+
+    dev("honest_modern", MODERN)
+    dev("transport_extras_modern", MODERN, 0, (), EXTRAS)
+    dev("transport_extras_legacy", LEGACY, 0x04, (), EXTRAS)
+    dev("transport_extras_legacy_msix", TRANS, 0x08, [(CAP_MSIX + 3, 0x80)], EXTRAS)
+    dev("honest_modern_preassigned", MODERN | 0x80)
+    dev("honest_modern_cfg_ports", MODERN, 0x01)
+    dev("transitional", TRANS)
+    dev("transitional_forced_legacy", TRANS, 0x08)
+    dev("legacy_allowed", LEGACY, 0x04)
+    dev("legacy_allowed_pio_window", LEGACY | 0x80, 0x06)
+    dev("legacy_cfg_ports", LEGACY, 0x05)
+    dev("legacy_refused", LEGACY)
+    dev("racy", MODERN | 0x10)
+    dev("lies_rarely", 0x07, 0x04)
+    dev("msix_vector_refused", MODERN, 0x10)
+    dev("cap_list_loops", MODERN, 0, [(CAP_MSIX + 1, CAP_COMMON)])
+    dev("cap_ptr_into_header", MODERN, 0, [(0x34, 0x20)])
+    dev("cap_past_config_space", MODERN, 0, [(0x34, 0xF8), (0xF8, 0x09)])
+    dev("cap_len_short", MODERN, 0, [(CAP_COMMON + 2, 8)])
+    dev("structure_beyond_bar", MODERN, 0, [(CAP_COMMON + 8, 0xE0), (CAP_COMMON + 9, 0x3F)])
+    dev("notify_mult_overflow", MODERN, 0, [(CAP_NOTIFY + 16 + i, 0xFF) for i in range(4)] +
+        [(NOTIFY_OFF, 0xFF), (NOTIFY_OFF + 1, 0xFF)])
+    dev("notify_off_beyond", MODERN, 0, [(NOTIFY_OFF + 1, 0x10)])
+    dev("missing_common_cfg", MODERN, 0, [(CAP_COMMON + 3, 0x07)])
+    dev("unknown_cfg_type", MODERN, 0, [(CAP_PCICFG + 3, 0x0A)])
+    dev("reserved_bar_number", MODERN, 0, [(CAP_DEVICE + 4, 7)])
+    dev("zero_size_bar", MODERN, 0, [(MASK + 16 + i, 0) for i in range(8)])
+    dev("bar64_in_last_slot", MODERN, 0, [(MASK + 16 + i, 0) for i in range(4)] +
+        [(MASK + 20, 0x04), (MASK + 21, 0xC0), (MASK + 22, 0xFF), (MASK + 23, 0xFF)])
+    dev("bar_too_big_for_window", MODERN, 0, [(MASK + 18, 0), (MASK + 19, 0), (MASK + 20, 0xF0)])
+    dev("legacy_io_bar_too_small", LEGACY, 0x04, [(MASK, 0xF1)])
+    dev("legacy_msix_enabled", TRANS, 0x08, [(CAP_MSIX + 3, 0x80)])
+    dev("multi_function", MODERN, 0, [(0x0E, 0x80)])
+    dev("bridge_header", MODERN, 0, [(0x0E, 0x01)])
+    dev("not_virtio", MODERN, 0, [(0x02, 0x00), (0x03, 0x20)])
+
+
+def net():
+    # Mode bytes: a = lie level (8: never) | racy 0x10 | transport << 5 (0 mmio, 1 pci,
+    # 2 pci legacy, 3 mmio legacy) | lies during init 0x80; b = features refused (MRG_RXBUF 0x01,
+    # CTRL_VQ 0x02, MTU 0x04, STATUS 0x08, MAC 0x10, CTRL_MAC_ADDR 0x20) | queue cap << 6;
+    # c = rx buffers (low nibble, 0: default) | rx buffer bytes / 64 (high nibble, 0: default).
+    HONEST = 0x08
+    RX_NUMBUF, RX_GSO, RX_HEADER = 0xFF, 0xFE, 0xFD  # header lies, the control byte before completion
+
+    def rx(n, hdr_lie=0, lies=(0,)):
+        # deliver a frame of n bytes (one completion control byte per buffer used), then receive
+        return [0, n & 0xFF, n >> 8, hdr_lie] + list(lies)
+
+    def tx(n, lie=0):
+        return [2, n & 0xFF, n >> 8, lie]
+
+    recv, reclaim, irq, wait, update, reinit = [1], [3], [5], [7], [8], [9]
+    link = lambda up: [4 | (0x10 if up else 0)]
+    ctrl = lambda k, on=True, lie=0: [6 | (k << 4) | (0x40 if on else 0), lie]
+
+    def n(name, ctl, payload=b"", a=HONEST, b=0, c=0):
+        write("fuzz_net", name, seed([a, b, c] + ctl, payload))
+
+    n("honest_rx_tx", rx(60) + tx(60) + reclaim + recv)
+    n("honest_pci", rx(60) + tx(60) + reclaim, a=HONEST | 0x20)
+    n("honest_pci_legacy", rx(60) + tx(60) + reclaim, a=HONEST | 0x40)
+    n("honest_mmio_legacy", rx(60) + tx(60) + reclaim, a=HONEST | 0x60)
+    n("no_mrg_rxbuf", rx(1514) + rx(60) + tx(1514), b=0x01)
+    n("merged_buffers", rx(1000, 0, [0] * 6) + rx(1514, 0, [0] * 8), c=0x30)
+    n("refuse_everything", rx(60) + tx(60) + ctrl(0) + update, b=0x3F)
+    n("small_queues", tx(60, 0xFF) + tx(60) + tx(60) + reclaim, b=0xC0)
+    n("tx_busy", tx(60, 0xFF) * 10 + reclaim)
+    n("racy", rx(60) + recv + tx(60) + reclaim, b"\x00" * 64, a=HONEST | 0x10)
+    n("lies_in_init", [0] * 40 + rx(60), b"\x05" * 64, a=0x87)
+    n("rx_short", rx(4) + rx(14))
+    n("rx_long", rx(1515, 0, [0] * 9) + rx(1599, 0, [0] * 9), c=0x30)
+    n("rx_num_buffers_zero", rx(60, RX_NUMBUF), b"\x00\x00")
+    n("rx_num_buffers_too_many", rx(60, RX_NUMBUF) + rx(60), b"\x40\x00")
+    n("rx_num_buffers_more_than_used", rx(60, RX_NUMBUF) + recv, b"\x03\x00")
+    n("rx_gso", rx(60, RX_GSO), b"\x04")
+    n("rx_header_lies", rx(60, RX_HEADER), bytes(range(1, 13)))
+    n("rx_merge_not_full", rx(1000, 0, [BAD_LEN] + [0] * 5), b"\x10\x00\x00\x00", c=0x30)
+    n("rx_bad_id", rx(60, 0, [BAD_ID]) + recv, b"\x09\x00\x00\x00")
+    n("rx_bad_len", rx(60, 0, [BAD_LEN]), b"\xff\xff\x00\x00")
+    n("rx_twice", rx(60, 0, [TWICE]) + recv)
+    n("rx_idx_jump", rx(60, 0, [IDX_JUMP]), b"\x30\x00")
+    n("rx_stall_wait", rx(60, 0, [STALL]) + wait)
+    n("tx_bad_id", tx(60, BAD_ID) + reclaim + tx(60), b"\x07\x00\x00\x00")
+    n("tx_twice", tx(60, TWICE) + reclaim + tx(60))
+    n("tx_bad_length", tx(8) + tx(1600))
+    n("ctrl_commands", ctrl(0) + ctrl(0, False) + ctrl(1) + ctrl(2) + ctrl(3))
+    n("ctrl_err", ctrl(0, True, BAD_STATUS), b"\x01")
+    n("ctrl_bad_ack", ctrl(1, True, BAD_STATUS), b"\x07")
+    n("ctrl_stall", ctrl(2, True, STALL) + ctrl(3))
+    n("link_changes", link(False) + link(True) + irq + update + link(False))
+    n("reinit", tx(60) + reinit + rx(60) + reinit + tx(60))
+
+
 if __name__ == "__main__":
     ring()
     probe()
     blk()
+    pci()
+    net()

@@ -11,7 +11,7 @@ build=${1:?usage: fuzz/run.sh BUILD_DIR [SECONDS]}
 secs=${2:-20}
 out="$build/fuzz-findings"
 mkdir -p "$out"
-for t in fuzz_ring fuzz_mmio_probe fuzz_blk_io; do
+for t in fuzz_ring fuzz_mmio_probe fuzz_blk_io fuzz_pci_probe fuzz_net; do
 	bin="$build/fuzz/$t"
 	[[ -x $bin ]] || { echo "run.sh: $bin missing (build the fuzz preset)" >&2; exit 2; }
 	work=$(mktemp -d)

@@ -1,0 +1,497 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The device side of the fuzz platform, whatever the transport: queues,
+ * the chains the driver posts, and what the device makes of them (blk
+ * requests, net frames, or nothing), honestly unless the control stream
+ * says otherwise.  See fuzz_platform.h.
+ *
+ * It aborts on anything the driver must never do (a ring entry naming no
+ * descriptor, a chain that loops, a buffer outside DMA memory, a readable
+ * descriptor after a writable one): those are driver bugs, and an abort is
+ * how libFuzzer reports them.  Anything the device does is fair.
+ */
+#include <string.h>
+
+#include "fuzz_platform.h"
+#include "vlab/blk.h"
+#include "vlab/net.h"
+#include "vlab/pci.h"
+#include "vlab/virtqueue.h"
+
+/* The lies, as the control byte read after each chain the device takes
+ * (make_corpus.py knows them too). */
+#define LIE_STALL 0xff      /* never completes */
+#define LIE_ID 0xfe         /* used.id from the payload */
+#define LIE_LEN 0xfd        /* used.len from the payload */
+#define LIE_STATUS 0xfc     /* the last writable byte from the payload */
+#define LIE_TWICE 0xfb      /* completes twice */
+#define LIE_IDX_JUMP 0xfa   /* used.idx jumps by a payload amount */
+
+/* net: the control byte before each received frame's header. */
+#define RX_LIE_NUM_BUFFERS 0xff
+#define RX_LIE_GSO 0xfe
+#define RX_LIE_HEADER 0xfd
+
+#define FZ_CHAIN_MAX 256
+#define FZ_RX_CHAINS 64
+
+uint32_t fz_ld(const uint8_t *p, unsigned width)
+{
+	uint32_t v = 0;
+	for (unsigned i = 0; i < width && i < 4; i++)
+		v |= (uint32_t)p[i] << (8 * i);
+	return v;
+}
+
+void fz_st(uint8_t *p, unsigned width, uint64_t v)
+{
+	for (unsigned i = 0; i < width; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t ld64(const uint8_t *p) { return (uint64_t)fz_ld(p, 4) | (uint64_t)fz_ld(p + 4, 4) << 32; }
+
+struct seg {
+	uint8_t *p;
+	uint32_t len;
+	bool w;
+};
+
+struct chain {
+	struct seg s[FZ_CHAIN_MAX];
+	unsigned n;
+	uint16_t head;
+	uint32_t wlen;   /* device-writable bytes */
+};
+
+struct ring {
+	struct fz_queue *q;
+	uint8_t *desc, *avail, *used;
+};
+
+static struct ring ring_of(struct fz *f, struct fz_queue *q)
+{
+	struct ring r = {q, NULL, NULL, NULL};
+	uint32_t size = q->num;
+
+	if (size == 0 || size > 32768)
+		FZ_ABORT("queue size %u", size);
+	r.desc = fz_dma_ptr(f, q->desc, 16ull * size);
+	r.avail = fz_dma_ptr(f, q->avail, 6ull + 2ull * size);
+	r.used = fz_dma_ptr(f, q->used, 6ull + 8ull * size);
+	if (!r.desc || !r.avail || !r.used)
+		FZ_ABORT("ring outside DMA memory");
+	return r;
+}
+
+/* Chains the driver made available and the device has not taken.  More
+ * than the ring holds is a driver bug, unless the device made the driver
+ * believe it had completed chains it still held (a used entry for a chain
+ * not taken, twice, or used.idx jumping; or lies in the used ring the
+ * driver read): then the driver's reposting is all it could do, and the
+ * device takes only the newest ring's worth. */
+static uint16_t pending(struct fz *f, const struct ring *r)
+{
+	uint16_t aidx = (uint16_t)fz_ld(r->avail + 2, 2);
+	uint16_t d = (uint16_t)(aidx - r->q->last_avail);
+	if (d > r->q->num) {
+		if (!r->q->lied && !f->shm_lied)
+			FZ_ABORT("avail.idx moved by %u on a ring of %u", d, r->q->num);
+		r->q->last_avail = (uint16_t)(aidx - r->q->num);
+		d = (uint16_t)r->q->num;
+	}
+	return d;
+}
+
+/* Take the next available chain (there must be one). */
+static void take(struct fz *f, const struct ring *r, struct chain *c)
+{
+	uint32_t size = r->q->num;
+	uint16_t head = (uint16_t)fz_ld(r->avail + 4 + 2 * (r->q->last_avail % size), 2), i = head;
+	bool seen_w = false;
+
+	r->q->last_avail++;
+	c->n = 0;
+	c->wlen = 0;
+	c->head = head;
+	if (head >= size)
+		FZ_ABORT("avail entry names descriptor %u of %u", head, size);
+	for (;;) {
+		const uint8_t *d = r->desc + 16u * i;
+		uint16_t flags = (uint16_t)fz_ld(d + 12, 2);
+		uint32_t dl = fz_ld(d + 8, 4);
+		struct seg *s = &c->s[c->n];
+		if (c->n == FZ_CHAIN_MAX || c->n == size)
+			FZ_ABORT("chain from %u loops", head);
+		s->p = fz_dma_ptr(f, ld64(d), dl);
+		if (!s->p && dl)
+			FZ_ABORT("buffer 0x%llx+%u outside DMA memory", (unsigned long long)ld64(d), dl);
+		s->len = dl;
+		s->w = (flags & VIRTQ_DESC_F_WRITE) != 0;
+		if (!s->w && seen_w)
+			FZ_ABORT("readable descriptor after a writable one");
+		seen_w |= s->w;
+		if (s->w)
+			c->wlen += dl;
+		c->n++;
+		if (!(flags & VIRTQ_DESC_F_NEXT))
+			break;
+		i = (uint16_t)fz_ld(d + 14, 2);
+		if (i >= size)
+			FZ_ABORT("next %u of %u", i, size);
+	}
+}
+
+/* Put a chain on the used ring with length len, unless the control stream
+ * says to lie about it. */
+static void complete(struct fz *f, const struct ring *r, struct chain *c, uint32_t len)
+{
+	struct fz_queue *q = r->q;
+	uint32_t id = c->head;
+	uint8_t lie = fz_ctl8(f);
+
+	if (lie >= LIE_IDX_JUMP)
+		f->lied = true;
+	if (lie == LIE_STALL)
+		return;
+	if (lie == LIE_ID)
+		id = (uint32_t)fz_pay(f, 4);
+	if (lie == LIE_LEN)
+		len = (uint32_t)fz_pay(f, 4);
+	if (lie == LIE_STATUS && c->n && c->s[c->n - 1].w && c->s[c->n - 1].len)
+		c->s[c->n - 1].p[c->s[c->n - 1].len - 1] = (uint8_t)fz_pay(f, 1);
+	for (int k = 0; k < (lie == LIE_TWICE ? 2 : 1); k++) {
+		uint8_t *e = r->used + 4 + 8u * (q->used_idx % q->num);
+		fz_st(e, 4, id);
+		fz_st(e + 4, 4, len);
+		q->used_idx++;
+	}
+	if (lie == LIE_IDX_JUMP)
+		q->used_idx = (uint16_t)(q->used_idx + fz_pay(f, 2));
+	if (lie == LIE_ID || lie == LIE_TWICE || lie == LIE_IDX_JUMP)
+		q->lied = true;
+	fz_st(r->used + 2, 2, q->used_idx);
+	f->completions++;
+	f->isr |= VIRTIO_ISR_QUEUE;
+}
+
+/* ---- blk ---- */
+
+/* Copy between the disk (or a generated ID) and the writable segments. */
+static uint32_t fill_writable(struct chain *c, const uint8_t *src, uint32_t want)
+{
+	uint32_t done = 0;
+	for (unsigned i = 0; i < c->n && done < want; i++) {
+		if (!c->s[i].w)
+			continue;
+		uint32_t k = c->s[i].len < want - done ? c->s[i].len : want - done;
+		memcpy(c->s[i].p, src + done, k);
+		done += k;
+	}
+	return done;
+}
+
+/* Carry out one blk request; returns the used length. */
+static uint32_t blk_request(struct fz *f, struct chain *c)
+{
+	static const char id[VIRTIO_BLK_ID_BYTES] = "fuzz-blk";
+	uint8_t hdr[16];
+	uint32_t got = 0, rdata = 0, written = 0;
+	uint8_t status = VIRTIO_BLK_S_OK;
+	unsigned i;
+
+	if (c->wlen == 0)
+		return 0;
+	/* The header: the first 16 readable bytes. */
+	for (i = 0; i < c->n && got < 16 && !c->s[i].w; i++) {
+		uint32_t k = c->s[i].len < 16 - got ? c->s[i].len : 16 - got;
+		memcpy(hdr + got, c->s[i].p, k);
+		got += k;
+	}
+	if (got < 16) {
+		status = VIRTIO_BLK_S_IOERR;
+	} else {
+		uint32_t type = fz_ld(hdr, 4);
+		uint64_t sector = ld64(hdr + 8);
+		uint64_t pos = sector * 512u;
+		uint32_t data_len = c->wlen - 1;
+		for (i = 0; i < c->n; i++)
+			if (!c->s[i].w)
+				rdata += c->s[i].len;
+		rdata -= 16;
+		if (type == VIRTIO_BLK_T_IN) {
+			if (sector > FZ_DISK_SECTORS || data_len > (FZ_DISK_SECTORS - sector) * 512u)
+				status = VIRTIO_BLK_S_IOERR;
+			else
+				written = fill_writable(c, f->disk + pos, data_len);
+		} else if (type == VIRTIO_BLK_T_OUT) {
+			if (sector > FZ_DISK_SECTORS || rdata > (FZ_DISK_SECTORS - sector) * 512u) {
+				status = VIRTIO_BLK_S_IOERR;
+			} else {
+				uint32_t skip = 16, done = 0;
+				for (i = 0; i < c->n; i++) {
+					if (c->s[i].w)
+						continue;
+					uint32_t from = skip < c->s[i].len ? skip : c->s[i].len;
+					skip -= from;
+					memcpy(f->disk + pos + done, c->s[i].p + from, c->s[i].len - from);
+					done += c->s[i].len - from;
+				}
+			}
+		} else if (type == VIRTIO_BLK_T_GET_ID) {
+			written = fill_writable(c, (const uint8_t *)id,
+			                        data_len < sizeof id ? data_len : (uint32_t)sizeof id);
+		} else if (type != VIRTIO_BLK_T_FLUSH) {
+			status = VIRTIO_BLK_S_UNSUPP;
+		}
+	}
+	/* The status byte: the last writable byte. */
+	for (i = c->n; i-- > 0;)
+		if (c->s[i].w && c->s[i].len) {
+			c->s[i].p[c->s[i].len - 1] = status;
+			break;
+		}
+	return written + 1;
+}
+
+/* ---- net transmit ---- */
+
+static uint32_t net_hdr_len(const struct fz *f)
+{
+	bool v1 = (f->driver_features & VLAB_BIT(VIRTIO_F_VERSION_1)) != 0;
+	bool mrg = (f->driver_features & VLAB_BIT(VIRTIO_NET_F_MRG_RXBUF)) != 0;
+	return v1 || mrg ? VIRTIO_NET_HDR_LEN : VIRTIO_NET_HDR_LEN_LEGACY;
+}
+
+/* A frame to send: the header, then the frame; keep the frame's bytes. */
+static void net_tx(struct fz *f, const struct chain *c)
+{
+	uint32_t hdr_len = net_hdr_len(f), k = 0;
+
+	f->net_tx_len = 0;
+	for (unsigned i = 0; i < c->n; i++) {
+		const struct seg *sg = &c->s[i];
+		for (uint32_t j = 0; j < sg->len && !sg->w; j++, k++) {
+			/* DRV-5.1.6.2.1-1/2/18/24: no offload asked for, num_buffers 0. */
+			if (k < hdr_len && sg->p[j] != 0)
+				FZ_ABORT("transmit header byte %u is 0x%02x", k, sg->p[j]);
+			if (k >= hdr_len && k - hdr_len < FZ_NET_FRAME)
+				f->net_tx[f->net_tx_len++] = sg->p[j];
+		}
+	}
+	if (k < hdr_len)
+		FZ_ABORT("transmit chain of %u bytes: no room for the header", k);
+}
+
+/* ---- the queues ---- */
+
+void fz_device_work(struct fz *f, unsigned qi)
+{
+	static struct chain c;
+	struct ring r;
+
+	if (qi >= FZ_NQ)
+		return;
+	r = ring_of(f, &f->q[qi]);
+	/* net receive buffers wait for a frame (fz_net_rx). */
+	if (f->engine == FZ_ENGINE_NET && qi == VIRTIO_NET_Q_RX)
+		return;
+	while (pending(f, &r) != 0) {
+		uint32_t len;
+		take(f, &r, &c);
+		len = c.wlen;
+		if (f->engine == FZ_ENGINE_BLK) {
+			len = blk_request(f, &c);
+		} else if (f->engine == FZ_ENGINE_NET && qi == VIRTIO_NET_Q_TX) {
+			net_tx(f, &c);
+		} else if (f->engine == FZ_ENGINE_NET && qi == VIRTIO_NET_Q_CTRL) {
+			/* The ack: the last writable byte. */
+			if (c.n && c.s[c.n - 1].w && c.s[c.n - 1].len) {
+				c.s[c.n - 1].p[c.s[c.n - 1].len - 1] = VIRTIO_NET_OK;
+				len = 1;
+			}
+		}
+		complete(f, &r, &c, len);
+	}
+}
+
+void fz_notify(struct fz *f, unsigned qi)
+{
+	struct fz_queue *q;
+
+	if (qi >= FZ_NQ)
+		return;
+	q = &f->q[qi];
+	if (!q->ready || !(f->status & VIRTIO_STATUS_DRIVER_OK))
+		return;
+	/* Against what the device reported, which may have been a lie: only
+	 * the spec's limit holds for sure. */
+	if (q->num == 0 || q->num > 32768)
+		FZ_ABORT("notify on a queue of size %u", q->num);
+	fz_device_work(f, qi);
+}
+
+void fz_queue_pfn(struct fz *f, struct fz_queue *q, uint32_t pfn, uint32_t page, uint32_t align)
+{
+	(void)f;
+	q->pfn = pfn;
+	q->ready = false;
+	if (pfn == 0)
+		return;
+	if (page == 0 || (page & (page - 1)) || align == 0 || (align & (align - 1)))
+		FZ_ABORT("queue PFN set with page size %u and alignment %u", page, align);
+	if (q->num == 0 || q->num > 32768)
+		FZ_ABORT("queue PFN set on a queue of size %u", q->num);
+	q->desc = (uint64_t)pfn * page;
+	q->avail = q->desc + 16ull * q->num;
+	q->used = (q->avail + 2ull * (3 + q->num) + align - 1) & ~(uint64_t)(align - 1);
+	q->last_avail = q->used_idx = 0;
+	q->ready = true;
+}
+
+void fz_dev_reset(struct fz *f)
+{
+	f->status = 0;
+	f->isr = 0;
+	f->qsel = 0;
+	f->driver_features = 0;
+	for (unsigned i = 0; i < FZ_NQ; i++) {
+		struct fz_queue *q = &f->q[i];
+		q->num = 0;
+		q->ready = false;
+		q->desc = q->avail = q->used = 0;
+		q->last_avail = q->used_idx = 0;
+		q->pfn = 0;
+		q->msix = VIRTIO_PCI_NO_VECTOR;
+		q->lied = false;
+	}
+	f->pci.msix_config = VIRTIO_PCI_NO_VECTOR;
+}
+
+void fz_set_status(struct fz *f, uint32_t v)
+{
+	if ((v & 0xff) == 0)
+		fz_dev_reset(f);
+	else
+		f->status = v & 0xff;
+}
+
+struct fz_queue *fz_selected(struct fz *f)
+{
+	return f->qsel < FZ_NQ ? &f->q[f->qsel] : NULL;
+}
+
+void fz_set_half(uint64_t *r, bool high, uint32_t v)
+{
+	*r = high ? (*r & 0xffffffffull) | (uint64_t)v << 32 : (*r & ~0xffffffffull) | v;
+}
+
+/* ---- net ---- */
+
+void fz_net_device(struct fz *f, uint32_t qmax)
+{
+	static const uint8_t mac[VLAB_ETH_ALEN] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
+
+	f->device_id = VIRTIO_ID_NET;
+	f->engine = FZ_ENGINE_NET;
+	f->features = VLAB_BIT(VIRTIO_F_VERSION_1) | VLAB_BIT(VIRTIO_NET_F_MAC) |
+	              VLAB_BIT(VIRTIO_NET_F_STATUS) | VLAB_BIT(VIRTIO_NET_F_MTU) |
+	              VLAB_BIT(VIRTIO_NET_F_MRG_RXBUF) | VLAB_BIT(VIRTIO_NET_F_CTRL_VQ) |
+	              VLAB_BIT(VIRTIO_NET_F_CTRL_RX) | VLAB_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR);
+	memset(f->config, 0, sizeof f->config);
+	memcpy(f->config + VIRTIO_NET_CFG_MAC, mac, sizeof mac);
+	fz_st(f->config + VIRTIO_NET_CFG_STATUS, 2, VIRTIO_NET_S_LINK_UP);
+	fz_st(f->config + VIRTIO_NET_CFG_MAX_VQ_PAIRS, 2, 1);
+	fz_st(f->config + VIRTIO_NET_CFG_MTU, 2, VLAB_NET_MTU_DEFAULT);
+	for (unsigned i = 0; i < FZ_NQ; i++)
+		f->q[i].max = qmax;
+}
+
+/* Byte k of the writable part of a chain, or NULL. */
+static uint8_t *wbyte(struct chain *c, uint32_t k)
+{
+	for (unsigned i = 0; i < c->n; i++) {
+		if (!c->s[i].w)
+			continue;
+		if (k < c->s[i].len)
+			return c->s[i].p + k;
+		k -= c->s[i].len;
+	}
+	return NULL;
+}
+
+bool fz_net_rx(struct fz *f, uint32_t len)
+{
+	static struct chain c[FZ_RX_CHAINS];
+	static uint32_t used_len[FZ_RX_CHAINS];
+	struct fz_queue *q = &f->q[VIRTIO_NET_Q_RX];
+	bool mrg = (f->driver_features & VLAB_BIT(VIRTIO_NET_F_MRG_RXBUF)) != 0;
+	uint32_t hdr_len = net_hdr_len(f);
+	uint32_t total = hdr_len + len, k = 0;
+	uint8_t hdr[VIRTIO_NET_HDR_LEN] = {0};
+	unsigned nb = 0;
+	struct ring r;
+
+	if (f->engine != FZ_ENGINE_NET || !q->ready || !(f->status & VIRTIO_STATUS_DRIVER_OK))
+		return false;
+	r = ring_of(f, q);
+	if (pending(f, &r) == 0)
+		return false;
+	/* Fill buffers in order; without MRG_RXBUF the frame is one buffer
+	 * (cut short if it does not fit: that is a lie the driver sees). */
+	while (k < total && nb < FZ_RX_CHAINS && pending(f, &r) != 0 && (mrg || nb == 0)) {
+		uint32_t w = 0;
+		take(f, &r, &c[nb]);
+		/* Frame bytes: a fill per segment (the header is written below). */
+		for (unsigned i = 0; i < c[nb].n && k < total; i++) {
+			struct seg *sg = &c[nb].s[i];
+			uint32_t m = sg->len < total - k ? sg->len : total - k;
+			if (!sg->w)
+				continue;
+			memset(sg->p, (int)(k * 7u + 1u) & 0xff, m);
+			if (k + m > hdr_len && k + m - hdr_len <= FZ_NET_FRAME) {
+				uint32_t from = k > hdr_len ? k - hdr_len : 0;
+				memset(f->net_rx + from, (int)(k * 7u + 1u) & 0xff, k + m - hdr_len - from);
+			}
+			k += m;
+			w += m;
+		}
+		used_len[nb++] = w;
+	}
+	if (k < total)
+		f->lied = true; /* the frame did not fit: cut short */
+	f->net_rx_len = k > hdr_len ? k - hdr_len : 0;
+	fz_st(hdr + VIRTIO_NET_HDR_OFF_NUM_BUFFERS, 2, mrg ? nb : 0);
+	uint8_t lie = fz_ctl8(f);
+	if (lie >= RX_LIE_HEADER)
+		f->lied = true;
+	switch (lie) {
+	case RX_LIE_NUM_BUFFERS:
+		fz_st(hdr + VIRTIO_NET_HDR_OFF_NUM_BUFFERS, 2, fz_pay(f, 2));
+		break;
+	case RX_LIE_GSO:
+		hdr[VIRTIO_NET_HDR_OFF_GSO_TYPE] = (uint8_t)fz_pay(f, 1);
+		break;
+	case RX_LIE_HEADER:
+		for (unsigned i = 0; i < hdr_len; i++)
+			hdr[i] = (uint8_t)fz_pay(f, 1);
+		break;
+	default:
+		break;
+	}
+	for (uint32_t i = 0; i < hdr_len; i++) {
+		uint8_t *b = wbyte(&c[0], i);
+		if (b)
+			*b = hdr[i];
+	}
+	for (unsigned i = 0; i < nb; i++)
+		complete(f, &r, &c[i], used_len[i]);
+	return true;
+}
+
+void fz_net_link(struct fz *f, bool up)
+{
+	fz_st(f->config + VIRTIO_NET_CFG_STATUS, 2, up ? VIRTIO_NET_S_LINK_UP : 0);
+	f->generation++;
+	f->isr |= VIRTIO_ISR_CONFIG;
+}
