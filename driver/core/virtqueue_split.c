@@ -153,6 +153,7 @@ int vlab_vq_setup(struct vlab_vq *vq, struct vlab_virtio_dev *d, uint16_t index,
 	for (uint32_t i = 0; i < size; i++)
 		vq->next[i] = (uint16_t)(i + 1 < size ? i + 1 : 0);
 	vq->free_head = 0;
+	vq->free_tail = (uint16_t)(size - 1);
 	vq->num_free = (uint16_t)size;
 
 	rc = d->ops->queue_enable(d, index, &vq->layout);
@@ -308,12 +309,16 @@ int vlab_vq_pop(struct vlab_vq *vq, void **cookie, uint32_t *len)
 	if (ulen > hs->writable)
 		return vlab_virtio_mark_broken(d, "used.len above the writable bytes posted");
 
-	/* Return the chain to the free list, walking the private links. */
+	/* Return the chain to the end of the free list (a FIFO, see
+	 * struct vlab_vq), walking the private links. */
 	uint16_t tail = (uint16_t)id;
 	for (uint16_t i = 1; i < hs->ndesc; i++)
 		tail = vq->next[tail];
-	vq->next[tail] = vq->free_head;
-	vq->free_head = (uint16_t)id;
+	if (vq->num_free == 0)
+		vq->free_head = (uint16_t)id;
+	else
+		vq->next[vq->free_tail] = (uint16_t)id;
+	vq->free_tail = tail;
 	vq->num_free = (uint16_t)(vq->num_free + hs->ndesc);
 
 	if (cookie != NULL)

@@ -60,6 +60,10 @@ const Case kCases[] = {
 	{"used_len_above", "fault used_len queue=0 nth=6 value=1\n", Outcome::kBroken, -1, true, -1, -1},
 	{"used_id_bad", "fault used_id queue=1 nth=3 value=999\n", Outcome::kBroken, -1, true, -1, -1},
 	{"used_idx_jump", "fault used_idx_jump queue=1 nth=4 value=7\n", Outcome::kBroken, -1, true, -1, -1},
+	// A receive buffer completed twice: the driver has reposted it by then,
+	// under another head (the free list is a FIFO), so the duplicate names
+	// a head that is not outstanding.
+	{"rx_completed_twice", "fault used_id_dup queue=0 nth=5\n", Outcome::kBroken, -1, true, -1, -1},
 	// Allowed: the device asks for a reset.
 	{"needs_reset", "fault needs_reset queue=1 nth=4\n", Outcome::kNeedsReset, -1, true, -1, -1},
 	// Forbidden in effect: transmit completions never come.

@@ -679,6 +679,56 @@ TEST_F(SplitRing, FreeListExhaustionIsBusy)
 	EXPECT_FALSE(fd.d.broken);
 }
 
+// A completed head goes to the back of the free list: the next chain gets
+// another head, so a device that completes the first chain a second time
+// names a head that is not outstanding and is caught.  (With the head
+// reused at once, the duplicate would pass for the new chain's completion,
+// with the old length.)
+TEST_F(SplitRing, CompletingAChainTwiceIsCaughtEvenAfterItsSlotIsReused)
+{
+	Bring();
+	ASSERT_EQ(vlab_vq_setup(&vq, &fd.d, 0, 8), 0);
+	int a, b;
+	const uint16_t head_a = vq.free_head;
+	ASSERT_EQ(AddOne(&a), 0);
+	ASSERT_EQ(vlab_vq_kick(&vq), 0);
+	Complete(head_a, 10);
+	void *ck;
+	uint32_t len;
+	ASSERT_EQ(vlab_vq_pop(&vq, &ck, &len), 0);
+	ASSERT_EQ(ck, &a);
+	const uint16_t head_b = vq.free_head;
+	ASSERT_EQ(AddOne(&b), 0);
+	EXPECT_NE(head_b, head_a) << "the head just completed is not reused first";
+	ASSERT_EQ(vlab_vq_kick(&vq), 0);
+	Complete(head_a, 10); // the same chain again
+	EXPECT_EQ(vlab_vq_pop(&vq, &ck, &len), VLAB_EPROTO);
+	EXPECT_TRUE(fd.d.broken);
+}
+
+TEST_F(SplitRing, EveryDescriptorIsUsedBeforeAnyIsReused)
+{
+	Bring();
+	ASSERT_EQ(vlab_vq_setup(&vq, &fd.d, 0, 8), 0);
+	int c;
+	std::vector<uint16_t> heads;
+	for (int round = 0; round < 16; round++) {
+		const uint16_t h = vq.free_head;
+		heads.push_back(h);
+		ASSERT_EQ(AddOne(&c), 0);
+		ASSERT_EQ(vlab_vq_kick(&vq), 0);
+		Complete(h, 1);
+		void *ck;
+		uint32_t len;
+		ASSERT_EQ(vlab_vq_pop(&vq, &ck, &len), 0) << round;
+	}
+	for (int i = 0; i < 8; i++) {
+		EXPECT_EQ(heads[i], i) << "round " << i;
+		EXPECT_EQ(heads[i + 8], i) << "round " << i + 8;
+	}
+	EXPECT_EQ(vlab_vq_num_free(&vq), 8u);
+}
+
 TEST_F(SplitRing, BadChainsAreRefused)
 {
 	Bring();

@@ -64,8 +64,13 @@ struct vlab_vq {
 	volatile uint8_t *used;     /* flags, idx, ring[size] of {id,len}, avail_event */
 	struct vlab_vq_layout layout;
 
-	/* Private state. */
+	/* Private state.  The free descriptors form a FIFO (taken at
+	 * free_head, returned at free_tail): a completed chain's head is
+	 * reused as late as possible, so a device that completes a chain a
+	 * second time names a head that is no longer outstanding and is
+	 * caught, instead of passing for the completion of a new chain. */
 	uint16_t free_head;
+	uint16_t free_tail;
 	uint16_t num_free;
 	uint16_t avail_idx;      /* next avail idx to publish (shadow) */
 	uint16_t kicked_idx;     /* avail idx at the last notification */
