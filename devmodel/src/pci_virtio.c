@@ -344,17 +344,23 @@ static void env_irq(void *ctx, unsigned line, bool level)
 
 /* ---- the device's queues and vectors as PCI sees them ---- */
 
+/* Queue i's registers as after a reset: its starting size, no vector,
+ * disabled (a device reset, or a queue reset: DEV-2.6.1.1.1-2). */
+static void pci_reset_queue(struct dm_vpci *vp, unsigned i)
+{
+	const uint16_t start = vp->dv->queue_size[i] ? vp->dv->queue_size[i] : vp->dv->queue_num_max;
+	vp->qsize[i] = i < vp->dv->num_queues ? start : 0;
+	vp->qvector[i] = DM_VPCI_NO_VECTOR;
+	vp->queue_enabled[i] = false;
+}
+
 static void pci_reset_state(struct dm_vpci *vp)
 {
 	vp->dfselect = vp->gfselect = 0;
 	vp->queue_sel = 0;
 	vp->config_vector = DM_VPCI_NO_VECTOR; /* DEV-4.1.5.1.2.1-7 */
-	for (unsigned i = 0; i < DM_MAX_QUEUES; i++) {
-		const uint16_t start = vp->dv->queue_size[i] ? vp->dv->queue_size[i] : vp->dv->queue_num_max;
-		vp->qsize[i] = i < vp->dv->num_queues ? start : 0;
-		vp->qvector[i] = DM_VPCI_NO_VECTOR;
-		vp->queue_enabled[i] = false;
-	}
+	for (unsigned i = 0; i < DM_MAX_QUEUES; i++)
+		pci_reset_queue(vp, i);
 }
 
 static void set_status(struct dm_vpci *vp, bool legacy, uint8_t val)
@@ -487,9 +493,9 @@ static uint32_t common_read(struct dm_vpci *vp, uint32_t off, unsigned width)
 	case CC_Q_AVAIL: return (vq = sel_vq(vp)) ? half(vq->avail, off, CC_Q_AVAIL) : 0;
 	case CC_Q_USED: return (vq = sel_vq(vp)) ? half(vq->used, off, CC_Q_USED) : 0;
 	/* DEV-4.1.4.3.1-9/10/13: a queue reset completes at once, so
-	 * queue_reset always reads 0. */
-	case CC_Q_RESET: return 0;
-	default: return 0; /* queue_notify_data: NOTIFICATION_DATA is never offered */
+	 * queue_reset always reads 0; queue_notify_data: NOTIFICATION_DATA
+	 * is never offered. */
+	default: return 0;
 	}
 }
 
@@ -568,11 +574,11 @@ static void common_write(struct dm_vpci *vp, uint32_t off, unsigned width, uint3
 		return;
 	case CC_Q_RESET:
 		/* DEV-4.1.4.3.1-11: writing 1 resets the selected queue (QEMU
-		 * 7.2 offers RING_RESET on PCI); done at once, the queue is
-		 * disabled and its size kept for the driver to re-program. */
+		 * 7.2 offers RING_RESET on PCI); done at once, every queue
+		 * register back to its default (DEV-2.6.1.1.1-2). */
 		if ((val & 1) && (dv->host_features & VLAB_BIT(VIRTIO_F_RING_RESET)) && (vq = sel_vq(vp))) {
 			dm_vq_reset(vq);
-			vp->queue_enabled[vp->queue_sel] = false;
+			pci_reset_queue(vp, vp->queue_sel);
 		}
 		return;
 	default:

@@ -97,9 +97,13 @@ TEST(Qemu72Profile, PciQueueResetDisablesTheQueueAtOnce)
 	const uint64_t q_reset = 0x3a; // queue_reset (4.1.4.3)
 	vlab_plat_write16(p, common + VIRTIO_PCI_COMMON_Q_SELECT, 0);
 	EXPECT_EQ(vlab_plat_read16(p, common + VIRTIO_PCI_COMMON_Q_ENABLE), 1u);
+	const uint16_t start_size = vlab_plat_read16(p, common + VIRTIO_PCI_COMMON_Q_SIZE);
+	vlab_plat_write16(p, common + VIRTIO_PCI_COMMON_Q_SIZE, 16); // a driver's change
 	vlab_plat_write16(p, common + q_reset, 1);
 	EXPECT_EQ(vlab_plat_read16(p, common + q_reset), 0u) << "DEV-4.1.4.3.1-13";
 	EXPECT_EQ(vlab_plat_read16(p, common + VIRTIO_PCI_COMMON_Q_ENABLE), 0u) << "DEV-4.1.4.3.1-13";
+	EXPECT_EQ(vlab_plat_read16(p, common + VIRTIO_PCI_COMMON_Q_SIZE), start_size) << "DEV-2.6.1.1.1-2";
+	EXPECT_EQ(vlab_plat_read16(p, common + VIRTIO_PCI_COMMON_Q_MSIX), VIRTIO_PCI_NO_VECTOR) << "DEV-2.6.1.1.1-2";
 	EXPECT_EQ(hx_report(bm.m)->count, 0u) << vlabtest::ViolationText(bm.m);
 }
 
