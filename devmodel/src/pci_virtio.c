@@ -575,8 +575,9 @@ static void common_write(struct dm_vpci *vp, uint32_t off, unsigned width, uint3
 	case CC_Q_RESET:
 		/* DEV-4.1.4.3.1-11: writing 1 resets the selected queue (QEMU
 		 * 7.2 offers RING_RESET on PCI); done at once, every queue
-		 * register back to its default (DEV-2.6.1.1.1-2). */
-		if ((val & 1) && (dv->host_features & VLAB_BIT(VIRTIO_F_RING_RESET)) && (vq = sel_vq(vp))) {
+		 * register back to its default (DEV-2.6.1.1.1-2).  The field
+		 * exists only once RING_RESET is negotiated. */
+		if ((val & 1) && dm_virtio_has(dv, VIRTIO_F_RING_RESET) && (vq = sel_vq(vp))) {
 			dm_vq_reset(vq);
 			pci_reset_queue(vp, vp->queue_sel);
 		}
