@@ -26,6 +26,7 @@ static const struct err_text err_table[] = {
 	{VLAB_ERANGE, "VLAB_ERANGE", "out of range"},
 	{VLAB_EAGAIN, "VLAB_EAGAIN", "nothing ready yet"},
 	{VLAB_ECONFIG, "VLAB_ECONFIG", "device configuration value out of bounds"},
+	{VLAB_EWEDGED, "VLAB_EWEDGED", "device could not be stopped; its buffers stay with the driver"},
 };
 
 static const struct err_text *err_find(int err)

@@ -91,6 +91,31 @@ int vlab_virtio_reset(struct vlab_virtio_dev *d)
 	return VLAB_OK;
 }
 
+int vlab_virtio_stop(struct vlab_virtio_dev *d, const char *why)
+{
+	bool was_broken;
+	const char *first;
+	int rc;
+
+	if (d == NULL || d->ops == NULL || d->plat == NULL)
+		return VLAB_EINVAL;
+	was_broken = d->broken;
+	first = d->broken_why;
+	rc = vlab_virtio_reset(d);
+	/* Broken again (or still) whatever the reset did, for the first
+	 * reason given: only a new initialisation makes the device usable. */
+	d->broken = true;
+	d->broken_why = (was_broken && first) ? first : (why ? why : "stopped by the driver");
+	if (!was_broken)
+		vlab_log(d->plat, VLAB_LOG_ERROR, "%s: device broken: %s", d->name ? d->name : "virtio",
+		         d->broken_why);
+	if (rc == 0)
+		return VLAB_OK;
+	vlab_log(d->plat, VLAB_LOG_ERROR, "%s: device did not stop (%s): its buffers stay with the driver",
+	         d->name ? d->name : "virtio", vlab_errname(rc));
+	return VLAB_EWEDGED;
+}
+
 int vlab_virtio_begin(struct vlab_virtio_dev *d)
 {
 	int rc = vlab_virtio_reset(d);

@@ -286,7 +286,7 @@ TEST(Snprintf, TruncatesAndTerminates)
 TEST(Errors, EveryCodeHasADistinctNameAndText)
 {
 	std::map<std::string, int> names, texts;
-	for (int e = VLAB_ECONFIG; e <= VLAB_OK; e++) {
+	for (int e = VLAB_ERR_LAST; e <= VLAB_OK; e++) {
 		std::string n = vlab_errname(e), t = vlab_strerror(e);
 		EXPECT_EQ(n.rfind("VLAB_", 0), 0u) << e;
 		EXPECT_NE(n, "VLAB_E?") << e;
@@ -296,7 +296,7 @@ TEST(Errors, EveryCodeHasADistinctNameAndText)
 	}
 	EXPECT_STREQ(vlab_errname(VLAB_EPROTO), "VLAB_EPROTO");
 	EXPECT_STREQ(vlab_strerror(VLAB_EPROTO), "device broke the protocol");
-	for (int bad : {1, 5, VLAB_ECONFIG - 1, -1000, 0x7fffffff}) {
+	for (int bad : {1, 5, VLAB_ERR_LAST - 1, -1000, 0x7fffffff}) {
 		EXPECT_STREQ(vlab_strerror(bad), "unknown error");
 		EXPECT_STREQ(vlab_errname(bad), "VLAB_E?");
 	}
@@ -340,6 +340,32 @@ TEST_F(Core, ResetThatNeverCompletesTimesOutInPlatformTime)
 	fd.reset_stuck = false;
 	EXPECT_EQ(vlab_virtio_reset(&fd.d), 0);
 	EXPECT_FALSE(fd.d.broken);
+}
+
+TEST_F(Core, StopResetsAndLeavesTheDeviceBrokenForTheFirstReason)
+{
+	fd.status = 0x0f;
+	ASSERT_EQ(vlab_virtio_mark_broken(&fd.d, "first"), VLAB_EPROTO);
+	fd.status_writes.clear();
+	EXPECT_EQ(vlab_virtio_stop(&fd.d, "second"), 0);
+	EXPECT_EQ(fd.status_writes, std::vector<uint8_t>{0}) << "a reset was written";
+	EXPECT_TRUE(fd.d.broken);
+	EXPECT_STREQ(fd.d.broken_why, "first");
+	EXPECT_EQ(vlab_virtio_check(&fd.d), VLAB_EBROKEN);
+	// A new initialisation starts with a reset, which makes it usable.
+	EXPECT_EQ(vlab_virtio_begin(&fd.d), 0);
+	EXPECT_FALSE(fd.d.broken);
+}
+
+TEST_F(Core, StopOfADeviceThatDoesNotResetSaysItIsWedged)
+{
+	fd.status = 0x0f;
+	fd.reset_stuck = true;
+	fd.d.timeout_ns = 5000;
+	EXPECT_EQ(vlab_virtio_stop(&fd.d, "timed out"), VLAB_EWEDGED);
+	EXPECT_TRUE(fd.d.broken);
+	EXPECT_STREQ(fd.d.broken_why, "timed out");
+	EXPECT_STREQ(vlab_errname(VLAB_EWEDGED), "VLAB_EWEDGED");
 }
 
 TEST_F(Core, NegotiationAcceptsOnlyOfferedSupportedImplemented)

@@ -23,6 +23,12 @@ enum vlab_err {
 	VLAB_ERANGE = -12,     /* beyond the device's capacity or limits */
 	VLAB_EAGAIN = -13,     /* nothing ready yet */
 	VLAB_ECONFIG = -14,    /* a device configuration value is out of bounds */
+	/* The device was given up on and did not acknowledge the reset that
+	 * should have stopped it: it may still write into any buffer it was
+	 * given, so the driver keeps those buffers (see the release rule in
+	 * docs/architecture.md) and the caller must not reuse or free them. */
+	VLAB_EWEDGED = -15,
+	VLAB_ERR_LAST = VLAB_EWEDGED, /* the most negative code */
 };
 
 /* A short readable name, e.g. "device broke the protocol". Never NULL. */

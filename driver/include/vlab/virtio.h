@@ -125,6 +125,17 @@ struct vlab_feature_dep {
 /* Reset: write 0, wait (bounded) until status reads 0 (DRV-2.4.2-1).
  * Clears the broken state on success. */
 int vlab_virtio_reset(struct vlab_virtio_dev *d);
+/*
+ * Stop a device the driver gives up on (a request timed out, the device
+ * broke the protocol or needs a reset) before anything it was given goes
+ * back to its owner: reset it (bounded, DRV-2.4.2-1) and leave it marked
+ * broken with why, so that every later call fails fast until the device is
+ * initialised again.  Returns 0 when the device acknowledged the reset: it
+ * can no longer reach any buffer, which may then be handed back.  Returns
+ * VLAB_EWEDGED when it did not: every buffer it was given must stay out of
+ * its owner's hands (and DMA memory must not be freed).
+ */
+int vlab_virtio_stop(struct vlab_virtio_dev *d, const char *why);
 /* Reset, then ACKNOWLEDGE and DRIVER (DRV-3.1.1-1). */
 int vlab_virtio_begin(struct vlab_virtio_dev *d);
 /*
