@@ -760,6 +760,10 @@ int vlab_net_update_link(struct vlab_net *n)
 
 	if (!n || !n->vdev)
 		return VLAB_EINVAL;
+	/* A stopped device's reset cleared the features: STATUS would read as
+	 * not negotiated, hence "link up". */
+	if (n->stopped)
+		return VLAB_EBROKEN;
 	up = n->link_up;
 	rc = net_read_link(n, &up);
 	if (rc)

@@ -154,6 +154,7 @@ TEST_P(NetGiveUp, DeviceIsStoppedBeforeAnythingIsReleased)
 	EXPECT_EQ(vlab_net_recv(&n->net, buf.data(), (uint32_t)buf.size(), &len), VLAB_EBROKEN);
 	EXPECT_EQ(vlab_net_tx_reclaim(&n->net), VLAB_EBROKEN);
 	EXPECT_EQ(vlab_net_set_promisc(&n->net, false), VLAB_EBROKEN);
+	EXPECT_EQ(vlab_net_update_link(&n->net), VLAB_EBROKEN);
 	EXPECT_EQ(vlab_plat_now(p), t0);
 	EXPECT_EQ(dv->resets, resets + 1);
 
