@@ -142,6 +142,69 @@ static void take(struct fz *f, const struct ring *r, struct chain *c)
 	}
 }
 
+/* ---- net: chains the device holds ----
+ *
+ * The release rule: what the driver gave the device is reused, re-posted or
+ * freed only once the device returned it or after a reset.  A net chain the
+ * device took and never completed (a stall) is recorded with a checksum of
+ * its bytes (after the device wrote what it writes); until the next reset
+ * the driver must neither change nor free it (fz_check_held).  Not on a
+ * queue whose used ring lied about which chains completed (the driver may
+ * then believe the chain is back) nor after a lie in shared memory. */
+#define FZ_HELD 32
+#define FZ_HELD_SEGS 4
+
+struct held {
+	unsigned q, n;
+	uint8_t *p[FZ_HELD_SEGS];
+	uint32_t len[FZ_HELD_SEGS];
+	uint32_t sum;
+};
+
+static struct held held[FZ_HELD];
+static unsigned nheld;
+
+static uint32_t held_sum(const struct held *h)
+{
+	uint32_t x = 2166136261u; /* FNV-1a */
+	for (unsigned i = 0; i < h->n; i++)
+		for (uint32_t j = 0; j < h->len[i]; j++)
+			x = (x ^ h->p[i][j]) * 16777619u;
+	return x;
+}
+
+static void hold_chain(struct fz *f, const struct fz_queue *q, const struct chain *c)
+{
+	struct held *h;
+
+	if (f->engine != FZ_ENGINE_NET || nheld == FZ_HELD || c->n > FZ_HELD_SEGS)
+		return;
+	h = &held[nheld++];
+	h->q = (unsigned)(q - f->q);
+	h->n = c->n;
+	for (unsigned i = 0; i < c->n; i++) {
+		h->p[i] = c->s[i].p;
+		h->len[i] = c->s[i].p ? c->s[i].len : 0;
+	}
+	h->sum = held_sum(h);
+}
+
+void fz_check_held(struct fz *f)
+{
+	for (unsigned k = 0; k < nheld; k++) {
+		const struct held *h = &held[k];
+		if (f->q[h->q].lied || f->shm_lied)
+			continue;
+		for (unsigned i = 0; i < h->n; i++) {
+			size_t off = (size_t)(h->p[i] - f->arena);
+			if (h->len[i] && (!f->live[off / FZ_GRANULE] || !f->live[(off + h->len[i] - 1) / FZ_GRANULE]))
+				FZ_ABORT("queue %u: a buffer the device still holds was freed", h->q);
+		}
+		if (held_sum(h) != h->sum)
+			FZ_ABORT("queue %u: a buffer the device still holds was changed", h->q);
+	}
+}
+
 /* Put a chain on the used ring with length len, unless the control stream
  * says to lie about it. */
 static void complete(struct fz *f, const struct ring *r, struct chain *c, uint32_t len)
@@ -152,8 +215,10 @@ static void complete(struct fz *f, const struct ring *r, struct chain *c, uint32
 
 	if (lie >= LIE_IDX_JUMP)
 		f->lied = true;
-	if (lie == LIE_STALL)
+	if (lie == LIE_STALL) {
+		hold_chain(f, q, c);
 		return;
+	}
 	if (lie == LIE_ID)
 		id = (uint32_t)fz_pay(f, 4);
 	if (lie == LIE_LEN)
@@ -351,6 +416,7 @@ void fz_queue_pfn(struct fz *f, struct fz_queue *q, uint32_t pfn, uint32_t page,
 
 void fz_dev_reset(struct fz *f)
 {
+	nheld = 0; /* the device can no longer reach what it held */
 	f->status = 0;
 	f->isr = 0;
 	f->qsel = 0;
@@ -394,6 +460,7 @@ void fz_net_device(struct fz *f, uint32_t qmax)
 
 	f->device_id = VIRTIO_ID_NET;
 	f->engine = FZ_ENGINE_NET;
+	nheld = 0;
 	f->features = VLAB_BIT(VIRTIO_F_VERSION_1) | VLAB_BIT(VIRTIO_NET_F_MAC) |
 	              VLAB_BIT(VIRTIO_NET_F_STATUS) | VLAB_BIT(VIRTIO_NET_F_MTU) |
 	              VLAB_BIT(VIRTIO_NET_F_MRG_RXBUF) | VLAB_BIT(VIRTIO_NET_F_CTRL_VQ) |

@@ -20,7 +20,9 @@
  * the device's bytes), a frame sent is the caller's bytes behind a zero
  * header (checked by the device side), transmit slots in flight never exceed the slots,
  * broken stays broken until re-initialisation, a broken device's calls fail
- * without success, and shutdown leaves nothing in flight.
+ * without success, shutdown leaves nothing in flight, and a buffer the
+ * device still holds (a chain it never completed) is neither changed nor
+ * freed until a reset (the release rule: fz_check_held).
  */
 #include <string.h>
 
@@ -206,6 +208,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FZ_ABORT("broken device no longer broken without a reset");
 		if (was_broken && rc == 0 && len != 0)
 			FZ_ABORT("a broken device delivered a frame");
+		fz_check_held(f);
 	}
 	if (d) {
 		vlab_net_shutdown(&N);

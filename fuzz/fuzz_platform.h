@@ -170,6 +170,9 @@ void fz_set_half(uint64_t *r, bool high, uint32_t v);
 bool fz_net_rx(struct fz *f, uint32_t len);
 /* net: the link goes up or down (config change interrupt). */
 void fz_net_link(struct fz *f, bool up);
+/* net: abort if the driver changed or freed a buffer the device still
+ * holds (took and never completed) since the last reset. */
+void fz_check_held(struct fz *f);
 
 /* The device is a virtio-pci function of this kind (after its type is
  * set): modern (ID 0x1040 + type, capabilities), transitional (both

@@ -660,10 +660,67 @@ static void ctrl_one(struct dm_net *n, struct dm_vq *vq, const struct dm_chain *
 	dm_vq_push(vq, c->head, 1);
 }
 
+/* A transmit or control chain held back by a delay fault. */
+struct dm_net_held {
+	struct dm_net *n;
+	uint64_t epoch;
+	uint16_t q;
+	struct dm_net_held *next;
+	struct dm_chain c;
+};
+
+static void carry_out(struct dm_net *n, uint16_t q, const struct dm_chain *c)
+{
+	struct dm_vq *vq = &n->dv.vq[q];
+
+	if (q == VIRTIO_NET_Q_TX)
+		tx_one(n, vq, c);
+	else if (q == VIRTIO_NET_Q_CTRL)
+		ctrl_one(n, vq, c);
+	else
+		dm_vq_push(vq, c->head, 0);
+}
+
+static void held_fire(void *arg)
+{
+	struct dm_net_held *h = arg, **pp;
+	struct dm_net *n = h->n;
+
+	for (pp = &n->held; *pp; pp = &(*pp)->next)
+		if (*pp == h) {
+			*pp = h->next;
+			break;
+		}
+	/* A reset in between drops it: the device touches no queue of the
+	 * old epoch (DEV-2.4.1-2). */
+	if (h->epoch == n->dv.epoch && dm_virtio_running(&n->dv))
+		carry_out(n, h->q, &h->c);
+	free(h);
+}
+
+/* Carry chain c out ns later; false when it cannot be held (no clock). */
+static bool hold(struct dm_net *n, uint16_t q, const struct dm_chain *c, uint64_t ns)
+{
+	struct dm_env *env = n->dv.env;
+	struct dm_net_held *h;
+
+	if (!env || !env->schedule_at || !(h = malloc(sizeof *h)))
+		return false;
+	h->n = n;
+	h->epoch = n->dv.epoch;
+	h->q = q;
+	h->c = *c;
+	h->next = n->held;
+	n->held = h;
+	env->schedule_at(env->ctx, held_fire, h, ns);
+	return true;
+}
+
 static void net_queue_work(void *dev, struct dm_virtio *dv, uint16_t q)
 {
 	struct dm_net *n = dev;
 	struct dm_vq *vq = &dv->vq[q];
+	struct dm_fault *f;
 
 	if (q == VIRTIO_NET_Q_RX) {
 		/* New receive buffers: frames waiting may go now. */
@@ -685,12 +742,12 @@ static void net_queue_work(void *dev, struct dm_virtio *dv, uint16_t q)
 		 * not sent, the command not carried out. */
 		if (dm_virtio_fault_hit(dv, DM_FAULT_STALL, q))
 			continue;
-		if (q == VIRTIO_NET_Q_TX)
-			tx_one(n, vq, n->chain);
-		else if (q == VIRTIO_NET_Q_CTRL)
-			ctrl_one(n, vq, n->chain);
-		else
-			dm_vq_push(vq, n->chain->head, 0);
+		/* A slow device: the frame goes out, the command is carried
+		 * out, value ns later. */
+		f = dm_virtio_fault_hit(dv, DM_FAULT_DELAY, q);
+		if (f && hold(n, q, n->chain, f->value))
+			continue;
+		carry_out(n, q, n->chain);
 	}
 }
 
@@ -743,6 +800,12 @@ void dm_net_free(struct dm_net *n)
 	dm_net_capture_stop(n);
 	dm_net_set_backend(n, NULL);
 	free_backlog(n);
+	while (n->held) {
+		/* The env must not run work of a freed device (as for queue work). */
+		struct dm_net_held *h = n->held;
+		n->held = h->next;
+		free(h);
+	}
 	for (unsigned i = 0; i < n->staged_cap; i++)
 		free(n->staged[i]);
 	free(n->staged);

@@ -6,6 +6,10 @@
  * is validated here.
  */
 #include "vlab/virtio.h"
+#include "vlab/wait.h"
+
+#define VLAB_RESET_STEP_NS 1000u        /* 1 us, */
+#define VLAB_RESET_STEP_MAX_NS 1000000u /* doubling up to 1 ms */
 
 /* Reserved feature bits the core itself implements.  Everything else in the
  * reserved ranges (24..49) is refused: RING_PACKED, INDIRECT_DESC, EVENT_IDX,
@@ -67,23 +71,16 @@ int vlab_virtio_reset(struct vlab_virtio_dev *d)
 	d->features = 0;
 
 	/* DRV-2.4.2-1: the reset is finished only when status reads back 0.
-	 * Poll in growing steps, bounded in platform time. */
-	const struct vlab_platform *p = d->plat;
-	uint64_t limit = vlab_virtio_timeout(d);
-	uint64_t start = vlab_plat_now(p);
-	uint64_t step = 1000; /* 1 us, doubling up to 1 ms */
-	for (;;) {
-		if (d->ops->get_status(d) == 0)
-			break;
-		uint64_t elapsed = vlab_plat_now(p) - start;
-		if (elapsed >= limit) {
+	 * Poll in steps growing from 1 us to 1 ms, bounded in platform time
+	 * and in iterations (a clock that does not advance). */
+	struct vlab_wait w;
+	vlab_wait_start_growing(&w, d->plat, vlab_virtio_timeout(d), VLAB_RESET_STEP_NS,
+	                        VLAB_RESET_STEP_MAX_NS);
+	while (d->ops->get_status(d) != 0) {
+		if (!vlab_wait_step(&w)) {
 			set_broken(d, "reset did not complete");
 			return VLAB_ETIMEDOUT;
 		}
-		uint64_t left = limit - elapsed;
-		vlab_plat_delay(p, step < left ? step : left);
-		if (step < 1000000)
-			step *= 2;
 	}
 
 	d->broken = false;

@@ -19,10 +19,18 @@
  * not ANY_LAYOUT was negotiated.  Every received frame is validated (used
  * length, num_buffers, merged-buffer fill, frame size, gso_type) and a bad
  * one is dropped and counted by reason; its buffers are posted again.
+ *
+ * Release rule (net.h): a buffer given to the device is reused, re-posted
+ * or freed only once the device returned it in the used ring or after a
+ * reset it acknowledged.  When the driver gives up on the device it stops
+ * it first (net_give_up); a device that does not stop keeps everything it
+ * was given, and every later call fails fast (n->stopped).
  */
 #include "vlab/net.h"
+#include "vlab/wait.h"
 
-#define NET_WAIT_STEP_NS 1000u
+#define NET_WAIT_STEP_NS 1000u        /* receive and control polls: fixed steps */
+#define NET_DRAIN_STEP_MAX_NS 1000000u /* the shutdown drain: growing to 1 ms */
 #define NET_TX_DATA_OFF 16u    /* header (10 or 12 bytes) padded to 16 */
 #define NET_MRG_BUF_DEFAULT 2048u
 #define NET_MIN_RX_DATA 1514u  /* with a 12-byte header: 1526 (DRV-5.1.6.3.1-2) */
@@ -52,6 +60,45 @@ static const char *net_name(const struct vlab_net *n)
 static const struct vlab_platform *net_plat(const struct vlab_net *n)
 {
 	return n->vdev->plat;
+}
+
+/*
+ * Give up on the device (rc says why: a timeout, a protocol breach, a
+ * request for a reset) and stop it before anything it was given is touched
+ * again (DRV-3.3.1-2): from here on every call fails with VLAB_EBROKEN and
+ * no buffer is re-posted, reused or freed until a reset the device
+ * acknowledges (shutdown's, or init's).  Returns rc, or VLAB_EWEDGED when
+ * the device did not acknowledge the reset.
+ */
+static int net_give_up(struct vlab_net *n, int rc, const char *why)
+{
+	n->stopped = true;
+	if (vlab_virtio_stop(n->vdev, why) != 0)
+		return VLAB_EWEDGED;
+	return rc;
+}
+
+/* rc of an operation on the device: when it left the device broken (a
+ * breach found on the way), give up on it. */
+static int net_after(struct vlab_net *n, int rc)
+{
+	if (rc && !n->stopped && n->vdev->broken)
+		return net_give_up(n, rc, "net: device broken");
+	return rc;
+}
+
+/* 0 when the device may be used; otherwise the error, once a device that
+ * asks for a reset or was found broken has been stopped. */
+static int net_usable(struct vlab_net *n)
+{
+	int rc;
+
+	if (n->stopped)
+		return VLAB_EBROKEN;
+	rc = vlab_virtio_check(n->vdev);
+	if (rc == VLAB_ENEEDSRESET)
+		return net_give_up(n, rc, "net: device needs a reset");
+	return net_after(n, rc);
 }
 
 /* Header and control fields: little-endian on a modern interface,
@@ -388,23 +435,60 @@ undo:
 	if (vlab_virtio_reset(d) == 0) {
 		net_teardown_queues(n);
 		net_free_mem(n);
+	} else {
+		vlab_log(p, VLAB_LOG_ERROR, "%s: init failed (%s) and the device did not reset: "
+		         "its buffers are kept", net_name(n), vlab_errname(rc));
+		n->stopped = true;
+		rc = VLAB_EWEDGED;
 	}
 	vlab_virtio_fail(d);
 	return rc;
 }
 
-void vlab_net_shutdown(struct vlab_net *n)
+static int tx_reclaim(struct vlab_net *n);
+
+/*
+ * Wait (growing steps, bounded by the device timeout) for the device to
+ * return every queued transmit buffer, so that shutdown's reset drops no
+ * frame a working device was about to send.  Not on a device given up on
+ * or asking for a reset.  Returns the frames still queued.
+ */
+static unsigned net_drain_tx(struct vlab_net *n)
 {
+	struct vlab_wait w;
+
+	if (!n->tx_mem || vlab_net_tx_pending(n) == 0 || n->stopped || vlab_virtio_check(n->vdev) != 0)
+		return vlab_net_tx_pending(n);
+	vlab_wait_start_growing(&w, net_plat(n), vlab_virtio_timeout(n->vdev), NET_WAIT_STEP_NS,
+	                        NET_DRAIN_STEP_MAX_NS);
+	while (tx_reclaim(n) == 0 && vlab_net_tx_pending(n) != 0) {
+		if (!vlab_wait_step(&w))
+			break;
+	}
+	return vlab_net_tx_pending(n);
+}
+
+int vlab_net_shutdown(struct vlab_net *n)
+{
+	unsigned dropped;
 	int rc;
 
 	if (!n || !n->vdev)
-		return;
+		return VLAB_EINVAL;
+	dropped = net_drain_tx(n);
+	if (dropped) {
+		n->stats.tx_dropped_at_shutdown += dropped;
+		vlab_log(net_plat(n), VLAB_LOG_WARN, "%s: shutdown: %u queued frames dropped (not sent)",
+		         net_name(n), dropped);
+	}
 	rc = vlab_virtio_reset(n->vdev);
 	if (rc) {
 		/* A device that does not reset may still write our buffers:
-		 * leak them rather than hand them back. */
-		vlab_log(net_plat(n), VLAB_LOG_WARN, "%s: reset failed (%s); buffers not freed",
+		 * keep them (leak them) rather than free them. */
+		vlab_log(net_plat(n), VLAB_LOG_ERROR, "%s: reset failed (%s); buffers not freed",
 		         net_name(n), vlab_errname(rc));
+		n->stopped = true;
+		rc = VLAB_EWEDGED;
 	} else {
 		net_teardown_queues(n);
 		net_free_mem(n);
@@ -412,15 +496,15 @@ void vlab_net_shutdown(struct vlab_net *n)
 	vlab_memset(n->rx_posted, 0, sizeof n->rx_posted);
 	vlab_memset(n->tx, 0, sizeof n->tx);
 	n->nrx = n->ntx = 0;
+	return rc;
 }
 
 /* ------------------------------------------------------------------ */
 /* Transmit                                                             */
 
-int vlab_net_tx_reclaim(struct vlab_net *n)
+/* Free the slots of the transmit buffers the device returned. */
+static int tx_reclaim(struct vlab_net *n)
 {
-	if (!n || !n->vdev || !n->tx_mem)
-		return VLAB_EINVAL;
 	for (uint32_t i = 0; i <= n->txq.size; i++) {
 		void *cookie = NULL;
 		uint32_t len = 0;
@@ -429,14 +513,24 @@ int vlab_net_tx_reclaim(struct vlab_net *n)
 		if (rc == VLAB_EAGAIN)
 			return 0;
 		if (rc)
-			return rc;
+			return net_after(n, rc);
 		uintptr_t s = (uintptr_t)cookie;
 		if (s == 0 || s > n->ntx || !n->tx[s - 1].busy)
-			return vlab_virtio_mark_broken(n->vdev, "net: transmit completion for no slot");
+			return net_after(n, vlab_virtio_mark_broken(n->vdev, "net: transmit completion for no slot"));
 		n->tx[s - 1].busy = false;
 		n->stats.tx_completed++;
 	}
 	return 0;
+}
+
+int vlab_net_tx_reclaim(struct vlab_net *n)
+{
+	int rc;
+
+	if (!n || !n->vdev || !n->tx_mem)
+		return VLAB_EINVAL;
+	rc = net_usable(n);
+	return rc ? rc : tx_reclaim(n);
 }
 
 unsigned vlab_net_tx_pending(const struct vlab_net *n)
@@ -456,14 +550,14 @@ int vlab_net_send(struct vlab_net *n, const void *frame, uint32_t len)
 
 	if (!n || !n->vdev || !frame || !n->tx_mem)
 		return VLAB_EINVAL;
-	rc = vlab_virtio_check(n->vdev);
+	rc = net_usable(n);
 	if (rc)
 		return rc;
 	/* DRV-5.1.4.2-8: nothing above MTU + Ethernet header; nothing
 	 * shorter than an Ethernet header. */
 	if (len < VLAB_ETH_HLEN || len > n->max_frame)
 		return VLAB_EINVAL;
-	rc = vlab_net_tx_reclaim(n);
+	rc = tx_reclaim(n);
 	if (rc)
 		return rc;
 	for (s = 0; s < n->ntx; s++)
@@ -493,7 +587,7 @@ int vlab_net_send(struct vlab_net *n, const void *frame, uint32_t len)
 	n->tx[s].busy = true;
 	n->stats.tx_frames++;
 	n->stats.tx_bytes += len;
-	return vlab_vq_kick(&n->txq);
+	return net_after(n, vlab_vq_kick(&n->txq));
 }
 
 /* ------------------------------------------------------------------ */
@@ -615,7 +709,7 @@ int vlab_net_recv(struct vlab_net *n, void *buf, uint32_t cap, uint32_t *len)
 		return VLAB_EINVAL;
 	if (cap < n->max_frame)
 		return VLAB_EINVAL;
-	rc = vlab_virtio_check(n->vdev);
+	rc = net_usable(n);
 	if (rc)
 		return rc;
 	/* Each round consumes at least one used entry; bad frames are
@@ -623,10 +717,10 @@ int vlab_net_recv(struct vlab_net *n, void *buf, uint32_t cap, uint32_t *len)
 	for (unsigned round = 0; round <= n->nrx; round++) {
 		rc = rx_one(n, buf, len);
 		if (rc < 0 && rc != VLAB_EAGAIN)
-			return rc;
+			return net_after(n, rc);
 		int rr = rx_refill(n);
 		if (rr)
-			return rr;
+			return net_after(n, rr);
 		if (rc == VLAB_EAGAIN)
 			return VLAB_EAGAIN;
 		if (rc == 1) {
@@ -640,23 +734,19 @@ int vlab_net_recv(struct vlab_net *n, void *buf, uint32_t cap, uint32_t *len)
 
 int vlab_net_recv_wait(struct vlab_net *n, void *buf, uint32_t cap, uint32_t *len, uint64_t timeout_ns)
 {
-	const struct vlab_platform *p;
-	uint64_t start, steps = 0, max_steps;
+	struct vlab_wait w;
 
 	if (!n || !n->vdev)
 		return VLAB_EINVAL;
-	p = net_plat(n);
 	if (timeout_ns == 0)
 		timeout_ns = vlab_virtio_timeout(n->vdev);
-	max_steps = timeout_ns / NET_WAIT_STEP_NS + 2;
-	start = vlab_plat_now(p);
+	vlab_wait_start(&w, net_plat(n), timeout_ns, NET_WAIT_STEP_NS);
 	for (;;) {
 		int rc = vlab_net_recv(n, buf, cap, len);
 		if (rc != VLAB_EAGAIN)
 			return rc;
-		if (vlab_plat_now(p) - start >= timeout_ns || ++steps > max_steps)
+		if (!vlab_wait_step(&w))
 			return VLAB_ETIMEDOUT; /* no frame is not a device fault */
-		vlab_plat_delay(p, NET_WAIT_STEP_NS);
 	}
 }
 
@@ -670,10 +760,14 @@ int vlab_net_update_link(struct vlab_net *n)
 
 	if (!n || !n->vdev)
 		return VLAB_EINVAL;
+	/* A stopped device's reset cleared the features: STATUS would read as
+	 * not negotiated, hence "link up". */
+	if (n->stopped)
+		return VLAB_EBROKEN;
 	up = n->link_up;
 	rc = net_read_link(n, &up);
 	if (rc)
-		return rc;
+		return net_after(n, rc);
 	if (up != n->link_up) {
 		n->stats.link_changes++;
 		vlab_log(net_plat(n), VLAB_LOG_INFO, "%s: link %s", net_name(n), up ? "up" : "down");
@@ -710,14 +804,14 @@ static int ctrl_cmd(struct vlab_net *n, uint8_t cls, uint8_t cmd, const struct c
 	const struct vlab_platform *p;
 	struct vlab_sg out[3], in[1];
 	uint32_t off = NET_CTRL_DATA_OFF;
-	uint64_t timeout, start, steps = 0;
+	struct vlab_wait w;
 	uint8_t ack = 0xff;
 	unsigned nout = 1;
 	int rc;
 
 	if (!n->has_ctrl || !n->ctrl_mem)
 		return VLAB_ENOTSUP;
-	rc = vlab_virtio_check(n->vdev);
+	rc = net_usable(n);
 	if (rc)
 		return rc;
 	p = net_plat(n);
@@ -744,11 +838,13 @@ static int ctrl_cmd(struct vlab_net *n, uint8_t cls, uint8_t cmd, const struct c
 		return rc;
 	rc = vlab_vq_kick(&n->ctrlq);
 	if (rc)
-		return rc;
+		return net_after(n, rc);
 	n->stats.ctrl_commands++;
 
-	timeout = vlab_virtio_timeout(n->vdev);
-	start = vlab_plat_now(p);
+	/* ctrl_mem is the device's until it returns the command: a command
+	 * that is not answered in time stops the device (net_give_up), so no
+	 * later command reuses the buffer it may still write. */
+	vlab_wait_start(&w, p, vlab_virtio_timeout(n->vdev), NET_WAIT_STEP_NS);
 	for (;;) {
 		void *cookie = NULL;
 		uint32_t len = 0;
@@ -757,12 +853,9 @@ static int ctrl_cmd(struct vlab_net *n, uint8_t cls, uint8_t cmd, const struct c
 		if (rc == 0)
 			break;
 		if (rc != VLAB_EAGAIN)
-			return rc;
-		if (vlab_plat_now(p) - start >= timeout || ++steps > timeout / NET_WAIT_STEP_NS + 2) {
-			vlab_virtio_mark_broken(n->vdev, "net: control command timed out");
-			return VLAB_ETIMEDOUT;
-		}
-		vlab_plat_delay(p, NET_WAIT_STEP_NS);
+			return net_after(n, rc);
+		if (!vlab_wait_step(&w))
+			return net_give_up(n, VLAB_ETIMEDOUT, "net: control command timed out");
 	}
 	vlab_plat_shm_read(p, &ack, n->ctrl_mem + NET_CTRL_ACK_OFF, 1);
 	if (ack == VIRTIO_NET_OK)
@@ -771,7 +864,16 @@ static int ctrl_cmd(struct vlab_net *n, uint8_t cls, uint8_t cmd, const struct c
 		n->stats.ctrl_errors++;
 		return VLAB_EIO;
 	}
-	return vlab_virtio_mark_broken(n->vdev, "net: control ack neither OK nor ERR");
+	return net_after(n, vlab_virtio_mark_broken(n->vdev, "net: control ack neither OK nor ERR"));
+}
+
+/* A command that needs feature bit: VLAB_ENOTSUP without it, VLAB_EBROKEN
+ * once the device was given up on (its reset cleared the features). */
+static int ctrl_allowed(const struct vlab_net *n, unsigned bit)
+{
+	if (n->stopped)
+		return VLAB_EBROKEN;
+	return vlab_virtio_has(n->vdev, bit) ? 0 : VLAB_ENOTSUP;
 }
 
 static int ctrl_rx(struct vlab_net *n, uint8_t cmd, bool on)
@@ -782,9 +884,8 @@ static int ctrl_rx(struct vlab_net *n, uint8_t cmd, bool on)
 	if (!n || !n->vdev)
 		return VLAB_EINVAL;
 	/* DRV-5.1.6.5.1.2-1: only with CTRL_RX. */
-	if (!vlab_virtio_has(n->vdev, VIRTIO_NET_F_CTRL_RX))
-		return VLAB_ENOTSUP;
-	return ctrl_cmd(n, VIRTIO_NET_CTRL_RX, cmd, &part, 1);
+	int rc = ctrl_allowed(n, VIRTIO_NET_F_CTRL_RX);
+	return rc ? rc : ctrl_cmd(n, VIRTIO_NET_CTRL_RX, cmd, &part, 1);
 }
 
 int vlab_net_set_promisc(struct vlab_net *n, bool on)
@@ -809,13 +910,15 @@ int vlab_net_set_mac_table(struct vlab_net *n, const uint8_t (*uc)[VLAB_ETH_ALEN
 	uint8_t ut[4 + VLAB_NET_MAC_TABLE_MAX * VLAB_ETH_ALEN];
 	uint8_t mt[4 + VLAB_NET_MAC_TABLE_MAX * VLAB_ETH_ALEN];
 	struct ctrl_part parts[2];
+	int rc;
 
 	if (!n || !n->vdev || nuc > VLAB_NET_MAC_TABLE_MAX || nmc > VLAB_NET_MAC_TABLE_MAX ||
 	    (nuc && !uc) || (nmc && !mc))
 		return VLAB_EINVAL;
 	/* DRV-5.1.6.5.2.2-1: MAC commands only with CTRL_RX. */
-	if (!vlab_virtio_has(n->vdev, VIRTIO_NET_F_CTRL_RX))
-		return VLAB_ENOTSUP;
+	rc = ctrl_allowed(n, VIRTIO_NET_F_CTRL_RX);
+	if (rc)
+		return rc;
 	/* DRV-5.1.6.5.2.2-3: le32 count + unicast entries, then le32 count +
 	 * multicast entries (either count may be 0, DRV-5.1.6.5.2.2-4); one
 	 * descriptor per table, as legacy devices expect. */
@@ -839,8 +942,9 @@ int vlab_net_set_mac(struct vlab_net *n, const uint8_t mac[VLAB_ETH_ALEN])
 
 	if (!n || !n->vdev || !mac || (mac[0] & 1u))
 		return VLAB_EINVAL;
-	if (!vlab_virtio_has(n->vdev, VIRTIO_NET_F_CTRL_MAC_ADDR))
-		return VLAB_ENOTSUP;
+	rc = ctrl_allowed(n, VIRTIO_NET_F_CTRL_MAC_ADDR);
+	if (rc)
+		return rc;
 	part.p = mac;
 	part.len = VLAB_ETH_ALEN;
 	rc = ctrl_cmd(n, VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_ADDR_SET, &part, 1);

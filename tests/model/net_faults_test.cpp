@@ -70,16 +70,6 @@ const Case kCases[] = {
 	{"tx_stall", "fault stall queue=1 nth=3 count=0\n", Outcome::kBusy, -1, true, -1, -1},
 };
 
-// The plan in the text format, parsed and given to nic's device.
-void ApplyPlan(Nic *n, const char *text)
-{
-	struct dm_fault_plan plan;
-	char err[DM_FAULT_PLAN_ERR_MAX];
-	dm_fault_plan_init(&plan);
-	ASSERT_EQ(dm_fault_plan_parse(&plan, text, "net.plan", err, sizeof err), 0) << err;
-	ASSERT_GE(dm_fault_plan_apply(&plan, n->dev->dv, 0, err, sizeof err), 0) << err;
-}
-
 // "<transport>_<case name>" for a (transport, case) parameter.
 template <typename C>
 std::string CaseName(const testing::TestParamInfo<std::tuple<enum hx_transport, C>> &info)
@@ -107,7 +97,7 @@ TEST_P(NetFaults, OutcomeIsCleanAndNothingIsLostSilently)
 	nm.opts.backend = HX_NET_QUEUE;
 	Nic *n = nm.Bring();
 	ASSERT_NE(n, nullptr);
-	ASSERT_NO_FATAL_FAILURE(ApplyPlan(n, c.plan));
+	ASSERT_NO_FATAL_FAILURE(nm.ApplyPlan(n, c.plan));
 
 	const unsigned kRounds = 40;
 	std::vector<std::vector<uint8_t>> sent;  // accepted by the driver, in order
@@ -257,7 +247,7 @@ TEST_P(NetCtrlFaults, CommandFailsCleanlyAndReinitRecovers)
 	Nic *n = nm.Bring();
 	ASSERT_NE(n, nullptr);
 	ASSERT_TRUE(n->net.has_ctrl);
-	ASSERT_NO_FATAL_FAILURE(ApplyPlan(n, c.plan));
+	ASSERT_NO_FATAL_FAILURE(nm.ApplyPlan(n, c.plan));
 	const struct vlab_platform *p = hx_platform(nm.m);
 	const uint64_t t0 = vlab_plat_now(p);
 	EXPECT_EQ(vlab_net_set_promisc(&n->net, true), c.want_rc);

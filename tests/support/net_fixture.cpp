@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "devmodel/fault_plan.h"
+
 namespace vlabtest {
 
 NetMachine::NetMachine(enum hx_transport t, const struct hx_machine_cfg *mc) : transport(t)
@@ -70,6 +72,15 @@ void NetMachine::AddFault(Nic *nic, enum dm_fault_kind k, uint64_t value, uint64
 	f.count = count;
 	f.value = value;
 	ASSERT_TRUE(dm_virtio_add_fault(nic->dev->dv, &f));
+}
+
+void NetMachine::ApplyPlan(Nic *nic, const char *text)
+{
+	struct dm_fault_plan plan;
+	char err[DM_FAULT_PLAN_ERR_MAX];
+	dm_fault_plan_init(&plan);
+	ASSERT_EQ(dm_fault_plan_parse(&plan, text, "net.plan", err, sizeof err), 0) << err;
+	ASSERT_GE(dm_fault_plan_apply(&plan, nic->dev->dv, 0, err, sizeof err), 0) << err;
 }
 
 std::vector<uint8_t> MakeFrame(uint32_t len, uint32_t seed, const uint8_t *dst, const uint8_t *src)

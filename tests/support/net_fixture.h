@@ -41,6 +41,9 @@ public:
 	Nic *Bring(const struct vlab_net_cfg *cfg = nullptr);
 	void AddFault(Nic *nic, enum dm_fault_kind k, uint64_t value = 0, uint64_t nth = 0,
 	              uint64_t count = 1);
+	// A fault plan in the text format (docs/fault-plans.md), parsed and given
+	// to nic's device (fails the test on a parse or apply error).
+	void ApplyPlan(Nic *nic, const char *text);
 
 	struct hx_machine *m = nullptr;
 	enum hx_transport transport;

@@ -15,6 +15,7 @@
 #include "vlab/mmio.h"
 #include "vlab/virtio.h"
 #include "vlab/virtqueue.h"
+#include "vlab/wait.h"
 
 namespace {
 
@@ -30,6 +31,8 @@ struct RegAccess {
 
 struct FakePlatform {
 	uint64_t now = 0;
+	bool frozen_clock = false; // delay_ns lets no time pass
+	uint64_t time_calls = 0;   // now_ns + delay_ns
 	std::vector<std::string> logs;
 	int live_allocs = 0;
 	unsigned barriers = 0;
@@ -115,8 +118,15 @@ FakePlatform::FakePlatform()
 	ops.mb = [](void *c) { of(c)->barriers++; };
 	ops.rmb = [](void *c) { of(c)->barriers++; };
 	ops.wmb = [](void *c) { of(c)->barriers++; };
-	ops.now_ns = [](void *c) { return of(c)->now; };
-	ops.delay_ns = [](void *c, uint64_t ns) { of(c)->now += ns; };
+	ops.now_ns = [](void *c) {
+		of(c)->time_calls++;
+		return of(c)->now;
+	};
+	ops.delay_ns = [](void *c, uint64_t ns) {
+		of(c)->time_calls++;
+		if (!of(c)->frozen_clock)
+			of(c)->now += ns;
+	};
 	ops.log = [](void *c, enum vlab_log_level, const char *msg) { of(c)->logs.push_back(msg); };
 	plat.ops = &ops;
 	plat.ctx = this;
@@ -133,6 +143,10 @@ struct FakeDevice {
 	unsigned feature_reads = 0;
 	bool refuse_features_ok = false;
 	bool reset_stuck = false;
+	// Status reads; past guard_reads a stuck reset completes after all, so
+	// that a wait bounded by nothing else ends (and its test fails).
+	uint64_t status_reads = 0;
+	uint64_t guard_reads = ~0ull;
 	uint16_t qmax = 256;
 	uint32_t generation = 0;
 	bool generation_unstable = false;
@@ -149,7 +163,12 @@ struct FakeDevice {
 
 const struct vlab_transport_ops kFakeOps = [] {
 	struct vlab_transport_ops o {};
-	o.get_status = [](struct vlab_virtio_dev *d) { return FakeDevice::of(d)->status; };
+	o.get_status = [](struct vlab_virtio_dev *d) {
+		FakeDevice *f = FakeDevice::of(d);
+		if (++f->status_reads > f->guard_reads)
+			f->status = 0;
+		return f->status;
+	};
 	o.set_status = [](struct vlab_virtio_dev *d, uint8_t s) {
 		FakeDevice *f = FakeDevice::of(d);
 		f->status_writes.push_back(s);
@@ -340,6 +359,80 @@ TEST_F(Core, ResetThatNeverCompletesTimesOutInPlatformTime)
 	fd.reset_stuck = false;
 	EXPECT_EQ(vlab_virtio_reset(&fd.d), 0);
 	EXPECT_FALSE(fd.d.broken);
+}
+
+// Issue 10 item 4: with a clock that never advances and a device that never
+// finishes its reset, the reset wait still ends (VLAB_ETIMEDOUT), after a
+// bounded number of platform calls: 1 s in steps doubling from 1 us to 1 ms
+// is 1009 steps, plus the margin 1137, three calls each (status, now,
+// delay): below 4000.  The guard makes an unbounded wait end at 10^7 reads.
+TEST_F(Core, ResetWithAFrozenClockIsBoundedInIterations)
+{
+	fp.frozen_clock = true;
+	fd.status = 3;
+	fd.reset_stuck = true;
+	fd.guard_reads = 10000000;
+	EXPECT_EQ(vlab_virtio_reset(&fd.d), VLAB_ETIMEDOUT);
+	const uint64_t calls = fp.time_calls + fd.status_reads;
+	EXPECT_LT(calls, 4000u) << fp.time_calls << " platform time calls, " << fd.status_reads
+	                        << " status reads";
+	EXPECT_TRUE(fd.d.broken);
+	EXPECT_EQ(vlab_wait_max_steps(VLAB_DEFAULT_TIMEOUT_NS, 1000, 1000000), 1137u);
+}
+
+// The wait helper itself.
+TEST(Wait, FixedStepsEndAtTheDeadlineWithAMovingClock)
+{
+	FakePlatform fp;
+	struct vlab_wait w;
+	vlab_wait_start(&w, &fp.plat, 10000, 1000);
+	unsigned n = 0;
+	while (vlab_wait_step(&w))
+		n++;
+	EXPECT_EQ(n, 10u);
+	EXPECT_EQ(fp.now, 10000u);
+	// A step that does not divide the timeout: the last delay is cut short.
+	fp.now = 0;
+	vlab_wait_start(&w, &fp.plat, 2500, 1000);
+	n = 0;
+	while (vlab_wait_step(&w))
+		n++;
+	EXPECT_EQ(n, 3u);
+	EXPECT_EQ(fp.now, 2500u);
+}
+
+TEST(Wait, AFrozenClockEndsAtTheIterationBound)
+{
+	FakePlatform fp;
+	fp.frozen_clock = true;
+	struct vlab_wait w;
+	vlab_wait_start(&w, &fp.plat, 1000000, 1000);
+	uint64_t n = 0;
+	while (vlab_wait_step(&w) && n < 100000000)
+		n++;
+	EXPECT_EQ(n, 1000u + 125u + 2u) << "timeout / step, an eighth more, and 2";
+	EXPECT_EQ(vlab_wait_max_steps(1000000, 1000, 1000), n);
+}
+
+TEST(Wait, GrowingStepsDoubleUpToTheMaximum)
+{
+	FakePlatform fp;
+	struct vlab_wait w;
+	std::vector<uint64_t> delays;
+	vlab_wait_start_growing(&w, &fp.plat, 10000, 1000, 4000);
+	uint64_t last = fp.now;
+	while (vlab_wait_step(&w)) {
+		delays.push_back(fp.now - last);
+		last = fp.now;
+	}
+	EXPECT_EQ(delays, (std::vector<uint64_t>{1000, 2000, 4000, 3000}));
+	EXPECT_EQ(vlab_wait_max_steps(10000, 1000, 4000), 4u + 0u + 2u);
+	// A timeout of 0 does not wait at all.
+	vlab_wait_start(&w, &fp.plat, 0, 1000);
+	EXPECT_FALSE(vlab_wait_step(&w));
+	EXPECT_EQ(fp.now, 10000u);
+	// Huge steps do not overflow the bound.
+	EXPECT_GE(vlab_wait_max_steps(~0ull, 1, ~0ull), 64u);
 }
 
 TEST_F(Core, StopResetsAndLeavesTheDeviceBrokenForTheFirstReason)

@@ -64,6 +64,8 @@ const char *dm_net_drop_name(enum dm_net_drop d);
 
 struct dm_net_frame;
 
+struct dm_net_held;
+
 struct dm_net {
 	struct dm_virtio dv;
 	struct dm_net_cfg cfg;
@@ -79,6 +81,7 @@ struct dm_net {
 	uint64_t dropped[DM_NET_DROP_COUNT];
 	/* Private. */
 	struct dm_chain *chain;          /* scratch */
+	struct dm_net_held *held;        /* transmit/control chains a delay fault holds back */
 	struct dm_net_frame *backlog, *backlog_tail;
 	unsigned nbacklog;
 	struct dm_chain **staged;        /* receive chains taken, not used yet, in order */

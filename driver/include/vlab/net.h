@@ -3,6 +3,20 @@
  * virtio-net driver (VIRTIO 1.2, 5.1): one receive and one transmit queue,
  * the control queue when offered.  Frames are copied between the caller's
  * buffers and driver-owned DMA buffers, so callers need no DMA memory.
+ *
+ * Release rule.  A buffer the driver gave the device (its receive buffers,
+ * transmit slots and control buffer) is reused, re-posted or freed only
+ * after the device returned it in the used ring, or after a reset the
+ * device acknowledged (status read back 0, DRV-2.4.2-1, DRV-3.3.1-2).
+ * Whenever the driver gives up on the device (a control command not
+ * answered in time, a protocol breach found in a receive, transmit or
+ * control completion, DEVICE_NEEDS_RESET) it resets the device first and
+ * returns that error; if the device does not acknowledge the reset, the
+ * call returns VLAB_EWEDGED instead: the device may still write anything it
+ * was given, so the driver keeps (leaks) that memory.  Either way every
+ * later call fails fast with VLAB_EBROKEN until vlab_net_init succeeds
+ * again, which needs a device that resets.  The caller's own buffers are
+ * never given to the device, so they are always the caller's on return.
  */
 #ifndef VLAB_NET_H
 #define VLAB_NET_H
@@ -108,6 +122,7 @@ struct vlab_net_stats {
 	uint64_t link_changes;            /* link state changes seen */
 	uint64_t config_interrupts;
 	uint64_t ctrl_commands, ctrl_errors;
+	uint64_t tx_dropped_at_shutdown;  /* frames still queued when shutdown reset the device */
 };
 
 /* Choices the caller may make; zero means the default. */
@@ -162,6 +177,10 @@ struct vlab_net {
 	size_t ctrl_mem_len;
 
 	bool promisc, allmulti;   /* as last set through the control queue */
+	/* Given up on (a timeout, a protocol breach, a reset request): the
+	 * device was stopped, or could not be; every call fails with
+	 * VLAB_EBROKEN and nothing it was given is touched until init. */
+	bool stopped;
 	struct vlab_net_stats stats;
 };
 
@@ -173,7 +192,17 @@ struct vlab_net {
  * DRIVER_OK.  cfg may be NULL.
  */
 int vlab_net_init(struct vlab_net *n, struct vlab_virtio_dev *d, const struct vlab_net_cfg *cfg);
-void vlab_net_shutdown(struct vlab_net *n);
+/*
+ * Drain, reset, free.  Frames still queued for transmission are waited for
+ * first (bounded by the device timeout; not on a device given up on); those
+ * the device did not send by then are dropped, logged and counted in
+ * stats.tx_dropped_at_shutdown.  Then the device is reset and the DMA
+ * memory freed: 0.  VLAB_EWEDGED when the reset was not acknowledged: the
+ * memory is kept (leaked, see the release rule) and calls fail with
+ * VLAB_EBROKEN; a later shutdown or init whose reset works frees or
+ * forgets it.
+ */
+int vlab_net_shutdown(struct vlab_net *n);
 
 /*
  * Send one Ethernet frame (14 .. 14 + MTU bytes, copied).  Completed
@@ -181,7 +210,8 @@ void vlab_net_shutdown(struct vlab_net *n);
  * flight (nothing was queued: try again after the device catches up).
  */
 int vlab_net_send(struct vlab_net *n, const void *frame, uint32_t len);
-/* Reclaim completed transmit buffers; returns 0 or a device error. */
+/* Reclaim completed transmit buffers; returns 0 or a device error (the
+ * device then stopped, see the release rule). */
 int vlab_net_tx_reclaim(struct vlab_net *n);
 /* Transmit buffers still owned by the device. */
 unsigned vlab_net_tx_pending(const struct vlab_net *n);
@@ -192,7 +222,8 @@ unsigned vlab_net_tx_pending(const struct vlab_net *n);
  * buffers are posted again.
  */
 int vlab_net_recv(struct vlab_net *n, void *buf, uint32_t cap, uint32_t *len);
-/* recv, waiting (bounded in platform time) for a frame: VLAB_ETIMEDOUT. */
+/* recv, waiting for a frame (bounded in platform time and in polls):
+ * VLAB_ETIMEDOUT when none came, which is no device fault. */
 int vlab_net_recv_wait(struct vlab_net *n, void *buf, uint32_t cap, uint32_t *len, uint64_t timeout_ns);
 
 /* Interrupt entry: acknowledges, and on a configuration change re-reads
@@ -202,7 +233,9 @@ uint32_t vlab_net_interrupt(struct vlab_net *n);
 int vlab_net_update_link(struct vlab_net *n);
 
 /* Control queue (VLAB_ENOTSUP without CTRL_VQ and CTRL_RX; VLAB_EIO when
- * the device answers VIRTIO_NET_ERR). */
+ * the device answers VIRTIO_NET_ERR).  A command not answered within the
+ * device timeout is VLAB_ETIMEDOUT, after the device was stopped so that it
+ * cannot carry the command out later (VLAB_EWEDGED if it did not stop). */
 int vlab_net_set_promisc(struct vlab_net *n, bool on);
 int vlab_net_set_allmulti(struct vlab_net *n, bool on);
 int vlab_net_set_mac_table(struct vlab_net *n, const uint8_t (*uc)[VLAB_ETH_ALEN], unsigned nuc,
