@@ -9,10 +9,14 @@
  * payload; racy mode makes every shared-memory read fresh.
  *
  * Beyond the sanitizers: every request the driver took is finished by the
- * end (nothing forgotten), from a device that never lied a read or write
- * that succeeded moved exactly the caller's data, poll only returns
- * requests it was given, a successful GET_ID is printable text, and broken
- * stays broken until reset.
+ * end (nothing forgotten) and comes back exactly once (from poll, or from
+ * the wait of a synchronous call: none is lost, none twice), from a device
+ * that never lied a read or write that succeeded moved exactly the
+ * caller's data, poll only returns requests it was given, a successful
+ * GET_ID is printable text, broken stays broken until reset, and no buffer
+ * goes back to the caller while the device still holds it (the release
+ * rule: a stalled chain is the device's until a reset; only VLAB_EWEDGED
+ * may say otherwise).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +46,38 @@ static void same_as_disk(struct fz *f, int rc, uint64_t sector, const uint8_t *b
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+/* Poll until nothing is left to return: every request that is done by then
+ * must have come back (a completion a synchronous call reaped for another
+ * request is not lost), and none twice. */
+static void drain(struct fz *f, struct vlab_blk_req *req, bool *owned, bool *lent)
+{
+	(void)f;
+	for (unsigned i = 0; i < 4 * NREQ + 4; i++) {
+		struct vlab_blk_req *done = NULL;
+		if (vlab_blk_poll(&B, &done) != 0)
+			break;
+		if (!done || done < req || done >= req + NREQ || !owned[done - req])
+			FZ_ABORT("poll returned a request it does not hold (twice, or never given)");
+		owned[done - req] = false;
+		lent[done - req] = done->result == VLAB_EWEDGED;
+	}
+	for (unsigned k = 0; k < NREQ; k++)
+		if (owned[k] && req[k].done)
+			FZ_ABORT("request %u finished but never came back from poll", k);
+}
+
+/* The release rule: what went back to the caller is out of the device's
+ * hands (unless the driver said VLAB_EWEDGED). */
+static void release_rule(struct fz *f, const uint8_t *buf, bool buf_lent, const uint8_t *abuf,
+                         const bool *owned, const bool *lent, const bool *submitted)
+{
+	if (!buf_lent && fz_device_holds(f, buf, 16 * 512))
+		FZ_ABORT("a synchronous call returned while the device holds its buffer");
+	for (unsigned k = 0; k < NREQ; k++)
+		if (submitted[k] && !owned[k] && !lent[k] && fz_device_holds(f, abuf + k * 4 * 512, 4 * 512))
+			FZ_ABORT("request %u came back while the device holds its buffer", k);
+}
+
 static int bring_up(struct fz *f, uint8_t mode, bool lies)
 {
 	uint8_t keep = f->lie_shift;
@@ -62,6 +98,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct vlab_blk_req req[NREQ];
 	static bool submitted[NREQ];
 	static bool owned[NREQ]; /* the driver holds it: until poll returns it, or shutdown */
+	static bool lent[NREQ];  /* came back VLAB_EWEDGED: the device may still write it */
+	bool buf_lent = false;   /* likewise, buf after a synchronous call */
 	struct fz *f = &F;
 	uint8_t mode, *buf, *abuf;
 	vlab_addr_t dev;
@@ -74,6 +112,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(req, 0, sizeof req);
 	memset(submitted, 0, sizeof submitted);
 	memset(owned, 0, sizeof owned);
+	memset(lent, 0, sizeof lent);
 	buf = fz_alloc(f, 16 * 512, 512, &dev);
 	abuf = fz_alloc(f, NREQ * 4 * 512, 512, &dev);
 	if (!buf || !abuf)
@@ -112,8 +151,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 4: { /* asynchronous submission */
 			unsigned k = (op >> 3) % NREQ;
 			struct vlab_blk_req *r = &req[k];
-			if (owned[k])
-				break; /* still the driver's (even when done) */
+			if (owned[k] || lent[k])
+				break; /* still the driver's (even when done), or the device's */
 			memset(r, 0, sizeof *r);
 			r->op = (op & 0x80) ? VLAB_BLK_WRITE : VLAB_BLK_READ;
 			r->sector = sector;
@@ -131,8 +170,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			rc = vlab_blk_poll(&B, &done);
 			if (rc == 0 && done) {
 				if (done < req || done >= req + NREQ || !done->done || !owned[done - req])
-					abort();
+					FZ_ABORT("poll returned a request it does not hold (twice, or never given)");
 				owned[done - req] = false;
+				lent[done - req] = done->result == VLAB_EWEDGED;
 			}
 			break;
 		}
@@ -140,16 +180,22 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			rc = vlab_blk_interrupt(&B, (op >> 3) % 8);
 			break;
 		default:
+			drain(f, req, owned, lent);
 			vlab_blk_shutdown(&B);
 			for (unsigned k = 0; k < NREQ; k++) {
 				if (submitted[k] && !req[k].done)
 					abort(); /* shutdown forgot a request */
 				owned[k] = false;
+				lent[k] = false; /* a reset, or memory never freed again */
 			}
+			buf_lent = false;
 			up = bring_up(f, mode, (mode & 0x40) != 0) == 0;
 			was_broken = false;
 			break;
 		}
+		if ((op & 7) <= 1 && rc == VLAB_EWEDGED)
+			buf_lent = true;
+		release_rule(f, buf, buf_lent, abuf, owned, lent, submitted);
 		if (was_broken && up && !M.vdev.broken)
 			abort(); /* broken is sticky until reset */
 		if (was_broken && rc != VLAB_EBROKEN && rc != VLAB_EINVAL && rc != 0 &&
@@ -157,6 +203,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	if (up) {
+		drain(f, req, owned, lent);
 		vlab_blk_shutdown(&B);
 		for (unsigned k = 0; k < NREQ; k++)
 			if (submitted[k] && !req[k].done)

@@ -205,6 +205,45 @@ void fz_check_held(struct fz *f)
 	}
 }
 
+/* ---- any engine: which caller buffers the device holds ----
+ *
+ * The device keeps c without completing it: its buffers stay in the
+ * device's hands until a reset (fz_device_holds, for the blk target's
+ * release-rule oracle; the net one above also checks the bytes). */
+static void hold(struct fz *f, const struct fz_queue *q, const struct chain *c)
+{
+	for (unsigned i = 0; i < c->n; i++) {
+		if (f->nheld == FZ_HELD_MAX) {
+			f->held_overflow = true;
+			return;
+		}
+		f->held[f->nheld].p = c->s[i].p;
+		f->held[f->nheld].len = c->s[i].len;
+		f->held[f->nheld].q = q;
+		f->held[f->nheld].head = c->head;
+		f->nheld++;
+	}
+}
+
+/* A used entry names id on q: a chain held with that head is returned. */
+static void unhold(struct fz *f, const struct fz_queue *q, uint32_t id)
+{
+	for (unsigned i = 0; i < f->nheld; i++)
+		if (f->held[i].q == q && f->held[i].head == id)
+			f->held[i].p = NULL;
+}
+
+bool fz_device_holds(const struct fz *f, const void *p, size_t len)
+{
+	const uint8_t *a = p;
+	if (f->held_overflow || f->shm_lied)
+		return false;
+	for (unsigned i = 0; i < f->nheld; i++)
+		if (f->held[i].p && f->held[i].p < a + len && a < f->held[i].p + f->held[i].len)
+			return true;
+	return false;
+}
+
 /* Put a chain on the used ring with length len, unless the control stream
  * says to lie about it. */
 static void complete(struct fz *f, const struct ring *r, struct chain *c, uint32_t len)
@@ -217,6 +256,7 @@ static void complete(struct fz *f, const struct ring *r, struct chain *c, uint32
 		f->lied = true;
 	if (lie == LIE_STALL) {
 		hold_chain(f, q, c);
+		hold(f, q, c);
 		return;
 	}
 	if (lie == LIE_ID)
@@ -229,6 +269,7 @@ static void complete(struct fz *f, const struct ring *r, struct chain *c, uint32
 		uint8_t *e = r->used + 4 + 8u * (q->used_idx % q->num);
 		fz_st(e, 4, id);
 		fz_st(e + 4, 4, len);
+		unhold(f, q, id);
 		q->used_idx++;
 	}
 	if (lie == LIE_IDX_JUMP)
@@ -417,6 +458,8 @@ void fz_queue_pfn(struct fz *f, struct fz_queue *q, uint32_t pfn, uint32_t page,
 void fz_dev_reset(struct fz *f)
 {
 	nheld = 0; /* the device can no longer reach what it held */
+	f->nheld = 0;
+	f->held_overflow = false;
 	f->status = 0;
 	f->isr = 0;
 	f->qsel = 0;

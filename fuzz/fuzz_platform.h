@@ -89,6 +89,8 @@ struct fz_pci {
 	uint32_t notify_mult;
 };
 
+#define FZ_HELD_MAX 256
+
 struct fz {
 	struct vlab_platform plat;
 	struct vlab_platform_ops ops;
@@ -120,6 +122,12 @@ struct fz {
 	enum fz_engine engine;
 	uint8_t *disk;        /* FZ_DISK_SECTORS sectors, zeroed by fz_init */
 	uint64_t completions;
+	/* Buffers of chains the device took and never completed (stalled),
+	 * still in its hands until the next reset: a device may write them
+	 * at any time, so the driver must not hand them back before. */
+	struct { const uint8_t *p; uint32_t len; const struct fz_queue *q; uint16_t head; } held[FZ_HELD_MAX];
+	unsigned nheld;
+	bool held_overflow;   /* more than FZ_HELD_MAX: the oracle says nothing */
 	/* net: the data of the last frame received / transmitted (the device's
 	 * copy, for the targets to compare with what the driver says). */
 	uint8_t net_rx[FZ_NET_FRAME], net_tx[FZ_NET_FRAME];
@@ -141,6 +149,13 @@ uint64_t fz_pay(struct fz *f, unsigned n);
 /* Does the device lie this time?  One control byte. */
 bool fz_lie(struct fz *f);
 bool fz_exhausted(const struct fz *f);
+
+/* Does a chain the device holds (taken, not completed, no reset since)
+ * cover any byte of [p, p + len)?  A used entry that names a held chain's
+ * head returns it, lie or not (the driver cannot tell).  False when it
+ * cannot be known: too many held, or the driver read lies from shared
+ * memory (then any completion may look real to it). */
+bool fz_device_holds(const struct fz *f, const void *p, size_t len);
 
 /* DMA memory from the arena (zeroed), NULL when full. */
 void *fz_alloc(struct fz *f, size_t n, size_t align, vlab_addr_t *dev);

@@ -24,12 +24,16 @@
 #define BLK_HDR_BYTES 16u
 #define IO_CHUNK 65536u
 
+/* A request a slow device (DM_FAULT_DELAY) took from the ring and works on
+ * later: the data, the status byte and the used entry are all written when
+ * the delay has passed, as a real device may (2.7.13: the buffers are the
+ * device's until it returns them).  A reset in between drops it. */
 struct dm_blk_delayed {
 	struct dm_blk *b;
 	struct dm_blk_delayed *next;
 	uint64_t epoch;
-	uint16_t q, head;
-	uint32_t len;
+	uint16_t q;
+	struct dm_chain chain; /* the descriptors as the device read them */
 };
 
 void dm_blk_cfg_default(struct dm_blk_cfg *c)
@@ -189,6 +193,8 @@ static void blk_features_ok(void *dev, uint64_t features)
 	}
 }
 
+static uint32_t handle(struct dm_blk *b, struct dm_vq *vq, const struct dm_chain *c);
+
 static void delayed_fire(void *arg)
 {
 	struct dm_blk_delayed *d = arg;
@@ -200,34 +206,41 @@ static void delayed_fire(void *arg)
 			*pp = d->next;
 			break;
 		}
-	/* A reset in between drops the completion (DEV-2.4.1-2). */
-	if (d->epoch == b->dv.epoch)
-		dm_vq_push(&b->dv.vq[d->q], d->head, d->len);
+	/* A reset in between drops the request: nothing may be written
+	 * (DEV-2.4.1-2). */
+	if (d->epoch == b->dv.epoch && dm_virtio_running(&b->dv)) {
+		struct dm_vq *vq = &b->dv.vq[d->q];
+		dm_vq_push(vq, d->chain.head, handle(b, vq, &d->chain));
+	}
 	free(d);
+}
+
+/* DM_FAULT_DELAY: take c now, work on it value ns later.  False when it
+ * cannot be deferred (no scheduler, no memory): then it is done now. */
+static bool defer(struct dm_blk *b, uint16_t q, const struct dm_chain *c, uint64_t ns)
+{
+	struct dm_virtio *dv = &b->dv;
+	struct dm_blk_delayed *d;
+
+	if (!dv->env || !dv->env->schedule_at)
+		return false;
+	d = malloc(sizeof *d);
+	if (!d)
+		return false;
+	d->b = b;
+	d->epoch = dv->epoch;
+	d->q = q;
+	d->chain = *c;
+	d->next = b->delayed;
+	b->delayed = d;
+	dv->env->schedule_at(dv->env->ctx, delayed_fire, d, ns);
+	return true;
 }
 
 static void complete(struct dm_blk *b, struct dm_vq *vq, uint16_t head, uint32_t len)
 {
-	struct dm_virtio *dv = &b->dv;
-	struct dm_fault *f;
-
-	if (dm_virtio_fault_hit(dv, DM_FAULT_STALL, vq->index))
+	if (dm_virtio_fault_hit(&b->dv, DM_FAULT_STALL, vq->index))
 		return; /* never completes */
-	f = dm_virtio_fault_hit(dv, DM_FAULT_DELAY, vq->index);
-	if (f && dv->env && dv->env->schedule_at) {
-		struct dm_blk_delayed *d = calloc(1, sizeof *d);
-		if (d) {
-			d->b = b;
-			d->epoch = dv->epoch;
-			d->q = vq->index;
-			d->head = head;
-			d->len = len;
-			d->next = b->delayed;
-			b->delayed = d;
-			dv->env->schedule_at(dv->env->ctx, delayed_fire, d, f->value);
-			return;
-		}
-	}
 	dm_vq_push(vq, head, len);
 }
 
@@ -484,6 +497,9 @@ static void blk_queue_work(void *dev, struct dm_virtio *dv, uint16_t q)
 			dm_virtio_config_changed(dv);
 		if (dm_virtio_fault_hit(dv, DM_FAULT_CAPACITY_CHANGE, q))
 			dm_virtio_config_changed(dv); /* capacity_sectors() now reports the value */
+		struct dm_fault *delay = dm_virtio_fault_hit(dv, DM_FAULT_DELAY, q);
+		if (delay && defer(b, q, b->chain, delay->value))
+			continue;
 		head = b->chain->head;
 		len = handle(b, vq, b->chain);
 		if (!held && dm_virtio_fault_hit(dv, DM_FAULT_OUT_OF_ORDER, q)) {

@@ -12,8 +12,18 @@
  * byte (read through the platform, never dereferenced), the used length of
  * requests that return data.  A device that breaks the protocol is marked
  * broken and every request in flight fails with the reason.
+ *
+ * The release rule: a caller's buffer goes back to the caller only once the
+ * device can no longer reach it.  When the driver gives up on the device (a
+ * timeout, a protocol breach, NEEDS_RESET) it stops the device (reset) before
+ * it fails any request back; a device that does not acknowledge the reset
+ * keeps every part it holds (its slot is never reused) and those requests
+ * fail with VLAB_EWEDGED.  Every request the driver accepted comes back
+ * exactly once: from vlab_blk_poll, or from the vlab_blk_wait that waited
+ * for it.
  */
 #include "vlab/blk.h"
+#include "vlab/wait.h"
 
 #define BLK_SLOT_STRIDE 32u    /* header (16, 16-aligned) + status byte + pad */
 #define BLK_HDR_BYTES 16u
@@ -115,48 +125,88 @@ static void blk_finish(struct vlab_blk *b, struct vlab_blk_req *r)
 		b->errors++;
 }
 
+/* r finished: it waits in the done list for poll (or for its wait). */
+static void blk_finish_later(struct vlab_blk *b, struct vlab_blk_req *r)
+{
+	blk_finish(b, r);
+	list_push(&b->done_head, &b->done_tail, r);
+}
+
 /*
- * The device is gone (broken, needs reset, timed out, shut down): every
- * request the driver holds completes with err and the driver forgets it,
- * so no pointer to a caller's request survives the failure.  The ring
- * still holds the chains; a re-initialisation (reset first) drops them.
+ * Fail every request the driver holds with err (once the device can no
+ * longer reach their buffers, or it cannot be stopped: b->wedged).  Each
+ * goes to the done list, where poll returns it once; requests finished
+ * before stay there.  A part the device still holds after a failed stop
+ * leaves its slot stranded (busy, no request: never reused until the next
+ * initialisation) and fails its request with VLAB_EWEDGED.
  */
 static void blk_abort_all(struct vlab_blk *b, int err)
 {
-	for (unsigned i = 0; i < VLAB_BLK_MAX_INFLIGHT; i++) {
-		struct vlab_blk_slot *s = &b->slot[i];
-		if (s->busy && s->req) {
-			if (s->req->result == 0)
-				s->req->result = err;
-			s->req->parts_pending = 0;
-			s->req->all_submitted = true;
-			if (!s->req->done)
-				blk_finish(b, s->req);
-		}
-		s->busy = false;
-		s->req = NULL;
-	}
 	struct vlab_blk_req *r = b->pending_head;
+
+	/* Parts not handed to the device yet: nothing of them is exposed. */
+	b->pending_head = b->pending_tail = NULL;
 	for (uint32_t n = 0; r && n < BLK_LIST_BOUND; n++) {
 		struct vlab_blk_req *next = r->queue_next;
+		r->queue_next = NULL;
+		r->all_submitted = true;
 		if (r->result == 0)
 			r->result = err;
-		r->parts_pending = 0;
+		if (r->parts_pending == 0 && !r->done)
+			blk_finish_later(b, r);
+		r = next;
+	}
+	for (unsigned i = 0; i < b->nslots; i++) {
+		struct vlab_blk_slot *s = &b->slot[i];
+		if (!s->busy || !s->req)
+			continue;
+		r = s->req;
+		s->req = NULL;
+		if (b->wedged) {
+			r->result = VLAB_EWEDGED; /* the slot stays busy: stranded */
+		} else {
+			s->busy = false;
+			if (r->result == 0)
+				r->result = err;
+		}
 		r->all_submitted = true;
-		r->queue_next = NULL;
-		if (!r->done)
-			blk_finish(b, r);
-		r = next;
+		if (r->parts_pending)
+			r->parts_pending--;
+		if (r->parts_pending == 0 && !r->done)
+			blk_finish_later(b, r);
 	}
-	b->pending_head = b->pending_tail = NULL;
-	/* Requests in the done list are complete already; drop the list. */
-	r = b->done_head;
-	for (uint32_t n = 0; r && n < BLK_LIST_BOUND; n++) {
-		struct vlab_blk_req *next = r->queue_next;
-		r->queue_next = NULL;
-		r = next;
+}
+
+/* A part of a request is in the device's hands. */
+static bool blk_exposed(const struct vlab_blk *b)
+{
+	for (unsigned i = 0; i < b->nslots; i++)
+		if (b->slot[i].busy && b->slot[i].req)
+			return true;
+	return false;
+}
+
+/*
+ * The driver gives up on the device: stop it before any request goes back
+ * (the release rule), then fail them all with err.  Returns err, or
+ * VLAB_EWEDGED when the device did not acknowledge the reset.
+ */
+static int blk_give_up_device(struct vlab_blk *b, int err, const char *why)
+{
+	int rc = err;
+
+	if (!why)
+		why = "blk: device failed";
+	if (blk_exposed(b) && !b->wedged) {
+		if (vlab_virtio_stop(b->vdev, why) == VLAB_EWEDGED) {
+			b->wedged = true;
+			rc = VLAB_EWEDGED;
+		}
+	} else {
+		vlab_virtio_mark_broken(b->vdev, why);
 	}
-	b->done_head = b->done_tail = NULL;
+	blk_abort_all(b, err);
+	return rc;
 }
 
 /* ------------------------------------------------------------------ */
@@ -348,11 +398,14 @@ undo:
 void vlab_blk_shutdown(struct vlab_blk *b)
 {
 	const struct vlab_platform *p;
+	int rc;
 
 	if (!b || !b->vdev)
 		return;
 	p = blk_plat(b);
-	int rc = vlab_virtio_reset(b->vdev);
+	/* Reset first: requests go back only once the device stopped. */
+	rc = vlab_virtio_reset(b->vdev);
+	b->wedged = rc != 0;
 	blk_abort_all(b, VLAB_ENODEV);
 	if (rc) {
 		/* A device that does not reset may still write the ring and
@@ -492,10 +545,8 @@ static int blk_refill(struct vlab_blk *b)
 			return rc;
 		if (rc) {
 			blk_give_up(b, r, rc);
-			if (r->parts_pending == 0) {
-				blk_finish(b, r);
-				list_push(&b->done_head, &b->done_tail, r);
-			}
+			if (r->parts_pending == 0)
+				blk_finish_later(b, r);
 			continue;
 		}
 		b->slot[si].busy = true;
@@ -583,8 +634,7 @@ int vlab_blk_submit(struct vlab_blk *b, struct vlab_blk_req *r)
 			/* No FLUSH negotiated: the cache is writethrough
 			 * (DRV-5.2.5.1-2); nothing to ask the device. */
 			r->all_submitted = true;
-			blk_finish(b, r);
-			list_push(&b->done_head, &b->done_tail, r);
+			blk_finish_later(b, r);
 			return 0;
 		}
 		break;
@@ -603,8 +653,11 @@ int vlab_blk_submit(struct vlab_blk *b, struct vlab_blk_req *r)
 	list_push(&b->pending_head, &b->pending_tail, r);
 	rc = blk_refill(b);
 	if (rc) {
-		blk_abort_all(b, rc);
-		return rc;
+		/* The device broke while taking r: r comes back here, the
+		 * others from poll. */
+		blk_give_up_device(b, rc, "blk: the queue broke at submission");
+		list_remove(&b->done_head, &b->done_tail, r);
+		return r->result;
 	}
 	return 0;
 }
@@ -666,51 +719,60 @@ static int blk_complete(struct vlab_blk *b, void *cookie, uint32_t used_len, str
 	return 0;
 }
 
-int vlab_blk_poll(struct vlab_blk *b, struct vlab_blk_req **done)
+/*
+ * Take up to budget used entries (0: the queue size, so a device that
+ * completes without end costs a bounded amount of work per call); finished
+ * requests go to the done list.  Returns the entries taken, or a device
+ * error after giving up on the device (every request is then in the done
+ * list).
+ */
+static int blk_reap(struct vlab_blk *b, unsigned budget)
 {
-	int rc;
+	int rc = vlab_virtio_check(b->vdev);
+	unsigned n = 0;
 
-	if (done)
-		*done = NULL;
-	if (!b || !b->vdev)
-		return VLAB_EINVAL;
-	rc = vlab_virtio_check(b->vdev);
-	if (rc) {
-		blk_abort_all(b, rc);
-		return rc;
-	}
-	if (b->done_head) {
-		struct vlab_blk_req *r = b->done_head;
-		list_remove(&b->done_head, &b->done_tail, r);
-		if (done)
-			*done = r;
-		return 0;
-	}
-	/* Each round consumes one used entry; no more can be outstanding
-	 * than the queue holds. */
-	for (uint32_t i = 0; i <= b->vq.size; i++) {
+	if (rc)
+		return blk_give_up_device(b, rc, rc == VLAB_ENEEDSRESET ? "blk: device needs a reset" : NULL);
+	if (budget == 0 || budget > b->vq.size)
+		budget = b->vq.size;
+	for (; n < budget; n++) {
 		struct vlab_blk_req *fin = NULL;
 		void *cookie = NULL;
 		uint32_t len = 0;
 
 		rc = vlab_vq_pop(&b->vq, &cookie, &len);
 		if (rc == VLAB_EAGAIN)
-			return VLAB_EAGAIN;
+			break;
 		if (!rc)
 			rc = blk_complete(b, cookie, len, &fin);
+		if (!rc && fin)
+			list_push(&b->done_head, &b->done_tail, fin);
 		if (!rc)
 			rc = blk_refill(b);
-		if (rc) {
-			blk_abort_all(b, rc);
-			return rc;
-		}
-		if (fin) {
-			if (done)
-				*done = fin;
-			return 0;
-		}
+		if (rc)
+			return blk_give_up_device(b, rc, NULL);
 	}
-	return VLAB_EAGAIN;
+	return (int)n;
+}
+
+int vlab_blk_poll(struct vlab_blk *b, struct vlab_blk_req **done)
+{
+	struct vlab_blk_req *r;
+	int rc = 0;
+
+	if (done)
+		*done = NULL;
+	if (!b || !b->vdev)
+		return VLAB_EINVAL;
+	if (!b->done_head)
+		rc = blk_reap(b, 0);
+	r = b->done_head;
+	if (!r)
+		return rc < 0 ? rc : VLAB_EAGAIN;
+	list_remove(&b->done_head, &b->done_tail, r);
+	if (done)
+		*done = r;
+	return 0;
 }
 
 int vlab_blk_config_changed(struct vlab_blk *b)
@@ -725,11 +787,9 @@ int vlab_blk_config_changed(struct vlab_blk *b)
 		return rc;
 	rc = blk_read_capacity(b, &cap);
 	if (rc == VLAB_ECONFIG)
-		rc = vlab_virtio_mark_broken(b->vdev, "blk: capacity changed to an impossible value");
-	if (rc) {
-		blk_abort_all(b, rc);
-		return rc;
-	}
+		rc = VLAB_EPROTO; /* a device that changes to an impossible value broke */
+	if (rc)
+		return blk_give_up_device(b, rc, "blk: capacity changed to an impossible value");
 	if (cap != b->info.capacity)
 		vlab_log(blk_plat(b), VLAB_LOG_INFO, "%s: capacity changed: %llu -> %llu sectors",
 		         blk_name(b), (unsigned long long)b->info.capacity, (unsigned long long)cap);
@@ -740,7 +800,7 @@ int vlab_blk_config_changed(struct vlab_blk *b)
 int vlab_blk_interrupt(struct vlab_blk *b, unsigned budget)
 {
 	uint32_t isr;
-	int rc, n = 0;
+	int rc;
 
 	if (!b || !b->vdev)
 		return VLAB_EINVAL;
@@ -751,39 +811,13 @@ int vlab_blk_interrupt(struct vlab_blk *b, unsigned budget)
 	if (isr == 0 || !b->vq.live)
 		return 0;
 	if (isr & VIRTIO_ISR_CONFIG) {
-		rc = vlab_virtio_check(b->vdev);
-		if (!rc)
-			rc = vlab_blk_config_changed(b);
-		if (rc) {
-			blk_abort_all(b, rc);
+		rc = vlab_blk_config_changed(b);
+		if (rc)
 			return rc;
-		}
 	}
 	if (!(isr & VIRTIO_ISR_QUEUE))
 		return 0;
-	if (budget == 0 || budget > b->vq.size)
-		budget = b->vq.size;
-	while ((unsigned)n < budget) {
-		struct vlab_blk_req *fin = NULL;
-		void *cookie = NULL;
-		uint32_t len = 0;
-
-		rc = vlab_vq_pop(&b->vq, &cookie, &len);
-		if (rc == VLAB_EAGAIN)
-			break;
-		if (!rc)
-			rc = blk_complete(b, cookie, len, &fin);
-		if (!rc)
-			rc = blk_refill(b);
-		if (rc) {
-			blk_abort_all(b, rc);
-			return rc;
-		}
-		if (fin)
-			list_push(&b->done_head, &b->done_tail, fin);
-		n++;
-	}
-	return n;
+	return blk_reap(b, budget);
 }
 
 /* r is done: the waiter takes it, so poll must not report it again
@@ -796,8 +830,7 @@ static int blk_collect(struct vlab_blk *b, struct vlab_blk_req *r)
 
 int vlab_blk_wait(struct vlab_blk *b, struct vlab_blk_req *r)
 {
-	const struct vlab_platform *p;
-	uint64_t timeout, start, steps = 0, max_steps;
+	struct vlab_wait w;
 
 	if (!b || !r || !b->vdev)
 		return VLAB_EINVAL;
@@ -805,35 +838,46 @@ int vlab_blk_wait(struct vlab_blk *b, struct vlab_blk_req *r)
 		return blk_collect(b, r);
 	if (!blk_owns(b, r))
 		return VLAB_EINVAL; /* never submitted: it would never finish */
-	p = blk_plat(b);
-	timeout = vlab_virtio_timeout(b->vdev);
-	/* Also bound the iterations, should the platform clock not move. */
-	max_steps = timeout / BLK_WAIT_STEP_NS + 2;
-	start = vlab_plat_now(p);
+	/* Bounded in platform time and in polls (vlab_wait): every poll lets a
+	 * step pass, so a device that keeps completing other requests cannot
+	 * hold the wait either. */
+	vlab_wait_start(&w, blk_plat(b), vlab_virtio_timeout(b->vdev), BLK_WAIT_STEP_NS);
 	for (;;) {
-		struct vlab_blk_req *fin = NULL;
-		int rc = vlab_blk_poll(b, &fin);
+		/* Other requests that finish meanwhile stay in the done list
+		 * for poll. */
+		int rc = blk_reap(b, 0);
 
 		if (r->done)
 			return blk_collect(b, r);
-		if (rc != 0 && rc != VLAB_EAGAIN)
-			return rc; /* device failure: every request was aborted */
-		if (vlab_plat_now(p) - start >= timeout || ++steps > max_steps) {
-			vlab_virtio_mark_broken(b->vdev, "blk: request timed out");
-			blk_abort_all(b, VLAB_ETIMEDOUT);
-			return VLAB_ETIMEDOUT;
+		if (rc < 0)
+			return rc; /* not reached: a device failure fails r too */
+		if (!vlab_wait_step(&w)) {
+			blk_give_up_device(b, VLAB_ETIMEDOUT, "blk: request timed out");
+			return blk_collect(b, r);
 		}
-		if (rc == VLAB_EAGAIN)
-			vlab_plat_delay(p, BLK_WAIT_STEP_NS);
 	}
 }
 
 /* ------------------------------------------------------------------ */
 /* Synchronous calls                                                    */
 
-static int blk_sync(struct vlab_blk *b, struct vlab_blk_req *r)
+/*
+ * The synchronous calls use the request inside struct vlab_blk, never one
+ * on their own stack: the driver may hold a request's address only as long
+ * as it owns the request, and this one outlives every call.  It is free
+ * again when the call returns (its wait collected it).
+ */
+static int blk_sync(struct vlab_blk *b, enum vlab_blk_op op, uint64_t sector, void *buf, uint32_t len)
 {
-	int rc = vlab_blk_submit(b, r);
+	struct vlab_blk_req *r = &b->sync;
+	int rc;
+
+	vlab_memset(r, 0, sizeof *r);
+	r->op = op;
+	r->sector = sector;
+	r->buf = buf;
+	r->len = len;
+	rc = vlab_blk_submit(b, r);
 	if (rc)
 		return rc;
 	return vlab_blk_wait(b, r);
@@ -841,18 +885,11 @@ static int blk_sync(struct vlab_blk *b, struct vlab_blk_req *r)
 
 static int blk_rw(struct vlab_blk *b, enum vlab_blk_op op, uint64_t sector, void *buf, uint32_t nsectors)
 {
-	struct vlab_blk_req r;
-
 	if (!b)
 		return VLAB_EINVAL;
 	if (nsectors > UINT32_MAX / VIRTIO_BLK_SECTOR_SIZE)
 		return VLAB_EINVAL;
-	vlab_memset(&r, 0, sizeof r);
-	r.op = op;
-	r.sector = sector;
-	r.buf = buf;
-	r.len = nsectors * VIRTIO_BLK_SECTOR_SIZE;
-	return blk_sync(b, &r);
+	return blk_sync(b, op, sector, buf, nsectors * VIRTIO_BLK_SECTOR_SIZE);
 }
 
 int vlab_blk_read(struct vlab_blk *b, uint64_t sector, void *buf, uint32_t nsectors)
@@ -868,7 +905,6 @@ int vlab_blk_write(struct vlab_blk *b, uint64_t sector, const void *buf, uint32_
 
 int vlab_blk_flush(struct vlab_blk *b)
 {
-	struct vlab_blk_req r;
 	int rc;
 
 	if (!b || !b->vdev)
@@ -878,14 +914,11 @@ int vlab_blk_flush(struct vlab_blk *b)
 		return rc;
 	if (!b->info.flush)
 		return 0; /* writethrough assumed (DRV-5.2.5.1-2) */
-	vlab_memset(&r, 0, sizeof r);
-	r.op = VLAB_BLK_FLUSH;
-	return blk_sync(b, &r);
+	return blk_sync(b, VLAB_BLK_FLUSH, 0, NULL, 0);
 }
 
 int vlab_blk_get_id(struct vlab_blk *b, char id[VIRTIO_BLK_ID_BYTES + 1])
 {
-	struct vlab_blk_req r;
 	uint8_t raw[VIRTIO_BLK_ID_BYTES];
 	uint8_t *ibuf;
 	unsigned n;
@@ -898,11 +931,8 @@ int vlab_blk_get_id(struct vlab_blk *b, char id[VIRTIO_BLK_ID_BYTES + 1])
 		return VLAB_EINVAL;
 	ibuf = b->slot_mem + blk_id_off(b);
 	vlab_memset(ibuf, 0, VIRTIO_BLK_ID_BYTES);
-	vlab_memset(&r, 0, sizeof r);
-	r.op = VLAB_BLK_GET_ID;
-	r.buf = ibuf;
-	r.len = VIRTIO_BLK_ID_BYTES; /* exactly 20 bytes (DRV-5.2.6.1-7) */
-	rc = blk_sync(b, &r);
+	/* exactly 20 bytes (DRV-5.2.6.1-7) */
+	rc = blk_sync(b, VLAB_BLK_GET_ID, 0, ibuf, VIRTIO_BLK_ID_BYTES);
 	if (rc)
 		return rc;
 

@@ -8,9 +8,6 @@ set(CMAKE_ASM_COMPILER aarch64-linux-gnu-gcc)
 set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
 # The MMU stays off, so all memory is Device memory: no unaligned accesses
 # (-mstrict-align) and no FP/SIMD registers (-mgeneral-regs-only).
-# -Wno-error=dangling-pointer: gcc 12 for aarch64 (not for riscv64 or the
-# host) flags driver/blk/blk.c's synchronous calls, which queue a request
-# on the stack; the warning stays visible.
-set(CMAKE_C_FLAGS_INIT "-Wno-error=dangling-pointer -mcpu=cortex-a57 -mstrict-align -mgeneral-regs-only -ffreestanding -fno-stack-protector -fno-pie -fno-pic -fno-asynchronous-unwind-tables")
+set(CMAKE_C_FLAGS_INIT "-mcpu=cortex-a57 -mstrict-align -mgeneral-regs-only -ffreestanding -fno-stack-protector -fno-pie -fno-pic -fno-asynchronous-unwind-tables")
 set(CMAKE_ASM_FLAGS_INIT "-mcpu=cortex-a57")
 set(CMAKE_EXE_LINKER_FLAGS_INIT "-nostdlib -static -no-pie -Wl,--build-id=none")

@@ -10,16 +10,8 @@ using vlabtest::BlkMachine;
 
 namespace {
 
-class Hardening : public testing::TestWithParam<enum hx_transport> {
+class Hardening : public vlabtest::BlkTransportTest {
 protected:
-	BlkMachine bm{GetParam()};
-	bool expect_violations = false;
-	void TearDown() override
-	{
-		if (!expect_violations) {
-			EXPECT_EQ(hx_report(bm.m)->count, 0u) << vlabtest::ViolationText(bm.m);
-		}
-	}
 	// Add + Probe, then a fault that must be in place before Init.
 	void AddProbe()
 	{
@@ -29,12 +21,6 @@ protected:
 	// Legacy virtio-pci: the device dictates the queue size (QueueNum is
 	// read-only), so the driver can only take it or refuse it.
 	bool FixedQueueSize() const { return GetParam() == HX_PCI_LEGACY; }
-	void Reinit()
-	{
-		vlab_blk_shutdown(&bm.blk);
-		bm.inited = false;
-		ASSERT_EQ(bm.Init(), 0);
-	}
 };
 
 // ---- Queue size from the device ----

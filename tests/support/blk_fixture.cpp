@@ -11,6 +11,20 @@ std::string ViolationText(struct hx_machine *m)
 	return buf;
 }
 
+void BlkTransportTest::TearDown()
+{
+	if (!expect_violations) {
+		EXPECT_EQ(hx_report(bm.m)->count, 0u) << ViolationText(bm.m);
+	}
+}
+
+void BlkTransportTest::Reinit()
+{
+	vlab_blk_shutdown(&bm.blk);
+	bm.inited = false;
+	ASSERT_EQ(bm.Init(), 0);
+}
+
 std::vector<enum hx_transport> AllTransports()
 {
 	std::vector<enum hx_transport> v;

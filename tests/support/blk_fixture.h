@@ -52,4 +52,15 @@ private:
 	std::vector<std::pair<void *, size_t>> bufs_;
 };
 
+// A test over every transport with one blk machine.  A model violation the
+// test does not expect (expect_violations) fails it.
+class BlkTransportTest : public testing::TestWithParam<enum hx_transport> {
+protected:
+	BlkMachine bm{GetParam()};
+	bool expect_violations = false;
+	void TearDown() override;
+	// Shut the driver down and initialise it again, asserting success.
+	void Reinit();
+};
+
 } // namespace vlabtest

@@ -71,13 +71,24 @@ enum vlab_blk_op { VLAB_BLK_READ, VLAB_BLK_WRITE, VLAB_BLK_FLUSH, VLAB_BLK_GET_I
 
 /*
  * An asynchronous request.  The driver holds it from a successful submit
- * until vlab_blk_poll returns it (or vlab_blk_wait collects it, or
- * vlab_blk_shutdown drops it): done may be set earlier (a request finished
- * in vlab_blk_interrupt waits for poll), and the request must not be changed
- * or reused until then.  The data
- * buffer must be DMA-reachable (platform dma_map).  A request larger than
- * the device allows in one virtio request is split internally; it
- * completes when all parts have, with the first error seen.
+ * until it comes back, exactly once: from vlab_blk_poll, or from the
+ * vlab_blk_wait that waited for it (vlab_blk_shutdown fails what is left
+ * with VLAB_ENODEV and sets done).  done may be set earlier (a request
+ * finished in vlab_blk_interrupt, or failed with the device, waits for
+ * poll), and the request must not be changed or reused until it came back.
+ * The data buffer must be DMA-reachable (platform dma_map).  A request
+ * larger than the device allows in one virtio request is split internally;
+ * it completes when all parts have, with the first error seen.
+ *
+ * The release rule: a request comes back only once the device can no longer
+ * reach its buffer, because the device completed it or because the driver
+ * stopped the device (reset) after giving up on it (a timeout, a protocol
+ * breach, NEEDS_RESET; then every request the driver holds fails, and the
+ * device stays broken until vlab_blk_init).  If the device does not
+ * acknowledge that reset, the requests it holds come back with result
+ * VLAB_EWEDGED: their buffers may still be written by the device, so the
+ * caller must not reuse or free them (the driver keeps its own DMA memory
+ * for the same reason).
  */
 struct vlab_blk_req {
 	enum vlab_blk_op op;
@@ -116,6 +127,10 @@ struct vlab_blk {
 	struct vlab_blk_req *done_head, *done_tail;
 	uint32_t max_req_bytes; /* bytes one virtio request may carry */
 	uint32_t max_segs;      /* data segments per virtio request */
+	/* The device was given up on and did not acknowledge the reset that
+	 * should have stopped it: the slots it holds stay stranded. */
+	bool wedged;
+	struct vlab_blk_req sync; /* the request of the synchronous calls */
 	/* statistics */
 	uint64_t reads, writes, flushes, errors;
 };
@@ -129,7 +144,9 @@ int vlab_blk_init(struct vlab_blk *b, struct vlab_virtio_dev *d, uint16_t queue_
 /* Reset the device and free the queue. */
 void vlab_blk_shutdown(struct vlab_blk *b);
 
-/* Synchronous calls: submit and poll until done (bounded wait). */
+/* Synchronous calls: submit and wait (bounded), with a request inside
+ * struct vlab_blk.  VLAB_EWEDGED: the device could not be stopped and may
+ * still write buf (read) or read it (write): do not reuse it. */
 int vlab_blk_read(struct vlab_blk *b, uint64_t sector, void *buf, uint32_t nsectors);
 int vlab_blk_write(struct vlab_blk *b, uint64_t sector, const void *buf, uint32_t nsectors);
 int vlab_blk_flush(struct vlab_blk *b);
@@ -137,12 +154,19 @@ int vlab_blk_flush(struct vlab_blk *b);
 int vlab_blk_get_id(struct vlab_blk *b, char id[VIRTIO_BLK_ID_BYTES + 1]);
 
 /* Asynchronous: submit (VLAB_EBUSY never: requests wait for a slot
- * internally), then poll.  poll returns 0 with *done set when one request
- * finished, VLAB_EAGAIN when none did, or an error for the device. */
+ * internally), then poll.  A submit that fails returns the request's
+ * result, and the request does not come back from poll.  poll returns 0
+ * with *done set when one request finished (its result says how, an error
+ * of the device included), VLAB_EAGAIN when none did, or, when no request
+ * is left to return, an error for the device (VLAB_EBROKEN once it was
+ * given up on). */
 int vlab_blk_submit(struct vlab_blk *b, struct vlab_blk_req *r);
 int vlab_blk_poll(struct vlab_blk *b, struct vlab_blk_req **done);
-/* Poll until r is done or the bound passes (VLAB_ETIMEDOUT; the device is
- * then marked broken, as its state is unknown). */
+/* Poll until r is done or the bound passes, and return r's result.  Other
+ * requests that finish meanwhile wait for poll.  At the bound the driver
+ * gives up on the device (stopped, broken until vlab_blk_init): r fails
+ * with VLAB_ETIMEDOUT (VLAB_EWEDGED if the device could not be stopped),
+ * and so does every other request it holds. */
 int vlab_blk_wait(struct vlab_blk *b, struct vlab_blk_req *r);
 
 /*
