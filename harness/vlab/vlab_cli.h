@@ -92,12 +92,20 @@ bool cli_parse_size(const char *s, uint64_t *out);
 
 #define CLI_MAX_ARGS 32
 #define CLI_MAX_LINE 4096
+/* What run() returns to cli_split_run, bits: */
+#define CLI_RUN_FAILED 1 /* the command failed */
+#define CLI_RUN_STOP 2   /* end the session (exit): run nothing more */
 /*
- * Split one line into commands on ';' and words on blanks, honouring
- * '...' and "..." quoting and backslash escapes; a '#' that starts a word
- * outside quotes starts a comment.  Calls run(ctx, argc, argv) for each
- * non-empty command until one returns non-zero; returns that value, 0 if
- * all succeeded, or -1 after printing a message for a malformed line.
+ * Split one line into commands on ';', '&&' and '||' and words on blanks,
+ * honouring '...' and "..." quoting and backslash escapes; a '#' that
+ * starts a word outside quotes starts a comment.  A malformed line (an
+ * unterminated quote, '&&' or '||' without a command on each side, too
+ * long) runs nothing: -1 after a message.  Otherwise, as U-Boot does,
+ * calls run(ctx, argc, argv) for every command after a ';' whatever the
+ * one before returned, after '&&' only when the last command run
+ * succeeded, after '||' only when it failed; stops at CLI_RUN_STOP.
+ * Returns the CLI_RUN_* bits of all the commands run, OR-ed: a failure
+ * anywhere on the line, even one a '||' answered, is CLI_RUN_FAILED.
  */
 int cli_split_run(const char *line, int (*run)(void *ctx, int argc, char **argv), void *ctx);
 
