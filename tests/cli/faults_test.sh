@@ -7,19 +7,35 @@ set -euo pipefail
 
 rd='virtio read 0x80000000 0 1'
 
-check "an I/O error from the plan fails that command only"
+ok='1 blocks read: OK'
+err='0 blocks read: ERROR (device reported an I/O error)'
+
+check "an I/O error from the plan fails that command only: the reads after it run and succeed"
 printf '# the third request fails\nfault blk_ioerr nth=3\n' >ioerr.plan
 run 1 --faults ioerr.plan -c "virtio scan; $rd; $rd; $rd; $rd"
-contains "device reported an I/O error"
+lines_in_order "$ok" "$ok" "$err" "$ok"
+[[ $(grep -c 'blocks read:' out.txt) == 4 ]] || fail "expected 4 reads"
+
+check "two lines of one kind count on their own: nth=7 and nth=14 fail reads 7 and 14"
+printf 'fault blk_ioerr nth=7\nfault blk_ioerr nth=14\n' >two.plan
+cmds="virtio scan"
+for i in $(seq 15); do cmds+="; $rd"; done
+run 1 --faults two.plan -c "$cmds"
+lines_in_order "$ok" "$ok" "$ok" "$ok" "$ok" "$ok" "$err" "$ok" "$ok" "$ok" "$ok" "$ok" "$ok" "$err" "$ok"
+[[ $(grep -c 'blocks read:' out.txt) == 15 ]] || fail "expected 15 reads"
 
 check "a used ring that lies breaks the device, no violation is blamed on the driver"
 printf 'fault used_id value=0xffff nth=2\n' >usedid.plan
 run 1 --faults usedid.plan -c "virtio scan; $rd; $rd"
-contains "device broke the protocol"
+lines_in_order "$ok" "0 blocks read: ERROR (device broke the protocol)"
+lacks "violation"
 
-check "a plan for another device leaves device 0 alone"
+check "a plan for another device leaves device 0 alone, and does reach device 1"
 printf 'fault stall device=1\n' >dev1.plan
 run 0 --blk-ram 1M --blk-ram 1M --faults dev1.plan -c "virtio scan; $rd"
+contains "$ok"
+run 1 --blk-ram 1M --blk-ram 1M --faults dev1.plan -c "virtio scan; $rd; virtio device 1; $rd"
+lines_in_order "device 0 block # 0, count 1 ... $ok" "device 1 block # 0" "0 blocks read: ERROR (device timed out)"
 
 check "a device index beyond the machine is refused"
 run 2 --faults dev1.plan -c "virtio scan"
@@ -57,4 +73,4 @@ contains "3 packets transmitted, 2 received, 33% packet loss"
 check "--faults twice is refused"
 run 2 --faults ioerr.plan --faults ioerr.plan -c "virtio scan"
 
-echo "all $checks checks passed"
+finish
