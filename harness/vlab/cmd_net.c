@@ -29,7 +29,9 @@ struct cli_nic {
 	struct hx_bound bound;
 	struct vlab_net net;
 	bool up;      /* driver initialised */
-	bool failed;  /* init failed: not retried */
+	/* Why it is not usable: its initialisation failed (`virtio scan`
+	 * tries again); empty when it is. */
+	char failed[CLI_FAILED_MAX];
 };
 
 static struct {
@@ -173,20 +175,57 @@ static struct cli_nic *nic_up(struct cli *c, unsigned i)
 	n = &g.nic[i];
 	if (n->up)
 		return n;
-	if (n->failed) {
-		printf("net: device %u failed to initialise\n", i);
+	if (n->failed[0]) {
+		printf("net %u: not usable: %s; 'virtio scan' tries again\n", i, n->failed);
 		return NULL;
 	}
 	rc = hx_bind(c->m, n->hx, &n->bound, VLAB_MMIO_ALLOW_LEGACY);
 	if (!rc)
 		rc = vlab_net_init(&n->net, n->bound.vdev, NULL);
 	if (rc) {
-		printf("net: device %u: virtio-net init failed: %s\n", i, vlab_strerror(rc));
-		n->failed = true;
+		snprintf(n->failed, sizeof n->failed, "virtio-net init failed: %s", vlab_strerror(rc));
+		printf("net %u: %s\n", i, n->failed);
 		return NULL;
 	}
 	n->up = true;
 	return n;
+}
+
+static void nic_stop(void *drv)
+{
+	vlab_net_shutdown(&((struct cli_nic *)drv)->net);
+}
+
+static int nic_start(void *drv)
+{
+	struct cli_nic *n = drv;
+
+	return vlab_net_init(&n->net, n->bound.vdev, NULL);
+}
+
+int cli_net_rescan(struct cli *c)
+{
+	int rc = CLI_OK;
+
+	for (unsigned i = 0; i < g.nnic; i++) {
+		struct cli_nic *n = &g.nic[i];
+		char name[16];
+
+		if (!n->up && !n->failed[0])
+			continue; /* not bound yet: the first net command binds it */
+		if (!n->bound.vdev) {
+			/* Its transport never probed: bind it from scratch. */
+			n->failed[0] = '\0';
+			if (!nic_up(c, i))
+				rc = CLI_FAIL;
+			continue;
+		}
+		snprintf(name, sizeof name, "net %u", i);
+		n->up = cli_reprobe(name, n->bound.vdev, n->failed, nic_stop, nic_start, n) == CLI_OK;
+		if (!n->up)
+			rc = CLI_FAIL;
+	}
+	return rc;
 }
 
 static bool dev_arg(const char *s, unsigned *out)

@@ -45,6 +45,8 @@ enum {
 	CLI_USAGE = 2, /* wrong arguments: the dispatcher prints the usage */
 };
 
+#define CLI_FAILED_MAX 96
+
 /* One block device bound by `virtio scan`. */
 struct cli_disk {
 	unsigned devnum;      /* U-Boot's virtio block device number */
@@ -55,6 +57,9 @@ struct cli_disk {
 	bool on_pci;
 	struct vlab_virtio_dev *vdev; /* &mmio.vdev or &pci.vdev */
 	struct vlab_blk blk;
+	/* Why it is not usable after `virtio scan` failed to initialise it
+	 * again; empty when it is. */
+	char failed[CLI_FAILED_MAX];
 };
 
 struct cli {
@@ -126,10 +131,25 @@ int cmd_net(struct cli *c, int argc, char **argv);
 int cli_net_parse(const char *spec, enum hx_transport def_transport);
 int cli_net_build(struct cli *c);
 void cli_net_shutdown(struct cli *c);
+/* `virtio scan`'s turn for the NICs bound so far: cli_reprobe each one. */
+int cli_net_rescan(struct cli *c);
 
 /* ---- cmd_virtio.c ---- */
-/* Bind every block device not yet bound (what `virtio scan` does). */
+/* What `virtio scan` does: re-initialise the bound devices (disks and NICs)
+ * that broke (cli_reprobe), bind every block device not yet bound. */
 int cli_virtio_scan(struct cli *c, bool quiet);
+/*
+ * A bound device's turn in `virtio scan`.  Healthy (not broken, no
+ * DEVICE_NEEDS_RESET, failed[] empty): left alone, CLI_OK.  Otherwise the
+ * driver instance is shut down (the shutdown resets the device first and,
+ * when the reset does not complete, keeps its DMA memory reserved, never
+ * freed nor reused) and initialised again; one line says what happened.
+ * failed[] (CLI_FAILED_MAX bytes) says why the device is not usable after
+ * a failure (CLI_FAIL), and is emptied on success.  name: "virtio 0",
+ * "net 1".
+ */
+int cli_reprobe(const char *name, struct vlab_virtio_dev *v, char *failed,
+                void (*shutdown)(void *drv), int (*init)(void *drv), void *drv);
 void cli_virtio_shutdown(struct cli *c);
 
 /* ---- cmd_mem.c ---- */

@@ -37,6 +37,47 @@ contains "$ok"
 run 1 --blk-ram 1M --blk-ram 1M --faults dev1.plan -c "virtio scan; $rd; virtio device 1; $rd"
 lines_in_order "device 0 block # 0, count 1 ... $ok" "device 1 block # 0" "0 blocks read: ERROR (device timed out)"
 
+check "virtio scan resets and initialises again a disk that broke; the reads after it work"
+run 1 --faults usedid.plan -c "virtio scan; $rd; $rd || echo BROKEN; $rd || echo STILL-BROKEN; virtio scan; $rd"
+lines_in_order "$ok" "ERROR (device broke the protocol)" "BROKEN" "STILL-BROKEN" \
+	"virtio 0: was broken (used.id out of range): reset and initialised again" "$ok"
+
+check "virtio scan brings back a disk that needs a reset, and leaves a healthy one alone"
+# Device 0 would not finish a second reset: a scan that touched it would fail.
+printf 'fault reset_stuck nth=2 device=0\nfault needs_reset nth=2 device=1\n' >nr.plan
+run 1 --blk-ram 1M --blk-ram 1M --faults nr.plan -c \
+	"virtio device 1; $rd; $rd || echo NEEDS-RESET; virtio scan; $rd; virtio device; virtio device 0; $rd"
+lines_in_order "device 1 block # 0, count 1 ... $ok" "ERROR (device needs a reset)" "NEEDS-RESET" \
+	"virtio 1: needs a reset: reset and initialised again" "device 1 block # 0, count 1 ... $ok" \
+	"virtio device 1:" "device 0 block # 0, count 1 ... $ok"
+lacks "virtio 0:"
+
+check "a disk that fails its new initialisation stays listed, as failed, until a scan brings it back"
+printf 'fault used_id value=0xffff nth=2\nfault features_ok_refused nth=2\n' >reinit.plan
+run 1 --faults reinit.plan -c "$rd; $rd; virtio scan; virtio info; $rd; virtio scan; $rd"
+lines_in_order "$ok" "ERROR (device broke the protocol)" \
+	"virtio 0: was broken (used.id out of range): initialising it again failed:" \
+	"Device 0: QEMU VirtIO Block Device" "            not usable: initialising it again failed" \
+	"0 blocks read: ERROR (not usable: initialising it again failed: not supported; 'virtio scan' tries again)" \
+	"virtio 0: was not usable (initialising it again failed: not supported): reset and initialised again" "$ok"
+
+check "a disk that does not acknowledge the reset keeps its memory and stays failed; later scans retry"
+printf 'fault used_id value=0xffff nth=2\nfault reset_stuck nth=2 count=2\n' >wedged.plan
+run 1 --faults wedged.plan -c "$rd; $rd; virtio scan; $rd; virtio scan; virtio scan; $rd"
+lines_in_order "$ok" "ERROR (device broke the protocol)" \
+	"virtio 0: was broken (used.id out of range): it does not finish a reset: its memory stays reserved" \
+	"0 blocks read: ERROR (not usable: it does not finish a reset; 'virtio scan' tries again)" \
+	"virtio 0: was not usable (it does not finish a reset): reset and initialised again" "$ok"
+
+check "virtio scan resets and initialises again a NIC that broke"
+printf 'fault used_len value=1 queue=1 nth=2 device=1\n' >nic.plan
+run 1 --faults nic.plan --net backend=loop -c \
+	'net send 0 self 60; net send 0 self 60; net send 0 self 60 || echo BROKEN; virtio scan; net send 0 self 61; net recv 0'
+# The second transmit completion lies; the third send finds it out.
+lines_in_order "net 0: sent 1 frame of 60 bytes" "net 0: sent 1 frame of 60 bytes" "device broke the protocol" "BROKEN" \
+	"net 0: was broken (used.len above the writable bytes posted): reset and initialised again" \
+	"net 0: sent 1 frame of 61 bytes" "net 0: 61 bytes" "net 0: 1 frame received"
+
 check "a device index beyond the machine is refused"
 run 2 --faults dev1.plan -c "virtio scan"
 contains "dev1.plan:1: device=1, but the machine has 1 device"
