@@ -228,10 +228,12 @@ int cli_net_rescan(struct cli *c)
 	return rc;
 }
 
+/* Numbers typed to the net commands are hex, 0x optional, as every other
+ * vlab command's and U-Boot's. */
 static bool dev_arg(const char *s, unsigned *out)
 {
 	uint64_t v;
-	if (!cli_parse_uint(s, &v) || v >= MAX_NICS)
+	if (!cli_parse_hex(s, &v) || v >= MAX_NICS)
 		return false;
 	*out = (unsigned)v;
 	return true;
@@ -309,12 +311,12 @@ static int net_send(struct cli *c, int argc, char **argv)
 
 	if (argc < 4 || argc > 5 || !dev_arg(argv[1], &dev))
 		return CLI_USAGE;
-	if (!cli_parse_uint(argv[3], &len)) {
-		printf("net send: '%s' is not a length\n", argv[3]);
+	if (!cli_parse_hex(argv[3], &len)) {
+		printf("net send: '%s' is not a length (hex, as every number here)\n", argv[3]);
 		return CLI_FAIL;
 	}
-	if (argc == 5 && !cli_parse_uint(argv[4], &count)) {
-		printf("net send: '%s' is not a count\n", argv[4]);
+	if (argc == 5 && !cli_parse_hex(argv[4], &count)) {
+		printf("net send: '%s' is not a count (hex, as every number here)\n", argv[4]);
 		return CLI_FAIL;
 	}
 	n = nic_up(c, dev);
@@ -329,8 +331,8 @@ static int net_send(struct cli *c, int argc, char **argv)
 		return CLI_FAIL;
 	}
 	if (len < VLAB_ETH_HLEN || len > n->net.max_frame) {
-		printf("net send: length %" PRIu64 " outside %u..%u (14 + MTU)\n", len, VLAB_ETH_HLEN,
-		       n->net.max_frame);
+		printf("net send: length 0x%" PRIx64 " (%" PRIu64 " bytes) outside 0x%x..0x%x (%u..%u: 14 + MTU)\n",
+		       len, len, VLAB_ETH_HLEN, n->net.max_frame, VLAB_ETH_HLEN, n->net.max_frame);
 		return CLI_FAIL;
 	}
 	f = malloc(len);
@@ -567,8 +569,8 @@ static int net_ping(struct cli *c, int argc, char **argv)
 
 	if (argc > 4 || (argc >= 3 && (!dev_arg(argv[1], &from) || !dev_arg(argv[2], &to))) || argc == 2)
 		return CLI_USAGE;
-	if (argc == 4 && (!cli_parse_uint(argv[3], &count) || count == 0 || count > 1000)) {
-		printf("net ping: count '%s' is not 1..1000\n", argv[3]);
+	if (argc == 4 && (!cli_parse_hex(argv[3], &count) || count == 0 || count > 1000)) {
+		printf("net ping: count '%s' is not 1..0x3e8 (hex: 1000)\n", argv[3]);
 		return CLI_FAIL;
 	}
 	if (from == to) {

@@ -72,7 +72,7 @@ lines_in_order "$ok" "ERROR (device broke the protocol)" \
 check "virtio scan resets and initialises again a NIC that broke"
 printf 'fault used_len value=1 queue=1 nth=2 device=1\n' >nic.plan
 run 1 --faults nic.plan --net backend=loop -c \
-	'net send 0 self 60; net send 0 self 60; net send 0 self 60 || echo BROKEN; virtio scan; net send 0 self 61; net recv 0'
+	'net send 0 self 3c; net send 0 self 3c; net send 0 self 3c || echo BROKEN; virtio scan; net send 0 self 3d; net recv 0'
 # The second transmit completion lies; the third send finds it out.
 lines_in_order "net 0: sent 1 frame of 60 bytes" "net 0: sent 1 frame of 60 bytes" "device broke the protocol" "BROKEN" \
 	"net 0: was broken (used.len above the writable bytes posted): reset and initialised again" \
@@ -99,7 +99,7 @@ contains "missing.plan: cannot read"
 check "a NIC whose link drops under a plan: frames from then on are dropped, the driver sees it"
 # Device 0 is the default disk, 1 and 2 the NICs (net info names them).
 printf 'fault link_down nth=2 device=1\n' >down.plan
-run 0 --faults down.plan --net backend=wire --net backend=wire -c 'virtio scan; net send 0 bcast 60 3; net info 0'
+run 0 --faults down.plan --net backend=wire --net backend=wire -c 'virtio scan; net send 0 bcast 3c 3; net info 0'
 contains "network device, driven by the 'net' commands (net info)"
 contains "backend wire, device 1"
 contains "link down"

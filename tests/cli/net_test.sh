@@ -27,8 +27,18 @@ check "no wire, no answer: ping fails"
 run 1 --net backend=loop --net backend=loop -c 'net ping'
 contains "ARP: no answer from 192.168.76.2"
 
+check "net numbers are hex, as every vlab command's (U-Boot's rule)"
+run 0 --net backend=loop -c 'net send 0 self 3c 2; net send 0 self 0x10; net recv 0'
+contains "net 0: sent 2 frames of 60 bytes"
+contains "net 0: sent 1 frame of 16 bytes"
+contains "net 0: 3 frames received"
+run 0 --net backend=wire --net backend=wire -c 'net ping 0 1 a'
+contains "10 packets transmitted, 10 received"
+run 1 --net backend=loop -c 'net send 0 self 60z'
+contains "net send: '60z' is not a length (hex, as every number here)"
+
 check "net info shows MAC, link, MTU and statistics"
-run 0 --net mac=none,mtu=4000 -c 'net send 0 self 100 3; net recv 0; net info'
+run 0 --net mac=none,mtu=4000 -c 'net send 0 self 64 3; net recv 0; net info'
 contains "MTU 4000"
 contains "locally administered"
 contains "link up"
@@ -56,7 +66,7 @@ if have_tool tshark tshark; then
 fi
 
 check "backend=pcap writes what the NIC sends"
-run 0 --net backend=pcap=sent.pcap -c 'net send 0 bcast 60 5'
+run 0 --net backend=pcap=sent.pcap -c 'net send 0 bcast 3c 5'
 [[ -s sent.pcap ]] || fail "sent.pcap not written"
 if have_tool tshark tshark; then
 	[[ $(tshark -r sent.pcap 2>/dev/null | wc -l) == 5 ]] || fail "sent.pcap does not hold 5 frames"
@@ -76,7 +86,7 @@ check "bad net commands fail cleanly"
 run 1 --net backend=loop -c 'net ping 0 5'
 contains "no network device 5"
 run 1 --net backend=loop -c 'net send 0 self 9999'
-contains "outside 14..1514"
+contains "length 0x9999 (39321 bytes) outside 0xe..0x5ea (14..1514: 14 + MTU)"
 run 1 --net backend=loop -c 'net capture 0 /nonexistent-dir/x.pcap'
 contains "nonexistent-dir"
 
