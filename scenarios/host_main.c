@@ -5,9 +5,11 @@
  *   vlab-scenario run --scenario blk --transport NAME --model-transport T
  *                     --image PATH [--serial TEXT]
  *   vlab-scenario run --scenario net --transport NAME --model-transport T
+ *                     [--host-mtu N]
  *       Runs the scenario against the device model, configured with the
  *       QEMU 7.2 profile: blk on a copy of the disk the image saw; net with
- *       the peer (net_peer.h) behind the NIC.  Transcript lines go to
+ *       the peer (net_peer.h) behind the NIC; --host-mtu N offers
+ *       VIRTIO_NET_F_MTU with mtu N, as QEMU's host_mtu=N property does.  Transcript lines go to
  *       stdout as "T: <line>", the peer's as "P: <line>", driver log lines
  *       to stderr.  Exit 0 on pass, 1 on a failed scenario, a model
  *       violation or a peer that did not get every frame, 2 on bad usage.
@@ -30,6 +32,7 @@
 #include "pattern.h"
 #include "scenario.h"
 #include "vlab/blk.h"
+#include "vlab/net.h"
 
 #define SECTOR 512u
 /* GPT: protective MBR + header + 32 entry sectors at the start; 32 + 1 at the end. */
@@ -40,7 +43,7 @@ int host_usage(void)
 {
 	fprintf(stderr,
 	        "usage: vlab-scenario run --scenario blk --transport NAME --model-transport T --image PATH [--serial TEXT]\n"
-	        "       vlab-scenario run --scenario net --transport NAME --model-transport T\n"
+	        "       vlab-scenario run --scenario net --transport NAME --model-transport T [--host-mtu N]\n"
 	        "       vlab-scenario peer --port-file PATH [--timeout SECONDS]\n"
 	        "       vlab-scenario mkdisk PATH | sfdisk-script | checkdisk PATH\n");
 	return 2;
@@ -91,8 +94,10 @@ static void peer_destroy(struct dm_net_backend *be)
 
 static struct peer_backend peer_be = {.be = {.kind = "peer", .transmit = peer_transmit, .destroy = peer_destroy}};
 
-/* The NIC QEMU gets (-device virtio-net-*,mac=...), with the peer behind it. */
-static struct hx_dev *add_net(struct hx_machine *m, enum hx_transport t, const char **err)
+/* The NIC QEMU gets (-device virtio-net-*,mac=...[,host_mtu=N]), with the
+ * peer behind it.  host_mtu 0: not set (no VIRTIO_NET_F_MTU, as QEMU). */
+static struct hx_dev *add_net(struct hx_machine *m, enum hx_transport t, uint16_t host_mtu,
+                              const char **err)
 {
 	static const uint8_t mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
 	struct hx_net_opts o;
@@ -101,6 +106,13 @@ static struct hx_dev *add_net(struct hx_machine *m, enum hx_transport t, const c
 	o.qemu_profile = true;
 	o.mac_set = true;
 	memcpy(o.mac, mac, sizeof mac);
+	if (host_mtu) {
+		struct dm_net_cfg q;
+		hx_net_cfg_qemu72(&q, t);
+		o.features = q.features | VLAB_BIT(VIRTIO_NET_F_MTU);
+		o.features_set = true;
+		o.mtu = host_mtu;
+	}
 	o.backend = HX_NET_SINK;
 	struct hx_dev *d = hx_add_net(m, &o, err);
 	if (d) {
@@ -144,7 +156,7 @@ static void log_line(void *ctx, enum vlab_log_level lvl, const char *msg)
 static int cmd_run(int argc, char **argv)
 {
 	const char *scenario = NULL, *transport = NULL, *model_transport = NULL, *image = NULL;
-	const char *serial = NULL;
+	const char *serial = NULL, *host_mtu_arg = NULL;
 	for (int i = 0; i < argc; i++) {
 		const char **slot = NULL;
 		if (!strcmp(argv[i], "--scenario"))
@@ -157,6 +169,8 @@ static int cmd_run(int argc, char **argv)
 			slot = &image;
 		else if (!strcmp(argv[i], "--serial"))
 			slot = &serial;
+		else if (!strcmp(argv[i], "--host-mtu"))
+			slot = &host_mtu_arg;
 		if (!slot || i + 1 >= argc) {
 			fprintf(stderr, "vlab-scenario: unknown option or missing value: %s\n", argv[i]);
 			return host_usage();
@@ -177,6 +191,16 @@ static int cmd_run(int argc, char **argv)
 		fprintf(stderr, "vlab-scenario: the model has no transport '%s'\n", model_transport);
 		return 2;
 	}
+	unsigned long host_mtu = 0;
+	if (host_mtu_arg) {
+		char *end = NULL;
+		errno = 0;
+		host_mtu = strtoul(host_mtu_arg, &end, 10);
+		if (!net || errno || !end || *end || end == host_mtu_arg || host_mtu < 68 || host_mtu > 65535) {
+			fprintf(stderr, "vlab-scenario: --host-mtu takes a number from 68 to 65535, for --scenario net\n");
+			return 2;
+		}
+	}
 	if (serial && strlen(serial) > VIRTIO_BLK_ID_BYTES) {
 		fprintf(stderr, "vlab-scenario: --serial is longer than %u bytes\n", VIRTIO_BLK_ID_BYTES);
 		return 2;
@@ -192,7 +216,7 @@ static int cmd_run(int argc, char **argv)
 	hx_set_log(m, log_line, NULL, VLAB_LOG_INFO);
 
 	const char *err = NULL;
-	struct hx_dev *dev = net ? add_net(m, (enum hx_transport)t, &err)
+	struct hx_dev *dev = net ? add_net(m, (enum hx_transport)t, (uint16_t)host_mtu, &err)
 	                         : add_blk(m, (enum hx_transport)t, image, serial, &err);
 	if (!dev) {
 		fprintf(stderr, "vlab-scenario: %s\n", err ? err : "cannot add the device");

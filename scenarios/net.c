@@ -61,7 +61,11 @@ struct sc_net_work {
 	struct vlab_net net;
 	uint8_t frame[SC_NET_MAX_FRAME];
 	uint8_t want[SC_NET_MAX_FRAME];
-	uint8_t got[SC_NET_MAX_FRAME + 64];
+	/* What arrives: anything up to the driver's largest frame (14 + the
+	 * MTU the device offers, up to 14 + 65535), not just the frames the
+	 * scenario sends, so sized after init. */
+	uint8_t *got;
+	uint32_t got_cap;
 };
 
 static bool offered(const struct vlab_virtio_dev *d, unsigned bit)
@@ -170,7 +174,7 @@ static void answer_k(struct sc_out *o, struct sc_net_work *w, unsigned k)
 	const uint32_t len = sc_net_frame_len(k);
 	sc_net_build_frame(k, n->mac, w->frame);
 	uint32_t got = 0;
-	int rc = vlab_net_recv_wait(n, w->got, sizeof w->got, &got, SC_NET_ANSWER_TIMEOUT_NS);
+	int rc = vlab_net_recv_wait(n, w->got, w->got_cap, &got, SC_NET_ANSWER_TIMEOUT_NS);
 	if (rc) {
 		sc_fail(o, "frame %u: sent %u bytes, crc32 0x%08x; answer: %s", k, len,
 		        (unsigned)vlab_crc32(0, w->frame, len), vlab_errname(rc));
@@ -217,6 +221,15 @@ unsigned sc_net_run(struct sc_out *o, const struct sc_dev *sd)
 	}
 	sc_print_negotiation(o, d, net_feat_names);
 	print_config(o, d);
+	vlab_addr_t got_dev;
+	w->got_cap = n->max_frame;
+	w->got = p->ops->dma_alloc(p->ctx, w->got_cap, 16, &got_dev);
+	if (!w->got) {
+		sc_fail(o, "no memory for a receive buffer of %u bytes (the largest frame)", w->got_cap);
+		vlab_net_shutdown(n);
+		p->ops->dma_free(p->ctx, w, sizeof *w);
+		return o->failures - failures_before;
+	}
 
 	char mac[18];
 	mac_text(mac, sizeof mac, n->mac);
@@ -248,6 +261,7 @@ unsigned sc_net_run(struct sc_out *o, const struct sc_dev *sd)
 	if (rc)
 		sc_fail(o, "device ended in state %s", vlab_errname(rc));
 	vlab_net_shutdown(n);
+	p->ops->dma_free(p->ctx, w->got, w->got_cap);
 	p->ops->dma_free(p->ctx, w, sizeof *w);
 	sc_queue_maxima(o, d, 4);
 	unsigned failures = o->failures - failures_before;

@@ -443,9 +443,12 @@ static uint32_t handle(struct dm_blk *b, struct dm_vq *vq, const struct dm_chain
 	for (int i = 7; i >= 0; i--)
 		sector = (sector << 8) | hdr[8 + i];
 
-	if (dm_virtio_fault_hit(dv, DM_FAULT_BLK_IOERR, vq->index)) {
+	/* Both kinds count every request; IOERR wins when both fire. */
+	const bool ioerr = dm_virtio_fault_hit(dv, DM_FAULT_BLK_IOERR, vq->index) != NULL;
+	const bool unsupp = dm_virtio_fault_hit(dv, DM_FAULT_BLK_UNSUPP, vq->index) != NULL;
+	if (ioerr) {
 		status = VIRTIO_BLK_S_IOERR;
-	} else if (dm_virtio_fault_hit(dv, DM_FAULT_BLK_UNSUPP, vq->index)) {
+	} else if (unsupp) {
 		status = VIRTIO_BLK_S_UNSUPP;
 	} else {
 		switch (type) {
@@ -488,16 +491,20 @@ static void blk_queue_work(void *dev, struct dm_virtio *dv, uint16_t q)
 		r = dm_vq_pop(vq, b->chain);
 		if (r <= 0)
 			break;
-		if (dm_virtio_fault_hit(dv, DM_FAULT_NEEDS_RESET, q)) {
-			/* The request stays unanswered (DRV-2.1.1-4). */
-			dm_virtio_set_needs_reset(dv);
-			return;
-		}
+		/* The kinds counted when a request arrives all count it, even
+		 * one that needs_reset leaves unanswered. */
+		const bool needs_reset = dm_virtio_fault_hit(dv, DM_FAULT_NEEDS_RESET, q) != NULL;
 		if (dm_virtio_fault_hit(dv, DM_FAULT_CONFIG_CHANGE, q))
 			dm_virtio_config_changed(dv);
 		if (dm_virtio_fault_hit(dv, DM_FAULT_CAPACITY_CHANGE, q))
 			dm_virtio_config_changed(dv); /* capacity_sectors() now reports the value */
+		/* Counted on arrival too; it acts after needs_reset. */
 		struct dm_fault *delay = dm_virtio_fault_hit(dv, DM_FAULT_DELAY, q);
+		if (needs_reset) {
+			/* The request stays unanswered (DRV-2.1.1-4). */
+			dm_virtio_set_needs_reset(dv);
+			return;
+		}
 		if (delay && defer(b, q, b->chain, delay->value))
 			continue;
 		head = b->chain->head;

@@ -427,6 +427,11 @@ void dm_virtio_clear_faults(struct dm_virtio *dv)
 
 struct dm_fault *dm_virtio_fault_hit(struct dm_virtio *dv, enum dm_fault_kind k, int q)
 {
+	struct dm_fault *first = NULL;
+
+	/* Every line of kind k counts the event on its own, whether or not an
+	 * earlier line fires on it (nth=7 and nth=14 fire at 7 and 14); when
+	 * several fire, each counts it as fired and the first one acts. */
 	for (unsigned i = 0; i < dv->nfaults; i++) {
 		struct dm_fault *f = &dv->faults[i];
 		if (f->kind != k)
@@ -437,8 +442,9 @@ struct dm_fault *dm_virtio_fault_hit(struct dm_virtio *dv, enum dm_fault_kind k,
 		/* nth is 1-based; 0 means the next event (same as 1). */
 		if (f->seen >= f->nth && (f->count == 0 || f->fired < f->count)) {
 			f->fired++;
-			return f;
+			if (!first)
+				first = f;
 		}
 	}
-	return NULL;
+	return first;
 }

@@ -29,7 +29,9 @@ struct cli_nic {
 	struct hx_bound bound;
 	struct vlab_net net;
 	bool up;      /* driver initialised */
-	bool failed;  /* init failed: not retried */
+	/* Why it is not usable: its initialisation failed (`virtio scan`
+	 * tries again); empty when it is. */
+	char failed[CLI_FAILED_MAX];
 };
 
 static struct {
@@ -173,26 +175,65 @@ static struct cli_nic *nic_up(struct cli *c, unsigned i)
 	n = &g.nic[i];
 	if (n->up)
 		return n;
-	if (n->failed) {
-		printf("net: device %u failed to initialise\n", i);
+	if (n->failed[0]) {
+		printf("net %u: not usable: %s; 'virtio scan' tries again\n", i, n->failed);
 		return NULL;
 	}
 	rc = hx_bind(c->m, n->hx, &n->bound, VLAB_MMIO_ALLOW_LEGACY);
 	if (!rc)
 		rc = vlab_net_init(&n->net, n->bound.vdev, NULL);
 	if (rc) {
-		printf("net: device %u: virtio-net init failed: %s\n", i, vlab_strerror(rc));
-		n->failed = true;
+		snprintf(n->failed, sizeof n->failed, "virtio-net init failed: %s", vlab_strerror(rc));
+		printf("net %u: %s\n", i, n->failed);
 		return NULL;
 	}
 	n->up = true;
 	return n;
 }
 
+static void nic_stop(void *drv)
+{
+	vlab_net_shutdown(&((struct cli_nic *)drv)->net);
+}
+
+static int nic_start(void *drv)
+{
+	struct cli_nic *n = drv;
+
+	return vlab_net_init(&n->net, n->bound.vdev, NULL);
+}
+
+int cli_net_rescan(struct cli *c)
+{
+	int rc = CLI_OK;
+
+	for (unsigned i = 0; i < g.nnic; i++) {
+		struct cli_nic *n = &g.nic[i];
+		char name[16];
+
+		if (!n->up && !n->failed[0])
+			continue; /* not bound yet: the first net command binds it */
+		if (!n->bound.vdev) {
+			/* Its transport never probed: bind it from scratch. */
+			n->failed[0] = '\0';
+			if (!nic_up(c, i))
+				rc = CLI_FAIL;
+			continue;
+		}
+		snprintf(name, sizeof name, "net %u", i);
+		n->up = cli_reprobe(name, n->bound.vdev, n->failed, nic_stop, nic_start, n) == CLI_OK;
+		if (!n->up)
+			rc = CLI_FAIL;
+	}
+	return rc;
+}
+
+/* Numbers typed to the net commands are hex, 0x optional, as every other
+ * vlab command's and U-Boot's. */
 static bool dev_arg(const char *s, unsigned *out)
 {
 	uint64_t v;
-	if (!cli_parse_uint(s, &v) || v >= MAX_NICS)
+	if (!cli_parse_hex(s, &v) || v >= MAX_NICS)
 		return false;
 	*out = (unsigned)v;
 	return true;
@@ -270,12 +311,12 @@ static int net_send(struct cli *c, int argc, char **argv)
 
 	if (argc < 4 || argc > 5 || !dev_arg(argv[1], &dev))
 		return CLI_USAGE;
-	if (!cli_parse_uint(argv[3], &len)) {
-		printf("net send: '%s' is not a length\n", argv[3]);
+	if (!cli_parse_hex(argv[3], &len)) {
+		printf("net send: '%s' is not a length (hex, as every number here)\n", argv[3]);
 		return CLI_FAIL;
 	}
-	if (argc == 5 && !cli_parse_uint(argv[4], &count)) {
-		printf("net send: '%s' is not a count\n", argv[4]);
+	if (argc == 5 && !cli_parse_hex(argv[4], &count)) {
+		printf("net send: '%s' is not a count (hex, as every number here)\n", argv[4]);
 		return CLI_FAIL;
 	}
 	n = nic_up(c, dev);
@@ -290,8 +331,8 @@ static int net_send(struct cli *c, int argc, char **argv)
 		return CLI_FAIL;
 	}
 	if (len < VLAB_ETH_HLEN || len > n->net.max_frame) {
-		printf("net send: length %" PRIu64 " outside %u..%u (14 + MTU)\n", len, VLAB_ETH_HLEN,
-		       n->net.max_frame);
+		printf("net send: length 0x%" PRIx64 " (%" PRIu64 " bytes) outside 0x%x..0x%x (%u..%u: 14 + MTU)\n",
+		       len, len, VLAB_ETH_HLEN, n->net.max_frame, VLAB_ETH_HLEN, n->net.max_frame);
 		return CLI_FAIL;
 	}
 	f = malloc(len);
@@ -528,8 +569,8 @@ static int net_ping(struct cli *c, int argc, char **argv)
 
 	if (argc > 4 || (argc >= 3 && (!dev_arg(argv[1], &from) || !dev_arg(argv[2], &to))) || argc == 2)
 		return CLI_USAGE;
-	if (argc == 4 && (!cli_parse_uint(argv[3], &count) || count == 0 || count > 1000)) {
-		printf("net ping: count '%s' is not 1..1000\n", argv[3]);
+	if (argc == 4 && (!cli_parse_hex(argv[3], &count) || count == 0 || count > 1000)) {
+		printf("net ping: count '%s' is not 1..0x3e8 (hex: 1000)\n", argv[3]);
 		return CLI_FAIL;
 	}
 	if (from == to) {

@@ -129,9 +129,65 @@ static int scan_pci(struct cli *c, bool quiet)
 	return s.rc;
 }
 
+int cli_reprobe(const char *name, struct vlab_virtio_dev *v, char *failed,
+                void (*shutdown)(void *drv), int (*init)(void *drv), void *drv)
+{
+	char why[CLI_FAILED_MAX + 32];
+	int err;
+
+	if (failed[0])
+		snprintf(why, sizeof why, "was not usable (%s)", failed);
+	else if (v->broken)
+		snprintf(why, sizeof why, "was broken (%s)", v->broken_why ? v->broken_why : "no reason given");
+	else if (vlab_virtio_check(v) != 0)
+		snprintf(why, sizeof why, "needs a reset");
+	else
+		return CLI_OK;
+	shutdown(drv);
+	if (v->broken) {
+		/* The reset did not complete: the device may still write
+		 * wherever it was told to, so nothing is freed or reused. */
+		snprintf(failed, CLI_FAILED_MAX, "it does not finish a reset");
+		printf("%s: %s: %s: its memory stays reserved (never reused); 'virtio scan' tries again\n",
+		       name, why, failed);
+		return CLI_FAIL;
+	}
+	err = init(drv);
+	if (err) {
+		snprintf(failed, CLI_FAILED_MAX, "initialising it again failed: %s", vlab_strerror(err));
+		printf("%s: %s: %s\n", name, why, failed);
+		return CLI_FAIL;
+	}
+	failed[0] = '\0';
+	printf("%s: %s: reset and initialised again\n", name, why);
+	return CLI_OK;
+}
+
+static void disk_stop(void *drv)
+{
+	vlab_blk_shutdown(&((struct cli_disk *)drv)->blk);
+}
+
+static int disk_start(void *drv)
+{
+	struct cli_disk *d = drv;
+
+	return vlab_blk_init(&d->blk, d->vdev, 0);
+}
+
 int cli_virtio_scan(struct cli *c, bool quiet)
 {
 	int rc = CLI_OK;
+
+	/* Bound disks first: a broken one is brought back, in its place. */
+	for (unsigned i = 0; i < c->ndisks; i++) {
+		struct cli_disk *d = &c->disk[i];
+		char name[16];
+
+		snprintf(name, sizeof name, "virtio %u", d->devnum);
+		if (cli_reprobe(name, d->vdev, d->failed, disk_stop, disk_start, d) != CLI_OK)
+			rc = CLI_FAIL;
+	}
 
 	for (unsigned slot = 0; slot < HX_MMIO_SLOTS; slot++) {
 		uint64_t base = HX_MMIO_SLOT_BASE + HX_MMIO_SLOT_SIZE * slot;
@@ -178,6 +234,8 @@ int cli_virtio_scan(struct cli *c, bool quiet)
 	}
 	if (scan_pci(c, quiet) != CLI_OK)
 		rc = CLI_FAIL;
+	if (cli_net_rescan(c) != CLI_OK)
+		rc = CLI_FAIL;
 	c->scanned = true;
 	return rc;
 }
@@ -202,6 +260,15 @@ static struct cli_disk *disk_by_num(struct cli *c, uint64_t n)
 	return n < c->ndisks ? &c->disk[n] : NULL;
 }
 
+/* false (after saying so) for a disk `virtio scan` could not bring back. */
+static bool disk_usable(const struct cli_disk *d)
+{
+	if (!d->failed[0])
+		return true;
+	printf("virtio %u: not usable: %s; 'virtio scan' tries again\n", d->devnum, d->failed);
+	return false;
+}
+
 /* [dev] argument: the given one, or the current device. */
 static struct cli_disk *disk_arg(struct cli *c, int argc, char **argv, int idx)
 {
@@ -215,6 +282,8 @@ static struct cli_disk *disk_arg(struct cli *c, int argc, char **argv, int idx)
 		printf("\nvirtio device %" PRIu64 " not available\n", n);
 		return NULL;
 	}
+	if (!disk_usable(&c->disk[n]))
+		return NULL;
 	return &c->disk[n];
 }
 
@@ -264,6 +333,8 @@ static void dev_print(const struct cli_disk *d)
 	}
 	if (in->read_only)
 		printf("            Read only\n");
+	if (d->failed[0])
+		printf("            not usable: %s\n", d->failed);
 }
 
 static int virtio_info(struct cli *c)
@@ -315,6 +386,23 @@ struct part_read_ctx {
 	struct cli_disk *d;
 };
 
+/* A device that could not be stopped (VLAB_EWEDGED) may still write the
+ * bounce buffer: leave it to the device for good and take a fresh one. */
+static void retire_bounce(struct cli *c)
+{
+	uint64_t dev = 0;
+	uint8_t *fresh = hx_dma_alloc(c->m, c->bounce_len, 4096, &dev);
+
+	printf("** the device may still write the bounce buffer at 0x%" PRIx64 ": it is never used again **\n",
+	       c->bounce_dev);
+	if (fresh) {
+		c->bounce = fresh;
+		c->bounce_dev = dev;
+	} else {
+		c->bounce_len = 0; /* no partition reads from now on */
+	}
+}
+
 /* Partition-table reads go through the DMA bounce buffer. */
 static int part_read(void *ctx, uint64_t lba, uint32_t nsect, void *buf)
 {
@@ -322,10 +410,14 @@ static int part_read(void *ctx, uint64_t lba, uint32_t nsect, void *buf)
 	const uint32_t chunk = (uint32_t)(r->c->bounce_len / SECTOR);
 	uint8_t *out = buf;
 
+	if (chunk == 0)
+		return VLAB_ENOMEM;
 	while (nsect) {
 		uint32_t n = nsect < chunk ? nsect : chunk;
 		int err = vlab_blk_read(&r->d->blk, lba, r->c->bounce, n);
 
+		if (err == VLAB_EWEDGED)
+			retire_bounce(r->c);
 		if (err)
 			return err;
 		memcpy(out, r->c->bounce, (size_t)n * SECTOR);
@@ -452,6 +544,10 @@ static int virtio_part(struct cli *c, int argc, char **argv)
 
 			if (shown)
 				putchar('\n');
+			if (!disk_usable(&c->disk[i])) {
+				rc = CLI_FAIL;
+				continue;
+			}
 			r = part_print(c, &c->disk[i], false);
 			if (r < 0)
 				rc = CLI_FAIL;
@@ -494,6 +590,11 @@ static int virtio_rw(struct cli *c, int argc, char **argv, bool write)
 		return CLI_FAIL;
 	printf("\nvirtio %s: device %u block # %" PRIu64 ", count %" PRIu64 " ... ", argv[1],
 	       c->cur, blk, cnt);
+	if (d->failed[0]) {
+		printf("0 blocks %s: ERROR (not usable: %s; 'virtio scan' tries again)\n",
+		       write ? "written" : "read", d->failed);
+		return CLI_FAIL;
+	}
 	if (cnt == 0)
 		err = 0;
 	else if (write)
@@ -502,6 +603,9 @@ static int virtio_rw(struct cli *c, int argc, char **argv, bool write)
 		err = vlab_blk_read(&d->blk, blk, buf, (uint32_t)cnt);
 	if (err) {
 		printf("0 blocks %s: ERROR (%s)\n", write ? "written" : "read", vlab_strerror(err));
+		if (err == VLAB_EWEDGED)
+			printf("** the device may still %s 0x%" PRIx64 "..0x%" PRIx64 ": do not rely on that memory **\n",
+			       write ? "read" : "write", addr, addr + cnt * SECTOR - 1);
 		return CLI_FAIL;
 	}
 	printf("%" PRIu64 " blocks %s: OK\n", cnt, write ? "written" : "read");

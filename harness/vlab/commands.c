@@ -52,11 +52,12 @@ static const struct command commands[] = {
 	  "net info [dev] - MAC, link, MTU and statistics of dev (default: every\n"
 	  "     network device)\n"
 	  "net send dev dst len [count] - send frames of len bytes to dst\n"
-	  "     (a MAC address, bcast or self); numbers decimal, 0x for hex\n"
+	  "     (a MAC address, bcast or self)\n"
 	  "net recv [dev] - print the frames waiting at dev (default 0)\n"
 	  "net capture dev FILE|off - write dev's traffic to a pcap file\n"
 	  "net ping [from to [count]] - ARP, then ICMP echo from one NIC to\n"
-	  "     another (default 0 -> 1, 3 times); NIC n is 192.168.76.(n+1)" },
+	  "     another (default 0 -> 1, 3 times); NIC n is 192.168.76.(n+1)\n"
+	  "Numbers are hex (0x optional), as everywhere in vlab." },
 	{ "pci", cmd_pci, false, "list PCI devices",
 	  "pci [bus|*] - short list of the PCI devices on bus 'bus' (all buses by default)" },
 	{ "save", cmd_save, false, "save file to a filesystem",

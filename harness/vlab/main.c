@@ -65,7 +65,8 @@ static void usage(FILE *f)
 	        "  --faults FILE      the devices misbehave as the fault plan FILE says\n"
 	        "                     (docs/fault-plans.md)\n"
 	        "  --sched POLICY     when the device works: immediate, deferred, batched\n"
-	        "  -c CMDS            run CMDS (separated by ';') and exit\n"
+	        "  -c CMDS            run CMDS and exit: every command of 'a; b' runs, 'a && b'\n"
+	        "                     runs b after a success of a, 'a || b' after a failure\n"
 	        "  -h, --help         this text\n"
 	        "  --version          print the version\n"
 	        "\n"
@@ -74,7 +75,7 @@ static void usage(FILE *f)
 	        "  %s -c 'virtio scan; virtio info; virtio part 0'\n"
 	        "Type 'help' at the prompt for the commands; see docs/vlab.md.\n"
 	        "\n"
-	        "Exit status: 0 ok, 1 a command or a device failed, 2 bad usage,\n"
+	        "Exit status: 0 ok, 1 a command (any of them) or a device failed, 2 bad usage,\n"
 	        "3 the driver broke the virtio spec (violations are printed).\n",
 	        prog, prog);
 }
@@ -399,24 +400,19 @@ static int run_one(void *ctx, int argc, char **argv)
 	int rc = cli_run_command(c, argc, argv);
 
 	fflush(stdout);
-	if (rc != CLI_OK)
-		return 1;
-	return c->quit ? 2 : 0; /* 2 stops the line without being a failure */
+	return (rc != CLI_OK ? CLI_RUN_FAILED : 0) | (c->quit ? CLI_RUN_STOP : 0);
 }
 
-/* Run one line; false when the session should end (failure in batch
- * mode, or exit). */
-static bool run_line(struct cli *c, const char *line, bool stop_on_error, bool *failed)
+/* Run one line (every command of it, as U-Boot does); *failed is set when
+ * one failed or the line is malformed.  false when the session should end
+ * (exit). */
+static bool run_line(struct cli *c, const char *line, bool *failed)
 {
 	int rc = cli_split_run(line, run_one, c);
 
-	if (rc == 2 || c->quit)
-		return false;
-	if (rc != 0) {
+	if (rc < 0 || (rc & CLI_RUN_FAILED))
 		*failed = true;
-		return !stop_on_error;
-	}
-	return true;
+	return !c->quit;
 }
 
 static int report_violations(struct cli *c)
@@ -489,7 +485,7 @@ int main(int argc, char **argv)
 	}
 
 	if (opt.commands) {
-		run_line(c, opt.commands, true, &failed);
+		run_line(c, opt.commands, &failed);
 	} else {
 		bool interactive = isatty(STDIN_FILENO);
 		char line[CLI_MAX_LINE];
@@ -512,11 +508,9 @@ int main(int argc, char **argv)
 				printf("** line too long (limit %d bytes), ignored **\n",
 				       CLI_MAX_LINE - 2);
 				failed = true;
-				if (!interactive)
-					break;
 				continue;
 			}
-			if (!run_line(c, line, !interactive, &failed))
+			if (!run_line(c, line, &failed))
 				break;
 		}
 		if (interactive)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Numbers, sizes and command-line splitting for vlab. */
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -79,85 +80,147 @@ bool cli_parse_size(const char *s, uint64_t *out)
 }
 
 /*
- * The splitter copies words into one buffer as it goes; argv points into it.
- * A command ends at an unquoted ';', the end of the line or a comment.
+ * The splitter copies words into one buffer as it goes; each command's
+ * argv points into it.  A command ends at an unquoted ';', '&&' or '||',
+ * the end of the line or a comment.  The whole line is split before any
+ * command runs, so that a malformed line runs nothing.
  */
-int cli_split_run(const char *line, int (*run)(void *ctx, int argc, char **argv), void *ctx)
-{
+enum { JOIN_ALWAYS, JOIN_AND, JOIN_OR };
+
+struct split_cmd {
+	unsigned first; /* index of argv[0] in the vector */
+	int argc;
+	int join;       /* how it hangs on the command before it */
+};
+
+struct split {
 	char buf[CLI_MAX_LINE];
-	char *argv[CLI_MAX_ARGS + 1];
+	char *vec[CLI_MAX_LINE + 1]; /* every command's argv, each NULL-terminated */
+	struct split_cmd cmd[CLI_MAX_LINE / 2 + 1];
+	unsigned nvec, ncmd;
+};
+
+static int split_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fprintf(stderr, "vlab: ");
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	return -1;
+}
+
+/* Close the command being built (argc words from vec[first]); join is how
+ * the next one hangs on it.  An operator needs a command on both sides. */
+static int split_close(struct split *sp, unsigned first, int argc, int *join, int next_join)
+{
+	static const char *const op[] = { ";", "&&", "||" };
+
+	if (argc == 0 && (*join != JOIN_ALWAYS || next_join != JOIN_ALWAYS))
+		return split_error("syntax error near '%s'", op[next_join != JOIN_ALWAYS ? next_join : *join]);
+	if (argc > 0) {
+		sp->vec[sp->nvec++] = NULL;
+		sp->cmd[sp->ncmd].first = first;
+		sp->cmd[sp->ncmd].argc = argc;
+		sp->cmd[sp->ncmd].join = *join;
+		sp->ncmd++;
+	}
+	*join = next_join;
+	return 0;
+}
+
+static int split_line(struct split *sp, const char *line)
+{
 	size_t len = 0;
-	int argc = 0;
+	unsigned first = 0;
+	int argc = 0, join = JOIN_ALWAYS;
 	bool in_word = false;
 	char quote = 0;
-	const char *p = line;
 
-	if (strlen(line) >= sizeof(buf)) {
-		fprintf(stderr, "vlab: command line too long (limit %d bytes)\n", CLI_MAX_LINE - 1);
-		return -1;
-	}
-	for (;; p++) {
+	sp->nvec = sp->ncmd = 0;
+	if (strlen(line) >= sizeof(sp->buf))
+		return split_error("command line too long (limit %d bytes)", CLI_MAX_LINE - 1);
+	for (const char *p = line;; p++) {
 		char ch = *p;
-		bool end_cmd = false, end_all = false;
+		int next_join = -1; /* >= 0: this character ends the command */
+		bool end_all = false;
 
 		if (quote) {
-			if (ch == '\0') {
-				fprintf(stderr, "vlab: unterminated %c quote\n", quote);
-				return -1;
-			}
+			if (ch == '\0')
+				return split_error("unterminated %s quote", quote == '"' ? "\"" : "'");
 			if (ch == quote) {
 				quote = 0;
 				continue;
 			}
 			if (ch == '\\' && quote == '"' && (p[1] == '"' || p[1] == '\\'))
 				ch = *++p;
-			buf[len++] = ch;
+			sp->buf[len++] = ch;
 			continue;
 		}
-		if (ch == '\0' || ch == '\n' || ch == '\r')
+		if (ch == '\0' || ch == '\n' || ch == '\r' || (ch == '#' && !in_word)) {
 			end_all = true;
-		else if (ch == ';')
-			end_cmd = true;
-		else if (ch == '#' && !in_word)
-			end_all = true;
+			next_join = JOIN_ALWAYS;
+		} else if (ch == ';') {
+			next_join = JOIN_ALWAYS;
+		} else if ((ch == '&' || ch == '|') && p[1] == ch) {
+			next_join = ch == '&' ? JOIN_AND : JOIN_OR;
+			p++;
+		}
 
-		if (end_cmd || end_all || ch == ' ' || ch == '\t') {
+		if (next_join >= 0 || ch == ' ' || ch == '\t') {
 			if (in_word) {
-				buf[len++] = '\0';
+				sp->buf[len++] = '\0';
 				in_word = false;
 			}
-			if (end_cmd || end_all) {
-				if (argc > 0) {
-					int rc;
-
-					argv[argc] = NULL;
-					rc = run(ctx, argc, argv);
-					if (rc != 0)
-						return rc;
-				}
+			if (next_join >= 0) {
+				if (split_close(sp, first, argc, &join, next_join) != 0)
+					return -1;
+				first = sp->nvec;
 				argc = 0;
-				len = 0;
 				if (end_all)
 					return 0;
 			}
 			continue;
 		}
 		if (!in_word) {
-			if (argc == CLI_MAX_ARGS) {
-				fprintf(stderr, "vlab: too many words in one command (limit %d)\n",
-				        CLI_MAX_ARGS);
-				return -1;
-			}
-			argv[argc++] = buf + len;
+			if (argc == CLI_MAX_ARGS)
+				return split_error("too many words in one command (limit %d)", CLI_MAX_ARGS);
+			sp->vec[sp->nvec++] = sp->buf + len;
+			argc++;
 			in_word = true;
 		}
 		if (ch == '\'' || ch == '"') {
 			quote = ch;
 			continue;
 		}
-		if (ch == '\\' && p[1] != '\0') {
+		if (ch == '\\' && p[1] != '\0')
 			ch = *++p;
-		}
-		buf[len++] = ch;
+		sp->buf[len++] = ch;
 	}
+}
+
+int cli_split_run(const char *line, int (*run)(void *ctx, int argc, char **argv), void *ctx)
+{
+	static struct split sp; /* large; vlab runs one line at a time */
+	int last = 0, result = 0;
+
+	if (split_line(&sp, line) != 0)
+		return -1;
+	for (unsigned i = 0; i < sp.ncmd; i++) {
+		const struct split_cmd *cmd = &sp.cmd[i];
+		int rc;
+
+		/* As in U-Boot's hush: '&&' and '||' look at the status of
+		 * the last command that ran; ';' runs whatever it was. */
+		if ((cmd->join == JOIN_AND && last != 0) || (cmd->join == JOIN_OR && last == 0))
+			continue;
+		rc = run(ctx, cmd->argc, &sp.vec[cmd->first]);
+		if (rc & CLI_RUN_STOP)
+			return result | rc;
+		last = rc & CLI_RUN_FAILED;
+		result |= last;
+	}
+	return result;
 }

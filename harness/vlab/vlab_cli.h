@@ -45,6 +45,8 @@ enum {
 	CLI_USAGE = 2, /* wrong arguments: the dispatcher prints the usage */
 };
 
+#define CLI_FAILED_MAX 96
+
 /* One block device bound by `virtio scan`. */
 struct cli_disk {
 	unsigned devnum;      /* U-Boot's virtio block device number */
@@ -55,6 +57,9 @@ struct cli_disk {
 	bool on_pci;
 	struct vlab_virtio_dev *vdev; /* &mmio.vdev or &pci.vdev */
 	struct vlab_blk blk;
+	/* Why it is not usable after `virtio scan` failed to initialise it
+	 * again; empty when it is. */
+	char failed[CLI_FAILED_MAX];
 };
 
 struct cli {
@@ -92,12 +97,20 @@ bool cli_parse_size(const char *s, uint64_t *out);
 
 #define CLI_MAX_ARGS 32
 #define CLI_MAX_LINE 4096
+/* What run() returns to cli_split_run, bits: */
+#define CLI_RUN_FAILED 1 /* the command failed */
+#define CLI_RUN_STOP 2   /* end the session (exit): run nothing more */
 /*
- * Split one line into commands on ';' and words on blanks, honouring
- * '...' and "..." quoting and backslash escapes; a '#' that starts a word
- * outside quotes starts a comment.  Calls run(ctx, argc, argv) for each
- * non-empty command until one returns non-zero; returns that value, 0 if
- * all succeeded, or -1 after printing a message for a malformed line.
+ * Split one line into commands on ';', '&&' and '||' and words on blanks,
+ * honouring '...' and "..." quoting and backslash escapes; a '#' that
+ * starts a word outside quotes starts a comment.  A malformed line (an
+ * unterminated quote, '&&' or '||' without a command on each side, too
+ * long) runs nothing: -1 after a message.  Otherwise, as U-Boot does,
+ * calls run(ctx, argc, argv) for every command after a ';' whatever the
+ * one before returned, after '&&' only when the last command run
+ * succeeded, after '||' only when it failed; stops at CLI_RUN_STOP.
+ * Returns the CLI_RUN_* bits of all the commands run, OR-ed: a failure
+ * anywhere on the line, even one a '||' answered, is CLI_RUN_FAILED.
  */
 int cli_split_run(const char *line, int (*run)(void *ctx, int argc, char **argv), void *ctx);
 
@@ -118,10 +131,25 @@ int cmd_net(struct cli *c, int argc, char **argv);
 int cli_net_parse(const char *spec, enum hx_transport def_transport);
 int cli_net_build(struct cli *c);
 void cli_net_shutdown(struct cli *c);
+/* `virtio scan`'s turn for the NICs bound so far: cli_reprobe each one. */
+int cli_net_rescan(struct cli *c);
 
 /* ---- cmd_virtio.c ---- */
-/* Bind every block device not yet bound (what `virtio scan` does). */
+/* What `virtio scan` does: re-initialise the bound devices (disks and NICs)
+ * that broke (cli_reprobe), bind every block device not yet bound. */
 int cli_virtio_scan(struct cli *c, bool quiet);
+/*
+ * A bound device's turn in `virtio scan`.  Healthy (not broken, no
+ * DEVICE_NEEDS_RESET, failed[] empty): left alone, CLI_OK.  Otherwise the
+ * driver instance is shut down (the shutdown resets the device first and,
+ * when the reset does not complete, keeps its DMA memory reserved, never
+ * freed nor reused) and initialised again; one line says what happened.
+ * failed[] (CLI_FAILED_MAX bytes) says why the device is not usable after
+ * a failure (CLI_FAIL), and is emptied on success.  name: "virtio 0",
+ * "net 1".
+ */
+int cli_reprobe(const char *name, struct vlab_virtio_dev *v, char *failed,
+                void (*shutdown)(void *drv), int (*init)(void *drv), void *drv);
 void cli_virtio_shutdown(struct cli *c);
 
 /* ---- cmd_mem.c ---- */

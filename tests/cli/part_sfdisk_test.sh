@@ -16,8 +16,13 @@ for s in /usr/sbin/sfdisk /sbin/sfdisk; do
 	[[ -x $s ]] && SFDISK=$s && break
 done
 if [[ -z $SFDISK ]]; then
+	# Not a pass: CTest shows the test as skipped (77); CI needs sfdisk.
+	if [[ ${CI:-} == true ]]; then
+		echo "FAIL: sfdisk not found (Debian package fdisk); CI needs it" >&2
+		exit 1
+	fi
 	echo "SKIP: sfdisk not found (install the 'fdisk' package); partition tables not cross-checked"
-	exit 0
+	exit 77
 fi
 
 rm -rf "$WORK"

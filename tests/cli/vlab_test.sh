@@ -63,13 +63,46 @@ head -c 1000 /dev/zero >odd.img
 run 1 --blk odd.img -c 'virtio scan'
 contains 'odd.img'
 
-check "unknown command: U-Boot's message, exit 1, later commands not run"
-run 1 -c 'frobnicate; echo NOT-REACHED'
+check "unknown command: U-Boot's message; as in U-Boot the later commands still run; exit 1"
+run 1 -c 'frobnicate; echo AFTER'
 contains "Unknown command 'frobnicate' - try 'help'"
-lacks 'NOT-REACHED'
+contains 'AFTER'
+
+check "every command of a ';' list runs; the exit status says one failed"
+run 1 -c 'echo one; md 10 4; echo two; frobnicate; echo three'
+contains 'one'
+contains 'two'
+contains 'three'
+run 0 -c 'echo one; echo two'
+
+check "'&&' runs the next command only after a success, '||' only after a failure"
+run 1 -c 'frobnicate && echo NOT-RUN-1; echo a || echo NOT-RUN-2; frobnicate || echo RAN-1; echo b && echo RAN-2'
+lacks 'NOT-RUN'
+contains 'RAN-1'
+contains 'RAN-2'
+run 0 -c 'echo x&&echo RAN-3||echo NOT-RUN-3'
+contains 'RAN-3'
+lacks 'NOT-RUN'
+run 0 -c 'echo "a && b" '"'c || d'"
+contains 'a && b c || d'
+
+check "a malformed line runs none of its commands"
+run 1 -c 'echo NOT-RUN; echo "unterminated'
+contains 'unterminated " quote'
+lacks 'NOT-RUN'
+run 1 -c 'echo NOT-RUN && && echo x'
+contains "syntax error near '&&'"
+lacks 'NOT-RUN'
+run 1 -c 'echo NOT-RUN ||'
+contains "syntax error near '||'"
+lacks 'NOT-RUN'
+
+check "a failure before exit still fails the run"
+run 1 -c 'frobnicate; exit; echo NOT-RUN'
+lacks 'NOT-RUN'
 
 check "every command answers --help"
-for cmd in virtio md mw cmp crc32 load save help echo version exit quit; do
+for cmd in virtio md mw cmp crc32 load net pci save help echo version exit quit; do
 	run 0 -c "$cmd --help"
 	contains 'Usage:'
 done
@@ -140,13 +173,14 @@ contains 'one'
 contains 'two; still two'
 lacks 'trailing'
 
-check "scripts on stdin stop at the first failure with exit 1"
+check "scripts on stdin run every line, as a ';' list does, and exit 1 after a failure"
 printf 'echo before\nmd 10 4\necho after\n' >bad.vlab
 st=0
 "$VLAB" <bad.vlab >out.txt 2>&1 || st=$?
 [[ $st == 1 ]] || fail "script exited $st, expected 1"
 contains 'before'
-lacks 'after'
+contains 'outside guest RAM'
+contains 'after'
 
 check "two disks: numbering, device selection, id and features"
 run 0 --blk-ram 1M --blk-ram 2M,transport=mmio-legacy,ro -c 'virtio scan; virtio info; virtio device 1; virtio id; virtio features 0; virtio violations'
@@ -157,4 +191,4 @@ contains '... is now current device'
 contains 'VERSION_1'
 contains 'no violations'
 
-echo "PASS: $checks checks"
+finish

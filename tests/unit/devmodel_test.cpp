@@ -14,6 +14,7 @@
 
 extern "C" {
 #include "devmodel/blk.h"
+#include "devmodel/fault_plan.h"
 #include "devmodel/mmio.h"
 #include "devmodel/report.h"
 #include "vlab/blk.h"
@@ -704,6 +705,69 @@ TEST(DevmodelFaults, UsedRingFaultsAndCounting)
 	EXPECT_TRUE(d.R(VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTIO_ISR_CONFIG);
 
 	EXPECT_STREQ(dm_fault_name(DM_FAULT_USED_IDX_JUMP), "used_idx_jump");
+	EXPECT_EQ(d.te.report.count, 0u) << d.te.Text();
+}
+
+// A plan given as text, applied to the model's device (index 0).
+void ApplyPlan(dm_virtio *dv, const char *text)
+{
+	static dm_fault_plan plan;
+	char err[DM_FAULT_PLAN_ERR_MAX];
+	dm_fault_plan_init(&plan);
+	ASSERT_EQ(dm_fault_plan_parse(&plan, text, "t.plan", err, sizeof err), 0) << err;
+	ASSERT_GE(dm_fault_plan_apply(&plan, dv, 0, err, sizeof err), 0) << err;
+}
+
+// The 1-based numbers of the requests (n GET_IDs) that completed with status.
+std::vector<unsigned> RequestsWith(Model &d, unsigned n, uint8_t status)
+{
+	std::vector<unsigned> hit;
+	for (unsigned i = 1; i <= n; i++)
+		if (d.Request(VIRTIO_BLK_T_GET_ID, 0, 20, true) == status)
+			hit.push_back(i);
+	return hit;
+}
+
+// Each plan line counts the events of its kind on its own: a line that
+// fires does not hide the event from the lines after it (issue 10 item 8:
+// nth=7 and nth=14 fired at requests 7 and 15).
+TEST(DevmodelFaults, EachPlanLineCountsOnItsOwn)
+{
+	Model d;
+	d.Init();
+	ApplyPlan(&d.blk->dv, "fault blk_ioerr nth=7\nfault blk_ioerr nth=14\n");
+	EXPECT_EQ(RequestsWith(d, 20, VIRTIO_BLK_S_IOERR), (std::vector<unsigned>{7, 14}));
+	EXPECT_EQ(d.te.report.count, 0u) << d.te.Text();
+}
+
+TEST(DevmodelFaults, LinesOfDifferentKindsCountTheSameRequest)
+{
+	Model d;
+	d.Init();
+	// Request 2 fails with IOERR; the UNSUPP line still counts it, so it
+	// fires at request 4, as does the config change.
+	ApplyPlan(&d.blk->dv, "fault blk_ioerr nth=2\nfault blk_unsupp nth=4\nfault config_change nth=4\n");
+	const uint32_t gen = d.R(VIRTIO_MMIO_CONFIG_GENERATION);
+	EXPECT_EQ(RequestsWith(d, 3, VIRTIO_BLK_S_IOERR), (std::vector<unsigned>{2}));
+	EXPECT_EQ(d.R(VIRTIO_MMIO_CONFIG_GENERATION), gen);
+	EXPECT_EQ(d.Request(VIRTIO_BLK_T_GET_ID, 0, 20, true), VIRTIO_BLK_S_UNSUPP);
+	EXPECT_EQ(d.R(VIRTIO_MMIO_CONFIG_GENERATION), gen + 1);
+	EXPECT_EQ(d.Request(VIRTIO_BLK_T_GET_ID, 0, 20, true), VIRTIO_BLK_S_OK);
+	EXPECT_EQ(d.te.report.count, 0u) << d.te.Text();
+}
+
+TEST(DevmodelFaults, TwoLinesOnOneEventActOnceBothCountAsFired)
+{
+	Model d;
+	d.Init();
+	// Both fire at request 3: IOERR wins over UNSUPP (docs/fault-plans.md),
+	// and the UNSUPP line, having fired its one time, is done.
+	ApplyPlan(&d.blk->dv, "fault blk_unsupp nth=3\nfault blk_ioerr nth=3\n");
+	EXPECT_EQ(RequestsWith(d, 6, VIRTIO_BLK_S_OK), (std::vector<unsigned>{1, 2, 4, 5, 6}));
+	EXPECT_EQ(d.blk->dv.faults[0].fired, 1u);
+	EXPECT_EQ(d.blk->dv.faults[1].fired, 1u);
+	EXPECT_EQ(d.blk->dv.faults[0].seen, 6u);
+	EXPECT_EQ(d.blk->dv.faults[1].seen, 6u);
 	EXPECT_EQ(d.te.report.count, 0u) << d.te.Text();
 }
 
