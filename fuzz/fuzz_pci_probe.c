@@ -15,7 +15,8 @@
  *
  * Beyond the sanitizers: a function probe accepts is one the driver can use
  * safely: the interface chosen is one the flags allow, every structure it
- * uses lies inside an implemented BAR, BAR sizes are powers of two, every
+ * uses lies inside an implemented BAR and on no other structure (nor on a
+ * transitional device's legacy registers), BAR sizes are powers of two, every
  * queue's notify address lies inside the notify structure, and what blk
  * initialisation accepted is sane (fz_blk_accepted); an honest device the
  * flags allow is found, probed and initialised.
@@ -58,6 +59,33 @@ static void region_ok(const struct vlab_pci *p, const struct vlab_pci_region *r)
 		FZ_ABORT("probe accepted a structure 0x%x+0x%x in BAR %u", r->off, r->len, r->bar);
 }
 
+/* Two structures in one BAR that share a byte (a zero-length one shares
+ * none). */
+static bool overlap(uint8_t bar_a, uint64_t off_a, uint64_t len_a, uint8_t bar_b, uint64_t off_b,
+                    uint64_t len_b)
+{
+	return bar_a == bar_b && len_a && len_b && off_a < off_b + len_b && off_b < off_a + len_a;
+}
+
+/* No structure on another, nor on a transitional device's legacy header. */
+static void disjoint(const struct vlab_pci *p)
+{
+	const struct vlab_pci_region *r[4] = {&p->common, &p->notify, &p->isr, &p->device};
+	uint64_t legacy = p->msix_cap ? VIRTIO_PCI_LEGACY_CONFIG_MSIX : VIRTIO_PCI_LEGACY_CONFIG;
+
+	for (unsigned i = 0; i < 4; i++) {
+		if (!r[i]->present)
+			continue;
+		if (p->transitional && p->bar[0].io && overlap(r[i]->bar, r[i]->off, r[i]->len, 0, 0, legacy))
+			FZ_ABORT("probe accepted a structure 0x%x+0x%x on the legacy registers", r[i]->off,
+			         r[i]->len);
+		for (unsigned j = i + 1; j < 4; j++)
+			if (r[j]->present &&
+			    overlap(r[i]->bar, r[i]->off, r[i]->len, r[j]->bar, r[j]->off, r[j]->len))
+				FZ_ABORT("probe accepted overlapping structures %u and %u", i, j);
+	}
+}
+
 static void probe_accepted(const struct vlab_pci *p, unsigned flags)
 {
 	for (unsigned i = 0; i < VLAB_PCI_NBARS; i++)
@@ -70,6 +98,7 @@ static void probe_accepted(const struct vlab_pci *p, unsigned flags)
 		region_ok(p, &p->notify);
 		region_ok(p, &p->isr);
 		region_ok(p, &p->device);
+		disjoint(p);
 	} else {
 		if (!(flags & (VLAB_PCI_ALLOW_LEGACY | VLAB_PCI_FORCE_LEGACY)))
 			FZ_ABORT("legacy interface not allowed, yet chosen");
