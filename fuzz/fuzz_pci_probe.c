@@ -17,6 +17,7 @@
  * safely: the interface chosen is one the flags allow, every structure it
  * uses lies inside an implemented BAR and on no other structure (nor on a
  * transitional device's legacy registers), BAR sizes are powers of two, every
+ * BAR is aligned, inside the host window of its type and on no other, every
  * queue's notify address lies inside the notify structure, and what blk
  * initialisation accepted is sane (fz_blk_accepted); an honest device the
  * flags allow is found, probed and initialised.
@@ -59,12 +60,10 @@ static void region_ok(const struct vlab_pci *p, const struct vlab_pci_region *r)
 		FZ_ABORT("probe accepted a structure 0x%x+0x%x in BAR %u", r->off, r->len, r->bar);
 }
 
-/* Two structures in one BAR that share a byte (a zero-length one shares
- * none). */
-static bool overlap(uint8_t bar_a, uint64_t off_a, uint64_t len_a, uint8_t bar_b, uint64_t off_b,
-                    uint64_t len_b)
+/* Two ranges that share a byte (a zero-length one shares none). */
+static bool overlap(uint64_t off_a, uint64_t len_a, uint64_t off_b, uint64_t len_b)
 {
-	return bar_a == bar_b && len_a && len_b && off_a < off_b + len_b && off_b < off_a + len_a;
+	return len_a && len_b && off_a < off_b + len_b && off_b < off_a + len_a;
 }
 
 /* No structure on another, nor on a transitional device's legacy header. */
@@ -76,21 +75,39 @@ static void disjoint(const struct vlab_pci *p)
 	for (unsigned i = 0; i < 4; i++) {
 		if (!r[i]->present)
 			continue;
-		if (p->transitional && p->bar[0].io && overlap(r[i]->bar, r[i]->off, r[i]->len, 0, 0, legacy))
+		if (p->transitional && p->bar[0].io && r[i]->bar == 0 && overlap(r[i]->off, r[i]->len, 0, legacy))
 			FZ_ABORT("probe accepted a structure 0x%x+0x%x on the legacy registers", r[i]->off,
 			         r[i]->len);
 		for (unsigned j = i + 1; j < 4; j++)
-			if (r[j]->present &&
-			    overlap(r[i]->bar, r[i]->off, r[i]->len, r[j]->bar, r[j]->off, r[j]->len))
+			if (r[j]->present && r[i]->bar == r[j]->bar &&
+			    overlap(r[i]->off, r[i]->len, r[j]->off, r[j]->len))
 				FZ_ABORT("probe accepted overlapping structures %u and %u", i, j);
 	}
 }
 
-static void probe_accepted(const struct vlab_pci *p, unsigned flags)
+/* Every BAR aligned, inside the window of its type, on no other (the
+ * windows hold neither ECAM, the PIO window nor DMA memory). */
+static void bars_placed(const struct vlab_pci_host *h, const struct vlab_pci *p)
 {
-	for (unsigned i = 0; i < VLAB_PCI_NBARS; i++)
-		if (p->bar[i].size & (p->bar[i].size - 1))
-			FZ_ABORT("BAR %u of size 0x%llx", i, (unsigned long long)p->bar[i].size);
+	for (unsigned i = 0; i < VLAB_PCI_NBARS; i++) {
+		const struct vlab_pci_bar *b = &p->bar[i];
+		uint64_t base = b->io ? h->io_base : h->mem_base, len = b->io ? h->io_size : h->mem_size;
+		if (b->size == 0)
+			continue;
+		if (b->size & (b->size - 1))
+			FZ_ABORT("BAR %u of size 0x%llx", i, (unsigned long long)b->size);
+		if (b->addr % b->size || b->addr < base || b->addr - base > len || b->size > len - (b->addr - base))
+			FZ_ABORT("BAR %u at 0x%llx+0x%llx, outside its window", i, (unsigned long long)b->addr,
+			         (unsigned long long)b->size);
+		for (unsigned j = 0; j < i; j++)
+			if (p->bar[j].io == b->io && overlap(p->bar[j].addr, p->bar[j].size, b->addr, b->size))
+				FZ_ABORT("BARs %u and %u overlap", j, i);
+	}
+}
+
+static void probe_accepted(const struct vlab_pci_host *h, const struct vlab_pci *p, unsigned flags)
+{
+	bars_placed(h, p);
 	if (p->modern) {
 		if (!p->common.present || !p->notify.present || !p->isr.present)
 			FZ_ABORT("modern interface without its structures");
@@ -165,7 +182,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				FZ_ABORT("honest function refused by probe: %d", rc);
 			continue;
 		}
-		probe_accepted(&P, flags);
+		probe_accepted(&h, &P, flags);
 		P.vdev.timeout_ns = FZ_TIMEOUT_NS;
 		cap = fz_ctl8(f);
 		rc = vlab_blk_init(&B, &P.vdev, cap);
