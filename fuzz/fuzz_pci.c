@@ -120,6 +120,8 @@ void fz_pci_host(struct fz *f, struct vlab_pci_host *h, bool cfg_ports, bool pio
 	h->io_size = 0x1000;
 	h->pio_mmio = pio_mmio;
 	h->pio_mmio_base = FZ_PIO_MMIO_BASE;
+	h->ram_base = FZ_DMA_BASE;
+	h->ram_size = FZ_ARENA;
 }
 
 /* ---- config space ---- */

@@ -15,7 +15,9 @@
  *
  * Beyond the sanitizers: a function probe accepts is one the driver can use
  * safely: the interface chosen is one the flags allow, every structure it
- * uses lies inside an implemented BAR, BAR sizes are powers of two, every
+ * uses lies inside an implemented BAR and on no other structure (nor on a
+ * transitional device's legacy registers), BAR sizes are powers of two, every
+ * BAR is aligned, inside the host window of its type and on no other, every
  * queue's notify address lies inside the notify structure, and what blk
  * initialisation accepted is sane (fz_blk_accepted); an honest device the
  * flags allow is found, probed and initialised.
@@ -58,11 +60,54 @@ static void region_ok(const struct vlab_pci *p, const struct vlab_pci_region *r)
 		FZ_ABORT("probe accepted a structure 0x%x+0x%x in BAR %u", r->off, r->len, r->bar);
 }
 
-static void probe_accepted(const struct vlab_pci *p, unsigned flags)
+/* Two ranges that share a byte (a zero-length one shares none). */
+static bool overlap(uint64_t off_a, uint64_t len_a, uint64_t off_b, uint64_t len_b)
 {
-	for (unsigned i = 0; i < VLAB_PCI_NBARS; i++)
-		if (p->bar[i].size & (p->bar[i].size - 1))
-			FZ_ABORT("BAR %u of size 0x%llx", i, (unsigned long long)p->bar[i].size);
+	return len_a && len_b && off_a < off_b + len_b && off_b < off_a + len_a;
+}
+
+/* No structure on another, nor on a transitional device's legacy header. */
+static void disjoint(const struct vlab_pci *p)
+{
+	const struct vlab_pci_region *r[4] = {&p->common, &p->notify, &p->isr, &p->device};
+	uint64_t legacy = p->msix_cap ? VIRTIO_PCI_LEGACY_CONFIG_MSIX : VIRTIO_PCI_LEGACY_CONFIG;
+
+	for (unsigned i = 0; i < 4; i++) {
+		if (!r[i]->present)
+			continue;
+		if (p->transitional && p->bar[0].io && r[i]->bar == 0 && overlap(r[i]->off, r[i]->len, 0, legacy))
+			FZ_ABORT("probe accepted a structure 0x%x+0x%x on the legacy registers", r[i]->off,
+			         r[i]->len);
+		for (unsigned j = i + 1; j < 4; j++)
+			if (r[j]->present && r[i]->bar == r[j]->bar &&
+			    overlap(r[i]->off, r[i]->len, r[j]->off, r[j]->len))
+				FZ_ABORT("probe accepted overlapping structures %u and %u", i, j);
+	}
+}
+
+/* Every BAR aligned, inside the window of its type, on no other (the
+ * windows hold neither ECAM, the PIO window nor DMA memory). */
+static void bars_placed(const struct vlab_pci_host *h, const struct vlab_pci *p)
+{
+	for (unsigned i = 0; i < VLAB_PCI_NBARS; i++) {
+		const struct vlab_pci_bar *b = &p->bar[i];
+		uint64_t base = b->io ? h->io_base : h->mem_base, len = b->io ? h->io_size : h->mem_size;
+		if (b->size == 0)
+			continue;
+		if (b->size & (b->size - 1))
+			FZ_ABORT("BAR %u of size 0x%llx", i, (unsigned long long)b->size);
+		if (b->addr % b->size || b->addr < base || b->addr - base > len || b->size > len - (b->addr - base))
+			FZ_ABORT("BAR %u at 0x%llx+0x%llx, outside its window", i, (unsigned long long)b->addr,
+			         (unsigned long long)b->size);
+		for (unsigned j = 0; j < i; j++)
+			if (p->bar[j].io == b->io && overlap(p->bar[j].addr, p->bar[j].size, b->addr, b->size))
+				FZ_ABORT("BARs %u and %u overlap", j, i);
+	}
+}
+
+static void probe_accepted(const struct vlab_pci_host *h, const struct vlab_pci *p, unsigned flags)
+{
+	bars_placed(h, p);
 	if (p->modern) {
 		if (!p->common.present || !p->notify.present || !p->isr.present)
 			FZ_ABORT("modern interface without its structures");
@@ -70,6 +115,7 @@ static void probe_accepted(const struct vlab_pci *p, unsigned flags)
 		region_ok(p, &p->notify);
 		region_ok(p, &p->isr);
 		region_ok(p, &p->device);
+		disjoint(p);
 	} else {
 		if (!(flags & (VLAB_PCI_ALLOW_LEGACY | VLAB_PCI_FORCE_LEGACY)))
 			FZ_ABORT("legacy interface not allowed, yet chosen");
@@ -136,7 +182,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				FZ_ABORT("honest function refused by probe: %d", rc);
 			continue;
 		}
-		probe_accepted(&P, flags);
+		probe_accepted(&h, &P, flags);
 		P.vdev.timeout_ns = FZ_TIMEOUT_NS;
 		cap = fz_ctl8(f);
 		rc = vlab_blk_init(&B, &P.vdev, cap);

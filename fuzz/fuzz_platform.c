@@ -195,11 +195,9 @@ static void reg_write(void *ctx, vlab_addr_t addr, unsigned width, uint32_t v)
 static uint8_t rd8(void *c, vlab_addr_t a) { return (uint8_t)reg_read(c, a, 1); }
 static uint16_t rd16(void *c, vlab_addr_t a) { return (uint16_t)reg_read(c, a, 2); }
 static uint32_t rd32(void *c, vlab_addr_t a) { return reg_read(c, a, 4); }
-static uint64_t rd64(void *c, vlab_addr_t a) { return (uint64_t)reg_read(c, a, 4) | (uint64_t)reg_read(c, a + 4, 4) << 32; }
 static void wr8(void *c, vlab_addr_t a, uint8_t v) { reg_write(c, a, 1, v); }
 static void wr16(void *c, vlab_addr_t a, uint16_t v) { reg_write(c, a, 2, v); }
 static void wr32(void *c, vlab_addr_t a, uint32_t v) { reg_write(c, a, 4, v); }
-static void wr64(void *c, vlab_addr_t a, uint64_t v) { reg_write(c, a, 4, (uint32_t)v); reg_write(c, a + 4, 4, (uint32_t)(v >> 32)); }
 static uint8_t prd8(void *c, uint32_t p) { return (uint8_t)fz_pci_port_read(of(c), p, 1); }
 static uint16_t prd16(void *c, uint32_t p) { return (uint16_t)fz_pci_port_read(of(c), p, 2); }
 static uint32_t prd32(void *c, uint32_t p) { return fz_pci_port_read(of(c), p, 4); }
@@ -303,8 +301,6 @@ int fz_blk_accepted(struct fz *f, struct vlab_blk *b)
 		rc = vlab_blk_read(b, 0, buf, 1);
 	fz_transport_extras(f, b->vdev);
 	vlab_blk_shutdown(b);
-	/* A queue stopped after the reset (the transport's own path). */
-	b->vdev->ops->queue_disable(b->vdev, 0);
 	return rc;
 }
 
@@ -358,11 +354,9 @@ void fz_init(struct fz *f, const uint8_t *data, size_t size)
 	f->ops.mmio_read8 = rd8;
 	f->ops.mmio_read16 = rd16;
 	f->ops.mmio_read32 = rd32;
-	f->ops.mmio_read64 = rd64;
 	f->ops.mmio_write8 = wr8;
 	f->ops.mmio_write16 = wr16;
 	f->ops.mmio_write32 = wr32;
-	f->ops.mmio_write64 = wr64;
 	f->ops.pio_read8 = prd8;
 	f->ops.pio_read16 = prd16;
 	f->ops.pio_read32 = prd32;

@@ -72,7 +72,6 @@ static int t_queue_enable(struct vlab_virtio_dev *d, uint16_t idx, const struct 
 	rd(d)->f->q[0].used = l->used;
 	return 0;
 }
-static void t_queue_disable(struct vlab_virtio_dev *d, uint16_t idx) { (void)d; (void)idx; }
 static void t_queue_notify(struct vlab_virtio_dev *d, uint16_t idx)
 {
 	(void)idx;
@@ -93,7 +92,6 @@ static const struct vlab_transport_ops ring_ops = {
 	.config_write = t_config_write,
 	.queue_max = t_queue_max,
 	.queue_enable = t_queue_enable,
-	.queue_disable = t_queue_disable,
 	.queue_notify = t_queue_notify,
 	.interrupt_ack = t_interrupt_ack,
 };

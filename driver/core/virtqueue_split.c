@@ -141,7 +141,6 @@ int vlab_vq_setup(struct vlab_vq *vq, struct vlab_virtio_dev *d, uint16_t index,
 	vq->size = (uint16_t)size;
 	vq->mem = mem;
 	vq->mem_len = total;
-	vq->mem_dev = dev;
 	vq->desc = (volatile struct vlab_virtq_desc *)mem;
 	vq->avail = (volatile uint16_t *)((uint8_t *)mem + avail_off);
 	vq->used = (volatile uint8_t *)mem + used_off;

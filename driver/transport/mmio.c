@@ -186,35 +186,6 @@ static int mmio_queue_enable(struct vlab_virtio_dev *d, uint16_t idx, const stru
 	return 0;
 }
 
-static void mmio_queue_disable(struct vlab_virtio_dev *d, uint16_t idx)
-{
-	struct vlab_mmio *m = to_mmio(d);
-	const struct vlab_platform *p = d->plat;
-
-	reg_write(m, VIRTIO_MMIO_QUEUE_SEL, idx);
-	if (m->version < 2) {
-		reg_write(m, VIRTIO_MMIO_QUEUE_PFN, 0);
-		return;
-	}
-	/* DRV-4.2.2.2-16: write 0 to QueueReady; DRV-4.2.2.2-17: read it back
-	 * until it reads 0, bounded in platform time. */
-	reg_write(m, VIRTIO_MMIO_QUEUE_READY, 0);
-	uint64_t limit = vlab_virtio_timeout(d);
-	uint64_t start = vlab_plat_now(p);
-	uint64_t step = 1000;
-	while (reg_read(m, VIRTIO_MMIO_QUEUE_READY) != 0) {
-		uint64_t elapsed = vlab_plat_now(p) - start;
-		if (elapsed >= limit) {
-			vlab_virtio_mark_broken(d, "QueueReady stuck at 1");
-			return;
-		}
-		uint64_t left = limit - elapsed;
-		vlab_plat_delay(p, step < left ? step : left);
-		if (step < 1000000)
-			step *= 2;
-	}
-}
-
 static void mmio_queue_notify(struct vlab_virtio_dev *d, uint16_t idx)
 {
 	reg_write(to_mmio(d), VIRTIO_MMIO_QUEUE_NOTIFY, idx);
@@ -242,7 +213,6 @@ static const struct vlab_transport_ops mmio_ops = {
 	.config_write = mmio_config_write,
 	.queue_max = mmio_queue_max,
 	.queue_enable = mmio_queue_enable,
-	.queue_disable = mmio_queue_disable,
 	.queue_notify = mmio_queue_notify,
 	.interrupt_ack = mmio_interrupt_ack,
 };

@@ -4,7 +4,8 @@
  * its capability list for the virtio structures (4.1.4) and choose the
  * interface.  The list is the device's: the walk is bounded, a pointer
  * into the header or a capability running past config space is an error,
- * and each structure must lie inside an implemented BAR.
+ * each structure must lie inside an implemented BAR, and no two structures
+ * (nor one and a transitional device's legacy registers) may overlap.
  */
 #include "pci_priv.h"
 
@@ -146,6 +147,52 @@ static int check_region(struct vlab_pci *p, struct vlab_pci_region *r, const cha
 	return VLAB_OK;
 }
 
+/* One register range in a BAR, for the overlap check. */
+struct span {
+	const char *what;
+	uint8_t bar;
+	uint64_t off, len;
+};
+
+static void add_span(struct span *s, unsigned *n, const char *what, const struct vlab_pci_region *r)
+{
+	if (r->present && r->len > 0)
+		s[(*n)++] = (struct span){what, r->bar, r->off, r->len};
+}
+
+/*
+ * No structure on top of another: a write meant for one would land in the
+ * other (a device-config write on the legacy QueuePFN or QueueNotify, a
+ * notify on the common configuration).  The legacy register block of a
+ * transitional device counts too: the header at the start of its I/O
+ * BAR 0, 0x18 bytes when it has MSI-X (the two vector fields), else 0x14.
+ * BARs themselves never overlap (vlab_pci_setup_function).
+ */
+static int check_disjoint(struct vlab_pci *p)
+{
+	struct span s[5];
+	unsigned n = 0;
+	add_span(s, &n, "common configuration", &p->common);
+	add_span(s, &n, "notify", &p->notify);
+	add_span(s, &n, "ISR", &p->isr);
+	add_span(s, &n, "device configuration", &p->device);
+	if (p->transitional && p->bar[0].io)
+		s[n++] = (struct span){"legacy header", 0, 0,
+		                       p->msix_cap ? VIRTIO_PCI_LEGACY_CONFIG_MSIX : VIRTIO_PCI_LEGACY_CONFIG};
+	for (unsigned i = 0; i < n; i++)
+		for (unsigned j = i + 1; j < n; j++) {
+			if (s[i].bar != s[j].bar || s[i].off >= s[j].off + s[j].len ||
+			    s[j].off >= s[i].off + s[i].len)
+				continue;
+			vlab_log(p->vdev.plat, VLAB_LOG_ERROR,
+			         "%s: %s structure 0x%llx+0x%llx overlaps the %s structure 0x%llx+0x%llx in BAR %u",
+			         p->name, s[i].what, (unsigned long long)s[i].off, (unsigned long long)s[i].len,
+			         s[j].what, (unsigned long long)s[j].off, (unsigned long long)s[j].len, s[i].bar);
+			return VLAB_EPROTO;
+		}
+	return VLAB_OK;
+}
+
 static int check_modern(struct vlab_pci *p)
 {
 	int rc;
@@ -163,7 +210,7 @@ static int check_modern(struct vlab_pci *p)
 	    (rc = check_region(p, &p->isr, "ISR", 1)) ||
 	    (rc = check_region(p, &p->device, "device configuration", 0)))
 		return rc;
-	return VLAB_OK;
+	return check_disjoint(p);
 }
 
 int vlab_pci_probe(struct vlab_pci *p, struct vlab_pci_host *h, uint8_t bus, uint8_t dev,

@@ -157,24 +157,296 @@ int vlab_pci_enumerate(const struct vlab_pci_host *h, vlab_pci_visit_fn visit, v
 
 /* ---- BARs ---- */
 
-static uint64_t align_up(uint64_t v, uint64_t a)
+/* A range by its first and last byte (so the top of the space fits). */
+struct range {
+	uint64_t first, last;
+};
+
+static bool meets(struct range a, struct range b)
 {
+	return a.first <= b.last && b.first <= a.last;
+}
+
+static struct range span(uint64_t base, uint64_t size)
+{
+	uint64_t last = size == 0 ? base : base + (size - 1);
+	return (struct range){base, last < base ? UINT64_MAX : last};
+}
+
+/* What a BAR at r may not touch, besides the BARs placed before: for an
+ * I/O BAR the 0xCF8 configuration ports; for a memory BAR the ECAM window,
+ * the PIO window (the I/O window's part of it) and guest RAM. */
+enum clash { CLASH_NONE, CLASH_CF8, CLASH_ECAM, CLASH_PIO, CLASH_RAM, CLASH_BAR };
+
+static enum clash clash_of(const struct vlab_pci_host *h, bool io, struct range r, uint64_t *end,
+                           unsigned *which)
+{
+	struct range x[4];
+	enum clash kind[4];
+	unsigned n = 0;
+	if (io && h->cfg_ports) {
+		x[n] = span(CF8_ADDR, 8);
+		kind[n++] = CLASH_CF8;
+	}
+	if (!io && !h->cfg_ports) {
+		x[n] = span(h->ecam_base, (uint64_t)buses(h) << 20);
+		kind[n++] = CLASH_ECAM;
+	}
+	if (!io && h->pio_mmio && h->io_size) {
+		x[n] = span(h->pio_mmio_base + h->io_base, h->io_size);
+		kind[n++] = CLASH_PIO;
+	}
+	if (!io && h->ram_size) {
+		x[n] = span(h->ram_base, h->ram_size);
+		kind[n++] = CLASH_RAM;
+	}
+	for (unsigned i = 0; i < n; i++)
+		if (meets(r, x[i])) {
+			*end = x[i].last;
+			return kind[i];
+		}
+	for (unsigned i = 0; i < h->n_placed && i < VLAB_PCI_MAX_PLACED; i++) {
+		const struct vlab_pci_placed *p = &h->placed[i];
+		struct range pr = span(p->base, p->size);
+		if (p->io == io && meets(r, pr)) {
+			*end = pr.last;
+			*which = i;
+			return CLASH_BAR;
+		}
+	}
+	return CLASH_NONE;
+}
+
+/* The window a BAR of this kind must lie in, by its first and last byte;
+ * false when the host gives none. */
+static bool window(const struct vlab_pci_host *h, const struct vlab_pci_bar *b, struct range *w)
+{
+	uint64_t base = b->io ? h->io_base : h->mem_base;
+	uint64_t size = b->io ? h->io_size : h->mem_size;
+	if (size == 0)
+		return false;
+	*w = span(base, size);
+	if (!b->io && !b->mem64 && w->last > 0xffffffffull) {
+		if (w->first > 0xffffffffull)
+			return false; /* a 32-bit BAR cannot reach this window */
+		w->last = 0xffffffffull;
+	}
+	return true;
+}
+
+static void bar_log(const struct vlab_pci_host *h, enum vlab_log_level lvl, uint8_t bus, uint8_t dev,
+                    uint8_t fn, unsigned i, const struct vlab_pci_bar *b, const char *what,
+                    const char *then)
+{
+	vlab_log(h->plat, lvl, "pci %02x:%02x.%x: BAR %u (%s, 0x%llx bytes) at 0x%llx %s%s", bus, dev,
+	         fn, i, b->io ? "I/O" : "memory", (unsigned long long)b->size,
+	         (unsigned long long)b->addr, what, then);
+}
+
+/* Is the address a BAR holds sound (see vlab_pci_setup_function)?  Logs
+ * why not. */
+static bool bar_sound(const struct vlab_pci_host *h, uint8_t bus, uint8_t dev, uint8_t fn,
+                      unsigned i, const struct vlab_pci_bar *b)
+{
+	static const char *const why[] = {
+		[CLASH_CF8] = "covers the 0xCF8 configuration ports",
+		[CLASH_ECAM] = "covers the ECAM window",
+		[CLASH_PIO] = "covers the PIO window",
+		[CLASH_RAM] = "covers guest RAM",
+	};
+	struct range w, r = span(b->addr, b->size);
+	uint64_t end;
+	unsigned which = 0;
+	enum clash c = CLASH_NONE;
+	const char *bad = NULL;
+
+	if (b->addr + (b->size - 1) < b->addr)
+		bad = "wraps around the address space";
+	else if (b->addr % b->size != 0)
+		bad = "is not aligned to its size";
+	else if ((c = clash_of(h, b->io, r, &end, &which)) != CLASH_NONE && c != CLASH_BAR)
+		bad = why[c];
+	else if (!window(h, b, &w) || r.first < w.first || r.last > w.last)
+		bad = b->io ? "is outside the I/O window" : "is outside the memory window";
+	else if (c == CLASH_BAR) {
+		const struct vlab_pci_placed *p = &h->placed[which];
+		vlab_log(h->plat, VLAB_LOG_WARN,
+		         "pci %02x:%02x.%x: BAR %u at 0x%llx overlaps BAR %u of %02x:%02x.%x; reassigning", bus,
+		         dev, fn, i, (unsigned long long)b->addr, p->bar, p->bus, p->dev, p->fn);
+		return false;
+	}
+	if (bad) {
+		bar_log(h, VLAB_LOG_WARN, bus, dev, fn, i, b, bad, "; reassigning");
+		return false;
+	}
+	return true;
+}
+
+static uint64_t align_up(uint64_t v, uint64_t a, bool *ovf)
+{
+	if (v > UINT64_MAX - (a - 1)) {
+		*ovf = true;
+		return 0;
+	}
 	return (v + a - 1) & ~(a - 1);
 }
 
-/* Take size bytes, aligned to size, from [base, base+len) after *used. */
-static int alloc(uint64_t base, uint64_t len, uint64_t *used, uint64_t size, uint64_t *addr)
+/* A free place for b in its window: aligned to its size, at or after the
+ * window's cursor, clashing with nothing (each clash skipped at most once:
+ * the candidate only moves up). */
+static int alloc(struct vlab_pci_host *h, const struct vlab_pci_bar *b, uint64_t *addr)
 {
-	if (size == 0 || len == 0)
+	struct range w;
+	if (!window(h, b, &w))
 		return VLAB_ENOMEM;
-	uint64_t start = base + *used;
-	if (start < base)
+	uint64_t used = b->io ? h->io_used : h->mem_used;
+	bool ovf = used > w.last - w.first;
+	uint64_t a = ovf ? 0 : align_up(w.first + used, b->size, &ovf);
+	for (unsigned n = 0; !ovf && n < VLAB_PCI_MAX_PLACED + 5; n++) {
+		if (a < w.first || a > w.last || b->size - 1 > w.last - a)
+			break;
+		uint64_t end;
+		unsigned which;
+		if (clash_of(h, b->io, span(a, b->size), &end, &which) == CLASH_NONE) {
+			*addr = a;
+			if (b->io)
+				h->io_used = (uint32_t)(a + b->size - w.first);
+			else
+				h->mem_used = a + b->size - w.first;
+			return VLAB_OK;
+		}
+		if (end == UINT64_MAX)
+			break;
+		a = align_up(end + 1, b->size, &ovf);
+	}
+	return VLAB_ENOMEM;
+}
+
+static void drop_placed(struct vlab_pci_host *h, uint8_t bus, uint8_t dev, uint8_t fn)
+{
+	unsigned k = 0;
+	for (unsigned i = 0; i < h->n_placed && i < VLAB_PCI_MAX_PLACED; i++) {
+		const struct vlab_pci_placed *p = &h->placed[i];
+		if (p->bus != bus || p->dev != dev || p->fn != fn)
+			h->placed[k++] = *p;
+	}
+	h->n_placed = k;
+}
+
+static int add_placed(struct vlab_pci_host *h, uint8_t bus, uint8_t dev, uint8_t fn, unsigned i,
+                      const struct vlab_pci_bar *b)
+{
+	if (h->n_placed >= VLAB_PCI_MAX_PLACED) {
+		vlab_log(h->plat, VLAB_LOG_ERROR, "pci %02x:%02x.%x: more than %u BARs placed", bus, dev, fn,
+		         VLAB_PCI_MAX_PLACED);
 		return VLAB_ENOMEM;
-	uint64_t a = align_up(start, size);
-	if (a < start || a - base > len || size > len - (a - base))
-		return VLAB_ENOMEM;
-	*addr = a;
-	*used = a - base + size;
+	}
+	h->placed[h->n_placed++] = (struct vlab_pci_placed){b->addr, b->size, bus, dev, fn, (uint8_t)i, b->io};
+	return VLAB_OK;
+}
+
+/* Size BAR i (decoding is off): bars[i] gets its size, kind and the
+ * address it holds; *type the read-only low bits of a memory BAR.  Returns
+ * the number of registers it takes (2 for a 64-bit BAR), or VLAB_EPROTO. */
+static int size_bar(const struct vlab_pci_host *h, uint8_t bus, uint8_t dev, uint8_t fn, unsigned i,
+                    struct vlab_pci_bar *b, uint32_t *type)
+{
+	uint16_t reg = (uint16_t)(VLAB_PCI_BAR0 + 4 * i);
+	uint32_t orig = vlab_pci_cfg_read(h, bus, dev, fn, reg, 4);
+	vlab_pci_cfg_write(h, bus, dev, fn, reg, 4, 0xffffffffu);
+	uint32_t mask = vlab_pci_cfg_read(h, bus, dev, fn, reg, 4);
+	vlab_pci_cfg_write(h, bus, dev, fn, reg, 4, orig);
+
+	*type = mask & 0xfu;
+	if (mask == 0)
+		return 1; /* not implemented */
+	if (mask & 1u) {
+		/* I/O: the size is the lowest address bit that sticks. */
+		uint32_t m = mask & ~3u;
+		b->io = true;
+		b->size = m & (~m + 1u);
+		b->addr = orig & ~3u;
+	} else {
+		uint32_t t = (mask >> 1) & 3u;
+		uint64_t m = mask & ~0xfull;
+		if (t != 2 && m == 0)
+			return 1; /* no address bit sticks */
+		uint64_t cur = orig & ~0xfull;
+		if (t == 2) {
+			if (i + 1 >= VLAB_PCI_NBARS)
+				return VLAB_EPROTO; /* a 64-bit BAR in the last slot */
+			uint16_t hreg = (uint16_t)(reg + 4);
+			uint32_t horig = vlab_pci_cfg_read(h, bus, dev, fn, hreg, 4);
+			vlab_pci_cfg_write(h, bus, dev, fn, hreg, 4, 0xffffffffu);
+			uint32_t hmask = vlab_pci_cfg_read(h, bus, dev, fn, hreg, 4);
+			vlab_pci_cfg_write(h, bus, dev, fn, hreg, 4, horig);
+			m |= (uint64_t)hmask << 32;
+			cur |= (uint64_t)horig << 32;
+			b->mem64 = true;
+		} else {
+			m |= 0xffffffff00000000ull; /* a 32-bit BAR: above bit 31 fixed */
+		}
+		b->size = m & (~m + 1u);
+		b->addr = cur;
+	}
+	int regs = b->mem64 ? 2 : 1;
+	if (b->size == 0)
+		*b = (struct vlab_pci_bar){0}; /* no address bit sticks: nothing usable */
+	return regs;
+}
+
+/* Give BAR i the address a; read it back (a device that does not take it
+ * cannot be used). */
+static int program_bar(const struct vlab_pci_host *h, uint8_t bus, uint8_t dev, uint8_t fn,
+                       unsigned i, const struct vlab_pci_bar *b, uint32_t type)
+{
+	uint16_t reg = (uint16_t)(VLAB_PCI_BAR0 + 4 * i);
+	uint32_t low = b->io ? 3u : 0xfu;
+	vlab_pci_cfg_write(h, bus, dev, fn, reg, 4, (uint32_t)b->addr | (b->io ? 1u : type));
+	if (b->mem64)
+		vlab_pci_cfg_write(h, bus, dev, fn, (uint16_t)(reg + 4), 4, (uint32_t)(b->addr >> 32));
+	uint64_t got = vlab_pci_cfg_read(h, bus, dev, fn, reg, 4) & ~low;
+	if (b->mem64)
+		got |= (uint64_t)vlab_pci_cfg_read(h, bus, dev, fn, (uint16_t)(reg + 4), 4) << 32;
+	if (got != b->addr) {
+		vlab_log(h->plat, VLAB_LOG_ERROR,
+		         "pci %02x:%02x.%x: BAR %u reads back 0x%llx after 0x%llx was written", bus, dev,
+		         fn, i, (unsigned long long)got, (unsigned long long)b->addr);
+		return VLAB_EPROTO;
+	}
+	return VLAB_OK;
+}
+
+/* Keep the sound addresses first (so a BAR being moved cannot take the
+ * place of one that stays), then place the rest. */
+static int place_bars(struct vlab_pci_host *h, uint8_t bus, uint8_t dev, uint8_t fn,
+                      struct vlab_pci_bar bars[VLAB_PCI_NBARS], const uint32_t type[VLAB_PCI_NBARS])
+{
+	bool keep[VLAB_PCI_NBARS] = {false};
+	int rc;
+	for (unsigned i = 0; i < VLAB_PCI_NBARS; i++) {
+		struct vlab_pci_bar *b = &bars[i];
+		if (b->size == 0 || b->addr == 0)
+			continue;
+		keep[i] = bar_sound(h, bus, dev, fn, i, b);
+		if (keep[i] && (rc = add_placed(h, bus, dev, fn, i, b)) != 0)
+			return rc;
+	}
+	for (unsigned i = 0; i < VLAB_PCI_NBARS; i++) {
+		struct vlab_pci_bar *b = &bars[i];
+		if (b->size == 0 || keep[i])
+			continue;
+		/* Unassigned (bare metal on QEMU's virt machines), or unsound. */
+		uint64_t a;
+		if (alloc(h, b, &a) != 0) {
+			bar_log(h, VLAB_LOG_ERROR, bus, dev, fn, i, b, "cannot be placed", ": no room in its window");
+			return VLAB_ENOMEM;
+		}
+		b->addr = a;
+		if ((rc = program_bar(h, bus, dev, fn, i, b, type[i])) != 0 ||
+		    (rc = add_placed(h, bus, dev, fn, i, b)) != 0)
+			return rc;
+	}
 	return VLAB_OK;
 }
 
@@ -189,93 +461,34 @@ int vlab_pci_setup_function(struct vlab_pci_host *h, uint8_t bus, uint8_t dev, u
 	if ((ht & ~VLAB_PCI_HEADER_MULTI) != 0)
 		return VLAB_ENOTSUP; /* bridges and CardBus: not ours */
 
-	/* Decoding off while the BARs hold sizing patterns. */
+	/* Decoding off while the BARs hold sizing patterns and move. */
 	uint16_t cmd = (uint16_t)vlab_pci_cfg_read(h, bus, dev, fn, VLAB_PCI_COMMAND, 2);
 	vlab_pci_cfg_write(h, bus, dev, fn, VLAB_PCI_COMMAND, 2,
 	                   cmd & (uint16_t)~(VLAB_PCI_CMD_IO | VLAB_PCI_CMD_MEM));
+	/* Set up again (a second probe): its old places are its own. */
+	drop_placed(h, bus, dev, fn);
 
-	bool any_io = false, any_mem = false;
+	uint32_t type[VLAB_PCI_NBARS] = {0};
 	int rc = VLAB_OK;
-	for (unsigned i = 0; i < VLAB_PCI_NBARS; i++) {
-		uint16_t reg = (uint16_t)(VLAB_PCI_BAR0 + 4 * i);
-		uint32_t orig = vlab_pci_cfg_read(h, bus, dev, fn, reg, 4);
-		vlab_pci_cfg_write(h, bus, dev, fn, reg, 4, 0xffffffffu);
-		uint32_t mask = vlab_pci_cfg_read(h, bus, dev, fn, reg, 4);
-		vlab_pci_cfg_write(h, bus, dev, fn, reg, 4, orig);
-		struct vlab_pci_bar *b = &bars[i];
-
-		if (mask == 0)
-			continue; /* not implemented */
-		if (mask & 1u) {
-			/* I/O: the size is the lowest address bit that sticks. */
-			uint32_t m = mask & ~3u;
-			b->io = true;
-			b->size = m & (~m + 1u);
-			b->addr = orig & ~3u;
-		} else {
-			uint32_t type = (mask >> 1) & 3u;
-			uint64_t m = mask & ~0xfull;
-			if (type != 2 && m == 0)
-				continue; /* no address bit sticks */
-			uint64_t cur = orig & ~0xfull;
-			if (type == 2) {
-				if (i + 1 >= VLAB_PCI_NBARS) {
-					rc = VLAB_EPROTO; /* a 64-bit BAR in the last slot */
-					break;
-				}
-				uint16_t hreg = (uint16_t)(reg + 4);
-				uint32_t horig = vlab_pci_cfg_read(h, bus, dev, fn, hreg, 4);
-				vlab_pci_cfg_write(h, bus, dev, fn, hreg, 4, 0xffffffffu);
-				uint32_t hmask = vlab_pci_cfg_read(h, bus, dev, fn, hreg, 4);
-				vlab_pci_cfg_write(h, bus, dev, fn, hreg, 4, horig);
-				m |= (uint64_t)hmask << 32;
-				cur |= (uint64_t)horig << 32;
-				b->mem64 = true;
-			} else {
-				m |= 0xffffffff00000000ull; /* a 32-bit BAR: above bit 31 fixed */
-			}
-			b->size = m & (~m + 1u);
-			b->addr = cur;
+	for (unsigned i = 0; i < VLAB_PCI_NBARS;) {
+		int regs = size_bar(h, bus, dev, fn, i, &bars[i], &type[i]);
+		if (regs < 0) {
+			rc = regs;
+			break;
 		}
-		if (b->size == 0) {
-			b->io = b->mem64 = false;
-			continue; /* no address bit sticks: nothing usable */
-		}
-		if (b->addr == 0) {
-			/* Unassigned (bare metal on QEMU's virt machines): place it. */
-			uint64_t a;
-			if (b->io) {
-				uint64_t used = h->io_used;
-				rc = alloc(h->io_base, h->io_size, &used, b->size, &a);
-				if (rc == 0)
-					h->io_used = (uint32_t)used;
-			} else {
-				rc = alloc(h->mem_base, h->mem_size, &h->mem_used, b->size, &a);
-				if (rc == 0 && !b->mem64 && a + b->size - 1 > 0xffffffffull)
-					rc = VLAB_ENOMEM; /* a 32-bit BAR above 4 GiB */
-			}
-			if (rc != 0) {
-				vlab_log(h->plat, VLAB_LOG_ERROR,
-				         "pci %02x:%02x.%x: no room for BAR %u (%llu bytes, %s)", bus, dev, fn, i,
-				         (unsigned long long)b->size, b->io ? "I/O" : "memory");
-				break;
-			}
-			b->addr = a;
-			vlab_pci_cfg_write(h, bus, dev, fn, reg, 4,
-			                   (uint32_t)a | (b->io ? 1u : (mask & 0xfu)));
-			if (b->mem64)
-				vlab_pci_cfg_write(h, bus, dev, fn, (uint16_t)(reg + 4), 4, (uint32_t)(a >> 32));
-		}
-		if (b->io)
-			any_io = true;
-		else
-			any_mem = true;
-		if (b->mem64)
-			i++; /* the upper half was this BAR's */
+		i += (unsigned)regs;
 	}
+	if (rc == 0)
+		rc = place_bars(h, bus, dev, fn, bars, type);
 	if (rc != 0) {
+		drop_placed(h, bus, dev, fn);
 		vlab_memset(bars, 0, sizeof(struct vlab_pci_bar) * VLAB_PCI_NBARS);
 		return rc;
+	}
+	bool any_io = false, any_mem = false;
+	for (unsigned i = 0; i < VLAB_PCI_NBARS; i++) {
+		any_io |= bars[i].size && bars[i].io;
+		any_mem |= bars[i].size && !bars[i].io;
 	}
 	cmd |= VLAB_PCI_CMD_MASTER;
 	if (any_io)

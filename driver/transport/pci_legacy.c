@@ -125,13 +125,6 @@ static int l_queue_enable(struct vlab_virtio_dev *d, uint16_t idx, const struct 
 	return VLAB_OK;
 }
 
-static void l_queue_disable(struct vlab_virtio_dev *d, uint16_t idx)
-{
-	struct vlab_pci *p = vlab_pci_of(d);
-	lw(p, VIRTIO_PCI_LEGACY_QUEUE_SEL, 2, idx);
-	lw(p, VIRTIO_PCI_LEGACY_QUEUE_PFN, 4, 0);
-}
-
 static void l_queue_notify(struct vlab_virtio_dev *d, uint16_t idx)
 {
 	lw(vlab_pci_of(d), VIRTIO_PCI_LEGACY_QUEUE_NOTIFY, 2, idx);
@@ -152,7 +145,6 @@ const struct vlab_transport_ops vlab_pci_legacy_ops = {
 	.config_write = l_config_write,
 	.queue_max = l_queue_max,
 	.queue_enable = l_queue_enable,
-	.queue_disable = l_queue_disable,
 	.queue_notify = l_queue_notify,
 	.interrupt_ack = l_interrupt_ack,
 };

@@ -184,14 +184,6 @@ static int m_queue_enable(struct vlab_virtio_dev *d, uint16_t idx, const struct 
 	return VLAB_OK;
 }
 
-static void m_queue_disable(struct vlab_virtio_dev *d, uint16_t idx)
-{
-	/* DRV-4.1.4.3.2-6: queue_enable is never written 0; without
-	 * VIRTIO_F_RING_RESET a queue stops only with a device reset. */
-	(void)d;
-	(void)idx;
-}
-
 static void m_queue_notify(struct vlab_virtio_dev *d, uint16_t idx)
 {
 	struct vlab_pci *p = vlab_pci_of(d);
@@ -216,7 +208,6 @@ const struct vlab_transport_ops vlab_pci_modern_ops = {
 	.config_write = m_config_write,
 	.queue_max = m_queue_max,
 	.queue_enable = m_queue_enable,
-	.queue_disable = m_queue_disable,
 	.queue_notify = m_queue_notify,
 	.interrupt_ack = m_interrupt_ack,
 };

@@ -92,6 +92,8 @@ void hx_pci_host_desc(struct hx_machine *m, bool cfg_ports, bool pio_mmio, struc
 	h->io_size = HX_PCI_IO_SIZE;
 	h->pio_mmio = pio_mmio;
 	h->pio_mmio_base = HX_PCI_PIO_BASE;
+	h->ram_base = hx_ram_base(m);
+	h->ram_size = hx_ram_size(m);
 }
 
 static struct hx_pci *pci_of(struct hx_machine *m)

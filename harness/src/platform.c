@@ -28,16 +28,6 @@ static uint32_t p_read32(void *ctx, vlab_addr_t a)
 	return hx_bus_read(&((struct hx_machine *)ctx)->mmio, a, 4);
 }
 
-/* A 64-bit access is two 32-bit ones, low word first (as virtio-mmio
- * requires of 64-bit fields, and as a 32-bit CPU would do it). */
-static uint64_t p_read64(void *ctx, vlab_addr_t a)
-{
-	struct hx_bus *b = &((struct hx_machine *)ctx)->mmio;
-	uint64_t lo = hx_bus_read(b, a, 4);
-	uint64_t hi = hx_bus_read(b, a + 4, 4);
-	return lo | hi << 32;
-}
-
 static void p_write8(void *ctx, vlab_addr_t a, uint8_t v)
 {
 	hx_bus_write(&((struct hx_machine *)ctx)->mmio, a, 1, v);
@@ -51,13 +41,6 @@ static void p_write16(void *ctx, vlab_addr_t a, uint16_t v)
 static void p_write32(void *ctx, vlab_addr_t a, uint32_t v)
 {
 	hx_bus_write(&((struct hx_machine *)ctx)->mmio, a, 4, v);
-}
-
-static void p_write64(void *ctx, vlab_addr_t a, uint64_t v)
-{
-	struct hx_bus *b = &((struct hx_machine *)ctx)->mmio;
-	hx_bus_write(b, a, 4, (uint32_t)v);
-	hx_bus_write(b, a + 4, 4, (uint32_t)(v >> 32));
 }
 
 static uint8_t p_pio_read8(void *ctx, uint32_t port)
@@ -221,11 +204,9 @@ const struct vlab_platform_ops hx_platform_ops = {
 	.mmio_read8 = p_read8,
 	.mmio_read16 = p_read16,
 	.mmio_read32 = p_read32,
-	.mmio_read64 = p_read64,
 	.mmio_write8 = p_write8,
 	.mmio_write16 = p_write16,
 	.mmio_write32 = p_write32,
-	.mmio_write64 = p_write64,
 	.pio_read8 = p_pio_read8,
 	.pio_read16 = p_pio_read16,
 	.pio_read32 = p_pio_read32,

@@ -39,11 +39,9 @@ void arch_wmb(void);
 uint8_t arch_read8(uintptr_t a);
 uint16_t arch_read16(uintptr_t a);
 uint32_t arch_read32(uintptr_t a);
-uint64_t arch_read64(uintptr_t a);
 void arch_write8(uintptr_t a, uint8_t v);
 void arch_write16(uintptr_t a, uint16_t v);
 void arch_write32(uintptr_t a, uint32_t v);
-void arch_write64(uintptr_t a, uint64_t v);
 
 /* ---- common ---- */
 void bm_puts(const char *s);

@@ -20,6 +20,8 @@ int bm_pci_host_from_fdt(const struct bm_fdt_info *f, const struct vlab_platform
 {
 	vlab_memset(h, 0, sizeof *h);
 	h->plat = plat;
+	h->ram_base = f->mem_base; /* no BAR may cover it */
+	h->ram_size = f->mem_size;
 	if (f->ecam_size < (1u << 20) || f->ecam_base + f->ecam_size < f->ecam_base)
 		return VLAB_ENODEV;
 	h->ecam_base = f->ecam_base;

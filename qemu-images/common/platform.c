@@ -24,11 +24,9 @@ static struct bm_plat bm;
 static uint8_t p_read8(void *c, vlab_addr_t a) { (void)c; return arch_read8((uintptr_t)a); }
 static uint16_t p_read16(void *c, vlab_addr_t a) { (void)c; return arch_read16((uintptr_t)a); }
 static uint32_t p_read32(void *c, vlab_addr_t a) { (void)c; return arch_read32((uintptr_t)a); }
-static uint64_t p_read64(void *c, vlab_addr_t a) { (void)c; return arch_read64((uintptr_t)a); }
 static void p_write8(void *c, vlab_addr_t a, uint8_t v) { (void)c; arch_write8((uintptr_t)a, v); }
 static void p_write16(void *c, vlab_addr_t a, uint16_t v) { (void)c; arch_write16((uintptr_t)a, v); }
 static void p_write32(void *c, vlab_addr_t a, uint32_t v) { (void)c; arch_write32((uintptr_t)a, v); }
-static void p_write64(void *c, vlab_addr_t a, uint64_t v) { (void)c; arch_write64((uintptr_t)a, v); }
 
 static void *p_dma_alloc(void *c, size_t size, size_t align, vlab_addr_t *dev)
 {
@@ -117,11 +115,9 @@ static const struct vlab_platform_ops bm_ops = {
 	.mmio_read8 = p_read8,
 	.mmio_read16 = p_read16,
 	.mmio_read32 = p_read32,
-	.mmio_read64 = p_read64,
 	.mmio_write8 = p_write8,
 	.mmio_write16 = p_write16,
 	.mmio_write32 = p_write32,
-	.mmio_write64 = p_write64,
 	.dma_alloc = p_dma_alloc,
 	.dma_free = p_dma_free,
 	.dma_map = p_dma_map,

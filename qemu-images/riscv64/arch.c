@@ -85,8 +85,6 @@ void arch_wmb(void) { __asm__ __volatile__("fence ow, ow" ::: "memory"); }
 IO_READ(8)
 IO_READ(16)
 IO_READ(32)
-IO_READ(64)
 IO_WRITE(8)
 IO_WRITE(16)
 IO_WRITE(32)
-IO_WRITE(64)

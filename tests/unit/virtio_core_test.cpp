@@ -80,13 +80,9 @@ FakePlatform::FakePlatform()
 	ops.mmio_read8 = [](void *c, vlab_addr_t a) { return (uint8_t)fake_reg_read(c, a, 1); };
 	ops.mmio_read16 = [](void *c, vlab_addr_t a) { return (uint16_t)fake_reg_read(c, a, 2); };
 	ops.mmio_read32 = [](void *c, vlab_addr_t a) { return fake_reg_read(c, a, 4); };
-	ops.mmio_read64 = [](void *c, vlab_addr_t a) { return (uint64_t)fake_reg_read(c, a, 8); };
 	ops.mmio_write8 = [](void *c, vlab_addr_t a, uint8_t v) { fake_reg_write(c, a, 1, v); };
 	ops.mmio_write16 = [](void *c, vlab_addr_t a, uint16_t v) { fake_reg_write(c, a, 2, v); };
 	ops.mmio_write32 = [](void *c, vlab_addr_t a, uint32_t v) { fake_reg_write(c, a, 4, v); };
-	ops.mmio_write64 = [](void *c, vlab_addr_t a, uint64_t v) {
-		fake_reg_write(c, a, 8, (uint32_t)v);
-	};
 	ops.dma_alloc = [](void *c, size_t size, size_t align, vlab_addr_t *dev) -> void * {
 		size_t rounded = (size + align - 1) / align * align;
 		void *p = std::aligned_alloc(align, rounded);
@@ -219,7 +215,6 @@ const struct vlab_transport_ops kFakeOps = [] {
 		FakeDevice::of(d)->enables++;
 		return 0;
 	};
-	o.queue_disable = [](struct vlab_virtio_dev *, uint16_t) {};
 	o.queue_notify = [](struct vlab_virtio_dev *d, uint16_t) { FakeDevice::of(d)->notifies++; };
 	o.interrupt_ack = [](struct vlab_virtio_dev *d) {
 		FakeDevice::of(d)->acks++;

@@ -93,6 +93,15 @@ extern "C" {
 
 /* ---- where PCI lives: filled by the platform (the caller) ---- */
 
+/* A BAR placed by vlab_pci_setup_function (the host keeps the list). */
+struct vlab_pci_placed {
+	uint64_t base, size;
+	uint8_t bus, dev, fn, bar;
+	bool io;
+};
+
+#define VLAB_PCI_MAX_PLACED 96
+
 struct vlab_pci_host {
 	const struct vlab_platform *plat;
 	/* Configuration mechanism: the 0xCF8/0xCFC ports (needs the platform's
@@ -110,9 +119,16 @@ struct vlab_pci_host {
 	 * memory-mapped PIO window where port p is at pio_mmio_base + p. */
 	bool pio_mmio;
 	vlab_addr_t pio_mmio_base;
-	/* Allocation cursors, owned by the driver (zero them). */
+	/* Guest RAM, which no BAR may cover (ram_size 0: not given; the
+	 * windows alone then keep BARs off it). */
+	vlab_addr_t ram_base;
+	uint64_t ram_size;
+	/* Owned by the driver (zero them): allocation cursors and every BAR
+	 * placed so far, which no other BAR may overlap. */
 	uint64_t mem_used;
 	uint32_t io_used;
+	unsigned n_placed;
+	struct vlab_pci_placed placed[VLAB_PCI_MAX_PLACED];
 };
 
 /* One function as enumeration found it. */
@@ -150,11 +166,20 @@ struct vlab_pci_bar {
 };
 
 /*
- * Size every BAR of a function (write all-ones, read back the mask), assign
- * the unassigned ones from the host's windows, and enable memory and I/O
- * decoding (for the kinds present) and bus mastering.  Decoding is off
- * while sizing.  bars[] receives what was found.  VLAB_ENOMEM when a window
- * is full, VLAB_EPROTO for a BAR that makes no sense.
+ * Size every BAR of a function (write all-ones, read back the mask), place
+ * them, and enable memory and I/O decoding (for the kinds present) and bus
+ * mastering.  Decoding is off while sizing and placing.
+ *
+ * An address the BAR already holds (firmware's, or the device's) is kept
+ * only when it is sound: naturally aligned to the size, not wrapping,
+ * wholly inside the host window of its type (a 32-bit BAR below 4 GiB),
+ * off the ECAM window, the 0xCF8 ports, the PIO window and guest RAM, and
+ * overlapping no BAR placed before (of any function).  Otherwise, and when
+ * unassigned, the BAR is given a free, aligned place in its window, and the
+ * address is read back.  bars[] receives what was found.  VLAB_ENOMEM when
+ * a window (or the host's list of placed BARs) is full, VLAB_EPROTO for a
+ * BAR that makes no sense or does not take its address; then bars[] is
+ * cleared and decoding stays off.
  */
 int vlab_pci_setup_function(struct vlab_pci_host *h, uint8_t bus, uint8_t dev, uint8_t fn,
                             struct vlab_pci_bar bars[VLAB_PCI_NBARS]);

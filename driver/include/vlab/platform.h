@@ -37,11 +37,9 @@ struct vlab_platform_ops {
 	uint8_t (*mmio_read8)(void *ctx, vlab_addr_t addr);
 	uint16_t (*mmio_read16)(void *ctx, vlab_addr_t addr);
 	uint32_t (*mmio_read32)(void *ctx, vlab_addr_t addr);
-	uint64_t (*mmio_read64)(void *ctx, vlab_addr_t addr);
 	void (*mmio_write8)(void *ctx, vlab_addr_t addr, uint8_t val);
 	void (*mmio_write16)(void *ctx, vlab_addr_t addr, uint16_t val);
 	void (*mmio_write32)(void *ctx, vlab_addr_t addr, uint32_t val);
-	void (*mmio_write64)(void *ctx, vlab_addr_t addr, uint64_t val);
 
 	/* Port I/O (x86 I/O space; elsewhere the platform maps it onto its
 	 * PIO window).  May be NULL on platforms without port I/O. */
@@ -94,11 +92,9 @@ struct vlab_platform {
 static inline uint8_t vlab_plat_read8(const struct vlab_platform *p, vlab_addr_t a) { return p->ops->mmio_read8(p->ctx, a); }
 static inline uint16_t vlab_plat_read16(const struct vlab_platform *p, vlab_addr_t a) { return p->ops->mmio_read16(p->ctx, a); }
 static inline uint32_t vlab_plat_read32(const struct vlab_platform *p, vlab_addr_t a) { return p->ops->mmio_read32(p->ctx, a); }
-static inline uint64_t vlab_plat_read64(const struct vlab_platform *p, vlab_addr_t a) { return p->ops->mmio_read64(p->ctx, a); }
 static inline void vlab_plat_write8(const struct vlab_platform *p, vlab_addr_t a, uint8_t v) { p->ops->mmio_write8(p->ctx, a, v); }
 static inline void vlab_plat_write16(const struct vlab_platform *p, vlab_addr_t a, uint16_t v) { p->ops->mmio_write16(p->ctx, a, v); }
 static inline void vlab_plat_write32(const struct vlab_platform *p, vlab_addr_t a, uint32_t v) { p->ops->mmio_write32(p->ctx, a, v); }
-static inline void vlab_plat_write64(const struct vlab_platform *p, vlab_addr_t a, uint64_t v) { p->ops->mmio_write64(p->ctx, a, v); }
 static inline uint16_t vlab_plat_shm_read16(const struct vlab_platform *p, const volatile void *q) { return p->ops->shm_read16(p->ctx, q); }
 static inline uint32_t vlab_plat_shm_read32(const struct vlab_platform *p, const volatile void *q) { return p->ops->shm_read32(p->ctx, q); }
 static inline void vlab_plat_shm_read(const struct vlab_platform *p, void *dst, const volatile void *src, size_t n) { p->ops->shm_read(p->ctx, dst, src, n); }

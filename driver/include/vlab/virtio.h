@@ -85,8 +85,6 @@ struct vlab_transport_ops {
 	int (*queue_max)(struct vlab_virtio_dev *d, uint16_t idx, uint16_t *max);
 	/* Program and enable queue idx. */
 	int (*queue_enable)(struct vlab_virtio_dev *d, uint16_t idx, const struct vlab_vq_layout *l);
-	/* Stop using queue idx (where the transport allows it). */
-	void (*queue_disable)(struct vlab_virtio_dev *d, uint16_t idx);
 	/* Available-buffer notification. */
 	void (*queue_notify)(struct vlab_virtio_dev *d, uint16_t idx);
 	/* Read the interrupt status and acknowledge what was read; returns the

@@ -58,7 +58,6 @@ struct vlab_vq {
 	/* Shared ring memory (one DMA block). */
 	void *mem;
 	size_t mem_len;
-	vlab_addr_t mem_dev;
 	volatile struct vlab_virtq_desc *desc;
 	volatile uint16_t *avail;   /* flags, idx, ring[size], used_event */
 	volatile uint8_t *used;     /* flags, idx, ring[size] of {id,len}, avail_event */
