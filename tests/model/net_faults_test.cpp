@@ -41,6 +41,7 @@ struct Case {
 	bool link_up_at_end;
 	int driver_drops_short, driver_drops_num_buffers;
 };
+void PrintTo(const Case &c, std::ostream *os) { *os << c.name; }
 
 const Case kCases[] = {
 	// Allowed by the spec: the link drops at the 5th frame sent and is back
@@ -78,14 +79,6 @@ void ApplyPlan(Nic *n, const char *text)
 	dm_fault_plan_init(&plan);
 	ASSERT_EQ(dm_fault_plan_parse(&plan, text, "net.plan", err, sizeof err), 0) << err;
 	ASSERT_GE(dm_fault_plan_apply(&plan, n->dev->dv, 0, err, sizeof err), 0) << err;
-}
-
-// "<transport>_<case name>" for a (transport, case) parameter.
-template <typename C>
-std::string CaseName(const testing::TestParamInfo<std::tuple<enum hx_transport, C>> &info)
-{
-	return vlabtest::TransportName(testing::TestParamInfo<enum hx_transport>(std::get<0>(info.param), 0)) +
-	       "_" + std::get<1>(info.param).name;
 }
 
 class NetFaults : public testing::TestWithParam<std::tuple<enum hx_transport, Case>> {
@@ -226,7 +219,7 @@ TEST_P(NetFaults, OutcomeIsCleanAndNothingIsLostSilently)
 INSTANTIATE_TEST_SUITE_P(Plans, NetFaults,
                          testing::Combine(testing::ValuesIn(vlabtest::AllTransports()),
                                           testing::ValuesIn(kCases)),
-                         CaseName<Case>);
+                         vlabtest::CaseName<Case>);
 
 // The control queue under a plan: an ERR answer is an error for that
 // command only; an ack that is neither OK nor ERR breaks the device; a
@@ -238,6 +231,7 @@ struct CtrlCase {
 	int want_rc;
 	bool broken;
 };
+void PrintTo(const CtrlCase &c, std::ostream *os) { *os << c.name; }
 
 const CtrlCase kCtrlCases[] = {
 	{"ack_err", "fault net_ctrl_ack value=1\n", VLAB_EIO, false},
@@ -283,7 +277,7 @@ TEST_P(NetCtrlFaults, CommandFailsCleanlyAndReinitRecovers)
 INSTANTIATE_TEST_SUITE_P(Plans, NetCtrlFaults,
                          testing::Combine(testing::ValuesIn(vlabtest::AllTransports()),
                                           testing::ValuesIn(kCtrlCases)),
-                         CaseName<CtrlCase>);
+                         vlabtest::CaseName<CtrlCase>);
 
 // Every net kind of the fault table has a case above.
 TEST(NetFaultCoverage, EveryNetKindIsExercised)

@@ -177,12 +177,7 @@ TEST_P(RandomIo, SameSeedSameRun)
 
 std::string Name(const testing::TestParamInfo<std::tuple<enum hx_transport, enum hx_sched_policy>> &info)
 {
-	static const char *pol[] = {"immediate", "deferred", "batched"};
-	std::string s = hx_transport_name(std::get<0>(info.param));
-	for (auto &c : s)
-		if (c == '-')
-			c = '_';
-	return s + "_" + pol[std::get<1>(info.param)];
+	return vlabtest::Ident(std::get<0>(info.param)) + "_" + vlabtest::PolicyName(std::get<1>(info.param));
 }
 
 INSTANTIATE_TEST_SUITE_P(Transports, RandomIo,
