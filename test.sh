@@ -3,7 +3,8 @@
 # bare-metal images and the fuzz targets; runs the whole CTest suite (all
 # labels) in the gcc and sanitizer builds, replays the fuzz corpora and
 # fuzzes each target for 20 s (one target per core).  Ends with the time
-# each phase took and a total over every ctest run.
+# each phase took and a total over every ctest run:
+#   total: N passed, N failed, N skipped
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 cd "$here"
@@ -28,8 +29,12 @@ for preset in gcc clang asan riscv64 aarch64; do
 	cmake --preset "$preset" >/dev/null
 	cmake --build --preset "$preset" -j"$jobs"
 done
-# Totals over every ctest run, for the closing line.
-passed=0 failed=0
+# Totals over every ctest run, for the closing line.  ctest's summary
+# ("100% tests passed, 0 tests failed out of 895") counts a skipped test as
+# passed and leaves a disabled one out; both are listed under "The following
+# tests did not run:" as "(Skipped)" / "(Disabled)".  A "(Not Run)" test
+# (its command is missing) is one of the failed.
+passed=0 failed=0 skipped=0
 run_ctest() {
 	local log
 	log=$(mktemp)
@@ -37,15 +42,24 @@ run_ctest() {
 	ctest "$@" 2>&1 | tee "$log" || rc=$?
 	local line
 	line=$(grep -E '^[0-9]+% tests passed, [0-9]+ tests? failed out of [0-9]+' "$log" | tail -n 1)
-	rm -f "$log"
 	if [ -n "$line" ]; then
-		local f n
+		local f n s d
 		f=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\1/' <<<"$line")
 		n=$(sed -E 's/.* ([0-9]+) tests? failed out of ([0-9]+).*/\2/' <<<"$line")
-		passed=$((passed + n - f))
+		s=$(did_not_run Skipped <"$log")
+		d=$(did_not_run Disabled <"$log")
+		passed=$((passed + n - f - s))
 		failed=$((failed + f))
+		skipped=$((skipped + s + d))
 	fi
+	rm -f "$log"
 	return "$rc"
+}
+did_not_run() { # status: how many tests ctest lists as "(status)" under "did not run"
+	awk -v st="($1)" '/^The following tests did not run:/ { on = 1; next }
+		on && !/^[[:space:]]+[0-9]+ - / { on = 0 }
+		on && index($0, st) == length($0) - length(st) + 1 { n++ }
+		END { print n + 0 }'
 }
 for preset in gcc asan; do
 	phase "ctest: $preset"
@@ -60,4 +74,4 @@ phase "fuzzing"
 fuzz/run.sh build/fuzz 20
 phase ""
 printf '%s\n' "${timings[@]}"
-echo "total: $passed passed, $failed failed"
+echo "total: $passed passed, $failed failed, $skipped skipped"

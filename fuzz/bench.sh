@@ -13,6 +13,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
+. "$root/scripts/progress.sh"
 secs=${1:-60}
 targets=(fuzz_ring fuzz_mmio_probe fuzz_blk_io fuzz_pci_probe fuzz_net)
 cov=$(command -v llvm-cov-14 || command -v llvm-cov)
@@ -21,7 +22,8 @@ fb="$root/build/fuzz-bench"
 cb="$root/build/fuzz-cov"
 
 cmake -S "$root" -B "$fb" --preset fuzz >/dev/null
-cmake --build "$fb" -j"$(nproc)" --target "${targets[@]}" >/dev/null
+echo "bench: building the fuzz targets in $fb" >&2
+vlab_build "$fb" -j"$(nproc)" --target "${targets[@]}"
 declare -A eps runs corpus_n
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for t in "${targets[@]}"; do
@@ -35,7 +37,8 @@ for t in "${targets[@]}"; do
 	fi
 	echo "bench: fuzzing $t for ${secs}s" >&2
 	"$fb/fuzz/$t" -max_total_time="$secs" -max_len=2048 -timeout=10 -dict="$here/$t.dict" \
-		-print_final_stats=1 -artifact_prefix="$fb/$t-" "$grown" >"$fb/$t.log" 2>&1 ||
+		-print_final_stats=1 -artifact_prefix="$fb/$t-" "$grown" >"$fb/$t.log" 2>&1 &
+	vlab_fuzz_watch $! "$fb/$t.log" "$t" "$secs" >&2 ||
 		{ echo "bench: $t found a bug: see $fb/$t.log" >&2; exit 1; }
 	eps[$t]=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$fb/$t.log")
 	runs[$t]=$(sed -n 's/^stat::number_of_executed_units: *//p' "$fb/$t.log")
@@ -45,7 +48,8 @@ done
 cmake -S "$root" -B "$cb" -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DCMAKE_BUILD_TYPE=Debug \
 	-DVLAB_BUILD_TESTS=OFF -DVLAB_FUZZ_REPLAY=ON -DCMAKE_C_FLAGS="-fprofile-instr-generate -fcoverage-mapping" \
 	-DCMAKE_EXE_LINKER_FLAGS="-fprofile-instr-generate" >/dev/null
-cmake --build "$cb" -j"$(nproc)" --target "${targets[@]}" >/dev/null
+echo "bench: building the coverage replayers in $cb" >&2
+vlab_build "$cb" -j"$(nproc)" --target "${targets[@]}"
 rm -f "$cb"/*.profraw
 objects=()
 for t in "${targets[@]}"; do

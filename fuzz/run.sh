@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Runs every fuzz target for a while, starting from its committed corpus
 # (copied: the committed files are not changed), and fails on a finding.
-# Targets run side by side, one per core (nproc, or $VLAB_FUZZ_JOBS).
+# Targets run side by side, one per core (nproc, or $VLAB_FUZZ_JOBS); every
+# few seconds ($VLAB_FUZZ_PROGRESS, default 5) a line per running target
+# gives its executions, exec/s and coverage so far.
 # Used by test.sh; see fuzz/README.md.
 #   fuzz/run.sh BUILD_DIR [SECONDS_PER_TARGET]     (default 20)
 # BUILD_DIR is a build of the fuzz preset (VLAB_FUZZ=ON).  A finding leaves
 # its input in BUILD_DIR/fuzz-findings/ and makes the script fail.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+# shellcheck source=scripts/progress.sh
+. "$here/../scripts/progress.sh"
 build=${1:?usage: fuzz/run.sh BUILD_DIR [SECONDS]}
 secs=${2:-20}
 jobs=${VLAB_FUZZ_JOBS:-$(nproc)}
@@ -29,29 +33,45 @@ fuzz_one() { # target
 	echo "$rc" >"$out/$t.rc"
 }
 
-echo "== fuzz: ${targets[*]}, ${secs}s each, $jobs at a time"
-running=0
-for t in "${targets[@]}"; do
-	rm -f "$out/$t.rc"
-	fuzz_one "$t" &
-	running=$((running + 1))
-	if [ "$running" -ge "$jobs" ]; then
-		wait -n || true
-		running=$((running - 1))
-	fi
-done
-wait || true
-
+# Every $every seconds, a line per running target from libFuzzer's own
+# statistics; a line with the final ones when a target ends.  Only this
+# loop prints, so targets running side by side never mix their lines.
+every=${VLAB_FUZZ_PROGRESS:-5}
+echo "== fuzz: ${targets[*]}, ${secs}s each, $jobs at a time; progress every ${every}s"
+queue=("${targets[@]}")
+declare -A pid=() started=()
+last=$SECONDS
 failed=0
-for t in "${targets[@]}"; do
-	rc=$(cat "$out/$t.rc" 2>/dev/null || echo missing)
-	echo "== fuzz: $t"
-	if [ "$rc" != 0 ]; then
-		tail -40 "$out/$t.log" >&2
-		echo "run.sh: $t failed (status $rc): a finding's input is in $out/" >&2
-		failed=1
-		continue
-	fi
-	grep -E '^stat::number_of_executed_units|^stat::average_exec_per_sec' "$out/$t.log" | sed 's/^/   /'
+while [ ${#queue[@]} -gt 0 ] || [ ${#pid[@]} -gt 0 ]; do
+	while [ ${#queue[@]} -gt 0 ] && [ ${#pid[@]} -lt "$jobs" ]; do
+		t=${queue[0]}
+		queue=("${queue[@]:1}")
+		rm -f "$out/$t.rc" "$out/$t.log"
+		fuzz_one "$t" &
+		pid[$t]=$!
+		started[$t]=$SECONDS
+		echo "   $t: started"
+	done
+	sleep 0.5
+	report=$((SECONDS - last >= every))
+	[ "$report" = 1 ] && last=$SECONDS
+	for t in "${targets[@]}"; do
+		[ -n "${pid[$t]:-}" ] || continue
+		if kill -0 "${pid[$t]}" 2>/dev/null; then
+			[ "$report" = 1 ] && echo "   $t: $((SECONDS - started[$t]))/${secs}s, $(vlab_fuzz_status "$out/$t.log")"
+			continue
+		fi
+		wait "${pid[$t]}" || true
+		unset "pid[$t]"
+		rc=$(cat "$out/$t.rc" 2>/dev/null || echo missing)
+		if [ "$rc" != 0 ]; then
+			tail -40 "$out/$t.log" >&2
+			echo "run.sh: $t failed (status $rc): a finding's input is in $out/" >&2
+			failed=1
+			continue
+		fi
+		echo "   $t: done in $((SECONDS - started[$t]))s, $(sed -n 's/^stat::number_of_executed_units: *//p' "$out/$t.log") execs," \
+			"$(sed -n 's/^stat::average_exec_per_sec: *//p' "$out/$t.log") exec/s"
+	done
 done
 exit $failed

@@ -24,7 +24,9 @@ vlab_install_deps() {
 		fi
 	fi
 	echo "installing: $missing" >&2
-	$sudo apt-get update -qq
+	# apt's own lines (Get:, Unpacking, Setting up ...) show the progress;
+	# on stderr, so that a caller's output (vlab's) stays its own.
+	$sudo apt-get update >&2
 	# shellcheck disable=SC2086
-	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq $missing >/dev/null
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y $missing >&2
 }

@@ -169,6 +169,7 @@ struct Case {
 	std::set<int> allowed;   // return codes the workload may see (0 always allowed)
 	int must_see;            // one of them must occur (0: nothing in particular)
 };
+void PrintTo(const Case &c, std::ostream *os) { *os << c.name; }
 
 class FaultKinds : public testing::TestWithParam<std::tuple<enum hx_transport, Case>> {
 protected:
@@ -318,19 +319,10 @@ const Case kCases[] = {
 	{"irq_storm", "fault irq_storm count=0", {}, 0},
 };
 
-std::string CaseName(const testing::TestParamInfo<std::tuple<enum hx_transport, Case>> &info)
-{
-	std::string s = hx_transport_name(std::get<0>(info.param));
-	for (auto &ch : s)
-		if (ch == '-')
-			ch = '_';
-	return s + "_" + std::get<1>(info.param).name;
-}
-
 INSTANTIATE_TEST_SUITE_P(Plans, FaultKinds,
                          testing::Combine(testing::ValuesIn(vlabtest::AllTransports()),
                                           testing::ValuesIn(kCases)),
-                         CaseName);
+                         vlabtest::CaseName<Case>);
 
 // ---- Faults at initialisation: a clean error, then a recovery ----
 
@@ -341,6 +333,7 @@ struct InitCase {
 	int want_legacy;  // ... on a legacy one
 	bool violations;  // the model may record some (a stuck reset confuses its checker)
 };
+void PrintTo(const InitCase &c, std::ostream *os) { *os << c.name; }
 
 class InitFaults : public testing::TestWithParam<std::tuple<enum hx_transport, InitCase>> {};
 
@@ -388,19 +381,10 @@ const InitCase kInitCases[] = {
 	{"queue_num_max_odd", "fault queue_num_max value=100", 0, 0, false},
 };
 
-std::string InitName(const testing::TestParamInfo<std::tuple<enum hx_transport, InitCase>> &info)
-{
-	std::string s = hx_transport_name(std::get<0>(info.param));
-	for (auto &ch : s)
-		if (ch == '-')
-			ch = '_';
-	return s + "_" + std::get<1>(info.param).name;
-}
-
 INSTANTIATE_TEST_SUITE_P(Plans, InitFaults,
                          testing::Combine(testing::ValuesIn(vlabtest::AllTransports()),
                                           testing::ValuesIn(kInitCases)),
-                         InitName);
+                         vlabtest::CaseName<InitCase>);
 
 // Every blk/core kind of the fault table has a case above (kinds appended
 // later for other devices are theirs to cover).

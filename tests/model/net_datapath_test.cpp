@@ -20,6 +20,7 @@ const char *ModeName(Mode m)
 {
 	return m == WHOLE ? "whole" : m == MRG ? "mrg" : "mrg_small";
 }
+void PrintTo(Mode m, std::ostream *os) { *os << ModeName(m); }
 
 using Param = std::tuple<enum hx_transport, Mode>;
 
@@ -202,11 +203,7 @@ INSTANTIATE_TEST_SUITE_P(
 	All, NetDatapath,
 	testing::Combine(testing::ValuesIn(vlabtest::AllTransports()), testing::Values(WHOLE, MRG, MRG_SMALL)),
 	[](const testing::TestParamInfo<Param> &info) {
-		std::string s = hx_transport_name(std::get<0>(info.param));
-		for (auto &c : s)
-			if (c == '-')
-				c = '_';
-		return s + "_" + ModeName(std::get<1>(info.param));
+		return vlabtest::Ident(std::get<0>(info.param)) + "_" + ModeName(std::get<1>(info.param));
 	});
 
 // A full transmit queue reports busy; nothing is lost.

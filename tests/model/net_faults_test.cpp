@@ -41,6 +41,7 @@ struct Case {
 	bool link_up_at_end;
 	int driver_drops_short, driver_drops_num_buffers;
 };
+void PrintTo(const Case &c, std::ostream *os) { *os << c.name; }
 
 const Case kCases[] = {
 	// Allowed by the spec: the link drops at the 5th frame sent and is back
@@ -70,13 +71,6 @@ const Case kCases[] = {
 	{"tx_stall", "fault stall queue=1 nth=3 count=0\n", Outcome::kBusy, -1, true, -1, -1},
 };
 
-// "<transport>_<case name>" for a (transport, case) parameter.
-template <typename C>
-std::string CaseName(const testing::TestParamInfo<std::tuple<enum hx_transport, C>> &info)
-{
-	return vlabtest::TransportName(testing::TestParamInfo<enum hx_transport>(std::get<0>(info.param), 0)) +
-	       "_" + std::get<1>(info.param).name;
-}
 
 class NetFaults : public testing::TestWithParam<std::tuple<enum hx_transport, Case>> {
 protected:
@@ -216,7 +210,7 @@ TEST_P(NetFaults, OutcomeIsCleanAndNothingIsLostSilently)
 INSTANTIATE_TEST_SUITE_P(Plans, NetFaults,
                          testing::Combine(testing::ValuesIn(vlabtest::AllTransports()),
                                           testing::ValuesIn(kCases)),
-                         CaseName<Case>);
+                         vlabtest::CaseName<Case>);
 
 // The control queue under a plan: an ERR answer is an error for that
 // command only; an ack that is neither OK nor ERR breaks the device; a
@@ -228,6 +222,7 @@ struct CtrlCase {
 	int want_rc;
 	bool broken;
 };
+void PrintTo(const CtrlCase &c, std::ostream *os) { *os << c.name; }
 
 const CtrlCase kCtrlCases[] = {
 	{"ack_err", "fault net_ctrl_ack value=1\n", VLAB_EIO, false},
@@ -273,7 +268,7 @@ TEST_P(NetCtrlFaults, CommandFailsCleanlyAndReinitRecovers)
 INSTANTIATE_TEST_SUITE_P(Plans, NetCtrlFaults,
                          testing::Combine(testing::ValuesIn(vlabtest::AllTransports()),
                                           testing::ValuesIn(kCtrlCases)),
-                         CaseName<CtrlCase>);
+                         vlabtest::CaseName<CtrlCase>);
 
 // Every net kind of the fault table has a case above.
 TEST(NetFaultCoverage, EveryNetKindIsExercised)

@@ -5,9 +5,13 @@
 #include <random>
 #include <vector>
 
+#include <memory>
+
 #include "blk_fixture.h"
+#include "chain_recorder.h"
 
 using vlabtest::BlkMachine;
+using vlabtest::RecordedSeg;
 
 namespace {
 
@@ -16,11 +20,16 @@ struct RunResult {
 	uint64_t notifications;
 	uint64_t device_reads, device_writes, device_flushes;
 	uint64_t ops;
+	// With small segments: every chain the driver made available, in order.
+	std::vector<std::vector<RecordedSeg>> chains;
 };
 
 constexpr unsigned kDiskSectors = 4096;    // 2 MiB
 constexpr unsigned kMaxSectors = 64;       // per request
 constexpr unsigned kInFlight = 6;
+// The small-segment device: 2 KiB per segment, 3 data segments per request.
+constexpr uint32_t kSizeMax = 2048;
+constexpr uint32_t kSegMax = 3;
 
 RunResult RandomRun(enum hx_transport t, enum hx_sched_policy policy, uint64_t seed, unsigned nops,
                     bool small_segments)
@@ -34,13 +43,16 @@ RunResult RandomRun(enum hx_transport t, enum hx_sched_policy policy, uint64_t s
 	if (small_segments) {
 		dm_blk_cfg_default(&bm.opts.cfg);
 		bm.opts.cfg.features |= VLAB_BIT(VIRTIO_BLK_F_SIZE_MAX);
-		bm.opts.cfg.size_max = 2048;
-		bm.opts.cfg.seg_max = 3;
+		bm.opts.cfg.size_max = kSizeMax;
+		bm.opts.cfg.seg_max = kSegMax;
 		bm.opts.cfg_set = true;
 	}
 	bm.Bring();
 	if (testing::Test::HasFatalFailure())
 		return {};
+	std::unique_ptr<vlabtest::ChainRecorder> rec;
+	if (small_segments)
+		rec = std::make_unique<vlabtest::ChainRecorder>(bm.m, bm.dev->dv);
 
 	std::vector<uint8_t> shadow(kDiskSectors * 512ull);
 	std::mt19937_64 rng(seed);
@@ -140,6 +152,8 @@ RunResult RandomRun(enum hx_transport t, enum hx_sched_policy policy, uint64_t s
 	r.device_writes = bm.dev->blk->writes;
 	r.device_flushes = bm.dev->blk->flushes;
 	r.ops = completed;
+	if (rec)
+		r.chains = rec->Chains(0);
 	return r;
 }
 
@@ -160,8 +174,15 @@ TEST_P(RandomIo, SmallSegmentsForceSplitting)
 	auto [t, policy] = GetParam();
 	RunResult r = RandomRun(t, policy, 7, 1500, true);
 	EXPECT_EQ(r.ops, 1500u);
-	// 2 KiB x 3 segments per request: large requests were split.
-	EXPECT_GT(r.device_reads + r.device_writes, 1500u * 8 / 10);
+	// Requests of up to 32 KiB on a device taking 3 segments of 2 KiB: every
+	// chain the device is given keeps both limits (a chain is header, data
+	// segments, status), and large requests were cut into full chains.
+	EXPECT_EQ(r.chains.size(), r.device_reads + r.device_writes + r.device_flushes)
+	    << "the recorder saw every request";
+	vlabtest::BlkLimits l = vlabtest::CheckBlkLimits(r.chains, kSegMax, kSizeMax);
+	EXPECT_EQ(l.bad, 0u) << "chains beyond seg_max " << kSegMax << " x size_max " << kSizeMax
+	                     << "; the first: " << l.first_bad;
+	EXPECT_GT(l.full, r.chains.size() / 4) << "large requests are cut into chains of 3 x 2 KiB";
 }
 
 TEST_P(RandomIo, SameSeedSameRun)
@@ -177,12 +198,7 @@ TEST_P(RandomIo, SameSeedSameRun)
 
 std::string Name(const testing::TestParamInfo<std::tuple<enum hx_transport, enum hx_sched_policy>> &info)
 {
-	static const char *pol[] = {"immediate", "deferred", "batched"};
-	std::string s = hx_transport_name(std::get<0>(info.param));
-	for (auto &c : s)
-		if (c == '-')
-			c = '_';
-	return s + "_" + pol[std::get<1>(info.param)];
+	return vlabtest::Ident(std::get<0>(info.param)) + "_" + vlabtest::PolicyName(std::get<1>(info.param));
 }
 
 INSTANTIATE_TEST_SUITE_P(Transports, RandomIo,

@@ -17,6 +17,7 @@ struct Breach {
 	enum dm_fault_kind kind;
 	uint64_t value;
 };
+void PrintTo(const Breach &b, std::ostream *os) { *os << b.name; }
 
 class RingValidation : public testing::TestWithParam<std::tuple<enum hx_transport, Breach>> {
 protected:
@@ -78,19 +79,10 @@ const Breach kBreaches[] = {
 	{"completion_never_comes", DM_FAULT_STALL, 0},
 };
 
-std::string Name(const testing::TestParamInfo<std::tuple<enum hx_transport, Breach>> &info)
-{
-	std::string s = hx_transport_name(std::get<0>(info.param));
-	for (auto &c : s)
-		if (c == '-')
-			c = '_';
-	return s + "_" + std::get<1>(info.param).name;
-}
-
 INSTANTIATE_TEST_SUITE_P(Faults, RingValidation,
                          testing::Combine(testing::ValuesIn(vlabtest::AllTransports()),
                                           testing::ValuesIn(kBreaches)),
-                         Name);
+                         vlabtest::CaseName<Breach>);
 
 // Errors the spec allows: a clean error, the device stays usable.
 class AllowedErrors : public testing::TestWithParam<enum hx_transport> {

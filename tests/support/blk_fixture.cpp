@@ -33,13 +33,31 @@ std::vector<enum hx_transport> AllTransports()
 	return v;
 }
 
-std::string TransportName(const testing::TestParamInfo<enum hx_transport> &info)
+std::string Ident(enum hx_transport t)
 {
-	std::string s = hx_transport_name(info.param);
+	std::string s = hx_transport_name(t);
 	for (auto &c : s)
 		if (c == '-')
 			c = '_';
 	return s;
+}
+
+const char *PolicyName(enum hx_sched_policy p)
+{
+	switch (p) {
+	case HX_SCHED_IMMEDIATE:
+		return "immediate";
+	case HX_SCHED_DEFERRED:
+		return "deferred";
+	case HX_SCHED_BATCHED:
+		return "batched";
+	}
+	return "unknown_policy";
+}
+
+std::string TransportName(const testing::TestParamInfo<enum hx_transport> &info)
+{
+	return Ident(info.param);
 }
 
 BlkMachine::BlkMachine(enum hx_transport t, const struct hx_machine_cfg *mc)
@@ -116,3 +134,13 @@ void BlkMachine::AddFault(enum dm_fault_kind k, uint64_t value, uint64_t nth, ui
 }
 
 } // namespace vlabtest
+
+void PrintTo(enum hx_transport t, std::ostream *os)
+{
+	*os << vlabtest::Ident(t);
+}
+
+void PrintTo(enum hx_sched_policy p, std::ostream *os)
+{
+	*os << vlabtest::PolicyName(p);
+}

@@ -5,7 +5,9 @@
 
 #include <gtest/gtest.h>
 
+#include <ostream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "harness/bind.h"
@@ -18,7 +20,18 @@ namespace vlabtest {
 std::string ViolationText(struct hx_machine *m);
 // Every transport the host model offers, for INSTANTIATE_TEST_SUITE_P.
 std::vector<enum hx_transport> AllTransports();
+// Test names and gtest's "GetParam() = ..." lines: the transport's name as
+// an identifier (mmio_legacy), the policy's (deferred).
+std::string Ident(enum hx_transport t);
+const char *PolicyName(enum hx_sched_policy p);
 std::string TransportName(const testing::TestParamInfo<enum hx_transport> &info);
+// "<transport>_<case name>" for a (transport, case) parameter whose case has
+// a name member.
+template <typename C>
+std::string CaseName(const testing::TestParamInfo<std::tuple<enum hx_transport, C>> &info)
+{
+	return Ident(std::get<0>(info.param)) + "_" + std::get<1>(info.param).name;
+}
 
 class BlkMachine {
 public:
@@ -64,3 +77,8 @@ protected:
 };
 
 } // namespace vlabtest
+
+// gtest prints parameters with these (found by argument-dependent lookup)
+// instead of a dump of their bytes.
+void PrintTo(enum hx_transport t, std::ostream *os);
+void PrintTo(enum hx_sched_policy p, std::ostream *os);

@@ -338,6 +338,7 @@ struct Mistake {
 	const char *id;
 	std::function<void(Model &)> act;
 };
+void PrintTo(const Mistake &m, std::ostream *os) { *os << m.name; }
 
 class DevmodelDriverMistake : public testing::TestWithParam<Mistake> {};
 

@@ -5,6 +5,7 @@
 // ring directly.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -35,7 +36,20 @@ struct FakePlatform {
 	uint64_t time_calls = 0;   // now_ns + delay_ns
 	std::vector<std::string> logs;
 	int live_allocs = 0;
-	unsigned barriers = 0;
+
+	// Barriers and shared-memory reads, in order, each with what the
+	// watched queue's descriptor table and available ring held at that
+	// moment (the driver stores to them directly): a test can tell on
+	// which side of a barrier a store happened.
+	struct Event {
+		char kind; // 'm' mb, 'r' rmb, 'w' wmb, 'R' shared-memory read
+		const volatile void *addr; // of a read
+		std::vector<uint8_t> desc;
+		std::vector<uint16_t> avail; // flags, idx, ring[size]
+	};
+	const struct vlab_vq *watch = nullptr;
+	std::vector<Event> events;
+	void Note(char kind, const volatile void *addr = nullptr);
 
 	// mmio register file (offsets relative to mmio_base).
 	uint64_t mmio_base = 0x10001000;
@@ -101,19 +115,22 @@ FakePlatform::FakePlatform()
 		*dev = (vlab_addr_t)(uintptr_t)cpu;
 		return 0;
 	};
-	ops.shm_read16 = [](void *, const volatile void *p) {
+	ops.shm_read16 = [](void *c, const volatile void *p) {
+		of(c)->Note('R', p);
 		return *static_cast<const volatile uint16_t *>(p);
 	};
-	ops.shm_read32 = [](void *, const volatile void *p) {
+	ops.shm_read32 = [](void *c, const volatile void *p) {
+		of(c)->Note('R', p);
 		return *static_cast<const volatile uint32_t *>(p);
 	};
-	ops.shm_read = [](void *, void *dst, const volatile void *src, size_t n) {
+	ops.shm_read = [](void *c, void *dst, const volatile void *src, size_t n) {
+		of(c)->Note('R', src);
 		for (size_t i = 0; i < n; i++)
 			static_cast<uint8_t *>(dst)[i] = static_cast<const volatile uint8_t *>(src)[i];
 	};
-	ops.mb = [](void *c) { of(c)->barriers++; };
-	ops.rmb = [](void *c) { of(c)->barriers++; };
-	ops.wmb = [](void *c) { of(c)->barriers++; };
+	ops.mb = [](void *c) { of(c)->Note('m'); };
+	ops.rmb = [](void *c) { of(c)->Note('r'); };
+	ops.wmb = [](void *c) { of(c)->Note('w'); };
 	ops.now_ns = [](void *c) {
 		of(c)->time_calls++;
 		return of(c)->now;
@@ -126,6 +143,19 @@ FakePlatform::FakePlatform()
 	ops.log = [](void *c, enum vlab_log_level, const char *msg) { of(c)->logs.push_back(msg); };
 	plat.ops = &ops;
 	plat.ctx = this;
+}
+
+void FakePlatform::Note(char kind, const volatile void *addr)
+{
+	Event e{kind, addr, {}, {}};
+	if (watch != nullptr) {
+		const volatile uint8_t *d = reinterpret_cast<const volatile uint8_t *>(watch->desc);
+		for (size_t i = 0; i < 16u * watch->size; i++)
+			e.desc.push_back(static_cast<uint8_t>(d[i]));
+		for (size_t i = 0; i < 2u + watch->size; i++)
+			e.avail.push_back(static_cast<uint16_t>(watch->avail[i]));
+	}
+	events.push_back(e);
 }
 
 // ---- Fake transport: a scripted device without registers. ----
@@ -627,6 +657,15 @@ protected:
 		std::memcpy(e + 4, &len, 4);
 		SetUsedIdx((uint16_t)(idx + 1));
 	}
+	// A queue of 8 with one chain (cookie c) published and notified.
+	void StartOne(int *c)
+	{
+		Bring();
+		ASSERT_EQ(vlab_vq_setup(&vq, &fd.d, 0, 8), 0);
+		fp.watch = &vq;
+		ASSERT_EQ(AddOne(c), 0);
+		ASSERT_EQ(vlab_vq_kick(&vq), 0);
+	}
 	void SetUsedIdx(uint16_t idx) { std::memcpy((void *)(vq.used + 2), &idx, 2); }
 	uint16_t AvailIdx() const { return vq.avail[1]; }
 	int AddOne(void *cookie, uint32_t in_len = 64)
@@ -999,15 +1038,91 @@ TEST_F(SplitRing, NoNotifyFlagSuppressesNotification)
 	((volatile uint16_t *)vq.used)[0] = VIRTQ_USED_F_NO_NOTIFY;
 	int c;
 	ASSERT_EQ(AddOne(&c), 0);
-	unsigned barriers = fp.barriers;
 	ASSERT_EQ(vlab_vq_kick(&vq), 0);
-	EXPECT_GE(fp.barriers, barriers + 2) << "DRV-2.7.13.3.1-1, DRV-2.7.13.4.1-1";
 	EXPECT_EQ(fd.notifies, 0u) << "DRV-2.7.10.1-3";
 	EXPECT_EQ(AvailIdx(), 1);
 	((volatile uint16_t *)vq.used)[0] = 0;
 	ASSERT_EQ(AddOne(&c), 0);
 	ASSERT_EQ(vlab_vq_kick(&vq), 0);
 	EXPECT_EQ(fd.notifies, 1u) << "DRV-2.7.10.1-4";
+}
+
+// The barriers of the ring protocol, each where it must stand: the test
+// watches the rings at every barrier and shared-memory read (see Event).
+
+TEST_F(SplitRing, AvailIdxIsStoredAfterAWriteBarrierThatFollowsTheRing)
+{
+	Bring();
+	ASSERT_EQ(vlab_vq_setup(&vq, &fd.d, 0, 8), 0);
+	fp.watch = &vq;
+	int c1, c2;
+	ASSERT_EQ(AddOne(&c1), 0);
+	ASSERT_EQ(AddOne(&c2, 32), 0);
+	ASSERT_EQ(vlab_vq_kick(&vq), 0);
+	fp.Note('-'); // the rings as the kick left them
+	const FakePlatform::Event end = fp.events.back();
+	ASSERT_EQ(end.avail[1], 2) << "both chains published";
+	// DRV-2.7.13.3.1-1: a write (or full) barrier at which the descriptors
+	// and ring entries already hold what the device will read and avail.idx
+	// does not yet: it stands between those stores and the index store.
+	bool found = false;
+	for (const auto &e : fp.events) {
+		if (e.avail[1] != 0)
+			break; // the index is stored
+		found |= (e.kind == 'w' || e.kind == 'm') && e.desc == end.desc &&
+		         std::equal(e.avail.begin() + 2, e.avail.end(), end.avail.begin() + 2);
+	}
+	EXPECT_TRUE(found) << "no write barrier between the descriptor / ring entry stores and the "
+	                      "avail.idx store (DRV-2.7.13.3.1-1)";
+}
+
+TEST_F(SplitRing, NotificationFlagsAreReadAfterAFullBarrierThatFollowsAvailIdx)
+{
+	int c;
+	StartOne(&c);
+	ASSERT_EQ(fd.notifies, 1u);
+	// DRV-2.7.13.4.1-1: between the avail.idx store and the load of
+	// used.flags, a full barrier (a store then a load: a write barrier is
+	// not enough).
+	size_t flags_read = 0;
+	while (flags_read < fp.events.size() &&
+	       !(fp.events[flags_read].kind == 'R' && fp.events[flags_read].addr == vq.used))
+		flags_read++;
+	ASSERT_LT(flags_read, fp.events.size()) << "used.flags was read to decide on notifying";
+	bool found = false;
+	for (size_t i = 0; i < flags_read; i++)
+		found |= fp.events[i].kind == 'm' && fp.events[i].avail[1] == 1;
+	EXPECT_TRUE(found) << "no full barrier between the avail.idx store and the used.flags load "
+	                      "(DRV-2.7.13.4.1-1)";
+}
+
+TEST_F(SplitRing, UsedElementIsReadAfterAReadBarrierThatFollowsUsedIdx)
+{
+	int c;
+	StartOne(&c);
+	Complete(0, 64);
+	fp.events.clear();
+	void *ck;
+	uint32_t len;
+	ASSERT_EQ(vlab_vq_pop(&vq, &ck, &len), 0);
+	// The element is read only once used.idx says it is there, and no load
+	// of it may be done before that of the index: a read (or full) barrier
+	// between them (2.7.14, as DRV-2.7.13.3.1-1 on the device's side).
+	const volatile uint8_t *idx = vq.used + 2, *ring = vq.used + 4;
+	size_t i = 0;
+	while (i < fp.events.size() && !(fp.events[i].kind == 'R' && fp.events[i].addr == idx))
+		i++;
+	ASSERT_LT(i, fp.events.size()) << "used.idx was read";
+	bool barrier = false, element = false;
+	for (i++; i < fp.events.size() && !element; i++) {
+		const auto &e = fp.events[i];
+		element = e.kind == 'R' && e.addr >= ring && e.addr < ring + 8u * vq.size;
+		barrier |= e.kind == 'r' || e.kind == 'm';
+		if (element) {
+			EXPECT_TRUE(barrier) << "the used element is read with no read barrier after used.idx";
+		}
+	}
+	EXPECT_TRUE(element) << "the used element was read";
 }
 
 // ---- mmio probe against a register file ----
