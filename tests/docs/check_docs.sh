@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2016 # backticks in single quotes are Markdown code spans
 # The docs say what the code and the test list say (issue 10, item 11: "a
 # doc claim that names a test or a command should be checked by a test").
 #
