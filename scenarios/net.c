@@ -260,7 +260,14 @@ unsigned sc_net_run(struct sc_out *o, const struct sc_dev *sd)
 	sc_printf(o, "device state: %s", rc ? vlab_errname(rc) : "ok");
 	if (rc)
 		sc_fail(o, "device ended in state %s", vlab_errname(rc));
-	vlab_net_shutdown(n);
+	/* Shutdown drains the transmit queue first: a frame it drops is a
+	 * frame lost. */
+	rc = vlab_net_shutdown(n);
+	if (rc)
+		sc_fail(o, "shutdown: %s", vlab_errname(rc));
+	if (n->stats.tx_dropped_at_shutdown)
+		sc_fail(o, "shutdown dropped %llu queued frames",
+		        (unsigned long long)n->stats.tx_dropped_at_shutdown);
 	p->ops->dma_free(p->ctx, w->got, w->got_cap);
 	p->ops->dma_free(p->ctx, w, sizeof *w);
 	sc_queue_maxima(o, d, 4);
