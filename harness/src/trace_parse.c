@@ -271,6 +271,8 @@ static const char *const header_keys[] = {"producer", "device", "command", "bind
 static bool header_line(struct parser *p, char *s)
 {
 	char *sp = strchr(s, ' ');
+	if (s[0] >= '0' && s[0] <= '9')
+		return fail(p, "garbage: an event line before the 'events' line");
 	if (!sp || sp[1] == '\0')
 		return fail(p, "garbage: a header line is 'key value', not '%.40s'", s);
 	*sp = '\0';
