@@ -100,6 +100,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static bool owned[NREQ]; /* the driver holds it: until poll returns it, or shutdown */
 	static bool lent[NREQ];  /* came back VLAB_EWEDGED: the device may still write it */
 	bool buf_lent = false;   /* likewise, buf after a synchronous call */
+	bool leaked = false;     /* a shutdown could not reset the device: its maps stay for good */
 	struct fz *f = &F;
 	uint8_t mode, *buf, *abuf;
 	vlab_addr_t dev;
@@ -182,6 +183,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		default:
 			drain(f, req, owned, lent);
 			vlab_blk_shutdown(&B);
+			leaked |= B.wedged;
 			for (unsigned k = 0; k < NREQ; k++) {
 				if (submitted[k] && !req[k].done)
 					abort(); /* shutdown forgot a request */
@@ -208,6 +210,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (unsigned k = 0; k < NREQ; k++)
 			if (submitted[k] && !req[k].done)
 				abort();
+		/* The fuzz device always resets: every buffer the driver mapped
+		 * went back to the CPU (dma_unmap) by now. */
+		if (!B.wedged && !leaked && f->unmaps != f->maps)
+			FZ_ABORT("%llu buffers mapped, %llu unmapped after shutdown", (unsigned long long)f->maps,
+			         (unsigned long long)f->unmaps);
 	}
 	fz_fini(f);
 	return 0;

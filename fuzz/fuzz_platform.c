@@ -254,13 +254,30 @@ static void dma_free(void *ctx, void *cpu, size_t size)
 	memset(f->live + off / FZ_GRANULE, 0, len / FZ_GRANULE);
 }
 
-static int dma_map(void *ctx, const void *cpu, size_t len, vlab_addr_t *dev)
+static int dma_map(void *ctx, const void *cpu, size_t len, enum vlab_dma_dir dir, vlab_addr_t *dev)
 {
 	struct fz *f = of(ctx);
+	if (dir < VLAB_DMA_TO_DEVICE || dir > VLAB_DMA_BIDIRECTIONAL)
+		FZ_ABORT("dma_map with direction %d", (int)dir);
 	if (!in_arena(f, cpu, len, "the driver mapped"))
 		return VLAB_EINVAL;
 	*dev = FZ_DMA_BASE + (uint64_t)((const uint8_t *)cpu - f->arena);
+	f->maps++;
 	return 0;
+}
+
+/* One unmap per map, with the address the map gave, never more unmaps
+ * than maps. */
+static void dma_unmap(void *ctx, const void *cpu, size_t len, enum vlab_dma_dir dir, vlab_addr_t dev)
+{
+	struct fz *f = of(ctx);
+	(void)dir;
+	if (!in_arena(f, cpu, len, "the driver unmapped") ||
+	    dev != FZ_DMA_BASE + (uint64_t)((const uint8_t *)cpu - f->arena))
+		FZ_ABORT("dma_unmap of %zu bytes at 0x%llx: not what dma_map gave", len, (unsigned long long)dev);
+	if (f->unmaps == f->maps)
+		FZ_ABORT("more dma_unmap calls than dma_map calls");
+	f->unmaps++;
 }
 
 static void barrier(void *ctx) { (void)ctx; }
@@ -366,6 +383,7 @@ void fz_init(struct fz *f, const uint8_t *data, size_t size)
 	f->ops.dma_alloc = dma_alloc;
 	f->ops.dma_free = dma_free;
 	f->ops.dma_map = dma_map;
+	f->ops.dma_unmap = dma_unmap;
 	f->ops.shm_read16 = shm16;
 	f->ops.shm_read32 = shm32;
 	f->ops.shm_read = shm_read;

@@ -122,6 +122,7 @@ struct fz {
 	enum fz_engine engine;
 	uint8_t *disk;        /* FZ_DISK_SECTORS sectors, zeroed by fz_init */
 	uint64_t completions;
+	uint64_t maps, unmaps; /* dma_map / dma_unmap calls */
 	/* Buffers of chains the device took and never completed (stalled),
 	 * still in its hands until the next reset: a device may write them
 	 * at any time, so the driver must not hand them back before. */

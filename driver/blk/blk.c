@@ -118,8 +118,20 @@ static bool blk_owns(const struct vlab_blk *b, const struct vlab_blk_req *r)
 	return list_has(b->pending_head, r) || list_has(b->done_head, r);
 }
 
+static enum vlab_dma_dir blk_dir(enum vlab_blk_op op)
+{
+	return op == VLAB_BLK_WRITE ? VLAB_DMA_TO_DEVICE : VLAB_DMA_FROM_DEVICE;
+}
+
+/* r is done: its buffer goes back to the CPU (dma_unmap), unless the
+ * device could not be stopped and may still reach it (VLAB_EWEDGED: it
+ * stays mapped for good). */
 static void blk_finish(struct vlab_blk *b, struct vlab_blk_req *r)
 {
+	if (r->mapped && r->result != VLAB_EWEDGED) {
+		vlab_plat_dma_unmap(blk_plat(b), r->buf, r->len, blk_dir(r->op), r->buf_dev);
+		r->mapped = false;
+	}
 	r->done = true;
 	if (r->result != 0)
 		b->errors++;
@@ -164,6 +176,16 @@ static void blk_abort_all(struct vlab_blk *b, int err)
 		s->req = NULL;
 		if (b->wedged) {
 			r->result = VLAB_EWEDGED; /* the slot stays busy: stranded */
+			if (r->mapped) {
+				/* The slot keeps the mapping: unmapped by the reset
+				 * that finally stops the device (shutdown). */
+				s->unmap_due = true;
+				s->unmap_buf = r->buf;
+				s->unmap_len = r->len;
+				s->unmap_dir = (uint8_t)blk_dir(r->op);
+				s->unmap_dev = r->buf_dev;
+				r->mapped = false;
+			}
 		} else {
 			s->busy = false;
 			if (r->result == 0)
@@ -407,6 +429,16 @@ void vlab_blk_shutdown(struct vlab_blk *b)
 	rc = vlab_virtio_reset(b->vdev);
 	b->wedged = rc != 0;
 	blk_abort_all(b, VLAB_ENODEV);
+	for (unsigned i = 0; i < b->nslots && rc == 0; i++) {
+		struct vlab_blk_slot *s = &b->slot[i];
+		/* Buffers the device kept when it could not be stopped: it
+		 * can no longer reach them now. */
+		if (s->unmap_due)
+			vlab_plat_dma_unmap(p, s->unmap_buf, s->unmap_len, (enum vlab_dma_dir)s->unmap_dir,
+			                    s->unmap_dev);
+		s->unmap_due = false;
+		s->busy = false;
+	}
 	if (rc) {
 		/* A device that does not reset may still write the ring and
 		 * our buffers: leak them rather than hand them back. */
@@ -592,6 +624,7 @@ int vlab_blk_submit(struct vlab_blk *b, struct vlab_blk_req *r)
 	r->queue_next = NULL;
 	r->all_submitted = false;
 	r->buf_dev = 0;
+	r->mapped = false;
 
 	rc = vlab_virtio_check(b->vdev);
 	if (rc)
@@ -614,16 +647,19 @@ int vlab_blk_submit(struct vlab_blk *b, struct vlab_blk_req *r)
 		nsect = r->len / VIRTIO_BLK_SECTOR_SIZE;
 		if (r->sector > b->info.capacity || nsect > b->info.capacity - r->sector)
 			return blk_reject(r, VLAB_ERANGE);
-		if (p->ops->dma_map(p->ctx, r->buf, r->len, &r->buf_dev) != 0)
-			return blk_reject(r, VLAB_EINVAL);
 		if (r->op == VLAB_BLK_READ) {
 			/* Device-writable: the device may read it (DEV-2.7.5.1-3),
-			 * so nothing the caller left there is shown to it. */
+			 * so nothing the caller left there is shown to it.  Before
+			 * the map: after it the buffer is the device's. */
 			vlab_memset(r->buf, 0, r->len);
-			b->reads++;
-		} else {
-			b->writes++;
 		}
+		if (vlab_plat_dma_map(p, r->buf, r->len, blk_dir(r->op), &r->buf_dev) != 0)
+			return blk_reject(r, VLAB_EINVAL);
+		r->mapped = true;
+		if (r->op == VLAB_BLK_READ)
+			b->reads++;
+		else
+			b->writes++;
 		break;
 	}
 	case VLAB_BLK_FLUSH:
@@ -642,9 +678,10 @@ int vlab_blk_submit(struct vlab_blk *b, struct vlab_blk_req *r)
 		/* Exactly 20 bytes of data (DRV-5.2.6.1-7). */
 		if (!r->buf || r->len != VIRTIO_BLK_ID_BYTES)
 			return blk_reject(r, VLAB_EINVAL);
-		if (p->ops->dma_map(p->ctx, r->buf, r->len, &r->buf_dev) != 0)
-			return blk_reject(r, VLAB_EINVAL);
 		vlab_memset(r->buf, 0, r->len); /* device-writable: zeroed, as for READ */
+		if (vlab_plat_dma_map(p, r->buf, r->len, VLAB_DMA_FROM_DEVICE, &r->buf_dev) != 0)
+			return blk_reject(r, VLAB_EINVAL);
+		r->mapped = true;
 		break;
 	default:
 		return blk_reject(r, VLAB_EINVAL);

@@ -49,6 +49,7 @@ int hx_arena_init(struct hx_arena *a, uint64_t base, uint64_t size)
 
 void hx_arena_fini(struct hx_arena *a)
 {
+	free(a->maps);
 	free(a->free);
 	free(a->raw);
 	memset(a, 0, sizeof *a);
@@ -205,6 +206,40 @@ bool hx_arena_addr(const struct hx_arena *a, const void *cpu, size_t len, uint64
 	if (addr)
 		*addr = a->base + off;
 	return true;
+}
+
+bool hx_arena_map(struct hx_arena *a, uint64_t addr, uint64_t len, int dir)
+{
+	if (a->nmaps == a->capmaps) {
+		size_t cap = a->capmaps ? 2 * a->capmaps : 16;
+		struct hx_mapping *m = realloc(a->maps, cap * sizeof *m);
+		if (!m)
+			return false;
+		a->maps = m;
+		a->capmaps = cap;
+	}
+	a->maps[a->nmaps].addr = addr;
+	a->maps[a->nmaps].len = len;
+	a->maps[a->nmaps].dir = dir;
+	a->nmaps++;
+	a->stats.maps++;
+	a->stats.mapped = a->nmaps;
+	return true;
+}
+
+bool hx_arena_unmap(struct hx_arena *a, uint64_t addr, uint64_t len, int dir)
+{
+	for (size_t i = a->nmaps; i-- > 0;) {
+		struct hx_mapping *m = &a->maps[i];
+		if (m->addr == addr && m->len == len && m->dir == dir) {
+			*m = a->maps[--a->nmaps];
+			a->stats.unmaps++;
+			a->stats.mapped = a->nmaps;
+			return true;
+		}
+	}
+	a->stats.bad_unmaps++;
+	return false;
 }
 
 void hx_arena_get_stats(struct hx_machine *m, struct hx_arena_stats *st)

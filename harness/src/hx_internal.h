@@ -30,7 +30,19 @@ struct hx_arena {
 	struct hx_range *free; /* free ranges, sorted by off, never adjacent */
 	size_t nfree, cap;
 	struct hx_arena_stats stats;
+	struct hx_mapping *maps; /* live dma_map()s, for dma_unmap to match */
+	size_t nmaps, capmaps;
 };
+
+struct hx_mapping {
+	uint64_t addr, len;
+	int dir;
+};
+
+/* Record a dma_map of [addr, addr+len); false when out of memory. */
+bool hx_arena_map(struct hx_arena *a, uint64_t addr, uint64_t len, int dir);
+/* Match and drop a live map; false (a bad unmap, counted) when none matches. */
+bool hx_arena_unmap(struct hx_arena *a, uint64_t addr, uint64_t len, int dir);
 
 int hx_arena_init(struct hx_arena *a, uint64_t base, uint64_t size);
 void hx_arena_fini(struct hx_arena *a);

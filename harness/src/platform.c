@@ -85,15 +85,29 @@ static void p_dma_free(void *ctx, void *cpu, size_t size)
 	hx_dma_free(ctx, cpu, size);
 }
 
-static int p_dma_map(void *ctx, const void *cpu, size_t len, vlab_addr_t *dev)
+/* Guest RAM is coherent and identity-mapped: a map is a translation, kept
+ * so that the unmap can be matched to it (a bad unmap is counted). */
+static int p_dma_map(void *ctx, const void *cpu, size_t len, enum vlab_dma_dir dir, vlab_addr_t *dev)
 {
 	struct hx_machine *m = ctx;
 	uint64_t addr;
 	if (!cpu || !hx_arena_addr(&m->arena, cpu, len, &addr))
 		return VLAB_EINVAL;
+	if (!hx_arena_map(&m->arena, addr, len, (int)dir))
+		return VLAB_ENOMEM;
 	if (dev)
 		*dev = addr;
 	return VLAB_OK;
+}
+
+static void p_dma_unmap(void *ctx, const void *cpu, size_t len, enum vlab_dma_dir dir, vlab_addr_t dev)
+{
+	struct hx_machine *m = ctx;
+	uint64_t addr = 0;
+	if (!cpu || !hx_arena_addr(&m->arena, cpu, len, &addr) || addr != dev ||
+	    !hx_arena_unmap(&m->arena, dev, len, (int)dir))
+		hx_log(m, VLAB_LOG_ERROR, "dma_unmap of 0x%llx+%zu (dir %d) matches no live map",
+		       (unsigned long long)dev, len, (int)dir);
 }
 
 /* ---- device-writable shared memory: volatile loads ---- */
@@ -216,6 +230,7 @@ const struct vlab_platform_ops hx_platform_ops = {
 	.dma_alloc = p_dma_alloc,
 	.dma_free = p_dma_free,
 	.dma_map = p_dma_map,
+	.dma_unmap = p_dma_unmap,
 	.shm_read16 = p_shm_read16,
 	.shm_read32 = p_shm_read32,
 	.shm_read = p_shm_read,

@@ -15,7 +15,7 @@ enum hx_ev_op {
 	HX_EV_PW,    /* port write: pwW PORT VAL */
 	HX_EV_ALLOC, /* alloc SIZE ALIGN DEV|none */
 	HX_EV_FREE,  /* free DEV SIZE */
-	HX_EV_MAP,   /* map DEV|none LEN */
+	HX_EV_MAP,   /* map DEV|none LEN DIR */
 	HX_EV_SH,    /* shW DEV VAL (W 2 or 4) */
 	HX_EV_SHM,   /* shm DEV LEN HEX */
 	HX_EV_MB,
@@ -26,6 +26,7 @@ enum hx_ev_op {
 	HX_EV_RAND,  /* rand VAL */
 	HX_EV_DR,    /* dr DEV LEN HEX: the device read guest memory */
 	HX_EV_DW,    /* dw DEV LEN HEX: the device wrote guest memory */
+	HX_EV_UNMAP, /* unmap DEV LEN DIR HEX|-: the buffer back to the CPU, its bytes */
 	HX_EV_COUNT
 };
 

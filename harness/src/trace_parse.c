@@ -22,8 +22,10 @@ static const char *const op_names[HX_EV_COUNT] = {
 	[HX_EV_ALLOC] = "alloc", [HX_EV_FREE] = "free", [HX_EV_MAP] = "map", [HX_EV_SH] = "sh",
 	[HX_EV_SHM] = "shm",     [HX_EV_MB] = "mb",   [HX_EV_RMB] = "rmb", [HX_EV_WMB] = "wmb",
 	[HX_EV_NOW] = "now",     [HX_EV_DELAY] = "delay", [HX_EV_RAND] = "rand", [HX_EV_DR] = "dr",
-	[HX_EV_DW] = "dw",
+	[HX_EV_DW] = "dw",       [HX_EV_UNMAP] = "unmap",
 };
+
+static const char *const dir_names[4] = {"?", "to", "from", "both"};
 
 const char *hx_ev_name(enum hx_ev_op op)
 {
@@ -63,8 +65,12 @@ void hx_ev_format(const struct hx_ev *e, char *buf, size_t n)
 	case HX_EV_ALLOC:
 		snprintf(buf, n, "alloc %" PRIu64 " %" PRIu64 " %s", e->a, e->b, a);
 		return;
-	case HX_EV_FREE: case HX_EV_MAP:
+	case HX_EV_FREE:
 		snprintf(buf, n, "%s %s %" PRIu64, hx_ev_name(e->op), a, e->b);
+		return;
+	case HX_EV_MAP: case HX_EV_UNMAP:
+		snprintf(buf, n, "%s %s %" PRIu64 " %s%s", hx_ev_name(e->op), a, e->b, dir_names[e->c & 3],
+		         e->op == HX_EV_UNMAP && e->len ? " ..." : "");
 		return;
 	case HX_EV_NOW: case HX_EV_DELAY:
 		snprintf(buf, n, "%s %" PRIu64, hx_ev_name(e->op), e->a);
@@ -169,6 +175,24 @@ static bool parse_op(const char *s, struct hx_ev *e)
 	return false;
 }
 
+/* len bytes of payload from hex into e->data. */
+static bool bytes(struct parser *p, const char *hex, size_t len, struct hx_ev *e)
+{
+	e->len = len;
+	if (!len)
+		return true;
+	e->data = malloc(len);
+	if (!e->data)
+		return fail(p, "out of memory");
+	for (size_t i = 0; i < len; i++) {
+		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+		if (hi < 0 || lo < 0)
+			return fail(p, "garbage: payload is not lower-case hex");
+		e->data[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return true;
+}
+
 static bool parse_event(struct parser *p, char **tok, unsigned ntok, struct hx_ev *e)
 {
 	if (!num(tok[0], &e->time))
@@ -177,7 +201,7 @@ static bool parse_event(struct parser *p, char **tok, unsigned ntok, struct hx_e
 		return fail(p, "garbage: unknown event '%s'", tok[1]);
 	static const unsigned nargs[HX_EV_COUNT] = {
 		[HX_EV_R] = 2, [HX_EV_W] = 2, [HX_EV_PR] = 2, [HX_EV_PW] = 2, [HX_EV_ALLOC] = 3, [HX_EV_FREE] = 2,
-		[HX_EV_MAP] = 2, [HX_EV_SH] = 2, [HX_EV_SHM] = 3, [HX_EV_NOW] = 1, [HX_EV_DELAY] = 1,
+		[HX_EV_MAP] = 3, [HX_EV_SH] = 2, [HX_EV_UNMAP] = 4, [HX_EV_SHM] = 3, [HX_EV_NOW] = 1, [HX_EV_DELAY] = 1,
 		[HX_EV_RAND] = 1, [HX_EV_DR] = 3, [HX_EV_DW] = 3,
 	};
 	if (ntok != 2 + nargs[e->op])
@@ -200,11 +224,30 @@ static bool parse_event(struct parser *p, char **tok, unsigned ntok, struct hx_e
 		else if (!addr(tok[4], &e->c))
 			bad = tok[4];
 		break;
-	case HX_EV_FREE: case HX_EV_MAP:
+	case HX_EV_FREE:
 		if (!addr(tok[2], &e->a))
 			bad = tok[2];
 		else if (!num(tok[3], &e->b))
 			bad = tok[3];
+		break;
+	case HX_EV_MAP: case HX_EV_UNMAP:
+		if (!addr(tok[2], &e->a))
+			bad = tok[2];
+		else if (!num(tok[3], &e->b))
+			bad = tok[3];
+		for (e->c = 1; !bad && e->c < 4 && strcmp(tok[4], dir_names[e->c]); e->c++)
+			;
+		if (!bad && e->c == 4)
+			return fail(p, "garbage: direction '%s' is not to, from or both", tok[4]);
+		if (!bad && e->op == HX_EV_UNMAP) {
+			if (e->b > HX_TRACE_MAX_PAYLOAD)
+				return fail(p, "length %s beyond reason (at most %u)", tok[3], HX_TRACE_MAX_PAYLOAD);
+			size_t want = e->c == 1 ? 0 : 2 * (size_t)e->b, hexlen = !strcmp(tok[5], "-") ? 0 : strlen(tok[5]);
+			if (hexlen != want)
+				return fail(p, "length %s but %zu hex digits of payload", tok[3], hexlen);
+			if (!bytes(p, tok[5], want / 2, e))
+				return false;
+		}
 		break;
 	case HX_EV_NOW: case HX_EV_DELAY: case HX_EV_RAND:
 		if (!num(tok[2], &e->a))
@@ -225,18 +268,8 @@ static bool parse_event(struct parser *p, char **tok, unsigned ntok, struct hx_e
 		size_t hexlen = !strcmp(tok[4], "-") ? 0 : strlen(tok[4]);
 		if (hexlen != 2 * len)
 			return fail(p, "length %s but %zu hex digits of payload", tok[3], hexlen);
-		e->len = (size_t)len;
-		if (len) {
-			e->data = malloc(e->len);
-			if (!e->data)
-				return fail(p, "out of memory");
-			for (size_t i = 0; i < e->len; i++) {
-				int hi = hexval(tok[4][2 * i]), lo = hexval(tok[4][2 * i + 1]);
-				if (hi < 0 || lo < 0)
-					return fail(p, "garbage: payload is not lower-case hex");
-				e->data[i] = (uint8_t)(hi << 4 | lo);
-			}
-		}
+		if (!bytes(p, tok[4], (size_t)len, e))
+			return false;
 		break;
 	}
 	default:
@@ -246,7 +279,7 @@ static bool parse_event(struct parser *p, char **tok, unsigned ntok, struct hx_e
 		return fail(p, "garbage: '%s' is not a number", bad);
 	if ((e->op == HX_EV_ALLOC && (e->a == 0 || e->a > (1ull << 32) || e->b == 0 || (e->b & (e->b - 1)) ||
 	                              e->b > (1ull << 24))) ||
-	    ((e->op == HX_EV_MAP || e->op == HX_EV_FREE) && e->b > (1ull << 32)))
+	    ((e->op == HX_EV_MAP || e->op == HX_EV_FREE || e->op == HX_EV_UNMAP) && e->b > (1ull << 32)))
 		return fail(p, "length or alignment beyond reason");
 	return true;
 }

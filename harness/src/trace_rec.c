@@ -61,12 +61,14 @@ static void emit(struct hx_trace_rec *r, const char *fmt, ...)
 		r->err = true;
 }
 
-static void emit_bytes(struct hx_trace_rec *r, const char *op, uint64_t dev, const void *buf, size_t len)
+/* "OP 0xDEV LEN[ tail] HEX" */
+static void emit_bytes(struct hx_trace_rec *r, const char *op, uint64_t dev, const char *tail, const void *buf,
+                       size_t len)
 {
 	static const char hex[] = "0123456789abcdef";
 	const uint8_t *b = buf;
 	line_start(r);
-	if (fprintf(r->f, "%s 0x%" PRIx64 " %zu ", op, dev, len) < 0)
+	if (fprintf(r->f, "%s 0x%" PRIx64 " %zu %s%s", op, dev, len, tail, *tail ? " " : "") < 0)
 		r->err = true;
 	if (!len && fputc('-', r->f) == EOF)
 		r->err = true;
@@ -192,19 +194,37 @@ static void r_dma_free(void *ctx, void *cpu, size_t size)
 	r->inner.ops->dma_free(r->inner.ctx, cpu, size);
 }
 
-static int r_dma_map(void *ctx, const void *cpu, size_t len, vlab_addr_t *dev)
+static const char *dir_name(enum vlab_dma_dir dir)
+{
+	return dir == VLAB_DMA_TO_DEVICE ? "to" : dir == VLAB_DMA_FROM_DEVICE ? "from" : "both";
+}
+
+static int r_dma_map(void *ctx, const void *cpu, size_t len, enum vlab_dma_dir dir, vlab_addr_t *dev)
 {
 	REC(r);
 	vlab_addr_t d = 0;
-	int rc = r->inner.ops->dma_map(r->inner.ctx, cpu, len, &d);
+	int rc = r->inner.ops->dma_map(r->inner.ctx, cpu, len, dir, &d);
 	if (rc) {
-		emit(r, "map none %zu", len);
+		emit(r, "map none %zu %s", len, dir_name(dir));
 		return rc;
 	}
-	emit(r, "map 0x%" PRIx64 " %zu", d, len);
+	emit(r, "map 0x%" PRIx64 " %zu %s", d, len, dir_name(dir));
 	if (dev)
 		*dev = d;
 	return rc;
+}
+
+/* The buffer is the CPU's again: what the device wrote there is in the
+ * trace (TO_DEVICE buffers: the device wrote nothing). */
+static void r_dma_unmap(void *ctx, const void *cpu, size_t len, enum vlab_dma_dir dir, vlab_addr_t dev)
+{
+	REC(r);
+	if (r->inner.ops->dma_unmap)
+		r->inner.ops->dma_unmap(r->inner.ctx, cpu, len, dir, dev);
+	if (dir == VLAB_DMA_TO_DEVICE)
+		emit(r, "unmap 0x%" PRIx64 " %zu to -", dev, len);
+	else
+		emit_bytes(r, "unmap", dev, dir_name(dir), cpu, len);
 }
 
 /* ---- device-writable memory ---- */
@@ -237,7 +257,7 @@ static void r_shm_read(void *ctx, void *dst, const volatile void *src, size_t le
 {
 	REC(r);
 	r->inner.ops->shm_read(r->inner.ctx, dst, src, len);
-	emit_bytes(r, "shm", shm_dev(r, src, len), dst, len);
+	emit_bytes(r, "shm", shm_dev(r, src, len), "", dst, len);
 }
 
 /* ---- barriers, time, randomness, log ---- */
@@ -301,6 +321,7 @@ static const struct vlab_platform_ops rec_ops = {
 	.dma_alloc = r_dma_alloc,
 	.dma_free = r_dma_free,
 	.dma_map = r_dma_map,
+	.dma_unmap = r_dma_unmap,
 	.shm_read16 = r_shm_read16,
 	.shm_read32 = r_shm_read32,
 	.shm_read = r_shm_read,
@@ -320,7 +341,7 @@ static bool e_mem_read(void *ctx, uint64_t addr, void *buf, size_t len)
 	REC(r);
 	bool ok = r->env.mem_read(r->env.ctx, addr, buf, len);
 	if (ok && len)
-		emit_bytes(r, "dr", addr, buf, len);
+		emit_bytes(r, "dr", addr, "", buf, len);
 	return ok;
 }
 
@@ -329,7 +350,7 @@ static bool e_mem_write(void *ctx, uint64_t addr, const void *buf, size_t len)
 	REC(r);
 	bool ok = r->env.mem_write(r->env.ctx, addr, buf, len);
 	if (ok && len)
-		emit_bytes(r, "dw", addr, buf, len);
+		emit_bytes(r, "dw", addr, "", buf, len);
 	return ok;
 }
 

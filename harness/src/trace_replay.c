@@ -133,7 +133,7 @@ static const char *const call_names[HX_EV_COUNT] = {
 	[HX_EV_R] = "mmio_read", [HX_EV_W] = "mmio_write", [HX_EV_PR] = "pio_read", [HX_EV_PW] = "pio_write",
 	[HX_EV_ALLOC] = "dma_alloc", [HX_EV_FREE] = "dma_free", [HX_EV_MAP] = "dma_map", [HX_EV_SH] = "shm_read",
 	[HX_EV_SHM] = "shm_read", [HX_EV_MB] = "mb", [HX_EV_RMB] = "rmb", [HX_EV_WMB] = "wmb",
-	[HX_EV_NOW] = "now_ns", [HX_EV_DELAY] = "delay_ns", [HX_EV_RAND] = "random",
+	[HX_EV_NOW] = "now_ns", [HX_EV_DELAY] = "delay_ns", [HX_EV_RAND] = "random", [HX_EV_UNMAP] = "dma_unmap",
 };
 
 static bool same(const struct hx_ev *want, const struct hx_ev *did)
@@ -143,8 +143,10 @@ static bool same(const struct hx_ev *want, const struct hx_ev *did)
 	switch ((enum hx_ev_op)did->op) {
 	case HX_EV_R: case HX_EV_PR: case HX_EV_SH:
 		return want->a == did->a;
-	case HX_EV_W: case HX_EV_PW: case HX_EV_ALLOC: case HX_EV_FREE: case HX_EV_MAP:
+	case HX_EV_W: case HX_EV_PW: case HX_EV_ALLOC: case HX_EV_FREE:
 		return want->a == did->a && want->b == did->b;
+	case HX_EV_MAP: case HX_EV_UNMAP:
+		return want->a == did->a && want->b == did->b && want->c == did->c;
 	case HX_EV_SHM:
 		return want->a == did->a && want->len == did->len;
 	case HX_EV_DELAY:
@@ -260,16 +262,35 @@ static void p_dma_free(void *ctx, void *cpu, size_t size)
 	}
 }
 
-static int p_dma_map(void *ctx, const void *cpu, size_t len, vlab_addr_t *dev)
+static int p_dma_map(void *ctx, const void *cpu, size_t len, enum vlab_dma_dir dir, vlab_addr_t *dev)
 {
 	RP(r);
 	uint64_t d;
 	by_cpu(r, cpu, len, &d);
-	if (r->diverged || !step(r, &(struct hx_ev){.op = HX_EV_MAP, .a = d, .b = len}) || d == HX_TRACE_NONE)
+	if (r->diverged || !step(r, &(struct hx_ev){.op = HX_EV_MAP, .a = d, .b = len, .c = (uint64_t)dir}) ||
+	    d == HX_TRACE_NONE)
 		return VLAB_EINVAL;
 	if (dev)
 		*dev = d;
 	return VLAB_OK;
+}
+
+/* The buffer back to the CPU: what the device wrote there, from the trace. */
+static void p_dma_unmap(void *ctx, const void *cpu, size_t len, enum vlab_dma_dir dir, vlab_addr_t dev)
+{
+	RP(r);
+	uint64_t d;
+	struct rp_alloc *a = by_cpu(r, cpu, len, &d);
+	if (r->diverged)
+		return;
+	if (d != dev) {
+		diverge(r, r->cur < r->t->nev ? &r->t->ev[r->cur] : NULL, "dma_unmap",
+		        "unmap of 0x%" PRIx64 " that the pointer's device address 0x%" PRIx64 " contradicts", dev, d);
+		return;
+	}
+	const struct hx_ev *e = step(r, &(struct hx_ev){.op = HX_EV_UNMAP, .a = d, .b = len, .c = (uint64_t)dir});
+	if (e && a && e->len == len && len)
+		memcpy(a->cpu + (d - a->dev), e->data, len);
 }
 
 /* A read of device-writable memory: the trace's bytes, also kept in our
@@ -382,6 +403,7 @@ static const struct vlab_platform_ops replay_ops = {
 	.dma_alloc = p_dma_alloc,
 	.dma_free = p_dma_free,
 	.dma_map = p_dma_map,
+	.dma_unmap = p_dma_unmap,
 	.shm_read16 = p_shm_read16,
 	.shm_read32 = p_shm_read32,
 	.shm_read = p_shm_read,

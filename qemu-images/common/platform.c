@@ -52,10 +52,11 @@ static void p_dma_free(void *c, void *cpu, size_t size)
 		p->used = (size_t)((uint8_t *)cpu - dma_pool);
 }
 
-static int p_dma_map(void *c, const void *cpu, size_t len, vlab_addr_t *dev)
+static int p_dma_map(void *c, const void *cpu, size_t len, enum vlab_dma_dir dir, vlab_addr_t *dev)
 {
 	struct bm_plat *p = c;
 	const uint64_t a = (uint64_t)(uintptr_t)cpu;
+	(void)dir; /* the MMU is off: memory is not cached, DMA is coherent */
 	if (a < p->ram_lo || a >= p->ram_hi || len > p->ram_hi - a)
 		return VLAB_EINVAL;
 	*dev = a;

@@ -40,6 +40,13 @@ protected:
 		return changed;
 	}
 	uint64_t Resets() { return bm.dev->dv->resets; }
+	// Callers' buffers still mapped for the device (dma_map, no dma_unmap).
+	uint64_t Mapped()
+	{
+		struct hx_arena_stats st;
+		hx_arena_get_stats(bm.m, &st);
+		return st.mapped;
+	}
 };
 
 TEST_P(BlkRelease, TimedOutReadIsNeverWrittenAfterItReturns)
@@ -51,6 +58,7 @@ TEST_P(BlkRelease, TimedOutReadIsNeverWrittenAfterItReturns)
 	uint64_t resets = Resets();
 	EXPECT_EQ(vlab_blk_read(&bm.blk, 0, buf, 1), VLAB_ETIMEDOUT);
 	EXPECT_EQ(Resets(), resets + 1) << "the device is stopped before the read returns";
+	EXPECT_EQ(Mapped(), 0u) << "given back to the CPU (dma_unmap) once stopped";
 	EXPECT_EQ(WrittenAfterReturn(buf, 512), 0u) << "the device wrote into a buffer already handed back";
 	EXPECT_TRUE(bm.vdev()->broken);
 	EXPECT_EQ(vlab_blk_read(&bm.blk, 0, buf, 1), VLAB_EBROKEN) << "broken until initialised again";
@@ -148,13 +156,38 @@ TEST_P(BlkRelease, ADeviceThatCannotBeStoppedKeepsItsBuffers)
 	EXPECT_EQ(ra.result, VLAB_EWEDGED) << "its buffer may still be written: the caller must know";
 	EXPECT_EQ(vlab_blk_poll(&bm.blk, &done), VLAB_EBROKEN);
 	EXPECT_EQ(vlab_blk_read(&bm.blk, 0, buf, 1), VLAB_EBROKEN);
+	EXPECT_EQ(Mapped(), 2u) << "both buffers stay mapped: the device may still write them";
 	struct hx_arena_stats before, after;
 	hx_arena_get_stats(bm.m, &before);
 	vlab_blk_shutdown(&bm.blk);
 	hx_arena_get_stats(bm.m, &after);
 	EXPECT_EQ(after.used, before.used) << "the ring and the headers stay reachable: not freed";
 	EXPECT_EQ(after.frees, before.frees);
+	EXPECT_EQ(after.mapped, 2u) << "not even shutdown unmaps them";
 	bm.inited = false;
+	expect_violations = true; // the stuck status makes the driver's next writes look odd
+}
+
+// The device could not be stopped when the driver gave up, but resets at
+// shutdown: only then are its buffers unmapped and its memory freed.
+TEST_P(BlkRelease, BuffersKeptByADeviceThatCouldNotBeStoppedGoBackAtALaterReset)
+{
+	bm.Bring();
+	uint8_t *buf = bm.Buf(512);
+	bm.AddFault(DM_FAULT_DELAY, kLate);
+	bm.AddFault(DM_FAULT_RESET_STUCK, 0, 0, 1); // the stop's reset only
+	EXPECT_EQ(vlab_blk_read(&bm.blk, 0, buf, 1), VLAB_EWEDGED);
+	EXPECT_EQ(Mapped(), 1u);
+	struct hx_arena_stats before, after;
+	hx_arena_get_stats(bm.m, &before);
+	vlab_blk_shutdown(&bm.blk);
+	hx_arena_get_stats(bm.m, &after);
+	EXPECT_EQ(after.mapped, 0u) << "the reset that stopped it gives the buffer back";
+	EXPECT_LT(after.used, before.used) << "and the queue memory";
+	EXPECT_EQ(WrittenAfterReturn(buf, 512), 0u);
+	bm.inited = false;
+	Reinit();
+	EXPECT_EQ(vlab_blk_read(&bm.blk, 0, buf, 1), 0);
 	expect_violations = true; // the stuck status makes the driver's next writes look odd
 }
 
@@ -175,6 +208,25 @@ TEST_P(BlkRelease, ASynchronousCallDoesNotSwallowAnotherRequestsCompletion)
 	EXPECT_EQ(ra.result, 0);
 	EXPECT_EQ(a[0], 0x5c);
 	EXPECT_EQ(vlab_blk_poll(&bm.blk, &done), VLAB_EAGAIN);
+	EXPECT_EQ(Mapped(), 0u) << "every buffer that came back was unmapped";
+}
+
+TEST_P(BlkRelease, EveryMapIsUnmappedOnceWhenTheRequestComesBack)
+{
+	bm.Bring();
+	uint8_t *buf = bm.Buf(8 * 512);
+	struct hx_arena_stats st;
+	hx_arena_get_stats(bm.m, &st);
+	const uint64_t maps0 = st.maps;
+	ASSERT_EQ(vlab_blk_write(&bm.blk, 0, buf, 8), 0);
+	ASSERT_EQ(vlab_blk_read(&bm.blk, 0, buf, 8), 0);
+	char id[VIRTIO_BLK_ID_BYTES + 1];
+	ASSERT_EQ(vlab_blk_get_id(&bm.blk, id), 0);
+	EXPECT_EQ(vlab_blk_read(&bm.blk, bm.blk.info.capacity, buf, 1), VLAB_ERANGE) << "refused: never mapped";
+	hx_arena_get_stats(bm.m, &st);
+	EXPECT_EQ(st.maps - maps0, 3u);
+	EXPECT_EQ(st.unmaps, st.maps);
+	EXPECT_EQ(st.mapped, 0u);
 }
 
 TEST_P(BlkRelease, ACompletionThatArrivesDuringAWaitIsKeptForPoll)

@@ -16,6 +16,9 @@ void BlkTransportTest::TearDown()
 	if (!expect_violations) {
 		EXPECT_EQ(hx_report(bm.m)->count, 0u) << ViolationText(bm.m);
 	}
+	struct hx_arena_stats st;
+	hx_arena_get_stats(bm.m, &st);
+	EXPECT_EQ(st.bad_unmaps, 0u) << "a dma_unmap that matched no dma_map";
 }
 
 void BlkTransportTest::Reinit()

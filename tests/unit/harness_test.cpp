@@ -261,24 +261,24 @@ TEST(Platform, DmaMapInsideAndOutsideTheArena)
 	ASSERT_NE(buf, nullptr);
 
 	vlab_addr_t got = 0;
-	EXPECT_EQ(p->ops->dma_map(p->ctx, buf, 512, &got), VLAB_OK);
+	EXPECT_EQ(p->ops->dma_map(p->ctx, buf, 512, VLAB_DMA_FROM_DEVICE, &got), VLAB_OK);
 	EXPECT_EQ(got, dev);
-	EXPECT_EQ(p->ops->dma_map(p->ctx, buf + 100, 10, &got), VLAB_OK);
+	EXPECT_EQ(p->ops->dma_map(p->ctx, buf + 100, 10, VLAB_DMA_FROM_DEVICE, &got), VLAB_OK);
 	EXPECT_EQ(got, dev + 100);
 
 	uint8_t stack_buf[16];
-	EXPECT_EQ(p->ops->dma_map(p->ctx, stack_buf, sizeof stack_buf, &got), VLAB_EINVAL);
+	EXPECT_EQ(p->ops->dma_map(p->ctx, stack_buf, sizeof stack_buf, VLAB_DMA_FROM_DEVICE, &got), VLAB_EINVAL);
 	std::vector<uint8_t> heap_buf(64);
-	EXPECT_EQ(p->ops->dma_map(p->ctx, heap_buf.data(), heap_buf.size(), &got), VLAB_EINVAL);
+	EXPECT_EQ(p->ops->dma_map(p->ctx, heap_buf.data(), heap_buf.size(), VLAB_DMA_FROM_DEVICE, &got), VLAB_EINVAL);
 
 	// The last bytes of RAM map; one byte further does not.
 	uint64_t end = hx_ram_base(m.get()) + hx_ram_size(m.get());
 	auto *tail = static_cast<uint8_t *>(hx_ram_ptr(m.get(), end - 4, 4));
 	ASSERT_NE(tail, nullptr);
-	EXPECT_EQ(p->ops->dma_map(p->ctx, tail, 4, &got), VLAB_OK);
+	EXPECT_EQ(p->ops->dma_map(p->ctx, tail, 4, VLAB_DMA_FROM_DEVICE, &got), VLAB_OK);
 	EXPECT_EQ(got, end - 4);
-	EXPECT_EQ(p->ops->dma_map(p->ctx, tail, 5, &got), VLAB_EINVAL);
-	EXPECT_EQ(p->ops->dma_map(p->ctx, tail, SIZE_MAX, &got), VLAB_EINVAL);
+	EXPECT_EQ(p->ops->dma_map(p->ctx, tail, 5, VLAB_DMA_FROM_DEVICE, &got), VLAB_EINVAL);
+	EXPECT_EQ(p->ops->dma_map(p->ctx, tail, SIZE_MAX, VLAB_DMA_FROM_DEVICE, &got), VLAB_EINVAL);
 	p->ops->dma_free(p->ctx, buf, 512);
 }
 

@@ -111,7 +111,7 @@ FakePlatform::FakePlatform()
 		std::free(cpu);
 		of(c)->live_allocs--;
 	};
-	ops.dma_map = [](void *, const void *cpu, size_t, vlab_addr_t *dev) {
+	ops.dma_map = [](void *, const void *cpu, size_t, enum vlab_dma_dir, vlab_addr_t *dev) {
 		*dev = (vlab_addr_t)(uintptr_t)cpu;
 		return 0;
 	};

@@ -104,12 +104,21 @@ struct vlab_blk_req {
 	struct vlab_blk_req *queue_next;
 	bool all_submitted; /* every part handed to the device (or given up) */
 	vlab_addr_t buf_dev; /* device address of buf (dma_map at submit) */
+	bool mapped;         /* dma_unmap is still due (at finish, unless wedged) */
 };
 
 struct vlab_blk_slot {
 	struct vlab_blk_req *req;
 	uint32_t off, len;  /* the part of req this slot carries */
 	bool busy;
+	/* Stranded (busy, no request: the device could not be stopped): the
+	 * buffer of the request it carried stays mapped until a reset the
+	 * device acknowledges (vlab_blk_shutdown) unmaps it. */
+	bool unmap_due;
+	uint8_t unmap_dir;
+	uint32_t unmap_len;
+	void *unmap_buf;
+	vlab_addr_t unmap_dev;
 };
 
 struct vlab_blk {
@@ -141,7 +150,10 @@ struct vlab_blk {
  * request queue, DRIVER_OK.  queue_cap limits the queue size (0: default).
  */
 int vlab_blk_init(struct vlab_blk *b, struct vlab_virtio_dev *d, uint16_t queue_cap);
-/* Reset the device and free the queue. */
+/* Reset the device, fail what is left with VLAB_ENODEV, unmap and free.
+ * A device that does not reset keeps everything it was given: requests
+ * fail with VLAB_EWEDGED, nothing is unmapped or freed (for good: a later
+ * vlab_blk_init starts afresh), and b->wedged says so. */
 void vlab_blk_shutdown(struct vlab_blk *b);
 
 /* Synchronous calls: submit and wait (bounded), with a request inside

@@ -32,6 +32,13 @@ enum vlab_log_level {
 	VLAB_LOG_DEBUG = 3,
 };
 
+/* Which way the data of a mapped buffer goes. */
+enum vlab_dma_dir {
+	VLAB_DMA_TO_DEVICE = 1,     /* the device reads it (a WRITE's data) */
+	VLAB_DMA_FROM_DEVICE = 2,   /* the device writes it (a READ's data, GET_ID) */
+	VLAB_DMA_BIDIRECTIONAL = 3,
+};
+
 struct vlab_platform_ops {
 	/* Memory-mapped register access; addr is a bus address. */
 	uint8_t (*mmio_read8)(void *ctx, vlab_addr_t addr);
@@ -54,9 +61,28 @@ struct vlab_platform_ops {
 	 * pointer returned, device address stored in *dev.  NULL on failure. */
 	void *(*dma_alloc)(void *ctx, size_t size, size_t align, vlab_addr_t *dev);
 	void (*dma_free)(void *ctx, void *cpu, size_t size);
-	/* Translate a CPU buffer into a device address.  Returns 0, or a
-	 * negative vlab_err when [cpu, cpu+len) is not reachable by DMA. */
-	int (*dma_map)(void *ctx, const void *cpu, size_t len, vlab_addr_t *dev);
+	/*
+	 * Hand a caller's buffer to the device for one request: translate it
+	 * into a device address.  Returns 0, or a negative vlab_err when
+	 * [cpu, cpu+len) is not reachable by DMA.  A board with non-coherent
+	 * DMA cleans the CPU caches here (TO_DEVICE: the device must see what
+	 * the CPU wrote; FROM_DEVICE: no dirty line may be written back over
+	 * what the device writes); a bounce-buffer platform copies in here.
+	 */
+	int (*dma_map)(void *ctx, const void *cpu, size_t len, enum vlab_dma_dir dir, vlab_addr_t *dev);
+	/*
+	 * The device can no longer reach a mapped buffer (it completed the
+	 * request, or a reset it acknowledged stopped it): give the buffer
+	 * back to the CPU.  Called once per successful dma_map, with the same
+	 * arguments and the device address it gave, before the caller sees
+	 * the buffer again; never while the device may still reach it (a
+	 * device that could not be stopped keeps its buffers mapped: see the
+	 * release rule in docs/architecture.md).  A non-coherent board
+	 * invalidates the CPU caches here (FROM_DEVICE); a bounce-buffer
+	 * platform copies out here; record/replay records (replays) the bytes
+	 * the device wrote here.  May be NULL (coherent, identity-mapped).
+	 */
+	void (*dma_unmap)(void *ctx, const void *cpu, size_t len, enum vlab_dma_dir dir, vlab_addr_t dev);
 
 	/* Reads of device-writable shared memory.  The driver never
 	 * dereferences memory the device may write; it calls these. */
@@ -103,6 +129,8 @@ static inline void vlab_plat_rmb(const struct vlab_platform *p) { p->ops->rmb(p-
 static inline void vlab_plat_wmb(const struct vlab_platform *p) { p->ops->wmb(p->ctx); }
 static inline uint64_t vlab_plat_now(const struct vlab_platform *p) { return p->ops->now_ns(p->ctx); }
 static inline void vlab_plat_delay(const struct vlab_platform *p, uint64_t ns) { p->ops->delay_ns(p->ctx, ns); }
+static inline int vlab_plat_dma_map(const struct vlab_platform *p, const void *cpu, size_t len, enum vlab_dma_dir dir, vlab_addr_t *dev) { return p->ops->dma_map(p->ctx, cpu, len, dir, dev); }
+static inline void vlab_plat_dma_unmap(const struct vlab_platform *p, const void *cpu, size_t len, enum vlab_dma_dir dir, vlab_addr_t dev) { if (p->ops->dma_unmap) p->ops->dma_unmap(p->ctx, cpu, len, dir, dev); }
 
 #ifdef __cplusplus
 }

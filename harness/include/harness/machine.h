@@ -83,6 +83,12 @@ struct hx_arena_stats {
 	uint64_t bad_frees;     /* pointer/size not an allocated block: ignored */
 	uint64_t free_ranges;   /* fragments in the free list */
 	uint64_t largest_free;
+	/* dma_map / dma_unmap of callers' buffers (the release rule: a
+	 * buffer is unmapped once the device can no longer reach it). */
+	uint64_t mapped;        /* buffers mapped now */
+	uint64_t maps, unmaps;
+	uint64_t bad_unmaps;    /* an unmap that matches no live map (twice, wrong size,
+	                           direction or address): a driver bug */
 };
 void hx_arena_get_stats(struct hx_machine *m, struct hx_arena_stats *st);
 
