@@ -13,6 +13,12 @@
  *       stdout as "T: <line>", the peer's as "P: <line>", driver log lines
  *       to stderr.  Exit 0 on pass, 1 on a failed scenario, a model
  *       violation or a peer that did not get every frame, 2 on bad usage.
+ *       --record FILE writes the run's trace (docs/trace-format.md).
+ *   vlab-scenario replay FILE
+ *       Runs the scenario the trace names against the trace instead of a
+ *       device (docs/trace-format.md): the "T: " transcript, then exit 0
+ *       when the run matched the trace to its end, 1 on a divergence (the
+ *       report on stdout), 2 on a bad trace ("FILE:LINE: reason").
  *   vlab-scenario peer --port-file PATH [--timeout SECONDS]
  *       The net scenario's peer for QEMU on loopback UDP (peer_udp.c).
  *   vlab-scenario mkdisk PATH        the fresh disk: the pristine pattern
@@ -28,6 +34,7 @@
 #include "harness/bind.h"
 #include "harness/machine.h"
 #include "harness/net.h"
+#include "harness/trace.h"
 #include "host_tool.h"
 #include "pattern.h"
 #include "scenario.h"
@@ -43,7 +50,9 @@ int host_usage(void)
 {
 	fprintf(stderr,
 	        "usage: vlab-scenario run --scenario blk --transport NAME --model-transport T --image PATH [--serial TEXT]\n"
-	        "       vlab-scenario run --scenario net --transport NAME --model-transport T [--host-mtu N]\n"
+	        "                         [--record FILE]\n"
+	        "       vlab-scenario run --scenario net --transport NAME --model-transport T [--host-mtu N] [--record FILE]\n"
+	        "       vlab-scenario replay FILE\n"
 	        "       vlab-scenario peer --port-file PATH [--timeout SECONDS]\n"
 	        "       vlab-scenario mkdisk PATH | sfdisk-script | checkdisk PATH\n");
 	return 2;
@@ -153,10 +162,83 @@ static void log_line(void *ctx, enum vlab_log_level lvl, const char *msg)
 	fprintf(stderr, "log: %s: %s\n", (unsigned)lvl < 4 ? names[lvl] : "?", msg);
 }
 
+/* Probe result rc, then the scenario on the bound device; failures. */
+static unsigned run_bound(struct sc_out *out, int rc, const struct hx_bound *bound, const char *transport)
+{
+	if (rc) {
+		sc_fail(out, "probe: %s", vlab_errname(rc));
+		return 1;
+	}
+	const struct sc_dev sd = {.vdev = bound->vdev,
+	                          .pci = hx_transport_is_pci(bound->transport) ? &bound->pci : NULL,
+	                          .transport = transport};
+	return sc_run(out, &sd);
+}
+
+/* The value of option opt in a trace's command line, into buf. */
+static bool command_opt(const char *command, const char *opt, char *buf, size_t n)
+{
+	const char *s = strstr(command, opt);
+	size_t k = 0;
+	if (!s || s[strlen(opt)] != ' ')
+		return false;
+	s += strlen(opt) + 1;
+	while (s[k] && s[k] != ' ')
+		k++;
+	if (!k || k >= n)
+		return false;
+	memcpy(buf, s, k);
+	buf[k] = '\0';
+	return true;
+}
+
+static void replay_log(void *ctx, enum vlab_log_level lvl, const char *msg)
+{
+	if (lvl <= VLAB_LOG_INFO)
+		log_line(ctx, lvl, msg);
+}
+
+static int cmd_replay(const char *path)
+{
+	char err[512], transport[64];
+	struct hx_trace *t = hx_trace_load(path, err, sizeof err);
+	if (!t) {
+		fprintf(stderr, "%s\n", err);
+		return 2;
+	}
+	const char *command = hx_trace_header(t, "command");
+	if (strncmp(command, "run ", 4) != 0 || !command_opt(command, "--transport", transport, sizeof transport)) {
+		fprintf(stderr, "%s:1: the command line names no --transport\n", path);
+		hx_trace_free(t);
+		return 2;
+	}
+	struct hx_replay *r = hx_replay_new(t, replay_log, NULL);
+	if (!r) {
+		fprintf(stderr, "vlab-scenario: out of memory\n");
+		hx_trace_free(t);
+		return 1;
+	}
+	struct hx_bound bound;
+	struct sc_out out = {.line = out_line};
+	(void)run_bound(&out, hx_replay_bind(r, &bound), &bound, transport);
+	bool ok = hx_replay_finish(r);
+	if (ok)
+		printf("replay: %zu events, the run matched the trace to its end\n", hx_trace_nevents(t));
+	else
+		printf("%s", hx_replay_report(r));
+	fflush(stdout);
+	hx_replay_free(r);
+	hx_trace_free(t);
+	return ok ? 0 : 1;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	const char *scenario = NULL, *transport = NULL, *model_transport = NULL, *image = NULL;
-	const char *serial = NULL, *host_mtu_arg = NULL;
+	const char *serial = NULL, *host_mtu_arg = NULL, *record = NULL;
+	/* The command as the trace header keeps it: every option but --record. */
+	char command[1024] = "run";
+	size_t clen = 3;
 	for (int i = 0; i < argc; i++) {
 		const char **slot = NULL;
 		if (!strcmp(argv[i], "--scenario"))
@@ -171,10 +253,14 @@ static int cmd_run(int argc, char **argv)
 			slot = &serial;
 		else if (!strcmp(argv[i], "--host-mtu"))
 			slot = &host_mtu_arg;
-		if (!slot || i + 1 >= argc) {
-			fprintf(stderr, "vlab-scenario: unknown option or missing value: %s\n", argv[i]);
+		else if (!strcmp(argv[i], "--record"))
+			slot = &record;
+		if (!slot || i + 1 >= argc || strchr(argv[i + 1], '\n') || strchr(argv[i + 1], ' ')) {
+			fprintf(stderr, "vlab-scenario: unknown option, missing value or a value with spaces: %s\n", argv[i]);
 			return host_usage();
 		}
+		if (slot != &record && clen < sizeof command)
+			clen += (size_t)snprintf(command + clen, sizeof command - clen, " %s %s", argv[i], argv[i + 1]);
 		*slot = argv[++i];
 	}
 	if (!scenario || !transport || !model_transport)
@@ -223,18 +309,39 @@ static int cmd_run(int argc, char **argv)
 		hx_machine_free(m);
 		return 1;
 	}
+	FILE *trace = NULL;
+	struct hx_trace_rec *rec = NULL;
+	if (record) {
+		char producer[128], device[128], cmd[1100], bind[512];
+		hx_trace_producer_line(&mc, producer, sizeof producer);
+		snprintf(device, sizeof device, "device 0 %s transport=%s", net ? "net" : "blk",
+		         hx_transport_name(dev->transport));
+		snprintf(cmd, sizeof cmd, "command %s", command);
+		const char *header[] = {producer, device, cmd, bind};
+		if (clen >= sizeof command || hx_trace_bind_line(m, dev, VLAB_MMIO_ALLOW_LEGACY, bind, sizeof bind)) {
+			fprintf(stderr, "vlab-scenario: --record: this run cannot be described in a trace\n");
+			hx_machine_free(m);
+			return 2;
+		}
+		trace = fopen(record, "w");
+		rec = trace ? hx_trace_record_start(m, trace, header, 4) : NULL;
+		if (!rec) {
+			fprintf(stderr, "vlab-scenario: --record %s: %s\n", record, trace ? "write failed" : strerror(errno));
+			if (trace)
+				fclose(trace);
+			hx_machine_free(m);
+			return 2;
+		}
+	}
 	struct hx_bound bound;
-	int rc = hx_bind(m, dev, &bound, VLAB_MMIO_ALLOW_LEGACY);
 	struct sc_out out = {.line = out_line};
-	unsigned failures;
-	if (rc) {
-		sc_fail(&out, "probe: %s", vlab_errname(rc));
-		failures = 1;
-	} else {
-		const struct sc_dev sd = {.vdev = bound.vdev,
-		                          .pci = hx_transport_is_pci(bound.transport) ? &bound.pci : NULL,
-		                          .transport = transport};
-		failures = sc_run(&out, &sd);
+	unsigned failures = run_bound(&out, hx_bind(m, dev, &bound, VLAB_MMIO_ALLOW_LEGACY), &bound, transport);
+	if (rec) {
+		int rrc = hx_trace_record_stop(rec);
+		if (fclose(trace) != 0 || rrc != 0) {
+			fprintf(stderr, "vlab-scenario: --record %s: write failed\n", record);
+			failures++;
+		}
 	}
 	if (net && host_peer_verdict(&peer_be.peer) != 0)
 		failures++;
@@ -353,6 +460,8 @@ int main(int argc, char **argv)
 		return host_usage();
 	if (!strcmp(argv[1], "run"))
 		return cmd_run(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "replay") && argc == 3)
+		return cmd_replay(argv[2]);
 	if (!strcmp(argv[1], "mkdisk") && argc == 3)
 		return cmd_mkdisk(argv[2]);
 	if (!strcmp(argv[1], "sfdisk-script") && argc == 2)

@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Record and replay (docs/trace-format.md): every call that crosses the
+ * platform contract (vlab/platform.h), as a line of text.
+ *
+ * The recorder wraps a machine's platform (and its device model's memory
+ * accesses) and writes the trace of a run to a FILE.  The replayer is a
+ * platform of its own: it answers every read from a parsed trace, checks
+ * every write, allocation, map, barrier and every byte the device read
+ * (what the driver published), and reports the first divergence.
+ */
+#ifndef HX_TRACE_H
+#define HX_TRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "harness/bind.h"
+#include "harness/machine.h"
+#include "vlab/platform.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define HX_TRACE_VERSION 1
+/* The longest payload one event may carry (a shm read, a device access). */
+#define HX_TRACE_MAX_PAYLOAD (1u << 20)
+
+/* ---- recording ---- */
+
+struct hx_trace_rec;
+
+/*
+ * Start recording machine m into f (which stays the caller's).  The header
+ * is "vlab-trace 1", then header[0..n) as given (each a "key value" line,
+ * see docs/trace-format.md: producer, device, command, bind), then the
+ * driver line (version, compile-time caps), then "events".  From here on
+ * every platform call on hx_platform(m) and every guest-memory access of
+ * the device model is an event line.  NULL on a write error or no memory.
+ */
+struct hx_trace_rec *hx_trace_record_start(struct hx_machine *m, FILE *f, const char *const *header, size_t n);
+/* Write "end N", give m its platform back, free r.  0, or -1 when a write
+ * to the file failed at any point of the recording. */
+int hx_trace_record_stop(struct hx_trace_rec *r);
+/* The "producer model ..." header line of machine configuration c. */
+void hx_trace_producer_line(const struct hx_machine_cfg *c, char *buf, size_t n);
+/* The "bind ..." header line: how firmware finds d (mmio base, or the PCI
+ * windows and the function) and the probe flags.  -1 when d cannot be
+ * described. */
+int hx_trace_bind_line(struct hx_machine *m, const struct hx_dev *d, unsigned flags, char *buf, size_t n);
+
+/* ---- parsing ---- */
+
+struct hx_trace;
+
+/*
+ * Parse the trace in file path.  NULL on a bad trace, with
+ * "PATH:LINE: reason" in err (truncated, unknown version, garbage, lengths
+ * beyond reason, events out of order, not a trace).  Never crashes.
+ */
+struct hx_trace *hx_trace_load(const char *path, char *err, size_t errlen);
+/* The same from memory (name stands for the path in messages). */
+struct hx_trace *hx_trace_parse(const char *name, const char *text, size_t len, char *err, size_t errlen);
+void hx_trace_free(struct hx_trace *t);
+/* A header line's value ("command" -> "run --scenario ..."); NULL if absent. */
+const char *hx_trace_header(const struct hx_trace *t, const char *key);
+size_t hx_trace_nevents(const struct hx_trace *t);
+
+/* ---- replaying ---- */
+
+struct hx_replay;
+
+/*
+ * A platform that replays t (which must outlive it).  Driver log lines go
+ * to log_fn (NULL: dropped) and are kept for the divergence report.  After
+ * the first divergence the device is gone: register reads answer all-ones,
+ * allocations fail, every time read jumps a second, so the driver's
+ * bounded waits end and the run stops through its error paths.
+ */
+struct hx_replay *hx_replay_new(const struct hx_trace *t,
+                                void (*log_fn)(void *ctx, enum vlab_log_level, const char *), void *log_ctx);
+const struct vlab_platform *hx_replay_platform(struct hx_replay *r);
+/* Probe the device as the trace's bind line says, over the replay platform. */
+int hx_replay_bind(struct hx_replay *r, struct hx_bound *b);
+/*
+ * The run is over: every event must have been consumed.  Returns true
+ * when the run matched the trace to its end; false after a divergence,
+ * with the report (trace file:line, what the trace expected, what the
+ * driver did, the platform call, the driver's last log lines) in
+ * hx_replay_report().
+ */
+bool hx_replay_finish(struct hx_replay *r);
+const char *hx_replay_report(const struct hx_replay *r);
+void hx_replay_free(struct hx_replay *r);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

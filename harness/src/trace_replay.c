@@ -1,0 +1,549 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The replayer (docs/trace-format.md): a platform that answers every read
+ * from a trace and checks every other call against it.  It keeps its own
+ * memory for the device addresses the trace allocates, so a CPU pointer the
+ * driver passes maps back to a device address; what the device wrote in the
+ * recorded run ("dw" lines) is written there, and what the device read
+ * ("dr": what the driver published) is checked against it.
+ *
+ * The first divergence is reported; after it the device is gone (all-ones
+ * registers, failed allocations, time that jumps), so the driver stops
+ * through its own error paths and never runs on the trace's values out of
+ * place.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace_internal.h"
+#include "vlab/err.h"
+#include "vlab/mmio.h"
+#include "vlab/pci.h"
+
+#define LOG_KEEP 6
+#define LOG_LEN 200
+
+struct rp_alloc {
+	uint8_t *cpu;
+	uint64_t dev;
+	size_t size;
+};
+
+struct hx_replay {
+	const struct hx_trace *t;
+	size_t cur;
+	bool diverged;
+	uint64_t dead_now;
+	struct vlab_platform plat;
+	struct vlab_pci_host pci_host;
+	struct rp_alloc *al;
+	size_t nal, capal;
+	void (*log_fn)(void *ctx, enum vlab_log_level, const char *);
+	void *log_ctx;
+	char log[LOG_KEEP][LOG_LEN];
+	unsigned nlog;
+	char report[4096];
+};
+
+/* ---- memory ---- */
+
+static struct rp_alloc *by_cpu(struct hx_replay *r, const volatile void *p, size_t len, uint64_t *dev)
+{
+	const uint8_t *c = (const uint8_t *)(uintptr_t)p;
+	for (size_t i = 0; i < r->nal; i++) {
+		struct rp_alloc *a = &r->al[i];
+		if (c >= a->cpu && (size_t)(c - a->cpu) <= a->size && len <= a->size - (size_t)(c - a->cpu)) {
+			*dev = a->dev + (uint64_t)(c - a->cpu);
+			return a;
+		}
+	}
+	*dev = HX_TRACE_NONE;
+	return NULL;
+}
+
+/* Host memory for device range [dev, dev+len), NULL unless one allocation holds it all. */
+static uint8_t *by_dev(struct hx_replay *r, uint64_t dev, size_t len)
+{
+	for (size_t i = 0; i < r->nal; i++) {
+		struct rp_alloc *a = &r->al[i];
+		if (dev >= a->dev && dev - a->dev <= a->size && len <= a->size - (dev - a->dev))
+			return a->cpu + (dev - a->dev);
+	}
+	return NULL;
+}
+
+/* ---- the report ---- */
+
+static void diverge(struct hx_replay *r, const struct hx_ev *want, const char *call, const char *did_fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+static void diverge(struct hx_replay *r, const struct hx_ev *want, const char *call, const char *did_fmt, ...)
+{
+	if (r->diverged)
+		return;
+	r->diverged = true;
+	char exp[160] = "(the end of the trace)", did[160];
+	if (want)
+		hx_ev_format(want, exp, sizeof exp);
+	va_list ap;
+	va_start(ap, did_fmt);
+	vsnprintf(did, sizeof did, did_fmt, ap);
+	va_end(ap);
+	unsigned line = want ? want->line : r->t->end_line;
+	int k = snprintf(r->report, sizeof r->report,
+	                 "replay: divergence at %s:%u (event %zu of %zu)\n"
+	                 "  platform call: %s\n"
+	                 "  the trace says: %s\n"
+	                 "  the driver did: %s\n"
+	                 "  the driver's last log lines:%s\n",
+	                 r->t->name, line, r->cur + 1, r->t->nev, call, exp, did, r->nlog ? "" : " (none)");
+	unsigned first = r->nlog > LOG_KEEP ? r->nlog - LOG_KEEP : 0;
+	for (unsigned i = first; i < r->nlog && k > 0 && (size_t)k < sizeof r->report; i++)
+		k += snprintf(r->report + k, sizeof r->report - (size_t)k, "    %s\n", r->log[i % LOG_KEEP]);
+}
+
+/* ---- walking the trace ---- */
+
+/* The device's memory accesses at the cursor: apply its writes, check that
+ * what it read is what the replayed driver published. */
+static void device_lines(struct hx_replay *r)
+{
+	while (!r->diverged && r->cur < r->t->nev) {
+		const struct hx_ev *e = &r->t->ev[r->cur];
+		if (e->op != HX_EV_DR && e->op != HX_EV_DW)
+			return;
+		uint8_t *mem = by_dev(r, e->a, e->len);
+		if (mem && e->op == HX_EV_DW) {
+			memcpy(mem, e->data, e->len);
+		} else if (mem && memcmp(mem, e->data, e->len) != 0) {
+			size_t i = 0;
+			while (mem[i] == e->data[i])
+				i++;
+			diverge(r, e, "(published memory, as the device read it)",
+			        "published 0x%02x at 0x%" PRIx64 " (byte %zu of the read), the trace has 0x%02x", mem[i],
+			        e->a + i, i, e->data[i]);
+			return;
+		}
+		r->cur++;
+	}
+}
+
+static const char *const call_names[HX_EV_COUNT] = {
+	[HX_EV_R] = "mmio_read", [HX_EV_W] = "mmio_write", [HX_EV_PR] = "pio_read", [HX_EV_PW] = "pio_write",
+	[HX_EV_ALLOC] = "dma_alloc", [HX_EV_FREE] = "dma_free", [HX_EV_MAP] = "dma_map", [HX_EV_SH] = "shm_read",
+	[HX_EV_SHM] = "shm_read", [HX_EV_MB] = "mb", [HX_EV_RMB] = "rmb", [HX_EV_WMB] = "wmb",
+	[HX_EV_NOW] = "now_ns", [HX_EV_DELAY] = "delay_ns", [HX_EV_RAND] = "random", [HX_EV_UNMAP] = "dma_unmap",
+};
+
+static bool same(const struct hx_ev *want, const struct hx_ev *did)
+{
+	if (want->op != did->op || want->width != did->width)
+		return false;
+	switch ((enum hx_ev_op)did->op) {
+	case HX_EV_R: case HX_EV_PR: case HX_EV_SH:
+		return want->a == did->a;
+	case HX_EV_W: case HX_EV_PW: case HX_EV_ALLOC: case HX_EV_FREE:
+		return want->a == did->a && want->b == did->b;
+	case HX_EV_MAP: case HX_EV_UNMAP:
+		return want->a == did->a && want->b == did->b && want->c == did->c;
+	case HX_EV_SHM:
+		return want->a == did->a && want->len == did->len;
+	case HX_EV_DELAY:
+		return want->a == did->a;
+	default:
+		return true;
+	}
+}
+
+/* The driver made call `did`: the trace's next event, or NULL (diverged). */
+static const struct hx_ev *step(struct hx_replay *r, const struct hx_ev *did)
+{
+	char name[40];
+	snprintf(name, sizeof name, "%s%s", call_names[did->op],
+	         did->width && did->op != HX_EV_SHM ? (did->width == 1 ? "8" : did->width == 2 ? "16" : "32") : "");
+	device_lines(r);
+	if (r->diverged)
+		return NULL;
+	const struct hx_ev *want = r->cur < r->t->nev ? &r->t->ev[r->cur] : NULL;
+	if (!want || !same(want, did)) {
+		char d[160];
+		hx_ev_format(did, d, sizeof d);
+		if (did->op == HX_EV_R || did->op == HX_EV_PR || did->op == HX_EV_SH) /* no value read yet */
+			*strrchr(d, ' ') = '\0';
+		diverge(r, want, name, "%s", d);
+		return NULL;
+	}
+	r->cur++;
+	return want;
+}
+
+/* Calls that change device-visible state end with the device's answer. */
+static void after_write(struct hx_replay *r)
+{
+	device_lines(r);
+}
+
+#define RP(r) struct hx_replay *r = ctx
+
+static uint32_t reg_read(struct hx_replay *r, enum hx_ev_op op, unsigned w, uint64_t a)
+{
+	const uint32_t ones = w == 4 ? 0xffffffffu : (1u << (8 * w)) - 1;
+	if (r->diverged)
+		return ones;
+	const struct hx_ev *e = step(r, &(struct hx_ev){.op = (uint8_t)op, .width = (uint8_t)w, .a = a});
+	return e ? (uint32_t)e->b : ones;
+}
+
+static void reg_write(struct hx_replay *r, enum hx_ev_op op, unsigned w, uint64_t a, uint32_t v)
+{
+	if (r->diverged)
+		return;
+	if (step(r, &(struct hx_ev){.op = (uint8_t)op, .width = (uint8_t)w, .a = a, .b = v}))
+		after_write(r);
+}
+
+static uint8_t p_read8(void *ctx, vlab_addr_t a) { return (uint8_t)reg_read(ctx, HX_EV_R, 1, a); }
+static uint16_t p_read16(void *ctx, vlab_addr_t a) { return (uint16_t)reg_read(ctx, HX_EV_R, 2, a); }
+static uint32_t p_read32(void *ctx, vlab_addr_t a) { return reg_read(ctx, HX_EV_R, 4, a); }
+static void p_write8(void *ctx, vlab_addr_t a, uint8_t v) { reg_write(ctx, HX_EV_W, 1, a, v); }
+static void p_write16(void *ctx, vlab_addr_t a, uint16_t v) { reg_write(ctx, HX_EV_W, 2, a, v); }
+static void p_write32(void *ctx, vlab_addr_t a, uint32_t v) { reg_write(ctx, HX_EV_W, 4, a, v); }
+static uint8_t p_pio_read8(void *ctx, uint32_t p) { return (uint8_t)reg_read(ctx, HX_EV_PR, 1, p); }
+static uint16_t p_pio_read16(void *ctx, uint32_t p) { return (uint16_t)reg_read(ctx, HX_EV_PR, 2, p); }
+static uint32_t p_pio_read32(void *ctx, uint32_t p) { return reg_read(ctx, HX_EV_PR, 4, p); }
+static void p_pio_write8(void *ctx, uint32_t p, uint8_t v) { reg_write(ctx, HX_EV_PW, 1, p, v); }
+static void p_pio_write16(void *ctx, uint32_t p, uint16_t v) { reg_write(ctx, HX_EV_PW, 2, p, v); }
+static void p_pio_write32(void *ctx, uint32_t p, uint32_t v) { reg_write(ctx, HX_EV_PW, 4, p, v); }
+
+static void *p_dma_alloc(void *ctx, size_t size, size_t align, vlab_addr_t *dev)
+{
+	RP(r);
+	if (r->diverged)
+		return NULL;
+	const struct hx_ev *e = step(r, &(struct hx_ev){.op = HX_EV_ALLOC, .a = size, .b = align});
+	if (!e || e->c == HX_TRACE_NONE)
+		return NULL;
+	if (by_dev(r, e->c, 1) || by_dev(r, e->c + size - 1, 1)) {
+		diverge(r, e, "dma_alloc", "an allocation over memory still allocated");
+		return NULL;
+	}
+	if (r->nal == r->capal) {
+		size_t cap = r->capal ? 2 * r->capal : 16;
+		struct rp_alloc *n = realloc(r->al, cap * sizeof *n);
+		if (!n)
+			return NULL;
+		r->al = n;
+		r->capal = cap;
+	}
+	size_t al = align < sizeof(void *) ? sizeof(void *) : align;
+	uint8_t *cpu = aligned_alloc(al, (size + al - 1) / al * al);
+	if (!cpu)
+		return NULL;
+	memset(cpu, 0, size);
+	r->al[r->nal++] = (struct rp_alloc){cpu, e->c, size};
+	if (dev)
+		*dev = e->c;
+	return cpu;
+}
+
+static void p_dma_free(void *ctx, void *cpu, size_t size)
+{
+	RP(r);
+	uint64_t dev;
+	struct rp_alloc *a = by_cpu(r, cpu, 0, &dev);
+	if (a && a->cpu != cpu)
+		dev = HX_TRACE_NONE, a = NULL;
+	if (!r->diverged)
+		step(r, &(struct hx_ev){.op = HX_EV_FREE, .a = dev, .b = size});
+	if (a) {
+		free(a->cpu);
+		*a = r->al[--r->nal];
+	}
+}
+
+static int p_dma_map(void *ctx, const void *cpu, size_t len, enum vlab_dma_dir dir, vlab_addr_t *dev)
+{
+	RP(r);
+	uint64_t d;
+	by_cpu(r, cpu, len, &d);
+	if (r->diverged || !step(r, &(struct hx_ev){.op = HX_EV_MAP, .a = d, .b = len, .c = (uint64_t)dir}) ||
+	    d == HX_TRACE_NONE)
+		return VLAB_EINVAL;
+	if (dev)
+		*dev = d;
+	return VLAB_OK;
+}
+
+/* The buffer back to the CPU: what the device wrote there, from the trace. */
+static void p_dma_unmap(void *ctx, const void *cpu, size_t len, enum vlab_dma_dir dir, vlab_addr_t dev)
+{
+	RP(r);
+	uint64_t d;
+	struct rp_alloc *a = by_cpu(r, cpu, len, &d);
+	if (r->diverged)
+		return;
+	if (d != dev) {
+		diverge(r, r->cur < r->t->nev ? &r->t->ev[r->cur] : NULL, "dma_unmap",
+		        "unmap of 0x%" PRIx64 " that the pointer's device address 0x%" PRIx64 " contradicts", dev, d);
+		return;
+	}
+	const struct hx_ev *e = step(r, &(struct hx_ev){.op = HX_EV_UNMAP, .a = d, .b = len, .c = (uint64_t)dir});
+	if (e && a && e->len == len && len)
+		memcpy(a->cpu + (d - a->dev), e->data, len);
+}
+
+/* A read of device-writable memory: the trace's bytes, also kept in our
+ * memory (they are what the device had written there). */
+static bool shm(struct hx_replay *r, void *dst, const volatile void *src, size_t len, unsigned width)
+{
+	uint64_t d;
+	struct rp_alloc *a = by_cpu(r, src, len, &d);
+	const struct hx_ev *e = NULL;
+	if (!r->diverged)
+		e = step(r, &(struct hx_ev){.op = width ? HX_EV_SH : HX_EV_SHM, .width = (uint8_t)width, .a = d, .len = width ? 0 : len});
+	if (!e) {
+		memset(dst, 0xff, len);
+		return false;
+	}
+	if (width == 2) {
+		uint16_t v = (uint16_t)e->b;
+		memcpy(dst, &v, 2);
+	} else if (width == 4) {
+		uint32_t v = (uint32_t)e->b;
+		memcpy(dst, &v, 4);
+	} else if (len) {
+		memcpy(dst, e->data, len);
+	}
+	if (a)
+		memcpy(a->cpu + (d - a->dev), dst, len);
+	return true;
+}
+
+static uint16_t p_shm_read16(void *ctx, const volatile void *p)
+{
+	uint16_t v;
+	shm(ctx, &v, p, 2, 2);
+	return v;
+}
+
+static uint32_t p_shm_read32(void *ctx, const volatile void *p)
+{
+	uint32_t v;
+	shm(ctx, &v, p, 4, 4);
+	return v;
+}
+
+static void p_shm_read(void *ctx, void *dst, const volatile void *src, size_t len)
+{
+	shm(ctx, dst, src, len, 0);
+}
+
+static void barrier(struct hx_replay *r, enum hx_ev_op op)
+{
+	if (!r->diverged)
+		step(r, &(struct hx_ev){.op = (uint8_t)op});
+}
+
+static void p_mb(void *ctx) { barrier(ctx, HX_EV_MB); }
+static void p_rmb(void *ctx) { barrier(ctx, HX_EV_RMB); }
+static void p_wmb(void *ctx) { barrier(ctx, HX_EV_WMB); }
+
+static uint64_t p_now(void *ctx)
+{
+	RP(r);
+	const struct hx_ev *e = r->diverged ? NULL : step(r, &(struct hx_ev){.op = HX_EV_NOW});
+	if (e) {
+		r->dead_now = e->a;
+		return e->a;
+	}
+	/* Gone: every read a second later, so bounded waits end. */
+	r->dead_now += 1000000000ull;
+	return r->dead_now;
+}
+
+static void p_delay(void *ctx, uint64_t ns)
+{
+	RP(r);
+	if (!r->diverged && step(r, &(struct hx_ev){.op = HX_EV_DELAY, .a = ns}))
+		after_write(r);
+}
+
+static uint64_t p_random(void *ctx)
+{
+	RP(r);
+	const struct hx_ev *e = r->diverged ? NULL : step(r, &(struct hx_ev){.op = HX_EV_RAND});
+	return e ? e->a : 0;
+}
+
+static void p_log(void *ctx, enum vlab_log_level level, const char *msg)
+{
+	RP(r);
+	static const char *const names[] = {"error", "warn", "info", "debug"};
+	snprintf(r->log[r->nlog % LOG_KEEP], LOG_LEN, "%s: %s", (unsigned)level < 4 ? names[level] : "?",
+	         msg ? msg : "");
+	r->nlog++;
+	if (r->log_fn)
+		r->log_fn(r->log_ctx, level, msg ? msg : "");
+}
+
+static const struct vlab_platform_ops replay_ops = {
+	.mmio_read8 = p_read8,
+	.mmio_read16 = p_read16,
+	.mmio_read32 = p_read32,
+	.mmio_write8 = p_write8,
+	.mmio_write16 = p_write16,
+	.mmio_write32 = p_write32,
+	.pio_read8 = p_pio_read8,
+	.pio_read16 = p_pio_read16,
+	.pio_read32 = p_pio_read32,
+	.pio_write8 = p_pio_write8,
+	.pio_write16 = p_pio_write16,
+	.pio_write32 = p_pio_write32,
+	.dma_alloc = p_dma_alloc,
+	.dma_free = p_dma_free,
+	.dma_map = p_dma_map,
+	.dma_unmap = p_dma_unmap,
+	.shm_read16 = p_shm_read16,
+	.shm_read32 = p_shm_read32,
+	.shm_read = p_shm_read,
+	.mb = p_mb,
+	.rmb = p_rmb,
+	.wmb = p_wmb,
+	.now_ns = p_now,
+	.delay_ns = p_delay,
+	.log = p_log,
+	.random = p_random,
+};
+
+struct hx_replay *hx_replay_new(const struct hx_trace *t,
+                                void (*log_fn)(void *ctx, enum vlab_log_level, const char *), void *log_ctx)
+{
+	struct hx_replay *r = calloc(1, sizeof *r);
+	if (!r)
+		return NULL;
+	r->t = t;
+	r->plat.ops = &replay_ops;
+	r->plat.ctx = r;
+	r->log_fn = log_fn;
+	r->log_ctx = log_ctx;
+	return r;
+}
+
+const struct vlab_platform *hx_replay_platform(struct hx_replay *r)
+{
+	return &r->plat;
+}
+
+/* "key=value" in a bind line, as a number; false when absent or bad. */
+static bool bind_num(const char *line, const char *key, uint64_t *v, uint64_t *size)
+{
+	char pat[24];
+	snprintf(pat, sizeof pat, " %s=", key);
+	const char *s = strstr(line, pat);
+	if (!s)
+		return false;
+	s += strlen(pat);
+	char *end = NULL;
+	unsigned long long x = strtoull(s, &end, 0);
+	if (end == s)
+		return false;
+	*v = x;
+	if (size) {
+		if (*end != '+')
+			return false;
+		s = end + 1;
+		x = strtoull(s, &end, 0);
+		if (end == s)
+			return false;
+		*size = x;
+	}
+	return *end == ' ' || *end == '\0';
+}
+
+static bool bind_word(const char *line, const char *key, const char *word)
+{
+	char pat[40];
+	snprintf(pat, sizeof pat, " %s=%s", key, word);
+	const char *s = strstr(line, pat);
+	return s && (s[strlen(pat)] == ' ' || s[strlen(pat)] == '\0');
+}
+
+struct find_fn {
+	uint64_t dev, fn;
+	bool found;
+};
+
+static int find_fn(void *ctx, const struct vlab_pci_func *f)
+{
+	struct find_fn *w = ctx;
+	w->found = f->bus == 0 && f->dev == w->dev && f->fn == w->fn;
+	return w->found;
+}
+
+int hx_replay_bind(struct hx_replay *r, struct hx_bound *b)
+{
+	const char *line = hx_trace_header(r->t, "bind");
+	uint64_t base, flags, v, sz;
+	memset(b, 0, sizeof *b);
+	if (!line || !bind_num(line, "flags", &flags, NULL))
+		return VLAB_EINVAL;
+	if (!strncmp(line, "mmio ", 5) && bind_num(line, "base", &base, NULL)) {
+		b->transport = HX_MMIO;
+		int rc = vlab_mmio_probe(&b->mmio, &r->plat, base, (unsigned)flags);
+		if (rc == 0)
+			b->vdev = &b->mmio.vdev;
+		return rc;
+	}
+	if (strncmp(line, "pci ", 4) != 0)
+		return VLAB_EINVAL;
+	struct vlab_pci_host *h = &r->pci_host;
+	struct find_fn w = {0, 0, false};
+	memset(h, 0, sizeof *h);
+	h->plat = &r->plat;
+	h->cfg_ports = bind_word(line, "cfg", "ports");
+	h->pio_mmio = bind_word(line, "pio", "mmio");
+	if (!bind_num(line, "dev", &w.dev, NULL) || !bind_num(line, "fn", &w.fn, NULL) ||
+	    !bind_num(line, "ecam", &h->ecam_base, NULL) || !bind_num(line, "buses", &v, NULL) ||
+	    !bind_num(line, "mem", &h->mem_base, &h->mem_size) || !bind_num(line, "pio_base", &h->pio_mmio_base, NULL) ||
+	    !bind_num(line, "ram", &h->ram_base, &h->ram_size))
+		return VLAB_EINVAL;
+	h->ecam_buses = (unsigned)(v > 256 ? 256 : v);
+	if (!bind_num(line, "io", &v, &sz))
+		return VLAB_EINVAL;
+	h->io_base = (uint32_t)v;
+	h->io_size = (uint32_t)sz;
+	b->transport = HX_PCI;
+	int rc = vlab_pci_enumerate(h, find_fn, &w);
+	if (rc < 0)
+		return rc;
+	if (!w.found)
+		return VLAB_ENODEV;
+	rc = vlab_pci_probe(&b->pci, h, 0, (uint8_t)w.dev, (uint8_t)w.fn, (unsigned)flags);
+	if (rc == 0)
+		b->vdev = &b->pci.vdev;
+	return rc;
+}
+
+bool hx_replay_finish(struct hx_replay *r)
+{
+	device_lines(r);
+	if (!r->diverged && r->cur < r->t->nev)
+		diverge(r, &r->t->ev[r->cur], "(none: the run ended)", "nothing more");
+	return !r->diverged;
+}
+
+const char *hx_replay_report(const struct hx_replay *r)
+{
+	return r->report;
+}
+
+void hx_replay_free(struct hx_replay *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->nal; i++)
+		free(r->al[i].cpu);
+	free(r->al);
+	free(r);
+}
