@@ -158,8 +158,7 @@ static void out_line(void *ctx, const char *text)
 static void log_line(void *ctx, enum vlab_log_level lvl, const char *msg)
 {
 	(void)ctx;
-	static const char *const names[] = {"error", "warn", "info", "debug"};
-	fprintf(stderr, "log: %s: %s\n", (unsigned)lvl < 4 ? names[lvl] : "?", msg);
+	fprintf(stderr, "log: %s: %s\n", hx_log_level_name(lvl), msg);
 }
 
 /* Probe result rc, then the scenario on the bound device; failures. */

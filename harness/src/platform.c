@@ -206,6 +206,12 @@ void hx_log(struct hx_machine *m, enum vlab_log_level level, const char *fmt, ..
 	p_log(m, level, buf);
 }
 
+const char *hx_log_level_name(enum vlab_log_level level)
+{
+	static const char *const names[] = {"error", "warn", "info", "debug"};
+	return (unsigned)level < sizeof names / sizeof names[0] ? names[level] : "?";
+}
+
 void hx_set_log(struct hx_machine *m, void (*fn)(void *ctx, enum vlab_log_level, const char *), void *ctx,
                 enum vlab_log_level max_level)
 {

@@ -292,9 +292,8 @@ static uint64_t r_random(void *ctx)
 static void r_log(void *ctx, enum vlab_log_level level, const char *msg)
 {
 	REC(r);
-	static const char *const names[] = {"error", "warn", "info", "debug"};
 	/* A comment: one line, whatever the message holds. */
-	if (fprintf(r->f, "# %s: ", (unsigned)level < 4 ? names[level] : "?") < 0)
+	if (fprintf(r->f, "# %s: ", hx_log_level_name(level)) < 0)
 		r->err = true;
 	for (const char *c = msg ? msg : ""; *c; c++)
 		if (fputc(*c == '\n' || *c == '\r' ? ' ' : *c, r->f) == EOF)

@@ -379,9 +379,7 @@ static uint64_t p_random(void *ctx)
 static void p_log(void *ctx, enum vlab_log_level level, const char *msg)
 {
 	RP(r);
-	static const char *const names[] = {"error", "warn", "info", "debug"};
-	snprintf(r->log[r->nlog % LOG_KEEP], LOG_LEN, "%s: %s", (unsigned)level < 4 ? names[level] : "?",
-	         msg ? msg : "");
+	snprintf(r->log[r->nlog % LOG_KEEP], LOG_LEN, "%s: %s", hx_log_level_name(level), msg ? msg : "");
 	r->nlog++;
 	if (r->log_fn)
 		r->log_fn(r->log_ctx, level, msg ? msg : "");

@@ -114,6 +114,8 @@ void hx_sched_get_stats(struct hx_machine *m, struct hx_sched_stats *st);
 /* Log lines from the driver go here (default: stderr at WARN and above).
  * Lines above max_level are dropped; fn NULL means stderr, as
  * "vlab: <level>: <msg>". */
+/* "error", "warn", "info", "debug"; "?" for anything else. */
+const char *hx_log_level_name(enum vlab_log_level level);
 void hx_set_log(struct hx_machine *m, void (*fn)(void *ctx, enum vlab_log_level, const char *), void *ctx,
                 enum vlab_log_level max_level);
 
