@@ -24,6 +24,19 @@ lacks "replay: divergence"
 check "--inject without a trace: usage, exit 2"
 run 2 replay --inject
 
+# 0. The rule: reads are answered by position as long as the kind matches.
+#    The first register read (MagicValue, offset 0) moved to offset 4 in the
+#    trace: a plain replay diverges there; --inject answers it, names it,
+#    and the run matches to the end.
+mv=$(line_of net.trace '^[0-9]+ r4 0x10001000 ')
+sed "${mv}s/ r4 0x10001000 / r4 0x10001004 /" net.trace >moved.trace
+check "a read at another address: a divergence in a plain replay, answered and named under --inject"
+run 1 replay moved.trace
+contains "replay: divergence at moved.trace:$mv "
+run 0 replay --inject moved.trace
+lines_in_order "the run matched the trace to its end" \
+	"a read answered at another address first: moved.trace:$mv: r4 0x10001004 0x74726976, read at 0x10001000"
+
 # 1. An rx used.len shortened: the first received frame's (the sh4 after
 #    the used element's id) 0x1a -> 0x19, 13 bytes after the 12-byte header,
 #    less than an Ethernet header.  The driver drops and counts the frame.
