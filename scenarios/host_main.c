@@ -19,6 +19,10 @@
  *       device (docs/trace-format.md): the "T: " transcript, then exit 0
  *       when the run matched the trace to its end, 1 on a divergence (the
  *       report on stdout), 2 on a bad trace ("FILE:LINE: reason").
+ *   vlab-scenario replay --inject FILE
+ *       The same for an edited trace (fault injection): reads answered by
+ *       position whatever their address; the report adds the edited value
+ *       the driver read and what it logged and the scenario said after it.
  *   vlab-scenario peer --port-file PATH [--timeout SECONDS]
  *       The net scenario's peer for QEMU on loopback UDP (peer_udp.c).
  *   vlab-scenario mkdisk PATH        the fresh disk: the pristine pattern
@@ -52,7 +56,7 @@ int host_usage(void)
 	        "usage: vlab-scenario run --scenario blk --transport NAME --model-transport T --image PATH [--serial TEXT]\n"
 	        "                         [--record FILE]\n"
 	        "       vlab-scenario run --scenario net --transport NAME --model-transport T [--host-mtu N] [--record FILE]\n"
-	        "       vlab-scenario replay FILE\n"
+	        "       vlab-scenario replay [--inject] FILE\n"
 	        "       vlab-scenario peer --port-file PATH [--timeout SECONDS]\n"
 	        "       vlab-scenario mkdisk PATH | sfdisk-script | checkdisk PATH\n");
 	return 2;
@@ -197,7 +201,14 @@ static void replay_log(void *ctx, enum vlab_log_level lvl, const char *msg)
 		log_line(ctx, lvl, msg);
 }
 
-static int cmd_replay(const char *path)
+/* Inject mode: each transcript line also goes to the replayer's report. */
+static void inject_line(void *ctx, const char *text)
+{
+	out_line(NULL, text);
+	hx_replay_transcript(ctx, text);
+}
+
+static int cmd_replay(const char *path, bool inject)
 {
 	char err[512], transport[64];
 	struct hx_trace *t = hx_trace_load(path, err, sizeof err);
@@ -218,12 +229,13 @@ static int cmd_replay(const char *path)
 		return 1;
 	}
 	struct hx_bound bound;
-	struct sc_out out = {.line = out_line};
+	struct sc_out out = {.line = inject ? inject_line : out_line, .ctx = r};
+	hx_replay_set_inject(r, inject);
 	(void)run_bound(&out, hx_replay_bind(r, &bound), &bound, transport);
 	bool ok = hx_replay_finish(r);
 	if (ok)
 		printf("replay: %zu events, the run matched the trace to its end\n", hx_trace_nevents(t));
-	else
+	if (!ok || inject)
 		printf("%s", hx_replay_report(r));
 	fflush(stdout);
 	hx_replay_free(r);
@@ -460,7 +472,9 @@ int main(int argc, char **argv)
 	if (!strcmp(argv[1], "run"))
 		return cmd_run(argc - 2, argv + 2);
 	if (!strcmp(argv[1], "replay") && argc == 3)
-		return cmd_replay(argv[2]);
+		return cmd_replay(argv[2], false);
+	if (!strcmp(argv[1], "replay") && argc == 4 && !strcmp(argv[2], "--inject"))
+		return cmd_replay(argv[3], true);
 	if (!strcmp(argv[1], "mkdisk") && argc == 3)
 		return cmd_mkdisk(argv[2]);
 	if (!strcmp(argv[1], "sfdisk-script") && argc == 2)

@@ -24,6 +24,7 @@
 
 #define LOG_KEEP 6
 #define LOG_LEN 200
+#define TAIL_LEN 8192
 
 struct rp_alloc {
 	uint8_t *cpu;
@@ -44,8 +45,33 @@ struct hx_replay {
 	void *log_ctx;
 	char log[LOG_KEEP][LOG_LEN];
 	unsigned nlog;
-	char report[4096];
+	char report[TAIL_LEN + 4096];
+	/* The inject mode (hx_replay_set_inject). */
+	bool inject, has_dw;
+	const struct hx_ev *edited;    /* the first read whose answer contradicts the device's writes */
+	char edited_why[160];
+	const struct hx_ev *last_read; /* the last read answered */
+	const struct hx_ev *moved;     /* the first read answered at another address */
+	uint64_t moved_to;
+	char tail[TAIL_LEN];           /* log and transcript lines from the edited value on */
+	size_t ntail;
+	bool tail_marked;
 };
+
+/* A line for the inject report's tail, once an edited value was answered
+ * or the run diverged. */
+static void tail_add(struct hx_replay *r, const char *prefix, const char *line)
+{
+	if (!r->inject || (!r->edited && !r->diverged) || r->ntail >= sizeof r->tail - 1)
+		return;
+	if (r->diverged && !r->tail_marked) {
+		r->tail_marked = true;
+		tail_add(r, "", "-- the divergence: from here on the device is gone --");
+	}
+	int k = snprintf(r->tail + r->ntail, sizeof r->tail - r->ntail, "    %s%s\n", prefix, line);
+	if (k > 0)
+		r->ntail = r->ntail + (size_t)k < sizeof r->tail ? r->ntail + (size_t)k : sizeof r->tail - 1;
+}
 
 /* ---- memory ---- */
 
@@ -136,24 +162,30 @@ static const char *const call_names[HX_EV_COUNT] = {
 	[HX_EV_NOW] = "now_ns", [HX_EV_DELAY] = "delay_ns", [HX_EV_RAND] = "random", [HX_EV_UNMAP] = "dma_unmap",
 };
 
-static bool same(const struct hx_ev *want, const struct hx_ev *did)
+static bool same(const struct hx_ev *want, const struct hx_ev *did, bool inject)
 {
 	if (want->op != did->op || want->width != did->width)
 		return false;
 	switch ((enum hx_ev_op)did->op) {
 	case HX_EV_R: case HX_EV_PR: case HX_EV_SH:
-		return want->a == did->a;
+		return inject || want->a == did->a; /* inject: reads match by kind */
 	case HX_EV_W: case HX_EV_PW: case HX_EV_ALLOC: case HX_EV_FREE:
 		return want->a == did->a && want->b == did->b;
 	case HX_EV_MAP: case HX_EV_UNMAP:
 		return want->a == did->a && want->b == did->b && want->c == did->c;
 	case HX_EV_SHM:
-		return want->a == did->a && want->len == did->len;
+		return (inject || want->a == did->a) && want->len == did->len;
 	case HX_EV_DELAY:
 		return want->a == did->a;
 	default:
 		return true;
 	}
+}
+
+static bool is_read(uint8_t op)
+{
+	return op == HX_EV_R || op == HX_EV_PR || op == HX_EV_SH || op == HX_EV_SHM || op == HX_EV_NOW ||
+	       op == HX_EV_RAND;
 }
 
 /* The driver made call `did`: the trace's next event, or NULL (diverged). */
@@ -166,7 +198,7 @@ static const struct hx_ev *step(struct hx_replay *r, const struct hx_ev *did)
 	if (r->diverged)
 		return NULL;
 	const struct hx_ev *want = r->cur < r->t->nev ? &r->t->ev[r->cur] : NULL;
-	if (!want || !same(want, did)) {
+	if (!want || !same(want, did, r->inject)) {
 		char d[160];
 		hx_ev_format(did, d, sizeof d);
 		if (did->op == HX_EV_R || did->op == HX_EV_PR || did->op == HX_EV_SH) /* no value read yet */
@@ -175,6 +207,13 @@ static const struct hx_ev *step(struct hx_replay *r, const struct hx_ev *did)
 		return NULL;
 	}
 	r->cur++;
+	if (is_read(did->op)) {
+		r->last_read = want;
+		if (want->a != did->a && !r->moved && did->op != HX_EV_NOW && did->op != HX_EV_RAND) {
+			r->moved = want;
+			r->moved_to = did->a;
+		}
+	}
 	return want;
 }
 
@@ -293,6 +332,28 @@ static void p_dma_unmap(void *ctx, const void *cpu, size_t len, enum vlab_dma_di
 		memcpy(a->cpu + (d - a->dev), e->data, len);
 }
 
+/* Inject mode: a shared-memory answer (ans, from the trace's line e) that
+ * contradicts what the trace's dw lines had the device write there (mem)
+ * is an edited value.  Only a trace with dw lines (the model's) can tell. */
+static void note_edit(struct hx_replay *r, const struct hx_ev *e, const uint8_t *mem, const void *ans, size_t len)
+{
+	if (!r->inject || !r->has_dw || r->edited || r->diverged || !memcmp(mem, ans, len))
+		return;
+	char hex[2 * 16 + 4] = "";
+	size_t n = len < 16 ? len : 16;
+	for (size_t i = 0; i < n; i++)
+		snprintf(hex + 2 * i, sizeof hex - 2 * i, "%02x", mem[i]);
+	if (len > n)
+		strcat(hex, "...");
+	if (len == 2 || len == 4) {
+		uint32_t v = 0;
+		memcpy(&v, mem, len);
+		snprintf(hex, sizeof hex, "0x%" PRIx32, v);
+	}
+	r->edited = e;
+	snprintf(r->edited_why, sizeof r->edited_why, "the device had written %s there", hex);
+}
+
 /* A read of device-writable memory: the trace's bytes, also kept in our
  * memory (they are what the device had written there). */
 static bool shm(struct hx_replay *r, void *dst, const volatile void *src, size_t len, unsigned width)
@@ -315,6 +376,8 @@ static bool shm(struct hx_replay *r, void *dst, const volatile void *src, size_t
 	} else if (len) {
 		memcpy(dst, e->data, len);
 	}
+	if (a)
+		note_edit(r, e, a->cpu + (d - a->dev), dst, len);
 	if (a)
 		memcpy(a->cpu + (d - a->dev), dst, len);
 	return true;
@@ -381,6 +444,7 @@ static void p_log(void *ctx, enum vlab_log_level level, const char *msg)
 	RP(r);
 	snprintf(r->log[r->nlog % LOG_KEEP], LOG_LEN, "%s: %s", hx_log_level_name(level), msg ? msg : "");
 	r->nlog++;
+	tail_add(r, "log: ", r->log[(r->nlog - 1) % LOG_KEEP]);
 	if (r->log_fn)
 		r->log_fn(r->log_ctx, level, msg ? msg : "");
 }
@@ -523,11 +587,65 @@ int hx_replay_bind(struct hx_replay *r, struct hx_bound *b)
 	return rc;
 }
 
+void hx_replay_set_inject(struct hx_replay *r, bool on)
+{
+	r->inject = on;
+	r->has_dw = false;
+	for (size_t i = 0; i < r->t->nev && !r->has_dw; i++)
+		r->has_dw = r->t->ev[i].op == HX_EV_DW;
+}
+
+void hx_replay_transcript(struct hx_replay *r, const char *line)
+{
+	tail_add(r, "T: ", line);
+}
+
+/* The inject mode's part of the report: the edited value, the divergence
+ * (above it), and what the driver logged and the scenario said between. */
+static void inject_report(struct hx_replay *r)
+{
+	size_t k = strlen(r->report);
+	char ev[160];
+#define ADD(...)                                                                                              \
+	do {                                                                                                  \
+		if (k < sizeof r->report)                                                                     \
+			k += (size_t)snprintf(r->report + k, sizeof r->report - k, __VA_ARGS__);              \
+	} while (0)
+	ADD("replay --inject: %s\n", r->diverged ? "the driver's actions diverged (above)"
+	                                          : "the driver's actions matched the trace to its end");
+	if (r->edited) {
+		hx_ev_format(r->edited, ev, sizeof ev);
+		ADD("  the edited value the driver read: %s:%u: %s (%s)\n", r->t->name, r->edited->line, ev,
+		    r->edited_why);
+	} else {
+		ADD("  the edited value the driver read: not found (only a shared-memory value that contradicts the "
+		    "trace's dw lines can be told)\n");
+	}
+	if (r->last_read) {
+		hx_ev_format(r->last_read, ev, sizeof ev);
+		ADD("  the last value the driver read%s: %s:%u: %s\n", r->diverged ? " before it diverged" : "",
+		    r->t->name, r->last_read->line, ev);
+	}
+	if (r->moved) {
+		hx_ev_format(r->moved, ev, sizeof ev);
+		ADD("  a read answered at another address first: %s:%u: %s, read at 0x%" PRIx64 "\n", r->t->name,
+		    r->moved->line, ev, r->moved_to);
+	}
+	ADD("  what the driver logged and the scenario said from %s on:%s\n",
+	    r->edited ? "the edited value" : "the divergence", r->ntail ? "" : " (nothing)");
+	ADD("%s", r->tail);
+#undef ADD
+	if (k >= sizeof r->report)
+		memcpy(r->report + sizeof r->report - 5, "...\n", 5);
+}
+
 bool hx_replay_finish(struct hx_replay *r)
 {
 	device_lines(r);
 	if (!r->diverged && r->cur < r->t->nev)
 		diverge(r, &r->t->ev[r->cur], "(none: the run ended)", "nothing more");
+	if (r->inject)
+		inject_report(r);
 	return !r->diverged;
 }
 

@@ -93,6 +93,22 @@ int hx_replay_bind(struct hx_replay *r, struct hx_bound *b);
  * hx_replay_report().
  */
 bool hx_replay_finish(struct hx_replay *r);
+/*
+ * The inject mode, for edited traces (docs/trace-format.md, "Edited
+ * traces: fault injection"); call before the run.  Reads are answered
+ * from the trace by position as long as the kind of call matches (op,
+ * width, and length), whatever the address; writes, barriers,
+ * allocations, maps and what the driver published are checked as
+ * always.  hx_replay_finish() then adds to the report the edited value
+ * the driver read (a shared-memory answer that contradicts the trace's
+ * dw lines), the last value it read before it diverged, and the driver's
+ * log lines and the transcript lines (given with hx_replay_transcript)
+ * from the edited value on; the report is there even when the run
+ * matched.
+ */
+void hx_replay_set_inject(struct hx_replay *r, bool on);
+/* A line of the scenario's transcript, for the inject mode's report. */
+void hx_replay_transcript(struct hx_replay *r, const char *line);
 const char *hx_replay_report(const struct hx_replay *r);
 void hx_replay_free(struct hx_replay *r);
 
