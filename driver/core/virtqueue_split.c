@@ -251,7 +251,14 @@ int vlab_vq_kick(struct vlab_vq *vq)
 		return VLAB_EBROKEN;
 
 	/* DRV-2.7.13.3.1-1: descriptors and ring entries before the index. */
+#if defined(VLAB_MUTANT_NO_AVAIL_WMB) /* TEST-ONLY: tests/replay/mutant_test.sh */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_NO_AVAIL_WMB is for the test-only mutant build (scenarios/CMakeLists.txt)"
+#endif
+	/* the barrier skipped on purpose */
+#else
 	vlab_plat_wmb(p);
+#endif
 	vq->avail[AVAIL_IDX] = vq16(vq, vq->avail_idx);
 	vq->published_idx = vq->avail_idx;
 

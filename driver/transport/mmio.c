@@ -176,8 +176,16 @@ static int mmio_queue_enable(struct vlab_virtio_dev *d, uint16_t idx, const stru
 		reg_write(m, VIRTIO_MMIO_QUEUE_PFN, (uint32_t)(l->desc / VLAB_MMIO_LEGACY_PAGE));
 		return 0;
 	}
+#if defined(VLAB_MUTANT_DESC_HIGH_FIRST) /* TEST-ONLY: tests/replay/mutant_test.sh */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_DESC_HIGH_FIRST is for the test-only mutant build (scenarios/CMakeLists.txt)"
+#endif
+	reg_write(m, VIRTIO_MMIO_QUEUE_DESC_HIGH, (uint32_t)(l->desc >> 32));
+	reg_write(m, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)l->desc);
+#else
 	reg_write(m, VIRTIO_MMIO_QUEUE_DESC_LOW, (uint32_t)l->desc);
 	reg_write(m, VIRTIO_MMIO_QUEUE_DESC_HIGH, (uint32_t)(l->desc >> 32));
+#endif
 	reg_write(m, VIRTIO_MMIO_QUEUE_DRIVER_LOW, (uint32_t)l->avail);
 	reg_write(m, VIRTIO_MMIO_QUEUE_DRIVER_HIGH, (uint32_t)(l->avail >> 32));
 	reg_write(m, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)l->used);
