@@ -21,7 +21,8 @@ for input in "$src/corpus/fuzz_blk_io/read_stall" "$src/regressions/fuzz_blk_io/
 	grep -qE '^[0-9]+ (alloc|map|unmap) ' "$t" || fail "$t: no DMA events"
 	rc=0
 	"$scenario" replay "$t" >"$dir/replay.txt" 2>&1 || rc=$?
-	[ "$rc" = 2 ] && grep -qx "$t:1: the command line names no --transport" "$dir/replay.txt" ||
+	if [ "$rc" != 2 ] || ! grep -qx "$t:1: the command line names no --transport" "$dir/replay.txt"; then
 		fail "$t: does not parse to its command line: $(head -3 "$dir/replay.txt")"
+	fi
 	echo "ok: $t ($events events)"
 done
