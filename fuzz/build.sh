@@ -25,16 +25,25 @@ for src in "$SRC"/driver/core/*.c "$SRC"/driver/transport/*.c "$SRC"/driver/blk/
 	# The driver's byte loops give no signal, but traced comparisons per
 	# byte made them most of each execution (see fuzz/CMakeLists.txt).
 	[[ $src == */core/libc.c && $CFLAGS == *fuzzer* ]] && extra=(-fsanitize-coverage=0)
+	# FUZZ_TRACE needs the harness and the device model (libpcap): not here.
+	[[ $src == */fuzz_platform.c ]] && extra=(-DFZ_NO_TRACE)
 	$CC $CFLAGS "${extra[@]}" -std=c11 -Wall -Wextra -I"$SRC/driver/include" -I"$SRC/fuzz" -c "$src" -o "$o"
 	objs+=("$o")
 done
 
-for t in fuzz_ring fuzz_mmio_probe fuzz_blk_io fuzz_pci_probe fuzz_net; do
+# The trace parser (fuzz_trace_parse): one file of the harness, no device.
+inc=(-I"$SRC/driver/include" -I"$SRC/fuzz" -I"$SRC/harness/include" -I"$SRC/harness/src" -I"$SRC/devmodel/include")
+# shellcheck disable=SC2086
+$CC $CFLAGS -std=c11 -Wall -Wextra "${inc[@]}" -c "$SRC/harness/src/trace_parse.c" -o "$WORK/obj/trace_parse.o"
+
+for t in fuzz_ring fuzz_mmio_probe fuzz_blk_io fuzz_pci_probe fuzz_net fuzz_trace_parse; do
 	# shellcheck disable=SC2086
-	$CC $CFLAGS -std=c11 -Wall -Wextra -I"$SRC/driver/include" -I"$SRC/fuzz" -c "$SRC/fuzz/$t.c" -o "$WORK/obj/$t.o"
+	$CC $CFLAGS -std=c11 -Wall -Wextra "${inc[@]}" -c "$SRC/fuzz/$t.c" -o "$WORK/obj/$t.o"
+	with=("${objs[@]}")
+	[[ $t == fuzz_trace_parse ]] && with=("$WORK/obj/trace_parse.o")
 	# The engine is a C++ library: link with the C++ compiler.
 	# shellcheck disable=SC2086
-	$CXX $CXXFLAGS "$WORK/obj/$t.o" "${objs[@]}" $LIB_FUZZING_ENGINE -o "$OUT/$t"
+	$CXX $CXXFLAGS "$WORK/obj/$t.o" "${with[@]}" $LIB_FUZZING_ENGINE -o "$OUT/$t"
 	cp "$SRC/fuzz/$t.options" "$SRC/fuzz/$t.dict" "$OUT/"
 	rm -f "$OUT/${t}_seed_corpus.zip"
 	(cd "$SRC/fuzz/corpus/$t" && zip -q -j "$OUT/${t}_seed_corpus.zip" ./*)

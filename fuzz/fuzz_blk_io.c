@@ -107,6 +107,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bool up;
 
 	fz_init(f, data, size);
+	fz_trace_start(f, "fuzz_blk_io");
 	mode = fz_ctl8(f);
 	f->racy = mode & 1;
 	f->lie_shift = (uint8_t)(1 + ((mode >> 1) & 7)); /* 8: an honest device */

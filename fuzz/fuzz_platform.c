@@ -9,6 +9,9 @@
 
 #include <string.h>
 
+#ifndef FZ_NO_TRACE
+#include "harness/trace.h"
+#endif
 #include "vlab/blk.h"
 #include "vlab/mmio.h"
 #include "vlab/pci.h"
@@ -412,7 +415,68 @@ void fz_init(struct fz *f, const uint8_t *data, size_t size)
 	fz_dev_reset(f);
 }
 
+/* The input named on the command line (libFuzzer, or regress_main.c): the
+ * last argument that is not an option. */
+static const char *input_name = "-";
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	for (int i = 1; i < *argc; i++)
+		if ((*argv)[i][0] != '-')
+			input_name = (*argv)[i];
+	return 0;
+}
+
+/* FZ_NO_TRACE (fuzz/build.sh: no harness, no device model): no traces. */
+#ifdef FZ_NO_TRACE
+void fz_trace_start(struct fz *f, const char *target)
+{
+	(void)f;
+	(void)target;
+	if (getenv("FUZZ_TRACE")) {
+		fprintf(stderr, "FUZZ_TRACE: this build records no traces (fuzz/build.sh); use the CMake builds\n");
+		exit(2);
+	}
+}
+
 void fz_fini(struct fz *f)
 {
 	(void)f;
 }
+#else
+void fz_trace_start(struct fz *f, const char *target)
+{
+	const char *path = getenv("FUZZ_TRACE");
+	if (!path || !*path)
+		return;
+	char name[256], producer[512], command[512];
+	snprintf(name, sizeof name, "%s", input_name);
+	for (char *c = name; *c; c++) /* a header line is one line of printable text */
+		if ((unsigned char)*c < 0x20 || (unsigned char)*c >= 0x7f)
+			*c = '?';
+	snprintf(producer, sizeof producer, "producer fuzz target=%s input=%s", target, name);
+	snprintf(command, sizeof command, "command %s %s", target, name);
+	const char *header[] = {producer, "device 0 blk transport=mmio", command, "bind mmio base=0x10001000 flags=0x0"};
+	f->trace_file = fopen(path, "w");
+	if (f->trace_file)
+		f->trace = hx_trace_record_platform(&f->plat, f->ops.now_ns, f, f->trace_file, header,
+		                                    sizeof header / sizeof header[0]);
+	if (!f->trace) {
+		fprintf(stderr, "FUZZ_TRACE: cannot write %s\n", path);
+		exit(2);
+	}
+}
+
+void fz_fini(struct fz *f)
+{
+	if (!f->trace)
+		return;
+	int rc = hx_trace_record_stop(f->trace);
+	f->trace = NULL;
+	if (fclose(f->trace_file) != 0 || rc != 0) {
+		fprintf(stderr, "FUZZ_TRACE: the trace is incomplete (a write failed, or shared memory outside every allocation)\n");
+		exit(2);
+	}
+}
+#endif

@@ -91,6 +91,8 @@ struct fz_pci {
 
 #define FZ_HELD_MAX 256
 
+struct hx_trace_rec;
+
 struct fz {
 	struct vlab_platform plat;
 	struct vlab_platform_ops ops;
@@ -137,10 +139,23 @@ struct fz {
 	uint32_t version;
 	uint32_t page_size, queue_align; /* legacy (Version 1) */
 	struct fz_pci pci;
+	/* FUZZ_TRACE: the recorder wrapping plat, and its file. */
+	struct hx_trace_rec *trace;
+	FILE *trace_file;
 };
 
 void fz_init(struct fz *f, const uint8_t *data, size_t size);
+/* Ends a trace fz_trace_start began. */
 void fz_fini(struct fz *f);
+/*
+ * With FUZZ_TRACE=FILE in the environment, record every call on f->plat
+ * from here to fz_fini into FILE (docs/trace-format.md; header "producer
+ * fuzz target=TARGET input=NAME", NAME the input file named on the command
+ * line): a finding becomes a readable trace.  The device side reads and
+ * writes the arena directly, so the trace has no dr / dw lines.  Call
+ * after fz_init and before the platform is used.
+ */
+void fz_trace_start(struct fz *f, const char *target);
 
 /* Control stream (front); 0 once exhausted. */
 uint8_t fz_ctl8(struct fz *f);

@@ -15,7 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 build=${1:?usage: fuzz/run.sh BUILD_DIR [SECONDS]}
 secs=${2:-20}
 jobs=${VLAB_FUZZ_JOBS:-$(nproc)}
-targets=(fuzz_ring fuzz_mmio_probe fuzz_blk_io fuzz_pci_probe fuzz_net)
+targets=(fuzz_ring fuzz_mmio_probe fuzz_blk_io fuzz_pci_probe fuzz_net fuzz_trace_parse)
 out="$build/fuzz-findings"
 mkdir -p "$out"
 for t in "${targets[@]}"; do
@@ -24,10 +24,12 @@ done
 
 # One target: its exit status in $out/$t.rc, its log in $out/$t.log.
 fuzz_one() { # target
-	local t=$1 work rc=0
+	local t=$1 work rc=0 len
 	work=$(mktemp -d)
 	cp "$here/corpus/$t"/* "$work/"
-	"$build/fuzz/$t" -max_total_time="$secs" -max_len=2048 -timeout=10 -dict="$here/$t.dict" \
+	# The longest input: the target's options (2048 bytes, a trace 8192).
+	len=$(sed -n 's/^max_len *= *//p' "$here/$t.options")
+	"$build/fuzz/$t" -max_total_time="$secs" -max_len="${len:-2048}" -timeout=10 -dict="$here/$t.dict" \
 		-artifact_prefix="$out/$t-" -print_final_stats=1 "$work" >"$out/$t.log" 2>&1 || rc=$?
 	rm -rf "$work"
 	echo "$rc" >"$out/$t.rc"

@@ -331,7 +331,8 @@ enum { IN_VERSION, IN_HEADER, IN_EVENTS, AFTER_END };
 
 static bool parse_all(struct parser *p, const char *text, size_t len)
 {
-	char *buf = malloc(MAX_LINE + 1);
+	/* No line is longer than the text: a short trace needs no 2 MiB. */
+	char *buf = malloc((len < MAX_LINE ? len : MAX_LINE) + 1);
 	if (!buf)
 		return fail(p, "out of memory");
 	int state = IN_VERSION;

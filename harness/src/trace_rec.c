@@ -29,7 +29,10 @@ struct rec_alloc {
 };
 
 struct hx_trace_rec {
-	struct hx_machine *m;
+	struct hx_machine *m;       /* NULL: a bare platform (hx_trace_record_platform) */
+	struct vlab_platform *plat; /* the bare platform, and its clock */
+	uint64_t (*now)(void *ctx);
+	void *now_ctx;
 	FILE *f;
 	struct vlab_platform inner; /* the machine's platform before us */
 	struct dm_env env;          /* the machine's environment before us */
@@ -44,7 +47,7 @@ struct hx_trace_rec {
 static void line_start(struct hx_trace_rec *r)
 {
 	r->count++;
-	if (fprintf(r->f, "%" PRIu64 " ", hx_now(r->m)) < 0)
+	if (fprintf(r->f, "%" PRIu64 " ", r->m ? hx_now(r->m) : r->now(r->now_ctx)) < 0)
 		r->err = true;
 }
 
@@ -379,12 +382,12 @@ static void e_irq(void *ctx, unsigned line, bool level)
 
 /* ---- start and stop ---- */
 
-struct hx_trace_rec *hx_trace_record_start(struct hx_machine *m, FILE *f, const char *const *header, size_t n)
+/* A recorder that wrote the header; NULL on a write error or no memory. */
+static struct hx_trace_rec *rec_new(FILE *f, const char *const *header, size_t n)
 {
 	struct hx_trace_rec *r = calloc(1, sizeof *r);
 	if (!r)
 		return NULL;
-	r->m = m;
 	r->f = f;
 	if (fprintf(f, "vlab-trace %d\n", HX_TRACE_VERSION) < 0)
 		r->err = true;
@@ -401,6 +404,15 @@ struct hx_trace_rec *hx_trace_record_start(struct hx_machine *m, FILE *f, const 
 		free(r);
 		return NULL;
 	}
+	return r;
+}
+
+struct hx_trace_rec *hx_trace_record_start(struct hx_machine *m, FILE *f, const char *const *header, size_t n)
+{
+	struct hx_trace_rec *r = rec_new(f, header, n);
+	if (!r)
+		return NULL;
+	r->m = m;
 	r->inner = m->plat;
 	m->plat.ops = &rec_ops;
 	m->plat.ctx = r;
@@ -415,12 +427,31 @@ struct hx_trace_rec *hx_trace_record_start(struct hx_machine *m, FILE *f, const 
 	return r;
 }
 
+struct hx_trace_rec *hx_trace_record_platform(struct vlab_platform *p, uint64_t (*now)(void *ctx), void *now_ctx,
+                                              FILE *f, const char *const *header, size_t n)
+{
+	struct hx_trace_rec *r = rec_new(f, header, n);
+	if (!r)
+		return NULL;
+	r->plat = p;
+	r->now = now;
+	r->now_ctx = now_ctx;
+	r->inner = *p;
+	p->ops = &rec_ops;
+	p->ctx = r;
+	return r;
+}
+
 int hx_trace_record_stop(struct hx_trace_rec *r)
 {
 	if (!r)
 		return -1;
-	r->m->plat = r->inner;
-	r->m->env = r->env;
+	if (r->m) {
+		r->m->plat = r->inner;
+		r->m->env = r->env;
+	} else {
+		*r->plat = r->inner;
+	}
 	if (fprintf(r->f, "end %" PRIu64 "\n", r->count) < 0 || fflush(r->f) != 0)
 		r->err = true;
 	int rc = r->err ? -1 : 0;

@@ -42,7 +42,14 @@ struct hx_trace_rec;
  * the device model is an event line.  NULL on a write error or no memory.
  */
 struct hx_trace_rec *hx_trace_record_start(struct hx_machine *m, FILE *f, const char *const *header, size_t n);
-/* Write "end N", give m its platform back, free r.  0, or -1 when a write
+/*
+ * The same for a bare platform *p (no machine: the fuzz targets'), whose
+ * clock is now(now_ctx): every call on *p is an event line; there is no
+ * device model, so no dr / dw lines.
+ */
+struct hx_trace_rec *hx_trace_record_platform(struct vlab_platform *p, uint64_t (*now)(void *ctx), void *now_ctx,
+                                              FILE *f, const char *const *header, size_t n);
+/* Write "end N", give m (or p) its platform back, free r.  0, or -1 when a write
  * to the file failed at any point of the recording. */
 int hx_trace_record_stop(struct hx_trace_rec *r);
 /* The "producer model ..." header line of machine configuration c. */
