@@ -201,7 +201,7 @@ while [ $# -gt 0 ]; do
 	--no-build) build=0 ;;
 	--timeout) timeout_s=$2; shift ;;
 	--ctest) ctest=1 ;;
-	-h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run-matrix.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
 	esac
 	shift
