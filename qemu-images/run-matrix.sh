@@ -9,6 +9,11 @@
 #   qemu-images/run-matrix.sh --only riscv64,mmio-v1,blk [--only ...]
 #   qemu-images/run-matrix.sh --list          the rows, one per line
 #
+# Each row is also recorded: the image writes a trace of every platform call
+# (<work>/<row>/qemu.trace, docs/qemu.md "Record and replay"), and
+# `vlab-scenario replay` runs the driver against it on the host; the replay
+# must match the trace to its end and give QEMU's transcript.
+#
 # Options: --work DIR (default build/qemu-work), --host-tool PATH (the host
 # build's vlab-scenario; built with the gcc preset when not given),
 # --no-build (use the images as they are), --timeout SECONDS (per QEMU run,
@@ -27,7 +32,8 @@ src=$(cd "$here/.." && pwd)
 # ---- the tables ----
 # target: QEMU binary, Debian package, machine arguments, cross compiler
 # (package).  -nic none: no default NIC (aarch64 virt adds a virtio-net-pci
-# one), so the only virtio devices are the row's.
+# one), so the only virtio devices are the row's.  Semihosting: the image
+# writes its trace (-append vlab.record) through it, and aarch64 its exit code.
 declare -A TARGET_QEMU=(
 	[riscv64]="qemu-system-riscv64"
 	[aarch64]="qemu-system-aarch64"
@@ -37,7 +43,7 @@ declare -A TARGET_QEMU_PKG=(
 	[aarch64]="qemu-system-arm"
 )
 declare -A TARGET_MACHINE=(
-	[riscv64]="-M virt -bios none -m 128M -smp 1 -nic none"
+	[riscv64]="-M virt -bios none -m 128M -smp 1 -nic none -semihosting-config enable=on,target=native"
 	[aarch64]="-M virt -cpu cortex-a57 -m 128M -smp 1 -nic none -semihosting-config enable=on,target=native"
 )
 declare -A TARGET_CC=(
@@ -195,7 +201,7 @@ while [ $# -gt 0 ]; do
 	--no-build) build=0 ;;
 	--timeout) timeout_s=$2; shift ;;
 	--ctest) ctest=1 ;;
-	-h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run-matrix.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -274,13 +280,22 @@ run_row() { # target transport device -> sets row_result, prints details
 	qargs=${qargs//@PROPS@/${TRANSPORT_PROPS[$transport]}}
 	[ -s "$dir/peer.port" ] && qargs=${qargs//@PEERPORT@/$(cat "$dir/peer.port")}
 	local hargs="${DEVICE_HOST[$device]//@DIR@/$dir}"
+	# In the row's directory: the image's trace (semihosting) lands there.
+	local t0 t1 t2
+	t0=$(now)
 	# shellcheck disable=SC2086
-	timeout --kill-after=5 "$timeout_s" "${TARGET_QEMU[$target]}" ${TARGET_MACHINE[$target]} \
+	(cd "$dir" && exec timeout --kill-after=5 "$timeout_s" "${TARGET_QEMU[$target]}" ${TARGET_MACHINE[$target]} \
 		-display none -monitor none -serial "file:$dir/serial.log" \
-		${TRANSPORT_QEMU[$transport]} $qargs -kernel "$(image_of "$target")" \
+		${TRANSPORT_QEMU[$transport]} $qargs -kernel "$(image_of "$target")" -append vlab.record) \
 		>"$dir/qemu.out" 2>&1
 	local qrc=$?
+	t1=$(now)
 	tr -d '\r' <"$dir/serial.log" | sed -n 's/^T: //p' >"$dir/qemu.transcript"
+	[ -f "$dir/vlab-0.trace" ] && mv "$dir/vlab-0.trace" "$dir/qemu.trace"
+	timeout --kill-after=5 "$timeout_s" "$host_tool" replay "$dir/qemu.trace" >"$dir/replay.out" 2>"$dir/replay.err"
+	local rprc=$?
+	t2=$(now)
+	sed -n 's/^T: //p' "$dir/replay.out" >"$dir/replay.transcript"
 	# shellcheck disable=SC2086
 	timeout --kill-after=5 "$timeout_s" \
 		"$host_tool" run --transport "$transport" --model-transport "${TRANSPORT_MODEL[$transport]}" \
@@ -311,8 +326,21 @@ run_row() { # target transport device -> sets row_result, prints details
 		echo "  transcripts differ (- model, + QEMU):"; sed 's/^/    /' "$dir/transcript.diff"
 		ok=1
 	fi
+	if [ $rprc != 0 ]; then
+		echo "  the replay of QEMU's trace failed ($rprc):"
+		grep -v '^T: ' "$dir/replay.out" | head -20 | sed 's/^/    /'
+		tail -5 "$dir/replay.err" | sed 's/^/    /'
+		ok=1
+	elif ! diff -u --label "qemu ($target $transport)" --label "replay of qemu.trace" \
+		"$dir/qemu.transcript" "$dir/replay.transcript" >"$dir/replay.diff"; then
+		echo "  the replay's transcript differs (- QEMU, + replay):"; sed 's/^/    /' "$dir/replay.diff"
+		ok=1
+	fi
 	"device_${device}_check" "$dir" || ok=1
 	echo "  transcripts: $dir/qemu.transcript, $dir/model.transcript ($(wc -l <"$dir/qemu.transcript") lines)"
+	printf '  trace: %s (%s bytes, %s events); QEMU %.2fs, replay %.3fs\n' "$dir/qemu.trace" \
+		"$(stat -c %s "$dir/qemu.trace" 2>/dev/null || echo 0)" "$(sed -n 's/^end //p' "$dir/qemu.trace" 2>/dev/null)" \
+		"$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" "$(awk -v a="$t1" -v b="$t2" 'BEGIN { print b - a }')"
 	return $ok
 }
 

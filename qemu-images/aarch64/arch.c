@@ -66,6 +66,14 @@ uint64_t arch_tick_hz(const struct bm_fdt_info *f)
 	return hz & 0xffffffffu;
 }
 
+long arch_semihost(unsigned op, const uintptr_t *param)
+{
+	register uint64_t x0 __asm__("x0") = op;
+	register uint64_t x1 __asm__("x1") = (uint64_t)(uintptr_t)param;
+	__asm__ __volatile__("dsb sy; hlt #0xf000" : "+r"(x0) : "r"(x1) : "memory");
+	return (long)x0;
+}
+
 _Noreturn void arch_exit(int code)
 {
 	/* AArch64 semihosting: x1 points at {reason, exit code}. */

@@ -42,6 +42,9 @@ uint32_t arch_read32(uintptr_t a);
 void arch_write8(uintptr_t a, uint8_t v);
 void arch_write16(uintptr_t a, uint16_t v);
 void arch_write32(uintptr_t a, uint32_t v);
+/* A semihosting call (op, parameter block): QEMU's answer.  Only with
+ * -semihosting-config enable=on (else it traps): see trace.c. */
+long arch_semihost(unsigned op, const uintptr_t *param);
 
 /* ---- common ---- */
 void bm_puts(const char *s);
@@ -55,6 +58,26 @@ void bm_puts(const char *s);
 
 /* The platform contract on bare metal: device address = physical address. */
 const struct vlab_platform *bm_platform_init(const struct bm_fdt_info *fdt);
+
+/* The trace of a run (trace.c, docs/qemu.md "Record and replay"): begin
+ * opens vlab-INDEX.trace on the host and writes the header (without the
+ * driver line, which it adds); while bm_tracing, the platform hands every
+ * call to bm_trace_event / bm_trace_bytes ("OP ARGS", without the time)
+ * and every log line to bm_trace_comment; end writes the "end" line and
+ * closes the file (false: a write failed). */
+extern bool bm_tracing;
+bool bm_trace_begin(unsigned index, const char *const *header, unsigned n);
+void bm_trace_now(uint64_t ns);
+void bm_trace_event(const char *text);
+void bm_trace_bytes(const char *head, const void *buf, size_t len);
+void bm_trace_comment(const char *level, const char *msg);
+bool bm_trace_end(void);
+#define bm_trace_printf(...)                                  \
+	do {                                                  \
+		char bm_tbuf_[128];                           \
+		vlab_snprintf(bm_tbuf_, sizeof bm_tbuf_, __VA_ARGS__); \
+		bm_trace_event(bm_tbuf_);                     \
+	} while (0)
 
 /* Called from start.S with the address of the device tree (0 if none). */
 int bm_main(uintptr_t fdt);

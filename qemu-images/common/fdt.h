@@ -12,6 +12,7 @@
 #ifndef BM_FDT_H
 #define BM_FDT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -45,6 +46,7 @@ struct bm_fdt_info {
 	uint64_t ecam_base, ecam_size;
 	unsigned n_pci_ranges;
 	struct bm_fdt_range pci_range[BM_FDT_MAX_RANGES];
+	bool record;                     /* bootargs "vlab.record" (-append): record traces */
 	unsigned nodes;                  /* nodes seen */
 };
 

@@ -52,6 +52,45 @@ static void run_scenario(struct bm_run *r, const struct sc_dev *sd)
 	r->failures += sc_run(&r->out, sd);
 }
 
+/* ---- recording (bootargs "vlab.record"; docs/qemu.md "Record and replay") ----
+ * A device found is probed again with the trace on, from the same state a
+ * replay starts in (a fresh PCI host), so the trace holds the probe the
+ * replay repeats (its "bind" line) and then the scenario. */
+
+/* The device model's name for a transport (hx_transport_parse). */
+static const char *model_transport(const char *t)
+{
+	if (t[0] == 'm' && t[5] == 'v') /* "mmio-v1", "mmio-v2" */
+		return t[6] == '1' ? "mmio-legacy" : "mmio";
+	return t;
+}
+
+/* Open trace r->found and write its header; false (and a failure counted)
+ * when the host does not take it. */
+static bool trace_begin(struct bm_run *r, const struct vlab_virtio_dev *vdev, const char *transport,
+                        const char *bind)
+{
+	char producer[80], device[80], command[120];
+	const char *scenario = vdev->device_id == VIRTIO_ID_NET ? "net" : vdev->device_id == VIRTIO_ID_BLOCK ? "blk" : "none";
+	vlab_snprintf(producer, sizeof producer, "producer qemu target=%s machine=virt", bm_target_name);
+	vlab_snprintf(device, sizeof device, "device 0 %s transport=%s", scenario, model_transport(transport));
+	vlab_snprintf(command, sizeof command, "command run --scenario %s --transport %s", scenario, transport);
+	const char *const header[] = {producer, device, command, bind};
+	if (bm_trace_begin(r->found, header, 4))
+		return true;
+	bm_printf("trace: cannot open vlab-%u.trace on the host (semihosting)\n", r->found);
+	r->failures++;
+	return false;
+}
+
+static void trace_end(struct bm_run *r)
+{
+	if (!bm_trace_end()) {
+		bm_printf("trace: writing vlab-%u.trace failed\n", r->found - 1);
+		r->failures++;
+	}
+}
+
 static void probe_mmio(struct bm_run *r, const struct bm_fdt_info *fdt, const struct vlab_platform *plat)
 {
 	for (unsigned i = 0; i < fdt->n_mmio; i++) {
@@ -73,7 +112,24 @@ static void probe_mmio(struct bm_run *r, const struct bm_fdt_info *fdt, const st
 		bm_printf("virtio-mmio at 0x%llx: device %u, version %u\n", (unsigned long long)fdt->mmio_base[i],
 		          (unsigned)m->vdev.device_id, (unsigned)m->version);
 		const struct sc_dev sd = {.vdev = &m->vdev, .transport = m->version == 1 ? "mmio-v1" : "mmio-v2"};
-		run_scenario(r, &sd);
+		if (!fdt->record) {
+			run_scenario(r, &sd);
+			continue;
+		}
+		char bind[80];
+		vlab_snprintf(bind, sizeof bind, "bind mmio base=0x%llx flags=0x%x", (unsigned long long)fdt->mmio_base[i],
+		              (unsigned)VLAB_MMIO_ALLOW_LEGACY);
+		if (!trace_begin(r, &m->vdev, sd.transport, bind))
+			continue;
+		rc = vlab_mmio_probe(m, plat, fdt->mmio_base[i], VLAB_MMIO_ALLOW_LEGACY);
+		if (rc) {
+			bm_printf("virtio-mmio at 0x%llx: probe again: %s\n", (unsigned long long)fdt->mmio_base[i],
+			          vlab_strerror(rc));
+			r->failures++;
+		} else {
+			run_scenario(r, &sd);
+		}
+		trace_end(r);
 	}
 }
 
@@ -105,6 +161,56 @@ static const char *pci_transport_name(const struct vlab_pci *p)
 	if (!p->transitional)
 		return "pci";
 	return p->modern ? "pci-transitional" : "pci-legacy";
+}
+
+/* The function at bus 0 (w->f), as a replay looks for it (trace_replay.c). */
+struct pci_want {
+	const struct vlab_pci_func *f;
+	bool seen;
+};
+
+static int find_fn(void *ctx, const struct vlab_pci_func *f)
+{
+	struct pci_want *w = ctx;
+	w->seen = f->bus == 0 && f->dev == w->f->dev && f->fn == w->f->fn;
+	return w->seen;
+}
+
+/* Record function f from a fresh host (as a replay binds it), and run it. */
+static void record_pci(struct bm_run *r, const struct bm_fdt_info *fdt, const struct vlab_platform *plat,
+                       const struct vlab_pci_func *f, struct vlab_pci *p)
+{
+	char bind[400];
+	const char *transport = pci_transport_name(p);
+	struct pci_want w = {f, false};
+	if (f->bus != 0 || bm_pci_host_from_fdt(fdt, plat, &pci_host) != VLAB_OK) {
+		bm_printf("pci %02x:%02x.%x: not recorded (a trace binds bus 0 only)\n", f->bus, f->dev, f->fn);
+		r->failures++;
+		return;
+	}
+	const struct vlab_pci_host *h = &pci_host;
+	vlab_snprintf(bind, sizeof bind,
+	              "bind pci dev=%u fn=%u flags=0x%x cfg=%s ecam=0x%llx buses=%u mem=0x%llx+0x%llx io=0x%x+0x%x "
+	              "pio=%s pio_base=0x%llx ram=0x%llx+0x%llx",
+	              f->dev, f->fn, (unsigned)VLAB_PCI_ALLOW_LEGACY, h->cfg_ports ? "ports" : "ecam",
+	              (unsigned long long)h->ecam_base, h->ecam_buses, (unsigned long long)h->mem_base,
+	              (unsigned long long)h->mem_size, (unsigned)h->io_base, (unsigned)h->io_size,
+	              h->pio_mmio ? "mmio" : "ports", (unsigned long long)h->pio_mmio_base,
+	              (unsigned long long)h->ram_base, (unsigned long long)h->ram_size);
+	if (!trace_begin(r, &p->vdev, transport, bind))
+		return;
+	int rc = vlab_pci_enumerate(&pci_host, find_fn, &w);
+	if (rc >= 0 && w.seen)
+		rc = vlab_pci_probe(p, &pci_host, 0, f->dev, f->fn, VLAB_PCI_ALLOW_LEGACY);
+	if (rc < 0 || !w.seen) {
+		bm_printf("pci %02x:%02x.%x: probe again: %s\n", f->bus, f->dev, f->fn,
+		          rc < 0 ? vlab_strerror(rc) : "not found");
+		r->failures++;
+	} else {
+		const struct sc_dev sd = {.vdev = &p->vdev, .pci = p, .transport = transport};
+		run_scenario(r, &sd);
+	}
+	trace_end(r);
 }
 
 static void probe_pci(struct bm_run *r, const struct bm_fdt_info *fdt, const struct vlab_platform *plat)
@@ -142,6 +248,10 @@ static void probe_pci(struct bm_run *r, const struct bm_fdt_info *fdt, const str
 		bm_printf("pci %02x:%02x.%x: %04x:%04x rev %u, device %u, %s interface\n", f->bus, f->dev, f->fn,
 		          f->vendor, f->device, f->revision, (unsigned)p->vdev.device_id,
 		          p->modern ? "modern" : "legacy");
+		if (fdt->record) {
+			record_pci(r, fdt, plat, f, p);
+			continue;
+		}
 		const struct sc_dev sd = {.vdev = &p->vdev, .pci = p, .transport = pci_transport_name(p)};
 		run_scenario(r, &sd);
 	}
@@ -160,6 +270,8 @@ int bm_main(uintptr_t fdt_addr)
 	arch_console_from_fdt(&fdt);
 	arch_exit_from_fdt(&fdt);
 	print_fdt(&fdt);
+	if (fdt.record)
+		bm_puts("vlab: recording a trace of each device (vlab-N.trace, semihosting)\n");
 	const struct vlab_platform *plat = bm_platform_init(&fdt);
 
 	static struct bm_run run = {.out = {.line = transcript_line}};

@@ -21,31 +21,60 @@ struct bm_plat {
 
 static struct bm_plat bm;
 
-static uint8_t p_read8(void *c, vlab_addr_t a) { (void)c; return arch_read8((uintptr_t)a); }
-static uint16_t p_read16(void *c, vlab_addr_t a) { (void)c; return arch_read16((uintptr_t)a); }
-static uint32_t p_read32(void *c, vlab_addr_t a) { (void)c; return arch_read32((uintptr_t)a); }
-static void p_write8(void *c, vlab_addr_t a, uint8_t v) { (void)c; arch_write8((uintptr_t)a, v); }
-static void p_write16(void *c, vlab_addr_t a, uint16_t v) { (void)c; arch_write16((uintptr_t)a, v); }
-static void p_write32(void *c, vlab_addr_t a, uint32_t v) { (void)c; arch_write32((uintptr_t)a, v); }
+/* Every call is also a trace event while bm_tracing (trace.c; the format:
+ * docs/trace-format.md).  Device address = physical address, so the
+ * trace's addresses are the pointers. */
+#define DEV(p) ((unsigned long long)(uintptr_t)(p))
+
+static uint32_t rec_read(unsigned w, uintptr_t a, uint32_t v)
+{
+	if (bm_tracing)
+		bm_trace_printf("r%u 0x%llx 0x%x", w, DEV(a), (unsigned)v);
+	return v;
+}
+
+static void rec_write(unsigned w, uintptr_t a, uint32_t v)
+{
+	if (bm_tracing)
+		bm_trace_printf("w%u 0x%llx 0x%x", w, DEV(a), (unsigned)v);
+}
+
+static uint8_t p_read8(void *c, vlab_addr_t a) { (void)c; return (uint8_t)rec_read(1, (uintptr_t)a, arch_read8((uintptr_t)a)); }
+static uint16_t p_read16(void *c, vlab_addr_t a) { (void)c; return (uint16_t)rec_read(2, (uintptr_t)a, arch_read16((uintptr_t)a)); }
+static uint32_t p_read32(void *c, vlab_addr_t a) { (void)c; return rec_read(4, (uintptr_t)a, arch_read32((uintptr_t)a)); }
+static void p_write8(void *c, vlab_addr_t a, uint8_t v) { (void)c; rec_write(1, (uintptr_t)a, v); arch_write8((uintptr_t)a, v); }
+static void p_write16(void *c, vlab_addr_t a, uint16_t v) { (void)c; rec_write(2, (uintptr_t)a, v); arch_write16((uintptr_t)a, v); }
+static void p_write32(void *c, vlab_addr_t a, uint32_t v) { (void)c; rec_write(4, (uintptr_t)a, v); arch_write32((uintptr_t)a, v); }
+
+static const char *dir_name(enum vlab_dma_dir dir)
+{
+	return dir == VLAB_DMA_TO_DEVICE ? "to" : dir == VLAB_DMA_FROM_DEVICE ? "from" : "both";
+}
 
 static void *p_dma_alloc(void *c, size_t size, size_t align, vlab_addr_t *dev)
 {
 	struct bm_plat *p = c;
-	if (size == 0 || align == 0 || (align & (align - 1)) != 0 || align > 4096)
-		return NULL;
 	size_t start = (p->used + align - 1) & ~(align - 1);
-	if (start > BM_DMA_POOL_BYTES || size > BM_DMA_POOL_BYTES - start)
+	if (size == 0 || align == 0 || (align & (align - 1)) != 0 || align > 4096 || start > BM_DMA_POOL_BYTES ||
+	    size > BM_DMA_POOL_BYTES - start) {
+		if (bm_tracing)
+			bm_trace_printf("alloc %llu %llu none", (unsigned long long)size, (unsigned long long)align);
 		return NULL;
+	}
 	uint8_t *cpu = dma_pool + start;
 	vlab_memset(cpu, 0, size);
 	p->used = start + size;
 	*dev = (vlab_addr_t)(uintptr_t)cpu;
+	if (bm_tracing)
+		bm_trace_printf("alloc %llu %llu 0x%llx", (unsigned long long)size, (unsigned long long)align, DEV(cpu));
 	return cpu;
 }
 
 static void p_dma_free(void *c, void *cpu, size_t size)
 {
 	struct bm_plat *p = c;
+	if (bm_tracing)
+		bm_trace_printf("free 0x%llx %llu", DEV(cpu), (unsigned long long)size);
 	/* A bump allocator: only the last block is given back; others stay
 	 * used (the pool is sized for a run of the scenarios). */
 	if ((uint8_t *)cpu >= dma_pool && (uint8_t *)cpu + size == dma_pool + p->used)
@@ -56,23 +85,51 @@ static int p_dma_map(void *c, const void *cpu, size_t len, enum vlab_dma_dir dir
 {
 	struct bm_plat *p = c;
 	const uint64_t a = (uint64_t)(uintptr_t)cpu;
-	(void)dir; /* the MMU is off: memory is not cached, DMA is coherent */
-	if (a < p->ram_lo || a >= p->ram_hi || len > p->ram_hi - a)
+	/* The MMU is off: memory is not cached, DMA is coherent. */
+	if (a < p->ram_lo || a >= p->ram_hi || len > p->ram_hi - a) {
+		if (bm_tracing)
+			bm_trace_printf("map none %llu %s", (unsigned long long)len, dir_name(dir));
 		return VLAB_EINVAL;
+	}
+	if (bm_tracing)
+		bm_trace_printf("map 0x%llx %llu %s", (unsigned long long)a, (unsigned long long)len, dir_name(dir));
 	*dev = a;
 	return 0;
+}
+
+/* Coherent DMA: nothing to do but record what the device wrote there. */
+static void p_dma_unmap(void *c, const void *cpu, size_t len, enum vlab_dma_dir dir, vlab_addr_t dev)
+{
+	char head[64];
+	(void)c;
+	(void)cpu;
+	if (!bm_tracing)
+		return;
+	if (dir == VLAB_DMA_TO_DEVICE) {
+		bm_trace_printf("unmap 0x%llx %llu to -", (unsigned long long)dev, (unsigned long long)len);
+		return;
+	}
+	vlab_snprintf(head, sizeof head, "unmap 0x%llx %llu %s ", (unsigned long long)dev, (unsigned long long)len,
+	              dir_name(dir));
+	bm_trace_bytes(head, cpu, len);
 }
 
 static uint16_t p_shm_read16(void *c, const volatile void *q)
 {
 	(void)c;
-	return *(const volatile uint16_t *)q;
+	const uint16_t v = *(const volatile uint16_t *)q;
+	if (bm_tracing)
+		bm_trace_printf("sh2 0x%llx 0x%x", DEV(q), (unsigned)v);
+	return v;
 }
 
 static uint32_t p_shm_read32(void *c, const volatile void *q)
 {
 	(void)c;
-	return *(const volatile uint32_t *)q;
+	const uint32_t v = *(const volatile uint32_t *)q;
+	if (bm_tracing)
+		bm_trace_printf("sh4 0x%llx 0x%x", DEV(q), (unsigned)v);
+	return v;
 }
 
 static void p_shm_read(void *c, void *dst, const volatile void *src, size_t n)
@@ -82,34 +139,59 @@ static void p_shm_read(void *c, void *dst, const volatile void *src, size_t n)
 	uint8_t *d = dst;
 	for (size_t i = 0; i < n; i++)
 		d[i] = s[i];
+	if (bm_tracing) {
+		char head[48];
+		vlab_snprintf(head, sizeof head, "shm 0x%llx %llu ", DEV(src), (unsigned long long)n);
+		bm_trace_bytes(head, dst, n);
+	}
 }
 
-static void p_mb(void *c) { (void)c; arch_mb(); }
-static void p_rmb(void *c) { (void)c; arch_rmb(); }
-static void p_wmb(void *c) { (void)c; arch_wmb(); }
-
-static uint64_t p_now(void *c)
+static void barrier(const char *name)
 {
-	const struct bm_plat *p = c;
+	if (bm_tracing)
+		bm_trace_event(name);
+}
+
+static void p_mb(void *c) { (void)c; barrier("mb"); arch_mb(); }
+static void p_rmb(void *c) { (void)c; barrier("rmb"); arch_rmb(); }
+static void p_wmb(void *c) { (void)c; barrier("wmb"); arch_wmb(); }
+
+static uint64_t clock_ns(const struct bm_plat *p)
+{
 	const uint64_t t = arch_ticks(), hz = p->tick_hz;
 	/* Split so that neither product overflows. */
 	return (t / hz) * 1000000000ull + (t % hz) * 1000000000ull / hz;
 }
 
+static uint64_t p_now(void *c)
+{
+	const uint64_t v = clock_ns(c);
+	if (bm_tracing) {
+		bm_trace_now(v);
+		bm_trace_printf("now %llu", (unsigned long long)v);
+	}
+	return v;
+}
+
 static void p_delay(void *c, uint64_t ns)
 {
-	const uint64_t end = p_now(c) + ns;
-	for (uint64_t polls = 0; polls < BM_DELAY_MAX_POLLS && p_now(c) < end; polls++)
+	if (bm_tracing)
+		bm_trace_printf("delay %llu", (unsigned long long)ns);
+	const uint64_t end = clock_ns(c) + ns;
+	for (uint64_t polls = 0; polls < BM_DELAY_MAX_POLLS && clock_ns(c) < end; polls++)
 		;
 }
 
 static void p_log(void *c, enum vlab_log_level level, const char *msg)
 {
 	static const char *const names[] = {"error", "warn", "info", "debug"};
+	const char *name = (unsigned)level < 4 ? names[level] : "?";
 	(void)c;
+	if (bm_tracing)
+		bm_trace_comment(name, msg);
 	if (level > VLAB_LOG_INFO)
 		return;
-	bm_printf("log: %s: %s\n", (unsigned)level < 4 ? names[level] : "?", msg);
+	bm_printf("log: %s: %s\n", name, msg);
 }
 
 static const struct vlab_platform_ops bm_ops = {
@@ -122,6 +204,7 @@ static const struct vlab_platform_ops bm_ops = {
 	.dma_alloc = p_dma_alloc,
 	.dma_free = p_dma_free,
 	.dma_map = p_dma_map,
+	.dma_unmap = p_dma_unmap,
 	.shm_read16 = p_shm_read16,
 	.shm_read32 = p_shm_read32,
 	.shm_read = p_shm_read,

@@ -50,6 +50,23 @@ uint64_t arch_tick_hz(const struct bm_fdt_info *f)
 	return f->timebase_hz;
 }
 
+/* RISC-V semihosting: ebreak between the two marker instructions, all
+ * three uncompressed and in one page (the 16-byte alignment sees to it);
+ * a0 the operation, a1 the parameter block, the answer in a0. */
+__asm__(".section .text.arch_semihost,\"ax\",@progbits\n"
+        ".globl arch_semihost\n"
+        ".balign 16\n"
+        "arch_semihost:\n"
+        ".option push\n"
+        ".option norvc\n"
+        "fence rw, rw\n"
+        "slli zero, zero, 0x1f\n"
+        "ebreak\n"
+        "srai zero, zero, 7\n"
+        ".option pop\n"
+        "ret\n"
+        ".previous\n");
+
 _Noreturn void arch_exit(int code)
 {
 	volatile uint32_t *t = (volatile uint32_t *)test_base;

@@ -159,6 +159,29 @@ TEST(Fdt, ReadsWhatQemuPasses)
 	EXPECT_EQ(info.pci_range[1].space, 2u);
 	EXPECT_EQ(info.pci_range[1].pci_addr, 0x40000000u);
 	EXPECT_EQ(info.pci_range[1].size, 0x40000000u);
+	EXPECT_FALSE(info.record); // no /chosen bootargs
+}
+
+// The kernel command line (QEMU -append) asks for a trace with exactly
+// "vlab.record"; anything else does not.
+bool RecordWith(const std::vector<uint8_t> &bootargs)
+{
+	FdtBuilder b;
+	b.Begin("").PropCells("#address-cells", {2}).PropCells("#size-cells", {2});
+	b.Begin("chosen").Prop("bootargs", bootargs).End();
+	b.End();
+	auto blob = b.Blob();
+	struct bm_fdt_info info;
+	EXPECT_EQ(bm_fdt_parse(blob.data(), blob.size(), &info), 0);
+	return info.record;
+}
+
+TEST(Fdt, BootargsAskForATrace)
+{
+	EXPECT_TRUE(RecordWith({'v', 'l', 'a', 'b', '.', 'r', 'e', 'c', 'o', 'r', 'd', 0}));
+	EXPECT_FALSE(RecordWith({'v', 'l', 'a', 'b', 0}));
+	EXPECT_FALSE(RecordWith({'v', 'l', 'a', 'b', '.', 'r', 'e', 'c', 'o', 'r', 'd', 'x', 0}));
+	EXPECT_FALSE(RecordWith({}));
 }
 
 TEST(Fdt, RejectsNoTree)
