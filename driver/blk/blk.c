@@ -858,7 +858,7 @@ int vlab_blk_interrupt(struct vlab_blk *b, unsigned budget)
 }
 
 /* r is done: the waiter takes it, so poll must not report it again
- * (a synchronous request lives on the caller's stack). */
+ * (nor hold its address once it is back with its owner). */
 static int blk_collect(struct vlab_blk *b, struct vlab_blk_req *r)
 {
 	list_remove(&b->done_head, &b->done_tail, r);
