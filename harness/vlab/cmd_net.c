@@ -655,7 +655,8 @@ static int net_ping(struct cli *c, int argc, char **argv)
 			if (ok) {
 				received++;
 				printf("%d bytes from %s: icmp_seq=%" PRIu64 " ttl=%u time=%.3f ms (virtual)\n",
-				       8 + PING_DATA, ipd, seq, buf[22], (double)(c->plat->ops->now_ns(c->plat->ctx) - t0) / 1e6);
+				       8 + PING_DATA, ipd, seq, buf[22],
+				       (double)(c->plat->ops->now_ns(c->plat->ctx) - t0) / 1e6);
 			}
 		}
 		if (!ok)
