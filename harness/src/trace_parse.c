@@ -78,9 +78,16 @@ void hx_ev_format(const struct hx_ev *e, char *buf, size_t n)
 	case HX_EV_RAND:
 		snprintf(buf, n, "rand 0x%" PRIx64, e->a);
 		return;
-	case HX_EV_INPUT:
-		snprintf(buf, n, "input %.*s", (int)(e->len < 100 ? e->len : 100), e->data ? (const char *)e->data : "");
+	case HX_EV_INPUT: { /* escaped as in the trace */
+		int k = snprintf(buf, n, "input ");
+		for (size_t i = 0; i < e->len && k >= 0 && (size_t)k + 8 < n; i++) {
+			uint8_t c = e->data[i];
+			k += c == '\\' ? snprintf(buf + k, n - (size_t)k, "\\\\")
+			     : c < 0x20 || c >= 0x7f ? snprintf(buf + k, n - (size_t)k, "\\x%02x", c)
+			                             : snprintf(buf + k, n - (size_t)k, "%c", c);
+		}
 		return;
+	}
 	case HX_EV_SHM: case HX_EV_DR: case HX_EV_DW: {
 		int k = snprintf(buf, n, "%s %s %zu ", hx_ev_name(e->op), a, e->len);
 		for (size_t i = 0; i < e->len && k >= 0 && (size_t)k + 8 < n; i++) {
