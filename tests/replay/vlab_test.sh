@@ -29,13 +29,14 @@ replay() {
 	"$VLAB" replay "$@" "$name.trace" >"$name.rout" 2>out.txt </dev/null || got=$?
 	[[ $got == "$want" ]] || fail "vlab replay $* $name.trace exited $got, expected $want"
 }
-# roundtrip NAME STATUS ARGS...: record twice, replay once.
+# roundtrip NAME STATUS ARGS...: record twice, replay once (8 MiB of guest
+# RAM: less to clear than the default 64 MiB).
 roundtrip() {
 	local name=$1 want=$2
 	check "$name: recorded (exit $want), replayed: exit 0, the same stdout, two recordings byte-identical"
-	record "$name" "$want" "${@:3}"
+	record "$name" "$want" --ram 8M "${@:3}"
 	cp "$name.trace" "$name.1.trace"
-	record "$name" "$want" "${@:3}"
+	record "$name" "$want" --ram 8M "${@:3}"
 	cmp "$name.1.trace" "$name.trace" >/dev/null || fail "two recordings of $name differ: $(cmp "$name.1.trace" "$name.trace")"
 	rm -f disk.img # the replay needs no image: what the device gave is in the trace
 	replay "$name" 0
@@ -60,7 +61,7 @@ grep -q '^device 1 blk transport=pci$' two-disks.hdr || fail "no device 1 line"
 [[ $(grep -c '^bind ' two-disks.hdr) == 2 ]] || fail "not two bind lines: $(cat two-disks.hdr)"
 grep '^bind ' two-disks.hdr | head -1 | grep -q '^bind mmio base=0x10001000 ' || fail "bind line 1 is not the mmio slot"
 grep '^bind ' two-disks.hdr | tail -1 | grep -q '^bind pci dev=1 fn=0 ' || fail "bind line 2 is not the pci function"
-grep -q "^command vlab --blk-ram 1M,transport=mmio-legacy --blk disk.img,transport=pci -c 'virtio scan; " two-disks.hdr ||
+grep -q "^command vlab --ram 8M --blk-ram 1M,transport=mmio-legacy --blk disk.img,transport=pci -c 'virtio scan; " two-disks.hdr ||
 	fail "the command line is not in the header as typed"
 
 # Deferred work, so the ping's virtual times are not zero (they come from the trace).
@@ -136,6 +137,6 @@ check "vlab-scenario replay of a vlab trace: exit 2, it names vlab replay"
 got=0
 "$SCENARIO" replay pci.trace >out.txt 2>&1 || got=$?
 [[ $got == 2 ]] || fail "vlab-scenario replay pci.trace exited $got, expected 2"
-contains "pci.trace:$(grep -n '^command ' pci.trace | cut -d: -f1): a vlab trace (command vlab --blk"
+contains "pci.trace:$(grep -n '^command ' pci.trace | cut -d: -f1): a vlab trace (command vlab --ram 8M --blk"
 contains "replay it with 'vlab replay pci.trace'"
 finish
