@@ -676,7 +676,5 @@ int main(int argc, char **argv)
 	rc = parse_options(&opt, argc, argv);
 	if (rc >= 0)
 		return rc;
-	if (opt.commands && strchr(opt.commands, '\n') && opt.record)
-		return bad_usage("--record: the -c commands hold a newline, which a trace line cannot hold%s", "");
 	return run_machine(&opt, argc, argv, NULL, false);
 }
