@@ -93,6 +93,15 @@ replay edited 1
 lines_in_order "replay: divergence at edited.trace:$line " "the trace says: $(sed -n "${line}p" edited.trace | cut -d' ' -f2-)" \
 	"the driver did: $(sed -n "${line}p" two-disks.trace | cut -d' ' -f2-)"
 
+# A deleted input line: the replay reads no command there, so the calls of
+# 'virtio scan' that follow it in the trace are left over.
+iline=$(grep -n ' input virtio scan$' stdin.trace | cut -d: -f1)
+sed "${iline}d" stdin.trace | awk '/^end [0-9]+$/ { $2 -= 1 } { print }' >noinput.trace
+check "a deleted input line: exit 1, divergence at the next line, the run ended"
+replay noinput 1
+lines_in_order "replay: divergence at noinput.trace:$iline " "platform call: (none: the run ended)" \
+	"the trace says: $(sed -n "${iline}p" noinput.trace | cut -d' ' -f2-)"
+
 # An edited status byte (00 OK -> 42) of the last read, with --inject: the
 # report names the edited line and what the driver did with it.
 line=$(grep -nE '^[0-9]+ shm 0x[0-9a-f]+ 1 00$' mmio-legacy.trace | tail -1 | cut -d: -f1)
