@@ -508,11 +508,12 @@ static void replay_log(void *ctx, enum vlab_log_level level, const char *msg)
 
 /*
  * The machine of opt, the commands, the shutdown.  argc/argv: the command
- * line, for --record's header.  t: a trace to replay instead of running
- * the device model (then the devices are those opt names, rebuilt from
- * the trace's header, and commands the trace's).
+ * line, for --record's header.  t: a trace (file path) to replay instead
+ * of running the device model (then the devices are those opt names,
+ * rebuilt from the trace's header, and commands the trace's).
  */
-static int run_machine(struct options *opt, int argc, char **argv, const struct hx_trace *t, bool inject)
+static int run_machine(struct options *opt, int argc, char **argv, const struct hx_trace *t, const char *path,
+                       bool inject)
 {
 	static struct cli cli;
 	struct cli *c = &cli;
@@ -538,7 +539,7 @@ static int run_machine(struct options *opt, int argc, char **argv, const struct 
 	if (rc == 0 && opt->faults)
 		rc = load_faults(c, opt->faults);
 	if (rc == 0 && t)
-		rc = cli_replay_check_binds(c, t, opt->record);
+		rc = cli_replay_check_binds(c, t, path);
 	if (rc) {
 		hx_machine_free(c->m);
 		return rc;
@@ -653,8 +654,7 @@ static int replay_main(int argc, char **argv)
 		rc = 0; /* no more device lines */
 	if (rc == 0) {
 		opt.commands = commands;
-		opt.record = path; /* for messages */
-		rc = run_machine(&opt, argc, argv, t, inject);
+		rc = run_machine(&opt, argc, argv, t, path, inject);
 	}
 	free(commands);
 	hx_trace_free(t);
@@ -676,5 +676,5 @@ int main(int argc, char **argv)
 	rc = parse_options(&opt, argc, argv);
 	if (rc >= 0)
 		return rc;
-	return run_machine(&opt, argc, argv, NULL, false);
+	return run_machine(&opt, argc, argv, NULL, NULL, false);
 }
