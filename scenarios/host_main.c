@@ -216,7 +216,14 @@ static int cmd_replay(const char *path, bool inject)
 		fprintf(stderr, "%s\n", err);
 		return 2;
 	}
-	const char *command = hx_trace_header(t, "command");
+	unsigned cline = 1;
+	const char *command = hx_trace_header_nth(t, "command", 0, &cline);
+	if (!strncmp(command, "vlab ", 5) || !strcmp(command, "vlab")) {
+		fprintf(stderr, "%s:%u: a vlab trace (command %.40s): replay it with 'vlab replay %s'\n", path, cline,
+		        command, path);
+		hx_trace_free(t);
+		return 2;
+	}
 	if (strncmp(command, "run ", 4) != 0 || !command_opt(command, "--transport", transport, sizeof transport)) {
 		fprintf(stderr, "%s:1: the command line names no --transport\n", path);
 		hx_trace_free(t);

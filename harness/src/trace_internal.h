@@ -27,6 +27,7 @@ enum hx_ev_op {
 	HX_EV_DR,    /* dr DEV LEN HEX: the device read guest memory */
 	HX_EV_DW,    /* dw DEV LEN HEX: the device wrote guest memory */
 	HX_EV_UNMAP, /* unmap DEV LEN DIR HEX|-: the buffer back to the CPU, its bytes */
+	HX_EV_INPUT, /* input TEXT: a command line vlab read from stdin (data: TEXT, unescaped) */
 	HX_EV_COUNT
 };
 
@@ -45,6 +46,7 @@ struct hx_ev {
 
 struct hx_trace_hdr {
 	char *key, *value;
+	unsigned line;
 };
 
 struct hx_trace {

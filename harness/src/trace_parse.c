@@ -22,7 +22,7 @@ static const char *const op_names[HX_EV_COUNT] = {
 	[HX_EV_ALLOC] = "alloc", [HX_EV_FREE] = "free", [HX_EV_MAP] = "map", [HX_EV_SH] = "sh",
 	[HX_EV_SHM] = "shm",     [HX_EV_MB] = "mb",   [HX_EV_RMB] = "rmb", [HX_EV_WMB] = "wmb",
 	[HX_EV_NOW] = "now",     [HX_EV_DELAY] = "delay", [HX_EV_RAND] = "rand", [HX_EV_DR] = "dr",
-	[HX_EV_DW] = "dw",       [HX_EV_UNMAP] = "unmap",
+	[HX_EV_DW] = "dw",       [HX_EV_UNMAP] = "unmap", [HX_EV_INPUT] = "input",
 };
 
 static const char *const dir_names[4] = {"?", "to", "from", "both"};
@@ -78,6 +78,16 @@ void hx_ev_format(const struct hx_ev *e, char *buf, size_t n)
 	case HX_EV_RAND:
 		snprintf(buf, n, "rand 0x%" PRIx64, e->a);
 		return;
+	case HX_EV_INPUT: { /* escaped as in the trace */
+		int k = snprintf(buf, n, "input ");
+		for (size_t i = 0; i < e->len && k >= 0 && (size_t)k + 8 < n; i++) {
+			uint8_t c = e->data[i];
+			k += c == '\\' ? snprintf(buf + k, n - (size_t)k, "\\\\")
+			     : c < 0x20 || c >= 0x7f ? snprintf(buf + k, n - (size_t)k, "\\x%02x", c)
+			                             : snprintf(buf + k, n - (size_t)k, "%c", c);
+		}
+		return;
+	}
 	case HX_EV_SHM: case HX_EV_DR: case HX_EV_DW: {
 		int k = snprintf(buf, n, "%s %s %zu ", hx_ev_name(e->op), a, e->len);
 		for (size_t i = 0; i < e->len && k >= 0 && (size_t)k + 8 < n; i++) {
@@ -190,6 +200,46 @@ static bool bytes(struct parser *p, const char *hex, size_t len, struct hx_ev *e
 			return fail(p, "garbage: payload is not lower-case hex");
 		e->data[i] = (uint8_t)(hi << 4 | lo);
 	}
+	return true;
+}
+
+/*
+ * "TIME input TEXT": a command line as vlab read it, the rest of the line,
+ * with backslash escapes (\\ and \xHH) for a backslash and the bytes a
+ * trace line cannot hold.  e->data: the text, NUL-terminated (len without it).
+ */
+static bool input_line(struct parser *p, const char *line, struct hx_ev *e)
+{
+	const char *sp = strchr(line, ' ');
+	char tm[24];
+	if (!sp || (size_t)(sp - line) >= sizeof tm)
+		return fail(p, "garbage: not an event line");
+	memcpy(tm, line, (size_t)(sp - line));
+	tm[sp - line] = '\0';
+	if (!num(tm, &e->time))
+		return fail(p, "garbage: '%s' is not a time", tm);
+	const char *s = sp + 7; /* after " input " */
+	e->op = HX_EV_INPUT;
+	e->data = malloc(strlen(s) + 1);
+	if (!e->data)
+		return fail(p, "out of memory");
+	size_t k = 0;
+	for (; *s; s++) {
+		int hi, lo;
+		if (*s != '\\') {
+			e->data[k++] = (uint8_t)*s;
+		} else if (s[1] == '\\') {
+			e->data[k++] = '\\';
+			s++;
+		} else if (s[1] == 'x' && (hi = hexval(s[2])) >= 0 && (lo = hexval(s[3])) >= 0 && (hi || lo)) {
+			e->data[k++] = (uint8_t)(hi << 4 | lo);
+			s += 3;
+		} else {
+			return fail(p, "garbage: a backslash in an input line is \\\\ or \\xHH (not 00)");
+		}
+	}
+	e->data[k] = '\0';
+	e->len = k;
 	return true;
 }
 
@@ -321,6 +371,7 @@ static bool header_line(struct parser *p, char *s)
 	t->hdr = n;
 	n[t->nhdr].key = dup(s);
 	n[t->nhdr].value = dup(sp + 1);
+	n[t->nhdr].line = p->line;
 	t->nhdr++;
 	if (!n[t->nhdr - 1].key || !n[t->nhdr - 1].value)
 		return fail(p, "out of memory");
@@ -402,7 +453,9 @@ static bool parse_all(struct parser *p, const char *text, size_t len)
 		}
 		char *tok[MAX_TOK];
 		unsigned ntok = 0;
-		for (char *s = buf; *s && ntok < MAX_TOK;) {
+		const char *sp1 = strchr(buf, ' ');
+		bool input = sp1 && !strncmp(sp1, " input ", 7);
+		for (char *s = buf; *s && ntok < MAX_TOK && !input;) {
 			tok[ntok++] = s;
 			s = strchr(s, ' ');
 			if (!s)
@@ -410,7 +463,17 @@ static bool parse_all(struct parser *p, const char *text, size_t len)
 			*s++ = '\0';
 		}
 		struct hx_ev e = {.line = p->line};
-		if (ntok < 2) {
+		if (input) {
+			ok = input_line(p, buf, &e);
+			if (ok && e.time < last_time)
+				ok = fail(p, "events out of order: time %" PRIu64 " after %" PRIu64, e.time, last_time);
+			if (ok)
+				ok = push_event(p, &e);
+			if (ok)
+				last_time = e.time;
+			else
+				free(e.data);
+		} else if (ntok < 2) {
 			ok = fail(p, "garbage: not an event line");
 		} else if (!parse_event(p, tok, ntok, &e)) {
 			free(e.data);
@@ -522,9 +585,18 @@ void hx_trace_free(struct hx_trace *t)
 
 const char *hx_trace_header(const struct hx_trace *t, const char *key)
 {
-	for (size_t i = 0; i < t->nhdr; i++)
-		if (t->hdr[i].key && !strcmp(t->hdr[i].key, key))
+	return hx_trace_header_nth(t, key, 0, NULL);
+}
+
+const char *hx_trace_header_nth(const struct hx_trace *t, const char *key, unsigned n, unsigned *line)
+{
+	for (size_t i = 0; i < t->nhdr; i++) {
+		if (t->hdr[i].key && !strcmp(t->hdr[i].key, key) && n-- == 0) {
+			if (line)
+				*line = t->hdr[i].line;
 			return t->hdr[i].value;
+		}
+	}
 	return NULL;
 }
 

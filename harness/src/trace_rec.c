@@ -460,6 +460,22 @@ int hx_trace_record_stop(struct hx_trace_rec *r)
 	return rc;
 }
 
+void hx_trace_record_input(struct hx_trace_rec *r, const char *line)
+{
+	line_start(r);
+	if (fputs("input ", r->f) == EOF)
+		r->err = true;
+	for (const unsigned char *c = (const unsigned char *)line; *c; c++) {
+		int k = *c == '\\' ? fputs("\\\\", r->f)
+		        : *c < 0x20 || *c >= 0x7f ? fprintf(r->f, "\\x%02x", *c)
+		                                  : fputc(*c, r->f);
+		if (k < 0)
+			r->err = true;
+	}
+	if (fputc('\n', r->f) == EOF)
+		r->err = true;
+}
+
 void hx_trace_producer_line(const struct hx_machine_cfg *c, char *buf, size_t n)
 {
 	static const char *const pol[] = {"immediate", "deferred", "batched"};

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hx_internal.h"
 #include "trace_internal.h"
 #include "vlab/err.h"
 #include "vlab/mmio.h"
@@ -41,6 +42,11 @@ struct hx_replay {
 	struct vlab_pci_host pci_host;
 	struct rp_alloc *al;
 	size_t nal, capal;
+	/* hx_replay_attach: the machine whose platform we are, its own
+	 * platform, and its guest RAM as one translation. */
+	struct hx_machine *m;
+	struct vlab_platform m_plat;
+	struct rp_alloc ram;
 	void (*log_fn)(void *ctx, enum vlab_log_level, const char *);
 	void *log_ctx;
 	char log[LOG_KEEP][LOG_LEN];
@@ -85,6 +91,8 @@ static struct rp_alloc *by_cpu(struct hx_replay *r, const volatile void *p, size
 			return a;
 		}
 	}
+	if (r->m && hx_arena_addr(&r->m->arena, c, len, dev))
+		return &r->ram;
 	*dev = HX_TRACE_NONE;
 	return NULL;
 }
@@ -97,7 +105,7 @@ static uint8_t *by_dev(struct hx_replay *r, uint64_t dev, size_t len)
 		if (dev >= a->dev && dev - a->dev <= a->size && len <= a->size - (dev - a->dev))
 			return a->cpu + (dev - a->dev);
 	}
-	return NULL;
+	return r->m ? hx_ram_ptr(r->m, dev, len) : NULL;
 }
 
 /* ---- the report ---- */
@@ -263,7 +271,7 @@ static void *p_dma_alloc(void *ctx, size_t size, size_t align, vlab_addr_t *dev)
 	const struct hx_ev *e = step(r, &(struct hx_ev){.op = HX_EV_ALLOC, .a = size, .b = align});
 	if (!e || e->c == HX_TRACE_NONE)
 		return NULL;
-	if (by_dev(r, e->c, 1) || by_dev(r, e->c + size - 1, 1)) {
+	if (!r->m && (by_dev(r, e->c, 1) || by_dev(r, e->c + size - 1, 1))) {
 		diverge(r, e, "dma_alloc", "an allocation over memory still allocated");
 		return NULL;
 	}
@@ -275,11 +283,25 @@ static void *p_dma_alloc(void *ctx, size_t size, size_t align, vlab_addr_t *dev)
 		r->al = n;
 		r->capal = cap;
 	}
-	size_t al = align < sizeof(void *) ? sizeof(void *) : align;
-	uint8_t *cpu = aligned_alloc(al, (size + al - 1) / al * al);
-	if (!cpu)
-		return NULL;
-	memset(cpu, 0, size);
+	uint8_t *cpu;
+	if (r->m) {
+		/* The machine's allocator, as in the recorded run: the same
+		 * allocations in the same order land at the same addresses. */
+		uint64_t d = HX_TRACE_NONE;
+		cpu = hx_dma_alloc(r->m, size, align, &d);
+		if (!cpu || d != e->c) {
+			diverge(r, e, "dma_alloc", "the machine's allocator gave %s%" PRIx64, cpu ? "0x" : "none ", cpu ? d : 0);
+			if (cpu)
+				hx_dma_free(r->m, cpu, size);
+			return NULL;
+		}
+	} else {
+		size_t al = align < sizeof(void *) ? sizeof(void *) : align;
+		cpu = aligned_alloc(al, (size + al - 1) / al * al);
+		if (!cpu)
+			return NULL;
+		memset(cpu, 0, size);
+	}
 	r->al[r->nal++] = (struct rp_alloc){cpu, e->c, size};
 	if (dev)
 		*dev = e->c;
@@ -291,12 +313,15 @@ static void p_dma_free(void *ctx, void *cpu, size_t size)
 	RP(r);
 	uint64_t dev;
 	struct rp_alloc *a = by_cpu(r, cpu, 0, &dev);
-	if (a && a->cpu != cpu)
+	if (a && (a->cpu != cpu || a == &r->ram))
 		dev = HX_TRACE_NONE, a = NULL;
 	if (!r->diverged)
 		step(r, &(struct hx_ev){.op = HX_EV_FREE, .a = dev, .b = size});
 	if (a) {
-		free(a->cpu);
+		if (r->m)
+			hx_dma_free(r->m, a->cpu, a->size);
+		else
+			free(a->cpu);
 		*a = r->al[--r->nal];
 	}
 }
@@ -587,6 +612,28 @@ int hx_replay_bind(struct hx_replay *r, struct hx_bound *b)
 	return rc;
 }
 
+void hx_replay_attach(struct hx_replay *r, struct hx_machine *m)
+{
+	r->m = m;
+	r->m_plat = m->plat;
+	m->plat = r->plat;
+	r->ram = (struct rp_alloc){hx_ram_ptr(m, hx_ram_base(m), hx_ram_size(m)), hx_ram_base(m), hx_ram_size(m)};
+}
+
+bool hx_replay_input(struct hx_replay *r, char *buf, size_t n)
+{
+	device_lines(r);
+	if (r->diverged || r->cur >= r->t->nev || r->t->ev[r->cur].op != HX_EV_INPUT || !n)
+		return false;
+	const struct hx_ev *e = &r->t->ev[r->cur++];
+	size_t k = e->len < n - 1 ? e->len : n - 1;
+	if (k)
+		memcpy(buf, e->data, k);
+	buf[k] = '\0';
+	tail_add(r, "input: ", buf);
+	return true;
+}
+
 void hx_replay_set_inject(struct hx_replay *r, bool on)
 {
 	r->inject = on;
@@ -658,7 +705,9 @@ void hx_replay_free(struct hx_replay *r)
 {
 	if (!r)
 		return;
-	for (size_t i = 0; i < r->nal; i++)
+	if (r->m)
+		r->m->plat = r->m_plat; /* the allocations stay in its RAM, freed with it */
+	for (size_t i = 0; i < r->nal && !r->m; i++)
 		free(r->al[i].cpu);
 	free(r->al);
 	free(r);

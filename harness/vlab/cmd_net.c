@@ -124,6 +124,15 @@ int cli_net_parse(const char *spec, enum hx_transport def_transport)
 	return rc;
 }
 
+int cli_net_add_replay(enum hx_transport t, const char *kind)
+{
+	int rc = cli_net_parse(!strcmp(kind, "wire") ? "backend=wire" : "", t);
+
+	if (rc == 0 && !strcmp(kind, "sink"))
+		g.opts[g.nspec - 1].backend = HX_NET_SINK;
+	return rc;
+}
+
 int cli_net_build(struct cli *c)
 {
 	struct hx_dev *pending_wire = NULL;
@@ -618,7 +627,8 @@ static int net_ping(struct cli *c, int argc, char **argv)
 
 	for (uint64_t seq = 1; seq <= count; seq++) {
 		uint8_t icmp[8 + PING_DATA];
-		uint64_t t0 = hx_now(c->m);
+		/* The time the driver sees (a replay answers it from the trace). */
+		uint64_t t0 = c->plat->ops->now_ns(c->plat->ctx);
 		bool ok = false;
 
 		memset(icmp, 0, sizeof icmp);
@@ -645,7 +655,8 @@ static int net_ping(struct cli *c, int argc, char **argv)
 			if (ok) {
 				received++;
 				printf("%d bytes from %s: icmp_seq=%" PRIu64 " ttl=%u time=%.3f ms (virtual)\n",
-				       8 + PING_DATA, ipd, seq, buf[22], (double)(hx_now(c->m) - t0) / 1e6);
+				       8 + PING_DATA, ipd, seq, buf[22],
+				       (double)(c->plat->ops->now_ns(c->plat->ctx) - t0) / 1e6);
 			}
 		}
 		if (!ok)

@@ -37,6 +37,7 @@ struct options {
 	enum hx_transport transport;
 	const char *commands; /* -c */
 	const char *faults;   /* --faults FILE */
+	const char *record;   /* --record FILE */
 };
 
 static const char *prog = "vlab";
@@ -45,6 +46,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 	        "Usage: %s [options] [-c 'cmd; cmd; ...']\n"
+	        "       %s replay [--inject] TRACE\n"
 	        "\n"
 	        "Drives virtio block devices of a software machine with the virtio-lab\n"
 	        "drivers, through U-Boot's 'virtio' command and a few memory commands.\n"
@@ -65,6 +67,7 @@ static void usage(FILE *f)
 	        "  --faults FILE      the devices misbehave as the fault plan FILE says\n"
 	        "                     (docs/fault-plans.md)\n"
 	        "  --sched POLICY     when the device works: immediate, deferred, batched\n"
+	        "  --record FILE      write the run's trace to FILE (docs/trace-format.md)\n"
 	        "  -c CMDS            run CMDS and exit: every command of 'a; b' runs, 'a && b'\n"
 	        "                     runs b after a success of a, 'a || b' after a failure\n"
 	        "  -h, --help         this text\n"
@@ -76,8 +79,13 @@ static void usage(FILE *f)
 	        "Type 'help' at the prompt for the commands; see docs/vlab.md.\n"
 	        "\n"
 	        "Exit status: 0 ok, 1 a command (any of them) or a device failed, 2 bad usage,\n"
-	        "3 the driver broke the virtio spec (violations are printed).\n",
-	        prog, prog);
+	        "3 the driver broke the virtio spec (violations are printed).\n"
+	        "\n"
+	        "'replay TRACE' runs the devices and commands a --record trace names against\n"
+	        "the trace instead of the device model (the same stdout; the verdict on\n"
+	        "stderr); --inject for an edited trace.  Exit status: 0 the run matched the\n"
+	        "trace to its end, 1 a divergence (reported), 2 a bad trace (FILE:LINE: reason).\n",
+	        prog, prog, prog);
 }
 
 static int bad_usage(const char *fmt, const char *arg)
@@ -264,6 +272,15 @@ static int parse_options(struct options *opt, int argc, char **argv)
 			opt->faults = v;
 			continue;
 		}
+		if (opt_is(a, "--record")) {
+			v = opt_value(argc, argv, &i, "--record");
+			if (!v)
+				return bad_usage("option '%s' needs an argument", a);
+			if (opt->record)
+				return bad_usage("%s given twice", "--record");
+			opt->record = v;
+			continue;
+		}
 		if (opt_is(a, "--seed")) {
 			uint64_t seed;
 
@@ -437,27 +454,76 @@ static int report_violations(struct cli *c)
 	return EXIT_VIOLATIONS;
 }
 
-int main(int argc, char **argv)
+/* The commands: -c, the trace's (replay), or stdin line by line (a
+ * recording keeps each line as an input event).  *failed as run_line. */
+static void run_session(struct cli *c, const char *commands, bool *failed)
 {
-	static struct options opt;
+	bool interactive = !c->replay && !commands && isatty(STDIN_FILENO);
+	char line[CLI_MAX_LINE];
+
+	if (commands) {
+		run_line(c, commands, failed);
+		return;
+	}
+	while (c->replay) {
+		if (!hx_replay_input(c->replay, line, sizeof line) || !run_line(c, line, failed))
+			return;
+	}
+	for (;;) {
+		if (interactive) {
+			fputs("=> ", stdout);
+			fflush(stdout);
+		}
+		if (!fgets(line, sizeof(line), stdin)) {
+			if (interactive)
+				putchar('\n');
+			break;
+		}
+		if (!strchr(line, '\n') && !feof(stdin)) {
+			int ch;
+
+			while ((ch = getchar()) != EOF && ch != '\n')
+				;
+			printf("** line too long (limit %d bytes), ignored **\n", CLI_MAX_LINE - 2);
+			*failed = true;
+			continue;
+		}
+		if (c->rec) {
+			line[strcspn(line, "\n")] = '\0';
+			hx_trace_record_input(c->rec, line);
+		}
+		if (!run_line(c, line, failed))
+			break;
+	}
+	if (interactive)
+		*failed = false; /* at the prompt a failed command is not fatal */
+}
+
+/* A replay's driver log: what the machine's log would let through. */
+static void replay_log(void *ctx, enum vlab_log_level level, const char *msg)
+{
+	if (level <= VLAB_LOG_WARN)
+		driver_log(ctx, level, msg);
+}
+
+/*
+ * The machine of opt, the commands, the shutdown.  argc/argv: the command
+ * line, for --record's header.  t: a trace (file path) to replay instead
+ * of running the device model (then the devices are those opt names,
+ * rebuilt from the trace's header, and commands the trace's).
+ */
+static int run_machine(struct options *opt, int argc, char **argv, const struct hx_trace *t, const char *path,
+                       bool inject)
+{
 	static struct cli cli;
 	struct cli *c = &cli;
 	bool failed = false;
 	int rc;
 
-	if (argc > 0 && argv[0] && strrchr(argv[0], '/'))
-		prog = strrchr(argv[0], '/') + 1;
-	else if (argc > 0 && argv[0])
-		prog = argv[0];
-
-	rc = parse_options(&opt, argc, argv);
-	if (rc >= 0)
-		return rc;
-
-	c->m = hx_machine_new(&opt.cfg);
+	c->m = hx_machine_new(&opt->cfg);
 	if (!c->m) {
 		fprintf(stderr, "%s: cannot create the machine (guest RAM %" PRIu64 " bytes)\n", prog,
-		        opt.cfg.ram_size);
+		        opt->cfg.ram_size);
 		return EXIT_CMD_FAILED;
 	}
 	c->plat = hx_platform(c->m);
@@ -467,11 +533,13 @@ int main(int argc, char **argv)
 		hx_machine_free(c->m);
 		return EXIT_CMD_FAILED;
 	}
-	rc = build_machine(c, &opt);
+	rc = build_machine(c, opt);
 	if (rc == 0)
 		rc = cli_net_build(c);
-	if (rc == 0 && opt.faults)
-		rc = load_faults(c, opt.faults);
+	if (rc == 0 && opt->faults)
+		rc = load_faults(c, opt->faults);
+	if (rc == 0 && t)
+		rc = cli_replay_check_binds(c, t, path);
 	if (rc) {
 		hx_machine_free(c->m);
 		return rc;
@@ -483,48 +551,130 @@ int main(int argc, char **argv)
 		hx_machine_free(c->m);
 		return EXIT_CMD_FAILED;
 	}
-
-	if (opt.commands) {
-		run_line(c, opt.commands, &failed);
-	} else {
-		bool interactive = isatty(STDIN_FILENO);
-		char line[CLI_MAX_LINE];
-
-		for (;;) {
-			if (interactive) {
-				fputs("=> ", stdout);
-				fflush(stdout);
-			}
-			if (!fgets(line, sizeof(line), stdin)) {
-				if (interactive)
-					putchar('\n');
-				break;
-			}
-			if (!strchr(line, '\n') && !feof(stdin)) {
-				int ch;
-
-				while ((ch = getchar()) != EOF && ch != '\n')
-					;
-				printf("** line too long (limit %d bytes), ignored **\n",
-				       CLI_MAX_LINE - 2);
-				failed = true;
-				continue;
-			}
-			if (!run_line(c, line, &failed))
-				break;
+	if (t) {
+		c->replay = hx_replay_new(t, replay_log, c);
+		if (!c->replay) {
+			fprintf(stderr, "%s: out of memory\n", prog);
+			hx_machine_free(c->m);
+			return EXIT_CMD_FAILED;
 		}
-		if (interactive)
-			failed = false; /* at the prompt a failed command is not fatal */
+		hx_replay_set_inject(c->replay, inject);
+		hx_replay_attach(c->replay, c->m);
+	} else if (opt->record) {
+		rc = cli_record_start(c, opt->record, argc, argv, &opt->cfg);
+		if (rc) {
+			hx_machine_free(c->m);
+			return rc;
+		}
 	}
+
+	run_session(c, opt->commands, &failed);
 	fflush(stdout);
 
 	cli_virtio_shutdown(c);
 	cli_net_shutdown(c);
-	rc = report_violations(c);
+	if (cli_record_stop(c) != 0)
+		failed = true;
+	if (c->replay) {
+		bool ok = hx_replay_finish(c->replay);
+
+		fflush(stdout);
+		if (ok)
+			fprintf(stderr, "vlab replay: %zu events, the run matched the trace to its end\n",
+			        hx_trace_nevents(t));
+		if (!ok || inject)
+			fputs(hx_replay_report(c->replay), stderr);
+		hx_replay_free(c->replay);
+		c->replay = NULL;
+		rc = ok ? 0 : EXIT_CMD_FAILED;
+	} else {
+		rc = report_violations(c);
+	}
 	hx_dma_free(c->m, c->bounce, c->bounce_len);
 	hx_dma_free(c->m, c->user_area, c->user_area_len);
 	hx_machine_free(c->m);
-	if (rc)
+	if (rc || t)
 		return rc;
 	return failed ? EXIT_CMD_FAILED : 0;
+}
+
+/*
+ * vlab replay [--inject] FILE: the machine the header names (guest RAM
+ * from the producer line, one device a device line, RAM disks whatever the
+ * recorded run's images were: what the device gave comes from the trace),
+ * its bind lines checked, the commands of -c or the trace's input lines.
+ */
+static int replay_main(int argc, char **argv)
+{
+	static struct options opt;
+	const char *path = NULL;
+	char err[512], *commands = NULL;
+	bool inject = false;
+	int rc;
+
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "--inject") && !inject)
+			inject = true;
+		else if (argv[i][0] != '-' && !path)
+			path = argv[i];
+		else
+			return bad_usage("replay: unexpected argument '%s' (replay [--inject] TRACE)", argv[i]);
+	}
+	if (!path)
+		return bad_usage("replay needs a TRACE file (%s)", "replay [--inject] TRACE");
+	struct hx_trace *t = hx_trace_load(path, err, sizeof err);
+	if (!t) {
+		fprintf(stderr, "%s\n", err);
+		return EXIT_USAGE;
+	}
+	hx_machine_cfg_default(&opt.cfg);
+	rc = cli_replay_header(t, path, &opt.cfg.ram_base, &opt.cfg.ram_size, &commands);
+	for (unsigned i = 0; rc == 0; i++) {
+		bool net = false;
+		enum hx_transport tr = HX_MMIO;
+		char kind[24];
+
+		rc = cli_replay_device(t, path, i, &net, &tr, kind, sizeof kind);
+		if (rc == 0 && net) {
+			rc = cli_net_add_replay(tr, kind);
+		} else if (rc == 0 && opt.nblk == MAX_BLK) {
+			fprintf(stderr, "%s: more than %u block devices\n", path, MAX_BLK);
+			rc = EXIT_USAGE;
+		} else if (rc == 0) {
+			struct blk_arg *b = &opt.blk[opt.nblk++];
+
+			/* A small RAM disk: the recorded device's answers are in the trace. */
+			hx_blk_opts_default(&b->o);
+			b->o.transport = tr;
+			b->o.ram_bytes = 64 * 1024;
+			b->spec = "(replay)";
+		}
+	}
+	if (rc == 1)
+		rc = 0; /* no more device lines */
+	if (rc == 0) {
+		opt.commands = commands;
+		rc = run_machine(&opt, argc, argv, t, path, inject);
+	}
+	free(commands);
+	hx_trace_free(t);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static struct options opt;
+	int rc;
+
+	if (argc > 0 && argv[0] && strrchr(argv[0], '/'))
+		prog = strrchr(argv[0], '/') + 1;
+	else if (argc > 0 && argv[0])
+		prog = argv[0];
+
+	if (argc > 1 && !strcmp(argv[1], "replay"))
+		return replay_main(argc, argv);
+	rc = parse_options(&opt, argc, argv);
+	if (rc >= 0)
+		return rc;
+	return run_machine(&opt, argc, argv, NULL, NULL, false);
 }

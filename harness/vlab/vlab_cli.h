@@ -9,6 +9,7 @@
  *   cmd_mem.c     md, mw, cmp, crc32 on guest memory
  *   cmd_host.c    load/save between guest memory and host files
  *   mkdisk.c      the default disk: a GPT with two partitions
+ *   record.c      --record FILE and replay FILE: the trace header
  */
 #ifndef VLAB_CLI_H
 #define VLAB_CLI_H
@@ -18,6 +19,7 @@
 #include <stdint.h>
 
 #include "harness/machine.h"
+#include "harness/trace.h"
 #include "vlab/blk.h"
 #include "vlab/mmio.h"
 #include "vlab/pci.h"
@@ -85,6 +87,12 @@ struct cli {
 	uint64_t md_count;
 	bool quit;            /* exit/quit was run */
 	bool mute_driver_log; /* probing slots that hold no device */
+	/* --record FILE (record.c): the recorder, its file. */
+	struct hx_trace_rec *rec;
+	FILE *rec_file;
+	const char *rec_path;
+	/* vlab replay FILE: the replayer, whose platform the machine's is. */
+	struct hx_replay *replay;
 };
 
 /* ---- parse.c ---- */
@@ -133,6 +141,32 @@ int cli_net_build(struct cli *c);
 void cli_net_shutdown(struct cli *c);
 /* `virtio scan`'s turn for the NICs bound so far: cli_reprobe each one. */
 int cli_net_rescan(struct cli *c);
+
+/* vlab replay: a NIC on transport t whose model backend is the recorded
+ * one's (kind "wire", "loop", "sink"; anything else: loop).  As
+ * cli_net_parse. */
+int cli_net_add_replay(enum hx_transport t, const char *kind);
+
+/* ---- record.c: vlab --record FILE, vlab replay FILE ---- */
+/* Start recording the machine c->m built from the command line argv into
+ * path: the header (producer with guest RAM, a device and a bind line a
+ * device, the command line without --record).  0, or an exit status after
+ * a message. */
+int cli_record_start(struct cli *c, const char *path, int argc, char **argv, const struct hx_machine_cfg *cfg);
+/* The "end" line, the file closed; 0, or 1 after a message. */
+int cli_record_stop(struct cli *c);
+/* What a vlab trace's header says: guest RAM, and the -c commands
+ * (*commands malloc'ed; NULL: the commands are the trace's input lines).
+ * 0, or an exit status after "PATH:LINE: reason" (2: not a vlab trace). */
+int cli_replay_header(const struct hx_trace *t, const char *path, uint64_t *ram_base, uint64_t *ram_size,
+                      char **commands);
+/* Device line i: 0 with its type, transport and (net) backend kind; 1
+ * when there is none; 2 after "PATH:LINE: reason". */
+int cli_replay_device(const struct hx_trace *t, const char *path, unsigned i, bool *net,
+                      enum hx_transport *tr, char *kind, size_t kn);
+/* The rebuilt machine's devices sit where the trace's bind lines say:
+ * 0, or 2 after "PATH:LINE: reason". */
+int cli_replay_check_binds(struct cli *c, const struct hx_trace *t, const char *path);
 
 /* ---- cmd_virtio.c ---- */
 /* What `virtio scan` does: re-initialise the bound devices (disks and NICs)

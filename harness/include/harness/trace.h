@@ -59,6 +59,14 @@ void hx_trace_producer_line(const struct hx_machine_cfg *c, char *buf, size_t n)
  * described. */
 int hx_trace_bind_line(struct hx_machine *m, const struct hx_dev *d, unsigned flags, char *buf, size_t n);
 
+/*
+ * A command line the run read from its input (vlab's stdin, without the
+ * newline): an "input" event (docs/trace-format.md), so that a replay runs
+ * the same commands.  Backslashes and the bytes a trace line cannot hold
+ * are escaped.
+ */
+void hx_trace_record_input(struct hx_trace_rec *r, const char *line);
+
 /* ---- parsing ---- */
 
 struct hx_trace;
@@ -75,6 +83,10 @@ void hx_trace_free(struct hx_trace *t);
 /* A header line's value ("command" -> "run --scenario ..."); NULL if absent. */
 const char *hx_trace_header(const struct hx_trace *t, const char *key);
 size_t hx_trace_nevents(const struct hx_trace *t);
+/* The n-th (from 0) header line with that key (several device and bind
+ * lines: one a device), and its line in the file (line may be NULL);
+ * NULL when there are fewer. */
+const char *hx_trace_header_nth(const struct hx_trace *t, const char *key, unsigned n, unsigned *line);
 
 /* ---- replaying ---- */
 
@@ -90,6 +102,26 @@ struct hx_replay;
 struct hx_replay *hx_replay_new(const struct hx_trace *t,
                                 void (*log_fn)(void *ctx, enum vlab_log_level, const char *), void *log_ctx);
 const struct vlab_platform *hx_replay_platform(struct hx_replay *r);
+/*
+ * Replay on machine m instead of a bare platform (vlab replay: several
+ * devices, probed by the commands themselves): m's platform becomes the
+ * replay's until hx_replay_free, so everything that uses hx_platform(m)
+ * (the PCI firmware too) talks to the trace.  Allocations come from m's
+ * guest RAM allocator and must land at the trace's device addresses (the
+ * same allocations in the same order do), and guest RAM outside them
+ * translates too, so buffers the caller placed in guest RAM by itself
+ * map, and what the device wrote there (dw lines) lands there.  The
+ * device models on m are never reached.  Call before the run.
+ */
+void hx_replay_attach(struct hx_replay *r, struct hx_machine *m);
+/*
+ * The next command line the recorded run read (an "input" event at the
+ * cursor, after the device's memory accesses there): into buf, true.
+ * false when the trace's next event is something else: the recorded run
+ * read no more input there (end of its input, or its next line is not
+ * due yet and the replay's next call will diverge).
+ */
+bool hx_replay_input(struct hx_replay *r, char *buf, size_t n);
 /* Probe the device as the trace's bind line says, over the replay platform. */
 int hx_replay_bind(struct hx_replay *r, struct hx_bound *b);
 /*
