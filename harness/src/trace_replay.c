@@ -255,18 +255,9 @@ static void p_pio_write8(void *ctx, uint32_t p, uint8_t v) { reg_write(ctx, HX_E
 static void p_pio_write16(void *ctx, uint32_t p, uint16_t v) { reg_write(ctx, HX_EV_PW, 2, p, v); }
 static void p_pio_write32(void *ctx, uint32_t p, uint32_t v) { reg_write(ctx, HX_EV_PW, 4, p, v); }
 
-static void *p_dma_alloc(void *ctx, size_t size, size_t align, vlab_addr_t *dev)
+/* Zeroed memory of ours for device range [dev, dev+size). */
+static uint8_t *new_mem(struct hx_replay *r, size_t size, size_t align, uint64_t dev)
 {
-	RP(r);
-	if (r->diverged)
-		return NULL;
-	const struct hx_ev *e = step(r, &(struct hx_ev){.op = HX_EV_ALLOC, .a = size, .b = align});
-	if (!e || e->c == HX_TRACE_NONE)
-		return NULL;
-	if (by_dev(r, e->c, 1) || by_dev(r, e->c + size - 1, 1)) {
-		diverge(r, e, "dma_alloc", "an allocation over memory still allocated");
-		return NULL;
-	}
 	if (r->nal == r->capal) {
 		size_t cap = r->capal ? 2 * r->capal : 16;
 		struct rp_alloc *n = realloc(r->al, cap * sizeof *n);
@@ -280,8 +271,24 @@ static void *p_dma_alloc(void *ctx, size_t size, size_t align, vlab_addr_t *dev)
 	if (!cpu)
 		return NULL;
 	memset(cpu, 0, size);
-	r->al[r->nal++] = (struct rp_alloc){cpu, e->c, size};
-	if (dev)
+	r->al[r->nal++] = (struct rp_alloc){cpu, dev, size};
+	return cpu;
+}
+
+static void *p_dma_alloc(void *ctx, size_t size, size_t align, vlab_addr_t *dev)
+{
+	RP(r);
+	if (r->diverged)
+		return NULL;
+	const struct hx_ev *e = step(r, &(struct hx_ev){.op = HX_EV_ALLOC, .a = size, .b = align});
+	if (!e || e->c == HX_TRACE_NONE)
+		return NULL;
+	if (by_dev(r, e->c, 1) || by_dev(r, e->c + size - 1, 1)) {
+		diverge(r, e, "dma_alloc", "an allocation over memory still allocated");
+		return NULL;
+	}
+	uint8_t *cpu = new_mem(r, size, align, e->c);
+	if (cpu && dev)
 		*dev = e->c;
 	return cpu;
 }
@@ -585,6 +592,13 @@ int hx_replay_bind(struct hx_replay *r, struct hx_bound *b)
 	if (rc == 0)
 		b->vdev = &b->pci.vdev;
 	return rc;
+}
+
+void *hx_replay_buffer(struct hx_replay *r, size_t size, size_t align, uint64_t dev)
+{
+	if (!size || dev == HX_TRACE_NONE || dev + size < dev || by_dev(r, dev, 1) || by_dev(r, dev + size - 1, 1))
+		return NULL;
+	return new_mem(r, size, align, dev);
 }
 
 void hx_replay_set_inject(struct hx_replay *r, bool on)
