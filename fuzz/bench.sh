@@ -7,7 +7,7 @@
 # 2. builds the corpus replayers with clang source-based coverage in
 #    build/fuzz-cov, replays the committed seeds and the corpus the run grew,
 #    and reports llvm-cov line and branch coverage of driver/ (the files the
-#    targets reach: core, transports, blk, net).
+#    targets reach: core, transports, blk, net) and of the trace parser.
 # SECONDS 0: no fuzzing (libFuzzer would take 0 as "no limit"); the coverage
 # of the committed seeds and regressions only.
 set -euo pipefail
@@ -15,7 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 . "$root/scripts/progress.sh"
 secs=${1:-60}
-targets=(fuzz_ring fuzz_mmio_probe fuzz_blk_io fuzz_pci_probe fuzz_net)
+targets=(fuzz_ring fuzz_mmio_probe fuzz_blk_io fuzz_pci_probe fuzz_net fuzz_trace_parse)
 cov=$(command -v llvm-cov-14 || command -v llvm-cov)
 profdata=$(command -v llvm-profdata-14 || command -v llvm-profdata)
 fb="$root/build/fuzz-bench"
@@ -36,7 +36,9 @@ for t in "${targets[@]}"; do
 		continue
 	fi
 	echo "bench: fuzzing $t for ${secs}s" >&2
-	"$fb/fuzz/$t" -max_total_time="$secs" -max_len=2048 -timeout=10 -dict="$here/$t.dict" \
+	# The longest input: the target's options (2048 bytes, a trace 8192).
+	len=$(sed -n 's/^max_len *= *//p' "$here/$t.options")
+	"$fb/fuzz/$t" -max_total_time="$secs" -max_len="${len:-2048}" -timeout=10 -dict="$here/$t.dict" \
 		-print_final_stats=1 -artifact_prefix="$fb/$t-" "$grown" >"$fb/$t.log" 2>&1 &
 	vlab_fuzz_watch $! "$fb/$t.log" "$t" "$secs" >&2 ||
 		{ echo "bench: $t found a bug: see $fb/$t.log" >&2; exit 1; }
@@ -57,7 +59,9 @@ for t in "${targets[@]}"; do
 	[[ ${#objects[@]} == 0 ]] && objects=("$cb/fuzz/$t") || objects+=(-object "$cb/fuzz/$t")
 done
 "$profdata" merge -sparse "$cb"/*.profraw -o "$cb/all.profdata"
-srcs=("$root"/driver/core/*.c "$root"/driver/transport/*.c "$root"/driver/blk/*.c "$root"/driver/net/*.c)
+# (and the trace parser, fuzz_trace_parse's)
+srcs=("$root"/driver/core/*.c "$root"/driver/transport/*.c "$root"/driver/blk/*.c "$root"/driver/net/*.c
+	"$root"/harness/src/trace_parse.c)
 report=$("$cov" report -instr-profile="$cb/all.profdata" "${objects[@]}" "${srcs[@]}")
 
 {
@@ -71,7 +75,8 @@ report=$("$cov" report -instr-profile="$cb/all.profdata" "${objects[@]}" "${srcs
 	echo
 	echo "## Executions per second"
 	echo
-	echo "Each target fuzzed for ${secs} s from its committed seed corpus (\`fuzz/corpus/\`)."
+	echo "Each target fuzzed for ${secs} s from its committed seed corpus (\`fuzz/corpus/\`), inputs up to"
+	echo "the \`max_len\` of its options (2048 bytes; \`fuzz_trace_parse\`, a trace, 8192)."
 	echo
 	echo "Findings: this run stops at the first (none here: it completed); \"fixed\" counts the"
 	echo "inputs of earlier findings kept in \`fuzz/regressions/<target>/\` (see fuzz/README.md)."
@@ -96,7 +101,8 @@ report=$("$cov" report -instr-profile="$cb/all.profdata" "${objects[@]}" "${srcs
 	echo "## Coverage of driver/"
 	echo
 	echo "llvm-cov (source-based, clang) over the committed seeds, the regressions and the corpus the run above grew,"
-	echo "replayed by the plain regression binaries; the driver files the targets reach."
+	echo "replayed by the plain regression binaries; the driver files the targets reach, and the trace parser"
+	echo "(\`harness/src/trace_parse.c\`, \`fuzz_trace_parse\`'s)."
 	echo "Aim: at least 90 % of the lines of the split ring, the transports, blk and net."
 	echo
 	echo '```'

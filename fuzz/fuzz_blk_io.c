@@ -108,23 +108,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	fz_init(f, data, size);
 	fz_trace_start(f, "fuzz_blk_io");
-	mode = fz_ctl8(f);
+	mode = fz_choose8(f);
 	f->racy = mode & 1;
 	f->lie_shift = (uint8_t)(1 + ((mode >> 1) & 7)); /* 8: an honest device */
 	memset(req, 0, sizeof req);
 	memset(submitted, 0, sizeof submitted);
 	memset(owned, 0, sizeof owned);
 	memset(lent, 0, sizeof lent);
-	buf = fz_alloc(f, 16 * 512, 512, &dev);
-	abuf = fz_alloc(f, NREQ * 4 * 512, 512, &dev);
+	buf = fz_buffer(f, 16 * 512, 512, &dev);
+	abuf = fz_buffer(f, NREQ * 4 * 512, 512, &dev);
 	if (!buf || !abuf)
 		abort();
 	up = bring_up(f, mode, (mode & 0x40) != 0) == 0;
 
-	for (unsigned step = 0; up && step < 64 && !fz_exhausted(f); step++) {
-		uint8_t op = fz_ctl8(f);
+	for (unsigned step = 0; up && step < 64 && !fz_choose_done(f); step++) {
+		uint8_t op = fz_choose8(f);
 		bool was_broken = M.vdev.broken;
-		uint64_t sector = fz_ctl8(f) % (FZ_DISK_SECTORS + 4);
+		uint64_t sector = fz_choose8(f) % (FZ_DISK_SECTORS + 4);
 		uint32_t n = 1u + (op >> 4) % 16;
 		int rc = 0;
 

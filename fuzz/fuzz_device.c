@@ -396,6 +396,9 @@ void fz_device_work(struct fz *f, unsigned qi)
 	static struct chain c;
 	struct ring r;
 
+	if (f->replay)
+		return; /* the device is absent (fuzz_ring's notify) */
+
 	if (qi >= FZ_NQ)
 		return;
 	r = ring_of(f, &f->q[qi]);
@@ -530,7 +533,7 @@ static uint8_t *wbyte(struct chain *c, uint32_t k)
 	return NULL;
 }
 
-bool fz_net_rx(struct fz *f, uint32_t len)
+static bool net_rx(struct fz *f, uint32_t len)
 {
 	static struct chain c[FZ_RX_CHAINS];
 	static uint32_t used_len[FZ_RX_CHAINS];
@@ -597,6 +600,13 @@ bool fz_net_rx(struct fz *f, uint32_t len)
 	for (unsigned i = 0; i < nb; i++)
 		complete(f, &r, &c[i], used_len[i]);
 	return true;
+}
+
+/* What the target learns of it is one of its choices (fuzz traces); the
+ * device is absent in replay. */
+bool fz_net_rx(struct fz *f, uint32_t len)
+{
+	return fz_choice(f, 1, !f->replay && net_rx(f, len)) != 0;
 }
 
 void fz_net_link(struct fz *f, bool up)

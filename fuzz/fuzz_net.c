@@ -101,9 +101,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	bool lies_in_init;
 
 	fz_init(f, data, size);
-	a = fz_ctl8(f);
-	b = fz_ctl8(f);
-	c = fz_ctl8(f);
+	fz_trace_start(f, "fuzz_net");
+	a = fz_choose8(f);
+	b = fz_choose8(f);
+	c = fz_choose8(f);
 	f->lie_shift = (uint8_t)((a & 0xf) > 8 ? 8 : (a & 0xf)); /* 0: always lie .. 8: never */
 	f->racy = (a & 0x10) != 0;
 	t = (enum transport)((a >> 5) & 3);
@@ -115,6 +116,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fz_pci_device(f, t == T_PCI ? FZ_PCI_MODERN : FZ_PCI_LEGACY, false);
 		fz_pci_host(f, &H, false, false);
 	}
+	fz_trace_device(f, "net", (const char *const[]){"mmio", "pci", "pci-legacy", "mmio-legacy"}[t],
+	                t == T_PCI || t == T_PCI_LEGACY ? &H : NULL,
+	                t == T_PCI || t == T_PCI_LEGACY ? VLAB_PCI_ALLOW_LEGACY : VLAB_MMIO_ALLOW_LEGACY);
 	memset(&cfg, 0, sizeof cfg);
 	cfg.refuse = ((b & 0x01) ? VLAB_BIT(VIRTIO_NET_F_MRG_RXBUF) : 0) |
 	             ((b & 0x02) ? VLAB_BIT(VIRTIO_NET_F_CTRL_VQ) : 0) |
@@ -128,15 +132,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	cfg.rx_buf_len = 64u * (c >> 4);
 	d = bring_up(f, t, &cfg, lies_in_init);
 
-	for (unsigned step = 0; d && step < 64 && !fz_exhausted(f); step++) {
-		uint8_t op = fz_ctl8(f);
+	for (unsigned step = 0; d && step < 64 && !fz_choose_done(f); step++) {
+		uint8_t op = fz_choose8(f);
 		bool was_broken = d->broken;
 		uint32_t len = 0;
 		int rc = 0;
 
 		switch (op % 10) {
 		case 0: { /* a frame arrives, and the driver takes it */
-			uint32_t n = fz_ctl16(f) % 1600u;
+			uint32_t n = fz_choose16(f) % 1600u;
 			bool sent = fz_net_rx(f, n);
 			rc = recv_checked(frame, sizeof frame, &len, 0);
 			/* From a device that never lied, a frame of a valid length
@@ -150,7 +154,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			rc = recv_checked(frame, sizeof frame, &len, 0);
 			break;
 		case 2: {
-			uint32_t n = fz_ctl16(f) % (N.max_frame + 8u);
+			uint32_t n = fz_choose16(f) % (N.max_frame + 8u);
 			memset(frame, op, n);
 			rc = vlab_net_send(&N, frame, n);
 			if (rc == 0 && (n < VLAB_ETH_HLEN || n > N.max_frame))

@@ -5,8 +5,10 @@
  * front end.  The device side is fuzz_device.c, the PCI front end
  * fuzz_pci.c.
  */
+#define _POSIX_C_SOURCE 200809L /* getline, for the trace's header */
 #include "fuzz_platform.h"
 
+#include <signal.h>
 #include <string.h>
 
 #ifndef FZ_NO_TRACE
@@ -20,6 +22,9 @@ static struct fz *of(void *ctx)
 {
 	return (struct fz *)ctx;
 }
+
+/* FUZZ_REPLAY: the replay platform instead of the fuzz device. */
+static void replay_attach(struct fz *f);
 
 /* ---- Input streams ---- */
 
@@ -61,6 +66,53 @@ bool fz_lie(struct fz *f)
 	f->lied = true;
 	return true;
 }
+
+/* ---- The target's choices (fuzz traces) ---- */
+
+/* Record mode: keep v's n bytes (only while a trace is recorded: the
+ * header's fuzz-side line), and say so in a comment. */
+static uint64_t side_put(struct fz *f, uint64_t v, unsigned n)
+{
+	if (!f->trace)
+		return v;
+	if (f->nside + n > f->side_cap) {
+		size_t cap = f->side_cap ? 2 * f->side_cap : 256;
+		uint8_t *b = realloc(f->side, cap);
+		if (!b)
+			abort();
+		f->side = b;
+		f->side_cap = cap;
+	}
+	for (unsigned i = 0; i < n; i++)
+		f->side[f->nside++] = (uint8_t)(v >> (8 * i));
+	/* Where it fell among the events, for the reader. */
+	fprintf(f->trace_file, "# fuzz: choice 0x%llx (%u byte%s)\n", (unsigned long long)v, n, n == 1 ? "" : "s");
+	return v;
+}
+
+/* Replay: the next n bytes of the recorded choices (0 beyond them). */
+static uint64_t side_get(struct fz *f, unsigned n)
+{
+	uint64_t v = 0;
+	for (unsigned i = 0; i < n; i++) {
+		if (f->side_pos >= f->nside) {
+			f->side_over = true;
+			return 0;
+		}
+		v |= (uint64_t)f->side[f->side_pos++] << (8 * i);
+	}
+	return v;
+}
+
+#define FZ_CHOICE(f, n, expr) ((f)->replay ? side_get(f, n) : side_put(f, (expr), n))
+
+uint64_t fz_choice(struct fz *f, unsigned n, uint64_t v) { return FZ_CHOICE(f, n, v); }
+uint8_t fz_choose8(struct fz *f) { return (uint8_t)FZ_CHOICE(f, 1, fz_ctl8(f)); }
+uint16_t fz_choose16(struct fz *f) { return (uint16_t)FZ_CHOICE(f, 2, fz_ctl16(f)); }
+uint64_t fz_choose_pay(struct fz *f, unsigned n) { return FZ_CHOICE(f, n < 8 ? n : 8, fz_pay(f, n)); }
+bool fz_choose_lie(struct fz *f) { return FZ_CHOICE(f, 1, fz_lie(f)) != 0; }
+/* (Replay: the recorded choices ran out, so the target stops too.) */
+bool fz_choose_done(struct fz *f) { return FZ_CHOICE(f, 1, fz_exhausted(f)) != 0 || f->side_over; }
 
 /* ---- DMA memory ---- */
 
@@ -316,7 +368,7 @@ int fz_blk_accepted(struct fz *f, struct vlab_blk *b)
 		FZ_ABORT("blk accepted a capacity of %llu sectors", (unsigned long long)b->info.capacity);
 	if (d->features & ~d->device_features)
 		FZ_ABORT("accepted features 0x%llx not offered", (unsigned long long)(d->features & ~d->device_features));
-	buf = fz_alloc(f, 512, 512, &dev);
+	buf = fz_buffer(f, 512, 512, &dev);
 	if (buf && b->info.capacity > 0)
 		rc = vlab_blk_read(b, 0, buf, 1);
 	fz_transport_extras(f, b->vdev);
@@ -327,18 +379,18 @@ int fz_blk_accepted(struct fz *f, struct vlab_blk *b)
 void fz_transport_extras(struct fz *f, struct vlab_virtio_dev *d)
 {
 	static const unsigned widths[6] = {1, 2, 4, 8, 3, 0};
-	unsigned n = (unsigned)fz_pay(f, 1) % 8;
+	unsigned n = (unsigned)fz_choose_pay(f, 1) % 8;
 
 	for (unsigned i = 0; i < n; i++) {
-		unsigned op = (unsigned)fz_pay(f, 1);
-		uint32_t off = (uint32_t)fz_pay(f, 1) | (op & 0x80u ? 0x100u : 0);
+		unsigned op = (unsigned)fz_choose_pay(f, 1);
+		uint32_t off = (uint32_t)fz_choose_pay(f, 1) | (op & 0x80u ? 0x100u : 0);
 		unsigned w = widths[op % 6];
 		uint32_t v = 0;
 		uint8_t buf[8];
 
 		switch ((op >> 3) % 4) {
 		case 0: (void)d->ops->config_read(d, off, w, &v); break;
-		case 1: (void)d->ops->config_write(d, off, w, (uint32_t)fz_pay(f, 4)); break;
+		case 1: (void)d->ops->config_write(d, off, w, (uint32_t)fz_choose_pay(f, 4)); break;
 		case 2: (void)vlab_virtio_config_read(d, off, buf, w <= 8 ? w : 8); break;
 		default:
 			memset(buf, (int)op, sizeof buf);
@@ -413,42 +465,147 @@ void fz_init(struct fz *f, const uint8_t *data, size_t size)
 	fz_st(f->config + VIRTIO_BLK_CFG_BLK_SIZE, 4, 512);
 	f->engine = FZ_ENGINE_BLK;
 	fz_dev_reset(f);
+	replay_attach(f);
 }
 
-/* The input named on the command line (libFuzzer, or regress_main.c): the
- * last argument that is not an option. */
+/* The input named on the command line (LLVMFuzzerInitialize). */
 static const char *input_name = "-";
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-	for (int i = 1; i < *argc; i++)
-		if ((*argv)[i][0] != '-')
-			input_name = (*argv)[i];
-	return 0;
-}
 
 /* FZ_NO_TRACE (fuzz/build.sh: no harness, no device model): no traces. */
 #ifdef FZ_NO_TRACE
+static void replay_attach(struct fz *f)
+{
+	(void)f;
+}
 void fz_trace_start(struct fz *f, const char *target)
 {
 	(void)f;
 	(void)target;
-	if (getenv("FUZZ_TRACE")) {
-		fprintf(stderr, "FUZZ_TRACE: this build records no traces (fuzz/build.sh); use the CMake builds\n");
+	if (getenv("FUZZ_TRACE") || getenv("FUZZ_REPLAY")) {
+		fprintf(stderr, "FUZZ_TRACE, FUZZ_REPLAY: this build has no traces (fuzz/build.sh); use the CMake builds\n");
 		exit(2);
 	}
 }
-
+void fz_trace_device(struct fz *f, const char *type, const char *transport, const struct vlab_pci_host *h,
+                     unsigned flags)
+{
+	(void)f, (void)type, (void)transport, (void)h, (void)flags;
+}
+void *fz_buffer(struct fz *f, size_t n, size_t align, vlab_addr_t *dev)
+{
+	return fz_alloc(f, n, align, dev);
+}
 void fz_fini(struct fz *f)
 {
 	(void)f;
 }
 #else
+/* Replay (FUZZ_REPLAY=TRACE): the trace, its replayer, the input and the
+ * target's choices from its header, and how the run went. */
+static struct {
+	const char *path;
+	struct hx_trace *t;
+	struct hx_replay *r;
+	uint8_t *input, *side;
+	size_t ninput, nside;
+	char target[64];
+	bool finished;      /* fz_fini ran */
+	size_t side_used;
+	bool side_over;
+} rp;
+/* Recording: the trace's file, and the execution (for an abort). */
+static const char *trace_path;
+static struct fz *tracing;
+
+/* In replay the platform is the replayer's, the device side is absent, and
+ * its oracles are off: as if the device lied (f->lied, f->shm_lied). */
+static void replay_attach(struct fz *f)
+{
+	if (!rp.r)
+		return;
+	f->replay = true;
+	f->plat = *hx_replay_platform(rp.r);
+	f->lied = f->shm_lied = true;
+	f->side = rp.side;
+	f->nside = rp.nside;
+}
+
+void *fz_buffer(struct fz *f, size_t n, size_t align, vlab_addr_t *dev)
+{
+	if (f->replay) {
+		*dev = side_get(f, 8);
+		return *dev ? hx_replay_buffer(rp.r, n, align, *dev) : NULL;
+	}
+	void *p = fz_alloc(f, n, align, dev);
+	side_put(f, p ? *dev : 0, 8);
+	return p;
+}
+
+void fz_trace_device(struct fz *f, const char *type, const char *transport, const struct vlab_pci_host *h,
+                     unsigned flags)
+{
+	if (!f->trace)
+		return;
+	snprintf(f->device_line, sizeof f->device_line, "device 0 %s transport=%s", type, transport);
+	if (h)
+		snprintf(f->bind_line, sizeof f->bind_line,
+		         "bind pci dev=%u fn=0 flags=0x%x cfg=%s ecam=0x%llx buses=%u mem=0x%llx+0x%llx io=0x%x+0x%x "
+		         "pio=%s pio_base=0x%llx ram=0x%llx+0x%llx",
+		         FZ_PCI_DEV, flags, h->cfg_ports ? "ports" : "ecam", (unsigned long long)h->ecam_base,
+		         h->ecam_buses, (unsigned long long)h->mem_base, (unsigned long long)h->mem_size, h->io_base,
+		         h->io_size, h->pio_mmio ? "mmio" : "ports", (unsigned long long)h->pio_mmio_base,
+		         (unsigned long long)h->ram_base, (unsigned long long)h->ram_size);
+	else if (!strcmp(transport, "none"))
+		snprintf(f->bind_line, sizeof f->bind_line, "bind none flags=0x%x", flags);
+	else
+		snprintf(f->bind_line, sizeof f->bind_line, "bind mmio base=0x%llx flags=0x%x",
+		         (unsigned long long)FZ_MMIO_BASE, flags);
+}
+
+/* A trace of an input that makes the target abort, or a sanitizer report
+ * (a finding), ends there. */
+static void end_trace_early(const char *why)
+{
+	struct fz *f = tracing;
+	if (f && f->trace_file) {
+		fprintf(f->trace_file, "# fuzz: %s (a finding)\n", why);
+		fz_fini(f);
+	}
+}
+
+static void abort_while_tracing(int sig)
+{
+	end_trace_early("the target aborted here");
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)
+#define FZ_SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
+#define FZ_SANITIZED 1
+#endif
+#endif
+#ifdef FZ_SANITIZED
+void __sanitizer_set_death_callback(void (*callback)(void));
+static void died_while_tracing(void)
+{
+	end_trace_early("a sanitizer report here");
+}
+#endif
+
 void fz_trace_start(struct fz *f, const char *target)
 {
-	const char *path = getenv("FUZZ_TRACE");
-	if (!path || !*path)
+	if (rp.r) {
+		if (strcmp(target, rp.target) != 0) {
+			printf("%s: a trace of %s, not of %s: replay it with that target\n", rp.path, rp.target, target);
+			exit(2);
+		}
+		return;
+	}
+	trace_path = getenv("FUZZ_TRACE");
+	if (!trace_path || !*trace_path)
 		return;
 	char name[256], producer[512], command[512];
 	snprintf(name, sizeof name, "%s", input_name);
@@ -457,26 +614,189 @@ void fz_trace_start(struct fz *f, const char *target)
 			*c = '?';
 	snprintf(producer, sizeof producer, "producer fuzz target=%s input=%s", target, name);
 	snprintf(command, sizeof command, "command %s %s", target, name);
-	const char *header[] = {producer, "device 0 blk transport=mmio", command, "bind mmio base=0x10001000 flags=0x0"};
-	f->trace_file = fopen(path, "w");
+	const char *header[] = {producer, command};
+	/* The header's device, bind and fuzz-side lines are known at the end:
+	 * a temporary file until fz_fini. */
+	f->trace_file = tmpfile();
 	if (f->trace_file)
 		f->trace = hx_trace_record_platform(&f->plat, f->ops.now_ns, f, f->trace_file, header,
 		                                    sizeof header / sizeof header[0]);
 	if (!f->trace) {
-		fprintf(stderr, "FUZZ_TRACE: cannot write %s\n", path);
+		fprintf(stderr, "FUZZ_TRACE: cannot write %s\n", trace_path);
 		exit(2);
 	}
+	fz_trace_device(f, "blk", "mmio", NULL, 0);
+	tracing = f;
+	signal(SIGABRT, abort_while_tracing);
+#ifdef FZ_SANITIZED
+	__sanitizer_set_death_callback(died_while_tracing);
+#endif
+}
+
+static void put_hex(FILE *o, const char *key, const uint8_t *b, size_t n)
+{
+	fprintf(o, "%s ", key);
+	for (size_t i = 0; i < n; i++)
+		fprintf(o, "%02x", b[i]);
+	fputs(n ? "\n" : "-\n", o);
+}
+
+/* The trace: the temporary file, with the header lines known only at the
+ * end after its third line (the command line). */
+static int write_trace(struct fz *f)
+{
+	FILE *o = fopen(trace_path, "w");
+	char *line = NULL;
+	size_t cap = 0;
+	unsigned n = 0;
+	int rc = 0;
+
+	if (!o || fseek(f->trace_file, 0, SEEK_SET) != 0) {
+		if (o)
+			fclose(o);
+		return -1;
+	}
+	while (getline(&line, &cap, f->trace_file) > 0) {
+		fputs(line, o);
+		if (++n == 3) {
+			fprintf(o, "%s\n%s\n", f->device_line, f->bind_line);
+			put_hex(o, "fuzz-input", f->data, f->size);
+			put_hex(o, "fuzz-side", f->side, f->nside);
+		}
+	}
+	free(line);
+	if (ferror(f->trace_file) || ferror(o))
+		rc = -1;
+	if (fclose(o) != 0)
+		rc = -1;
+	return rc;
 }
 
 void fz_fini(struct fz *f)
 {
+	if (f->replay) {
+		rp.finished = true;
+		rp.side_used = f->side_pos;
+		rp.side_over = f->side_over;
+		return;
+	}
 	if (!f->trace)
 		return;
+	tracing = NULL;
 	int rc = hx_trace_record_stop(f->trace);
 	f->trace = NULL;
-	if (fclose(f->trace_file) != 0 || rc != 0) {
+	if (rc == 0)
+		rc = write_trace(f);
+	fclose(f->trace_file);
+	f->trace_file = NULL;
+	free(f->side);
+	f->side = NULL;
+	f->nside = f->side_cap = 0;
+	if (rc != 0) {
 		fprintf(stderr, "FUZZ_TRACE: the trace is incomplete (a write failed, or shared memory outside every allocation)\n");
 		exit(2);
 	}
 }
+
+/* "-" or lower-case hex, 2 digits a byte. */
+static bool from_hex(const char *s, uint8_t **out, size_t *n)
+{
+	size_t len = strlen(s);
+	*n = 0;
+	*out = malloc(len / 2 + 1);
+	if (!*out)
+		return false;
+	if (!strcmp(s, "-"))
+		return true;
+	if (len % 2)
+		return false;
+	for (size_t i = 0; i < len; i += 2) {
+		unsigned v;
+		if (!strchr("0123456789abcdef", s[i]) || !strchr("0123456789abcdef", s[i + 1]) ||
+		    sscanf(s + i, "%2x", &v) != 1)
+			return false;
+		(*out)[(*n)++] = (uint8_t)v;
+	}
+	return true;
+}
+
+/* A check of the target failed in replay (abort). */
+static void abort_in_replay(int sig)
+{
+	(void)sig;
+	const char *report = hx_replay_report(rp.r);
+	printf("%sreplay: the target aborted: one of its checks of the driver failed%s\n", report,
+	       *report ? " after the divergence" : " (the driver had matched the trace so far)");
+	fflush(stdout);
+	_Exit(1);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* FUZZ_REPLAY=TRACE: run the target's driver sequence on the replay
+ * platform.  0: the run matched the trace to its end, 1: a divergence, 2:
+ * a bad trace (as vlab-scenario replay). */
+static int replay_main(const char *path)
+{
+	char err[512];
+	rp.path = path;
+	rp.t = hx_trace_load(path, err, sizeof err);
+	if (!rp.t) {
+		printf("%s\n", err);
+		return 2;
+	}
+	const char *prod = hx_trace_header(rp.t, "producer"), *in = hx_trace_header(rp.t, "fuzz-input"),
+	           *side = hx_trace_header(rp.t, "fuzz-side");
+	if (!prod || strncmp(prod, "fuzz target=", 12) != 0 || !in || !side) {
+		printf("%s: not a fuzz trace (no 'producer fuzz', 'fuzz-input' or 'fuzz-side' line): replay it with "
+		       "vlab-scenario replay\n", path);
+		return 2;
+	}
+	snprintf(rp.target, sizeof rp.target, "%.*s", (int)strcspn(prod + 12, " "), prod + 12);
+	if (!from_hex(in, &rp.input, &rp.ninput) || !from_hex(side, &rp.side, &rp.nside)) {
+		printf("%s: the fuzz-input or fuzz-side line is not hex bytes\n", path);
+		return 2;
+	}
+	rp.r = hx_replay_new(rp.t, getenv("FZ_LOG") ? log_line : NULL, NULL);
+	if (!rp.r)
+		return 2;
+	signal(SIGABRT, abort_in_replay);
+	LLVMFuzzerTestOneInput(rp.input, rp.ninput);
+	bool ok = hx_replay_finish(rp.r);
+	if (!ok)
+		printf("%s", hx_replay_report(rp.r));
+	else if (!rp.finished)
+		printf("replay: the target returned without fz_fini: its choices are not checked\n");
+	else if (rp.side_over || rp.side_used != rp.nside)
+		printf("replay: divergence at %s's fuzz-side line: the target drew %s choices than the trace holds "
+		       "(%zu bytes)\n", path, rp.side_over ? "more" : "fewer", rp.nside);
+	else
+		printf("replay: %zu events and %zu bytes of the target's choices, the run matched the trace to its end\n",
+		       hx_trace_nevents(rp.t), rp.nside);
+	ok = ok && rp.finished && !rp.side_over && rp.side_used == rp.nside;
+	hx_replay_free(rp.r);
+	hx_trace_free(rp.t);
+	free(rp.input);
+	free(rp.side);
+	return ok ? 0 : 1;
+}
 #endif
+
+/* The input named on the command line (libFuzzer, or regress_main.c): the
+ * last argument that is not an option.  FUZZ_REPLAY=TRACE: replay a fuzz
+ * trace instead, and exit. */
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	for (int i = 1; i < *argc; i++)
+		if ((*argv)[i][0] != '-')
+			input_name = (*argv)[i];
+#ifndef FZ_NO_TRACE
+	const char *path = getenv("FUZZ_REPLAY");
+	if (path && *path) {
+		fflush(stdout);
+		exit(replay_main(path));
+	}
+#endif
+	return 0;
+}

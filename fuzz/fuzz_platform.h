@@ -92,6 +92,7 @@ struct fz_pci {
 #define FZ_HELD_MAX 256
 
 struct hx_trace_rec;
+struct vlab_pci_host;
 
 struct fz {
 	struct vlab_platform plat;
@@ -139,9 +140,17 @@ struct fz {
 	uint32_t version;
 	uint32_t page_size, queue_align; /* legacy (Version 1) */
 	struct fz_pci pci;
-	/* FUZZ_TRACE: the recorder wrapping plat, and its file. */
+	/* FUZZ_TRACE: the recorder wrapping plat, and its file (a temporary
+	 * one until fz_fini writes the trace with its header). */
 	struct hx_trace_rec *trace;
 	FILE *trace_file;
+	char device_line[64], bind_line[400];
+	/* The target's side (fz_choose8 ...): recorded while tracing, the
+	 * trace's fuzz-side line; answered from it in replay (FUZZ_REPLAY). */
+	bool replay;
+	uint8_t *side;
+	size_t nside, side_cap, side_pos;
+	bool side_over;       /* replay: the target drew beyond the recording */
 };
 
 void fz_init(struct fz *f, const uint8_t *data, size_t size);
@@ -151,11 +160,40 @@ void fz_fini(struct fz *f);
  * With FUZZ_TRACE=FILE in the environment, record every call on f->plat
  * from here to fz_fini into FILE (docs/trace-format.md; header "producer
  * fuzz target=TARGET input=NAME", NAME the input file named on the command
- * line): a finding becomes a readable trace.  The device side reads and
- * writes the arena directly, so the trace has no dr / dw lines.  Call
- * after fz_init and before the platform is used.
+ * line, the input's bytes and the target's choices): a finding becomes a
+ * readable trace.  The device side reads and writes the arena directly,
+ * so the trace has no dr / dw lines.  Call after fz_init and before the
+ * platform is used.  In replay (FUZZ_REPLAY=TRACE, run by
+ * LLVMFuzzerInitialize) it checks that the trace is TARGET's.
  */
 void fz_trace_start(struct fz *f, const char *target);
+
+/*
+ * Fuzz traces (docs/trace-format.md, "Fuzz traces"): what the target
+ * decides outside the platform contract (its operations, its own
+ * transport's answers in fuzz_ring, whether a frame arrived, where its
+ * buffers are) is drawn through these, never through fz_ctl8 & co. (the
+ * device side's).  Outside a trace they are fz_ctl8, fz_ctl16, fz_pay,
+ * fz_lie, fz_exhausted and fz_alloc; with FUZZ_TRACE the values are kept
+ * for the trace's fuzz-side line; with FUZZ_REPLAY they come from it.
+ */
+uint8_t fz_choose8(struct fz *f);
+uint16_t fz_choose16(struct fz *f);
+uint64_t fz_choose_pay(struct fz *f, unsigned n);
+bool fz_choose_lie(struct fz *f);
+bool fz_choose_done(struct fz *f);
+/* Any other value v of n bytes the target acts on (replay: the recorded
+ * one, v ignored). */
+uint64_t fz_choice(struct fz *f, unsigned n, uint64_t v);
+/* A buffer of the target's (as fz_alloc; in replay, the replayer's memory
+ * at the recorded device address). */
+void *fz_buffer(struct fz *f, size_t n, size_t align, vlab_addr_t *dev);
+/* The trace's device and bind lines, when the target knows them (before
+ * fz_fini; default: a blk device on virtio-mmio at FZ_MMIO_BASE).  h: the
+ * PCI host the function at 00:FZ_PCI_DEV.0 is probed through, or NULL for
+ * virtio-mmio at FZ_MMIO_BASE; NULL and no mmio: type "none" (fuzz_ring). */
+void fz_trace_device(struct fz *f, const char *type, const char *transport, const struct vlab_pci_host *h,
+                     unsigned flags);
 
 /* Control stream (front); 0 once exhausted. */
 uint8_t fz_ctl8(struct fz *f);

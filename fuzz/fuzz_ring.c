@@ -34,20 +34,20 @@ static struct ring_dev *rd(struct vlab_virtio_dev *d) { return (struct ring_dev 
 static uint8_t t_get_status(struct vlab_virtio_dev *d)
 {
 	struct ring_dev *r = rd(d);
-	return fz_lie(r->f) ? (uint8_t)fz_pay(r->f, 1) : r->status;
+	return fz_choose_lie(r->f) ? (uint8_t)fz_choose_pay(r->f, 1) : r->status;
 }
 static void t_set_status(struct vlab_virtio_dev *d, uint8_t s) { rd(d)->status = s; }
 static uint64_t t_get_features(struct vlab_virtio_dev *d)
 {
 	struct ring_dev *r = rd(d);
-	return fz_lie(r->f) ? fz_pay(r->f, 8) : VLAB_BIT(VIRTIO_F_VERSION_1);
+	return fz_choose_lie(r->f) ? fz_choose_pay(r->f, 8) : VLAB_BIT(VIRTIO_F_VERSION_1);
 }
 static void t_set_features(struct vlab_virtio_dev *d, uint64_t f) { (void)d; (void)f; }
 static uint32_t t_generation(struct vlab_virtio_dev *d) { (void)d; return 0; }
 static int t_config_read(struct vlab_virtio_dev *d, uint32_t off, unsigned w, uint32_t *v)
 {
 	(void)off;
-	*v = (uint32_t)fz_pay(rd(d)->f, w);
+	*v = (uint32_t)fz_choose_pay(rd(d)->f, w);
 	return 0;
 }
 static int t_config_write(struct vlab_virtio_dev *d, uint32_t off, unsigned w, uint32_t v)
@@ -79,7 +79,7 @@ static void t_queue_notify(struct vlab_virtio_dev *d, uint16_t idx)
 }
 static uint32_t t_interrupt_ack(struct vlab_virtio_dev *d)
 {
-	return (uint32_t)fz_pay(rd(d)->f, 1);
+	return (uint32_t)fz_choose_pay(rd(d)->f, 1);
 }
 
 static const struct vlab_transport_ops ring_ops = {
@@ -116,14 +116,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vlab_addr_t bufs_dev;
 
 	fz_init(f, data, size);
+	fz_trace_start(f, "fuzz_ring");
+	fz_trace_device(f, "ring", "none", NULL, 0);
 	f->engine = FZ_ENGINE_RING;
-	mode = fz_ctl8(f);
+	mode = fz_choose8(f);
 	f->racy = mode & 1;
 	f->lie_shift = (uint8_t)(1 + ((mode >> 1) & 7)); /* 1 (lie half the time) .. 8 (never) */
 	memset(&dev, 0, sizeof dev);
 	memset(tok, 0, sizeof tok);
 	dev.f = f;
-	dev.qmax = (uint16_t)(1u + fz_ctl8(f));
+	dev.qmax = (uint16_t)(1u + fz_choose8(f));
 	dev.d.plat = &f->plat;
 	dev.d.ops = &ring_ops;
 	dev.d.transport = &dev;
@@ -131,17 +133,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	dev.d.timeout_ns = FZ_TIMEOUT_NS;
 
 	if (vlab_virtio_begin(&dev.d) != 0 || vlab_virtio_negotiate(&dev.d, 0, 0, NULL, 0) != 0)
-		return 0;
-	if (vlab_vq_setup(vq, &dev.d, 0, fz_ctl8(f)) != 0)
-		return 0;
+		goto out;
+	if (vlab_vq_setup(vq, &dev.d, 0, fz_choose8(f)) != 0)
+		goto out;
 	if (vlab_virtio_driver_ok(&dev.d) != 0)
-		return 0;
-	bufs = fz_alloc(f, 4096, 16, &bufs_dev);
+		goto out;
+	bufs = fz_buffer(f, 4096, 16, &bufs_dev);
 	if (!bufs)
 		abort();
 
-	for (unsigned step = 0; step < 1024 && !fz_exhausted(f); step++) {
-		uint8_t op = fz_ctl8(f);
+	for (unsigned step = 0; step < 1024 && !fz_choose_done(f); step++) {
+		uint8_t op = fz_choose8(f);
 		bool was_broken = dev.d.broken;
 		int rc;
 
@@ -152,11 +154,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			uint32_t w = 0;
 			for (unsigned i = 0; i < n_out; i++) {
 				out[i].addr = bufs_dev + 64u * i;
-				out[i].len = 1u + fz_ctl8(f);
+				out[i].len = 1u + fz_choose8(f);
 			}
 			for (unsigned i = 0; i < n_in; i++) {
 				in[i].addr = bufs_dev + 1024u + 64u * i;
-				in[i].len = 1u + fz_ctl8(f);
+				in[i].len = 1u + fz_choose8(f);
 				w += in[i].len;
 			}
 			if (ntok == MAX_TOKENS)
@@ -211,6 +213,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			abort();
 	}
 	vlab_vq_teardown(vq);
+out:
 	fz_fini(f);
 	return 0;
 }

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # FUZZ_TRACE=FILE fuzz_blk_io INPUT writes the trace of that execution
 # (fuzz/README.md): the header names the target and the input, every
-# event line is counted by the end line, and the trace parses (replaying
-# it is not supported yet: the replayer stops at its command line).
+# event line is counted by the end line, and the trace parses (vlab-scenario
+# replay stops at its command line: the target replays its own traces,
+# FUZZ_REPLAY, replay_test.sh).
 # Arguments: <fuzz_blk_io> <vlab-scenario> <fuzz source dir> <scratch dir>
 set -euo pipefail
 target=$1 scenario=$2 src=$3 dir=$4

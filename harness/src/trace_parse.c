@@ -349,7 +349,8 @@ static bool push_event(struct parser *p, const struct hx_ev *e)
 	return true;
 }
 
-static const char *const header_keys[] = {"producer", "device", "command", "bind", "driver"};
+/* fuzz-input, fuzz-side: a fuzz trace's input and the target's choices (hex). */
+static const char *const header_keys[] = {"producer", "device", "command", "bind", "driver", "fuzz-input", "fuzz-side"};
 
 static bool header_line(struct parser *p, char *s)
 {

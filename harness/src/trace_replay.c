@@ -263,6 +263,36 @@ static void p_pio_write8(void *ctx, uint32_t p, uint8_t v) { reg_write(ctx, HX_E
 static void p_pio_write16(void *ctx, uint32_t p, uint16_t v) { reg_write(ctx, HX_EV_PW, 2, p, v); }
 static void p_pio_write32(void *ctx, uint32_t p, uint32_t v) { reg_write(ctx, HX_EV_PW, 4, p, v); }
 
+/* Note that cpu holds device range [dev, dev+size); cpu on success. */
+static uint8_t *add_mem(struct hx_replay *r, uint8_t *cpu, uint64_t dev, size_t size)
+{
+	if (r->nal == r->capal) {
+		size_t cap = r->capal ? 2 * r->capal : 16;
+		struct rp_alloc *n = realloc(r->al, cap * sizeof *n);
+		if (!n)
+			return NULL;
+		r->al = n;
+		r->capal = cap;
+	}
+	r->al[r->nal++] = (struct rp_alloc){cpu, dev, size};
+	return cpu;
+}
+
+/* Zeroed memory of ours for device range [dev, dev+size). */
+static uint8_t *new_mem(struct hx_replay *r, size_t size, size_t align, uint64_t dev)
+{
+	size_t al = align < sizeof(void *) ? sizeof(void *) : align;
+	uint8_t *cpu = aligned_alloc(al, (size + al - 1) / al * al);
+	if (!cpu)
+		return NULL;
+	memset(cpu, 0, size);
+	if (!add_mem(r, cpu, dev, size)) {
+		free(cpu);
+		return NULL;
+	}
+	return cpu;
+}
+
 static void *p_dma_alloc(void *ctx, size_t size, size_t align, vlab_addr_t *dev)
 {
 	RP(r);
@@ -274,14 +304,6 @@ static void *p_dma_alloc(void *ctx, size_t size, size_t align, vlab_addr_t *dev)
 	if (!r->m && (by_dev(r, e->c, 1) || by_dev(r, e->c + size - 1, 1))) {
 		diverge(r, e, "dma_alloc", "an allocation over memory still allocated");
 		return NULL;
-	}
-	if (r->nal == r->capal) {
-		size_t cap = r->capal ? 2 * r->capal : 16;
-		struct rp_alloc *n = realloc(r->al, cap * sizeof *n);
-		if (!n)
-			return NULL;
-		r->al = n;
-		r->capal = cap;
 	}
 	uint8_t *cpu;
 	if (r->m) {
@@ -295,15 +317,14 @@ static void *p_dma_alloc(void *ctx, size_t size, size_t align, vlab_addr_t *dev)
 				hx_dma_free(r->m, cpu, size);
 			return NULL;
 		}
-	} else {
-		size_t al = align < sizeof(void *) ? sizeof(void *) : align;
-		cpu = aligned_alloc(al, (size + al - 1) / al * al);
-		if (!cpu)
+		if (!add_mem(r, cpu, e->c, size)) {
+			hx_dma_free(r->m, cpu, size);
 			return NULL;
-		memset(cpu, 0, size);
+		}
+	} else {
+		cpu = new_mem(r, size, align, e->c);
 	}
-	r->al[r->nal++] = (struct rp_alloc){cpu, e->c, size};
-	if (dev)
+	if (cpu && dev)
 		*dev = e->c;
 	return cpu;
 }
@@ -632,6 +653,13 @@ bool hx_replay_input(struct hx_replay *r, char *buf, size_t n)
 	buf[k] = '\0';
 	tail_add(r, "input: ", buf);
 	return true;
+}
+
+void *hx_replay_buffer(struct hx_replay *r, size_t size, size_t align, uint64_t dev)
+{
+	if (!size || dev == HX_TRACE_NONE || dev + size < dev || by_dev(r, dev, 1) || by_dev(r, dev + size - 1, 1))
+		return NULL;
+	return new_mem(r, size, align, dev);
 }
 
 void hx_replay_set_inject(struct hx_replay *r, bool on)

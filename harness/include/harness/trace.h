@@ -133,6 +133,13 @@ int hx_replay_bind(struct hx_replay *r, struct hx_bound *b);
  */
 bool hx_replay_finish(struct hx_replay *r);
 /*
+ * Zeroed memory at device address dev that no event allocates: a caller's
+ * buffer (a fuzz target's, from its own arena) the driver maps, so the
+ * trace's map and unmap lines find it.  The replayer frees it.  NULL when
+ * it overlaps memory the replayer holds, or no memory.
+ */
+void *hx_replay_buffer(struct hx_replay *r, size_t size, size_t align, uint64_t dev);
+/*
  * The inject mode, for edited traces (docs/trace-format.md, "Edited
  * traces: fault injection"); call before the run.  Reads are answered
  * from the trace by position as long as the kind of call matches (op,
