@@ -30,6 +30,10 @@ struct rp_alloc {
 	uint8_t *cpu;
 	uint64_t dev;
 	size_t size;
+	/* A trace with pub lines: cpu as of the last register write, and the
+	 * bytes the device wrote since (shm reads, unmaps: 1 each). */
+	uint8_t *shadow, *devw;
+	bool devw_any;
 };
 
 struct hx_replay {
@@ -46,6 +50,7 @@ struct hx_replay {
 	char log[LOG_KEEP][LOG_LEN];
 	unsigned nlog;
 	char report[TAIL_LEN + 4096];
+	bool has_pub; /* the trace has pub lines (a QEMU trace): published memory is diffed */
 	/* The inject mode (hx_replay_set_inject). */
 	bool inject, has_dw;
 	const struct hx_ev *edited;    /* the first read whose answer contradicts the device's writes */
@@ -131,12 +136,32 @@ static void diverge(struct hx_replay *r, const struct hx_ev *want, const char *c
 
 /* ---- walking the trace ---- */
 
+static void pub_line(struct hx_replay *r, const struct hx_ev *e);
+static struct rp_alloc *alloc_at(struct hx_replay *r, uint64_t dev, size_t *off);
+
 /* The device's memory accesses at the cursor: apply its writes, check that
  * what it read is what the replayed driver published. */
 static void device_lines(struct hx_replay *r)
 {
 	while (!r->diverged && r->cur < r->t->nev) {
 		const struct hx_ev *e = &r->t->ev[r->cur];
+		if (e->op == HX_EV_PUB) {
+			pub_line(r, e);
+			if (!r->diverged)
+				r->cur++;
+			continue;
+		}
+		if (e->op == HX_EV_NOPUB) { /* not diffed: its pub lines (a map's bytes) are checked byte for byte */
+			size_t off;
+			struct rp_alloc *a = alloc_at(r, e->a, &off);
+			if (a) {
+				free(a->shadow);
+				free(a->devw);
+				a->shadow = a->devw = NULL;
+			}
+			r->cur++;
+			continue;
+		}
 		if (e->op != HX_EV_DR && e->op != HX_EV_DW)
 			return;
 		uint8_t *mem = by_dev(r, e->a, e->len);
@@ -153,6 +178,84 @@ static void device_lines(struct hx_replay *r)
 		}
 		r->cur++;
 	}
+}
+
+/* The allocation holding device address dev, and its offset there. */
+static struct rp_alloc *alloc_at(struct hx_replay *r, uint64_t dev, size_t *off)
+{
+	for (size_t i = 0; i < r->nal; i++)
+		if (dev >= r->al[i].dev && dev - r->al[i].dev < r->al[i].size) {
+			*off = (size_t)(dev - r->al[i].dev);
+			return &r->al[i];
+		}
+	return NULL;
+}
+
+/*
+ * A pub line (docs/trace-format.md, "What the driver published"): the
+ * recorded memory's bytes at a register write, where they changed since
+ * the previous one.  A byte the replayed driver changed since then must
+ * hold the trace's value; a byte it left alone while the trace has another
+ * value was written by the device (QEMU writes the used ring and received
+ * data at any time) and is taken.  Bytes outside our allocations (gaps the
+ * recorder merged) are skipped.
+ */
+static void pub_line(struct hx_replay *r, const struct hx_ev *e)
+{
+	size_t i = 0;
+	while (i < e->len && !r->diverged) {
+		size_t off;
+		struct rp_alloc *a = alloc_at(r, e->a + i, &off);
+		if (!a) {
+			i++;
+			continue;
+		}
+		size_t n = e->len - i < a->size - off ? e->len - i : a->size - off;
+		uint8_t *mem = a->cpu + off, *sh = a->shadow ? a->shadow + off : NULL;
+		const uint8_t *rec = e->data + i, *dw = a->devw ? a->devw + off : NULL;
+		for (size_t j = memcmp(mem, rec, n) ? 0 : n; j < n; j++) {
+			if (mem[j] == rec[j])
+				continue;
+			/* No shadow (nopub): a mapped buffer's bytes, all the driver's. */
+			if (!sh || (mem[j] != sh[j] && !dw[j])) {
+				diverge(r, e, "(published memory, at the register write after it)",
+				        "published 0x%02x at 0x%" PRIx64 " (byte %zu of the line), the trace has 0x%02x",
+				        mem[j], e->a + i + j, i + j, rec[j]);
+				return;
+			}
+			mem[j] = rec[j]; /* the device's write */
+		}
+		if (sh)
+			memcpy(sh, rec, n);
+		i += n;
+	}
+}
+
+/* At a register write of a trace with pub lines: a byte the replayed driver
+ * changed since the last register write that no pub line covered is one
+ * the recorded driver left alone (a byte the device wrote since is not the
+ * driver's change).  Then the shadow is the memory. */
+static bool pub_unrecorded(struct hx_replay *r, const struct hx_ev *want)
+{
+	for (size_t k = 0; k < r->nal; k++) {
+		struct rp_alloc *a = &r->al[k];
+		if (!a->shadow || !memcmp(a->cpu, a->shadow, a->size))
+			continue;
+		for (size_t i = 0; i < a->size; i++) {
+			if (a->cpu[i] == a->shadow[i] || a->devw[i])
+				continue;
+			diverge(r, want, "(published memory, at this register write)",
+			        "published 0x%02x at 0x%" PRIx64
+			        ", which the trace's driver left at 0x%02x (no pub line has it)",
+			        a->cpu[i], a->dev + i, a->shadow[i]);
+			return true;
+		}
+		memcpy(a->shadow, a->cpu, a->size);
+		if (a->devw_any)
+			memset(a->devw, 0, a->size);
+		a->devw_any = false;
+	}
+	return false;
 }
 
 static const char *const call_names[HX_EV_COUNT] = {
@@ -198,6 +301,8 @@ static const struct hx_ev *step(struct hx_replay *r, const struct hx_ev *did)
 	if (r->diverged)
 		return NULL;
 	const struct hx_ev *want = r->cur < r->t->nev ? &r->t->ev[r->cur] : NULL;
+	if (r->has_pub && (did->op == HX_EV_W || did->op == HX_EV_PW) && pub_unrecorded(r, want))
+		return NULL;
 	if (!want || !same(want, did, r->inject)) {
 		char d[160];
 		hx_ev_format(did, d, sizeof d);
@@ -280,7 +385,13 @@ static void *p_dma_alloc(void *ctx, size_t size, size_t align, vlab_addr_t *dev)
 	if (!cpu)
 		return NULL;
 	memset(cpu, 0, size);
-	r->al[r->nal++] = (struct rp_alloc){cpu, e->c, size};
+	uint8_t *shadow = NULL, *devw = NULL;
+	if (r->has_pub && (!(shadow = calloc(1, size)) || !(devw = calloc(1, size)))) {
+		free(shadow);
+		free(cpu);
+		return NULL;
+	}
+	r->al[r->nal++] = (struct rp_alloc){cpu, e->c, size, shadow, devw, false};
 	if (dev)
 		*dev = e->c;
 	return cpu;
@@ -297,6 +408,8 @@ static void p_dma_free(void *ctx, void *cpu, size_t size)
 		step(r, &(struct hx_ev){.op = HX_EV_FREE, .a = dev, .b = size});
 	if (a) {
 		free(a->cpu);
+		free(a->shadow);
+		free(a->devw);
 		*a = r->al[--r->nal];
 	}
 }
@@ -314,6 +427,17 @@ static int p_dma_map(void *ctx, const void *cpu, size_t len, enum vlab_dma_dir d
 	return VLAB_OK;
 }
 
+/* What the device wrote at dev (an unmap's or a shared-memory read's bytes):
+ * into our memory, marked as the device's until the next register write. */
+static void device_wrote(struct rp_alloc *a, uint64_t dev, const void *bytes, size_t len)
+{
+	memcpy(a->cpu + (dev - a->dev), bytes, len);
+	if (a->devw) {
+		memset(a->devw + (dev - a->dev), 1, len);
+		a->devw_any = true;
+	}
+}
+
 /* The buffer back to the CPU: what the device wrote there, from the trace. */
 static void p_dma_unmap(void *ctx, const void *cpu, size_t len, enum vlab_dma_dir dir, vlab_addr_t dev)
 {
@@ -329,7 +453,7 @@ static void p_dma_unmap(void *ctx, const void *cpu, size_t len, enum vlab_dma_di
 	}
 	const struct hx_ev *e = step(r, &(struct hx_ev){.op = HX_EV_UNMAP, .a = d, .b = len, .c = (uint64_t)dir});
 	if (e && a && e->len == len && len)
-		memcpy(a->cpu + (d - a->dev), e->data, len);
+		device_wrote(a, d, e->data, len);
 }
 
 /* Inject mode: a shared-memory answer (ans, from the trace's line e) that
@@ -379,7 +503,7 @@ static bool shm(struct hx_replay *r, void *dst, const volatile void *src, size_t
 	if (a)
 		note_edit(r, e, a->cpu + (d - a->dev), dst, len);
 	if (a)
-		memcpy(a->cpu + (d - a->dev), dst, len);
+		device_wrote(a, d, dst, len);
 	return true;
 }
 
@@ -489,6 +613,8 @@ struct hx_replay *hx_replay_new(const struct hx_trace *t,
 	r->plat.ctx = r;
 	r->log_fn = log_fn;
 	r->log_ctx = log_ctx;
+	for (size_t i = 0; i < t->nev && !r->has_pub; i++)
+		r->has_pub = t->ev[i].op == HX_EV_PUB;
 	return r;
 }
 
@@ -658,8 +784,11 @@ void hx_replay_free(struct hx_replay *r)
 {
 	if (!r)
 		return;
-	for (size_t i = 0; i < r->nal; i++)
+	for (size_t i = 0; i < r->nal; i++) {
 		free(r->al[i].cpu);
+		free(r->al[i].shadow);
+		free(r->al[i].devw);
+	}
 	free(r->al);
 	free(r);
 }
