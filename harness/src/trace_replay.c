@@ -51,6 +51,12 @@ struct hx_replay {
 	unsigned nlog;
 	char report[TAIL_LEN + 4096];
 	bool has_pub; /* the trace has pub lines (a QEMU trace): published memory is diffed */
+	/* Where the trace's driver read what the device wrote (shm reads,
+	 * unmaps of device-writable buffers): sorted, merged [lo, hi). */
+	struct rp_range {
+		uint64_t lo, hi;
+	} *devrd;
+	size_t ndevrd;
 	/* The inject mode (hx_replay_set_inject). */
 	bool inject, has_dw;
 	const struct hx_ev *edited;    /* the first read whose answer contradicts the device's writes */
@@ -180,6 +186,58 @@ static void device_lines(struct hx_replay *r)
 	}
 }
 
+/* Does the trace show the device writing at dev (the driver reads it)? */
+static bool device_writes(const struct hx_replay *r, uint64_t dev)
+{
+	size_t lo = 0, hi = r->ndevrd;
+	if (!r->devrd)
+		return true; /* out of memory at the start: lenient */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (dev < r->devrd[mid].lo)
+			hi = mid;
+		else if (dev >= r->devrd[mid].hi)
+			lo = mid + 1;
+		else
+			return true;
+	}
+	return false;
+}
+
+static int range_cmp(const void *a, const void *b)
+{
+	const struct rp_range *x = a, *y = b;
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* The ranges where the trace's driver read what the device wrote. */
+static void collect_device_reads(struct hx_replay *r)
+{
+	const struct hx_trace *t = r->t;
+	size_t n = 0;
+	r->devrd = malloc((t->nev ? t->nev : 1) * sizeof *r->devrd);
+	if (!r->devrd)
+		return; /* device_writes: lenient */
+	for (size_t i = 0; i < t->nev; i++) {
+		const struct hx_ev *e = &t->ev[i];
+		uint64_t len = e->op == HX_EV_SH ? e->width : e->op == HX_EV_SHM ? e->len
+		               : e->op == HX_EV_UNMAP && e->c != VLAB_DMA_TO_DEVICE ? e->b : 0;
+		if (len && e->a != HX_TRACE_NONE && e->a + len > e->a)
+			r->devrd[n++] = (struct rp_range){e->a, e->a + len};
+	}
+	qsort(r->devrd, n, sizeof *r->devrd, range_cmp);
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (m && r->devrd[i].lo <= r->devrd[m - 1].hi) {
+			if (r->devrd[i].hi > r->devrd[m - 1].hi)
+				r->devrd[m - 1].hi = r->devrd[i].hi;
+		} else {
+			r->devrd[m++] = r->devrd[i];
+		}
+	}
+	r->ndevrd = m;
+}
+
 /* The allocation holding device address dev, and its offset there. */
 static struct rp_alloc *alloc_at(struct hx_replay *r, uint64_t dev, size_t *off)
 {
@@ -216,11 +274,16 @@ static void pub_line(struct hx_replay *r, const struct hx_ev *e)
 		for (size_t j = memcmp(mem, rec, n) ? 0 : n; j < n; j++) {
 			if (mem[j] == rec[j])
 				continue;
-			/* No shadow (nopub): a mapped buffer's bytes, all the driver's. */
-			if (!sh || (mem[j] != sh[j] && !dw[j])) {
+			/* No shadow (nopub): a mapped buffer's bytes, all the driver's.
+			 * A byte the device wrote since the last register write, or
+			 * one the driver left alone where the trace shows the device
+			 * writing (a read of it), is the device's. */
+			const uint64_t at = e->a + i + j;
+			const char *why = !sh || mem[j] != sh[j] ? "" : " (left as it was; the device never writes there)";
+			if (!sh || (!dw[j] && (mem[j] != sh[j] || !device_writes(r, at)))) {
 				diverge(r, e, "(published memory, at the register write after it)",
-				        "published 0x%02x at 0x%" PRIx64 " (byte %zu of the line), the trace has 0x%02x",
-				        mem[j], e->a + i + j, i + j, rec[j]);
+				        "published 0x%02x at 0x%" PRIx64 " (byte %zu of the line)%s, the trace has 0x%02x",
+				        mem[j], at, i + j, why, rec[j]);
 				return;
 			}
 			mem[j] = rec[j]; /* the device's write */
@@ -615,6 +678,8 @@ struct hx_replay *hx_replay_new(const struct hx_trace *t,
 	r->log_ctx = log_ctx;
 	for (size_t i = 0; i < t->nev && !r->has_pub; i++)
 		r->has_pub = t->ev[i].op == HX_EV_PUB;
+	if (r->has_pub)
+		collect_device_reads(r);
 	return r;
 }
 
@@ -790,5 +855,6 @@ void hx_replay_free(struct hx_replay *r)
 		free(r->al[i].devw);
 	}
 	free(r->al);
+	free(r->devrd);
 	free(r);
 }
