@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "trace_internal.h"
 #include "vlab/err.h"
@@ -51,6 +52,7 @@ struct hx_replay {
 	unsigned nlog;
 	char report[TAIL_LEN + 4096];
 	bool has_pub; /* the trace has pub lines (a QEMU trace): published memory is diffed */
+	struct timespec started; /* hx_replay_new, for VLAB_REPLAY_TIMING */
 	/* Where the trace's driver read what the device wrote (shm reads,
 	 * unmaps of device-writable buffers): sorted, merged [lo, hi). */
 	struct rp_range {
@@ -250,13 +252,15 @@ static struct rp_alloc *alloc_at(struct hx_replay *r, uint64_t dev, size_t *off)
 }
 
 /*
- * A pub line (docs/trace-format.md, "What the driver published"): the
- * recorded memory's bytes at a register write, where they changed since
- * the previous one.  A byte the replayed driver changed since then must
- * hold the trace's value; a byte it left alone while the trace has another
- * value was written by the device (QEMU writes the used ring and received
- * data at any time) and is taken.  Bytes outside our allocations (gaps the
- * recorder merged) are skipped.
+ * A pub line (docs/trace-format.md, "Published memory in a QEMU trace"):
+ * the recorded memory's bytes at a register write, where they changed
+ * since the previous one.  Where our memory differs, the byte is the
+ * device's (QEMU writes the used ring and received data at any time) and
+ * is taken when the device wrote it since the last register write (devw),
+ * or when the replayed driver left it alone and the trace shows the device
+ * writing there; otherwise the replayed driver published something else.
+ * In an allocation without a shadow (nopub) every byte must match.  Bytes
+ * outside our allocations (gaps the recorder merged) are skipped.
  */
 static void pub_line(struct hx_replay *r, const struct hx_ev *e)
 {
@@ -676,6 +680,7 @@ struct hx_replay *hx_replay_new(const struct hx_trace *t,
 	r->plat.ctx = r;
 	r->log_fn = log_fn;
 	r->log_ctx = log_ctx;
+	timespec_get(&r->started, TIME_UTC);
 	for (size_t i = 0; i < t->nev && !r->has_pub; i++)
 		r->has_pub = t->ev[i].op == HX_EV_PUB;
 	if (r->has_pub)
@@ -837,6 +842,12 @@ bool hx_replay_finish(struct hx_replay *r)
 		diverge(r, &r->t->ev[r->cur], "(none: the run ended)", "nothing more");
 	if (r->inject)
 		inject_report(r);
+	if (getenv("VLAB_REPLAY_TIMING")) { /* scripts/bench-replay.sh: the run alone, parsing excluded */
+		struct timespec now;
+		timespec_get(&now, TIME_UTC);
+		fprintf(stderr, "replay timing: %.0f us from hx_replay_new to hx_replay_finish\n",
+		        (double)(now.tv_sec - r->started.tv_sec) * 1e6 + (double)(now.tv_nsec - r->started.tv_nsec) / 1e3);
+	}
 	return !r->diverged;
 }
 
