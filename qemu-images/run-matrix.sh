@@ -10,9 +10,10 @@
 #   qemu-images/run-matrix.sh --list          the rows, one per line
 #
 # Each row is also recorded: the image writes a trace of every platform call
-# (<work>/<row>/qemu.trace, docs/qemu.md "Record and replay"), and
-# `vlab-scenario replay` runs the driver against it on the host; the replay
-# must match the trace to its end and give QEMU's transcript.
+# and what the driver published (pub lines) (<work>/<row>/qemu.trace,
+# docs/qemu.md "Record and replay"), and `vlab-scenario replay` runs the
+# driver against it on the host; the replay must match the trace to its end,
+# published memory included, and give QEMU's transcript.
 #
 # Options: --work DIR (default build/qemu-work), --host-tool PATH (the host
 # build's vlab-scenario; built with the gcc preset when not given),
@@ -201,7 +202,7 @@ while [ $# -gt 0 ]; do
 	--no-build) build=0 ;;
 	--timeout) timeout_s=$2; shift ;;
 	--ctest) ctest=1 ;;
-	-h | --help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run-matrix.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -338,8 +339,9 @@ run_row() { # target transport device -> sets row_result, prints details
 	fi
 	"device_${device}_check" "$dir" || ok=1
 	echo "  transcripts: $dir/qemu.transcript, $dir/model.transcript ($(wc -l <"$dir/qemu.transcript") lines)"
-	printf '  trace: %s (%s bytes, %s events); QEMU %.2fs, replay %.3fs\n' "$dir/qemu.trace" \
+	printf '  trace: %s (%s bytes, %s events, %s pub lines); QEMU %.2fs, replay %.3fs\n' "$dir/qemu.trace" \
 		"$(stat -c %s "$dir/qemu.trace" 2>/dev/null || echo 0)" "$(sed -n 's/^end //p' "$dir/qemu.trace" 2>/dev/null)" \
+		"$(grep -c '^[0-9]* pub ' "$dir/qemu.trace" 2>/dev/null)" \
 		"$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" "$(awk -v a="$t1" -v b="$t2" 'BEGIN { print b - a }')"
 	return $ok
 }

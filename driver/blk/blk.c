@@ -493,7 +493,14 @@ static int blk_post(struct vlab_blk *b, unsigned si, struct vlab_blk_req *r, uin
 	}
 	put_u32(b, hdr, type);
 	put_u32(b, hdr + 4, 0);
+#if defined(VLAB_MUTANT_BLK_SECTOR_BYTES) /* TEST-ONLY: tests/replay/qemu_trace_test.sh */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_BLK_SECTOR_BYTES is for the test-only mutant build (scenarios/CMakeLists.txt)"
+#endif
+	put_u64(b, hdr + 8, sector * VIRTIO_BLK_SECTOR_SIZE); /* a byte offset where a sector is due */
+#else
 	put_u64(b, hdr + 8, sector);
+#endif
 	/* An impossible status: a device that completes without writing it
 	 * is caught at completion. */
 	hdr[BLK_STATUS_OFF] = 0xFF;

@@ -28,6 +28,8 @@ enum hx_ev_op {
 	HX_EV_DW,    /* dw DEV LEN HEX: the device wrote guest memory */
 	HX_EV_UNMAP, /* unmap DEV LEN DIR HEX|-: the buffer back to the CPU, its bytes */
 	HX_EV_INPUT, /* input TEXT: a command line vlab read from stdin (data: TEXT, unescaped) */
+	HX_EV_PUB,   /* pub DEV LEN HEX: DMA memory changed since the last register write (QEMU traces) */
+	HX_EV_NOPUB, /* nopub DEV LEN: an allocation pub lines leave out (the scenario's work area) */
 	HX_EV_COUNT
 };
 
@@ -40,7 +42,7 @@ struct hx_ev {
 	unsigned line;       /* in the trace file */
 	uint64_t time;       /* virtual ns */
 	uint64_t a, b, c;    /* by op: address, value / size, align, device address */
-	uint8_t *data;       /* payload of shm, dr, dw */
+	uint8_t *data;       /* payload of shm, dr, dw, pub, unmap */
 	size_t len;
 };
 

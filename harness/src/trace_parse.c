@@ -23,6 +23,7 @@ static const char *const op_names[HX_EV_COUNT] = {
 	[HX_EV_SHM] = "shm",     [HX_EV_MB] = "mb",   [HX_EV_RMB] = "rmb", [HX_EV_WMB] = "wmb",
 	[HX_EV_NOW] = "now",     [HX_EV_DELAY] = "delay", [HX_EV_RAND] = "rand", [HX_EV_DR] = "dr",
 	[HX_EV_DW] = "dw",       [HX_EV_UNMAP] = "unmap", [HX_EV_INPUT] = "input",
+	[HX_EV_PUB] = "pub",     [HX_EV_NOPUB] = "nopub",
 };
 
 static const char *const dir_names[4] = {"?", "to", "from", "both"};
@@ -65,7 +66,7 @@ void hx_ev_format(const struct hx_ev *e, char *buf, size_t n)
 	case HX_EV_ALLOC:
 		snprintf(buf, n, "alloc %" PRIu64 " %" PRIu64 " %s", e->a, e->b, a);
 		return;
-	case HX_EV_FREE:
+	case HX_EV_FREE: case HX_EV_NOPUB:
 		snprintf(buf, n, "%s %s %" PRIu64, hx_ev_name(e->op), a, e->b);
 		return;
 	case HX_EV_MAP: case HX_EV_UNMAP:
@@ -88,7 +89,7 @@ void hx_ev_format(const struct hx_ev *e, char *buf, size_t n)
 		}
 		return;
 	}
-	case HX_EV_SHM: case HX_EV_DR: case HX_EV_DW: {
+	case HX_EV_SHM: case HX_EV_DR: case HX_EV_DW: case HX_EV_PUB: {
 		int k = snprintf(buf, n, "%s %s %zu ", hx_ev_name(e->op), a, e->len);
 		for (size_t i = 0; i < e->len && k >= 0 && (size_t)k + 8 < n; i++) {
 			if (i == 32) {
@@ -252,7 +253,7 @@ static bool parse_event(struct parser *p, char **tok, unsigned ntok, struct hx_e
 	static const unsigned nargs[HX_EV_COUNT] = {
 		[HX_EV_R] = 2, [HX_EV_W] = 2, [HX_EV_PR] = 2, [HX_EV_PW] = 2, [HX_EV_ALLOC] = 3, [HX_EV_FREE] = 2,
 		[HX_EV_MAP] = 3, [HX_EV_SH] = 2, [HX_EV_UNMAP] = 4, [HX_EV_SHM] = 3, [HX_EV_NOW] = 1, [HX_EV_DELAY] = 1,
-		[HX_EV_RAND] = 1, [HX_EV_DR] = 3, [HX_EV_DW] = 3,
+		[HX_EV_RAND] = 1, [HX_EV_DR] = 3, [HX_EV_DW] = 3, [HX_EV_PUB] = 3, [HX_EV_NOPUB] = 2,
 	};
 	if (ntok != 2 + nargs[e->op])
 		return fail(p, "garbage: '%s' takes %u fields, the line has %u", tok[1], nargs[e->op], ntok - 2);
@@ -274,7 +275,7 @@ static bool parse_event(struct parser *p, char **tok, unsigned ntok, struct hx_e
 		else if (!addr(tok[4], &e->c))
 			bad = tok[4];
 		break;
-	case HX_EV_FREE:
+	case HX_EV_FREE: case HX_EV_NOPUB:
 		if (!addr(tok[2], &e->a))
 			bad = tok[2];
 		else if (!num(tok[3], &e->b))
@@ -303,7 +304,7 @@ static bool parse_event(struct parser *p, char **tok, unsigned ntok, struct hx_e
 		if (!num(tok[2], &e->a))
 			bad = tok[2];
 		break;
-	case HX_EV_SHM: case HX_EV_DR: case HX_EV_DW: {
+	case HX_EV_SHM: case HX_EV_DR: case HX_EV_DW: case HX_EV_PUB: {
 		uint64_t len;
 		if (!addr(tok[2], &e->a)) {
 			bad = tok[2];
@@ -329,7 +330,8 @@ static bool parse_event(struct parser *p, char **tok, unsigned ntok, struct hx_e
 		return fail(p, "garbage: '%s' is not a number", bad);
 	if ((e->op == HX_EV_ALLOC && (e->a == 0 || e->a > (1ull << 32) || e->b == 0 || (e->b & (e->b - 1)) ||
 	                              e->b > (1ull << 24))) ||
-	    ((e->op == HX_EV_MAP || e->op == HX_EV_FREE || e->op == HX_EV_UNMAP) && e->b > (1ull << 32)))
+	    ((e->op == HX_EV_MAP || e->op == HX_EV_FREE || e->op == HX_EV_UNMAP || e->op == HX_EV_NOPUB) &&
+	     e->b > (1ull << 32)))
 		return fail(p, "length or alignment beyond reason");
 	return true;
 }

@@ -16,6 +16,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "hx_internal.h"
 #include "trace_internal.h"
@@ -31,6 +32,10 @@ struct rp_alloc {
 	uint8_t *cpu;
 	uint64_t dev;
 	size_t size;
+	/* A trace with pub lines: cpu as of the last register write, and the
+	 * bytes the device wrote since (shm reads, unmaps: 1 each). */
+	uint8_t *shadow, *devw;
+	bool devw_any;
 };
 
 struct hx_replay {
@@ -52,6 +57,14 @@ struct hx_replay {
 	char log[LOG_KEEP][LOG_LEN];
 	unsigned nlog;
 	char report[TAIL_LEN + 4096];
+	bool has_pub; /* the trace has pub lines (a QEMU trace): published memory is diffed */
+	struct timespec started; /* hx_replay_new, for VLAB_REPLAY_TIMING */
+	/* Where the trace's driver read what the device wrote (shm reads,
+	 * unmaps of device-writable buffers): sorted, merged [lo, hi). */
+	struct rp_range {
+		uint64_t lo, hi;
+	} *devrd;
+	size_t ndevrd;
 	/* The inject mode (hx_replay_set_inject). */
 	bool inject, has_dw;
 	const struct hx_ev *edited;    /* the first read whose answer contradicts the device's writes */
@@ -139,12 +152,32 @@ static void diverge(struct hx_replay *r, const struct hx_ev *want, const char *c
 
 /* ---- walking the trace ---- */
 
+static void pub_line(struct hx_replay *r, const struct hx_ev *e);
+static struct rp_alloc *alloc_at(struct hx_replay *r, uint64_t dev, size_t *off);
+
 /* The device's memory accesses at the cursor: apply its writes, check that
  * what it read is what the replayed driver published. */
 static void device_lines(struct hx_replay *r)
 {
 	while (!r->diverged && r->cur < r->t->nev) {
 		const struct hx_ev *e = &r->t->ev[r->cur];
+		if (e->op == HX_EV_PUB) {
+			pub_line(r, e);
+			if (!r->diverged)
+				r->cur++;
+			continue;
+		}
+		if (e->op == HX_EV_NOPUB) { /* not diffed: its pub lines (a map's bytes) are checked byte for byte */
+			size_t off;
+			struct rp_alloc *a = alloc_at(r, e->a, &off);
+			if (a) {
+				free(a->shadow);
+				free(a->devw);
+				a->shadow = a->devw = NULL;
+			}
+			r->cur++;
+			continue;
+		}
 		if (e->op != HX_EV_DR && e->op != HX_EV_DW)
 			return;
 		uint8_t *mem = by_dev(r, e->a, e->len);
@@ -161,6 +194,143 @@ static void device_lines(struct hx_replay *r)
 		}
 		r->cur++;
 	}
+}
+
+/* Does the trace show the device writing at dev (the driver reads it)? */
+static bool device_writes(const struct hx_replay *r, uint64_t dev)
+{
+	size_t lo = 0, hi = r->ndevrd;
+	if (!r->devrd)
+		return true; /* out of memory at the start: lenient */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (dev < r->devrd[mid].lo)
+			hi = mid;
+		else if (dev >= r->devrd[mid].hi)
+			lo = mid + 1;
+		else
+			return true;
+	}
+	return false;
+}
+
+static int range_cmp(const void *a, const void *b)
+{
+	const struct rp_range *x = a, *y = b;
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+/* The ranges where the trace's driver read what the device wrote. */
+static void collect_device_reads(struct hx_replay *r)
+{
+	const struct hx_trace *t = r->t;
+	size_t n = 0;
+	r->devrd = malloc((t->nev ? t->nev : 1) * sizeof *r->devrd);
+	if (!r->devrd)
+		return; /* device_writes: lenient */
+	for (size_t i = 0; i < t->nev; i++) {
+		const struct hx_ev *e = &t->ev[i];
+		uint64_t len = e->op == HX_EV_SH ? e->width : e->op == HX_EV_SHM ? e->len
+		               : e->op == HX_EV_UNMAP && e->c != VLAB_DMA_TO_DEVICE ? e->b : 0;
+		if (len && e->a != HX_TRACE_NONE && e->a + len > e->a)
+			r->devrd[n++] = (struct rp_range){e->a, e->a + len};
+	}
+	qsort(r->devrd, n, sizeof *r->devrd, range_cmp);
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (m && r->devrd[i].lo <= r->devrd[m - 1].hi) {
+			if (r->devrd[i].hi > r->devrd[m - 1].hi)
+				r->devrd[m - 1].hi = r->devrd[i].hi;
+		} else {
+			r->devrd[m++] = r->devrd[i];
+		}
+	}
+	r->ndevrd = m;
+}
+
+/* The allocation holding device address dev, and its offset there. */
+static struct rp_alloc *alloc_at(struct hx_replay *r, uint64_t dev, size_t *off)
+{
+	for (size_t i = 0; i < r->nal; i++)
+		if (dev >= r->al[i].dev && dev - r->al[i].dev < r->al[i].size) {
+			*off = (size_t)(dev - r->al[i].dev);
+			return &r->al[i];
+		}
+	return NULL;
+}
+
+/*
+ * A pub line (docs/trace-format.md, "Published memory in a QEMU trace"):
+ * the recorded memory's bytes at a register write, where they changed
+ * since the previous one.  Where our memory differs, the byte is the
+ * device's (QEMU writes the used ring and received data at any time) and
+ * is taken when the device wrote it since the last register write (devw),
+ * or when the replayed driver left it alone and the trace shows the device
+ * writing there; otherwise the replayed driver published something else.
+ * In an allocation without a shadow (nopub) every byte must match.  Bytes
+ * outside our allocations (gaps the recorder merged) are skipped.
+ */
+static void pub_line(struct hx_replay *r, const struct hx_ev *e)
+{
+	size_t i = 0;
+	while (i < e->len && !r->diverged) {
+		size_t off;
+		struct rp_alloc *a = alloc_at(r, e->a + i, &off);
+		if (!a) {
+			i++;
+			continue;
+		}
+		size_t n = e->len - i < a->size - off ? e->len - i : a->size - off;
+		uint8_t *mem = a->cpu + off, *sh = a->shadow ? a->shadow + off : NULL;
+		const uint8_t *rec = e->data + i, *dw = a->devw ? a->devw + off : NULL;
+		for (size_t j = memcmp(mem, rec, n) ? 0 : n; j < n; j++) {
+			if (mem[j] == rec[j])
+				continue;
+			/* No shadow (nopub): a mapped buffer's bytes, all the driver's.
+			 * A byte the device wrote since the last register write, or
+			 * one the driver left alone where the trace shows the device
+			 * writing (a read of it), is the device's. */
+			const uint64_t at = e->a + i + j;
+			const char *why = !sh || mem[j] != sh[j] ? "" : " (left as it was; the device never writes there)";
+			if (!sh || (!dw[j] && (mem[j] != sh[j] || !device_writes(r, at)))) {
+				diverge(r, e, "(published memory, at the register write after it)",
+				        "published 0x%02x at 0x%" PRIx64 " (byte %zu of the line)%s, the trace has 0x%02x",
+				        mem[j], at, i + j, why, rec[j]);
+				return;
+			}
+			mem[j] = rec[j]; /* the device's write */
+		}
+		if (sh)
+			memcpy(sh, rec, n);
+		i += n;
+	}
+}
+
+/* At a register write of a trace with pub lines: a byte the replayed driver
+ * changed since the last register write that no pub line covered is one
+ * the recorded driver left alone (a byte the device wrote since is not the
+ * driver's change).  Then the shadow is the memory. */
+static bool pub_unrecorded(struct hx_replay *r, const struct hx_ev *want)
+{
+	for (size_t k = 0; k < r->nal; k++) {
+		struct rp_alloc *a = &r->al[k];
+		if (!a->shadow || !memcmp(a->cpu, a->shadow, a->size))
+			continue;
+		for (size_t i = 0; i < a->size; i++) {
+			if (a->cpu[i] == a->shadow[i] || a->devw[i])
+				continue;
+			diverge(r, want, "(published memory, at this register write)",
+			        "published 0x%02x at 0x%" PRIx64
+			        ", which the trace's driver left at 0x%02x (no pub line has it)",
+			        a->cpu[i], a->dev + i, a->shadow[i]);
+			return true;
+		}
+		memcpy(a->shadow, a->cpu, a->size);
+		if (a->devw_any)
+			memset(a->devw, 0, a->size);
+		a->devw_any = false;
+	}
+	return false;
 }
 
 static const char *const call_names[HX_EV_COUNT] = {
@@ -206,6 +376,8 @@ static const struct hx_ev *step(struct hx_replay *r, const struct hx_ev *did)
 	if (r->diverged)
 		return NULL;
 	const struct hx_ev *want = r->cur < r->t->nev ? &r->t->ev[r->cur] : NULL;
+	if (r->has_pub && (did->op == HX_EV_W || did->op == HX_EV_PW) && pub_unrecorded(r, want))
+		return NULL;
 	if (!want || !same(want, did, r->inject)) {
 		char d[160];
 		hx_ev_format(did, d, sizeof d);
@@ -274,7 +446,14 @@ static uint8_t *add_mem(struct hx_replay *r, uint8_t *cpu, uint64_t dev, size_t 
 		r->al = n;
 		r->capal = cap;
 	}
-	r->al[r->nal++] = (struct rp_alloc){cpu, dev, size};
+	uint8_t *shadow = NULL, *devw = NULL;
+	if (r->has_pub && (!(shadow = malloc(size)) || !(devw = calloc(1, size)))) {
+		free(shadow);
+		return NULL;
+	}
+	if (shadow)
+		memcpy(shadow, cpu, size);
+	r->al[r->nal++] = (struct rp_alloc){cpu, dev, size, shadow, devw, false};
 	return cpu;
 }
 
@@ -343,6 +522,8 @@ static void p_dma_free(void *ctx, void *cpu, size_t size)
 			hx_dma_free(r->m, a->cpu, a->size);
 		else
 			free(a->cpu);
+		free(a->shadow);
+		free(a->devw);
 		*a = r->al[--r->nal];
 	}
 }
@@ -360,6 +541,17 @@ static int p_dma_map(void *ctx, const void *cpu, size_t len, enum vlab_dma_dir d
 	return VLAB_OK;
 }
 
+/* What the device wrote at dev (an unmap's or a shared-memory read's bytes):
+ * into our memory, marked as the device's until the next register write. */
+static void device_wrote(struct rp_alloc *a, uint64_t dev, const void *bytes, size_t len)
+{
+	memcpy(a->cpu + (dev - a->dev), bytes, len);
+	if (a->devw) {
+		memset(a->devw + (dev - a->dev), 1, len);
+		a->devw_any = true;
+	}
+}
+
 /* The buffer back to the CPU: what the device wrote there, from the trace. */
 static void p_dma_unmap(void *ctx, const void *cpu, size_t len, enum vlab_dma_dir dir, vlab_addr_t dev)
 {
@@ -375,7 +567,7 @@ static void p_dma_unmap(void *ctx, const void *cpu, size_t len, enum vlab_dma_di
 	}
 	const struct hx_ev *e = step(r, &(struct hx_ev){.op = HX_EV_UNMAP, .a = d, .b = len, .c = (uint64_t)dir});
 	if (e && a && e->len == len && len)
-		memcpy(a->cpu + (d - a->dev), e->data, len);
+		device_wrote(a, d, e->data, len);
 }
 
 /* Inject mode: a shared-memory answer (ans, from the trace's line e) that
@@ -425,7 +617,7 @@ static bool shm(struct hx_replay *r, void *dst, const volatile void *src, size_t
 	if (a)
 		note_edit(r, e, a->cpu + (d - a->dev), dst, len);
 	if (a)
-		memcpy(a->cpu + (d - a->dev), dst, len);
+		device_wrote(a, d, dst, len);
 	return true;
 }
 
@@ -535,6 +727,11 @@ struct hx_replay *hx_replay_new(const struct hx_trace *t,
 	r->plat.ctx = r;
 	r->log_fn = log_fn;
 	r->log_ctx = log_ctx;
+	timespec_get(&r->started, TIME_UTC);
+	for (size_t i = 0; i < t->nev && !r->has_pub; i++)
+		r->has_pub = t->ev[i].op == HX_EV_PUB;
+	if (r->has_pub)
+		collect_device_reads(r);
 	return r;
 }
 
@@ -638,7 +835,7 @@ void hx_replay_attach(struct hx_replay *r, struct hx_machine *m)
 	r->m = m;
 	r->m_plat = m->plat;
 	m->plat = r->plat;
-	r->ram = (struct rp_alloc){hx_ram_ptr(m, hx_ram_base(m), hx_ram_size(m)), hx_ram_base(m), hx_ram_size(m)};
+	r->ram = (struct rp_alloc){.cpu = hx_ram_ptr(m, hx_ram_base(m), hx_ram_size(m)), .dev = hx_ram_base(m), .size = hx_ram_size(m)};
 }
 
 bool hx_replay_input(struct hx_replay *r, char *buf, size_t n)
@@ -721,6 +918,12 @@ bool hx_replay_finish(struct hx_replay *r)
 		diverge(r, &r->t->ev[r->cur], "(none: the run ended)", "nothing more");
 	if (r->inject)
 		inject_report(r);
+	if (getenv("VLAB_REPLAY_TIMING")) { /* scripts/bench-replay.sh: the run alone, parsing excluded */
+		struct timespec now;
+		timespec_get(&now, TIME_UTC);
+		fprintf(stderr, "replay timing: %.0f us from hx_replay_new to hx_replay_finish\n",
+		        (double)(now.tv_sec - r->started.tv_sec) * 1e6 + (double)(now.tv_nsec - r->started.tv_nsec) / 1e3);
+	}
 	return !r->diverged;
 }
 
@@ -735,8 +938,13 @@ void hx_replay_free(struct hx_replay *r)
 		return;
 	if (r->m)
 		r->m->plat = r->m_plat; /* the allocations stay in its RAM, freed with it */
-	for (size_t i = 0; i < r->nal && !r->m; i++)
-		free(r->al[i].cpu);
+	for (size_t i = 0; i < r->nal; i++) {
+		if (!r->m)
+			free(r->al[i].cpu);
+		free(r->al[i].shadow);
+		free(r->al[i].devw);
+	}
 	free(r->al);
+	free(r->devrd);
 	free(r);
 }

@@ -72,6 +72,13 @@ void bm_trace_event(const char *text);
 void bm_trace_bytes(const char *head, const void *buf, size_t len);
 void bm_trace_comment(const char *level, const char *msg);
 bool bm_trace_end(void);
+/* What the driver published (docs/trace-format.md): at every register
+ * write, the bytes of mem[0, len) (device address dev) that differ from
+ * shadow become pub lines, and shadow takes them.  The platform keeps the
+ * shadow of its DMA pool; bm_platform_trace_start (platform.c, called by
+ * bm_trace_begin) makes it equal to the pool. */
+void bm_trace_publish(const uint8_t *mem, uint8_t *shadow, size_t len, uint64_t dev);
+void bm_platform_trace_start(void);
 #define bm_trace_printf(...)                                  \
 	do {                                                  \
 		char bm_tbuf_[128];                           \

@@ -11,10 +11,20 @@
 #define BM_DELAY_MAX_POLLS (1ull << 32)
 
 static uint8_t dma_pool[BM_DMA_POOL_BYTES] __attribute__((aligned(4096)));
+/* The pool as of the last register write, while tracing: what changed
+ * since is what the driver published (bm_trace_publish, pub lines). */
+static uint8_t dma_shadow[BM_DMA_POOL_BYTES] __attribute__((aligned(4096)));
 
 struct bm_plat {
 	struct vlab_platform plat;
 	size_t used;                 /* bytes of dma_pool handed out (bump) */
+	size_t high;                 /* the most it ever was, rounded up to 8: what pub lines cover */
+	/* While tracing: the first allocation (the scenario's work area, which
+	 * holds the driver's state, pointers included) is left out of the
+	 * diff, [priv_lo, priv_hi) of the pool; its mapped buffers are
+	 * published at the map instead.  first_alloc: none made yet. */
+	size_t priv_lo, priv_hi;
+	bool first_alloc;
 	uint64_t ram_lo, ram_hi;     /* what DMA may reach */
 	uint64_t tick_hz;
 };
@@ -33,8 +43,16 @@ static uint32_t rec_read(unsigned w, uintptr_t a, uint32_t v)
 	return v;
 }
 
+/* A register write may be a notification: first what the driver published
+ * (the recorder need not know which write notifies). */
 static void rec_write(unsigned w, uintptr_t a, uint32_t v)
 {
+	if (bm_tracing) {
+		const size_t lo = bm.priv_lo < bm.high ? bm.priv_lo : bm.high;
+		const size_t hi = bm.priv_hi < bm.high ? bm.priv_hi : bm.high;
+		bm_trace_publish(dma_pool, dma_shadow, lo, DEV(dma_pool));
+		bm_trace_publish(dma_pool + hi, dma_shadow + hi, bm.high - hi, DEV(dma_pool + hi));
+	}
 	if (bm_tracing)
 		bm_trace_printf("w%u 0x%llx 0x%x", w, DEV(a), (unsigned)v);
 }
@@ -63,10 +81,19 @@ static void *p_dma_alloc(void *c, size_t size, size_t align, vlab_addr_t *dev)
 	}
 	uint8_t *cpu = dma_pool + start;
 	vlab_memset(cpu, 0, size);
+	vlab_memset(dma_shadow + start, 0, size); /* the replay zeroes its allocation too */
 	p->used = start + size;
+	if (p->high < p->used)
+		p->high = (p->used + 7) & ~(size_t)7;
 	*dev = (vlab_addr_t)(uintptr_t)cpu;
 	if (bm_tracing)
 		bm_trace_printf("alloc %llu %llu 0x%llx", (unsigned long long)size, (unsigned long long)align, DEV(cpu));
+	if (bm_tracing && p->first_alloc) {
+		p->first_alloc = false;
+		p->priv_lo = start & ~(size_t)7;
+		p->priv_hi = (start + size + 7) & ~(size_t)7;
+		bm_trace_printf("nopub 0x%llx %llu", DEV(cpu), (unsigned long long)size);
+	}
 	return cpu;
 }
 
@@ -93,6 +120,13 @@ static int p_dma_map(void *c, const void *cpu, size_t len, enum vlab_dma_dir dir
 	}
 	if (bm_tracing)
 		bm_trace_printf("map 0x%llx %llu %s", (unsigned long long)a, (unsigned long long)len, dir_name(dir));
+	/* A buffer the device reads, in memory the diff leaves out: published here. */
+	const uint64_t plo = DEV(dma_pool + p->priv_lo), phi = DEV(dma_pool + p->priv_hi);
+	if (bm_tracing && dir != VLAB_DMA_FROM_DEVICE && len && a >= plo && a < phi && len <= phi - a) {
+		char head[48];
+		vlab_snprintf(head, sizeof head, "pub 0x%llx %llu ", (unsigned long long)a, (unsigned long long)len);
+		bm_trace_bytes(head, cpu, len);
+	}
 	*dev = a;
 	return 0;
 }
@@ -216,6 +250,13 @@ static const struct vlab_platform_ops bm_ops = {
 	.log = p_log,
 };
 
+void bm_platform_trace_start(void)
+{
+	vlab_memcpy(dma_shadow, dma_pool, bm.high);
+	bm.priv_lo = bm.priv_hi = 0;
+	bm.first_alloc = true;
+}
+
 extern uint8_t __image_start[], __image_end[];
 
 const struct vlab_platform *bm_platform_init(const struct bm_fdt_info *fdt)
@@ -223,6 +264,7 @@ const struct vlab_platform *bm_platform_init(const struct bm_fdt_info *fdt)
 	bm.plat.ops = &bm_ops;
 	bm.plat.ctx = &bm;
 	bm.used = 0;
+	bm.high = 0;
 	bm.tick_hz = arch_tick_hz(fdt);
 	if (bm.tick_hz == 0 || bm.tick_hz > 10000000000ull)
 		bm.tick_hz = 10000000; /* a tree without a sane value: QEMU's riscv default */

@@ -75,6 +75,7 @@ bool bm_trace_begin(unsigned index, const char *const *header, unsigned n)
 	tr.err = false;
 	if (tr.handle < 0)
 		return false;
+	bm_platform_trace_start();
 	bm_tracing = true;
 	puts_("vlab-trace 1\n");
 	for (unsigned i = 0; i < n; i++) {
@@ -126,6 +127,56 @@ void bm_trace_bytes(const char *head, const void *buf, size_t len)
 		put(pair, 2);
 	}
 	puts_("\n");
+}
+
+/* Unchanged bytes between two changed ones up to this many stay in one
+ * pub line (fewer, longer lines); a line carries at most PUB_MAX bytes. */
+#define PUB_GAP 16u
+#define PUB_MAX (64u * 1024u)
+
+static void pub(const uint8_t *shadow, size_t from, size_t to, uint64_t dev)
+{
+	char head[48];
+	while (from < to) {
+		size_t n = to - from < PUB_MAX ? to - from : PUB_MAX;
+		vlab_snprintf(head, sizeof head, "pub 0x%llx %llu ", (unsigned long long)(dev + from),
+		              (unsigned long long)n);
+		bm_trace_bytes(head, shadow + from, n);
+		from += n;
+	}
+}
+
+/* Word by word: each word of mem is read once (the device may be writing
+ * it), compared, and kept in the shadow, which the pub line is made from. */
+void bm_trace_publish(const uint8_t *mem, uint8_t *shadow, size_t len, uint64_t dev)
+{
+	const volatile uint64_t *m = (const volatile uint64_t *)mem;
+	uint64_t *sh = (uint64_t *)shadow;
+	size_t from = 0, to = 0;
+	bool open = false;
+	for (size_t w = 0; w < len / 8; w++) {
+		const uint64_t v = m[w], x = v ^ sh[w];
+		if (!x)
+			continue;
+		sh[w] = v;
+		unsigned lo = 0, hi = 8;
+		while (!((x >> (8 * lo)) & 0xff))
+			lo++;
+		while (!((x >> (8 * (hi - 1))) & 0xff))
+			hi--;
+		const size_t b0 = 8 * w + lo, b1 = 8 * w + hi;
+		if (open && b0 - to <= PUB_GAP) {
+			to = b1;
+			continue;
+		}
+		if (open)
+			pub(shadow, from, to, dev);
+		from = b0;
+		to = b1;
+		open = true;
+	}
+	if (open)
+		pub(shadow, from, to, dev);
 }
 
 void bm_trace_comment(const char *level, const char *msg)
