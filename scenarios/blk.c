@@ -179,7 +179,7 @@ static void check_pristine(struct sc_out *o, struct sc_blk_work *w, const struct
 	uint32_t n = SC_PRISTINE_SECTORS;
 	if (data->nsectors < n) {
 		sc_fail(o, "pristine: %s has %llu sectors, fewer than %u", SC_PART_DATA_NAME,
-		        (unsigned long long)data->nsectors, n);
+		        (unsigned long long)data->nsectors, (unsigned)n);
 		return;
 	}
 	int rc = vlab_blk_read(&w->blk, data->start_lba, w->data, n);
@@ -188,8 +188,8 @@ static void check_pristine(struct sc_out *o, struct sc_blk_work *w, const struct
 		return;
 	}
 	uint32_t bad = pattern_mismatches(w->data, SC_SEED_PRISTINE, data->start_lba, n);
-	sc_printf(o, "pristine: %u sectors at %s+0 crc32 0x%08x, %u differ from the pattern", n,
-	          SC_PART_DATA_NAME, (unsigned)vlab_crc32(0, w->data, n * VIRTIO_BLK_SECTOR_SIZE), bad);
+	sc_printf(o, "pristine: %u sectors at %s+0 crc32 0x%08x, %u differ from the pattern", (unsigned)n,
+	          SC_PART_DATA_NAME, (unsigned)vlab_crc32(0, w->data, n * VIRTIO_BLK_SECTOR_SIZE), (unsigned)bad);
 	if (bad)
 		sc_fail(o, "pristine: the disk does not hold the pattern");
 }
@@ -204,15 +204,15 @@ static void read_check(struct sc_out *o, struct sc_blk_work *w, const char *what
 		uint32_t k = n - done < chunk ? n - done : chunk;
 		int rc = vlab_blk_read(&w->blk, lba + done, w->data, k);
 		if (rc) {
-			sc_fail(o, "%s: read %u sectors at +%u: %s", what, k, off + done, vlab_errname(rc));
+			sc_fail(o, "%s: read %u sectors at +%u: %s", what, (unsigned)k, (unsigned)(off + done), vlab_errname(rc));
 			return;
 		}
 		crc = vlab_crc32(crc, w->data, k * VIRTIO_BLK_SECTOR_SIZE);
 		bad += pattern_mismatches(w->data, seed, lba + done, k);
 		done += k;
 	}
-	sc_printf(o, "%s: %u sectors at +%u in chunks of %u crc32 0x%08x, %u differ", what, n, off, chunk,
-	          (unsigned)crc, bad);
+	sc_printf(o, "%s: %u sectors at +%u in chunks of %u crc32 0x%08x, %u differ", what, (unsigned)n, (unsigned)off, (unsigned)chunk,
+	          (unsigned)crc, (unsigned)bad);
 	if (bad)
 		sc_fail(o, "%s: data read back differs from what was written", what);
 }
@@ -250,7 +250,7 @@ static void async_reads(struct sc_out *o, struct sc_blk_work *w, uint64_t lba)
 		return;
 	uint32_t bad = pattern_mismatches(w->data, SC_SEED_WRITE, lba, SC_BUF_SECTORS);
 	sc_printf(o, "async: %u reads of %u sectors in flight together crc32 0x%08x, %u differ",
-	          SC_ASYNC_REQS, per, (unsigned)vlab_crc32(0, w->data, SC_BUF_BYTES), bad);
+	          SC_ASYNC_REQS, (unsigned)per, (unsigned)vlab_crc32(0, w->data, SC_BUF_BYTES), (unsigned)bad);
 	if (bad)
 		sc_fail(o, "async: data read back differs from what was written");
 }
@@ -281,11 +281,11 @@ static void write_and_check(struct sc_out *o, struct sc_blk_work *w, const struc
 		fill_pattern(w->data, SC_SEED_WRITE, base + e->off, e->count);
 		int rc = vlab_blk_write(&w->blk, base + e->off, w->data, e->count);
 		if (rc) {
-			sc_fail(o, "write: %u sectors at %s+%u: %s", e->count, SC_PART_SCRATCH_NAME, e->off,
+			sc_fail(o, "write: %u sectors at %s+%u: %s", (unsigned)e->count, SC_PART_SCRATCH_NAME, (unsigned)e->off,
 			        vlab_errname(rc));
 			return;
 		}
-		sc_printf(o, "write: %u sectors at %s+%u crc32 0x%08x", e->count, SC_PART_SCRATCH_NAME, e->off,
+		sc_printf(o, "write: %u sectors at %s+%u crc32 0x%08x", (unsigned)e->count, SC_PART_SCRATCH_NAME, (unsigned)e->off,
 		          (unsigned)vlab_crc32(0, w->data, e->count * VIRTIO_BLK_SECTOR_SIZE));
 	}
 	int rc = vlab_blk_flush(&w->blk);
@@ -344,11 +344,11 @@ unsigned sc_blk_run(struct sc_out *o, const struct sc_dev *sd)
 
 	const struct vlab_blk_info *in = &w->blk.info;
 	sc_printf(o, "info: capacity %llu sectors, blk_size %u, size_max %u, seg_max %u, %s, flush %s",
-	          (unsigned long long)in->capacity, in->blk_size, in->size_max, in->seg_max,
+	          (unsigned long long)in->capacity, (unsigned)in->blk_size, (unsigned)in->size_max, (unsigned)in->seg_max,
 	          in->read_only ? "ro" : "rw", in->flush ? "yes" : "no");
 	sc_printf(o, "info: geometry %u/%u/%u", in->cylinders, in->heads, in->sectors);
 	sc_printf(o, "queue: size %u, %u request slots, %u bytes per request, %u segments", w->blk.vq.size,
-	          w->blk.nslots, w->blk.max_req_bytes, w->blk.max_segs);
+	          w->blk.nslots, (unsigned)w->blk.max_req_bytes, (unsigned)w->blk.max_segs);
 
 	print_parts(o, w);
 	check_pristine(o, w, find_part(&w->parts, SC_PART_DATA_NAME));
