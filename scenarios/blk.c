@@ -65,14 +65,19 @@ static const struct cfg_field cfg_fields[] = {
 };
 
 /* What the scenario needs beyond the stack; from DMA memory, so the data
- * buffers are reachable by the device. */
+ * buffers are reachable by the device.  The buffers come first: their
+ * addresses (map events in a trace) are then the same on 32- and 64-bit
+ * targets, whatever the size of the structs with pointers after them. */
 struct sc_blk_work {
+	uint8_t data[SC_BUF_BYTES];
+	uint8_t part_scratch[SC_PART_SCRATCH_BYTES];
 	struct vlab_blk blk;
 	struct vlab_part_table parts;
 	struct vlab_blk_req req[SC_ASYNC_REQS];
-	uint8_t data[SC_BUF_BYTES];
-	uint8_t part_scratch[SC_PART_SCRATCH_BYTES];
 };
+/* The work area's size in DMA memory: the same on every target (sc_begin). */
+#define SC_BLK_WORK_BYTES (128u * 1024u)
+_Static_assert(sizeof(struct sc_blk_work) <= SC_BLK_WORK_BYTES, "SC_BLK_WORK_BYTES is too small");
 
 static void print_config(struct sc_out *o, struct vlab_virtio_dev *d)
 {
@@ -329,14 +334,14 @@ unsigned sc_blk_run(struct sc_out *o, const struct sc_dev *sd)
 	const struct vlab_platform *p = d->plat;
 	const unsigned failures_before = o->failures;
 
-	struct sc_blk_work *w = sc_begin(o, sd, "blk", sizeof *w, 4096);
+	struct sc_blk_work *w = sc_begin(o, sd, "blk", SC_BLK_WORK_BYTES, 4096);
 	if (!w)
 		return o->failures - failures_before;
 	int rc = vlab_blk_init(&w->blk, d, 0);
 	sc_printf(o, "init: %s", rc ? vlab_errname(rc) : "ok");
 	if (rc) {
 		sc_fail(o, "vlab_blk_init: %s", vlab_strerror(rc));
-		p->ops->dma_free(p->ctx, w, sizeof *w);
+		p->ops->dma_free(p->ctx, w, SC_BLK_WORK_BYTES);
 		return o->failures - failures_before;
 	}
 	sc_print_negotiation(o, d, blk_feat_names);
@@ -370,7 +375,7 @@ unsigned sc_blk_run(struct sc_out *o, const struct sc_dev *sd)
 	if (rc)
 		sc_fail(o, "device ended in state %s", vlab_errname(rc));
 	vlab_blk_shutdown(&w->blk);
-	p->ops->dma_free(p->ctx, w, sizeof *w);
+	p->ops->dma_free(p->ctx, w, SC_BLK_WORK_BYTES);
 	sc_queue_maxima(o, d, 3);
 	unsigned failures = o->failures - failures_before;
 	sc_printf(o, "result blk: %s", failures ? "FAIL" : "pass");

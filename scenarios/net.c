@@ -67,6 +67,9 @@ struct sc_net_work {
 	uint8_t *got;
 	uint32_t got_cap;
 };
+/* The work area's size in DMA memory: the same on every target (sc_begin). */
+#define SC_NET_WORK_BYTES (32u * 1024u)
+_Static_assert(sizeof(struct sc_net_work) <= SC_NET_WORK_BYTES, "SC_NET_WORK_BYTES is too small");
 
 static bool offered(const struct vlab_virtio_dev *d, unsigned bit)
 {
@@ -208,7 +211,7 @@ unsigned sc_net_run(struct sc_out *o, const struct sc_dev *sd)
 	const struct vlab_platform *p = d->plat;
 	const unsigned failures_before = o->failures;
 
-	struct sc_net_work *w = sc_begin(o, sd, "net", sizeof *w, 16);
+	struct sc_net_work *w = sc_begin(o, sd, "net", SC_NET_WORK_BYTES, 16);
 	if (!w)
 		return o->failures - failures_before;
 	struct vlab_net *n = &w->net;
@@ -216,7 +219,7 @@ unsigned sc_net_run(struct sc_out *o, const struct sc_dev *sd)
 	sc_printf(o, "init: %s", rc ? vlab_errname(rc) : "ok");
 	if (rc) {
 		sc_fail(o, "vlab_net_init: %s", vlab_strerror(rc));
-		p->ops->dma_free(p->ctx, w, sizeof *w);
+		p->ops->dma_free(p->ctx, w, SC_NET_WORK_BYTES);
 		return o->failures - failures_before;
 	}
 	sc_print_negotiation(o, d, net_feat_names);
@@ -225,9 +228,9 @@ unsigned sc_net_run(struct sc_out *o, const struct sc_dev *sd)
 	w->got_cap = n->max_frame;
 	w->got = p->ops->dma_alloc(p->ctx, w->got_cap, 16, &got_dev);
 	if (!w->got) {
-		sc_fail(o, "no memory for a receive buffer of %u bytes (the largest frame)", w->got_cap);
+		sc_fail(o, "no memory for a receive buffer of %u bytes (the largest frame)", (unsigned)w->got_cap);
 		vlab_net_shutdown(n);
-		p->ops->dma_free(p->ctx, w, sizeof *w);
+		p->ops->dma_free(p->ctx, w, SC_NET_WORK_BYTES);
 		return o->failures - failures_before;
 	}
 
@@ -269,7 +272,7 @@ unsigned sc_net_run(struct sc_out *o, const struct sc_dev *sd)
 		sc_fail(o, "shutdown dropped %llu queued frames",
 		        (unsigned long long)n->stats.tx_dropped_at_shutdown);
 	p->ops->dma_free(p->ctx, w->got, w->got_cap);
-	p->ops->dma_free(p->ctx, w, sizeof *w);
+	p->ops->dma_free(p->ctx, w, SC_NET_WORK_BYTES);
 	sc_queue_maxima(o, d, 4);
 	unsigned failures = o->failures - failures_before;
 	sc_printf(o, "result net: %s", failures ? "FAIL" : "pass");
