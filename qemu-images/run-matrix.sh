@@ -37,22 +37,32 @@ src=$(cd "$here/.." && pwd)
 declare -A TARGET_QEMU=(
 	[riscv64]="qemu-system-riscv64"
 	[aarch64]="qemu-system-aarch64"
+	[riscv32]="qemu-system-riscv32"
+	[arm]="qemu-system-arm"
 )
 declare -A TARGET_QEMU_PKG=(
 	[riscv64]="qemu-system-misc"
 	[aarch64]="qemu-system-arm"
+	[riscv32]="qemu-system-misc"
+	[arm]="qemu-system-arm"
 )
 declare -A TARGET_MACHINE=(
 	[riscv64]="-M virt -bios none -m 128M -smp 1 -nic none -semihosting-config enable=on,target=native"
 	[aarch64]="-M virt -cpu cortex-a57 -m 128M -smp 1 -nic none -semihosting-config enable=on,target=native"
+	[riscv32]="-M virt -bios none -m 128M -smp 1 -nic none -semihosting-config enable=on,target=native"
+	[arm]="-M virt,highmem=off -cpu cortex-a15 -m 128M -smp 1 -nic none -semihosting-config enable=on,target=native"
 )
 declare -A TARGET_CC=(
 	[riscv64]="riscv64-unknown-elf-gcc"
 	[aarch64]="aarch64-linux-gnu-gcc"
+	[riscv32]="riscv64-unknown-elf-gcc"
+	[arm]="arm-none-eabi-gcc"
 )
 declare -A TARGET_CC_PKG=(
 	[riscv64]="gcc-riscv64-unknown-elf"
 	[aarch64]="gcc-aarch64-linux-gnu"
+	[riscv32]="gcc-riscv64-unknown-elf"
+	[arm]="gcc-arm-none-eabi"
 )
 # transport: QEMU arguments, the virtio device suffix QEMU uses on it
 # (virtio-blk-device on virtio-mmio, virtio-blk-pci on PCI), and the model's
@@ -121,6 +131,26 @@ MATRIX=(
 	"aarch64 pci net"
 	"aarch64 pci-transitional net"
 	"aarch64 pci-legacy net"
+	"riscv32 mmio-v1 blk"
+	"riscv32 mmio-v2 blk"
+	"riscv32 pci blk"
+	"riscv32 pci-transitional blk"
+	"riscv32 pci-legacy blk"
+	"riscv32 mmio-v1 net"
+	"riscv32 mmio-v2 net"
+	"riscv32 pci net"
+	"riscv32 pci-transitional net"
+	"riscv32 pci-legacy net"
+	"arm mmio-v1 blk"
+	"arm mmio-v2 blk"
+	"arm pci blk"
+	"arm pci-transitional blk"
+	"arm pci-legacy blk"
+	"arm mmio-v1 net"
+	"arm mmio-v2 net"
+	"arm pci net"
+	"arm pci-transitional net"
+	"arm pci-legacy net"
 )
 
 # Per device: prepare the row's directory before the runs; check it after.
