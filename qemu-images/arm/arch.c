@@ -30,8 +30,7 @@ uintptr_t arch_fdt_address(uintptr_t r2)
 
 void arch_console_from_fdt(const struct bm_fdt_info *f)
 {
-	/* The UART must be reachable by a 32-bit pointer. */
-	if (f->uart_kind == BM_UART_PL011 && f->uart_base && f->uart_base <= UINTPTR_MAX - 0xfffu)
+	if (f->uart_kind == BM_UART_PL011 && f->uart_base && bm_reaches(BM_CPU_ADDR_MAX, f->uart_base, 0x1000))
 		uart_base = (uintptr_t)f->uart_base;
 }
 

@@ -99,6 +99,11 @@ static void probe_mmio(struct bm_run *r, const struct bm_fdt_info *fdt, const st
 			          (unsigned long long)fdt->mmio_base[i], (unsigned long long)fdt->mmio_size[i]);
 			continue;
 		}
+		if (!bm_reaches(BM_CPU_ADDR_MAX, fdt->mmio_base[i], VIRTIO_MMIO_SIZE)) {
+			bm_printf("virtio-mmio at 0x%llx: beyond what this CPU reaches, skipped\n",
+			          (unsigned long long)fdt->mmio_base[i]);
+			continue;
+		}
 		struct vlab_mmio *m = &mmio_dev[i];
 		int rc = vlab_mmio_probe(m, plat, fdt->mmio_base[i], VLAB_MMIO_ALLOW_LEGACY);
 		if (rc == VLAB_ENODEV)
@@ -183,7 +188,7 @@ static void record_pci(struct bm_run *r, const struct bm_fdt_info *fdt, const st
 	char bind[400];
 	const char *transport = pci_transport_name(p);
 	struct pci_want w = {f, false};
-	if (f->bus != 0 || bm_pci_host_from_fdt(fdt, plat, &pci_host) != VLAB_OK) {
+	if (f->bus != 0 || bm_pci_host_from_fdt(fdt, plat, BM_CPU_ADDR_MAX, &pci_host) != VLAB_OK) {
 		bm_printf("pci %02x:%02x.%x: not recorded (a trace binds bus 0 only)\n", f->bus, f->dev, f->fn);
 		r->failures++;
 		return;
@@ -218,7 +223,7 @@ static void probe_pci(struct bm_run *r, const struct bm_fdt_info *fdt, const str
 	static struct pci_found pf;
 	if (fdt->ecam_size == 0)
 		return;
-	if (bm_pci_host_from_fdt(fdt, plat, &pci_host) != VLAB_OK) {
+	if (bm_pci_host_from_fdt(fdt, plat, BM_CPU_ADDR_MAX, &pci_host) != VLAB_OK) {
 		bm_puts("pci: the host bridge in the tree has no usable ECAM or memory window\n");
 		return;
 	}

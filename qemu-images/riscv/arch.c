@@ -25,13 +25,13 @@ static uintptr_t test_base = 0x100000u;
 
 void arch_console_from_fdt(const struct bm_fdt_info *f)
 {
-	if (f->uart_kind == BM_UART_NS16550 && f->uart_base)
+	if (f->uart_kind == BM_UART_NS16550 && f->uart_base && bm_reaches(BM_CPU_ADDR_MAX, f->uart_base, 8))
 		uart_base = (uintptr_t)f->uart_base;
 }
 
 void arch_exit_from_fdt(const struct bm_fdt_info *f)
 {
-	if (f->exit_base)
+	if (f->exit_base && bm_reaches(BM_CPU_ADDR_MAX, f->exit_base, 4))
 		test_base = (uintptr_t)f->exit_base;
 }
 
