@@ -17,8 +17,10 @@
 # Options: --work DIR (default build/qemu-work), --host-tool PATH (the host
 # build's vlab-scenario; built with the gcc preset when not given),
 # --no-build (use the images as they are), --timeout SECONDS (per QEMU run,
-# default 60), --ctest (exit 77 when QEMU or a cross compiler is missing;
-# with CI=true a missing tool is a failure instead).
+# default 60), --jobs N (rows run at a time, default 2: each QEMU is one
+# thread, and the CI machine has two cores), --ctest (exit 77 when QEMU or a
+# cross compiler is missing; with CI=true a missing tool is a failure
+# instead).
 #
 # Adding to the matrix: a transport is one line in TRANSPORT_*, a target one
 # line in TARGET_* (plus its qemu-images/<target>/ directory and toolchain
@@ -33,7 +35,9 @@ src=$(cd "$here/.." && pwd)
 # target: QEMU binary, Debian package, machine arguments, cross compiler
 # (package).  -nic none: no default NIC (aarch64 virt adds a virtio-net-pci
 # one), so the only virtio devices are the row's.  Semihosting: the image
-# writes its trace (-append vlab.record) through it, and aarch64 its exit code.
+# writes its trace (-append vlab.record) through it, and aarch64 and arm their
+# exit code.  arm: highmem=off keeps the ECAM and the PCI windows below 4 GiB,
+# which a 32-bit CPU with the MMU off reaches.
 declare -A TARGET_QEMU=(
 	[riscv64]="qemu-system-riscv64"
 	[aarch64]="qemu-system-aarch64"
@@ -220,6 +224,7 @@ host_tool=""
 build=1
 timeout_s=60
 ctest=0
+jobs=2
 only=()
 list=0
 while [ $# -gt 0 ]; do
@@ -230,12 +235,17 @@ while [ $# -gt 0 ]; do
 	--host-tool) host_tool=$2; shift ;;
 	--no-build) build=0 ;;
 	--timeout) timeout_s=$2; shift ;;
+	--jobs) jobs=$2; shift ;;
 	--ctest) ctest=1 ;;
-	-h | --help) sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,/^set -uo/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run-matrix.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
 	esac
 	shift
 done
+
+case $jobs in
+'' | *[!0-9]* | 0) echo "run-matrix.sh: --jobs takes a number of rows (1 or more), not '$jobs'" >&2; exit 2 ;;
+esac
 
 if [ $list = 1 ]; then
 	printf '%s\n' "${MATRIX[@]}"
@@ -299,10 +309,6 @@ run_row() { # target transport device -> sets row_result, prints details
 	local target=$1 transport=$2 device=$3
 	local dir=$work/$target-$transport-$device
 	rm -rf "$dir" && mkdir -p "$dir"
-	if ! build_image "$target" "$dir/build.log"; then
-		echo "  image build failed:"; tail -20 "$dir/build.log" | sed 's/^/    /'
-		return 1
-	fi
 	"device_${device}_prepare" "$dir" || return 1
 
 	local qargs="${DEVICE_QEMU[$device]//@DIR@/$dir}"
@@ -374,19 +380,71 @@ run_row() { # target transport device -> sets row_result, prints details
 	return $ok
 }
 
+# Each target's image once, before the rows (a failed build fails its rows).
+declare -A image_ok=()
+for r in "${rows[@]}"; do
+	read -r target _ _ <<<"$r"
+	[ -n "${image_ok[$target]:-}" ] && continue
+	if build_image "$target" "$work/build-$target.log"; then
+		image_ok[$target]=1
+	else
+		image_ok[$target]=0
+		echo "== the $target image does not build ($work/build-$target.log):"
+		tail -20 "$work/build-$target.log" | sed 's/^/    /'
+	fi
+done
+
+# The rows, up to $jobs at a time; each row's lines are printed together
+# when it ends, with the count of rows done; the table keeps the matrix order.
+row_log() { echo "$work/.row-$1.log"; }
+start_row() { # index
+	local target transport device
+	read -r target transport device <<<"${rows[$1]}"
+	(
+		t0=$(now)
+		if [ "${image_ok[$target]}" = 1 ] && run_row "$target" "$transport" "$device"; then res=pass; else res=FAIL; fi
+		t1=$(now)
+		echo "$res $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" >"$(row_log "$1").result"
+	) >"$(row_log "$1")" 2>&1 &
+	row_of_pid[$!]=$1
+}
+finish_row() { # index
+	local target transport device res secs
+	read -r target transport device <<<"${rows[$1]}"
+	read -r res secs <"$(row_log "$1").result" 2>/dev/null || { res=FAIL; secs=0; }
+	done_rows=$((done_rows + 1))
+	printf '== %s %s %s: %s (%.2fs) [%d/%d]\n' "$target" "$transport" "$device" "$res" "$secs" \
+		"$done_rows" "${#rows[@]}"
+	[ "${image_ok[$target]}" = 1 ] || echo "  the $target image does not build"
+	cat "$(row_log "$1")"
+	rm -f "$(row_log "$1")" "$(row_log "$1").result"
+	[ "$res" = pass ] || fails=$((fails + 1))
+	results[$1]=$(printf '%-8s %-16s %-6s %-5s %6.2fs' "$target" "$transport" "$device" "$res" "$secs")
+}
+declare -A row_of_pid=()
+trap '[ ${#row_of_pid[@]} = 0 ] || kill "${!row_of_pid[@]}" 2>/dev/null' EXIT
 results=()
 fails=0
-for r in "${rows[@]}"; do
-	read -r target transport device <<<"$r"
-	echo "== $target $transport $device"
-	t0=$(now)
-	if run_row "$target" "$transport" "$device"; then res=pass; else res=FAIL; fails=$((fails + 1)); fi
-	t1=$(now)
-	results+=("$(printf '%-8s %-16s %-6s %-5s %6.2fs' "$target" "$transport" "$device" "$res" \
-		"$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')")")
+done_rows=0
+next=0
+m0=$(now)
+while [ $next -lt ${#rows[@]} ] || [ ${#row_of_pid[@]} -gt 0 ]; do
+	while [ $next -lt ${#rows[@]} ] && [ ${#row_of_pid[@]} -lt "$jobs" ]; do
+		start_row $next
+		next=$((next + 1))
+	done
+	ended=""
+	wait -n -p ended
+	[ -n "$ended" ] || continue
+	i=${row_of_pid[$ended]}
+	unset "row_of_pid[$ended]"
+	finish_row "$i"
 done
+m1=$(now)
 
 echo
 printf '%-8s %-16s %-6s %-5s %7s\n' target transport device result time
 for l in "${results[@]}"; do echo "$l"; done
+printf '%d rows, %d failed, in %.1fs (%d at a time)\n' "${#rows[@]}" "$fails" \
+	"$(awk -v a="$m0" -v b="$m1" 'BEGIN { print b - a }')" "$jobs"
 [ $fails = 0 ]

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What the bare-metal images share, and what each target directory
- * (riscv64/, aarch64/, ...) provides: a console byte out, a tick counter,
+ * (riscv/, aarch64/, arm/, ...) provides: a console byte out, a tick counter,
  * MMIO accessors with the architecture's barriers, and the exit path.
  * Adding a target is writing these for it plus start.S and link.ld.
  */

@@ -224,7 +224,7 @@ static void probe_pci(struct bm_run *r, const struct bm_fdt_info *fdt, const str
 	if (fdt->ecam_size == 0)
 		return;
 	if (bm_pci_host_from_fdt(fdt, plat, BM_CPU_ADDR_MAX, &pci_host) != VLAB_OK) {
-		bm_puts("pci: the host bridge in the tree has no usable ECAM or memory window\n");
+		bm_puts("pci: the host bridge in the tree has no usable ECAM or memory window (none beyond what this CPU reaches)\n");
 		return;
 	}
 	bm_printf("pci: ecam 0x%llx, %u buses, memory 0x%llx+0x%llx, ports 0x%x+0x%x at 0x%llx\n",
