@@ -8,6 +8,7 @@
 #   qemu-images/run-matrix.sh                 all rows, then a table
 #   qemu-images/run-matrix.sh --only riscv64,mmio-v1,blk [--only ...]
 #   qemu-images/run-matrix.sh --list          the rows, one per line
+#   qemu-images/run-matrix.sh --trap riscv32  the target's trap path (below)
 #
 # Each row is also recorded: the image writes a trace of every platform call
 # (<work>/<row>/qemu.trace, docs/qemu.md "Record and replay"), and
@@ -61,6 +62,14 @@ declare -A TARGET_CC=(
 	[aarch64]="aarch64-linux-gnu-gcc"
 	[riscv32]="riscv64-unknown-elf-gcc"
 	[arm]="arm-none-eabi-gcc"
+)
+# What QEMU exits with after the image trapped with semihosting off
+# (--trap): 3 through riscv's sifive_test; arm's PSCI SYSTEM_OFF carries no code.
+declare -A TARGET_TRAP_EXIT=(
+	[riscv64]=3
+	[aarch64]=0
+	[riscv32]=3
+	[arm]=0
 )
 declare -A TARGET_CC_PKG=(
 	[riscv64]="gcc-riscv64-unknown-elf"
@@ -225,6 +234,7 @@ build=1
 timeout_s=60
 ctest=0
 jobs=2
+trap_target=""
 only=()
 list=0
 while [ $# -gt 0 ]; do
@@ -236,6 +246,7 @@ while [ $# -gt 0 ]; do
 	--no-build) build=0 ;;
 	--timeout) timeout_s=$2; shift ;;
 	--jobs) jobs=$2; shift ;;
+	--trap) trap_target=$2; shift ;;
 	--ctest) ctest=1 ;;
 	-h | --help) sed -n '2,/^set -uo/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run-matrix.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -253,7 +264,11 @@ if [ $list = 1 ]; then
 fi
 
 rows=()
-if [ ${#only[@]} -gt 0 ]; then
+if [ -n "$trap_target" ]; then
+	[ -n "${TARGET_QEMU[$trap_target]:-}" ] ||
+		{ echo "run-matrix.sh: --trap: '$trap_target' is not a target (${!TARGET_QEMU[*]})" >&2; exit 2; }
+	rows=("$trap_target mmio-v2 blk") # for the tools it needs
+elif [ ${#only[@]} -gt 0 ]; then
 	for r in "${only[@]}"; do
 		found=0
 		for m in "${MATRIX[@]}"; do [ "$m" = "$r" ] && found=1; done
@@ -285,14 +300,14 @@ fi
 
 mkdir -p "$work" || exit 1
 
-# The host tool: given, or built with the gcc preset.
-if [ -z "$host_tool" ]; then
+# The host tool: given, or built with the gcc preset (not for --trap).
+if [ -z "$host_tool" ] && [ -z "$trap_target" ]; then
 	host_tool=$src/build/gcc/scenarios/vlab-scenario
 	(cd "$src" && flock "$work/.host-build.lock" sh -c \
 		'cmake --preset gcc >/dev/null && cmake --build --preset gcc --target vlab-scenario >/dev/null') ||
 		{ echo "run-matrix.sh: building vlab-scenario failed" >&2; exit 1; }
 fi
-[ -x "$host_tool" ] || { echo "run-matrix.sh: no host tool at $host_tool" >&2; exit 1; }
+[ -n "$trap_target" ] || [ -x "$host_tool" ] || { echo "run-matrix.sh: no host tool at $host_tool" >&2; exit 1; }
 
 image_of() { echo "$src/build/$1/qemu-images/vlab-$1.elf"; }
 
@@ -379,6 +394,43 @@ run_row() { # target transport device -> sets row_result, prints details
 		"$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" "$(awk -v a="$t1" -v b="$t2" 'BEGIN { print b - a }')"
 	return $ok
 }
+
+# --trap TARGET: the trap path.  With vlab.record but semihosting off, the
+# image's first semihosting call (the trace's open) traps; the image must
+# report it once, with a pc inside arch_semihost (the trap vector handed
+# bm_trap its arguments right: riscv32 passes each uint64_t in a register
+# pair), and end with TARGET_TRAP_EXIT (its exit must not trap forever:
+# arm's and aarch64's arch_exit use semihosting too).
+trap_check() { # target
+	local target=$1 dir=$work/$1-trap image nm=${TARGET_CC[$1]%gcc}nm
+	image=$(image_of "$target")
+	rm -rf "$dir" && mkdir -p "$dir" && truncate -s 1M "$dir/disk.img" || return 1
+	build_image "$target" "$dir/build.log" ||
+		{ echo "the $target image does not build:"; tail -20 "$dir/build.log"; return 1; }
+	# shellcheck disable=SC2086
+	(cd "$dir" && exec timeout --kill-after=5 "$timeout_s" "${TARGET_QEMU[$target]}" \
+		${TARGET_MACHINE[$target]/-semihosting-config enable=on,target=native/} \
+		-display none -monitor none -serial "file:$dir/serial.log" -global virtio-mmio.force-legacy=false \
+		-drive if=none,id=d0,file="$dir/disk.img",format=raw -device virtio-blk-device,drive=d0 \
+		-kernel "$image" -append vlab.record) >"$dir/qemu.out" 2>&1
+	local rc=$? line start size pc traps
+	traps=$(tr -d '\r' <"$dir/serial.log" | grep -c '^vlab: trap: ')
+	line=$(tr -d '\r' <"$dir/serial.log" | grep -m1 '^vlab: trap: ')
+	read -r start size < <("$nm" -S "$image" | awk '$4 == "arch_semihost" { print $1, $2 }')
+	pc=$(sed -n 's/.* pc 0x\([0-9a-f]*\) .*/\1/p' <<<"$line")
+	echo "$target: exit $rc; $traps trap lines, the first: ${line:-none}; arch_semihost at 0x${start:-?} (0x${size:-?} bytes)"
+	if [ "$rc" != "${TARGET_TRAP_EXIT[$target]}" ] || [ "$traps" != 1 ] || [ -z "$pc" ] || [ -z "$size" ] ||
+		((16#$pc < 16#$start || 16#$pc >= 16#$start + 16#$size)); then
+		echo "FAIL: not one trap with a pc inside arch_semihost and exit ${TARGET_TRAP_EXIT[$target]}; the console:"
+		tr -d '\r' <"$dir/serial.log" | grep -v '^T: ' | tail -5 | sed 's/^/    /'
+		return 1
+	fi
+	echo "pass"
+}
+if [ -n "$trap_target" ]; then
+	trap_check "$trap_target"
+	exit
+fi
 
 # Each target's image once, before the rows (a failed build fails its rows).
 declare -A image_ok=()

@@ -71,6 +71,12 @@ _Noreturn void arch_exit(int code)
 	register uint64_t x0 __asm__("x0") = SEMIHOST_SYS_EXIT;
 	register uint64_t x1 __asm__("x1") = (uint64_t)(uintptr_t)block;
 	__asm__ __volatile__("dsb sy; hlt #0xf000" : "+r"(x0) : "r"(x1) : "memory");
+	arch_poweroff(code);
+}
+
+_Noreturn void arch_poweroff(int code)
+{
+	(void)code; /* PSCI SYSTEM_OFF carries none */
 	register uint64_t f0 __asm__("x0") = PSCI_SYSTEM_OFF;
 	__asm__ __volatile__("hvc #0" : "+r"(f0)::"memory");
 	for (;;)

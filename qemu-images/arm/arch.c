@@ -76,6 +76,12 @@ _Noreturn void arch_exit(int code)
 	register uint32_t r0 __asm__("r0") = SEMIHOST_SYS_EXIT_EXTENDED;
 	register uint32_t r1 __asm__("r1") = (uint32_t)(uintptr_t)block;
 	__asm__ __volatile__("dsb sy; svc 0xab" : "+r"(r0) : "r"(r1) : "memory");
+	arch_poweroff(code);
+}
+
+_Noreturn void arch_poweroff(int code)
+{
+	(void)code; /* PSCI SYSTEM_OFF carries none */
 	register uint32_t f0 __asm__("r0") = PSCI_SYSTEM_OFF;
 	__asm__ __volatile__("hvc #0" : "+r"(f0)::"memory");
 	for (;;)

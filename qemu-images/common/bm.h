@@ -33,6 +33,10 @@ uint64_t arch_tick_hz(const struct bm_fdt_info *fdt);
 /* Use the exit device the device tree names, where the target has one. */
 void arch_exit_from_fdt(const struct bm_fdt_info *fdt);
 _Noreturn void arch_exit(int code);
+/* The exit that needs nothing but the machine (no semihosting), for a trap
+ * while exiting (main.c bm_trap); where the machine carries no code
+ * (arm's PSCI SYSTEM_OFF) QEMU exits 0. */
+_Noreturn void arch_poweroff(int code);
 void arch_mb(void);
 void arch_rmb(void);
 void arch_wmb(void);

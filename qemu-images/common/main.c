@@ -293,6 +293,13 @@ int bm_main(uintptr_t fdt_addr)
 
 _Noreturn void bm_trap(uint64_t cause, uint64_t pc, uint64_t addr)
 {
+	/* A trap while reporting one: the exit itself trapped (semihosting
+	 * off on arm and aarch64, whose arch_exit uses it).  Power off rather
+	 * than trap again forever. */
+	static bool trapped;
+	if (trapped)
+		arch_poweroff(BM_EXIT_TRAP);
+	trapped = true;
 	bm_printf("vlab: trap: cause 0x%llx pc 0x%llx addr 0x%llx\n", (unsigned long long)cause,
 	          (unsigned long long)pc, (unsigned long long)addr);
 	arch_exit(BM_EXIT_TRAP);

@@ -38,8 +38,19 @@ park:
 	.balign	4
 trap_entry:
 	la	sp, __stack_top
+#if __riscv_xlen == 32
+	/* bm_trap(uint64_t cause, uint64_t pc, uint64_t addr): ilp32 passes
+	 * each in a register pair, low half first. */
+	csrr	a0, mcause
+	li	a1, 0
+	csrr	a2, mepc
+	li	a3, 0
+	csrr	a4, mtval
+	li	a5, 0
+#else
 	csrr	a0, mcause
 	csrr	a1, mepc
 	csrr	a2, mtval
+#endif
 	call	bm_trap
 	j	park
