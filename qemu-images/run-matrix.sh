@@ -8,6 +8,7 @@
 #   qemu-images/run-matrix.sh                 all rows, then a table
 #   qemu-images/run-matrix.sh --only riscv64,mmio-v1,blk [--only ...]
 #   qemu-images/run-matrix.sh --list          the rows, one per line
+#   qemu-images/run-matrix.sh --trap riscv32  the target's trap path (below)
 #
 # Each row is also recorded: the image writes a trace of every platform call
 # and what the driver published (pub lines) (<work>/<row>/qemu.trace,
@@ -18,8 +19,10 @@
 # Options: --work DIR (default build/qemu-work), --host-tool PATH (the host
 # build's vlab-scenario; built with the gcc preset when not given),
 # --no-build (use the images as they are), --timeout SECONDS (per QEMU run,
-# default 60), --ctest (exit 77 when QEMU or a cross compiler is missing;
-# with CI=true a missing tool is a failure instead).
+# default 60), --jobs N (rows run at a time, default 2: each QEMU is one
+# thread, and the CI machine has two cores), --ctest (exit 77 when QEMU or a
+# cross compiler is missing; with CI=true a missing tool is a failure
+# instead).
 #
 # Adding to the matrix: a transport is one line in TRANSPORT_*, a target one
 # line in TARGET_* (plus its qemu-images/<target>/ directory and toolchain
@@ -34,26 +37,46 @@ src=$(cd "$here/.." && pwd)
 # target: QEMU binary, Debian package, machine arguments, cross compiler
 # (package).  -nic none: no default NIC (aarch64 virt adds a virtio-net-pci
 # one), so the only virtio devices are the row's.  Semihosting: the image
-# writes its trace (-append vlab.record) through it, and aarch64 its exit code.
+# writes its trace (-append vlab.record) through it, and aarch64 and arm their
+# exit code.  arm: highmem=off keeps the ECAM and the PCI windows below 4 GiB,
+# which a 32-bit CPU with the MMU off reaches.
 declare -A TARGET_QEMU=(
 	[riscv64]="qemu-system-riscv64"
 	[aarch64]="qemu-system-aarch64"
+	[riscv32]="qemu-system-riscv32"
+	[arm]="qemu-system-arm"
 )
 declare -A TARGET_QEMU_PKG=(
 	[riscv64]="qemu-system-misc"
 	[aarch64]="qemu-system-arm"
+	[riscv32]="qemu-system-misc"
+	[arm]="qemu-system-arm"
 )
 declare -A TARGET_MACHINE=(
 	[riscv64]="-M virt -bios none -m 128M -smp 1 -nic none -semihosting-config enable=on,target=native"
 	[aarch64]="-M virt -cpu cortex-a57 -m 128M -smp 1 -nic none -semihosting-config enable=on,target=native"
+	[riscv32]="-M virt -bios none -m 128M -smp 1 -nic none -semihosting-config enable=on,target=native"
+	[arm]="-M virt,highmem=off -cpu cortex-a15 -m 128M -smp 1 -nic none -semihosting-config enable=on,target=native"
 )
 declare -A TARGET_CC=(
 	[riscv64]="riscv64-unknown-elf-gcc"
 	[aarch64]="aarch64-linux-gnu-gcc"
+	[riscv32]="riscv64-unknown-elf-gcc"
+	[arm]="arm-none-eabi-gcc"
+)
+# What QEMU exits with after the image trapped with semihosting off
+# (--trap): 3 through riscv's sifive_test; arm's PSCI SYSTEM_OFF carries no code.
+declare -A TARGET_TRAP_EXIT=(
+	[riscv64]=3
+	[aarch64]=0
+	[riscv32]=3
+	[arm]=0
 )
 declare -A TARGET_CC_PKG=(
 	[riscv64]="gcc-riscv64-unknown-elf"
 	[aarch64]="gcc-aarch64-linux-gnu"
+	[riscv32]="gcc-riscv64-unknown-elf"
+	[arm]="gcc-arm-none-eabi"
 )
 # transport: QEMU arguments, the virtio device suffix QEMU uses on it
 # (virtio-blk-device on virtio-mmio, virtio-blk-pci on PCI), and the model's
@@ -122,6 +145,26 @@ MATRIX=(
 	"aarch64 pci net"
 	"aarch64 pci-transitional net"
 	"aarch64 pci-legacy net"
+	"riscv32 mmio-v1 blk"
+	"riscv32 mmio-v2 blk"
+	"riscv32 pci blk"
+	"riscv32 pci-transitional blk"
+	"riscv32 pci-legacy blk"
+	"riscv32 mmio-v1 net"
+	"riscv32 mmio-v2 net"
+	"riscv32 pci net"
+	"riscv32 pci-transitional net"
+	"riscv32 pci-legacy net"
+	"arm mmio-v1 blk"
+	"arm mmio-v2 blk"
+	"arm pci blk"
+	"arm pci-transitional blk"
+	"arm pci-legacy blk"
+	"arm mmio-v1 net"
+	"arm mmio-v2 net"
+	"arm pci net"
+	"arm pci-transitional net"
+	"arm pci-legacy net"
 )
 
 # Per device: prepare the row's directory before the runs; check it after.
@@ -191,6 +234,8 @@ host_tool=""
 build=1
 timeout_s=60
 ctest=0
+jobs=2
+trap_target=""
 only=()
 list=0
 while [ $# -gt 0 ]; do
@@ -201,12 +246,18 @@ while [ $# -gt 0 ]; do
 	--host-tool) host_tool=$2; shift ;;
 	--no-build) build=0 ;;
 	--timeout) timeout_s=$2; shift ;;
+	--jobs) jobs=$2; shift ;;
+	--trap) trap_target=$2; shift ;;
 	--ctest) ctest=1 ;;
-	-h | --help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	-h | --help) sed -n '2,/^set -uo/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run-matrix.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
 	esac
 	shift
 done
+
+case $jobs in
+'' | *[!0-9]* | 0) echo "run-matrix.sh: --jobs takes a number of rows (1 or more), not '$jobs'" >&2; exit 2 ;;
+esac
 
 if [ $list = 1 ]; then
 	printf '%s\n' "${MATRIX[@]}"
@@ -214,7 +265,11 @@ if [ $list = 1 ]; then
 fi
 
 rows=()
-if [ ${#only[@]} -gt 0 ]; then
+if [ -n "$trap_target" ]; then
+	[ -n "${TARGET_QEMU[$trap_target]:-}" ] ||
+		{ echo "run-matrix.sh: --trap: '$trap_target' is not a target (${!TARGET_QEMU[*]})" >&2; exit 2; }
+	rows=("$trap_target mmio-v2 blk") # for the tools it needs
+elif [ ${#only[@]} -gt 0 ]; then
 	for r in "${only[@]}"; do
 		found=0
 		for m in "${MATRIX[@]}"; do [ "$m" = "$r" ] && found=1; done
@@ -246,14 +301,14 @@ fi
 
 mkdir -p "$work" || exit 1
 
-# The host tool: given, or built with the gcc preset.
-if [ -z "$host_tool" ]; then
+# The host tool: given, or built with the gcc preset (not for --trap).
+if [ -z "$host_tool" ] && [ -z "$trap_target" ]; then
 	host_tool=$src/build/gcc/scenarios/vlab-scenario
 	(cd "$src" && flock "$work/.host-build.lock" sh -c \
 		'cmake --preset gcc >/dev/null && cmake --build --preset gcc --target vlab-scenario >/dev/null') ||
 		{ echo "run-matrix.sh: building vlab-scenario failed" >&2; exit 1; }
 fi
-[ -x "$host_tool" ] || { echo "run-matrix.sh: no host tool at $host_tool" >&2; exit 1; }
+[ -n "$trap_target" ] || [ -x "$host_tool" ] || { echo "run-matrix.sh: no host tool at $host_tool" >&2; exit 1; }
 
 image_of() { echo "$src/build/$1/qemu-images/vlab-$1.elf"; }
 
@@ -270,10 +325,6 @@ run_row() { # target transport device -> sets row_result, prints details
 	local target=$1 transport=$2 device=$3
 	local dir=$work/$target-$transport-$device
 	rm -rf "$dir" && mkdir -p "$dir"
-	if ! build_image "$target" "$dir/build.log"; then
-		echo "  image build failed:"; tail -20 "$dir/build.log" | sed 's/^/    /'
-		return 1
-	fi
 	"device_${device}_prepare" "$dir" || return 1
 
 	local qargs="${DEVICE_QEMU[$device]//@DIR@/$dir}"
@@ -346,19 +397,108 @@ run_row() { # target transport device -> sets row_result, prints details
 	return $ok
 }
 
+# --trap TARGET: the trap path.  With vlab.record but semihosting off, the
+# image's first semihosting call (the trace's open) traps; the image must
+# report it once, with a pc inside arch_semihost (the trap vector handed
+# bm_trap its arguments right: riscv32 passes each uint64_t in a register
+# pair), and end with TARGET_TRAP_EXIT (its exit must not trap forever:
+# arm's and aarch64's arch_exit use semihosting too).
+trap_check() { # target
+	local target=$1 dir=$work/$1-trap image nm=${TARGET_CC[$1]%gcc}nm
+	image=$(image_of "$target")
+	rm -rf "$dir" && mkdir -p "$dir" && truncate -s 1M "$dir/disk.img" || return 1
+	build_image "$target" "$dir/build.log" ||
+		{ echo "the $target image does not build:"; tail -20 "$dir/build.log"; return 1; }
+	# shellcheck disable=SC2086
+	(cd "$dir" && exec timeout --kill-after=5 "$timeout_s" "${TARGET_QEMU[$target]}" \
+		${TARGET_MACHINE[$target]/-semihosting-config enable=on,target=native/} \
+		-display none -monitor none -serial "file:$dir/serial.log" -global virtio-mmio.force-legacy=false \
+		-drive if=none,id=d0,file="$dir/disk.img",format=raw -device virtio-blk-device,drive=d0 \
+		-kernel "$image" -append vlab.record) >"$dir/qemu.out" 2>&1
+	local rc=$? line start size pc traps
+	traps=$(tr -d '\r' <"$dir/serial.log" | grep -c '^vlab: trap: ')
+	line=$(tr -d '\r' <"$dir/serial.log" | grep -m1 '^vlab: trap: ')
+	read -r start size < <("$nm" -S "$image" | awk '$4 == "arch_semihost" { print $1, $2 }')
+	pc=$(sed -n 's/.* pc 0x\([0-9a-f]*\) .*/\1/p' <<<"$line")
+	echo "$target: exit $rc; $traps trap lines, the first: ${line:-none}; arch_semihost at 0x${start:-?} (0x${size:-?} bytes)"
+	if [ "$rc" != "${TARGET_TRAP_EXIT[$target]}" ] || [ "$traps" != 1 ] || [ -z "$pc" ] || [ -z "$size" ] ||
+		((16#$pc < 16#$start || 16#$pc >= 16#$start + 16#$size)); then
+		echo "FAIL: not one trap with a pc inside arch_semihost and exit ${TARGET_TRAP_EXIT[$target]}; the console:"
+		tr -d '\r' <"$dir/serial.log" | grep -v '^T: ' | tail -5 | sed 's/^/    /'
+		return 1
+	fi
+	echo "pass"
+}
+if [ -n "$trap_target" ]; then
+	trap_check "$trap_target"
+	exit
+fi
+
+# Each target's image once, before the rows (a failed build fails its rows).
+declare -A image_ok=()
+for r in "${rows[@]}"; do
+	read -r target _ _ <<<"$r"
+	[ -n "${image_ok[$target]:-}" ] && continue
+	if build_image "$target" "$work/build-$target.log"; then
+		image_ok[$target]=1
+	else
+		image_ok[$target]=0
+		echo "== the $target image does not build ($work/build-$target.log):"
+		tail -20 "$work/build-$target.log" | sed 's/^/    /'
+	fi
+done
+
+# The rows, up to $jobs at a time; each row's lines are printed together
+# when it ends, with the count of rows done; the table keeps the matrix order.
+row_log() { echo "$work/.row-$1.log"; }
+start_row() { # index
+	local target transport device
+	read -r target transport device <<<"${rows[$1]}"
+	(
+		t0=$(now)
+		if [ "${image_ok[$target]}" = 1 ] && run_row "$target" "$transport" "$device"; then res=pass; else res=FAIL; fi
+		t1=$(now)
+		echo "$res $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" >"$(row_log "$1").result"
+	) >"$(row_log "$1")" 2>&1 &
+	row_of_pid[$!]=$1
+}
+finish_row() { # index
+	local target transport device res secs
+	read -r target transport device <<<"${rows[$1]}"
+	read -r res secs <"$(row_log "$1").result" 2>/dev/null || { res=FAIL; secs=0; }
+	done_rows=$((done_rows + 1))
+	printf '== %s %s %s: %s (%.2fs) [%d/%d]\n' "$target" "$transport" "$device" "$res" "$secs" \
+		"$done_rows" "${#rows[@]}"
+	[ "${image_ok[$target]}" = 1 ] || echo "  the $target image does not build"
+	cat "$(row_log "$1")"
+	rm -f "$(row_log "$1")" "$(row_log "$1").result"
+	[ "$res" = pass ] || fails=$((fails + 1))
+	results[$1]=$(printf '%-8s %-16s %-6s %-5s %6.2fs' "$target" "$transport" "$device" "$res" "$secs")
+}
+declare -A row_of_pid=()
+trap '[ ${#row_of_pid[@]} = 0 ] || kill "${!row_of_pid[@]}" 2>/dev/null' EXIT
 results=()
 fails=0
-for r in "${rows[@]}"; do
-	read -r target transport device <<<"$r"
-	echo "== $target $transport $device"
-	t0=$(now)
-	if run_row "$target" "$transport" "$device"; then res=pass; else res=FAIL; fails=$((fails + 1)); fi
-	t1=$(now)
-	results+=("$(printf '%-8s %-16s %-6s %-5s %6.2fs' "$target" "$transport" "$device" "$res" \
-		"$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')")")
+done_rows=0
+next=0
+m0=$(now)
+while [ $next -lt ${#rows[@]} ] || [ ${#row_of_pid[@]} -gt 0 ]; do
+	while [ $next -lt ${#rows[@]} ] && [ ${#row_of_pid[@]} -lt "$jobs" ]; do
+		start_row $next
+		next=$((next + 1))
+	done
+	ended=""
+	wait -n -p ended
+	[ -n "$ended" ] || continue
+	i=${row_of_pid[$ended]}
+	unset "row_of_pid[$ended]"
+	finish_row "$i"
 done
+m1=$(now)
 
 echo
 printf '%-8s %-16s %-6s %-5s %7s\n' target transport device result time
 for l in "${results[@]}"; do echo "$l"; done
+printf '%d rows, %d failed, in %.1fs (%d at a time)\n' "${#rows[@]}" "$fails" \
+	"$(awk -v a="$m0" -v b="$m1" 'BEGIN { print b - a }')" "$jobs"
 [ $fails = 0 ]

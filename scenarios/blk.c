@@ -65,14 +65,19 @@ static const struct cfg_field cfg_fields[] = {
 };
 
 /* What the scenario needs beyond the stack; from DMA memory, so the data
- * buffers are reachable by the device. */
+ * buffers are reachable by the device.  The buffers come first: their
+ * addresses (map events in a trace) are then the same on 32- and 64-bit
+ * targets, whatever the size of the structs with pointers after them. */
 struct sc_blk_work {
+	uint8_t data[SC_BUF_BYTES];
+	uint8_t part_scratch[SC_PART_SCRATCH_BYTES];
 	struct vlab_blk blk;
 	struct vlab_part_table parts;
 	struct vlab_blk_req req[SC_ASYNC_REQS];
-	uint8_t data[SC_BUF_BYTES];
-	uint8_t part_scratch[SC_PART_SCRATCH_BYTES];
 };
+/* The work area's size in DMA memory: the same on every target (sc_begin). */
+#define SC_BLK_WORK_BYTES (128u * 1024u)
+_Static_assert(sizeof(struct sc_blk_work) <= SC_BLK_WORK_BYTES, "SC_BLK_WORK_BYTES is too small");
 
 static void print_config(struct sc_out *o, struct vlab_virtio_dev *d)
 {
@@ -179,7 +184,7 @@ static void check_pristine(struct sc_out *o, struct sc_blk_work *w, const struct
 	uint32_t n = SC_PRISTINE_SECTORS;
 	if (data->nsectors < n) {
 		sc_fail(o, "pristine: %s has %llu sectors, fewer than %u", SC_PART_DATA_NAME,
-		        (unsigned long long)data->nsectors, n);
+		        (unsigned long long)data->nsectors, (unsigned)n);
 		return;
 	}
 	int rc = vlab_blk_read(&w->blk, data->start_lba, w->data, n);
@@ -188,8 +193,8 @@ static void check_pristine(struct sc_out *o, struct sc_blk_work *w, const struct
 		return;
 	}
 	uint32_t bad = pattern_mismatches(w->data, SC_SEED_PRISTINE, data->start_lba, n);
-	sc_printf(o, "pristine: %u sectors at %s+0 crc32 0x%08x, %u differ from the pattern", n,
-	          SC_PART_DATA_NAME, (unsigned)vlab_crc32(0, w->data, n * VIRTIO_BLK_SECTOR_SIZE), bad);
+	sc_printf(o, "pristine: %u sectors at %s+0 crc32 0x%08x, %u differ from the pattern", (unsigned)n,
+	          SC_PART_DATA_NAME, (unsigned)vlab_crc32(0, w->data, n * VIRTIO_BLK_SECTOR_SIZE), (unsigned)bad);
 	if (bad)
 		sc_fail(o, "pristine: the disk does not hold the pattern");
 }
@@ -204,15 +209,15 @@ static void read_check(struct sc_out *o, struct sc_blk_work *w, const char *what
 		uint32_t k = n - done < chunk ? n - done : chunk;
 		int rc = vlab_blk_read(&w->blk, lba + done, w->data, k);
 		if (rc) {
-			sc_fail(o, "%s: read %u sectors at +%u: %s", what, k, off + done, vlab_errname(rc));
+			sc_fail(o, "%s: read %u sectors at +%u: %s", what, (unsigned)k, (unsigned)(off + done), vlab_errname(rc));
 			return;
 		}
 		crc = vlab_crc32(crc, w->data, k * VIRTIO_BLK_SECTOR_SIZE);
 		bad += pattern_mismatches(w->data, seed, lba + done, k);
 		done += k;
 	}
-	sc_printf(o, "%s: %u sectors at +%u in chunks of %u crc32 0x%08x, %u differ", what, n, off, chunk,
-	          (unsigned)crc, bad);
+	sc_printf(o, "%s: %u sectors at +%u in chunks of %u crc32 0x%08x, %u differ", what, (unsigned)n, (unsigned)off, (unsigned)chunk,
+	          (unsigned)crc, (unsigned)bad);
 	if (bad)
 		sc_fail(o, "%s: data read back differs from what was written", what);
 }
@@ -250,7 +255,7 @@ static void async_reads(struct sc_out *o, struct sc_blk_work *w, uint64_t lba)
 		return;
 	uint32_t bad = pattern_mismatches(w->data, SC_SEED_WRITE, lba, SC_BUF_SECTORS);
 	sc_printf(o, "async: %u reads of %u sectors in flight together crc32 0x%08x, %u differ",
-	          SC_ASYNC_REQS, per, (unsigned)vlab_crc32(0, w->data, SC_BUF_BYTES), bad);
+	          SC_ASYNC_REQS, (unsigned)per, (unsigned)vlab_crc32(0, w->data, SC_BUF_BYTES), (unsigned)bad);
 	if (bad)
 		sc_fail(o, "async: data read back differs from what was written");
 }
@@ -281,11 +286,11 @@ static void write_and_check(struct sc_out *o, struct sc_blk_work *w, const struc
 		fill_pattern(w->data, SC_SEED_WRITE, base + e->off, e->count);
 		int rc = vlab_blk_write(&w->blk, base + e->off, w->data, e->count);
 		if (rc) {
-			sc_fail(o, "write: %u sectors at %s+%u: %s", e->count, SC_PART_SCRATCH_NAME, e->off,
+			sc_fail(o, "write: %u sectors at %s+%u: %s", (unsigned)e->count, SC_PART_SCRATCH_NAME, (unsigned)e->off,
 			        vlab_errname(rc));
 			return;
 		}
-		sc_printf(o, "write: %u sectors at %s+%u crc32 0x%08x", e->count, SC_PART_SCRATCH_NAME, e->off,
+		sc_printf(o, "write: %u sectors at %s+%u crc32 0x%08x", (unsigned)e->count, SC_PART_SCRATCH_NAME, (unsigned)e->off,
 		          (unsigned)vlab_crc32(0, w->data, e->count * VIRTIO_BLK_SECTOR_SIZE));
 	}
 	int rc = vlab_blk_flush(&w->blk);
@@ -329,14 +334,14 @@ unsigned sc_blk_run(struct sc_out *o, const struct sc_dev *sd)
 	const struct vlab_platform *p = d->plat;
 	const unsigned failures_before = o->failures;
 
-	struct sc_blk_work *w = sc_begin(o, sd, "blk", sizeof *w, 4096);
+	struct sc_blk_work *w = sc_begin(o, sd, "blk", SC_BLK_WORK_BYTES, 4096);
 	if (!w)
 		return o->failures - failures_before;
 	int rc = vlab_blk_init(&w->blk, d, 0);
 	sc_printf(o, "init: %s", rc ? vlab_errname(rc) : "ok");
 	if (rc) {
 		sc_fail(o, "vlab_blk_init: %s", vlab_strerror(rc));
-		p->ops->dma_free(p->ctx, w, sizeof *w);
+		p->ops->dma_free(p->ctx, w, SC_BLK_WORK_BYTES);
 		return o->failures - failures_before;
 	}
 	sc_print_negotiation(o, d, blk_feat_names);
@@ -344,11 +349,11 @@ unsigned sc_blk_run(struct sc_out *o, const struct sc_dev *sd)
 
 	const struct vlab_blk_info *in = &w->blk.info;
 	sc_printf(o, "info: capacity %llu sectors, blk_size %u, size_max %u, seg_max %u, %s, flush %s",
-	          (unsigned long long)in->capacity, in->blk_size, in->size_max, in->seg_max,
+	          (unsigned long long)in->capacity, (unsigned)in->blk_size, (unsigned)in->size_max, (unsigned)in->seg_max,
 	          in->read_only ? "ro" : "rw", in->flush ? "yes" : "no");
 	sc_printf(o, "info: geometry %u/%u/%u", in->cylinders, in->heads, in->sectors);
 	sc_printf(o, "queue: size %u, %u request slots, %u bytes per request, %u segments", w->blk.vq.size,
-	          w->blk.nslots, w->blk.max_req_bytes, w->blk.max_segs);
+	          w->blk.nslots, (unsigned)w->blk.max_req_bytes, (unsigned)w->blk.max_segs);
 
 	print_parts(o, w);
 	check_pristine(o, w, find_part(&w->parts, SC_PART_DATA_NAME));
@@ -370,7 +375,7 @@ unsigned sc_blk_run(struct sc_out *o, const struct sc_dev *sd)
 	if (rc)
 		sc_fail(o, "device ended in state %s", vlab_errname(rc));
 	vlab_blk_shutdown(&w->blk);
-	p->ops->dma_free(p->ctx, w, sizeof *w);
+	p->ops->dma_free(p->ctx, w, SC_BLK_WORK_BYTES);
 	sc_queue_maxima(o, d, 3);
 	unsigned failures = o->failures - failures_before;
 	sc_printf(o, "result blk: %s", failures ? "FAIL" : "pass");

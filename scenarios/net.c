@@ -67,6 +67,9 @@ struct sc_net_work {
 	uint8_t *got;
 	uint32_t got_cap;
 };
+/* The work area's size in DMA memory: the same on every target (sc_begin). */
+#define SC_NET_WORK_BYTES (32u * 1024u)
+_Static_assert(sizeof(struct sc_net_work) <= SC_NET_WORK_BYTES, "SC_NET_WORK_BYTES is too small");
 
 static bool offered(const struct vlab_virtio_dev *d, unsigned bit)
 {
@@ -155,13 +158,13 @@ static bool send_k(struct sc_out *o, struct sc_net_work *w, unsigned k)
 	struct vlab_net *n = &w->net;
 	const uint32_t len = sc_net_frame_len(k);
 	if (len > n->max_frame) {
-		sc_printf(o, "frame %u: %u bytes, above the largest frame %u: not sent", k, len, n->max_frame);
+		sc_printf(o, "frame %u: %u bytes, above the largest frame %u: not sent", k, (unsigned)len, (unsigned)n->max_frame);
 		return false;
 	}
 	sc_net_build_frame(k, n->mac, w->frame);
 	int rc = send_frame(n, w->frame, len);
 	if (rc) {
-		sc_fail(o, "frame %u: send %u bytes: %s", k, len, vlab_errname(rc));
+		sc_fail(o, "frame %u: send %u bytes: %s", k, (unsigned)len, vlab_errname(rc));
 		return false;
 	}
 	return true;
@@ -176,13 +179,13 @@ static void answer_k(struct sc_out *o, struct sc_net_work *w, unsigned k)
 	uint32_t got = 0;
 	int rc = vlab_net_recv_wait(n, w->got, w->got_cap, &got, SC_NET_ANSWER_TIMEOUT_NS);
 	if (rc) {
-		sc_fail(o, "frame %u: sent %u bytes, crc32 0x%08x; answer: %s", k, len,
+		sc_fail(o, "frame %u: sent %u bytes, crc32 0x%08x; answer: %s", k, (unsigned)len,
 		        (unsigned)vlab_crc32(0, w->frame, len), vlab_errname(rc));
 		return;
 	}
 	sc_net_build_answer(k, n->mac, w->want);
 	const bool same = got == len && vlab_memcmp(w->got, w->want, len) == 0;
-	sc_printf(o, "frame %u: sent %u bytes, crc32 0x%08x; answer %u bytes, crc32 0x%08x, %s", k, len,
+	sc_printf(o, "frame %u: sent %u bytes, crc32 0x%08x; answer %u bytes, crc32 0x%08x, %s", k, (unsigned)len,
 	          (unsigned)vlab_crc32(0, w->frame, len), (unsigned)got, (unsigned)vlab_crc32(0, w->got, got),
 	          same ? "as expected" : "WRONG");
 	if (!same)
@@ -208,7 +211,7 @@ unsigned sc_net_run(struct sc_out *o, const struct sc_dev *sd)
 	const struct vlab_platform *p = d->plat;
 	const unsigned failures_before = o->failures;
 
-	struct sc_net_work *w = sc_begin(o, sd, "net", sizeof *w, 16);
+	struct sc_net_work *w = sc_begin(o, sd, "net", SC_NET_WORK_BYTES, 16);
 	if (!w)
 		return o->failures - failures_before;
 	struct vlab_net *n = &w->net;
@@ -216,7 +219,7 @@ unsigned sc_net_run(struct sc_out *o, const struct sc_dev *sd)
 	sc_printf(o, "init: %s", rc ? vlab_errname(rc) : "ok");
 	if (rc) {
 		sc_fail(o, "vlab_net_init: %s", vlab_strerror(rc));
-		p->ops->dma_free(p->ctx, w, sizeof *w);
+		p->ops->dma_free(p->ctx, w, SC_NET_WORK_BYTES);
 		return o->failures - failures_before;
 	}
 	sc_print_negotiation(o, d, net_feat_names);
@@ -225,19 +228,19 @@ unsigned sc_net_run(struct sc_out *o, const struct sc_dev *sd)
 	w->got_cap = n->max_frame;
 	w->got = p->ops->dma_alloc(p->ctx, w->got_cap, 16, &got_dev);
 	if (!w->got) {
-		sc_fail(o, "no memory for a receive buffer of %u bytes (the largest frame)", w->got_cap);
+		sc_fail(o, "no memory for a receive buffer of %u bytes (the largest frame)", (unsigned)w->got_cap);
 		vlab_net_shutdown(n);
-		p->ops->dma_free(p->ctx, w, sizeof *w);
+		p->ops->dma_free(p->ctx, w, SC_NET_WORK_BYTES);
 		return o->failures - failures_before;
 	}
 
 	char mac[18];
 	mac_text(mac, sizeof mac, n->mac);
 	sc_printf(o, "info: mac %s (%s), mtu %u, link %s, header %u bytes, %s", mac,
-	          n->mac_from_device ? "device" : "local", n->mtu, n->link_up ? "up" : "down", n->hdr_len,
+	          n->mac_from_device ? "device" : "local", n->mtu, n->link_up ? "up" : "down", (unsigned)n->hdr_len,
 	          n->mrg ? "mergeable rx buffers" : "whole-frame rx buffers");
 	sc_printf(o, "queues: rx %u, tx %u, control %s; %u rx buffers of %u bytes, %u tx slots", n->rxq.size,
-	          n->txq.size, n->has_ctrl ? "yes" : "no", n->nrx, n->rx_buf_len, n->ntx);
+	          n->txq.size, n->has_ctrl ? "yes" : "no", n->nrx, (unsigned)n->rx_buf_len, n->ntx);
 
 	for (unsigned k = 0; k < SC_NET_NSINGLE; k++)
 		if (send_k(o, w, k))
@@ -269,7 +272,7 @@ unsigned sc_net_run(struct sc_out *o, const struct sc_dev *sd)
 		sc_fail(o, "shutdown dropped %llu queued frames",
 		        (unsigned long long)n->stats.tx_dropped_at_shutdown);
 	p->ops->dma_free(p->ctx, w->got, w->got_cap);
-	p->ops->dma_free(p->ctx, w, sizeof *w);
+	p->ops->dma_free(p->ctx, w, SC_NET_WORK_BYTES);
 	sc_queue_maxima(o, d, 4);
 	unsigned failures = o->failures - failures_before;
 	sc_printf(o, "result net: %s", failures ? "FAIL" : "pass");

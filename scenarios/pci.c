@@ -13,7 +13,7 @@ static void region(struct sc_out *o, const char *what, const struct vlab_pci_reg
 	if (!r->present)
 		sc_printf(o, "pci: %s structure: none", what);
 	else
-		sc_printf(o, "pci: %s structure: bar %u offset 0x%x length 0x%x", what, r->bar, r->off, r->len);
+		sc_printf(o, "pci: %s structure: bar %u offset 0x%x length 0x%x", what, r->bar, (unsigned)r->off, (unsigned)r->len);
 }
 
 void sc_pci_describe(struct sc_out *o, const struct vlab_pci *p)

@@ -61,7 +61,11 @@ void sc_print_features(struct sc_out *o, const char *what, uint64_t bits, const 
 void sc_print_negotiation(struct sc_out *o, const struct vlab_virtio_dev *d, const struct sc_feat_name *device);
 /* A scenario's first lines (its name, the device) and its work area from
  * DMA memory, so that data buffers are reachable by the device; NULL
- * (with a failure line) when there is no room. */
+ * (with a failure line) when there is no room.  work_bytes is a fixed
+ * size (SC_*_WORK_BYTES, checked against the struct at compile time), not
+ * sizeof: the struct holds pointers, so its size differs between 32- and
+ * 64-bit targets, and a trace recorded on one (its alloc and free events
+ * carry the size) must replay on the other. */
 void *sc_begin(struct sc_out *o, const struct sc_dev *sd, const char *name, size_t work_bytes, size_t align);
 /* Re-initialise and print each queue's maximum (0: no such queue), then
  * reset. */

@@ -236,7 +236,7 @@ static int blk_give_up_device(struct vlab_blk *b, int err, const char *why)
 
 static int blk_config_error(struct vlab_blk *b, const char *what, uint32_t val)
 {
-	vlab_log(blk_plat(b), VLAB_LOG_ERROR, "%s: bad config: %s (%u)", blk_name(b), what, val);
+	vlab_log(blk_plat(b), VLAB_LOG_ERROR, "%s: bad config: %s (%u)", blk_name(b), what, (unsigned)val);
 	return VLAB_ECONFIG;
 }
 
@@ -398,9 +398,9 @@ int vlab_blk_init(struct vlab_blk *b, struct vlab_virtio_dev *d, uint16_t queue_
 		goto undo;
 	vlab_log(p, VLAB_LOG_INFO,
 	         "%s: virtio-blk %llu sectors, blk_size %u, %s%s queue %u, %u slots, %u bytes/request",
-	         blk_name(b), (unsigned long long)b->info.capacity, b->info.blk_size,
+	         blk_name(b), (unsigned long long)b->info.capacity, (unsigned)b->info.blk_size,
 	         b->info.read_only ? "ro" : "rw", b->info.flush ? " flush," : ",", b->vq.size, b->nslots,
-	         b->max_req_bytes);
+	         (unsigned)b->max_req_bytes);
 	return 0;
 
 undo:

@@ -143,7 +143,7 @@ static uint32_t align16(uint32_t v)
 
 static int net_config_error(struct vlab_net *n, const char *what, uint32_t val)
 {
-	vlab_log(net_plat(n), VLAB_LOG_ERROR, "%s: bad config: %s (%u)", net_name(n), what, val);
+	vlab_log(net_plat(n), VLAB_LOG_ERROR, "%s: bad config: %s (%u)", net_name(n), what, (unsigned)val);
 	return VLAB_ECONFIG;
 }
 
@@ -426,7 +426,7 @@ int vlab_net_init(struct vlab_net *n, struct vlab_virtio_dev *d, const struct vl
 	         "%s: virtio-net %02x:%02x:%02x:%02x:%02x:%02x mtu %u, header %u, %s, %u rx buffers "
 	         "of %u, %u tx slots%s",
 	         net_name(n), n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4], n->mac[5], n->mtu,
-	         n->hdr_len, n->mrg ? "mergeable" : "whole-frame", n->nrx, n->rx_buf_len, n->ntx,
+	         (unsigned)n->hdr_len, n->mrg ? "mergeable" : "whole-frame", n->nrx, (unsigned)n->rx_buf_len, n->ntx,
 	         n->has_ctrl ? ", control queue" : "");
 	return 0;
 

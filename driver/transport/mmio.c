@@ -240,7 +240,7 @@ int vlab_mmio_probe(struct vlab_mmio *m, const struct vlab_platform *plat, vlab_
 	 * wrong magic is not a virtio device. */
 	uint32_t magic = reg_read(m, VIRTIO_MMIO_MAGIC_VALUE);
 	if (magic != VIRTIO_MMIO_MAGIC) {
-		vlab_log(plat, VLAB_LOG_DEBUG, "%s: no virtio-mmio magic (0x%x)", m->name, magic);
+		vlab_log(plat, VLAB_LOG_DEBUG, "%s: no virtio-mmio magic (0x%x)", m->name, (unsigned)magic);
 		return VLAB_ENODEV;
 	}
 	uint32_t version = reg_read(m, VIRTIO_MMIO_VERSION);
@@ -252,7 +252,7 @@ int vlab_mmio_probe(struct vlab_mmio *m, const struct vlab_platform *plat, vlab_
 			return VLAB_ENOTSUP;
 		}
 	} else if (version != 2) {
-		vlab_log(plat, VLAB_LOG_WARN, "%s: unsupported virtio-mmio version %u", m->name, version);
+		vlab_log(plat, VLAB_LOG_WARN, "%s: unsupported virtio-mmio version %u", m->name, (unsigned)version);
 		return VLAB_ENODEV;
 	}
 

@@ -135,13 +135,13 @@ static int check_region(struct vlab_pci *p, struct vlab_pci_region *r, const cha
 	}
 	if ((uint64_t)r->off + r->len > b->size) {
 		vlab_log(p->vdev.plat, VLAB_LOG_ERROR,
-		         "%s: %s structure 0x%x+0x%x beyond BAR %u (0x%llx bytes)", p->name, what, r->off,
-		         r->len, r->bar, (unsigned long long)b->size);
+		         "%s: %s structure 0x%x+0x%x beyond BAR %u (0x%llx bytes)", p->name, what, (unsigned)r->off,
+		         (unsigned)r->len, r->bar, (unsigned long long)b->size);
 		return VLAB_EPROTO;
 	}
 	if (r->len < min_len) {
 		vlab_log(p->vdev.plat, VLAB_LOG_ERROR, "%s: %s structure of %u bytes, need %u", p->name,
-		         what, r->len, min_len);
+		         what, (unsigned)r->len, (unsigned)min_len);
 		return VLAB_EPROTO;
 	}
 	return VLAB_OK;

@@ -163,7 +163,7 @@ static int m_queue_enable(struct vlab_virtio_dev *d, uint16_t idx, const struct 
 	if (rel > p->notify.len || p->notify.len - rel < 2) {
 		vlab_log(d->plat, VLAB_LOG_ERROR,
 		         "%s: queue %u notify offset %u x %u = 0x%llx beyond the %u-byte notify structure",
-		         p->name, idx, noff, p->notify_mult, (unsigned long long)rel, p->notify.len);
+		         p->name, idx, noff, (unsigned)p->notify_mult, (unsigned long long)rel, (unsigned)p->notify.len);
 		return vlab_virtio_mark_broken(d, "queue notify address outside the notify structure");
 	}
 	p->notify_at[idx] = (uint64_t)p->notify.off + rel;

@@ -6,10 +6,6 @@
  */
 #include "bm.h"
 
-#define PL011_DR 0x00
-#define PL011_FR 0x18
-#define PL011_FR_TXFF 0x20u
-#define UART_POLLS 100000u
 #define RAM_START 0x40000000u
 #define SEMIHOST_SYS_EXIT 0x18u
 #define ADP_STOPPED_APPLICATION_EXIT 0x20026u
@@ -24,12 +20,7 @@ uintptr_t arch_fdt_address(uintptr_t x0);
 /* x0 at entry if it points at a tree, else where QEMU puts it. */
 uintptr_t arch_fdt_address(uintptr_t x0)
 {
-	if (x0 >= RAM_START && (x0 & 7u) == 0) {
-		const volatile uint8_t *p = (const volatile uint8_t *)x0;
-		if (p[0] == 0xd0 && p[1] == 0x0d && p[2] == 0xfe && p[3] == 0xed)
-			return x0;
-	}
-	return RAM_START;
+	return bm_arm_fdt_address(x0, RAM_START);
 }
 
 void arch_console_from_fdt(const struct bm_fdt_info *f)
@@ -45,10 +36,7 @@ void arch_exit_from_fdt(const struct bm_fdt_info *f)
 
 void arch_putc(char c)
 {
-	volatile uint32_t *u = (volatile uint32_t *)uart_base;
-	for (unsigned i = 0; i < UART_POLLS && (u[PL011_FR / 4] & PL011_FR_TXFF); i++)
-		;
-	u[PL011_DR / 4] = (uint8_t)c;
+	bm_pl011_putc(uart_base, c);
 }
 
 uint64_t arch_ticks(void)
@@ -83,6 +71,12 @@ _Noreturn void arch_exit(int code)
 	register uint64_t x0 __asm__("x0") = SEMIHOST_SYS_EXIT;
 	register uint64_t x1 __asm__("x1") = (uint64_t)(uintptr_t)block;
 	__asm__ __volatile__("dsb sy; hlt #0xf000" : "+r"(x0) : "r"(x1) : "memory");
+	arch_poweroff(code);
+}
+
+_Noreturn void arch_poweroff(int code)
+{
+	(void)code; /* PSCI SYSTEM_OFF carries none */
 	register uint64_t f0 __asm__("x0") = PSCI_SYSTEM_OFF;
 	__asm__ __volatile__("hvc #0" : "+r"(f0)::"memory");
 	for (;;)
@@ -95,24 +89,5 @@ void arch_mb(void) { __asm__ __volatile__("dmb sy" ::: "memory"); }
 void arch_rmb(void) { __asm__ __volatile__("dmb ld" ::: "memory"); }
 void arch_wmb(void) { __asm__ __volatile__("dmb st" ::: "memory"); }
 
-/* Register access: a read completes before later memory reads; a write
- * comes after earlier memory writes (ring before notification). */
-#define IO_READ(bits)                                                              \
-	uint##bits##_t arch_read##bits(uintptr_t a)                                \
-	{                                                                          \
-		uint##bits##_t v = *(volatile uint##bits##_t *)a;                  \
-		__asm__ __volatile__("dmb ld" ::: "memory");                       \
-		return v;                                                          \
-	}
-#define IO_WRITE(bits)                                                             \
-	void arch_write##bits(uintptr_t a, uint##bits##_t v)                       \
-	{                                                                          \
-		__asm__ __volatile__("dmb st" ::: "memory");                       \
-		*(volatile uint##bits##_t *)a = v;                                 \
-	}
-IO_READ(8)
-IO_READ(16)
-IO_READ(32)
-IO_WRITE(8)
-IO_WRITE(16)
-IO_WRITE(32)
+/* Register access (bm.h). */
+BM_DEFINE_IO("dmb ld", "dmb st")

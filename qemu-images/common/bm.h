@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * What the bare-metal images share, and what each target directory
- * (riscv64/, aarch64/, ...) provides: a console byte out, a tick counter,
+ * (riscv/, aarch64/, arm/, ...) provides: a console byte out, a tick counter,
  * MMIO accessors with the architecture's barriers, and the exit path.
  * Adding a target is writing these for it plus start.S and link.ld.
  */
@@ -33,6 +33,10 @@ uint64_t arch_tick_hz(const struct bm_fdt_info *fdt);
 /* Use the exit device the device tree names, where the target has one. */
 void arch_exit_from_fdt(const struct bm_fdt_info *fdt);
 _Noreturn void arch_exit(int code);
+/* The exit that needs nothing but the machine (no semihosting), for a trap
+ * while exiting (main.c bm_trap); where the machine carries no code
+ * (arm's PSCI SYSTEM_OFF) QEMU exits 0. */
+_Noreturn void arch_poweroff(int code);
 void arch_mb(void);
 void arch_rmb(void);
 void arch_wmb(void);
@@ -42,12 +46,39 @@ uint32_t arch_read32(uintptr_t a);
 void arch_write8(uintptr_t a, uint8_t v);
 void arch_write16(uintptr_t a, uint16_t v);
 void arch_write32(uintptr_t a, uint32_t v);
+/* The six register accessors above, for a target whose barriers are RB
+ * (after a read: it completes before later memory reads, so a used ring
+ * read after an interrupt-status read sees the device's writes) and WB
+ * (before a write: it comes after earlier memory writes, so the device
+ * sees the ring before the notification), each an asm string. */
+#define BM_DEFINE_IO_BITS(bits, RB, WB)                                            \
+	uint##bits##_t arch_read##bits(uintptr_t a)                                \
+	{                                                                          \
+		uint##bits##_t v = *(volatile uint##bits##_t *)a;                  \
+		__asm__ __volatile__(RB ::: "memory");                             \
+		return v;                                                          \
+	}                                                                          \
+	void arch_write##bits(uintptr_t a, uint##bits##_t v)                       \
+	{                                                                          \
+		__asm__ __volatile__(WB ::: "memory");                             \
+		*(volatile uint##bits##_t *)a = v;                                 \
+	}
+#define BM_DEFINE_IO(RB, WB)             \
+	BM_DEFINE_IO_BITS(8, RB, WB)     \
+	BM_DEFINE_IO_BITS(16, RB, WB)    \
+	BM_DEFINE_IO_BITS(32, RB, WB)
 /* A semihosting call (op, parameter block): QEMU's answer.  Only with
  * -semihosting-config enable=on (else it traps): see trace.c. */
 long arch_semihost(unsigned op, const uintptr_t *param);
 
 /* ---- common ---- */
 void bm_puts(const char *s);
+/* arm and aarch64 on QEMU virt (common/arm_virt.c): a byte out through the
+ * PL011 at base; the device tree at reg when it holds one (a boot
+ * register), else at the start of RAM, where QEMU puts it for a bare-metal
+ * ELF image. */
+void bm_pl011_putc(uintptr_t base, char c);
+uintptr_t bm_arm_fdt_address(uintptr_t reg, uintptr_t ram_start);
 /* printf-like (vlab_snprintf formats; lines up to 255 bytes). */
 #define bm_printf(...)                                        \
 	do {                                                  \

@@ -99,6 +99,11 @@ static void probe_mmio(struct bm_run *r, const struct bm_fdt_info *fdt, const st
 			          (unsigned long long)fdt->mmio_base[i], (unsigned long long)fdt->mmio_size[i]);
 			continue;
 		}
+		if (!bm_reaches(BM_CPU_ADDR_MAX, fdt->mmio_base[i], VIRTIO_MMIO_SIZE)) {
+			bm_printf("virtio-mmio at 0x%llx: beyond what this CPU reaches, skipped\n",
+			          (unsigned long long)fdt->mmio_base[i]);
+			continue;
+		}
 		struct vlab_mmio *m = &mmio_dev[i];
 		int rc = vlab_mmio_probe(m, plat, fdt->mmio_base[i], VLAB_MMIO_ALLOW_LEGACY);
 		if (rc == VLAB_ENODEV)
@@ -183,7 +188,7 @@ static void record_pci(struct bm_run *r, const struct bm_fdt_info *fdt, const st
 	char bind[400];
 	const char *transport = pci_transport_name(p);
 	struct pci_want w = {f, false};
-	if (f->bus != 0 || bm_pci_host_from_fdt(fdt, plat, &pci_host) != VLAB_OK) {
+	if (f->bus != 0 || bm_pci_host_from_fdt(fdt, plat, BM_CPU_ADDR_MAX, &pci_host) != VLAB_OK) {
 		bm_printf("pci %02x:%02x.%x: not recorded (a trace binds bus 0 only)\n", f->bus, f->dev, f->fn);
 		r->failures++;
 		return;
@@ -218,8 +223,8 @@ static void probe_pci(struct bm_run *r, const struct bm_fdt_info *fdt, const str
 	static struct pci_found pf;
 	if (fdt->ecam_size == 0)
 		return;
-	if (bm_pci_host_from_fdt(fdt, plat, &pci_host) != VLAB_OK) {
-		bm_puts("pci: the host bridge in the tree has no usable ECAM or memory window\n");
+	if (bm_pci_host_from_fdt(fdt, plat, BM_CPU_ADDR_MAX, &pci_host) != VLAB_OK) {
+		bm_puts("pci: the host bridge in the tree has no usable ECAM or memory window (none beyond what this CPU reaches)\n");
 		return;
 	}
 	bm_printf("pci: ecam 0x%llx, %u buses, memory 0x%llx+0x%llx, ports 0x%x+0x%x at 0x%llx\n",
@@ -288,6 +293,13 @@ int bm_main(uintptr_t fdt_addr)
 
 _Noreturn void bm_trap(uint64_t cause, uint64_t pc, uint64_t addr)
 {
+	/* A trap while reporting one: the exit itself trapped (semihosting
+	 * off on arm and aarch64, whose arch_exit uses it).  Power off rather
+	 * than trap again forever. */
+	static bool trapped;
+	if (trapped)
+		arch_poweroff(BM_EXIT_TRAP);
+	trapped = true;
 	bm_printf("vlab: trap: cause 0x%llx pc 0x%llx addr 0x%llx\n", (unsigned long long)cause,
 	          (unsigned long long)pc, (unsigned long long)addr);
 	arch_exit(BM_EXIT_TRAP);

@@ -7,7 +7,8 @@
  * window; port p is at the range's CPU address + p - its PCI address).
  *
  * The tree is hostile input too: a range whose numbers make no sense is
- * not used, and a host without ECAM or without a memory window is none.
+ * not used, nor one the CPU does not reach (above 4 GiB on a 32-bit CPU),
+ * and a host without ECAM or without a memory window is none.
  */
 #include "pci_host.h"
 
@@ -15,14 +16,17 @@
  * port 0, and the low ports are the legacy ISA ones on other machines. */
 #define BM_PCI_IO_FIRST 0x1000u
 
-int bm_pci_host_from_fdt(const struct bm_fdt_info *f, const struct vlab_platform *plat,
+int bm_pci_host_from_fdt(const struct bm_fdt_info *f, const struct vlab_platform *plat, uint64_t cpu_max,
                          struct vlab_pci_host *h)
 {
 	vlab_memset(h, 0, sizeof *h);
 	h->plat = plat;
 	h->ram_base = f->mem_base; /* no BAR may cover it */
 	h->ram_size = f->mem_size;
-	if (f->ecam_size < (1u << 20) || f->ecam_base + f->ecam_size < f->ecam_base)
+	/* A window the CPU does not reach (a 32-bit CPU and arm virt's high
+	 * ECAM) would be truncated to another address: not used. */
+	if (f->ecam_size < (1u << 20) || f->ecam_base + f->ecam_size < f->ecam_base ||
+	    !bm_reaches(cpu_max, f->ecam_base, f->ecam_size))
 		return VLAB_ENODEV;
 	h->ecam_base = f->ecam_base;
 	const uint64_t buses = f->ecam_size >> 20;
@@ -30,7 +34,7 @@ int bm_pci_host_from_fdt(const struct bm_fdt_info *f, const struct vlab_platform
 
 	for (unsigned i = 0; i < f->n_pci_ranges && i < BM_FDT_MAX_RANGES; i++) {
 		const struct bm_fdt_range *r = &f->pci_range[i];
-		if (r->size == 0 || r->cpu_addr + r->size < r->cpu_addr)
+		if (r->size == 0 || r->cpu_addr + r->size < r->cpu_addr || !bm_reaches(cpu_max, r->cpu_addr, r->size))
 			continue;
 		if (r->space == 1 && !h->pio_mmio) {
 			/* I/O: ports are 32-bit; skip the low ones. */

@@ -36,16 +36,33 @@ static struct bm_plat bm;
  * trace's addresses are the pointers. */
 #define DEV(p) ((unsigned long long)(uintptr_t)(p))
 
-static uint32_t rec_read(unsigned w, uintptr_t a, uint32_t v)
+/* A register the CPU does not reach (above 4 GiB on a 32-bit CPU) would
+ * be another address once cast to a pointer: it is not accessed (reads
+ * give all ones, writes are dropped) and the console says so. */
+static bool reg_reachable(vlab_addr_t a, unsigned w)
 {
+	if (bm_reaches(BM_CPU_ADDR_MAX, a, w))
+		return true;
+	bm_printf("platform: register 0x%llx is beyond what this CPU reaches: not accessed\n",
+	          (unsigned long long)a);
+	return false;
+}
+
+static uint32_t reg_read(unsigned w, vlab_addr_t a)
+{
+	uint32_t v = 0xffffffffu >> (32u - 8u * w);
+	if (reg_reachable(a, w)) {
+		const uintptr_t p = (uintptr_t)a;
+		v = w == 1 ? arch_read8(p) : w == 2 ? arch_read16(p) : arch_read32(p);
+	}
 	if (bm_tracing)
-		bm_trace_printf("r%u 0x%llx 0x%x", w, DEV(a), (unsigned)v);
+		bm_trace_printf("r%u 0x%llx 0x%x", w, (unsigned long long)a, (unsigned)v);
 	return v;
 }
 
 /* A register write may be a notification: first what the driver published
  * (the recorder need not know which write notifies). */
-static void rec_write(unsigned w, uintptr_t a, uint32_t v)
+static void reg_write(unsigned w, vlab_addr_t a, uint32_t v)
 {
 	if (bm_tracing) {
 		const size_t lo = bm.priv_lo < bm.high ? bm.priv_lo : bm.high;
@@ -54,15 +71,24 @@ static void rec_write(unsigned w, uintptr_t a, uint32_t v)
 		bm_trace_publish(dma_pool + hi, dma_shadow + hi, bm.high - hi, DEV(dma_pool + hi));
 	}
 	if (bm_tracing)
-		bm_trace_printf("w%u 0x%llx 0x%x", w, DEV(a), (unsigned)v);
+		bm_trace_printf("w%u 0x%llx 0x%x", w, (unsigned long long)a, (unsigned)v);
+	if (!reg_reachable(a, w))
+		return;
+	const uintptr_t p = (uintptr_t)a;
+	if (w == 1)
+		arch_write8(p, (uint8_t)v);
+	else if (w == 2)
+		arch_write16(p, (uint16_t)v);
+	else
+		arch_write32(p, v);
 }
 
-static uint8_t p_read8(void *c, vlab_addr_t a) { (void)c; return (uint8_t)rec_read(1, (uintptr_t)a, arch_read8((uintptr_t)a)); }
-static uint16_t p_read16(void *c, vlab_addr_t a) { (void)c; return (uint16_t)rec_read(2, (uintptr_t)a, arch_read16((uintptr_t)a)); }
-static uint32_t p_read32(void *c, vlab_addr_t a) { (void)c; return rec_read(4, (uintptr_t)a, arch_read32((uintptr_t)a)); }
-static void p_write8(void *c, vlab_addr_t a, uint8_t v) { (void)c; rec_write(1, (uintptr_t)a, v); arch_write8((uintptr_t)a, v); }
-static void p_write16(void *c, vlab_addr_t a, uint16_t v) { (void)c; rec_write(2, (uintptr_t)a, v); arch_write16((uintptr_t)a, v); }
-static void p_write32(void *c, vlab_addr_t a, uint32_t v) { (void)c; rec_write(4, (uintptr_t)a, v); arch_write32((uintptr_t)a, v); }
+static uint8_t p_read8(void *c, vlab_addr_t a) { (void)c; return (uint8_t)reg_read(1, a); }
+static uint16_t p_read16(void *c, vlab_addr_t a) { (void)c; return (uint16_t)reg_read(2, a); }
+static uint32_t p_read32(void *c, vlab_addr_t a) { (void)c; return reg_read(4, a); }
+static void p_write8(void *c, vlab_addr_t a, uint8_t v) { (void)c; reg_write(1, a, v); }
+static void p_write16(void *c, vlab_addr_t a, uint16_t v) { (void)c; reg_write(2, a, v); }
+static void p_write32(void *c, vlab_addr_t a, uint32_t v) { (void)c; reg_write(4, a, v); }
 
 static const char *dir_name(enum vlab_dma_dir dir)
 {
@@ -112,8 +138,10 @@ static int p_dma_map(void *c, const void *cpu, size_t len, enum vlab_dma_dir dir
 {
 	struct bm_plat *p = c;
 	const uint64_t a = (uint64_t)(uintptr_t)cpu;
-	/* The MMU is off: memory is not cached, DMA is coherent. */
-	if (a < p->ram_lo || a >= p->ram_hi || len > p->ram_hi - a) {
+	/* The MMU is off: memory is not cached, DMA is coherent.  The buffer
+	 * must be in RAM and reachable (reach.h: a tree's RAM may extend past
+	 * 4 GiB, which a 32-bit CPU does not reach). */
+	if (!bm_dma_mappable(p->ram_lo, p->ram_hi, BM_CPU_ADDR_MAX, a, len)) {
 		if (bm_tracing)
 			bm_trace_printf("map none %llu %s", (unsigned long long)len, dir_name(dir));
 		return VLAB_EINVAL;

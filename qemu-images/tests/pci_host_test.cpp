@@ -24,6 +24,8 @@ void Range(struct bm_fdt_info *f, uint32_t space, uint64_t pci, uint64_t cpu, ui
 }
 
 const struct vlab_platform kPlat = {};
+const uint64_t k64 = ~0ull;        // a 64-bit CPU reaches everything
+const uint64_t k32 = 0xffffffffull; // arm, riscv32
 
 TEST(BmPciHost, RiscvVirt)
 {
@@ -32,7 +34,7 @@ TEST(BmPciHost, RiscvVirt)
 	Range(&f, 2, 0x40000000, 0x40000000, 0x40000000);
 	Range(&f, 3, 0x400000000ull, 0x400000000ull, 0x400000000ull);
 	struct vlab_pci_host h;
-	ASSERT_EQ(bm_pci_host_from_fdt(&f, &kPlat, &h), VLAB_OK);
+	ASSERT_EQ(bm_pci_host_from_fdt(&f, &kPlat, k64, &h), VLAB_OK);
 	EXPECT_EQ(h.ecam_base, 0x30000000u);
 	EXPECT_EQ(h.ecam_buses, 256u);
 	EXPECT_EQ(h.mem_base, 0x40000000u);
@@ -51,7 +53,7 @@ TEST(BmPciHost, ArmVirtHighEcam)
 	Range(&f, 2, 0x10000000, 0x10000000, 0x2eff0000);
 	Range(&f, 3, 0x8000000000ull, 0x8000000000ull, 0x8000000000ull);
 	struct vlab_pci_host h;
-	ASSERT_EQ(bm_pci_host_from_fdt(&f, &kPlat, &h), VLAB_OK);
+	ASSERT_EQ(bm_pci_host_from_fdt(&f, &kPlat, k64, &h), VLAB_OK);
 	EXPECT_EQ(h.ecam_base, 0x4010000000ull);
 	EXPECT_EQ(h.mem_base, 0x10000000u);
 	EXPECT_EQ(h.pio_mmio_base, 0x3eff0000u);
@@ -61,18 +63,81 @@ TEST(BmPciHost, HostileRangesAreNotUsed)
 {
 	struct vlab_pci_host h;
 	struct bm_fdt_info f = Tree(0x30000000, 0x1000); // less than one bus
-	EXPECT_EQ(bm_pci_host_from_fdt(&f, &kPlat, &h), VLAB_ENODEV);
+	EXPECT_EQ(bm_pci_host_from_fdt(&f, &kPlat, k64, &h), VLAB_ENODEV);
 	f = Tree(~0ull - 0x1000, 0x10000000); // wraps
-	EXPECT_EQ(bm_pci_host_from_fdt(&f, &kPlat, &h), VLAB_ENODEV);
+	EXPECT_EQ(bm_pci_host_from_fdt(&f, &kPlat, k64, &h), VLAB_ENODEV);
 
 	f = Tree(0x30000000, 0x100000);
 	Range(&f, 2, 0x40000000, 0x80000000, 0x1000000); // not identity-mapped
 	Range(&f, 2, 0x1000, 0xfffffffffffff000ull, 0x10000); // wraps
 	Range(&f, 1, 0xfffff000, 0x3000000, 0x10000);         // ports beyond 32 bits
 	Range(&f, 1, 0, 0x3000000, 0x800);                    // only low ports
-	EXPECT_EQ(bm_pci_host_from_fdt(&f, &kPlat, &h), VLAB_ENODEV) << "no usable memory window";
+	EXPECT_EQ(bm_pci_host_from_fdt(&f, &kPlat, k64, &h), VLAB_ENODEV) << "no usable memory window";
 	EXPECT_FALSE(h.pio_mmio);
 	EXPECT_EQ(h.ecam_buses, 1u);
+}
+
+// A 32-bit CPU with the MMU off (arm, riscv32) reaches the first 4 GiB only:
+// a window above it, cast to a pointer, would silently be another address.
+TEST(BmPciHost, ArmVirtHighEcamIsNotUsedBy32BitCpu)
+{
+	struct bm_fdt_info f = Tree(0x4010000000ull, 0x10000000);
+	Range(&f, 1, 0, 0x3eff0000, 0x10000);
+	Range(&f, 2, 0x10000000, 0x10000000, 0x2eff0000);
+	struct vlab_pci_host h;
+	EXPECT_EQ(bm_pci_host_from_fdt(&f, &kPlat, k32, &h), VLAB_ENODEV)
+		<< "ECAM at 0x4010000000 would be truncated to 0x10000000, the memory window";
+}
+
+TEST(BmPciHost, ArmVirtHighmemOff32Bit)
+{
+	// qemu-system-arm -M virt,highmem=off: the low ECAM (16 buses), no
+	// 64-bit window.
+	struct bm_fdt_info f = Tree(0x3f000000, 0x1000000);
+	Range(&f, 1, 0, 0x3eff0000, 0x10000);
+	Range(&f, 2, 0x10000000, 0x10000000, 0x2eff0000);
+	struct vlab_pci_host h;
+	ASSERT_EQ(bm_pci_host_from_fdt(&f, &kPlat, k32, &h), VLAB_OK);
+	EXPECT_EQ(h.ecam_base, 0x3f000000u);
+	EXPECT_EQ(h.ecam_buses, 16u);
+	EXPECT_EQ(h.mem_base, 0x10000000u);
+	EXPECT_EQ(h.mem_size, 0x2eff0000u);
+	EXPECT_TRUE(h.pio_mmio);
+	EXPECT_EQ(h.pio_mmio_base, 0x3eff0000u);
+}
+
+TEST(BmPciHost, Riscv32Virt)
+{
+	// qemu-system-riscv32 -M virt: the 64-bit window is at 0x300000000,
+	// beyond the CPU; the driver puts 64-bit BARs in the 32-bit window.
+	struct bm_fdt_info f = Tree(0x30000000, 0x10000000);
+	Range(&f, 1, 0, 0x3000000, 0x10000);
+	Range(&f, 2, 0x40000000, 0x40000000, 0x40000000);
+	Range(&f, 3, 0x300000000ull, 0x300000000ull, 0x100000000ull);
+	struct vlab_pci_host h;
+	ASSERT_EQ(bm_pci_host_from_fdt(&f, &kPlat, k32, &h), VLAB_OK);
+	EXPECT_EQ(h.ecam_buses, 256u);
+	EXPECT_EQ(h.mem_base, 0x40000000u);
+	EXPECT_EQ(h.mem_size, 0x40000000u);
+}
+
+TEST(BmPciHost, WindowsBeyond4GiBAreNotUsedBy32BitCpu)
+{
+	struct vlab_pci_host h;
+	struct bm_fdt_info f = Tree(0xff000000, 0x2000000); // ECAM ends above 4 GiB
+	Range(&f, 2, 0x40000000, 0x40000000, 0x1000000);
+	EXPECT_EQ(bm_pci_host_from_fdt(&f, &kPlat, k32, &h), VLAB_ENODEV);
+	EXPECT_EQ(bm_pci_host_from_fdt(&f, &kPlat, k64, &h), VLAB_OK) << "a 64-bit CPU reaches it";
+
+	f = Tree(0x30000000, 0x100000);
+	Range(&f, 2, 0xf0000000, 0xf0000000, 0x20000000); // memory crosses 4 GiB
+	Range(&f, 1, 0, 0x100000000ull, 0x10000);         // PIO window above 4 GiB
+	EXPECT_EQ(bm_pci_host_from_fdt(&f, &kPlat, k32, &h), VLAB_ENODEV) << "no reachable memory window";
+	EXPECT_FALSE(h.pio_mmio);
+	Range(&f, 2, 0x40000000, 0x40000000, 0x1000000);
+	ASSERT_EQ(bm_pci_host_from_fdt(&f, &kPlat, k32, &h), VLAB_OK);
+	EXPECT_EQ(h.mem_base, 0x40000000u) << "the reachable window, not the first one";
+	EXPECT_FALSE(h.pio_mmio);
 }
 
 } // namespace
