@@ -19,6 +19,15 @@ static void copy_str(char *dst, size_t size, const char *src)
 	snprintf(dst, size, "%s", src);
 }
 
+/* Index of req_id in r->checked, -1 when absent. */
+static int find_id(const struct dm_report *r, const char *req_id)
+{
+	for (unsigned i = 0; i < r->nchecked && i < DM_REPORT_IDS; i++)
+		if (strncmp(r->checked[i], req_id, sizeof r->checked[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
 void dm_report_add(struct dm_report *r, const char *req_id, const char *where, uint64_t time_ns,
                    const char *fmt, ...)
 {
@@ -42,6 +51,11 @@ void dm_report_add(struct dm_report *r, const char *req_id, const char *where, u
 		r->count++;
 	/* A violation is also a check of that requirement. */
 	dm_report_checked(r, req_id);
+	{
+		int i = req_id ? find_id(r, req_id) : -1;
+		if (i >= 0 && r->violated_count[i] < UINT32_MAX)
+			r->violated_count[i]++;
+	}
 
 	if (getenv("VLAB_VIOLATIONS_VERBOSE"))
 		fprintf(stderr, "violation %s at %s t=%llu ns: %s\n", req_id ? req_id : "?",
@@ -50,17 +64,47 @@ void dm_report_add(struct dm_report *r, const char *req_id, const char *where, u
 
 void dm_report_checked(struct dm_report *r, const char *req_id)
 {
-	const unsigned cap = sizeof r->checked / sizeof r->checked[0];
+	int i;
 
 	if (!r || !req_id)
 		return;
-	for (unsigned i = 0; i < r->nchecked && i < cap; i++)
-		if (strncmp(r->checked[i], req_id, sizeof r->checked[i]) == 0)
-			return;
-	if (r->nchecked < cap) {
-		copy_str(r->checked[r->nchecked], sizeof r->checked[0], req_id);
-		r->nchecked++;
+	i = find_id(r, req_id);
+	if (i < 0 && r->nchecked < DM_REPORT_IDS) {
+		i = (int)r->nchecked++;
+		copy_str(r->checked[i], sizeof r->checked[0], req_id);
 	}
+	if (i < 0) {
+		if (r->ids_dropped < UINT32_MAX)
+			r->ids_dropped++;
+		return;
+	}
+	if (r->checked_count[i] < UINT32_MAX)
+		r->checked_count[i]++;
+}
+
+uint32_t dm_report_check_count(const struct dm_report *r, const char *req_id)
+{
+	int i = r && req_id ? find_id(r, req_id) : -1;
+	return i < 0 ? 0 : r->checked_count[i];
+}
+
+uint32_t dm_report_violation_count(const struct dm_report *r, const char *req_id)
+{
+	int i = r && req_id ? find_id(r, req_id) : -1;
+	return i < 0 ? 0 : r->violated_count[i];
+}
+
+const struct dm_violation *dm_report_first(const struct dm_report *r, const char *req_id)
+{
+	unsigned kept;
+
+	if (!r || !req_id)
+		return NULL;
+	kept = r->count < DM_REPORT_KEEP ? r->count : DM_REPORT_KEEP;
+	for (unsigned i = 0; i < kept; i++)
+		if (strncmp(r->v[i].req_id, req_id, sizeof r->v[i].req_id) == 0)
+			return &r->v[i];
+	return NULL;
 }
 
 int dm_report_format(const struct dm_report *r, char *buf, unsigned size)

@@ -119,7 +119,13 @@ int vlab_virtio_begin(struct vlab_virtio_dev *d)
 	if (rc != 0)
 		return rc;
 	/* DRV-3.1.1-1: reset, ACKNOWLEDGE, DRIVER, ... */
+#if defined(VLAB_MUTANT_SKIP_ACKNOWLEDGE) /* TEST-ONLY: tests/conformance-report/mutant_test.sh */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_SKIP_ACKNOWLEDGE is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
+#endif
+#else
 	add_status(d, VIRTIO_STATUS_ACKNOWLEDGE);
+#endif
 	add_status(d, VIRTIO_STATUS_DRIVER);
 	return VLAB_OK;
 }

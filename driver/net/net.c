@@ -942,7 +942,11 @@ int vlab_net_set_mac(struct vlab_net *n, const uint8_t mac[VLAB_ETH_ALEN])
 
 	if (!n || !n->vdev || !mac || (mac[0] & 1u))
 		return VLAB_EINVAL;
-	rc = ctrl_allowed(n, VIRTIO_NET_F_CTRL_MAC_ADDR);
+	/* MAC_ADDR_SET is of the VIRTIO_NET_CTRL_MAC class: never without
+	 * CTRL_RX (DRV-5.1.6.5.2.2-1), whatever CTRL_MAC_ADDR says. */
+	rc = ctrl_allowed(n, VIRTIO_NET_F_CTRL_RX);
+	if (!rc)
+		rc = ctrl_allowed(n, VIRTIO_NET_F_CTRL_MAC_ADDR);
 	if (rc)
 		return rc;
 	part.p = mac;

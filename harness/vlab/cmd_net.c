@@ -133,6 +133,24 @@ int cli_net_add_replay(enum hx_transport t, const char *kind)
 	return rc;
 }
 
+int cli_net_add(const struct hx_net_opts *o)
+{
+	if (g.nspec == MAX_NICS)
+		return -1;
+	g.opts[g.nspec++] = *o;
+	return 0;
+}
+
+struct vlab_net *cli_net_driver(unsigned i)
+{
+	return i < g.nnic && g.nic[i].up ? &g.nic[i].net : NULL;
+}
+
+void cli_net_forget(void)
+{
+	memset(&g, 0, sizeof g);
+}
+
 int cli_net_build(struct cli *c)
 {
 	struct hx_dev *pending_wire = NULL;

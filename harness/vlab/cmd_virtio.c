@@ -685,7 +685,7 @@ static const struct feature_name feature_names[] = {
 	{ VIRTIO_F_RING_RESET, "RING_RESET" },
 };
 
-static const char *feature_name(unsigned bit)
+const char *cli_blk_feature_name(unsigned bit)
 {
 	for (size_t i = 0; i < sizeof(feature_names) / sizeof(feature_names[0]); i++)
 		if (feature_names[i].bit == bit)
@@ -713,7 +713,7 @@ static int virtio_features(struct cli *c, int argc, char **argv)
 	printf("  negotiated: 0x%016" PRIx64 "\n", v->features);
 	for (unsigned bit = 0; bit < 64; bit++) {
 		bool off = (v->device_features >> bit) & 1u, neg = (v->features >> bit) & 1u;
-		const char *name = feature_name(bit);
+		const char *name = cli_blk_feature_name(bit);
 		char unknown[16];
 
 		if (!off && !neg)

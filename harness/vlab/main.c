@@ -411,7 +411,28 @@ static int reserve_user_ram(struct cli *c)
 	return 0;
 }
 
-static int run_one(void *ctx, int argc, char **argv)
+int cli_setup_memory(struct cli *c)
+{
+	if (reserve_user_ram(c) != 0) {
+		fprintf(stderr, "%s: cannot reserve guest RAM for commands\n", prog);
+		return EXIT_CMD_FAILED;
+	}
+	c->bounce_len = BOUNCE_BYTES;
+	c->bounce = hx_dma_alloc(c->m, c->bounce_len, 4096, &c->bounce_dev);
+	if (!c->bounce) {
+		fprintf(stderr, "%s: cannot allocate a DMA buffer in guest RAM\n", prog);
+		return EXIT_CMD_FAILED;
+	}
+	return 0;
+}
+
+void cli_free_memory(struct cli *c)
+{
+	hx_dma_free(c->m, c->bounce, c->bounce_len);
+	hx_dma_free(c->m, c->user_area, c->user_area_len);
+}
+
+int cli_run_one(void *ctx, int argc, char **argv)
 {
 	struct cli *c = ctx;
 	int rc = cli_run_command(c, argc, argv);
@@ -425,7 +446,7 @@ static int run_one(void *ctx, int argc, char **argv)
  * (exit). */
 static bool run_line(struct cli *c, const char *line, bool *failed)
 {
-	int rc = cli_split_run(line, run_one, c);
+	int rc = cli_split_run(line, cli_run_one, c);
 
 	if (rc < 0 || (rc & CLI_RUN_FAILED))
 		*failed = true;
@@ -590,8 +611,7 @@ static int run_machine(struct options *opt, int argc, char **argv, const struct 
 	} else {
 		rc = report_violations(c);
 	}
-	hx_dma_free(c->m, c->bounce, c->bounce_len);
-	hx_dma_free(c->m, c->user_area, c->user_area_len);
+	cli_free_memory(c);
 	hx_machine_free(c->m);
 	if (rc || t)
 		return rc;
@@ -673,6 +693,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "replay"))
 		return replay_main(argc, argv);
+	if (argc > 1 && !strcmp(argv[1], "conformance"))
+		return cmd_conformance_main(argc - 1, argv + 1);
 	rc = parse_options(&opt, argc, argv);
 	if (rc >= 0)
 		return rc;

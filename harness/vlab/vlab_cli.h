@@ -19,6 +19,8 @@
 #include <stdint.h>
 
 #include "harness/machine.h"
+#include "harness/net.h"
+#include "vlab/net.h"
 #include "harness/trace.h"
 #include "vlab/blk.h"
 #include "vlab/mmio.h"
@@ -122,6 +124,18 @@ bool cli_parse_size(const char *s, uint64_t *out);
  */
 int cli_split_run(const char *line, int (*run)(void *ctx, int argc, char **argv), void *ctx);
 
+/* ---- main.c ---- */
+/* Guest RAM for the commands and the bounce buffer (after hx_machine_new,
+ * before any driver runs): 0, or an exit status after a message. */
+int cli_setup_memory(struct cli *c);
+void cli_free_memory(struct cli *c);
+/* cli_split_run's callback: one command on c (ctx). */
+int cli_run_one(void *ctx, int argc, char **argv);
+
+/* ---- cmd_conformance.c ---- */
+/* `vlab conformance ...` (argv[0] is "conformance"): the exit status. */
+int cmd_conformance_main(int argc, char **argv);
+
 /* ---- commands.c ---- */
 int cli_run_command(struct cli *c, int argc, char **argv);
 /* Command implementations (argv[0] is the command name as typed). */
@@ -139,6 +153,12 @@ int cmd_net(struct cli *c, int argc, char **argv);
 int cli_net_parse(const char *spec, enum hx_transport def_transport);
 int cli_net_build(struct cli *c);
 void cli_net_shutdown(struct cli *c);
+/* vlab conformance: a NIC from options (built by cli_net_build), the
+ * driver of NIC i when it is up (else NULL), and forgetting every NIC
+ * after cli_net_shutdown, for the next machine. */
+int cli_net_add(const struct hx_net_opts *o);
+struct vlab_net *cli_net_driver(unsigned i);
+void cli_net_forget(void);
 /* `virtio scan`'s turn for the NICs bound so far: cli_reprobe each one. */
 int cli_net_rescan(struct cli *c);
 
@@ -185,6 +205,8 @@ int cli_virtio_scan(struct cli *c, bool quiet);
 int cli_reprobe(const char *name, struct vlab_virtio_dev *v, char *failed,
                 void (*shutdown)(void *drv), int (*init)(void *drv), void *drv);
 void cli_virtio_shutdown(struct cli *c);
+/* Name of a virtio-blk or reserved feature bit, NULL when it has none. */
+const char *cli_blk_feature_name(unsigned bit);
 
 /* ---- cmd_mem.c ---- */
 /* Host pointer to guest RAM [addr, addr+len) or NULL after printing why.

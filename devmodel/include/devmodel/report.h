@@ -14,6 +14,7 @@ extern "C" {
 #endif
 
 #define DM_REPORT_KEEP 256 /* records kept; later ones only counted */
+#define DM_REPORT_IDS 256  /* distinct requirement IDs counted (234 driver statements) */
 
 struct dm_violation {
 	char req_id[32];
@@ -26,9 +27,14 @@ struct dm_report {
 	unsigned count;   /* total recorded (may exceed DM_REPORT_KEEP) */
 	struct dm_violation v[DM_REPORT_KEEP];
 	/* Requirement IDs the model checked at least once (for the
-	 * conformance report): a small set, kept as a list. */
+	 * conformance report, vlab conformance), in the order first checked,
+	 * each with the number of times it was checked (held or not) and
+	 * broken.  IDs beyond DM_REPORT_IDS are counted in ids_dropped. */
 	unsigned nchecked;
-	char checked[128][32];
+	char checked[DM_REPORT_IDS][32];
+	uint32_t checked_count[DM_REPORT_IDS];
+	uint32_t violated_count[DM_REPORT_IDS];
+	unsigned ids_dropped;
 };
 
 void dm_report_init(struct dm_report *r);
@@ -36,6 +42,11 @@ void dm_report_add(struct dm_report *r, const char *req_id, const char *where, u
                    const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 /* Note that req_id was checked (whether it held or not). */
 void dm_report_checked(struct dm_report *r, const char *req_id);
+/* Times req_id was checked (0: never), and times it was broken. */
+uint32_t dm_report_check_count(const struct dm_report *r, const char *req_id);
+uint32_t dm_report_violation_count(const struct dm_report *r, const char *req_id);
+/* The first kept violation of req_id, NULL when none was kept. */
+const struct dm_violation *dm_report_first(const struct dm_report *r, const char *req_id);
 /* Human-readable listing, one violation a line. Returns bytes written. */
 int dm_report_format(const struct dm_report *r, char *buf, unsigned size);
 

@@ -240,7 +240,8 @@ int vlab_net_set_promisc(struct vlab_net *n, bool on);
 int vlab_net_set_allmulti(struct vlab_net *n, bool on);
 int vlab_net_set_mac_table(struct vlab_net *n, const uint8_t (*uc)[VLAB_ETH_ALEN], unsigned nuc,
                            const uint8_t (*mc)[VLAB_ETH_ALEN], unsigned nmc);
-/* CTRL_MAC_ADDR_SET (needs CTRL_MAC_ADDR). */
+/* CTRL_MAC_ADDR_SET (needs CTRL_MAC_ADDR, and CTRL_RX: a VIRTIO_NET_CTRL_MAC
+ * class command, DRV-5.1.6.5.2.2-1; VLAB_ENOTSUP without either). */
 int vlab_net_set_mac(struct vlab_net *n, const uint8_t mac[VLAB_ETH_ALEN]);
 
 #ifdef __cplusplus

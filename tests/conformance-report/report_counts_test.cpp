@@ -1,0 +1,67 @@
+// SPDX-License-Identifier: MIT
+// The model's report counts, per requirement ID, how many times it was
+// checked and broken, and finds the first breach (vlab conformance's PASS
+// "checked N times" and FAIL "first breach").
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "devmodel/report.h"
+
+namespace {
+
+struct Report : ::testing::Test {
+	dm_report r;
+	void SetUp() override { dm_report_init(&r); }
+};
+
+TEST_F(Report, CountsEachCheckOfEachId)
+{
+	for (int i = 0; i < 3; i++)
+		dm_report_checked(&r, "DRV-3.1.1-1");
+	dm_report_checked(&r, "DRV-2.1.1-2");
+	EXPECT_EQ(r.nchecked, 2u);
+	EXPECT_EQ(dm_report_check_count(&r, "DRV-3.1.1-1"), 3u);
+	EXPECT_EQ(dm_report_check_count(&r, "DRV-2.1.1-2"), 1u);
+	EXPECT_EQ(dm_report_check_count(&r, "DRV-9-9"), 0u);
+	EXPECT_EQ(dm_report_violation_count(&r, "DRV-3.1.1-1"), 0u);
+}
+
+TEST_F(Report, AViolationIsACheckAndIsCountedWithItsFirstRecord)
+{
+	dm_report_checked(&r, "DRV-3.1.1-1");
+	dm_report_add(&r, "DRV-3.1.1-1", "blk0 status", 100, "DRIVER set before %s", "ACKNOWLEDGE");
+	dm_report_add(&r, "DRV-3.1.1-1", "blk0 status", 200, "second");
+	EXPECT_EQ(dm_report_check_count(&r, "DRV-3.1.1-1"), 3u);
+	EXPECT_EQ(dm_report_violation_count(&r, "DRV-3.1.1-1"), 2u);
+	const dm_violation *v = dm_report_first(&r, "DRV-3.1.1-1");
+	ASSERT_NE(v, nullptr);
+	EXPECT_EQ(v->time_ns, 100u);
+	EXPECT_STREQ(v->where, "blk0 status");
+	EXPECT_STREQ(v->detail, "DRIVER set before ACKNOWLEDGE");
+	EXPECT_EQ(dm_report_first(&r, "DRV-2.1.1-2"), nullptr);
+}
+
+TEST_F(Report, RoomForEveryDriverRequirementThenDroppedIdsAreCounted)
+{
+	// The 234 driver statements fit; beyond DM_REPORT_IDS an ID is only
+	// counted as dropped, never written past the table.
+	for (int i = 0; i < DM_REPORT_IDS + 5; i++)
+		dm_report_checked(&r, ("DRV-X-" + std::to_string(i)).c_str());
+	EXPECT_GE(DM_REPORT_IDS, 234);
+	EXPECT_EQ(r.nchecked, static_cast<unsigned>(DM_REPORT_IDS));
+	EXPECT_EQ(r.ids_dropped, 5u);
+	EXPECT_EQ(dm_report_check_count(&r, "DRV-X-0"), 1u);
+	EXPECT_EQ(dm_report_check_count(&r, ("DRV-X-" + std::to_string(DM_REPORT_IDS)).c_str()), 0u);
+}
+
+TEST_F(Report, NullIdsAreIgnored)
+{
+	dm_report_checked(&r, nullptr);
+	dm_report_add(&r, nullptr, "x", 0, "no id");
+	EXPECT_EQ(r.nchecked, 0u);
+	EXPECT_EQ(r.count, 1u);
+	EXPECT_EQ(dm_report_check_count(&r, nullptr), 0u);
+}
+
+} // namespace
