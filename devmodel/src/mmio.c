@@ -130,6 +130,14 @@ static bool control_access_ok(struct dm_mmio *m, uint32_t off, unsigned width, b
 		          write ? "write" : "read", off, m->cfg.version);
 		return false;
 	}
+	/* DRV-4.2.3.1.1-5: no device of the model has shared memory regions, and
+	 * a driver that does not expect any never uses the SHM registers. */
+	if (m->cfg.version != 1) {
+		checked(m, "DRV-4.2.3.1.1-5");
+		if ((off & ~3u) >= DM_VIRTIO_MMIO_SHM_SEL && (off & ~3u) <= DM_VIRTIO_MMIO_SHM_BASE_HIGH)
+			violation(m, off, "DRV-4.2.3.1.1-5", "%s of shared memory register 0x%03x",
+			          write ? "write" : "read", off);
+	}
 	if (write) {
 		checked(m, "DRV-4.2.2.2-2");
 		if (*acc == RO) {

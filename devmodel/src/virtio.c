@@ -180,9 +180,41 @@ static void check_features(struct dm_virtio *dv)
 			dm_virtio_violation(dv, "DRV-6.1-1",
 			                    "VIRTIO_F_VERSION_1 offered but not accepted on a modern interface");
 	}
-
 	if (dv->ops && dv->ops->features_ok)
 		dv->ops->features_ok(dv->dev, f);
+}
+
+/* Features the driver SHOULD accept whenever offered: DRV-6.1-3 and DRV-6.1-7
+ * (both need VERSION_1, 6.1), and for a network device DRV-5.1.4.2-1 (MAC)
+ * and DRV-5.1.4.2-6 (MTU).  Checked when the driver sets DRIVER_OK, i.e.
+ * when it operates the device with what it negotiated; a probe that resets
+ * before DRIVER_OK operates nothing. */
+static void check_should_accept(struct dm_virtio *dv)
+{
+	static const struct {
+		uint32_t device_id; /* 0: any device */
+		unsigned bit;
+		bool needs_version_1;
+		const char *id, *name;
+	} should[] = {
+		{0, DM_VIRTIO_F_ACCESS_PLATFORM, true, "DRV-6.1-3", "VIRTIO_F_ACCESS_PLATFORM"},
+		{0, DM_VIRTIO_F_ORDER_PLATFORM, true, "DRV-6.1-7", "VIRTIO_F_ORDER_PLATFORM"},
+		{DM_VIRTIO_ID_NET, DM_VIRTIO_NET_F_MAC, false, "DRV-5.1.4.2-1", "VIRTIO_NET_F_MAC"},
+		{DM_VIRTIO_ID_NET, DM_VIRTIO_NET_F_MTU, false, "DRV-5.1.4.2-6", "VIRTIO_NET_F_MTU"},
+	};
+	uint64_t f = dv->guest_features;
+
+	for (unsigned i = 0; i < sizeof should / sizeof should[0]; i++) {
+		if (should[i].device_id && (!dv->ops || dv->ops->device_id != should[i].device_id))
+			continue;
+		if (!(dv->host_features & DM_BIT(should[i].bit)))
+			continue;
+		if (should[i].needs_version_1 && !(f & DM_BIT(DM_VIRTIO_F_VERSION_1)))
+			continue;
+		dm_virtio_checked(dv, should[i].id);
+		if (!(f & DM_BIT(should[i].bit)))
+			dm_virtio_violation(dv, should[i].id, "%s offered but not accepted", should[i].name);
+	}
 }
 
 void dm_virtio_set_status(struct dm_virtio *dv, uint8_t val)
@@ -227,6 +259,8 @@ void dm_virtio_set_status(struct dm_virtio *dv, uint8_t val)
 	}
 	if (added & DM_VIRTIO_STATUS_FAILED)
 		dv->failed_seen = true;
+	if ((added & DM_VIRTIO_STATUS_DRIVER_OK) && !(val & DM_VIRTIO_STATUS_FAILED))
+		check_should_accept(dv);
 
 	dv->driver_status = val;
 	dv->status = (uint8_t)(val | (dv->needs_reset ? DM_VIRTIO_STATUS_DEVICE_NEEDS_RESET : 0));
