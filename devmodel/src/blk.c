@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vlab/blk.h"
+#include "devmodel/spec.h"
 
 /* Config layout (5.2.4) beyond what vlab/blk.h names. */
 #define CFG_MAX_DISCARD_SECTORS 36
@@ -39,8 +39,8 @@ struct dm_blk_delayed {
 void dm_blk_cfg_default(struct dm_blk_cfg *c)
 {
 	memset(c, 0, sizeof *c);
-	c->features = VLAB_BIT(VIRTIO_F_VERSION_1) | VLAB_BIT(VIRTIO_BLK_F_SEG_MAX) |
-	              VLAB_BIT(VIRTIO_BLK_F_BLK_SIZE) | VLAB_BIT(VIRTIO_BLK_F_FLUSH);
+	c->features = DM_BIT(DM_VIRTIO_F_VERSION_1) | DM_BIT(DM_VIRTIO_BLK_F_SEG_MAX) |
+	              DM_BIT(DM_VIRTIO_BLK_F_BLK_SIZE) | DM_BIT(DM_VIRTIO_BLK_F_FLUSH);
 	c->blk_size = 512;
 	c->seg_max = 126;
 	c->num_queues = 1;
@@ -52,18 +52,18 @@ void dm_blk_cfg_default(struct dm_blk_cfg *c)
 void dm_blk_cfg_qemu72(struct dm_blk_cfg *c, bool legacy)
 {
 	memset(c, 0, sizeof *c);
-	c->features = VLAB_BIT(VIRTIO_BLK_F_SEG_MAX) | VLAB_BIT(VIRTIO_BLK_F_GEOMETRY) |
-	              VLAB_BIT(VIRTIO_BLK_F_BLK_SIZE) | VLAB_BIT(VIRTIO_BLK_F_FLUSH) |
-	              VLAB_BIT(VIRTIO_BLK_F_TOPOLOGY) | VLAB_BIT(VIRTIO_BLK_F_CONFIG_WCE) |
-	              VLAB_BIT(VIRTIO_BLK_F_DISCARD) | VLAB_BIT(VIRTIO_BLK_F_WRITE_ZEROES) |
-	              VLAB_BIT(VIRTIO_F_RING_INDIRECT_DESC) | VLAB_BIT(VIRTIO_F_RING_EVENT_IDX);
+	c->features = DM_BIT(DM_VIRTIO_BLK_F_SEG_MAX) | DM_BIT(DM_VIRTIO_BLK_F_GEOMETRY) |
+	              DM_BIT(DM_VIRTIO_BLK_F_BLK_SIZE) | DM_BIT(DM_VIRTIO_BLK_F_FLUSH) |
+	              DM_BIT(DM_VIRTIO_BLK_F_TOPOLOGY) | DM_BIT(DM_VIRTIO_BLK_F_CONFIG_WCE) |
+	              DM_BIT(DM_VIRTIO_BLK_F_DISCARD) | DM_BIT(DM_VIRTIO_BLK_F_WRITE_ZEROES) |
+	              DM_BIT(DM_VIRTIO_F_RING_INDIRECT_DESC) | DM_BIT(DM_VIRTIO_F_RING_EVENT_IDX);
 	if (legacy) {
 		/* Legacy: NOTIFY_ON_EMPTY stays, ANY_LAYOUT is cleared by
 		 * virtio-blk, SCSI (bit 7) is added; only 32 bits are visible. */
-		c->features |= VLAB_BIT(VIRTIO_F_NOTIFY_ON_EMPTY) | VLAB_BIT(7);
+		c->features |= DM_BIT(DM_VIRTIO_F_NOTIFY_ON_EMPTY) | DM_BIT(7);
 	} else {
 		/* Modern: legacy-only bits (NOTIFY_ON_EMPTY, ANY_LAYOUT) hidden. */
-		c->features |= VLAB_BIT(VIRTIO_F_VERSION_1) | VLAB_BIT(VIRTIO_F_RING_RESET);
+		c->features |= DM_BIT(DM_VIRTIO_F_VERSION_1) | DM_BIT(DM_VIRTIO_F_RING_RESET);
 	}
 	c->blk_size = 512;
 	c->seg_max = 256 - 2;        /* seg-max-adjust: queue-size - 2 */
@@ -88,7 +88,7 @@ void dm_blk_cfg_qemu72(struct dm_blk_cfg *c, bool legacy)
 
 static uint64_t capacity_sectors(const struct dm_blk *b)
 {
-	uint64_t cap = b->store ? b->store->size / VIRTIO_BLK_SECTOR_SIZE : 0;
+	uint64_t cap = b->store ? b->store->size / DM_VIRTIO_BLK_SECTOR_SIZE : 0;
 
 	/* DM_FAULT_CAPACITY_CHANGE: once it fired, the device reports its
 	 * value (the last such fault in the table that fired wins); sectors
@@ -116,23 +116,23 @@ static void build_config(const struct dm_blk *b, uint8_t cfg[CFG_BYTES])
 	uint16_t cyl = c->cylinders;
 
 	memset(cfg, 0, CFG_BYTES); /* DEV-5.2.5.2-4: unused0/unused1 are 0 */
-	put_le(cfg + VIRTIO_BLK_CFG_CAPACITY, capacity_sectors(b), 8);
-	put_le(cfg + VIRTIO_BLK_CFG_SIZE_MAX, c->size_max, 4);
-	put_le(cfg + VIRTIO_BLK_CFG_SEG_MAX, c->seg_max, 4);
-	if (cyl == 0 && offered(b, VIRTIO_BLK_F_GEOMETRY)) {
+	put_le(cfg + DM_VIRTIO_BLK_CFG_CAPACITY, capacity_sectors(b), 8);
+	put_le(cfg + DM_VIRTIO_BLK_CFG_SIZE_MAX, c->size_max, 4);
+	put_le(cfg + DM_VIRTIO_BLK_CFG_SEG_MAX, c->seg_max, 4);
+	if (cyl == 0 && offered(b, DM_VIRTIO_BLK_F_GEOMETRY)) {
 		uint64_t cyls = capacity_sectors(b) / (16 * 63);
 		cyl = (uint16_t)(cyls > 16383 ? 16383 : cyls < 2 ? 2 : cyls);
 	}
-	put_le(cfg + VIRTIO_BLK_CFG_GEOMETRY, cyl, 2);
-	cfg[VIRTIO_BLK_CFG_GEOMETRY + 2] = c->heads;
-	cfg[VIRTIO_BLK_CFG_GEOMETRY + 3] = c->sectors;
-	put_le(cfg + VIRTIO_BLK_CFG_BLK_SIZE, c->blk_size, 4);
-	cfg[VIRTIO_BLK_CFG_TOPOLOGY] = c->physical_block_exp;
-	cfg[VIRTIO_BLK_CFG_TOPOLOGY + 1] = c->alignment_offset;
-	put_le(cfg + VIRTIO_BLK_CFG_TOPOLOGY + 2, c->min_io_size, 2);
-	put_le(cfg + VIRTIO_BLK_CFG_TOPOLOGY + 4, c->opt_io_size, 4);
-	cfg[VIRTIO_BLK_CFG_WRITEBACK] = b->writeback;
-	put_le(cfg + VIRTIO_BLK_CFG_NUM_QUEUES, c->num_queues ? c->num_queues : 1, 2);
+	put_le(cfg + DM_VIRTIO_BLK_CFG_GEOMETRY, cyl, 2);
+	cfg[DM_VIRTIO_BLK_CFG_GEOMETRY + 2] = c->heads;
+	cfg[DM_VIRTIO_BLK_CFG_GEOMETRY + 3] = c->sectors;
+	put_le(cfg + DM_VIRTIO_BLK_CFG_BLK_SIZE, c->blk_size, 4);
+	cfg[DM_VIRTIO_BLK_CFG_TOPOLOGY] = c->physical_block_exp;
+	cfg[DM_VIRTIO_BLK_CFG_TOPOLOGY + 1] = c->alignment_offset;
+	put_le(cfg + DM_VIRTIO_BLK_CFG_TOPOLOGY + 2, c->min_io_size, 2);
+	put_le(cfg + DM_VIRTIO_BLK_CFG_TOPOLOGY + 4, c->opt_io_size, 4);
+	cfg[DM_VIRTIO_BLK_CFG_WRITEBACK] = b->writeback;
+	put_le(cfg + DM_VIRTIO_BLK_CFG_NUM_QUEUES, c->num_queues ? c->num_queues : 1, 2);
 	put_le(cfg + CFG_MAX_DISCARD_SECTORS, c->max_discard_sectors, 4);
 	put_le(cfg + CFG_MAX_DISCARD_SEG, c->max_discard_seg, 4);
 	put_le(cfg + CFG_DISCARD_SECTOR_ALIGNMENT, c->discard_sector_alignment, 4);
@@ -145,9 +145,9 @@ static uint32_t blk_config_len(void *dev)
 {
 	struct dm_blk *b = dev;
 	uint32_t len = CFG_BASE_LEN;
-	if (offered(b, VIRTIO_BLK_F_DISCARD))
+	if (offered(b, DM_VIRTIO_BLK_F_DISCARD))
 		len = CFG_DISCARD_SECTOR_ALIGNMENT + 4;
-	if (offered(b, VIRTIO_BLK_F_WRITE_ZEROES))
+	if (offered(b, DM_VIRTIO_BLK_F_WRITE_ZEROES))
 		len = CFG_WRITE_ZEROES_MAY_UNMAP + 1;
 	return len;
 }
@@ -169,7 +169,7 @@ static void blk_config_write(void *dev, uint32_t off, unsigned width, uint32_t v
 	struct dm_blk *b = dev;
 	(void)width;
 	/* Only writeback is writable, with CONFIG_WCE (5.2.6.1-11). */
-	if (off == VIRTIO_BLK_CFG_WRITEBACK && offered(b, VIRTIO_BLK_F_CONFIG_WCE))
+	if (off == DM_VIRTIO_BLK_CFG_WRITEBACK && offered(b, DM_VIRTIO_BLK_F_CONFIG_WCE))
 		b->writeback = (uint8_t)(val & 0xff) ? 1 : 0;
 }
 
@@ -178,16 +178,16 @@ static void blk_reset(void *dev)
 	struct dm_blk *b = dev;
 	b->writeback = b->cfg.writeback;
 	/* DEV-5.2.5.2-3: with CONFIG_WCE but not FLUSH, writeback starts at 0. */
-	if (offered(b, VIRTIO_BLK_F_CONFIG_WCE) && !offered(b, VIRTIO_BLK_F_FLUSH))
+	if (offered(b, DM_VIRTIO_BLK_F_CONFIG_WCE) && !offered(b, DM_VIRTIO_BLK_F_FLUSH))
 		b->writeback = 0;
 }
 
 static void blk_features_ok(void *dev, uint64_t features)
 {
 	struct dm_blk *b = dev;
-	if (offered(b, VIRTIO_BLK_F_RO)) {
+	if (offered(b, DM_VIRTIO_BLK_F_RO)) {
 		dm_virtio_checked(&b->dv, "DRV-5.2.6.1-2");
-		if (!((features >> VIRTIO_BLK_F_RO) & 1u))
+		if (!((features >> DM_VIRTIO_BLK_F_RO) & 1u))
 			dm_virtio_violation(&b->dv, "DRV-5.2.6.1-2",
 			                    "VIRTIO_BLK_F_RO offered but not accepted");
 	}
@@ -251,9 +251,9 @@ static uint32_t finish(struct dm_blk *b, struct dm_vq *vq, const struct dm_chain
 	struct dm_fault *f = dm_virtio_fault_hit(&b->dv, DM_FAULT_BLK_STATUS, vq->index);
 	if (f)
 		status = (uint8_t)f->value;
-	if (status == VIRTIO_BLK_S_IOERR)
+	if (status == DM_VIRTIO_BLK_S_IOERR)
 		b->errors++;
-	else if (status == VIRTIO_BLK_S_UNSUPP)
+	else if (status == DM_VIRTIO_BLK_S_UNSUPP)
 		b->unsupported++;
 	dm_chain_write(vq, c, c->writable_len - 1, &status, 1);
 	return data_written + 1;
@@ -268,8 +268,8 @@ static bool fits(uint64_t sector, uint64_t nsec, uint64_t cap)
 static bool range_ok(struct dm_blk *b, uint64_t sector, uint64_t len, uint16_t q)
 {
 	uint64_t cap = capacity_sectors(b);
-	uint64_t medium = b->store ? b->store->size / VIRTIO_BLK_SECTOR_SIZE : 0;
-	uint64_t nsec = len / VIRTIO_BLK_SECTOR_SIZE + (len % VIRTIO_BLK_SECTOR_SIZE != 0);
+	uint64_t medium = b->store ? b->store->size / DM_VIRTIO_BLK_SECTOR_SIZE : 0;
+	uint64_t nsec = len / DM_VIRTIO_BLK_SECTOR_SIZE + (len % DM_VIRTIO_BLK_SECTOR_SIZE != 0);
 	char where[8];
 
 	/* In sectors: a capacity near 2^64 bytes (a fault) must not wrap. */
@@ -299,29 +299,29 @@ static uint8_t do_in(struct dm_blk *b, struct dm_vq *vq, const struct dm_chain *
 
 	*written = 0;
 	dm_virtio_checked(&b->dv, "DRV-5.2.6.1-5");
-	if (len % VIRTIO_BLK_SECTOR_SIZE) {
+	if (len % DM_VIRTIO_BLK_SECTOR_SIZE) {
 		dm_virtio_violation_where(&b->dv, "q0", "DRV-5.2.6.1-5",
 		                          "read of %llu bytes: not a multiple of 512", (unsigned long long)len);
-		return VIRTIO_BLK_S_IOERR;
+		return DM_VIRTIO_BLK_S_IOERR;
 	}
 	if (!range_ok(b, sector, len, vq->index))
-		return VIRTIO_BLK_S_IOERR;
+		return DM_VIRTIO_BLK_S_IOERR;
 	buf = malloc(IO_CHUNK);
 	if (!buf)
-		return VIRTIO_BLK_S_IOERR;
+		return DM_VIRTIO_BLK_S_IOERR;
 	for (uint64_t done = 0; done < len;) {
 		uint32_t n = (uint32_t)(len - done > IO_CHUNK ? IO_CHUNK : len - done);
-		if (b->store->read(b->store, sector * VIRTIO_BLK_SECTOR_SIZE + done, buf, n) ||
+		if (b->store->read(b->store, sector * DM_VIRTIO_BLK_SECTOR_SIZE + done, buf, n) ||
 		    dm_chain_write(vq, c, done, buf, n) != n) {
 			free(buf);
-			return VIRTIO_BLK_S_IOERR;
+			return DM_VIRTIO_BLK_S_IOERR;
 		}
 		done += n;
 		*written = (uint32_t)done;
 	}
 	free(buf);
 	b->reads++;
-	return VIRTIO_BLK_S_OK;
+	return DM_VIRTIO_BLK_S_OK;
 }
 
 static uint8_t do_out(struct dm_blk *b, struct dm_vq *vq, const struct dm_chain *c, uint64_t sector)
@@ -331,43 +331,43 @@ static uint8_t do_out(struct dm_blk *b, struct dm_vq *vq, const struct dm_chain 
 
 	if (b->read_only) {
 		/* DEV-5.2.6.2-1/2: IOERR, nothing stored. */
-		if (dm_virtio_has(&b->dv, VIRTIO_BLK_F_RO)) {
+		if (dm_virtio_has(&b->dv, DM_VIRTIO_BLK_F_RO)) {
 			dm_virtio_checked(&b->dv, "MODEL-BLK-RO-WRITE");
 			dm_virtio_violation_where(&b->dv, "q0", "MODEL-BLK-RO-WRITE",
 			                          "write to sector %llu after negotiating VIRTIO_BLK_F_RO",
 			                          (unsigned long long)sector);
 		}
-		return VIRTIO_BLK_S_IOERR;
+		return DM_VIRTIO_BLK_S_IOERR;
 	}
 	dm_virtio_checked(&b->dv, "DRV-5.2.6.1-5");
-	if (len % VIRTIO_BLK_SECTOR_SIZE) {
+	if (len % DM_VIRTIO_BLK_SECTOR_SIZE) {
 		dm_virtio_violation_where(&b->dv, "q0", "DRV-5.2.6.1-5",
 		                          "write of %llu bytes: not a multiple of 512", (unsigned long long)len);
-		return VIRTIO_BLK_S_IOERR;
+		return DM_VIRTIO_BLK_S_IOERR;
 	}
 	if (!range_ok(b, sector, len, vq->index))
-		return VIRTIO_BLK_S_IOERR;
+		return DM_VIRTIO_BLK_S_IOERR;
 	buf = malloc(IO_CHUNK);
 	if (!buf)
-		return VIRTIO_BLK_S_IOERR;
+		return DM_VIRTIO_BLK_S_IOERR;
 	for (uint64_t done = 0; done < len;) {
 		uint32_t n = (uint32_t)(len - done > IO_CHUNK ? IO_CHUNK : len - done);
 		if (dm_chain_read(vq, c, BLK_HDR_BYTES + done, buf, n) != n ||
-		    b->store->write(b->store, sector * VIRTIO_BLK_SECTOR_SIZE + done, buf, n)) {
+		    b->store->write(b->store, sector * DM_VIRTIO_BLK_SECTOR_SIZE + done, buf, n)) {
 			free(buf);
-			return VIRTIO_BLK_S_IOERR;
+			return DM_VIRTIO_BLK_S_IOERR;
 		}
 		done += n;
 	}
 	free(buf);
 	b->writes++;
-	return VIRTIO_BLK_S_OK;
+	return DM_VIRTIO_BLK_S_OK;
 }
 
 static uint8_t do_flush(struct dm_blk *b, const struct dm_chain *c, uint64_t sector)
 {
-	if (!dm_virtio_has(&b->dv, VIRTIO_BLK_F_FLUSH))
-		return VIRTIO_BLK_S_UNSUPP;
+	if (!dm_virtio_has(&b->dv, DM_VIRTIO_BLK_F_FLUSH))
+		return DM_VIRTIO_BLK_S_UNSUPP;
 	dm_virtio_checked(&b->dv, "DRV-5.2.6.1-3");
 	if (sector != 0)
 		dm_virtio_violation_where(&b->dv, "q0", "DRV-5.2.6.1-3", "FLUSH with sector %llu (must be 0)",
@@ -380,32 +380,32 @@ static uint8_t do_flush(struct dm_blk *b, const struct dm_chain *c, uint64_t sec
 		                          (unsigned long long)(c->writable_len - 1));
 	b->flushes++;
 	if (b->store->flush && b->store->flush(b->store))
-		return VIRTIO_BLK_S_IOERR;
-	return VIRTIO_BLK_S_OK;
+		return DM_VIRTIO_BLK_S_IOERR;
+	return DM_VIRTIO_BLK_S_OK;
 }
 
 static uint8_t do_get_id(struct dm_blk *b, struct dm_vq *vq, const struct dm_chain *c,
                          uint32_t *written)
 {
-	uint8_t id[VIRTIO_BLK_ID_BYTES];
+	uint8_t id[DM_VIRTIO_BLK_ID_BYTES];
 
 	*written = 0;
 	dm_virtio_checked(&b->dv, "DRV-5.2.6.1-7");
-	if (c->writable_len - 1 != VIRTIO_BLK_ID_BYTES) {
+	if (c->writable_len - 1 != DM_VIRTIO_BLK_ID_BYTES) {
 		dm_virtio_violation_where(&b->dv, "q0", "DRV-5.2.6.1-7",
 		                          "GET_ID with %llu data bytes (must be 20)",
 		                          (unsigned long long)(c->writable_len - 1));
-		return VIRTIO_BLK_S_IOERR;
+		return DM_VIRTIO_BLK_S_IOERR;
 	}
 	memset(id, 0, sizeof id);
 	if (dm_virtio_fault_hit(&b->dv, DM_FAULT_GET_ID_UNTERMINATED, vq->index))
 		memset(id, 0x01, sizeof id);
 	else
-		for (unsigned i = 0; i < VIRTIO_BLK_ID_BYTES && b->cfg.serial[i]; i++)
+		for (unsigned i = 0; i < DM_VIRTIO_BLK_ID_BYTES && b->cfg.serial[i]; i++)
 			id[i] = (uint8_t)b->cfg.serial[i];
 	*written = dm_chain_write(vq, c, 0, id, sizeof id);
 	b->get_ids++;
-	return *written == sizeof id ? VIRTIO_BLK_S_OK : VIRTIO_BLK_S_IOERR;
+	return *written == sizeof id ? DM_VIRTIO_BLK_S_OK : DM_VIRTIO_BLK_S_IOERR;
 }
 
 /* One request: check it and carry it out; returns the used length. */
@@ -435,7 +435,7 @@ static uint32_t handle(struct dm_blk *b, struct dm_vq *vq, const struct dm_chain
 		dm_virtio_violation_where(dv, where, "MODEL-BLK-REQ-FORMAT",
 		                          "request %u has %llu readable bytes, no 16-byte header", c->head,
 		                          (unsigned long long)c->readable_len);
-		return finish(b, vq, c, 0, VIRTIO_BLK_S_IOERR);
+		return finish(b, vq, c, 0, DM_VIRTIO_BLK_S_IOERR);
 	}
 	type = (uint32_t)hdr[0] | ((uint32_t)hdr[1] << 8) | ((uint32_t)hdr[2] << 16) |
 	       ((uint32_t)hdr[3] << 24);
@@ -447,25 +447,25 @@ static uint32_t handle(struct dm_blk *b, struct dm_vq *vq, const struct dm_chain
 	const bool ioerr = dm_virtio_fault_hit(dv, DM_FAULT_BLK_IOERR, vq->index) != NULL;
 	const bool unsupp = dm_virtio_fault_hit(dv, DM_FAULT_BLK_UNSUPP, vq->index) != NULL;
 	if (ioerr) {
-		status = VIRTIO_BLK_S_IOERR;
+		status = DM_VIRTIO_BLK_S_IOERR;
 	} else if (unsupp) {
-		status = VIRTIO_BLK_S_UNSUPP;
+		status = DM_VIRTIO_BLK_S_UNSUPP;
 	} else {
 		switch (type) {
-		case VIRTIO_BLK_T_IN:
+		case DM_VIRTIO_BLK_T_IN:
 			status = do_in(b, vq, c, sector, &written);
 			break;
-		case VIRTIO_BLK_T_OUT:
+		case DM_VIRTIO_BLK_T_OUT:
 			status = do_out(b, vq, c, sector);
 			break;
-		case VIRTIO_BLK_T_FLUSH:
+		case DM_VIRTIO_BLK_T_FLUSH:
 			status = do_flush(b, c, sector);
 			break;
-		case VIRTIO_BLK_T_GET_ID:
+		case DM_VIRTIO_BLK_T_GET_ID:
 			status = do_get_id(b, vq, c, &written);
 			break;
 		default:
-			status = VIRTIO_BLK_S_UNSUPP;
+			status = DM_VIRTIO_BLK_S_UNSUPP;
 			break;
 		}
 	}
@@ -527,7 +527,7 @@ static void blk_queue_work(void *dev, struct dm_virtio *dv, uint16_t q)
 
 static const struct dm_device_ops blk_ops = {
 	.type_name = "blk",
-	.device_id = VIRTIO_ID_BLOCK,
+	.device_id = DM_VIRTIO_ID_BLOCK,
 	.reset = blk_reset,
 	.features_ok = blk_features_ok,
 	.config_len = blk_config_len,
@@ -557,9 +557,9 @@ struct dm_blk *dm_blk_new(const struct dm_blk_cfg *cfg, struct dm_store *store, 
 	b->store = store;
 	features = cfg->features;
 	if (store->read_only)
-		features |= VLAB_BIT(VIRTIO_BLK_F_RO);
-	b->read_only = (features >> VIRTIO_BLK_F_RO) & 1u;
-	nq = (features & VLAB_BIT(VIRTIO_BLK_F_MQ)) && cfg->num_queues ? cfg->num_queues : 1;
+		features |= DM_BIT(DM_VIRTIO_BLK_F_RO);
+	b->read_only = (features >> DM_VIRTIO_BLK_F_RO) & 1u;
+	nq = (features & DM_BIT(DM_VIRTIO_BLK_F_MQ)) && cfg->num_queues ? cfg->num_queues : 1;
 	dm_virtio_init(&b->dv, &blk_ops, b, env, name, features, nq,
 	               cfg->queue_num_max ? cfg->queue_num_max : 256);
 	blk_reset(b);

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vlab/mmio.h"
+#include "devmodel/spec.h"
 
 enum access { RO, WO, RW, NONE };
 
@@ -19,48 +19,48 @@ static enum access reg_access(const struct dm_mmio *m, uint32_t off)
 	bool v1 = m->cfg.version == 1;
 
 	switch (off) {
-	case VIRTIO_MMIO_MAGIC_VALUE:
-	case VIRTIO_MMIO_VERSION:
-	case VIRTIO_MMIO_DEVICE_ID:
-	case VIRTIO_MMIO_VENDOR_ID:
-	case VIRTIO_MMIO_DEVICE_FEATURES:
-	case VIRTIO_MMIO_QUEUE_NUM_MAX:
-	case VIRTIO_MMIO_INTERRUPT_STATUS:
+	case DM_VIRTIO_MMIO_MAGIC_VALUE:
+	case DM_VIRTIO_MMIO_VERSION:
+	case DM_VIRTIO_MMIO_DEVICE_ID:
+	case DM_VIRTIO_MMIO_VENDOR_ID:
+	case DM_VIRTIO_MMIO_DEVICE_FEATURES:
+	case DM_VIRTIO_MMIO_QUEUE_NUM_MAX:
+	case DM_VIRTIO_MMIO_INTERRUPT_STATUS:
 		return RO;
-	case VIRTIO_MMIO_DEVICE_FEATURES_SEL:
-	case VIRTIO_MMIO_DRIVER_FEATURES:
-	case VIRTIO_MMIO_DRIVER_FEATURES_SEL:
-	case VIRTIO_MMIO_QUEUE_SEL:
-	case VIRTIO_MMIO_QUEUE_NUM:
-	case VIRTIO_MMIO_QUEUE_NOTIFY:
-	case VIRTIO_MMIO_INTERRUPT_ACK:
+	case DM_VIRTIO_MMIO_DEVICE_FEATURES_SEL:
+	case DM_VIRTIO_MMIO_DRIVER_FEATURES:
+	case DM_VIRTIO_MMIO_DRIVER_FEATURES_SEL:
+	case DM_VIRTIO_MMIO_QUEUE_SEL:
+	case DM_VIRTIO_MMIO_QUEUE_NUM:
+	case DM_VIRTIO_MMIO_QUEUE_NOTIFY:
+	case DM_VIRTIO_MMIO_INTERRUPT_ACK:
 		return WO;
-	case VIRTIO_MMIO_STATUS:
+	case DM_VIRTIO_MMIO_STATUS:
 		return RW;
-	case VIRTIO_MMIO_GUEST_PAGE_SIZE:
-	case VIRTIO_MMIO_QUEUE_ALIGN:
+	case DM_VIRTIO_MMIO_GUEST_PAGE_SIZE:
+	case DM_VIRTIO_MMIO_QUEUE_ALIGN:
 		return v1 ? WO : NONE;
-	case VIRTIO_MMIO_QUEUE_PFN:
+	case DM_VIRTIO_MMIO_QUEUE_PFN:
 		return v1 ? RW : NONE;
-	case VIRTIO_MMIO_QUEUE_READY:
+	case DM_VIRTIO_MMIO_QUEUE_READY:
 		return v1 ? NONE : RW;
-	case VIRTIO_MMIO_QUEUE_DESC_LOW:
-	case VIRTIO_MMIO_QUEUE_DESC_HIGH:
-	case VIRTIO_MMIO_QUEUE_DRIVER_LOW:
-	case VIRTIO_MMIO_QUEUE_DRIVER_HIGH:
-	case VIRTIO_MMIO_QUEUE_DEVICE_LOW:
-	case VIRTIO_MMIO_QUEUE_DEVICE_HIGH:
-	case VIRTIO_MMIO_SHM_SEL:
+	case DM_VIRTIO_MMIO_QUEUE_DESC_LOW:
+	case DM_VIRTIO_MMIO_QUEUE_DESC_HIGH:
+	case DM_VIRTIO_MMIO_QUEUE_DRIVER_LOW:
+	case DM_VIRTIO_MMIO_QUEUE_DRIVER_HIGH:
+	case DM_VIRTIO_MMIO_QUEUE_DEVICE_LOW:
+	case DM_VIRTIO_MMIO_QUEUE_DEVICE_HIGH:
+	case DM_VIRTIO_MMIO_SHM_SEL:
 		return v1 ? NONE : WO;
-	case VIRTIO_MMIO_SHM_LEN_LOW:
-	case VIRTIO_MMIO_SHM_LEN_HIGH:
-	case VIRTIO_MMIO_SHM_BASE_LOW:
-	case VIRTIO_MMIO_SHM_BASE_HIGH:
-	case VIRTIO_MMIO_CONFIG_GENERATION:
+	case DM_VIRTIO_MMIO_SHM_LEN_LOW:
+	case DM_VIRTIO_MMIO_SHM_LEN_HIGH:
+	case DM_VIRTIO_MMIO_SHM_BASE_LOW:
+	case DM_VIRTIO_MMIO_SHM_BASE_HIGH:
+	case DM_VIRTIO_MMIO_CONFIG_GENERATION:
 		return v1 ? NONE : RO;
-	case VIRTIO_MMIO_QUEUE_RESET:
+	case DM_VIRTIO_MMIO_QUEUE_RESET:
 		/* Defined only with VIRTIO_F_RING_RESET negotiated (4.2.2). */
-		return (!v1 && m->dv && dm_virtio_has(m->dv, VIRTIO_F_RING_RESET)) ? RW : NONE;
+		return (!v1 && m->dv && dm_virtio_has(m->dv, DM_VIRTIO_F_RING_RESET)) ? RW : NONE;
 	default:
 		return NONE;
 	}
@@ -130,6 +130,14 @@ static bool control_access_ok(struct dm_mmio *m, uint32_t off, unsigned width, b
 		          write ? "write" : "read", off, m->cfg.version);
 		return false;
 	}
+	/* DRV-4.2.3.1.1-5: no device of the model has shared memory regions, and
+	 * a driver that does not expect any never uses the SHM registers. */
+	if (m->cfg.version != 1) {
+		checked(m, "DRV-4.2.3.1.1-5");
+		if ((off & ~3u) >= DM_VIRTIO_MMIO_SHM_SEL && (off & ~3u) <= DM_VIRTIO_MMIO_SHM_BASE_HIGH)
+			violation(m, off, "DRV-4.2.3.1.1-5", "%s of shared memory register 0x%03x",
+			          write ? "write" : "read", off);
+	}
 	if (write) {
 		checked(m, "DRV-4.2.2.2-2");
 		if (*acc == RO) {
@@ -153,14 +161,14 @@ static bool config_access_ok(struct dm_mmio *m, uint32_t off, unsigned width, bo
 		len = m->dv->ops->config_len(m->dv->dev);
 	checked(m, "DRV-4.2.2.2-5");
 	if ((width != 1 && width != 2 && width != 4) || off % width) {
-		violation(m, VIRTIO_MMIO_CONFIG + off, "DRV-4.2.2.2-5",
+		violation(m, DM_VIRTIO_MMIO_CONFIG + off, "DRV-4.2.2.2-5",
 		          "config %s of width %u at offset 0x%x (must be 1/2/4, aligned)",
 		          write ? "write" : "read", width, off);
 		return false;
 	}
 	checked(m, "DRV-4.2.2.2-1");
 	if (off >= len || width > len - off) {
-		violation(m, VIRTIO_MMIO_CONFIG + off, "DRV-4.2.2.2-1",
+		violation(m, DM_VIRTIO_MMIO_CONFIG + off, "DRV-4.2.2.2-1",
 		          "config %s at offset 0x%x+%u beyond the %u-byte config space",
 		          write ? "write" : "read", off, width, len);
 		return false;
@@ -174,48 +182,48 @@ static uint32_t read_reg(struct dm_mmio *m, uint32_t off)
 	struct dm_vq *vq;
 
 	switch (off) {
-	case VIRTIO_MMIO_MAGIC_VALUE:
-		return VIRTIO_MMIO_MAGIC;
-	case VIRTIO_MMIO_VERSION:
+	case DM_VIRTIO_MMIO_MAGIC_VALUE:
+		return DM_VIRTIO_MMIO_MAGIC;
+	case DM_VIRTIO_MMIO_VERSION:
 		return m->cfg.version;
-	case VIRTIO_MMIO_DEVICE_ID:
+	case DM_VIRTIO_MMIO_DEVICE_ID:
 		return dv && dv->ops ? dv->ops->device_id : 0;
-	case VIRTIO_MMIO_VENDOR_ID:
+	case DM_VIRTIO_MMIO_VENDOR_ID:
 		return m->cfg.vendor_id;
 	}
 	if (!dv)
 		return 0; /* empty slot: only the identification registers */
 
 	switch (off) {
-	case VIRTIO_MMIO_DEVICE_FEATURES:
+	case DM_VIRTIO_MMIO_DEVICE_FEATURES:
 		checked(m, "DRV-4.2.2.2-12");
 		if (!m->dev_sel_fresh)
 			violation(m, off, "DRV-4.2.2.2-12",
 			          "DeviceFeatures read without writing DeviceFeaturesSel first");
 		m->dev_sel_fresh = false;
 		return dm_virtio_get_host_features(dv, m->dev_features_sel);
-	case VIRTIO_MMIO_QUEUE_NUM_MAX:
+	case DM_VIRTIO_MMIO_QUEUE_NUM_MAX:
 		return sel_vq(m) ? dv->queue_num_max : 0;
-	case VIRTIO_MMIO_QUEUE_PFN:
+	case DM_VIRTIO_MMIO_QUEUE_PFN:
 		vq = sel_vq(m);
 		return vq ? vq->legacy_pfn : 0;
-	case VIRTIO_MMIO_QUEUE_READY:
+	case DM_VIRTIO_MMIO_QUEUE_READY:
 		vq = sel_vq(m);
 		return vq && vq->ready ? 1 : 0;
-	case VIRTIO_MMIO_INTERRUPT_STATUS:
+	case DM_VIRTIO_MMIO_INTERRUPT_STATUS:
 		return dm_virtio_isr_read(dv);
-	case VIRTIO_MMIO_STATUS:
+	case DM_VIRTIO_MMIO_STATUS:
 		return dm_virtio_get_status(dv);
-	case VIRTIO_MMIO_SHM_LEN_LOW:
-	case VIRTIO_MMIO_SHM_LEN_HIGH:
+	case DM_VIRTIO_MMIO_SHM_LEN_LOW:
+	case DM_VIRTIO_MMIO_SHM_LEN_HIGH:
 		/* No shared memory regions: length reads as all-ones (4.2.2). */
 		return 0xffffffffu;
-	case VIRTIO_MMIO_SHM_BASE_LOW:
-	case VIRTIO_MMIO_SHM_BASE_HIGH:
+	case DM_VIRTIO_MMIO_SHM_BASE_LOW:
+	case DM_VIRTIO_MMIO_SHM_BASE_HIGH:
 		return 0xffffffffu;
-	case VIRTIO_MMIO_QUEUE_RESET:
+	case DM_VIRTIO_MMIO_QUEUE_RESET:
 		return 0; /* resets complete at once (DEV-4.2.2.1-12) */
-	case VIRTIO_MMIO_CONFIG_GENERATION:
+	case DM_VIRTIO_MMIO_CONFIG_GENERATION:
 		return dm_virtio_config_generation(dv);
 	}
 	return 0;
@@ -225,8 +233,8 @@ uint32_t dm_mmio_read(struct dm_mmio *m, uint32_t off, unsigned width)
 {
 	enum access acc;
 
-	if (off >= VIRTIO_MMIO_CONFIG) {
-		uint32_t coff = off - VIRTIO_MMIO_CONFIG;
+	if (off >= DM_VIRTIO_MMIO_CONFIG) {
+		uint32_t coff = off - DM_VIRTIO_MMIO_CONFIG;
 		if (!m->dv || !config_access_ok(m, coff, width, false))
 			return 0;
 		return dm_virtio_config_read(m->dv, coff, width);
@@ -282,11 +290,11 @@ static void write_reg(struct dm_mmio *m, uint32_t off, uint32_t val)
 	struct dm_vq *vq;
 
 	switch (off) {
-	case VIRTIO_MMIO_DEVICE_FEATURES_SEL:
+	case DM_VIRTIO_MMIO_DEVICE_FEATURES_SEL:
 		m->dev_features_sel = val;
 		m->dev_sel_fresh = true;
 		return;
-	case VIRTIO_MMIO_DRIVER_FEATURES:
+	case DM_VIRTIO_MMIO_DRIVER_FEATURES:
 		checked(m, "DRV-4.2.2.2-13");
 		if (!m->drv_sel_fresh)
 			violation(m, off, "DRV-4.2.2.2-13",
@@ -294,17 +302,17 @@ static void write_reg(struct dm_mmio *m, uint32_t off, uint32_t val)
 		m->drv_sel_fresh = false;
 		dm_virtio_set_guest_features(dv, m->drv_features_sel, val);
 		return;
-	case VIRTIO_MMIO_DRIVER_FEATURES_SEL:
+	case DM_VIRTIO_MMIO_DRIVER_FEATURES_SEL:
 		m->drv_features_sel = val;
 		m->drv_sel_fresh = true;
 		return;
-	case VIRTIO_MMIO_GUEST_PAGE_SIZE:
+	case DM_VIRTIO_MMIO_GUEST_PAGE_SIZE:
 		m->guest_page_size = val;
 		return;
-	case VIRTIO_MMIO_QUEUE_SEL:
+	case DM_VIRTIO_MMIO_QUEUE_SEL:
 		m->queue_sel = val;
 		return;
-	case VIRTIO_MMIO_QUEUE_NUM:
+	case DM_VIRTIO_MMIO_QUEUE_NUM:
 		if (!(vq = writable_vq(m, off)))
 			return;
 		checked(m, "DRV-4.2.2.2-14");
@@ -315,15 +323,15 @@ static void write_reg(struct dm_mmio *m, uint32_t off, uint32_t val)
 		}
 		vq->num = (uint16_t)val;
 		return;
-	case VIRTIO_MMIO_QUEUE_ALIGN:
+	case DM_VIRTIO_MMIO_QUEUE_ALIGN:
 		if ((vq = sel_vq(m)))
 			vq->legacy_align = val;
 		return;
-	case VIRTIO_MMIO_QUEUE_PFN:
+	case DM_VIRTIO_MMIO_QUEUE_PFN:
 		if ((vq = sel_vq(m)))
 			legacy_program(m, vq, val);
 		return;
-	case VIRTIO_MMIO_QUEUE_READY:
+	case DM_VIRTIO_MMIO_QUEUE_READY:
 		if (!(vq = sel_vq(m)))
 			return;
 		if (val & 1) {
@@ -333,51 +341,51 @@ static void write_reg(struct dm_mmio *m, uint32_t off, uint32_t val)
 			dm_virtio_queue_disable(dv, vq->index);
 		}
 		return;
-	case VIRTIO_MMIO_QUEUE_NOTIFY:
+	case DM_VIRTIO_MMIO_QUEUE_NOTIFY:
 		/* Without VIRTIO_F_NOTIFICATION_DATA the value is the queue index. */
 		dm_virtio_notify(dv, (uint16_t)(val & 0xffff));
 		return;
-	case VIRTIO_MMIO_INTERRUPT_ACK:
+	case DM_VIRTIO_MMIO_INTERRUPT_ACK:
 		checked(m, "DRV-4.2.2.2-20");
-		if (val & ~(uint32_t)(VIRTIO_ISR_QUEUE | VIRTIO_ISR_CONFIG))
+		if (val & ~(uint32_t)(DM_VIRTIO_ISR_QUEUE | DM_VIRTIO_ISR_CONFIG))
 			violation(m, off, "DRV-4.2.2.2-20", "InterruptACK 0x%x has undefined bits", val);
-		dm_virtio_isr_ack(dv, val & (VIRTIO_ISR_QUEUE | VIRTIO_ISR_CONFIG));
+		dm_virtio_isr_ack(dv, val & (DM_VIRTIO_ISR_QUEUE | DM_VIRTIO_ISR_CONFIG));
 		return;
-	case VIRTIO_MMIO_STATUS:
+	case DM_VIRTIO_MMIO_STATUS:
 		dm_virtio_set_status(dv, (uint8_t)val);
 		if (val == 0) {
 			m->dev_sel_fresh = m->drv_sel_fresh = false;
 			m->queue_sel = 0;
 		}
 		return;
-	case VIRTIO_MMIO_QUEUE_DESC_LOW:
+	case DM_VIRTIO_MMIO_QUEUE_DESC_LOW:
 		if ((vq = writable_vq(m, off)))
 			set_lo(&vq->desc, val);
 		return;
-	case VIRTIO_MMIO_QUEUE_DESC_HIGH:
+	case DM_VIRTIO_MMIO_QUEUE_DESC_HIGH:
 		if ((vq = writable_vq(m, off)))
 			set_hi(&vq->desc, val);
 		return;
-	case VIRTIO_MMIO_QUEUE_DRIVER_LOW:
+	case DM_VIRTIO_MMIO_QUEUE_DRIVER_LOW:
 		if ((vq = writable_vq(m, off)))
 			set_lo(&vq->avail, val);
 		return;
-	case VIRTIO_MMIO_QUEUE_DRIVER_HIGH:
+	case DM_VIRTIO_MMIO_QUEUE_DRIVER_HIGH:
 		if ((vq = writable_vq(m, off)))
 			set_hi(&vq->avail, val);
 		return;
-	case VIRTIO_MMIO_QUEUE_DEVICE_LOW:
+	case DM_VIRTIO_MMIO_QUEUE_DEVICE_LOW:
 		if ((vq = writable_vq(m, off)))
 			set_lo(&vq->used, val);
 		return;
-	case VIRTIO_MMIO_QUEUE_DEVICE_HIGH:
+	case DM_VIRTIO_MMIO_QUEUE_DEVICE_HIGH:
 		if ((vq = writable_vq(m, off)))
 			set_hi(&vq->used, val);
 		return;
-	case VIRTIO_MMIO_SHM_SEL:
+	case DM_VIRTIO_MMIO_SHM_SEL:
 		m->shm_sel = val;
 		return;
-	case VIRTIO_MMIO_QUEUE_RESET:
+	case DM_VIRTIO_MMIO_QUEUE_RESET:
 		/* DEV-4.2.2.1-10/12: writing 1 resets the queue, at once. */
 		if ((val & 1) && (vq = sel_vq(m))) {
 			uint16_t num = vq->num;
@@ -392,8 +400,8 @@ void dm_mmio_write(struct dm_mmio *m, uint32_t off, unsigned width, uint32_t val
 {
 	enum access acc;
 
-	if (off >= VIRTIO_MMIO_CONFIG) {
-		uint32_t coff = off - VIRTIO_MMIO_CONFIG;
+	if (off >= DM_VIRTIO_MMIO_CONFIG) {
+		uint32_t coff = off - DM_VIRTIO_MMIO_CONFIG;
 		if (!m->dv || !config_access_ok(m, coff, width, true))
 			return;
 		dm_virtio_config_write(m->dv, coff, width, val);

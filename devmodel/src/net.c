@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "net_internal.h"
-#include "vlab/net.h"
+#include "devmodel/spec.h"
 
 #define CFG_BYTES 12u
 #define CTRL_MAX 1024u
@@ -33,10 +33,10 @@ void dm_net_cfg_default(struct dm_net_cfg *c)
 	static const uint8_t mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
 
 	memset(c, 0, sizeof *c);
-	c->features = VLAB_BIT(VIRTIO_F_VERSION_1) | VLAB_BIT(VIRTIO_NET_F_MAC) |
-	              VLAB_BIT(VIRTIO_NET_F_STATUS) | VLAB_BIT(VIRTIO_NET_F_MTU) |
-	              VLAB_BIT(VIRTIO_NET_F_MRG_RXBUF) | VLAB_BIT(VIRTIO_NET_F_CTRL_VQ) |
-	              VLAB_BIT(VIRTIO_NET_F_CTRL_RX) | VLAB_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR);
+	c->features = DM_BIT(DM_VIRTIO_F_VERSION_1) | DM_BIT(DM_VIRTIO_NET_F_MAC) |
+	              DM_BIT(DM_VIRTIO_NET_F_STATUS) | DM_BIT(DM_VIRTIO_NET_F_MTU) |
+	              DM_BIT(DM_VIRTIO_NET_F_MRG_RXBUF) | DM_BIT(DM_VIRTIO_NET_F_CTRL_VQ) |
+	              DM_BIT(DM_VIRTIO_NET_F_CTRL_RX) | DM_BIT(DM_VIRTIO_NET_F_CTRL_MAC_ADDR);
 	memcpy(c->mac, mac, sizeof mac);
 	c->mtu = 1500;
 	c->link_up = true;
@@ -51,17 +51,17 @@ void dm_net_cfg_qemu72(struct dm_net_cfg *c, bool legacy)
 	dm_net_cfg_default(c);
 	/* No MTU (host_mtu unset); the offloads need a vnet header, which
 	 * the backend lacks; the control features only offered. */
-	c->features = VLAB_BIT(VIRTIO_NET_F_CTRL_GUEST_OFFLOADS) | VLAB_BIT(VIRTIO_NET_F_MAC) |
-	              VLAB_BIT(VIRTIO_NET_F_MRG_RXBUF) | VLAB_BIT(VIRTIO_NET_F_STATUS) |
-	              VLAB_BIT(VIRTIO_NET_F_CTRL_VQ) | VLAB_BIT(VIRTIO_NET_F_CTRL_RX) |
-	              VLAB_BIT(VIRTIO_NET_F_CTRL_VLAN) | VLAB_BIT(20) /* CTRL_RX_EXTRA */ |
-	              VLAB_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE) | VLAB_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) |
-	              VLAB_BIT(VIRTIO_F_RING_INDIRECT_DESC) | VLAB_BIT(VIRTIO_F_RING_EVENT_IDX);
+	c->features = DM_BIT(DM_VIRTIO_NET_F_CTRL_GUEST_OFFLOADS) | DM_BIT(DM_VIRTIO_NET_F_MAC) |
+	              DM_BIT(DM_VIRTIO_NET_F_MRG_RXBUF) | DM_BIT(DM_VIRTIO_NET_F_STATUS) |
+	              DM_BIT(DM_VIRTIO_NET_F_CTRL_VQ) | DM_BIT(DM_VIRTIO_NET_F_CTRL_RX) |
+	              DM_BIT(DM_VIRTIO_NET_F_CTRL_VLAN) | DM_BIT(20) /* CTRL_RX_EXTRA */ |
+	              DM_BIT(DM_VIRTIO_NET_F_GUEST_ANNOUNCE) | DM_BIT(DM_VIRTIO_NET_F_CTRL_MAC_ADDR) |
+	              DM_BIT(DM_VIRTIO_F_RING_INDIRECT_DESC) | DM_BIT(DM_VIRTIO_F_RING_EVENT_IDX);
 	if (legacy)
-		c->features |= VLAB_BIT(6) /* GSO (legacy) */ | VLAB_BIT(VIRTIO_F_NOTIFY_ON_EMPTY) |
-		               VLAB_BIT(VIRTIO_F_ANY_LAYOUT);
+		c->features |= DM_BIT(6) /* GSO (legacy) */ | DM_BIT(DM_VIRTIO_F_NOTIFY_ON_EMPTY) |
+		               DM_BIT(DM_VIRTIO_F_ANY_LAYOUT);
 	else
-		c->features |= VLAB_BIT(VIRTIO_F_VERSION_1) | VLAB_BIT(VIRTIO_F_RING_RESET);
+		c->features |= DM_BIT(DM_VIRTIO_F_VERSION_1) | DM_BIT(DM_VIRTIO_F_RING_RESET);
 	c->queue_num_max = 1024; /* VIRTQUEUE_MAX_SIZE, what virtio-mmio reports */
 	c->ctrl_queue_size = 64; /* the control queue's own size (shown on PCI) */
 }
@@ -89,9 +89,9 @@ static bool offered(const struct dm_net *n, unsigned bit)
 static uint32_t hdr_len(const struct dm_net *n)
 {
 	/* 5.1.6: num_buffers exists with VERSION_1 or MRG_RXBUF. */
-	return (dm_virtio_has(&n->dv, VIRTIO_F_VERSION_1) || dm_virtio_has(&n->dv, VIRTIO_NET_F_MRG_RXBUF))
-	               ? VIRTIO_NET_HDR_LEN
-	               : VIRTIO_NET_HDR_LEN_LEGACY;
+	return (dm_virtio_has(&n->dv, DM_VIRTIO_F_VERSION_1) || dm_virtio_has(&n->dv, DM_VIRTIO_NET_F_MRG_RXBUF))
+	               ? DM_VIRTIO_NET_HDR_LEN
+	               : DM_VIRTIO_NET_HDR_LEN_LEGACY;
 }
 
 static void put_le16(uint8_t *p, uint16_t v)
@@ -115,17 +115,17 @@ static uint32_t le32(const uint8_t *p)
 static void build_config(const struct dm_net *n, uint8_t cfg[CFG_BYTES])
 {
 	memset(cfg, 0, CFG_BYTES);
-	memcpy(cfg + VIRTIO_NET_CFG_MAC, n->mac, 6);
-	if (offered(n, VIRTIO_NET_F_STATUS))
-		put_le16(cfg + VIRTIO_NET_CFG_STATUS, n->link_up ? VIRTIO_NET_S_LINK_UP : 0);
-	put_le16(cfg + VIRTIO_NET_CFG_MAX_VQ_PAIRS, 1);
-	put_le16(cfg + VIRTIO_NET_CFG_MTU, n->cfg.mtu);
+	memcpy(cfg + DM_VIRTIO_NET_CFG_MAC, n->mac, 6);
+	if (offered(n, DM_VIRTIO_NET_F_STATUS))
+		put_le16(cfg + DM_VIRTIO_NET_CFG_STATUS, n->link_up ? DM_VIRTIO_NET_S_LINK_UP : 0);
+	put_le16(cfg + DM_VIRTIO_NET_CFG_MAX_VQ_PAIRS, 1);
+	put_le16(cfg + DM_VIRTIO_NET_CFG_MTU, n->cfg.mtu);
 }
 
 static uint32_t net_config_len(void *dev)
 {
 	struct dm_net *n = dev;
-	return offered(n, VIRTIO_NET_F_MTU) ? CFG_BYTES : 8u;
+	return offered(n, DM_VIRTIO_NET_F_MTU) ? CFG_BYTES : 8u;
 }
 
 static uint32_t net_config_read(void *dev, uint32_t off, unsigned width)
@@ -180,23 +180,23 @@ static void net_reset(void *dev)
 static void net_features_ok(void *dev, uint64_t f)
 {
 	struct dm_net *n = dev;
-	static const unsigned need_ctrl[] = {VIRTIO_NET_F_CTRL_RX, VIRTIO_NET_F_CTRL_VLAN,
-	                                     VIRTIO_NET_F_GUEST_ANNOUNCE, VIRTIO_NET_F_MQ,
-	                                     VIRTIO_NET_F_CTRL_MAC_ADDR};
+	static const unsigned need_ctrl[] = {DM_VIRTIO_NET_F_CTRL_RX, DM_VIRTIO_NET_F_CTRL_VLAN,
+	                                     DM_VIRTIO_NET_F_GUEST_ANNOUNCE, DM_VIRTIO_NET_F_MQ,
+	                                     DM_VIRTIO_NET_F_CTRL_MAC_ADDR};
 
 	/* DRV-2.2.1-2: dependencies of 5.1.3.1. */
 	dm_virtio_checked(&n->dv, "DRV-2.2.1-2");
 	for (unsigned i = 0; i < sizeof need_ctrl / sizeof need_ctrl[0]; i++)
-		if (((f >> need_ctrl[i]) & 1u) && !((f >> VIRTIO_NET_F_CTRL_VQ) & 1u))
+		if (((f >> need_ctrl[i]) & 1u) && !((f >> DM_VIRTIO_NET_F_CTRL_VQ) & 1u))
 			dm_virtio_violation(&n->dv, "DRV-2.2.1-2",
 			                    "feature %u accepted without VIRTIO_NET_F_CTRL_VQ", need_ctrl[i]);
-	if (((f >> VIRTIO_NET_F_GUEST_TSO4) & 1u || (f >> VIRTIO_NET_F_GUEST_TSO6) & 1u ||
-	     (f >> VIRTIO_NET_F_GUEST_UFO) & 1u) &&
-	    !((f >> VIRTIO_NET_F_GUEST_CSUM) & 1u))
+	if (((f >> DM_VIRTIO_NET_F_GUEST_TSO4) & 1u || (f >> DM_VIRTIO_NET_F_GUEST_TSO6) & 1u ||
+	     (f >> DM_VIRTIO_NET_F_GUEST_UFO) & 1u) &&
+	    !((f >> DM_VIRTIO_NET_F_GUEST_CSUM) & 1u))
 		dm_virtio_violation(&n->dv, "DRV-2.2.1-2", "guest TSO/UFO accepted without GUEST_CSUM");
-	if (((f >> VIRTIO_NET_F_HOST_TSO4) & 1u || (f >> VIRTIO_NET_F_HOST_TSO6) & 1u ||
-	     (f >> VIRTIO_NET_F_HOST_UFO) & 1u) &&
-	    !((f >> VIRTIO_NET_F_CSUM) & 1u))
+	if (((f >> DM_VIRTIO_NET_F_HOST_TSO4) & 1u || (f >> DM_VIRTIO_NET_F_HOST_TSO6) & 1u ||
+	     (f >> DM_VIRTIO_NET_F_HOST_UFO) & 1u) &&
+	    !((f >> DM_VIRTIO_NET_F_CSUM) & 1u))
 		dm_virtio_violation(&n->dv, "DRV-2.2.1-2", "host TSO/UFO accepted without CSUM");
 }
 
@@ -241,13 +241,13 @@ static void check_rx_chain(struct dm_net *n, const struct dm_chain *c)
 		dm_virtio_violation_where(dv, "q0", "MODEL-NET-RX-FORMAT",
 		                          "receive chain %u has %llu device-readable bytes", c->head,
 		                          (unsigned long long)c->readable_len);
-	if (dm_virtio_has(dv, VIRTIO_NET_F_MRG_RXBUF)) {
+	if (dm_virtio_has(dv, DM_VIRTIO_NET_F_MRG_RXBUF)) {
 		dm_virtio_checked(dv, "DRV-5.1.6.3.1-3");
 		if (c->writable_len < h)
 			dm_virtio_violation_where(dv, "q0", "DRV-5.1.6.3.1-3",
 			                          "receive buffer %u of %llu bytes, below the %u-byte header",
 			                          c->head, (unsigned long long)c->writable_len, h);
-	} else if (dm_virtio_has(dv, VIRTIO_NET_F_MTU)) {
+	} else if (dm_virtio_has(dv, DM_VIRTIO_NET_F_MTU)) {
 		dm_virtio_checked(dv, "DRV-5.1.4.2-7");
 		if (c->writable_len < (uint64_t)h + 14u + n->cfg.mtu)
 			dm_virtio_violation_where(dv, "q0", "DRV-5.1.4.2-7",
@@ -260,7 +260,7 @@ static void check_rx_chain(struct dm_net *n, const struct dm_chain *c)
 /* Take one more receive chain into the staging list: 1, 0 (ring empty), -1 (ring broken). */
 static int stage_chain(struct dm_net *n)
 {
-	struct dm_vq *vq = &n->dv.vq[VIRTIO_NET_Q_RX];
+	struct dm_vq *vq = &n->dv.vq[DM_VIRTIO_NET_Q_RX];
 	int r;
 
 	if (n->nstaged == n->staged_cap) {
@@ -305,8 +305,8 @@ static void unstage(struct dm_net *n, unsigned k)
 static int rx_try(struct dm_net *n, const uint8_t *frame, uint32_t len)
 {
 	struct dm_virtio *dv = &n->dv;
-	struct dm_vq *vq = &dv->vq[VIRTIO_NET_Q_RX];
-	const bool mrg = dm_virtio_has(dv, VIRTIO_NET_F_MRG_RXBUF);
+	struct dm_vq *vq = &dv->vq[DM_VIRTIO_NET_Q_RX];
+	const bool mrg = dm_virtio_has(dv, DM_VIRTIO_NET_F_MRG_RXBUF);
 	const uint32_t h = hdr_len(n);
 	const uint64_t need = (uint64_t)h + len;
 	uint8_t *buf = n->frame_buf;
@@ -345,14 +345,14 @@ static int rx_try(struct dm_net *n, const uint8_t *frame, uint32_t len)
 	/* Header: all zero (no offloads), num_buffers = buffers used
 	 * (DEV-5.1.6.4.1-1/2). */
 	memset(buf, 0, h);
-	if (h == VIRTIO_NET_HDR_LEN)
-		put_le16(buf + VIRTIO_NET_HDR_OFF_NUM_BUFFERS, (uint16_t)k);
-	if ((f = dm_virtio_fault_hit(dv, DM_FAULT_NET_NUM_BUFFERS, VIRTIO_NET_Q_RX)) &&
-	    h == VIRTIO_NET_HDR_LEN)
-		put_le16(buf + VIRTIO_NET_HDR_OFF_NUM_BUFFERS, (uint16_t)f->value);
+	if (h == DM_VIRTIO_NET_HDR_LEN)
+		put_le16(buf + DM_VIRTIO_NET_HDR_OFF_NUM_BUFFERS, (uint16_t)k);
+	if ((f = dm_virtio_fault_hit(dv, DM_FAULT_NET_NUM_BUFFERS, DM_VIRTIO_NET_Q_RX)) &&
+	    h == DM_VIRTIO_NET_HDR_LEN)
+		put_le16(buf + DM_VIRTIO_NET_HDR_OFF_NUM_BUFFERS, (uint16_t)f->value);
 	memcpy(buf + h, frame, len);
 
-	f = dm_virtio_fault_hit(dv, DM_FAULT_NET_RX_LEN, VIRTIO_NET_Q_RX);
+	f = dm_virtio_fault_hit(dv, DM_FAULT_NET_RX_LEN, DM_VIRTIO_NET_Q_RX);
 	uint64_t off = 0;
 	for (unsigned i = 0; i < k; i++) {
 		const struct dm_chain *c = n->staged[i];
@@ -374,7 +374,7 @@ static int rx_try(struct dm_net *n, const uint8_t *frame, uint32_t len)
 
 static bool rx_ready(const struct dm_net *n)
 {
-	const struct dm_vq *vq = &n->dv.vq[VIRTIO_NET_Q_RX];
+	const struct dm_vq *vq = &n->dv.vq[DM_VIRTIO_NET_Q_RX];
 	return dm_virtio_running(&n->dv) && vq->ready && !vq->broken;
 }
 
@@ -433,7 +433,7 @@ int dm_net_inject(struct dm_net *n, const void *frame, uint32_t len)
 	if (!filter_accepts(n, p))
 		return drop(n, DM_NET_DROP_FILTER);
 	/* DEV-5.1.4.1-5: nothing above mtu + 14 when MTU was negotiated. */
-	if (dm_virtio_has(&n->dv, VIRTIO_NET_F_MTU) && len > 14u + n->cfg.mtu)
+	if (dm_virtio_has(&n->dv, DM_VIRTIO_NET_F_MTU) && len > 14u + n->cfg.mtu)
 		return drop(n, DM_NET_DROP_TOO_LONG);
 	if (n->backlog) {
 		int rc = enqueue(n, p, len);
@@ -471,7 +471,7 @@ static void tx_one(struct dm_net *n, struct dm_vq *vq, const struct dm_chain *c)
 
 	/* A link that drops is something a device may do at any time; the
 	 * frame in hand is then lost on the wire, as on a real NIC. */
-	if ((f = dm_virtio_fault_hit(dv, DM_FAULT_NET_LINK_DOWN, VIRTIO_NET_Q_TX))) {
+	if ((f = dm_virtio_fault_hit(dv, DM_FAULT_NET_LINK_DOWN, DM_VIRTIO_NET_Q_TX))) {
 		dm_net_set_link(n, false);
 		if (f->value && dv->env && dv->env->schedule_at)
 			dv->env->schedule_at(dv->env->ctx, link_restore, n, f->value);
@@ -490,35 +490,35 @@ static void tx_one(struct dm_net *n, struct dm_vq *vq, const struct dm_chain *c)
 		dm_vq_push(vq, c->head, 0);
 		return;
 	}
-	flags = buf[VIRTIO_NET_HDR_OFF_FLAGS];
-	gso = buf[VIRTIO_NET_HDR_OFF_GSO_TYPE];
+	flags = buf[DM_VIRTIO_NET_HDR_OFF_FLAGS];
+	gso = buf[DM_VIRTIO_NET_HDR_OFF_GSO_TYPE];
 	flen = got - h;
 
 	dm_virtio_checked(dv, "DRV-5.1.6.2.1-24");
-	if (flags & (VIRTIO_NET_HDR_F_DATA_VALID | VIRTIO_NET_HDR_F_RSC_INFO))
+	if (flags & (DM_VIRTIO_NET_HDR_F_DATA_VALID | DM_VIRTIO_NET_HDR_F_RSC_INFO))
 		dm_virtio_violation_where(dv, "q1", "DRV-5.1.6.2.1-24",
 		                          "transmit header flags 0x%02x set DATA_VALID or RSC_INFO", flags);
-	if (!dm_virtio_has(dv, VIRTIO_NET_F_CSUM)) {
+	if (!dm_virtio_has(dv, DM_VIRTIO_NET_F_CSUM)) {
 		dm_virtio_checked(dv, "DRV-5.1.6.2.1-2");
 		if (flags)
 			dm_virtio_violation_where(dv, "q1", "DRV-5.1.6.2.1-2",
 			                          "transmit header flags 0x%02x without VIRTIO_NET_F_CSUM", flags);
 	}
-	if (!dm_virtio_has(dv, VIRTIO_NET_F_HOST_TSO4) && !dm_virtio_has(dv, VIRTIO_NET_F_HOST_TSO6) &&
-	    !dm_virtio_has(dv, VIRTIO_NET_F_HOST_UFO)) {
+	if (!dm_virtio_has(dv, DM_VIRTIO_NET_F_HOST_TSO4) && !dm_virtio_has(dv, DM_VIRTIO_NET_F_HOST_TSO6) &&
+	    !dm_virtio_has(dv, DM_VIRTIO_NET_F_HOST_UFO)) {
 		dm_virtio_checked(dv, "DRV-5.1.6.2.1-18");
-		if (gso != VIRTIO_NET_HDR_GSO_NONE)
+		if (gso != DM_VIRTIO_NET_HDR_GSO_NONE)
 			dm_virtio_violation_where(dv, "q1", "DRV-5.1.6.2.1-18",
 			                          "transmit gso_type %u without host offloads", gso);
 	}
-	if (h == VIRTIO_NET_HDR_LEN) {
+	if (h == DM_VIRTIO_NET_HDR_LEN) {
 		dm_virtio_checked(dv, "DRV-5.1.6.2.1-1");
-		if (le16(buf + VIRTIO_NET_HDR_OFF_NUM_BUFFERS) != 0)
+		if (le16(buf + DM_VIRTIO_NET_HDR_OFF_NUM_BUFFERS) != 0)
 			dm_virtio_violation_where(dv, "q1", "DRV-5.1.6.2.1-1",
 			                          "transmit header num_buffers %u (must be 0)",
-			                          le16(buf + VIRTIO_NET_HDR_OFF_NUM_BUFFERS));
+			                          le16(buf + DM_VIRTIO_NET_HDR_OFF_NUM_BUFFERS));
 	}
-	if (dm_virtio_has(dv, VIRTIO_NET_F_MTU)) {
+	if (dm_virtio_has(dv, DM_VIRTIO_NET_F_MTU)) {
 		dm_virtio_checked(dv, "DRV-5.1.4.2-8");
 		if (flen > 14u + n->cfg.mtu) {
 			dm_virtio_violation_where(dv, "q1", "DRV-5.1.4.2-8",
@@ -573,25 +573,25 @@ static uint8_t ctrl_mac_table(struct dm_net *n, const uint8_t *d, uint32_t len)
 	if (mc_end != len)
 		goto bad;
 	if (nuc > DM_NET_MAC_TABLE_MAX || nmc > DM_NET_MAC_TABLE_MAX)
-		return VIRTIO_NET_ERR; /* the device's table is full */
+		return DM_VIRTIO_NET_ERR; /* the device's table is full */
 	n->n_uc = nuc;
 	n->n_mc = nmc;
 	for (uint32_t i = 0; i < nuc; i++)
 		memcpy(n->uc[i], d + 4 + 6 * i, 6);
 	for (uint32_t i = 0; i < nmc; i++)
 		memcpy(n->mc[i], d + uc_end + 4 + 6 * i, 6);
-	return VIRTIO_NET_OK;
+	return DM_VIRTIO_NET_OK;
 bad:
 	dm_virtio_violation_where(dv, "q2", "DRV-5.1.6.5.2.2-3", "MAC_TABLE_SET data of %u bytes malformed",
 	                          len);
-	return VIRTIO_NET_ERR;
+	return DM_VIRTIO_NET_ERR;
 }
 
 static void ctrl_one(struct dm_net *n, struct dm_vq *vq, const struct dm_chain *c)
 {
 	struct dm_virtio *dv = &n->dv;
 	uint8_t buf[CTRL_MAX];
-	uint8_t ack = VIRTIO_NET_ERR;
+	uint8_t ack = DM_VIRTIO_NET_ERR;
 	uint32_t got, dlen;
 	const uint8_t *d;
 	struct dm_fault *f;
@@ -613,14 +613,14 @@ static void ctrl_one(struct dm_net *n, struct dm_vq *vq, const struct dm_chain *
 	n->ctrl_cmds++;
 
 	switch (buf[0]) {
-	case VIRTIO_NET_CTRL_RX:
+	case DM_VIRTIO_NET_CTRL_RX:
 		dm_virtio_checked(dv, "DRV-5.1.6.5.1.2-1");
-		if (!dm_virtio_has(dv, VIRTIO_NET_F_CTRL_RX)) {
+		if (!dm_virtio_has(dv, DM_VIRTIO_NET_F_CTRL_RX)) {
 			dm_virtio_violation_where(dv, "q2", "DRV-5.1.6.5.1.2-1",
 			                          "VIRTIO_NET_CTRL_RX command %u without CTRL_RX", buf[1]);
 			break;
 		}
-		if (buf[1] > VIRTIO_NET_CTRL_RX_ALLMULTI) {
+		if (buf[1] > DM_VIRTIO_NET_CTRL_RX_ALLMULTI) {
 			dm_virtio_checked(dv, "DRV-5.1.6.5.1.2-2");
 			dm_virtio_violation_where(dv, "q2", "DRV-5.1.6.5.1.2-2",
 			                          "VIRTIO_NET_CTRL_RX command %u without CTRL_RX_EXTRA", buf[1]);
@@ -628,33 +628,33 @@ static void ctrl_one(struct dm_net *n, struct dm_vq *vq, const struct dm_chain *
 		}
 		if (dlen != 1)
 			break;
-		if (buf[1] == VIRTIO_NET_CTRL_RX_PROMISC)
+		if (buf[1] == DM_VIRTIO_NET_CTRL_RX_PROMISC)
 			n->promisc = d[0] != 0;
 		else
 			n->allmulti = d[0] != 0;
-		ack = VIRTIO_NET_OK;
+		ack = DM_VIRTIO_NET_OK;
 		break;
-	case VIRTIO_NET_CTRL_MAC:
+	case DM_VIRTIO_NET_CTRL_MAC:
 		dm_virtio_checked(dv, "DRV-5.1.6.5.2.2-1");
-		if (!dm_virtio_has(dv, VIRTIO_NET_F_CTRL_RX)) {
+		if (!dm_virtio_has(dv, DM_VIRTIO_NET_F_CTRL_RX)) {
 			dm_virtio_violation_where(dv, "q2", "DRV-5.1.6.5.2.2-1",
 			                          "VIRTIO_NET_CTRL_MAC command %u without CTRL_RX", buf[1]);
 			break;
 		}
-		if (buf[1] == VIRTIO_NET_CTRL_MAC_TABLE_SET) {
+		if (buf[1] == DM_VIRTIO_NET_CTRL_MAC_TABLE_SET) {
 			ack = ctrl_mac_table(n, d, dlen);
-		} else if (buf[1] == VIRTIO_NET_CTRL_MAC_ADDR_SET && dlen == 6 &&
-		           dm_virtio_has(dv, VIRTIO_NET_F_CTRL_MAC_ADDR)) {
+		} else if (buf[1] == DM_VIRTIO_NET_CTRL_MAC_ADDR_SET && dlen == 6 &&
+		           dm_virtio_has(dv, DM_VIRTIO_NET_F_CTRL_MAC_ADDR)) {
 			memcpy(n->mac, d, 6);
-			ack = VIRTIO_NET_OK;
+			ack = DM_VIRTIO_NET_OK;
 		}
 		break;
 	default:
 		break;
 	}
-	if (ack != VIRTIO_NET_OK)
+	if (ack != DM_VIRTIO_NET_OK)
 		n->ctrl_errors++;
-	if ((f = dm_virtio_fault_hit(dv, DM_FAULT_NET_CTRL_ACK, VIRTIO_NET_Q_CTRL)))
+	if ((f = dm_virtio_fault_hit(dv, DM_FAULT_NET_CTRL_ACK, DM_VIRTIO_NET_Q_CTRL)))
 		ack = (uint8_t)f->value;
 	dm_chain_write(vq, c, 0, &ack, 1);
 	dm_vq_push(vq, c->head, 1);
@@ -673,9 +673,9 @@ static void carry_out(struct dm_net *n, uint16_t q, const struct dm_chain *c)
 {
 	struct dm_vq *vq = &n->dv.vq[q];
 
-	if (q == VIRTIO_NET_Q_TX)
+	if (q == DM_VIRTIO_NET_Q_TX)
 		tx_one(n, vq, c);
-	else if (q == VIRTIO_NET_Q_CTRL)
+	else if (q == DM_VIRTIO_NET_Q_CTRL)
 		ctrl_one(n, vq, c);
 	else
 		dm_vq_push(vq, c->head, 0);
@@ -722,7 +722,7 @@ static void net_queue_work(void *dev, struct dm_virtio *dv, uint16_t q)
 	struct dm_vq *vq = &dv->vq[q];
 	struct dm_fault *f;
 
-	if (q == VIRTIO_NET_Q_RX) {
+	if (q == DM_VIRTIO_NET_Q_RX) {
 		/* New receive buffers: frames waiting may go now. */
 		rx_drain(n);
 		return;
@@ -753,7 +753,7 @@ static void net_queue_work(void *dev, struct dm_virtio *dv, uint16_t q)
 
 static const struct dm_device_ops net_ops = {
 	.type_name = "net",
-	.device_id = VIRTIO_ID_NET,
+	.device_id = DM_VIRTIO_ID_NET,
 	.reset = net_reset,
 	.features_ok = net_features_ok,
 	.config_len = net_config_len,
@@ -775,7 +775,7 @@ struct dm_net *dm_net_new(const struct dm_net_cfg *cfg, struct dm_env *env, cons
 	if (!n)
 		return NULL;
 	n->chain = malloc(sizeof *n->chain);
-	n->frame_buf = malloc(VIRTIO_NET_HDR_LEN + DM_NET_MAX_FRAME + 16);
+	n->frame_buf = malloc(DM_VIRTIO_NET_HDR_LEN + DM_NET_MAX_FRAME + 16);
 	if (!n->chain || !n->frame_buf) {
 		free(n->chain);
 		free(n->frame_buf);
@@ -783,12 +783,12 @@ struct dm_net *dm_net_new(const struct dm_net_cfg *cfg, struct dm_env *env, cons
 		return NULL;
 	}
 	n->cfg = *cfg;
-	n->link_up = cfg->link_up || !((cfg->features >> VIRTIO_NET_F_STATUS) & 1u);
-	nq = ((cfg->features >> VIRTIO_NET_F_CTRL_VQ) & 1u) ? 3 : 2;
+	n->link_up = cfg->link_up || !((cfg->features >> DM_VIRTIO_NET_F_STATUS) & 1u);
+	nq = ((cfg->features >> DM_VIRTIO_NET_F_CTRL_VQ) & 1u) ? 3 : 2;
 	dm_virtio_init(&n->dv, &net_ops, n, env, name, cfg->features, nq,
 	               cfg->queue_num_max ? cfg->queue_num_max : 256);
 	if (nq == 3)
-		n->dv.queue_size[VIRTIO_NET_Q_CTRL] = cfg->ctrl_queue_size;
+		n->dv.queue_size[DM_VIRTIO_NET_Q_CTRL] = cfg->ctrl_queue_size;
 	net_reset(n);
 	return n;
 }
@@ -821,7 +821,7 @@ void dm_net_set_link(struct dm_net *n, bool up)
 	/* Without STATUS the driver assumes the link up; a "down" link
 	 * still stops frames, but nothing is announced. */
 	n->link_up = up;
-	if (offered(n, VIRTIO_NET_F_STATUS))
+	if (offered(n, DM_VIRTIO_NET_F_STATUS))
 		dm_virtio_config_changed(&n->dv);
 }
 

@@ -17,36 +17,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vlab/virtio.h"
+#include "devmodel/spec.h"
 
-/* Capability IDs and virtio cfg_type values (4.1.4). */
-#define CAP_ID_VNDR 0x09
-#define CAP_ID_MSIX 0x11
-#define CFG_COMMON 1
-#define CFG_NOTIFY 2
-#define CFG_ISR 3
-#define CFG_DEVICE 4
-#define CFG_PCI 5
+/* Where the model starts its capability list (any offset >= 0x40 will do). */
 #define CAP_FIRST 0x40
 
-/* Common configuration (4.1.4.3). */
-enum {
-	CC_DFSELECT = 0x00, CC_DF = 0x04, CC_GFSELECT = 0x08, CC_GF = 0x0c,
-	CC_MSIX = 0x10, CC_NUMQ = 0x12, CC_STATUS = 0x14, CC_CFGGEN = 0x15,
-	CC_Q_SELECT = 0x16, CC_Q_SIZE = 0x18, CC_Q_MSIX = 0x1a, CC_Q_ENABLE = 0x1c,
-	CC_Q_NOFF = 0x1e, CC_Q_DESC = 0x20, CC_Q_AVAIL = 0x28, CC_Q_USED = 0x30,
-	CC_Q_NDATA = 0x38, CC_Q_RESET = 0x3a, CC_LEN = 0x3c,
-};
-
-/* Legacy register block (4.1.4.10 legacy interface). */
-enum {
-	LG_HOST_F = 0x00, LG_GUEST_F = 0x04, LG_Q_PFN = 0x08, LG_Q_NUM = 0x0c, LG_Q_SEL = 0x0e,
-	LG_Q_NOTIFY = 0x10, LG_STATUS = 0x12, LG_ISR = 0x13, LG_CFG_MSIX = 0x14, LG_Q_MSIX = 0x16,
-};
-#define LG_HDR 0x14u
-#define LG_HDR_MSIX 0x18u
-#define LEGACY_PAGE 4096u
-
+/* The MSI-X table and PBA in BAR 1 (the model's layout, as QEMU). */
 #define MSIX_TABLE_OFF 0x000u
 #define MSIX_PBA_OFF 0x800u
 #define MSIX_BAR_SIZE 0x1000u
@@ -161,7 +137,7 @@ static uint8_t cap_begin(struct builder *b, uint8_t id, uint8_t len, uint8_t typ
 static uint8_t vendor_cap(struct builder *b, uint8_t type, uint8_t bar, uint32_t off, uint32_t len,
                           uint8_t cap_len)
 {
-	uint8_t pos = cap_begin(b, CAP_ID_VNDR, cap_len, type);
+	uint8_t pos = cap_begin(b, DM_VPCI_CAP_ID_VNDR, cap_len, type);
 	put8(b->vp, pos + 2, cap_len);
 	put8(b->vp, pos + 3, type);
 	put8(b->vp, pos + 4, bar);
@@ -201,7 +177,7 @@ static void build(struct dm_vpci *vp)
 	vp->device_len = config_len(vp);
 	vp->legacy_size = 0;
 	if (prof != DM_VPCI_MODERN) {
-		vp->legacy_size = pow2_at_least(LG_HDR_MSIX + vp->device_len);
+		vp->legacy_size = pow2_at_least(DM_VPCI_LG_HDR_MSIX + vp->device_len);
 		if (vp->legacy_size < 32)
 			vp->legacy_size = 32;
 		f->bar[DM_VPCI_LEGACY_BAR].kind = DM_PCI_BAR_IO;
@@ -227,26 +203,26 @@ static void build(struct dm_vpci *vp)
 		if (q & DM_VPCI_Q_UNKNOWN_CFG_TYPE)
 			vendor_cap(&b, 0x42, mb, 0, 0x10, 16);
 		if (q & DM_VPCI_Q_RESERVED_BAR)
-			vendor_cap(&b, CFG_COMMON, 6, DM_VPCI_COMMON_OFF, CC_LEN, 16);
+			vendor_cap(&b, DM_VPCI_CFG_COMMON, 6, DM_VPCI_COMMON_OFF, DM_VPCI_CC_LEN, 16);
 		/* The lengths are the regions', as QEMU 7.2 gives them (seen in
 		 * the cross-check), not the structures' own sizes. */
 		const uint32_t rs = DM_VPCI_REGION_SIZE;
 		if (!(q & DM_VPCI_Q_NO_COMMON))
-			vendor_cap(&b, CFG_COMMON, mb, DM_VPCI_COMMON_OFF, rs, 16);
+			vendor_cap(&b, DM_VPCI_CFG_COMMON, mb, DM_VPCI_COMMON_OFF, rs, 16);
 		if (q & DM_VPCI_Q_BAR_SIZE_ZERO)
-			vendor_cap(&b, CFG_ISR, 2, 0, 1, 16); /* BAR 2 is not implemented */
+			vendor_cap(&b, DM_VPCI_CFG_ISR, 2, 0, 1, 16); /* BAR 2 is not implemented */
 		else
-			vendor_cap(&b, CFG_ISR, mb, DM_VPCI_ISR_OFF, rs, 16);
+			vendor_cap(&b, DM_VPCI_CFG_ISR, mb, DM_VPCI_ISR_OFF, rs, 16);
 		if (q & DM_VPCI_Q_STRUCT_BEYOND_BAR)
-			vendor_cap(&b, CFG_DEVICE, mb, DM_VPCI_MODERN_BAR_SIZE - 8, 0x100, 16);
+			vendor_cap(&b, DM_VPCI_CFG_DEVICE, mb, DM_VPCI_MODERN_BAR_SIZE - 8, 0x100, 16);
 		else if (vp->device_len)
-			vendor_cap(&b, CFG_DEVICE, mb, DM_VPCI_DEVICE_OFF, rs, 16);
-		uint8_t n = vendor_cap(&b, CFG_NOTIFY, mb, DM_VPCI_NOTIFY_OFF, rs, 20);
+			vendor_cap(&b, DM_VPCI_CFG_DEVICE, mb, DM_VPCI_DEVICE_OFF, rs, 16);
+		uint8_t n = vendor_cap(&b, DM_VPCI_CFG_NOTIFY, mb, DM_VPCI_NOTIFY_OFF, rs, 20);
 		put32(vp, n + 16, vp->notify_mult);
-		vp->pcicfg_pos = vendor_cap(&b, CFG_PCI, 0, 0, 0, 20);
+		vp->pcicfg_pos = vendor_cap(&b, DM_VPCI_CFG_PCI, 0, 0, 0, 20);
 	}
 	if (vp->cfg.msix_vectors) {
-		uint8_t m = cap_begin(&b, CAP_ID_MSIX, 12, 0);
+		uint8_t m = cap_begin(&b, DM_VPCI_CAP_ID_MSIX, 12, 0);
 		vp->msix_pos = m;
 		/* Message control is dynamic (table size, enable, mask). */
 		put32(vp, m + 4, MSIX_TABLE_OFF | DM_VPCI_MSIX_BAR);
@@ -255,10 +231,10 @@ static void build(struct dm_vpci *vp)
 	if (q & DM_VPCI_Q_CAP_OUTSIDE) {
 		/* A vendor capability at 0xf8 whose 16 bytes run past 0x100. */
 		put8(vp, b.last_next, 0xf8);
-		put8(vp, 0xf8, CAP_ID_VNDR);
+		put8(vp, 0xf8, DM_VPCI_CAP_ID_VNDR);
 		put8(vp, 0xf9, 0);
 		put8(vp, 0xfa, 16);
-		put8(vp, 0xfb, CFG_DEVICE);
+		put8(vp, 0xfb, DM_VPCI_CFG_DEVICE);
 		put8(vp, 0xfc, DM_VPCI_MODERN_BAR);
 	}
 	if (q & DM_VPCI_Q_CAP_LOOP)
@@ -404,12 +380,12 @@ struct cc_field {
 };
 
 static const struct cc_field cc_fields[] = {
-	{CC_DFSELECT, 4, false}, {CC_DF, 4, true},       {CC_GFSELECT, 4, false},
-	{CC_GF, 4, false},       {CC_MSIX, 2, false},    {CC_NUMQ, 2, true},
-	{CC_STATUS, 1, false},   {CC_CFGGEN, 1, true},   {CC_Q_SELECT, 2, false},
-	{CC_Q_SIZE, 2, false},   {CC_Q_MSIX, 2, false},  {CC_Q_ENABLE, 2, false},
-	{CC_Q_NOFF, 2, true},    {CC_Q_DESC, 8, false},  {CC_Q_AVAIL, 8, false},
-	{CC_Q_USED, 8, false},   {CC_Q_NDATA, 2, true},  {CC_Q_RESET, 2, false},
+	{DM_VPCI_CC_DFSELECT, 4, false}, {DM_VPCI_CC_DF, 4, true},       {DM_VPCI_CC_GFSELECT, 4, false},
+	{DM_VPCI_CC_GF, 4, false},       {DM_VPCI_CC_MSIX, 2, false},    {DM_VPCI_CC_NUMQ, 2, true},
+	{DM_VPCI_CC_STATUS, 1, false},   {DM_VPCI_CC_CFGGEN, 1, true},   {DM_VPCI_CC_Q_SELECT, 2, false},
+	{DM_VPCI_CC_Q_SIZE, 2, false},   {DM_VPCI_CC_Q_MSIX, 2, false},  {DM_VPCI_CC_Q_ENABLE, 2, false},
+	{DM_VPCI_CC_Q_NOFF, 2, true},    {DM_VPCI_CC_Q_DESC, 8, false},  {DM_VPCI_CC_Q_AVAIL, 8, false},
+	{DM_VPCI_CC_Q_USED, 8, false},   {DM_VPCI_CC_Q_NDATA, 2, true},  {DM_VPCI_CC_Q_RESET, 2, false},
 };
 
 static const struct cc_field *cc_field_at(uint32_t off)
@@ -476,22 +452,22 @@ static uint32_t common_read(struct dm_vpci *vp, uint32_t off, unsigned width)
 	if (!fd)
 		return 0;
 	switch (fd->off) {
-	case CC_DFSELECT: return vp->dfselect;
-	case CC_DF: return vp->dfselect > 1 ? 0 : dm_virtio_get_host_features(dv, vp->dfselect);
-	case CC_GFSELECT: return vp->gfselect;
-	case CC_GF: return vp->gfselect > 1 ? 0 : (uint32_t)(dv->guest_features >> (32 * vp->gfselect));
-	case CC_MSIX: return vp->config_vector;
-	case CC_NUMQ: return dv->num_queues;
-	case CC_STATUS: return dm_virtio_get_status(dv);
-	case CC_CFGGEN: return dm_virtio_config_generation(dv) & 0xff;
-	case CC_Q_SELECT: return vp->queue_sel;
-	case CC_Q_SIZE: return sel_vq(vp) ? vp->qsize[vp->queue_sel] : 0; /* DEV-4.1.4.3.1-14 */
-	case CC_Q_MSIX: return sel_vq(vp) ? vp->qvector[vp->queue_sel] : DM_VPCI_NO_VECTOR;
-	case CC_Q_ENABLE: return sel_vq(vp) && vp->queue_enabled[vp->queue_sel] ? 1 : 0;
-	case CC_Q_NOFF: return sel_vq(vp) ? notify_off_of(vp, vp->queue_sel) : 0;
-	case CC_Q_DESC: return (vq = sel_vq(vp)) ? half(vq->desc, off, CC_Q_DESC) : 0;
-	case CC_Q_AVAIL: return (vq = sel_vq(vp)) ? half(vq->avail, off, CC_Q_AVAIL) : 0;
-	case CC_Q_USED: return (vq = sel_vq(vp)) ? half(vq->used, off, CC_Q_USED) : 0;
+	case DM_VPCI_CC_DFSELECT: return vp->dfselect;
+	case DM_VPCI_CC_DF: return vp->dfselect > 1 ? 0 : dm_virtio_get_host_features(dv, vp->dfselect);
+	case DM_VPCI_CC_GFSELECT: return vp->gfselect;
+	case DM_VPCI_CC_GF: return vp->gfselect > 1 ? 0 : (uint32_t)(dv->guest_features >> (32 * vp->gfselect));
+	case DM_VPCI_CC_MSIX: return vp->config_vector;
+	case DM_VPCI_CC_NUMQ: return dv->num_queues;
+	case DM_VPCI_CC_STATUS: return dm_virtio_get_status(dv);
+	case DM_VPCI_CC_CFGGEN: return dm_virtio_config_generation(dv) & 0xff;
+	case DM_VPCI_CC_Q_SELECT: return vp->queue_sel;
+	case DM_VPCI_CC_Q_SIZE: return sel_vq(vp) ? vp->qsize[vp->queue_sel] : 0; /* DEV-4.1.4.3.1-14 */
+	case DM_VPCI_CC_Q_MSIX: return sel_vq(vp) ? vp->qvector[vp->queue_sel] : DM_VPCI_NO_VECTOR;
+	case DM_VPCI_CC_Q_ENABLE: return sel_vq(vp) && vp->queue_enabled[vp->queue_sel] ? 1 : 0;
+	case DM_VPCI_CC_Q_NOFF: return sel_vq(vp) ? notify_off_of(vp, vp->queue_sel) : 0;
+	case DM_VPCI_CC_Q_DESC: return (vq = sel_vq(vp)) ? half(vq->desc, off, DM_VPCI_CC_Q_DESC) : 0;
+	case DM_VPCI_CC_Q_AVAIL: return (vq = sel_vq(vp)) ? half(vq->avail, off, DM_VPCI_CC_Q_AVAIL) : 0;
+	case DM_VPCI_CC_Q_USED: return (vq = sel_vq(vp)) ? half(vq->used, off, DM_VPCI_CC_Q_USED) : 0;
 	/* DEV-4.1.4.3.1-9/10/13: a queue reset completes at once, so
 	 * queue_reset always reads 0; queue_notify_data: NOTIFICATION_DATA
 	 * is never offered. */
@@ -510,13 +486,13 @@ static void common_write(struct dm_vpci *vp, uint32_t off, unsigned width, uint3
 		return;
 	snprintf(where, sizeof where, "common 0x%02x", off);
 	switch (fd->off) {
-	case CC_DFSELECT: vp->dfselect = val; return;
-	case CC_GFSELECT: vp->gfselect = val; return;
-	case CC_GF: dm_virtio_set_guest_features(dv, vp->gfselect, val); return;
-	case CC_MSIX: vp->config_vector = map_vector(vp, where, (uint16_t)val); return;
-	case CC_STATUS: set_status(vp, false, (uint8_t)val); return;
-	case CC_Q_SELECT: vp->queue_sel = (uint16_t)val; return;
-	case CC_Q_SIZE:
+	case DM_VPCI_CC_DFSELECT: vp->dfselect = val; return;
+	case DM_VPCI_CC_GFSELECT: vp->gfselect = val; return;
+	case DM_VPCI_CC_GF: dm_virtio_set_guest_features(dv, vp->gfselect, val); return;
+	case DM_VPCI_CC_MSIX: vp->config_vector = map_vector(vp, where, (uint16_t)val); return;
+	case DM_VPCI_CC_STATUS: set_status(vp, false, (uint8_t)val); return;
+	case DM_VPCI_CC_Q_SELECT: vp->queue_sel = (uint16_t)val; return;
+	case DM_VPCI_CC_Q_SIZE:
 		if (!sel_vq(vp))
 			return;
 		checked(vp, "DRV-4.1.4.3.2-2");
@@ -537,11 +513,11 @@ static void common_write(struct dm_vpci *vp, uint32_t off, unsigned width, uint3
 		}
 		vp->qsize[vp->queue_sel] = (uint16_t)val;
 		return;
-	case CC_Q_MSIX:
+	case DM_VPCI_CC_Q_MSIX:
 		if (sel_vq(vp))
 			vp->qvector[vp->queue_sel] = map_vector(vp, where, (uint16_t)val);
 		return;
-	case CC_Q_ENABLE:
+	case DM_VPCI_CC_Q_ENABLE:
 		if (!(vq = sel_vq(vp)))
 			return;
 		checked(vp, "DRV-4.1.4.3.2-6");
@@ -560,24 +536,24 @@ static void common_write(struct dm_vpci *vp, uint32_t off, unsigned width, uint3
 		vq->num = vp->qsize[vp->queue_sel];
 		dm_virtio_queue_enable(dv, vp->queue_sel);
 		return;
-	case CC_Q_DESC:
+	case DM_VPCI_CC_Q_DESC:
 		if ((vq = sel_vq(vp)))
-			set_half(&vq->desc, off, CC_Q_DESC, val);
+			set_half(&vq->desc, off, DM_VPCI_CC_Q_DESC, val);
 		return;
-	case CC_Q_AVAIL:
+	case DM_VPCI_CC_Q_AVAIL:
 		if ((vq = sel_vq(vp)))
-			set_half(&vq->avail, off, CC_Q_AVAIL, val);
+			set_half(&vq->avail, off, DM_VPCI_CC_Q_AVAIL, val);
 		return;
-	case CC_Q_USED:
+	case DM_VPCI_CC_Q_USED:
 		if ((vq = sel_vq(vp)))
-			set_half(&vq->used, off, CC_Q_USED, val);
+			set_half(&vq->used, off, DM_VPCI_CC_Q_USED, val);
 		return;
-	case CC_Q_RESET:
+	case DM_VPCI_CC_Q_RESET:
 		/* DEV-4.1.4.3.1-11: writing 1 resets the selected queue (QEMU
 		 * 7.2 offers RING_RESET on PCI); done at once, every queue
 		 * register back to its default (DEV-2.6.1.1.1-2).  The field
 		 * exists only once RING_RESET is negotiated. */
-		if ((val & 1) && dm_virtio_has(dv, VIRTIO_F_RING_RESET) && (vq = sel_vq(vp))) {
+		if ((val & 1) && dm_virtio_has(dv, DM_VIRTIO_F_RING_RESET) && (vq = sel_vq(vp))) {
 			dm_vq_reset(vq);
 			pci_reset_queue(vp, vp->queue_sel);
 		}
@@ -621,7 +597,7 @@ static void notify_write(struct dm_vpci *vp, uint64_t off, unsigned width, uint3
 static uint32_t modern_read(struct dm_vpci *vp, uint64_t off, unsigned width)
 {
 	vp->modern_accesses++;
-	if (off < DM_VPCI_COMMON_OFF + CC_LEN)
+	if (off < DM_VPCI_COMMON_OFF + DM_VPCI_CC_LEN)
 		return common_read(vp, (uint32_t)off, width);
 	/* QEMU's ISR region answers (and clears) at any offset of its 4 KiB. */
 	if (off >= DM_VPCI_ISR_OFF && off < DM_VPCI_ISR_OFF + DM_VPCI_REGION_SIZE)
@@ -641,7 +617,7 @@ static uint32_t modern_read(struct dm_vpci *vp, uint64_t off, unsigned width)
 static void modern_write(struct dm_vpci *vp, uint64_t off, unsigned width, uint32_t val)
 {
 	vp->modern_accesses++;
-	if (off < DM_VPCI_COMMON_OFF + CC_LEN) {
+	if (off < DM_VPCI_COMMON_OFF + DM_VPCI_CC_LEN) {
 		common_write(vp, (uint32_t)off, width, val);
 	} else if (off >= DM_VPCI_DEVICE_OFF && off < DM_VPCI_DEVICE_OFF + DM_VPCI_REGION_SIZE) {
 		uint32_t coff = (uint32_t)(off - DM_VPCI_DEVICE_OFF);
@@ -660,7 +636,7 @@ static void modern_write(struct dm_vpci *vp, uint64_t off, unsigned width, uint3
 
 static uint32_t legacy_cfg_off(const struct dm_vpci *vp)
 {
-	return msix_enabled(vp) ? LG_HDR_MSIX : LG_HDR;
+	return msix_enabled(vp) ? DM_VPCI_LG_HDR_MSIX : DM_VPCI_LG_HDR;
 }
 
 static void legacy_pfn(struct dm_vpci *vp, uint32_t pfn)
@@ -679,10 +655,10 @@ static void legacy_pfn(struct dm_vpci *vp, uint32_t pfn)
 	uint64_t n = vp->qsize[vp->queue_sel];
 	vq->num = (uint16_t)n;
 	vq->legacy_pfn = pfn;
-	vq->legacy_align = LEGACY_PAGE;
-	vq->desc = (uint64_t)pfn * LEGACY_PAGE;
+	vq->legacy_align = DM_VPCI_LEGACY_PAGE;
+	vq->desc = (uint64_t)pfn * DM_VPCI_LEGACY_PAGE;
 	vq->avail = vq->desc + 16 * n;
-	vq->used = (vq->avail + 6 + 2 * n + LEGACY_PAGE - 1) & ~(uint64_t)(LEGACY_PAGE - 1);
+	vq->used = (vq->avail + 6 + 2 * n + DM_VPCI_LEGACY_PAGE - 1) & ~(uint64_t)(DM_VPCI_LEGACY_PAGE - 1);
 	vp->queue_enabled[vp->queue_sel] = true;
 	dm_virtio_queue_enable(vp->dv, vp->queue_sel);
 }
@@ -697,15 +673,15 @@ static uint32_t legacy_read(struct dm_vpci *vp, uint32_t off, unsigned width)
 	if (off >= cfg)
 		return dm_virtio_config_read(dv, off - cfg, width);
 	switch (off) {
-	case LG_HOST_F: return dm_virtio_get_host_features(dv, 0);
-	case LG_GUEST_F: return (uint32_t)dv->guest_features;
-	case LG_Q_PFN: return (vq = sel_vq(vp)) ? vq->legacy_pfn : 0;
-	case LG_Q_NUM: return sel_vq(vp) ? vp->qsize[vp->queue_sel] : 0;
-	case LG_Q_SEL: return vp->queue_sel;
-	case LG_STATUS: return dm_virtio_get_status(dv);
-	case LG_ISR: return isr_read_clear(vp);
-	case LG_CFG_MSIX: return vp->config_vector;
-	case LG_Q_MSIX: return sel_vq(vp) ? vp->qvector[vp->queue_sel] : DM_VPCI_NO_VECTOR;
+	case DM_VPCI_LG_HOST_F: return dm_virtio_get_host_features(dv, 0);
+	case DM_VPCI_LG_GUEST_F: return (uint32_t)dv->guest_features;
+	case DM_VPCI_LG_Q_PFN: return (vq = sel_vq(vp)) ? vq->legacy_pfn : 0;
+	case DM_VPCI_LG_Q_NUM: return sel_vq(vp) ? vp->qsize[vp->queue_sel] : 0;
+	case DM_VPCI_LG_Q_SEL: return vp->queue_sel;
+	case DM_VPCI_LG_STATUS: return dm_virtio_get_status(dv);
+	case DM_VPCI_LG_ISR: return isr_read_clear(vp);
+	case DM_VPCI_LG_CFG_MSIX: return vp->config_vector;
+	case DM_VPCI_LG_Q_MSIX: return sel_vq(vp) ? vp->qvector[vp->queue_sel] : DM_VPCI_NO_VECTOR;
 	default: return 0;
 	}
 }
@@ -721,27 +697,27 @@ static void legacy_write(struct dm_vpci *vp, uint32_t off, unsigned width, uint3
 		return;
 	}
 	switch (off) {
-	case LG_GUEST_F:
+	case DM_VPCI_LG_GUEST_F:
 		dm_virtio_set_guest_features(dv, 0, val);
 		return;
-	case LG_Q_PFN:
+	case DM_VPCI_LG_Q_PFN:
 		legacy_pfn(vp, val);
 		return;
-	case LG_Q_SEL:
+	case DM_VPCI_LG_Q_SEL:
 		vp->queue_sel = (uint16_t)val;
 		return;
-	case LG_Q_NOTIFY:
+	case DM_VPCI_LG_Q_NOTIFY:
 		vp->notifies++;
 		dm_virtio_notify(dv, (uint16_t)val);
 		return;
-	case LG_STATUS:
+	case DM_VPCI_LG_STATUS:
 		set_status(vp, true, (uint8_t)val);
 		return;
-	case LG_CFG_MSIX:
+	case DM_VPCI_LG_CFG_MSIX:
 		if (msix_enabled(vp))
 			vp->config_vector = map_vector(vp, "legacy", (uint16_t)val);
 		return;
-	case LG_Q_MSIX:
+	case DM_VPCI_LG_Q_MSIX:
 		if (msix_enabled(vp) && sel_vq(vp))
 			vp->qvector[vp->queue_sel] = map_vector(vp, "legacy", (uint16_t)val);
 		return;
@@ -810,7 +786,7 @@ static bool in_described_range(struct dm_vpci *vp, uint8_t bar, uint32_t off, ui
 {
 	for (unsigned i = 0; i < vp->ncaps; i++) {
 		const struct dm_vpci_cap *c = &vp->caps[i];
-		if (c->type == 0 || c->type == CFG_PCI)
+		if (c->type == 0 || c->type == DM_VPCI_CFG_PCI)
 			continue;
 		uint32_t coff = cfg32(vp, c->pos + 8u), clen = cfg32(vp, c->pos + 12u);
 		if (vp->fn.cfg[c->pos + 4] == bar && off >= coff && (uint64_t)off + len <= (uint64_t)coff + clen)

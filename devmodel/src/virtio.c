@@ -10,11 +10,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "vlab/virtio.h"
+#include "devmodel/spec.h"
 
 #define STATUS_INIT_BITS                                                                  \
-	(VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER | VIRTIO_STATUS_FEATURES_OK |       \
-	 VIRTIO_STATUS_DRIVER_OK)
+	(DM_VIRTIO_STATUS_ACKNOWLEDGE | DM_VIRTIO_STATUS_DRIVER | DM_VIRTIO_STATUS_FEATURES_OK |       \
+	 DM_VIRTIO_STATUS_DRIVER_OK)
 
 uint64_t dm_virtio_now(const struct dm_virtio *dv)
 {
@@ -74,7 +74,7 @@ bool dm_virtio_has(const struct dm_virtio *dv, unsigned bit)
 
 bool dm_virtio_running(const struct dm_virtio *dv)
 {
-	return (dv->status & VIRTIO_STATUS_DRIVER_OK) && !dv->needs_reset;
+	return (dv->status & DM_VIRTIO_STATUS_DRIVER_OK) && !dv->needs_reset;
 }
 
 static void update_irq(struct dm_virtio *dv)
@@ -91,7 +91,7 @@ static void irq_storm(struct dm_virtio *dv)
 	struct dm_fault *f = dm_virtio_fault_hit(dv, DM_FAULT_IRQ_STORM, -1);
 	if (!f)
 		return;
-	dv->isr |= f->value ? (uint32_t)f->value : VIRTIO_ISR_QUEUE;
+	dv->isr |= f->value ? (uint32_t)f->value : DM_VIRTIO_ISR_QUEUE;
 	update_irq(dv);
 }
 
@@ -138,7 +138,7 @@ void dm_virtio_reset(struct dm_virtio *dv)
 	dv->reset_stuck = false;
 	if (dm_virtio_fault_hit(dv, DM_FAULT_RESET_STUCK, -1)) {
 		dv->reset_stuck = true;
-		dv->stuck_status = before ? before : VIRTIO_STATUS_ACKNOWLEDGE;
+		dv->stuck_status = before ? before : DM_VIRTIO_STATUS_ACKNOWLEDGE;
 	}
 	/* Fault: after this reset the device reports another QueueNumMax
 	 * (0, above any driver's cap, not a power of two), for good. */
@@ -174,15 +174,47 @@ static void check_features(struct dm_virtio *dv)
 		                    "driver accepted features 0x%llx that were not offered (offered 0x%llx)",
 		                    (unsigned long long)extra, (unsigned long long)dv->host_features);
 
-	if (!dv->legacy && (dv->host_features & VLAB_BIT(VIRTIO_F_VERSION_1))) {
+	if (!dv->legacy && (dv->host_features & DM_BIT(DM_VIRTIO_F_VERSION_1))) {
 		dm_virtio_checked(dv, "DRV-6.1-1");
-		if (!(f & VLAB_BIT(VIRTIO_F_VERSION_1)))
+		if (!(f & DM_BIT(DM_VIRTIO_F_VERSION_1)))
 			dm_virtio_violation(dv, "DRV-6.1-1",
 			                    "VIRTIO_F_VERSION_1 offered but not accepted on a modern interface");
 	}
-
 	if (dv->ops && dv->ops->features_ok)
 		dv->ops->features_ok(dv->dev, f);
+}
+
+/* Features the driver SHOULD accept whenever offered: DRV-6.1-3 and DRV-6.1-7
+ * (both need VERSION_1, 6.1), and for a network device DRV-5.1.4.2-1 (MAC)
+ * and DRV-5.1.4.2-6 (MTU).  Checked when the driver sets DRIVER_OK, i.e.
+ * when it operates the device with what it negotiated; a probe that resets
+ * before DRIVER_OK operates nothing. */
+static void check_should_accept(struct dm_virtio *dv)
+{
+	static const struct {
+		uint32_t device_id; /* 0: any device */
+		unsigned bit;
+		bool needs_version_1;
+		const char *id, *name;
+	} should[] = {
+		{0, DM_VIRTIO_F_ACCESS_PLATFORM, true, "DRV-6.1-3", "VIRTIO_F_ACCESS_PLATFORM"},
+		{0, DM_VIRTIO_F_ORDER_PLATFORM, true, "DRV-6.1-7", "VIRTIO_F_ORDER_PLATFORM"},
+		{DM_VIRTIO_ID_NET, DM_VIRTIO_NET_F_MAC, false, "DRV-5.1.4.2-1", "VIRTIO_NET_F_MAC"},
+		{DM_VIRTIO_ID_NET, DM_VIRTIO_NET_F_MTU, false, "DRV-5.1.4.2-6", "VIRTIO_NET_F_MTU"},
+	};
+	uint64_t f = dv->guest_features;
+
+	for (unsigned i = 0; i < sizeof should / sizeof should[0]; i++) {
+		if (should[i].device_id && (!dv->ops || dv->ops->device_id != should[i].device_id))
+			continue;
+		if (!(dv->host_features & DM_BIT(should[i].bit)))
+			continue;
+		if (should[i].needs_version_1 && !(f & DM_BIT(DM_VIRTIO_F_VERSION_1)))
+			continue;
+		dm_virtio_checked(dv, should[i].id);
+		if (!(f & DM_BIT(should[i].bit)))
+			dm_virtio_violation(dv, should[i].id, "%s offered but not accepted", should[i].name);
+	}
 }
 
 void dm_virtio_set_status(struct dm_virtio *dv, uint8_t val)
@@ -196,7 +228,7 @@ void dm_virtio_set_status(struct dm_virtio *dv, uint8_t val)
 		return;
 	}
 	/* DEVICE_NEEDS_RESET is the device's bit: ignore it in what the driver writes. */
-	val &= (uint8_t)~VIRTIO_STATUS_DEVICE_NEEDS_RESET;
+	val &= (uint8_t)~DM_VIRTIO_STATUS_DEVICE_NEEDS_RESET;
 	added = (uint8_t)(val & ~old);
 	cleared = (uint8_t)(old & ~val);
 
@@ -214,31 +246,33 @@ void dm_virtio_set_status(struct dm_virtio *dv, uint8_t val)
 
 	/* Order of 3.1.1: ACKNOWLEDGE, DRIVER, FEATURES_OK, DRIVER_OK. */
 	dm_virtio_checked(dv, "DRV-3.1.1-1");
-	if ((added & VIRTIO_STATUS_DRIVER) && !(val & VIRTIO_STATUS_ACKNOWLEDGE))
+	if ((added & DM_VIRTIO_STATUS_DRIVER) && !(val & DM_VIRTIO_STATUS_ACKNOWLEDGE))
 		dm_virtio_violation_where(dv, "status", "DRV-3.1.1-1", "DRIVER set before ACKNOWLEDGE");
-	if ((added & VIRTIO_STATUS_FEATURES_OK) && !(val & VIRTIO_STATUS_DRIVER))
+	if ((added & DM_VIRTIO_STATUS_FEATURES_OK) && !(val & DM_VIRTIO_STATUS_DRIVER))
 		dm_virtio_violation_where(dv, "status", "DRV-3.1.1-1", "FEATURES_OK set before DRIVER");
-	if (added & VIRTIO_STATUS_DRIVER_OK) {
-		if (!(val & VIRTIO_STATUS_DRIVER))
+	if (added & DM_VIRTIO_STATUS_DRIVER_OK) {
+		if (!(val & DM_VIRTIO_STATUS_DRIVER))
 			dm_virtio_violation_where(dv, "status", "DRV-3.1.1-1", "DRIVER_OK set before DRIVER");
-		else if (!dv->legacy && !(val & VIRTIO_STATUS_FEATURES_OK))
+		else if (!dv->legacy && !(val & DM_VIRTIO_STATUS_FEATURES_OK))
 			dm_virtio_violation_where(dv, "status", "DRV-3.1.1-1",
 			                          "DRIVER_OK set before FEATURES_OK");
 	}
-	if (added & VIRTIO_STATUS_FAILED)
+	if (added & DM_VIRTIO_STATUS_FAILED)
 		dv->failed_seen = true;
+	if ((added & DM_VIRTIO_STATUS_DRIVER_OK) && !(val & DM_VIRTIO_STATUS_FAILED))
+		check_should_accept(dv);
 
 	dv->driver_status = val;
-	dv->status = (uint8_t)(val | (dv->needs_reset ? VIRTIO_STATUS_DEVICE_NEEDS_RESET : 0));
+	dv->status = (uint8_t)(val | (dv->needs_reset ? DM_VIRTIO_STATUS_DEVICE_NEEDS_RESET : 0));
 
-	if (added & VIRTIO_STATUS_FEATURES_OK) {
+	if (added & DM_VIRTIO_STATUS_FEATURES_OK) {
 		check_features(dv);
 		/* DEV-2.2.2-3: a device that will not accept the features leaves
 		 * FEATURES_OK unset; the fault makes it do so for any set. */
 		if (dm_virtio_fault_hit(dv, DM_FAULT_FEATURES_OK_REFUSED, -1))
-			dv->status &= (uint8_t)~VIRTIO_STATUS_FEATURES_OK;
+			dv->status &= (uint8_t)~DM_VIRTIO_STATUS_FEATURES_OK;
 	}
-	if ((added & VIRTIO_STATUS_DRIVER_OK) && dv->legacy)
+	if ((added & DM_VIRTIO_STATUS_DRIVER_OK) && dv->legacy)
 		check_features(dv); /* legacy: no FEATURES_OK step */
 	irq_storm(dv);
 }
@@ -259,7 +293,7 @@ void dm_virtio_set_guest_features(struct dm_virtio *dv, unsigned sel, uint32_t b
 	f |= (uint64_t)bits << (32 * sel);
 
 	dm_virtio_checked(dv, "DRV-3.1.1-4");
-	if ((dv->driver_status & VIRTIO_STATUS_FEATURES_OK) && f != dv->guest_features) {
+	if ((dv->driver_status & DM_VIRTIO_STATUS_FEATURES_OK) && f != dv->guest_features) {
 		dm_virtio_violation(dv, "DRV-3.1.1-4",
 		                    "features changed after FEATURES_OK (0x%llx -> 0x%llx)",
 		                    (unsigned long long)dv->guest_features, (unsigned long long)f);
@@ -297,7 +331,7 @@ void dm_virtio_config_write(struct dm_virtio *dv, uint32_t off, unsigned width, 
 {
 	if (!dv->legacy) {
 		dm_virtio_checked(dv, "DRV-3.1.1-3");
-		if (!(dv->driver_status & VIRTIO_STATUS_FEATURES_OK))
+		if (!(dv->driver_status & DM_VIRTIO_STATUS_FEATURES_OK))
 			dm_virtio_violation_where(dv, "config", "DRV-3.1.1-3",
 			                          "config offset 0x%x written before FEATURES_OK", off);
 	}
@@ -349,7 +383,7 @@ void dm_virtio_notify(struct dm_virtio *dv, uint16_t q)
 {
 	dv->notifications++;
 	dm_virtio_checked(dv, "DRV-3.1.1-7");
-	if (!(dv->driver_status & VIRTIO_STATUS_DRIVER_OK)) {
+	if (!(dv->driver_status & DM_VIRTIO_STATUS_DRIVER_OK)) {
 		dm_virtio_violation_where(dv, "notify", "DRV-3.1.1-7",
 		                          "queue %u notified before DRIVER_OK (status 0x%02x)", q,
 		                          dv->driver_status);
@@ -394,17 +428,17 @@ void dm_virtio_set_needs_reset(struct dm_virtio *dv)
 	dv->needs_reset = true;
 	if (dv->status == 0)
 		return;
-	dv->status |= VIRTIO_STATUS_DEVICE_NEEDS_RESET;
+	dv->status |= DM_VIRTIO_STATUS_DEVICE_NEEDS_RESET;
 	/* DEV-2.1.2-3: with DRIVER_OK set, a config change notification follows. */
-	if (dv->status & VIRTIO_STATUS_DRIVER_OK)
-		dm_virtio_raise(dv, VIRTIO_ISR_CONFIG);
+	if (dv->status & DM_VIRTIO_STATUS_DRIVER_OK)
+		dm_virtio_raise(dv, DM_VIRTIO_ISR_CONFIG);
 }
 
 void dm_virtio_config_changed(struct dm_virtio *dv)
 {
 	dv->config_generation++; /* DEV-4.2.2.1-6 */
-	if (dv->status & VIRTIO_STATUS_DRIVER_OK)
-		dm_virtio_raise(dv, VIRTIO_ISR_CONFIG);
+	if (dv->status & DM_VIRTIO_STATUS_DRIVER_OK)
+		dm_virtio_raise(dv, DM_VIRTIO_ISR_CONFIG);
 }
 
 bool dm_virtio_add_fault(struct dm_virtio *dv, const struct dm_fault *f)

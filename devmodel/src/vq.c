@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "devmodel/virtio.h"
-#include "vlab/virtqueue.h"
+#include "devmodel/spec.h"
 
 #define IN_USE_CAP ((unsigned)(sizeof(((struct dm_vq *)0)->in_use) * 8))
 
@@ -199,7 +199,7 @@ struct walk {
  * indirect descriptors). */
 static int add_seg(struct dm_vq *q, struct walk *w, uint64_t addr, uint32_t len, uint16_t flags)
 {
-	bool writable = (flags & VIRTQ_DESC_F_WRITE) != 0;
+	bool writable = (flags & DM_VIRTQ_DESC_F_WRITE) != 0;
 	struct dm_chain *c = w->c;
 
 	checked(q, "DRV-2.7.4.2-1");
@@ -256,11 +256,11 @@ static int walk_indirect(struct dm_vq *q, struct walk *w, uint64_t table, uint32
 			return breach(q, "DRV-6.1-5", "chain %u: indirect entry unreadable", w->c->head);
 		flags = le16(d + 12);
 		checked(q, "DRV-2.7.5.3.1-2");
-		if (flags & VIRTQ_DESC_F_INDIRECT)
+		if (flags & DM_VIRTQ_DESC_F_INDIRECT)
 			return breach(q, "DRV-2.7.5.3.1-2", "chain %u: nested indirect table", w->c->head);
 		if (add_seg(q, w, le64(d), le32(d + 8), flags))
 			return -1;
-		if (!(flags & VIRTQ_DESC_F_NEXT))
+		if (!(flags & DM_VIRTQ_DESC_F_NEXT))
 			return 0;
 		i = le16(d + 14);
 		if (i >= n)
@@ -286,13 +286,13 @@ int dm_vq_pop(struct dm_vq *q, struct dm_chain *c)
 	flags = le16(hdr);
 	idx = le16(hdr + 2);
 
-	if (dm_virtio_has(dv, VIRTIO_F_RING_EVENT_IDX)) {
+	if (dm_virtio_has(dv, DM_VIRTIO_F_RING_EVENT_IDX)) {
 		checked(q, "DRV-2.7.7.1-3");
 		if (flags != 0)
 			return breach(q, "DRV-2.7.7.1-3", "avail flags 0x%x with EVENT_IDX (must be 0)", flags);
 	} else {
 		checked(q, "DRV-2.7.7.1-1");
-		if (flags & ~VIRTQ_AVAIL_F_NO_INTERRUPT)
+		if (flags & ~DM_VIRTQ_AVAIL_F_NO_INTERRUPT)
 			return breach(q, "DRV-2.7.7.1-1", "avail flags 0x%x (only 0 or 1 allowed)", flags);
 	}
 
@@ -335,13 +335,13 @@ int dm_vq_pop(struct dm_vq *q, struct dm_chain *c)
 		if (!mem_read(q, q->desc + 16ull * i, d, sizeof d))
 			return breach(q, "DRV-6.1-5", "descriptor %u unreadable", i);
 		dflags = le16(d + 12);
-		if (dflags & VIRTQ_DESC_F_INDIRECT) {
+		if (dflags & DM_VIRTQ_DESC_F_INDIRECT) {
 			checked(q, "DRV-2.7.5.3.1-1");
-			if (!dm_virtio_has(dv, VIRTIO_F_RING_INDIRECT_DESC))
+			if (!dm_virtio_has(dv, DM_VIRTIO_F_RING_INDIRECT_DESC))
 				return breach(q, "DRV-2.7.5.3.1-1",
 				              "chain %u: INDIRECT descriptor %u without VIRTIO_F_INDIRECT_DESC", head, i);
 			checked(q, "DRV-2.7.5.3.1-4");
-			if (dflags & VIRTQ_DESC_F_NEXT)
+			if (dflags & DM_VIRTQ_DESC_F_NEXT)
 				return breach(q, "DRV-2.7.5.3.1-4",
 				              "chain %u: descriptor %u has both INDIRECT and NEXT", head, i);
 			w.ndesc--; /* the table entries count instead (DRV-2.7.5.3.1-3) */
@@ -352,7 +352,7 @@ int dm_vq_pop(struct dm_vq *q, struct dm_chain *c)
 		}
 		if (add_seg(q, &w, le64(d), le32(d + 8), dflags))
 			return -1;
-		if (!(dflags & VIRTQ_DESC_F_NEXT))
+		if (!(dflags & DM_VIRTQ_DESC_F_NEXT))
 			break;
 		i = le16(d + 14);
 		if (i >= q->num)
@@ -416,7 +416,7 @@ void dm_vq_push(struct dm_vq *q, uint16_t head, uint32_t len)
 	mem_write(q, q->used + 2, b, 2);
 	q->pushed++;
 
-	if (dm_virtio_has(dv, VIRTIO_F_RING_EVENT_IDX)) {
+	if (dm_virtio_has(dv, DM_VIRTIO_F_RING_EVENT_IDX)) {
 		/* DEV-2.7.7.2-5: notify when the new idx passes used_event. */
 		uint16_t used_event = 0;
 		read16(q, q->avail + 4 + 2ull * q->num, &used_event);
@@ -425,10 +425,10 @@ void dm_vq_push(struct dm_vq *q, uint16_t head, uint32_t len)
 		/* DEV-2.7.7.2-2/3: avail flags 1 suppresses, 0 requires. */
 		uint16_t aflags = 0;
 		read16(q, q->avail, &aflags);
-		notify = !(aflags & VIRTQ_AVAIL_F_NO_INTERRUPT);
+		notify = !(aflags & DM_VIRTQ_AVAIL_F_NO_INTERRUPT);
 	}
 	if (notify)
-		dm_virtio_raise(dv, VIRTIO_ISR_QUEUE);
+		dm_virtio_raise(dv, DM_VIRTIO_ISR_QUEUE);
 }
 
 uint32_t dm_chain_read(struct dm_vq *q, const struct dm_chain *c, uint64_t off, void *buf, uint32_t len)

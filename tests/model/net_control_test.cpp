@@ -83,6 +83,27 @@ TEST_P(NetControl, WithoutStatusTheLinkIsAssumedUp)
 	EXPECT_TRUE(n->net.link_up); // DRV-5.1.4.2-4
 }
 
+// DRV-5.1.4.2-1, DRV-5.1.4.2-6 (SHOULD): a driver that refuses an offered
+// MAC or MTU is recorded by the model (the driver's own choice never does
+// this; the test-only refuse mask makes it).
+TEST_P(NetControl, RefusingAnOfferedMacOrMtuIsRecorded)
+{
+	expect_violations = true;
+	nm.opts.mtu = 1500;
+	struct vlab_net_cfg cfg = {};
+	cfg.refuse = VLAB_BIT(VIRTIO_NET_F_MAC) | VLAB_BIT(VIRTIO_NET_F_MTU);
+	Nic *n = nm.Bring(&cfg);
+	ASSERT_NE(n, nullptr);
+	const struct dm_report *r = hx_report(nm.m);
+	bool mac = false, mtu = false;
+	for (unsigned i = 0; i < r->count && i < DM_REPORT_KEEP; i++) {
+		mac = mac || std::strcmp(r->v[i].req_id, "DRV-5.1.4.2-1") == 0;
+		mtu = mtu || std::strcmp(r->v[i].req_id, "DRV-5.1.4.2-6") == 0;
+	}
+	EXPECT_TRUE(mac) << vlabtest::ViolationText(nm.m);
+	EXPECT_TRUE(mtu) << vlabtest::ViolationText(nm.m);
+}
+
 TEST_P(NetControl, ReceiveModesChangeWhatIsReceived)
 {
 	nm.opts.backend = HX_NET_QUEUE;

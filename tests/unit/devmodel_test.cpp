@@ -358,6 +358,17 @@ void Ack(Model &d)
 }
 constexpr uint8_t kAD = VIRTIO_STATUS_ACKNOWLEDGE | VIRTIO_STATUS_DRIVER;
 
+// The device also offers feature bit `offered`; the driver accepts VERSION_1
+// alone and operates the device (DRIVER_OK).
+void OfferedButOnlyVersion1Accepted(Model &d, unsigned offered)
+{
+	d.blk->dv.host_features |= VLAB_BIT(offered);
+	Ack(d);
+	d.SetFeatures(VLAB_BIT(VIRTIO_F_VERSION_1));
+	d.W(VIRTIO_MMIO_STATUS, kAD | VIRTIO_STATUS_FEATURES_OK);
+	d.W(VIRTIO_MMIO_STATUS, kAD | VIRTIO_STATUS_FEATURES_OK | VIRTIO_STATUS_DRIVER_OK);
+}
+
 const Mistake kMistakes[] = {
 	{"narrow_control_read", "DRV-4.2.2.2-4", [](Model &d) { d.R(VIRTIO_MMIO_STATUS, 2); }},
 	{"unaligned_control_write", "DRV-4.2.2.2-4", [](Model &d) { d.W(VIRTIO_MMIO_STATUS + 1, 1, 1); }},
@@ -432,6 +443,11 @@ const Mistake kMistakes[] = {
 		 d.SetFeatures(VLAB_BIT(VIRTIO_BLK_F_FLUSH));
 		 d.W(VIRTIO_MMIO_STATUS, kAD | VIRTIO_STATUS_FEATURES_OK);
 	 }},
+	{"access_platform_offered_not_accepted", "DRV-6.1-3",
+	 [](Model &d) { OfferedButOnlyVersion1Accepted(d, VIRTIO_F_ACCESS_PLATFORM); }},
+	{"order_platform_offered_not_accepted", "DRV-6.1-7",
+	 [](Model &d) { OfferedButOnlyVersion1Accepted(d, VIRTIO_F_ORDER_PLATFORM); }},
+	{"shared_memory_register_read", "DRV-4.2.3.1.1-5", [](Model &d) { d.R(VIRTIO_MMIO_SHM_LEN_LOW); }},
 	{"reinit_after_failed", "DRV-2.1.1-3",
 	 [](Model &d) {
 		 Ack(d);
