@@ -224,8 +224,15 @@ static int cmd_replay(const char *path, bool inject)
 		hx_trace_free(t);
 		return 2;
 	}
+	if (!strncmp(command, "fuzz_", 5)) {
+		int n = (int)strcspn(command, " ");
+		fprintf(stderr, "%s:%u: a fuzz trace (target %.*s): replay it with 'FUZZ_REPLAY=%s build/gcc/fuzz/%.*s'\n",
+		        path, cline, n, command, path, n, command);
+		hx_trace_free(t);
+		return 2;
+	}
 	if (strncmp(command, "run ", 4) != 0 || !command_opt(command, "--transport", transport, sizeof transport)) {
-		fprintf(stderr, "%s:1: the command line names no --transport\n", path);
+		fprintf(stderr, "%s:%u: the command line names no --transport\n", path, cline);
 		hx_trace_free(t);
 		return 2;
 	}

@@ -44,6 +44,9 @@ sed "3s/.*/colour blue/" good.trace >header.trace
 bad header.trace 3 "garbage: unknown header line 'colour'"
 sed "${ev}d" good.trace >noevents.trace
 bad noevents.trace "$ev" "garbage: an event line before the 'events' line"
+sed "s/^command .*/command fuzz_blk_io crash-1234/" good.trace >fuzz.trace
+bad fuzz.trace "$(grep -n '^command' fuzz.trace | cut -d: -f1)" \
+	"a fuzz trace (target fuzz_blk_io): replay it with 'FUZZ_REPLAY=fuzz.trace build/gcc/fuzz/fuzz_blk_io'"
 printf 'hello\n' >text.trace
 bad text.trace 1 "not a trace (the first line is not 'vlab-trace VERSION')"
 : >empty.trace
