@@ -23,8 +23,8 @@ phase() { # name: ends the current phase, starts the next
 phase "dependencies"
 . scripts/deps.sh
 vlab_install_deps
-# riscv64, aarch64, riscv32, arm: the bare-metal images the `qemu` label boots on QEMU.
-for preset in gcc clang asan riscv64 aarch64 riscv32 arm; do
+# riscv64, aarch64, riscv32, arm, x86, x86_64: the bare-metal images the `qemu` label boots on QEMU.
+for preset in gcc clang asan riscv64 aarch64 riscv32 arm x86 x86_64; do
 	phase "build: $preset"
 	cmake --preset "$preset" >/dev/null
 	cmake --build --preset "$preset" -j"$jobs"

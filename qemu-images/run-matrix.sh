@@ -9,6 +9,7 @@
 #   qemu-images/run-matrix.sh --only riscv64,mmio-v1,blk [--only ...]
 #   qemu-images/run-matrix.sh --list          the rows, one per line
 #   qemu-images/run-matrix.sh --trap riscv32  the target's trap path (below)
+#   qemu-images/run-matrix.sh --trap-list     the targets --trap takes
 #
 # Each row is also recorded: the image writes a trace of every platform call
 # and what the driver published (pub lines) (<work>/<row>/qemu.trace,
@@ -39,33 +40,68 @@ src=$(cd "$here/.." && pwd)
 # one), so the only virtio devices are the row's.  Semihosting: the image
 # writes its trace (-append vlab.record) through it, and aarch64 and arm their
 # exit code.  arm: highmem=off keeps the ECAM and the PCI windows below 4 GiB,
-# which a 32-bit CPU with the MMU off reaches.
+# which a 32-bit CPU with the MMU off reaches.  x86 and x86_64 (pc): no
+# semihosting; the image exits through isa-debug-exit (QEMU exits with
+# (code << 1) | 1: TARGET_EXIT_SHIFT) and writes its trace to the debugcon
+# port, a file in the row's directory (@DIR@).
+# x86_64-q35: the x86_64 image on q35 (the devices on its root bus pcie.0,
+# no bridge).
+X86_DEV="-device isa-debug-exit,iobase=0xf4,iosize=0x04 -debugcon file:@DIR@/vlab-0.trace"
 declare -A TARGET_QEMU=(
 	[riscv64]="qemu-system-riscv64"
 	[aarch64]="qemu-system-aarch64"
 	[riscv32]="qemu-system-riscv32"
 	[arm]="qemu-system-arm"
+	[x86]="qemu-system-i386"
+	[x86_64]="qemu-system-x86_64"
+	[x86_64-q35]="qemu-system-x86_64"
 )
 declare -A TARGET_QEMU_PKG=(
 	[riscv64]="qemu-system-misc"
 	[aarch64]="qemu-system-arm"
 	[riscv32]="qemu-system-misc"
 	[arm]="qemu-system-arm"
+	[x86]="qemu-system-x86"
+	[x86_64]="qemu-system-x86"
+	[x86_64-q35]="qemu-system-x86"
 )
 declare -A TARGET_MACHINE=(
 	[riscv64]="-M virt -bios none -m 128M -smp 1 -nic none -semihosting-config enable=on,target=native"
 	[aarch64]="-M virt -cpu cortex-a57 -m 128M -smp 1 -nic none -semihosting-config enable=on,target=native"
 	[riscv32]="-M virt -bios none -m 128M -smp 1 -nic none -semihosting-config enable=on,target=native"
 	[arm]="-M virt,highmem=off -cpu cortex-a15 -m 128M -smp 1 -nic none -semihosting-config enable=on,target=native"
+	[x86]="-M pc -m 128M -smp 1 -nic none $X86_DEV"
+	[x86_64]="-M pc -m 128M -smp 1 -nic none $X86_DEV"
+	[x86_64-q35]="-M q35 -m 128M -smp 1 -nic none $X86_DEV"
 )
 declare -A TARGET_CC=(
 	[riscv64]="riscv64-unknown-elf-gcc"
 	[aarch64]="aarch64-linux-gnu-gcc"
 	[riscv32]="riscv64-unknown-elf-gcc"
 	[arm]="arm-none-eabi-gcc"
+	[x86]="i686-linux-gnu-gcc"
+	[x86_64]="gcc"
+	[x86_64-q35]="gcc"
+)
+# The image a target boots when it is another target's (its build/<dir>).
+declare -A TARGET_BUILD=(
+	[x86_64-q35]="x86_64"
+)
+# The file QEMU boots (-kernel): the ELF, or for x86 the flat binary its
+# multiboot loader takes.
+declare -A TARGET_IMAGE_EXT=(
+	[x86]="bin"
+	[x86_64]="bin"
+)
+# Targets whose exit code QEMU hands back as (code << 1) | 1 (isa-debug-exit).
+declare -A TARGET_EXIT_SHIFT=(
+	[x86]=1
+	[x86_64]=1
+	[x86_64-q35]=1
 )
 # What QEMU exits with after the image trapped with semihosting off
-# (--trap): 3 through riscv's sifive_test; arm's PSCI SYSTEM_OFF carries no code.
+# (--trap): 3 through riscv's sifive_test; arm's PSCI SYSTEM_OFF carries no
+# code.  x86 has no semihosting to turn off: no --trap.
 declare -A TARGET_TRAP_EXIT=(
 	[riscv64]=3
 	[aarch64]=0
@@ -77,6 +113,9 @@ declare -A TARGET_CC_PKG=(
 	[aarch64]="gcc-aarch64-linux-gnu"
 	[riscv32]="gcc-riscv64-unknown-elf"
 	[arm]="gcc-arm-none-eabi"
+	[x86]="gcc-i686-linux-gnu"
+	[x86_64]="gcc"
+	[x86_64-q35]="gcc"
 )
 # transport: QEMU arguments, the virtio device suffix QEMU uses on it
 # (virtio-blk-device on virtio-mmio, virtio-blk-pci on PCI), and the model's
@@ -165,6 +204,24 @@ MATRIX=(
 	"arm pci net"
 	"arm pci-transitional net"
 	"arm pci-legacy net"
+	"x86 pci blk"
+	"x86 pci-transitional blk"
+	"x86 pci-legacy blk"
+	"x86 pci net"
+	"x86 pci-transitional net"
+	"x86 pci-legacy net"
+	"x86_64 pci blk"
+	"x86_64 pci-transitional blk"
+	"x86_64 pci-legacy blk"
+	"x86_64 pci net"
+	"x86_64 pci-transitional net"
+	"x86_64 pci-legacy net"
+	"x86_64-q35 pci blk"
+	"x86_64-q35 pci-transitional blk"
+	"x86_64-q35 pci-legacy blk"
+	"x86_64-q35 pci net"
+	"x86_64-q35 pci-transitional net"
+	"x86_64-q35 pci-legacy net"
 )
 
 # Per device: prepare the row's directory before the runs; check it after.
@@ -248,6 +305,7 @@ while [ $# -gt 0 ]; do
 	--timeout) timeout_s=$2; shift ;;
 	--jobs) jobs=$2; shift ;;
 	--trap) trap_target=$2; shift ;;
+	--trap-list) printf '%s\n' "${!TARGET_TRAP_EXIT[@]}" | sort; exit 0 ;;
 	--ctest) ctest=1 ;;
 	-h | --help) sed -n '2,/^set -uo/{/^#/p}' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "run-matrix.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
@@ -266,8 +324,8 @@ fi
 
 rows=()
 if [ -n "$trap_target" ]; then
-	[ -n "${TARGET_QEMU[$trap_target]:-}" ] ||
-		{ echo "run-matrix.sh: --trap: '$trap_target' is not a target (${!TARGET_QEMU[*]})" >&2; exit 2; }
+	[ -n "${TARGET_TRAP_EXIT[$trap_target]:-}" ] ||
+		{ echo "run-matrix.sh: --trap: '$trap_target' is not a target with a trap check (${!TARGET_TRAP_EXIT[*]})" >&2; exit 2; }
 	rows=("$trap_target mmio-v2 blk") # for the tools it needs
 elif [ ${#only[@]} -gt 0 ]; then
 	for r in "${only[@]}"; do
@@ -310,13 +368,17 @@ if [ -z "$host_tool" ] && [ -z "$trap_target" ]; then
 fi
 [ -n "$trap_target" ] || [ -x "$host_tool" ] || { echo "run-matrix.sh: no host tool at $host_tool" >&2; exit 1; }
 
-image_of() { echo "$src/build/$1/qemu-images/vlab-$1.elf"; }
+image_of() { # target
+	local b=${TARGET_BUILD[$1]:-$1}
+	echo "$src/build/$b/qemu-images/vlab-$b.${TARGET_IMAGE_EXT[$b]:-elf}"
+}
 
 # Build (or bring up to date) a target's image; one build per target at a time.
 build_image() { # target log
 	[ $build = 1 ] || { [ -f "$(image_of "$1")" ]; return; }
-	(cd "$src" && flock "$work/.build-$1.lock" sh -c \
-		"{ [ -f build/$1/CMakeCache.txt ] || cmake --preset $1; } && cmake --build --preset $1") >"$2" 2>&1
+	local b=${TARGET_BUILD[$1]:-$1}
+	(cd "$src" && flock "$work/.build-$b.lock" sh -c \
+		"{ [ -f build/$b/CMakeCache.txt ] || cmake --preset $b; } && cmake --build --preset $b") >"$2" 2>&1
 }
 
 now() { date +%s.%N; }
@@ -332,15 +394,23 @@ run_row() { # target transport device -> sets row_result, prints details
 	qargs=${qargs//@PROPS@/${TRANSPORT_PROPS[$transport]}}
 	[ -s "$dir/peer.port" ] && qargs=${qargs//@PEERPORT@/$(cat "$dir/peer.port")}
 	local hargs="${DEVICE_HOST[$device]//@DIR@/$dir}"
-	# In the row's directory: the image's trace (semihosting) lands there.
-	local t0 t1 t2
+	# In the row's directory: the image's trace (semihosting, or x86's
+	# debugcon file) lands there.
+	local t0 t1 t2 margs=${TARGET_MACHINE[$target]//@DIR@/$dir}
 	t0=$(now)
 	# shellcheck disable=SC2086
-	(cd "$dir" && exec timeout --kill-after=5 "$timeout_s" "${TARGET_QEMU[$target]}" ${TARGET_MACHINE[$target]} \
+	(cd "$dir" && exec timeout --kill-after=5 "$timeout_s" "${TARGET_QEMU[$target]}" $margs \
 		-display none -monitor none -serial "file:$dir/serial.log" \
 		${TRANSPORT_QEMU[$transport]} $qargs -kernel "$(image_of "$target")" -append vlab.record) \
 		>"$dir/qemu.out" 2>&1
 	local qrc=$?
+	# isa-debug-exit: the image's code c comes back as (c << 1) | 1; a
+	# QEMU that failed to start exits 1 too, so 1 is a pass only when the
+	# image printed its result.
+	if [ -n "${TARGET_EXIT_SHIFT[$target]:-}" ] && [ $((qrc & 1)) = 1 ] && [ $qrc != 124 ] && [ $qrc != 137 ] &&
+		{ [ $qrc != 1 ] || grep -q '^vlab: result pass' "$dir/serial.log"; }; then
+		qrc=$((qrc >> 1))
+	fi
 	t1=$(now)
 	tr -d '\r' <"$dir/serial.log" | sed -n 's/^T: //p' >"$dir/qemu.transcript"
 	[ -f "$dir/vlab-0.trace" ] && mv "$dir/vlab-0.trace" "$dir/qemu.trace"
@@ -473,7 +543,7 @@ finish_row() { # index
 	cat "$(row_log "$1")"
 	rm -f "$(row_log "$1")" "$(row_log "$1").result"
 	[ "$res" = pass ] || fails=$((fails + 1))
-	results[$1]=$(printf '%-8s %-16s %-6s %-5s %6.2fs' "$target" "$transport" "$device" "$res" "$secs")
+	results[$1]=$(printf '%-10s %-16s %-6s %-5s %6.2fs' "$target" "$transport" "$device" "$res" "$secs")
 }
 declare -A row_of_pid=()
 trap '[ ${#row_of_pid[@]} = 0 ] || kill "${!row_of_pid[@]}" 2>/dev/null' EXIT
@@ -497,7 +567,7 @@ done
 m1=$(now)
 
 echo
-printf '%-8s %-16s %-6s %-5s %7s\n' target transport device result time
+printf '%-10s %-16s %-6s %-5s %7s\n' target transport device result time
 for l in "${results[@]}"; do echo "$l"; done
 printf '%d rows, %d failed, in %.1fs (%d at a time)\n' "${#rows[@]}" "$fails" \
 	"$(awk -v a="$m0" -v b="$m1" 'BEGIN { print b - a }')" "$jobs"

@@ -27,7 +27,7 @@ for cc in gcc clang; do
 		build "$cc-$bt" -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE="$bt" -- vlab_driver vlab_driver_freestanding
 	done
 done
-for target in riscv64 aarch64 riscv32 arm; do
+for target in riscv64 aarch64 riscv32 arm x86 x86_64; do
 	for bt in Debug RelWithDebInfo MinSizeRel; do
 		build "$target-$bt" --toolchain "qemu-images/cmake/$target.cmake" -DCMAKE_BUILD_TYPE="$bt" -- "vlab-$target"
 	done

@@ -67,6 +67,14 @@ void arch_write32(uintptr_t a, uint32_t v);
 	BM_DEFINE_IO_BITS(8, RB, WB)     \
 	BM_DEFINE_IO_BITS(16, RB, WB)    \
 	BM_DEFINE_IO_BITS(32, RB, WB)
+/* Port I/O, on x86 only (BM_HAVE_PIO): w is 1, 2 or 4 bytes. */
+#if defined(__i386__) || defined(__x86_64__)
+#define BM_HAVE_PIO 1
+uint32_t arch_pio_read(unsigned w, uint32_t port);
+void arch_pio_write(unsigned w, uint32_t port, uint32_t v);
+#else
+#define BM_HAVE_PIO 0
+#endif
 /* A semihosting call (op, parameter block): QEMU's answer.  Only with
  * -semihosting-config enable=on (else it traps): see trace.c. */
 long arch_semihost(unsigned op, const uintptr_t *param);
@@ -119,6 +127,9 @@ void bm_platform_trace_start(void);
 
 /* Called from start.S with the address of the device tree (0 if none). */
 int bm_main(uintptr_t fdt);
+/* The same for a target without a device tree (x86), which fills *info
+ * from its boot information and the machine's fixed layout. */
+int bm_main_info(const struct bm_fdt_info *info);
 /* Called from the trap vector: prints what happened and exits BM_EXIT_TRAP. */
 _Noreturn void bm_trap(uint64_t cause, uint64_t pc, uint64_t addr);
 

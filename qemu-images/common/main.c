@@ -57,6 +57,8 @@ static void run_scenario(struct bm_run *r, const struct sc_dev *sd)
  * replay starts in (a fresh PCI host), so the trace holds the probe the
  * replay repeats (its "bind" line) and then the scenario. */
 
+static const struct bm_fdt_info *bm_info;
+
 /* The device model's name for a transport (hx_transport_parse). */
 static const char *model_transport(const char *t)
 {
@@ -72,7 +74,8 @@ static bool trace_begin(struct bm_run *r, const struct vlab_virtio_dev *vdev, co
 {
 	char producer[80], device[80], command[120];
 	const char *scenario = vdev->device_id == VIRTIO_ID_NET ? "net" : vdev->device_id == VIRTIO_ID_BLOCK ? "blk" : "none";
-	vlab_snprintf(producer, sizeof producer, "producer qemu target=%s machine=virt", bm_target_name);
+	vlab_snprintf(producer, sizeof producer, "producer qemu target=%s machine=%s", bm_target_name,
+	              bm_info->machine ? bm_info->machine : "virt");
 	vlab_snprintf(device, sizeof device, "device 0 %s transport=%s", scenario, model_transport(transport));
 	vlab_snprintf(command, sizeof command, "command run --scenario %s --transport %s", scenario, transport);
 	const char *const header[] = {producer, device, command, bind};
@@ -221,14 +224,14 @@ static void record_pci(struct bm_run *r, const struct bm_fdt_info *fdt, const st
 static void probe_pci(struct bm_run *r, const struct bm_fdt_info *fdt, const struct vlab_platform *plat)
 {
 	static struct pci_found pf;
-	if (fdt->ecam_size == 0)
+	if (fdt->ecam_size == 0 && !fdt->pci_cfg_ports)
 		return;
 	if (bm_pci_host_from_fdt(fdt, plat, BM_CPU_ADDR_MAX, &pci_host) != VLAB_OK) {
 		bm_puts("pci: the host bridge in the tree has no usable ECAM or memory window (none beyond what this CPU reaches)\n");
 		return;
 	}
-	bm_printf("pci: ecam 0x%llx, %u buses, memory 0x%llx+0x%llx, ports 0x%x+0x%x at 0x%llx\n",
-	          (unsigned long long)pci_host.ecam_base, pci_host.ecam_buses,
+	bm_printf("pci: %s 0x%llx, %u buses, memory 0x%llx+0x%llx, ports 0x%x+0x%x at 0x%llx\n",
+	          pci_host.cfg_ports ? "config ports, ecam" : "ecam", (unsigned long long)pci_host.ecam_base, pci_host.ecam_buses,
 	          (unsigned long long)pci_host.mem_base, (unsigned long long)pci_host.mem_size,
 	          (unsigned)pci_host.io_base, (unsigned)pci_host.io_size,
 	          (unsigned long long)pci_host.pio_mmio_base);
@@ -275,13 +278,19 @@ int bm_main(uintptr_t fdt_addr)
 	arch_console_from_fdt(&fdt);
 	arch_exit_from_fdt(&fdt);
 	print_fdt(&fdt);
-	if (fdt.record)
-		bm_puts("vlab: recording a trace of each device (vlab-N.trace, semihosting)\n");
-	const struct vlab_platform *plat = bm_platform_init(&fdt);
+	return bm_main_info(&fdt);
+}
+
+int bm_main_info(const struct bm_fdt_info *fdt)
+{
+	bm_info = fdt;
+	if (fdt->record)
+		bm_puts("vlab: recording a trace of each device (vlab-N.trace)\n");
+	const struct vlab_platform *plat = bm_platform_init(fdt);
 
 	static struct bm_run run = {.out = {.line = transcript_line}};
-	probe_mmio(&run, &fdt, plat);
-	probe_pci(&run, &fdt, plat);
+	probe_mmio(&run, fdt, plat);
+	probe_pci(&run, fdt, plat);
 	const unsigned found = run.found, failures = run.failures;
 	if (found == 0) {
 		bm_puts("vlab: no virtio device found\n");

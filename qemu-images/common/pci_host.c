@@ -23,30 +23,37 @@ int bm_pci_host_from_fdt(const struct bm_fdt_info *f, const struct vlab_platform
 	h->plat = plat;
 	h->ram_base = f->mem_base; /* no BAR may cover it */
 	h->ram_size = f->mem_size;
+	/* x86 (pc, q35): configuration and I/O BARs through ports. */
+	h->cfg_ports = f->pci_cfg_ports;
 	/* A window the CPU does not reach (a 32-bit CPU and arm virt's high
 	 * ECAM) would be truncated to another address: not used. */
-	if (f->ecam_size < (1u << 20) || f->ecam_base + f->ecam_size < f->ecam_base ||
-	    !bm_reaches(cpu_max, f->ecam_base, f->ecam_size))
+	if (h->cfg_ports) {
+		h->ecam_buses = 256;
+	} else if (f->ecam_size < (1u << 20) || f->ecam_base + f->ecam_size < f->ecam_base ||
+	           !bm_reaches(cpu_max, f->ecam_base, f->ecam_size)) {
 		return VLAB_ENODEV;
-	h->ecam_base = f->ecam_base;
-	const uint64_t buses = f->ecam_size >> 20;
-	h->ecam_buses = buses > 256 ? 256 : (unsigned)buses;
+	} else {
+		h->ecam_base = f->ecam_base;
+		const uint64_t buses = f->ecam_size >> 20;
+		h->ecam_buses = buses > 256 ? 256 : (unsigned)buses;
+	}
 
 	for (unsigned i = 0; i < f->n_pci_ranges && i < BM_FDT_MAX_RANGES; i++) {
 		const struct bm_fdt_range *r = &f->pci_range[i];
 		if (r->size == 0 || r->cpu_addr + r->size < r->cpu_addr || !bm_reaches(cpu_max, r->cpu_addr, r->size))
 			continue;
-		if (r->space == 1 && !h->pio_mmio) {
+		if (r->space == 1 && h->io_size == 0) {
 			/* I/O: ports are 32-bit; skip the low ones. */
 			uint64_t lo = r->pci_addr, hi = r->pci_addr + r->size;
-			if (hi < lo || hi > 0x100000000ull || r->cpu_addr < r->pci_addr)
+			if (hi < lo || hi > 0x100000000ull || (!h->cfg_ports && r->cpu_addr < r->pci_addr))
 				continue;
 			if (lo < BM_PCI_IO_FIRST)
 				lo = BM_PCI_IO_FIRST;
 			if (lo >= hi)
 				continue;
-			h->pio_mmio = true;
-			h->pio_mmio_base = r->cpu_addr - r->pci_addr;
+			/* Port I/O on x86; elsewhere a window in memory. */
+			h->pio_mmio = !h->cfg_ports;
+			h->pio_mmio_base = h->pio_mmio ? r->cpu_addr - r->pci_addr : 0;
 			h->io_base = (uint32_t)lo;
 			h->io_size = (uint32_t)(hi - lo);
 		} else if (r->space == 2 && h->mem_size == 0 && r->pci_addr == r->cpu_addr) {

@@ -62,7 +62,7 @@ static uint32_t reg_read(unsigned w, vlab_addr_t a)
 
 /* A register write may be a notification: first what the driver published
  * (the recorder need not know which write notifies). */
-static void reg_write(unsigned w, vlab_addr_t a, uint32_t v)
+static void publish(void)
 {
 	if (bm_tracing) {
 		const size_t lo = bm.priv_lo < bm.high ? bm.priv_lo : bm.high;
@@ -70,6 +70,11 @@ static void reg_write(unsigned w, vlab_addr_t a, uint32_t v)
 		bm_trace_publish(dma_pool, dma_shadow, lo, DEV(dma_pool));
 		bm_trace_publish(dma_pool + hi, dma_shadow + hi, bm.high - hi, DEV(dma_pool + hi));
 	}
+}
+
+static void reg_write(unsigned w, vlab_addr_t a, uint32_t v)
+{
+	publish();
 	if (bm_tracing)
 		bm_trace_printf("w%u 0x%llx 0x%x", w, (unsigned long long)a, (unsigned)v);
 	if (!reg_reachable(a, w))
@@ -89,6 +94,34 @@ static uint32_t p_read32(void *c, vlab_addr_t a) { (void)c; return reg_read(4, a
 static void p_write8(void *c, vlab_addr_t a, uint8_t v) { (void)c; reg_write(1, a, v); }
 static void p_write16(void *c, vlab_addr_t a, uint16_t v) { (void)c; reg_write(2, a, v); }
 static void p_write32(void *c, vlab_addr_t a, uint32_t v) { (void)c; reg_write(4, a, v); }
+
+#if BM_HAVE_PIO
+/* Port I/O (x86): the legacy virtio-pci registers and PCI configuration
+ * (0xCF8/0xCFC); traced as pr/pw, and a port write publishes first, as a
+ * register write does (the legacy queue notify is one). */
+static uint32_t pio_read(unsigned w, uint32_t port)
+{
+	const uint32_t v = arch_pio_read(w, port);
+	if (bm_tracing)
+		bm_trace_printf("pr%u 0x%x 0x%x", w, (unsigned)port, (unsigned)v);
+	return v;
+}
+
+static void pio_write(unsigned w, uint32_t port, uint32_t v)
+{
+	publish();
+	if (bm_tracing)
+		bm_trace_printf("pw%u 0x%x 0x%x", w, (unsigned)port, (unsigned)v);
+	arch_pio_write(w, port, v);
+}
+
+static uint8_t p_pread8(void *c, uint32_t port) { (void)c; return (uint8_t)pio_read(1, port); }
+static uint16_t p_pread16(void *c, uint32_t port) { (void)c; return (uint16_t)pio_read(2, port); }
+static uint32_t p_pread32(void *c, uint32_t port) { (void)c; return pio_read(4, port); }
+static void p_pwrite8(void *c, uint32_t port, uint8_t v) { (void)c; pio_write(1, port, v); }
+static void p_pwrite16(void *c, uint32_t port, uint16_t v) { (void)c; pio_write(2, port, v); }
+static void p_pwrite32(void *c, uint32_t port, uint32_t v) { (void)c; pio_write(4, port, v); }
+#endif
 
 static const char *dir_name(enum vlab_dma_dir dir)
 {
@@ -263,6 +296,14 @@ static const struct vlab_platform_ops bm_ops = {
 	.mmio_write8 = p_write8,
 	.mmio_write16 = p_write16,
 	.mmio_write32 = p_write32,
+#if BM_HAVE_PIO
+	.pio_read8 = p_pread8,
+	.pio_read16 = p_pread16,
+	.pio_read32 = p_pread32,
+	.pio_write8 = p_pwrite8,
+	.pio_write16 = p_pwrite16,
+	.pio_write32 = p_pwrite32,
+#endif
 	.dma_alloc = p_dma_alloc,
 	.dma_free = p_dma_free,
 	.dma_map = p_dma_map,

@@ -46,6 +46,31 @@ TEST(BmPciHost, RiscvVirt)
 	EXPECT_FALSE(h.cfg_ports);
 }
 
+// x86 pc (x86/arch.c): no tree and no ECAM; configuration through ports
+// 0xCF8/0xCFC and I/O BARs through port I/O, the ports' CPU address unused.
+TEST(BmPciHost, X86PcConfigPorts)
+{
+	struct bm_fdt_info f = Tree(0, 0);
+	f.pci_cfg_ports = true;
+	f.mem_size = 0x8000000;
+	Range(&f, 1, 0x1000, 0x1000, 0xf000);
+	Range(&f, 2, 0xe0000000, 0xe0000000, 0x1ec00000);
+	struct vlab_pci_host h;
+	ASSERT_EQ(bm_pci_host_from_fdt(&f, &kPlat, k32, &h), VLAB_OK);
+	EXPECT_TRUE(h.cfg_ports);
+	EXPECT_EQ(h.ecam_buses, 256u);
+	EXPECT_FALSE(h.pio_mmio) << "ports are reached by in/out, not through memory";
+	EXPECT_EQ(h.pio_mmio_base, 0u);
+	EXPECT_EQ(h.io_base, 0x1000u);
+	EXPECT_EQ(h.io_size, 0xf000u);
+	EXPECT_EQ(h.mem_base, 0xe0000000u);
+	EXPECT_EQ(h.mem_size, 0x1ec00000u);
+	EXPECT_EQ(h.ram_size, 0x8000000u);
+	// The same tree without the flag has no ECAM: no host.
+	f.pci_cfg_ports = false;
+	EXPECT_EQ(bm_pci_host_from_fdt(&f, &kPlat, k32, &h), VLAB_ENODEV);
+}
+
 TEST(BmPciHost, ArmVirtHighEcam)
 {
 	struct bm_fdt_info f = Tree(0x4010000000ull, 0x10000000);

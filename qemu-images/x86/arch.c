@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * x86 (i386 and x86_64) on QEMU pc (i440FX) and q35, started by SeaBIOS
+ * through multiboot (start.S; docs/qemu.md "x86").  No device tree: the
+ * image fills the information main.c needs from the multiboot
+ * information (RAM, command line) and the machine's fixed layout (PCI
+ * configuration through ports 0xCF8/0xCFC, the PCI windows below 4 GiB).
+ *
+ *   console  the 16550 UART at 0x3F8 (COM1)
+ *   exit     isa-debug-exit at 0xF4 (QEMU exits with (code << 1) | 1)
+ *   trace    the debugcon port 0xE9 (QEMU -debugcon file:PATH): x86 has
+ *            no semihosting, so arch_semihost carries the three calls
+ *            trace.c makes (open, write, close) to that port; the traces
+ *            of a run follow each other in the one file
+ *   time     the TSC, calibrated once against the ACPI PM timer, whose
+ *            port SeaBIOS programmed (PIIX4 PM or ICH9 LPC config space)
+ */
+#include "bm.h"
+
+#define COM1 0x3F8u
+#define COM1_LSR (COM1 + 5u)
+#define LSR_THRE 0x20u
+#define UART_MAX_POLLS 100000u
+#define DEBUG_EXIT_PORT 0xF4u
+#define DEBUGCON_PORT 0xE9u
+#define PCI_CFG_ADDR 0xCF8u
+#define PCI_CFG_DATA 0xCFCu
+#define PM_TIMER_HZ 3579545u
+#define PM_TIMER_MASK 0xFFFFFFu /* 24 bits at least; read as 24 */
+#define CAL_PM_TICKS (PM_TIMER_HZ / 100u) /* calibrate over 10 ms */
+#define CAL_MAX_POLLS 10000000u
+#define SH_SYS_OPEN 0x01u
+#define SH_SYS_CLOSE 0x02u
+#define SH_SYS_WRITE 0x05u
+
+/* The PCI windows SeaBIOS and QEMU use below 4 GiB (pc: 0xE0000000 up to
+ * the IOAPIC; q35: above its ECAM at 0xB0000000), and the I/O ports past
+ * the legacy ISA ones.  A BAR SeaBIOS placed elsewhere (a 64-bit BAR
+ * above 4 GiB) is moved into them by the driver (pci_enum.c). */
+#define PC_MEM_BASE 0xE0000000u
+#define Q35_MEM_BASE 0xC0000000u
+#define PCI_MEM_END 0xFEC00000u
+#define PCI_IO_BASE 0x1000u
+#define PCI_IO_END 0x10000u
+
+#ifdef __x86_64__
+const char bm_target_name[] = "x86_64";
+#else
+const char bm_target_name[] = "x86";
+#endif
+
+int x86_main(uint32_t magic, uint32_t info);
+_Noreturn void x86_trap(uintptr_t vector, uintptr_t error, uintptr_t ip);
+extern const uintptr_t x86_trap_stubs[32];
+extern uint8_t __image_start[], __image_end[];
+
+/* ---- port I/O ---- */
+static inline uint8_t inb(uint16_t p) { uint8_t v; __asm__ __volatile__("inb %1, %0" : "=a"(v) : "Nd"(p) : "memory"); return v; }
+static inline uint16_t inw(uint16_t p) { uint16_t v; __asm__ __volatile__("inw %1, %0" : "=a"(v) : "Nd"(p) : "memory"); return v; }
+static inline uint32_t inl(uint16_t p) { uint32_t v; __asm__ __volatile__("inl %1, %0" : "=a"(v) : "Nd"(p) : "memory"); return v; }
+static inline void outb(uint16_t p, uint8_t v) { __asm__ __volatile__("outb %0, %1" ::"a"(v), "Nd"(p) : "memory"); }
+static inline void outw(uint16_t p, uint16_t v) { __asm__ __volatile__("outw %0, %1" ::"a"(v), "Nd"(p) : "memory"); }
+static inline void outl(uint16_t p, uint32_t v) { __asm__ __volatile__("outl %0, %1" ::"a"(v), "Nd"(p) : "memory"); }
+
+/* Ports are 16 bits on x86: a wider one (a hostile BAR) reads all ones
+ * and takes no write. */
+uint32_t arch_pio_read(unsigned w, uint32_t port)
+{
+	if (port > 0xFFFFu - (w - 1u))
+		return 0xFFFFFFFFu >> (32u - 8u * w);
+	return w == 1 ? inb((uint16_t)port) : w == 2 ? inw((uint16_t)port) : inl((uint16_t)port);
+}
+
+void arch_pio_write(unsigned w, uint32_t port, uint32_t v)
+{
+	if (port > 0xFFFFu - (w - 1u))
+		return;
+	if (w == 1)
+		outb((uint16_t)port, (uint8_t)v);
+	else if (w == 2)
+		outw((uint16_t)port, (uint16_t)v);
+	else
+		outl((uint16_t)port, v);
+}
+
+/* Configuration space of bus 0 through the ports (mechanism #1), before
+ * the driver runs: the PM timer's port. */
+static uint32_t cfg_read32(unsigned dev, unsigned fn, unsigned reg)
+{
+	outl(PCI_CFG_ADDR, 0x80000000u | (dev << 11) | (fn << 8) | (reg & 0xFCu));
+	return inl(PCI_CFG_DATA);
+}
+
+/* ---- console, exit ---- */
+void arch_console_from_fdt(const struct bm_fdt_info *f) { (void)f; }
+void arch_exit_from_fdt(const struct bm_fdt_info *f) { (void)f; }
+
+void arch_putc(char c)
+{
+	for (unsigned i = 0; i < UART_MAX_POLLS && !(inb(COM1_LSR) & LSR_THRE); i++)
+		;
+	outb(COM1, (uint8_t)c);
+}
+
+_Noreturn void arch_poweroff(int code)
+{
+	outl(DEBUG_EXIT_PORT, (uint32_t)code);
+	for (;;)
+		__asm__ __volatile__("cli; hlt");
+}
+
+_Noreturn void arch_exit(int code)
+{
+	arch_poweroff(code);
+}
+
+/* ---- the trace channel (see the top) ---- */
+long arch_semihost(unsigned op, const uintptr_t *param)
+{
+	if (op == SH_SYS_OPEN || op == SH_SYS_CLOSE)
+		return op == SH_SYS_OPEN ? 1 : 0;
+	if (op != SH_SYS_WRITE)
+		return -1;
+	const uint8_t *buf = (const uint8_t *)param[1];
+	uintptr_t n = param[2];
+	__asm__ __volatile__("rep outsb" : "+S"(buf), "+c"(n) : "d"((uint16_t)DEBUGCON_PORT) : "memory");
+	return 0;
+}
+
+/* ---- time ---- */
+uint64_t arch_ticks(void)
+{
+	uint32_t lo, hi;
+	__asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi)::"memory");
+	return ((uint64_t)hi << 32) | lo;
+}
+
+/* The PM timer's port as SeaBIOS programmed it, or 0: PIIX4 PM (00:01.3,
+ * PMBA at 0x40, enabled by PMREGMISC 0x80 bit 0) on pc, ICH9 LPC (00:1f.0,
+ * PMBASE at 0x40, enabled by ACPI_CNTL 0x44 bit 7) on q35. */
+static uint16_t pm_timer_port(void)
+{
+	uint32_t id = cfg_read32(1, 3, 0);
+	if (id == 0x71138086u && (cfg_read32(1, 3, 0x80) & 1u))
+		return (uint16_t)((cfg_read32(1, 3, 0x40) & 0xFFC0u) + 8u);
+	id = cfg_read32(0x1f, 0, 0);
+	if (id == 0x29188086u && (cfg_read32(0x1f, 0, 0x44) & 0x80u))
+		return (uint16_t)((cfg_read32(0x1f, 0, 0x40) & 0xFF80u) + 8u);
+	return 0;
+}
+
+static uint64_t tsc_hz;
+
+static void calibrate(void)
+{
+	const uint16_t port = pm_timer_port();
+	if (port <= 8u) {
+		bm_puts("x86: no ACPI PM timer (PIIX4 PM / ICH9 LPC not programmed): TSC not calibrated\n");
+		return;
+	}
+	const uint32_t p0 = inl(port) & PM_TIMER_MASK;
+	const uint64_t t0 = arch_ticks();
+	uint32_t d = 0;
+	for (unsigned i = 0; i < CAL_MAX_POLLS && d < CAL_PM_TICKS; i++)
+		d = ((inl(port) & PM_TIMER_MASK) - p0) & PM_TIMER_MASK;
+	const uint64_t t1 = arch_ticks();
+	if (d < CAL_PM_TICKS || t1 <= t0) {
+		bm_printf("x86: the PM timer at port 0x%x does not run: TSC not calibrated\n", (unsigned)port);
+		return;
+	}
+	tsc_hz = (t1 - t0) * PM_TIMER_HZ / d;
+	bm_printf("x86: TSC %llu Hz (against the PM timer at port 0x%x)\n", (unsigned long long)tsc_hz,
+	          (unsigned)port);
+}
+
+uint64_t arch_tick_hz(const struct bm_fdt_info *f)
+{
+	(void)f;
+	return tsc_hz; /* 0: the platform's default */
+}
+
+/* ---- barriers, registers ---- */
+#ifdef __x86_64__
+void arch_mb(void) { __asm__ __volatile__("mfence" ::: "memory"); }
+#else
+void arch_mb(void) { __asm__ __volatile__("lock; addl $0, (%%esp)" ::: "memory", "cc"); }
+#endif
+/* x86 keeps loads in order with loads and stores with stores (and the
+ * UC register space in order): the compiler is what must not reorder. */
+void arch_rmb(void) { __asm__ __volatile__("" ::: "memory"); }
+void arch_wmb(void) { __asm__ __volatile__("" ::: "memory"); }
+BM_DEFINE_IO("", "")
+
+/* ---- exceptions ---- */
+struct __attribute__((packed)) idt_ptr {
+	uint16_t limit;
+	uintptr_t base;
+};
+#ifdef __x86_64__
+static uint64_t idt[32 * 2] __attribute__((aligned(16)));
+#else
+static uint64_t idt[32] __attribute__((aligned(16)));
+#endif
+
+static void idt_init(void)
+{
+	for (unsigned v = 0; v < 32; v++) {
+		const uint64_t a = x86_trap_stubs[v];
+		/* An interrupt gate, present, DPL 0, selector 0x08 (i386) or
+		 * 0x18 (the 64-bit code segment). */
+#ifdef __x86_64__
+		idt[2 * v] = (a & 0xFFFFu) | (0x18ull << 16) | (0x8E00ull << 32) | ((a >> 16 & 0xFFFFu) << 48);
+		idt[2 * v + 1] = a >> 32;
+#else
+		idt[v] = (a & 0xFFFFu) | (0x08ull << 16) | (0x8E00ull << 32) | ((a >> 16 & 0xFFFFu) << 48);
+#endif
+	}
+	const struct idt_ptr p = {sizeof idt - 1, (uintptr_t)idt};
+	__asm__ __volatile__("lidt %0" ::"m"(p) : "memory");
+}
+
+_Noreturn void x86_trap(uintptr_t vector, uintptr_t error, uintptr_t ip)
+{
+	uintptr_t cr2;
+	__asm__ __volatile__("mov %%cr2, %0" : "=r"(cr2));
+	bm_trap(((uint64_t)vector << 32) | (uint32_t)error, ip, cr2);
+}
+
+/* ---- entry ---- */
+#define MB_BOOT_MAGIC 0x2BADB002u
+#define MB_INFO_MEM (1u << 0)
+#define MB_INFO_CMDLINE (1u << 2)
+#define MB_CMDLINE_MAX 4096u
+
+/* "vlab.record" as a word of the command line (QEMU's multiboot command
+ * line is the kernel's file name, then -append), read up to its NUL or
+ * MB_CMDLINE_MAX bytes. */
+static bool cmdline_has_record(const char *s)
+{
+	static const char word[] = "vlab.record";
+	const unsigned n = sizeof word - 1;
+	for (unsigned i = 0; i < MB_CMDLINE_MAX && s[i]; i++) {
+		if (i > 0 && s[i - 1] != ' ')
+			continue;
+		unsigned k = 0;
+		while (k < n && i + k < MB_CMDLINE_MAX && s[i + k] == word[k])
+			k++;
+		if (k == n && (i + k >= MB_CMDLINE_MAX || s[i + k] == ' ' || s[i + k] == 0))
+			return true;
+	}
+	return false;
+}
+
+int x86_main(uint32_t magic, uint32_t info_addr)
+{
+	static struct bm_fdt_info info;
+	idt_init();
+	bm_printf("vlab bare-metal image, target %s\n", bm_target_name);
+	/* The multiboot information: outside the image (QEMU puts it past
+	 * bss_end_addr); a flag's field only when the flag is set. */
+	const uint64_t lo = (uintptr_t)__image_start, hi = (uintptr_t)__image_end;
+	if (magic != MB_BOOT_MAGIC || (info_addr >= lo && info_addr < hi) || info_addr > 0xFFFFF000u) {
+		bm_printf("x86: no multiboot information (magic 0x%x, info 0x%x)\n", (unsigned)magic, (unsigned)info_addr);
+		return BM_EXIT_SETUP;
+	}
+	const volatile uint32_t *mbi = (const volatile uint32_t *)(uintptr_t)info_addr;
+	const uint32_t flags = mbi[0];
+	if (flags & MB_INFO_MEM) {
+		/* mem_upper: KiB of RAM from 1 MiB on, up to the first hole. */
+		info.mem_base = 0;
+		info.mem_size = 0x100000ull + (uint64_t)mbi[2] * 1024u;
+	}
+	if ((flags & MB_INFO_CMDLINE) && mbi[4] != 0)
+		info.record = cmdline_has_record((const char *)(uintptr_t)mbi[4]);
+	calibrate();
+	/* pc or q35: the ICH9 LPC is q35's. */
+	const bool q35 = cfg_read32(0x1f, 0, 0) == 0x29188086u;
+	info.machine = q35 ? "q35" : "pc";
+	info.pci_cfg_ports = true;
+	info.n_pci_ranges = 2;
+	info.pci_range[0] = (struct bm_fdt_range){.space = 1, .pci_addr = PCI_IO_BASE, .cpu_addr = PCI_IO_BASE,
+	                                          .size = PCI_IO_END - PCI_IO_BASE};
+	const uint32_t mem = q35 ? Q35_MEM_BASE : PC_MEM_BASE;
+	info.pci_range[1] = (struct bm_fdt_range){.space = 2, .pci_addr = mem, .cpu_addr = mem, .size = PCI_MEM_END - mem};
+	bm_printf("x86: machine %s, RAM 0x%llx+0x%llx, PCI memory 0x%x-0x%x, ports 0x%x-0x%x%s\n", info.machine,
+	          (unsigned long long)info.mem_base, (unsigned long long)info.mem_size, (unsigned)mem,
+	          (unsigned)PCI_MEM_END, PCI_IO_BASE, PCI_IO_END, info.record ? ", recording" : "");
+	return bm_main_info(&info);
+}
