@@ -18,6 +18,9 @@ struct hx_pci {
 	struct dm_pci_fn bridge;
 	struct vlab_pci_host fw;  /* the machine's description, shared */
 	int next_dev, next_fn;    /* hx_pci_place_next; -1 when not set */
+	struct dm_pci_host *next_bus; /* the bus it is on (NULL: bus 0) */
+	struct dm_pci_bridge *bridge_fn[HX_PCI_MAX_BRIDGES]; /* hx_pci_add_bridge */
+	unsigned nbridges;
 	bool mapped;              /* every window mapped */
 };
 
@@ -140,14 +143,67 @@ struct vlab_pci_host *hx_pci_firmware(struct hx_machine *m)
 	return p && p->mapped ? &p->fw : NULL;
 }
 
-int hx_pci_place_next(struct hx_machine *m, unsigned dev, unsigned fn)
+/* The bus a bridge's secondary side is (NULL: bus 0). */
+static struct dm_pci_host *bus_of_bridge(struct hx_pci *p, struct dm_pci_bridge *br)
+{
+	return br ? &br->bus : &p->host;
+}
+
+static bool known_bridge(const struct hx_pci *p, const struct dm_pci_bridge *br)
+{
+	for (unsigned i = 0; i < p->nbridges; i++)
+		if (p->bridge_fn[i] == br)
+			return true;
+	return br == NULL;
+}
+
+int hx_pci_place_next_on(struct hx_machine *m, struct dm_pci_bridge *br, unsigned dev, unsigned fn)
 {
 	struct hx_pci *p = pci_of(m);
-	if (!p || dev >= DM_PCI_DEVS || fn >= DM_PCI_FNS)
+	if (!p || dev >= DM_PCI_DEVS || fn >= DM_PCI_FNS || !known_bridge(p, br))
 		return -1;
 	p->next_dev = (int)dev;
 	p->next_fn = (int)fn;
+	p->next_bus = br ? &br->bus : NULL;
 	return 0;
+}
+
+int hx_pci_place_next(struct hx_machine *m, unsigned dev, unsigned fn)
+{
+	return hx_pci_place_next_on(m, NULL, dev, fn);
+}
+
+struct dm_pci_bridge *hx_pci_add_bridge(struct hx_machine *m, struct dm_pci_bridge *parent,
+                                        unsigned dev, uint16_t device)
+{
+	struct hx_pci *p = pci_of(m);
+	if (!p || dev >= DM_PCI_DEVS || !known_bridge(p, parent) || p->nbridges >= HX_PCI_MAX_BRIDGES)
+		return NULL;
+	struct dm_pci_bridge *br = calloc(1, sizeof *br);
+	if (!br)
+		return NULL;
+	dm_pci_bridge_init(br, device);
+	if (dm_pci_host_add(bus_of_bridge(p, parent), dev, 0, &br->fn) != 0) {
+		free(br);
+		return NULL;
+	}
+	p->bridge_fn[p->nbridges++] = br;
+	return br;
+}
+
+int hx_pci_bus_of(struct hx_machine *m, const struct hx_dev *d)
+{
+	struct hx_pci *p = m->pci;
+	if (!p || !d->vpci)
+		return -1;
+	if (p->host.fn[d->pci_dev][d->pci_fn] == &d->vpci->fn)
+		return 0;
+	for (unsigned i = 0; i < p->nbridges; i++)
+		if (p->bridge_fn[i]->bus.fn[d->pci_dev][d->pci_fn] == &d->vpci->fn) {
+			unsigned sec = dm_pci_bridge_secondary(p->bridge_fn[i]);
+			return sec == 0 ? -1 : (int)sec; /* 0: not numbered */
+		}
+	return -1;
 }
 
 static void pci_err(struct hx_machine *m, const char **err, const char *msg)
@@ -165,11 +221,14 @@ int hx_pci_attach(struct hx_machine *m, struct hx_dev *d, enum hx_transport t, c
 		return -1;
 	}
 	unsigned dev = 0, fn = 0;
+	struct dm_pci_host *bus = &p->host;
 	if (p->next_dev >= 0) {
 		dev = (unsigned)p->next_dev;
 		fn = (unsigned)p->next_fn;
+		bus = p->next_bus ? p->next_bus : &p->host;
 		p->next_dev = p->next_fn = -1;
-		if (p->host.fn[dev][fn]) {
+		p->next_bus = NULL;
+		if (bus->fn[dev][fn]) {
 			pci_err(m, err, "PCI: that device and function are taken");
 			return -1;
 		}
@@ -192,7 +251,7 @@ int hx_pci_attach(struct hx_machine *m, struct hx_dev *d, enum hx_transport t, c
 	/* INTA of slot dev, swizzled as QEMU's virt machines do. */
 	d->dv->irq_line = HX_PCI_IRQ_BASE + (dev + fn) % 4;
 	dm_vpci_init(vp, &cfg, d->dv);
-	if (dm_pci_host_add(&p->host, dev, fn, &vp->fn) != 0) {
+	if (dm_pci_host_add(bus, dev, fn, &vp->fn) != 0) {
 		dm_vpci_fini(vp);
 		free(vp);
 		pci_err(m, err, "PCI: cannot add the function");
@@ -211,8 +270,11 @@ void hx_pci_dev_free(struct hx_machine *m, struct hx_dev *d)
 {
 	if (!d->vpci)
 		return;
-	if (m->pci)
+	if (m->pci) {
 		dm_pci_host_remove(&m->pci->host, &d->vpci->fn);
+		for (unsigned i = 0; i < m->pci->nbridges; i++)
+			dm_pci_host_remove(&m->pci->bridge_fn[i]->bus, &d->vpci->fn);
+	}
 	dm_vpci_fini(d->vpci);
 	free(d->vpci);
 	d->vpci = NULL;
@@ -220,6 +282,9 @@ void hx_pci_dev_free(struct hx_machine *m, struct hx_dev *d)
 
 void hx_pci_free(struct hx_machine *m)
 {
+	if (m->pci)
+		for (unsigned i = 0; i < m->pci->nbridges; i++)
+			free(m->pci->bridge_fn[i]);
 	free(m->pci);
 	m->pci = NULL;
 }

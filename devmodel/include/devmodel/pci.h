@@ -39,6 +39,7 @@ struct dm_pci_bar {
 };
 
 struct dm_pci_fn;
+struct dm_pci_bridge;
 
 struct dm_pci_fn_ops {
 	/* BAR accesses (the host has decoded the address; off < size). */
@@ -59,6 +60,7 @@ struct dm_pci_fn {
 	void *ctx;
 	bool multi;           /* set by the host: fn 0 of a multi-function device */
 	bool intx;            /* the INTx line level (status bit 3) */
+	struct dm_pci_bridge *bridge; /* a PCI-to-PCI bridge's function (pci_bridge.c) */
 	/* Statistics: accesses to a BAR whose decoding was off (not answered). */
 	uint64_t blocked_io, blocked_mem;
 };
@@ -105,6 +107,33 @@ uint32_t dm_pci_io_read(struct dm_pci_host *h, uint64_t port, unsigned width);
 void dm_pci_io_write(struct dm_pci_host *h, uint64_t port, unsigned width, uint32_t val);
 uint32_t dm_pci_mem_read(struct dm_pci_host *h, uint64_t addr, unsigned width);
 void dm_pci_mem_write(struct dm_pci_host *h, uint64_t addr, unsigned width, uint32_t val);
+
+/* ---- a PCI-to-PCI bridge (pci_bridge.c) ----
+ * A type 1 header (PCI-to-PCI Bridge Architecture 1.2, 3.2): bus numbers,
+ * the I/O, memory and prefetchable windows, held in fn.cfg (0x18..0x33)
+ * as written.  Configuration cycles for a bus in [secondary, subordinate]
+ * go to the secondary bus (or on through its bridges); memory and I/O
+ * accesses inside a window go there when the bridge's command register
+ * enables that kind.  The secondary bus is a dm_pci_host of its own (its
+ * cf8 unused). */
+struct dm_pci_bridge {
+	struct dm_pci_fn fn;      /* first: the function on the primary bus */
+	struct dm_pci_host bus;   /* the secondary bus */
+	bool bus_ro;              /* hostile: bus number registers ignore writes */
+};
+
+/* QEMU's pci-bridge (1b36:0001) and pcie-root-port (1b36:000c). */
+#define DM_PCI_BRIDGE_VENDOR 0x1b36u
+#define DM_PCI_BRIDGE_PCI 0x0001u
+#define DM_PCI_BRIDGE_ROOT_PORT 0x000cu
+
+void dm_pci_bridge_init(struct dm_pci_bridge *b, uint16_t device);
+uint8_t dm_pci_bridge_secondary(const struct dm_pci_bridge *b);
+uint8_t dm_pci_bridge_subordinate(const struct dm_pci_bridge *b);
+/* Does the bridge forward [addr, addr+width) of this kind (command bit
+ * and window)?  *claimed: it lies in a window whose decoding is off. */
+bool dm_pci_bridge_forwards(const struct dm_pci_bridge *b, bool io, uint64_t addr, unsigned width,
+                            bool *claimed);
 
 /* ---- the virtio PCI function ---- */
 

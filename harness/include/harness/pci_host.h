@@ -55,6 +55,21 @@ struct vlab_pci_host *hx_pci_firmware(struct hx_machine *m);
  * range.  Without it devices take 00:01.0, 00:02.0, ... */
 int hx_pci_place_next(struct hx_machine *m, unsigned dev, unsigned fn);
 
+/* PCI-to-PCI bridges (devmodel's dm_pci_bridge, owned by the machine): add
+ * one at dev.0 of bus 0 (parent NULL) or of a bridge's secondary bus;
+ * device is DM_PCI_BRIDGE_PCI or DM_PCI_BRIDGE_ROOT_PORT.  Its bus numbers
+ * and windows are left for the driver to program, as firmware would.
+ * NULL when the slot is taken or there are HX_PCI_MAX_BRIDGES already. */
+#define HX_PCI_MAX_BRIDGES 24
+struct dm_pci_bridge *hx_pci_add_bridge(struct hx_machine *m, struct dm_pci_bridge *parent,
+                                        unsigned dev, uint16_t device);
+/* As hx_pci_place_next, on the secondary bus of br (NULL: bus 0). */
+int hx_pci_place_next_on(struct hx_machine *m, struct dm_pci_bridge *br, unsigned dev, unsigned fn);
+/* The bus number d's function is on now (a bridge's secondary bus number
+ * as programmed); -1 when d is not on PCI or behind a bridge that has no
+ * secondary bus number yet. */
+int hx_pci_bus_of(struct hx_machine *m, const struct hx_dev *d);
+
 /* For devices.c: put d (dv set) on a PCI transport; free its front end. */
 int hx_pci_attach(struct hx_machine *m, struct hx_dev *d, enum hx_transport t, const char **err);
 void hx_pci_dev_free(struct hx_machine *m, struct hx_dev *d);
