@@ -15,7 +15,9 @@
 
 struct hx_pci {
 	struct dm_pci_host host;
-	struct dm_pci_fn bridge;
+	struct dm_pci_fn bridge;  /* virt: the GPEX host bridge */
+	struct dm_pci_pc pc;      /* pc, q35: the chipset's functions */
+	enum hx_pci_profile profile;
 	struct vlab_pci_host fw;  /* the machine's description, shared */
 	int next_dev, next_fn;    /* hx_pci_place_next; -1 when not set */
 	struct dm_pci_host *next_bus; /* the bus it is on (NULL: bus 0) */
@@ -99,7 +101,21 @@ void hx_pci_host_desc(struct hx_machine *m, bool cfg_ports, bool pio_mmio, struc
 	h->ram_size = hx_ram_size(m);
 }
 
-static struct hx_pci *pci_of(struct hx_machine *m)
+/* The bus-0 functions of the profile. */
+static int add_chipset(struct hx_pci *p)
+{
+	if (p->profile != HX_PCI_PROFILE_VIRT)
+		return dm_pci_pc_init(&p->pc, p->profile == HX_PCI_PROFILE_Q35, &p->host);
+	/* The host bridge, as QEMU's GPEX presents it. */
+	dm_pci_fn_init(&p->bridge, HX_PCI_BRIDGE_VENDOR, HX_PCI_BRIDGE_DEVICE, 0x060000, 0);
+	p->bridge.cfg[0x2c] = 0xf4; /* subsystem 1af4:1100, as QEMU */
+	p->bridge.cfg[0x2d] = 0x1a;
+	p->bridge.cfg[0x2e] = 0x00;
+	p->bridge.cfg[0x2f] = 0x11;
+	return dm_pci_host_add(&p->host, 0, 0, &p->bridge);
+}
+
+static struct hx_pci *pci_make(struct hx_machine *m, enum hx_pci_profile profile)
 {
 	if (m->pci)
 		return m->pci->mapped ? m->pci : NULL;
@@ -107,15 +123,13 @@ static struct hx_pci *pci_of(struct hx_machine *m)
 	if (!p)
 		return NULL;
 	dm_pci_host_init(&p->host);
-	/* The host bridge, as QEMU's GPEX presents it. */
-	dm_pci_fn_init(&p->bridge, HX_PCI_BRIDGE_VENDOR, HX_PCI_BRIDGE_DEVICE, 0x060000, 0);
-	p->bridge.cfg[0x2c] = 0xf4; /* subsystem 1af4:1100, as QEMU */
-	p->bridge.cfg[0x2d] = 0x1a;
-	p->bridge.cfg[0x2e] = 0x00;
-	p->bridge.cfg[0x2f] = 0x11;
+	p->profile = profile;
 	p->next_dev = p->next_fn = -1;
-	hx_pci_host_desc(m, false, true, &p->fw);
-	if (dm_pci_host_add(&p->host, 0, 0, &p->bridge) != 0 ||
+	/* virt: ECAM and the memory-mapped port window; pc, q35: the 0xCF8
+	 * ports and port I/O, as firmware on x86 reaches them. */
+	bool x86 = profile != HX_PCI_PROFILE_VIRT;
+	hx_pci_host_desc(m, x86, !x86, &p->fw);
+	if (add_chipset(p) != 0 ||
 	    hx_map_mmio(m, HX_PCI_ECAM_BASE, HX_PCI_ECAM_SIZE, &ecam_ops, p) != 0 ||
 	    hx_map_mmio(m, HX_PCI_PIO_BASE, HX_PCI_PIO_SIZE, &piowin_ops, p) != 0 ||
 	    hx_map_mmio(m, HX_PCI_MEM_BASE, HX_PCI_MEM_SIZE, &mem_ops, p) != 0 ||
@@ -129,6 +143,23 @@ static struct hx_pci *pci_of(struct hx_machine *m)
 	p->mapped = true;
 	m->pci = p;
 	return p;
+}
+
+static struct hx_pci *pci_of(struct hx_machine *m)
+{
+	return pci_make(m, HX_PCI_PROFILE_VIRT);
+}
+
+int hx_pci_set_profile(struct hx_machine *m, enum hx_pci_profile profile)
+{
+	if (m->pci)
+		return m->pci->profile == profile && m->pci->mapped ? 0 : -1;
+	return pci_make(m, profile) ? 0 : -1;
+}
+
+enum hx_pci_profile hx_pci_profile(struct hx_machine *m)
+{
+	return m->pci ? m->pci->profile : HX_PCI_PROFILE_VIRT;
 }
 
 struct dm_pci_host *hx_pci_host(struct hx_machine *m)

@@ -124,6 +124,7 @@ static int scan_pci(struct cli *c, bool quiet)
 
 	if (!h)
 		return CLI_OK; /* no PCI on this machine */
+	(void)vlab_pci_scan(h); /* bridges; a failure is logged */
 	if (vlab_pci_enumerate(h, scan_pci_fn, &s) < 0)
 		return CLI_FAIL;
 	return s.rc;

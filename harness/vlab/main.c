@@ -17,6 +17,7 @@
 
 #include "devmodel/fault_plan.h"
 #include "devmodel/report.h"
+#include "harness/pci_host.h"
 #include "vlab_cli.h"
 
 enum { EXIT_CMD_FAILED = 1, EXIT_USAGE = 2, EXIT_VIOLATIONS = 3 };
@@ -37,6 +38,8 @@ struct options {
 	enum hx_transport transport;
 	const char *commands; /* -c */
 	const char *faults;   /* --faults FILE */
+	enum hx_pci_profile machine; /* --machine */
+	bool machine_given;
 };
 
 static const char *prog = "vlab";
@@ -61,6 +64,8 @@ static void usage(FILE *f)
 	        "  --transport T      default transport of later --blk/--blk-ram (mmio); T is\n"
 	        "                     mmio, mmio-legacy, pci, pci-transitional or pci-legacy\n"
 	        "  --ram SIZE         guest RAM size (default 64M), at 0x80000000\n"
+	        "  --machine M        PCI bus 0 as on QEMU's machine M: virt (default), pc\n"
+	        "                     (i440FX) or q35; pc and q35 use the 0xCF8 ports\n"
 	        "  --seed N           scheduler seed (default 0)\n"
 	        "  --faults FILE      the devices misbehave as the fault plan FILE says\n"
 	        "                     (docs/fault-plans.md)\n"
@@ -275,6 +280,23 @@ static int parse_options(struct options *opt, int argc, char **argv)
 			opt->cfg.seed = seed;
 			continue;
 		}
+		if (opt_is(a, "--machine")) {
+			static const char *const names[] = {"virt", "pc", "q35"};
+			unsigned k;
+
+			v = opt_value(argc, argv, &i, "--machine");
+			if (!v)
+				return bad_usage("option '%s' needs an argument", a);
+			if (opt->machine_given)
+				return bad_usage("%s given twice", "--machine");
+			for (k = 0; k < 3 && strcmp(v, names[k]) != 0; k++)
+				;
+			if (k == 3)
+				return bad_usage("--machine: unknown machine '%s' (virt, pc, q35)", v);
+			opt->machine = (enum hx_pci_profile)k;
+			opt->machine_given = true;
+			continue;
+		}
 		if (opt_is(a, "--sched")) {
 			v = opt_value(argc, argv, &i, "--sched");
 			if (!v)
@@ -464,6 +486,11 @@ int main(int argc, char **argv)
 	hx_set_log(c->m, driver_log, c, VLAB_LOG_WARN);
 	if (reserve_user_ram(c) != 0) {
 		fprintf(stderr, "%s: cannot reserve guest RAM for commands\n", prog);
+		hx_machine_free(c->m);
+		return EXIT_CMD_FAILED;
+	}
+	if (opt.machine != HX_PCI_PROFILE_VIRT && hx_pci_set_profile(c->m, opt.machine) != 0) {
+		fprintf(stderr, "%s: --machine: cannot create the PCI host\n", prog);
 		hx_machine_free(c->m);
 		return EXIT_CMD_FAILED;
 	}

@@ -135,6 +135,21 @@ uint8_t dm_pci_bridge_subordinate(const struct dm_pci_bridge *b);
 bool dm_pci_bridge_forwards(const struct dm_pci_bridge *b, bool io, uint64_t addr, unsigned width,
                             bool *claimed);
 
+/* ---- the PC chipsets' functions on bus 0 (pci_pc.c) ----
+ * Identity only (no BARs), as QEMU 7.2 presents them: on `pc` the i440FX
+ * host bridge 00:00.0 (8086:1237) and the PIIX3 ISA bridge 00:01.0
+ * (8086:7000), IDE 00:01.1 (8086:7010) and PIIX4 ACPI 00:01.3
+ * (8086:7113); on `q35` the host bridge 00:00.0 (8086:29c0) and the ICH9
+ * LPC 00:1f.0 (8086:2918), SATA AHCI 00:1f.2 (8086:2922) and SMBus
+ * 00:1f.3 (8086:2930). */
+#define DM_PCI_PC_FNS 4
+struct dm_pci_pc {
+	struct dm_pci_fn fn[DM_PCI_PC_FNS];
+};
+/* Fill pc (q35: the Q35 set) and add its functions to h; -1 when a slot
+ * is taken. */
+int dm_pci_pc_init(struct dm_pci_pc *pc, bool q35, struct dm_pci_host *h);
+
 /* ---- the virtio PCI function ---- */
 
 #define DM_VPCI_VENDOR 0x1af4u

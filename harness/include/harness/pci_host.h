@@ -35,6 +35,21 @@ extern "C" {
 #define HX_PCI_BRIDGE_VENDOR 0x1b36u
 #define HX_PCI_BRIDGE_DEVICE 0x0008u
 
+/* Which machine's bus 0 the host is: QEMU's riscv/arm virt (the GPEX host
+ * bridge, ECAM and the memory-mapped port window in the firmware's
+ * description), pc (i440FX and PIIX: 00:00.0, 00:01.0/1/3) or q35 (Q35
+ * and ICH9: 00:00.0, 00:1f.0/2/3), both described with the 0xCF8 ports
+ * and port I/O.  The address map (windows) is the same for all three. */
+enum hx_pci_profile {
+	HX_PCI_PROFILE_VIRT = 0,
+	HX_PCI_PROFILE_PC,
+	HX_PCI_PROFILE_Q35,
+};
+/* Choose the profile: before any PCI use (else -1 unless it is the one
+ * already in place); it creates and maps the host. */
+int hx_pci_set_profile(struct hx_machine *m, enum hx_pci_profile profile);
+enum hx_pci_profile hx_pci_profile(struct hx_machine *m);
+
 /* The machine's PCI host model (created and mapped on first use); NULL on
  * failure (address ranges already taken, out of memory). */
 struct dm_pci_host *hx_pci_host(struct hx_machine *m);
