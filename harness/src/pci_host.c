@@ -208,7 +208,12 @@ struct dm_pci_bridge *hx_pci_add_bridge(struct hx_machine *m, struct dm_pci_brid
                                         unsigned dev, uint16_t device)
 {
 	struct hx_pci *p = pci_of(m);
-	if (!p || dev >= DM_PCI_DEVS || !known_bridge(p, parent) || p->nbridges >= HX_PCI_MAX_BRIDGES)
+	if (!p || !known_bridge(p, parent) || p->nbridges >= HX_PCI_MAX_BRIDGES)
+		return NULL;
+	if (dev == HX_PCI_ANY_SLOT)
+		for (dev = 1; dev < DM_PCI_DEVS && bus_of_bridge(p, parent)->fn[dev][0]; dev++)
+			;
+	if (dev >= DM_PCI_DEVS)
 		return NULL;
 	struct dm_pci_bridge *br = calloc(1, sizeof *br);
 	if (!br)

@@ -29,6 +29,7 @@ enum { EXIT_CMD_FAILED = 1, EXIT_USAGE = 2, EXIT_VIOLATIONS = 3 };
 struct blk_arg {
 	struct hx_blk_opts o;
 	const char *spec;   /* as typed, for messages */
+	uint16_t bridge;    /* bridge=: behind a new bridge of this device ID; 0 none */
 };
 
 struct options {
@@ -55,7 +56,7 @@ static void usage(FILE *f)
 	        "else an interactive shell with the prompt '=> '.\n"
 	        "\n"
 	        "Options:\n"
-	        "  --blk IMAGE[,transport=T][,ro][,qemu]\n"
+	        "  --blk IMAGE[,transport=T][,ro][,qemu][,bridge=pci-bridge|root-port]\n"
 	        "                     a block device backed by a raw image file (repeatable)\n"
 	        "  --blk-ram SIZE[,transport=...][,ro][,qemu]\n"
 	        "                     a zeroed RAM disk of SIZE bytes (K, M, G suffixes)\n"
@@ -138,6 +139,11 @@ static int parse_blk(struct options *opt, const char *spec, bool ram)
 			b->o.read_only = true;
 		} else if (!strcmp(tok, "qemu")) {
 			b->o.qemu_profile = true;
+		} else if (!strcmp(tok, "bridge=pci-bridge") || !strcmp(tok, "bridge=root-port")) {
+			b->bridge = tok[7] == 'p' ? DM_PCI_BRIDGE_PCI : DM_PCI_BRIDGE_ROOT_PORT;
+		} else if (!strncmp(tok, "bridge=", 7)) {
+			rc = bad_usage("unknown bridge '%s' (pci-bridge, root-port)", tok + 7);
+			goto out;
 		} else if (!strncmp(tok, "transport=", 10)) {
 			int t = hx_transport_parse(tok + 10);
 
@@ -147,9 +153,14 @@ static int parse_blk(struct options *opt, const char *spec, bool ram)
 			}
 			b->o.transport = (enum hx_transport)t;
 		} else {
-			rc = bad_usage("unknown device option '%s' (transport=, ro, qemu)", tok);
+			rc = bad_usage("unknown device option '%s' (transport=, ro, qemu, bridge=)", tok);
 			goto out;
 		}
+	}
+	if (b->bridge && !hx_transport_is_pci(b->o.transport)) {
+		rc = bad_usage("bridge= needs a PCI transport (transport=pci...), not '%s'",
+		               hx_transport_name(b->o.transport));
+		goto out;
 	}
 	if (!ram) {
 		/* Keep only the file name: cut spec at its first comma. */
@@ -360,6 +371,18 @@ static int build_machine(struct cli *c, const struct options *opt)
 		const struct blk_arg *b = &opt->blk[i];
 
 		err = NULL;
+		if (b->bridge) {
+			/* As QEMU's -device pcie-root-port,id=rp -device ...,bus=rp:
+			 * the bridge at the next free slot of bus 0, the disk at 00.0
+			 * behind it. */
+			struct dm_pci_bridge *br = hx_pci_add_bridge(c->m, NULL, HX_PCI_ANY_SLOT, b->bridge);
+
+			if (!br || hx_pci_place_next_on(c->m, br, 0, 0) != 0) {
+				fprintf(stderr, "%s: %s %s: cannot add its bridge\n", prog,
+				        b->o.image ? "--blk" : "--blk-ram", b->spec);
+				return EXIT_CMD_FAILED;
+			}
+		}
 		if (!hx_add_blk(c->m, &b->o, &err)) {
 			fprintf(stderr, "%s: %s %s: %s\n", prog, b->o.image ? "--blk" : "--blk-ram",
 			        b->spec, err ? err : "cannot create the device");

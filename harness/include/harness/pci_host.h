@@ -74,8 +74,10 @@ int hx_pci_place_next(struct hx_machine *m, unsigned dev, unsigned fn);
  * one at dev.0 of bus 0 (parent NULL) or of a bridge's secondary bus;
  * device is DM_PCI_BRIDGE_PCI or DM_PCI_BRIDGE_ROOT_PORT.  Its bus numbers
  * and windows are left for the driver to program, as firmware would.
- * NULL when the slot is taken or there are HX_PCI_MAX_BRIDGES already. */
+ * NULL when the slot is taken or there are HX_PCI_MAX_BRIDGES already.
+ * dev HX_PCI_ANY_SLOT: the first free one from 1. */
 #define HX_PCI_MAX_BRIDGES 24
+#define HX_PCI_ANY_SLOT 0xffffffffu
 struct dm_pci_bridge *hx_pci_add_bridge(struct hx_machine *m, struct dm_pci_bridge *parent,
                                         unsigned dev, uint16_t device);
 /* As hx_pci_place_next, on the secondary bus of br (NULL: bus 0). */

@@ -2,11 +2,19 @@
 """Capture U-Boot's `pci` and `pci 1` on QEMU's x86 machines (the
 transcripts cli.pci_machine_test compares vlab with).
 
-usage: capture.py MACHINE DEVICE OUT
+usage: capture.py MACHINE OUT DEVICE [DEVICE...] [-- CMD...]
   MACHINE  pc or q35
-  DEVICE   a -device value for the disk, e.g. virtio-blk-pci,drive=d0
-           (add ,disable-legacy=on for the modern device ID)
   OUT      the transcript: from the `=> pci` prompt on, ANSI and CR removed
+  DEVICE   -device values, the disk's with drive=d0, e.g. virtio-blk-pci,drive=d0
+           (add ,disable-legacy=on for the modern device ID)
+  CMD      the commands typed, first `pci` (default: pci, "pci 1")
+
+The committed transcripts:
+  capture.py pc qemu-x86_64-pc.txt virtio-blk-pci,drive=d0
+  capture.py pc qemu-x86_64-pc-modern.txt virtio-blk-pci,drive=d0,disable-legacy=on
+  capture.py q35 qemu-x86_64-q35.txt virtio-blk-pci,drive=d0
+  capture.py q35 qemu-x86_64-q35-root-port.txt pcie-root-port,id=rp,chassis=1 \
+      virtio-blk-pci,drive=d0,bus=rp -- pci "pci 1" "pci 0"
 
 Needs qemu-system-x86_64 (Debian qemu-system-x86) and
 /usr/lib/u-boot/qemu-x86_64/u-boot.rom (Debian u-boot-qemu).  Every wait
@@ -24,9 +32,14 @@ ROM = "/usr/lib/u-boot/qemu-x86_64/u-boot.rom"
 
 
 def main():
-    if len(sys.argv) != 4:
+    args = sys.argv[1:]
+    cmds = ["pci", "pci 1"]
+    if "--" in args:
+        cmds = args[args.index("--") + 1:]
+        args = args[:args.index("--")]
+    if len(args) < 3 or not cmds or cmds[0] != "pci":
         sys.exit(__doc__)
-    machine, device, out = sys.argv[1:]
+    machine, out, devices = args[0], args[1], args[2:]
     with tempfile.TemporaryDirectory() as tmp:
         disk = os.path.join(tmp, "disk.img")
         with open(disk, "wb") as f:
@@ -34,7 +47,8 @@ def main():
         qemu = subprocess.Popen(
             ["qemu-system-x86_64", "-machine", machine, "-m", "256", "-bios", ROM,
              "-nographic", "-vga", "none", "-nic", "none", "-no-reboot",
-             "-drive", "if=none,id=d0,format=raw,file=" + disk, "-device", device],
+             "-drive", "if=none,id=d0,format=raw,file=" + disk]
+            + [a for d in devices for a in ("-device", d)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         seen = bytearray()
 
@@ -54,7 +68,7 @@ def main():
         try:
             if not until_prompt(0, 120):
                 sys.exit("capture.py: no U-Boot prompt")
-            for cmd in (b"pci\n", b"pci 1\n"):
+            for cmd in (c.encode() + b"\n" for c in cmds):
                 mark = len(seen)
                 qemu.stdin.write(cmd)
                 qemu.stdin.flush()
