@@ -134,6 +134,8 @@ def pci():
     dev("legacy_msix_enabled", TRANS, 0x08, [(CAP_MSIX + 3, 0x80)])
     dev("multi_function", MODERN, 0, [(0x0E, 0x80)])
     dev("bridge_header", MODERN, 0, [(0x0E, 0x01)])
+    # With the 0xCF8 ports (256 buses) vlab_pci_scan numbers it; the numbers do not stick.
+    dev("bridge_header_cfg_ports", MODERN, 0x01, [(0x0E, 0x01)])
     dev("not_virtio", MODERN, 0, [(0x02, 0x00), (0x03, 0x20)])
 
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The PCI host model: bus 0 with up to 32 devices of up to 8 functions,
+ * The PCI host model: bus 0 with up to 32 devices of up to 8 functions
+ * (and the buses behind PCI-to-PCI bridges, pci_bridge.c),
  * configuration space through ECAM and through the 0xCF8/0xCFC ports, and
  * BAR decoding with each function's command register honoured (an access to
  * a BAR whose decoding is off is not answered: reads all-ones).
@@ -199,20 +200,34 @@ void dm_pci_host_remove(struct dm_pci_host *h, struct dm_pci_fn *f)
 			}
 }
 
-static struct dm_pci_fn *lookup(struct dm_pci_host *h, unsigned bus, unsigned dev, unsigned fn)
+/* The function at bus:dev.fn seen from host h, which is bus `self`: its
+ * own table, or through a bridge whose [secondary, subordinate] holds the
+ * bus (the buses form a tree: the recursion ends at its leaves). */
+static struct dm_pci_fn *lookup(struct dm_pci_host *h, unsigned self, unsigned bus, unsigned dev,
+                                unsigned fn)
 {
-	if (bus != 0 || dev >= DM_PCI_DEVS || fn >= DM_PCI_FNS)
+	if (dev >= DM_PCI_DEVS || fn >= DM_PCI_FNS)
 		return NULL;
-	/* A device without function 0 does not exist (PCI 3.0, 6.1). */
-	if (!h->fn[dev][0])
-		return NULL;
-	return h->fn[dev][fn];
+	if (bus == self) {
+		/* A device without function 0 does not exist (PCI 3.0, 6.1). */
+		if (!h->fn[dev][0])
+			return NULL;
+		return h->fn[dev][fn];
+	}
+	for (unsigned d = 0; d < DM_PCI_DEVS; d++)
+		for (unsigned f = 0; f < DM_PCI_FNS && h->fn[d][0]; f++) {
+			struct dm_pci_bridge *b = h->fn[d][f] ? h->fn[d][f]->bridge : NULL;
+			if (b && dm_pci_bridge_secondary(b) != self && dm_pci_bridge_secondary(b) <= bus &&
+			    bus <= dm_pci_bridge_subordinate(b))
+				return lookup(&b->bus, dm_pci_bridge_secondary(b), bus, dev, fn);
+		}
+	return NULL;
 }
 
 uint32_t dm_pci_cfg_read(struct dm_pci_host *h, unsigned bus, unsigned dev, unsigned fn,
                          uint32_t off, unsigned width)
 {
-	struct dm_pci_fn *f = lookup(h, bus, dev, fn);
+	struct dm_pci_fn *f = lookup(h, 0, bus, dev, fn);
 	if (!f)
 		return ones(width);
 	return dm_pci_fn_cfg_read(f, off, width);
@@ -221,7 +236,7 @@ uint32_t dm_pci_cfg_read(struct dm_pci_host *h, unsigned bus, unsigned dev, unsi
 void dm_pci_cfg_write(struct dm_pci_host *h, unsigned bus, unsigned dev, unsigned fn, uint32_t off,
                       unsigned width, uint32_t val)
 {
-	struct dm_pci_fn *f = lookup(h, bus, dev, fn);
+	struct dm_pci_fn *f = lookup(h, 0, bus, dev, fn);
 	if (f)
 		dm_pci_fn_cfg_write(f, off, width, val);
 }
@@ -278,6 +293,10 @@ static struct dm_pci_fn *decode(struct dm_pci_host *h, bool io, uint64_t addr, u
 			struct dm_pci_fn *f = h->fn[d][fn];
 			if (!f)
 				continue;
+			bool claimed = false;
+			if (f->bridge && dm_pci_bridge_forwards(f->bridge, io, addr, width, &claimed))
+				return decode(&f->bridge->bus, io, addr, width, bar, off, blocked);
+			*blocked |= claimed;
 			for (unsigned i = 0; i < DM_PCI_BARS; i++) {
 				const struct dm_pci_bar *b = &f->bar[i];
 				if (b->kind == DM_PCI_BAR_NONE || b->size == 0 ||

@@ -124,35 +124,62 @@ static bool present(uint16_t vendor)
 	return vendor != 0xffff && vendor != 0x0000;
 }
 
+/* Is a bridge's secondary bus one to follow from bus `bus` (see
+ * vlab_pci_enumerate)?  seen: a bit per bus. */
+static bool follow(const struct vlab_pci_host *h, unsigned bus, uint32_t nums, const uint32_t seen[8])
+{
+	unsigned sec = (nums >> 8) & 0xffu, sub = (nums >> 16) & 0xffu;
+	return sec > bus && sec <= sub && sub < buses(h) && !(seen[sec / 32] & (1u << (sec % 32)));
+}
+
+struct walk {
+	vlab_pci_visit_fn visit;
+	void *ctx;
+	uint32_t seen[8];
+	unsigned bridges;
+};
+
+/* One bus, then depth first behind its bridges: at most
+ * VLAB_PCI_MAX_BRIDGES + 1 buses of 32 * 8 functions, recursion as deep. */
+static int walk_bus(const struct vlab_pci_host *h, struct walk *w, unsigned bus)
+{
+	w->seen[bus / 32] |= 1u << (bus % 32);
+	for (uint8_t dev = 0; dev < 32; dev++) {
+		uint16_t v0 = (uint16_t)vlab_pci_cfg_read(h, (uint8_t)bus, dev, 0, VLAB_PCI_VENDOR_ID, 2);
+		if (!present(v0))
+			continue; /* no function 0: no device (PCI 3.0, 6.1) */
+		uint8_t ht = (uint8_t)vlab_pci_cfg_read(h, (uint8_t)bus, dev, 0, VLAB_PCI_HEADER_TYPE, 1);
+		uint8_t nfn = (ht & VLAB_PCI_HEADER_MULTI) ? 8 : 1;
+		for (uint8_t fn = 0; fn < nfn; fn++) {
+			struct vlab_pci_func f;
+			if (fn > 0 &&
+			    !present((uint16_t)vlab_pci_cfg_read(h, (uint8_t)bus, dev, fn, VLAB_PCI_VENDOR_ID, 2)))
+				continue;
+			read_func(h, (uint8_t)bus, dev, fn, &f);
+			if (!present(f.vendor))
+				continue; /* vanished between two reads */
+			int rc = w->visit(w->ctx, &f);
+			if (rc != 0)
+				return rc;
+			if (f.header_type != VLAB_PCI_HEADER_BRIDGE || w->bridges >= VLAB_PCI_MAX_BRIDGES)
+				continue;
+			uint32_t nums = vlab_pci_cfg_read(h, (uint8_t)bus, dev, fn, VLAB_PCI_PRIMARY_BUS, 4);
+			if (!follow(h, bus, nums, w->seen))
+				continue;
+			w->bridges++;
+			if ((rc = walk_bus(h, w, (nums >> 8) & 0xffu)) != 0)
+				return rc;
+		}
+	}
+	return VLAB_OK;
+}
+
 int vlab_pci_enumerate(const struct vlab_pci_host *h, vlab_pci_visit_fn visit, void *ctx)
 {
 	if (!host_ok(h) || !visit)
 		return VLAB_EINVAL;
-	/* Bridges are not configured: with ECAM every bus the window covers
-	 * is walked; firmware that numbered bridges made them reachable. */
-	unsigned nb = h->cfg_ports ? 1 : buses(h);
-	for (unsigned bus = 0; bus < nb; bus++) {
-		for (uint8_t dev = 0; dev < 32; dev++) {
-			uint16_t v0 = (uint16_t)vlab_pci_cfg_read(h, (uint8_t)bus, dev, 0, VLAB_PCI_VENDOR_ID, 2);
-			if (!present(v0))
-				continue; /* no function 0: no device (PCI 3.0, 6.1) */
-			uint8_t ht = (uint8_t)vlab_pci_cfg_read(h, (uint8_t)bus, dev, 0, VLAB_PCI_HEADER_TYPE, 1);
-			uint8_t nfn = (ht & VLAB_PCI_HEADER_MULTI) ? 8 : 1;
-			for (uint8_t fn = 0; fn < nfn; fn++) {
-				struct vlab_pci_func f;
-				if (fn > 0 &&
-				    !present((uint16_t)vlab_pci_cfg_read(h, (uint8_t)bus, dev, fn, VLAB_PCI_VENDOR_ID, 2)))
-					continue;
-				read_func(h, (uint8_t)bus, dev, fn, &f);
-				if (!present(f.vendor))
-					continue; /* vanished between two reads */
-				int rc = visit(ctx, &f);
-				if (rc != 0)
-					return rc;
-			}
-		}
-	}
-	return VLAB_OK;
+	struct walk w = {visit, ctx, {0}, 0};
+	return walk_bus(h, &w, 0);
 }
 
 /* ---- BARs ---- */
@@ -178,8 +205,8 @@ static struct range span(uint64_t base, uint64_t size)
  * the PIO window (the I/O window's part of it) and guest RAM. */
 enum clash { CLASH_NONE, CLASH_CF8, CLASH_ECAM, CLASH_PIO, CLASH_RAM, CLASH_BAR };
 
-static enum clash clash_of(const struct vlab_pci_host *h, bool io, struct range r, uint64_t *end,
-                           unsigned *which)
+static enum clash clash_of(const struct vlab_pci_host *h, unsigned bus, bool io, struct range r,
+                           uint64_t *end, unsigned *which)
 {
 	struct range x[4];
 	enum clash kind[4];
@@ -208,6 +235,8 @@ static enum clash clash_of(const struct vlab_pci_host *h, bool io, struct range 
 	for (unsigned i = 0; i < h->n_placed && i < VLAB_PCI_MAX_PLACED; i++) {
 		const struct vlab_pci_placed *p = &h->placed[i];
 		struct range pr = span(p->base, p->size);
+		if (p->window && (p->size == 0 || (bus >= p->sec && bus <= p->sub)))
+			continue; /* a bridge's window is for the buses behind it */
 		if (p->io == io && meets(r, pr)) {
 			*end = pr.last;
 			*which = i;
@@ -217,12 +246,30 @@ static enum clash clash_of(const struct vlab_pci_host *h, bool io, struct range 
 	return CLASH_NONE;
 }
 
-/* The window a BAR of this kind must lie in, by its first and last byte;
- * false when the host gives none. */
-static bool window(const struct vlab_pci_host *h, const struct vlab_pci_bar *b, struct range *w)
+/* The innermost window of a bridge the buses behind which hold bus, of
+ * this kind; NULL when bus is not behind a configured bridge. */
+static const struct vlab_pci_placed *bridge_window(const struct vlab_pci_host *h, unsigned bus,
+                                                   bool io)
 {
-	uint64_t base = b->io ? h->io_base : h->mem_base;
-	uint64_t size = b->io ? h->io_size : h->mem_size;
+	const struct vlab_pci_placed *in = NULL;
+	for (unsigned i = 0; i < h->n_placed && i < VLAB_PCI_MAX_PLACED; i++) {
+		const struct vlab_pci_placed *p = &h->placed[i];
+		if (p->window && p->io == io && bus >= p->sec && bus <= p->sub &&
+		    (!in || p->sub - p->sec < in->sub - in->sec))
+			in = p;
+	}
+	return in;
+}
+
+/* The window a BAR of this kind on this bus must lie in, by its first and
+ * last byte: the host's, or the innermost bridge's; false when there is
+ * none. */
+static bool window(const struct vlab_pci_host *h, unsigned bus, const struct vlab_pci_bar *b,
+                   struct range *w)
+{
+	const struct vlab_pci_placed *bw = bridge_window(h, bus, b->io);
+	uint64_t base = bw ? bw->base : b->io ? h->io_base : h->mem_base;
+	uint64_t size = bw ? bw->size : b->io ? h->io_size : h->mem_size;
 	if (size == 0)
 		return false;
 	*w = span(base, size);
@@ -264,9 +311,9 @@ static bool bar_sound(const struct vlab_pci_host *h, uint8_t bus, uint8_t dev, u
 		bad = "wraps around the address space";
 	else if (b->addr % b->size != 0)
 		bad = "is not aligned to its size";
-	else if ((c = clash_of(h, b->io, r, &end, &which)) != CLASH_NONE && c != CLASH_BAR)
+	else if ((c = clash_of(h, bus, b->io, r, &end, &which)) != CLASH_NONE && c != CLASH_BAR)
 		bad = why[c];
-	else if (!window(h, b, &w) || r.first < w.first || r.last > w.last)
+	else if (!window(h, bus, b, &w) || r.first < w.first || r.last > w.last)
 		bad = b->io ? "is outside the I/O window" : "is outside the memory window";
 	else if (c == CLASH_BAR) {
 		const struct vlab_pci_placed *p = &h->placed[which];
@@ -294,12 +341,14 @@ static uint64_t align_up(uint64_t v, uint64_t a, bool *ovf)
 /* A free place for b in its window: aligned to its size, at or after the
  * window's cursor, clashing with nothing (each clash skipped at most once:
  * the candidate only moves up). */
-static int alloc(struct vlab_pci_host *h, const struct vlab_pci_bar *b, uint64_t *addr)
+static int alloc(struct vlab_pci_host *h, unsigned bus, const struct vlab_pci_bar *b, uint64_t *addr)
 {
 	struct range w;
-	if (!window(h, b, &w))
+	if (!window(h, bus, b, &w))
 		return VLAB_ENOMEM;
-	uint64_t used = b->io ? h->io_used : h->mem_used;
+	/* The host's cursor; in a bridge's window, from its start. */
+	bool own = bridge_window(h, bus, b->io) != NULL;
+	uint64_t used = own ? 0 : b->io ? h->io_used : h->mem_used;
 	bool ovf = used > w.last - w.first;
 	uint64_t a = ovf ? 0 : align_up(w.first + used, b->size, &ovf);
 	for (unsigned n = 0; !ovf && n < VLAB_PCI_MAX_PLACED + 5; n++) {
@@ -307,8 +356,10 @@ static int alloc(struct vlab_pci_host *h, const struct vlab_pci_bar *b, uint64_t
 			break;
 		uint64_t end;
 		unsigned which;
-		if (clash_of(h, b->io, span(a, b->size), &end, &which) == CLASH_NONE) {
+		if (clash_of(h, bus, b->io, span(a, b->size), &end, &which) == CLASH_NONE) {
 			*addr = a;
+			if (own)
+				return VLAB_OK;
 			if (b->io)
 				h->io_used = (uint32_t)(a + b->size - w.first);
 			else
@@ -341,7 +392,8 @@ static int add_placed(struct vlab_pci_host *h, uint8_t bus, uint8_t dev, uint8_t
 		         VLAB_PCI_MAX_PLACED);
 		return VLAB_ENOMEM;
 	}
-	h->placed[h->n_placed++] = (struct vlab_pci_placed){b->addr, b->size, bus, dev, fn, (uint8_t)i, b->io};
+	h->placed[h->n_placed++] =
+		(struct vlab_pci_placed){b->addr, b->size, bus, dev, fn, (uint8_t)i, b->io, false, 0, 0};
 	return VLAB_OK;
 }
 
@@ -438,7 +490,7 @@ static int place_bars(struct vlab_pci_host *h, uint8_t bus, uint8_t dev, uint8_t
 			continue;
 		/* Unassigned (bare metal on QEMU's virt machines), or unsound. */
 		uint64_t a;
-		if (alloc(h, b, &a) != 0) {
+		if (alloc(h, bus, b, &a) != 0) {
 			bar_log(h, VLAB_LOG_ERROR, bus, dev, fn, i, b, "cannot be placed", ": no room in its window");
 			return VLAB_ENOMEM;
 		}
@@ -459,7 +511,7 @@ int vlab_pci_setup_function(struct vlab_pci_host *h, uint8_t bus, uint8_t dev, u
 
 	uint8_t ht = (uint8_t)vlab_pci_cfg_read(h, bus, dev, fn, VLAB_PCI_HEADER_TYPE, 1);
 	if ((ht & ~VLAB_PCI_HEADER_MULTI) != 0)
-		return VLAB_ENOTSUP; /* bridges and CardBus: not ours */
+		return VLAB_ENOTSUP; /* bridges (vlab_pci_scan) and CardBus: not ours */
 
 	/* Decoding off while the BARs hold sizing patterns and move. */
 	uint16_t cmd = (uint16_t)vlab_pci_cfg_read(h, bus, dev, fn, VLAB_PCI_COMMAND, 2);
@@ -497,6 +549,242 @@ int vlab_pci_setup_function(struct vlab_pci_host *h, uint8_t bus, uint8_t dev, u
 		cmd |= VLAB_PCI_CMD_MEM;
 	vlab_pci_cfg_write(h, bus, dev, fn, VLAB_PCI_COMMAND, 2, cmd);
 	return VLAB_OK;
+}
+
+/* ---- PCI-to-PCI bridges (vlab_pci_scan) ---- */
+
+struct scan {
+	struct vlab_pci_host *h;
+	unsigned next;            /* the next free bus number */
+	unsigned bridges;
+	int rc;                   /* the first error */
+};
+
+static void bdf_log(const struct vlab_pci_host *h, enum vlab_log_level lvl, uint8_t bus, uint8_t dev,
+                    uint8_t fn, const char *what, unsigned a, unsigned b)
+{
+	vlab_log(h->plat, lvl, "pci %02x:%02x.%x: bridge %s (%02x, %02x)", bus, dev, fn, what, a, b);
+}
+
+/* Primary, secondary and subordinate bus numbers, read back. */
+static bool set_buses(const struct vlab_pci_host *h, uint8_t bus, uint8_t dev, uint8_t fn, unsigned sec,
+                      unsigned sub)
+{
+	uint32_t old = vlab_pci_cfg_read(h, bus, dev, fn, VLAB_PCI_PRIMARY_BUS, 4);
+	uint32_t want = (uint32_t)sub << 16 | (uint32_t)sec << 8 | bus;
+	vlab_pci_cfg_write(h, bus, dev, fn, VLAB_PCI_PRIMARY_BUS, 4, (old & 0xff000000u) | want);
+	return (vlab_pci_cfg_read(h, bus, dev, fn, VLAB_PCI_PRIMARY_BUS, 4) & 0xffffffu) == want;
+}
+
+/* The hull of what is placed (BARs, bridges' windows) on buses sec..sub,
+ * of one kind; false when nothing is. */
+static bool hull(const struct vlab_pci_host *h, unsigned sec, unsigned sub, bool io, struct range *r)
+{
+	bool any = false;
+	for (unsigned i = 0; i < h->n_placed && i < VLAB_PCI_MAX_PLACED; i++) {
+		const struct vlab_pci_placed *p = &h->placed[i];
+		unsigned at = p->window ? p->sec : p->bus;
+		if (p->io != io || p->size == 0 || at < sec || at > sub)
+			continue;
+		struct range pr = span(p->base, p->size);
+		if (any) {
+			r->first = pr.first < r->first ? pr.first : r->first;
+			r->last = pr.last > r->last ? pr.last : r->last;
+		} else {
+			*r = pr;
+		}
+		any = true;
+	}
+	return any;
+}
+
+/* Is a window r for buses sec..sub free of everything not behind it? */
+static bool window_free(const struct vlab_pci_host *h, unsigned sec, unsigned sub, bool io, struct range r)
+{
+	uint64_t end;
+	unsigned which;
+	enum clash c = clash_of(h, sec, io, r, &end, &which);
+	if (c != CLASH_NONE && c != CLASH_BAR)
+		return false;
+	for (unsigned i = 0; i < h->n_placed && i < VLAB_PCI_MAX_PLACED; i++) {
+		const struct vlab_pci_placed *p = &h->placed[i];
+		unsigned at = p->window ? p->sec : p->bus;
+		if (p->io == io && p->size != 0 && (at < sec || at > sub) && meets(r, span(p->base, p->size)))
+			return false;
+	}
+	return true;
+}
+
+/* Move the host's cursor of one kind to the window granularity, so that
+ * what is placed behind a bridge starts on a boundary of its own. */
+static void align_cursor(struct vlab_pci_host *h, bool io)
+{
+	bool ovf = false;
+	uint64_t base = io ? h->io_base : h->mem_base;
+	uint64_t used = io ? h->io_used : h->mem_used;
+	uint64_t a = io ? VLAB_PCI_BRIDGE_IO_ALIGN : VLAB_PCI_BRIDGE_MEM_ALIGN;
+	uint64_t at = base + used < base ? 0 : align_up(base + used, a, &ovf);
+	if (ovf || at < base)
+		return;
+	if (io)
+		h->io_used = (uint32_t)(at - base);
+	else
+		h->mem_used = at - base;
+}
+
+/* Program one window of the bridge to cover what is behind it (or close
+ * it) and note it as placed.  0, or an error (logged). */
+static int set_window(struct vlab_pci_host *h, uint8_t bus, uint8_t dev, uint8_t fn, unsigned sec,
+                      unsigned sub, bool io)
+{
+	uint64_t a = io ? VLAB_PCI_BRIDGE_IO_ALIGN : VLAB_PCI_BRIDGE_MEM_ALIGN;
+	uint64_t top = io ? 0xffffull : 0xffffffffull; /* 16-bit I/O, 32-bit memory window */
+	struct range r = {0, 0};
+	bool open = hull(h, sec, sub, io, &r);
+	if (open) {
+		r.first &= ~(a - 1);
+		r.last |= a - 1;
+		if (r.last > top || !window_free(h, sec, sub, io, r)) {
+			vlab_log(h->plat, VLAB_LOG_ERROR,
+			         "pci %02x:%02x.%x: bridge %s window 0x%llx..0x%llx for buses %02x..%02x "
+			         "would cover something not behind it",
+			         bus, dev, fn, io ? "I/O" : "memory", (unsigned long long)r.first,
+			         (unsigned long long)r.last, sec, sub);
+			open = false;
+		}
+	}
+	/* Closed: base above limit. */
+	uint32_t base = open ? (uint32_t)r.first : (uint32_t)top & ~(uint32_t)(a - 1);
+	uint32_t limit = open ? (uint32_t)r.last : 0;
+	uint16_t reg = io ? VLAB_PCI_IO_BASE : VLAB_PCI_MEM_BASE;
+	uint32_t want = io ? ((base >> 8) & 0xf0u) | ((limit >> 8) & 0xf0u) << 8
+	                   : ((base >> 16) & 0xfff0u) | ((limit >> 16) & 0xfff0u) << 16;
+	uint32_t mask = io ? 0xf0f0u : 0xfff0fff0u;
+	vlab_pci_cfg_write(h, bus, dev, fn, reg, io ? 2 : 4, want);
+	if (io)
+		vlab_pci_cfg_write(h, bus, dev, fn, VLAB_PCI_IO_BASE_HI, 4, 0);
+	if ((vlab_pci_cfg_read(h, bus, dev, fn, reg, io ? 2 : 4) & mask) != want) {
+		bdf_log(h, VLAB_LOG_ERROR, bus, dev, fn, io ? "does not take its I/O window" :
+		        "does not take its memory window", sec, sub);
+		return VLAB_EPROTO;
+	}
+	if (h->n_placed >= VLAB_PCI_MAX_PLACED)
+		return VLAB_ENOMEM;
+	h->placed[h->n_placed++] = (struct vlab_pci_placed){
+		r.first, open ? r.last - r.first + 1 : 0, bus, dev, fn, 0, io, true, (uint8_t)sec, (uint8_t)sub};
+	if (open && !io && r.last + 1 - h->mem_base > h->mem_used)
+		h->mem_used = r.last + 1 - h->mem_base;
+	if (open && io && r.last + 1 - h->io_base > h->io_used)
+		h->io_used = (uint32_t)(r.last + 1 - h->io_base);
+	return open ? 1 : 0;
+}
+
+static void scan_bus(struct scan *s, unsigned bus);
+
+/* Number one bridge, configure what is behind it, open its windows. */
+static int setup_bridge(struct scan *s, uint8_t bus, uint8_t dev, uint8_t fn)
+{
+	struct vlab_pci_host *h = s->h;
+	unsigned nb = buses(h);
+	uint16_t cmd = (uint16_t)vlab_pci_cfg_read(h, bus, dev, fn, VLAB_PCI_COMMAND, 2);
+
+	/* No forwarding while the numbers and windows move. */
+	cmd &= (uint16_t)~(VLAB_PCI_CMD_IO | VLAB_PCI_CMD_MEM);
+	vlab_pci_cfg_write(h, bus, dev, fn, VLAB_PCI_COMMAND, 2, cmd);
+	drop_placed(h, bus, dev, fn);
+	if (s->bridges >= VLAB_PCI_MAX_BRIDGES) {
+		bdf_log(h, VLAB_LOG_ERROR, bus, dev, fn, "left off: more bridges than the bound",
+		        VLAB_PCI_MAX_BRIDGES, s->bridges);
+		return VLAB_EPROTO;
+	}
+	s->bridges++;
+	if (s->next >= nb) {
+		bdf_log(h, VLAB_LOG_ERROR, bus, dev, fn, "left off: no bus number left (next, buses)", s->next,
+		        nb);
+		return VLAB_ENOMEM;
+	}
+	uint32_t nums = vlab_pci_cfg_read(h, bus, dev, fn, VLAB_PCI_PRIMARY_BUS, 4);
+	unsigned pri = nums & 0xffu, sec = (nums >> 8) & 0xffu, sub = (nums >> 16) & 0xffu;
+	/* Firmware's numbers stay when they are the depth-first ones. */
+	bool sound = pri == bus && sec == s->next && sub >= sec && sub < nb;
+	if (!sound && (nums & 0xffffffu) != 0)
+		bdf_log(h, VLAB_LOG_WARN, bus, dev, fn, "bus numbers unsound, renumbered (secondary, subordinate)",
+		        sec, sub);
+	sec = s->next;
+	/* Every bus above reaches through it while what is behind is numbered. */
+	if (!set_buses(h, bus, dev, fn, sec, nb - 1)) {
+		bdf_log(h, VLAB_LOG_ERROR, bus, dev, fn, "does not take its bus numbers (secondary, subordinate)",
+		        sec, nb - 1);
+		set_buses(h, bus, dev, fn, 0, 0);
+		return VLAB_EPROTO;
+	}
+	s->next = sec + 1;
+	align_cursor(h, false);
+	align_cursor(h, true);
+	scan_bus(s, sec);
+	unsigned last = s->next - 1;
+	if (sound && sub >= last)
+		s->next = sub + 1; /* firmware's reserve of bus numbers kept */
+	else
+		sub = last;
+	if (!set_buses(h, bus, dev, fn, sec, sub)) {
+		bdf_log(h, VLAB_LOG_ERROR, bus, dev, fn, "does not take its bus numbers (secondary, subordinate)",
+		        sec, sub);
+		return VLAB_EPROTO;
+	}
+	int io = set_window(h, bus, dev, fn, sec, sub, true);
+	int mem = io < 0 ? io : set_window(h, bus, dev, fn, sec, sub, false);
+	if (io < 0 || mem < 0)
+		return io < 0 ? io : mem;
+	/* The prefetchable window closed (base above limit). */
+	vlab_pci_cfg_write(h, bus, dev, fn, VLAB_PCI_PREF_BASE, 4, 0x0000fff0u);
+	vlab_pci_cfg_write(h, bus, dev, fn, VLAB_PCI_PREF_BASE_HI, 4, 0);
+	vlab_pci_cfg_write(h, bus, dev, fn, VLAB_PCI_PREF_LIMIT_HI, 4, 0);
+	cmd |= VLAB_PCI_CMD_MASTER;
+	if (io > 0)
+		cmd |= VLAB_PCI_CMD_IO;
+	if (mem > 0)
+		cmd |= VLAB_PCI_CMD_MEM;
+	vlab_pci_cfg_write(h, bus, dev, fn, VLAB_PCI_COMMAND, 2, cmd);
+	return VLAB_OK;
+}
+
+/* Every function of one bus: bridges numbered and configured depth first
+ * (at most VLAB_PCI_MAX_BRIDGES, so as deep), functions behind a bridge
+ * set up.  The first error is kept in s->rc. */
+static void scan_bus(struct scan *s, unsigned bus)
+{
+	struct vlab_pci_host *h = s->h;
+	for (uint8_t dev = 0; dev < 32; dev++) {
+		if (!present((uint16_t)vlab_pci_cfg_read(h, (uint8_t)bus, dev, 0, VLAB_PCI_VENDOR_ID, 2)))
+			continue;
+		uint8_t ht0 = (uint8_t)vlab_pci_cfg_read(h, (uint8_t)bus, dev, 0, VLAB_PCI_HEADER_TYPE, 1);
+		uint8_t nfn = (ht0 & VLAB_PCI_HEADER_MULTI) ? 8 : 1;
+		for (uint8_t fn = 0; fn < nfn; fn++) {
+			if (!present((uint16_t)vlab_pci_cfg_read(h, (uint8_t)bus, dev, fn, VLAB_PCI_VENDOR_ID, 2)))
+				continue;
+			uint8_t ht = (uint8_t)vlab_pci_cfg_read(h, (uint8_t)bus, dev, fn, VLAB_PCI_HEADER_TYPE, 1) &
+			             (uint8_t)~VLAB_PCI_HEADER_MULTI;
+			int rc = VLAB_OK;
+			if (ht == VLAB_PCI_HEADER_BRIDGE) {
+				rc = setup_bridge(s, (uint8_t)bus, dev, fn);
+			} else if (ht == 0 && bus > 0) {
+				struct vlab_pci_bar bars[VLAB_PCI_NBARS];
+				(void)vlab_pci_setup_function(h, (uint8_t)bus, dev, fn, bars);
+			}
+			if (rc < 0 && s->rc == VLAB_OK)
+				s->rc = rc;
+		}
+	}
+}
+
+int vlab_pci_scan(struct vlab_pci_host *h)
+{
+	if (!host_ok(h))
+		return VLAB_EINVAL;
+	struct scan s = {h, 1, 0, VLAB_OK};
+	scan_bus(&s, 0);
+	return s.rc;
 }
 
 uint32_t vlab_pci_bar_read(const struct vlab_pci_host *h, const struct vlab_pci_bar *b, uint64_t off,

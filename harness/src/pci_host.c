@@ -15,9 +15,14 @@
 
 struct hx_pci {
 	struct dm_pci_host host;
-	struct dm_pci_fn bridge;
+	struct dm_pci_fn bridge;  /* virt: the GPEX host bridge */
+	struct dm_pci_pc pc;      /* pc, q35: the chipset's functions */
+	enum hx_pci_profile profile;
 	struct vlab_pci_host fw;  /* the machine's description, shared */
 	int next_dev, next_fn;    /* hx_pci_place_next; -1 when not set */
+	struct dm_pci_host *next_bus; /* the bus it is on (NULL: bus 0) */
+	struct dm_pci_bridge *bridge_fn[HX_PCI_MAX_BRIDGES]; /* hx_pci_add_bridge */
+	unsigned nbridges;
 	bool mapped;              /* every window mapped */
 };
 
@@ -96,7 +101,21 @@ void hx_pci_host_desc(struct hx_machine *m, bool cfg_ports, bool pio_mmio, struc
 	h->ram_size = hx_ram_size(m);
 }
 
-static struct hx_pci *pci_of(struct hx_machine *m)
+/* The bus-0 functions of the profile. */
+static int add_chipset(struct hx_pci *p)
+{
+	if (p->profile != HX_PCI_PROFILE_VIRT)
+		return dm_pci_pc_init(&p->pc, p->profile == HX_PCI_PROFILE_Q35, &p->host);
+	/* The host bridge, as QEMU's GPEX presents it. */
+	dm_pci_fn_init(&p->bridge, HX_PCI_BRIDGE_VENDOR, HX_PCI_BRIDGE_DEVICE, 0x060000, 0);
+	p->bridge.cfg[0x2c] = 0xf4; /* subsystem 1af4:1100, as QEMU */
+	p->bridge.cfg[0x2d] = 0x1a;
+	p->bridge.cfg[0x2e] = 0x00;
+	p->bridge.cfg[0x2f] = 0x11;
+	return dm_pci_host_add(&p->host, 0, 0, &p->bridge);
+}
+
+static struct hx_pci *pci_make(struct hx_machine *m, enum hx_pci_profile profile)
 {
 	if (m->pci)
 		return m->pci->mapped ? m->pci : NULL;
@@ -104,15 +123,13 @@ static struct hx_pci *pci_of(struct hx_machine *m)
 	if (!p)
 		return NULL;
 	dm_pci_host_init(&p->host);
-	/* The host bridge, as QEMU's GPEX presents it. */
-	dm_pci_fn_init(&p->bridge, HX_PCI_BRIDGE_VENDOR, HX_PCI_BRIDGE_DEVICE, 0x060000, 0);
-	p->bridge.cfg[0x2c] = 0xf4; /* subsystem 1af4:1100, as QEMU */
-	p->bridge.cfg[0x2d] = 0x1a;
-	p->bridge.cfg[0x2e] = 0x00;
-	p->bridge.cfg[0x2f] = 0x11;
+	p->profile = profile;
 	p->next_dev = p->next_fn = -1;
-	hx_pci_host_desc(m, false, true, &p->fw);
-	if (dm_pci_host_add(&p->host, 0, 0, &p->bridge) != 0 ||
+	/* virt: ECAM and the memory-mapped port window; pc, q35: the 0xCF8
+	 * ports and port I/O, as firmware on x86 reaches them. */
+	bool x86 = profile != HX_PCI_PROFILE_VIRT;
+	hx_pci_host_desc(m, x86, !x86, &p->fw);
+	if (add_chipset(p) != 0 ||
 	    hx_map_mmio(m, HX_PCI_ECAM_BASE, HX_PCI_ECAM_SIZE, &ecam_ops, p) != 0 ||
 	    hx_map_mmio(m, HX_PCI_PIO_BASE, HX_PCI_PIO_SIZE, &piowin_ops, p) != 0 ||
 	    hx_map_mmio(m, HX_PCI_MEM_BASE, HX_PCI_MEM_SIZE, &mem_ops, p) != 0 ||
@@ -128,6 +145,23 @@ static struct hx_pci *pci_of(struct hx_machine *m)
 	return p;
 }
 
+static struct hx_pci *pci_of(struct hx_machine *m)
+{
+	return pci_make(m, HX_PCI_PROFILE_VIRT);
+}
+
+int hx_pci_set_profile(struct hx_machine *m, enum hx_pci_profile profile)
+{
+	if (m->pci)
+		return m->pci->profile == profile && m->pci->mapped ? 0 : -1;
+	return pci_make(m, profile) ? 0 : -1;
+}
+
+enum hx_pci_profile hx_pci_profile(struct hx_machine *m)
+{
+	return m->pci ? m->pci->profile : HX_PCI_PROFILE_VIRT;
+}
+
 struct dm_pci_host *hx_pci_host(struct hx_machine *m)
 {
 	struct hx_pci *p = pci_of(m);
@@ -140,14 +174,72 @@ struct vlab_pci_host *hx_pci_firmware(struct hx_machine *m)
 	return p && p->mapped ? &p->fw : NULL;
 }
 
-int hx_pci_place_next(struct hx_machine *m, unsigned dev, unsigned fn)
+/* The bus a bridge's secondary side is (NULL: bus 0). */
+static struct dm_pci_host *bus_of_bridge(struct hx_pci *p, struct dm_pci_bridge *br)
+{
+	return br ? &br->bus : &p->host;
+}
+
+static bool known_bridge(const struct hx_pci *p, const struct dm_pci_bridge *br)
+{
+	for (unsigned i = 0; i < p->nbridges; i++)
+		if (p->bridge_fn[i] == br)
+			return true;
+	return br == NULL;
+}
+
+int hx_pci_place_next_on(struct hx_machine *m, struct dm_pci_bridge *br, unsigned dev, unsigned fn)
 {
 	struct hx_pci *p = pci_of(m);
-	if (!p || dev >= DM_PCI_DEVS || fn >= DM_PCI_FNS)
+	if (!p || dev >= DM_PCI_DEVS || fn >= DM_PCI_FNS || !known_bridge(p, br))
 		return -1;
 	p->next_dev = (int)dev;
 	p->next_fn = (int)fn;
+	p->next_bus = br ? &br->bus : NULL;
 	return 0;
+}
+
+int hx_pci_place_next(struct hx_machine *m, unsigned dev, unsigned fn)
+{
+	return hx_pci_place_next_on(m, NULL, dev, fn);
+}
+
+struct dm_pci_bridge *hx_pci_add_bridge(struct hx_machine *m, struct dm_pci_bridge *parent,
+                                        unsigned dev, uint16_t device)
+{
+	struct hx_pci *p = pci_of(m);
+	if (!p || !known_bridge(p, parent) || p->nbridges >= HX_PCI_MAX_BRIDGES)
+		return NULL;
+	if (dev == HX_PCI_ANY_SLOT)
+		for (dev = 1; dev < DM_PCI_DEVS && bus_of_bridge(p, parent)->fn[dev][0]; dev++)
+			;
+	if (dev >= DM_PCI_DEVS)
+		return NULL;
+	struct dm_pci_bridge *br = calloc(1, sizeof *br);
+	if (!br)
+		return NULL;
+	dm_pci_bridge_init(br, device);
+	if (dm_pci_host_add(bus_of_bridge(p, parent), dev, 0, &br->fn) != 0) {
+		free(br);
+		return NULL;
+	}
+	p->bridge_fn[p->nbridges++] = br;
+	return br;
+}
+
+int hx_pci_bus_of(struct hx_machine *m, const struct hx_dev *d)
+{
+	struct hx_pci *p = m->pci;
+	if (!p || !d->vpci)
+		return -1;
+	if (p->host.fn[d->pci_dev][d->pci_fn] == &d->vpci->fn)
+		return 0;
+	for (unsigned i = 0; i < p->nbridges; i++)
+		if (p->bridge_fn[i]->bus.fn[d->pci_dev][d->pci_fn] == &d->vpci->fn) {
+			unsigned sec = dm_pci_bridge_secondary(p->bridge_fn[i]);
+			return sec == 0 ? -1 : (int)sec; /* 0: not numbered */
+		}
+	return -1;
 }
 
 static void pci_err(struct hx_machine *m, const char **err, const char *msg)
@@ -165,11 +257,14 @@ int hx_pci_attach(struct hx_machine *m, struct hx_dev *d, enum hx_transport t, c
 		return -1;
 	}
 	unsigned dev = 0, fn = 0;
+	struct dm_pci_host *bus = &p->host;
 	if (p->next_dev >= 0) {
 		dev = (unsigned)p->next_dev;
 		fn = (unsigned)p->next_fn;
+		bus = p->next_bus ? p->next_bus : &p->host;
 		p->next_dev = p->next_fn = -1;
-		if (p->host.fn[dev][fn]) {
+		p->next_bus = NULL;
+		if (bus->fn[dev][fn]) {
 			pci_err(m, err, "PCI: that device and function are taken");
 			return -1;
 		}
@@ -192,7 +287,7 @@ int hx_pci_attach(struct hx_machine *m, struct hx_dev *d, enum hx_transport t, c
 	/* INTA of slot dev, swizzled as QEMU's virt machines do. */
 	d->dv->irq_line = HX_PCI_IRQ_BASE + (dev + fn) % 4;
 	dm_vpci_init(vp, &cfg, d->dv);
-	if (dm_pci_host_add(&p->host, dev, fn, &vp->fn) != 0) {
+	if (dm_pci_host_add(bus, dev, fn, &vp->fn) != 0) {
 		dm_vpci_fini(vp);
 		free(vp);
 		pci_err(m, err, "PCI: cannot add the function");
@@ -211,8 +306,11 @@ void hx_pci_dev_free(struct hx_machine *m, struct hx_dev *d)
 {
 	if (!d->vpci)
 		return;
-	if (m->pci)
+	if (m->pci) {
 		dm_pci_host_remove(&m->pci->host, &d->vpci->fn);
+		for (unsigned i = 0; i < m->pci->nbridges; i++)
+			dm_pci_host_remove(&m->pci->bridge_fn[i]->bus, &d->vpci->fn);
+	}
 	dm_vpci_fini(d->vpci);
 	free(d->vpci);
 	d->vpci = NULL;
@@ -220,6 +318,9 @@ void hx_pci_dev_free(struct hx_machine *m, struct hx_dev *d)
 
 void hx_pci_free(struct hx_machine *m)
 {
+	if (m->pci)
+		for (unsigned i = 0; i < m->pci->nbridges; i++)
+			free(m->pci->bridge_fn[i]);
 	free(m->pci);
 	m->pci = NULL;
 }

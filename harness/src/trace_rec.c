@@ -494,7 +494,8 @@ int hx_trace_bind_line(struct hx_machine *m, const struct hx_dev *d, unsigned fl
 		return -1; /* BARs placed before the run: the trace could not say where */
 	snprintf(buf, n,
 	         "bind pci dev=%u fn=%u flags=0x%x cfg=%s ecam=0x%" PRIx64 " buses=%u mem=0x%" PRIx64 "+0x%" PRIx64
-	         " io=0x%" PRIx32 "+0x%" PRIx32 " pio=%s pio_base=0x%" PRIx64 " ram=0x%" PRIx64 "+0x%" PRIx64,
+	         " io=0x%" PRIx32 "+0x%" PRIx32 " pio=%s pio_base=0x%" PRIx64 " ram=0x%" PRIx64 "+0x%" PRIx64
+	         " bridges=scan", /* hx_bind runs vlab_pci_scan first */
 	         d->pci_dev, d->pci_fn, flags, h->cfg_ports ? "ports" : "ecam", h->ecam_base, h->ecam_buses,
 	         h->mem_base, h->mem_size, h->io_base, h->io_size, h->pio_mmio ? "mmio" : "ports",
 	         h->pio_mmio_base, h->ram_base, h->ram_size);

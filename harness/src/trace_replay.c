@@ -819,6 +819,10 @@ int hx_replay_bind(struct hx_replay *r, struct hx_bound *b)
 	h->io_base = (uint32_t)v;
 	h->io_size = (uint32_t)sz;
 	b->transport = HX_PCI;
+	/* Bridges first when the recorder configured them (hx_bind does;
+	 * bare-metal images do not yet).  A trace names bus 0 devices only. */
+	if (bind_word(line, "bridges", "scan"))
+		(void)vlab_pci_scan(h);
 	int rc = vlab_pci_enumerate(h, find_fn, &w);
 	if (rc < 0)
 		return rc;

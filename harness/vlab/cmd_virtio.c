@@ -47,12 +47,12 @@ struct pci_scan {
 	int rc;
 };
 
-static struct hx_dev *hx_dev_at_pci(struct cli *c, uint8_t dev, uint8_t fn)
+static struct hx_dev *hx_dev_at_pci(struct cli *c, uint8_t bus, uint8_t dev, uint8_t fn)
 {
 	for (unsigned i = 0; i < hx_ndevs(c->m); i++) {
 		struct hx_dev *d = hx_dev_at(c->m, i);
 
-		if (d && d->vpci && d->pci_dev == dev && d->pci_fn == fn)
+		if (d && d->vpci && d->pci_dev == dev && d->pci_fn == fn && hx_pci_bus_of(c->m, d) == bus)
 			return d;
 	}
 	return NULL;
@@ -112,7 +112,7 @@ static int scan_pci_fn(void *ctx, const struct vlab_pci_func *f)
 	}
 	d->on_pci = true;
 	d->vdev = &d->pci.vdev;
-	d->hx = hx_dev_at_pci(c, f->dev, f->fn);
+	d->hx = hx_dev_at_pci(c, f->bus, f->dev, f->fn);
 	d->devnum = c->ndisks++;
 	return 0;
 }
@@ -124,6 +124,7 @@ static int scan_pci(struct cli *c, bool quiet)
 
 	if (!h)
 		return CLI_OK; /* no PCI on this machine */
+	(void)vlab_pci_scan(h); /* bridges; a failure is logged */
 	if (vlab_pci_enumerate(h, scan_pci_fn, &s) < 0)
 		return CLI_FAIL;
 	return s.rc;

@@ -17,6 +17,7 @@
 
 #include "devmodel/fault_plan.h"
 #include "devmodel/report.h"
+#include "harness/pci_host.h"
 #include "vlab_cli.h"
 
 enum { EXIT_CMD_FAILED = 1, EXIT_USAGE = 2, EXIT_VIOLATIONS = 3 };
@@ -28,6 +29,7 @@ enum { EXIT_CMD_FAILED = 1, EXIT_USAGE = 2, EXIT_VIOLATIONS = 3 };
 struct blk_arg {
 	struct hx_blk_opts o;
 	const char *spec;   /* as typed, for messages */
+	uint16_t bridge;    /* bridge=: behind a new bridge of this device ID; 0 none */
 };
 
 struct options {
@@ -38,6 +40,8 @@ struct options {
 	const char *commands; /* -c */
 	const char *faults;   /* --faults FILE */
 	const char *record;   /* --record FILE */
+	enum hx_pci_profile machine; /* --machine */
+	bool machine_given;
 };
 
 static const char *prog = "vlab";
@@ -54,7 +58,7 @@ static void usage(FILE *f)
 	        "else an interactive shell with the prompt '=> '.\n"
 	        "\n"
 	        "Options:\n"
-	        "  --blk IMAGE[,transport=T][,ro][,qemu]\n"
+	        "  --blk IMAGE[,transport=T][,ro][,qemu][,bridge=pci-bridge|root-port]\n"
 	        "                     a block device backed by a raw image file (repeatable)\n"
 	        "  --blk-ram SIZE[,transport=...][,ro][,qemu]\n"
 	        "                     a zeroed RAM disk of SIZE bytes (K, M, G suffixes)\n"
@@ -63,6 +67,8 @@ static void usage(FILE *f)
 	        "  --transport T      default transport of later --blk/--blk-ram (mmio); T is\n"
 	        "                     mmio, mmio-legacy, pci, pci-transitional or pci-legacy\n"
 	        "  --ram SIZE         guest RAM size (default 64M), at 0x80000000\n"
+	        "  --machine M        PCI bus 0 as on QEMU's machine M: virt (default), pc\n"
+	        "                     (i440FX) or q35; pc and q35 use the 0xCF8 ports\n"
 	        "  --seed N           scheduler seed (default 0)\n"
 	        "  --faults FILE      the devices misbehave as the fault plan FILE says\n"
 	        "                     (docs/fault-plans.md)\n"
@@ -141,6 +147,11 @@ static int parse_blk(struct options *opt, const char *spec, bool ram)
 			b->o.read_only = true;
 		} else if (!strcmp(tok, "qemu")) {
 			b->o.qemu_profile = true;
+		} else if (!strcmp(tok, "bridge=pci-bridge") || !strcmp(tok, "bridge=root-port")) {
+			b->bridge = tok[7] == 'p' ? DM_PCI_BRIDGE_PCI : DM_PCI_BRIDGE_ROOT_PORT;
+		} else if (!strncmp(tok, "bridge=", 7)) {
+			rc = bad_usage("unknown bridge '%s' (pci-bridge, root-port)", tok + 7);
+			goto out;
 		} else if (!strncmp(tok, "transport=", 10)) {
 			int t = hx_transport_parse(tok + 10);
 
@@ -150,9 +161,14 @@ static int parse_blk(struct options *opt, const char *spec, bool ram)
 			}
 			b->o.transport = (enum hx_transport)t;
 		} else {
-			rc = bad_usage("unknown device option '%s' (transport=, ro, qemu)", tok);
+			rc = bad_usage("unknown device option '%s' (transport=, ro, qemu, bridge=)", tok);
 			goto out;
 		}
+	}
+	if (b->bridge && !hx_transport_is_pci(b->o.transport)) {
+		rc = bad_usage("bridge= needs a PCI transport (transport=pci...), not '%s'",
+		               hx_transport_name(b->o.transport));
+		goto out;
 	}
 	if (!ram) {
 		/* Keep only the file name: cut spec at its first comma. */
@@ -292,6 +308,23 @@ static int parse_options(struct options *opt, int argc, char **argv)
 			opt->cfg.seed = seed;
 			continue;
 		}
+		if (opt_is(a, "--machine")) {
+			const char *const *names = cli_machine_names;
+			unsigned k;
+
+			v = opt_value(argc, argv, &i, "--machine");
+			if (!v)
+				return bad_usage("option '%s' needs an argument", a);
+			if (opt->machine_given)
+				return bad_usage("%s given twice", "--machine");
+			for (k = 0; k < 3 && strcmp(v, names[k]) != 0; k++)
+				;
+			if (k == 3)
+				return bad_usage("--machine: unknown machine '%s' (virt, pc, q35)", v);
+			opt->machine = (enum hx_pci_profile)k;
+			opt->machine_given = true;
+			continue;
+		}
 		if (opt_is(a, "--sched")) {
 			v = opt_value(argc, argv, &i, "--sched");
 			if (!v)
@@ -312,6 +345,11 @@ static int parse_options(struct options *opt, int argc, char **argv)
 			return bad_usage("unknown option '%s'", a);
 		return bad_usage("unexpected argument '%s' (commands go after -c)", a);
 	}
+	for (unsigned k = 0; opt->record && k < opt->nblk; k++)
+		if (opt->blk[k].bridge)
+			return bad_usage("--record: '%s' sits behind a bridge, which a trace cannot hold yet "
+			                 "(its bind line names a function of bus 0)",
+			                 opt->blk[k].spec);
 	return -1;
 }
 
@@ -355,6 +393,18 @@ static int build_machine(struct cli *c, const struct options *opt)
 		const struct blk_arg *b = &opt->blk[i];
 
 		err = NULL;
+		if (b->bridge) {
+			/* As QEMU's -device pcie-root-port,id=rp -device ...,bus=rp:
+			 * the bridge at the next free slot of bus 0, the disk at 00.0
+			 * behind it. */
+			struct dm_pci_bridge *br = hx_pci_add_bridge(c->m, NULL, HX_PCI_ANY_SLOT, b->bridge);
+
+			if (!br || hx_pci_place_next_on(c->m, br, 0, 0) != 0) {
+				fprintf(stderr, "%s: %s %s: cannot add its bridge\n", prog,
+				        b->o.image ? "--blk" : "--blk-ram", b->spec);
+				return EXIT_CMD_FAILED;
+			}
+		}
 		if (!hx_add_blk(c->m, &b->o, &err)) {
 			fprintf(stderr, "%s: %s %s: %s\n", prog, b->o.image ? "--blk" : "--blk-ram",
 			        b->spec, err ? err : "cannot create the device");
@@ -554,6 +604,11 @@ static int run_machine(struct options *opt, int argc, char **argv, const struct 
 		hx_machine_free(c->m);
 		return EXIT_CMD_FAILED;
 	}
+	if (opt->machine != HX_PCI_PROFILE_VIRT && hx_pci_set_profile(c->m, opt->machine) != 0) {
+		fprintf(stderr, "%s: --machine: cannot create the PCI host\n", prog);
+		hx_machine_free(c->m);
+		return EXIT_CMD_FAILED;
+	}
 	rc = build_machine(c, opt);
 	if (rc == 0)
 		rc = cli_net_build(c);
@@ -648,7 +703,7 @@ static int replay_main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	hx_machine_cfg_default(&opt.cfg);
-	rc = cli_replay_header(t, path, &opt.cfg.ram_base, &opt.cfg.ram_size, &commands);
+	rc = cli_replay_header(t, path, &opt.cfg.ram_base, &opt.cfg.ram_size, &opt.machine, &commands);
 	for (unsigned i = 0; rc == 0; i++) {
 		bool net = false;
 		enum hx_transport tr = HX_MMIO;

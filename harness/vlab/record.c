@@ -104,6 +104,9 @@ int cli_record_start(struct cli *c, const char *path, int argc, char **argv, con
 	hx_trace_producer_line(cfg, line, sizeof line);
 	snprintf(line + strlen(line), sizeof line - strlen(line), " ram=0x%" PRIx64 "+0x%" PRIx64,
 	         hx_ram_base(c->m), hx_ram_size(c->m));
+	if (hx_pci_profile(c->m) != HX_PCI_PROFILE_VIRT)
+		snprintf(line + strlen(line), sizeof line - strlen(line), " machine=%s",
+		         cli_machine_names[hx_pci_profile(c->m)]);
 	h[nh++] = dup_line("%s%s", line, "");
 	for (unsigned i = 0; i < n; i++) {
 		const struct hx_dev *d = hx_dev_at(c->m, i);
@@ -187,8 +190,10 @@ int cli_record_stop(struct cli *c)
 
 /* ---- replay: what the header says ---- */
 
+const char *const cli_machine_names[3] = {"virt", "pc", "q35"};
+
 int cli_replay_header(const struct hx_trace *t, const char *path, uint64_t *ram_base, uint64_t *ram_size,
-                      char **commands)
+                      enum hx_pci_profile *machine, char **commands)
 {
 	const char *prod = hx_trace_header(t, "producer"), *cmd = hx_trace_header(t, "command"), *ram;
 	char *store = NULL, *argv[256];
@@ -211,6 +216,20 @@ int cli_replay_header(const struct hx_trace *t, const char *path, uint64_t *ram_
 	    sscanf(ram, " ram=0x%" SCNx64 "+0x%" SCNx64, ram_base, ram_size) != 2) {
 		fprintf(stderr, "%s:%u: the producer line is not 'model ... ram=BASE+SIZE' (vlab's)\n", path, line);
 		return 2;
+	}
+	*machine = HX_PCI_PROFILE_VIRT;
+	const char *mach = strstr(prod, " machine=");
+	if (mach) {
+		unsigned k;
+		size_t len = strcspn(mach + 9, " ");
+		for (k = 1; k < 3 && (strlen(cli_machine_names[k]) != len || strncmp(mach + 9, cli_machine_names[k], len)); k++)
+			;
+		if (k == 3) {
+			fprintf(stderr, "%s:%u: the producer line names an unknown machine '%.*s' (pc, q35)\n", path, line,
+			        (int)len, mach + 9);
+			return 2;
+		}
+		*machine = (enum hx_pci_profile)k;
 	}
 	(void)hx_trace_header_nth(t, "command", 0, &line);
 	argc = split_words(cmd, &store, argv, 256);

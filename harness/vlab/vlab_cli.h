@@ -22,6 +22,7 @@
 #include "harness/net.h"
 #include "vlab/net.h"
 #include "harness/trace.h"
+#include "harness/pci_host.h"
 #include "vlab/blk.h"
 #include "vlab/mmio.h"
 #include "vlab/pci.h"
@@ -178,7 +179,10 @@ int cli_record_stop(struct cli *c);
 /* What a vlab trace's header says: guest RAM, and the -c commands
  * (*commands malloc'ed; NULL: the commands are the trace's input lines).
  * 0, or an exit status after "PATH:LINE: reason" (2: not a vlab trace). */
+/* --machine's names, by enum hx_pci_profile. */
+extern const char *const cli_machine_names[3];
 int cli_replay_header(const struct hx_trace *t, const char *path, uint64_t *ram_base, uint64_t *ram_size,
+                      enum hx_pci_profile *machine,
                       char **commands);
 /* Device line i: 0 with its type, transport and (net) backend kind; 1
  * when there is none; 2 after "PATH:LINE: reason". */

@@ -64,6 +64,18 @@ grep '^bind ' two-disks.hdr | tail -1 | grep -q '^bind pci dev=1 fn=0 ' || fail 
 grep -q "^command vlab --ram 8M --blk-ram 1M,transport=mmio-legacy --blk disk.img,transport=pci -c 'virtio scan; " two-disks.hdr ||
 	fail "the command line is not in the header as typed"
 
+# The PC profile: config through the 0xCF8 ports, a legacy disk through port
+# I/O; the replay builds the same machine (producer ... machine=pc).
+roundtrip pc 0 --machine pc --blk-ram 1M,transport=pci-legacy -c 'pci; virtio scan; virtio read 0x80000000 0 2; crc32 0x80000000 0x400'
+grep -q '^producer model .* machine=pc$' pc.trace || fail "the producer line does not name the machine: $(grep ^producer pc.trace)"
+grep -q '0x8086     0x7000' pc.out || fail "pci did not list the PIIX ISA bridge: $(cat pc.out)"
+grep -q ' pw[124] 0x' pc.trace || fail "no port write in the trace of a legacy disk on pc"
+
+check "--record of a disk behind a bridge: refused (exit 2), no trace"
+"$VLAB" --machine q35 --blk-ram 1M,transport=pci,bridge=root-port --record br.trace -c 'virtio scan' >br.out 2>&1 && fail "recorded"
+grep -q "sits behind a bridge" br.out || fail "no reason given: $(cat br.out)"
+[[ ! -e br.trace ]] || fail "a trace was written"
+
 # Deferred work, so the ping's virtual times are not zero (they come from the trace).
 roundtrip ping 0 --sched deferred --seed 7 --net transport=mmio,backend=wire --net transport=pci,backend=wire \
 	-c 'net ping 0 1 2; net info'

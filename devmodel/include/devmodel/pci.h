@@ -39,6 +39,7 @@ struct dm_pci_bar {
 };
 
 struct dm_pci_fn;
+struct dm_pci_bridge;
 
 struct dm_pci_fn_ops {
 	/* BAR accesses (the host has decoded the address; off < size). */
@@ -59,6 +60,7 @@ struct dm_pci_fn {
 	void *ctx;
 	bool multi;           /* set by the host: fn 0 of a multi-function device */
 	bool intx;            /* the INTx line level (status bit 3) */
+	struct dm_pci_bridge *bridge; /* a PCI-to-PCI bridge's function (pci_bridge.c) */
 	/* Statistics: accesses to a BAR whose decoding was off (not answered). */
 	uint64_t blocked_io, blocked_mem;
 };
@@ -105,6 +107,48 @@ uint32_t dm_pci_io_read(struct dm_pci_host *h, uint64_t port, unsigned width);
 void dm_pci_io_write(struct dm_pci_host *h, uint64_t port, unsigned width, uint32_t val);
 uint32_t dm_pci_mem_read(struct dm_pci_host *h, uint64_t addr, unsigned width);
 void dm_pci_mem_write(struct dm_pci_host *h, uint64_t addr, unsigned width, uint32_t val);
+
+/* ---- a PCI-to-PCI bridge (pci_bridge.c) ----
+ * A type 1 header (PCI-to-PCI Bridge Architecture 1.2, 3.2): bus numbers,
+ * the I/O, memory and prefetchable windows, held in fn.cfg (0x18..0x33)
+ * as written.  Configuration cycles for a bus in [secondary, subordinate]
+ * go to the secondary bus (or on through its bridges); memory and I/O
+ * accesses inside a window go there when the bridge's command register
+ * enables that kind.  The secondary bus is a dm_pci_host of its own (its
+ * cf8 unused). */
+struct dm_pci_bridge {
+	struct dm_pci_fn fn;      /* first: the function on the primary bus */
+	struct dm_pci_host bus;   /* the secondary bus */
+	bool bus_ro;              /* hostile: bus number registers ignore writes */
+};
+
+/* QEMU's pci-bridge (1b36:0001) and pcie-root-port (1b36:000c). */
+#define DM_PCI_BRIDGE_VENDOR 0x1b36u
+#define DM_PCI_BRIDGE_PCI 0x0001u
+#define DM_PCI_BRIDGE_ROOT_PORT 0x000cu
+
+void dm_pci_bridge_init(struct dm_pci_bridge *b, uint16_t device);
+uint8_t dm_pci_bridge_secondary(const struct dm_pci_bridge *b);
+uint8_t dm_pci_bridge_subordinate(const struct dm_pci_bridge *b);
+/* Does the bridge forward [addr, addr+width) of this kind (command bit
+ * and window)?  *claimed: it lies in a window whose decoding is off. */
+bool dm_pci_bridge_forwards(const struct dm_pci_bridge *b, bool io, uint64_t addr, unsigned width,
+                            bool *claimed);
+
+/* ---- the PC chipsets' functions on bus 0 (pci_pc.c) ----
+ * Identity only (no BARs), as QEMU 7.2 presents them: on `pc` the i440FX
+ * host bridge 00:00.0 (8086:1237) and the PIIX3 ISA bridge 00:01.0
+ * (8086:7000), IDE 00:01.1 (8086:7010) and PIIX4 ACPI 00:01.3
+ * (8086:7113); on `q35` the host bridge 00:00.0 (8086:29c0) and the ICH9
+ * LPC 00:1f.0 (8086:2918), SATA AHCI 00:1f.2 (8086:2922) and SMBus
+ * 00:1f.3 (8086:2930). */
+#define DM_PCI_PC_FNS 4
+struct dm_pci_pc {
+	struct dm_pci_fn fn[DM_PCI_PC_FNS];
+};
+/* Fill pc (q35: the Q35 set) and add its functions to h; -1 when a slot
+ * is taken. */
+int dm_pci_pc_init(struct dm_pci_pc *pc, bool q35, struct dm_pci_host *h);
 
 /* ---- the virtio PCI function ---- */
 

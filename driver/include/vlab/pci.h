@@ -30,6 +30,15 @@ extern "C" {
 #define VLAB_PCI_SUBSYS_VENDOR 0x2c
 #define VLAB_PCI_SUBSYS_ID 0x2e
 #define VLAB_PCI_CAP_PTR 0x34
+/* The type 1 (PCI-to-PCI bridge) header (PCI-to-PCI Bridge 1.2, 3.2). */
+#define VLAB_PCI_PRIMARY_BUS 0x18    /* primary, secondary, subordinate, latency */
+#define VLAB_PCI_IO_BASE 0x1c        /* I/O base and limit: address bits 15:12 */
+#define VLAB_PCI_MEM_BASE 0x20       /* memory base and limit: bits 31:20 */
+#define VLAB_PCI_PREF_BASE 0x24      /* prefetchable base and limit */
+#define VLAB_PCI_PREF_BASE_HI 0x28
+#define VLAB_PCI_PREF_LIMIT_HI 0x2c
+#define VLAB_PCI_IO_BASE_HI 0x30
+#define VLAB_PCI_HEADER_BRIDGE 0x01
 #define VLAB_PCI_CFG_SIZE 256u
 
 #define VLAB_PCI_CMD_IO 0x0001u
@@ -93,14 +102,23 @@ extern "C" {
 
 /* ---- where PCI lives: filled by the platform (the caller) ---- */
 
-/* A BAR placed by vlab_pci_setup_function (the host keeps the list). */
+/* A BAR placed by vlab_pci_setup_function, or a bridge's window placed by
+ * vlab_pci_scan (window: the buses sec..sub behind it may use it, and
+ * only they; size 0: closed).  The host keeps the list. */
 struct vlab_pci_placed {
 	uint64_t base, size;
 	uint8_t bus, dev, fn, bar;
 	bool io;
+	bool window;
+	uint8_t sec, sub;
 };
 
 #define VLAB_PCI_MAX_PLACED 96
+/* Bridges vlab_pci_scan and vlab_pci_enumerate follow at most (which also
+ * bounds the depth of the walk), and the windows' granularity. */
+#define VLAB_PCI_MAX_BRIDGES 16
+#define VLAB_PCI_BRIDGE_MEM_ALIGN 0x100000u
+#define VLAB_PCI_BRIDGE_IO_ALIGN 0x1000u
 
 struct vlab_pci_host {
 	const struct vlab_platform *plat;
@@ -149,14 +167,35 @@ void vlab_pci_cfg_write(const struct vlab_pci_host *h, uint8_t bus, uint8_t dev,
                         uint16_t off, unsigned width, uint32_t val);
 
 /*
- * Walk every bus the host covers, every device and (for multi-function
- * devices) every function, calling visit for each function present.  A
- * non-zero return from visit stops the walk and is returned.  Bounded:
- * at most buses * 32 * 8 functions.  VLAB_EINVAL for a host that cannot
- * work (no pio ops for cfg_ports, ...).
+ * Walk bus 0, every device and (for multi-function devices) every
+ * function, calling visit for each function present, and after a
+ * PCI-to-PCI bridge the bus behind it, depth first, as its secondary bus
+ * number says.  A bridge is followed only when its numbers are sound
+ * (secondary above the bus it is on, not above subordinate, inside the
+ * host's buses, not seen before) and at most VLAB_PCI_MAX_BRIDGES of them:
+ * run vlab_pci_scan first to number them.  A non-zero return from visit
+ * stops the walk and is returned.  VLAB_EINVAL for a host that cannot work
+ * (no pio ops for cfg_ports, ...).
  */
 typedef int (*vlab_pci_visit_fn)(void *ctx, const struct vlab_pci_func *f);
 int vlab_pci_enumerate(const struct vlab_pci_host *h, vlab_pci_visit_fn visit, void *ctx);
+
+/*
+ * Configure the PCI-to-PCI bridges as firmware does, depth first from bus
+ * 0: give each a primary, secondary and subordinate bus number (keeping
+ * firmware's when they are what a depth-first numbering gives and inside
+ * the host's buses), set up every function behind it
+ * (vlab_pci_setup_function), program its I/O and memory windows to cover
+ * their BARs (the prefetchable window closed: every memory BAR sits in the
+ * memory window, below 4 GiB), and enable forwarding (I/O, memory, bus
+ * mastering).  Functions on bus 0 are left for their probe.  Run it again
+ * after a change: it renumbers and reprograms the same way.  VLAB_EPROTO
+ * for a bridge that does not take its bus numbers or windows, or more than
+ * VLAB_PCI_MAX_BRIDGES bridges; VLAB_ENOMEM when the bus numbers or a
+ * window run out.  A function behind a bridge whose BARs cannot be placed
+ * is skipped (its probe fails the same way).
+ */
+int vlab_pci_scan(struct vlab_pci_host *h);
 
 struct vlab_pci_bar {
 	uint64_t addr;            /* bus address (port number for I/O) */

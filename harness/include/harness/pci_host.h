@@ -35,6 +35,21 @@ extern "C" {
 #define HX_PCI_BRIDGE_VENDOR 0x1b36u
 #define HX_PCI_BRIDGE_DEVICE 0x0008u
 
+/* Which machine's bus 0 the host is: QEMU's riscv/arm virt (the GPEX host
+ * bridge, ECAM and the memory-mapped port window in the firmware's
+ * description), pc (i440FX and PIIX: 00:00.0, 00:01.0/1/3) or q35 (Q35
+ * and ICH9: 00:00.0, 00:1f.0/2/3), both described with the 0xCF8 ports
+ * and port I/O.  The address map (windows) is the same for all three. */
+enum hx_pci_profile {
+	HX_PCI_PROFILE_VIRT = 0,
+	HX_PCI_PROFILE_PC,
+	HX_PCI_PROFILE_Q35,
+};
+/* Choose the profile: before any PCI use (else -1 unless it is the one
+ * already in place); it creates and maps the host. */
+int hx_pci_set_profile(struct hx_machine *m, enum hx_pci_profile profile);
+enum hx_pci_profile hx_pci_profile(struct hx_machine *m);
+
 /* The machine's PCI host model (created and mapped on first use); NULL on
  * failure (address ranges already taken, out of memory). */
 struct dm_pci_host *hx_pci_host(struct hx_machine *m);
@@ -54,6 +69,23 @@ struct vlab_pci_host *hx_pci_firmware(struct hx_machine *m);
 /* Place the next PCI device attached at 00:dev.fn (once); -1 when out of
  * range.  Without it devices take 00:01.0, 00:02.0, ... */
 int hx_pci_place_next(struct hx_machine *m, unsigned dev, unsigned fn);
+
+/* PCI-to-PCI bridges (devmodel's dm_pci_bridge, owned by the machine): add
+ * one at dev.0 of bus 0 (parent NULL) or of a bridge's secondary bus;
+ * device is DM_PCI_BRIDGE_PCI or DM_PCI_BRIDGE_ROOT_PORT.  Its bus numbers
+ * and windows are left for the driver to program, as firmware would.
+ * NULL when the slot is taken or there are HX_PCI_MAX_BRIDGES already.
+ * dev HX_PCI_ANY_SLOT: the first free one from 1. */
+#define HX_PCI_MAX_BRIDGES 24
+#define HX_PCI_ANY_SLOT 0xffffffffu
+struct dm_pci_bridge *hx_pci_add_bridge(struct hx_machine *m, struct dm_pci_bridge *parent,
+                                        unsigned dev, uint16_t device);
+/* As hx_pci_place_next, on the secondary bus of br (NULL: bus 0). */
+int hx_pci_place_next_on(struct hx_machine *m, struct dm_pci_bridge *br, unsigned dev, unsigned fn);
+/* The bus number d's function is on now (a bridge's secondary bus number
+ * as programmed); -1 when d is not on PCI or behind a bridge that has no
+ * secondary bus number yet. */
+int hx_pci_bus_of(struct hx_machine *m, const struct hx_dev *d);
 
 /* For devices.c: put d (dv set) on a PCI transport; free its front end. */
 int hx_pci_attach(struct hx_machine *m, struct hx_dev *d, enum hx_transport t, const char **err);
