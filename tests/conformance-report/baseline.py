@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The conformance baseline (docs/conformance-report.md, "The baseline").
 
-    baseline.py VLAB BASELINE README [--write] [-- VLAB-CONFORMANCE-OPTIONS...]
+    baseline.py VLAB BASELINE README [--write] [--report JSON] [-- VLAB-CONFORMANCE-OPTIONS...]
 
 Runs `VLAB conformance --json` over the whole matrix (no --results: the
 verdicts of a plain run) and compares it with BASELINE
@@ -13,7 +13,9 @@ a requirement x cell that BASELINE has as PASS is anything else now (each
 named: ID, cell, new verdict, detail), or when README's summary block is
 not the run's.  A PASS that BASELINE does not have yet is only reported.
 --write: write BASELINE and README's block from the run (on purpose:
-after a change that adds or, knowingly, removes a PASS).
+after a change that adds or, knowingly, removes a PASS).  --report JSON:
+judge that report (`vlab conformance --json`) instead of running VLAB (a
+FAIL is then a FAIL in its summary or its device side).
 
 BASELINE: one row per line, req_id<TAB>cell<TAB>verdict: for each
 requirement (driver and device side) its verdict over all cells (cell
@@ -44,6 +46,14 @@ def run_report(vlab, extra):
             sys.exit("vlab conformance exited %d:\n%s" % (p.returncode, p.stdout))
         with open(path) as f:
             return json.load(f), p.returncode, p.stdout
+
+
+def load_report(path):
+    with open(path) as f:
+        report = json.load(f)
+    fails = report["summary"]["FAIL"]["requirements"] + report.get("device", {}).get("summary", {}).get(
+        "FAIL", {}).get("requirements", 0)
+    return report, 1 if fails else 0, "FAIL: %d in the report %s\n" % (fails, path) if fails else ""
 
 
 def rows(report):
@@ -103,10 +113,15 @@ def main(argv):
         argv = argv[:argv.index("--")]
     write = "--write" in argv
     args = [a for a in argv if a != "--write"]
+    given = None
+    if "--report" in args[:-1]:
+        given = args[args.index("--report") + 1]
+        args.remove(given)
+        args.remove("--report")
     if len(args) != 3:
         sys.exit(__doc__)
     vlab, base_path, readme_path = args
-    report, rc, out = run_report(vlab, extra)
+    report, rc, out = load_report(given) if given else run_report(vlab, extra)
     cur = rows(report)
     with open(readme_path) as f:
         lines, a, b = readme_block(f.read())
