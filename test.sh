@@ -2,7 +2,8 @@
 # Runs every test: builds with gcc, clang, and clang + ASan/UBSan, the
 # bare-metal images and the fuzz targets; runs the whole CTest suite (all
 # labels) in the gcc and sanitizer builds, replays the fuzz corpora and
-# fuzzes each target for 20 s (one target per core).  Ends with the time
+# fuzzes each target for 20 s (one target per core); writes the conformance
+# report with the gcc run's results (build/gcc/conformance/).  Ends with the time
 # each phase took and a total over every ctest run:
 #   total: N passed, N failed, N skipped
 set -euo pipefail
@@ -65,10 +66,23 @@ did_not_run() { # status: how many tests ctest lists as "(status)" under "did no
 		on && index($0, st) == length($0) - length(st) + 1 { n++ }
 		END { print n + 0 }'
 }
+# The gcc run's results as JUnit XML, for the conformance report below.
+results=$here/build/gcc/ctest-results.xml
 for preset in gcc asan; do
 	phase "ctest: $preset"
-	run_ctest --preset "$preset" -j"$jobs"
+	junit=()
+	[ "$preset" = gcc ] && junit=(--output-junit "$results")
+	run_ctest --preset "$preset" -j"$jobs" "${junit[@]}"
 done
+# The conformance report (docs/conformance-report.md) with the real test
+# results: a requirement a test checks shows its test's pass or fail.  A
+# FAIL stops here, as a failed ctest does.
+phase "conformance report"
+report=$here/build/gcc/conformance
+mkdir -p "$report"
+build/gcc/harness/vlab conformance --results "$results" --md "$report/conformance.md" \
+	--html "$report/conformance.html" --junit "$report/conformance.xml" --json "$report/conformance.json" ||
+	{ echo "conformance report (with a FAIL): $report/conformance.html"; exit 1; }
 # libFuzzer targets (fuzz/): replay the corpora, then fuzz each for 20 s.
 phase "build+replay: fuzz"
 cmake --preset fuzz >/dev/null
@@ -78,4 +92,5 @@ phase "fuzzing"
 fuzz/run.sh build/fuzz 20
 phase ""
 printf '%s\n' "${timings[@]}"
+echo "conformance report: $report/conformance.html (and .md, .json, .xml)"
 echo "total: $passed passed, $failed failed, $skipped skipped"

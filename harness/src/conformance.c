@@ -329,30 +329,38 @@ int cf_alloc_cells(struct cf_run *run, unsigned ncell)
 	return 0;
 }
 
+/* How many of the given results pattern names (the CTest name, or a
+ * regex over the names), how many of them failed, and the first failed. */
+static void match_tests(const struct cf_run *run, const char *pattern, unsigned *matched, unsigned *failed,
+                        const char **first_failed)
+{
+	regex_t re;
+	bool use_re = regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) == 0;
+
+	for (unsigned i = 0; i < run->ntests; i++) {
+		const struct cf_testresult *t = &run->tests[i];
+		if (strcmp(t->name, pattern) != 0 && !(use_re && regexec(&re, t->name, 0, NULL, 0) == 0))
+			continue;
+		(*matched)++;
+		if (!t->passed && !(*failed)++)
+			*first_failed = t->name;
+	}
+	if (use_re)
+		regfree(&re);
+}
+
 /* A test row's verdict: from the given results, else "not given". */
 static void judge_test(const struct cf_run *run, const struct cf_req *r, struct cf_result *out)
 {
-	regex_t re;
 	unsigned matched = 0, failed = 0;
 	const char *first_failed = NULL;
-	bool use_re;
 
 	out->v = CF_TESTED;
 	if (!run->tests_given) {
 		snprintf(out->detail, sizeof out->detail, "%.300s: named test, result not given", r->evidence);
 		return;
 	}
-	use_re = regcomp(&re, r->evidence, REG_EXTENDED | REG_NOSUB) == 0;
-	for (unsigned i = 0; i < run->ntests; i++) {
-		const struct cf_testresult *t = &run->tests[i];
-		if (strcmp(t->name, r->evidence) != 0 && !(use_re && regexec(&re, t->name, 0, NULL, 0) == 0))
-			continue;
-		matched++;
-		if (!t->passed && !failed++)
-			first_failed = t->name;
-	}
-	if (use_re)
-		regfree(&re);
+	match_tests(run, r->evidence, &matched, &failed, &first_failed);
 	if (failed) {
 		out->v = CF_FAIL;
 		snprintf(out->detail, sizeof out->detail, "named test %s failed (%u of %u matching)", first_failed,
@@ -435,6 +443,82 @@ void cf_judge_cell(struct cf_run *run, unsigned c, const struct dm_report *rep)
 	}
 }
 
+int cf_load_device(struct cf_run *run, const char *spec, const char *table, char *err, size_t errlen)
+{
+	struct cf_run *dev = calloc(1, sizeof *dev);
+
+	run->dev = dev;
+	if (!dev) {
+		errf(err, errlen, "out of memory");
+		return -1;
+	}
+	if (cf_load_spec(dev, spec, err, errlen) || cf_load_table(dev, table, err, errlen))
+		return -1;
+	if (cf_alloc_cells(dev, 1) != 0) {
+		errf(err, errlen, "out of memory");
+		return -1;
+	}
+	dev->ncell = 1;
+	copy_field(dev->cell[0].name, sizeof dev->cell[0].name, "device");
+	return 0;
+}
+
+/* A device model row (DEV-...): the words of its evidence without a '/'
+ * are the tests that show the model honours it (the others are files). */
+static void judge_device_model(const struct cf_run *run, const struct cf_req *r, struct cf_result *out)
+{
+	char words[sizeof r->evidence], *save = NULL;
+	unsigned named = 0, matched = 0, failed = 0;
+	const char *first_failed = NULL;
+
+	copy_field(words, sizeof words, r->evidence);
+	for (char *w = strtok_r(words, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+		unsigned m = 0;
+		if (strchr(w, '/'))
+			continue;
+		named++;
+		match_tests(run, w, &m, &failed, &first_failed);
+		matched += m != 0;
+	}
+	out->v = named ? CF_TESTED : CF_NOT_CHECKED;
+	if (!named)
+		snprintf(out->detail, sizeof out->detail, "honoured by the model (%.300s); no test named", r->evidence);
+	else if (!run->tests_given)
+		snprintf(out->detail, sizeof out->detail, "%u named test%s, result not given", named,
+		         named == 1 ? "" : "s");
+	else if (failed) {
+		out->v = CF_FAIL;
+		snprintf(out->detail, sizeof out->detail, "named test %.200s failed", first_failed);
+	} else if (matched == named) {
+		out->v = CF_PASS;
+		snprintf(out->detail, sizeof out->detail, "%u named test%s passed", named, named == 1 ? "" : "s");
+	} else {
+		snprintf(out->detail, sizeof out->detail, "%u of %u named tests not in the given results",
+		         named - matched, named);
+	}
+}
+
+void cf_judge_device(struct cf_run *run)
+{
+	struct cf_run *dev = run->dev;
+
+	for (unsigned i = 0; dev && i < dev->nreq; i++) {
+		const struct cf_req *r = &dev->req[i];
+		struct cf_result *out = &dev->res[i];
+
+		memset(out, 0, sizeof *out);
+		if (r->how == CF_HOW_MODEL) {
+			judge_device_model(run, r, out);
+			continue;
+		}
+		out->v = r->how == CF_HOW_NA ? CF_NA : CF_NOT_CHECKED;
+		if (r->how == CF_HOW_TEST)
+			judge_test(run, r, out);
+		else
+			copy_field(out->detail, sizeof out->detail, r->how == CF_HOW_NONE ? "not in the table" : r->evidence);
+	}
+}
+
 void cf_count(const struct cf_run *run, unsigned counts[CF_NVERDICTS])
 {
 	memset(counts, 0, CF_NVERDICTS * sizeof counts[0]);
@@ -445,6 +529,10 @@ void cf_count(const struct cf_run *run, unsigned counts[CF_NVERDICTS])
 
 void cf_free(struct cf_run *run)
 {
+	if (run->dev) {
+		cf_free(run->dev);
+		free(run->dev);
+	}
 	free(run->req);
 	free(run->cell);
 	free(run->res);

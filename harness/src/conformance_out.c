@@ -119,7 +119,52 @@ static int finish(FILE *f)
 	return fflush(f) == 0 && !ferror(f) ? 0 : -1;
 }
 
+/* ---- the device side (run->dev: one verdict per DEV- requirement) ---- */
+
+/* The device side's counts per verdict; false when there is no device side. */
+static bool dev_counts(const struct cf_run *dev, unsigned k[CF_NVERDICTS])
+{
+	if (dev)
+		cf_count(dev, k);
+	return dev != NULL;
+}
+
+static const struct cf_result *dev_res(const struct cf_run *dev, unsigned r)
+{
+	return &dev->res[r];
+}
+
 /* ---- Markdown ---- */
+
+static void md_device(const struct cf_run *dev, FILE *f)
+{
+	unsigned k[CF_NVERDICTS];
+
+	if (!dev_counts(dev, k))
+		return;
+	fprintf(f, "\n## Device side\n\nWhat the device model must honour for the report to mean anything: "
+	           "%u device requirements, from the table `%s`. A `model` row is PASS when the tests it names "
+	           "passed in the given CTest results (TESTED without results), NOT CHECKED when it names "
+	           "none.\n\n| verdict | requirements |\n| --- | ---: |\n",
+	        dev->nreq, dev->table_path ? dev->table_path : "?");
+	for (unsigned v = 0; v < CF_NVERDICTS; v++)
+		fprintf(f, "| %s | %u |\n", cf_verdict_name((enum cf_verdict)v), k[v]);
+	fputs("\n| requirement | level | section | verdict | how | evidence | detail | summary |\n"
+	      "| --- | --- | --- | --- | --- | --- | --- | --- |\n",
+	      f);
+	for (unsigned r = 0; r < dev->nreq; r++) {
+		const struct cf_req *q = &dev->req[r];
+		const struct cf_result *x = dev_res(dev, r);
+		fprintf(f, "| %s | %s | %s | %s | %s | ", q->id, q->level, q->section, cf_verdict_name(x->v),
+		        how_name(q->how));
+		md_text(f, q->evidence);
+		fputs(" | ", f);
+		md_text(f, x->detail);
+		fputs(" | ", f);
+		md_text(f, q->summary);
+		fputs(" |\n", f);
+	}
+}
 
 static void md_overall_detail(FILE *f, const struct cf_run *run, unsigned r, enum cf_verdict v, unsigned npass,
                               unsigned nreached)
@@ -203,6 +248,7 @@ int cf_write_md(const struct cf_run *run, FILE *f)
 			fputs(" |\n", f);
 		}
 	}
+	md_device(run->dev, f);
 	return finish(f);
 }
 
@@ -245,6 +291,39 @@ static void html_select(FILE *f, const char *id, const char *label, const char *
 		fputs("</option>", f);
 	}
 	fputs("</select></label>\n", f);
+}
+
+static void html_device(const struct cf_run *dev, FILE *f)
+{
+	unsigned k[CF_NVERDICTS];
+
+	if (!dev_counts(dev, k))
+		return;
+	fprintf(f, "<h2>Device side</h2>\n<p>What the device model must honour: %u device requirements, from the "
+	           "table <code>", dev->nreq);
+	xml_text(f, dev->table_path ? dev->table_path : "?");
+	fputs("</code>.", f);
+	for (unsigned v = 0; v < CF_NVERDICTS; v++)
+		fprintf(f, " <span class=\"%s\">&nbsp;%s %u&nbsp;</span>", vclass[v], cf_verdict_name((enum cf_verdict)v),
+		        k[v]);
+	fputs("</p>\n<table id=\"d\"><thead><tr><th>requirement</th><th>level</th><th>section</th><th>verdict</th>"
+	      "<th>how</th><th>evidence</th><th>detail</th><th>summary</th></tr></thead>\n<tbody>\n",
+	      f);
+	for (unsigned r = 0; r < dev->nreq; r++) {
+		const struct cf_req *q = &dev->req[r];
+		const struct cf_result *x = dev_res(dev, r);
+		fprintf(f, "<tr><td>%s</td><td>", q->id);
+		xml_text(f, q->level);
+		fprintf(f, "</td><td>%s</td><td class=\"%s\">%s</td><td>%s</td><td class=\"s\">", q->section,
+		        vclass[x->v], cf_verdict_name(x->v), how_name(q->how));
+		xml_text(f, q->evidence);
+		fputs("</td><td class=\"s\">", f);
+		xml_text(f, x->detail);
+		fputs("</td><td class=\"s\">", f);
+		xml_text(f, q->summary);
+		fputs("</td></tr>\n", f);
+	}
+	fputs("</tbody></table>\n", f);
 }
 
 int cf_write_html(const struct cf_run *run, FILE *f)
@@ -323,6 +402,7 @@ int cf_write_html(const struct cf_run *run, FILE *f)
 		}
 		fputs("</p>\n", f);
 	}
+	html_device(run->dev, f);
 	fputs(html_script, f);
 	fputs("</body></html>\n", f);
 	return finish(f);
@@ -330,14 +410,44 @@ int cf_write_html(const struct cf_run *run, FILE *f)
 
 /* ---- JUnit XML ---- */
 
+/* One testcase: a <failure> for FAIL, <skipped> for N/A, NOT REACHED and
+ * NOT CHECKED, nothing for PASS and TESTED. */
+static void junit_verdict(const struct cf_result *x, FILE *f)
+{
+	if (x->v == CF_FAIL || x->v == CF_NA || x->v == CF_NOT_CHECKED || x->v == CF_NOT_REACHED) {
+		fprintf(f, "<%s message=\"%s: ", x->v == CF_FAIL ? "failure" : "skipped", cf_verdict_name(x->v));
+		xml_text(f, x->detail);
+		fputs("\"/>", f);
+	}
+	fputs("</testcase>\n", f);
+}
+
+/* The device side: a testsuite conformance.device, a testcase per DEV- ID. */
+static void junit_device(const struct cf_run *dev, FILE *f)
+{
+	unsigned k[CF_NVERDICTS];
+
+	if (!dev_counts(dev, k))
+		return;
+	fprintf(f, "<testsuite name=\"conformance.device\" tests=\"%u\" failures=\"%u\" skipped=\"%u\">\n",
+	        dev->nreq, k[CF_FAIL], k[CF_NA] + k[CF_NOT_CHECKED] + k[CF_NOT_REACHED]);
+	for (unsigned r = 0; r < dev->nreq; r++) {
+		fprintf(f, "<testcase classname=\"conformance.device.%s\" name=\"%s\">", dev->req[r].chapter,
+		        dev->req[r].id);
+		junit_verdict(dev_res(dev, r), f);
+	}
+	fputs("</testsuite>\n", f);
+}
+
 int cf_write_junit(const struct cf_run *run, FILE *f)
 {
-	unsigned counts[CF_NVERDICTS];
+	unsigned counts[CF_NVERDICTS], dk[CF_NVERDICTS] = {0};
 
 	cf_count(run, counts);
+	dev_counts(run->dev, dk);
 	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 	           "<testsuites name=\"vlab conformance\" tests=\"%u\" failures=\"%u\">\n",
-	        run->nreq * run->ncell, counts[CF_FAIL]);
+	        run->nreq * run->ncell + (run->dev ? run->dev->nreq : 0), counts[CF_FAIL] + dk[CF_FAIL]);
 	for (unsigned c = 0; c < run->ncell; c++) {
 		unsigned fails = 0, skips = 0;
 		for (unsigned r = 0; r < run->nreq; r++) {
@@ -353,21 +463,59 @@ int cf_write_junit(const struct cf_run *run, FILE *f)
 			fprintf(f, "<testcase classname=\"conformance.%s\" name=\"%s ", run->req[r].chapter, run->req[r].id);
 			xml_text(f, run->cell[c].name);
 			fputs("\">", f);
-			if (x->v == CF_FAIL || x->v == CF_NA || x->v == CF_NOT_CHECKED || x->v == CF_NOT_REACHED) {
-				fprintf(f, "<%s message=\"%s: ", x->v == CF_FAIL ? "failure" : "skipped",
-				        cf_verdict_name(x->v));
-				xml_text(f, x->detail);
-				fputs("\"/>", f);
-			}
-			fputs("</testcase>\n", f);
+			junit_verdict(x, f);
 		}
 		fputs("</testsuite>\n", f);
 	}
+	junit_device(run->dev, f);
 	fputs("</testsuites>\n", f);
 	return finish(f);
 }
 
 /* ---- JSON ---- */
+
+/* The requirement's fields both sides share: id, chapter, level, section,
+ * summary, how, evidence. */
+static void json_req(const struct cf_req *q, FILE *f)
+{
+	fputs("{\"id\": ", f);
+	json_str(f, q->id);
+	fputs(", \"chapter\": ", f);
+	json_str(f, q->chapter);
+	fputs(", \"level\": ", f);
+	json_str(f, q->level);
+	fputs(", \"section\": ", f);
+	json_str(f, q->section);
+	fputs(", \"summary\": ", f);
+	json_str(f, q->summary);
+	fprintf(f, ", \"how\": \"%s\", \"evidence\": ", how_name(q->how));
+	json_str(f, q->evidence);
+}
+
+/* ,"device": {table, summary (per verdict: requirements), requirements
+ * (the shared fields, verdict, detail)}. */
+static void json_device(const struct cf_run *dev, FILE *f)
+{
+	unsigned k[CF_NVERDICTS];
+
+	if (!dev_counts(dev, k))
+		return;
+	fputs(",\n  \"device\": {\n    \"table\": ", f);
+	json_str(f, dev->table_path ? dev->table_path : "");
+	fputs(",\n    \"summary\": {", f);
+	for (unsigned v = 0; v < CF_NVERDICTS; v++)
+		fprintf(f, "%s\"%s\": {\"requirements\": %u}", v ? ", " : "", cf_verdict_name((enum cf_verdict)v), k[v]);
+	fputs("},\n    \"requirements\": [\n", f);
+	for (unsigned r = 0; r < dev->nreq; r++) {
+		const struct cf_result *x = dev_res(dev, r);
+		fputs("      ", f);
+		json_req(&dev->req[r], f);
+		fprintf(f, ", \"verdict\": \"%s\", \"detail\": ", cf_verdict_name(x->v));
+		json_str(f, x->detail);
+		fprintf(f, "}%s\n", r + 1 < dev->nreq ? "," : "");
+	}
+	fputs("    ]\n  }", f);
+}
 
 int cf_write_json(const struct cf_run *run, FILE *f)
 {
@@ -401,18 +549,8 @@ int cf_write_json(const struct cf_run *run, FILE *f)
 	for (unsigned r = 0; r < run->nreq; r++) {
 		const struct cf_req *q = &run->req[r];
 		unsigned a, b;
-		fputs("    {\"id\": ", f);
-		json_str(f, q->id);
-		fputs(", \"chapter\": ", f);
-		json_str(f, q->chapter);
-		fputs(", \"level\": ", f);
-		json_str(f, q->level);
-		fputs(", \"section\": ", f);
-		json_str(f, q->section);
-		fputs(", \"summary\": ", f);
-		json_str(f, q->summary);
-		fprintf(f, ", \"how\": \"%s\", \"evidence\": ", how_name(q->how));
-		json_str(f, q->evidence);
+		fputs("    ", f);
+		json_req(q, f);
 		fprintf(f, ", \"verdict\": \"%s\",\n     \"cells\": {", cf_verdict_name(overall(run, r, &a, &b)));
 		for (unsigned c = 0; c < run->ncell; c++) {
 			const struct cf_result *x = res_at(run, r, c);
@@ -424,6 +562,8 @@ int cf_write_json(const struct cf_run *run, FILE *f)
 		}
 		fprintf(f, "}}%s\n", r + 1 < run->nreq ? "," : "");
 	}
-	fputs("  ]\n}\n", f);
+	fputs("  ]", f);
+	json_device(run->dev, f);
+	fputs("\n}\n", f);
 	return finish(f);
 }

@@ -34,9 +34,11 @@ enum { EXIT_FAILED = 1, EXIT_BAD = 2 };
 #endif
 #define DEFAULT_TABLE VLAB_SOURCE_DIR "/docs/spec/conformance-driver.tsv"
 #define DEFAULT_SPEC VLAB_SOURCE_DIR "/docs/spec/virtio-1.2-driver-requirements.tsv"
+#define DEFAULT_DEV_TABLE VLAB_SOURCE_DIR "/docs/spec/conformance-device.tsv"
+#define DEFAULT_DEV_SPEC VLAB_SOURCE_DIR "/docs/spec/virtio-1.2-device-requirements.tsv"
 
 struct conf_opts {
-	const char *md, *html, *junit, *json, *cells, *table, *spec, *results;
+	const char *md, *html, *junit, *json, *cells, *table, *spec, *results, *dev_table, *dev_spec;
 	bool list, verbose;
 };
 
@@ -45,6 +47,7 @@ static void usage(FILE *f)
 	fprintf(f,
 	        "Usage: vlab conformance [--md FILE] [--html FILE] [--junit FILE] [--json FILE]\n"
 	        "                        [--cells SPEC] [--table FILE] [--spec FILE] [--results FILE]\n"
+	        "                        [--device-table FILE] [--device-spec FILE]\n"
 	        "                        [--list-cells] [--verbose]\n"
 	        "\n"
 	        "Runs the drivers against the device model over a matrix of cells (transport x\n"
@@ -59,7 +62,10 @@ static void usage(FILE *f)
 	        "  --spec FILE      the requirement list (default: the source tree's\n"
 	        "                   docs/spec/virtio-1.2-driver-requirements.tsv)\n"
 	        "  --results FILE   CTest results as JUnit XML (ctest --output-junit) for the\n"
-	        "                   requirements a test checks\n"
+	        "                   requirements a test checks (both sides)\n"
+	        "  --device-table FILE, --device-spec FILE  the device side's table and list\n"
+	        "                   (default: the source tree's docs/spec/conformance-device.tsv\n"
+	        "                   and virtio-1.2-device-requirements.tsv)\n"
 	        "  --list-cells     print the cells' names and offers, run nothing\n"
 	        "  --verbose        show the workload's output and the driver's log\n"
 	        "\n"
@@ -435,6 +441,22 @@ static int write_out(const struct cf_run *run, const char *path, int (*fn)(const
 	return rc;
 }
 
+/* The device side's line and its FAIL lines; adds its FAILs to counts. */
+static void print_device(const struct cf_run *dev, unsigned counts[CF_NVERDICTS])
+{
+	unsigned k[CF_NVERDICTS];
+
+	cf_count(dev, k);
+	printf("device: %u requirements:", dev->nreq);
+	for (unsigned v = 0; v < CF_NVERDICTS; v++)
+		printf("%s %s %u", v ? "," : "", cf_verdict_name((enum cf_verdict)v), k[v]);
+	printf("\n");
+	for (unsigned r = 0; r < dev->nreq; r++)
+		if (dev->res[r].v == CF_FAIL)
+			printf("FAIL %s device: %s\n", dev->req[r].id, dev->res[r].detail);
+	counts[CF_FAIL] += k[CF_FAIL];
+}
+
 static int parse(struct conf_opts *o, int argc, char **argv)
 {
 	static const struct {
@@ -445,6 +467,8 @@ static int parse(struct conf_opts *o, int argc, char **argv)
 		{"--junit", offsetof(struct conf_opts, junit)},   {"--json", offsetof(struct conf_opts, json)},
 		{"--cells", offsetof(struct conf_opts, cells)},   {"--table", offsetof(struct conf_opts, table)},
 		{"--spec", offsetof(struct conf_opts, spec)},     {"--results", offsetof(struct conf_opts, results)},
+		{"--device-table", offsetof(struct conf_opts, dev_table)},
+		{"--device-spec", offsetof(struct conf_opts, dev_spec)},
 	};
 
 	for (int i = 1; i < argc; i++) {
@@ -504,6 +528,8 @@ int cmd_conformance_main(int argc, char **argv)
 	if (!o.spec)
 		o.spec = DEFAULT_SPEC;
 	if (cf_load_spec(&run, o.spec, err, sizeof err) || cf_load_table(&run, o.table, err, sizeof err) ||
+	    cf_load_device(&run, o.dev_spec ? o.dev_spec : DEFAULT_DEV_SPEC,
+	                   o.dev_table ? o.dev_table : DEFAULT_DEV_TABLE, err, sizeof err) ||
 	    (o.results && cf_load_junit(&run, o.results, err, sizeof err))) {
 		fprintf(stderr, "vlab conformance: %s\n", err);
 		cf_free(&run);
@@ -533,6 +559,7 @@ int cmd_conformance_main(int argc, char **argv)
 			cf_free(&run);
 			return EXIT_FAILED;
 		}
+	cf_judge_device(&run);
 	rc = write_out(&run, o.md, cf_write_md) | write_out(&run, o.html, cf_write_html) |
 	     write_out(&run, o.junit, cf_write_junit) | write_out(&run, o.json, cf_write_json);
 	cf_count(&run, counts);
@@ -540,6 +567,7 @@ int cmd_conformance_main(int argc, char **argv)
 	for (unsigned v = 0; v < CF_NVERDICTS; v++)
 		printf("%s %s %u", v ? "," : "", cf_verdict_name((enum cf_verdict)v), counts[v]);
 	printf("\n");
+	print_device(run.dev, counts);
 	for (unsigned r = 0, shown = 0; r < run.nreq; r++)
 		for (unsigned c = 0; c < run.ncell; c++) {
 			const struct cf_result *x = &run.res[(size_t)r * run.capcell + c];

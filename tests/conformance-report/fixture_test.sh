@@ -44,6 +44,30 @@ DRV-2.2.1-1|mmio/blk/qemu|FAIL|named test model.fixture_failing failed
 EOT
 contains "FAIL DRV-2.2.1-1 mmio/blk/qemu: named test model.fixture_failing failed"
 
+check "the device side: a model row's named tests, TESTED without results; na, unchecked; none named: NOT CHECKED"
+DEV=(--device-table "$FIXTURES/device-table.tsv")
+run 0 conformance --table "$TABLE" --spec "$SPEC" "${DEV[@]}" --cells mmio/blk/qemu --json d.json
+contains "device: 213 requirements: PASS 0, FAIL 0, TESTED 3, N/A 1, NOT REACHED 0, NOT CHECKED 209"
+expect_verdicts d.json <<'EOT'
+DEV-2.1.2-1|device|TESTED|1 named test, result not given
+DEV-2.1.2-3|device|NOT CHECKED|honoured by the model (devmodel/src/virtio.c); no test named
+DEV-2.2.2-1|device|N/A|no feature with a dependency
+DEV-2.2.2-2|device|NOT CHECKED|nothing looks at it
+DEV-2.2.2-4|device|NOT CHECKED|not in the table
+EOT
+
+check "the device side with CTest results: passed: PASS, one failed: FAIL (exit 1), not in them: TESTED"
+run 1 conformance --table "$TABLE" --spec "$SPEC" "${DEV[@]}" --cells mmio/blk/qemu --results "$FIXTURES/results.xml" \
+	--json e.json
+contains "FAIL DEV-2.1.2-2 device: named test model.fixture_failing failed"
+expect_verdicts e.json <<'EOT'
+DEV-2.1.2-1|device|PASS|1 named test passed
+DEV-2.1.2-2|device|FAIL|model.fixture_failing
+DEV-2.2.2-3|device|TESTED|1 of 1 named tests not in the given results
+EOT
+run 2 conformance --table "$TABLE" --spec "$SPEC" --device-table "$TABLE"
+contains "'DRV-3.1.1-1' is not a requirement of the list"
+
 check "bad options: status 2 and a message"
 run 2 conformance --table "$TABLE" --spec "$SPEC" --frobnicate
 contains "unknown option '--frobnicate'"

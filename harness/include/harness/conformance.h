@@ -85,6 +85,9 @@ struct cf_run {
 	unsigned nunknown;
 	unsigned unknown_broken; /* breaches of such IDs: a FAIL too */
 	const char *table_path;
+	/* The device side (docs/spec/conformance-device.tsv), or NULL: its
+	 * requirements with one verdict each (one cell, "device"). */
+	struct cf_run *dev;
 };
 
 /* Requirement list from the spec TSV (header: req_id, section_v1.2, ...,
@@ -100,6 +103,15 @@ int cf_alloc_cells(struct cf_run *run, unsigned ncell);
 /* Judge cell c (already in run->cell[c]) from the model's report of its
  * run: a verdict for every requirement. */
 void cf_judge_cell(struct cf_run *run, unsigned c, const struct dm_report *rep);
+/* The device side: the device requirement list and its table into a new
+ * run->dev.  0, or -1 with a message in err. */
+int cf_load_device(struct cf_run *run, const char *spec, const char *table, char *err, size_t errlen);
+/* A verdict for each device requirement (after cf_load_junit, if any):
+ * a model row's named tests (evidence words without '/') passed: PASS,
+ * one failed: FAIL, results not given or none of them in the results:
+ * TESTED; a model row naming no test: NOT CHECKED; na: N/A; unchecked:
+ * NOT CHECKED. */
+void cf_judge_device(struct cf_run *run);
 /* Counts per verdict over every requirement and cell. */
 void cf_count(const struct cf_run *run, unsigned counts[CF_NVERDICTS]);
 void cf_free(struct cf_run *run);
