@@ -80,7 +80,10 @@ done
 phase "conformance report"
 report=$here/build/gcc/conformance
 mkdir -p "$report"
-build/gcc/harness/vlab conformance --results "$results" --md "$report/conformance.md" \
+# The mutation score, from the gcc run's conformance.mutants.
+mutants=build/gcc/tests/conformance-report/scratch/mutants/results.txt
+[[ -s $mutants ]] || { echo "conformance report: no mutants results ($mutants)"; exit 1; }
+build/gcc/harness/vlab conformance --results "$results" --mutants "$mutants" --md "$report/conformance.md" \
 	--html "$report/conformance.html" --junit "$report/conformance.xml" --json "$report/conformance.json" ||
 	{ echo "conformance report (with a FAIL): $report/conformance.html"; exit 1; }
 # libFuzzer targets (fuzz/): replay the corpora, then fuzz each for 20 s.

@@ -2,8 +2,8 @@
 # FUZZ_TRACE=FILE fuzz_blk_io INPUT writes the trace of that execution
 # (fuzz/README.md): the header names the target and the input, every
 # event line is counted by the end line, and the trace parses (vlab-scenario
-# replay stops at its command line: the target replays its own traces,
-# FUZZ_REPLAY, replay_test.sh).
+# replay stops at its command line and names the command that replays it:
+# the target itself, FUZZ_REPLAY, replay_test.sh).
 # Arguments: <fuzz_blk_io> <vlab-scenario> <fuzz source dir> <scratch dir>
 set -euo pipefail
 target=$1 scenario=$2 src=$3 dir=$4
@@ -22,7 +22,7 @@ for input in "$src/corpus/fuzz_blk_io/read_stall" "$src/regressions/fuzz_blk_io/
 	grep -qE '^[0-9]+ (alloc|map|unmap) ' "$t" || fail "$t: no DMA events"
 	rc=0
 	"$scenario" replay "$t" >"$dir/replay.txt" 2>&1 || rc=$?
-	if [ "$rc" != 2 ] || ! grep -qx "$t:1: the command line names no --transport" "$dir/replay.txt"; then
+	if [ "$rc" != 2 ] || ! grep -qF "a fuzz trace (target fuzz_blk_io): replay it with 'FUZZ_REPLAY=$t" "$dir/replay.txt"; then
 		fail "$t: does not parse to its command line: $(head -3 "$dir/replay.txt")"
 	fi
 	echo "ok: $t ($events events)"

@@ -97,7 +97,7 @@ void dm_mmio_init(struct dm_mmio *m, const struct dm_mmio_cfg *cfg, struct dm_vi
 	if (m->cfg.version != 1)
 		m->cfg.version = 2;
 	m->dv = dv;
-	m->guest_page_size = 4096;
+	m->guest_page_size = 0; /* not written yet (MODEL-MMIO-GUEST-PAGE-SIZE) */
 	if (dv) {
 		dv->legacy = m->cfg.version == 1;
 		/* A legacy interface shows 32 feature bits only (4.2.4). */
@@ -328,6 +328,14 @@ static void write_reg(struct dm_mmio *m, uint32_t off, uint32_t val)
 			vq->legacy_align = val;
 		return;
 	case DM_VIRTIO_MMIO_QUEUE_PFN:
+		/* Legacy 4.2.4: QueuePFN counts pages of GuestPageSize, which
+		 * the driver writes first (the model's own ID: no 1.2 statement). */
+		if (val != 0) {
+			checked(m, "MODEL-MMIO-GUEST-PAGE-SIZE");
+			if (m->guest_page_size == 0)
+				violation(m, off, "MODEL-MMIO-GUEST-PAGE-SIZE",
+				          "QueuePFN 0x%x written before GuestPageSize", val);
+		}
 		if ((vq = sel_vq(m)))
 			legacy_program(m, vq, val);
 		return;

@@ -354,7 +354,14 @@ int vlab_blk_init(struct vlab_blk *b, struct vlab_virtio_dev *d, uint16_t queue_
 	const uint64_t supported = VLAB_BIT(VIRTIO_BLK_F_SIZE_MAX) | VLAB_BIT(VIRTIO_BLK_F_SEG_MAX) |
 	                           VLAB_BIT(VIRTIO_BLK_F_GEOMETRY) |
 	                           /* accept RO when offered (DRV-5.2.6.1-2) */
+#if defined(VLAB_MUTANT_NO_RO_FEATURE) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_NO_RO_FEATURE is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
+#endif
+	                           VLAB_BIT(VIRTIO_BLK_F_BLK_SIZE) | /* RO not accepted */
+#else
 	                           VLAB_BIT(VIRTIO_BLK_F_RO) | VLAB_BIT(VIRTIO_BLK_F_BLK_SIZE) |
+#endif
 	                           /* we do issue FLUSH, so we may negotiate it (DRV-5.2.5.1-1) */
 	                           VLAB_BIT(VIRTIO_BLK_F_FLUSH) | VLAB_BIT(VIRTIO_F_VERSION_1);
 	const struct vlab_platform *p;
@@ -504,6 +511,13 @@ static int blk_post(struct vlab_blk *b, unsigned si, struct vlab_blk_req *r, uin
 	/* An impossible status: a device that completes without writing it
 	 * is caught at completion. */
 	hdr[BLK_STATUS_OFF] = 0xFF;
+#if defined(VLAB_MUTANT_FLUSH_SECTOR) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_FLUSH_SECTOR is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
+#endif
+	if (type == VIRTIO_BLK_T_FLUSH)
+		put_u64(b, hdr + 8, 1); /* a flush with a sector */
+#endif
 
 	sg[n].addr = hdr_dev;
 	sg[n].len = BLK_HDR_BYTES;
@@ -515,7 +529,14 @@ static int blk_post(struct vlab_blk *b, unsigned si, struct vlab_blk_req *r, uin
 		while (left && ndata < b->max_segs) {
 			uint32_t l = left < seg ? left : seg;
 			sg[n].addr = a;
+#if defined(VLAB_MUTANT_PARTIAL_SECTOR) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_PARTIAL_SECTOR is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
+#endif
+			sg[n].len = op_has_data(r->op) && l > 1 ? l - 1 : l; /* not whole sectors */
+#else
 			sg[n].len = l;
+#endif
 			n++;
 			ndata++;
 			a += l;
@@ -572,7 +593,14 @@ static int blk_refill(struct vlab_blk *b)
 			if (len > b->max_req_bytes)
 				len = b->max_req_bytes;
 		} else if (r->op == VLAB_BLK_GET_ID) {
+#if defined(VLAB_MUTANT_GET_ID_LENGTH) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_GET_ID_LENGTH is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
+#endif
+			len = VIRTIO_BLK_ID_BYTES - 4; /* 16 bytes */
+#else
 			len = VIRTIO_BLK_ID_BYTES;
+#endif
 		}
 		rc = blk_post(b, (unsigned)si, r, off, len);
 		if (rc == VLAB_EBUSY) {

@@ -57,7 +57,14 @@ int vlab_virtio_mark_broken(struct vlab_virtio_dev *d, const char *why)
  * (DRV-2.1.1-1, DRV-2.1.1-2). */
 static void add_status(struct vlab_virtio_dev *d, uint8_t bits)
 {
+#if defined(VLAB_MUTANT_CLEAR_STATUS) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_CLEAR_STATUS is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
+#endif
+	d->status = (uint8_t)(bits == VIRTIO_STATUS_DRIVER_OK ? bits : d->status | bits); /* DRIVER_OK alone */
+#else
 	d->status = (uint8_t)(d->status | bits);
+#endif
 	d->ops->set_status(d, d->status);
 }
 
@@ -127,6 +134,12 @@ int vlab_virtio_begin(struct vlab_virtio_dev *d)
 	add_status(d, VIRTIO_STATUS_ACKNOWLEDGE);
 #endif
 	add_status(d, VIRTIO_STATUS_DRIVER);
+#if defined(VLAB_MUTANT_DRIVER_OK_EARLY) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_DRIVER_OK_EARLY is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
+#endif
+	add_status(d, VIRTIO_STATUS_DRIVER_OK); /* before the features */
+#endif
 	return VLAB_OK;
 }
 
@@ -182,18 +195,38 @@ int vlab_virtio_negotiate(struct vlab_virtio_dev *d, uint64_t supported, uint64_
 		 * DRV-2.2.1-4: a modern interface without it is refused. */
 		if (!(offered & VLAB_BIT(VIRTIO_F_VERSION_1)))
 			return negotiate_fail(d, "VERSION_1 not offered");
+#if defined(VLAB_MUTANT_NO_VERSION_1) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_NO_VERSION_1 is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
+#endif
+		want &= ~VLAB_BIT(VIRTIO_F_VERSION_1); /* VERSION_1 not accepted */
+#else
 		want |= VLAB_BIT(VIRTIO_F_VERSION_1);
+#endif
 	} else {
 		want &= ~VLAB_BIT(VIRTIO_F_VERSION_1);
 	}
 
 	/* DRV-2.2.1-1: never accept a bit the device did not offer. */
+#if defined(VLAB_MUTANT_ACCEPT_UNOFFERED) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_ACCEPT_UNOFFERED is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
+#endif
+	uint64_t acc = want & (CORE_FEATURES | DEVICE_FEATURES_MASK); /* the offer not consulted */
+#else
 	uint64_t acc = offered & want & (CORE_FEATURES | DEVICE_FEATURES_MASK);
+#endif
 	if (d->legacy)
 		acc &= 0xffffffffull;
 
 	/* DRV-2.2.1-2: drop features whose dependencies are missing, until
 	 * nothing changes (each round drops at least one bit, so at most 64). */
+#if defined(VLAB_MUTANT_IGNORE_DEPS) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_IGNORE_DEPS is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
+#endif
+	acc = drop_missing_deps(acc, generic_deps, 0); /* the dependencies not consulted */
+#else
 	for (unsigned round = 0; round < 65; round++) {
 		uint64_t next = drop_missing_deps(acc, generic_deps,
 		                                  sizeof(generic_deps) / sizeof(generic_deps[0]));
@@ -202,6 +235,7 @@ int vlab_virtio_negotiate(struct vlab_virtio_dev *d, uint64_t supported, uint64_
 			break;
 		acc = next;
 	}
+#endif
 
 	uint64_t need = required & ~VLAB_BIT(VIRTIO_F_VERSION_1);
 	if ((acc & need) != need) {
@@ -218,6 +252,12 @@ int vlab_virtio_negotiate(struct vlab_virtio_dev *d, uint64_t supported, uint64_
 		uint8_t st = d->ops->get_status(d);
 		if (!(st & VIRTIO_STATUS_FEATURES_OK))
 			return negotiate_fail(d, "device did not accept FEATURES_OK");
+#if defined(VLAB_MUTANT_FEATURES_AFTER_OK) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_FEATURES_AFTER_OK is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
+#endif
+		d->ops->set_features(d, acc | (offered & ~acc) | VLAB_BIT(VIRTIO_F_VERSION_1)); /* more bits after FEATURES_OK */
+#endif
 	}
 	d->features = acc;
 	return VLAB_OK;

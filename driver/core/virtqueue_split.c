@@ -117,7 +117,14 @@ int vlab_vq_setup(struct vlab_vq *vq, struct vlab_virtio_dev *d, uint16_t index,
 	size_t desc_len = 16u * size;
 	size_t avail_off = desc_len;
 	size_t avail_len = 2u * (3u + size);
+#if defined(VLAB_MUTANT_USED_MISALIGNED) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_USED_MISALIGNED is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
+#endif
+	size_t used_off = align_up(avail_off + avail_len, d->legacy_align != 0 ? align : 4) + 2;
+#else
 	size_t used_off = align_up(avail_off + avail_len, d->legacy_align != 0 ? align : 4);
+#endif
 	size_t used_len = 6u + 8u * size;
 	size_t total = used_off + used_len;
 	if (d->legacy_align != 0)
@@ -135,6 +142,18 @@ int vlab_vq_setup(struct vlab_vq *vq, struct vlab_virtio_dev *d, uint16_t index,
 	/* dma_alloc zero-fills; clear again so used.flags starts at 0 on any
 	 * platform (DRV-2.7.10.1-1) and avail.flags is 0 (DRV-2.7.7.1-3). */
 	vlab_memset(mem, 0, total);
+#if defined(VLAB_MUTANT_USED_FLAGS_NONZERO) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_USED_FLAGS_NONZERO is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
+#endif
+	((volatile uint16_t *)((uint8_t *)mem + used_off))[0] = 1; /* used.flags not 0 */
+#endif
+#if defined(VLAB_MUTANT_AVAIL_FLAGS_UNDEFINED) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_AVAIL_FLAGS_UNDEFINED is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
+#endif
+	((volatile uint16_t *)((uint8_t *)mem + avail_off))[0] = 2; /* an undefined bit */
+#endif
 
 	vq->dev = d;
 	vq->index = index;
@@ -214,16 +233,47 @@ int vlab_vq_add(struct vlab_vq *vq, const struct vlab_sg *out, unsigned n_out,
 	uint16_t head = vq->free_head;
 	uint16_t cur = head;
 	for (unsigned i = 0; i < n; i++) {
+#if defined(VLAB_MUTANT_WRITABLE_FIRST) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_WRITABLE_FIRST is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
+#endif
+		const struct vlab_sg *sg = i < n_in ? &in[i] : &out[i - n_in];
+		uint16_t flags = i < n_in ? VIRTQ_DESC_F_WRITE : 0;
+#else
 		const struct vlab_sg *sg = i < n_out ? &out[i] : &in[i - n_out];
 		uint16_t flags = i < n_out ? 0 : VIRTQ_DESC_F_WRITE;
+#endif
 		bool last = i + 1 == n;
 		uint16_t nxt = vq->next[cur];
+#if defined(VLAB_MUTANT_INDIRECT_UNNEGOTIATED) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_INDIRECT_UNNEGOTIATED is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
+#endif
+		flags |= last ? VIRTQ_DESC_F_INDIRECT : VIRTQ_DESC_F_NEXT;
+#else
 		if (!last)
 			flags |= VIRTQ_DESC_F_NEXT;
+#endif
+#if defined(VLAB_MUTANT_DESC_OUTSIDE_RAM) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_DESC_OUTSIDE_RAM is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
+#endif
+		vq->desc[cur].addr = vq64(vq, sg->addr + (1ull << 40)); /* beyond guest RAM */
+#else
 		vq->desc[cur].addr = vq64(vq, sg->addr);
+#endif
 		vq->desc[cur].len = vq32(vq, sg->len);
 		vq->desc[cur].flags = vq16(vq, flags);
+#if defined(VLAB_MUTANT_CHAIN_LOOP) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_CHAIN_LOOP is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
+#endif
+		vq->desc[cur].next = vq16(vq, last ? cur : nxt);
+		if (last)
+			vq->desc[cur].flags = vq16(vq, flags | VIRTQ_DESC_F_NEXT); /* a loop on itself */
+#else
 		vq->desc[cur].next = vq16(vq, last ? 0 : nxt);
+#endif
 		cur = nxt;
 	}
 	vq->free_head = cur;
@@ -236,7 +286,19 @@ int vlab_vq_add(struct vlab_vq *vq, const struct vlab_sg *out, unsigned n_out,
 	hs->outstanding = true;
 
 	/* The ring entry; avail.idx is published by vlab_vq_kick(). */
+#if defined(VLAB_MUTANT_REUSE_HEAD) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_REUSE_HEAD is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
+#endif
+	{
+		/* the previous entry's head again while the device still owns it */
+		uint16_t prev = vq16(vq, vq->avail[AVAIL_RING + ((uint16_t)(vq->avail_idx - 1) & (vq->size - 1))]);
+		bool again = vq->avail_idx != 0 && prev < vq->size && vq->head[prev].outstanding && prev != head;
+		vq->avail[AVAIL_RING + (vq->avail_idx & (vq->size - 1))] = vq16(vq, again ? prev : head);
+	}
+#else
 	vq->avail[AVAIL_RING + (vq->avail_idx & (vq->size - 1))] = vq16(vq, head);
+#endif
 	vq->avail_idx++;
 	return VLAB_OK;
 }
@@ -259,13 +321,27 @@ int vlab_vq_kick(struct vlab_vq *vq)
 #else
 	vlab_plat_wmb(p);
 #endif
+#if defined(VLAB_MUTANT_AVAIL_IDX_BACK) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_AVAIL_IDX_BACK is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
+#endif
+	vq->avail[AVAIL_IDX] = vq16(vq, (uint16_t)(vq->avail_idx - (vq->notifications != 0 ? 2 : 0)));
+#else
 	vq->avail[AVAIL_IDX] = vq16(vq, vq->avail_idx);
+#endif
 	vq->published_idx = vq->avail_idx;
 
 	/* DRV-3.1.1-7: no notification before DRIVER_OK.  The buffers stay
 	 * published; the first kick after DRIVER_OK notifies. */
+#if defined(VLAB_MUTANT_NOTIFY_BEFORE_DRIVER_OK) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_NOTIFY_BEFORE_DRIVER_OK is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
+#endif
+	/* notified whatever the status */
+#else
 	if (!(d->status & VIRTIO_STATUS_DRIVER_OK))
 		return VLAB_OK;
+#endif
 	if (vq->avail_idx == vq->kicked_idx)
 		return VLAB_OK; /* nothing new since the last notification */
 

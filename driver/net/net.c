@@ -370,8 +370,22 @@ int vlab_net_init(struct vlab_net *n, struct vlab_virtio_dev *d, const struct vl
 	};
 	/* MAC and MTU whenever offered (DRV-5.1.4.2-1, DRV-5.1.4.2-6); no CSUM
 	 * nor any offload (DRV-5.1.6.2.1-2: flags stay 0). */
+#if defined(VLAB_MUTANT_NO_MAC_FEATURE) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_NO_MAC_FEATURE is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
+#endif
+	uint64_t supported = VLAB_BIT(VIRTIO_NET_F_STATUS) | /* MAC not accepted */
+#else
 	uint64_t supported = VLAB_BIT(VIRTIO_NET_F_MAC) | VLAB_BIT(VIRTIO_NET_F_STATUS) |
+#endif
+#if defined(VLAB_MUTANT_NO_MTU_FEATURE) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_NO_MTU_FEATURE is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
+#endif
+	                     VLAB_BIT(VIRTIO_NET_F_MRG_RXBUF) | /* MTU not accepted */
+#else
 	                     VLAB_BIT(VIRTIO_NET_F_MTU) | VLAB_BIT(VIRTIO_NET_F_MRG_RXBUF) |
+#endif
 	                     VLAB_BIT(VIRTIO_NET_F_CTRL_VQ) | VLAB_BIT(VIRTIO_NET_F_CTRL_RX) |
 	                     VLAB_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) | VLAB_BIT(VIRTIO_F_VERSION_1);
 	const struct vlab_platform *p;
@@ -570,10 +584,37 @@ int vlab_net_send(struct vlab_net *n, const void *frame, uint32_t len)
 	slot = n->tx_mem + (size_t)s * n->tx_stride;
 	/* DRV-5.1.6.2.1-1/2/18/24: num_buffers 0, flags 0, gso NONE. */
 	vlab_memset(slot, 0, NET_TX_DATA_OFF);
+#if defined(VLAB_MUTANT_TX_HDR_FLAGS) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_TX_HDR_FLAGS is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
+#endif
+	slot[VIRTIO_NET_HDR_OFF_FLAGS] = 4; /* an undefined flag */
+#else
 	slot[VIRTIO_NET_HDR_OFF_FLAGS] = 0;
+#endif
+#if defined(VLAB_MUTANT_TX_GSO) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_TX_GSO is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
+#endif
+	slot[VIRTIO_NET_HDR_OFF_GSO_TYPE] = 1; /* TCPV4 */
+#else
 	slot[VIRTIO_NET_HDR_OFF_GSO_TYPE] = VIRTIO_NET_HDR_GSO_NONE;
+#endif
+#if defined(VLAB_MUTANT_TX_DATA_VALID) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_TX_DATA_VALID is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
+#endif
+	slot[VIRTIO_NET_HDR_OFF_FLAGS] = 2; /* DATA_VALID */
+#endif
 	if (n->hdr_len == VIRTIO_NET_HDR_LEN)
+#if defined(VLAB_MUTANT_TX_NUM_BUFFERS) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_TX_NUM_BUFFERS is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
+#endif
+		put16(n, slot + VIRTIO_NET_HDR_OFF_NUM_BUFFERS, 1);
+#else
 		put16(n, slot + VIRTIO_NET_HDR_OFF_NUM_BUFFERS, 0);
+#endif
 	vlab_memcpy(slot + NET_TX_DATA_OFF, frame, len);
 	sg[0].addr = n->tx_dev + (vlab_addr_t)s * n->tx_stride;
 	sg[0].len = n->hdr_len;

@@ -32,7 +32,15 @@ static void reg_write(struct vlab_mmio *m, uint32_t off, uint32_t v)
 
 static uint8_t mmio_get_status(struct vlab_virtio_dev *d)
 {
+#if defined(VLAB_MUTANT_READ_WO_REG) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_READ_WO_REG is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
+#endif
+	(void)reg_read(to_mmio(d), VIRTIO_MMIO_QUEUE_SEL); /* write-only */
 	return (uint8_t)reg_read(to_mmio(d), VIRTIO_MMIO_STATUS);
+#else
+	return (uint8_t)reg_read(to_mmio(d), VIRTIO_MMIO_STATUS);
+#endif
 }
 
 static void mmio_set_status(struct vlab_virtio_dev *d, uint8_t status)
@@ -44,7 +52,14 @@ static uint64_t mmio_get_features(struct vlab_virtio_dev *d)
 {
 	struct vlab_mmio *m = to_mmio(d);
 	/* DRV-4.2.2.2-12: DeviceFeaturesSel before each DeviceFeatures read. */
+#if defined(VLAB_MUTANT_NO_DEVICE_FEATURES_SEL) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_NO_DEVICE_FEATURES_SEL is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
+#endif
+	/* DeviceFeaturesSel not written */
+#else
 	reg_write(m, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 0);
+#endif
 	uint64_t f = reg_read(m, VIRTIO_MMIO_DEVICE_FEATURES);
 	if (m->version >= 2) {
 		reg_write(m, VIRTIO_MMIO_DEVICE_FEATURES_SEL, 1);
@@ -57,7 +72,14 @@ static void mmio_set_features(struct vlab_virtio_dev *d, uint64_t features)
 {
 	struct vlab_mmio *m = to_mmio(d);
 	/* DRV-4.2.2.2-13: DriverFeaturesSel before each DriverFeatures write. */
+#if defined(VLAB_MUTANT_NO_DRIVER_FEATURES_SEL) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_NO_DRIVER_FEATURES_SEL is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
+#endif
+	/* DriverFeaturesSel not written */
+#else
 	reg_write(m, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 0);
+#endif
 	reg_write(m, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)features);
 	if (m->version >= 2) {
 		reg_write(m, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
@@ -159,17 +181,38 @@ static int mmio_queue_enable(struct vlab_virtio_dev *d, uint16_t idx, const stru
 			return VLAB_ERANGE;
 		/* Again here: GuestPageSize must be set before QueuePFN is used,
 		 * and a device reset may have forgotten it. */
+#if defined(VLAB_MUTANT_LEGACY_NO_PAGE_SIZE) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_LEGACY_NO_PAGE_SIZE is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
+#endif
+		/* GuestPageSize not written */
+#else
 		reg_write(m, VIRTIO_MMIO_GUEST_PAGE_SIZE, VLAB_MMIO_LEGACY_PAGE);
+#endif
 	}
 
 	reg_write(m, VIRTIO_MMIO_QUEUE_SEL, idx);
 	if (queue_in_use(m))
 		return vlab_virtio_mark_broken(d, "queue already in use");
 	/* DRV-4.2.2.2-14: QueueNum never above QueueNumMax. */
+#if defined(VLAB_MUTANT_REG_16BIT) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_REG_16BIT is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
+#endif
+	uint32_t max = vlab_plat_read16(m->vdev.plat, m->base + VIRTIO_MMIO_QUEUE_NUM_MAX); /* 16 bits wide */
+#else
 	uint32_t max = reg_read(m, VIRTIO_MMIO_QUEUE_NUM_MAX);
+#endif
 	if (l->size > max)
 		return VLAB_ERANGE;
+#if defined(VLAB_MUTANT_QUEUE_NUM_OVER_MAX) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_QUEUE_NUM_OVER_MAX is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
+#endif
+	reg_write(m, VIRTIO_MMIO_QUEUE_NUM, max + 1);
+#else
 	reg_write(m, VIRTIO_MMIO_QUEUE_NUM, l->size);
+#endif
 
 	if (m->version < 2) {
 		reg_write(m, VIRTIO_MMIO_QUEUE_ALIGN, VLAB_MMIO_LEGACY_PAGE);
@@ -190,13 +233,29 @@ static int mmio_queue_enable(struct vlab_virtio_dev *d, uint16_t idx, const stru
 	reg_write(m, VIRTIO_MMIO_QUEUE_DRIVER_HIGH, (uint32_t)(l->avail >> 32));
 	reg_write(m, VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)l->used);
 	reg_write(m, VIRTIO_MMIO_QUEUE_DEVICE_HIGH, (uint32_t)(l->used >> 32));
+#if defined(VLAB_MUTANT_QUEUE_NUM_WHILE_READY) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_QUEUE_NUM_WHILE_READY is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
+#endif
 	reg_write(m, VIRTIO_MMIO_QUEUE_READY, 1);
+	reg_write(m, VIRTIO_MMIO_QUEUE_NUM, l->size); /* while ready */
+#else
+	reg_write(m, VIRTIO_MMIO_QUEUE_READY, 1);
+#endif
 	return 0;
 }
 
 static void mmio_queue_notify(struct vlab_virtio_dev *d, uint16_t idx)
 {
+#if defined(VLAB_MUTANT_WRITE_RO_REG) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_WRITE_RO_REG is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
+#endif
 	reg_write(to_mmio(d), VIRTIO_MMIO_QUEUE_NOTIFY, idx);
+	reg_write(to_mmio(d), VIRTIO_MMIO_QUEUE_NUM_MAX, idx); /* read-only */
+#else
+	reg_write(to_mmio(d), VIRTIO_MMIO_QUEUE_NOTIFY, idx);
+#endif
 }
 
 static uint32_t mmio_interrupt_ack(struct vlab_virtio_dev *d)
@@ -207,7 +266,14 @@ static uint32_t mmio_interrupt_ack(struct vlab_virtio_dev *d)
 	 * exactly the defined bits that were seen. */
 	uint32_t s = reg_read(m, VIRTIO_MMIO_INTERRUPT_STATUS) & (VIRTIO_ISR_QUEUE | VIRTIO_ISR_CONFIG);
 	if (s != 0)
+#if defined(VLAB_MUTANT_BAD_INTERRUPT_ACK) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_BAD_INTERRUPT_ACK is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
+#endif
+		reg_write(m, VIRTIO_MMIO_INTERRUPT_ACK, s | 0x80);
+#else
 		reg_write(m, VIRTIO_MMIO_INTERRUPT_ACK, s);
+#endif
 	return s;
 }
 
@@ -272,7 +338,14 @@ int vlab_mmio_probe(struct vlab_mmio *m, const struct vlab_platform *plat, vlab_
 	if (version == 1) {
 		m->vdev.legacy = true;
 		m->vdev.legacy_align = VLAB_MMIO_LEGACY_PAGE;
+#if defined(VLAB_MUTANT_LEGACY_NO_PAGE_SIZE) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_LEGACY_NO_PAGE_SIZE is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
+#endif
+		/* GuestPageSize not written */
+#else
 		reg_write(m, VIRTIO_MMIO_GUEST_PAGE_SIZE, VLAB_MMIO_LEGACY_PAGE);
+#endif
 	}
 	/* DRV-4.2.3.1.1-6: the rest follows the generic sequence (3.1),
 	 * starting with vlab_virtio_begin(). */

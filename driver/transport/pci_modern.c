@@ -159,7 +159,14 @@ static int m_queue_enable(struct vlab_virtio_dev *d, uint16_t idx, const struct 
 	 * notify_off_multiplier, in 64 bits (16 x 32 bits cannot overflow
 	 * them), and 2 bytes of it inside the notify structure. */
 	uint16_t noff = CC_R16(p, VIRTIO_PCI_COMMON_Q_NOFF);
+#if defined(VLAB_MUTANT_NOTIFY_NO_MULTIPLIER) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_NOTIFY_NO_MULTIPLIER is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
+#endif
+	uint64_t rel = (uint64_t)noff; /* the multiplier forgotten */
+#else
 	uint64_t rel = (uint64_t)noff * p->notify_mult;
+#endif
 	if (rel > p->notify.len || p->notify.len - rel < 2) {
 		vlab_log(d->plat, VLAB_LOG_ERROR,
 		         "%s: queue %u notify offset %u x %u = 0x%llx beyond the %u-byte notify structure",
@@ -168,7 +175,32 @@ static int m_queue_enable(struct vlab_virtio_dev *d, uint16_t idx, const struct 
 	}
 	p->notify_at[idx] = (uint64_t)p->notify.off + rel;
 
+#if defined(VLAB_MUTANT_WRITE_NOTIFY_OFF) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_WRITE_NOTIFY_OFF is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
+#endif
+	CC_W16(p, VIRTIO_PCI_COMMON_Q_NOFF, noff); /* read-only */
+#endif
+#if defined(VLAB_MUTANT_QUEUE_ENABLE_FIRST) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_QUEUE_ENABLE_FIRST is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
+#endif
+	CC_W16(p, VIRTIO_PCI_COMMON_Q_ENABLE, 1); /* before the addresses */
+#endif
+#if defined(VLAB_MUTANT_QUEUE_ENABLE_ZERO) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_QUEUE_ENABLE_ZERO is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
+#endif
+	CC_W16(p, VIRTIO_PCI_COMMON_Q_ENABLE, 0); /* 0 to queue_enable */
+#endif
+#if defined(VLAB_MUTANT_QUEUE_SIZE_NOT_POW2) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_QUEUE_SIZE_NOT_POW2 is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
+#endif
+	CC_W16(p, VIRTIO_PCI_COMMON_Q_SIZE, (uint16_t)(l->size * 3 / 4)); /* not a power of 2 */
+#else
 	CC_W16(p, VIRTIO_PCI_COMMON_Q_SIZE, l->size);
+#endif
 	CC_W32(p, VIRTIO_PCI_COMMON_Q_DESCLO, (uint32_t)l->desc);
 	CC_W32(p, VIRTIO_PCI_COMMON_Q_DESCHI, (uint32_t)(l->desc >> 32));
 	CC_W32(p, VIRTIO_PCI_COMMON_Q_AVAILLO, (uint32_t)l->avail);

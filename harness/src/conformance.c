@@ -260,6 +260,71 @@ static bool xml_attr(const char *tag, const char *name, char *out, size_t size)
 	return false;
 }
 
+int cf_load_mutants(struct cf_run *run, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024];
+	unsigned ln = 0;
+
+	if (!f) {
+		errf(err, errlen, "--mutants %s: cannot open", path);
+		return -1;
+	}
+	run->mutants_given = true;
+	while (fgets(line, sizeof line, f)) {
+		char *fld[4] = {0};
+		unsigned n = 0;
+		struct cf_mutant *m;
+		ln++;
+		line[strcspn(line, "\r\n")] = '\0';
+		if (!line[0] || line[0] == '#')
+			continue;
+		for (char *p = line; p && n < 4; n++) {
+			fld[n] = p;
+			p = n < 3 ? strchr(p, '|') : NULL;
+			if (p)
+				*p++ = '\0';
+		}
+		bool killed = n == 3 && !strcmp(fld[2], "killed");
+		if (!killed && !(n == 4 && !strcmp(fld[2], "survived") && fld[3][0])) {
+			errf(err, errlen, "%s:%u: expected NAME|ID|killed or NAME|ID|survived|why", path, ln);
+			fclose(f);
+			return -1;
+		}
+		if (!fld[0][0] || !fld[1][0] || strlen(fld[0]) >= sizeof m->name || strlen(fld[1]) >= sizeof m->id) {
+			errf(err, errlen, "%s:%u: a bad mutant name or ID", path, ln);
+			fclose(f);
+			return -1;
+		}
+		if (run->nmutants % 64 == 0) {
+			struct cf_mutant *nm = realloc(run->mutants, (run->nmutants + 64) * sizeof *nm);
+			if (!nm) {
+				errf(err, errlen, "out of memory");
+				fclose(f);
+				return -1;
+			}
+			run->mutants = nm;
+		}
+		m = &run->mutants[run->nmutants++];
+		memset(m, 0, sizeof *m);
+		copy_field(m->name, sizeof m->name, fld[0]);
+		copy_field(m->id, sizeof m->id, fld[1]);
+		m->killed = killed;
+		if (!killed)
+			copy_field(m->why, sizeof m->why, fld[3]);
+	}
+	fclose(f);
+	return 0;
+}
+
+unsigned cf_mutants_killed(const struct cf_run *run)
+{
+	unsigned k = 0;
+	for (unsigned i = 0; i < run->nmutants; i++)
+		k += run->mutants[i].killed;
+	return k;
+}
+
 int cf_load_junit(struct cf_run *run, const char *path, char *err, size_t errlen)
 {
 	FILE *f = fopen(path, "r");
@@ -373,22 +438,27 @@ static void judge_test(const struct cf_run *run, const struct cf_req *r, struct 
 	}
 }
 
-static void note_unknown(struct cf_run *run, const char *id)
+static void note_unknown(struct cf_run *run, const char *id, unsigned broken)
 {
 	const unsigned cap = sizeof run->unknown / sizeof run->unknown[0];
+	unsigned i;
 
-	for (unsigned i = 0; i < run->nunknown; i++)
+	for (i = 0; i < run->nunknown; i++)
 		if (!strcmp(run->unknown[i], id))
+			break;
+	if (i == run->nunknown) {
+		if (run->nunknown == cap)
 			return;
-	if (run->nunknown < cap)
 		copy_field(run->unknown[run->nunknown++], sizeof run->unknown[0], id);
+	}
+	run->unknown_broken_n[i] += broken;
 }
 
 void cf_judge_cell(struct cf_run *run, unsigned c, const struct dm_report *rep)
 {
 	for (unsigned i = 0; i < rep->nchecked && i < DM_REPORT_IDS; i++)
 		if (!find_req(run, rep->checked[i])) {
-			note_unknown(run, rep->checked[i]);
+			note_unknown(run, rep->checked[i], rep->violated_count[i]);
 			run->unknown_broken += rep->violated_count[i];
 		}
 	for (unsigned i = 0; i < run->nreq; i++) {
@@ -537,5 +607,6 @@ void cf_free(struct cf_run *run)
 	free(run->cell);
 	free(run->res);
 	free(run->tests);
+	free(run->mutants);
 	memset(run, 0, sizeof *run);
 }

@@ -214,6 +214,17 @@ int cf_write_md(const struct cf_run *run, FILE *f)
 			fprintf(f, " `%s`", run->unknown[i]);
 		fputs("\n", f);
 	}
+	if (run->mutants_given) {
+		fprintf(f, "\n## Mutants\n\nMutation score: %u of %u driver mutants killed (the run on the mutant "
+		           "FAILs the requirement it breaks).\n\n| mutant | requirement | caught |\n| --- | --- | --- |\n",
+		        cf_mutants_killed(run), run->nmutants);
+		for (unsigned i = 0; i < run->nmutants; i++) {
+			const struct cf_mutant *m = &run->mutants[i];
+			fprintf(f, "| `%s` | `%s` | %s", m->name, m->id, m->killed ? "yes" : "no: ");
+			md_text(f, m->why);
+			fputs(" |\n", f);
+		}
+	}
 
 	fputs("\n## Cells\n\n| cell | transport | device | features offered | PASS | FAIL | NOT REACHED | workload |\n"
 	      "| --- | --- | --- | --- | ---: | ---: | ---: | --- |\n",
@@ -347,7 +358,21 @@ int cf_write_html(const struct cf_run *run, FILE *f)
 	for (unsigned v = 0; v < CF_NVERDICTS; v++)
 		fprintf(f, "<tr><td class=\"%s\">%s</td><td>%u</td><td>%u</td></tr>\n", vclass[v], vnames[v],
 		        req_counts[v], cell_counts[v]);
-	fputs("</table>\n<p id=\"f\">", f);
+	fputs("</table>\n", f);
+	if (run->mutants_given) {
+		fprintf(f, "<p id=\"mutants\">Mutation score: %u of %u driver mutants killed", cf_mutants_killed(run),
+		        run->nmutants);
+		for (unsigned i = 0, n = 0; i < run->nmutants; i++)
+			if (!run->mutants[i].killed) {
+				fputs(n++ ? ", " : "; survivors: ", f);
+				xml_text(f, run->mutants[i].name);
+				fputs(" (", f);
+				xml_text(f, run->mutants[i].why);
+				fputs(")", f);
+			}
+		fputs(".</p>\n", f);
+	}
+	fputs("<p id=\"f\">", f);
 	html_select(f, "chap", "chapter", chap, nchap, NULL);
 	html_select(f, "lvl", "level", levels, 5, NULL);
 	html_select(f, "verd", "has verdict", vclass, CF_NVERDICTS, vnames);
@@ -517,6 +542,22 @@ static void json_device(const struct cf_run *dev, FILE *f)
 	fputs("    ]\n  }", f);
 }
 
+/* A mutant in the JSON: {name, id, why} (a survivor) or {name, id, killed}. */
+static void json_mutant(FILE *f, const struct cf_mutant *m, unsigned nth, bool survivor)
+{
+	fputs(nth ? ", {\"name\": " : "{\"name\": ", f);
+	json_str(f, m->name);
+	fputs(", \"id\": ", f);
+	json_str(f, m->id);
+	if (survivor) {
+		fputs(", \"why\": ", f);
+		json_str(f, m->why);
+	} else {
+		fprintf(f, ", \"killed\": %s", m->killed ? "true" : "false");
+	}
+	fputs("}", f);
+}
+
 int cf_write_json(const struct cf_run *run, FILE *f)
 {
 	unsigned cell_counts[CF_NVERDICTS], req_counts[CF_NVERDICTS];
@@ -529,7 +570,20 @@ int cf_write_json(const struct cf_run *run, FILE *f)
 	for (unsigned v = 0; v < CF_NVERDICTS; v++)
 		fprintf(f, "%s\"%s\": {\"requirements\": %u, \"cells\": %u}", v ? ", " : "",
 		        cf_verdict_name((enum cf_verdict)v), req_counts[v], cell_counts[v]);
-	fputs("},\n  \"mutants\": null,\n  \"unknown_ids\": [", f);
+	fputs("},\n  \"mutants\": ", f);
+	if (run->mutants_given) {
+		fprintf(f, "{\"killed\": %u, \"total\": %u, \"survivors\": [", cf_mutants_killed(run), run->nmutants);
+		for (unsigned i = 0, n = 0; i < run->nmutants; i++)
+			if (!run->mutants[i].killed)
+				json_mutant(f, &run->mutants[i], n++, true);
+		fputs("], \"list\": [", f);
+		for (unsigned i = 0; i < run->nmutants; i++)
+			json_mutant(f, &run->mutants[i], i, false);
+		fputs("]}", f);
+	} else {
+		fputs("null", f);
+	}
+	fputs(",\n  \"unknown_ids\": [", f);
 	for (unsigned i = 0; i < run->nunknown; i++) {
 		fputs(i ? ", " : "", f);
 		json_str(f, run->unknown[i]);

@@ -38,7 +38,7 @@ enum { EXIT_FAILED = 1, EXIT_BAD = 2 };
 #define DEFAULT_DEV_SPEC VLAB_SOURCE_DIR "/docs/spec/virtio-1.2-device-requirements.tsv"
 
 struct conf_opts {
-	const char *md, *html, *junit, *json, *cells, *table, *spec, *results, *dev_table, *dev_spec;
+	const char *md, *html, *junit, *json, *cells, *table, *spec, *results, *dev_table, *dev_spec, *mutants;
 	bool list, verbose;
 };
 
@@ -48,7 +48,7 @@ static void usage(FILE *f)
 	        "Usage: vlab conformance [--md FILE] [--html FILE] [--junit FILE] [--json FILE]\n"
 	        "                        [--cells SPEC] [--table FILE] [--spec FILE] [--results FILE]\n"
 	        "                        [--device-table FILE] [--device-spec FILE]\n"
-	        "                        [--list-cells] [--verbose]\n"
+	        "                        [--mutants FILE] [--list-cells] [--verbose]\n"
 	        "\n"
 	        "Runs the drivers against the device model over a matrix of cells (transport x\n"
 	        "device x feature set) and gives a verdict for every requirement in every cell:\n"
@@ -66,6 +66,8 @@ static void usage(FILE *f)
 	        "  --device-table FILE, --device-spec FILE  the device side's table and list\n"
 	        "                   (default: the source tree's docs/spec/conformance-device.tsv\n"
 	        "                   and virtio-1.2-device-requirements.tsv)\n"
+	        "  --mutants FILE   the driver mutants' results (NAME|ID|killed or\n"
+	        "                   NAME|ID|survived|why a line): the mutation score\n"
 	        "  --list-cells     print the cells' names and offers, run nothing\n"
 	        "  --verbose        show the workload's output and the driver's log\n"
 	        "\n"
@@ -469,6 +471,7 @@ static int parse(struct conf_opts *o, int argc, char **argv)
 		{"--spec", offsetof(struct conf_opts, spec)},     {"--results", offsetof(struct conf_opts, results)},
 		{"--device-table", offsetof(struct conf_opts, dev_table)},
 		{"--device-spec", offsetof(struct conf_opts, dev_spec)},
+		{"--mutants", offsetof(struct conf_opts, mutants)},
 	};
 
 	for (int i = 1; i < argc; i++) {
@@ -530,7 +533,8 @@ int cmd_conformance_main(int argc, char **argv)
 	if (cf_load_spec(&run, o.spec, err, sizeof err) || cf_load_table(&run, o.table, err, sizeof err) ||
 	    cf_load_device(&run, o.dev_spec ? o.dev_spec : DEFAULT_DEV_SPEC,
 	                   o.dev_table ? o.dev_table : DEFAULT_DEV_TABLE, err, sizeof err) ||
-	    (o.results && cf_load_junit(&run, o.results, err, sizeof err))) {
+	    (o.results && cf_load_junit(&run, o.results, err, sizeof err)) ||
+	    (o.mutants && cf_load_mutants(&run, o.mutants, err, sizeof err))) {
 		fprintf(stderr, "vlab conformance: %s\n", err);
 		cf_free(&run);
 		return EXIT_BAD;
@@ -580,6 +584,12 @@ int cmd_conformance_main(int argc, char **argv)
 	if (run.nunknown)
 		printf("the model checked %u ID(s) the requirement list does not have (first: %s)\n", run.nunknown,
 		       run.unknown[0]);
+	for (unsigned i = 0; i < run.nunknown; i++)
+		if (run.unknown_broken_n[i])
+			printf("FAIL %s: broken %u times (an ID of the model's own)\n", run.unknown[i],
+			       run.unknown_broken_n[i]);
+	if (run.mutants_given)
+		printf("mutants: %u of %u killed\n", cf_mutants_killed(&run), run.nmutants);
 	fflush(stdout);
 	if (run.unknown_broken)
 		printf("FAIL: the driver broke %u check(s) of IDs the requirement list does not have\n",

@@ -477,6 +477,16 @@ const Mistake kMistakes[] = {
 		 d.W(VIRTIO_MMIO_QUEUE_DEVICE_LOW, (uint32_t)kUsed);
 		 d.W(VIRTIO_MMIO_QUEUE_READY, 1);
 	 }},
+	// Legacy virtio-mmio (4.2.4): QueuePFN counts pages of GuestPageSize, which
+	// the driver must write first; a model default would hide the omission.
+	{"v1_queue_pfn_without_guest_page_size", "MODEL-MMIO-GUEST-PAGE-SIZE",
+	 [](Model &d) {
+		 Ack(d);
+		 d.W(VIRTIO_MMIO_QUEUE_SEL, 0);
+		 d.W(VIRTIO_MMIO_QUEUE_NUM, 8);
+		 d.W(VIRTIO_MMIO_QUEUE_ALIGN, 4096);
+		 d.W(VIRTIO_MMIO_QUEUE_PFN, (uint32_t)(kDesc / 4096));
+	 }},
 	{"queue_size_not_power_of_2", "MODEL-QUEUE-SIZE",
 	 [](Model &d) {
 		 Ack(d);

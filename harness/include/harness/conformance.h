@@ -71,6 +71,16 @@ struct cf_testresult {
 	bool passed;
 };
 
+/* A driver mutant's result (vlab conformance --mutants FILE): the test-only
+ * build with one deliberate breach, and whether the conformance run on it
+ * reported FAIL on the requirement it breaks (killed). */
+struct cf_mutant {
+	char name[48];
+	char id[32];
+	bool killed;
+	char why[400]; /* a survivor: why nothing catches it */
+};
+
 struct cf_run {
 	struct cf_req *req;
 	unsigned nreq;
@@ -84,12 +94,21 @@ struct cf_run {
 	char unknown[32][32];
 	unsigned nunknown;
 	unsigned unknown_broken; /* breaches of such IDs: a FAIL too */
+	unsigned unknown_broken_n[32]; /* per unknown ID (its FAIL line) */
+	struct cf_mutant *mutants; /* --mutants: the mutation score */
+	unsigned nmutants;
+	bool mutants_given;
 	const char *table_path;
 	/* The device side (docs/spec/conformance-device.tsv), or NULL: its
 	 * requirements with one verdict each (one cell, "device"). */
 	struct cf_run *dev;
 };
 
+/* Mutant results, one a line: NAME|ID|killed, or NAME|ID|survived|why
+ * ('#' comments and blank lines skipped).  0, or -1 with "FILE:LINE: why". */
+int cf_load_mutants(struct cf_run *run, const char *path, char *err, size_t errlen);
+/* Mutants killed (their own ID FAILed). */
+unsigned cf_mutants_killed(const struct cf_run *run);
 /* Requirement list from the spec TSV (header: req_id, section_v1.2, ...,
  * chapter, level, ..., summary).  0, or -1 with a message in err. */
 int cf_load_spec(struct cf_run *run, const char *path, char *err, size_t errlen);
