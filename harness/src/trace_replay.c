@@ -309,7 +309,11 @@ static void pub_line(struct hx_replay *r, const struct hx_ev *e)
 /* At a register write of a trace with pub lines: a byte the replayed driver
  * changed since the last register write that no pub line covered is one
  * the recorded driver left alone (a byte the device wrote since is not the
- * driver's change).  Then the shadow is the memory. */
+ * driver's change), unless the device writes there: QEMU completes requests
+ * while the CPU runs, so it may have written the old value back over the
+ * driver's change before the recorder compared (a status byte reset to
+ * 0xff for its next request, seen as 0x00 again).  Then the shadow is the
+ * memory. */
 static bool pub_unrecorded(struct hx_replay *r, const struct hx_ev *want)
 {
 	for (size_t k = 0; k < r->nal; k++) {
@@ -317,7 +321,7 @@ static bool pub_unrecorded(struct hx_replay *r, const struct hx_ev *want)
 		if (!a->shadow || !memcmp(a->cpu, a->shadow, a->size))
 			continue;
 		for (size_t i = 0; i < a->size; i++) {
-			if (a->cpu[i] == a->shadow[i] || a->devw[i])
+			if (a->cpu[i] == a->shadow[i] || a->devw[i] || device_writes(r, a->dev + i))
 				continue;
 			diverge(r, want, "(published memory, at this register write)",
 			        "published 0x%02x at 0x%" PRIx64
