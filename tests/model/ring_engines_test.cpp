@@ -576,6 +576,19 @@ TEST(PackedEventIdx, InterruptOnlyWhenTheNamedSlotIsUsedEvenAcrossTheWrap)
 	EXPECT_EQ(irq, (std::vector<uint64_t>{0, 1, 1, 1}));
 	EXPECT_EQ(r.q->interrupts_suppressed, 3u);
 	EXPECT_EQ(r.Report()->count, 0u) << r.Text();
+
+	// Slot 3 of lap 1: the slot right after the first write (not covered
+	// by it), covered by the second and, a lap later, by the fourth.
+	Rig s(4);
+	s.Init(kPacked | kEventIdx);
+	s.DriverEvent(DM_RING_EVENT_FLAGS_DESC, 3, true);
+	irq.clear();
+	for (unsigned i = 0; i < 4; i++) {
+		s.RoundTrip(i, (uint16_t)i, &id, &len);
+		irq.push_back(s.q->interrupts);
+	}
+	EXPECT_EQ(irq, (std::vector<uint64_t>{0, 1, 1, 2}));
+	EXPECT_EQ(s.Report()->count, 0u) << s.Text();
 }
 
 // ---------------------------------------------------------------- split ring
