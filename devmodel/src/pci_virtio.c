@@ -501,7 +501,8 @@ static void common_write(struct dm_vpci *vp, uint32_t off, unsigned width, uint3
 			violation(vp, where, "DRV-4.1.4.3.2-2", "queue %u: 0 written to queue_size", vp->queue_sel);
 			return;
 		}
-		if (val & (val - 1)) {
+		/* Powers of 2 only on a split ring (a packed ring's size is any). */
+		if ((val & (val - 1)) && !dm_virtio_has(dv, DM_VIRTIO_F_RING_PACKED)) {
 			violation(vp, where, "DRV-4.1.4.3.2-3", "queue %u: queue_size %u is not a power of 2",
 			          vp->queue_sel, val);
 			return;

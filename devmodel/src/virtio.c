@@ -391,6 +391,7 @@ void dm_virtio_notify(struct dm_virtio *dv, uint16_t q)
 	}
 	if (q >= dv->num_queues)
 		return; /* DEV-2.7.10.2-5: spurious notifications are harmless */
+	dv->vq[q].kicks++;
 	if (!dm_virtio_running(dv) || !dv->vq[q].ready || dv->vq[q].broken)
 		return;
 	if (dv->work_pending[q])
@@ -439,6 +440,35 @@ void dm_virtio_config_changed(struct dm_virtio *dv)
 	dv->config_generation++; /* DEV-4.2.2.1-6 */
 	if (dv->status & DM_VIRTIO_STATUS_DRIVER_OK)
 		dm_virtio_raise(dv, DM_VIRTIO_ISR_CONFIG);
+}
+
+int dm_ring_option(const char *opt, uint64_t *set, uint64_t *clear)
+{
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} opts[] = {
+		{"packed", DM_VIRTIO_F_RING_PACKED},
+		{"indirect_desc", DM_VIRTIO_F_RING_INDIRECT_DESC},
+		{"event_idx", DM_VIRTIO_F_RING_EVENT_IDX},
+	};
+
+	for (unsigned i = 0; i < sizeof opts / sizeof opts[0]; i++) {
+		size_t n = strlen(opts[i].name);
+		if (strncmp(opt, opts[i].name, n) != 0 || opt[n] != '=')
+			continue;
+		if (!strcmp(opt + n + 1, "on")) {
+			*set |= DM_BIT(opts[i].bit);
+			*clear &= ~DM_BIT(opts[i].bit);
+		} else if (!strcmp(opt + n + 1, "off")) {
+			*clear |= DM_BIT(opts[i].bit);
+			*set &= ~DM_BIT(opts[i].bit);
+		} else {
+			return -1;
+		}
+		return 1;
+	}
+	return 0;
 }
 
 bool dm_virtio_add_fault(struct dm_virtio *dv, const struct dm_fault *f)

@@ -182,6 +182,7 @@ struct hx_dev *hx_add_blk(struct hx_machine *m, const struct hx_blk_opts *o, con
 		dm_blk_cfg_default(&cfg);
 	if (o->read_only)
 		cfg.features |= VLAB_BIT(VIRTIO_BLK_F_RO);
+	cfg.features = (cfg.features | o->features_on) & ~o->features_off;
 
 	struct hx_dev *d = calloc(1, sizeof *d);
 	if (!d) {

@@ -94,6 +94,7 @@ struct hx_dev *hx_add_net(struct hx_machine *m, const struct hx_net_opts *o, con
 		dm_net_cfg_default(&cfg);
 	if (o->features_set)
 		cfg.features = o->features;
+	cfg.features = (cfg.features | o->features_on) & ~o->features_off;
 	if (hx_transport_legacy_only(o->transport))
 		cfg.features &= ~VLAB_BIT(VIRTIO_F_VERSION_1);
 	if (o->no_mac)

@@ -103,6 +103,13 @@ int cli_net_parse(const char *spec, enum hx_transport def_transport)
 				break;
 			}
 			o->mtu = (uint16_t)mtu;
+		} else if ((rc = dm_ring_option(tok, &o->features_on, &o->features_off)) != 0) {
+			if (rc < 0) {
+				fprintf(stderr, "vlab: --net: '%s': a ring option takes on or off\n", tok);
+				rc = 2;
+				break;
+			}
+			rc = 0;
 		} else if (!strcmp(tok, "backend=loop")) {
 			o->backend = HX_NET_LOOP;
 		} else if (!strcmp(tok, "backend=wire")) {
@@ -112,7 +119,7 @@ int cli_net_parse(const char *spec, enum hx_transport def_transport)
 			o->pcap_path = strdup(tok + 13); /* lives until exit */
 		} else {
 			fprintf(stderr, "vlab: --net: unknown option '%s' (transport=, mac=, mtu=, "
-			                "backend=loop|wire|pcap=FILE)\n",
+			                "backend=loop|wire|pcap=FILE, packed=, indirect_desc=, event_idx=)\n",
 			        tok);
 			rc = 2;
 			break;

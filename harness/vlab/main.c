@@ -17,6 +17,7 @@
 
 #include "devmodel/fault_plan.h"
 #include "devmodel/report.h"
+#include "devmodel/virtio.h"
 #include "harness/pci_host.h"
 #include "vlab_cli.h"
 
@@ -64,6 +65,8 @@ static void usage(FILE *f)
 	        "                     a zeroed RAM disk of SIZE bytes (K, M, G suffixes)\n"
 	        "  --net [transport=T,][mac=M|mac=none,][mtu=N,][backend=loop|wire|pcap=FILE]\n"
 	        "                     a virtio-net device (repeatable; wire NICs pair up in order)\n"
+	        "  --blk, --blk-ram and --net also take ring options (QEMU's names):\n"
+	        "                     packed=on|off, indirect_desc=on|off, event_idx=on|off\n"
 	        "  --transport T      default transport of later --blk/--blk-ram (mmio); T is\n"
 	        "                     mmio, mmio-legacy, pci, pci-transitional or pci-legacy\n"
 	        "  --ram SIZE         guest RAM size (default 64M), at 0x80000000\n"
@@ -149,6 +152,12 @@ static int parse_blk(struct options *opt, const char *spec, bool ram)
 			b->o.qemu_profile = true;
 		} else if (!strcmp(tok, "bridge=pci-bridge") || !strcmp(tok, "bridge=root-port")) {
 			b->bridge = tok[7] == 'p' ? DM_PCI_BRIDGE_PCI : DM_PCI_BRIDGE_ROOT_PORT;
+		} else if ((rc = dm_ring_option(tok, &b->o.features_on, &b->o.features_off)) != 0) {
+			if (rc < 0) {
+				rc = bad_usage("'%s': a ring option takes on or off", tok);
+				goto out;
+			}
+			rc = 0;
 		} else if (!strncmp(tok, "bridge=", 7)) {
 			rc = bad_usage("unknown bridge '%s' (pci-bridge, root-port)", tok + 7);
 			goto out;
@@ -161,7 +170,9 @@ static int parse_blk(struct options *opt, const char *spec, bool ram)
 			}
 			b->o.transport = (enum hx_transport)t;
 		} else {
-			rc = bad_usage("unknown device option '%s' (transport=, ro, qemu, bridge=)", tok);
+			rc = bad_usage("unknown device option '%s' (transport=, ro, qemu, bridge=, packed=, "
+			               "indirect_desc=, event_idx=)",
+			               tok);
 			goto out;
 		}
 	}

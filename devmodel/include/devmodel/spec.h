@@ -53,6 +53,20 @@
 #define DM_VIRTQ_AVAIL_F_NO_INTERRUPT 1u
 #define DM_VIRTQ_USED_F_NO_NOTIFY 1u
 
+/* ---- Packed virtqueue (2.8) ---- */
+/* Descriptor flags besides NEXT, WRITE, INDIRECT (2.8.1). */
+#define DM_VIRTQ_DESC_F_AVAIL (1u << 7)
+#define DM_VIRTQ_DESC_F_USED (1u << 15)
+/* Event suppression structure (2.8, "Event Suppression Structure Format"): le16 desc (offset in bits
+ * 0-14, wrap counter in bit 15), le16 flags (bits 0-1). */
+#define DM_RING_EVENT_FLAGS_ENABLE 0x0u
+#define DM_RING_EVENT_FLAGS_DISABLE 0x1u
+#define DM_RING_EVENT_FLAGS_DESC 0x2u /* only with VIRTIO_F_EVENT_IDX; 0x3 reserved */
+#define DM_RING_EVENT_WRAP_SHIFT 15
+/* Packed queue part alignments (2.8, "Structure Size and Alignment"; DRV-2.8.11-1). */
+#define DM_PACKED_DESC_ALIGN 16u
+#define DM_PACKED_EVENT_ALIGN 4u
+
 /* ---- virtio-mmio register layout (4.2.2; legacy 4.2.4) ---- */
 #define DM_VIRTIO_MMIO_MAGIC 0x74726976u /* "virt", little-endian */
 #define DM_VIRTIO_MMIO_MAGIC_VALUE 0x000

@@ -114,6 +114,15 @@ bool dm_virtio_has(const struct dm_virtio *dv, unsigned bit);
 bool dm_virtio_running(const struct dm_virtio *dv);
 uint64_t dm_virtio_now(const struct dm_virtio *dv);
 
+/*
+ * The ring options of a device, by QEMU's property names: "packed=on|off"
+ * (VIRTIO_F_RING_PACKED), "indirect_desc=on|off" (VIRTIO_F_INDIRECT_DESC),
+ * "event_idx=on|off" (VIRTIO_F_EVENT_IDX).  On a match the bit goes into
+ * *set (on) or *clear (off) and 1 is returned; 0 when opt is not one of
+ * these names; -1 when the name matches and the value is neither on nor off.
+ */
+int dm_ring_option(const char *opt, uint64_t *set, uint64_t *clear);
+
 /* Faults. Returns false when the table is full. */
 bool dm_virtio_add_fault(struct dm_virtio *dv, const struct dm_fault *f);
 void dm_virtio_clear_faults(struct dm_virtio *dv);

@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Device-side split virtqueue engine.  Reaches guest memory only through the
- * env's bounds-checked accessors; checks the driver's side of the ring
- * protocol (2.7) and records each breach as a violation.
+ * Device-side virtqueue engines: the split ring (2.7, vq.c) and the packed
+ * ring (2.8, vq_packed.c) behind one interface, chosen when the queue is
+ * enabled from whether VIRTIO_F_RING_PACKED was negotiated; both with
+ * indirect descriptors and EVENT_IDX.  Guest memory only through the env's
+ * bounds-checked accessors; the driver's side of the ring protocol is
+ * checked and each breach recorded as a violation.
  */
 #ifndef DM_VQ_H
 #define DM_VQ_H
@@ -25,7 +28,7 @@ struct dm_seg {
 };
 
 struct dm_chain {
-	uint16_t head;
+	uint16_t head;          /* split: head descriptor index; packed: buffer ID */
 	unsigned nseg;
 	struct dm_seg seg[DM_CHAIN_MAX];
 	uint64_t readable_len, writable_len;
@@ -41,8 +44,10 @@ struct dm_vq {
 	uint32_t legacy_pfn;
 	bool ready;
 	/* Engine state. */
-	uint16_t last_avail;    /* next avail entry to take */
-	uint16_t used_idx;      /* next used idx to publish */
+	bool packed;            /* packed ring (VIRTIO_F_RING_PACKED negotiated at enable) */
+	uint16_t last_avail;    /* split: next avail entry to take; packed: next ring slot to read */
+	uint16_t used_idx;      /* split: next used idx to publish; packed: next slot to write */
+	bool avail_wrap, used_wrap; /* packed: the device's wrap counters for reading / writing (2.8.1) */
 	bool in_use_heads_valid;
 	uint8_t in_use[4096 / 8]; /* heads handed out and not completed (bitmap, num <= 32768 checked) */
 	uint64_t popped, pushed;
@@ -50,6 +55,17 @@ struct dm_vq {
 	bool broken;            /* a violation stopped processing until reset */
 	uint16_t avail_idx_seen;/* avail.idx at the last read */
 	uint32_t head_wlen[4096]; /* writable bytes of each in-use chain (for DM_FAULT_USED_LEN) */
+	/* Packed: the buffers the device holds (at most num), by buffer ID. */
+	struct dm_vq_out {
+		uint16_t id;
+		uint16_t slots;     /* ring slots the chain took (the used write skips them) */
+		uint32_t wlen;      /* writable bytes */
+	} out[4096];
+	uint16_t nout;
+	/* Notification counts since the queue's reset, so tests can assert
+	 * suppression: available buffer notifications the driver sent for this
+	 * queue, used buffer notifications sent, and those suppressed. */
+	uint64_t kicks, interrupts, interrupts_suppressed;
 };
 
 /*

@@ -142,6 +142,9 @@ struct hx_blk_opts {
 	bool qemu_profile;      /* offer what QEMU 7.2 offers */
 	struct dm_blk_cfg cfg;  /* used when cfg_set */
 	bool cfg_set;
+	/* Ring features offered / withdrawn on top of the above (vlab's
+	 * packed=, indirect_desc=, event_idx=; dm_ring_option). */
+	uint64_t features_on, features_off;
 };
 void hx_blk_opts_default(struct hx_blk_opts *o);
 
