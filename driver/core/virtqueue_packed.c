@@ -267,8 +267,12 @@ int vlab_vqi_packed_pop(struct vlab_vq *vq, void **cookie, uint32_t *len)
 		return vlab_virtio_mark_broken(d, "buffer ID is not an outstanding chain");
 	if (hs->ndesc > pending)
 		return vlab_virtio_mark_broken(d, "used descriptors beyond the ones exposed");
-	/* Element length is reserved without WRITE in the used descriptor. */
-	if (!(flags & VIRTQ_DESC_F_WRITE))
+	/* The length counts for a list with device-writable buffers, bounded
+	 * by them; a list without any has nothing to report, whatever the
+	 * field says (it is reserved there).  The WRITE flag of the used
+	 * descriptor is not relied on: QEMU 7.2 leaves it clear on lists it
+	 * wrote into (seen on the riscv64 packed rows). */
+	if (hs->writable == 0)
 		ulen = 0;
 	if (ulen > hs->writable)
 		return vlab_virtio_mark_broken(d, "used length above the writable bytes posted");
