@@ -316,7 +316,7 @@ static int blk_read_config(struct vlab_blk *b)
 /* How much one virtio request may carry, given the queue we got. */
 static int blk_size_requests(struct vlab_blk *b)
 {
-	uint32_t qsize = b->vq.size;
+	uint32_t qsize = vlab_vq_size(&b->vq);
 	uint32_t segs;
 	uint64_t bytes;
 
@@ -406,7 +406,7 @@ int vlab_blk_init(struct vlab_blk *b, struct vlab_virtio_dev *d, uint16_t queue_
 	vlab_log(p, VLAB_LOG_INFO,
 	         "%s: virtio-blk %llu sectors, blk_size %u, %s%s queue %u, %u slots, %u bytes/request",
 	         blk_name(b), (unsigned long long)b->info.capacity, (unsigned)b->info.blk_size,
-	         b->info.read_only ? "ro" : "rw", b->info.flush ? " flush," : ",", b->vq.size, b->nslots,
+	         b->info.read_only ? "ro" : "rw", b->info.flush ? " flush," : ",", vlab_vq_size(&b->vq), b->nslots,
 	         (unsigned)b->max_req_bytes);
 	return 0;
 
@@ -452,7 +452,7 @@ void vlab_blk_shutdown(struct vlab_blk *b)
 		vlab_log(p, VLAB_LOG_WARN, "%s: reset failed (%s); queue memory not freed", blk_name(b),
 		         vlab_errname(rc));
 	} else {
-		if (b->vq.mem || b->vq.live)
+		if (vlab_vq_allocated(&b->vq))
 			vlab_vq_teardown(&b->vq);
 		if (b->slot_mem)
 			p->ops->dma_free(p->ctx, b->slot_mem, b->slot_mem_len);
@@ -805,8 +805,8 @@ static int blk_reap(struct vlab_blk *b, unsigned budget)
 
 	if (rc)
 		return blk_give_up_device(b, rc, rc == VLAB_ENEEDSRESET ? "blk: device needs a reset" : NULL);
-	if (budget == 0 || budget > b->vq.size)
-		budget = b->vq.size;
+	if (budget == 0 || budget > vlab_vq_size(&b->vq))
+		budget = vlab_vq_size(&b->vq);
 	for (; n < budget; n++) {
 		struct vlab_blk_req *fin = NULL;
 		void *cookie = NULL;
@@ -880,7 +880,7 @@ int vlab_blk_interrupt(struct vlab_blk *b, unsigned budget)
 	isr = vlab_virtio_interrupt(b->vdev);
 	if (b->vdev->broken)
 		return VLAB_EBROKEN;
-	if (isr == 0 || !b->vq.live)
+	if (isr == 0 || !vlab_vq_live(&b->vq))
 		return 0;
 	if (isr & VIRTIO_ISR_CONFIG) {
 		rc = vlab_blk_config_changed(b);

@@ -11,14 +11,20 @@
 #define VLAB_RESET_STEP_NS 1000u        /* 1 us, */
 #define VLAB_RESET_STEP_MAX_NS 1000000u /* doubling up to 1 ms */
 
+/* The ring features the virtqueue code implements (driver/core/virtqueue*.c):
+ * accepted whenever offered, unless the caller refuses them
+ * (vlab_virtio_dev.refuse_features). */
+#define RING_FEATURES                                                                      \
+	(VLAB_BIT(VIRTIO_F_RING_INDIRECT_DESC) | VLAB_BIT(VIRTIO_F_RING_EVENT_IDX) |            \
+	 VLAB_BIT(VIRTIO_F_RING_PACKED))
+
 /* Reserved feature bits the core itself implements.  Everything else in the
- * reserved ranges (24..49) is refused: RING_PACKED, INDIRECT_DESC, EVENT_IDX,
- * IN_ORDER, NOTIFICATION_DATA, NOTIF_CONFIG_DATA, RING_RESET, SR_IOV are not
- * implemented yet. */
+ * reserved ranges (24..49) is refused: IN_ORDER, NOTIFICATION_DATA,
+ * NOTIF_CONFIG_DATA, RING_RESET, SR_IOV are not implemented yet. */
 #define CORE_FEATURES                                                                      \
 	(VLAB_BIT(VIRTIO_F_NOTIFY_ON_EMPTY) | VLAB_BIT(VIRTIO_F_ANY_LAYOUT) |                   \
 	 VLAB_BIT(VIRTIO_F_VERSION_1) | VLAB_BIT(VIRTIO_F_ACCESS_PLATFORM) |                    \
-	 VLAB_BIT(VIRTIO_F_ORDER_PLATFORM))
+	 VLAB_BIT(VIRTIO_F_ORDER_PLATFORM) | RING_FEATURES)
 
 /* Device-type-specific feature bits: 0..23 and 50..63 (2.2). */
 #define DEVICE_FEATURES_MASK (((1ull << 24) - 1) | (~0ull << 50))
@@ -30,6 +36,7 @@
 static const struct vlab_feature_dep generic_deps[] = {
 	{VIRTIO_F_ACCESS_PLATFORM, VLAB_BIT(VIRTIO_F_VERSION_1)},
 	{VIRTIO_F_ORDER_PLATFORM, VLAB_BIT(VIRTIO_F_VERSION_1)},
+	{VIRTIO_F_RING_PACKED, VLAB_BIT(VIRTIO_F_VERSION_1)},
 };
 
 uint64_t vlab_virtio_timeout(const struct vlab_virtio_dev *d)
@@ -190,6 +197,9 @@ int vlab_virtio_negotiate(struct vlab_virtio_dev *d, uint64_t supported, uint64_
 	 * from the platform (dma_alloc/dma_map), so ACCESS_PLATFORM and
 	 * ORDER_PLATFORM (platform barriers) are accepted whenever offered. */
 	want |= VLAB_BIT(VIRTIO_F_ACCESS_PLATFORM) | VLAB_BIT(VIRTIO_F_ORDER_PLATFORM);
+	/* The ring kinds and ring features of the virtqueue code, unless
+	 * refused (so that every combination can be tested). */
+	want |= RING_FEATURES & ~d->refuse_features;
 	if (!d->legacy) {
 		/* DRV-6.1-1: accept VERSION_1 whenever offered; DRV-6.1-2 and
 		 * DRV-2.2.1-4: a modern interface without it is refused. */

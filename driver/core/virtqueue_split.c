@@ -11,8 +11,11 @@
  * The free list and the chain bookkeeping are private (vq->next[],
  * vq->head[]); the shared descriptor table is written, never read.  What
  * the device writes (used ring) is read only through vlab_plat_shm_read*.
+ *
+ * The public entry points are the API of both ring kinds: on a packed queue
+ * each one hands over to driver/core/virtqueue_packed.c.
  */
-#include "vlab/virtqueue.h"
+#include "virtqueue_priv.h"
 
 /* Offsets inside the rings, in 16-bit units for avail and bytes for used. */
 #define AVAIL_FLAGS 0
@@ -23,48 +26,15 @@
 #define USED_RING 4
 #define USED_ELEM 8
 
-/* Modern rings are little-endian; a legacy interface uses guest-native
- * order.  The platform's shm reads return the value as stored in memory. */
-#if defined(__BYTE_ORDER__) && defined(__ORDER_BIG_ENDIAN__) && \
-	__BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-#define VLAB_CPU_BIG_ENDIAN 1
-#else
-#define VLAB_CPU_BIG_ENDIAN 0
-#endif
-
-static uint16_t swap16(uint16_t v)
+static bool is_packed(const struct vlab_vq *vq)
 {
-	return (uint16_t)((v >> 8) | (v << 8));
+	return vq->kind == VLAB_VQ_PACKED;
 }
 
-static uint32_t swap32(uint32_t v)
+/* used_event (EVENT_IDX): the last 16-bit word of the available ring. */
+static void set_used_event(struct vlab_vq *vq, uint16_t v)
 {
-	return ((v >> 24) & 0xffu) | ((v >> 8) & 0xff00u) | ((v << 8) & 0xff0000u) | (v << 24);
-}
-
-static uint64_t swap64(uint64_t v)
-{
-	return ((uint64_t)swap32((uint32_t)v) << 32) | swap32((uint32_t)(v >> 32));
-}
-
-static bool need_swap(const struct vlab_vq *vq)
-{
-	return VLAB_CPU_BIG_ENDIAN && !vq->dev->legacy;
-}
-
-static uint16_t vq16(const struct vlab_vq *vq, uint16_t v)
-{
-	return need_swap(vq) ? swap16(v) : v;
-}
-
-static uint32_t vq32(const struct vlab_vq *vq, uint32_t v)
-{
-	return need_swap(vq) ? swap32(v) : v;
-}
-
-static uint64_t vq64(const struct vlab_vq *vq, uint64_t v)
-{
-	return need_swap(vq) ? swap64(v) : v;
+	vq->avail[AVAIL_RING + vq->size] = vq16(vq, v);
 }
 
 static size_t align_up(size_t v, size_t a)
@@ -109,6 +79,14 @@ int vlab_vq_setup(struct vlab_vq *vq, struct vlab_virtio_dev *d, uint16_t index,
 		size = VLAB_VQ_SIZE_MAX;
 	while (!is_pow2(size))
 		size &= size - 1;
+
+	vq->dev = d;
+	vq->index = index;
+	vq->event_idx = vlab_virtio_has(d, VIRTIO_F_RING_EVENT_IDX);
+	if (vlab_virtio_has(d, VIRTIO_F_RING_PACKED)) {
+		vq->kind = VLAB_VQ_PACKED;
+		return vlab_vqi_packed_setup(vq, (uint16_t)size);
+	}
 
 	/* DRV-2.7.1-1: descriptor table 16-aligned, available ring 2-aligned,
 	 * used ring 4-aligned.  Legacy: used ring at the next legacy_align
@@ -155,8 +133,6 @@ int vlab_vq_setup(struct vlab_vq *vq, struct vlab_virtio_dev *d, uint16_t index,
 	((volatile uint16_t *)((uint8_t *)mem + avail_off))[0] = 2; /* an undefined bit */
 #endif
 
-	vq->dev = d;
-	vq->index = index;
 	vq->size = (uint16_t)size;
 	vq->mem = mem;
 	vq->mem_len = total;
@@ -168,20 +144,8 @@ int vlab_vq_setup(struct vlab_vq *vq, struct vlab_virtio_dev *d, uint16_t index,
 	vq->layout.avail = dev + avail_off;
 	vq->layout.used = dev + used_off;
 
-	for (uint32_t i = 0; i < size; i++)
-		vq->next[i] = (uint16_t)(i + 1 < size ? i + 1 : 0);
-	vq->free_head = 0;
-	vq->free_tail = (uint16_t)(size - 1);
-	vq->num_free = (uint16_t)size;
-
-	rc = d->ops->queue_enable(d, index, &vq->layout);
-	if (rc != 0) {
-		p->ops->dma_free(p->ctx, mem, total);
-		vlab_memset(vq, 0, sizeof(*vq));
-		return rc;
-	}
-	vq->live = true;
-	return VLAB_OK;
+	vlab_vqi_init_free(vq, (uint16_t)size);
+	return vlab_vqi_go_live(vq, mem, total);
 }
 
 void vlab_vq_teardown(struct vlab_vq *vq)
@@ -192,7 +156,11 @@ void vlab_vq_teardown(struct vlab_vq *vq)
 		const struct vlab_platform *p = vq->dev->plat;
 		p->ops->dma_free(p->ctx, vq->mem, vq->mem_len);
 	}
+	vlab_vqi_ind_teardown(vq);
 	vq->mem = NULL;
+	vq->pdesc = NULL;
+	vq->drv_event = NULL;
+	vq->dev_event = NULL;
 	vq->mem_len = 0;
 	vq->desc = NULL;
 	vq->avail = NULL;
@@ -205,26 +173,16 @@ int vlab_vq_add(struct vlab_vq *vq, const struct vlab_sg *out, unsigned n_out,
 {
 	if (vq == NULL || !vq->live)
 		return VLAB_EINVAL;
-	if (vq->dev->broken)
-		return VLAB_EBROKEN;
-	if ((out == NULL && n_out != 0) || (in == NULL && n_in != 0))
-		return VLAB_EINVAL;
-	/* DRV-2.7.5.3.1-3: no chain longer than the queue: it could never fit. */
-	if (n_out > vq->size || n_in > vq->size || n_out + n_in > vq->size)
-		return VLAB_EINVAL;
-	unsigned n = n_out + n_in;
-	if (n == 0)
-		return VLAB_EINVAL;
-
-	/* DRV-2.7.5.2-1: the chain's total length stays below 2^32. */
-	uint64_t total = 0, writable = 0;
-	for (unsigned i = 0; i < n_out; i++)
-		total += out[i].len;
-	for (unsigned i = 0; i < n_in; i++)
-		writable += in[i].len;
-	total += writable;
-	if (total > 0xffffffffull)
-		return VLAB_EINVAL;
+	if (is_packed(vq))
+		return vlab_vqi_packed_add(vq, out, n_out, in, n_in, cookie);
+	uint32_t writable = 0;
+	int rc = vlab_vqi_check_chain(vq, out, n_out, in, n_in, &writable);
+	if (rc != 0)
+		return rc;
+	unsigned n_chain = n_out + n_in;
+	/* A long chain goes through an indirect table and takes one slot. */
+	int table = vlab_vqi_ind_take(vq, n_chain);
+	unsigned n = table >= 0 ? 1 : n_chain;
 
 	if (n > vq->num_free)
 		return VLAB_EBUSY;
@@ -232,7 +190,18 @@ int vlab_vq_add(struct vlab_vq *vq, const struct vlab_sg *out, unsigned n_out,
 	/* DRV-2.7.4.2-1: device-readable descriptors first, then writable. */
 	uint16_t head = vq->free_head;
 	uint16_t cur = head;
-	for (unsigned i = 0; i < n; i++) {
+	if (table >= 0) {
+		/* DRV-2.7.5.3.1-4: INDIRECT without NEXT; the table holds the
+		 * chain (readable first, entries linked in order). */
+		vlab_addr_t ta = vlab_vqi_ind_fill(vq, (unsigned)table, out, n_out, in, n_in);
+		vq->desc[cur].addr = vq64(vq, ta);
+		vq->desc[cur].len = vq32(vq, (uint32_t)(n_chain * sizeof(struct vlab_virtq_desc)));
+		vq->desc[cur].flags = vq16(vq, VIRTQ_DESC_F_INDIRECT);
+		vq->desc[cur].next = 0;
+		cur = vq->next[cur];
+		vq->indirect++;
+	}
+	for (unsigned i = 0; i < n && table < 0; i++) {
 #if defined(VLAB_MUTANT_WRITABLE_FIRST) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
 #ifndef VLAB_MUTANT_BUILD
 #error "VLAB_MUTANT_WRITABLE_FIRST is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
@@ -281,9 +250,12 @@ int vlab_vq_add(struct vlab_vq *vq, const struct vlab_sg *out, unsigned n_out,
 
 	struct vlab_vq_head_state *hs = &vq->head[head];
 	hs->cookie = cookie;
-	hs->writable = (uint32_t)writable;
+	hs->writable = writable;
 	hs->ndesc = (uint16_t)n;
+	hs->table = (uint8_t)(table + 1);
 	hs->outstanding = true;
+	vq->chains++;
+	vq->slots += n;
 
 	/* The ring entry; avail.idx is published by vlab_vq_kick(). */
 #if defined(VLAB_MUTANT_REUSE_HEAD) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
@@ -307,6 +279,8 @@ int vlab_vq_kick(struct vlab_vq *vq)
 {
 	if (vq == NULL || !vq->live)
 		return VLAB_EINVAL;
+	if (is_packed(vq))
+		return vlab_vqi_packed_kick(vq);
 	struct vlab_virtio_dev *d = vq->dev;
 	const struct vlab_platform *p = d->plat;
 	if (d->broken)
@@ -345,14 +319,24 @@ int vlab_vq_kick(struct vlab_vq *vq)
 	if (vq->avail_idx == vq->kicked_idx)
 		return VLAB_OK; /* nothing new since the last notification */
 
-	/* DRV-2.7.13.4.1-1: the index store before the flags load. */
+	/* DRV-2.7.13.4.1-1: the index store before the flags (avail_event) load. */
 	vlab_plat_mb(p);
-	uint16_t flags = vq16(vq, vlab_plat_shm_read16(p, used_at(vq, USED_FLAGS)));
+	uint16_t old = vq->kicked_idx;
 	vq->kicked_idx = vq->avail_idx;
-	/* DRV-2.7.10.1-3/4 (no EVENT_IDX): notify unless NO_NOTIFY; other
-	 * bits of used.flags are ignored. */
-	if (flags & VIRTQ_USED_F_NO_NOTIFY)
-		return VLAB_OK;
+	if (vq->event_idx) {
+		/* DRV-2.7.10.1-5/6/7: used.flags disregarded; notify when the
+		 * entries published since the last notification passed
+		 * avail_event (read once). */
+		uint16_t ev = vq16(vq, vlab_plat_shm_read16(p, used_at(vq, USED_RING + USED_ELEM * (size_t)vq->size)));
+		if (!vlab_vq_need_event(ev, vq->avail_idx, old))
+			return VLAB_OK;
+	} else {
+		uint16_t flags = vq16(vq, vlab_plat_shm_read16(p, used_at(vq, USED_FLAGS)));
+		/* DRV-2.7.10.1-2/3/4 (no EVENT_IDX): notify unless NO_NOTIFY;
+		 * avail_event and other bits of used.flags are ignored. */
+		if (flags & VIRTQ_USED_F_NO_NOTIFY)
+			return VLAB_OK;
+	}
 	d->ops->queue_notify(d, vq->index);
 	vq->notifications++;
 	return VLAB_OK;
@@ -362,6 +346,8 @@ int vlab_vq_pop(struct vlab_vq *vq, void **cookie, uint32_t *len)
 {
 	if (vq == NULL || !vq->live)
 		return VLAB_EINVAL;
+	if (is_packed(vq))
+		return vlab_vqi_packed_pop(vq, cookie, len);
 	struct vlab_virtio_dev *d = vq->dev;
 	const struct vlab_platform *p = d->plat;
 	if (d->broken)
@@ -403,15 +389,46 @@ int vlab_vq_pop(struct vlab_vq *vq, void **cookie, uint32_t *len)
 	vq->free_tail = tail;
 	vq->num_free = (uint16_t)(vq->num_free + hs->ndesc);
 
-	if (cookie != NULL)
-		*cookie = hs->cookie;
-	if (len != NULL)
-		*len = ulen;
-	hs->outstanding = false;
-	hs->cookie = NULL;
-	hs->writable = 0;
-	hs->ndesc = 0;
+	vlab_vqi_finish(vq, hs, ulen, cookie, len);
 	vq->last_used++;
-	vq->completions++;
+	/* DRV-2.7.7.1-4 (EVENT_IDX): interrupts on, ask for one at the next
+	 * entry; off, keep used_event one behind what was consumed, an entry
+	 * the device has already passed. */
+	if (vq->event_idx)
+		set_used_event(vq, (uint16_t)(vq->last_used - (vq->cb_disabled ? 1u : 0u)));
 	return VLAB_OK;
+}
+
+void vlab_vq_disable_cb(struct vlab_vq *vq)
+{
+	if (vq == NULL || !vq->live || vq->cb_disabled)
+		return;
+	vq->cb_disabled = true;
+	if (is_packed(vq)) {
+		vlab_vqi_packed_disable_cb(vq);
+		return;
+	}
+	if (vq->event_idx) /* DRV-2.7.7.1-3: flags stay 0 */
+		set_used_event(vq, (uint16_t)(vq->last_used - 1u));
+	else /* DRV-2.7.7.1-1/2 */
+		vq->avail[AVAIL_FLAGS] = vq16(vq, VIRTQ_AVAIL_F_NO_INTERRUPT);
+}
+
+bool vlab_vq_enable_cb(struct vlab_vq *vq)
+{
+	if (vq == NULL || !vq->live || vq->dev->broken)
+		return false;
+	vq->cb_disabled = false;
+	if (is_packed(vq))
+		return vlab_vqi_packed_enable_cb(vq);
+	const struct vlab_platform *p = vq->dev->plat;
+	if (vq->event_idx)
+		set_used_event(vq, vq->last_used);
+	else
+		vq->avail[AVAIL_FLAGS] = 0;
+	/* The store before the used.idx load: a completion that came before
+	 * the device saw the request is found here, not lost. */
+	vlab_plat_mb(p);
+	uint16_t idx = vq16(vq, vlab_plat_shm_read16(p, used_at(vq, USED_IDX)));
+	return idx != vq->last_used;
 }

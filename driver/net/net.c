@@ -303,11 +303,11 @@ static void net_free_mem(struct vlab_net *n)
 
 static void net_teardown_queues(struct vlab_net *n)
 {
-	if (n->rxq.mem || n->rxq.live)
+	if (vlab_vq_allocated(&n->rxq))
 		vlab_vq_teardown(&n->rxq);
-	if (n->txq.mem || n->txq.live)
+	if (vlab_vq_allocated(&n->txq))
 		vlab_vq_teardown(&n->txq);
-	if (n->ctrlq.mem || n->ctrlq.live)
+	if (vlab_vq_allocated(&n->ctrlq))
 		vlab_vq_teardown(&n->ctrlq);
 }
 
@@ -325,24 +325,24 @@ static int net_setup_buffers(struct vlab_net *n, const struct vlab_net_cfg *cfg)
 		n->rx_buf_len = cfg && cfg->rx_buf_len ? cfg->rx_buf_len : NET_MRG_BUF_DEFAULT;
 		if (n->rx_buf_len < n->hdr_len || n->rx_buf_len > (1u << 20))
 			return VLAB_EINVAL; /* DRV-5.1.6.3.1-3 */
-		n->nrx = n->rxq.size;
+		n->nrx = vlab_vq_size(&n->rxq);
 	} else {
 		/* DRV-5.1.4.2-7 (MTU) and DRV-5.1.6.3.1-2 (1526 bytes). */
 		room = n->max_frame > NET_MIN_RX_DATA ? n->max_frame : NET_MIN_RX_DATA;
 		n->rx_buf_len = align16(n->hdr_len + room);
-		n->nrx = n->rxq.size / 2u;
+		n->nrx = vlab_vq_size(&n->rxq) / 2u;
 	}
 	if (n->nrx > VLAB_NET_RX_BUFS)
 		n->nrx = VLAB_NET_RX_BUFS;
 	if (cfg && cfg->rx_buffers && n->nrx > cfg->rx_buffers)
 		n->nrx = cfg->rx_buffers;
-	n->ntx = n->txq.size / 2u;
+	n->ntx = vlab_vq_size(&n->txq) / 2u;
 	if (n->ntx > VLAB_NET_TX_SLOTS)
 		n->ntx = VLAB_NET_TX_SLOTS;
 	if (cfg && cfg->tx_slots && n->ntx > cfg->tx_slots)
 		n->ntx = cfg->tx_slots;
 	if (n->nrx == 0 || n->ntx == 0)
-		return net_config_error(n, "queue too small", n->nrx ? n->txq.size : n->rxq.size);
+		return net_config_error(n, "queue too small", n->nrx ? vlab_vq_size(&n->txq) : vlab_vq_size(&n->rxq));
 	/* With MRG_RXBUF a frame must fit the buffers there are. */
 	if (n->mrg && (uint64_t)n->nrx * n->rx_buf_len < (uint64_t)n->hdr_len + n->max_frame)
 		return VLAB_EINVAL;
@@ -424,6 +424,12 @@ int vlab_net_init(struct vlab_net *n, struct vlab_virtio_dev *d, const struct vl
 		rc = vlab_vq_setup(&n->txq, d, VIRTIO_NET_Q_TX, cfg ? cfg->tx_queue_cap : 0);
 	if (!rc && n->has_ctrl)
 		rc = vlab_vq_setup(&n->ctrlq, d, VIRTIO_NET_Q_CTRL, 0);
+	/* Transmit and control completions are polled for: no interrupts
+	 * for them. */
+	if (!rc) {
+		vlab_vq_disable_cb(&n->txq);
+		vlab_vq_disable_cb(&n->ctrlq);
+	}
 	if (!rc)
 		rc = net_setup_buffers(n, cfg);
 	/* Receive buffers go in before DRIVER_OK; they are published but the
@@ -519,7 +525,7 @@ int vlab_net_shutdown(struct vlab_net *n)
 /* Free the slots of the transmit buffers the device returned. */
 static int tx_reclaim(struct vlab_net *n)
 {
-	for (uint32_t i = 0; i <= n->txq.size; i++) {
+	for (uint32_t i = 0; i <= vlab_vq_size(&n->txq); i++) {
 		void *cookie = NULL;
 		uint32_t len = 0;
 		int rc = vlab_vq_pop(&n->txq, &cookie, &len);

@@ -214,8 +214,10 @@ static struct cli_nic *nic_up(struct cli *c, unsigned i)
 		return NULL;
 	}
 	rc = hx_bind(c->m, n->hx, &n->bound, VLAB_MMIO_ALLOW_LEGACY);
-	if (!rc)
+	if (!rc) {
+		n->bound.vdev->refuse_features = cli_refuse_features;
 		rc = vlab_net_init(&n->net, n->bound.vdev, NULL);
+	}
 	if (rc) {
 		snprintf(n->failed, sizeof n->failed, "virtio-net init failed: %s", vlab_strerror(rc));
 		printf("net %u: %s\n", i, n->failed);
@@ -234,6 +236,7 @@ static int nic_start(void *drv)
 {
 	struct cli_nic *n = drv;
 
+	n->bound.vdev->refuse_features = cli_refuse_features;
 	return vlab_net_init(&n->net, n->bound.vdev, NULL);
 }
 

@@ -103,6 +103,7 @@ static int scan_pci_fn(void *ctx, const struct vlab_pci_func *f)
 			       not_a_disk(d->pci.vdev.device_id));
 		return 0;
 	}
+	d->pci.vdev.refuse_features = cli_refuse_features;
 	err = vlab_blk_init(&d->blk, &d->pci.vdev, 0);
 	if (err) {
 		printf("virtio: pci %02x:%02x.%x: virtio-blk init failed: %s\n", f->bus, f->dev,
@@ -173,6 +174,7 @@ static int disk_start(void *drv)
 {
 	struct cli_disk *d = drv;
 
+	d->vdev->refuse_features = cli_refuse_features;
 	return vlab_blk_init(&d->blk, d->vdev, 0);
 }
 
@@ -222,6 +224,7 @@ int cli_virtio_scan(struct cli *c, bool quiet)
 			continue;
 		}
 		d->vdev = &d->mmio.vdev;
+		d->mmio.vdev.refuse_features = cli_refuse_features;
 		err = vlab_blk_init(&d->blk, &d->mmio.vdev, 0);
 		if (err) {
 			printf("virtio: slot %u at 0x%08" PRIx64 ": virtio-blk init failed: %s\n",

@@ -77,6 +77,8 @@ static void usage(FILE *f)
 	        "                     (docs/fault-plans.md)\n"
 	        "  --sched POLICY     when the device works: immediate, deferred, batched\n"
 	        "  --record FILE      write the run's trace to FILE (docs/trace-format.md)\n"
+	        "  --refuse LIST      the drivers decline these ring features even when\n"
+	        "                     offered: packed, indirect, event-idx (comma-separated)\n"
 	        "  -c CMDS            run CMDS and exit: every command of 'a; b' runs, 'a && b'\n"
 	        "                     runs b after a success of a, 'a || b' after a failure\n"
 	        "  -h, --help         this text\n"
@@ -334,6 +336,14 @@ static int parse_options(struct options *opt, int argc, char **argv)
 				return bad_usage("--machine: unknown machine '%s' (virt, pc, q35)", v);
 			opt->machine = (enum hx_pci_profile)k;
 			opt->machine_given = true;
+			continue;
+		}
+		if (opt_is(a, "--refuse")) {
+			v = opt_value(argc, argv, &i, "--refuse");
+			if (!v)
+				return bad_usage("option '%s' needs an argument", a);
+			if (cli_parse_refuse(v, &cli_refuse_features) != 0)
+				return bad_usage("--refuse: unknown feature in '%s' (packed, indirect, event-idx)", v);
 			continue;
 		}
 		if (opt_is(a, "--sched")) {

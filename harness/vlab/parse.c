@@ -224,3 +224,35 @@ int cli_split_run(const char *line, int (*run)(void *ctx, int argc, char **argv)
 	}
 	return result;
 }
+
+uint64_t cli_refuse_features;
+
+int cli_parse_refuse(const char *s, uint64_t *out)
+{
+	static const struct {
+		const char *name;
+		unsigned bit;
+	} names[] = {
+		{ "packed", VIRTIO_F_RING_PACKED },
+		{ "indirect", VIRTIO_F_RING_INDIRECT_DESC },
+		{ "event-idx", VIRTIO_F_RING_EVENT_IDX },
+	};
+	uint64_t bits = 0;
+
+	while (*s) {
+		size_t n = strcspn(s, ",");
+		unsigned k;
+
+		for (k = 0; k < sizeof names / sizeof names[0]; k++)
+			if (strlen(names[k].name) == n && !strncmp(s, names[k].name, n))
+				break;
+		if (k == sizeof names / sizeof names[0])
+			return -1;
+		bits |= VLAB_BIT(names[k].bit);
+		s += n;
+		if (*s == ',')
+			s++;
+	}
+	*out = bits;
+	return 0;
+}

@@ -98,6 +98,12 @@ struct cli {
 	struct hx_replay *replay;
 };
 
+/* --refuse: ring features the drivers decline (vlab_virtio_dev.refuse_features),
+ * set on every device before its driver's init. */
+extern uint64_t cli_refuse_features;
+/* "packed,indirect,event-idx" (any of them) into feature bits; -1 on junk. */
+int cli_parse_refuse(const char *s, uint64_t *out);
+
 /* ---- parse.c ---- */
 /* Hex number, 0x prefix optional (U-Boot style).  false on junk/overflow. */
 bool cli_parse_hex(const char *s, uint64_t *out);

@@ -1,5 +1,6 @@
 // The driver core on its own: vlab_snprintf, error names, status and
-// feature negotiation, config space, the split virtqueue and the mmio
+// feature negotiation, config space, the split and packed virtqueues
+// (EVENT_IDX, indirect tables) and the mmio
 // probe, each against a small scripted fake platform and transport written
 // here (no device model).  The test plays the device by writing the used
 // ring directly.
@@ -498,7 +499,9 @@ TEST_F(Core, NegotiationAcceptsOnlyOfferedSupportedImplemented)
 	ASSERT_EQ(vlab_virtio_begin(&fd.d), 0);
 	ASSERT_EQ(vlab_virtio_negotiate(&fd.d, supported, VLAB_BIT(5), deps, 1), 0);
 	uint64_t want = VLAB_BIT(VIRTIO_F_VERSION_1) | VLAB_BIT(VIRTIO_F_ACCESS_PLATFORM) |
-	                VLAB_BIT(VIRTIO_F_ORDER_PLATFORM) | VLAB_BIT(5);
+	                VLAB_BIT(VIRTIO_F_ORDER_PLATFORM) | VLAB_BIT(VIRTIO_F_RING_PACKED) |
+	                VLAB_BIT(VIRTIO_F_RING_EVENT_IDX) | VLAB_BIT(VIRTIO_F_RING_INDIRECT_DESC) |
+	                VLAB_BIT(5);
 	EXPECT_EQ(fd.written_features, want);
 	EXPECT_EQ(fd.d.features, want);
 	EXPECT_EQ(fd.d.device_features, fd.offered);
@@ -1123,6 +1126,633 @@ TEST_F(SplitRing, UsedElementIsReadAfterAReadBarrierThatFollowsUsedIdx)
 		}
 	}
 	EXPECT_TRUE(element) << "the used element was read";
+}
+
+// ---- Ring features: EVENT_IDX arithmetic, split EVENT_IDX and indirect ----
+
+TEST(EventIdx, NeedEventIsTheHalfOpenRangeOldToNewWithWrapAround)
+{
+	// The device asked for a notification when entry event is added.
+	EXPECT_TRUE(vlab_vq_need_event(4, 5, 4));    // exactly the one added
+	EXPECT_FALSE(vlab_vq_need_event(5, 5, 4));   // the next one, not yet
+	EXPECT_FALSE(vlab_vq_need_event(3, 5, 4));   // already passed before
+	EXPECT_FALSE(vlab_vq_need_event(7, 7, 7));   // nothing added
+	EXPECT_TRUE(vlab_vq_need_event(0xffff, 1, 0xfffe)); // across 2^16
+	EXPECT_TRUE(vlab_vq_need_event(0, 1, 0xfffe));
+	EXPECT_FALSE(vlab_vq_need_event(1, 1, 0xfffe));
+	EXPECT_TRUE(vlab_vq_need_event(0, 0x10, 0xfff0));
+	EXPECT_FALSE(vlab_vq_need_event(0x20, 0x10, 0xfff0));
+	EXPECT_FALSE(vlab_vq_need_event(0xffef, 0x10, 0xfff0));
+	EXPECT_TRUE(vlab_vq_need_event(0xfff0, 0x10, 0xfff0));
+}
+
+TEST_F(Core, RingFeaturesAreAcceptedWhenOfferedUnlessRefused)
+{
+	const uint64_t ring = VLAB_BIT(VIRTIO_F_RING_PACKED) | VLAB_BIT(VIRTIO_F_RING_EVENT_IDX) |
+	                      VLAB_BIT(VIRTIO_F_RING_INDIRECT_DESC);
+	for (unsigned refuse = 0; refuse < 8; refuse++) {
+		uint64_t r = ((refuse & 1) ? VLAB_BIT(VIRTIO_F_RING_PACKED) : 0) |
+		             ((refuse & 2) ? VLAB_BIT(VIRTIO_F_RING_EVENT_IDX) : 0) |
+		             ((refuse & 4) ? VLAB_BIT(VIRTIO_F_RING_INDIRECT_DESC) : 0);
+		fd.offered = VLAB_BIT(VIRTIO_F_VERSION_1) | ring;
+		fd.d.refuse_features = r;
+		ASSERT_EQ(vlab_virtio_begin(&fd.d), 0);
+		ASSERT_EQ(vlab_virtio_negotiate(&fd.d, 0, 0, nullptr, 0), 0);
+		EXPECT_EQ(fd.d.features, VLAB_BIT(VIRTIO_F_VERSION_1) | (ring & ~r)) << refuse;
+	}
+	// Not offered: not accepted (DRV-2.2.1-1).
+	fd.d.refuse_features = 0;
+	fd.offered = VLAB_BIT(VIRTIO_F_VERSION_1);
+	ASSERT_EQ(vlab_virtio_begin(&fd.d), 0);
+	ASSERT_EQ(vlab_virtio_negotiate(&fd.d, 0, 0, nullptr, 0), 0);
+	EXPECT_EQ(fd.d.features, VLAB_BIT(VIRTIO_F_VERSION_1));
+}
+
+TEST_F(Core, LegacyNeverAcceptsThePackedRing)
+{
+	fd.d.legacy = true;
+	fd.offered = VLAB_BIT(VIRTIO_F_RING_EVENT_IDX) | VLAB_BIT(VIRTIO_F_RING_INDIRECT_DESC);
+	ASSERT_EQ(vlab_virtio_begin(&fd.d), 0);
+	ASSERT_EQ(vlab_virtio_negotiate(&fd.d, 0, 0, nullptr, 0), 0);
+	EXPECT_EQ(fd.d.features, fd.offered) << "bits 28/29 exist on a legacy interface";
+}
+
+// A queue with ring features: Bring with more offered.
+class RingFeatures : public Core {
+protected:
+	struct vlab_vq vq {};
+	uint8_t buf[4096] = {};
+	void TearDown() override
+	{
+		vlab_vq_teardown(&vq);
+		EXPECT_EQ(fp.live_allocs, 0);
+	}
+	void BringWith(uint64_t extra, uint16_t cap = 8)
+	{
+		fd.offered = VLAB_BIT(VIRTIO_F_VERSION_1) | extra;
+		ASSERT_EQ(vlab_virtio_begin(&fd.d), 0);
+		ASSERT_EQ(vlab_virtio_negotiate(&fd.d, 0, 0, nullptr, 0), 0);
+		ASSERT_EQ(vlab_virtio_driver_ok(&fd.d), 0);
+		ASSERT_EQ(vlab_vq_setup(&vq, &fd.d, 0, cap), 0);
+	}
+	int AddIn(void *cookie, unsigned n_in = 1, uint32_t in_len = 64, unsigned n_out = 0)
+	{
+		struct vlab_sg out[8], in[8];
+		for (unsigned i = 0; i < 8; i++) {
+			out[i] = {(vlab_addr_t)(uintptr_t)buf + 16 * i, 16};
+			in[i] = {(vlab_addr_t)(uintptr_t)buf + 1024 + 64 * i, in_len};
+		}
+		return vlab_vq_add(&vq, out, n_out, in, n_in, cookie);
+	}
+	uint16_t UsedIdx() { return *(volatile uint16_t *)(vq.used + 2); }
+	void SplitComplete(uint32_t id, uint32_t len)
+	{
+		uint16_t idx = UsedIdx();
+		uint8_t *e = (uint8_t *)vq.used + 4 + 8 * (idx & (vq.size - 1));
+		std::memcpy(e, &id, 4);
+		std::memcpy(e + 4, &len, 4);
+		*(volatile uint16_t *)(vq.used + 2) = (uint16_t)(idx + 1);
+	}
+	volatile uint16_t &UsedEvent() { return vq.avail[2 + vq.size]; }
+	volatile uint16_t &AvailEvent() { return *(volatile uint16_t *)(vq.used + 4 + 8 * vq.size); }
+};
+
+TEST_F(RingFeatures, SplitEventIdxNotifiesWhenAvailEventIsPassed)
+{
+	BringWith(VLAB_BIT(VIRTIO_F_RING_EVENT_IDX));
+	ASSERT_TRUE(vq.event_idx);
+	int c;
+	// avail_event 0: the first entry (index 0) is the one.
+	ASSERT_EQ(AddIn(&c), 0);
+	ASSERT_EQ(vlab_vq_kick(&vq), 0);
+	EXPECT_EQ(fd.notifies, 1u) << "DRV-2.7.10.1-6";
+	// avail_event still 0: entries 1 and 2 do not pass it.
+	ASSERT_EQ(AddIn(&c), 0);
+	ASSERT_EQ(vlab_vq_kick(&vq), 0);
+	EXPECT_EQ(fd.notifies, 1u) << "DRV-2.7.10.1-7";
+	// The device asks for entry 3; NO_NOTIFY in used.flags is disregarded.
+	*(volatile uint16_t *)vq.used = VIRTQ_USED_F_NO_NOTIFY;
+	AvailEvent() = 3;
+	ASSERT_EQ(AddIn(&c), 0); // entry 2
+	ASSERT_EQ(vlab_vq_kick(&vq), 0);
+	EXPECT_EQ(fd.notifies, 1u);
+	ASSERT_EQ(AddIn(&c), 0); // entry 3
+	ASSERT_EQ(AddIn(&c), 0); // entry 4: one kick for both, 3 is in [3, 5)
+	ASSERT_EQ(vlab_vq_kick(&vq), 0);
+	EXPECT_EQ(fd.notifies, 2u) << "DRV-2.7.10.1-5/6";
+	EXPECT_EQ(vq.avail[0], 0) << "DRV-2.7.7.1-3";
+}
+
+TEST_F(RingFeatures, SplitEventIdxUsedEventFollowsPopsAndPollMode)
+{
+	BringWith(VLAB_BIT(VIRTIO_F_RING_EVENT_IDX));
+	int c;
+	for (int i = 0; i < 3; i++)
+		ASSERT_EQ(AddIn(&c), 0);
+	ASSERT_EQ(vlab_vq_kick(&vq), 0);
+	EXPECT_EQ(UsedEvent(), 0) << "an interrupt at the first completion";
+	SplitComplete(0, 1);
+	void *ck;
+	uint32_t len;
+	ASSERT_EQ(vlab_vq_pop(&vq, &ck, &len), 0);
+	EXPECT_EQ(UsedEvent(), 1) << "DRV-2.7.7.1-4: at the next entry";
+	vlab_vq_disable_cb(&vq);
+	EXPECT_EQ(vq.avail[0], 0) << "DRV-2.7.7.1-3: flags stay 0 with EVENT_IDX";
+	EXPECT_EQ(UsedEvent(), 0) << "behind what was consumed: the device passed it";
+	SplitComplete(1, 1);
+	ASSERT_EQ(vlab_vq_pop(&vq, &ck, &len), 0);
+	EXPECT_EQ(UsedEvent(), 1);
+	EXPECT_FALSE(vlab_vq_enable_cb(&vq)) << "nothing used yet";
+	EXPECT_EQ(UsedEvent(), 2);
+	SplitComplete(2, 1);
+	vlab_vq_disable_cb(&vq);
+	EXPECT_TRUE(vlab_vq_enable_cb(&vq)) << "a completion is already there";
+}
+
+TEST_F(RingFeatures, SplitPollModeSetsNoInterruptWithoutEventIdx)
+{
+	BringWith(0);
+	vlab_vq_disable_cb(&vq);
+	EXPECT_EQ(vq.avail[0], VIRTQ_AVAIL_F_NO_INTERRUPT) << "DRV-2.7.7.1-2";
+	EXPECT_FALSE(vlab_vq_enable_cb(&vq));
+	EXPECT_EQ(vq.avail[0], 0);
+}
+
+TEST_F(RingFeatures, SplitIndirectTableHoldsTheChainInOneSlot)
+{
+	BringWith(VLAB_BIT(VIRTIO_F_RING_INDIRECT_DESC));
+	ASSERT_NE(vq.ind, nullptr);
+	int c, d;
+	// Two descriptors: not worth a table.
+	ASSERT_EQ(AddIn(&c, 1, 64, 1), 0);
+	EXPECT_EQ(vlab_vq_num_free(&vq), 6u);
+	EXPECT_EQ(vq.desc[0].flags, VIRTQ_DESC_F_NEXT);
+	// Four (1 out, 3 in): one ring slot holding an indirect table.
+	ASSERT_EQ(AddIn(&d, 3, 64, 1), 0);
+	EXPECT_EQ(vlab_vq_num_free(&vq), 5u);
+	EXPECT_EQ(vq.desc[2].flags, VIRTQ_DESC_F_INDIRECT) << "DRV-2.7.5.3.1-4: no NEXT";
+	EXPECT_EQ(vq.desc[2].len, 4u * 16u);
+	const volatile struct vlab_virtq_desc *t =
+		(const volatile struct vlab_virtq_desc *)(uintptr_t)vq.desc[2].addr;
+	EXPECT_EQ(t[0].addr, (uint64_t)(uintptr_t)buf);
+	EXPECT_EQ(t[0].len, 16u);
+	for (int i = 0; i < 4; i++) {
+		uint16_t want = (i == 0 ? 0 : VIRTQ_DESC_F_WRITE) | (i < 3 ? VIRTQ_DESC_F_NEXT : 0);
+		EXPECT_EQ(t[i].flags, want) << i << ": DRV-2.7.4.2-1, DRV-2.7.5.3.1-2";
+		if (i < 3) {
+			EXPECT_EQ(t[i].next, i + 1) << "DRV-2.7.5.3.1-5";
+		}
+	}
+	EXPECT_EQ(t[3].addr, (uint64_t)(uintptr_t)buf + 1024 + 128);
+	EXPECT_EQ(vq.indirect, 1u);
+	EXPECT_EQ(vq.slots, 3u);
+	ASSERT_EQ(vlab_vq_kick(&vq), 0);
+	SplitComplete(2, 100);
+	void *ck;
+	uint32_t len;
+	ASSERT_EQ(vlab_vq_pop(&vq, &ck, &len), 0);
+	EXPECT_EQ(ck, &d);
+	EXPECT_EQ(len, 100u);
+	EXPECT_EQ(vlab_vq_num_free(&vq), 6u) << "the first chain is still out";
+	EXPECT_EQ(vq.ind_free & 1u, 1u) << "the table is back in the pool";
+	// Eight descriptors with six slots free: they fit in one table.
+	ASSERT_EQ(AddIn(&d, 8, 8, 0), 0);
+	EXPECT_EQ(vlab_vq_num_free(&vq), 5u);
+	EXPECT_EQ(vq.indirect, 2u);
+}
+
+TEST_F(RingFeatures, IndirectIsNotUsedUnlessNegotiated)
+{
+	BringWith(0);
+	EXPECT_EQ(vq.ind, nullptr);
+	int c;
+	ASSERT_EQ(AddIn(&c, 3, 64, 1), 0);
+	EXPECT_EQ(vlab_vq_num_free(&vq), 4u) << "DRV-2.7.5.3.1-1";
+	for (int i = 0; i < 4; i++)
+		EXPECT_EQ(vq.desc[i].flags & VIRTQ_DESC_F_INDIRECT, 0);
+}
+
+// ---- Packed virtqueue: the test plays the device on the descriptor ring ----
+
+class PackedRing : public RingFeatures {
+protected:
+	// The device's side: its next slot and ring wrap counter.
+	uint16_t dev_slot = 0;
+	bool dev_wrap = true;
+	uint16_t dev_avail = 0; // the device's next slot to read
+	bool dev_avail_wrap = true;
+	void Bring(uint64_t extra = 0, uint16_t cap = 8)
+	{
+		BringWith(VLAB_BIT(VIRTIO_F_RING_PACKED) | extra, cap);
+		ASSERT_EQ(vq.kind, VLAB_VQ_PACKED);
+	}
+	volatile struct vlab_pvirtq_desc &D(unsigned i) { return vq.pdesc[i]; }
+	bool IsAvail(unsigned i, bool wrap)
+	{
+		uint16_t f = D(i).flags;
+		return ((f & VIRTQ_DESC_F_AVAIL) != 0) == wrap && ((f & VIRTQ_DESC_F_USED) != 0) != wrap;
+	}
+	// Take the next available list (checking its wrap bits); its ID and length.
+	bool TakeAvail(uint16_t *id, unsigned *ndesc)
+	{
+		if (!IsAvail(dev_avail, dev_avail_wrap))
+			return false;
+		unsigned n = 0;
+		uint16_t f;
+		do {
+			EXPECT_TRUE(IsAvail(dev_avail, dev_avail_wrap)) << "slot " << dev_avail;
+			f = D(dev_avail).flags;
+			*id = D(dev_avail).id;
+			n++;
+			if (++dev_avail == vq.size) {
+				dev_avail = 0;
+				dev_avail_wrap = !dev_avail_wrap;
+			}
+		} while ((f & VIRTQ_DESC_F_NEXT) && n <= vq.size);
+		*ndesc = n;
+		return true;
+	}
+	// Write a used descriptor at the device's slot, then skip n slots.
+	void Used(uint16_t id, uint32_t len, unsigned n, bool write = true, int wrap = -1)
+	{
+		bool w = wrap < 0 ? dev_wrap : wrap != 0;
+		D(dev_slot).id = id;
+		D(dev_slot).len = len;
+		D(dev_slot).flags = (uint16_t)((w ? VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED : 0) |
+		                               (write ? VIRTQ_DESC_F_WRITE : 0));
+		dev_slot = (uint16_t)(dev_slot + n);
+		if (dev_slot >= vq.size) {
+			dev_slot = (uint16_t)(dev_slot - vq.size);
+			dev_wrap = !dev_wrap;
+		}
+	}
+	volatile uint16_t *DrvEvent() { return vq.drv_event; }
+	volatile uint16_t *DevEvent() { return vq.dev_event; }
+	void ExpectBroken(int rc)
+	{
+		EXPECT_EQ(rc, VLAB_EPROTO);
+		EXPECT_TRUE(fd.d.broken);
+		int c;
+		unsigned notes = fd.notifies;
+		EXPECT_EQ(AddIn(&c), VLAB_EBROKEN);
+		EXPECT_EQ(vlab_vq_kick(&vq), VLAB_EBROKEN);
+		void *ck;
+		uint32_t len;
+		EXPECT_EQ(vlab_vq_pop(&vq, &ck, &len), VLAB_EBROKEN);
+		EXPECT_EQ(fd.notifies, notes);
+	}
+};
+
+TEST_F(PackedRing, LayoutIsAlignedPerSpec)
+{
+	Bring(0, 64);
+	const struct vlab_vq_layout &l = fd.layout;
+	EXPECT_EQ(l.size, 64u);
+	EXPECT_EQ(l.desc % 16, 0u) << "DRV-2.8.11-1";
+	EXPECT_EQ(l.avail, l.desc + 16u * 64) << "driver event suppression";
+	EXPECT_EQ(l.avail % 4, 0u) << "DRV-2.8.11-1";
+	EXPECT_EQ(l.used, l.avail + 4u) << "device event suppression";
+	EXPECT_EQ(DrvEvent()[1], VIRTQ_EVENT_F_ENABLE);
+}
+
+TEST_F(PackedRing, ListIsExposedByItsHeadAtTheKickAndRoundTrips)
+{
+	Bring();
+	int cookie;
+	ASSERT_EQ(AddIn(&cookie, 2, 64, 1), 0); // 1 out, 2 in: slots 0..2
+	EXPECT_EQ(vlab_vq_num_free(&vq), 5u);
+	EXPECT_EQ(D(0).flags, 0) << "DRV-2.8.17-6: the head is exposed last, by the kick";
+	EXPECT_EQ(D(1).flags, VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT);
+	EXPECT_EQ(D(2).flags, VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_WRITE) << "DRV-2.8.17-3";
+	EXPECT_EQ(D(1).id, D(2).id);
+	EXPECT_EQ(D(2).addr, (uint64_t)(uintptr_t)buf + 1024 + 64);
+	fp.events.clear();
+	ASSERT_EQ(vlab_vq_kick(&vq), 0);
+	EXPECT_EQ(D(0).flags, VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_NEXT);
+	ASSERT_FALSE(fp.events.empty());
+	EXPECT_EQ(fp.events[0].kind, 'w') << "DRV-2.8.21.1.1-1";
+	EXPECT_EQ(fd.notifies, 1u);
+	uint16_t id;
+	unsigned n;
+	ASSERT_TRUE(TakeAvail(&id, &n));
+	EXPECT_EQ(n, 3u);
+	void *ck = nullptr;
+	uint32_t len = 0;
+	EXPECT_EQ(vlab_vq_pop(&vq, &ck, &len), VLAB_EAGAIN);
+	Used(id, 100, n);
+	ASSERT_EQ(vlab_vq_pop(&vq, &ck, &len), 0);
+	EXPECT_EQ(ck, &cookie);
+	EXPECT_EQ(len, 100u);
+	EXPECT_EQ(vlab_vq_num_free(&vq), 8u);
+	EXPECT_EQ(vlab_vq_pop(&vq, &ck, &len), VLAB_EAGAIN);
+	EXPECT_FALSE(fd.d.broken);
+}
+
+TEST_F(PackedRing, ManyRoundsFlipBothWrapCountersAndCompleteOutOfOrder)
+{
+	Bring(0, 4);
+	int cookies[8];
+	std::vector<std::pair<uint16_t, unsigned>> taken;
+	// 70000 rounds of two lists of 1 and 2 descriptors, completed in
+	// reverse order: slots wrap every few rounds, the counters 2^16.
+	for (unsigned round = 0; round < 70000; round++) {
+		ASSERT_EQ(AddIn(&cookies[0], 1, 64), 0);
+		ASSERT_EQ(AddIn(&cookies[1], 1, 64, 1), 0);
+		ASSERT_EQ(vlab_vq_kick(&vq), 0);
+		taken.clear();
+		uint16_t id;
+		unsigned n;
+		while (TakeAvail(&id, &n))
+			taken.push_back({id, n});
+		ASSERT_EQ(taken.size(), 2u) << round;
+		for (auto it = taken.rbegin(); it != taken.rend(); ++it)
+			Used(it->first, 8, it->second);
+		void *ck;
+		uint32_t len;
+		ASSERT_EQ(vlab_vq_pop(&vq, &ck, &len), 0) << round;
+		EXPECT_EQ(ck, &cookies[1]);
+		ASSERT_EQ(vlab_vq_pop(&vq, &ck, &len), 0) << round;
+		EXPECT_EQ(ck, &cookies[0]);
+		ASSERT_EQ(vlab_vq_num_free(&vq), 4u);
+	}
+	EXPECT_EQ(vq.completions, 140000u);
+	EXPECT_FALSE(fd.d.broken);
+}
+
+TEST_F(PackedRing, FullRingIsBusyAndAChainLongerThanTheQueueIsRefused)
+{
+	Bring(0, 4);
+	int c;
+	EXPECT_EQ(AddIn(&c, 5), VLAB_EINVAL) << "DRV-2.8.17-2";
+	ASSERT_EQ(AddIn(&c, 3), 0);
+	EXPECT_EQ(AddIn(&c, 2), VLAB_EBUSY) << "DRV-2.8.17-5";
+	ASSERT_EQ(AddIn(&c, 1), 0);
+	EXPECT_EQ(AddIn(&c, 1), VLAB_EBUSY);
+}
+
+TEST_F(PackedRing, BufferIdOutOfRangeBreaksTheDevice)
+{
+	Bring();
+	int c;
+	ASSERT_EQ(AddIn(&c), 0);
+	ASSERT_EQ(vlab_vq_kick(&vq), 0);
+	Used(8, 1, 1);
+	void *ck;
+	uint32_t len;
+	ExpectBroken(vlab_vq_pop(&vq, &ck, &len));
+	EXPECT_STREQ(fd.d.broken_why, "buffer ID out of range");
+}
+
+TEST_F(PackedRing, BufferIdNotOutstandingBreaksTheDevice)
+{
+	Bring();
+	int c;
+	ASSERT_EQ(AddIn(&c), 0);
+	ASSERT_EQ(AddIn(&c), 0);
+	ASSERT_EQ(vlab_vq_kick(&vq), 0);
+	uint16_t id;
+	unsigned n;
+	ASSERT_TRUE(TakeAvail(&id, &n));
+	Used((uint16_t)(id + 5), 1, 1); // an ID never given out
+	void *ck;
+	uint32_t len;
+	ExpectBroken(vlab_vq_pop(&vq, &ck, &len));
+	EXPECT_STREQ(fd.d.broken_why, "buffer ID is not an outstanding chain");
+}
+
+TEST_F(PackedRing, ChainCompletedTwiceIsCaughtEvenAfterItsSlotsAreReused)
+{
+	Bring(0, 4);
+	int a, b;
+	ASSERT_EQ(AddIn(&a), 0);
+	ASSERT_EQ(vlab_vq_kick(&vq), 0);
+	uint16_t ida;
+	unsigned n;
+	ASSERT_TRUE(TakeAvail(&ida, &n));
+	Used(ida, 1, n);
+	void *ck;
+	uint32_t len;
+	ASSERT_EQ(vlab_vq_pop(&vq, &ck, &len), 0);
+	// A new list in the next slot gets another ID (the free IDs are a FIFO).
+	ASSERT_EQ(AddIn(&b), 0);
+	ASSERT_EQ(vlab_vq_kick(&vq), 0);
+	uint16_t idb;
+	ASSERT_TRUE(TakeAvail(&idb, &n));
+	EXPECT_NE(idb, ida);
+	Used(ida, 1, 1); // the first list again
+	ExpectBroken(vlab_vq_pop(&vq, &ck, &len));
+	EXPECT_STREQ(fd.d.broken_why, "buffer ID is not an outstanding chain");
+}
+
+TEST_F(PackedRing, UsedDescriptorWithTheWrongWrapBitBreaksTheDevice)
+{
+	Bring();
+	int c;
+	ASSERT_EQ(AddIn(&c), 0);
+	ASSERT_EQ(vlab_vq_kick(&vq), 0);
+	uint16_t id;
+	unsigned n;
+	ASSERT_TRUE(TakeAvail(&id, &n));
+	Used(id, 1, 1, true, 0); // AVAIL = USED = 0 in the first lap
+	void *ck;
+	uint32_t len;
+	ExpectBroken(vlab_vq_pop(&vq, &ck, &len));
+	EXPECT_STREQ(fd.d.broken_why, "used descriptor with the wrong wrap counter");
+}
+
+TEST_F(PackedRing, UsedLengthAboveThePostedBreaksTheDevice)
+{
+	Bring();
+	int c;
+	ASSERT_EQ(AddIn(&c, 2, 64), 0);
+	ASSERT_EQ(vlab_vq_kick(&vq), 0);
+	uint16_t id;
+	unsigned n;
+	ASSERT_TRUE(TakeAvail(&id, &n));
+	Used(id, 129, n);
+	void *ck;
+	uint32_t len;
+	ExpectBroken(vlab_vq_pop(&vq, &ck, &len));
+	EXPECT_STREQ(fd.d.broken_why, "used length above the writable bytes posted");
+}
+
+TEST_F(PackedRing, UsedLengthWithoutWriteFlagCountsForAWritableList)
+{
+	Bring();
+	int c;
+	ASSERT_EQ(AddIn(&c, 1, 64, 1), 0);
+	ASSERT_EQ(vlab_vq_kick(&vq), 0);
+	uint16_t id;
+	unsigned n;
+	ASSERT_TRUE(TakeAvail(&id, &n));
+	Used(id, 33, n, false); // QEMU 7.2 leaves WRITE clear
+	void *ck;
+	uint32_t len = 0;
+	ASSERT_EQ(vlab_vq_pop(&vq, &ck, &len), 0);
+	EXPECT_EQ(len, 33u);
+}
+
+TEST_F(PackedRing, UsedLengthOfAReadOnlyListIsIgnored)
+{
+	Bring();
+	int c;
+	ASSERT_EQ(AddIn(&c, 0, 64, 1), 0); // device-readable only
+	ASSERT_EQ(vlab_vq_kick(&vq), 0);
+	uint16_t id;
+	unsigned n;
+	ASSERT_TRUE(TakeAvail(&id, &n));
+	Used(id, 5000, n, false); // len is reserved without WRITE
+	void *ck;
+	uint32_t len = 99;
+	ASSERT_EQ(vlab_vq_pop(&vq, &ck, &len), 0);
+	EXPECT_EQ(len, 0u);
+}
+
+TEST_F(PackedRing, UsedListLongerThanWhatWasExposedBreaksTheDevice)
+{
+	Bring();
+	int a, b;
+	ASSERT_EQ(AddIn(&a), 0);
+	ASSERT_EQ(vlab_vq_kick(&vq), 0);
+	ASSERT_EQ(AddIn(&b, 3), 0); // added, not exposed: 3 slots
+	uint16_t id = vq.pdesc[1].id;
+	Used(id, 1, 3); // the device completes the unexposed list
+	void *ck;
+	uint32_t len;
+	ExpectBroken(vlab_vq_pop(&vq, &ck, &len));
+	EXPECT_STREQ(fd.d.broken_why, "used descriptors beyond the ones exposed");
+}
+
+TEST_F(PackedRing, NothingExposedIsNotRead)
+{
+	Bring();
+	int c;
+	ASSERT_EQ(AddIn(&c), 0); // not kicked
+	Used(0, 1, 1);
+	fp.events.clear();
+	void *ck;
+	uint32_t len;
+	EXPECT_EQ(vlab_vq_pop(&vq, &ck, &len), VLAB_EAGAIN);
+	EXPECT_TRUE(fp.events.empty()) << "no shared-memory read";
+}
+
+TEST_F(PackedRing, DeviceEventSuppressionDisableAndDesc)
+{
+	Bring(VLAB_BIT(VIRTIO_F_RING_EVENT_IDX), 4);
+	int c;
+	DevEvent()[1] = VIRTQ_EVENT_F_DISABLE;
+	ASSERT_EQ(AddIn(&c), 0);
+	ASSERT_EQ(vlab_vq_kick(&vq), 0);
+	EXPECT_EQ(fd.notifies, 0u);
+	// DESC: notify when slot 2 of the first lap (wrap 1) is exposed.
+	DevEvent()[0] = 2 | 0x8000;
+	DevEvent()[1] = VIRTQ_EVENT_F_DESC;
+	ASSERT_EQ(AddIn(&c), 0); // slot 1
+	ASSERT_EQ(vlab_vq_kick(&vq), 0);
+	EXPECT_EQ(fd.notifies, 0u);
+	ASSERT_EQ(AddIn(&c), 0); // slot 2
+	ASSERT_EQ(vlab_vq_kick(&vq), 0);
+	EXPECT_EQ(fd.notifies, 1u);
+	// Complete all three, then wrap: slot 3 (lap 1), slot 0 (lap 2, wrap 0).
+	uint16_t id;
+	unsigned n;
+	void *ck;
+	uint32_t len;
+	while (TakeAvail(&id, &n))
+		Used(id, 1, n);
+	for (int i = 0; i < 3; i++)
+		ASSERT_EQ(vlab_vq_pop(&vq, &ck, &len), 0);
+	DevEvent()[0] = 0; // slot 0 of the second lap (wrap 0)
+	ASSERT_EQ(AddIn(&c), 0); // slot 3
+	ASSERT_EQ(vlab_vq_kick(&vq), 0);
+	EXPECT_EQ(fd.notifies, 1u);
+	ASSERT_EQ(AddIn(&c), 0); // slot 0, second lap
+	ASSERT_EQ(vlab_vq_kick(&vq), 0);
+	EXPECT_EQ(fd.notifies, 2u);
+	// The same slot in the first lap's terms was passed long ago.
+	DevEvent()[0] = 1 | 0x8000;
+	ASSERT_EQ(AddIn(&c), 0); // slot 1, second lap
+	ASSERT_EQ(vlab_vq_kick(&vq), 0);
+	EXPECT_EQ(fd.notifies, 2u);
+}
+
+TEST_F(PackedRing, DriverEventSuppressionFollowsPopsAndPollMode)
+{
+	Bring(VLAB_BIT(VIRTIO_F_RING_EVENT_IDX), 4);
+	EXPECT_EQ(DrvEvent()[1], VIRTQ_EVENT_F_DESC);
+	EXPECT_EQ(DrvEvent()[0], 0x8000) << "slot 0, wrap 1";
+	int c;
+	ASSERT_EQ(AddIn(&c, 3), 0);
+	ASSERT_EQ(vlab_vq_kick(&vq), 0);
+	uint16_t id;
+	unsigned n;
+	ASSERT_TRUE(TakeAvail(&id, &n));
+	Used(id, 1, n);
+	void *ck;
+	uint32_t len;
+	ASSERT_EQ(vlab_vq_pop(&vq, &ck, &len), 0);
+	EXPECT_EQ(DrvEvent()[0], 3 | 0x8000) << "the next used slot";
+	vlab_vq_disable_cb(&vq);
+	EXPECT_EQ(DrvEvent()[1], VIRTQ_EVENT_F_DISABLE);
+	ASSERT_EQ(AddIn(&c, 2), 0); // slots 3, 0
+	ASSERT_EQ(vlab_vq_kick(&vq), 0);
+	EXPECT_FALSE(vlab_vq_enable_cb(&vq));
+	EXPECT_EQ(DrvEvent()[1], VIRTQ_EVENT_F_DESC);
+	ASSERT_TRUE(TakeAvail(&id, &n));
+	Used(id, 1, n);
+	vlab_vq_disable_cb(&vq);
+	EXPECT_TRUE(vlab_vq_enable_cb(&vq));
+	ASSERT_EQ(vlab_vq_pop(&vq, &ck, &len), 0);
+	EXPECT_EQ(DrvEvent()[0], 1) << "slot 1 of the second lap, wrap 0";
+}
+
+TEST_F(PackedRing, PollModeWithoutEventIdxUsesEnableAndDisable)
+{
+	Bring();
+	vlab_vq_disable_cb(&vq);
+	EXPECT_EQ(DrvEvent()[1], VIRTQ_EVENT_F_DISABLE);
+	EXPECT_FALSE(vlab_vq_enable_cb(&vq));
+	EXPECT_EQ(DrvEvent()[1], VIRTQ_EVENT_F_ENABLE);
+}
+
+TEST_F(PackedRing, IndirectTableCarriesWriteOnlyAndTakesOneSlot)
+{
+	Bring(VLAB_BIT(VIRTIO_F_RING_INDIRECT_DESC));
+	int c;
+	ASSERT_EQ(AddIn(&c, 3, 64, 2), 0);
+	EXPECT_EQ(vlab_vq_num_free(&vq), 7u);
+	ASSERT_EQ(vlab_vq_kick(&vq), 0);
+	EXPECT_EQ(D(0).flags, VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_INDIRECT) << "DRV-2.8.19-4";
+	EXPECT_EQ(D(0).len, 5u * 16u);
+	const volatile struct vlab_pvirtq_desc *t =
+		(const volatile struct vlab_pvirtq_desc *)(uintptr_t)D(0).addr;
+	for (int i = 0; i < 5; i++) {
+		EXPECT_EQ(t[i].flags, i < 2 ? 0 : VIRTQ_DESC_F_WRITE) << i << ": DRV-2.8.19-2";
+		EXPECT_EQ(t[i].addr, (uint64_t)(uintptr_t)buf + (i < 2 ? 16 * i : 1024 + 64 * (i - 2)));
+	}
+	uint16_t id;
+	unsigned n;
+	ASSERT_TRUE(TakeAvail(&id, &n));
+	EXPECT_EQ(n, 1u);
+	Used(id, 192, 1);
+	void *ck;
+	uint32_t len;
+	ASSERT_EQ(vlab_vq_pop(&vq, &ck, &len), 0);
+	EXPECT_EQ(len, 192u);
+	EXPECT_EQ(vlab_vq_num_free(&vq), 8u);
+	EXPECT_EQ(vq.indirect, 1u);
+	EXPECT_EQ(vq.slots, 1u);
+}
+
+TEST_F(PackedRing, IndirectPoolExhaustedFallsBackToRingSlots)
+{
+	Bring(VLAB_BIT(VIRTIO_F_RING_INDIRECT_DESC), 64);
+	int c;
+	for (unsigned i = 0; i < VLAB_VQ_IND_TABLES; i++)
+		ASSERT_EQ(AddIn(&c, 3), 0);
+	EXPECT_EQ(vlab_vq_num_free(&vq), 64u - VLAB_VQ_IND_TABLES);
+	ASSERT_EQ(AddIn(&c, 3), 0);
+	EXPECT_EQ(vlab_vq_num_free(&vq), 64u - VLAB_VQ_IND_TABLES - 3) << "no table left";
 }
 
 // ---- mmio probe against a register file ----

@@ -109,6 +109,10 @@ struct vlab_virtio_dev {
 	uint64_t features;        /* negotiated */
 	uint8_t status;           /* what the driver last wrote */
 	uint64_t timeout_ns;      /* bound for every wait; 0 means default */
+	/* Ring features (VIRTIO_F_RING_PACKED, _INDIRECT_DESC, _EVENT_IDX)
+	 * the driver must not accept even when offered; set by the caller
+	 * before the device driver's init. */
+	uint64_t refuse_features;
 
 	bool broken;              /* sticky until vlab_virtio_reset() */
 	const char *broken_why;
