@@ -214,6 +214,7 @@ static int add_seg(struct dm_vq *q, struct walk *w, uint64_t addr, uint32_t len,
 		return breach(q, "DRV-2.7.5.2-1", "chain %u: total length %llu exceeds 2^32", c->head,
 		              (unsigned long long)w->total);
 
+	checked(q, "DRV-2.7.4.2-2");
 	if (c->nseg >= DM_CHAIN_MAX) {
 		/* DEV-2.7.4.1-2: the device may cap descriptors per chain. */
 		return breach(q, "DRV-2.7.4.2-2", "chain %u: more than %u descriptors", c->head,
@@ -304,6 +305,22 @@ int dm_vq_pop(struct dm_vq *q, struct dm_chain *c)
 		return breach(q, "DRV-2.7.6.1-1",
 		              "avail idx moved from %u to %u (device at %u, queue size %u)",
 		              q->avail_idx_seen, idx, q->last_avail, q->num);
+	/* DRV-3.3.1-1: each entry the new idx exposes names a head the device
+	 * does not own yet: not exposed before and used since.  A head at or
+	 * over the queue size is left to MODEL-DESC-INDEX when it is taken. */
+	for (uint16_t e = q->avail_idx_seen; e != idx; e++) {
+		uint16_t h;
+		if (!read16(q, q->avail + 4 + 2ull * (e % q->num), &h))
+			return breach(q, "DRV-6.1-5", "available ring entry unreadable");
+		if (h >= q->num)
+			continue;
+		checked(q, "DRV-3.3.1-1");
+		if (in_use(q, h))
+			return breach(q, "DRV-3.3.1-1",
+			              "avail entry %u: head %u made available again while the device owns it",
+			              e, h);
+		set_in_use(q, h, true);
+	}
 	q->avail_idx_seen = idx;
 	if (idx == q->last_avail)
 		return 0;
@@ -314,10 +331,6 @@ int dm_vq_pop(struct dm_vq *q, struct dm_chain *c)
 	if (head >= q->num)
 		return breach(q, "MODEL-DESC-INDEX", "avail entry %u: head %u >= queue size %u",
 		              q->last_avail, head, q->num);
-	checked(q, "DRV-3.3.1-1");
-	if (in_use(q, head))
-		return breach(q, "DRV-3.3.1-1",
-		              "head %u made available again while the device still owns it", head);
 
 	memset(&w, 0, sizeof w);
 	w.c = c;
@@ -335,8 +348,9 @@ int dm_vq_pop(struct dm_vq *q, struct dm_chain *c)
 		if (!mem_read(q, q->desc + 16ull * i, d, sizeof d))
 			return breach(q, "DRV-6.1-5", "descriptor %u unreadable", i);
 		dflags = le16(d + 12);
+		if (!dm_virtio_has(dv, DM_VIRTIO_F_RING_INDIRECT_DESC))
+			checked(q, "DRV-2.7.5.3.1-1"); /* each descriptor without the feature */
 		if (dflags & DM_VIRTQ_DESC_F_INDIRECT) {
-			checked(q, "DRV-2.7.5.3.1-1");
 			if (!dm_virtio_has(dv, DM_VIRTIO_F_RING_INDIRECT_DESC))
 				return breach(q, "DRV-2.7.5.3.1-1",
 				              "chain %u: INDIRECT descriptor %u without VIRTIO_F_INDIRECT_DESC", head, i);

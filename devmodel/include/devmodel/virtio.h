@@ -68,6 +68,8 @@ struct dm_virtio {
 	uint8_t driver_status;       /* bits the driver wrote (status may differ under faults) */
 	bool features_checked;       /* features validated (FEATURES_OK, or legacy first use) */
 	bool failed_seen;            /* FAILED written since the last reset (DRV-2.1.1-3) */
+	bool features_ok_reread;     /* status read with FEATURES_OK since it was set (DRV-3.1.1-1) */
+	bool needs_reset_seen;       /* status read with DEVICE_NEEDS_RESET since the reset (DRV-2.1.1-4) */
 	bool reset_stuck;            /* DM_FAULT_RESET_STUCK: status reads stuck_status */
 	uint8_t stuck_status;
 	bool work_pending[DM_MAX_QUEUES]; /* one scheduled piece of work per queue */
