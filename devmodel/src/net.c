@@ -134,6 +134,14 @@ static uint32_t net_config_read(void *dev, uint32_t off, unsigned width)
 	uint8_t cfg[CFG_BYTES];
 	uint32_t v = 0;
 
+	/* DRV-2.5.1-3: the fields of 5.1.4 that exist only with a feature. */
+	static const struct dm_cfg_field optional[] = {
+		{DM_VIRTIO_NET_CFG_MAC, 6, DM_VIRTIO_NET_F_MAC},
+		{DM_VIRTIO_NET_CFG_STATUS, 2, DM_VIRTIO_NET_F_STATUS},
+		{DM_VIRTIO_NET_CFG_MAX_VQ_PAIRS, 2, DM_VIRTIO_NET_F_MQ},
+		{DM_VIRTIO_NET_CFG_MTU, 2, DM_VIRTIO_NET_F_MTU},
+	};
+	dm_virtio_check_cfg_read(&n->dv, optional, sizeof optional / sizeof optional[0], off, width);
 	build_config(n, cfg);
 	for (unsigned i = 0; i < width && off + i < CFG_BYTES; i++)
 		v |= (uint32_t)cfg[off + i] << (8 * i);

@@ -351,6 +351,19 @@ static bool config_range_ok(struct dm_virtio *dv, uint32_t off, unsigned width)
 	return (width == 1 || width == 2 || width == 4) && off <= len && width <= len - off;
 }
 
+void dm_virtio_check_cfg_read(struct dm_virtio *dv, const struct dm_cfg_field *f, unsigned n,
+                              uint32_t off, unsigned width)
+{
+	dm_virtio_checked(dv, "DRV-2.5.1-3");
+	for (unsigned i = 0; i < n; i++)
+		if (off < (uint32_t)f[i].off + f[i].len && f[i].off < off + width &&
+		    !(dv->host_features & DM_BIT(f[i].feature)))
+			dm_virtio_violation_where(dv, "config", "DRV-2.5.1-3",
+			                          "config offset 0x%x read: its field at 0x%x needs feature %u, "
+			                          "not offered",
+			                          off, f[i].off, f[i].feature);
+}
+
 uint32_t dm_virtio_config_read(struct dm_virtio *dv, uint32_t off, unsigned width)
 {
 	if (!config_range_ok(dv, off, width) || !dv->ops->config_read)

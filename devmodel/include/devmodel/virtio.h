@@ -88,6 +88,15 @@ void dm_virtio_set_guest_features(struct dm_virtio *dv, unsigned sel, uint32_t b
 uint32_t dm_virtio_get_host_features(struct dm_virtio *dv, unsigned sel);
 /* Device config access through a front end; off/width validated here. */
 uint32_t dm_virtio_config_read(struct dm_virtio *dv, uint32_t off, unsigned width);
+/* An optional config field and the feature that governs it. */
+struct dm_cfg_field {
+	uint8_t off, len, feature;
+};
+/* DRV-2.5.1-3: a read of [off, off+width) that touches one of the n
+ * fields whose feature was not offered is a breach (the device types'
+ * config_read call it). */
+void dm_virtio_check_cfg_read(struct dm_virtio *dv, const struct dm_cfg_field *f, unsigned n,
+                              uint32_t off, unsigned width);
 void dm_virtio_config_write(struct dm_virtio *dv, uint32_t off, unsigned width, uint32_t val);
 uint32_t dm_virtio_config_generation(struct dm_virtio *dv);
 /* Queue programming done: check alignment etc., make it live. */
