@@ -33,6 +33,11 @@ static const struct sc_feat_name blk_feat_names[] = {
 	{0, NULL},
 };
 
+static const char *blk_feat_name(unsigned bit)
+{
+	return sc_feat_lookup(blk_feat_names, bit);
+}
+
 /* The config fields of 5.2.4, each read with its own width (DRV-4.2.2.2-5)
  * and only when its governing feature is offered (DRV-2.5.1-3). */
 struct cfg_field {
@@ -344,7 +349,7 @@ unsigned sc_blk_run(struct sc_out *o, const struct sc_dev *sd)
 		p->ops->dma_free(p->ctx, w, SC_BLK_WORK_BYTES);
 		return o->failures - failures_before;
 	}
-	sc_print_negotiation(o, d, blk_feat_names);
+	sc_print_negotiation(o, d, blk_feat_name);
 	print_config(o, d);
 
 	const struct vlab_blk_info *in = &w->blk.info;

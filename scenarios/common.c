@@ -22,7 +22,7 @@ static const struct sc_feat_name transport_feat_names[] = {
 	{0, NULL},
 };
 
-static const char *lookup(const struct sc_feat_name *t, unsigned bit)
+const char *sc_feat_lookup(const struct sc_feat_name *t, unsigned bit)
 {
 	for (; t && t->name; t++)
 		if (t->bit == bit)
@@ -30,15 +30,15 @@ static const char *lookup(const struct sc_feat_name *t, unsigned bit)
 	return NULL;
 }
 
-void sc_print_features(struct sc_out *o, const char *what, uint64_t bits, const struct sc_feat_name *device)
+void sc_print_features(struct sc_out *o, const char *what, uint64_t bits, sc_feat_name_fn device)
 {
 	sc_printf(o, "features %s: 0x%016llx", what, (unsigned long long)bits);
 	for (unsigned bit = 0; bit < 64; bit++) {
 		if (!((bits >> bit) & 1u))
 			continue;
-		const char *name = lookup(device, bit);
+		const char *name = device ? device(bit) : NULL;
 		if (!name)
-			name = lookup(transport_feat_names, bit);
+			name = sc_feat_lookup(transport_feat_names, bit);
 		sc_printf(o, "  %s bit %u %s", what, bit, name ? name : "?");
 	}
 }
@@ -57,7 +57,7 @@ void *sc_begin(struct sc_out *o, const struct sc_dev *sd, const char *name, size
 	return w;
 }
 
-void sc_print_negotiation(struct sc_out *o, const struct vlab_virtio_dev *d, const struct sc_feat_name *device)
+void sc_print_negotiation(struct sc_out *o, const struct vlab_virtio_dev *d, sc_feat_name_fn device)
 {
 	sc_printf(o, "interface: %s", d->legacy ? "legacy" : "modern");
 	sc_print_features(o, "offered", d->device_features, device);

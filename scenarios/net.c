@@ -19,43 +19,6 @@
 #define SC_NET_CFG_SPEED 12u
 #define SC_NET_CFG_DUPLEX 16u
 
-static const struct sc_feat_name net_feat_names[] = {
-	{VIRTIO_NET_F_CSUM, "CSUM"},
-	{VIRTIO_NET_F_GUEST_CSUM, "GUEST_CSUM"},
-	{VIRTIO_NET_F_CTRL_GUEST_OFFLOADS, "CTRL_GUEST_OFFLOADS"},
-	{VIRTIO_NET_F_MTU, "MTU"},
-	{VIRTIO_NET_F_MAC, "MAC"},
-	{6, "GSO (legacy)"},
-	{VIRTIO_NET_F_GUEST_TSO4, "GUEST_TSO4"},
-	{VIRTIO_NET_F_GUEST_TSO6, "GUEST_TSO6"},
-	{VIRTIO_NET_F_GUEST_ECN, "GUEST_ECN"},
-	{VIRTIO_NET_F_GUEST_UFO, "GUEST_UFO"},
-	{VIRTIO_NET_F_HOST_TSO4, "HOST_TSO4"},
-	{VIRTIO_NET_F_HOST_TSO6, "HOST_TSO6"},
-	{VIRTIO_NET_F_HOST_ECN, "HOST_ECN"},
-	{VIRTIO_NET_F_HOST_UFO, "HOST_UFO"},
-	{VIRTIO_NET_F_MRG_RXBUF, "MRG_RXBUF"},
-	{VIRTIO_NET_F_STATUS, "STATUS"},
-	{VIRTIO_NET_F_CTRL_VQ, "CTRL_VQ"},
-	{VIRTIO_NET_F_CTRL_RX, "CTRL_RX"},
-	{VIRTIO_NET_F_CTRL_VLAN, "CTRL_VLAN"},
-	{20, "CTRL_RX_EXTRA"},
-	{VIRTIO_NET_F_GUEST_ANNOUNCE, "GUEST_ANNOUNCE"},
-	{VIRTIO_NET_F_MQ, "MQ"},
-	{VIRTIO_NET_F_CTRL_MAC_ADDR, "CTRL_MAC_ADDR"},
-	{52, "VQ_NOTF_COAL"},
-	{53, "NOTF_COAL"},
-	{54, "GUEST_USO4"},
-	{55, "GUEST_USO6"},
-	{56, "HOST_USO"},
-	{57, "HASH_REPORT"},
-	{59, "GUEST_HDRLEN"},
-	{60, "RSS"},
-	{61, "RSC_EXT"},
-	{62, "STANDBY"},
-	{SC_NET_F_SPEED_DUPLEX, "SPEED_DUPLEX"},
-	{0, NULL},
-};
 
 struct sc_net_work {
 	struct vlab_net net;
@@ -222,7 +185,7 @@ unsigned sc_net_run(struct sc_out *o, const struct sc_dev *sd)
 		p->ops->dma_free(p->ctx, w, SC_NET_WORK_BYTES);
 		return o->failures - failures_before;
 	}
-	sc_print_negotiation(o, d, net_feat_names);
+	sc_print_negotiation(o, d, vlab_net_feature_name);
 	print_config(o, d);
 	vlab_addr_t got_dev;
 	w->got_cap = n->max_frame;

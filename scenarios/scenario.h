@@ -54,11 +54,15 @@ struct sc_feat_name {
 	uint8_t bit;
 	const char *name;
 };
-/* "features <what>: 0x..." and one line per set bit, named from the
- * device's table, else the transport bits' (6). */
-void sc_print_features(struct sc_out *o, const char *what, uint64_t bits, const struct sc_feat_name *device);
+/* The name of bit in table t, or NULL. */
+const char *sc_feat_lookup(const struct sc_feat_name *t, unsigned bit);
+/* A device type's feature names (vlab_net_feature_name, blk's table). */
+typedef const char *(*sc_feat_name_fn)(unsigned bit);
+/* "features <what>: 0x..." and one line per set bit, named by the
+ * device's names, else the transport bits' (6). */
+void sc_print_features(struct sc_out *o, const char *what, uint64_t bits, sc_feat_name_fn device);
 /* The interface (legacy or modern) and the offered and negotiated features. */
-void sc_print_negotiation(struct sc_out *o, const struct vlab_virtio_dev *d, const struct sc_feat_name *device);
+void sc_print_negotiation(struct sc_out *o, const struct vlab_virtio_dev *d, sc_feat_name_fn device);
 /* A scenario's first lines (its name, the device) and its work area from
  * DMA memory, so that data buffers are reachable by the device; NULL
  * (with a failure line) when there is no room.  work_bytes is a fixed

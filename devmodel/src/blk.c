@@ -158,6 +158,19 @@ static uint32_t blk_config_read(void *dev, uint32_t off, unsigned width)
 	uint8_t cfg[CFG_BYTES];
 	uint32_t v = 0;
 
+	/* DRV-2.5.1-3: the fields of 5.2.4 that exist only with a feature. */
+	static const struct dm_cfg_field optional[] = {
+		{DM_VIRTIO_BLK_CFG_SIZE_MAX, 4, DM_VIRTIO_BLK_F_SIZE_MAX},
+		{DM_VIRTIO_BLK_CFG_SEG_MAX, 4, DM_VIRTIO_BLK_F_SEG_MAX},
+		{DM_VIRTIO_BLK_CFG_GEOMETRY, 4, DM_VIRTIO_BLK_F_GEOMETRY},
+		{DM_VIRTIO_BLK_CFG_BLK_SIZE, 4, DM_VIRTIO_BLK_F_BLK_SIZE},
+		{DM_VIRTIO_BLK_CFG_TOPOLOGY, 8, DM_VIRTIO_BLK_F_TOPOLOGY},
+		{DM_VIRTIO_BLK_CFG_WRITEBACK, 1, DM_VIRTIO_BLK_F_CONFIG_WCE},
+		{DM_VIRTIO_BLK_CFG_NUM_QUEUES, 2, DM_VIRTIO_BLK_F_MQ},
+		{CFG_MAX_DISCARD_SECTORS, 12, DM_VIRTIO_BLK_F_DISCARD},
+		{CFG_MAX_WRITE_ZEROES_SECTORS, 9, DM_VIRTIO_BLK_F_WRITE_ZEROES},
+	};
+	dm_virtio_check_cfg_read(&b->dv, optional, sizeof optional / sizeof optional[0], off, width);
 	build_config(b, cfg);
 	for (unsigned i = 0; i < width && off + i < CFG_BYTES; i++)
 		v |= (uint32_t)cfg[off + i] << (8 * i);

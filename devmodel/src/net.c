@@ -134,6 +134,14 @@ static uint32_t net_config_read(void *dev, uint32_t off, unsigned width)
 	uint8_t cfg[CFG_BYTES];
 	uint32_t v = 0;
 
+	/* DRV-2.5.1-3: the fields of 5.1.4 that exist only with a feature. */
+	static const struct dm_cfg_field optional[] = {
+		{DM_VIRTIO_NET_CFG_MAC, 6, DM_VIRTIO_NET_F_MAC},
+		{DM_VIRTIO_NET_CFG_STATUS, 2, DM_VIRTIO_NET_F_STATUS},
+		{DM_VIRTIO_NET_CFG_MAX_VQ_PAIRS, 2, DM_VIRTIO_NET_F_MQ},
+		{DM_VIRTIO_NET_CFG_MTU, 2, DM_VIRTIO_NET_F_MTU},
+	};
+	dm_virtio_check_cfg_read(&n->dv, optional, sizeof optional / sizeof optional[0], off, width);
 	build_config(n, cfg);
 	for (unsigned i = 0; i < width && off + i < CFG_BYTES; i++)
 		v |= (uint32_t)cfg[off + i] << (8 * i);
@@ -247,7 +255,17 @@ static void check_rx_chain(struct dm_net *n, const struct dm_chain *c)
 			dm_virtio_violation_where(dv, "q0", "DRV-5.1.6.3.1-3",
 			                          "receive buffer %u of %llu bytes, below the %u-byte header",
 			                          c->head, (unsigned long long)c->writable_len, h);
-	} else if (dm_virtio_has(dv, DM_VIRTIO_NET_F_MTU)) {
+	} else if (!dm_virtio_has(dv, DM_VIRTIO_NET_F_GUEST_TSO4) &&
+	           !dm_virtio_has(dv, DM_VIRTIO_NET_F_GUEST_TSO6) &&
+	           !dm_virtio_has(dv, DM_VIRTIO_NET_F_GUEST_UFO)) {
+		/* SHOULD: 1526 bytes, a 1514-byte frame and the 12-byte header. */
+		dm_virtio_checked(dv, "DRV-5.1.6.3.1-2");
+		if (c->writable_len < 1526u)
+			dm_virtio_violation_where(dv, "q0", "DRV-5.1.6.3.1-2",
+			                          "receive buffer %u of %llu bytes, below 1526", c->head,
+			                          (unsigned long long)c->writable_len);
+	}
+	if (!dm_virtio_has(dv, DM_VIRTIO_NET_F_MRG_RXBUF) && dm_virtio_has(dv, DM_VIRTIO_NET_F_MTU)) {
 		dm_virtio_checked(dv, "DRV-5.1.4.2-7");
 		if (c->writable_len < (uint64_t)h + 14u + n->cfg.mtu)
 			dm_virtio_violation_where(dv, "q0", "DRV-5.1.4.2-7",
@@ -511,6 +529,28 @@ static void tx_one(struct dm_net *n, struct dm_vq *vq, const struct dm_chain *c)
 			dm_virtio_violation_where(dv, "q1", "DRV-5.1.6.2.1-18",
 			                          "transmit gso_type %u without host offloads", gso);
 	}
+	{
+		/* Each gso_type only with its host offload (5.1.6.2.1). */
+		static const struct {
+			uint8_t gso;
+			uint8_t bit;
+			const char *id;
+		} gso_needs[] = {
+			{DM_VIRTIO_NET_HDR_GSO_TCPV4, DM_VIRTIO_NET_F_HOST_TSO4, "DRV-5.1.6.2.1-5"},
+			{DM_VIRTIO_NET_HDR_GSO_TCPV6, DM_VIRTIO_NET_F_HOST_TSO6, "DRV-5.1.6.2.1-7"},
+			{DM_VIRTIO_NET_HDR_GSO_UDP, DM_VIRTIO_NET_F_HOST_UFO, "DRV-5.1.6.2.1-9"},
+			{DM_VIRTIO_NET_HDR_GSO_UDP_L4, DM_VIRTIO_NET_F_HOST_USO, "DRV-5.1.6.2.1-11"},
+		};
+		for (unsigned i = 0; i < sizeof gso_needs / sizeof gso_needs[0]; i++) {
+			if (dm_virtio_has(dv, gso_needs[i].bit))
+				continue;
+			dm_virtio_checked(dv, gso_needs[i].id);
+			if ((gso & (uint8_t)~DM_VIRTIO_NET_HDR_GSO_ECN) == gso_needs[i].gso)
+				dm_virtio_violation_where(dv, "q1", gso_needs[i].id,
+				                          "transmit gso_type %u without feature %u", gso,
+				                          gso_needs[i].bit);
+		}
+	}
 	if (h == DM_VIRTIO_NET_HDR_LEN) {
 		dm_virtio_checked(dv, "DRV-5.1.6.2.1-1");
 		if (le16(buf + DM_VIRTIO_NET_HDR_OFF_NUM_BUFFERS) != 0)
@@ -612,6 +652,12 @@ static void ctrl_one(struct dm_net *n, struct dm_vq *vq, const struct dm_chain *
 	dlen = got >= 2 ? got - 2 : 0;
 	n->ctrl_cmds++;
 
+	if (!dm_virtio_has(dv, DM_VIRTIO_NET_F_RSS)) {
+		dm_virtio_checked(dv, "DRV-5.1.6.5.7.2-1");
+		if (buf[0] == DM_VIRTIO_NET_CTRL_MQ && buf[1] == DM_VIRTIO_NET_CTRL_MQ_RSS_CONFIG)
+			dm_virtio_violation_where(dv, "q2", "DRV-5.1.6.5.7.2-1",
+			                          "VIRTIO_NET_CTRL_MQ_RSS_CONFIG without VIRTIO_NET_F_RSS");
+	}
 	switch (buf[0]) {
 	case DM_VIRTIO_NET_CTRL_RX:
 		dm_virtio_checked(dv, "DRV-5.1.6.5.1.2-1");
@@ -620,8 +666,9 @@ static void ctrl_one(struct dm_net *n, struct dm_vq *vq, const struct dm_chain *
 			                          "VIRTIO_NET_CTRL_RX command %u without CTRL_RX", buf[1]);
 			break;
 		}
-		if (buf[1] > DM_VIRTIO_NET_CTRL_RX_ALLMULTI) {
+		if (!dm_virtio_has(dv, DM_VIRTIO_NET_F_CTRL_RX_EXTRA))
 			dm_virtio_checked(dv, "DRV-5.1.6.5.1.2-2");
+		if (buf[1] > DM_VIRTIO_NET_CTRL_RX_ALLMULTI) {
 			dm_virtio_violation_where(dv, "q2", "DRV-5.1.6.5.1.2-2",
 			                          "VIRTIO_NET_CTRL_RX command %u without CTRL_RX_EXTRA", buf[1]);
 			break;

@@ -306,9 +306,12 @@ static void env_irq(void *ctx, unsigned line, bool level)
 	bool intx = level;
 
 	if (msix_enabled(vp)) {
-		/* A message instead of the line (not delivered anywhere: counted). */
-		if (level)
+		/* A message instead of the line (not delivered anywhere: counted);
+		 * each is an occasion for DRV-4.1.4.5.2-1 (no ISR read after it). */
+		if (level) {
 			vp->msix_messages++;
+			dm_virtio_checked(vp->dv, "DRV-4.1.4.5.2-1");
+		}
 		intx = false;
 	}
 	if (vp->fn.command & DM_PCI_CMD_INTX_DISABLE)
@@ -417,8 +420,9 @@ static const struct cc_field *cc_access_ok(struct dm_vpci *vp, uint32_t off, uns
 		          write ? "write" : "read", off, fd->size, want);
 		return NULL;
 	}
-	if (write && fd->ro) {
+	if (write)
 		checked(vp, "DRV-4.1.4.3.2-1");
+	if (write && fd->ro) {
 		violation(vp, where, "DRV-4.1.4.3.2-1", "write of read-only field at 0x%02x", off);
 		return NULL;
 	}
@@ -568,6 +572,13 @@ static void common_write(struct dm_vpci *vp, uint32_t off, unsigned width, uint3
 
 static uint32_t isr_read_clear(struct dm_vpci *vp)
 {
+	/* DRV-4.1.4.5.2-1 (SHOULD NOT): with MSI-X enabled the vector says
+	 * which interrupt it is; the driver has no reason to read ISR. */
+	if (msix_enabled(vp)) {
+		dm_virtio_checked(vp->dv, "DRV-4.1.4.5.2-1");
+		dm_virtio_violation_where(vp->dv, "isr", "DRV-4.1.4.5.2-1",
+		                          "ISR status read with MSI-X enabled");
+	}
 	/* DEV-4.1.4.5.1-5: reading ISR status clears it. */
 	uint32_t v = dm_virtio_isr_read(vp->dv);
 	dm_virtio_isr_ack(vp->dv, v);
@@ -867,6 +878,8 @@ static bool vpci_cfg_write(void *ctx, uint32_t off, unsigned width, uint32_t val
 	uint8_t p = vp->pcicfg_pos, m = vp->msix_pos;
 	bool bad = false;
 
+	/* DRV-4.1.4.1-8: every config write is looked at (below). */
+	checked(vp, "DRV-4.1.4.1-8");
 	if (off < CAP_FIRST)
 		return false;
 	if (p && off >= p + 16u && off < p + 20u) {
@@ -895,7 +908,6 @@ static bool vpci_cfg_write(void *ctx, uint32_t off, unsigned width, uint32_t val
 		}
 	}
 	if (bad || (p && off >= p && off < p + 4u)) {
-		checked(vp, "DRV-4.1.4.1-8");
 		violation(vp, "pci cfg", "DRV-4.1.4.1-8",
 		          "%u-byte write of 0x%x at 0x%02x: a virtio capability field", width, val, off);
 	}

@@ -125,6 +125,8 @@ void dm_virtio_reset(struct dm_virtio *dv)
 	dv->needs_reset = false;
 	dv->features_checked = false;
 	dv->failed_seen = false;
+	dv->features_ok_reread = false;
+	dv->needs_reset_seen = false;
 	dv->epoch++;
 	for (uint16_t i = 0; i < DM_MAX_QUEUES; i++)
 		dm_vq_reset(&dv->vq[i]);
@@ -151,7 +153,28 @@ uint8_t dm_virtio_get_status(struct dm_virtio *dv)
 {
 	if (dv->reset_stuck)
 		return dv->stuck_status;
+	/* DRV-3.1.1-1: the driver confirms FEATURES_OK by reading it back. */
+	if ((dv->driver_status & DM_VIRTIO_STATUS_FEATURES_OK) &&
+	    (dv->status & DM_VIRTIO_STATUS_FEATURES_OK))
+		dv->features_ok_reread = true;
+	/* DRV-2.1.1-4: from here the driver knows; checked at each notification. */
+	if (dv->status & DM_VIRTIO_STATUS_DEVICE_NEEDS_RESET) {
+		dm_virtio_checked(dv, "DRV-2.1.1-4");
+		dv->needs_reset_seen = true;
+	}
 	return dv->status;
+}
+
+/* DRV-3.1.1-1: device setup (a queue made live, DRIVER_OK) only after the
+ * driver re-read FEATURES_OK (modern interfaces; legacy has no such step). */
+static void check_features_ok_reread(struct dm_virtio *dv, const char *what)
+{
+	if (dv->legacy || !(dv->driver_status & DM_VIRTIO_STATUS_FEATURES_OK))
+		return;
+	dm_virtio_checked(dv, "DRV-3.1.1-1");
+	if (!dv->features_ok_reread)
+		dm_virtio_violation_where(dv, "status", "DRV-3.1.1-1",
+		                          "%s before the driver re-read FEATURES_OK", what);
 }
 
 /* Generic feature dependencies (DRV-2.2.1-2): VIRTIO 1.2 chapter 6 states
@@ -257,6 +280,14 @@ void dm_virtio_set_status(struct dm_virtio *dv, uint8_t val)
 			dm_virtio_violation_where(dv, "status", "DRV-3.1.1-1",
 			                          "DRIVER_OK set before FEATURES_OK");
 	}
+	if ((added & DM_VIRTIO_STATUS_DRIVER_OK) && !(val & DM_VIRTIO_STATUS_FAILED))
+		check_features_ok_reread(dv, "DRIVER_OK set");
+	if (added & DM_VIRTIO_STATUS_FEATURES_OK) {
+		dv->features_ok_reread = false;
+		/* DRV-3.1.1-3: the negotiation window closes; each config write
+		 * in it was a breach (dm_virtio_config_write). */
+		dm_virtio_checked(dv, "DRV-3.1.1-3");
+	}
 	if (added & DM_VIRTIO_STATUS_FAILED)
 		dv->failed_seen = true;
 	if ((added & DM_VIRTIO_STATUS_DRIVER_OK) && !(val & DM_VIRTIO_STATUS_FAILED))
@@ -320,6 +351,19 @@ static bool config_range_ok(struct dm_virtio *dv, uint32_t off, unsigned width)
 	return (width == 1 || width == 2 || width == 4) && off <= len && width <= len - off;
 }
 
+void dm_virtio_check_cfg_read(struct dm_virtio *dv, const struct dm_cfg_field *f, unsigned n,
+                              uint32_t off, unsigned width)
+{
+	dm_virtio_checked(dv, "DRV-2.5.1-3");
+	for (unsigned i = 0; i < n; i++)
+		if (off < (uint32_t)f[i].off + f[i].len && f[i].off < off + width &&
+		    !(dv->host_features & DM_BIT(f[i].feature)))
+			dm_virtio_violation_where(dv, "config", "DRV-2.5.1-3",
+			                          "config offset 0x%x read: its field at 0x%x needs feature %u, "
+			                          "not offered",
+			                          off, f[i].off, f[i].feature);
+}
+
 uint32_t dm_virtio_config_read(struct dm_virtio *dv, uint32_t off, unsigned width)
 {
 	if (!config_range_ok(dv, off, width) || !dv->ops->config_read)
@@ -353,6 +397,7 @@ void dm_virtio_queue_enable(struct dm_virtio *dv, uint16_t q)
 		return;
 	if (dv->legacy)
 		check_features(dv); /* legacy: first queue use ends negotiation */
+	check_features_ok_reread(dv, "queue enabled");
 	dm_vq_enable(&dv->vq[q]);
 }
 
@@ -388,6 +433,14 @@ void dm_virtio_notify(struct dm_virtio *dv, uint16_t q)
 		                          "queue %u notified before DRIVER_OK (status 0x%02x)", q,
 		                          dv->driver_status);
 		return;
+	}
+	/* DRV-2.1.1-4: a driver that read DEVICE_NEEDS_RESET does not count
+	 * on the device any more: no new buffers until it resets it. */
+	if (dv->needs_reset_seen) {
+		dm_virtio_checked(dv, "DRV-2.1.1-4");
+		dm_virtio_violation_where(dv, "notify", "DRV-2.1.1-4",
+		                          "queue %u notified after the driver read DEVICE_NEEDS_RESET, "
+		                          "without a reset", q);
 	}
 	if (q >= dv->num_queues)
 		return; /* DEV-2.7.10.2-5: spurious notifications are harmless */

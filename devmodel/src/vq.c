@@ -230,6 +230,7 @@ int dm_vq_add_seg(struct dm_vq *q, struct dm_vq_walk *w, uint64_t addr, uint32_t
 			                    c->head, (unsigned long long)w->total);
 	}
 
+	dm_vq_checked(q, q->packed ? "DRV-2.8.17-1" : "DRV-2.7.4.2-2");
 	if (c->nseg >= DM_CHAIN_MAX) {
 		/* DEV-2.7.4.1-2, DEV-2.8.18-2: the device may cap descriptors per
 		 * chain; DRV-2.8.17-1: the packed driver stays within the cap. */
@@ -356,6 +357,22 @@ static int split_pop(struct dm_vq *q, struct dm_chain *c)
 		return dm_vq_breach(q, "DRV-2.7.6.1-1",
 		              "avail idx moved from %u to %u (device at %u, queue size %u)",
 		              q->avail_idx_seen, idx, q->last_avail, q->num);
+	/* DRV-3.3.1-1: each entry the new idx exposes names a head the device
+	 * does not own yet: not exposed before and used since.  A head at or
+	 * over the queue size is left to MODEL-DESC-INDEX when it is taken. */
+	for (uint16_t e = q->avail_idx_seen; e != idx; e++) {
+		uint16_t h;
+		if (!dm_vq_read16(q, q->avail + 4 + 2ull * (e % q->num), &h))
+			return dm_vq_breach(q, "DRV-6.1-5", "available ring entry unreadable");
+		if (h >= q->num)
+			continue;
+		dm_vq_checked(q, "DRV-3.3.1-1");
+		if (in_use(q, h))
+			return dm_vq_breach(q, "DRV-3.3.1-1",
+			              "avail entry %u: head %u made available again while the device owns it",
+			              e, h);
+		set_in_use(q, h, true);
+	}
 	q->avail_idx_seen = idx;
 	if (idx == q->last_avail)
 		return 0;
@@ -366,10 +383,6 @@ static int split_pop(struct dm_vq *q, struct dm_chain *c)
 	if (head >= q->num)
 		return dm_vq_breach(q, "MODEL-DESC-INDEX", "avail entry %u: head %u >= queue size %u",
 		              q->last_avail, head, q->num);
-	dm_vq_checked(q, "DRV-3.3.1-1");
-	if (in_use(q, head))
-		return dm_vq_breach(q, "DRV-3.3.1-1",
-		              "head %u made available again while the device still owns it", head);
 
 	dm_vq_walk_start(&w, c, head);
 	for (i = head;;) {
@@ -383,8 +396,9 @@ static int split_pop(struct dm_vq *q, struct dm_chain *c)
 		if (!dm_vq_mem_read(q, q->desc + 16ull * i, d, sizeof d))
 			return dm_vq_breach(q, "DRV-6.1-5", "descriptor %u unreadable", i);
 		dflags = dm_le16(d + 12);
+		if (!dm_virtio_has(dv, DM_VIRTIO_F_RING_INDIRECT_DESC))
+			dm_vq_checked(q, "DRV-2.7.5.3.1-1"); /* each descriptor without the feature */
 		if (dflags & DM_VIRTQ_DESC_F_INDIRECT) {
-			dm_vq_checked(q, "DRV-2.7.5.3.1-1");
 			if (!dm_virtio_has(dv, DM_VIRTIO_F_RING_INDIRECT_DESC))
 				return dm_vq_breach(q, "DRV-2.7.5.3.1-1",
 				              "chain %u: INDIRECT descriptor %u without VIRTIO_F_INDIRECT_DESC", head, i);

@@ -300,6 +300,12 @@ static int blk_read_config(struct vlab_blk *b)
 		info->sectors = sectors;
 	}
 	info->blk_size = VIRTIO_BLK_SECTOR_SIZE;
+#if defined(VLAB_MUTANT_UNOFFERED_FIELD_READ) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_UNOFFERED_FIELD_READ is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
+#endif
+	(void)vlab_virtio_config_read(d, VIRTIO_BLK_CFG_BLK_SIZE, &v32, 4); /* whether offered or not */
+#endif
 	if (vlab_virtio_has(d, VIRTIO_BLK_F_BLK_SIZE)) {
 		rc = vlab_virtio_config_read(d, VIRTIO_BLK_CFG_BLK_SIZE, &v32, 4);
 		if (rc)

@@ -254,12 +254,29 @@ int vlab_virtio_negotiate(struct vlab_virtio_dev *d, uint64_t supported, uint64_
 		return negotiate_fail(d, "required features missing");
 	}
 
+#if defined(VLAB_MUTANT_CONFIG_BEFORE_FEATURES_OK) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_CONFIG_BEFORE_FEATURES_OK is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
+#endif
+	{
+		uint32_t v = 0; /* config byte 0 written back while negotiating */
+		if (!d->legacy && d->ops->config_read(d, 0, 1, &v) == 0)
+			d->ops->config_write(d, 0, 1, v);
+	}
+#endif
 	d->ops->set_features(d, acc);
 	if (!d->legacy) {
 		/* DRV-3.1.1-1: set FEATURES_OK, then re-read it: a device that
 		 * does not keep it set refused this feature subset. */
 		add_status(d, VIRTIO_STATUS_FEATURES_OK);
+#if defined(VLAB_MUTANT_NO_FEATURES_OK_REREAD) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_NO_FEATURES_OK_REREAD is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
+#endif
+		uint8_t st = d->status; /* what was written, not re-read */
+#else
 		uint8_t st = d->ops->get_status(d);
+#endif
 		if (!(st & VIRTIO_STATUS_FEATURES_OK))
 			return negotiate_fail(d, "device did not accept FEATURES_OK");
 #if defined(VLAB_MUTANT_FEATURES_AFTER_OK) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
@@ -289,6 +306,12 @@ int vlab_virtio_check(struct vlab_virtio_dev *d)
 	if (d->broken)
 		return VLAB_EBROKEN;
 	uint8_t st = d->ops->get_status(d);
+#if defined(VLAB_MUTANT_IGNORE_NEEDS_RESET) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_IGNORE_NEEDS_RESET is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
+#endif
+	st &= (uint8_t)~VIRTIO_STATUS_DEVICE_NEEDS_RESET; /* DEVICE_NEEDS_RESET ignored */
+#endif
 	if (st & VIRTIO_STATUS_DEVICE_NEEDS_RESET)
 		return VLAB_ENEEDSRESET;
 	return VLAB_OK;

@@ -1003,3 +1003,51 @@ int vlab_net_set_mac(struct vlab_net *n, const uint8_t mac[VLAB_ETH_ALEN])
 		vlab_memcpy(n->mac, mac, VLAB_ETH_ALEN);
 	return rc;
 }
+
+static const struct {
+	uint8_t bit;
+	const char *name;
+} net_feature_names[] = {
+	{VIRTIO_NET_F_CSUM, "CSUM"},
+	{VIRTIO_NET_F_GUEST_CSUM, "GUEST_CSUM"},
+	{VIRTIO_NET_F_CTRL_GUEST_OFFLOADS, "CTRL_GUEST_OFFLOADS"},
+	{VIRTIO_NET_F_MTU, "MTU"},
+	{VIRTIO_NET_F_MAC, "MAC"},
+	{6, "GSO"},
+	{VIRTIO_NET_F_GUEST_TSO4, "GUEST_TSO4"},
+	{VIRTIO_NET_F_GUEST_TSO6, "GUEST_TSO6"},
+	{VIRTIO_NET_F_GUEST_ECN, "GUEST_ECN"},
+	{VIRTIO_NET_F_GUEST_UFO, "GUEST_UFO"},
+	{VIRTIO_NET_F_HOST_TSO4, "HOST_TSO4"},
+	{VIRTIO_NET_F_HOST_TSO6, "HOST_TSO6"},
+	{VIRTIO_NET_F_HOST_ECN, "HOST_ECN"},
+	{VIRTIO_NET_F_HOST_UFO, "HOST_UFO"},
+	{VIRTIO_NET_F_MRG_RXBUF, "MRG_RXBUF"},
+	{VIRTIO_NET_F_STATUS, "STATUS"},
+	{VIRTIO_NET_F_CTRL_VQ, "CTRL_VQ"},
+	{VIRTIO_NET_F_CTRL_RX, "CTRL_RX"},
+	{VIRTIO_NET_F_CTRL_VLAN, "CTRL_VLAN"},
+	{20, "CTRL_RX_EXTRA"},
+	{VIRTIO_NET_F_GUEST_ANNOUNCE, "GUEST_ANNOUNCE"},
+	{VIRTIO_NET_F_MQ, "MQ"},
+	{VIRTIO_NET_F_CTRL_MAC_ADDR, "CTRL_MAC_ADDR"},
+	{52, "VQ_NOTF_COAL"},
+	{53, "NOTF_COAL"},
+	{54, "GUEST_USO4"},
+	{55, "GUEST_USO6"},
+	{56, "HOST_USO"},
+	{57, "HASH_REPORT"},
+	{59, "GUEST_HDRLEN"},
+	{60, "RSS"},
+	{61, "RSC_EXT"},
+	{62, "STANDBY"},
+	{63, "SPEED_DUPLEX"},
+};
+
+const char *vlab_net_feature_name(unsigned bit)
+{
+	for (size_t i = 0; i < sizeof net_feature_names / sizeof net_feature_names[0]; i++)
+		if (net_feature_names[i].bit == bit)
+			return net_feature_names[i].name;
+	return NULL;
+}

@@ -76,41 +76,19 @@ static void usage(FILE *f)
 
 /* ---- the cells ---- */
 
-static const struct {
-	uint8_t bit;
-	const char *name;
-} net_names[] = {
-	{VIRTIO_NET_F_CSUM, "CSUM"},
-	{VIRTIO_NET_F_GUEST_CSUM, "GUEST_CSUM"},
-	{VIRTIO_NET_F_CTRL_GUEST_OFFLOADS, "CTRL_GUEST_OFFLOADS"},
-	{VIRTIO_NET_F_MTU, "MTU"},
-	{VIRTIO_NET_F_MAC, "MAC"},
-	{6, "GSO"},
-	{VIRTIO_NET_F_MRG_RXBUF, "MRG_RXBUF"},
-	{VIRTIO_NET_F_STATUS, "STATUS"},
-	{VIRTIO_NET_F_CTRL_VQ, "CTRL_VQ"},
-	{VIRTIO_NET_F_CTRL_RX, "CTRL_RX"},
-	{VIRTIO_NET_F_CTRL_VLAN, "CTRL_VLAN"},
-	{20, "CTRL_RX_EXTRA"},
-	{VIRTIO_NET_F_GUEST_ANNOUNCE, "GUEST_ANNOUNCE"},
-	{VIRTIO_NET_F_MQ, "MQ"},
-	{VIRTIO_NET_F_CTRL_MAC_ADDR, "CTRL_MAC_ADDR"},
-};
-
 static void bit_name(bool net, unsigned bit, char *out, size_t n)
 {
-	const char *name = NULL;
+	/* Net bits by the driver's table (the scenarios print the same names);
+	 * a net bit under 24 it does not name is no blk or transport bit. */
+	const char *name = net ? vlab_net_feature_name(bit) : NULL;
 
-	if (net && bit < 24) {
-		for (size_t i = 0; i < sizeof net_names / sizeof net_names[0]; i++)
-			if (net_names[i].bit == bit)
-				name = net_names[i].name;
-	} else if (bit == 7 && !net) {
-		name = "SCSI";
-	} else if (bit == 30) {
-		name = "BAD_FEATURE";
-	} else {
-		name = cli_blk_feature_name(bit);
+	if (!name && !(net && bit < 24)) {
+		if (bit == 7 && !net)
+			name = "SCSI";
+		else if (bit == 30)
+			name = "BAD_FEATURE";
+		else
+			name = cli_blk_feature_name(bit);
 	}
 	if (name)
 		snprintf(out, n, "%s", name);
@@ -136,7 +114,7 @@ static uint64_t version_bit(enum hx_transport t)
 	return hx_transport_legacy_only(t) ? 0 : VLAB_BIT(VIRTIO_F_VERSION_1);
 }
 
-/* Everything: QEMU's offer and the model's default one. */
+/* Everything: QEMU's offer, the model's default one and the platform bits. */
 static uint64_t offer_full(bool net, enum hx_transport t)
 {
 	uint64_t def;
@@ -150,6 +128,10 @@ static uint64_t offer_full(bool net, enum hx_transport t)
 		dm_blk_cfg_default(&c);
 		def = c.features;
 	}
+	/* And the platform bits on a modern interface (DRV-6.1-3, DRV-6.1-7):
+	 * QEMU offers them only with an IOMMU, the model whenever asked. */
+	if (version_bit(t))
+		def |= VLAB_BIT(VIRTIO_F_ACCESS_PLATFORM) | VLAB_BIT(VIRTIO_F_ORDER_PLATFORM);
 	return ((offer_qemu(net, t) | def) & ~VLAB_BIT(VIRTIO_F_VERSION_1)) | version_bit(t);
 }
 

@@ -68,6 +68,8 @@ struct dm_virtio {
 	uint8_t driver_status;       /* bits the driver wrote (status may differ under faults) */
 	bool features_checked;       /* features validated (FEATURES_OK, or legacy first use) */
 	bool failed_seen;            /* FAILED written since the last reset (DRV-2.1.1-3) */
+	bool features_ok_reread;     /* status read with FEATURES_OK since it was set (DRV-3.1.1-1) */
+	bool needs_reset_seen;       /* status read with DEVICE_NEEDS_RESET since the reset (DRV-2.1.1-4) */
 	bool reset_stuck;            /* DM_FAULT_RESET_STUCK: status reads stuck_status */
 	uint8_t stuck_status;
 	bool work_pending[DM_MAX_QUEUES]; /* one scheduled piece of work per queue */
@@ -86,6 +88,15 @@ void dm_virtio_set_guest_features(struct dm_virtio *dv, unsigned sel, uint32_t b
 uint32_t dm_virtio_get_host_features(struct dm_virtio *dv, unsigned sel);
 /* Device config access through a front end; off/width validated here. */
 uint32_t dm_virtio_config_read(struct dm_virtio *dv, uint32_t off, unsigned width);
+/* An optional config field and the feature that governs it. */
+struct dm_cfg_field {
+	uint8_t off, len, feature;
+};
+/* DRV-2.5.1-3: a read of [off, off+width) that touches one of the n
+ * fields whose feature was not offered is a breach (the device types'
+ * config_read call it). */
+void dm_virtio_check_cfg_read(struct dm_virtio *dv, const struct dm_cfg_field *f, unsigned n,
+                              uint32_t off, unsigned width);
 void dm_virtio_config_write(struct dm_virtio *dv, uint32_t off, unsigned width, uint32_t val);
 uint32_t dm_virtio_config_generation(struct dm_virtio *dv);
 /* Queue programming done: check alignment etc., make it live. */

@@ -244,6 +244,12 @@ int vlab_net_set_mac_table(struct vlab_net *n, const uint8_t (*uc)[VLAB_ETH_ALEN
  * class command, DRV-5.1.6.5.2.2-1; VLAB_ENOTSUP without either). */
 int vlab_net_set_mac(struct vlab_net *n, const uint8_t mac[VLAB_ETH_ALEN]);
 
+/* The spec's name of a net feature bit (5.1.3, and 5.1.3.2's legacy GSO),
+ * without the VIRTIO_NET_F_ prefix; NULL for a bit that is not a net
+ * feature.  The one table vlab and the scenarios name bits (and vlab
+ * conformance its cells) with. */
+const char *vlab_net_feature_name(unsigned bit);
+
 #ifdef __cplusplus
 }
 #endif
