@@ -45,7 +45,12 @@ src=$(cd "$here/.." && pwd)
 # (code << 1) | 1: TARGET_EXIT_SHIFT) and writes its trace to the debugcon
 # port, a file in the row's directory (@DIR@).
 # x86_64-q35: the x86_64 image on q35 (the devices on its root bus pcie.0,
-# no bridge).
+# no bridge).  *-rootport, *-bridge: the row's device behind a PCI-to-PCI
+# bridge (QEMU's pcie-root-port or pci-bridge, id br), as
+# `vlab --blk ...,bridge=root-port|pci-bridge` puts it in the model; the
+# image numbers the bridge and opens its windows (vlab_pci_scan).
+ROOT_PORT="-device pcie-root-port,id=br,chassis=1"
+PCI_BRIDGE="-device pci-bridge,id=br,chassis_nr=1"
 X86_DEV="-device isa-debug-exit,iobase=0xf4,iosize=0x04 -debugcon file:@DIR@/vlab-0.trace"
 declare -A TARGET_QEMU=(
 	[riscv64]="qemu-system-riscv64"
@@ -55,6 +60,9 @@ declare -A TARGET_QEMU=(
 	[x86]="qemu-system-i386"
 	[x86_64]="qemu-system-x86_64"
 	[x86_64-q35]="qemu-system-x86_64"
+	[x86_64-q35-rootport]="qemu-system-x86_64"
+	[x86_64-pc-bridge]="qemu-system-x86_64"
+	[aarch64-rootport]="qemu-system-aarch64"
 )
 declare -A TARGET_QEMU_PKG=(
 	[riscv64]="qemu-system-misc"
@@ -64,6 +72,9 @@ declare -A TARGET_QEMU_PKG=(
 	[x86]="qemu-system-x86"
 	[x86_64]="qemu-system-x86"
 	[x86_64-q35]="qemu-system-x86"
+	[x86_64-q35-rootport]="qemu-system-x86"
+	[x86_64-pc-bridge]="qemu-system-x86"
+	[aarch64-rootport]="qemu-system-arm"
 )
 declare -A TARGET_MACHINE=(
 	[riscv64]="-M virt -bios none -m 128M -smp 1 -nic none -semihosting-config enable=on,target=native"
@@ -73,6 +84,9 @@ declare -A TARGET_MACHINE=(
 	[x86]="-M pc -m 128M -smp 1 -nic none $X86_DEV"
 	[x86_64]="-M pc -m 128M -smp 1 -nic none $X86_DEV"
 	[x86_64-q35]="-M q35 -m 128M -smp 1 -nic none $X86_DEV"
+	[x86_64-q35-rootport]="-M q35 -m 128M -smp 1 -nic none $X86_DEV $ROOT_PORT"
+	[x86_64-pc-bridge]="-M pc -m 128M -smp 1 -nic none $X86_DEV $PCI_BRIDGE"
+	[aarch64-rootport]="-M virt -cpu cortex-a57 -m 128M -smp 1 -nic none -semihosting-config enable=on,target=native $ROOT_PORT"
 )
 declare -A TARGET_CC=(
 	[riscv64]="riscv64-unknown-elf-gcc"
@@ -82,10 +96,16 @@ declare -A TARGET_CC=(
 	[x86]="i686-linux-gnu-gcc"
 	[x86_64]="gcc"
 	[x86_64-q35]="gcc"
+	[x86_64-q35-rootport]="gcc"
+	[x86_64-pc-bridge]="gcc"
+	[aarch64-rootport]="aarch64-linux-gnu-gcc"
 )
 # The image a target boots when it is another target's (its build/<dir>).
 declare -A TARGET_BUILD=(
 	[x86_64-q35]="x86_64"
+	[x86_64-q35-rootport]="x86_64"
+	[x86_64-pc-bridge]="x86_64"
+	[aarch64-rootport]="aarch64"
 )
 # The file QEMU boots (-kernel): the ELF, or for x86 the flat binary its
 # multiboot loader takes.
@@ -93,11 +113,19 @@ declare -A TARGET_IMAGE_EXT=(
 	[x86]="bin"
 	[x86_64]="bin"
 )
+# Properties a target adds to the row's -device: the bus behind its bridge.
+declare -A TARGET_DEVICE_PROPS=(
+	[x86_64-q35-rootport]=",bus=br"
+	[x86_64-pc-bridge]=",bus=br,addr=0"
+	[aarch64-rootport]=",bus=br"
+)
 # Targets whose exit code QEMU hands back as (code << 1) | 1 (isa-debug-exit).
 declare -A TARGET_EXIT_SHIFT=(
 	[x86]=1
 	[x86_64]=1
 	[x86_64-q35]=1
+	[x86_64-q35-rootport]=1
+	[x86_64-pc-bridge]=1
 )
 # What QEMU exits with after the image trapped with semihosting off
 # (--trap): 3 through riscv's sifive_test; arm's PSCI SYSTEM_OFF carries no
@@ -116,6 +144,9 @@ declare -A TARGET_CC_PKG=(
 	[x86]="gcc-i686-linux-gnu"
 	[x86_64]="gcc"
 	[x86_64-q35]="gcc"
+	[x86_64-q35-rootport]="gcc"
+	[x86_64-pc-bridge]="gcc"
+	[aarch64-rootport]="gcc-aarch64-linux-gnu"
 )
 # transport: QEMU arguments, the virtio device suffix QEMU uses on it
 # (virtio-blk-device on virtio-mmio, virtio-blk-pci on PCI), and the model's
@@ -134,13 +165,15 @@ declare -A TRANSPORT_BUS=(
 	[pci-transitional]="pci"
 	[pci-legacy]="pci"
 )
-# Properties the transport adds to the -device (@PROPS@).
+# Properties the transport adds to the -device (@PROPS@).  pci-legacy
+# asks for the legacy interface outright: behind a PCIe root port QEMU
+# turns it off by default.
 declare -A TRANSPORT_PROPS=(
 	[mmio-v1]=""
 	[mmio-v2]=""
 	[pci]=",disable-legacy=on"
 	[pci-transitional]=",disable-legacy=off,disable-modern=off"
-	[pci-legacy]=",disable-modern=on"
+	[pci-legacy]=",disable-modern=on,disable-legacy=off"
 )
 declare -A TRANSPORT_MODEL=(
 	[mmio-v1]="mmio-legacy"
@@ -222,6 +255,11 @@ MATRIX=(
 	"x86_64-q35 pci net"
 	"x86_64-q35 pci-transitional net"
 	"x86_64-q35 pci-legacy net"
+	"x86_64-q35-rootport pci blk"
+	"x86_64-q35-rootport pci-legacy net"
+	"aarch64-rootport pci blk"
+	"aarch64-rootport pci-transitional net"
+	"x86_64-pc-bridge pci-transitional blk"
 )
 
 # Per device: prepare the row's directory before the runs; check it after.
@@ -391,7 +429,7 @@ run_row() { # target transport device -> sets row_result, prints details
 
 	local qargs="${DEVICE_QEMU[$device]//@DIR@/$dir}"
 	qargs=${qargs//@BUS@/${TRANSPORT_BUS[$transport]}}
-	qargs=${qargs//@PROPS@/${TRANSPORT_PROPS[$transport]}}
+	qargs=${qargs//@PROPS@/${TRANSPORT_PROPS[$transport]}${TARGET_DEVICE_PROPS[$target]:-}}
 	[ -s "$dir/peer.port" ] && qargs=${qargs//@PEERPORT@/$(cat "$dir/peer.port")}
 	local hargs="${DEVICE_HOST[$device]//@DIR@/$dir}"
 	# In the row's directory: the image's trace (semihosting, or x86's
@@ -543,7 +581,7 @@ finish_row() { # index
 	cat "$(row_log "$1")"
 	rm -f "$(row_log "$1")" "$(row_log "$1").result"
 	[ "$res" = pass ] || fails=$((fails + 1))
-	results[$1]=$(printf '%-10s %-16s %-6s %-5s %6.2fs' "$target" "$transport" "$device" "$res" "$secs")
+	results[$1]=$(printf '%-20s %-16s %-6s %-5s %6.2fs' "$target" "$transport" "$device" "$res" "$secs")
 }
 declare -A row_of_pid=()
 trap '[ ${#row_of_pid[@]} = 0 ] || kill "${!row_of_pid[@]}" 2>/dev/null' EXIT
@@ -567,7 +605,7 @@ done
 m1=$(now)
 
 echo
-printf '%-10s %-16s %-6s %-5s %7s\n' target transport device result time
+printf '%-20s %-16s %-6s %-5s %7s\n' target transport device result time
 for l in "${results[@]}"; do echo "$l"; done
 printf '%d rows, %d failed, in %.1fs (%d at a time)\n' "${#rows[@]}" "$fails" \
 	"$(awk -v a="$m0" -v b="$m1" 'BEGIN { print b - a }')" "$jobs"
