@@ -51,7 +51,11 @@ src=$(cd "$here/.." && pwd)
 # image numbers the bridge and opens its windows (vlab_pci_scan).
 ROOT_PORT="-device pcie-root-port,id=br,chassis=1"
 PCI_BRIDGE="-device pci-bridge,id=br,chassis_nr=1"
-X86_DEV="-device isa-debug-exit,iobase=0xf4,iosize=0x04 -debugcon file:@DIR@/vlab-0.trace"
+# The x86 trace channel: guest RAM is a shared file (@DIR@/guest.ram) the
+# image writes its trace into (-append vlab.trace=ram; x86/arch.c), read
+# back after QEMU exits (trace_from_ram); debugcon is the image's fallback.
+X86_DEV="-device isa-debug-exit,iobase=0xf4,iosize=0x04 -debugcon file:@DIR@/vlab-0.trace \
+-object memory-backend-file,id=vlabram,size=128M,mem-path=@DIR@/guest.ram,share=on -machine memory-backend=vlabram"
 declare -A TARGET_QEMU=(
 	[riscv64]="qemu-system-riscv64"
 	[aarch64]="qemu-system-aarch64"
@@ -421,6 +425,20 @@ build_image() { # target log
 
 now() { date +%s.%N; }
 
+# x86's RAM trace channel (x86/arch.c): at 64 MiB of guest RAM, the magic
+# VLABTRC1, the length (32 bits little-endian), 4 bytes, then the trace.
+TRACE_RAM_BASE=$((0x4000000))
+trace_from_ram() { # dir
+	local ram=$1/guest.ram len
+	[ -f "$ram" ] || return 0
+	if [ "$(dd if="$ram" bs=8 count=1 iflag=skip_bytes skip=$TRACE_RAM_BASE 2>/dev/null)" = VLABTRC1 ]; then
+		len=$(od -An -tu4 -j $((TRACE_RAM_BASE + 8)) -N4 "$ram" | tr -d ' ')
+		dd if="$ram" of="$1/qemu.trace" bs=64K iflag=skip_bytes,count_bytes skip=$((TRACE_RAM_BASE + 16)) \
+			count="$len" 2>/dev/null
+	fi
+	rm -f "$ram"
+}
+
 run_row() { # target transport device -> sets row_result, prints details
 	local target=$1 transport=$2 device=$3
 	local dir=$work/$target-$transport-$device
@@ -435,11 +453,14 @@ run_row() { # target transport device -> sets row_result, prints details
 	# In the row's directory: the image's trace (semihosting, or x86's
 	# debugcon file) lands there.
 	local t0 t1 t2 margs=${TARGET_MACHINE[$target]//@DIR@/$dir}
+	# The RAM trace channel where guest RAM is the shared file (x86).
+	local append=vlab.record
+	[[ $margs == *memory-backend=vlabram* ]] && append+=" vlab.trace=ram"
 	t0=$(now)
 	# shellcheck disable=SC2086
 	(cd "$dir" && exec timeout --kill-after=5 "$timeout_s" "${TARGET_QEMU[$target]}" $margs \
 		-display none -monitor none -serial "file:$dir/serial.log" \
-		${TRANSPORT_QEMU[$transport]} $qargs -kernel "$(image_of "$target")" -append vlab.record) \
+		${TRANSPORT_QEMU[$transport]} $qargs -kernel "$(image_of "$target")" -append "$append") \
 		>"$dir/qemu.out" 2>&1
 	local qrc=$?
 	# isa-debug-exit: the image's code c comes back as (c << 1) | 1; a
@@ -452,6 +473,7 @@ run_row() { # target transport device -> sets row_result, prints details
 	t1=$(now)
 	tr -d '\r' <"$dir/serial.log" | sed -n 's/^T: //p' >"$dir/qemu.transcript"
 	[ -f "$dir/vlab-0.trace" ] && mv "$dir/vlab-0.trace" "$dir/qemu.trace"
+	trace_from_ram "$dir"
 	timeout --kill-after=5 "$timeout_s" "$host_tool" replay "$dir/qemu.trace" >"$dir/replay.out" 2>"$dir/replay.err"
 	local rprc=$?
 	t2=$(now)
