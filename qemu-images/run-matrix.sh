@@ -49,6 +49,8 @@ src=$(cd "$here/.." && pwd)
 # bridge (QEMU's pcie-root-port or pci-bridge, id br), as
 # `vlab --blk ...,bridge=root-port|pci-bridge` puts it in the model; the
 # image numbers the bridge and opens its windows (vlab_pci_scan).
+# x86_64-microvm: the x86_64 image on microvm (qboot, no PCI, virtio-mmio
+# slots at 0xFEB00000; x86/arch.c).
 ROOT_PORT="-device pcie-root-port,id=br,chassis=1"
 PCI_BRIDGE="-device pci-bridge,id=br,chassis_nr=1"
 # The x86 trace channel: guest RAM is a shared file (@DIR@/guest.ram) the
@@ -67,6 +69,7 @@ declare -A TARGET_QEMU=(
 	[x86_64-q35-rootport]="qemu-system-x86_64"
 	[x86_64-pc-bridge]="qemu-system-x86_64"
 	[aarch64-rootport]="qemu-system-aarch64"
+	[x86_64-microvm]="qemu-system-x86_64"
 )
 declare -A TARGET_QEMU_PKG=(
 	[riscv64]="qemu-system-misc"
@@ -79,6 +82,7 @@ declare -A TARGET_QEMU_PKG=(
 	[x86_64-q35-rootport]="qemu-system-x86"
 	[x86_64-pc-bridge]="qemu-system-x86"
 	[aarch64-rootport]="qemu-system-arm"
+	[x86_64-microvm]="qemu-system-x86"
 )
 declare -A TARGET_MACHINE=(
 	[riscv64]="-M virt -bios none -m 128M -smp 1 -nic none -semihosting-config enable=on,target=native"
@@ -91,6 +95,7 @@ declare -A TARGET_MACHINE=(
 	[x86_64-q35-rootport]="-M q35 -m 128M -smp 1 -nic none $X86_DEV $ROOT_PORT"
 	[x86_64-pc-bridge]="-M pc -m 128M -smp 1 -nic none $X86_DEV $PCI_BRIDGE"
 	[aarch64-rootport]="-M virt -cpu cortex-a57 -m 128M -smp 1 -nic none -semihosting-config enable=on,target=native $ROOT_PORT"
+	[x86_64-microvm]="-M microvm -m 128M -smp 1 -nic none $X86_DEV"
 )
 declare -A TARGET_CC=(
 	[riscv64]="riscv64-unknown-elf-gcc"
@@ -103,6 +108,7 @@ declare -A TARGET_CC=(
 	[x86_64-q35-rootport]="gcc"
 	[x86_64-pc-bridge]="gcc"
 	[aarch64-rootport]="aarch64-linux-gnu-gcc"
+	[x86_64-microvm]="gcc"
 )
 # The image a target boots when it is another target's (its build/<dir>).
 declare -A TARGET_BUILD=(
@@ -110,6 +116,7 @@ declare -A TARGET_BUILD=(
 	[x86_64-q35-rootport]="x86_64"
 	[x86_64-pc-bridge]="x86_64"
 	[aarch64-rootport]="aarch64"
+	[x86_64-microvm]="x86_64"
 )
 # The file QEMU boots (-kernel): the ELF, or for x86 the flat binary its
 # multiboot loader takes.
@@ -130,6 +137,7 @@ declare -A TARGET_EXIT_SHIFT=(
 	[x86_64-q35]=1
 	[x86_64-q35-rootport]=1
 	[x86_64-pc-bridge]=1
+	[x86_64-microvm]=1
 )
 # What QEMU exits with after the image trapped with semihosting off
 # (--trap): 3 through riscv's sifive_test; arm's PSCI SYSTEM_OFF carries no
@@ -151,6 +159,7 @@ declare -A TARGET_CC_PKG=(
 	[x86_64-q35-rootport]="gcc"
 	[x86_64-pc-bridge]="gcc"
 	[aarch64-rootport]="gcc-aarch64-linux-gnu"
+	[x86_64-microvm]="gcc"
 )
 # transport: QEMU arguments, the virtio device suffix QEMU uses on it
 # (virtio-blk-device on virtio-mmio, virtio-blk-pci on PCI), and the model's
@@ -264,6 +273,10 @@ MATRIX=(
 	"aarch64-rootport pci blk"
 	"aarch64-rootport pci-transitional net"
 	"x86_64-pc-bridge pci-transitional blk"
+	"x86_64-microvm mmio-v1 blk"
+	"x86_64-microvm mmio-v2 blk"
+	"x86_64-microvm mmio-v1 net"
+	"x86_64-microvm mmio-v2 net"
 )
 
 # Per device: prepare the row's directory before the runs; check it after.

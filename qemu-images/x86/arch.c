@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * x86 (i386 and x86_64) on QEMU pc (i440FX) and q35, started by SeaBIOS
- * through multiboot (start.S; docs/qemu.md "x86").  No device tree: the
+ * x86 (i386 and x86_64) on QEMU pc (i440FX), q35 and microvm, started by
+ * SeaBIOS (qboot on microvm) through multiboot (start.S; docs/qemu.md "x86").  No device tree: the
  * image fills the information main.c needs from the multiboot
  * information (RAM, command line) and the machine's fixed layout (PCI
  * configuration through ports 0xCF8/0xCFC, the PCI windows below 4 GiB).
@@ -23,6 +23,7 @@
  *            port SeaBIOS programmed (PIIX4 PM or ICH9 LPC config space)
  */
 #include "bm.h"
+#include "vlab/mmio.h"
 
 #define COM1 0x3F8u
 #define COM1_LSR (COM1 + 5u)
@@ -57,6 +58,8 @@ static const char TRACE_RAM_MAGIC[8] = {'V', 'L', 'A', 'B', 'T', 'R', 'C', '1'};
 #define PCI_MEM_END 0xFEC00000u
 #define PCI_IO_BASE 0x1000u
 #define PCI_IO_END 0x10000u
+#define MICROVM_MMIO_BASE 0xFEB00000u
+#define MICROVM_MMIO_SLOTS 24u
 
 #ifdef __x86_64__
 const char bm_target_name[] = "x86_64";
@@ -192,11 +195,57 @@ static uint16_t pm_timer_port(void)
 
 static uint64_t tsc_hz;
 
+/* Without a PM timer (microvm): the i8254 PIT's channel 2 (1.193182 MHz),
+ * gated on through port 0x61, counting down in mode 0 (wrapping past 0),
+ * its count latched and read (low, high) from port 0x42; the ticks summed
+ * read to read over 10 ms.  A vCPU descheduled for more than a wrap (55
+ * ms) loses PIT ticks and makes the TSC look faster: the slowest of
+ * PIT_CAL_RUNS runs is kept. */
+#define PIT_HZ 1193182u
+#define PIT_CAL_TICKS (PIT_HZ / 100u)
+#define PIT_CAL_RUNS 5u
+static uint16_t pit_count(void)
+{
+	outb(0x43, 0x80); /* latch channel 2 */
+	const uint16_t lo = inb(0x42);
+	return (uint16_t)(lo | (uint16_t)(inb(0x42) << 8));
+}
+
+static uint64_t pit_calibrate(void)
+{
+	outb(0x61, (uint8_t)((inb(0x61) & ~0x02u) | 0x01u));
+	outb(0x43, 0xB0); /* channel 2, low then high byte, mode 0 */
+	outb(0x42, 0xFF);
+	outb(0x42, 0xFF);
+	uint64_t best = 0;
+	for (unsigned run = 0; run < PIT_CAL_RUNS; run++) {
+		uint32_t d = 0;
+		uint16_t prev = pit_count();
+		const uint64_t t0 = arch_ticks();
+		for (unsigned i = 0; i < CAL_MAX_POLLS && d < PIT_CAL_TICKS; i++) {
+			const uint16_t now = pit_count();
+			d += (uint16_t)(prev - now);
+			prev = now;
+		}
+		const uint64_t t1 = arch_ticks();
+		if (d < PIT_CAL_TICKS || t1 <= t0)
+			continue;
+		const uint64_t hz = (t1 - t0) * PIT_HZ / d;
+		if (best == 0 || hz < best)
+			best = hz;
+	}
+	return best;
+}
+
 static void calibrate(void)
 {
 	const uint16_t port = pm_timer_port();
 	if (port <= 8u) {
-		bm_puts("x86: no ACPI PM timer (PIIX4 PM / ICH9 LPC not programmed): TSC not calibrated\n");
+		tsc_hz = pit_calibrate();
+		if (tsc_hz)
+			bm_printf("x86: TSC %llu Hz (against the PIT, no ACPI PM timer)\n", (unsigned long long)tsc_hz);
+		else
+			bm_puts("x86: no ACPI PM timer and the PIT does not count: TSC not calibrated\n");
 		return;
 	}
 	const uint32_t p0 = inl(port) & PM_TIMER_MASK;
@@ -325,6 +374,22 @@ int x86_main(uint32_t magic, uint32_t info_addr)
 	if (trace_to_ram)
 		trace_ram_open();
 	calibrate();
+	/* microvm: no PCI (nothing answers at 00:00.0), virtio-mmio slots
+	 * at fixed places (QEMU 7.2: 24 of 512 bytes from 0xFEB00000; they
+	 * are not in the multiboot command line, which QEMU extends for a
+	 * Linux kernel only). */
+	if (cfg_read32(0, 0, 0) == 0xFFFFFFFFu) {
+		info.machine = "microvm";
+		for (unsigned i = 0; i < MICROVM_MMIO_SLOTS; i++) {
+			info.mmio_base[i] = MICROVM_MMIO_BASE + i * (uint64_t)VIRTIO_MMIO_SIZE;
+			info.mmio_size[i] = VIRTIO_MMIO_SIZE;
+		}
+		info.n_mmio = MICROVM_MMIO_SLOTS;
+		bm_printf("x86: machine microvm, RAM 0x%llx+0x%llx, %u virtio-mmio slots at 0x%x%s\n",
+		          (unsigned long long)info.mem_base, (unsigned long long)info.mem_size, MICROVM_MMIO_SLOTS,
+		          MICROVM_MMIO_BASE, info.record ? ", recording" : "");
+		return bm_main_info(&info);
+	}
 	/* pc or q35: the ICH9 LPC is q35's. */
 	const bool q35 = cfg_read32(0x1f, 0, 0) == 0x29188086u;
 	info.machine = q35 ? "q35" : "pc";
