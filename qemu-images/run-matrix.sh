@@ -45,8 +45,19 @@ src=$(cd "$here/.." && pwd)
 # (code << 1) | 1: TARGET_EXIT_SHIFT) and writes its trace to the debugcon
 # port, a file in the row's directory (@DIR@).
 # x86_64-q35: the x86_64 image on q35 (the devices on its root bus pcie.0,
-# no bridge).
-X86_DEV="-device isa-debug-exit,iobase=0xf4,iosize=0x04 -debugcon file:@DIR@/vlab-0.trace"
+# no bridge).  *-rootport, *-bridge: the row's device behind a PCI-to-PCI
+# bridge (QEMU's pcie-root-port or pci-bridge, id br), as
+# `vlab --blk ...,bridge=root-port|pci-bridge` puts it in the model; the
+# image numbers the bridge and opens its windows (vlab_pci_scan).
+# x86_64-microvm: the x86_64 image on microvm (qboot, no PCI, virtio-mmio
+# slots at 0xFEB00000; x86/arch.c).
+ROOT_PORT="-device pcie-root-port,id=br,chassis=1"
+PCI_BRIDGE="-device pci-bridge,id=br,chassis_nr=1"
+# The x86 trace channel: guest RAM is a shared file (@DIR@/guest.ram) the
+# image writes its trace into (-append vlab.trace=ram; x86/arch.c), read
+# back after QEMU exits (trace_from_ram); debugcon is the image's fallback.
+X86_DEV="-device isa-debug-exit,iobase=0xf4,iosize=0x04 -debugcon file:@DIR@/vlab-0.trace \
+-object memory-backend-file,id=vlabram,size=128M,mem-path=@DIR@/guest.ram,share=on -machine memory-backend=vlabram"
 declare -A TARGET_QEMU=(
 	[riscv64]="qemu-system-riscv64"
 	[aarch64]="qemu-system-aarch64"
@@ -55,6 +66,10 @@ declare -A TARGET_QEMU=(
 	[x86]="qemu-system-i386"
 	[x86_64]="qemu-system-x86_64"
 	[x86_64-q35]="qemu-system-x86_64"
+	[x86_64-q35-rootport]="qemu-system-x86_64"
+	[x86_64-pc-bridge]="qemu-system-x86_64"
+	[aarch64-rootport]="qemu-system-aarch64"
+	[x86_64-microvm]="qemu-system-x86_64"
 )
 declare -A TARGET_QEMU_PKG=(
 	[riscv64]="qemu-system-misc"
@@ -64,6 +79,10 @@ declare -A TARGET_QEMU_PKG=(
 	[x86]="qemu-system-x86"
 	[x86_64]="qemu-system-x86"
 	[x86_64-q35]="qemu-system-x86"
+	[x86_64-q35-rootport]="qemu-system-x86"
+	[x86_64-pc-bridge]="qemu-system-x86"
+	[aarch64-rootport]="qemu-system-arm"
+	[x86_64-microvm]="qemu-system-x86"
 )
 declare -A TARGET_MACHINE=(
 	[riscv64]="-M virt -bios none -m 128M -smp 1 -nic none -semihosting-config enable=on,target=native"
@@ -73,6 +92,10 @@ declare -A TARGET_MACHINE=(
 	[x86]="-M pc -m 128M -smp 1 -nic none $X86_DEV"
 	[x86_64]="-M pc -m 128M -smp 1 -nic none $X86_DEV"
 	[x86_64-q35]="-M q35 -m 128M -smp 1 -nic none $X86_DEV"
+	[x86_64-q35-rootport]="-M q35 -m 128M -smp 1 -nic none $X86_DEV $ROOT_PORT"
+	[x86_64-pc-bridge]="-M pc -m 128M -smp 1 -nic none $X86_DEV $PCI_BRIDGE"
+	[aarch64-rootport]="-M virt -cpu cortex-a57 -m 128M -smp 1 -nic none -semihosting-config enable=on,target=native $ROOT_PORT"
+	[x86_64-microvm]="-M microvm -m 128M -smp 1 -nic none $X86_DEV"
 )
 declare -A TARGET_CC=(
 	[riscv64]="riscv64-unknown-elf-gcc"
@@ -82,10 +105,18 @@ declare -A TARGET_CC=(
 	[x86]="i686-linux-gnu-gcc"
 	[x86_64]="gcc"
 	[x86_64-q35]="gcc"
+	[x86_64-q35-rootport]="gcc"
+	[x86_64-pc-bridge]="gcc"
+	[aarch64-rootport]="aarch64-linux-gnu-gcc"
+	[x86_64-microvm]="gcc"
 )
 # The image a target boots when it is another target's (its build/<dir>).
 declare -A TARGET_BUILD=(
 	[x86_64-q35]="x86_64"
+	[x86_64-q35-rootport]="x86_64"
+	[x86_64-pc-bridge]="x86_64"
+	[aarch64-rootport]="aarch64"
+	[x86_64-microvm]="x86_64"
 )
 # The file QEMU boots (-kernel): the ELF, or for x86 the flat binary its
 # multiboot loader takes.
@@ -93,11 +124,20 @@ declare -A TARGET_IMAGE_EXT=(
 	[x86]="bin"
 	[x86_64]="bin"
 )
+# Properties a target adds to the row's -device: the bus behind its bridge.
+declare -A TARGET_DEVICE_PROPS=(
+	[x86_64-q35-rootport]=",bus=br"
+	[x86_64-pc-bridge]=",bus=br,addr=0"
+	[aarch64-rootport]=",bus=br"
+)
 # Targets whose exit code QEMU hands back as (code << 1) | 1 (isa-debug-exit).
 declare -A TARGET_EXIT_SHIFT=(
 	[x86]=1
 	[x86_64]=1
 	[x86_64-q35]=1
+	[x86_64-q35-rootport]=1
+	[x86_64-pc-bridge]=1
+	[x86_64-microvm]=1
 )
 # What QEMU exits with after the image trapped with semihosting off
 # (--trap): 3 through riscv's sifive_test; arm's PSCI SYSTEM_OFF carries no
@@ -116,6 +156,10 @@ declare -A TARGET_CC_PKG=(
 	[x86]="gcc-i686-linux-gnu"
 	[x86_64]="gcc"
 	[x86_64-q35]="gcc"
+	[x86_64-q35-rootport]="gcc"
+	[x86_64-pc-bridge]="gcc"
+	[aarch64-rootport]="gcc-aarch64-linux-gnu"
+	[x86_64-microvm]="gcc"
 )
 # transport: QEMU arguments, the virtio device suffix QEMU uses on it
 # (virtio-blk-device on virtio-mmio, virtio-blk-pci on PCI), and the model's
@@ -134,13 +178,15 @@ declare -A TRANSPORT_BUS=(
 	[pci-transitional]="pci"
 	[pci-legacy]="pci"
 )
-# Properties the transport adds to the -device (@PROPS@).
+# Properties the transport adds to the -device (@PROPS@).  pci-legacy
+# asks for the legacy interface outright: behind a PCIe root port QEMU
+# turns it off by default.
 declare -A TRANSPORT_PROPS=(
 	[mmio-v1]=""
 	[mmio-v2]=""
 	[pci]=",disable-legacy=on"
 	[pci-transitional]=",disable-legacy=off,disable-modern=off"
-	[pci-legacy]=",disable-modern=on"
+	[pci-legacy]=",disable-modern=on,disable-legacy=off"
 )
 declare -A TRANSPORT_MODEL=(
 	[mmio-v1]="mmio-legacy"
@@ -246,6 +292,15 @@ MATRIX=(
 	"aarch64 mmio-v2 net packed-plain"
 	"aarch64 mmio-v2 blk split-plain"
 	"riscv64 pci net split-plain"
+	"x86_64-q35-rootport pci blk"
+	"x86_64-q35-rootport pci-legacy net"
+	"aarch64-rootport pci blk"
+	"aarch64-rootport pci-transitional net"
+	"x86_64-pc-bridge pci-transitional blk"
+	"x86_64-microvm mmio-v1 blk"
+	"x86_64-microvm mmio-v2 blk"
+	"x86_64-microvm mmio-v1 net"
+	"x86_64-microvm mmio-v2 net"
 )
 
 # Per device: prepare the row's directory before the runs; check it after.
@@ -407,6 +462,20 @@ build_image() { # target log
 
 now() { date +%s.%N; }
 
+# x86's RAM trace channel (x86/arch.c): at 64 MiB of guest RAM, the magic
+# VLABTRC1, the length (32 bits little-endian), 4 bytes, then the trace.
+TRACE_RAM_BASE=$((0x4000000))
+trace_from_ram() { # dir
+	local ram=$1/guest.ram len
+	[ -f "$ram" ] || return 0
+	if [ "$(dd if="$ram" bs=8 count=1 iflag=skip_bytes skip=$TRACE_RAM_BASE 2>/dev/null)" = VLABTRC1 ]; then
+		len=$(od -An -tu4 -j $((TRACE_RAM_BASE + 8)) -N4 "$ram" | tr -d ' ')
+		dd if="$ram" of="$1/qemu.trace" bs=64K iflag=skip_bytes,count_bytes skip=$((TRACE_RAM_BASE + 16)) \
+			count="$len" 2>/dev/null
+	fi
+	rm -f "$ram"
+}
+
 ring_filter() {
 	grep -vE '^(features (offered|negotiated): |  (offered|negotiated) bit (28|29|34) )'
 }
@@ -420,17 +489,20 @@ run_row() { # target transport device [ring] -> sets row_result, prints details
 
 	local qargs="${DEVICE_QEMU[$device]//@DIR@/$dir}"
 	qargs=${qargs//@BUS@/${TRANSPORT_BUS[$transport]}}
-	qargs=${qargs//@PROPS@/${TRANSPORT_PROPS[$transport]}${RING_PROPS[$ring]}}
+	qargs=${qargs//@PROPS@/${TRANSPORT_PROPS[$transport]}${TARGET_DEVICE_PROPS[$target]:-}${RING_PROPS[$ring]}}
 	[ -s "$dir/peer.port" ] && qargs=${qargs//@PEERPORT@/$(cat "$dir/peer.port")}
 	local hargs="${DEVICE_HOST[$device]//@DIR@/$dir}"
 	# In the row's directory: the image's trace (semihosting, or x86's
 	# debugcon file) lands there.
 	local t0 t1 t2 margs=${TARGET_MACHINE[$target]//@DIR@/$dir}
+	# The RAM trace channel where guest RAM is the shared file (x86).
+	local append=vlab.record
+	[[ $margs == *memory-backend=vlabram* ]] && append+=" vlab.trace=ram"
 	t0=$(now)
 	# shellcheck disable=SC2086
 	(cd "$dir" && exec timeout --kill-after=5 "$timeout_s" "${TARGET_QEMU[$target]}" $margs \
 		-display none -monitor none -serial "file:$dir/serial.log" \
-		${TRANSPORT_QEMU[$transport]} $qargs -kernel "$(image_of "$target")" -append vlab.record) \
+		${TRANSPORT_QEMU[$transport]} $qargs -kernel "$(image_of "$target")" -append "$append") \
 		>"$dir/qemu.out" 2>&1
 	local qrc=$?
 	# isa-debug-exit: the image's code c comes back as (c << 1) | 1; a
@@ -443,6 +515,7 @@ run_row() { # target transport device [ring] -> sets row_result, prints details
 	t1=$(now)
 	tr -d '\r' <"$dir/serial.log" | sed -n 's/^T: //p' >"$dir/qemu.transcript"
 	[ -f "$dir/vlab-0.trace" ] && mv "$dir/vlab-0.trace" "$dir/qemu.trace"
+	trace_from_ram "$dir"
 	timeout --kill-after=5 "$timeout_s" "$host_tool" replay "$dir/qemu.trace" >"$dir/replay.out" 2>"$dir/replay.err"
 	local rprc=$?
 	t2=$(now)
@@ -582,7 +655,7 @@ finish_row() { # index
 	cat "$(row_log "$1")"
 	rm -f "$(row_log "$1")" "$(row_log "$1").result"
 	[ "$res" = pass ] || fails=$((fails + 1))
-	results[$1]=$(printf '%-10s %-16s %-6s %-12s %-5s %6.2fs' "$target" "$transport" "$device" "$ring" "$res" "$secs")
+	results[$1]=$(printf '%-20s %-16s %-6s %-12s %-5s %6.2fs' "$target" "$transport" "$device" "$ring" "$res" "$secs")
 }
 declare -A row_of_pid=()
 trap '[ ${#row_of_pid[@]} = 0 ] || kill "${!row_of_pid[@]}" 2>/dev/null' EXIT
@@ -606,7 +679,7 @@ done
 m1=$(now)
 
 echo
-printf '%-10s %-16s %-6s %-12s %-5s %7s\n' target transport device ring result time
+printf '%-20s %-16s %-6s %-12s %-5s %7s\n' target transport device ring result time
 for l in "${results[@]}"; do echo "$l"; done
 printf '%d rows, %d failed, in %.1fs (%d at a time)\n' "${#rows[@]}" "$fails" \
 	"$(awk -v a="$m0" -v b="$m1" 'BEGIN { print b - a }')" "$jobs"

@@ -19,6 +19,8 @@ struct hx_pci {
 	struct dm_pci_pc pc;      /* pc, q35: the chipset's functions */
 	enum hx_pci_profile profile;
 	struct vlab_pci_host fw;  /* the machine's description, shared */
+	uint64_t mem_base;        /* the profile's memory and port windows */
+	uint32_t io_base;
 	int next_dev, next_fn;    /* hx_pci_place_next; -1 when not set */
 	struct dm_pci_host *next_bus; /* the bus it is on (NULL: bus 0) */
 	struct dm_pci_bridge *bridge_fn[HX_PCI_MAX_BRIDGES]; /* hx_pci_add_bridge */
@@ -60,22 +62,22 @@ static void piowin_write(void *ctx, uint64_t off, unsigned width, uint32_t val)
 /* The I/O BAR window in real port space. */
 static uint32_t ioports_read(void *ctx, uint64_t off, unsigned width)
 {
-	return dm_pci_io_read(&((struct hx_pci *)ctx)->host, HX_PCI_IO_BASE + off, width);
+	return dm_pci_io_read(&((struct hx_pci *)ctx)->host, ((struct hx_pci *)ctx)->io_base + off, width);
 }
 
 static void ioports_write(void *ctx, uint64_t off, unsigned width, uint32_t val)
 {
-	dm_pci_io_write(&((struct hx_pci *)ctx)->host, HX_PCI_IO_BASE + off, width, val);
+	dm_pci_io_write(&((struct hx_pci *)ctx)->host, ((struct hx_pci *)ctx)->io_base + off, width, val);
 }
 
 static uint32_t mem_read(void *ctx, uint64_t off, unsigned width)
 {
-	return dm_pci_mem_read(&((struct hx_pci *)ctx)->host, HX_PCI_MEM_BASE + off, width);
+	return dm_pci_mem_read(&((struct hx_pci *)ctx)->host, ((struct hx_pci *)ctx)->mem_base + off, width);
 }
 
 static void mem_write(void *ctx, uint64_t off, unsigned width, uint32_t val)
 {
-	dm_pci_mem_write(&((struct hx_pci *)ctx)->host, HX_PCI_MEM_BASE + off, width, val);
+	dm_pci_mem_write(&((struct hx_pci *)ctx)->host, ((struct hx_pci *)ctx)->mem_base + off, width, val);
 }
 
 static const struct hx_mmio_ops ecam_ops = {ecam_read, ecam_write};
@@ -84,21 +86,48 @@ static const struct hx_mmio_ops piowin_ops = {piowin_read, piowin_write};
 static const struct hx_mmio_ops ioports_ops = {ioports_read, ioports_write};
 static const struct hx_mmio_ops mem_ops = {mem_read, mem_write};
 
-void hx_pci_host_desc(struct hx_machine *m, bool cfg_ports, bool pio_mmio, struct vlab_pci_host *h)
+/* A profile's address map. */
+struct pci_map {
+	uint64_t ecam_base, ecam_size; /* size 0: no ECAM (pc) */
+	uint64_t mem_base, mem_size;
+	uint32_t io_base, io_size;
+	uint64_t pio_base;             /* the memory-mapped port window; 0: none */
+};
+
+static const struct pci_map virt_map = {HX_PCI_ECAM_BASE, HX_PCI_ECAM_SIZE, HX_PCI_MEM_BASE, HX_PCI_MEM_SIZE,
+                                        HX_PCI_IO_BASE, HX_PCI_IO_SIZE, HX_PCI_PIO_BASE};
+static const struct pci_map pc_map = {0, 0, HX_PCI_PC_MEM_BASE, HX_PCI_PC_MEM_SIZE,
+                                      HX_PCI_PC_IO_BASE, HX_PCI_PC_IO_SIZE, 0};
+static const struct pci_map q35_map = {HX_PCI_PC_ECAM_BASE, HX_PCI_ECAM_SIZE, HX_PCI_PC_MEM_BASE, HX_PCI_PC_MEM_SIZE,
+                                       HX_PCI_PC_IO_BASE, HX_PCI_PC_IO_SIZE, 0};
+
+static const struct pci_map *map_of(enum hx_pci_profile profile)
+{
+	return profile == HX_PCI_PROFILE_PC ? &pc_map : profile == HX_PCI_PROFILE_Q35 ? &q35_map : &virt_map;
+}
+
+static void hx_pci_host_desc_of(struct hx_machine *m, const struct pci_map *map, bool cfg_ports, bool pio_mmio,
+                                struct vlab_pci_host *h)
 {
 	memset(h, 0, sizeof *h);
 	h->plat = hx_platform(m);
 	h->cfg_ports = cfg_ports;
-	h->ecam_base = HX_PCI_ECAM_BASE;
-	h->ecam_buses = (unsigned)(HX_PCI_ECAM_SIZE >> 20);
-	h->mem_base = HX_PCI_MEM_BASE;
-	h->mem_size = HX_PCI_MEM_SIZE;
-	h->io_base = HX_PCI_IO_BASE;
-	h->io_size = HX_PCI_IO_SIZE;
-	h->pio_mmio = pio_mmio;
-	h->pio_mmio_base = HX_PCI_PIO_BASE;
+	h->ecam_base = map->ecam_base;
+	/* The 0xCF8 ports reach 256 buses where there is no ECAM. */
+	h->ecam_buses = map->ecam_size ? (unsigned)(map->ecam_size >> 20) : 256u;
+	h->mem_base = map->mem_base;
+	h->mem_size = map->mem_size;
+	h->io_base = map->io_base;
+	h->io_size = map->io_size;
+	h->pio_mmio = pio_mmio && map->pio_base;
+	h->pio_mmio_base = map->pio_base;
 	h->ram_base = hx_ram_base(m);
 	h->ram_size = hx_ram_size(m);
+}
+
+void hx_pci_host_desc(struct hx_machine *m, bool cfg_ports, bool pio_mmio, struct vlab_pci_host *h)
+{
+	hx_pci_host_desc_of(m, map_of(hx_pci_profile(m)), cfg_ports, pio_mmio, h);
 }
 
 /* The bus-0 functions of the profile. */
@@ -126,15 +155,26 @@ static struct hx_pci *pci_make(struct hx_machine *m, enum hx_pci_profile profile
 	p->profile = profile;
 	p->next_dev = p->next_fn = -1;
 	/* virt: ECAM and the memory-mapped port window; pc, q35: the 0xCF8
-	 * ports and port I/O, as firmware on x86 reaches them. */
+	 * ports and port I/O, as firmware on x86 reaches them, and q35's
+	 * ECAM too.  Each profile's windows (map_of). */
+	const struct pci_map *map = map_of(profile);
 	bool x86 = profile != HX_PCI_PROFILE_VIRT;
-	hx_pci_host_desc(m, x86, !x86, &p->fw);
+	/* Guest RAM (the arena, not a mapped region) must not cover a window. */
+	const uint64_t ram = hx_ram_base(m), ram_end = ram + hx_ram_size(m);
+	if ((map->ecam_size && ram < map->ecam_base + map->ecam_size && map->ecam_base < ram_end) ||
+	    (ram < map->mem_base + map->mem_size && map->mem_base < ram_end)) {
+		free(p);
+		return NULL;
+	}
+	hx_pci_host_desc_of(m, map, x86, !x86, &p->fw);
+	p->mem_base = map->mem_base;
+	p->io_base = map->io_base;
 	if (add_chipset(p) != 0 ||
-	    hx_map_mmio(m, HX_PCI_ECAM_BASE, HX_PCI_ECAM_SIZE, &ecam_ops, p) != 0 ||
-	    hx_map_mmio(m, HX_PCI_PIO_BASE, HX_PCI_PIO_SIZE, &piowin_ops, p) != 0 ||
-	    hx_map_mmio(m, HX_PCI_MEM_BASE, HX_PCI_MEM_SIZE, &mem_ops, p) != 0 ||
+	    (map->ecam_size && hx_map_mmio(m, map->ecam_base, map->ecam_size, &ecam_ops, p) != 0) ||
+	    (map->pio_base && hx_map_mmio(m, map->pio_base, HX_PCI_PIO_SIZE, &piowin_ops, p) != 0) ||
+	    hx_map_mmio(m, map->mem_base, map->mem_size, &mem_ops, p) != 0 ||
 	    hx_map_pio(m, HX_PCI_CF8, 8, &cf8_ops, p) != 0 ||
-	    hx_map_pio(m, HX_PCI_IO_BASE, HX_PCI_IO_SIZE, &ioports_ops, p) != 0) {
+	    hx_map_pio(m, map->io_base, map->io_size, &ioports_ops, p) != 0) {
 		/* Regions mapped before the failure keep pointing here: keep the
 		 * host (unused) rather than leave them dangling. */
 		m->pci = p;

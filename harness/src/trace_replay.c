@@ -779,14 +779,14 @@ static bool bind_word(const char *line, const char *key, const char *word)
 }
 
 struct find_fn {
-	uint64_t dev, fn;
+	uint64_t bus, dev, fn;
 	bool found;
 };
 
 static int find_fn(void *ctx, const struct vlab_pci_func *f)
 {
 	struct find_fn *w = ctx;
-	w->found = f->bus == 0 && f->dev == w->dev && f->fn == w->fn;
+	w->found = f->bus == w->bus && f->dev == w->dev && f->fn == w->fn;
 	return w->found;
 }
 
@@ -807,7 +807,7 @@ int hx_replay_bind(struct hx_replay *r, struct hx_bound *b)
 	if (strncmp(line, "pci ", 4) != 0)
 		return VLAB_EINVAL;
 	struct vlab_pci_host *h = &r->pci_host;
-	struct find_fn w = {0, 0, false};
+	struct find_fn w = {0, 0, 0, false};
 	memset(h, 0, sizeof *h);
 	h->plat = &r->plat;
 	h->cfg_ports = bind_word(line, "cfg", "ports");
@@ -818,13 +818,16 @@ int hx_replay_bind(struct hx_replay *r, struct hx_bound *b)
 	    !bind_num(line, "ram", &h->ram_base, &h->ram_size))
 		return VLAB_EINVAL;
 	h->ecam_buses = (unsigned)(v > 256 ? 256 : v);
+	/* bus=: a function behind a bridge (a QEMU image's trace); absent: bus 0. */
+	if (strstr(line, " bus=") && (!bind_num(line, "bus", &w.bus, NULL) || w.bus >= (h->ecam_buses ? h->ecam_buses : 1u)))
+		return VLAB_EINVAL;
 	if (!bind_num(line, "io", &v, &sz))
 		return VLAB_EINVAL;
 	h->io_base = (uint32_t)v;
 	h->io_size = (uint32_t)sz;
 	b->transport = HX_PCI;
-	/* Bridges first when the recorder configured them (hx_bind does;
-	 * bare-metal images do not yet).  A trace names bus 0 devices only. */
+	/* Bridges first when the recorder configured them (hx_bind and the
+	 * bare-metal images do), so bus= names the bus they numbered. */
 	if (bind_word(line, "bridges", "scan"))
 		(void)vlab_pci_scan(h);
 	int rc = vlab_pci_enumerate(h, find_fn, &w);
@@ -832,7 +835,7 @@ int hx_replay_bind(struct hx_replay *r, struct hx_bound *b)
 		return rc;
 	if (!w.found)
 		return VLAB_ENODEV;
-	rc = vlab_pci_probe(&b->pci, h, 0, (uint8_t)w.dev, (uint8_t)w.fn, (unsigned)flags);
+	rc = vlab_pci_probe(&b->pci, h, (uint8_t)w.bus, (uint8_t)w.dev, (uint8_t)w.fn, (unsigned)flags);
 	if (rc == 0)
 		b->vdev = &b->pci.vdev;
 	return rc;

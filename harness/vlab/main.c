@@ -626,7 +626,8 @@ static int run_machine(struct options *opt, int argc, char **argv, const struct 
 		return EXIT_CMD_FAILED;
 	}
 	if (opt->machine != HX_PCI_PROFILE_VIRT && hx_pci_set_profile(c->m, opt->machine) != 0) {
-		fprintf(stderr, "%s: --machine: cannot create the PCI host\n", prog);
+		fprintf(stderr, "%s: --machine: cannot create the PCI host (guest RAM must end below its windows: "
+		                "0xB0000000 on q35, 0xC0000000 on pc)\n", prog);
 		hx_machine_free(c->m);
 		return EXIT_CMD_FAILED;
 	}

@@ -171,7 +171,8 @@ static const char *pci_transport_name(const struct vlab_pci *p)
 	return p->modern ? "pci-transitional" : "pci-legacy";
 }
 
-/* The function at bus 0 (w->f), as a replay looks for it (trace_replay.c). */
+/* The function w->f, as a replay looks for it (trace_replay.c): at the
+ * same bus, device and function after the same bridge scan. */
 struct pci_want {
 	const struct vlab_pci_func *f;
 	bool seen;
@@ -180,36 +181,50 @@ struct pci_want {
 static int find_fn(void *ctx, const struct vlab_pci_func *f)
 {
 	struct pci_want *w = ctx;
-	w->seen = f->bus == 0 && f->dev == w->f->dev && f->fn == w->f->fn;
+	w->seen = f->bus == w->f->bus && f->dev == w->f->dev && f->fn == w->f->fn;
 	return w->seen;
 }
 
-/* Record function f from a fresh host (as a replay binds it), and run it. */
+/* Number the bridges and open their windows as firmware does, so the
+ * functions behind them are found (pci_enum.c).  A bridge the scan could
+ * not configure hides what is behind it: a failure, the rest still runs. */
+static bool scan_bridges(struct bm_run *r)
+{
+	int rc = vlab_pci_scan(&pci_host);
+	if (rc == VLAB_OK)
+		return true;
+	bm_printf("pci: bridges: %s\n", vlab_strerror(rc));
+	r->failures++;
+	return false;
+}
+
+/* Record function f from a fresh host (as a replay binds it: the bridges
+ * scanned again, bind bridges=scan), and run it. */
 static void record_pci(struct bm_run *r, const struct bm_fdt_info *fdt, const struct vlab_platform *plat,
                        const struct vlab_pci_func *f, struct vlab_pci *p)
 {
 	char bind[400];
 	const char *transport = pci_transport_name(p);
 	struct pci_want w = {f, false};
-	if (f->bus != 0 || bm_pci_host_from_fdt(fdt, plat, BM_CPU_ADDR_MAX, &pci_host) != VLAB_OK) {
-		bm_printf("pci %02x:%02x.%x: not recorded (a trace binds bus 0 only)\n", f->bus, f->dev, f->fn);
+	if (bm_pci_host_from_fdt(fdt, plat, BM_CPU_ADDR_MAX, &pci_host) != VLAB_OK) {
+		bm_printf("pci %02x:%02x.%x: not recorded (the host bridge is gone)\n", f->bus, f->dev, f->fn);
 		r->failures++;
 		return;
 	}
 	const struct vlab_pci_host *h = &pci_host;
 	vlab_snprintf(bind, sizeof bind,
-	              "bind pci dev=%u fn=%u flags=0x%x cfg=%s ecam=0x%llx buses=%u mem=0x%llx+0x%llx io=0x%x+0x%x "
-	              "pio=%s pio_base=0x%llx ram=0x%llx+0x%llx",
-	              f->dev, f->fn, (unsigned)VLAB_PCI_ALLOW_LEGACY, h->cfg_ports ? "ports" : "ecam",
+	              "bind pci bus=%u dev=%u fn=%u flags=0x%x cfg=%s ecam=0x%llx buses=%u mem=0x%llx+0x%llx "
+	              "io=0x%x+0x%x pio=%s pio_base=0x%llx ram=0x%llx+0x%llx bridges=scan",
+	              f->bus, f->dev, f->fn, (unsigned)VLAB_PCI_ALLOW_LEGACY, h->cfg_ports ? "ports" : "ecam",
 	              (unsigned long long)h->ecam_base, h->ecam_buses, (unsigned long long)h->mem_base,
 	              (unsigned long long)h->mem_size, (unsigned)h->io_base, (unsigned)h->io_size,
 	              h->pio_mmio ? "mmio" : "ports", (unsigned long long)h->pio_mmio_base,
 	              (unsigned long long)h->ram_base, (unsigned long long)h->ram_size);
 	if (!trace_begin(r, &p->vdev, transport, bind))
 		return;
-	int rc = vlab_pci_enumerate(&pci_host, find_fn, &w);
+	int rc = scan_bridges(r) ? vlab_pci_enumerate(&pci_host, find_fn, &w) : VLAB_EPROTO;
 	if (rc >= 0 && w.seen)
-		rc = vlab_pci_probe(p, &pci_host, 0, f->dev, f->fn, VLAB_PCI_ALLOW_LEGACY);
+		rc = vlab_pci_probe(p, &pci_host, f->bus, f->dev, f->fn, VLAB_PCI_ALLOW_LEGACY);
 	if (rc < 0 || !w.seen) {
 		bm_printf("pci %02x:%02x.%x: probe again: %s\n", f->bus, f->dev, f->fn,
 		          rc < 0 ? vlab_strerror(rc) : "not found");
@@ -235,6 +250,7 @@ static void probe_pci(struct bm_run *r, const struct bm_fdt_info *fdt, const str
 	          (unsigned long long)pci_host.mem_base, (unsigned long long)pci_host.mem_size,
 	          (unsigned)pci_host.io_base, (unsigned)pci_host.io_size,
 	          (unsigned long long)pci_host.pio_mmio_base);
+	(void)scan_bridges(r);
 	pf.n = 0;
 	int rc = vlab_pci_enumerate(&pci_host, collect_virtio, &pf);
 	if (rc) {

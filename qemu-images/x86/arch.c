@@ -1,21 +1,29 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * x86 (i386 and x86_64) on QEMU pc (i440FX) and q35, started by SeaBIOS
- * through multiboot (start.S; docs/qemu.md "x86").  No device tree: the
+ * x86 (i386 and x86_64) on QEMU pc (i440FX), q35 and microvm, started by
+ * SeaBIOS (qboot on microvm) through multiboot (start.S; docs/qemu.md "x86").  No device tree: the
  * image fills the information main.c needs from the multiboot
  * information (RAM, command line) and the machine's fixed layout (PCI
  * configuration through ports 0xCF8/0xCFC, the PCI windows below 4 GiB).
  *
  *   console  the 16550 UART at 0x3F8 (COM1)
  *   exit     isa-debug-exit at 0xF4 (QEMU exits with (code << 1) | 1)
- *   trace    the debugcon port 0xE9 (QEMU -debugcon file:PATH): x86 has
- *            no semihosting, so arch_semihost carries the three calls
- *            trace.c makes (open, write, close) to that port; the traces
- *            of a run follow each other in the one file
+ *   trace    x86 has no semihosting, so arch_semihost carries the three
+ *            calls trace.c makes (open, write, close) to one of two
+ *            channels; the traces of a run follow each other in it:
+ *            - "vlab.trace=ram" on the command line: guest RAM at
+ *              TRACE_RAM_BASE, which the host reads back after QEMU exits
+ *              (guest RAM a shared file: -object memory-backend-file,
+ *              share=on; run-matrix.sh's x86 rows).  A 64 KiB write is one
+ *              memcpy: 0.2 s of QEMU for a 1 MB trace;
+ *            - otherwise the debugcon port 0xE9 (QEMU -debugcon file:PATH),
+ *              which costs QEMU a write(2) per byte, even with rep outsb
+ *              (5-7 s for a 1 MB trace)
  *   time     the TSC, calibrated once against the ACPI PM timer, whose
  *            port SeaBIOS programmed (PIIX4 PM or ICH9 LPC config space)
  */
 #include "bm.h"
+#include "vlab/mmio.h"
 
 #define COM1 0x3F8u
 #define COM1_LSR (COM1 + 5u)
@@ -32,6 +40,14 @@
 #define SH_SYS_OPEN 0x01u
 #define SH_SYS_CLOSE 0x02u
 #define SH_SYS_WRITE 0x05u
+/* The RAM trace channel: a header (TRACE_RAM_MAGIC, the bytes written, 32
+ * bits little-endian, and 4 bytes of zero), then the bytes.  64 MiB in,
+ * clear of the image (at 1 MiB, 30 MiB at most) and of what SeaBIOS keeps
+ * at the top of RAM; 32 MiB long. */
+#define TRACE_RAM_BASE 0x4000000u
+#define TRACE_RAM_SIZE 0x2000000u
+#define TRACE_RAM_HDR 16u
+static const char TRACE_RAM_MAGIC[8] = {'V', 'L', 'A', 'B', 'T', 'R', 'C', '1'};
 
 /* The PCI windows SeaBIOS and QEMU use below 4 GiB (pc: 0xE0000000 up to
  * the IOAPIC; q35: above its ECAM at 0xB0000000), and the I/O ports past
@@ -42,6 +58,8 @@
 #define PCI_MEM_END 0xFEC00000u
 #define PCI_IO_BASE 0x1000u
 #define PCI_IO_END 0x10000u
+#define MICROVM_MMIO_BASE 0xFEB00000u
+#define MICROVM_MMIO_SLOTS 24u
 
 #ifdef __x86_64__
 const char bm_target_name[] = "x86_64";
@@ -115,6 +133,30 @@ _Noreturn void arch_exit(int code)
 }
 
 /* ---- the trace channel (see the top) ---- */
+static bool trace_to_ram;
+static uint32_t trace_ram_used;
+
+static void trace_ram_open(void)
+{
+	volatile uint8_t *h = (volatile uint8_t *)(uintptr_t)TRACE_RAM_BASE;
+	for (unsigned i = 0; i < TRACE_RAM_HDR; i++)
+		h[i] = i < sizeof TRACE_RAM_MAGIC ? (uint8_t)TRACE_RAM_MAGIC[i] : 0;
+}
+
+/* Append n bytes; the length in the header follows.  The bytes that do not
+ * fit (answered as not written: the trace fails) are dropped. */
+static uintptr_t trace_ram_write(const uint8_t *buf, uintptr_t n)
+{
+	const uint32_t room = TRACE_RAM_SIZE - TRACE_RAM_HDR - trace_ram_used;
+	const uint32_t k = n < room ? (uint32_t)n : room;
+	vlab_memcpy((void *)(uintptr_t)(TRACE_RAM_BASE + TRACE_RAM_HDR + trace_ram_used), buf, k);
+	trace_ram_used += k;
+	volatile uint8_t *len = (volatile uint8_t *)(uintptr_t)(TRACE_RAM_BASE + sizeof TRACE_RAM_MAGIC);
+	for (unsigned i = 0; i < 4; i++)
+		len[i] = (uint8_t)(trace_ram_used >> (8u * i));
+	return n - k;
+}
+
 long arch_semihost(unsigned op, const uintptr_t *param)
 {
 	if (op == SH_SYS_OPEN || op == SH_SYS_CLOSE)
@@ -123,6 +165,8 @@ long arch_semihost(unsigned op, const uintptr_t *param)
 		return -1;
 	const uint8_t *buf = (const uint8_t *)param[1];
 	uintptr_t n = param[2];
+	if (trace_to_ram)
+		return (long)trace_ram_write(buf, n);
 	__asm__ __volatile__("rep outsb" : "+S"(buf), "+c"(n) : "d"((uint16_t)DEBUGCON_PORT) : "memory");
 	return 0;
 }
@@ -151,11 +195,57 @@ static uint16_t pm_timer_port(void)
 
 static uint64_t tsc_hz;
 
+/* Without a PM timer (microvm): the i8254 PIT's channel 2 (1.193182 MHz),
+ * gated on through port 0x61, counting down in mode 0 (wrapping past 0),
+ * its count latched and read (low, high) from port 0x42; the ticks summed
+ * read to read over 10 ms.  A vCPU descheduled for more than a wrap (55
+ * ms) loses PIT ticks and makes the TSC look faster: the slowest of
+ * PIT_CAL_RUNS runs is kept. */
+#define PIT_HZ 1193182u
+#define PIT_CAL_TICKS (PIT_HZ / 100u)
+#define PIT_CAL_RUNS 5u
+static uint16_t pit_count(void)
+{
+	outb(0x43, 0x80); /* latch channel 2 */
+	const uint16_t lo = inb(0x42);
+	return (uint16_t)(lo | (uint16_t)(inb(0x42) << 8));
+}
+
+static uint64_t pit_calibrate(void)
+{
+	outb(0x61, (uint8_t)((inb(0x61) & ~0x02u) | 0x01u));
+	outb(0x43, 0xB0); /* channel 2, low then high byte, mode 0 */
+	outb(0x42, 0xFF);
+	outb(0x42, 0xFF);
+	uint64_t best = 0;
+	for (unsigned run = 0; run < PIT_CAL_RUNS; run++) {
+		uint32_t d = 0;
+		uint16_t prev = pit_count();
+		const uint64_t t0 = arch_ticks();
+		for (unsigned i = 0; i < CAL_MAX_POLLS && d < PIT_CAL_TICKS; i++) {
+			const uint16_t now = pit_count();
+			d += (uint16_t)(prev - now);
+			prev = now;
+		}
+		const uint64_t t1 = arch_ticks();
+		if (d < PIT_CAL_TICKS || t1 <= t0)
+			continue;
+		const uint64_t hz = (t1 - t0) * PIT_HZ / d;
+		if (best == 0 || hz < best)
+			best = hz;
+	}
+	return best;
+}
+
 static void calibrate(void)
 {
 	const uint16_t port = pm_timer_port();
 	if (port <= 8u) {
-		bm_puts("x86: no ACPI PM timer (PIIX4 PM / ICH9 LPC not programmed): TSC not calibrated\n");
+		tsc_hz = pit_calibrate();
+		if (tsc_hz)
+			bm_printf("x86: TSC %llu Hz (against the PIT, no ACPI PM timer)\n", (unsigned long long)tsc_hz);
+		else
+			bm_puts("x86: no ACPI PM timer and the PIT does not count: TSC not calibrated\n");
 		return;
 	}
 	const uint32_t p0 = inl(port) & PM_TIMER_MASK;
@@ -232,13 +322,12 @@ _Noreturn void x86_trap(uintptr_t vector, uintptr_t error, uintptr_t ip)
 #define MB_INFO_CMDLINE (1u << 2)
 #define MB_CMDLINE_MAX 4096u
 
-/* "vlab.record" as a word of the command line (QEMU's multiboot command
- * line is the kernel's file name, then -append), read up to its NUL or
+/* word as a word of the command line (QEMU's multiboot command line is
+ * the kernel's file name, then -append), read up to its NUL or
  * MB_CMDLINE_MAX bytes. */
-static bool cmdline_has_record(const char *s)
+static bool cmdline_has(const char *s, const char *word)
 {
-	static const char word[] = "vlab.record";
-	const unsigned n = sizeof word - 1;
+	const unsigned n = (unsigned)vlab_strlen(word);
 	for (unsigned i = 0; i < MB_CMDLINE_MAX && s[i]; i++) {
 		if (i > 0 && s[i - 1] != ' ')
 			continue;
@@ -270,9 +359,37 @@ int x86_main(uint32_t magic, uint32_t info_addr)
 		info.mem_base = 0;
 		info.mem_size = 0x100000ull + (uint64_t)mbi[2] * 1024u;
 	}
-	if ((flags & MB_INFO_CMDLINE) && mbi[4] != 0)
-		info.record = cmdline_has_record((const char *)(uintptr_t)mbi[4]);
+	if ((flags & MB_INFO_CMDLINE) && mbi[4] != 0) {
+		const char *cmdline = (const char *)(uintptr_t)mbi[4];
+		info.record = cmdline_has(cmdline, "vlab.record");
+		trace_to_ram = cmdline_has(cmdline, "vlab.trace=ram");
+	}
+	/* The RAM channel only inside RAM, and never over the image. */
+	if (trace_to_ram && (info.mem_size < (uint64_t)TRACE_RAM_BASE + TRACE_RAM_SIZE ||
+	                     (uintptr_t)__image_end > TRACE_RAM_BASE)) {
+		bm_printf("x86: vlab.trace=ram: RAM 0x%llx bytes does not hold 0x%x+0x%x: the trace goes to debugcon\n",
+		          (unsigned long long)info.mem_size, TRACE_RAM_BASE, TRACE_RAM_SIZE);
+		trace_to_ram = false;
+	}
+	if (trace_to_ram)
+		trace_ram_open();
 	calibrate();
+	/* microvm: no PCI (nothing answers at 00:00.0), virtio-mmio slots
+	 * at fixed places (QEMU 7.2: 24 of 512 bytes from 0xFEB00000; they
+	 * are not in the multiboot command line, which QEMU extends for a
+	 * Linux kernel only). */
+	if (cfg_read32(0, 0, 0) == 0xFFFFFFFFu) {
+		info.machine = "microvm";
+		for (unsigned i = 0; i < MICROVM_MMIO_SLOTS; i++) {
+			info.mmio_base[i] = MICROVM_MMIO_BASE + i * (uint64_t)VIRTIO_MMIO_SIZE;
+			info.mmio_size[i] = VIRTIO_MMIO_SIZE;
+		}
+		info.n_mmio = MICROVM_MMIO_SLOTS;
+		bm_printf("x86: machine microvm, RAM 0x%llx+0x%llx, %u virtio-mmio slots at 0x%x%s\n",
+		          (unsigned long long)info.mem_base, (unsigned long long)info.mem_size, MICROVM_MMIO_SLOTS,
+		          MICROVM_MMIO_BASE, info.record ? ", recording" : "");
+		return bm_main_info(&info);
+	}
 	/* pc or q35: the ICH9 LPC is q35's. */
 	const bool q35 = cfg_read32(0x1f, 0, 0) == 0x29188086u;
 	info.machine = q35 ? "q35" : "pc";

@@ -305,3 +305,54 @@ TEST_F(PciBus, ModelRecordsPciSpecificViolations)
 }
 
 } // namespace
+
+// The PC profiles' address map (issue 13): the windows U-Boot's qemu-x86
+// device tree gives (memory 0xC0000000-0xDFFFFFFF, its 32-bit and
+// prefetchable windows together; ports 0x2000-0xFFFF), ECAM where QEMU's
+// q35 has it (0xB0000000, 256 buses) and none on pc; BARs land there.
+class PciPcMap : public testing::TestWithParam<enum hx_pci_profile> {};
+
+TEST_P(PciPcMap, WindowsAreThePcOnesAndBarsLandInThem)
+{
+	const bool q35 = GetParam() == HX_PCI_PROFILE_Q35;
+	BlkMachine one(HX_PCI_TRANSITIONAL);
+	ASSERT_EQ(hx_pci_set_profile(one.m, GetParam()), 0);
+	ASSERT_NE(one.Add(), nullptr);
+	const struct vlab_pci_host *h = hx_pci_firmware(one.m);
+	ASSERT_NE(h, nullptr);
+	EXPECT_TRUE(h->cfg_ports);
+	EXPECT_FALSE(h->pio_mmio);
+	EXPECT_EQ(h->ecam_base, q35 ? 0xB0000000ull : 0ull);
+	EXPECT_EQ(h->ecam_buses, 256u);
+	EXPECT_EQ(h->mem_base, 0xC0000000ull);
+	EXPECT_EQ(h->mem_size, 0x20000000ull);
+	EXPECT_EQ(h->io_base, 0x2000u);
+	EXPECT_EQ(h->io_size, 0xE000u);
+	ASSERT_EQ(one.Probe(VLAB_PCI_FORCE_LEGACY), 0);
+	const struct vlab_pci &p = one.bound.pci;
+	EXPECT_TRUE(p.bar[0].io);
+	EXPECT_GE(p.bar[0].addr, 0x2000u);
+	EXPECT_LE(p.bar[0].addr + p.bar[0].size, 0x10000u);
+	for (unsigned i : {1u, 4u}) {
+		SCOPED_TRACE(i);
+		ASSERT_NE(p.bar[i].size, 0u);
+		EXPECT_GE(p.bar[i].addr, 0xC0000000ull);
+		EXPECT_LE(p.bar[i].addr + p.bar[i].size, 0xE0000000ull);
+	}
+	// q35's ECAM answers as the ports do.
+	const uint32_t id = vlab_pci_cfg_read(h, 0, static_cast<uint8_t>(one.dev->pci_dev), 0, 0, 4);
+	EXPECT_EQ(id, 0x10011af4u);
+	if (q35) {
+		EXPECT_EQ(vlab_plat_read32(hx_platform(one.m), 0xB0000000ull + (uint64_t(one.dev->pci_dev) << 15)), id);
+	}
+	struct vlab_blk blk;
+	ASSERT_EQ(vlab_blk_init(&blk, one.vdev(), 0), 0);
+	uint8_t *buf = one.Buf(512);
+	ASSERT_EQ(vlab_blk_read(&blk, 0, buf, 1), 0);
+	vlab_blk_shutdown(&blk);
+}
+
+INSTANTIATE_TEST_SUITE_P(Profiles, PciPcMap, testing::Values(HX_PCI_PROFILE_PC, HX_PCI_PROFILE_Q35),
+                         [](const testing::TestParamInfo<enum hx_pci_profile> &i) {
+	                         return std::string(i.param == HX_PCI_PROFILE_Q35 ? "q35" : "pc");
+                         });

@@ -30,6 +30,17 @@ extern "C" {
 #define HX_PCI_PIO_SIZE 0x10000u
 #define HX_PCI_IO_BASE 0xc000u        /* I/O BAR window (ports) */
 #define HX_PCI_IO_SIZE 0x4000u
+/* pc and q35 (issue 13): memory BARs in 0xC0000000-0xDFFFFFFF (U-Boot's
+ * qemu-x86 windows, its 32-bit and prefetchable ones together, inside
+ * QEMU's 32-bit hole below the IOAPIC), I/O BARs in ports 0x2000-0xFFFF
+ * (U-Boot's), ECAM at 0xB0000000 on q35 (QEMU's MCFG, 256 buses), none on
+ * pc.  Guest RAM (0x80000000 on) must stay below them: up to 768 MiB on
+ * q35, 1 GiB on pc. */
+#define HX_PCI_PC_ECAM_BASE 0xb0000000ull
+#define HX_PCI_PC_MEM_BASE 0xc0000000ull
+#define HX_PCI_PC_MEM_SIZE 0x20000000ull
+#define HX_PCI_PC_IO_BASE 0x2000u
+#define HX_PCI_PC_IO_SIZE 0xe000u
 #define HX_PCI_CF8 0xcf8u
 #define HX_PCI_IRQ_BASE 32u           /* INTA..INTD of slot s: 32 + (s % 4) */
 #define HX_PCI_BRIDGE_VENDOR 0x1b36u
@@ -39,7 +50,7 @@ extern "C" {
  * bridge, ECAM and the memory-mapped port window in the firmware's
  * description), pc (i440FX and PIIX: 00:00.0, 00:01.0/1/3) or q35 (Q35
  * and ICH9: 00:00.0, 00:1f.0/2/3), both described with the 0xCF8 ports
- * and port I/O.  The address map (windows) is the same for all three. */
+ * and port I/O and with the PC windows above (HX_PCI_PC_*). */
 enum hx_pci_profile {
 	HX_PCI_PROFILE_VIRT = 0,
 	HX_PCI_PROFILE_PC,
@@ -55,7 +66,8 @@ enum hx_pci_profile hx_pci_profile(struct hx_machine *m);
 struct dm_pci_host *hx_pci_host(struct hx_machine *m);
 
 /*
- * What a platform tells the driver: the windows above.  cfg_ports: the
+ * What a platform tells the driver: the windows above (the profile's:
+ * virt's, or pc's and q35's).  cfg_ports: the
  * 0xCF8/0xCFC mechanism instead of ECAM; pio_mmio: I/O BARs through the
  * memory-mapped port window instead of port I/O.  The allocation cursors
  * start at 0: every caller that assigns BARs must share one description
