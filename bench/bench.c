@@ -43,7 +43,7 @@ struct opts {
 	int transport;        /* -1: every transport */
 	uint64_t size;        /* 0: every request/frame size */
 	int op;               /* -1: read and write; 0 read; 1 write */
-	bool zero_rx;         /* driver option: zero device-writable buffers */
+	bool no_zeroing;      /* driver option: do not zero device-writable buffers */
 	bool md;              /* markdown tables */
 };
 
@@ -153,13 +153,14 @@ static int bench_blk(const struct opts *o, enum hx_transport t, const char *ring
 		return 1;
 	}
 	rc = hx_bind(m, dev, &bound, VLAB_MMIO_ALLOW_LEGACY);
-	if (!rc)
-		rc = vlab_blk_init(&blk, bound.vdev, 0);
+	if (!rc) {
+		struct vlab_blk_cfg cfg = {0, o->no_zeroing};
+		rc = vlab_blk_init_cfg(&blk, bound.vdev, &cfg);
+	}
 	if (rc) {
 		hx_machine_free(m);
 		return fail("blk init", rc);
 	}
-	(void)o->zero_rx;
 	buf = hx_dma_alloc(m, req, 4096, &dev_addr);
 	disk = dm_store_ram_bytes(dev->blk->store);
 	if (!buf || !disk) {
@@ -250,8 +251,12 @@ static int bench_net(const struct opts *o, enum hx_transport t, const char *ring
 		return 1;
 	}
 	rc = hx_bind(m, dev, &bound, VLAB_MMIO_ALLOW_LEGACY);
-	if (!rc)
-		rc = vlab_net_init(&net, bound.vdev, NULL);
+	if (!rc) {
+		struct vlab_net_cfg cfg;
+		memset(&cfg, 0, sizeof cfg);
+		cfg.no_rx_zeroing = o->no_zeroing;
+		rc = vlab_net_init(&net, bound.vdev, &cfg);
+	}
 	if (rc) {
 		hx_machine_free(m);
 		return fail("net init", rc);
@@ -323,13 +328,14 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 	        "usage: vlab-bench [--rounds N] [--mib N] [--frames N] [--disk-mib N] [--only blk|net]\n"
-	        "                  [--transport T] [--size BYTES] [--op read|write] [--zero-rx] [--md]\n"
+	        "                  [--transport T] [--size BYTES] [--op read|write] [--no-zeroing] [--md]\n"
 	        "  --rounds N    rounds per figure (default 9, at most 64)\n"
 	        "  --mib N       MiB moved per blk round (default 64)\n"
 	        "  --frames N    frames per net round (default 200000)\n"
 	        "  --disk-mib N  RAM disk size (default 64)\n"
 	        "  --transport T, --size BYTES, --op read|write   only these figures (profiling)\n"
-	        "  --zero-rx     the driver zeroes device-writable buffers before posting them\n"
+	        "  --no-zeroing  the driver does not zero device-writable buffers before posting them\n"
+	        "                (vlab_blk_cfg.no_zeroing, vlab_net_cfg.no_rx_zeroing)\n"
 	        "  --md          markdown tables (docs/performance.md)\n");
 }
 
@@ -381,8 +387,8 @@ int main(int argc, char **argv)
 		} else if (!strcmp(a, "--op") && next && (!strcmp(next, "read") || !strcmp(next, "write"))) {
 			o.op = !strcmp(next, "write");
 			i++;
-		} else if (!strcmp(a, "--zero-rx")) {
-			o.zero_rx = true;
+		} else if (!strcmp(a, "--no-zeroing")) {
+			o.no_zeroing = true;
 		} else if (!strcmp(a, "--md")) {
 			o.md = true;
 		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
@@ -402,7 +408,7 @@ int main(int argc, char **argv)
 
 	printf("%sload average before: %s; %u rounds; ratio = datapath / memcpy of the same bytes%s\n\n",
 	       o.md ? "" : "# ", loadavg(load, sizeof load), o.rounds,
-	       o.zero_rx ? "; zeroing device-writable buffers" : "");
+	       o.no_zeroing ? "; device-writable buffers not zeroed" : "; device-writable buffers zeroed (the default)");
 	if (!o.only || !strcmp(o.only, "blk")) {
 		printf(o.md ? "| blk | transport | ring | request | ratio min | ratio median | MiB/s median | memcpy MiB/s |\n"
 		              "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |\n"
