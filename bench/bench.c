@@ -401,6 +401,11 @@ int main(int argc, char **argv)
 			return 2;
 		}
 	}
+	if (o.size && o.size != 64 && o.size != 1514 && o.size != 4096 && o.size != 65536 && o.size != 1u << 20) {
+		fprintf(stderr, "vlab-bench: --size %llu is none of 4096, 65536, 1048576 (blk), 64, 1514 (net)\n",
+		        (unsigned long long)o.size);
+		return 2;
+	}
 	if (o.disk_bytes < (1u << 20)) {
 		fprintf(stderr, "vlab-bench: --disk-mib must be at least 1\n");
 		return 2;
