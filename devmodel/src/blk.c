@@ -272,6 +272,14 @@ static uint32_t finish(struct dm_blk *b, struct dm_vq *vq, const struct dm_chain
 	return data_written + 1;
 }
 
+/* "q<n>" in buf, for a violation's place: formatted only when one is
+ * recorded, never on the datapath (issue 15). */
+static const char *qname(char buf[8], uint16_t q)
+{
+	snprintf(buf, 8, "q%u", q);
+	return buf;
+}
+
 /* Does [sector, sector + nsec) fit in cap sectors? */
 static bool fits(uint64_t sector, uint64_t nsec, uint64_t cap)
 {
@@ -294,8 +302,7 @@ static bool range_ok(struct dm_blk *b, uint64_t sector, uint64_t len, uint16_t q
 	}
 	dm_virtio_checked(&b->dv, "DRV-5.2.6.1-1");
 	if (!fits(sector, nsec, cap)) {
-		snprintf(where, sizeof where, "q%u", q);
-		dm_virtio_violation_where(&b->dv, where, "DRV-5.2.6.1-1",
+		dm_virtio_violation_where(&b->dv, qname(where, q), "DRV-5.2.6.1-1",
 		                          "request at sector %llu, %llu bytes, beyond capacity %llu sectors",
 		                          (unsigned long long)sector, (unsigned long long)len,
 		                          (unsigned long long)capacity_sectors(b));
@@ -304,11 +311,43 @@ static bool range_ok(struct dm_blk *b, uint64_t sector, uint64_t len, uint16_t q
 	return true;
 }
 
+/*
+ * Move len data bytes between the store at sector and the chain (in: store
+ * to the chain's writable bytes; out: the chain's readable bytes after the
+ * header to the store).  A store that holds its bytes in memory (a RAM disk)
+ * gives them after its bounds check and they are copied straight to or from
+ * guest memory; any other goes through the device's bounce buffer.  A chunk
+ * at a time either way, so that *written (whole chunks) is what it was with
+ * the bounce buffer alone.  Returns false on a short copy or a store error.
+ */
+static bool transfer(struct dm_blk *b, struct dm_vq *vq, const struct dm_chain *c, uint64_t sector,
+                     uint64_t len, bool in, uint32_t *written)
+{
+	struct dm_store *s = b->store;
+
+	if (!s->span && !b->bounce && !(b->bounce = malloc(IO_CHUNK)))
+		return false;
+	for (uint64_t done = 0; done < len;) {
+		uint64_t off = sector * DM_VIRTIO_BLK_SECTOR_SIZE + done;
+		uint32_t n = (uint32_t)(len - done > IO_CHUNK ? IO_CHUNK : len - done);
+		uint8_t *p = s->span ? s->span(s, off, n, !in) : b->bounce;
+		if (!p)
+			return false;
+		if (in ? (!s->span && s->read(s, off, p, n)) || dm_chain_write(vq, c, done, p, n) != n
+		       : dm_chain_read(vq, c, BLK_HDR_BYTES + done, p, n) != n ||
+		                 (!s->span && s->write(s, off, p, n)))
+			return false;
+		done += n;
+		if (written)
+			*written = (uint32_t)done;
+	}
+	return true;
+}
+
 static uint8_t do_in(struct dm_blk *b, struct dm_vq *vq, const struct dm_chain *c, uint64_t sector,
                      uint32_t *written)
 {
 	uint64_t len = c->writable_len - 1;
-	uint8_t *buf;
 
 	*written = 0;
 	dm_virtio_checked(&b->dv, "DRV-5.2.6.1-5");
@@ -317,22 +356,8 @@ static uint8_t do_in(struct dm_blk *b, struct dm_vq *vq, const struct dm_chain *
 		                          "read of %llu bytes: not a multiple of 512", (unsigned long long)len);
 		return DM_VIRTIO_BLK_S_IOERR;
 	}
-	if (!range_ok(b, sector, len, vq->index))
+	if (!range_ok(b, sector, len, vq->index) || !transfer(b, vq, c, sector, len, true, written))
 		return DM_VIRTIO_BLK_S_IOERR;
-	buf = malloc(IO_CHUNK);
-	if (!buf)
-		return DM_VIRTIO_BLK_S_IOERR;
-	for (uint64_t done = 0; done < len;) {
-		uint32_t n = (uint32_t)(len - done > IO_CHUNK ? IO_CHUNK : len - done);
-		if (b->store->read(b->store, sector * DM_VIRTIO_BLK_SECTOR_SIZE + done, buf, n) ||
-		    dm_chain_write(vq, c, done, buf, n) != n) {
-			free(buf);
-			return DM_VIRTIO_BLK_S_IOERR;
-		}
-		done += n;
-		*written = (uint32_t)done;
-	}
-	free(buf);
 	b->reads++;
 	return DM_VIRTIO_BLK_S_OK;
 }
@@ -340,7 +365,6 @@ static uint8_t do_in(struct dm_blk *b, struct dm_vq *vq, const struct dm_chain *
 static uint8_t do_out(struct dm_blk *b, struct dm_vq *vq, const struct dm_chain *c, uint64_t sector)
 {
 	uint64_t len = c->readable_len - BLK_HDR_BYTES;
-	uint8_t *buf;
 
 	if (b->read_only) {
 		/* DEV-5.2.6.2-1/2: IOERR, nothing stored. */
@@ -358,21 +382,8 @@ static uint8_t do_out(struct dm_blk *b, struct dm_vq *vq, const struct dm_chain 
 		                          "write of %llu bytes: not a multiple of 512", (unsigned long long)len);
 		return DM_VIRTIO_BLK_S_IOERR;
 	}
-	if (!range_ok(b, sector, len, vq->index))
+	if (!range_ok(b, sector, len, vq->index) || !transfer(b, vq, c, sector, len, false, NULL))
 		return DM_VIRTIO_BLK_S_IOERR;
-	buf = malloc(IO_CHUNK);
-	if (!buf)
-		return DM_VIRTIO_BLK_S_IOERR;
-	for (uint64_t done = 0; done < len;) {
-		uint32_t n = (uint32_t)(len - done > IO_CHUNK ? IO_CHUNK : len - done);
-		if (dm_chain_read(vq, c, BLK_HDR_BYTES + done, buf, n) != n ||
-		    b->store->write(b->store, sector * DM_VIRTIO_BLK_SECTOR_SIZE + done, buf, n)) {
-			free(buf);
-			return DM_VIRTIO_BLK_S_IOERR;
-		}
-		done += n;
-	}
-	free(buf);
 	b->writes++;
 	return DM_VIRTIO_BLK_S_OK;
 }
@@ -431,7 +442,6 @@ static uint32_t handle(struct dm_blk *b, struct dm_vq *vq, const struct dm_chain
 	uint8_t status;
 	char where[8];
 
-	snprintf(where, sizeof where, "q%u", vq->index);
 	/* The header is the first 16 readable bytes and the status the last
 	 * writable byte, however the driver split them into descriptors
 	 * (DEV-2.7.4.1-1). */
@@ -439,13 +449,13 @@ static uint32_t handle(struct dm_blk *b, struct dm_vq *vq, const struct dm_chain
 	if (c->writable_len < 1) {
 		/* Nothing to report status in: complete with len 0, having
 		 * written nothing (DEV-2.7.8.2-2 holds trivially). */
-		dm_virtio_violation_where(dv, where, "MODEL-BLK-REQ-FORMAT",
+		dm_virtio_violation_where(dv, qname(where, vq->index), "MODEL-BLK-REQ-FORMAT",
 		                          "request %u has no device-writable status byte", c->head);
 		return 0;
 	}
 	if (c->readable_len < BLK_HDR_BYTES ||
 	    dm_chain_read(vq, c, 0, hdr, sizeof hdr) != sizeof hdr) {
-		dm_virtio_violation_where(dv, where, "MODEL-BLK-REQ-FORMAT",
+		dm_virtio_violation_where(dv, qname(where, vq->index), "MODEL-BLK-REQ-FORMAT",
 		                          "request %u has %llu readable bytes, no 16-byte header", c->head,
 		                          (unsigned long long)c->readable_len);
 		return finish(b, vq, c, 0, DM_VIRTIO_BLK_S_IOERR);
@@ -592,5 +602,6 @@ void dm_blk_free(struct dm_blk *b)
 	if (b->store && b->store->close)
 		b->store->close(b->store);
 	free(b->chain);
+	free(b->bounce);
 	free(b);
 }

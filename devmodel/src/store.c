@@ -44,6 +44,14 @@ static int ram_write(struct dm_store *s, uint64_t off, const void *buf, uint32_t
 	return 0;
 }
 
+static uint8_t *ram_span(struct dm_store *s, uint64_t off, uint32_t len, bool write)
+{
+	struct ram_store *r = (struct ram_store *)s;
+	if ((write && s->read_only) || !in_range(s, off, len))
+		return NULL;
+	return r->bytes + off;
+}
+
 static int ram_flush(struct dm_store *s)
 {
 	s->flushes++;
@@ -74,6 +82,7 @@ struct dm_store *dm_store_ram(uint64_t size)
 	r->s.size = size;
 	r->s.read = ram_read;
 	r->s.write = ram_write;
+	r->s.span = ram_span;
 	r->s.flush = ram_flush;
 	r->s.close = ram_close;
 	return &r->s;

@@ -357,6 +357,16 @@ static size_t blk_id_off(const struct vlab_blk *b)
 
 int vlab_blk_init(struct vlab_blk *b, struct vlab_virtio_dev *d, uint16_t queue_cap)
 {
+	struct vlab_blk_cfg cfg;
+
+	vlab_memset(&cfg, 0, sizeof cfg);
+	cfg.queue_cap = queue_cap;
+	return vlab_blk_init_cfg(b, d, &cfg);
+}
+
+int vlab_blk_init_cfg(struct vlab_blk *b, struct vlab_virtio_dev *d, const struct vlab_blk_cfg *cfg)
+{
+	const uint16_t queue_cap = cfg ? cfg->queue_cap : 0;
 	const uint64_t supported = VLAB_BIT(VIRTIO_BLK_F_SIZE_MAX) | VLAB_BIT(VIRTIO_BLK_F_SEG_MAX) |
 	                           VLAB_BIT(VIRTIO_BLK_F_GEOMETRY) |
 	                           /* accept RO when offered (DRV-5.2.6.1-2) */
@@ -377,6 +387,7 @@ int vlab_blk_init(struct vlab_blk *b, struct vlab_virtio_dev *d, uint16_t queue_
 		return VLAB_EINVAL;
 	vlab_memset(b, 0, sizeof *b);
 	b->vdev = d;
+	b->no_zeroing = cfg && cfg->no_zeroing;
 	p = d->plat;
 	if (d->device_id != VIRTIO_ID_BLOCK)
 		return VLAB_ENODEV;
@@ -691,8 +702,10 @@ int vlab_blk_submit(struct vlab_blk *b, struct vlab_blk_req *r)
 		if (r->op == VLAB_BLK_READ) {
 			/* Device-writable: the device may read it (DEV-2.7.5.1-3),
 			 * so nothing the caller left there is shown to it.  Before
-			 * the map: after it the buffer is the device's. */
-			vlab_memset(r->buf, 0, r->len);
+			 * the map: after it the buffer is the device's.  Unless
+			 * the caller chose not to (vlab_blk_cfg.no_zeroing). */
+			if (!b->no_zeroing)
+				vlab_memset(r->buf, 0, r->len);
 		}
 		if (vlab_plat_dma_map(p, r->buf, r->len, blk_dir(r->op), &r->buf_dev) != 0)
 			return blk_reject(r, VLAB_EINVAL);
@@ -719,7 +732,8 @@ int vlab_blk_submit(struct vlab_blk *b, struct vlab_blk_req *r)
 		/* Exactly 20 bytes of data (DRV-5.2.6.1-7). */
 		if (!r->buf || r->len != VIRTIO_BLK_ID_BYTES)
 			return blk_reject(r, VLAB_EINVAL);
-		vlab_memset(r->buf, 0, r->len); /* device-writable: zeroed, as for READ */
+		if (!b->no_zeroing)
+			vlab_memset(r->buf, 0, r->len); /* device-writable: zeroed, as for READ */
 		if (vlab_plat_dma_map(p, r->buf, r->len, VLAB_DMA_FROM_DEVICE, &r->buf_dev) != 0)
 			return blk_reject(r, VLAB_EINVAL);
 		r->mapped = true;

@@ -239,14 +239,15 @@ static void *rx_cookie(unsigned i)
 }
 
 /* Post buffer i (device-writable, zeroed first so that nothing of an old
- * frame can pass for a new one). */
+ * frame can pass for a new one, unless vlab_net_cfg.no_rx_zeroing). */
 static int rx_post(struct vlab_net *n, unsigned i)
 {
 	struct vlab_sg sg[2];
 	vlab_addr_t a = n->rx_dev + (vlab_addr_t)i * n->rx_buf_len;
 	int rc;
 
-	vlab_memset(rx_buf(n, i), 0, n->rx_buf_len);
+	if (!n->no_rx_zeroing)
+		vlab_memset(rx_buf(n, i), 0, n->rx_buf_len);
 	if (n->mrg) {
 		/* DRV-5.1.6.3.1-3: each buffer at least the header. */
 		sg[0].addr = a;
@@ -321,6 +322,7 @@ static int net_setup_buffers(struct vlab_net *n, const struct vlab_net_cfg *cfg)
 {
 	uint32_t room;
 
+	n->no_rx_zeroing = cfg && cfg->no_rx_zeroing;
 	if (n->mrg) {
 		n->rx_buf_len = cfg && cfg->rx_buf_len ? cfg->rx_buf_len : NET_MRG_BUF_DEFAULT;
 		if (n->rx_buf_len < n->hdr_len || n->rx_buf_len > (1u << 20))

@@ -62,6 +62,7 @@ struct level {
 struct node {
 	bool virtio_mmio, ns16550, pl011, sifive_test, pci_ecam, memory, cpus;
 	bool record; /* bootargs "vlab.record" */
+	bool bench;  /* bootargs "vlab.bench" */
 	const uint8_t *reg;
 	uint32_t reg_len;
 	const uint8_t *ranges;
@@ -123,6 +124,8 @@ static void finish_node(struct bm_fdt_info *info, const struct node *n, const st
 		info->timebase_hz = n->timebase;
 	if (n->record)
 		info->record = true;
+	if (n->bench)
+		info->bench = true;
 	if (!have_reg) {
 		if (n->virtio_mmio)
 			info->mmio_dropped++;
@@ -175,6 +178,7 @@ static void prop(struct node *n, struct level *self, const char *name, size_t na
 		self->size_cells = be32(val);
 	} else if (str_eq(name, name_max, "bootargs")) {
 		n->record |= list_has(val, len, "vlab.record");
+		n->bench |= list_has(val, len, "vlab.bench");
 	} else if (str_eq(name, name_max, "timebase-frequency") && len == 4) {
 		n->timebase = be32(val);
 	}

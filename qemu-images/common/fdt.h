@@ -47,6 +47,7 @@ struct bm_fdt_info {
 	unsigned n_pci_ranges;
 	struct bm_fdt_range pci_range[BM_FDT_MAX_RANGES];
 	bool record;                     /* bootargs "vlab.record" (-append): record traces */
+	bool bench;                      /* bootargs "vlab.bench": read each disk whole, timed (bench/qemu-bench.py) */
 	/* Set by a target without a device tree (x86: bm_main_info), never
 	 * by the parser: PCI configuration through ports 0xCF8/0xCFC and
 	 * I/O BARs through port I/O (the I/O range's cpu_addr unused); the

@@ -10,6 +10,7 @@
  */
 #include "bm.h"
 #include "scenario.h"
+#include "vlab/blk.h"
 #include "vlab/mmio.h"
 #include "vlab/pci.h"
 
@@ -46,18 +47,60 @@ static void print_fdt(const struct bm_fdt_info *f)
 	          (unsigned long long)f->ecam_base, (unsigned long long)f->ecam_size, f->n_pci_ranges);
 }
 
+static const struct bm_fdt_info *bm_info;
+extern uint8_t __image_end[];
+
+/*
+ * bootargs "vlab.bench" (bench/qemu-bench.py, docs/performance.md): instead
+ * of the scenario, read a disk whole into the RAM above the image, with
+ * the driver's default (buffers zeroed) and with vlab_blk_cfg.no_zeroing.
+ * "B: begin" and "B: end" lines bracket each read; the host times them as
+ * it times U-Boot's `virtio read`, and the image prints its own clock too.
+ */
+static unsigned bench_blk(const struct sc_dev *sd)
+{
+	static struct vlab_blk blk;
+	const uint64_t ram_hi = bm_info->mem_base + bm_info->mem_size;
+	const uint64_t buf = ((uint64_t)(uintptr_t)__image_end + (1u << 20)) & ~(uint64_t)((1u << 20) - 1);
+	unsigned failures = 0;
+
+	for (int no_zeroing = 0; no_zeroing < 2; no_zeroing++) {
+		struct vlab_blk_cfg cfg = {0, no_zeroing != 0};
+		int rc = vlab_blk_init_cfg(&blk, sd->vdev, &cfg);
+		uint64_t bytes = rc ? 0 : blk.info.capacity * VIRTIO_BLK_SECTOR_SIZE;
+		if (buf >= ram_hi)
+			bytes = 0;
+		else if (bytes > ram_hi - buf)
+			bytes = (ram_hi - buf) & ~(uint64_t)(VIRTIO_BLK_SECTOR_SIZE - 1);
+		if (bytes > 0xffffffffull / 2)
+			bytes = 0x80000000ull;
+		const struct vlab_platform *p = sd->vdev->plat;
+		bm_printf("B: begin %s %s\n", sd->transport, no_zeroing ? "no-zeroing" : "zeroed");
+		uint64_t t0 = p->ops->now_ns(p->ctx);
+		if (!rc)
+			rc = vlab_blk_read(&blk, 0, (void *)(uintptr_t)buf, (uint32_t)(bytes / VIRTIO_BLK_SECTOR_SIZE));
+		uint64_t t1 = p->ops->now_ns(p->ctx);
+		bm_printf("B: end %s %s %llu bytes %llu ns: %s\n", sd->transport, no_zeroing ? "no-zeroing" : "zeroed",
+		          (unsigned long long)bytes, (unsigned long long)(t1 - t0), rc ? vlab_strerror(rc) : "ok");
+		failures += rc != 0;
+		vlab_blk_shutdown(&blk);
+	}
+	return failures;
+}
+
 static void run_scenario(struct bm_run *r, const struct sc_dev *sd)
 {
 	r->found++;
-	r->failures += sc_run(&r->out, sd);
+	if (bm_info && bm_info->bench)
+		r->failures += sd->vdev->device_id == VIRTIO_ID_BLOCK ? bench_blk(sd) : 0;
+	else
+		r->failures += sc_run(&r->out, sd);
 }
 
 /* ---- recording (bootargs "vlab.record"; docs/qemu.md "Record and replay") ----
  * A device found is probed again with the trace on, from the same state a
  * replay starts in (a fresh PCI host), so the trace holds the probe the
  * replay repeats (its "bind" line) and then the scenario. */
-
-static const struct bm_fdt_info *bm_info;
 
 /* The device model's name for a transport (hx_transport_parse). */
 static const char *model_transport(const char *t)

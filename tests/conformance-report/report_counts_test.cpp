@@ -4,7 +4,9 @@
 // "checked N times" and FAIL "first breach").
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <string>
+#include <vector>
 
 #include "devmodel/report.h"
 
@@ -53,6 +55,44 @@ TEST_F(Report, RoomForEveryDriverRequirementThenDroppedIdsAreCounted)
 	EXPECT_EQ(r.ids_dropped, 5u);
 	EXPECT_EQ(dm_report_check_count(&r, "DRV-X-0"), 1u);
 	EXPECT_EQ(dm_report_check_count(&r, ("DRV-X-" + std::to_string(DM_REPORT_IDS)).c_str()), 0u);
+}
+
+// The report finds an ID by an index (issue 15): every ID keeps its own
+// exact counts however the IDs hash, and an ID passed in a buffer that
+// later holds another ID counts as the ID it holds at each call.
+TEST_F(Report, EveryIdKeepsItsOwnCountsWhateverItsHash)
+{
+	std::vector<std::string> ids;
+	for (int i = 0; i < DM_REPORT_IDS; i++)
+		ids.push_back("DRV-" + std::to_string(i % 17) + "." + std::to_string(i) + "-" + std::to_string(i % 3));
+	for (int round = 0; round < 4; round++)
+		for (int i = 0; i < DM_REPORT_IDS; i++)
+			if (round <= i % 4)
+				dm_report_checked(&r, ids[i].c_str());
+	dm_report_add(&r, ids[7].c_str(), "q0", 1, "broken");
+	EXPECT_EQ(r.nchecked, static_cast<unsigned>(DM_REPORT_IDS));
+	EXPECT_EQ(r.ids_dropped, 0u);
+	for (int i = 0; i < DM_REPORT_IDS; i++) {
+		EXPECT_STREQ(r.checked[i], ids[i].c_str());
+		EXPECT_EQ(dm_report_check_count(&r, ids[i].c_str()), static_cast<uint32_t>(i % 4 + 1 + (i == 7)))
+			<< ids[i];
+		EXPECT_EQ(dm_report_violation_count(&r, ids[i].c_str()), i == 7 ? 1u : 0u) << ids[i];
+	}
+}
+
+TEST_F(Report, ABufferReusedForAnotherIdCountsTheIdItHolds)
+{
+	char buf[32];
+	std::snprintf(buf, sizeof buf, "%s", "DRV-2.7.4.2-1");
+	dm_report_checked(&r, buf);
+	dm_report_checked(&r, buf);
+	std::snprintf(buf, sizeof buf, "%s", "DRV-2.7.4.2-2");
+	dm_report_checked(&r, buf);
+	std::snprintf(buf, sizeof buf, "%s", "DRV-2.7.4.2-1");
+	dm_report_checked(&r, buf);
+	EXPECT_EQ(r.nchecked, 2u);
+	EXPECT_EQ(dm_report_check_count(&r, "DRV-2.7.4.2-1"), 3u);
+	EXPECT_EQ(dm_report_check_count(&r, "DRV-2.7.4.2-2"), 1u);
 }
 
 TEST_F(Report, NullIdsAreIgnored)

@@ -22,6 +22,12 @@ struct dm_store {
 	uint64_t flushes;
 	/* Added: the store refuses writes (file opened O_RDONLY). */
 	bool read_only;
+	/* Optional (NULL: use read/write): the store's own bytes at
+	 * [off, off+len) when it holds them in memory, after the same bounds
+	 * check (and, for a write, the read_only check) as read/write; NULL
+	 * when refused.  The block model copies guest memory straight to or
+	 * from them. */
+	uint8_t *(*span)(struct dm_store *s, uint64_t off, uint32_t len, bool write);
 };
 /* RAM disk of size bytes (zeroed). NULL on allocation failure. */
 struct dm_store *dm_store_ram(uint64_t size);
@@ -71,6 +77,7 @@ struct dm_blk {
 	uint8_t writeback;             /* current writeback config field */
 	struct dm_chain *chain;        /* scratch for the request being processed */
 	struct dm_blk_delayed *delayed;/* completions waiting for DM_FAULT_DELAY */
+	uint8_t *bounce;               /* data of a store without span, allocated once */
 };
 
 /* store is owned by the device afterwards. */

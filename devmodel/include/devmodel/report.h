@@ -35,6 +35,14 @@ struct dm_report {
 	uint32_t checked_count[DM_REPORT_IDS];
 	uint32_t violated_count[DM_REPORT_IDS];
 	unsigned ids_dropped;
+	/* Index of checked[] by a hash of the ID (open addressing): slot
+	 * holds index + 1, 0 when free.  A check costs a hash and one string
+	 * comparison, not a comparison with every ID seen (issue 15). */
+	uint16_t index[DM_REPORT_IDS * 2];
+	/* In front of it, the last ID string seen at each of a few addresses
+	 * (callers pass literals): a hit costs one strcmp to confirm. */
+	const char *seen_at[256];
+	uint16_t seen_index[256];
 };
 
 void dm_report_init(struct dm_report *r);

@@ -140,6 +140,7 @@ struct vlab_blk {
 	 * should have stopped it: the slots it holds stay stranded. */
 	bool wedged;
 	struct vlab_blk_req sync; /* the request of the synchronous calls */
+	bool no_zeroing;          /* vlab_blk_cfg.no_zeroing */
 	/* statistics */
 	uint64_t reads, writes, flushes, errors;
 };
@@ -150,6 +151,19 @@ struct vlab_blk {
  * request queue, DRIVER_OK.  queue_cap limits the queue size (0: default).
  */
 int vlab_blk_init(struct vlab_blk *b, struct vlab_virtio_dev *d, uint16_t queue_cap);
+
+/* Choices at init; zero means the default. */
+struct vlab_blk_cfg {
+	uint16_t queue_cap;  /* as vlab_blk_init's */
+	/* Do not zero a READ's (or GET_ID's) buffer before it is posted.  By
+	 * default it is zeroed, so that nothing the caller left there can be
+	 * read by the device (attack surface G1, G2); a caller whose device
+	 * may read all of its memory anyway (no confidential computing) may
+	 * save that pass over the buffer (docs/performance.md). */
+	bool no_zeroing;
+};
+/* vlab_blk_init with choices; cfg NULL: the defaults. */
+int vlab_blk_init_cfg(struct vlab_blk *b, struct vlab_virtio_dev *d, const struct vlab_blk_cfg *cfg);
 /* Reset the device, fail what is left with VLAB_ENODEV, unmap and free.
  * A device that does not reset keeps everything it was given: requests
  * fail with VLAB_EWEDGED, nothing is unmapped or freed (for good: a later

@@ -137,6 +137,11 @@ struct vlab_net_cfg {
 	uint32_t rx_buf_len;
 	/* Features not to negotiate even when offered (VIRTIO_NET_F_* bits). */
 	uint64_t refuse;
+	/* Do not zero a receive buffer each time it is posted.  By default
+	 * it is, so that nothing of an earlier frame survives in it (attack
+	 * surface G5); the cost is a pass over the whole buffer per frame
+	 * (docs/performance.md). */
+	bool no_rx_zeroing;
 };
 
 struct vlab_net_tx_slot {
@@ -162,6 +167,7 @@ struct vlab_net {
 	uint32_t rx_buf_len;
 	unsigned nrx;
 	bool rx_posted[VLAB_NET_RX_BUFS];
+	bool no_rx_zeroing;       /* vlab_net_cfg.no_rx_zeroing */
 
 	/* Transmit slots: header (padded to 16) + frame each. */
 	uint8_t *tx_mem;

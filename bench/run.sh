@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# Every benchmark of issue 15 in one command, into docs/performance.md:
+#   - vlab-bench (bench/bench.c): the host datapath against memcpy, with the
+#     driver's default (device-writable buffers zeroed) and with
+#     --no-zeroing (the cost of that protection);
+#   - the driver's code size per part and configuration: `size` of the
+#     freestanding objects at -Os for rv64 and aarch64;
+#   - bench/qemu-bench.py: a 128 MiB disk read on QEMU by the bare-metal
+#     image and by Debian's U-Boot (aarch64, riscv64; mmio, pci), unless
+#     --no-qemu (a few minutes; skipped when QEMU or U-Boot is missing).
+# Figures go between the bench markers of docs/performance.md; the prose
+# around them is kept.
+#
+#   bench/run.sh [--rounds N] [--brief] [--no-qemu] [--no-docs]
+#
+# --brief: a few small rounds (what CTest's bench.brief runs), --no-docs:
+# print only.  Times are wall-clock on whatever the machine is doing: the
+# load average is printed with them.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+src=$(cd "$here/.." && pwd)
+rounds=9
+args=()
+docs=1
+qemu=1
+while [ $# -gt 0 ]; do
+	case $1 in
+	--rounds) rounds=$2; shift ;;
+	--brief) args=(--mib 2 --frames 2000 --disk-mib 2); rounds=2 ;;
+	--no-docs) docs=0 ;;
+	--no-qemu) qemu=0 ;;
+	-h | --help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	*) echo "run.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
+	esac
+	shift
+done
+[[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --rounds wants a positive number, not '$rounds'" >&2; exit 2; }
+
+(cd "$src" && cmake --preset gcc >/dev/null && cmake --build --preset gcc --target vlab-bench >/dev/null) ||
+	{ echo "run.sh: building vlab-bench failed" >&2; exit 1; }
+bench=$src/build/gcc/bench/vlab-bench
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+
+echo "run.sh: host datapath, buffers zeroed (default)" >&2
+"$bench" --md --rounds "$rounds" "${args[@]}" >"$out/zeroed.md"
+echo "run.sh: host datapath, --no-zeroing" >&2
+"$bench" --md --rounds "$rounds" --no-zeroing "${args[@]}" >"$out/plain.md"
+
+# ---- sizes ----
+# part name, then its sources (driver/...).
+parts=(
+	"core:core/virtio.c core/virtqueue_split.c core/wait.c core/err.c core/libc.c"
+	"mmio:transport/mmio.c"
+	"pci:transport/pci.c transport/pci_enum.c transport/pci_legacy.c transport/pci_modern.c"
+	"blk:blk/blk.c"
+	"net:net/net.c"
+	"part:part/part.c part/mbr.c part/gpt.c part/crc32.c"
+)
+declare -A target_cc=(
+	[rv64]="riscv64-unknown-elf-gcc -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany"
+	[aarch64]="aarch64-linux-gnu-gcc -mcpu=cortex-a57 -mstrict-align -mgeneral-regs-only"
+)
+declare -A target_size=([rv64]=riscv64-unknown-elf-size [aarch64]=aarch64-linux-gnu-size)
+declare -A bytes
+size_ok=1
+for t in rv64 aarch64; do
+	read -r -a cc <<<"${target_cc[$t]}"
+	if ! command -v "${cc[0]}" >/dev/null || ! command -v "${target_size[$t]}" >/dev/null; then
+		size_ok=0
+		continue
+	fi
+	for p in "${parts[@]}"; do
+		name=${p%%:*}
+		total=0
+		for f in ${p#*:}; do
+			o=$out/$t-${f//\//_}.o
+			"${cc[@]}" -std=c11 -Os -ffreestanding -fno-builtin -fno-stack-protector -fno-pic \
+				-fno-asynchronous-unwind-tables -ffunction-sections -I"$src/driver/include" \
+				-c "$src/driver/$f" -o "$o"
+			# text + data + bss
+			n=$("${target_size[$t]}" "$o" | awk 'NR == 2 { print $4 }')
+			total=$((total + n))
+		done
+		bytes[$t,$name]=$total
+	done
+done
+kib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1024 }'; }
+{
+	echo "| part | rv64 -Os (bytes) | aarch64 -Os (bytes) |"
+	echo "| --- | ---: | ---: |"
+	for p in "${parts[@]}"; do
+		name=${p%%:*}
+		echo "| $name | ${bytes[rv64,$name]:-?} | ${bytes[aarch64,$name]:-?} |"
+	done
+	echo
+	echo "| configuration | rv64 -Os | aarch64 -Os |"
+	echo "| --- | ---: | ---: |"
+	for conf in "full (core mmio pci blk net)" "full with part (core mmio pci blk net part)" \
+		"mmio + blk (core mmio blk)" "pci + blk (core pci blk)" "mmio + net (core mmio net)"; do
+		list=${conf#*(}
+		list=${list%)}
+		row="| $conf |"
+		for t in rv64 aarch64; do
+			s=0
+			for n in $list; do s=$((s + ${bytes[$t,$n]:-0})); done
+			row="$row $(kib "$s") KiB |"
+		done
+		echo "$row"
+	done
+} >"$out/size.md"
+[ $size_ok = 1 ] || echo "run.sh: a cross compiler is missing: sizes incomplete" >&2
+
+# ---- QEMU ----
+qemu_rc=0
+if [ $qemu = 1 ]; then
+	echo "run.sh: QEMU, the image against U-Boot" >&2
+	for t in riscv64 aarch64; do
+		(cd "$src" && cmake --preset $t >/dev/null && cmake --build --preset $t >/dev/null) ||
+			echo "run.sh: building the $t image failed" >&2
+	done
+	"$here/qemu-bench.py" --md --rounds "$([ "$rounds" -gt 3 ] && echo 3 || echo "$rounds")" >"$out/qemu.md" || qemu_rc=$?
+fi
+
+{
+	echo "<!-- bench:begin (bench/run.sh writes this part) -->"
+	echo "Run of $(date -u +%Y-%m-%d) on $(nproc) cores ($(uname -m)), \`bench/run.sh --rounds $rounds\`."
+	echo
+	echo "### Host datapath, the driver's default (device-writable buffers zeroed)"
+	echo
+	cat "$out/zeroed.md"
+	echo
+	echo "### Host datapath, \`--no-zeroing\` (vlab_blk_cfg.no_zeroing, vlab_net_cfg.no_rx_zeroing)"
+	echo
+	cat "$out/plain.md"
+	echo
+	echo "### QEMU: a 128 MiB disk read, the bare-metal image against U-Boot's \`virtio read\`"
+	echo
+	if [ $qemu = 0 ]; then
+		echo "Not run (--no-qemu)."
+	elif [ $qemu_rc = 0 ]; then
+		cat "$out/qemu.md"
+	else
+		echo "Not measured: bench/qemu-bench.py exited $qemu_rc (77: QEMU, an image or U-Boot missing)."
+	fi
+	echo
+	echo "### Driver code size"
+	echo
+	echo "Sum of text, data and bss of the freestanding objects, -Os, before linking."
+	echo
+	cat "$out/size.md"
+	echo "<!-- bench:end -->"
+} >"$out/section.md"
+
+if [ $docs = 1 ]; then
+	doc=$src/docs/performance.md
+	grep -q '<!-- bench:begin' "$doc" && grep -q '<!-- bench:end -->' "$doc" ||
+		{ echo "run.sh: no bench markers in $doc" >&2; exit 1; }
+	awk -v f="$out/section.md" '
+		/<!-- bench:begin/ { while ((getline l < f) > 0) print l; skip = 1; next }
+		/<!-- bench:end -->/ { skip = 0; next }
+		!skip { print }' "$doc" >"$out/doc.md"
+	cp "$out/doc.md" "$doc"
+	echo "run.sh: wrote $doc" >&2
+else
+	cat "$out/section.md"
+fi
