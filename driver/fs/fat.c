@@ -137,6 +137,29 @@ static uint64_t clus_off(const struct vlab_fs_fat *f, uint32_t c)
 	return f->data_off + (uint64_t)(c - 2) * f->clus_size;
 }
 
+/*
+ * A file's chain has exactly as many clusters as its size needs: c is its
+ * cluster number `at` (0-based); walk on to the last one and require the
+ * end-of-chain mark there.  A chain that loops never ends and so fails
+ * here, even when the part of the file read looked fine.
+ */
+static int fat_check_length(struct vlab_fs *fs, const struct fs_node *n, uint32_t c, uint64_t at)
+{
+	const struct vlab_fs_fat *f = &fs->u.fat;
+	uint64_t last = (n->size + f->clus_size - 1) / f->clus_size - 1;
+	int rc;
+
+	if (last >= f->nclus)
+		return VLAB_FS_ECORRUPT;
+	for (; at < last; at++) {
+		rc = fat_next(fs, c, &c);
+		if (rc)
+			return rc > 0 ? VLAB_FS_ECORRUPT : rc;
+	}
+	rc = fat_next(fs, c, &c);
+	return rc == 1 ? 0 : rc == 0 ? VLAB_FS_ECORRUPT : rc;
+}
+
 int fat_read(struct vlab_fs *fs, const struct fs_node *n, uint64_t pos, void *buf, uint64_t len)
 {
 	const struct vlab_fs_fat *f = &fs->u.fat;
@@ -189,7 +212,7 @@ int fat_read(struct vlab_fs *fs, const struct fs_node *n, uint64_t pos, void *bu
 		in = 0;
 		/* c is the next run's first cluster when the loop broke on a gap. */
 	}
-	return 0;
+	return fat_check_length(fs, n, c, steps);
 }
 
 /* ---- directories ---- */
