@@ -341,13 +341,20 @@ uint32_t Get32(const uint8_t *p)
 	return uint32_t(p[0]) | uint32_t(p[1]) << 8 | uint32_t(p[2]) << 16 | uint32_t(p[3]) << 24;
 }
 
+// i_block (the extent root or block map) of path in the image, or null.
+uint8_t *IBlock(Mounted &m, const char *path)
+{
+	struct vlab_fs_stat st{};
+	if (m.rc != 0 || vlab_fs_stat(m.fs.get(), path, &st) != 0)
+		return nullptr;
+	return m.byte(InodeOffset(m, st.ino) + 0x28);
+}
+
 TEST_F(FsCorrupt, ExtentLoopEndsInAnError)
 {
 	Mounted m(Image("ext4"));
-	ASSERT_EQ(m.rc, 0);
-	struct vlab_fs_stat st{};
-	ASSERT_EQ(vlab_fs_stat(m.fs.get(), "/sparse.bin", &st), 0);
-	uint8_t *ib = m.byte(InodeOffset(m, st.ino) + 0x28);
+	uint8_t *ib = IBlock(m, "/sparse.bin");
+	ASSERT_NE(ib, nullptr);
 	ASSERT_EQ(ib[6], 1) << "sparse.bin should have a depth-1 extent tree";
 	uint32_t leaf = Get32(ib + 12 + 4);
 	uint8_t *node = m.byte(uint64_t(leaf) * m.fs->u.ext.block_size);
@@ -368,10 +375,8 @@ TEST_F(FsCorrupt, ExtBlockNumbersBeyondTheFilesystem)
 {
 	{
 		Mounted m(Image("ext4"));
-		ASSERT_EQ(m.rc, 0);
-		struct vlab_fs_stat st{};
-		ASSERT_EQ(vlab_fs_stat(m.fs.get(), "/big.bin", &st), 0);
-		uint8_t *ib = m.byte(InodeOffset(m, st.ino) + 0x28);
+		uint8_t *ib = IBlock(m, "/big.bin");
+		ASSERT_NE(ib, nullptr);
 		ASSERT_EQ(ib[6], 0) << "big.bin: extents in the inode";
 		Put32(ib + 12 + 8, 0xFFFFFF00u); // the first extent's start
 		int err = 0;
@@ -381,10 +386,8 @@ TEST_F(FsCorrupt, ExtBlockNumbersBeyondTheFilesystem)
 	}
 	{
 		Mounted m(Image("ext2"));
-		ASSERT_EQ(m.rc, 0);
-		struct vlab_fs_stat st{};
-		ASSERT_EQ(vlab_fs_stat(m.fs.get(), "/big.bin", &st), 0);
-		uint8_t *ib = m.byte(InodeOffset(m, st.ino) + 0x28);
+		uint8_t *ib = IBlock(m, "/big.bin");
+		ASSERT_NE(ib, nullptr);
 		Put32(ib + 13 * 4, 0x7FFFFFF0u); // the double indirect block
 		int err = 0;
 		m.Read("/big.bin", &err);
