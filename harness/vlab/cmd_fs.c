@@ -10,12 +10,10 @@
  * The filesystem code is the driver's (driver/fs); the disk is read
  * through the bounce buffer, as the partition tables are.
  */
-#define _POSIX_C_SOURCE 200809L
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "vlab/fs.h"
 #include "vlab/part.h"
@@ -313,14 +311,6 @@ static void print_size(uint64_t size, const char *s)
 	printf(" %ciB%s", names[i], s);
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 int cmd_fs_load(struct cli *c, int argc, char **argv)
 {
 	uint64_t addr, bytes = 0, pos = 0, len, got, t0, ms;
@@ -356,9 +346,9 @@ int cmd_fs_load(struct cli *c, int argc, char **argv)
 	dst = cli_guest_ptr(c, addr, len ? len : 1, true);
 	if (!dst)
 		goto failed;
-	t0 = now_ms();
+	t0 = hx_now(c->m);
 	err = vlab_fs_read(&m->fs, name, pos, dst, len, &got);
-	ms = now_ms() - t0;
+	ms = (hx_now(c->m) - t0) / 1000000u; /* the virtual clock: transcripts repeat */
 	if (err) {
 		file_error(name, err);
 		goto failed;
