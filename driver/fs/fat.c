@@ -363,7 +363,8 @@ static int dir_entry(struct vlab_fs *fs, const uint8_t *e, struct lfn *l, fs_ent
 	n.ino = c;
 	if (e[11] & FAT_ATTR_DIR) {
 		n.type = VLAB_FS_DIR;
-		if (c == 0) /* ".." of a directory in the root */
+		/* ".." of a directory in the root: 0 (or, FAT32, the root's). */
+		if (c == 0 || (fs->u.fat.bits == 32 && c == fs->u.fat.root_clus))
 			fat_root(fs, &n);
 	} else {
 		n.type = VLAB_FS_FILE;

@@ -320,6 +320,23 @@ TEST_F(FsCorrupt, FatClusterBeyondTheVolume)
 	}
 }
 
+// FAT32: a ".." that names the root by its cluster (not by 0, as mtools
+// and Linux write it) is the root too: its own ".." stays there.
+TEST_F(FsCorrupt, Fat32DotDotNamingTheRootCluster)
+{
+	Mounted m(Image("fat32"));
+	ASSERT_EQ(m.rc, 0);
+	struct vlab_fs_stat st{};
+	ASSERT_EQ(vlab_fs_stat(m.fs.get(), "/sub", &st), 0);
+	const vlab_fs_fat &f = m.fs->u.fat;
+	uint8_t *dotdot = m.byte(f.data_off + uint64_t(st.ino - 2) * f.clus_size + 32);
+	ASSERT_EQ(std::string(reinterpret_cast<char *>(dotdot), 11), "..         ");
+	dotdot[0x1A] = uint8_t(f.root_clus);
+	dotdot[0x1B] = uint8_t(f.root_clus >> 8);
+	int rc = vlab_fs_stat(m.fs.get(), "/sub/../../hello.txt", &st);
+	EXPECT_EQ(rc, 0) << vlab_fs_strerror(rc);
+}
+
 // Byte offset of inode ino of a mounted ext filesystem.
 uint64_t InodeOffset(Mounted &m, uint32_t ino)
 {
