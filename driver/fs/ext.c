@@ -4,7 +4,8 @@
  * and extent trees, 64-bit block numbers, flex_bg (inode tables anywhere:
  * only the group descriptors say where), htree directories read as plain
  * ones (their index blocks look like empty entries), fast and slow
- * symlinks, inline data for files of up to 60 bytes.
+ * symlinks, inline data in i_block (files up to 60 bytes, directories
+ * whose entries fit in it).
  * An extent tree's depth must fall by one at each level (at most 5), so a
  * node that points back up the tree is refused instead of looping.
  */
@@ -368,6 +369,74 @@ int ext_read(struct vlab_fs *fs, const struct fs_node *n, uint64_t pos, void *bu
 
 /* ---- directories ---- */
 
+/* Bytes of a directory block: on disk at byte `at` of the partition, or
+ * (at == 0) in the inode's i_block after the inline parent number. */
+static int dir_bytes(struct vlab_fs *fs, const struct fs_node *dir, uint64_t at, uint32_t off, void *dst,
+                     size_t len)
+{
+	if (at)
+		return fs_read_bytes(fs, at + off, dst, len);
+	vlab_memcpy(dst, dir->iblock + 4 + off, len); /* off + len <= 56: checked by the caller */
+	return 0;
+}
+
+/* The entries of one block of size bs (at: as dir_bytes). */
+static int dir_block(struct vlab_fs *fs, const struct fs_node *dir, uint64_t at, uint32_t bs, fs_entry_fn fn,
+                     void *ctx)
+{
+	/* Every entry moves off forward by at least 8 bytes. */
+	for (uint32_t off = 0; off + 8 <= bs;) {
+		uint8_t h[8];
+		char name[VLAB_FS_NAME_MAX + 1];
+		struct fs_node child;
+		uint32_t ino;
+		uint16_t rec;
+		uint8_t nlen;
+		int rc = dir_bytes(fs, dir, at, off, h, sizeof h);
+
+		if (rc)
+			return rc;
+		ino = fs_le32(h);
+		rec = fs_le16(h + 4);
+		nlen = h[6];
+		if (rec < 8 || rec % 4 || rec > bs - off || (uint32_t)nlen + 8 > rec)
+			return VLAB_FS_ECORRUPT;
+		if (ino != 0 && nlen != 0) {
+			rc = dir_bytes(fs, dir, at, off + 8, name, nlen);
+			if (rc)
+				return rc;
+			rc = ext_inode(fs, ino, &child);
+			if (rc)
+				return rc;
+			rc = fn(ctx, name, nlen, &child);
+			if (rc)
+				return rc;
+		}
+		off += rec;
+	}
+	return 0;
+}
+
+/* An inline directory: the parent's number, then entries in the rest of
+ * i_block ("." and ".." are not stored: made here, as Linux does). The
+ * entries beyond i_block, in an extended attribute, are not read. */
+static int dir_inline(struct vlab_fs *fs, const struct fs_node *dir, fs_entry_fn fn, void *ctx)
+{
+	struct fs_node n;
+	int rc;
+
+	rc = fn(ctx, ".", 1, dir);
+	if (rc)
+		return rc;
+	rc = ext_inode(fs, fs_le32(dir->iblock), &n);
+	if (rc)
+		return rc;
+	rc = fn(ctx, "..", 2, &n);
+	if (rc)
+		return rc;
+	return dir_block(fs, dir, 0, sizeof dir->iblock - 4, fn, ctx);
+}
+
 int ext_iterate(struct vlab_fs *fs, const struct fs_node *dir, fs_entry_fn fn, void *ctx)
 {
 	const struct vlab_fs_ext *x = &fs->u.ext;
@@ -375,7 +444,7 @@ int ext_iterate(struct vlab_fs *fs, const struct fs_node *dir, fs_entry_fn fn, v
 	uint64_t nblocks = dir->size / bs;
 
 	if (dir->flags & EXT_FL_INLINE)
-		return VLAB_FS_EUNSUPP;
+		return dir_inline(fs, dir, fn, ctx);
 	if (dir->size % bs || nblocks > x->blocks || nblocks > UINT32_MAX)
 		return VLAB_FS_ECORRUPT;
 	for (uint64_t b = 0; b < nblocks; b++) {
@@ -386,36 +455,9 @@ int ext_iterate(struct vlab_fs *fs, const struct fs_node *dir, fs_entry_fn fn, v
 			return rc;
 		if (m.pblk == 0)
 			continue; /* a hole: no entries */
-		/* Every entry moves off forward by at least 8 bytes. */
-		for (uint32_t off = 0; off + 8 <= bs;) {
-			uint8_t h[8];
-			char name[VLAB_FS_NAME_MAX + 1];
-			struct fs_node child;
-			uint32_t ino;
-			uint16_t rec;
-			uint8_t nlen;
-
-			rc = fs_read_bytes(fs, m.pblk * bs + off, h, sizeof h);
-			if (rc)
-				return rc;
-			ino = fs_le32(h);
-			rec = fs_le16(h + 4);
-			nlen = h[6];
-			if (rec < 8 || rec % 4 || rec > bs - off || (uint32_t)nlen + 8 > rec)
-				return VLAB_FS_ECORRUPT;
-			if (ino != 0 && nlen != 0) {
-				rc = fs_read_bytes(fs, m.pblk * bs + off + 8, name, nlen);
-				if (rc)
-					return rc;
-				rc = ext_inode(fs, ino, &child);
-				if (rc)
-					return rc;
-				rc = fn(ctx, name, nlen, &child);
-				if (rc)
-					return rc;
-			}
-			off += rec;
-		}
+		rc = dir_block(fs, dir, m.pblk * bs, bs, fn, ctx);
+		if (rc)
+			return rc;
 	}
 	return 0;
 }

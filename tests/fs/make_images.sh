@@ -5,6 +5,8 @@
 # OUTDIR/fat12.img fat16.img fat32.img   mkfs.vfat + mcopy, whole-disk
 # OUTDIR/ext2.img ext3.img ext4.img      mke2fs -d, 1 KiB blocks
 # OUTDIR/ext4-64.img                     64bit, flex_bg, 4 KiB blocks
+# OUTDIR/ext4-inline.img                 inline_data: small files and
+#                                        directories inside their inodes
 # Each holds: hello.txt ("hello, filesystem\n"), big.bin (300000 bytes,
 # a fixed pattern), "A Long File Name with spaces.txt", sub/deeper/n.txt;
 # FAT: frag.bin (60000 bytes) in two fragments; ext: sparse.bin (6 data
@@ -68,5 +70,6 @@ ext ext2 4M -t ext2 -b 1024
 ext ext3 8M -t ext3 -b 1024
 ext ext4 8M -t ext4 -b 1024
 ext ext4-64 16M -t ext4 -O 64bit,flex_bg -b 4096
+ext ext4-inline 4M -t ext4 -O inline_data -b 1024
 rm -f gap.bin frag.bin
 echo "$stamp" >.stamp

@@ -232,7 +232,7 @@ std::string CaseName(const ::testing::TestParamInfo<FsImage::ParamType> &info)
 
 INSTANTIATE_TEST_SUITE_P(Images, FsImage,
                          ::testing::Combine(::testing::Values("fat12", "fat16", "fat32", "ext2", "ext3", "ext4",
-                                                              "ext4-64"),
+                                                              "ext4-64", "ext4-inline"),
                                             ::testing::Values(512u, 4096u)),
                          CaseName);
 
@@ -365,6 +365,28 @@ uint8_t *IBlock(Mounted &m, const char *path)
 	if (m.rc != 0 || vlab_fs_stat(m.fs.get(), path, &st) != 0)
 		return nullptr;
 	return m.byte(InodeOffset(m, st.ino) + 0x28);
+}
+
+// inline_data: hello.txt and sub/ (one entry) live in their inodes; the
+// walk in MountsListsAndReads reads them, here the flag is reported and a
+// file claiming more than i_block holds is refused.
+TEST_F(FsCorrupt, InlineDataIsReportedAndBounded)
+{
+	Mounted m(Image("ext4-inline"));
+	ASSERT_EQ(m.rc, 0);
+	struct vlab_fs_stat st{};
+	ASSERT_EQ(vlab_fs_stat(m.fs.get(), "/hello.txt", &st), 0);
+	EXPECT_TRUE(st.inline_data);
+	ASSERT_EQ(vlab_fs_stat(m.fs.get(), "/sub", &st), 0);
+	EXPECT_TRUE(st.inline_data);
+	auto sub = m.List("/sub");
+	EXPECT_TRUE(sub.count("deeper") && sub.count(".") && sub.count(".."));
+	ASSERT_EQ(vlab_fs_stat(m.fs.get(), "/hello.txt", &st), 0);
+	uint8_t *size = m.byte(InodeOffset(m, st.ino) + 4);
+	size[0] = 200; // beyond the 60 bytes of i_block
+	int err = 0;
+	m.Read("/hello.txt", &err);
+	EXPECT_EQ(err, VLAB_FS_EUNSUPP) << vlab_fs_strerror(err);
 }
 
 TEST_F(FsCorrupt, ExtentLoopEndsInAnError)
