@@ -134,8 +134,10 @@ run 0 -c 'load hostfs - 80000000 img/tree/hello.txt'
 contains '18 bytes read'
 
 check "the new commands answer --help"
-for cmd in ls load size fstype fatls fatload fatsize ext4ls ext4load ext4size part; do
-	run 0 -c "$cmd --help"
-	contains 'Usage:'
+cmds=(ls load size fstype fatls fatload fatsize ext4ls ext4load ext4size part)
+run 0 -c "$(printf '%s --help; ' "${cmds[@]}")"
+for cmd in "${cmds[@]}"; do
+	contains "$cmd - "
 done
+[[ $(grep -c '^Usage:' out.txt) == "${#cmds[@]}" ]] || fail "not one usage per command"
 finish
