@@ -18,7 +18,7 @@ mkdir -p "$OUT" "$WORK/obj"
 
 # The drivers (core, transports, blk, net) and the fuzz platform.
 objs=()
-for src in "$SRC"/driver/core/*.c "$SRC"/driver/transport/*.c "$SRC"/driver/blk/*.c "$SRC"/driver/net/*.c "$SRC"/fuzz/fuzz_platform.c "$SRC"/fuzz/fuzz_device.c "$SRC"/fuzz/fuzz_pci.c; do
+for src in "$SRC"/driver/core/*.c "$SRC"/driver/transport/*.c "$SRC"/driver/blk/*.c "$SRC"/driver/net/*.c "$SRC"/driver/part/*.c "$SRC"/driver/fs/*.c "$SRC"/fuzz/fuzz_fs.c "$SRC"/fuzz/fuzz_platform.c "$SRC"/fuzz/fuzz_device.c "$SRC"/fuzz/fuzz_pci.c; do
 	o="$WORK/obj/$(basename "$(dirname "$src")")_$(basename "$src" .c).o"
 	# shellcheck disable=SC2086
 	extra=()
@@ -36,7 +36,7 @@ inc=(-I"$SRC/driver/include" -I"$SRC/fuzz" -I"$SRC/harness/include" -I"$SRC/harn
 # shellcheck disable=SC2086
 $CC $CFLAGS -std=c11 -Wall -Wextra "${inc[@]}" -c "$SRC/harness/src/trace_parse.c" -o "$WORK/obj/trace_parse.o"
 
-for t in fuzz_ring fuzz_mmio_probe fuzz_blk_io fuzz_pci_probe fuzz_net fuzz_trace_parse; do
+for t in fuzz_ring fuzz_mmio_probe fuzz_blk_io fuzz_pci_probe fuzz_net fuzz_trace_parse fuzz_fat fuzz_ext4; do
 	# shellcheck disable=SC2086
 	$CC $CFLAGS -std=c11 -Wall -Wextra "${inc[@]}" -c "$SRC/fuzz/$t.c" -o "$WORK/obj/$t.o"
 	with=("${objs[@]}")

@@ -253,7 +253,7 @@ void cli_virtio_shutdown(struct cli *c)
 
 /* Commands other than scan bind the devices on first use, so that
  * `virtio info` works without a `virtio scan` first. */
-static void ensure_scanned(struct cli *c)
+void cli_ensure_scanned(struct cli *c)
 {
 	if (!c->scanned)
 		(void)cli_virtio_scan(c, true);
@@ -385,11 +385,6 @@ static int virtio_device(struct cli *c, int argc, char **argv)
 
 /* ---- part ---- */
 
-struct part_read_ctx {
-	struct cli *c;
-	struct cli_disk *d;
-};
-
 /* A device that could not be stopped (VLAB_EWEDGED) may still write the
  * bounce buffer: leave it to the device for good and take a fresh one. */
 static void retire_bounce(struct cli *c)
@@ -407,10 +402,10 @@ static void retire_bounce(struct cli *c)
 	}
 }
 
-/* Partition-table reads go through the DMA bounce buffer. */
-static int part_read(void *ctx, uint64_t lba, uint32_t nsect, void *buf)
+/* Partition-table (and filesystem) reads go through the DMA bounce buffer. */
+int cli_disk_read(void *ctx, uint64_t lba, uint32_t nsect, void *buf)
 {
-	struct part_read_ctx *r = ctx;
+	struct cli_read_ctx *r = ctx;
 	const uint32_t chunk = (uint32_t)(r->c->bounce_len / SECTOR);
 	uint8_t *out = buf;
 
@@ -494,9 +489,9 @@ static void print_dos(const struct vlab_part_table *t)
 
 /* Scan and print one device's table. 1 when printed, 0 when the disk has
  * no table, CLI_FAIL-ish negative on error. */
-static int part_print(struct cli *c, struct cli_disk *d, bool print_unknown)
+int cli_part_print(struct cli *c, struct cli_disk *d, bool print_unknown)
 {
-	struct part_read_ctx r = { c, d };
+	struct cli_read_ctx r = { c, d };
 	struct vlab_part_table *t = malloc(sizeof(*t));
 	size_t scratch_len = 2 * SECTOR + 16384;
 	void *scratch = malloc(scratch_len);
@@ -508,7 +503,7 @@ static int part_print(struct cli *c, struct cli_disk *d, bool print_unknown)
 		free(scratch);
 		return -1;
 	}
-	err = vlab_part_scan(t, SECTOR, d->blk.info.capacity, part_read, &r, scratch, scratch_len);
+	err = vlab_part_scan(t, SECTOR, d->blk.info.capacity, cli_disk_read, &r, scratch, scratch_len);
 	if (err) {
 		printf("** Can't read partition table on virtio %u: %s **\n", d->devnum,
 		       vlab_strerror(err));
@@ -537,7 +532,7 @@ static int virtio_part(struct cli *c, int argc, char **argv)
 
 		if (!d)
 			return CLI_FAIL;
-		return part_print(c, d, true) < 0 ? CLI_FAIL : CLI_OK;
+		return cli_part_print(c, d, true) < 0 ? CLI_FAIL : CLI_OK;
 	}
 	{
 		unsigned shown = 0;
@@ -552,7 +547,7 @@ static int virtio_part(struct cli *c, int argc, char **argv)
 				rc = CLI_FAIL;
 				continue;
 			}
-			r = part_print(c, &c->disk[i], false);
+			r = cli_part_print(c, &c->disk[i], false);
 			if (r < 0)
 				rc = CLI_FAIL;
 			else
@@ -771,7 +766,7 @@ int cmd_virtio(struct cli *c, int argc, char **argv)
 	if (!strcmp(sub, "violations"))
 		return virtio_violations(c, argc);
 
-	ensure_scanned(c);
+	cli_ensure_scanned(c);
 	/* U-Boot matches info, device and part by prefix ("inf", "dev", "part"). */
 	if (!strncmp(sub, "inf", 3) && argc == 2)
 		return virtio_info(c);

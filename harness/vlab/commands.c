@@ -43,11 +43,46 @@ static const struct command commands[] = {
 	  "cmp [.b, .w, .l, .q] addr1 addr2 count" },
 	{ "crc32", cmd_crc32, false, "checksum calculation",
 	  "crc32 address count - compute CRC32 checksum of count bytes" },
-	{ "load", cmd_load, false, "load binary file from a filesystem",
-	  "load hostfs - addr filename [bytes [pos]]\n"
-	  "    - load file 'filename' from the host to guest address 'addr';\n"
+	{ "load", cmd_fs_load, false, "load binary file from a filesystem",
+	  "load <interface> <dev[:part]> <addr> <filename> [bytes [pos]]\n"
+	  "    - Load binary file 'filename' from partition 'part' on device\n"
+	  "       type 'interface' instance 'dev' to address 'addr' in memory.\n"
 	  "      'bytes' (hex) limits the length, 0 or absent means the whole file;\n"
-	  "      'pos' (hex) is the offset in the file to start at" },
+	  "      'pos' (hex) is the offset in the file to start at.\n"
+	  "      interface: virtio (FAT or ext2/3/4), or hostfs with dev '-'\n"
+	  "      (a file of the host)" },
+	{ "ls", cmd_fs_ls, false, "list files in a directory (default /)",
+	  "ls <interface> <dev[:part]> [directory]\n"
+	  "    - List files in directory 'directory' of partition 'part' on\n"
+	  "      device type 'interface' instance 'dev'." },
+	{ "size", cmd_fs_size, false, "determine a file's size",
+	  "size <interface> <dev[:part]> <filename>\n"
+	  "    - Find file 'filename' from 'dev' on 'interface' and determine its size;\n"
+	  "      prints nothing, as U-Boot (which sets filesize)" },
+	{ "fstype", cmd_fs_fstype, false, "Look up a filesystem type",
+	  "fstype <interface> <dev>:<part> - print filesystem type" },
+	{ "fatls", cmd_fs_ls, false, "list files in a directory (default /)",
+	  "fatls <interface> <dev[:part]> [directory]\n"
+	  "    - list files from 'dev' on 'interface' in 'directory' (FAT only)" },
+	{ "fatload", cmd_fs_load, false, "load binary file from a dos filesystem",
+	  "fatload <interface> <dev[:part]> <addr> <filename> [bytes [pos]]\n"
+	  "    - Load binary file 'filename' from 'dev' on 'interface'\n"
+	  "      to address 'addr' from dos filesystem (FAT only)" },
+	{ "fatsize", cmd_fs_size, false, "determine a file's size",
+	  "fatsize <interface> <dev[:part]> <filename> (FAT only)" },
+	{ "ext4ls", cmd_fs_ls, false, "list files in a directory (default /)",
+	  "ext4ls <interface> <dev[:part]> [directory] (ext2/3/4 only)" },
+	{ "ext4load", cmd_fs_load, false, "load binary file from a Ext4 filesystem",
+	  "ext4load <interface> <dev[:part]> <addr> <filename> [bytes [pos]]\n"
+	  "    - load binary file 'filename' from 'dev' on 'interface'\n"
+	  "      to address 'addr' from ext4 filesystem (ext2/3/4)" },
+	{ "ext4size", cmd_fs_size, false, "determine a file's size",
+	  "ext4size <interface> <dev[:part]> <filename> (ext2/3/4 only)" },
+	{ "part", cmd_part, false, "disk partition related commands",
+	  "part uuid <interface> <dev>:<part>\n"
+	  "    - print partition UUID\n"
+	  "part list <interface> <dev>\n"
+	  "    - print a device partition map" },
 	{ "net", cmd_net, false, "virtio-net devices (vlab)",
 	  "net info [dev] - MAC, link, MTU and statistics of dev (default: every\n"
 	  "     network device)\n"

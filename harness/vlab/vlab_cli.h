@@ -8,6 +8,7 @@
  *   cmd_virtio.c  the U-Boot style `virtio` command and its extensions
  *   cmd_mem.c     md, mw, cmp, crc32 on guest memory
  *   cmd_host.c    load/save between guest memory and host files
+ *   cmd_fs.c      ls/load/size/fstype on FAT and ext disks, part list/uuid
  *   mkdisk.c      the default disk: a GPT with two partitions
  *   record.c      --record FILE and replay FILE: the trace header
  */
@@ -155,6 +156,16 @@ int cmd_crc32(struct cli *c, int argc, char **argv);
 int cmd_load(struct cli *c, int argc, char **argv);
 int cmd_save(struct cli *c, int argc, char **argv);
 int cmd_net(struct cli *c, int argc, char **argv);
+/* cmd_fs.c: ls, load (virtio; hostfs goes to cmd_load), size, fstype,
+ * fatls, ext4ls, fatload, ext4load, part. */
+int cmd_fs_ls(struct cli *c, int argc, char **argv);
+int cmd_fs_load(struct cli *c, int argc, char **argv);
+int cmd_fs_size(struct cli *c, int argc, char **argv);
+int cmd_fs_fstype(struct cli *c, int argc, char **argv);
+int cmd_part(struct cli *c, int argc, char **argv);
+/* The size the last load or size command found (U-Boot's filesize
+ * variable): true with it, false when none has succeeded yet. */
+bool cli_fs_filesize(uint64_t *size);
 /* cmd_net.c: --net SPEC (0, or an exit status after a message), the NICs
  * built after the disks, drivers shut down at exit. */
 int cli_net_parse(const char *spec, enum hx_transport def_transport);
@@ -215,6 +226,18 @@ int cli_virtio_scan(struct cli *c, bool quiet);
 int cli_reprobe(const char *name, struct vlab_virtio_dev *v, char *failed,
                 void (*shutdown)(void *drv), int (*init)(void *drv), void *drv);
 void cli_virtio_shutdown(struct cli *c);
+/* Bind the devices on first use (`virtio scan`, quietly, unless done). */
+void cli_ensure_scanned(struct cli *c);
+/* Reading disk d through the bounce buffer: a vlab_part_read_fn whose ctx
+ * is a struct cli_read_ctx (512-byte sectors). */
+struct cli_read_ctx {
+	struct cli *c;
+	struct cli_disk *d;
+};
+int cli_disk_read(void *ctx, uint64_t lba, uint32_t nsect, void *buf);
+/* `virtio part dev`'s table (U-Boot's part_print): 1 printed, 0 no table
+ * (with "## Unknown partition table type 0" if print_unknown), -1 error. */
+int cli_part_print(struct cli *c, struct cli_disk *d, bool print_unknown);
 /* Name of a virtio-blk or reserved feature bit, NULL when it has none. */
 const char *cli_blk_feature_name(unsigned bit);
 

@@ -1,0 +1,392 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Filesystem entry points: mount (detect FAT, then ext), the bounded
+ * partition reader with its one-block cache, and the path walker shared
+ * by both filesystems (symbolic links followed at most VLAB_FS_SYMLINK_MAX
+ * times per lookup).
+ */
+#include "fs_priv.h"
+
+int fs_read_bytes(struct vlab_fs *fs, uint64_t off, void *dst, size_t len)
+{
+	const uint32_t bs = fs->blk_size;
+	const uint64_t total = fs->part_blocks * bs;
+	uint8_t *out = dst;
+
+	if (len == 0)
+		return 0;
+	if (off >= total || len > total - off)
+		return VLAB_FS_ECORRUPT;
+	while (len) {
+		uint64_t lba = off / bs;
+		uint32_t in = (uint32_t)(off % bs);
+		int rc;
+
+		if (in == 0 && len >= bs) {
+			/* Whole blocks straight into the caller's buffer. */
+			uint64_t n = len / bs;
+
+			if (n > 65536u)
+				n = 65536u;
+			rc = fs->read(fs->ctx, fs->part_start + lba, (uint32_t)n, out);
+			if (rc)
+				return rc > 0 ? VLAB_EIO : rc;
+			out += n * bs;
+			off += n * bs;
+			len -= (size_t)(n * bs);
+			continue;
+		}
+		if (!fs->cache_valid || fs->cache_lba != lba) {
+			fs->cache_valid = false;
+			rc = fs->read(fs->ctx, fs->part_start + lba, 1, fs->cache);
+			if (rc)
+				return rc > 0 ? VLAB_EIO : rc;
+			fs->cache_lba = lba;
+			fs->cache_valid = true;
+		}
+		{
+			size_t n = bs - in < len ? bs - in : len;
+
+			vlab_memcpy(out, fs->cache + in, n);
+			out += n;
+			off += n;
+			len -= n;
+		}
+	}
+	return 0;
+}
+
+int vlab_fs_mount(struct vlab_fs *fs, uint32_t blk_size, uint64_t start, uint64_t nblocks,
+                  vlab_part_read_fn read, void *ctx)
+{
+	int rc;
+
+	if (!fs)
+		return VLAB_EINVAL;
+	vlab_memset(fs, 0, sizeof *fs);
+	if (!read || blk_size < 512 || blk_size > VLAB_FS_MAX_BLOCK || (blk_size & (blk_size - 1)))
+		return VLAB_EINVAL;
+	if (nblocks == 0 || nblocks > (UINT64_MAX / blk_size) || start > UINT64_MAX - nblocks)
+		return VLAB_EINVAL;
+	fs->read = read;
+	fs->ctx = ctx;
+	fs->blk_size = blk_size;
+	fs->part_start = start;
+	fs->part_blocks = nblocks;
+	rc = fat_mount(fs);
+	if (rc == 0) {
+		fs->type = VLAB_FS_FAT;
+		return 0;
+	}
+	if (rc != VLAB_FS_EUNKNOWN)
+		return rc;
+	rc = ext_mount(fs);
+	if (rc == 0)
+		fs->type = VLAB_FS_EXT;
+	return rc;
+}
+
+const char *vlab_fs_type_name(const struct vlab_fs *fs)
+{
+	if (fs && fs->type == VLAB_FS_FAT)
+		return "fat";
+	if (fs && fs->type == VLAB_FS_EXT)
+		return "ext4";
+	return "unknown";
+}
+
+static int node_root(struct vlab_fs *fs, struct fs_node *n)
+{
+	if (fs->type == VLAB_FS_FAT) {
+		fat_root(fs, n);
+		return 0;
+	}
+	if (fs->type == VLAB_FS_EXT)
+		return ext_root(fs, n);
+	return VLAB_EINVAL;
+}
+
+static int node_iterate(struct vlab_fs *fs, const struct fs_node *dir, fs_entry_fn fn, void *ctx)
+{
+	if (dir->type != VLAB_FS_DIR)
+		return VLAB_FS_ENOTDIR;
+	if (fs->type == VLAB_FS_FAT)
+		return fat_iterate(fs, dir, fn, ctx);
+	return ext_iterate(fs, dir, fn, ctx);
+}
+
+static int node_read(struct vlab_fs *fs, const struct fs_node *n, uint64_t pos, void *buf, uint64_t len)
+{
+	if (fs->type == VLAB_FS_FAT)
+		return fat_read(fs, n, pos, buf, len);
+	return ext_read(fs, n, pos, buf, len);
+}
+
+/* ---- lookup ---- */
+
+struct find_ctx {
+	const char *name;
+	size_t len;
+	bool fold;          /* FAT: names compare without case */
+	struct fs_node *out;
+};
+
+static char lower(char c)
+{
+	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
+}
+
+static int find_cb(void *ctx, const char *name, size_t len, const struct fs_node *n)
+{
+	struct find_ctx *f = ctx;
+
+	if (len != f->len)
+		return 0;
+	for (size_t i = 0; i < len; i++) {
+		char a = name[i], b = f->name[i];
+
+		if (f->fold) {
+			a = lower(a);
+			b = lower(b);
+		}
+		if (a != b)
+			return 0;
+	}
+	*f->out = *n;
+	return 1;
+}
+
+/* The target of symlink n into out (NUL-terminated). */
+static int read_link(struct vlab_fs *fs, const struct fs_node *n, char *out)
+{
+	int rc;
+
+	if (n->size == 0)
+		return VLAB_FS_ECORRUPT;
+	if (n->size > VLAB_FS_PATH_MAX)
+		return VLAB_FS_ENAMETOOLONG;
+	rc = node_read(fs, n, 0, out, n->size);
+	if (rc)
+		return rc;
+	out[n->size] = '\0';
+	if (vlab_strlen(out) != n->size)
+		return VLAB_FS_ECORRUPT; /* a NUL inside the target */
+	return 0;
+}
+
+/*
+ * Walk path from the root into *n.  follow: a symlink as the last component
+ * is followed too.  The path is copied into fs->path[0]; a symlink's target
+ * followed by the rest of the path replaces it.
+ */
+static int resolve(struct vlab_fs *fs, const char *path, bool follow, struct fs_node *n)
+{
+	char *p = fs->path[0];
+	unsigned links = 0;
+	size_t i = 0;
+	int rc;
+
+	if (!path)
+		return VLAB_EINVAL;
+	if (vlab_strlen(path) > VLAB_FS_PATH_MAX)
+		return VLAB_FS_ENAMETOOLONG;
+	vlab_memcpy(p, path, vlab_strlen(path) + 1);
+	rc = node_root(fs, n);
+	if (rc)
+		return rc;
+	/* Each turn consumes a component or replaces the path after a link,
+	 * which happens at most VLAB_FS_SYMLINK_MAX times. */
+	for (;;) {
+		struct fs_node child;
+		struct find_ctx f;
+		size_t start, len;
+
+		while (p[i] == '/')
+			i++;
+		if (!p[i])
+			return 0;
+		start = i;
+		while (p[i] && p[i] != '/')
+			i++;
+		len = i - start;
+		if (n->type != VLAB_FS_DIR)
+			return VLAB_FS_ENOTDIR;
+		if (len == 1 && p[start] == '.')
+			continue;
+		if (len > VLAB_FS_NAME_MAX)
+			return VLAB_FS_ENAMETOOLONG;
+		if (len == 2 && p[start] == '.' && p[start + 1] == '.' && n->root)
+			continue; /* the root's parent is the root (FAT's has no "..") */
+		f.name = p + start;
+		f.len = len;
+		f.fold = fs->type == VLAB_FS_FAT;
+		f.out = &child;
+		rc = node_iterate(fs, n, find_cb, &f);
+		if (rc < 0)
+			return rc;
+		if (rc == 0)
+			return VLAB_FS_ENOENT;
+		if (child.type == VLAB_FS_SYMLINK) {
+			size_t rest, tl;
+			char *t = fs->path[1];
+
+			while (p[i] == '/')
+				i++;
+			if (!p[i] && !follow) {
+				*n = child;
+				return 0;
+			}
+			if (++links > VLAB_FS_SYMLINK_MAX)
+				return VLAB_FS_ELOOP;
+			rc = read_link(fs, &child, t);
+			if (rc)
+				return rc;
+			tl = vlab_strlen(t);
+			rest = vlab_strlen(p + i);
+			if (tl + 1 + rest > VLAB_FS_PATH_MAX)
+				return VLAB_FS_ENAMETOOLONG;
+			t[tl] = '/';
+			vlab_memcpy(t + tl + 1, p + i, rest + 1);
+			vlab_memcpy(p, t, tl + 1 + rest + 1);
+			i = 0;
+			if (p[0] == '/') {
+				rc = node_root(fs, n);
+				if (rc)
+					return rc;
+			}
+			continue; /* relative: from the link's directory, n */
+		}
+		*n = child;
+	}
+}
+
+static void to_stat(const struct fs_node *n, struct vlab_fs_stat *st)
+{
+	st->type = n->type;
+	st->size = n->size;
+	st->ino = n->ino;
+	st->mode = n->mode;
+	st->inline_data = (n->flags & 0x10000000u) != 0;
+}
+
+int vlab_fs_stat(struct vlab_fs *fs, const char *path, struct vlab_fs_stat *st)
+{
+	struct fs_node n;
+	int rc;
+
+	if (!fs || !st || fs->type == VLAB_FS_NONE)
+		return VLAB_EINVAL;
+	rc = resolve(fs, path, true, &n);
+	if (rc)
+		return rc;
+	to_stat(&n, st);
+	return 0;
+}
+
+struct list_ctx {
+	vlab_fs_dir_fn fn;
+	void *ctx;
+	struct vlab_fs_dirent e;
+};
+
+static int list_cb(void *ctx, const char *name, size_t len, const struct fs_node *n)
+{
+	struct list_ctx *l = ctx;
+
+	if (len >= sizeof l->e.name)
+		len = sizeof l->e.name - 1;
+	vlab_memcpy(l->e.name, name, len);
+	l->e.name[len] = '\0';
+	to_stat(n, &l->e.st);
+	return l->fn(l->ctx, &l->e);
+}
+
+int vlab_fs_list(struct vlab_fs *fs, const char *path, vlab_fs_dir_fn fn, void *ctx)
+{
+	struct list_ctx l;
+	struct fs_node n;
+	int rc;
+
+	if (!fs || !fn || fs->type == VLAB_FS_NONE)
+		return VLAB_EINVAL;
+	rc = resolve(fs, path, true, &n);
+	if (rc)
+		return rc;
+	l.fn = fn;
+	l.ctx = ctx;
+	rc = node_iterate(fs, &n, list_cb, &l);
+	return rc > 0 ? 0 : rc;
+}
+
+int vlab_fs_read(struct vlab_fs *fs, const char *path, uint64_t pos, void *buf, uint64_t len,
+                 uint64_t *got)
+{
+	struct fs_node n;
+	int rc;
+
+	if (got)
+		*got = 0;
+	if (!fs || (!buf && len) || fs->type == VLAB_FS_NONE)
+		return VLAB_EINVAL;
+	rc = resolve(fs, path, true, &n);
+	if (rc)
+		return rc;
+	if (n.type == VLAB_FS_DIR)
+		return VLAB_FS_EISDIR;
+	if (n.type != VLAB_FS_FILE)
+		return VLAB_FS_EUNSUPP;
+	if (pos > n.size)
+		return VLAB_FS_ERANGE;
+	if (len > n.size - pos)
+		len = n.size - pos;
+	rc = node_read(fs, &n, pos, buf, len);
+	if (rc)
+		return rc;
+	if (got)
+		*got = len;
+	return 0;
+}
+
+void vlab_fs_uuid(const struct vlab_fs *fs, char out[37])
+{
+	static const char hex[] = "0123456789abcdef";
+	unsigned o = 0;
+
+	out[0] = '\0';
+	if (!fs)
+		return;
+	if (fs->type == VLAB_FS_FAT) {
+		static const char HEX[] = "0123456789ABCDEF";
+		uint32_t s = fs->u.fat.serial;
+
+		for (int i = 7; i >= 0; i--) {
+			out[o++] = HEX[(s >> (4 * i)) & 0xf];
+			if (i == 4)
+				out[o++] = '-';
+		}
+	} else if (fs->type == VLAB_FS_EXT) {
+		for (unsigned i = 0; i < 16; i++) {
+			if (i == 4 || i == 6 || i == 8 || i == 10)
+				out[o++] = '-';
+			out[o++] = hex[fs->u.ext.uuid[i] >> 4];
+			out[o++] = hex[fs->u.ext.uuid[i] & 0xf];
+		}
+	}
+	out[o] = '\0';
+}
+
+const char *vlab_fs_strerror(int err)
+{
+	switch (err) {
+	case VLAB_FS_EUNKNOWN: return "unrecognized filesystem type";
+	case VLAB_FS_ENOENT: return "no such file or directory";
+	case VLAB_FS_ENOTDIR: return "not a directory";
+	case VLAB_FS_EISDIR: return "is a directory";
+	case VLAB_FS_ECORRUPT: return "filesystem structure corrupted";
+	case VLAB_FS_ELOOP: return "too many levels of symbolic links";
+	case VLAB_FS_ENAMETOOLONG: return "name too long";
+	case VLAB_FS_EUNSUPP: return "filesystem feature not supported";
+	case VLAB_FS_ERANGE: return "offset beyond the end of the file";
+	default: return vlab_strerror(err);
+	}
+}
