@@ -28,6 +28,7 @@
  * ("Environment size: 4620/262140 bytes"). */
 #define ENV_SIZE 262140u
 #define RUN_DEPTH_MAX 16
+#define IF_DEPTH_MAX 32
 
 struct var {
 	char *name, *value;
@@ -392,7 +393,11 @@ static struct node *parse_if(struct parser *ps)
 		return NULL;
 	}
 	n->is_if = true;
-	ps->depth++;
+	if (++ps->depth > IF_DEPTH_MAX) { /* the parser and the run recurse */
+		perr(ps, "'if' nested more than %d deep", IF_DEPTH_MAX);
+		free(n);
+		return NULL;
+	}
 	advance(ps);
 	for (;;) {
 		struct list *c = grow(ps, n->conds, n->nclauses, sizeof *c);
@@ -1010,7 +1015,7 @@ static long long strtol_uboot(const char *s)
 			break;
 		v = v * base + d; /* wraps on overflow, never traps */
 	}
-	return neg ? -(long long)v : (long long)v;
+	return (long long)(neg ? 0 - v : v); /* no signed overflow */
 }
 
 /* test -e IFACE DEV FILE: hostfs only (the files of the host). */

@@ -121,8 +121,10 @@ size_t cli_complete(const char *line, size_t cursor, const char **out, size_t *s
 				nw = kw ? 0 : nw + 1;
 				in_word = false;
 			}
-			if (ch != ' ' && ch != '\t')
+			if (ch != ' ' && ch != '\t') {
 				nw = 0;
+				first[0][0] = first[1][0] = '\0';
+			}
 			if (ch == '&' || ch == '|')
 				i++;
 			continue;

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # vlab's shell as U-Boot's hush: lists, variables, if/test/run, exit
-# statuses, -e, tab completion, U-Boot's own answers (tests/cli/uboot), and
-# line editing and history at a terminal (a pty).
+# statuses, -e, bounds.  shell_prompt_test.sh: completion, U-Boot's own
+# answers, the terminal.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib.sh" "$@"
@@ -132,38 +132,17 @@ printf 'if true; then\necho never\n' >open.vlab
 contains "'if' without 'fi'"
 lacks never
 
+check "bounds: ifs nested too deep, a command too long after expansion, too many words"
+deep="$(printf 'if true; then %.0s' {1..40}) echo x $(printf '; fi%.0s' {1..40})"
+run 1 -c "$deep"
+contains "'if' nested more than 32 deep"
+run 1 -c "setenv a $(printf 'x%.0s' {1..3000}); echo \$a\$a"
+contains 'command longer than 4095 bytes after expansion'
+run 1 -c "setenv a '$(printf 'w %.0s' {1..40})'; echo \$a"
+contains 'too many words in one command after expansion (limit 32)'
+
 check "the shell's commands take -h as data (test \"\$x\" = -h)"
 run 0 -c 'setenv x -h; test "$x" = -h && echo data'
 contains data
-
-check "tab completion: commands, subcommands, help's command, variables"
-"$VLAB" --complete 'virt' >out.txt
-[[ $(cat out.txt) == virtio ]] || fail "'virt' completes to: $(cat out.txt)"
-"$VLAB" --complete 'virtio s' >out.txt
-[[ $(cat out.txt) == scan ]] || fail "'virtio s' completes to: $(cat out.txt)"
-"$VLAB" --complete 'echo a; virtio ' >out.txt
-for w in scan info device part read write; do contains "$w"; done
-"$VLAB" --complete 'help vers' >out.txt
-[[ $(cat out.txt) == version ]] || fail "'help vers' completes to: $(cat out.txt)"
-"$VLAB" --complete 'run load' >out.txt
-[[ $(cat out.txt) == loadaddr ]] || fail "'run load' completes to: $(cat out.txt)"
-"$VLAB" --complete 'if tr' >out.txt
-[[ $(cat out.txt) == true ]] || fail "'if tr' completes to: $(cat out.txt)"
-"$VLAB" --complete 'crc32 ' >out.txt
-[[ ! -s out.txt ]] || fail "crc32's argument is no subcommand: $(cat out.txt)"
-
-check "the lines U-Boot 2023.01 was given get U-Boot's answers (but the listed differences)"
-python3 "$here/uboot/compare_shell.py" "$VLAB" "$here/uboot/qemu-arm64-shell.txt" \
-	"$here/uboot/shell-differences.txt" >out.txt 2>&1 || fail "vlab answers otherwise than U-Boot"
-contains 'lines compared with U-Boot'
-
-check "at a terminal: line editing, history (Up), tab completion, the history file"
-if ldd "$VLAB" 2>/dev/null | grep -q libedit; then
-	python3 "$here/shell_pty.py" "$VLAB" "$WORK" >out.txt 2>&1 || fail "the pty session failed"
-else
-	printf 'SKIP (part of check %d): vlab was built without libedit (Debian libedit-dev)\n' "$checks"
-	[[ ${CI:-} != true ]] || fail "vlab was built without libedit; CI needs it"
-	skipped+=(libedit)
-fi
 
 finish
