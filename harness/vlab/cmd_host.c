@@ -97,6 +97,7 @@ int cmd_load(struct cli *c, int argc, char **argv)
 	}
 	fclose(f);
 	printf("%" PRIu64 " bytes read\n", len);
+	cli_env_set_filesize(len);
 	return CLI_OK;
 }
 

@@ -102,6 +102,32 @@ static const struct command commands[] = {
 	  "help [command ...]\n"
 	  "    - without arguments, list the commands; with, show their usage\n"
 	  "<command> --help (or -h) shows the usage of one command" },
+	{ "setenv", cmd_setenv, false, "set environment variables",
+	  "setenv [-f] name value ...\n"
+	  "    - set environment variable 'name' to 'value ...'\n"
+	  "setenv [-f] name\n"
+	  "    - delete environment variable 'name'" },
+	{ "printenv", cmd_printenv, false, "print environment variables",
+	  "printenv [-a]\n"
+	  "    - print [all] values of all environment variables\n"
+	  "printenv name ...\n"
+	  "    - print value of environment variable 'name'" },
+	{ "env", cmd_env, false, "environment handling commands",
+	  "env delete [-f] var [...] - [forcibly] delete variable(s)\n"
+	  "env exists name - tests for existence of variable\n"
+	  "env print [-a | name ...] - print environment\n"
+	  "env run var [...] - run commands in an environment variable\n"
+	  "env set [-f] name [arg ...]" },
+	{ "run", cmd_run, false, "run commands in an environment variable",
+	  "run var [...]\n"
+	  "    - run the commands in the environment variable(s) 'var'" },
+	{ "test", cmd_test, false, "minimal test like /bin/sh",
+	  "test [args..]\n"
+	  "    - operators: ! -a -o -z -n -e = != < > -eq -ne -lt -le -gt -ge\n"
+	  "      (-e hostfs - FILE: FILE exists on the host)" },
+	{ "[", cmd_test, false, "alias for 'test'", "[ <test expression> ]" },
+	{ "true", cmd_true, false, "do nothing, successfully", "true" },
+	{ "false", cmd_true, false, "do nothing, unsuccessfully", "false" },
 	{ "echo", cmd_echo, false, "echo args to console",
 	  "echo [args..]\n    - echo args to console" },
 	{ "version", cmd_version, false, "print the vlab and compiler versions",
@@ -128,9 +154,31 @@ static const struct command *find(const char *typed)
 	return NULL;
 }
 
+size_t cli_command_names(const char **names, size_t max)
+{
+	size_t n = 0;
+
+	for (; n < NCOMMANDS && n < max; n++)
+		names[n] = commands[n].name;
+	return n;
+}
+
+const char *cli_command_usage(const char *name)
+{
+	const struct command *cmd = find(name);
+
+	return cmd ? cmd->usage : NULL;
+}
+
 static void print_usage(FILE *f, const struct command *cmd)
 {
 	fprintf(f, "%s - %s\n\nUsage:\n%s\n", cmd->name, cmd->summary, cmd->usage);
+}
+
+static bool takes_data(const struct command *cmd)
+{
+	return cmd->fn == cmd_test || cmd->fn == cmd_setenv || cmd->fn == cmd_env ||
+	       cmd->fn == cmd_run || cmd->fn == cmd_true;
 }
 
 int cli_run_command(struct cli *c, int argc, char **argv)
@@ -142,7 +190,8 @@ int cli_run_command(struct cli *c, int argc, char **argv)
 		printf("Unknown command '%s' - try 'help'\n", argv[0]);
 		return CLI_FAIL;
 	}
-	for (int i = 1; i < argc; i++) {
+	/* The shell's commands take any word as data: test "$x" = -h. */
+	for (int i = 1; i < argc && !takes_data(cmd); i++) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
 			print_usage(stdout, cmd);
 			return CLI_OK;

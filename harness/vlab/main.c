@@ -39,6 +39,7 @@ struct options {
 	unsigned nblk;
 	enum hx_transport transport;
 	const char *commands; /* -c */
+	bool errexit;         /* -e */
 	const char *faults;   /* --faults FILE */
 	const char *record;   /* --record FILE */
 	enum hx_pci_profile machine; /* --machine */
@@ -56,7 +57,8 @@ static void usage(FILE *f)
 	        "Drives virtio block devices of a software machine with the virtio-lab\n"
 	        "drivers, through U-Boot's 'virtio' command and a few memory commands.\n"
 	        "Without -c, commands come from stdin: a script when it is not a terminal,\n"
-	        "else an interactive shell with the prompt '=> '.\n"
+	        "else an interactive shell with the prompt '=> ' (line editing, history in\n"
+	        "$VLAB_HISTORY or ~/.vlab_history, tab completion).\n"
 	        "\n"
 	        "Options:\n"
 	        "  --blk IMAGE[,transport=T][,ro][,qemu][,bridge=pci-bridge|root-port]\n"
@@ -81,6 +83,9 @@ static void usage(FILE *f)
 	        "                     offered: packed, indirect, event-idx (comma-separated)\n"
 	        "  -c CMDS            run CMDS and exit: every command of 'a; b' runs, 'a && b'\n"
 	        "                     runs b after a success of a, 'a || b' after a failure\n"
+	        "                     (U-Boot's hush: variables, if, test, run; docs/vlab.md)\n"
+	        "  -e                 with -c or a script: stop at the first command that fails\n"
+	        "  --complete TEXT    print the shell's tab completions of TEXT and exit\n"
 	        "  -h, --help         this text\n"
 	        "  --version          print the version\n"
 	        "\n"
@@ -244,6 +249,10 @@ static int parse_options(struct options *opt, int argc, char **argv)
 			if (opt->commands)
 				return bad_usage("%s given twice; join the commands with ';'", a);
 			opt->commands = argv[++i];
+			continue;
+		}
+		if (!strcmp(a, "-e")) {
+			opt->errexit = true;
 			continue;
 		}
 		if (opt_is(a, "--blk") || opt_is(a, "--blk-ram")) {
@@ -512,16 +521,46 @@ int cli_run_one(void *ctx, int argc, char **argv)
 	return (rc != CLI_OK ? CLI_RUN_FAILED : 0) | (c->quit ? CLI_RUN_STOP : 0);
 }
 
-/* Run one line (every command of it, as U-Boot does); *failed is set when
- * one failed or the line is malformed.  false when the session should end
- * (exit). */
+/* Run a text (every command of it, as U-Boot does); *failed is set when
+ * one failed or the text is malformed.  false when the session should end
+ * (exit, or -e after a failure). */
 static bool run_line(struct cli *c, const char *line, bool *failed)
 {
 	int rc = cli_split_run(line, cli_run_one, c);
 
 	if (rc < 0 || (rc & CLI_RUN_FAILED))
 		*failed = true;
-	return !c->quit;
+	return rc < 0 || !(rc & CLI_RUN_STOP);
+}
+
+/*
+ * Lines of a script or of the prompt gather in text while an if or a
+ * quote is open (then the prompt is U-Boot's "> "), and run once the text
+ * is complete.  As run_line.
+ */
+struct pending {
+	char text[CLI_MAX_SCRIPT];
+	size_t len;
+};
+
+static bool feed_line(struct cli *c, struct pending *p, const char *line, bool *failed)
+{
+	size_t n = strcspn(line, "\n");
+
+	if (p->len + n + 2 > sizeof p->text) {
+		printf("** command text too long (limit %d bytes), ignored **\n", CLI_MAX_SCRIPT - 2);
+		p->len = 0;
+		*failed = true;
+		return true;
+	}
+	memcpy(p->text + p->len, line, n);
+	p->len += n;
+	p->text[p->len++] = '\n';
+	p->text[p->len] = '\0';
+	if (cli_shell_incomplete(p->text))
+		return true;
+	p->len = 0;
+	return run_line(c, p->text, failed);
 }
 
 static int report_violations(struct cli *c)
@@ -546,47 +585,75 @@ static int report_violations(struct cli *c)
 	return EXIT_VIOLATIONS;
 }
 
+/* One line from stdin into line (CLI_MAX_LINE bytes): false at the end.
+ * Through libedit when edit is set. */
+static bool read_line(char *line, bool interactive, bool edit, bool more, bool *failed)
+{
+	const char *prompt = more ? "> " : "=> ";
+	int ch;
+
+	if (edit) {
+		const char *got = cli_edit_read(prompt);
+
+		if (!got)
+			return false;
+		snprintf(line, CLI_MAX_LINE, "%s", got);
+		return true;
+	}
+	for (;;) {
+		if (interactive) {
+			fputs(prompt, stdout);
+			fflush(stdout);
+		}
+		if (!fgets(line, CLI_MAX_LINE, stdin))
+			return false;
+		if (strchr(line, '\n') || feof(stdin))
+			return true;
+		while ((ch = getchar()) != EOF && ch != '\n')
+			;
+		printf("** line too long (limit %d bytes), ignored **\n", CLI_MAX_LINE - 2);
+		*failed = true;
+	}
+}
+
 /* The commands: -c, the trace's (replay), or stdin line by line (a
  * recording keeps each line as an input event).  *failed as run_line. */
-static void run_session(struct cli *c, const char *commands, bool *failed)
+static void run_session(struct cli *c, const char *commands, bool errexit, bool *failed)
 {
 	bool interactive = !c->replay && !commands && isatty(STDIN_FILENO);
+	bool edit = interactive && cli_edit_start();
+	static struct pending p;
 	char line[CLI_MAX_LINE];
+	bool go_on = true;
 
+	/* At the prompt a failure ends nothing. */
+	cli_shell_set_errexit(errexit && !interactive);
+	p.len = 0;
 	if (commands) {
 		run_line(c, commands, failed);
 		return;
 	}
-	while (c->replay) {
-		if (!hx_replay_input(c->replay, line, sizeof line) || !run_line(c, line, failed))
-			return;
+	while (c->replay && go_on) {
+		if (!hx_replay_input(c->replay, line, sizeof line))
+			break;
+		go_on = feed_line(c, &p, line, failed);
 	}
-	for (;;) {
-		if (interactive) {
-			fputs("=> ", stdout);
-			fflush(stdout);
-		}
-		if (!fgets(line, sizeof(line), stdin)) {
+	while (!c->replay && go_on) {
+		if (!read_line(line, interactive, edit, p.len > 0, failed)) {
 			if (interactive)
 				putchar('\n');
 			break;
-		}
-		if (!strchr(line, '\n') && !feof(stdin)) {
-			int ch;
-
-			while ((ch = getchar()) != EOF && ch != '\n')
-				;
-			printf("** line too long (limit %d bytes), ignored **\n", CLI_MAX_LINE - 2);
-			*failed = true;
-			continue;
 		}
 		if (c->rec) {
 			line[strcspn(line, "\n")] = '\0';
 			hx_trace_record_input(c->rec, line);
 		}
-		if (!run_line(c, line, failed))
-			break;
+		go_on = feed_line(c, &p, line, failed);
 	}
+	if (go_on && p.len) /* an if or a quote left open: its message */
+		run_line(c, p.text, failed);
+	if (edit)
+		cli_edit_end();
 	if (interactive)
 		*failed = false; /* at the prompt a failed command is not fatal */
 }
@@ -666,7 +733,7 @@ static int run_machine(struct options *opt, int argc, char **argv, const struct 
 		}
 	}
 
-	run_session(c, opt->commands, &failed);
+	run_session(c, opt->commands, opt->errexit, &failed);
 	fflush(stdout);
 
 	cli_virtio_shutdown(c);
@@ -770,6 +837,17 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && !strcmp(argv[1], "replay"))
 		return replay_main(argc, argv);
+	if (argc > 1 && !strcmp(argv[1], "--complete")) {
+		const char *cands[CLI_COMPLETE_MAX];
+		size_t start, n;
+
+		if (argc != 3)
+			return bad_usage("%s needs one TEXT (the line before the cursor)", argv[1]);
+		n = cli_complete(argv[2], strlen(argv[2]), cands, &start);
+		for (size_t i = 0; i < n; i++)
+			printf("%s\n", cands[i]);
+		return 0;
+	}
 	if (argc > 1 && !strcmp(argv[1], "conformance"))
 		return cmd_conformance_main(argc - 1, argv + 1);
 	rc = parse_options(&opt, argc, argv);

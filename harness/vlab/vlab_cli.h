@@ -3,7 +3,10 @@
  * vlab, the command line: shared state and the pieces each file provides.
  *
  *   main.c        options, machine set-up, the read-eval loop, exit status
- *   parse.c       numbers, sizes, splitting command lines into words
+ *   parse.c       numbers and sizes
+ *   shell.c       the shell: lists, if, quoting, variables; setenv, printenv,
+ *                 env, run, test
+ *   shell_edit.c  the interactive line: libedit, history, tab completion
  *   commands.c    the command table, dispatch, help, echo, version, exit
  *   cmd_virtio.c  the U-Boot style `virtio` command and its extensions
  *   cmd_mem.c     md, mw, cmp, crc32 on guest memory
@@ -115,22 +118,68 @@ bool cli_parse_size(const char *s, uint64_t *out);
 
 #define CLI_MAX_ARGS 32
 #define CLI_MAX_LINE 4096
+/* A whole text (a -c argument, an if ... fi block read over lines). */
+#define CLI_MAX_SCRIPT (16 * CLI_MAX_LINE)
 /* What run() returns to cli_split_run, bits: */
 #define CLI_RUN_FAILED 1 /* the command failed */
 #define CLI_RUN_STOP 2   /* end the session (exit): run nothing more */
+
+/* ---- shell.c ---- */
+/* The default of $loadaddr: the bottom of guest RAM. */
+#define VLAB_LOADADDR 0x80000000ull
 /*
- * Split one line into commands on ';', '&&' and '||' and words on blanks,
- * honouring '...' and "..." quoting and backslash escapes; a '#' that
- * starts a word outside quotes starts a comment.  A malformed line (an
- * unterminated quote, '&&' or '||' without a command on each side, too
- * long) runs nothing: -1 after a message.  Otherwise, as U-Boot does,
- * calls run(ctx, argc, argv) for every command after a ';' whatever the
- * one before returned, after '&&' only when the last command run
- * succeeded, after '||' only when it failed; stops at CLI_RUN_STOP.
- * Returns the CLI_RUN_* bits of all the commands run, OR-ed: a failure
- * anywhere on the line, even one a '||' answered, is CLI_RUN_FAILED.
+ * Run a text as U-Boot's hush does: commands separated by ';' or newlines
+ * (every one runs whatever the one before returned), '&&' and '||' (after
+ * the last command run succeeded, failed), if/then/elif/else/fi; words
+ * split at blanks, '...' literal, "..." with $variables expanded, a
+ * backslash escaping outside quotes, '#' starting a word a comment;
+ * $name, ${name} and $? expanded when the command runs, an unquoted value
+ * split into words; leading name=value words set local variables.  The
+ * whole text is parsed first: a malformed one (an unterminated quote or
+ * if, '&&' or '||' without a command on each side, more than
+ * CLI_MAX_ARGS words in a command) runs nothing: -1 after a message on
+ * stderr.  Otherwise run(ctx, argc, argv) runs each command; returns
+ * CLI_RUN_FAILED when a command failed, other than in an if's condition
+ * (even one a '||' answered), CLI_RUN_STOP when a command returned
+ * CLI_RUN_STOP or, with errexit, at the first such failure.
  */
 int cli_split_run(const char *line, int (*run)(void *ctx, int argc, char **argv), void *ctx);
+/* Would text parse if more lines came (an open if, an open quote)? */
+bool cli_shell_incomplete(const char *text);
+/* -e: cli_split_run stops at the first failure it counts. */
+void cli_shell_set_errexit(bool on);
+/* The environment: a value or NULL; set (value) or delete (NULL), 0 or
+ * -1 after a message. */
+const char *cli_env_get(const char *name);
+int cli_env_set(const char *name, const char *value);
+/* The hook a command that loads a file calls: $filesize, hex, as U-Boot. */
+void cli_env_set_filesize(uint64_t bytes);
+/* The environment's names (unsorted), at most max: how many. */
+size_t cli_env_names(const char **names, size_t max);
+int cmd_setenv(struct cli *c, int argc, char **argv);
+int cmd_printenv(struct cli *c, int argc, char **argv);
+int cmd_env(struct cli *c, int argc, char **argv);
+int cmd_run(struct cli *c, int argc, char **argv);
+int cmd_test(struct cli *c, int argc, char **argv);
+int cmd_true(struct cli *c, int argc, char **argv); /* true and false */
+
+/* ---- shell_edit.c ---- */
+#define CLI_COMPLETE_MAX 128
+/*
+ * Tab completion of line[0..cursor): the candidates for the word the
+ * cursor ends (a command name at a command's start, a subcommand after a
+ * command that has some, a command after help, a variable name after run,
+ * printenv, env print/set/delete), sorted, at most CLI_COMPLETE_MAX;
+ * *start is where that word begins.  How many.
+ */
+size_t cli_complete(const char *line, size_t cursor, const char **out, size_t *start);
+/* The interactive line: false when vlab was built without libedit (then
+ * the caller reads stdin itself).  History in $VLAB_HISTORY, else
+ * ~/.vlab_history ($VLAB_HISTORY empty: none). */
+bool cli_edit_start(void);
+/* A line (with its '\n'; valid until the next call) or NULL at the end. */
+const char *cli_edit_read(const char *prompt);
+void cli_edit_end(void);
 
 /* ---- main.c ---- */
 /* Guest RAM for the commands and the bounce buffer (after hx_machine_new,
@@ -146,6 +195,10 @@ int cmd_conformance_main(int argc, char **argv);
 
 /* ---- commands.c ---- */
 int cli_run_command(struct cli *c, int argc, char **argv);
+/* The command names, in the table's order, at most max: how many. */
+size_t cli_command_names(const char **names, size_t max);
+/* A command's usage text (lines "\n" separated), NULL for no command. */
+const char *cli_command_usage(const char *name);
 /* Command implementations (argv[0] is the command name as typed). */
 int cmd_virtio(struct cli *c, int argc, char **argv);
 int cmd_pci(struct cli *c, int argc, char **argv);

@@ -1,0 +1,73 @@
+#!/usr/bin/env python3
+"""Type shell lines into U-Boot (Debian u-boot-qemu, qemu_arm64) and keep
+what it answered: the transcript cli.shell_test compares vlab with.
+
+usage: capture_shell.py OUT < LINES
+  LINES  one line typed per line of stdin (a line of an if/fi block gets
+         U-Boot's continuation prompt '> ')
+  OUT    the transcript from the first prompt on, ANSI and CR removed
+
+Needs qemu-system-aarch64 (Debian qemu-system-arm) and
+/usr/lib/u-boot/qemu_arm64/u-boot.bin.  Every wait is bounded; exits 1
+when a prompt does not come.
+"""
+import os
+import re
+import select
+import subprocess
+import sys
+import time
+
+BIOS = "/usr/lib/u-boot/qemu_arm64/u-boot.bin"
+
+
+def main():
+    if len(sys.argv) != 2:
+        sys.exit(__doc__)
+    lines = [l.rstrip("\n") for l in sys.stdin]
+    qemu = subprocess.Popen(
+        ["qemu-system-aarch64", "-machine", "virt", "-cpu", "cortex-a57", "-m", "256",
+         "-bios", BIOS, "-nographic", "-nic", "none", "-no-reboot"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    seen = bytearray()
+
+    def until_prompt(start, seconds):
+        end = time.time() + seconds
+        while time.time() < end:
+            ready, _, _ = select.select([qemu.stdout], [], [], 0.3)
+            if ready:
+                data = os.read(qemu.stdout.fileno(), 4096)
+                if not data:
+                    return False
+                seen.extend(data)
+            elif seen[start:].endswith(b"> "):
+                return True
+        return False
+
+    try:
+        # Stop autoboot at once, then wait for the prompt.
+        end = time.time() + 120
+        while b"=> " not in seen and time.time() < end:
+            qemu.stdin.write(b"\n")
+            qemu.stdin.flush()
+            until_prompt(len(seen), 1)
+        if b"=> " not in seen:
+            sys.exit("capture_shell.py: no U-Boot prompt")
+        first = seen.rfind(b"=> ")
+        for line in lines:
+            mark = len(seen)
+            qemu.stdin.write(line.encode() + b"\n")
+            qemu.stdin.flush()
+            if not until_prompt(mark + len(line), 30):
+                sys.exit("capture_shell.py: no prompt after " + line)
+    finally:
+        qemu.kill()
+        qemu.wait()
+    text = seen[first:].decode(errors="replace")
+    text = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", text).replace("\r", "")
+    with open(sys.argv[1], "w") as f:
+        f.write(text.rstrip() + "\n")
+
+
+if __name__ == "__main__":
+    main()
