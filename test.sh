@@ -3,7 +3,10 @@
 # bare-metal images and the fuzz targets; runs the whole CTest suite (all
 # labels) in the gcc and sanitizer builds, replays the fuzz corpora and
 # fuzzes each target for 20 s (one target per core); writes the conformance
-# report with the gcc run's results (build/gcc/conformance/).  Ends with the time
+# report with the gcc run's results (build/gcc/conformance/); writes each
+# build's test results as JUnit XML (build/<preset>/ctest-results.xml) and
+# the coverage of driver/ (scripts/coverage.sh, build/coverage/html/, with a
+# floor it enforces).  Ends with the time
 # each phase took and a total over every ctest run:
 #   total: N passed, N failed, N skipped
 # The sanitizer run leaves out what only repeats the gcc run's work: the
@@ -89,9 +92,9 @@ did_not_run() { # status: how many tests ctest lists as "(status)" under "did no
 results=$here/build/gcc/ctest-results.xml
 for preset in gcc asan; do
 	phase "ctest: $preset"
-	args=()
-	[ "$preset" = gcc ] && args=(--output-junit "$results")
-	[ "$preset" = asan ] && [ "$full" = 0 ] && args=(-E '^qemu\.|^conformance\.baseline$')
+	# Every build's results as JUnit XML, in its build tree (named at the end).
+	args=(--output-junit "$here/build/$preset/ctest-results.xml")
+	[ "$preset" = asan ] && [ "$full" = 0 ] && args+=(-E '^qemu\.|^conformance\.baseline$')
 	run_ctest --preset "$preset" -j"$jobs" "${args[@]}"
 done
 # The conformance report (docs/conformance-report.md) with the real test
@@ -110,10 +113,16 @@ build/gcc/harness/vlab conformance --results "$results" --mutants "$mutants" --m
 phase "build+replay: fuzz"
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz -j"$jobs"
-run_ctest --preset fuzz -j"$jobs"
+run_ctest --preset fuzz -j"$jobs" --output-junit "$here/build/fuzz/ctest-results.xml"
 phase "fuzzing"
 fuzz/run.sh build/fuzz 20
+# Coverage of driver/ by the unit, model and fuzz replay tests (gcovr, HTML);
+# fails below the floor (scripts/coverage.sh, docs/coverage.md).
+phase "coverage"
+scripts/coverage.sh
 phase ""
 printf '%s\n' "${timings[@]}"
 echo "conformance report: $report/conformance.html (and .md, .json, .xml)"
+echo "test results (JUnit XML): build/gcc/ctest-results.xml, build/asan/ctest-results.xml, build/fuzz/ctest-results.xml"
+echo "coverage of driver/: build/coverage/html/index.html (and coverage.xml: Cobertura, coverage.json)"
 echo "total: $passed passed, $failed failed, $skipped skipped"

@@ -408,15 +408,18 @@ void fz_init(struct fz *f, const uint8_t *data, size_t size)
 	if (!arena) {
 		arena = malloc(FZ_ARENA);
 		live = calloc(FZ_ARENA / FZ_GRANULE, 1);
-		disk = malloc(FZ_DISK_SECTORS * 512);
+		disk = calloc(FZ_DISK_SECTORS, 512);
 		if (!arena || !disk || !live)
 			abort();
 	}
 	memset(live, 0, (f->arena_used + FZ_GRANULE - 1) / FZ_GRANULE); /* what the last input used */
+	/* The disk only if the last input wrote it (most do not: net, ring,
+	 * probes), not 32 KiB every execution. */
+	if (f->disk_written)
+		memset(disk, 0, FZ_DISK_SECTORS * 512);
 	memset(f, 0, sizeof *f);
 	f->live = live;
 	f->disk = disk;
-	memset(disk, 0, FZ_DISK_SECTORS * 512);
 	f->data = data;
 	f->size = size;
 	f->head = 0;

@@ -16,6 +16,9 @@ build=${1:?usage: fuzz/run.sh BUILD_DIR [SECONDS]}
 secs=${2:-20}
 jobs=${VLAB_FUZZ_JOBS:-$(nproc)}
 targets=(fuzz_ring fuzz_mmio_probe fuzz_blk_io fuzz_pci_probe fuzz_net fuzz_trace_parse fuzz_fat fuzz_ext4)
+# ASan's quarantine recycles libFuzzer's per-input copies through fresh
+# pages; the targets allocate nothing per input (fuzz/bench.sh).
+export ASAN_OPTIONS=${ASAN_OPTIONS:-quarantine_size_mb=8}
 out="$build/fuzz-findings"
 mkdir -p "$out"
 for t in "${targets[@]}"; do
@@ -23,6 +26,7 @@ for t in "${targets[@]}"; do
 done
 
 # One target: its exit status in $out/$t.rc, its log in $out/$t.log.
+# shellcheck disable=SC2317 # called through vlab_pool
 fuzz_one() { # target
 	local t=$1 work rc=0 len
 	work=$(mktemp -d)
@@ -40,40 +44,24 @@ fuzz_one() { # target
 # loop prints, so targets running side by side never mix their lines.
 every=${VLAB_FUZZ_PROGRESS:-5}
 echo "== fuzz: ${targets[*]}, ${secs}s each, $jobs at a time; progress every ${every}s"
-queue=("${targets[@]}")
-declare -A pid=() started=()
-last=$SECONDS
 failed=0
-while [ ${#queue[@]} -gt 0 ] || [ ${#pid[@]} -gt 0 ]; do
-	while [ ${#queue[@]} -gt 0 ] && [ ${#pid[@]} -lt "$jobs" ]; do
-		t=${queue[0]}
-		queue=("${queue[@]:1}")
-		rm -f "$out/$t.rc" "$out/$t.log"
-		fuzz_one "$t" &
-		pid[$t]=$!
-		started[$t]=$SECONDS
-		echo "   $t: started"
-	done
-	sleep 0.5
-	report=$((SECONDS - last >= every))
-	[ "$report" = 1 ] && last=$SECONDS
-	for t in "${targets[@]}"; do
-		[ -n "${pid[$t]:-}" ] || continue
-		if kill -0 "${pid[$t]}" 2>/dev/null; then
-			[ "$report" = 1 ] && echo "   $t: $((SECONDS - started[$t]))/${secs}s, $(vlab_fuzz_status "$out/$t.log")"
-			continue
-		fi
-		wait "${pid[$t]}" || true
-		unset "pid[$t]"
-		rc=$(cat "$out/$t.rc" 2>/dev/null || echo missing)
-		if [ "$rc" != 0 ]; then
-			tail -40 "$out/$t.log" >&2
-			echo "run.sh: $t failed (status $rc): a finding's input is in $out/" >&2
-			failed=1
-			continue
-		fi
-		echo "   $t: done in $((SECONDS - started[$t]))s, $(sed -n 's/^stat::number_of_executed_units: *//p' "$out/$t.log") execs," \
-			"$(sed -n 's/^stat::average_exec_per_sec: *//p' "$out/$t.log") exec/s"
-	done
+# shellcheck disable=SC2317 # called through vlab_pool
+running() { echo "   $1: $2/${secs}s, $(vlab_fuzz_status "$out/$1.log")"; }
+# shellcheck disable=SC2317 # called through vlab_pool
+ended() { # target seconds
+	local rc
+	rc=$(cat "$out/$1.rc" 2>/dev/null || echo missing)
+	if [ "$rc" != 0 ]; then
+		tail -40 "$out/$1.log" >&2
+		echo "run.sh: $1 failed (status $rc): a finding's input is in $out/" >&2
+		failed=1
+		return
+	fi
+	echo "   $1: done in $2s, $(sed -n 's/^stat::number_of_executed_units: *//p' "$out/$1.log") execs," \
+		"$(sed -n 's/^stat::average_exec_per_sec: *//p' "$out/$1.log") exec/s"
+}
+for t in "${targets[@]}"; do
+	rm -f "$out/$t.rc" "$out/$t.log"
 done
+vlab_pool "$jobs" "$every" fuzz_one running ended "${targets[@]}"
 exit $failed

@@ -5,6 +5,7 @@ VLAB_PACKAGES=(build-essential cmake clang libclang-rt-14-dev llvm googletest li
 	qemu-system-misc qemu-system-arm qemu-system-x86 gcc-riscv64-unknown-elf gcc-aarch64-linux-gnu gcc-arm-none-eabi
 	gcc-i686-linux-gnu
 	dosfstools mtools e2fsprogs
+	gcovr # scripts/coverage.sh: coverage of driver/ (HTML, Cobertura)
 	chromium) # chromium: the conformance report's HTML page, rendered headless (conformance.outputs)
 
 vlab_missing_packages() {

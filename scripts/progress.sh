@@ -51,3 +51,39 @@ vlab_fuzz_watch() {
 	done
 	wait "$pid"
 }
+
+# vlab_pool JOBS EVERY START STATUS DONE NAME...: runs "START NAME" in the
+# background for every NAME, JOBS at a time ("   NAME: started"); every
+# EVERY seconds calls "STATUS NAME SECONDS" for each running one, and
+# "DONE NAME SECONDS" when one ends (SECONDS: how long it has run).  Only
+# the callbacks print, from this loop, so jobs running side by side never
+# mix their lines.
+# (fuzz/run.sh, fuzz/campaign.sh)
+vlab_pool() {
+	local jobs=$1 every=$2 start=$3 status=$4 done=$5 n
+	shift 5
+	local queue=("$@") last=$SECONDS report
+	local -A pid=() began=()
+	while [ ${#queue[@]} -gt 0 ] || [ ${#pid[@]} -gt 0 ]; do
+		while [ ${#queue[@]} -gt 0 ] && [ ${#pid[@]} -lt "$jobs" ]; do
+			n=${queue[0]}
+			queue=("${queue[@]:1}")
+			"$start" "$n" &
+			pid[$n]=$!
+			began[$n]=$SECONDS
+			echo "   $n: started"
+		done
+		sleep 0.5
+		report=$((SECONDS - last >= every))
+		[ "$report" = 1 ] && last=$SECONDS
+		for n in "${!pid[@]}"; do
+			if kill -0 "${pid[$n]}" 2>/dev/null; then
+				[ "$report" = 1 ] && "$status" "$n" $((SECONDS - began[$n]))
+				continue
+			fi
+			wait "${pid[$n]}" || true
+			unset "pid[$n]"
+			"$done" "$n" $((SECONDS - began[$n]))
+		done
+	done
+}
