@@ -22,7 +22,7 @@
 #define EXT_INCOMPAT_REFUSED (0x0001u | 0x0008u | 0x0010u | 0x1000u | 0x10000u)
 #define EXT_RUN_MAX 1024u /* blocks merged into one read */
 
-int ext_mount(struct vlab_fs *fs)
+int vlab_ext_mount(struct vlab_fs *fs)
 {
 	struct vlab_fs_ext *x = &fs->u.ext;
 	uint8_t sb[0x160];
@@ -30,7 +30,7 @@ int ext_mount(struct vlab_fs *fs)
 	uint64_t groups;
 	int rc;
 
-	rc = fs_read_bytes(fs, 1024, sb, sizeof sb);
+	rc = vlab_fs_read_bytes(fs, 1024, sb, sizeof sb);
 	if (rc)
 		return rc == VLAB_FS_ECORRUPT ? VLAB_FS_EUNKNOWN : rc;
 	if (fs_le16(sb + 0x38) != EXT_MAGIC)
@@ -108,7 +108,7 @@ static int ext_inode(struct vlab_fs *fs, uint32_t ino, struct fs_node *n)
 	if (g >= x->ngroups)
 		return VLAB_FS_ECORRUPT;
 	off = ((uint64_t)x->first_data_block + 1) * x->block_size + (uint64_t)g * x->desc_size;
-	rc = fs_read_bytes(fs, off, d, x->desc_size < sizeof d ? x->desc_size : sizeof d);
+	rc = vlab_fs_read_bytes(fs, off, d, x->desc_size < sizeof d ? x->desc_size : sizeof d);
 	if (rc)
 		return rc;
 	table = fs_le32(d + 0x08);
@@ -116,7 +116,7 @@ static int ext_inode(struct vlab_fs *fs, uint32_t ino, struct fs_node *n)
 		table |= (uint64_t)fs_le32(d + 0x28) << 32;
 	if (table == 0 || table >= x->blocks)
 		return VLAB_FS_ECORRUPT;
-	rc = fs_read_bytes(fs, table * x->block_size + (uint64_t)idx * x->inode_size, in, sizeof in);
+	rc = vlab_fs_read_bytes(fs, table * x->block_size + (uint64_t)idx * x->inode_size, in, sizeof in);
 	if (rc)
 		return rc;
 	vlab_memset(n, 0, sizeof *n);
@@ -130,7 +130,7 @@ static int ext_inode(struct vlab_fs *fs, uint32_t ino, struct fs_node *n)
 	return 0;
 }
 
-int ext_root(struct vlab_fs *fs, struct fs_node *n)
+int vlab_ext_root(struct vlab_fs *fs, struct fs_node *n)
 {
 	int rc = ext_inode(fs, EXT_ROOT_INO, n);
 
@@ -155,7 +155,7 @@ static int ext_node_entry(struct vlab_fs *fs, const struct fs_node *n, uint64_t 
 		vlab_memcpy(e, n->iblock + at, 12);
 		return 0;
 	}
-	return fs_read_bytes(fs, blk * fs->u.ext.block_size + at, e, 12);
+	return vlab_fs_read_bytes(fs, blk * fs->u.ext.block_size + at, e, 12);
 }
 
 static int ext_map_extents(struct vlab_fs *fs, const struct fs_node *n, uint32_t lblk, struct ext_map *m)
@@ -287,7 +287,7 @@ static int ext_map_indirect(struct vlab_fs *fs, const struct fs_node *n, uint32_
 				break;
 			if (ptr >= x->blocks)
 				return VLAB_FS_ECORRUPT;
-			rc = fs_read_bytes(fs, ptr * x->block_size + 4 * (l / span), b, 4);
+			rc = vlab_fs_read_bytes(fs, ptr * x->block_size + 4 * (l / span), b, 4);
 			if (rc)
 				return rc;
 			l %= span;
@@ -312,7 +312,7 @@ static bool fast_symlink(const struct fs_node *n)
 	return n->type == VLAB_FS_SYMLINK && !(n->flags & EXT_FL_EXTENTS) && n->size < sizeof n->iblock;
 }
 
-int ext_read(struct vlab_fs *fs, const struct fs_node *n, uint64_t pos, void *buf, uint64_t len)
+int vlab_ext_read(struct vlab_fs *fs, const struct fs_node *n, uint64_t pos, void *buf, uint64_t len)
 {
 	const uint32_t bs = fs->u.ext.block_size;
 	uint8_t *out = buf;
@@ -355,7 +355,7 @@ int ext_read(struct vlab_fs *fs, const struct fs_node *n, uint64_t pos, void *bu
 		if (bytes > len)
 			bytes = len;
 		if (m.pblk)
-			rc = fs_read_bytes(fs, m.pblk * bs + in, out, (size_t)bytes);
+			rc = vlab_fs_read_bytes(fs, m.pblk * bs + in, out, (size_t)bytes);
 		else
 			vlab_memset(out, 0, (size_t)bytes);
 		if (rc)
@@ -375,7 +375,7 @@ static int dir_bytes(struct vlab_fs *fs, const struct fs_node *dir, uint64_t at,
                      size_t len)
 {
 	if (at)
-		return fs_read_bytes(fs, at + off, dst, len);
+		return vlab_fs_read_bytes(fs, at + off, dst, len);
 	vlab_memcpy(dst, dir->iblock + 4 + off, len); /* off + len <= 56: checked by the caller */
 	return 0;
 }
@@ -437,7 +437,7 @@ static int dir_inline(struct vlab_fs *fs, const struct fs_node *dir, fs_entry_fn
 	return dir_block(fs, dir, 0, sizeof dir->iblock - 4, fn, ctx);
 }
 
-int ext_iterate(struct vlab_fs *fs, const struct fs_node *dir, fs_entry_fn fn, void *ctx)
+int vlab_ext_iterate(struct vlab_fs *fs, const struct fs_node *dir, fs_entry_fn fn, void *ctx)
 {
 	const struct vlab_fs_ext *x = &fs->u.ext;
 	const uint32_t bs = x->block_size;

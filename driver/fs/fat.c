@@ -15,7 +15,7 @@
 #define FAT_LFN_MAX 20u            /* LFN slots: 20 * 13 = 260 characters */
 #define FAT_DIR_END 0x4000         /* dir_entry: the end-of-directory mark */
 
-int fat_mount(struct vlab_fs *fs)
+int vlab_fat_mount(struct vlab_fs *fs)
 {
 	struct vlab_fs_fat *f = &fs->u.fat;
 	uint8_t b[512];
@@ -23,7 +23,7 @@ int fat_mount(struct vlab_fs *fs)
 	uint64_t data_sec;
 	int rc;
 
-	rc = fs_read_bytes(fs, 0, b, sizeof b);
+	rc = vlab_fs_read_bytes(fs, 0, b, sizeof b);
 	if (rc)
 		return rc == VLAB_FS_ECORRUPT ? VLAB_FS_EUNKNOWN : rc;
 	if (b[510] != 0x55 || b[511] != 0xAA || (b[0] != 0xEB && b[0] != 0xE9))
@@ -86,7 +86,7 @@ int fat_mount(struct vlab_fs *fs)
 	return 0;
 }
 
-void fat_root(struct vlab_fs *fs, struct fs_node *n)
+void vlab_fat_root(struct vlab_fs *fs, struct fs_node *n)
 {
 	vlab_memset(n, 0, sizeof *n);
 	n->type = VLAB_FS_DIR;
@@ -109,16 +109,16 @@ static int fat_next(struct vlab_fs *fs, uint32_t c, uint32_t *next)
 	int rc;
 
 	if (f->bits == 12) {
-		rc = fs_read_bytes(fs, f->fat_off + c + c / 2, b, 2);
+		rc = vlab_fs_read_bytes(fs, f->fat_off + c + c / 2, b, 2);
 		v = fs_le16(b);
 		v = (c & 1) ? v >> 4 : v & 0xFFF;
 		eoc = 0xFF8;
 	} else if (f->bits == 16) {
-		rc = fs_read_bytes(fs, f->fat_off + (uint64_t)c * 2, b, 2);
+		rc = vlab_fs_read_bytes(fs, f->fat_off + (uint64_t)c * 2, b, 2);
 		v = fs_le16(b);
 		eoc = 0xFFF8;
 	} else {
-		rc = fs_read_bytes(fs, f->fat_off + (uint64_t)c * 4, b, 4);
+		rc = vlab_fs_read_bytes(fs, f->fat_off + (uint64_t)c * 4, b, 4);
 		v = fs_le32(b) & 0x0FFFFFFFu;
 		eoc = 0x0FFFFFF8u;
 	}
@@ -160,7 +160,7 @@ static int fat_check_length(struct vlab_fs *fs, const struct fs_node *n, uint32_
 	return rc == 1 ? 0 : rc == 0 ? VLAB_FS_ECORRUPT : rc;
 }
 
-int fat_read(struct vlab_fs *fs, const struct fs_node *n, uint64_t pos, void *buf, uint64_t len)
+int vlab_fat_read(struct vlab_fs *fs, const struct fs_node *n, uint64_t pos, void *buf, uint64_t len)
 {
 	const struct vlab_fs_fat *f = &fs->u.fat;
 	uint8_t *out = buf;
@@ -204,7 +204,7 @@ int fat_read(struct vlab_fs *fs, const struct fs_node *n, uint64_t pos, void *bu
 		}
 		bytes = (uint64_t)run * f->clus_size - in;
 		want = bytes < len ? bytes : len;
-		rc = fs_read_bytes(fs, clus_off(f, first) + in, out, (size_t)want);
+		rc = vlab_fs_read_bytes(fs, clus_off(f, first) + in, out, (size_t)want);
 		if (rc)
 			return rc;
 		out += want;
@@ -365,7 +365,7 @@ static int dir_entry(struct vlab_fs *fs, const uint8_t *e, struct lfn *l, fs_ent
 		n.type = VLAB_FS_DIR;
 		/* ".." of a directory in the root: 0 (or, FAT32, the root's). */
 		if (c == 0 || (fs->u.fat.bits == 32 && c == fs->u.fat.root_clus))
-			fat_root(fs, &n);
+			vlab_fat_root(fs, &n);
 	} else {
 		n.type = VLAB_FS_FILE;
 		n.size = fs_le32(e + 0x1C);
@@ -373,7 +373,7 @@ static int dir_entry(struct vlab_fs *fs, const uint8_t *e, struct lfn *l, fs_ent
 	return fn(ctx, name, len, &n);
 }
 
-int fat_iterate(struct vlab_fs *fs, const struct fs_node *dir, fs_entry_fn fn, void *ctx)
+int vlab_fat_iterate(struct vlab_fs *fs, const struct fs_node *dir, fs_entry_fn fn, void *ctx)
 {
 	const struct vlab_fs_fat *f = &fs->u.fat;
 	struct lfn l;
@@ -385,7 +385,7 @@ int fat_iterate(struct vlab_fs *fs, const struct fs_node *dir, fs_entry_fn fn, v
 	l.valid = false;
 	if (f->bits != 32 && dir->ino == 0) {
 		for (uint32_t i = 0; i < f->root_entries; i++) {
-			rc = fs_read_bytes(fs, f->root_off + (uint64_t)i * FAT_DIRENT, e, sizeof e);
+			rc = vlab_fs_read_bytes(fs, f->root_off + (uint64_t)i * FAT_DIRENT, e, sizeof e);
 			if (rc)
 				return rc;
 			rc = dir_entry(fs, e, &l, fn, ctx);
@@ -400,7 +400,7 @@ int fat_iterate(struct vlab_fs *fs, const struct fs_node *dir, fs_entry_fn fn, v
 		for (uint32_t off = 0; off < f->clus_size; off += FAT_DIRENT) {
 			if (++entries > FAT_MAX_DIR_ENTRIES)
 				return VLAB_FS_ECORRUPT;
-			rc = fs_read_bytes(fs, clus_off(f, c) + off, e, sizeof e);
+			rc = vlab_fs_read_bytes(fs, clus_off(f, c) + off, e, sizeof e);
 			if (rc)
 				return rc;
 			rc = dir_entry(fs, e, &l, fn, ctx);

@@ -7,7 +7,7 @@
  */
 #include "fs_priv.h"
 
-int fs_read_bytes(struct vlab_fs *fs, uint64_t off, void *dst, size_t len)
+int vlab_fs_read_bytes(struct vlab_fs *fs, uint64_t off, void *dst, size_t len)
 {
 	const uint32_t bs = fs->blk_size;
 	const uint64_t total = fs->part_blocks * bs;
@@ -73,14 +73,14 @@ int vlab_fs_mount(struct vlab_fs *fs, uint32_t blk_size, uint64_t start, uint64_
 	fs->blk_size = blk_size;
 	fs->part_start = start;
 	fs->part_blocks = nblocks;
-	rc = fat_mount(fs);
+	rc = vlab_fat_mount(fs);
 	if (rc == 0) {
 		fs->type = VLAB_FS_FAT;
 		return 0;
 	}
 	if (rc != VLAB_FS_EUNKNOWN)
 		return rc;
-	rc = ext_mount(fs);
+	rc = vlab_ext_mount(fs);
 	if (rc == 0)
 		fs->type = VLAB_FS_EXT;
 	return rc;
@@ -98,11 +98,11 @@ const char *vlab_fs_type_name(const struct vlab_fs *fs)
 static int node_root(struct vlab_fs *fs, struct fs_node *n)
 {
 	if (fs->type == VLAB_FS_FAT) {
-		fat_root(fs, n);
+		vlab_fat_root(fs, n);
 		return 0;
 	}
 	if (fs->type == VLAB_FS_EXT)
-		return ext_root(fs, n);
+		return vlab_ext_root(fs, n);
 	return VLAB_EINVAL;
 }
 
@@ -111,15 +111,15 @@ static int node_iterate(struct vlab_fs *fs, const struct fs_node *dir, fs_entry_
 	if (dir->type != VLAB_FS_DIR)
 		return VLAB_FS_ENOTDIR;
 	if (fs->type == VLAB_FS_FAT)
-		return fat_iterate(fs, dir, fn, ctx);
-	return ext_iterate(fs, dir, fn, ctx);
+		return vlab_fat_iterate(fs, dir, fn, ctx);
+	return vlab_ext_iterate(fs, dir, fn, ctx);
 }
 
 static int node_read(struct vlab_fs *fs, const struct fs_node *n, uint64_t pos, void *buf, uint64_t len)
 {
 	if (fs->type == VLAB_FS_FAT)
-		return fat_read(fs, n, pos, buf, len);
-	return ext_read(fs, n, pos, buf, len);
+		return vlab_fat_read(fs, n, pos, buf, len);
+	return vlab_ext_read(fs, n, pos, buf, len);
 }
 
 /* ---- lookup ---- */

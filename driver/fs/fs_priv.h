@@ -24,17 +24,17 @@ typedef int (*fs_entry_fn)(void *ctx, const char *name, size_t len, const struct
 
 /* Read len bytes at byte offset off of the partition; VLAB_FS_ECORRUPT when
  * any of them lies outside it. */
-int fs_read_bytes(struct vlab_fs *fs, uint64_t off, void *dst, size_t len);
+int vlab_fs_read_bytes(struct vlab_fs *fs, uint64_t off, void *dst, size_t len);
 
-int fat_mount(struct vlab_fs *fs);
-void fat_root(struct vlab_fs *fs, struct fs_node *n);
-int fat_iterate(struct vlab_fs *fs, const struct fs_node *dir, fs_entry_fn fn, void *ctx);
-int fat_read(struct vlab_fs *fs, const struct fs_node *n, uint64_t pos, void *buf, uint64_t len);
+int vlab_fat_mount(struct vlab_fs *fs);
+void vlab_fat_root(struct vlab_fs *fs, struct fs_node *n);
+int vlab_fat_iterate(struct vlab_fs *fs, const struct fs_node *dir, fs_entry_fn fn, void *ctx);
+int vlab_fat_read(struct vlab_fs *fs, const struct fs_node *n, uint64_t pos, void *buf, uint64_t len);
 
-int ext_mount(struct vlab_fs *fs);
-int ext_root(struct vlab_fs *fs, struct fs_node *n);
-int ext_iterate(struct vlab_fs *fs, const struct fs_node *dir, fs_entry_fn fn, void *ctx);
-int ext_read(struct vlab_fs *fs, const struct fs_node *n, uint64_t pos, void *buf, uint64_t len);
+int vlab_ext_mount(struct vlab_fs *fs);
+int vlab_ext_root(struct vlab_fs *fs, struct fs_node *n);
+int vlab_ext_iterate(struct vlab_fs *fs, const struct fs_node *dir, fs_entry_fn fn, void *ctx);
+int vlab_ext_read(struct vlab_fs *fs, const struct fs_node *n, uint64_t pos, void *buf, uint64_t len);
 
 /* Little-endian reads: the partition code's. */
 #define fs_le16 part_le16

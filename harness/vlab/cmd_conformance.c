@@ -129,9 +129,11 @@ static uint64_t offer_full(bool net, enum hx_transport t)
 		def = c.features;
 	}
 	/* And the platform bits on a modern interface (DRV-6.1-3, DRV-6.1-7):
-	 * QEMU offers them only with an IOMMU, the model whenever asked. */
+	 * QEMU offers them only with an IOMMU, the model whenever asked; and
+	 * the packed ring (2.8, QEMU's packed=on), which needs VERSION_1. */
 	if (version_bit(t))
-		def |= VLAB_BIT(VIRTIO_F_ACCESS_PLATFORM) | VLAB_BIT(VIRTIO_F_ORDER_PLATFORM);
+		def |= VLAB_BIT(VIRTIO_F_ACCESS_PLATFORM) | VLAB_BIT(VIRTIO_F_ORDER_PLATFORM) |
+		       VLAB_BIT(VIRTIO_F_RING_PACKED);
 	return ((offer_qemu(net, t) | def) & ~VLAB_BIT(VIRTIO_F_VERSION_1)) | version_bit(t);
 }
 

@@ -78,6 +78,7 @@ public:
 		dm_virtio_set_guest_features(dv, 0, (uint32_t)f);
 		dm_virtio_set_guest_features(dv, 1, (uint32_t)(f >> 32));
 		dm_virtio_set_status(dv, ad | DM_VIRTIO_STATUS_FEATURES_OK);
+		(void)dm_virtio_get_status(dv); /* DRV-3.1.1-1: FEATURES_OK re-read */
 		q->num = n;
 		q->desc = base + desc_off;
 		q->avail = base + drv_off;
