@@ -631,7 +631,9 @@ done
 
 # The rows, up to $jobs at a time; each row's lines are printed together
 # when it ends, with the count of rows done; the table keeps the matrix order.
-row_log() { echo "$work/.row-$1.log"; }
+# Named by this runner's PID too: ctest runs one runner per row, several at
+# a time, in the same work directory (two runners' ".row-0.log" collided).
+row_log() { echo "$work/.row-$$-$1.log"; }
 start_row() { # index
 	local target transport device ring
 	read -r target transport device ring <<<"${rows[$1]}"
