@@ -87,6 +87,7 @@ static int bring_up(struct fz *f, uint8_t mode, bool lies)
 		f->lie_shift = 8;
 	rc = vlab_mmio_probe(&M, &f->plat, FZ_MMIO_BASE, 0);
 	M.vdev.timeout_ns = FZ_TIMEOUT_NS;
+	M.vdev.refuse_features = FZ_RING_REFUSED;
 	if (rc == 0)
 		rc = vlab_blk_init(&B, &M.vdev, (mode & 0x80) ? 8 : 0);
 	f->lie_shift = keep;

@@ -51,6 +51,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (M.version != 2 && !(M.version == 1 && (mode & 0x40)))
 		abort(); /* accepted a version it should not */
 	M.vdev.timeout_ns = FZ_TIMEOUT_NS;
+	M.vdev.refuse_features = FZ_RING_REFUSED;
 	cap = fz_choose8(f);
 	rc = vlab_blk_init(&B, &M.vdev, cap);
 	if (rc == 0)

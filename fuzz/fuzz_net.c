@@ -59,6 +59,7 @@ static struct vlab_virtio_dev *bring_up(struct fz *f, enum transport t, const st
 	}
 	if (rc == 0) {
 		d->timeout_ns = FZ_TIMEOUT_NS;
+		d->refuse_features = FZ_RING_REFUSED;
 		rc = vlab_net_init(&N, d, cfg);
 	}
 	f->lie_shift = keep;

@@ -191,6 +191,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		probe_accepted(&h, &P, flags);
 		P.vdev.timeout_ns = FZ_TIMEOUT_NS;
+		P.vdev.refuse_features = FZ_RING_REFUSED;
 		cap = fz_choose8(f);
 		rc = vlab_blk_init(&B, &P.vdev, cap);
 		if (rc == 0) {

@@ -54,6 +54,13 @@ extern "C" {
 /* Bound for every wait of the driver in the targets (vdev.timeout_ns): a
  * device that never answers costs ~50 polls, not a million. */
 #define FZ_TIMEOUT_NS 50000u
+/* The ring features the fuzz device (fuzz_device.c) does not implement: it
+ * serves the split ring without indirect descriptors or EVENT_IDX, so a
+ * driver that negotiated them would be judged against the wrong layout.
+ * The targets built on it refuse them (vlab_virtio_dev.refuse_features);
+ * fuzz_ring, whose device is bytes from the input, fuzzes every ring kind. */
+#define FZ_RING_REFUSED \
+	(VLAB_BIT(VIRTIO_F_RING_PACKED) | VLAB_BIT(VIRTIO_F_RING_INDIRECT_DESC) | VLAB_BIT(VIRTIO_F_RING_EVENT_IDX))
 #define FZ_CONFIG_BYTES 64u
 /* Where the PCI front end lives (fuzz_pci.c). */
 #define FZ_ECAM_BASE 0x30000000ull

@@ -165,14 +165,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				ntok = 0; /* reuse: only outstanding tokens matter */
 			if (tok[ntok].out)
 				break;
+			unsigned free_before = vq->num_free;
 			rc = vlab_vq_add(vq, out, n_out, in, n_in, &tok[ntok]);
 			if (rc == 0) {
-				if (n_out + n_in == 0 || was_broken)
+				if (n_out + n_in == 0 || was_broken || vq->num_free >= free_before)
 					abort();
 				tok[ntok].out = true;
 				tok[ntok].writable = w;
-				tok[ntok].ndesc = n_out + n_in;
-				outstanding_desc += n_out + n_in;
+				/* The ring slots the chain took: one per buffer, or
+				 * one for an indirect table. */
+				tok[ntok].ndesc = free_before - vq->num_free;
+				outstanding_desc += tok[ntok].ndesc;
 				ntok++;
 			} else if (was_broken && rc != VLAB_EBROKEN) {
 				abort();
