@@ -57,8 +57,8 @@ extern "C" {
 /* The ring features the fuzz device (fuzz_device.c) does not implement: it
  * serves the split ring without indirect descriptors or EVENT_IDX, so a
  * driver that negotiated them would be judged against the wrong layout.
- * The targets built on it refuse them (vlab_virtio_dev.refuse_features);
- * fuzz_ring, whose device is bytes from the input, fuzzes every ring kind. */
+ * Every target built on it refuses them (vlab_virtio_dev.refuse_features)
+ * until the fuzz device serves them (issue 14). */
 #define FZ_RING_REFUSED \
 	(VLAB_BIT(VIRTIO_F_RING_PACKED) | VLAB_BIT(VIRTIO_F_RING_INDIRECT_DESC) | VLAB_BIT(VIRTIO_F_RING_EVENT_IDX))
 #define FZ_CONFIG_BYTES 64u

@@ -131,6 +131,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	dev.d.transport = &dev;
 	dev.d.name = "fuzz-ring";
 	dev.d.timeout_ns = FZ_TIMEOUT_NS;
+	dev.d.refuse_features = FZ_RING_REFUSED;
 
 	if (vlab_virtio_begin(&dev.d) != 0 || vlab_virtio_negotiate(&dev.d, 0, 0, NULL, 0) != 0)
 		goto out;
