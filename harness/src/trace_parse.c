@@ -221,6 +221,8 @@ static bool input_line(struct parser *p, const char *line, struct hx_ev *e)
 		return fail(p, "garbage: '%s' is not a time", tm);
 	const char *s = sp + 7; /* after " input " */
 	e->op = HX_EV_INPUT;
+	if (*s == '\0') /* the recorder writes no empty input */
+		return fail(p, "garbage: an input line without its text");
 	e->data = malloc(strlen(s) + 1);
 	if (!e->data)
 		return fail(p, "out of memory");
