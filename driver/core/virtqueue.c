@@ -141,6 +141,18 @@ int vlab_vqi_go_live(struct vlab_vq *vq, void *mem, size_t total)
 	return VLAB_OK;
 }
 
+void vlab_vqi_start(struct vlab_vq *vq, struct vlab_vq_head_state *hs, void *cookie, uint32_t writable, unsigned n,
+                    int table)
+{
+	hs->cookie = cookie;
+	hs->writable = writable;
+	hs->ndesc = (uint16_t)n;
+	hs->table = (uint8_t)(table + 1);
+	hs->outstanding = true;
+	vq->chains++;
+	vq->slots += n;
+}
+
 void vlab_vqi_finish(struct vlab_vq *vq, struct vlab_vq_head_state *hs, uint32_t ulen, void **cookie,
                      uint32_t *len)
 {

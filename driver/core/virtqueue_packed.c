@@ -169,14 +169,7 @@ int vlab_vqi_packed_add(struct vlab_vq *vq, const struct vlab_sg *out, unsigned 
 	if (table >= 0)
 		vq->indirect++;
 
-	struct vlab_vq_head_state *hs = &vq->head[id];
-	hs->cookie = cookie;
-	hs->writable = writable;
-	hs->ndesc = (uint16_t)n;
-	hs->table = (uint8_t)(table + 1);
-	hs->outstanding = true;
-	vq->chains++;
-	vq->slots += n;
+	vlab_vqi_start(vq, &vq->head[id], cookie, writable, n, table);
 	return VLAB_OK;
 }
 

@@ -78,6 +78,10 @@ void vlab_vqi_init_free(struct vlab_vq *vq, uint16_t size);
 /* Ring memory set up in vq: the indirect pool, then the transport enables
  * the queue.  On failure everything is freed and vq cleared. */
 int vlab_vqi_go_live(struct vlab_vq *vq, void *mem, size_t total);
+/* A chain is exposed: its state (cookie, writable bytes, n ring slots,
+ * indirect table or -1) recorded as outstanding, counted. */
+void vlab_vqi_start(struct vlab_vq *vq, struct vlab_vq_head_state *hs, void *cookie, uint32_t writable, unsigned n,
+                    int table);
 /* A chain is done: its table back to the pool, cookie and length out, its
  * state cleared, counted. */
 void vlab_vqi_finish(struct vlab_vq *vq, struct vlab_vq_head_state *hs, uint32_t ulen, void **cookie,

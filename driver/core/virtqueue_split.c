@@ -248,14 +248,7 @@ int vlab_vq_add(struct vlab_vq *vq, const struct vlab_sg *out, unsigned n_out,
 	vq->free_head = cur;
 	vq->num_free = (uint16_t)(vq->num_free - n);
 
-	struct vlab_vq_head_state *hs = &vq->head[head];
-	hs->cookie = cookie;
-	hs->writable = writable;
-	hs->ndesc = (uint16_t)n;
-	hs->table = (uint8_t)(table + 1);
-	hs->outstanding = true;
-	vq->chains++;
-	vq->slots += n;
+	vlab_vqi_start(vq, &vq->head[head], cookie, writable, n, table);
 
 	/* The ring entry; avail.idx is published by vlab_vq_kick(). */
 #if defined(VLAB_MUTANT_REUSE_HEAD) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
