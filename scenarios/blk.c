@@ -375,6 +375,7 @@ unsigned sc_blk_run(struct sc_out *o, const struct sc_dev *sd)
 	sc_printf(o, "stats: reads %llu writes %llu flushes %llu errors %llu",
 	          (unsigned long long)w->blk.reads, (unsigned long long)w->blk.writes,
 	          (unsigned long long)w->blk.flushes, (unsigned long long)w->blk.errors);
+	sc_print_ring(o, "requestq", &w->blk.vq);
 	rc = vlab_virtio_check(d);
 	sc_printf(o, "device state: %s", rc ? vlab_errname(rc) : "ok");
 	if (rc)

@@ -2,6 +2,7 @@
 /* What every device's scenario prints the same way: feature bits by name,
  * and the transport's queue maxima. */
 #include "scenario.h"
+#include "vlab/virtqueue.h"
 
 /* Reserved feature bits (6), the same for every device type. */
 static const struct sc_feat_name transport_feat_names[] = {
@@ -87,4 +88,18 @@ void sc_queue_maxima(struct sc_out *o, struct vlab_virtio_dev *d, uint16_t nqueu
 	rc = vlab_virtio_reset(d);
 	if (rc)
 		sc_fail(o, "queues: reset: %s", vlab_errname(rc));
+}
+
+/* What the queue's ring used (issue 14): its kind, whether the driver runs
+ * it with EVENT_IDX and holds indirect tables, and the driver's counts of
+ * chains, the ring slots they took and those that went through an
+ * indirect table, so a ring row proves the feature was exercised, not only
+ * negotiated.  No kick or interrupt counts: those depend on timing. */
+void sc_print_ring(struct sc_out *o, const char *name, const struct vlab_vq *vq)
+{
+	sc_printf(o, "ring %s: %s, event_idx %s, indirect tables %s", name,
+	          vq->kind == VLAB_VQ_PACKED ? "packed" : "split", vq->event_idx ? "on" : "off",
+	          vq->ind ? "yes" : "no");
+	sc_printf(o, "ring %s: %llu chains in %llu ring slots, %llu through an indirect table", name,
+	          (unsigned long long)vq->chains, (unsigned long long)vq->slots, (unsigned long long)vq->indirect);
 }

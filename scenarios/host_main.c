@@ -14,6 +14,10 @@
  *       to stderr.  Exit 0 on pass, 1 on a failed scenario, a model
  *       violation or a peer that did not get every frame, 2 on bad usage.
  *       --record FILE writes the run's trace (docs/trace-format.md).
+ *       --ring PROPS: the ring options QEMU's device got, by its property
+ *       names, comma-separated (packed=on|off, indirect_desc=on|off,
+ *       event_idx=on|off), on top of the profile's offer, so the model
+ *       offers what QEMU offered (run-matrix.sh's ring rows).
  *   vlab-scenario replay FILE
  *       Runs the scenario the trace names against the trace instead of a
  *       device (docs/trace-format.md): the "T: " transcript, then exit 0
@@ -54,8 +58,10 @@ int host_usage(void)
 {
 	fprintf(stderr,
 	        "usage: vlab-scenario run --scenario blk --transport NAME --model-transport T --image PATH [--serial TEXT]\n"
-	        "                         [--record FILE]\n"
-	        "       vlab-scenario run --scenario net --transport NAME --model-transport T [--host-mtu N] [--record FILE]\n"
+	        "                         [--ring PROPS] [--record FILE]\n"
+	        "       vlab-scenario run --scenario net --transport NAME --model-transport T [--host-mtu N]\n"
+	        "                         [--ring PROPS] [--record FILE]\n"
+	        "       (--ring: packed=on|off,indirect_desc=on|off,event_idx=on|off, QEMU's property names)\n"
 	        "       vlab-scenario replay [--inject] FILE\n"
 	        "       vlab-scenario peer --port-file PATH [--timeout SECONDS]\n"
 	        "       vlab-scenario mkdisk PATH | sfdisk-script | checkdisk PATH\n");
@@ -109,8 +115,39 @@ static struct peer_backend peer_be = {.be = {.kind = "peer", .transmit = peer_tr
 
 /* The NIC QEMU gets (-device virtio-net-*,mac=...[,host_mtu=N]), with the
  * peer behind it.  host_mtu 0: not set (no VIRTIO_NET_F_MTU, as QEMU). */
+/* The ring features QEMU's -device properties turn on or off (--ring). */
+struct ring_opts {
+	uint64_t on, off;
+};
+
+/* --ring "packed=on,indirect_desc=off,...": 0, or -1 with a message. */
+static int parse_ring(const char *s, struct ring_opts *r)
+{
+	while (*s) {
+		char tok[32];
+		size_t n = strcspn(s, ",");
+		int rc = -1;
+		if (n > 0 && n < sizeof tok) {
+			memcpy(tok, s, n);
+			tok[n] = '\0';
+			rc = dm_ring_option(tok, &r->on, &r->off);
+		}
+		if (rc != 1) {
+			fprintf(stderr, "vlab-scenario: --ring: '%.*s' is not packed=, indirect_desc= or event_idx= "
+			        "with on or off\n", (int)n, s);
+			return -1;
+		}
+		s += n;
+		if (*s == ',' && *++s == '\0') {
+			fprintf(stderr, "vlab-scenario: --ring: a trailing comma\n");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 static struct hx_dev *add_net(struct hx_machine *m, enum hx_transport t, uint16_t host_mtu,
-                              const char **err)
+                              const struct ring_opts *ring, const char **err)
 {
 	static const uint8_t mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
 	struct hx_net_opts o;
@@ -126,6 +163,8 @@ static struct hx_dev *add_net(struct hx_machine *m, enum hx_transport t, uint16_
 		o.features_set = true;
 		o.mtu = host_mtu;
 	}
+	o.features_on = ring->on;
+	o.features_off = ring->off;
 	o.backend = HX_NET_SINK;
 	struct hx_dev *d = hx_add_net(m, &o, err);
 	if (d) {
@@ -136,7 +175,7 @@ static struct hx_dev *add_net(struct hx_machine *m, enum hx_transport t, uint16_
 }
 
 static struct hx_dev *add_blk(struct hx_machine *m, enum hx_transport t, const char *image,
-                              const char *serial, const char **err)
+                              const char *serial, const struct ring_opts *ring, const char **err)
 {
 	struct hx_blk_opts o;
 	hx_blk_opts_default(&o);
@@ -150,6 +189,8 @@ static struct hx_dev *add_blk(struct hx_machine *m, enum hx_transport t, const c
 		memcpy(o.cfg.serial, serial, strlen(serial));
 	}
 	o.cfg_set = true;
+	o.features_on = ring->on;
+	o.features_off = ring->off;
 	return hx_add_blk(m, &o, err);
 }
 
@@ -260,7 +301,7 @@ static int cmd_replay(const char *path, bool inject)
 static int cmd_run(int argc, char **argv)
 {
 	const char *scenario = NULL, *transport = NULL, *model_transport = NULL, *image = NULL;
-	const char *serial = NULL, *host_mtu_arg = NULL, *record = NULL;
+	const char *serial = NULL, *host_mtu_arg = NULL, *record = NULL, *ring_arg = NULL;
 	/* The command as the trace header keeps it: every option but --record. */
 	char command[1024] = "run";
 	size_t clen = 3;
@@ -280,6 +321,8 @@ static int cmd_run(int argc, char **argv)
 			slot = &host_mtu_arg;
 		else if (!strcmp(argv[i], "--record"))
 			slot = &record;
+		else if (!strcmp(argv[i], "--ring"))
+			slot = &ring_arg;
 		if (!slot || i + 1 >= argc || strchr(argv[i + 1], '\n') || strchr(argv[i + 1], ' ')) {
 			fprintf(stderr, "vlab-scenario: unknown option, missing value or a value with spaces: %s\n", argv[i]);
 			return host_usage();
@@ -312,6 +355,9 @@ static int cmd_run(int argc, char **argv)
 			return 2;
 		}
 	}
+	struct ring_opts ring = {0, 0};
+	if (ring_arg && parse_ring(ring_arg, &ring) != 0)
+		return 2;
 	if (serial && strlen(serial) > VIRTIO_BLK_ID_BYTES) {
 		fprintf(stderr, "vlab-scenario: --serial is longer than %u bytes\n", VIRTIO_BLK_ID_BYTES);
 		return 2;
@@ -327,8 +373,8 @@ static int cmd_run(int argc, char **argv)
 	hx_set_log(m, log_line, NULL, VLAB_LOG_INFO);
 
 	const char *err = NULL;
-	struct hx_dev *dev = net ? add_net(m, (enum hx_transport)t, (uint16_t)host_mtu, &err)
-	                         : add_blk(m, (enum hx_transport)t, image, serial, &err);
+	struct hx_dev *dev = net ? add_net(m, (enum hx_transport)t, (uint16_t)host_mtu, &ring, &err)
+	                         : add_blk(m, (enum hx_transport)t, image, serial, &ring, &err);
 	if (!dev) {
 		fprintf(stderr, "vlab-scenario: %s\n", err ? err : "cannot add the device");
 		hx_machine_free(m);

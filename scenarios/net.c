@@ -221,6 +221,10 @@ unsigned sc_net_run(struct sc_out *o, const struct sc_dev *sd)
 		sc_fail(o, "tx reclaim: %s", vlab_errname(rc));
 	sc_printf(o, "tx pending at the end: %u", vlab_net_tx_pending(n));
 	print_stats(o, n);
+	sc_print_ring(o, "rx", &n->rxq);
+	sc_print_ring(o, "tx", &n->txq);
+	if (n->has_ctrl)
+		sc_print_ring(o, "control", &n->ctrlq);
 
 	rc = vlab_virtio_check(d);
 	sc_printf(o, "device state: %s", rc ? vlab_errname(rc) : "ok");

@@ -75,6 +75,12 @@ void *sc_begin(struct sc_out *o, const struct sc_dev *sd, const char *name, size
  * reset. */
 void sc_queue_maxima(struct sc_out *o, struct vlab_virtio_dev *d, uint16_t nqueues);
 
+struct vlab_vq;
+/* Two lines on a queue's ring: its kind, EVENT_IDX on or off, indirect
+ * tables or not; the chains added, the ring slots they took and how many
+ * went through an indirect table (the driver's counters). */
+void sc_print_ring(struct sc_out *o, const char *name, const struct vlab_vq *vq);
+
 /* A device a transport probe found, ready for vlab_virtio_begin(). */
 struct sc_dev {
 	struct vlab_virtio_dev *vdev;
