@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the driver in every build type the presets do not already cover,
-# with -Werror as always: the host driver library with gcc and clang
-# (Debug, Release, MinSizeRel) and the bare-metal images (Debug,
+# with -Werror as always: the host driver library with gcc (Debug, Release,
+# MinSizeRel) and clang (the same, and RelWithDebInfo: test.sh builds no
+# `clang` preset, the asan build being clang already) and the bare-metal images (Debug,
 # RelWithDebInfo, MinSizeRel).  Optimisation levels change what the
 # compilers warn about (gcc 12's -Wdangling-pointer fires at -O1 and above
 # on some targets only), so a warning-free preset build proves nothing for
@@ -23,7 +24,9 @@ build() { # dir, cmake args..., -- targets...
 	cmake --build "build/types/$dir" -j"$jobs" --target "$@" >/dev/null
 }
 for cc in gcc clang; do
-	for bt in Debug Release MinSizeRel; do
+	types=(Debug Release MinSizeRel)
+	[ "$cc" = clang ] && types+=(RelWithDebInfo)
+	for bt in "${types[@]}"; do
 		build "$cc-$bt" -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE="$bt" -- vlab_driver vlab_driver_freestanding
 	done
 done
