@@ -2,7 +2,9 @@
 # Every benchmark of issue 15 in one command, into docs/performance.md:
 #   - vlab-bench (bench/bench.c): the host datapath against memcpy, with the
 #     driver's default (device-writable buffers zeroed) and with
-#     --no-zeroing (the cost of that protection);
+#     --no-zeroing (the cost of that protection); and per ring kind and
+#     option (--only rings, issue 14): kicks, interrupts and ring slots per
+#     request, throughput against the plain split ring;
 #   - the driver's code size per part and configuration: `size` of the
 #     freestanding objects at -Os for rv64 and aarch64;
 #   - bench/qemu-bench.py: a 128 MiB disk read on QEMU by the bare-metal
@@ -46,6 +48,8 @@ echo "run.sh: host datapath, buffers zeroed (default)" >&2
 "$bench" --md --rounds "$rounds" "${args[@]}" >"$out/zeroed.md"
 echo "run.sh: host datapath, --no-zeroing" >&2
 "$bench" --md --rounds "$rounds" --no-zeroing "${args[@]}" >"$out/plain.md"
+echo "run.sh: ring kinds and options" >&2
+"$bench" --md --only rings --rounds "$rounds" "${args[@]}" >"$out/rings.md"
 
 # ---- sizes ----
 # part name, then its sources (driver/...).
@@ -133,6 +137,16 @@ fi
 	echo "### Host datapath, \`--no-zeroing\` (vlab_blk_cfg.no_zeroing, vlab_net_cfg.no_rx_zeroing)"
 	echo
 	cat "$out/plain.md"
+	echo
+	echo "### Ring kinds and options (issue 14; virtio-pci, the model)"
+	echo
+	echo "Kicks: available buffer notifications the model received; interrupts: used buffer"
+	echo "notifications it sent (both per request or frame, over every queue of the workload);"
+	echo "ring slots: the driver's ring descriptors per chain (blk: header, data, status; net: the"
+	echo "transmit chain).  The last column is the throughput against the plain split ring, measured"
+	echo "in the same run."
+	echo
+	cat "$out/rings.md"
 	echo
 	echo "### QEMU: a 128 MiB disk read, the bare-metal image against U-Boot's \`virtio read\`"
 	echo

@@ -15,7 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 . "$root/scripts/progress.sh"
 secs=${1:-60}
-targets=(fuzz_ring fuzz_mmio_probe fuzz_blk_io fuzz_pci_probe fuzz_net fuzz_trace_parse fuzz_fat fuzz_ext4)
+targets=(fuzz_ring fuzz_packed fuzz_mmio_probe fuzz_blk_io fuzz_pci_probe fuzz_net fuzz_trace_parse fuzz_fat fuzz_ext4)
 cov=$(command -v llvm-cov-14 || command -v llvm-cov)
 profdata=$(command -v llvm-profdata-14 || command -v llvm-profdata)
 fb="$root/build/fuzz-bench"

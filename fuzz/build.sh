@@ -38,7 +38,7 @@ inc=(-I"$SRC/driver/include" -I"$SRC/fuzz" -I"$SRC/harness/include" -I"$SRC/harn
 # shellcheck disable=SC2086
 $CC $CFLAGS -std=c11 -Wall -Wextra "${inc[@]}" -c "$SRC/harness/src/trace_parse.c" -o "$WORK/obj/trace_parse.o"
 
-for t in fuzz_ring fuzz_mmio_probe fuzz_blk_io fuzz_pci_probe fuzz_net fuzz_trace_parse fuzz_fat fuzz_ext4; do
+for t in fuzz_ring fuzz_packed fuzz_mmio_probe fuzz_blk_io fuzz_pci_probe fuzz_net fuzz_trace_parse fuzz_fat fuzz_ext4; do
 	# shellcheck disable=SC2086
 	$CC $CFLAGS -std=c11 -Wall -Wextra "${inc[@]}" -c "$SRC/fuzz/$t.c" -o "$WORK/obj/$t.o"
 	with=("${objs[@]}")

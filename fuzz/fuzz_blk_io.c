@@ -87,7 +87,6 @@ static int bring_up(struct fz *f, uint8_t mode, bool lies)
 		f->lie_shift = 8;
 	rc = vlab_mmio_probe(&M, &f->plat, FZ_MMIO_BASE, 0);
 	M.vdev.timeout_ns = FZ_TIMEOUT_NS;
-	M.vdev.refuse_features = FZ_RING_REFUSED;
 	if (rc == 0)
 		rc = vlab_blk_init(&B, &M.vdev, (mode & 0x80) ? 8 : 0);
 	f->lie_shift = keep;
@@ -109,7 +108,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	fz_init(f, data, size);
 	fz_trace_start(f, "fuzz_blk_io");
-	mode = fz_choose8(f);
+	mode = fz_ring_offer(f, 0);
 	f->racy = mode & 1;
 	f->lie_shift = (uint8_t)(1 + ((mode >> 1) & 7)); /* 8: an honest device */
 	memset(req, 0, sizeof req);

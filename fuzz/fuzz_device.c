@@ -60,28 +60,104 @@ struct seg {
 struct chain {
 	struct seg s[FZ_CHAIN_MAX];
 	unsigned n;
-	uint16_t head;
+	uint16_t head;   /* split: the head descriptor; packed: the buffer ID */
 	uint32_t wlen;   /* device-writable bytes */
+	uint16_t ndesc;  /* packed: ring slots the list took */
+	/* After the device lied about completions (or the driver read lies
+	 * from the ring): the driver may have rewritten descriptors the
+	 * device had not taken yet, and chains mixed from two uses are the
+	 * device's doing, not the driver's.  The device then takes what it
+	 * finds, up to the first descriptor it cannot use. */
+	bool lax;
 };
 
 struct ring {
 	struct fz_queue *q;
 	uint8_t *desc, *avail, *used;
+	bool packed, indirect, event_idx; /* as negotiated */
 };
+
+/* Packed ring: the buffer IDs the device took and has not completed, a bit
+ * each per queue (a driver that exposes an ID still in flight is wrong). */
+static uint8_t ids_held[FZ_NQ][65536 / 8];
+static bool ids_dirty[FZ_NQ];
+
+uint64_t fz_ring_features(uint8_t bits)
+{
+	return ((bits & FZ_RING_PACKED) ? VLAB_BIT(VIRTIO_F_RING_PACKED) : 0) |
+	       ((bits & FZ_RING_INDIRECT) ? VLAB_BIT(VIRTIO_F_RING_INDIRECT_DESC) : 0) |
+	       ((bits & FZ_RING_EVENT_IDX) ? VLAB_BIT(VIRTIO_F_RING_EVENT_IDX) : 0);
+}
+
+uint8_t fz_ring_offer(struct fz *f, unsigned force)
+{
+	uint8_t mode = fz_choose8(f), bits = (uint8_t)force;
+	if (mode == FZ_RING_MAGIC || force) {
+		bits |= fz_choose8(f);
+		f->ring_ctl = true;
+		if (mode == FZ_RING_MAGIC)
+			mode = fz_choose8(f);
+	}
+	f->ring_offer = fz_ring_features(bits);
+	f->features |= f->ring_offer;
+	return mode;
+}
+
+void fz_queue_restart(struct fz *f, struct fz_queue *q)
+{
+	unsigned qi = (unsigned)(q - f->q);
+	q->last_avail = q->used_idx = 0;
+	q->aflip = q->uflip = false;
+	q->inflight = 0;
+	if (qi < FZ_NQ && ids_dirty[qi]) {
+		memset(ids_held[qi], 0, sizeof ids_held[qi]);
+		ids_dirty[qi] = false;
+	}
+}
 
 static struct ring ring_of(struct fz *f, struct fz_queue *q)
 {
-	struct ring r = {q, NULL, NULL, NULL};
+	struct ring r = {q, NULL, NULL, NULL, false, false, false};
 	uint32_t size = q->num;
 
 	if (size == 0 || size > 32768)
 		FZ_ABORT("queue size %u", size);
-	r.desc = fz_dma_ptr(f, q->desc, 16ull * size);
-	r.avail = fz_dma_ptr(f, q->avail, 6ull + 2ull * size);
-	r.used = fz_dma_ptr(f, q->used, 6ull + 8ull * size);
+	r.packed = (f->driver_features & VLAB_BIT(VIRTIO_F_RING_PACKED)) != 0;
+	r.indirect = (f->driver_features & VLAB_BIT(VIRTIO_F_RING_INDIRECT_DESC)) != 0;
+	r.event_idx = (f->driver_features & VLAB_BIT(VIRTIO_F_RING_EVENT_IDX)) != 0;
+	if (r.packed) {
+		/* DRV-2.8.11-1: the descriptor ring 16-aligned, the event
+		 * suppression structures 4-aligned. */
+		if ((q->desc & 15u) || (q->avail & 3u) || (q->used & 3u))
+			FZ_ABORT("packed ring areas misaligned");
+		r.desc = fz_dma_ptr(f, q->desc, 16ull * size);
+		r.avail = fz_dma_ptr(f, q->avail, 4);
+		r.used = fz_dma_ptr(f, q->used, 4);
+	} else {
+		r.desc = fz_dma_ptr(f, q->desc, 16ull * size);
+		r.avail = fz_dma_ptr(f, q->avail, 6ull + 2ull * size);
+		r.used = fz_dma_ptr(f, q->used, 6ull + 8ull * size);
+	}
 	if (!r.desc || !r.avail || !r.used)
 		FZ_ABORT("ring outside DMA memory");
 	return r;
+}
+
+/* Packed: is the descriptor with these flags available in the lap whose
+ * wrap counter is !flip (2.8.1: AVAIL = the wrap counter, USED not)? */
+static bool p_avail(uint16_t flags, bool flip)
+{
+	bool a = (flags & VIRTQ_DESC_F_AVAIL) != 0, u = (flags & VIRTQ_DESC_F_USED) != 0;
+	return a == !flip && u == flip;
+}
+
+/* Packed: one slot on, flipping the wrap counter at the end of the ring. */
+static void p_step(const struct fz_queue *q, uint16_t *slot, bool *flip)
+{
+	if (++*slot >= q->num) {
+		*slot = 0;
+		*flip = !*flip;
+	}
 }
 
 /* Chains the driver made available and the device has not taken.  More
@@ -92,6 +168,8 @@ static struct ring ring_of(struct fz *f, struct fz_queue *q)
  * device takes only the newest ring's worth. */
 static uint16_t pending(struct fz *f, const struct ring *r)
 {
+	if (r->packed)
+		return p_avail((uint16_t)fz_ld(r->desc + 16u * r->q->last_avail + 14, 2), r->q->aflip);
 	uint16_t aidx = (uint16_t)fz_ld(r->avail + 2, 2);
 	uint16_t d = (uint16_t)(aidx - r->q->last_avail);
 	if (d > r->q->num) {
@@ -103,43 +181,178 @@ static uint16_t pending(struct fz *f, const struct ring *r)
 	return d;
 }
 
-/* Take the next available chain (there must be one). */
-static void take(struct fz *f, const struct ring *r, struct chain *c)
+/* One buffer of a chain: in DMA memory, readable ones before writable
+ * ones (DRV-2.7.4.2-1, DRV-2.8.17-3). */
+static void add_seg(struct fz *f, struct chain *c, uint64_t addr, uint32_t len, bool w, bool *seen_w)
+{
+	struct seg *s;
+
+	if (c->n == FZ_CHAIN_MAX && c->lax)
+		return;
+	if (c->n == FZ_CHAIN_MAX)
+		FZ_ABORT("chain from %u loops (more than %u buffers)", c->head, FZ_CHAIN_MAX);
+	if (c->lax && len && !fz_dma_ptr(f, addr, len))
+		return;
+	s = &c->s[c->n++];
+	s->p = fz_dma_ptr(f, addr, len);
+	if (!s->p && len)
+		FZ_ABORT("buffer 0x%llx+%u outside DMA memory", (unsigned long long)addr, len);
+	s->len = len;
+	s->w = w;
+	if (!w && *seen_w && !c->lax)
+		FZ_ABORT("readable descriptor after a writable one");
+	*seen_w |= w;
+	if (w)
+		c->wlen += len;
+}
+
+/* An indirect table of len bytes at addr (2.7.5.3, 2.8.19): its buffers
+ * join the chain. */
+static void add_table(struct fz *f, const struct ring *r, struct chain *c, uint64_t addr, uint32_t len,
+                      bool *seen_w)
+{
+	const uint8_t *t = fz_dma_ptr(f, addr, len);
+	uint32_t n = len / 16u, i = 0;
+
+	if (c->lax && (!r->indirect || !t || len == 0 || len % 16u || n > r->q->num))
+		return; /* a slot the device's lies mixed up (take) */
+	/* DRV-2.7.5.3.1-1, DRV-2.8.19-1 */
+	if (!r->indirect)
+		FZ_ABORT("indirect descriptor without INDIRECT_DESC negotiated");
+	if (!t || len == 0 || len % 16u)
+		FZ_ABORT("indirect table 0x%llx+%u: outside DMA memory or not whole descriptors",
+		         (unsigned long long)addr, len);
+	/* DRV-2.7.5.3.1-3, DRV-2.8.19-3: within the queue size. */
+	if (n > r->q->num)
+		FZ_ABORT("indirect table of %u descriptors on a queue of %u", n, r->q->num);
+	for (unsigned k = 0; k < n; k++, i++) {
+		const uint8_t *d = t + 16u * i;
+		uint16_t flags = (uint16_t)fz_ld(d + (r->packed ? 14 : 12), 2);
+		if (r->packed) {
+			/* DRV-2.8.19-2: WRITE only; the entries in order. */
+			if ((flags & ~(uint16_t)VIRTQ_DESC_F_WRITE) && !c->lax)
+				FZ_ABORT("packed indirect entry %u with flags 0x%x", i, flags);
+			add_seg(f, c, ld64(d), fz_ld(d + 8, 4), (flags & VIRTQ_DESC_F_WRITE) != 0, seen_w);
+			continue;
+		}
+		/* DRV-2.7.5.3.1-2: no table in a table. */
+		if ((flags & VIRTQ_DESC_F_INDIRECT) && !c->lax)
+			FZ_ABORT("indirect entry %u is itself indirect", i);
+		add_seg(f, c, ld64(d), fz_ld(d + 8, 4), (flags & VIRTQ_DESC_F_WRITE) != 0, seen_w);
+		if (!(flags & VIRTQ_DESC_F_NEXT))
+			return;
+		/* DRV-2.7.5.3.1-5: entry i links to i + 1. */
+		if ((fz_ld(d + 14, 2) != i + 1 || i + 1 >= n) && c->lax)
+			return;
+		if (fz_ld(d + 14, 2) != i + 1 || i + 1 >= n)
+			FZ_ABORT("indirect entry %u links to %u of %u", i, fz_ld(d + 14, 2), n);
+	}
+}
+
+/* Split: take the next available chain (there must be one). */
+static void take_split(struct fz *f, const struct ring *r, struct chain *c)
 {
 	uint32_t size = r->q->num;
 	uint16_t head = (uint16_t)fz_ld(r->avail + 4 + 2 * (r->q->last_avail % size), 2), i = head;
 	bool seen_w = false;
+	unsigned ndesc = 0;
 
 	r->q->last_avail++;
-	c->n = 0;
-	c->wlen = 0;
 	c->head = head;
 	if (head >= size)
 		FZ_ABORT("avail entry names descriptor %u of %u", head, size);
 	for (;;) {
 		const uint8_t *d = r->desc + 16u * i;
 		uint16_t flags = (uint16_t)fz_ld(d + 12, 2);
-		uint32_t dl = fz_ld(d + 8, 4);
-		struct seg *s = &c->s[c->n];
-		if (c->n == FZ_CHAIN_MAX || c->n == size)
+		if (ndesc++ == size) {
+			if (c->lax)
+				break;
 			FZ_ABORT("chain from %u loops", head);
-		s->p = fz_dma_ptr(f, ld64(d), dl);
-		if (!s->p && dl)
-			FZ_ABORT("buffer 0x%llx+%u outside DMA memory", (unsigned long long)ld64(d), dl);
-		s->len = dl;
-		s->w = (flags & VIRTQ_DESC_F_WRITE) != 0;
-		if (!s->w && seen_w)
-			FZ_ABORT("readable descriptor after a writable one");
-		seen_w |= s->w;
-		if (s->w)
-			c->wlen += dl;
-		c->n++;
+		}
+		if (flags & VIRTQ_DESC_F_INDIRECT) {
+			/* DRV-2.7.5.3.1-4: not with NEXT. */
+			if ((flags & VIRTQ_DESC_F_NEXT) && !c->lax)
+				FZ_ABORT("descriptor %u is INDIRECT and NEXT", i);
+			add_table(f, r, c, ld64(d), fz_ld(d + 8, 4), &seen_w);
+			break;
+		}
+		add_seg(f, c, ld64(d), fz_ld(d + 8, 4), (flags & VIRTQ_DESC_F_WRITE) != 0, &seen_w);
 		if (!(flags & VIRTQ_DESC_F_NEXT))
 			break;
 		i = (uint16_t)fz_ld(d + 14, 2);
 		if (i >= size)
 			FZ_ABORT("next %u of %u", i, size);
 	}
+}
+
+/* Packed: take the list at the device's position (it is available). */
+static void take_packed(struct fz *f, const struct ring *r, struct chain *c)
+{
+	struct fz_queue *q = r->q;
+	unsigned qi = (unsigned)(q - f->q);
+	bool seen_w = false;
+
+	for (;;) {
+		const uint8_t *d = r->desc + 16u * q->last_avail;
+		uint16_t flags = (uint16_t)fz_ld(d + 14, 2);
+		/* DRV-2.8.17-6: the rest of a list is in place before its
+		 * first descriptor; DRV-2.8.17-2: no longer than the ring. */
+		if (c->ndesc && !p_avail(flags, q->aflip)) {
+			/* (unless the device's own lies wrote used descriptors
+			 * over it) */
+			if (!c->lax)
+				FZ_ABORT("packed list continues into slot %u, not available", q->last_avail);
+			break;
+		}
+		if (c->ndesc == q->num) {
+			if (!c->lax)
+				FZ_ABORT("packed list longer than the ring (%u)", q->num);
+			break;
+		}
+		c->head = (uint16_t)fz_ld(d + 12, 2); /* the ID: the last descriptor's */
+		c->ndesc++;
+		p_step(q, &q->last_avail, &q->aflip);
+		if (flags & VIRTQ_DESC_F_INDIRECT) {
+			/* DRV-2.8.19-4: the table alone, not in a NEXT list. */
+			if ((c->ndesc != 1 || (flags & VIRTQ_DESC_F_NEXT)) && !c->lax)
+				FZ_ABORT("packed indirect descriptor in a list");
+			add_table(f, r, c, ld64(d), fz_ld(d + 8, 4), &seen_w);
+			break;
+		}
+		add_seg(f, c, ld64(d), fz_ld(d + 8, 4), (flags & VIRTQ_DESC_F_WRITE) != 0, &seen_w);
+		if (!(flags & VIRTQ_DESC_F_NEXT))
+			break;
+	}
+	/* DRV-2.8.17-5: the driver exposes no more than the ring holds, and
+	 * (2.8.16) no ID it has not seen come back.  Unless the device lied
+	 * (it made the driver believe it completed what it holds): then the
+	 * driver's reposting was all it could do, and the device follows. */
+	q->inflight += c->ndesc;
+	if (q->inflight > q->num) {
+		if (!q->lied && !f->shm_lied)
+			FZ_ABORT("packed ring: %u slots in flight on a ring of %u", q->inflight, q->num);
+		q->inflight = c->ndesc;
+	}
+	if (ids_held[qi][c->head / 8] & (1u << (c->head % 8))) {
+		if (!q->lied && !f->shm_lied)
+			FZ_ABORT("packed ring: buffer ID %u exposed again before it was used", c->head);
+	}
+	ids_held[qi][c->head / 8] |= (uint8_t)(1u << (c->head % 8));
+	ids_dirty[qi] = true;
+}
+
+/* Take the next available chain (there must be one). */
+static void take(struct fz *f, const struct ring *r, struct chain *c)
+{
+	c->n = 0;
+	c->wlen = 0;
+	c->ndesc = 0;
+	c->head = 0;
+	c->lax = r->q->lied || f->shm_lied;
+	if (r->packed)
+		take_packed(f, r, c);
+	else
+		take_split(f, r, c);
 }
 
 /* ---- net: chains the device holds ----
@@ -255,6 +468,42 @@ bool fz_device_holds(const struct fz *f, const void *p, size_t len)
 	return false;
 }
 
+/* Packed: the used descriptor (ID id, length len) at the device's used
+ * position, which moves on by the slots of the list (2.8.7); twice, or the
+ * position jumping, when the device lies so. */
+static void complete_packed(struct fz *f, const struct ring *r, const struct chain *c, uint32_t id, uint32_t len,
+                            uint8_t lie)
+{
+	struct fz_queue *q = r->q;
+	unsigned qi = (unsigned)(q - f->q);
+
+	for (int k = 0; k < (lie == LIE_TWICE ? 2 : 1); k++) {
+		uint8_t *e = r->desc + 16u * q->used_idx;
+		fz_st(e + 8, 4, len);
+		fz_st(e + 12, 2, id);
+		/* The flags last: AVAIL = USED = the device's wrap counter. */
+		fz_st(e + 14, 2, q->uflip ? 0 : VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED);
+		unhold(f, q, (uint16_t)id);
+		for (unsigned i = 0; i < c->ndesc; i++)
+			p_step(q, &q->used_idx, &q->uflip);
+	}
+	if (lie == LIE_IDX_JUMP) {
+		uint32_t n = (uint32_t)(fz_pay(f, 2) % (2u * q->num));
+		/* (the slots jumped over name whatever IDs they hold) */
+		for (uint32_t j = 0; j < n && j < q->num; j++)
+			unhold(f, q, fz_ld(r->desc + 16u * ((q->used_idx + j) % q->num) + 12, 2));
+		for (; n >= q->num; n -= q->num)
+			q->uflip = !q->uflip;
+		q->used_idx = (uint16_t)(q->used_idx + n);
+		if (q->used_idx >= q->num) {
+			q->used_idx = (uint16_t)(q->used_idx - q->num);
+			q->uflip = !q->uflip;
+		}
+	}
+	q->inflight = q->inflight > c->ndesc ? q->inflight - c->ndesc : 0;
+	ids_held[qi][c->head / 8] &= (uint8_t)~(1u << (c->head % 8));
+}
+
 /* Put a chain on the used ring with length len, unless the control stream
  * says to lie about it. */
 static void complete(struct fz *f, const struct ring *r, struct chain *c, uint32_t len)
@@ -276,18 +525,28 @@ static void complete(struct fz *f, const struct ring *r, struct chain *c, uint32
 		len = (uint32_t)fz_pay(f, 4);
 	if (lie == LIE_STATUS && c->n && c->s[c->n - 1].w && c->s[c->n - 1].len)
 		c->s[c->n - 1].p[c->s[c->n - 1].len - 1] = (uint8_t)fz_pay(f, 1);
-	for (int k = 0; k < (lie == LIE_TWICE ? 2 : 1); k++) {
-		uint8_t *e = r->used + 4 + 8u * (q->used_idx % q->num);
-		fz_st(e, 4, id);
-		fz_st(e + 4, 4, len);
-		unhold(f, q, id);
-		q->used_idx++;
+	if (r->packed) {
+		complete_packed(f, r, c, id, len, lie);
+	} else {
+		for (int k = 0; k < (lie == LIE_TWICE ? 2 : 1); k++) {
+			uint8_t *e = r->used + 4 + 8u * (q->used_idx % q->num);
+			fz_st(e, 4, id);
+			fz_st(e + 4, 4, len);
+			unhold(f, q, id);
+			q->used_idx++;
+		}
+		if (lie == LIE_IDX_JUMP) {
+			uint16_t n = (uint16_t)fz_pay(f, 2);
+			/* The entries jumped over name whatever they hold: to
+			 * the driver, a completion of those chains. */
+			for (uint32_t j = 0; j < n && j < q->num; j++)
+				unhold(f, q, fz_ld(r->used + 4 + 8u * ((uint16_t)(q->used_idx + j) % q->num), 4));
+			q->used_idx = (uint16_t)(q->used_idx + n);
+		}
+		fz_st(r->used + 2, 2, q->used_idx);
 	}
-	if (lie == LIE_IDX_JUMP)
-		q->used_idx = (uint16_t)(q->used_idx + fz_pay(f, 2));
 	if (lie == LIE_ID || lie == LIE_TWICE || lie == LIE_IDX_JUMP)
 		q->lied = true;
-	fz_st(r->used + 2, 2, q->used_idx);
 	f->completions++;
 	f->isr |= VIRTIO_ISR_QUEUE;
 }
@@ -391,17 +650,60 @@ static void net_tx(struct fz *f, const struct chain *c)
 		const struct seg *sg = &c->s[i];
 		for (uint32_t j = 0; j < sg->len && !sg->w; j++, k++) {
 			/* DRV-5.1.6.2.1-1/2/18/24: no offload asked for, num_buffers 0. */
-			if (k < hdr_len && sg->p[j] != 0)
+			if (k < hdr_len && sg->p[j] != 0 && !c->lax)
 				FZ_ABORT("transmit header byte %u is 0x%02x", k, sg->p[j]);
 			if (k >= hdr_len && k - hdr_len < FZ_NET_FRAME)
 				f->net_tx[f->net_tx_len++] = sg->p[j];
 		}
 	}
-	if (k < hdr_len)
+	if (k < hdr_len && !c->lax)
 		FZ_ABORT("transmit chain of %u bytes: no room for the header", k);
 }
 
 /* ---- the queues ---- */
+
+/* Event suppression, the driver's side (read at every notification): what
+ * it asks of the device's used buffer notifications must be well formed. */
+static void check_driver_event(const struct ring *r)
+{
+	if (r->packed) {
+		uint16_t off_wrap = (uint16_t)fz_ld(r->avail, 2), flags = (uint16_t)fz_ld(r->avail + 2, 2);
+		/* 2.8.10: 0 enable, 1 disable, 2 desc (EVENT_IDX only). */
+		if (flags > VIRTQ_EVENT_F_DESC || (flags == VIRTQ_EVENT_F_DESC && !r->event_idx))
+			FZ_ABORT("driver event suppression flags %u", flags);
+		if (flags == VIRTQ_EVENT_F_DESC && (off_wrap & 0x7fffu) >= r->q->num)
+			FZ_ABORT("driver event suppression names slot %u of %u", off_wrap & 0x7fffu, r->q->num);
+		return;
+	}
+	uint16_t flags = (uint16_t)fz_ld(r->avail, 2);
+	/* DRV-2.7.7.1-1: 0 or 1; DRV-2.7.7.1-3: 0 with EVENT_IDX. */
+	if (flags > VIRTQ_AVAIL_F_NO_INTERRUPT || (flags && r->event_idx))
+		FZ_ABORT("avail.flags 0x%x%s", flags, r->event_idx ? " with EVENT_IDX" : "");
+}
+
+/* Event suppression, the device's side: after it took what was there,
+ * it asks for a notification at the next chain (EVENT_IDX: avail_event, or
+ * the device event descriptor at its position), or for every one; unless
+ * the input has it lie (suppressed, or any value), when the input chose
+ * the ring features. */
+static void device_event(struct fz *f, const struct ring *r)
+{
+	const struct fz_queue *q = r->q;
+	bool lie = f->ring_ctl && fz_lie(f);
+	uint32_t v = lie ? (uint32_t)fz_pay(f, 4) : 0;
+
+	if (lie)
+		f->lied = true;
+	if (r->packed) {
+		if (!lie && r->event_idx)
+			v = (uint32_t)VIRTQ_EVENT_F_DESC << 16 | q->last_avail | (q->aflip ? 0u : 0x8000u);
+		fz_st(r->used, 4, v);
+	} else if (r->event_idx) {
+		fz_st(r->used + 4 + 8u * q->num, 2, lie ? v : q->last_avail); /* avail_event */
+	} else {
+		fz_st(r->used, 2, v); /* used.flags: NO_NOTIFY or not */
+	}
+}
 
 void fz_device_work(struct fz *f, unsigned qi)
 {
@@ -414,9 +716,12 @@ void fz_device_work(struct fz *f, unsigned qi)
 	if (qi >= FZ_NQ)
 		return;
 	r = ring_of(f, &f->q[qi]);
+	check_driver_event(&r);
 	/* net receive buffers wait for a frame (fz_net_rx). */
-	if (f->engine == FZ_ENGINE_NET && qi == VIRTIO_NET_Q_RX)
+	if (f->engine == FZ_ENGINE_NET && qi == VIRTIO_NET_Q_RX) {
+		device_event(f, &r);
 		return;
+	}
 	while (pending(f, &r) != 0) {
 		uint32_t len;
 		take(f, &r, &c);
@@ -434,6 +739,7 @@ void fz_device_work(struct fz *f, unsigned qi)
 		}
 		complete(f, &r, &c, len);
 	}
+	device_event(f, &r);
 }
 
 void fz_notify(struct fz *f, unsigned qi)
@@ -454,7 +760,6 @@ void fz_notify(struct fz *f, unsigned qi)
 
 void fz_queue_pfn(struct fz *f, struct fz_queue *q, uint32_t pfn, uint32_t page, uint32_t align)
 {
-	(void)f;
 	q->pfn = pfn;
 	q->ready = false;
 	if (pfn == 0)
@@ -466,7 +771,7 @@ void fz_queue_pfn(struct fz *f, struct fz_queue *q, uint32_t pfn, uint32_t page,
 	q->desc = (uint64_t)pfn * page;
 	q->avail = q->desc + 16ull * q->num;
 	q->used = (q->avail + 2ull * (3 + q->num) + align - 1) & ~(uint64_t)(align - 1);
-	q->last_avail = q->used_idx = 0;
+	fz_queue_restart(f, q);
 	q->ready = true;
 }
 
@@ -484,7 +789,7 @@ void fz_dev_reset(struct fz *f)
 		q->num = 0;
 		q->ready = false;
 		q->desc = q->avail = q->used = 0;
-		q->last_avail = q->used_idx = 0;
+		fz_queue_restart(f, q);
 		q->pfn = 0;
 		q->msix = VIRTIO_PCI_NO_VECTOR;
 		q->lied = false;
@@ -522,7 +827,7 @@ void fz_net_device(struct fz *f, uint32_t qmax)
 	f->features = VLAB_BIT(VIRTIO_F_VERSION_1) | VLAB_BIT(VIRTIO_NET_F_MAC) |
 	              VLAB_BIT(VIRTIO_NET_F_STATUS) | VLAB_BIT(VIRTIO_NET_F_MTU) |
 	              VLAB_BIT(VIRTIO_NET_F_MRG_RXBUF) | VLAB_BIT(VIRTIO_NET_F_CTRL_VQ) |
-	              VLAB_BIT(VIRTIO_NET_F_CTRL_RX) | VLAB_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR);
+	              VLAB_BIT(VIRTIO_NET_F_CTRL_RX) | VLAB_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) | f->ring_offer;
 	memset(f->config, 0, sizeof f->config);
 	memcpy(f->config + VIRTIO_NET_CFG_MAC, mac, sizeof mac);
 	fz_st(f->config + VIRTIO_NET_CFG_STATUS, 2, VIRTIO_NET_S_LINK_UP);

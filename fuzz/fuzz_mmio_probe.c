@@ -32,7 +32,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	fz_init(f, data, size);
 	fz_trace_start(f, "fuzz_mmio_probe");
-	mode = fz_choose8(f);
+	mode = fz_ring_offer(f, 0);
 	f->lie_shift = (uint8_t)(mode & 7);     /* 0: always lie .. 7: 1 in 128 */
 	f->racy = (mode & 0x10) != 0;
 	if (mode & 0x20)
@@ -51,7 +51,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (M.version != 2 && !(M.version == 1 && (mode & 0x40)))
 		abort(); /* accepted a version it should not */
 	M.vdev.timeout_ns = FZ_TIMEOUT_NS;
-	M.vdev.refuse_features = FZ_RING_REFUSED;
 	cap = fz_choose8(f);
 	rc = vlab_blk_init(&B, &M.vdev, cap);
 	if (rc == 0)

@@ -59,7 +59,6 @@ static struct vlab_virtio_dev *bring_up(struct fz *f, enum transport t, const st
 	}
 	if (rc == 0) {
 		d->timeout_ns = FZ_TIMEOUT_NS;
-		d->refuse_features = FZ_RING_REFUSED;
 		rc = vlab_net_init(&N, d, cfg);
 	}
 	f->lie_shift = keep;
@@ -103,7 +102,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	fz_init(f, data, size);
 	fz_trace_start(f, "fuzz_net");
-	a = fz_choose8(f);
+	a = fz_ring_offer(f, 0);
 	b = fz_choose8(f);
 	c = fz_choose8(f);
 	f->lie_shift = (uint8_t)((a & 0xf) > 8 ? 8 : (a & 0xf)); /* 0: always lie .. 8: never */

@@ -245,7 +245,7 @@ static void common_write(struct fz *f, uint32_t off, uint32_t v)
 			if (!q->num)
 				q->num = q->max;
 			q->ready = true;
-			q->last_avail = q->used_idx = 0;
+			fz_queue_restart(f, q);
 		}
 		break;
 	case VIRTIO_PCI_COMMON_Q_DESCLO: fz_set_half(&q->desc, false, v); break;

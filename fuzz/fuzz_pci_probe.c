@@ -152,7 +152,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	fz_init(f, data, size);
 	fz_trace_start(f, "fuzz_pci_probe");
-	a = fz_choose8(f);
+	a = fz_ring_offer(f, 0);
 	b = fz_choose8(f);
 	f->lie_shift = (uint8_t)((a & 0xf) > 8 ? 8 : (a & 0xf)); /* 0: always lie .. 8: never */
 	f->racy = (a & 0x10) != 0;
@@ -191,7 +191,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 		probe_accepted(&h, &P, flags);
 		P.vdev.timeout_ns = FZ_TIMEOUT_NS;
-		P.vdev.refuse_features = FZ_RING_REFUSED;
 		cap = fz_choose8(f);
 		rc = vlab_blk_init(&B, &P.vdev, cap);
 		if (rc == 0) {

@@ -210,7 +210,7 @@ static void mmio_write(struct fz *f, uint64_t off, uint32_t v)
 	case VIRTIO_MMIO_QUEUE_NUM: q->num = v; break;
 	case VIRTIO_MMIO_QUEUE_ALIGN: f->queue_align = v; break;
 	case VIRTIO_MMIO_QUEUE_PFN: fz_queue_pfn(f, q, v, f->page_size, f->queue_align); break;
-	case VIRTIO_MMIO_QUEUE_READY: q->ready = v & 1; q->last_avail = q->used_idx = 0; break;
+	case VIRTIO_MMIO_QUEUE_READY: q->ready = v & 1; fz_queue_restart(f, q); break;
 	case VIRTIO_MMIO_QUEUE_DESC_LOW: fz_set_half(&q->desc, false, v); break;
 	case VIRTIO_MMIO_QUEUE_DESC_HIGH: fz_set_half(&q->desc, true, v); break;
 	case VIRTIO_MMIO_QUEUE_DRIVER_LOW: fz_set_half(&q->avail, false, v); break;

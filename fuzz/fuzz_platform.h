@@ -54,13 +54,18 @@ extern "C" {
 /* Bound for every wait of the driver in the targets (vdev.timeout_ns): a
  * device that never answers costs ~50 polls, not a million. */
 #define FZ_TIMEOUT_NS 50000u
-/* The ring features the fuzz device (fuzz_device.c) does not implement: it
- * serves the split ring without indirect descriptors or EVENT_IDX, so a
- * driver that negotiated them would be judged against the wrong layout.
- * Every target built on it refuses them (vlab_virtio_dev.refuse_features)
- * until the fuzz device serves them (issue 14). */
-#define FZ_RING_REFUSED \
-	(VLAB_BIT(VIRTIO_F_RING_PACKED) | VLAB_BIT(VIRTIO_F_RING_INDIRECT_DESC) | VLAB_BIT(VIRTIO_F_RING_EVENT_IDX))
+/* The ring features the fuzz device (fuzz_device.c) serves: the split and
+ * the packed ring, indirect descriptors and EVENT_IDX in both.  It offers
+ * them when the input asks (fz_ring_offer): the targets' control stream
+ * may begin with FZ_RING_MAGIC and a byte of FZ_RING_* bits (an input
+ * without it is what it was before the fuzz device served them: none
+ * offered). */
+#define FZ_RING_MAGIC 0x7au
+#define FZ_RING_PACKED 1u
+#define FZ_RING_INDIRECT 2u
+#define FZ_RING_EVENT_IDX 4u
+/* The ring-feature byte's bits as feature bits. */
+uint64_t fz_ring_features(uint8_t bits);
 #define FZ_CONFIG_BYTES 64u
 /* Where the PCI front end lives (fuzz_pci.c). */
 #define FZ_ECAM_BASE 0x30000000ull
@@ -89,6 +94,12 @@ struct fz_queue {
 	uint16_t msix, notify_off;
 	uint32_t pfn;
 	bool lied;            /* told the driver of a chain it did not complete */
+	/* Packed ring (the slots are last_avail and used_idx): the device's
+	 * wrap counters (flipped: false is 1, the start), the ring slots it
+	 * took and has not written a used descriptor for (the buffer IDs it
+	 * holds are fuzz_device.c's). */
+	bool aflip, uflip;
+	uint32_t inflight;
 };
 
 /* The virtio-pci front end (fuzz_pci.c): one function at 00:FZ_PCI_DEV.0,
@@ -119,6 +130,11 @@ struct fz {
 	bool shm_lied;        /* some shm read was a lie (or racy) */
 	bool lied;            /* the device lied at all (any register, memory, completion) */
 	uint8_t lie_shift;    /* a control byte below (256 >> lie_shift) means "lie" */
+	/* The input chose the ring features (fz_ring_offer): the device then
+	 * also lies about its event suppression structures (a control byte
+	 * at every notification). */
+	bool ring_ctl;
+	uint64_t ring_offer;  /* the ring feature bits it offers */
 
 	uint8_t *arena;
 	size_t arena_used;
@@ -233,6 +249,13 @@ void *fz_alloc(struct fz *f, size_t n, size_t align, vlab_addr_t *dev);
 /* The honest device becomes a virtio-net device (MAC, STATUS, MTU,
  * MRG_RXBUF, CTRL_VQ, CTRL_RX, CTRL_MAC_ADDR; link up; queues of qmax). */
 void fz_net_device(struct fz *f, uint32_t qmax);
+
+/* The first of the target's mode bytes (fz_choose8), after the optional
+ * FZ_RING_MAGIC and ring-feature byte: these are added to f->features.
+ * force: bits offered whatever the input says (fuzz_packed). */
+uint8_t fz_ring_offer(struct fz *f, unsigned force);
+/* A queue's device-side positions back to the start (enable, reset). */
+void fz_queue_restart(struct fz *f, struct fz_queue *q);
 
 /* Process what the driver made available on queue qi (the device's side):
  * complete every new chain, honestly unless the control stream says

@@ -1,14 +1,24 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Fuzz target: the split-ring completion path (vlab_vq_add / kick / pop)
- * against a device whose used ring comes from the input.  A minimal
- * transport with no registers; the control stream picks operations and
- * chain shapes, the device side (fuzz_platform.c) completes chains honestly
- * unless told to lie, and in racy mode every used-ring read is fresh input.
+ * Fuzz targets fuzz_ring and fuzz_packed (this file built with
+ * FZ_PACKED_TARGET): the virtqueue API (vlab_vq_add / kick / pop, and
+ * interrupt suppression) against a device whose ring answers come from the
+ * input.  A minimal transport with no registers; the control stream picks
+ * operations and chain shapes, the device side (fuzz_device.c) serves the
+ * split or the packed ring, with indirect descriptors and EVENT_IDX as
+ * negotiated, and completes chains honestly unless told to lie (used IDs,
+ * lengths, completing twice, the used position jumping, its event
+ * suppression structure); in racy mode every read of the ring is fresh
+ * input.  fuzz_ring: the split ring, and the ring features when the input
+ * begins with FZ_RING_MAGIC; fuzz_packed: the packed ring always, the ring
+ * byte (indirect, EVENT_IDX) second.
  *
  * Checked here, beyond the sanitizers: every chain popped was added and not
  * yet popped, its length is within what was posted, the free count always
- * matches the chains outstanding, and a broken device stays broken.
+ * matches the chains outstanding, the ring kind is the negotiated one, and
+ * a broken device stays broken.  The device side checks the driver's ring
+ * (fuzz_device.c: layout, lists, indirect tables, IDs, slots in flight,
+ * event suppression values).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +28,13 @@
 #include "vlab/virtqueue.h"
 
 #define MAX_TOKENS 512
+#ifdef FZ_PACKED_TARGET
+#define TARGET "fuzz_packed"
+#define FORCE FZ_RING_PACKED
+#else
+#define TARGET "fuzz_ring"
+#define FORCE 0u
+#endif
 
 static struct fz F;
 static struct vlab_vq VQ;
@@ -40,9 +57,10 @@ static void t_set_status(struct vlab_virtio_dev *d, uint8_t s) { rd(d)->status =
 static uint64_t t_get_features(struct vlab_virtio_dev *d)
 {
 	struct ring_dev *r = rd(d);
-	return fz_choose_lie(r->f) ? fz_choose_pay(r->f, 8) : VLAB_BIT(VIRTIO_F_VERSION_1);
+	return fz_choose_lie(r->f) ? fz_choose_pay(r->f, 8) : VLAB_BIT(VIRTIO_F_VERSION_1) | r->f->ring_offer;
 }
-static void t_set_features(struct vlab_virtio_dev *d, uint64_t f) { (void)d; (void)f; }
+/* The device serves the ring the driver accepted. */
+static void t_set_features(struct vlab_virtio_dev *d, uint64_t f) { rd(d)->f->driver_features = f; }
 static uint32_t t_generation(struct vlab_virtio_dev *d) { (void)d; return 0; }
 static int t_config_read(struct vlab_virtio_dev *d, uint32_t off, unsigned w, uint32_t *v)
 {
@@ -70,6 +88,7 @@ static int t_queue_enable(struct vlab_virtio_dev *d, uint16_t idx, const struct 
 	rd(d)->f->q[0].desc = l->desc;
 	rd(d)->f->q[0].avail = l->avail;
 	rd(d)->f->q[0].used = l->used;
+	fz_queue_restart(rd(d)->f, &rd(d)->f->q[0]);
 	return 0;
 }
 static void t_queue_notify(struct vlab_virtio_dev *d, uint16_t idx)
@@ -116,10 +135,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	vlab_addr_t bufs_dev;
 
 	fz_init(f, data, size);
-	fz_trace_start(f, "fuzz_ring");
+	fz_trace_start(f, TARGET);
 	fz_trace_device(f, "ring", "none", NULL, 0);
 	f->engine = FZ_ENGINE_RING;
-	mode = fz_choose8(f);
+	mode = fz_ring_offer(f, FORCE);
 	f->racy = mode & 1;
 	f->lie_shift = (uint8_t)(1 + ((mode >> 1) & 7)); /* 1 (lie half the time) .. 8 (never) */
 	memset(&dev, 0, sizeof dev);
@@ -131,12 +150,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	dev.d.transport = &dev;
 	dev.d.name = "fuzz-ring";
 	dev.d.timeout_ns = FZ_TIMEOUT_NS;
-	dev.d.refuse_features = FZ_RING_REFUSED;
 
 	if (vlab_virtio_begin(&dev.d) != 0 || vlab_virtio_negotiate(&dev.d, 0, 0, NULL, 0) != 0)
 		goto out;
 	if (vlab_vq_setup(vq, &dev.d, 0, fz_choose8(f)) != 0)
 		goto out;
+	if ((vq->kind == VLAB_VQ_PACKED) != ((f->driver_features & VLAB_BIT(VIRTIO_F_RING_PACKED)) != 0))
+		abort(); /* the ring kind is the negotiated one */
 	if (vlab_virtio_driver_ok(&dev.d) != 0)
 		goto out;
 	bufs = fz_buffer(f, 4096, 16, &bufs_dev);
@@ -150,8 +170,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		switch (op % 4) {
 		case 0: { /* add a chain */
-			struct vlab_sg out[4], in[4];
+			struct vlab_sg out[4], in[16];
 			unsigned n_out = (op >> 2) & 3, n_in = (op >> 4) & 3;
+			/* With the ring byte, lists long enough for an
+			 * indirect table (and beyond its size). */
+			if (f->ring_ctl)
+				n_in += 4u * (op >> 6);
 			uint32_t w = 0;
 			for (unsigned i = 0; i < n_out; i++) {
 				out[i].addr = bufs_dev + 64u * i;
@@ -208,7 +232,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			break;
 		}
 		default:
-			(void)vlab_virtio_interrupt(&dev.d);
+			/* With the ring byte: interrupt suppression too. */
+			if (f->ring_ctl && ((op >> 2) & 3) == 1)
+				vlab_vq_disable_cb(vq);
+			else if (f->ring_ctl && ((op >> 2) & 3) == 2)
+				(void)vlab_vq_enable_cb(vq);
+			else
+				(void)vlab_virtio_interrupt(&dev.d);
 			break;
 		}
 		if (was_broken && !dev.d.broken)

@@ -13,6 +13,20 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 # Device lies, as the control byte after each chain the device takes.
 STALL, BAD_ID, BAD_LEN, BAD_STATUS, TWICE, IDX_JUMP = 0xFF, 0xFE, 0xFD, 0xFC, 0xFB, 0xFA
 
+# The ring features the fuzz device offers (fuzz_platform.h): a control stream
+# beginning with RING_MAGIC has a byte of these bits next (fuzz_packed: always
+# the second byte, PACKED implied); without it, none is offered.
+RING_MAGIC, R_PACKED, R_INDIRECT, R_EVENT_IDX = 0x7A, 1, 2, 4
+RING_KINDS = [("split_indirect", R_INDIRECT), ("split_event_idx", R_EVENT_IDX),
+              ("split_both", R_INDIRECT | R_EVENT_IDX), ("packed", R_PACKED),
+              ("packed_indirect", R_PACKED | R_INDIRECT), ("packed_event_idx", R_PACKED | R_EVENT_IDX),
+              ("packed_both", R_PACKED | R_INDIRECT | R_EVENT_IDX)]
+
+
+def rings(ctl):
+    """ctl with the ring-feature prefix, for each ring kind: (suffix, control stream)."""
+    return [(name, [RING_MAGIC, bits] + ctl) for name, bits in RING_KINDS]
+
 
 def seed(ctl, payload=b""):
     # Payload bytes are consumed from the end, so they are stored reversed.
@@ -46,6 +60,39 @@ def ring():
         write("fuzz_ring", name, seed([honest, 0xFF, 0] + add(1, 1, [15, 15]) + [1, lie] + pop + pop, pay))
     write("fuzz_ring", "odd_queue_max", seed([honest, 99, 0] + add(0, 1, [1]) + kick + pop))
     write("fuzz_ring", "lying_status", seed([0x00, 0xFF, 0] + add(1, 1, [1, 1]) + kick + pop, b"\x08" * 16))
+    for name, ctl in rings([honest, 0x3F, 8] + (add(1, 2, [7, 7, 7]) + kick) * 6 + pop * 7 + irq):
+        write("fuzz_ring", "ring_" + name, seed(ctl))
+
+
+def packed():
+    # fuzz_packed: mode byte, ring byte (R_INDIRECT, R_EVENT_IDX; packed always),
+    # then as fuzz_ring.  An add's op bits 6-7 add 4 writable buffers each (with the ring
+    # byte): lists long enough for an indirect table, or beyond its 16 entries.
+    honest = 0x0E
+    add = lambda n_out, n_in, lens, more=0: [(n_out << 2) | (n_in << 4) | (more << 6)] + lens
+    kick, pop, irq, off, on = [1, 0], [2], [3], [3 | 4], [3 | 8]
+    kick_n = lambda n: [1] + [0] * n
+    t = "fuzz_packed"
+    for kind, bits in [("", 0), ("_indirect", R_INDIRECT), ("_event_idx", R_EVENT_IDX),
+                       ("_both", R_INDIRECT | R_EVENT_IDX)]:
+        p = lambda ctl, qmax=0xFF, cap=0: [honest, bits, qmax, cap] + ctl
+        write(t, "honest_one_chain" + kind, seed(p(add(1, 1, [15, 63]) + kick + pop)))
+        write(t, "honest_many" + kind, seed(p((add(1, 2, [7, 7, 7]) + kick) * 6 + pop * 7 + irq, 0x3F, 8)))
+        write(t, "long_lists" + kind, seed(p(add(1, 2, [9] * 7, 1) + add(3, 3, [5] * 18, 3) + kick_n(2) + pop * 2)))
+        # A ring of 4 slots: the wrap counters flip every few chains.
+        write(t, "wraps" + kind, seed(p((add(1, 1, [3, 3]) + kick + pop) * 9 + (add(0, 3, [1, 1, 1]) + kick + pop) * 5,
+                                        3)))
+        write(t, "batch_then_pop" + kind, seed(p(add(1, 1, [3, 3]) * 3 + kick_n(3) + pop * 3, 7)))
+        write(t, "callbacks" + kind, seed(p(off + add(1, 1, [3, 3]) + kick + on + pop + on + irq + off + pop)))
+        for name, lie, pay in [("bad_id", BAD_ID, b"\x05\x00\x00\x00"), ("bad_len", BAD_LEN, b"\xff\xff\x00\x00"),
+                               ("twice", TWICE, b""), ("idx_jump", IDX_JUMP, b"\x40\x00"), ("stall", STALL, b"")]:
+            write(t, name + kind, seed(p(add(1, 1, [15, 15]) + [1, lie] + pop + add(1, 1, [3, 3]) + kick + pop + pop),
+                                       pay))
+        write(t, "racy" + kind, seed([honest | 1, bits, 0xFF, 0] + add(0, 1, [31]) + kick + pop + pop,
+                                     b"\x01\x00\x00\x00\x00\x00\x20\x00\x00\x00\x80\x80"))
+        # Lies in the event suppression structure (a control byte per notification).
+        write(t, "event_lies" + kind, seed([0x04, bits, 0xFF, 0] + [0] * 8 + (add(1, 1, [3, 3]) + [1, 0, 0xFF] + pop) * 3,
+                                           b"\x02\x00\x01\x00" * 4))
 
 
 def probe():
@@ -60,6 +107,8 @@ def probe():
     write("fuzz_mmio_probe", "empty_slot", seed([0x00], b"virt\x02\x00\x00\x00\x00\x00\x00\x00"))
     write("fuzz_mmio_probe", "transport_extras", seed([0x07, 0], EXTRAS))
     write("fuzz_mmio_probe", "transport_extras_legacy", seed([0x67, 0], EXTRAS))
+    for name, ctl in rings([0x07, 0]):
+        write("fuzz_mmio_probe", "ring_" + name, seed(ctl))
 
 
 def blk():
@@ -81,6 +130,11 @@ def blk():
                            ("twice", TWICE, b""), ("idx_jump", IDX_JUMP, b"\x03\x00")]:
         write("fuzz_blk_io", "read_" + name, seed([honest] + rd(2, 1, lie) + rd(2, 1), pay))
     # Lies in initialisation too (rarely: a control byte of 0xfe or 0xff).
+    for name, ctl in rings([honest] + wr(3, 2) + rd(3, 2) + flush + getid + submit(0, 0, 1) + submit(1, 1, 9) +
+                           irq + poll + poll + poll + rd(0, 16) + reinit + rd(3, 2)):
+        write("fuzz_blk_io", "ring_" + name, seed(ctl))
+    for name, ctl in rings([honest] + rd(2, 1, STALL) + rd(2, 1) + reinit + rd(2, 1, TWICE) + rd(2, 1)):
+        write("fuzz_blk_io", "ring_lies_" + name, seed(ctl))
     write("fuzz_blk_io", "lies_in_init", seed([0x4C] + [0] * 20 + [0xFF] + [0] * 40 + rd(0, 1), b"\x05" * 32))
 
 
@@ -137,6 +191,10 @@ def pci():
     # With the 0xCF8 ports (256 buses) vlab_pci_scan numbers it; the numbers do not stick.
     dev("bridge_header_cfg_ports", MODERN, 0x01, [(0x0E, 0x01)])
     dev("not_virtio", MODERN, 0, [(0x02, 0x00), (0x03, 0x20)])
+    for name, ctl in rings([MODERN, 0, 0]):
+        write("fuzz_pci_probe", "ring_" + name, seed(ctl))
+    for name, ctl in rings([TRANS, 0x08, 0]):
+        write("fuzz_pci_probe", "ring_legacy_" + name, seed(ctl))
 
 
 def net():
@@ -194,10 +252,16 @@ def net():
     n("ctrl_stall", ctrl(2, True, STALL) + ctrl(3))
     n("link_changes", link(False) + link(True) + irq + update + link(False))
     n("reinit", tx(60) + reinit + rx(60) + reinit + tx(60))
+    traffic = rx(60) + tx(60) + reclaim + recv + rx(1000, 0, [0] * 6) + recv + tx(60, 0xFF) + tx(60) + reclaim + \
+        ctrl(0) + ctrl(1) + reinit + rx(60) + recv + tx(60) + reclaim
+    for t, a in [("", HONEST), ("_pci", HONEST | 0x20), ("_pci_legacy", HONEST | 0x40)]:
+        for name, ctl in rings([a, 0, 0x30] + traffic):
+            write("fuzz_net", "ring_" + name + t, seed(ctl))
 
 
 if __name__ == "__main__":
     ring()
+    packed()
     probe()
     blk()
     pci()

@@ -15,7 +15,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 build=${1:?usage: fuzz/run.sh BUILD_DIR [SECONDS]}
 secs=${2:-20}
 jobs=${VLAB_FUZZ_JOBS:-$(nproc)}
-targets=(fuzz_ring fuzz_mmio_probe fuzz_blk_io fuzz_pci_probe fuzz_net fuzz_trace_parse fuzz_fat fuzz_ext4)
+targets=(fuzz_ring fuzz_packed fuzz_mmio_probe fuzz_blk_io fuzz_pci_probe fuzz_net fuzz_trace_parse fuzz_fat fuzz_ext4)
 # ASan's quarantine recycles libFuzzer's per-input copies through fresh
 # pages; the targets allocate nothing per input (fuzz/bench.sh).
 export ASAN_OPTIONS=${ASAN_OPTIONS:-quarantine_size_mb=8}
