@@ -37,7 +37,10 @@ t0=$SECONDS
 cmake --preset coverage >/dev/null
 # Only what the tests run: the GoogleTest suites of tests/unit and
 # tests/model (targets unit_<name>, model_<name>), the fuzz replayers.
-targets=(vlab-scenario fuzz_ring fuzz_mmio_probe fuzz_blk_io fuzz_pci_probe fuzz_net fuzz_trace_parse fuzz_fat fuzz_ext4)
+# The fuzz targets' replayers: the list fuzz/CMakeLists.txt builds.
+read -r -a fuzz_targets < <(sed -n 's/^set(VLAB_FUZZ_TARGETS \(.*\))$/\1/p' fuzz/CMakeLists.txt)
+((${#fuzz_targets[@]})) || { echo "coverage.sh: no VLAB_FUZZ_TARGETS line in fuzz/CMakeLists.txt" >&2; exit 2; }
+targets=(vlab-scenario "${fuzz_targets[@]}")
 for f in tests/unit/*_test.cpp tests/model/*_test.cpp; do
 	targets+=("$(basename "$(dirname "$f")")_$(basename "$f" .cpp)")
 done
