@@ -175,6 +175,15 @@ int vlab_virtio_config_write(struct vlab_virtio_dev *d, uint32_t off, const void
 uint32_t vlab_virtio_interrupt(struct vlab_virtio_dev *d);
 uint64_t vlab_virtio_timeout(const struct vlab_virtio_dev *d);
 
+/* printf-style format checking where the compiler has it (GCC, Clang);
+ * nothing elsewhere.  Public headers use no attribute without such a
+ * fallback (docs/porting.md). */
+#if defined(__GNUC__) || defined(__clang__)
+#define VLAB_PRINTF_LIKE(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define VLAB_PRINTF_LIKE(fmt, args)
+#endif
+
 /* Freestanding helpers. */
 void vlab_memset(void *dst, int c, size_t n);
 void vlab_memcpy(void *dst, const void *src, size_t n);
@@ -184,10 +193,10 @@ size_t vlab_strlen(const char *s);
  * %u %x %X %p %%, with h/hh/l/ll/z length modifiers, '0' and '-' flags,
  * width (or '*') and precision (digits, or the maximum length of %s).
  * Returns the length it would have written. */
-int vlab_snprintf(char *buf, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+int vlab_snprintf(char *buf, size_t size, const char *fmt, ...) VLAB_PRINTF_LIKE(3, 4);
 /* Log through the platform (no-op when the platform has no log). */
 void vlab_log(const struct vlab_platform *p, enum vlab_log_level level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+	VLAB_PRINTF_LIKE(3, 4);
 
 #ifdef __cplusplus
 }
