@@ -15,29 +15,6 @@
 #define SC_PART_SCRATCH_BYTES (2u * 512u + 16384u)
 #define SC_ASYNC_REQS 8u
 
-static const struct sc_feat_name blk_feat_names[] = {
-	{VIRTIO_BLK_F_SIZE_MAX, "SIZE_MAX"},
-	{VIRTIO_BLK_F_SEG_MAX, "SEG_MAX"},
-	{VIRTIO_BLK_F_GEOMETRY, "GEOMETRY"},
-	{VIRTIO_BLK_F_RO, "RO"},
-	{VIRTIO_BLK_F_BLK_SIZE, "BLK_SIZE"},
-	{7, "SCSI (legacy)"},
-	{VIRTIO_BLK_F_FLUSH, "FLUSH"},
-	{VIRTIO_BLK_F_TOPOLOGY, "TOPOLOGY"},
-	{VIRTIO_BLK_F_CONFIG_WCE, "CONFIG_WCE"},
-	{VIRTIO_BLK_F_MQ, "MQ"},
-	{VIRTIO_BLK_F_DISCARD, "DISCARD"},
-	{VIRTIO_BLK_F_WRITE_ZEROES, "WRITE_ZEROES"},
-	{VIRTIO_BLK_F_LIFETIME, "LIFETIME"},
-	{VIRTIO_BLK_F_SECURE_ERASE, "SECURE_ERASE"},
-	{0, NULL},
-};
-
-static const char *blk_feat_name(unsigned bit)
-{
-	return sc_feat_lookup(blk_feat_names, bit);
-}
-
 /* The config fields of 5.2.4, each read with its own width (DRV-4.2.2.2-5)
  * and only when its governing feature is offered (DRV-2.5.1-3). */
 struct cfg_field {
@@ -349,7 +326,7 @@ unsigned sc_blk_run(struct sc_out *o, const struct sc_dev *sd)
 		p->ops->dma_free(p->ctx, w, SC_BLK_WORK_BYTES);
 		return o->failures - failures_before;
 	}
-	sc_print_negotiation(o, d, blk_feat_name);
+	sc_print_negotiation(o, d, vlab_blk_feature_name);
 	print_config(o, d);
 
 	const struct vlab_blk_info *in = &w->blk.info;

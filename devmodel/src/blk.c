@@ -90,11 +90,13 @@ static uint64_t capacity_sectors(const struct dm_blk *b)
 {
 	uint64_t cap = b->store ? b->store->size / DM_VIRTIO_BLK_SECTOR_SIZE : 0;
 
-	/* DM_FAULT_CAPACITY_CHANGE: once it fired, the device reports its
+	/* DM_FAULT_CAPACITY_CHANGE (or _TEAR): once it fired, the device reports its
 	 * value (the last such fault in the table that fired wins); sectors
 	 * beyond the store fail with IOERR. */
 	for (unsigned i = 0; i < b->dv.nfaults; i++)
-		if (b->dv.faults[i].kind == DM_FAULT_CAPACITY_CHANGE && b->dv.faults[i].fired)
+		if ((b->dv.faults[i].kind == DM_FAULT_CAPACITY_CHANGE ||
+		     b->dv.faults[i].kind == DM_FAULT_CAPACITY_TEAR) &&
+		    b->dv.faults[i].fired)
 			cap = b->dv.faults[i].value;
 	return cap;
 }
@@ -171,6 +173,10 @@ static uint32_t blk_config_read(void *dev, uint32_t off, unsigned width)
 		{CFG_MAX_WRITE_ZEROES_SECTORS, 9, DM_VIRTIO_BLK_F_WRITE_ZEROES},
 	};
 	dm_virtio_check_cfg_read(&b->dv, optional, sizeof optional / sizeof optional[0], off, width);
+	/* DM_FAULT_CAPACITY_TEAR: the capacity changes between its halves
+	 * (DRV-2.5.1-1: the driver must not take two reads as one). */
+	if (off == DM_VIRTIO_BLK_CFG_CAPACITY + 4 && dm_virtio_fault_hit(&b->dv, DM_FAULT_CAPACITY_TEAR, -1))
+		dm_virtio_config_changed(&b->dv);
 	build_config(b, cfg);
 	for (unsigned i = 0; i < width && off + i < CFG_BYTES; i++)
 		v |= (uint32_t)cfg[off + i] << (8 * i);

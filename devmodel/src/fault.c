@@ -26,10 +26,13 @@ const char *dm_fault_name(enum dm_fault_kind k)
 	case DM_FAULT_OUT_OF_ORDER: return "out_of_order";
 	case DM_FAULT_QUEUE_NUM_MAX: return "queue_num_max";
 	case DM_FAULT_IRQ_STORM: return "irq_storm";
+	case DM_FAULT_AVAIL_EVENT: return "avail_event";
+	case DM_FAULT_CAPACITY_TEAR: return "capacity_tear";
 	case DM_FAULT_NET_RX_LEN: return "net_rx_len";
 	case DM_FAULT_NET_NUM_BUFFERS: return "net_num_buffers";
 	case DM_FAULT_NET_CTRL_ACK: return "net_ctrl_ack";
 	case DM_FAULT_NET_LINK_DOWN: return "link_down";
+	case DM_FAULT_NET_RX_HDR: return "net_rx_hdr";
 	case DM_FAULT_RNG_SHORT: return "rng_short";
 	case DM_FAULT_RNG_EMPTY: return "rng_empty";
 	case DM_FAULT_KIND_COUNT: break;

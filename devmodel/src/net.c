@@ -368,6 +368,15 @@ static int rx_try(struct dm_net *n, const uint8_t *frame, uint32_t len)
 	if ((f = dm_virtio_fault_hit(dv, DM_FAULT_NET_NUM_BUFFERS, DM_VIRTIO_NET_Q_RX)) &&
 	    h == DM_VIRTIO_NET_HDR_LEN)
 		put_le16(buf + DM_VIRTIO_NET_HDR_OFF_NUM_BUFFERS, (uint16_t)f->value);
+	if ((f = dm_virtio_fault_hit(dv, DM_FAULT_NET_RX_HDR, DM_VIRTIO_NET_Q_RX))) {
+		/* Undefined flag bits, and hdr_len (2), csum_start (6),
+		 * csum_offset (8) the driver must not trust or use
+		 * (DRV-5.1.6.4.2-1/2/4); gso_type stays NONE. */
+		buf[DM_VIRTIO_NET_HDR_OFF_FLAGS] |= (uint8_t)(f->value ? f->value : 0xf8u);
+		put_le16(buf + 2, 0xffff);
+		put_le16(buf + 6, 0xffff);
+		put_le16(buf + 8, 0xffff);
+	}
 	memcpy(buf + h, frame, len);
 
 	f = dm_virtio_fault_hit(dv, DM_FAULT_NET_RX_LEN, DM_VIRTIO_NET_Q_RX);

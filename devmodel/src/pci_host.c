@@ -95,7 +95,7 @@ static uint32_t header_dword(const struct dm_pci_fn *f, uint32_t off)
 	case 0x04: {
 		uint32_t status = (uint32_t)f->cfg[0x06] | ((uint32_t)f->cfg[0x07] << 8);
 		if (f->intx)
-			status |= 0x0008u; /* Interrupt Status */
+			status |= 0x0008u; /* Interrupt Status (DEV-4.1.4.5.1-4: the ISR bits' OR) */
 		return f->command | (status << 16);
 	}
 	case 0x0c:

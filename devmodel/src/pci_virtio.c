@@ -137,6 +137,8 @@ static uint8_t cap_begin(struct builder *b, uint8_t id, uint8_t len, uint8_t typ
 static uint8_t vendor_cap(struct builder *b, uint8_t type, uint8_t bar, uint32_t off, uint32_t len,
                           uint8_t cap_len)
 {
+	if (b->vp->cfg.quirks & DM_VPCI_Q_LONG_CAPS)
+		cap_len = (uint8_t)(cap_len + 8); /* DRV-4.1.4.1-3: longer than 4.1.4 defines */
 	uint8_t pos = cap_begin(b, DM_VPCI_CAP_ID_VNDR, cap_len, type);
 	put8(b->vp, pos + 2, cap_len);
 	put8(b->vp, pos + 3, type);
@@ -159,7 +161,7 @@ static void build(struct dm_vpci *vp)
 
 	memcpy(old, f->bar, sizeof old);
 	dm_pci_fn_init(f, DM_VPCI_VENDOR, dm_vpci_device_id(type, prof), class_of(type),
-	               prof == DM_VPCI_MODERN ? 1 : 0); /* DEV-4.1.2.1-5 */
+	               (q & DM_VPCI_Q_REVISION) ? 0xa5 : prof == DM_VPCI_MODERN ? 1 : 0); /* DEV-4.1.2.1-5 */
 	f->command = command;
 	f->ops = &vpci_ops_ref;
 	f->ctx = vp;
@@ -216,9 +218,18 @@ static void build(struct dm_vpci *vp)
 		if (q & DM_VPCI_Q_STRUCT_BEYOND_BAR)
 			vendor_cap(&b, DM_VPCI_CFG_DEVICE, mb, DM_VPCI_MODERN_BAR_SIZE - 8, 0x100, 16);
 		else if (vp->device_len)
-			vendor_cap(&b, DM_VPCI_CFG_DEVICE, mb, DM_VPCI_DEVICE_OFF, rs, 16);
+			vendor_cap(&b, DM_VPCI_CFG_DEVICE, mb, DM_VPCI_DEVICE_OFF,
+			           (q & DM_VPCI_Q_SHORT_DEVICE_CFG) ? 8 : rs, 16);
 		uint8_t n = vendor_cap(&b, DM_VPCI_CFG_NOTIFY, mb, DM_VPCI_NOTIFY_OFF, rs, 20);
 		put32(vp, n + 16, vp->notify_mult);
+		if (q & DM_VPCI_Q_SECOND_CAPS) {
+			/* notify_off_multiplier 0 in the second notify capability. */
+			static const uint8_t types[] = {DM_VPCI_CFG_COMMON, DM_VPCI_CFG_ISR, DM_VPCI_CFG_DEVICE,
+			                                DM_VPCI_CFG_NOTIFY};
+			for (unsigned i = 0; i < sizeof types; i++)
+				vendor_cap(&b, types[i], mb, DM_VPCI_SECOND_OFF, 0x100,
+				           types[i] == DM_VPCI_CFG_NOTIFY ? 20 : 16);
+		}
 		vp->pcicfg_pos = vendor_cap(&b, DM_VPCI_CFG_PCI, 0, 0, 0, 20);
 	}
 	if (vp->cfg.msix_vectors) {
@@ -306,9 +317,14 @@ static void env_irq(void *ctx, unsigned line, bool level)
 	bool intx = level;
 
 	if (msix_enabled(vp)) {
-		/* A message instead of the line (not delivered anywhere: counted);
-		 * each is an occasion for DRV-4.1.4.5.2-1 (no ISR read after it). */
-		if (level) {
+		/* A message instead of the line (not delivered anywhere: counted)
+		 * to the vector of the event: the queue's for a used buffer
+		 * notification, else the configuration vector; none when that
+		 * is NO_VECTOR (DEV-4.1.5.3.1-1, DEV-4.1.5.4.1-1).  Each is an
+		 * occasion for DRV-4.1.4.5.2-1 (no ISR read after it). */
+		const int q = vp->dv->irq_queue;
+		const uint16_t vec = q >= 0 && q < DM_MAX_QUEUES ? vp->qvector[q] : vp->config_vector;
+		if (level && vec != DM_VPCI_NO_VECTOR) {
 			vp->msix_messages++;
 			dm_virtio_checked(vp->dv, "DRV-4.1.4.5.2-1");
 		}

@@ -107,6 +107,7 @@ void dm_virtio_init(struct dm_virtio *dv, const struct dm_device_ops *ops, void 
 	dv->host_features = host_features;
 	dv->num_queues = num_queues > DM_MAX_QUEUES ? DM_MAX_QUEUES : num_queues;
 	dv->queue_num_max = queue_num_max;
+	dv->irq_queue = -1;
 	for (uint16_t i = 0; i < DM_MAX_QUEUES; i++) {
 		dv->vq[i].dv = dv;
 		dv->vq[i].index = i;

@@ -312,7 +312,9 @@ void dm_vq_interrupt(struct dm_vq *q, bool notify)
 {
 	if (notify) {
 		q->interrupts++;
+		q->dv->irq_queue = q->index;
 		dm_virtio_raise(q->dv, DM_VIRTIO_ISR_QUEUE);
+		q->dv->irq_queue = -1;
 	} else {
 		q->interrupts_suppressed++;
 	}
@@ -500,6 +502,11 @@ void dm_vq_push(struct dm_vq *q, uint16_t head, uint32_t len)
 	q->used_idx = (uint16_t)(q->used_idx + plan.extra);
 	dm_vq_write16(q, q->used + 2, q->used_idx);
 	q->pushed++;
+	/* DM_FAULT_AVAIL_EVENT: avail_event written without EVENT_IDX too,
+	 * where the driver must disregard it (DRV-2.7.10.1-2). */
+	struct dm_fault *ae = dm_virtio_fault_hit(dv, DM_FAULT_AVAIL_EVENT, q->index);
+	if (ae)
+		dm_vq_write16(q, q->used + 4 + 8ull * q->num, (uint16_t)ae->value);
 
 	if (dm_virtio_has(dv, DM_VIRTIO_F_RING_EVENT_IDX)) {
 		/* DEV-2.7.7.2-4/5/6: the avail flags are disregarded; notify

@@ -1041,3 +1041,25 @@ int vlab_blk_get_id(struct vlab_blk *b, char id[VIRTIO_BLK_ID_BYTES + 1])
 	id[n] = '\0';
 	return 0;
 }
+
+static const struct vlab_feature_name blk_feature_names[] = {
+	{VIRTIO_BLK_F_SIZE_MAX, "SIZE_MAX"},
+	{VIRTIO_BLK_F_SEG_MAX, "SEG_MAX"},
+	{VIRTIO_BLK_F_GEOMETRY, "GEOMETRY"},
+	{VIRTIO_BLK_F_RO, "RO"},
+	{VIRTIO_BLK_F_BLK_SIZE, "BLK_SIZE"},
+	{7, "SCSI"},
+	{VIRTIO_BLK_F_FLUSH, "FLUSH"},
+	{VIRTIO_BLK_F_TOPOLOGY, "TOPOLOGY"},
+	{VIRTIO_BLK_F_CONFIG_WCE, "CONFIG_WCE"},
+	{VIRTIO_BLK_F_MQ, "MQ"},
+	{VIRTIO_BLK_F_DISCARD, "DISCARD"},
+	{VIRTIO_BLK_F_WRITE_ZEROES, "WRITE_ZEROES"},
+	{VIRTIO_BLK_F_LIFETIME, "LIFETIME"},
+	{VIRTIO_BLK_F_SECURE_ERASE, "SECURE_ERASE"},
+};
+
+const char *vlab_blk_feature_name(unsigned bit)
+{
+	return vlab_feature_name_in(blk_feature_names, sizeof blk_feature_names / sizeof blk_feature_names[0], bit);
+}

@@ -490,3 +490,11 @@ uint32_t vlab_virtio_interrupt(struct vlab_virtio_dev *d)
 		return 0;
 	return d->ops->interrupt_ack(d) & (VIRTIO_ISR_QUEUE | VIRTIO_ISR_CONFIG);
 }
+
+const char *vlab_feature_name_in(const struct vlab_feature_name *t, size_t n, unsigned bit)
+{
+	for (size_t i = 0; i < n; i++)
+		if (t[i].bit == bit)
+			return t[i].name;
+	return NULL;
+}

@@ -1006,10 +1006,7 @@ int vlab_net_set_mac(struct vlab_net *n, const uint8_t mac[VLAB_ETH_ALEN])
 	return rc;
 }
 
-static const struct {
-	uint8_t bit;
-	const char *name;
-} net_feature_names[] = {
+static const struct vlab_feature_name net_feature_names[] = {
 	{VIRTIO_NET_F_CSUM, "CSUM"},
 	{VIRTIO_NET_F_GUEST_CSUM, "GUEST_CSUM"},
 	{VIRTIO_NET_F_CTRL_GUEST_OFFLOADS, "CTRL_GUEST_OFFLOADS"},
@@ -1048,8 +1045,5 @@ static const struct {
 
 const char *vlab_net_feature_name(unsigned bit)
 {
-	for (size_t i = 0; i < sizeof net_feature_names / sizeof net_feature_names[0]; i++)
-		if (net_feature_names[i].bit == bit)
-			return net_feature_names[i].name;
-	return NULL;
+	return vlab_feature_name_in(net_feature_names, sizeof net_feature_names / sizeof net_feature_names[0], bit);
 }

@@ -129,9 +129,50 @@ static bool dev_counts(const struct cf_run *dev, unsigned k[CF_NVERDICTS])
 	return dev != NULL;
 }
 
-static const struct cf_result *dev_res(const struct cf_run *dev, unsigned r)
+/* The device side's table, the same columns in Markdown and HTML. */
+static const char *const dev_cols[] = {"requirement", "level", "section", "verdict",
+                                       "how",         "evidence", "detail", "summary"};
+
+/* Column col of a device-table row: HTML with the class cls (none when
+ * NULL), or Markdown. */
+static void dev_cell(FILE *f, bool html, unsigned col, const char *cls, const char *s)
 {
-	return &dev->res[r];
+	if (!html) {
+		fputs(col ? " | " : "| ", f);
+		md_text(f, s);
+		return;
+	}
+	fputs(col ? "<td" : "<tr><td", f);
+	if (cls)
+		fprintf(f, " class=\"%s\"", cls);
+	fputc('>', f);
+	xml_text(f, s);
+	fputs("</td>", f);
+}
+
+/* The device table's head and a row per requirement (one verdict each: the
+ * device side's one cell). */
+static void dev_table(const struct cf_run *dev, FILE *f, bool html)
+{
+	const unsigned ncol = sizeof dev_cols / sizeof dev_cols[0];
+
+	fputs(html ? "<table id=\"d\"><thead><tr>" : "\n", f);
+	for (unsigned c = 0; c < ncol; c++)
+		fprintf(f, html ? "<th>%s</th>" : "| %s ", dev_cols[c]);
+	fputs(html ? "</tr></thead>\n<tbody>\n" : "|\n", f);
+	for (unsigned c = 0; !html && c < ncol; c++)
+		fputs(c + 1 < ncol ? "| --- " : "| --- |\n", f);
+	for (unsigned r = 0; r < dev->nreq; r++) {
+		const struct cf_req *q = &dev->req[r];
+		const struct cf_result *x = res_at(dev, r, 0);
+		const char *cells[] = {q->id,         q->level, q->section, cf_verdict_name(x->v), how_name(q->how),
+		                       q->evidence, x->detail, q->summary};
+		for (unsigned c = 0; c < ncol; c++)
+			dev_cell(f, html, c, c == 3 ? vclass[x->v] : c >= 5 ? "s" : NULL, cells[c]);
+		fputs(html ? "</tr>\n" : " |\n", f);
+	}
+	if (html)
+		fputs("</tbody></table>\n", f);
 }
 
 /* ---- Markdown ---- */
@@ -149,21 +190,7 @@ static void md_device(const struct cf_run *dev, FILE *f)
 	        dev->nreq, dev->table_path ? dev->table_path : "?");
 	for (unsigned v = 0; v < CF_NVERDICTS; v++)
 		fprintf(f, "| %s | %u |\n", cf_verdict_name((enum cf_verdict)v), k[v]);
-	fputs("\n| requirement | level | section | verdict | how | evidence | detail | summary |\n"
-	      "| --- | --- | --- | --- | --- | --- | --- | --- |\n",
-	      f);
-	for (unsigned r = 0; r < dev->nreq; r++) {
-		const struct cf_req *q = &dev->req[r];
-		const struct cf_result *x = dev_res(dev, r);
-		fprintf(f, "| %s | %s | %s | %s | %s | ", q->id, q->level, q->section, cf_verdict_name(x->v),
-		        how_name(q->how));
-		md_text(f, q->evidence);
-		fputs(" | ", f);
-		md_text(f, x->detail);
-		fputs(" | ", f);
-		md_text(f, q->summary);
-		fputs(" |\n", f);
-	}
+	dev_table(dev, f, false);
 }
 
 static void md_overall_detail(FILE *f, const struct cf_run *run, unsigned r, enum cf_verdict v, unsigned npass,
@@ -317,24 +344,8 @@ static void html_device(const struct cf_run *dev, FILE *f)
 	for (unsigned v = 0; v < CF_NVERDICTS; v++)
 		fprintf(f, " <span class=\"%s\">&nbsp;%s %u&nbsp;</span>", vclass[v], cf_verdict_name((enum cf_verdict)v),
 		        k[v]);
-	fputs("</p>\n<table id=\"d\"><thead><tr><th>requirement</th><th>level</th><th>section</th><th>verdict</th>"
-	      "<th>how</th><th>evidence</th><th>detail</th><th>summary</th></tr></thead>\n<tbody>\n",
-	      f);
-	for (unsigned r = 0; r < dev->nreq; r++) {
-		const struct cf_req *q = &dev->req[r];
-		const struct cf_result *x = dev_res(dev, r);
-		fprintf(f, "<tr><td>%s</td><td>", q->id);
-		xml_text(f, q->level);
-		fprintf(f, "</td><td>%s</td><td class=\"%s\">%s</td><td>%s</td><td class=\"s\">", q->section,
-		        vclass[x->v], cf_verdict_name(x->v), how_name(q->how));
-		xml_text(f, q->evidence);
-		fputs("</td><td class=\"s\">", f);
-		xml_text(f, x->detail);
-		fputs("</td><td class=\"s\">", f);
-		xml_text(f, q->summary);
-		fputs("</td></tr>\n", f);
-	}
-	fputs("</tbody></table>\n", f);
+	fputs("</p>\n", f);
+	dev_table(dev, f, true);
 }
 
 int cf_write_html(const struct cf_run *run, FILE *f)
@@ -447,19 +458,31 @@ static void junit_verdict(const struct cf_result *x, FILE *f)
 	fputs("</testcase>\n", f);
 }
 
-/* The device side: a testsuite conformance.device, a testcase per DEV- ID. */
-static void junit_device(const struct cf_run *dev, FILE *f)
+/* One <testsuite>: a testcase per requirement of run in its cell c:
+ * conformance.CELL with testcases "ID CELL" of classname
+ * conformance.CHAPTER, or for the device side (its one cell)
+ * conformance.device with testcases "ID" of conformance.device.CHAPTER. */
+static void junit_suite(const struct cf_run *run, unsigned c, bool device, FILE *f)
 {
-	unsigned k[CF_NVERDICTS];
+	unsigned fails = 0, skips = 0;
 
-	if (!dev_counts(dev, k))
-		return;
-	fprintf(f, "<testsuite name=\"conformance.device\" tests=\"%u\" failures=\"%u\" skipped=\"%u\">\n",
-	        dev->nreq, k[CF_FAIL], k[CF_NA] + k[CF_NOT_CHECKED] + k[CF_NOT_REACHED]);
-	for (unsigned r = 0; r < dev->nreq; r++) {
-		fprintf(f, "<testcase classname=\"conformance.device.%s\" name=\"%s\">", dev->req[r].chapter,
-		        dev->req[r].id);
-		junit_verdict(dev_res(dev, r), f);
+	for (unsigned r = 0; r < run->nreq; r++) {
+		enum cf_verdict v = res_at(run, r, c)->v;
+		fails += v == CF_FAIL;
+		skips += v == CF_NA || v == CF_NOT_CHECKED || v == CF_NOT_REACHED;
+	}
+	fputs("<testsuite name=\"conformance.", f);
+	xml_text(f, run->cell[c].name);
+	fprintf(f, "\" tests=\"%u\" failures=\"%u\" skipped=\"%u\">\n", run->nreq, fails, skips);
+	for (unsigned r = 0; r < run->nreq; r++) {
+		fprintf(f, "<testcase classname=\"conformance.%s%s\" name=\"%s", device ? "device." : "",
+		        run->req[r].chapter, run->req[r].id);
+		if (!device) {
+			fputc(' ', f);
+			xml_text(f, run->cell[c].name);
+		}
+		fputs("\">", f);
+		junit_verdict(res_at(run, r, c), f);
 	}
 	fputs("</testsuite>\n", f);
 }
@@ -473,26 +496,10 @@ int cf_write_junit(const struct cf_run *run, FILE *f)
 	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
 	           "<testsuites name=\"vlab conformance\" tests=\"%u\" failures=\"%u\">\n",
 	        run->nreq * run->ncell + (run->dev ? run->dev->nreq : 0), counts[CF_FAIL] + dk[CF_FAIL]);
-	for (unsigned c = 0; c < run->ncell; c++) {
-		unsigned fails = 0, skips = 0;
-		for (unsigned r = 0; r < run->nreq; r++) {
-			enum cf_verdict v = res_at(run, r, c)->v;
-			fails += v == CF_FAIL;
-			skips += v == CF_NA || v == CF_NOT_CHECKED || v == CF_NOT_REACHED;
-		}
-		fputs("<testsuite name=\"conformance.", f);
-		xml_text(f, run->cell[c].name);
-		fprintf(f, "\" tests=\"%u\" failures=\"%u\" skipped=\"%u\">\n", run->nreq, fails, skips);
-		for (unsigned r = 0; r < run->nreq; r++) {
-			const struct cf_result *x = res_at(run, r, c);
-			fprintf(f, "<testcase classname=\"conformance.%s\" name=\"%s ", run->req[r].chapter, run->req[r].id);
-			xml_text(f, run->cell[c].name);
-			fputs("\">", f);
-			junit_verdict(x, f);
-		}
-		fputs("</testsuite>\n", f);
-	}
-	junit_device(run->dev, f);
+	for (unsigned c = 0; c < run->ncell; c++)
+		junit_suite(run, c, false, f);
+	if (run->dev)
+		junit_suite(run->dev, 0, true, f);
 	fputs("</testsuites>\n", f);
 	return finish(f);
 }
@@ -532,7 +539,7 @@ static void json_device(const struct cf_run *dev, FILE *f)
 		fprintf(f, "%s\"%s\": {\"requirements\": %u}", v ? ", " : "", cf_verdict_name((enum cf_verdict)v), k[v]);
 	fputs("},\n    \"requirements\": [\n", f);
 	for (unsigned r = 0; r < dev->nreq; r++) {
-		const struct cf_result *x = dev_res(dev, r);
+		const struct cf_result *x = res_at(dev, r, 0);
 		fputs("      ", f);
 		json_req(&dev->req[r], f);
 		fprintf(f, ", \"verdict\": \"%s\", \"detail\": ", cf_verdict_name(x->v));

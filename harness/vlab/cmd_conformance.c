@@ -78,14 +78,13 @@ static void usage(FILE *f)
 
 static void bit_name(bool net, unsigned bit, char *out, size_t n)
 {
-	/* Net bits by the driver's table (the scenarios print the same names);
-	 * a net bit under 24 it does not name is no blk or transport bit. */
+	/* Device bits by the driver's tables (vlab_net_feature_name,
+	 * vlab_blk_feature_name: the scenarios print the same names); a net
+	 * bit under 24 it does not name is no blk or transport bit. */
 	const char *name = net ? vlab_net_feature_name(bit) : NULL;
 
 	if (!name && !(net && bit < 24)) {
-		if (bit == 7 && !net)
-			name = "SCSI";
-		else if (bit == 30)
+		if (bit == 30)
 			name = "BAD_FEATURE";
 		else
 			name = cli_blk_feature_name(bit);

@@ -655,20 +655,8 @@ struct feature_name {
 	const char *name;
 };
 
+/* The reserved (transport) bits; blk's own are vlab_blk_feature_name's. */
 static const struct feature_name feature_names[] = {
-	{ VIRTIO_BLK_F_SIZE_MAX, "SIZE_MAX" },
-	{ VIRTIO_BLK_F_SEG_MAX, "SEG_MAX" },
-	{ VIRTIO_BLK_F_GEOMETRY, "GEOMETRY" },
-	{ VIRTIO_BLK_F_RO, "RO" },
-	{ VIRTIO_BLK_F_BLK_SIZE, "BLK_SIZE" },
-	{ VIRTIO_BLK_F_FLUSH, "FLUSH" },
-	{ VIRTIO_BLK_F_TOPOLOGY, "TOPOLOGY" },
-	{ VIRTIO_BLK_F_CONFIG_WCE, "CONFIG_WCE" },
-	{ VIRTIO_BLK_F_MQ, "MQ" },
-	{ VIRTIO_BLK_F_DISCARD, "DISCARD" },
-	{ VIRTIO_BLK_F_WRITE_ZEROES, "WRITE_ZEROES" },
-	{ VIRTIO_BLK_F_LIFETIME, "LIFETIME" },
-	{ VIRTIO_BLK_F_SECURE_ERASE, "SECURE_ERASE" },
 	{ VIRTIO_F_NOTIFY_ON_EMPTY, "NOTIFY_ON_EMPTY" },
 	{ VIRTIO_F_ANY_LAYOUT, "ANY_LAYOUT" },
 	{ VIRTIO_F_RING_INDIRECT_DESC, "RING_INDIRECT_DESC" },
@@ -686,6 +674,8 @@ static const struct feature_name feature_names[] = {
 
 const char *cli_blk_feature_name(unsigned bit)
 {
+	if (vlab_blk_feature_name(bit))
+		return vlab_blk_feature_name(bit);
 	for (size_t i = 0; i < sizeof(feature_names) / sizeof(feature_names[0]); i++)
 		if (feature_names[i].bit == bit)
 			return feature_names[i].name;

@@ -16,7 +16,12 @@ extern "C" {
 #include "harness/net.h"
 }
 
+#include "conf_offers.h"
+
 namespace {
+
+using conftest::BlkOffers;
+using conftest::NetOffers;
 
 // No guest memory and no scheduler: nothing here touches a ring.
 struct NoEnv {
@@ -29,32 +34,6 @@ struct NoEnv {
 		env.irq = [](void *, unsigned, bool) {};
 	}
 };
-
-std::vector<dm_blk_cfg> BlkOffers()
-{
-	std::vector<dm_blk_cfg> v;
-	dm_blk_cfg c;
-	dm_blk_cfg_default(&c);
-	v.push_back(c);
-	for (int t = 0; t < HX_TRANSPORT_COUNT; t++) {
-		hx_blk_cfg_qemu72(&c, static_cast<hx_transport>(t));
-		v.push_back(c);
-	}
-	return v;
-}
-
-std::vector<dm_net_cfg> NetOffers()
-{
-	std::vector<dm_net_cfg> v;
-	dm_net_cfg c;
-	dm_net_cfg_default(&c);
-	v.push_back(c);
-	for (int t = 0; t < HX_TRANSPORT_COUNT; t++) {
-		hx_net_cfg_qemu72(&c, static_cast<hx_transport>(t));
-		v.push_back(c);
-	}
-	return v;
-}
 
 struct Blk {
 	NoEnv e;

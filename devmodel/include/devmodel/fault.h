@@ -40,6 +40,12 @@ enum dm_fault_kind {
 	                                (0, above the driver's cap, not a power of two) */
 	DM_FAULT_IRQ_STORM,          /* every interrupt-status read finds value (default
 	                                VIRTIO_ISR_QUEUE) set again, even before DRIVER_OK */
+	/* Appended (conformance, docs/conformance.md): allowed by the spec. */
+	DM_FAULT_AVAIL_EVENT,        /* split ring: avail_event written as value at each
+	                                used entry, even without EVENT_IDX (DRV-2.7.10.1-2) */
+	DM_FAULT_CAPACITY_TEAR,      /* blk: at the read of capacity's upper 32 bits,
+	                                capacity becomes value sectors first (generation
+	                                bumps): a torn 64-bit read (DRV-2.5.1-1) */
 	/* Appended (net): forbidden by the spec. */
 	DM_FAULT_NET_RX_LEN,         /* net: a received frame's used.len written as value */
 	DM_FAULT_NET_NUM_BUFFERS,    /* net: a received frame's num_buffers written as value */
@@ -48,6 +54,10 @@ enum dm_fault_kind {
 	/* Appended (net): allowed by the spec. */
 	DM_FAULT_NET_LINK_DOWN,      /* net: at the transmitted frame the link goes down (config
 	                                interrupt) and comes up again value ns later (0: never) */
+	DM_FAULT_NET_RX_HDR,         /* net: a received frame's header has flags |= value
+	                                (default 0xf8, bits 5.1.6 does not define), and
+	                                csum_start, csum_offset, hdr_len 0xffff
+	                                (DRV-5.1.6.4.2-1/2/4) */
 	/* Appended (rng, 5.4). */
 	DM_FAULT_RNG_SHORT,          /* rng: allowed; the request gets value bytes fewer than
 	                                posted (default 8), at least one (DEV-5.4.6.2-2) */

@@ -171,6 +171,14 @@ enum dm_vpci_quirk {
 	DM_VPCI_Q_UNKNOWN_CFG_TYPE = 1u << 6, /* an extra capability of cfg_type 0x42 first */
 	DM_VPCI_Q_MSIX_REFUSE = 1u << 7,      /* every MSI-X vector reads back NO_VECTOR */
 	DM_VPCI_Q_RESERVED_BAR = 1u << 8,     /* an extra common-config capability naming BAR 6 first */
+	/* Allowed by the spec (docs/conformance.md): the driver must cope. */
+	DM_VPCI_Q_REVISION = 1u << 9,         /* Revision ID 0xa5 (DRV-4.1.2.2-3) */
+	DM_VPCI_Q_LONG_CAPS = 1u << 10,       /* each virtio capability's cap_len 8 bytes longer
+	                                         (DRV-4.1.4.1-3/6) */
+	DM_VPCI_Q_SECOND_CAPS = 1u << 11,     /* after them, a second capability of each type naming
+	                                         BAR 4 at DM_VPCI_SECOND_OFF (DRV-4.1.4.1-2) */
+	DM_VPCI_Q_SHORT_DEVICE_CFG = 1u << 12,/* device-config structure 8 bytes long: blk's
+	                                         capacity only (DRV-2.5.1-5) */
 };
 
 struct dm_vpci_cfg {
@@ -192,6 +200,9 @@ struct dm_vpci_cfg {
 #define DM_VPCI_DEVICE_OFF 0x2000u
 #define DM_VPCI_NOTIFY_OFF 0x3000u
 #define DM_VPCI_NOTIFY_MULT 4u
+/* Where DM_VPCI_Q_SECOND_CAPS points every second capability: the end of
+ * the notify region, where no queue notifies. */
+#define DM_VPCI_SECOND_OFF 0x3f00u
 /* Each structure's capability names a whole 4 KiB region of BAR 4, as
  * QEMU's do (its common, ISR, device and notify regions are 0x1000). */
 #define DM_VPCI_REGION_SIZE 0x1000u

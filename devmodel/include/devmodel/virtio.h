@@ -43,6 +43,10 @@ struct dm_virtio {
 	struct dm_env *env;
 	char name[24];              /* "blk0": used in violation records */
 	unsigned irq_line;
+	/* While a used buffer notification is raised: its queue (an MSI-X
+	 * transport picks that queue's vector); -1 otherwise (configuration
+	 * changes and the rest). */
+	int irq_queue;
 
 	uint64_t host_features;     /* offered */
 	uint64_t guest_features;    /* written by the driver */

@@ -215,6 +215,12 @@ int vlab_blk_interrupt(struct vlab_blk *b, unsigned budget);
  */
 int vlab_blk_config_changed(struct vlab_blk *b);
 
+/* The spec's name of a blk feature bit (5.2.3, and 5.2.3.1's legacy SCSI),
+ * without the VIRTIO_BLK_F_ prefix; NULL for a bit that is not a blk
+ * feature.  The one table vlab and the scenarios name bits (and vlab
+ * conformance its cells) with. */
+const char *vlab_blk_feature_name(unsigned bit);
+
 #ifdef __cplusplus
 }
 #endif

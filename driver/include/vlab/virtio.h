@@ -124,6 +124,14 @@ struct vlab_feature_dep {
 	uint64_t needs;
 };
 
+/* A device type's table of feature names (vlab_net_feature_name,
+ * vlab_blk_feature_name): the name of bit in t[0..n), NULL when none. */
+struct vlab_feature_name {
+	uint8_t bit;
+	const char *name;
+};
+const char *vlab_feature_name_in(const struct vlab_feature_name *t, size_t n, unsigned bit);
+
 /* Reset: write 0, wait (bounded) until status reads 0 (DRV-2.4.2-1).
  * Clears the broken state on success. */
 int vlab_virtio_reset(struct vlab_virtio_dev *d);
