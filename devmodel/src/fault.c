@@ -30,6 +30,8 @@ const char *dm_fault_name(enum dm_fault_kind k)
 	case DM_FAULT_NET_NUM_BUFFERS: return "net_num_buffers";
 	case DM_FAULT_NET_CTRL_ACK: return "net_ctrl_ack";
 	case DM_FAULT_NET_LINK_DOWN: return "link_down";
+	case DM_FAULT_RNG_SHORT: return "rng_short";
+	case DM_FAULT_RNG_EMPTY: return "rng_empty";
 	case DM_FAULT_KIND_COUNT: break;
 	}
 	return "unknown";

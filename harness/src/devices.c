@@ -302,6 +302,15 @@ unsigned hx_ndevs(struct hx_machine *m)
 	return m->ndevs;
 }
 
+unsigned hx_count_devs(struct hx_machine *m, uint32_t device_id)
+{
+	unsigned c = 0;
+	for (unsigned i = 0; i < m->ndevs; i++)
+		if (m->devs[i]->device_id == device_id)
+			c++;
+	return c;
+}
+
 struct hx_dev *hx_dev_at(struct hx_machine *m, unsigned i)
 {
 	return i < m->ndevs ? m->devs[i] : NULL;
@@ -316,6 +325,7 @@ void hx_devices_free(struct hx_machine *m)
 			dm_blk_free(d->blk);
 		if (d->net)
 			dm_net_free(d->net);
+		dm_rng_free(d->rng);
 		free(d);
 	}
 	for (unsigned i = 0; i < HX_MMIO_SLOTS; i++)

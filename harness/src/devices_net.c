@@ -30,15 +30,6 @@ void hx_net_opts_default(struct hx_net_opts *o)
 	o->backend = HX_NET_LOOP;
 }
 
-static unsigned count_nets(struct hx_machine *m)
-{
-	unsigned c = 0;
-	for (unsigned i = 0; i < hx_ndevs(m); i++)
-		if (hx_dev_at(m, i)->net)
-			c++;
-	return c;
-}
-
 static struct dm_net_backend *make_backend(struct hx_machine *m, struct dm_net *n,
                                            const struct hx_net_opts *o, const char **err)
 {
@@ -81,7 +72,7 @@ struct hx_dev *hx_add_net(struct hx_machine *m, const struct hx_net_opts *o, con
 	struct dm_net_backend *be;
 	struct hx_dev *d;
 	struct dm_net *n;
-	unsigned idx = count_nets(m);
+	unsigned idx = hx_count_devs(m, VIRTIO_ID_NET);
 	char name[24];
 
 	if (!o) {

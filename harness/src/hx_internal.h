@@ -156,6 +156,8 @@ struct hx_slot {
 
 int hx_slots_init(struct hx_machine *m);
 void hx_devices_free(struct hx_machine *m);
+/* Devices of this type on the machine so far (names them: net0, rng1, ...). */
+unsigned hx_count_devs(struct hx_machine *m, uint32_t device_id);
 
 /* ---- The machine (machine.c) ---- */
 

@@ -24,6 +24,7 @@
 enum { EXIT_CMD_FAILED = 1, EXIT_USAGE = 2, EXIT_VIOLATIONS = 3 };
 
 #define MAX_BLK HX_MMIO_SLOTS
+#define MAX_RNG HX_MMIO_SLOTS
 #define BOUNCE_BYTES (64u * 1024u)
 #define DMA_ZONE_BYTES (1u << 20)
 
@@ -37,6 +38,8 @@ struct options {
 	struct hx_machine_cfg cfg;
 	struct blk_arg blk[MAX_BLK];
 	unsigned nblk;
+	struct hx_rng_opts rng[MAX_RNG]; /* --rng, in order */
+	unsigned nrng;
 	enum hx_transport transport;
 	const char *commands; /* -c */
 	bool errexit;         /* -e */
@@ -67,7 +70,10 @@ static void usage(FILE *f)
 	        "                     a zeroed RAM disk of SIZE bytes (K, M, G suffixes)\n"
 	        "  --net [transport=T,][mac=M|mac=none,][mtu=N,][backend=loop|wire|pcap=FILE]\n"
 	        "                     a virtio-net device (repeatable; wire NICs pair up in order)\n"
-	        "  --blk, --blk-ram and --net also take ring options (QEMU's names):\n"
+	        "  --rng [transport=T][,seed=N][,max=N]\n"
+	        "                     a virtio-rng device (repeatable): its bytes are a seeded\n"
+	        "                     stream; max= caps the bytes one request gets\n"
+	        "  --blk, --blk-ram, --net and --rng also take ring options (QEMU's names):\n"
 	        "                     packed=on|off, indirect_desc=on|off, event_idx=on|off\n"
 	        "  --transport T      default transport of later --blk/--blk-ram (mmio); T is\n"
 	        "                     mmio, mmio-legacy, pci, pci-transitional or pci-legacy\n"
@@ -226,6 +232,70 @@ static bool opt_is(const char *arg, const char *name)
 	return !strncmp(arg, name, n) && (arg[n] == '\0' || arg[n] == '=');
 }
 
+/* [transport=T][,seed=N][,max=N][,ring option]... into the next --rng;
+ * spec NULL: the defaults. */
+static int parse_rng(struct options *opt, const char *spec)
+{
+	struct hx_rng_opts *r;
+	char *copy, *save = NULL, *tok;
+	uint64_t v;
+	int rc = 0;
+
+	if (opt->nrng == MAX_RNG) {
+		fprintf(stderr, "%s: at most %u --rng devices\n", prog, MAX_RNG);
+		return EXIT_USAGE;
+	}
+	r = &opt->rng[opt->nrng];
+	hx_rng_opts_default(r);
+	r->transport = opt->transport;
+	copy = strdup(spec ? spec : "");
+	if (!copy) {
+		fprintf(stderr, "%s: out of memory\n", prog);
+		return EXIT_CMD_FAILED;
+	}
+	for (tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (!strncmp(tok, "transport=", 10)) {
+			int t = hx_transport_parse(tok + 10);
+
+			if (t < 0) {
+				rc = bad_usage("--rng: unknown transport '%s' (mmio, mmio-legacy, pci, "
+				               "pci-transitional, pci-legacy)",
+				               tok + 10);
+				break;
+			}
+			r->transport = (enum hx_transport)t;
+		} else if (!strncmp(tok, "seed=", 5)) {
+			if (!cli_parse_uint(tok + 5, &v)) {
+				rc = bad_usage("--rng: seed '%s' is not a number", tok + 5);
+				break;
+			}
+			r->cfg.seed = v;
+		} else if (!strncmp(tok, "max=", 4)) {
+			if (!cli_parse_uint(tok + 4, &v) || v > UINT32_MAX) {
+				rc = bad_usage("--rng: max '%s' is not a number of bytes below 2^32 (0: no limit)",
+				               tok + 4);
+				break;
+			}
+			r->cfg.max_bytes = (uint32_t)v;
+		} else if ((rc = dm_ring_option(tok, &r->features_on, &r->features_off)) != 0) {
+			if (rc < 0) {
+				rc = bad_usage("--rng: '%s': a ring option takes on or off", tok);
+				break;
+			}
+			rc = 0;
+		} else {
+			rc = bad_usage("--rng: unknown option '%s' (transport=, seed=, max=, packed=, "
+			               "indirect_desc=, event_idx=)",
+			               tok);
+			break;
+		}
+	}
+	free(copy);
+	if (rc == 0)
+		opt->nrng++;
+	return rc;
+}
+
 /* Returns -1 to go on, else an exit status. */
 static int parse_options(struct options *opt, int argc, char **argv)
 {
@@ -271,6 +341,19 @@ static int parse_options(struct options *opt, int argc, char **argv)
 			if (!v)
 				return bad_usage("option '%s' needs an argument", a);
 			rc = cli_net_parse(v, opt->transport);
+			if (rc)
+				return rc;
+			continue;
+		}
+		if (opt_is(a, "--rng")) {
+			/* The value is optional: --rng, --rng=SPEC, or --rng SPEC
+			 * when SPEC is not an option. */
+			v = NULL;
+			if (a[5] == '=')
+				v = a + 6;
+			else if (i + 1 < argc && argv[i + 1][0] != '-')
+				v = argv[++i];
+			rc = parse_rng(opt, v);
 			if (rc)
 				return rc;
 			continue;
@@ -438,6 +521,20 @@ static int build_machine(struct cli *c, const struct options *opt)
 		if (!hx_add_blk(c->m, &b->o, &err)) {
 			fprintf(stderr, "%s: %s %s: %s\n", prog, b->o.image ? "--blk" : "--blk-ram",
 			        b->spec, err ? err : "cannot create the device");
+			return EXIT_CMD_FAILED;
+		}
+	}
+	return 0;
+}
+
+/* The --rng devices, after the disks and NICs. */
+static int build_rngs(struct cli *c, const struct options *opt)
+{
+	for (unsigned i = 0; i < opt->nrng; i++) {
+		const char *err = NULL;
+
+		if (!hx_add_rng(c->m, &opt->rng[i], &err)) {
+			fprintf(stderr, "%s: --rng: %s\n", prog, err ? err : "cannot create the device");
 			return EXIT_CMD_FAILED;
 		}
 	}
@@ -701,6 +798,8 @@ static int run_machine(struct options *opt, int argc, char **argv, const struct 
 	rc = build_machine(c, opt);
 	if (rc == 0)
 		rc = cli_net_build(c);
+	if (rc == 0)
+		rc = build_rngs(c, opt);
 	if (rc == 0 && opt->faults)
 		rc = load_faults(c, opt->faults);
 	if (rc == 0 && t)

@@ -8,7 +8,7 @@ cells='mmio/blk/qemu,mmio/net/qemu,mmio/net/minimal,pci-legacy/blk/-FLUSH'
 
 check "a run on the fixture table: exit 0, a summary line, four cells"
 run 0 conformance --table "$TABLE" --spec "$SPEC" --cells "$cells" --json r.json
-contains "conformance: 234 requirements x 4 cells: PASS "
+contains "conformance: 236 requirements x 4 cells: PASS "
 contains ", FAIL 0,"
 
 check "a model row the cell's workload reaches: PASS, with how many times it was checked"
@@ -47,7 +47,7 @@ contains "FAIL DRV-2.2.1-1 mmio/blk/qemu: named test model.fixture_failing faile
 check "the device side: a model row's named tests, TESTED without results; na, unchecked; none named: NOT CHECKED"
 DEV=(--device-table "$FIXTURES/device-table.tsv")
 run 0 conformance --table "$TABLE" --spec "$SPEC" "${DEV[@]}" --cells mmio/blk/qemu --json d.json
-contains "device: 213 requirements: PASS 0, FAIL 0, TESTED 3, N/A 1, NOT REACHED 0, NOT CHECKED 209"
+contains "device: 215 requirements: PASS 0, FAIL 0, TESTED 3, N/A 1, NOT REACHED 0, NOT CHECKED 211"
 expect_verdicts d.json <<'EOT'
 DEV-2.1.2-1|device|TESTED|1 named test, result not given
 DEV-2.1.2-3|device|NOT CHECKED|honoured by the model (devmodel/src/virtio.c); no test named

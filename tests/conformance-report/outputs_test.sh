@@ -14,23 +14,23 @@ for f in r.md r.html r.xml r.json; do [[ -s $f ]] || fail "$f is empty"; done
 run 0 conformance --table "$TABLE" --spec "$SPEC" --cells mmio/blk/qemu --md -
 contains "# VIRTIO 1.2 driver conformance"
 
-check "JSON: well-formed, 234 requirements each with a verdict in each of the 3 cells, mutants null, the 213 device requirements"
+check "JSON: well-formed, 236 requirements each with a verdict in each of the 3 cells, mutants null, the 215 device requirements"
 python3 -m json.tool r.json >/dev/null || fail "r.json is not JSON"
 python3 - r.json <<'PY' || fail "r.json does not hold what it should"
 import json, sys
 d = json.load(open(sys.argv[1]))
 assert "mutants" in d and d["mutants"] is None
 assert len(d["cells"]) == 3
-assert len(d["requirements"]) == 234
+assert len(d["requirements"]) == 236
 verdicts = {"PASS", "FAIL", "TESTED", "N/A", "NOT REACHED", "NOT CHECKED"}
 for r in d["requirements"]:
     assert set(r["cells"]) == {c["name"] for c in d["cells"]}, r["id"]
     assert all(c["verdict"] in verdicts for c in r["cells"].values()), r["id"]
-assert sum(v["cells"] for v in d["summary"].values()) == 234 * 3
+assert sum(v["cells"] for v in d["summary"].values()) == 236 * 3
 dev = d["device"]["requirements"]
-assert len(dev) == 213 and dev[0]["id"] == "DEV-2.1.2-1", len(dev)
+assert len(dev) == 215 and dev[0]["id"] == "DEV-2.1.2-1", len(dev)
 assert all(r["verdict"] in verdicts and r["how"] in ("model", "test", "na", "unchecked") for r in dev)
-assert sum(v["requirements"] for v in d["device"]["summary"].values()) == 213
+assert sum(v["requirements"] for v in d["device"]["summary"].values()) == 215
 PY
 
 check "JUnit: well-formed, one testcase per requirement and cell, one per device requirement, skipped where nothing checked"
@@ -41,9 +41,9 @@ python3 - r.xml <<'PY' || fail "r.xml does not hold what it should"
 import sys, xml.etree.ElementTree as ET
 root = ET.parse(sys.argv[1]).getroot()
 cases = root.findall("./testsuite/testcase")
-assert len(cases) == 234 * 3 + 213, len(cases)
+assert len(cases) == 236 * 3 + 215, len(cases)
 dev = root.findall("./testsuite[@name='conformance.device']/testcase")
-assert len(dev) == 213, len(dev)
+assert len(dev) == 215, len(dev)
 assert dev[0].get("name") == "DEV-2.1.2-1", dev[0].get("name")
 assert dev[0].get("classname") == "conformance.device.general", dev[0].get("classname")
 names = {c.get("name") for c in cases}
@@ -79,8 +79,8 @@ class P(html.parser.HTMLParser):
             if k in a: self.ext.append(a[k])
         if tag == "link": self.ext.append("link")
 p = P(); p.feed(text)
-assert p.rows == 234, p.rows
-assert p.dev == 213, p.dev
+assert p.rows == 236, p.rows
+assert p.dev == 215, p.dev
 assert p.selects == 3, p.selects
 assert not p.ext, p.ext
 assert "<style>" in text and "<script>" in text

@@ -48,6 +48,11 @@ enum dm_fault_kind {
 	/* Appended (net): allowed by the spec. */
 	DM_FAULT_NET_LINK_DOWN,      /* net: at the transmitted frame the link goes down (config
 	                                interrupt) and comes up again value ns later (0: never) */
+	/* Appended (rng, 5.4). */
+	DM_FAULT_RNG_SHORT,          /* rng: allowed; the request gets value bytes fewer than
+	                                posted (default 8), at least one (DEV-5.4.6.2-2) */
+	DM_FAULT_RNG_EMPTY,          /* rng: forbidden; the request is answered with used length
+	                                0, nothing written (DEV-5.4.6.2-1) */
 	DM_FAULT_KIND_COUNT
 };
 

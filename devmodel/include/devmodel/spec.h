@@ -41,6 +41,7 @@
 /* ---- Device IDs (5) ---- */
 #define DM_VIRTIO_ID_NET 1u
 #define DM_VIRTIO_ID_BLOCK 2u
+#define DM_VIRTIO_ID_RNG 4u /* entropy source (5.4) */
 
 /* ---- ISR status bits (4.1.4.5, 4.2.2 InterruptStatus) ---- */
 #define DM_VIRTIO_ISR_QUEUE 0x1u

@@ -13,6 +13,7 @@
 #include "devmodel/blk.h"
 #include "devmodel/mmio.h"
 #include "devmodel/report.h"
+#include "devmodel/rng.h"
 #include "vlab/platform.h"
 
 #ifdef __cplusplus
@@ -163,6 +164,7 @@ struct hx_dev {
 	 * the virtio function's front end. */
 	unsigned pci_dev, pci_fn;
 	struct dm_vpci *vpci;
+	struct dm_rng *rng;      /* for entropy devices */
 };
 
 /* MMIO layout as QEMU's riscv virt machine: HX_MMIO_SLOTS slots, slot i at
@@ -177,6 +179,18 @@ struct hx_dev {
 /* Add a block device; mmio slots at 0x10001000 + 0x1000 * n (QEMU riscv
  * virt layout).  NULL with *err set (e.g. image missing, odd size). */
 struct hx_dev *hx_add_blk(struct hx_machine *m, const struct hx_blk_opts *o, const char **err);
+/* An entropy device (virtio-rng, device ID 4; on PCI 0x1005 transitional,
+ * 0x1044 modern, as QEMU's virtio-rng-pci). */
+struct hx_rng_opts {
+	enum hx_transport transport;
+	struct dm_rng_cfg cfg;  /* seed, max bytes per request, fault knobs */
+	/* Ring features offered / withdrawn on top of cfg.features. */
+	uint64_t features_on, features_off;
+};
+/* HX_MMIO and dm_rng_cfg_default. */
+void hx_rng_opts_default(struct hx_rng_opts *o);
+/* Add one (o NULL: the defaults); NULL with *err set. */
+struct hx_dev *hx_add_rng(struct hx_machine *m, const struct hx_rng_opts *o, const char **err);
 /*
  * Put a device model on transport t: d->dv and d->device_id must be set;
  * the transport's front end is created and mapped, and d->transport, base,
