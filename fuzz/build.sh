@@ -18,7 +18,7 @@ mkdir -p "$OUT" "$WORK/obj"
 
 # The drivers (core, transports, blk, net) and the fuzz platform.
 objs=()
-for src in "$SRC"/driver/core/*.c "$SRC"/driver/transport/*.c "$SRC"/driver/blk/*.c "$SRC"/driver/net/*.c "$SRC"/driver/part/*.c "$SRC"/driver/fs/*.c "$SRC"/fuzz/fuzz_fs.c "$SRC"/fuzz/fuzz_platform.c "$SRC"/fuzz/fuzz_device.c "$SRC"/fuzz/fuzz_pci.c; do
+for src in "$SRC"/driver/core/*.c "$SRC"/driver/transport/*.c "$SRC"/driver/blk/*.c "$SRC"/driver/net/*.c "$SRC"/driver/rng/*.c "$SRC"/driver/part/*.c "$SRC"/driver/fs/*.c "$SRC"/fuzz/fuzz_fs.c "$SRC"/fuzz/fuzz_platform.c "$SRC"/fuzz/fuzz_device.c "$SRC"/fuzz/fuzz_pci.c; do
 	o="$WORK/obj/$(basename "$(dirname "$src")")_$(basename "$src" .c).o"
 	# shellcheck disable=SC2086
 	extra=()

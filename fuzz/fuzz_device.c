@@ -660,6 +660,47 @@ static void net_tx(struct fz *f, const struct chain *c)
 		FZ_ABORT("transmit chain of %u bytes: no room for the header", k);
 }
 
+/* ---- rng ---- */
+
+static uint8_t *wbyte(struct chain *c, uint32_t k);
+
+/* Write some random bytes (a counter's pattern) at the start of the
+ * writable part: all, 8 short (a real device's habit), none (another's,
+ * for small requests), or any number. */
+static uint32_t rng_fill(struct fz *f, struct chain *c)
+{
+	uint8_t how = fz_ctl8(f);
+	uint32_t n = c->wlen;
+	if (how < 32)
+		n = 0;
+	else if (how < 96)
+		n = n > 8 ? n - 8 : 0;
+	else if (how < 128)
+		n = (uint32_t)fz_pay(f, 2) % (n + 1);
+	for (uint32_t k = 0; k < n; k++) {
+		uint8_t *p = wbyte(c, k);
+		uint8_t v = (uint8_t)(0x5a + 7 * f->rng_logged + (f->rng_logged >> 8));
+		if (!p)
+			return k;
+		*p = v;
+		if (f->rng_logged < sizeof f->rng_log)
+			f->rng_log[f->rng_logged] = v;
+		f->rng_logged++;
+	}
+	return n;
+}
+
+void fz_rng_device(struct fz *f, uint32_t qmax)
+{
+	f->device_id = 4; /* entropy (5) */
+	f->engine = FZ_ENGINE_RNG;
+	f->features = VLAB_BIT(VIRTIO_F_VERSION_1);
+	f->rng_logged = 0;
+	memset(f->config, 0, sizeof f->config);
+	for (unsigned i = 0; i < FZ_NQ; i++)
+		f->q[i].max = i == 0 ? qmax : 0;
+}
+
 /* ---- the queues ---- */
 
 /* Event suppression, the driver's side (read at every notification): what
@@ -730,6 +771,8 @@ void fz_device_work(struct fz *f, unsigned qi)
 			len = blk_request(f, &c);
 		} else if (f->engine == FZ_ENGINE_NET && qi == VIRTIO_NET_Q_TX) {
 			net_tx(f, &c);
+		} else if (f->engine == FZ_ENGINE_RNG) {
+			len = rng_fill(f, &c);
 		} else if (f->engine == FZ_ENGINE_NET && qi == VIRTIO_NET_Q_CTRL) {
 			/* The ack: the last writable byte. */
 			if (c.n && c.s[c.n - 1].w && c.s[c.n - 1].len) {

@@ -82,6 +82,7 @@ enum fz_engine {
 	FZ_ENGINE_RING, /* nothing: used.len is every writable byte (fuzz_ring) */
 	FZ_ENGINE_BLK,  /* blk requests against FZ_DISK_SECTORS of disk */
 	FZ_ENGINE_NET,  /* net: rx buffers wait for fz_net_rx, tx/ctrl complete */
+	FZ_ENGINE_RNG,  /* rng: random bytes, as many as the control stream says */
 };
 
 /* One queue, as the device sees it (any transport). */
@@ -168,6 +169,9 @@ struct fz {
 	 * copy, for the targets to compare with what the driver says). */
 	uint8_t net_rx[FZ_NET_FRAME], net_tx[FZ_NET_FRAME];
 	uint32_t net_rx_len, net_tx_len;
+	/* rng: every byte the device wrote, in order (the first FZ_RNG_LOG). */
+	uint8_t rng_log[4096];
+	uint32_t rng_logged;
 	/* virtio-mmio front end (at FZ_MMIO_BASE). */
 	uint32_t version;
 	uint32_t page_size, queue_align; /* legacy (Version 1) */
@@ -249,6 +253,10 @@ void *fz_alloc(struct fz *f, size_t n, size_t align, vlab_addr_t *dev);
 /* The honest device becomes a virtio-net device (MAC, STATUS, MTU,
  * MRG_RXBUF, CTRL_VQ, CTRL_RX, CTRL_MAC_ADDR; link up; queues of qmax). */
 void fz_net_device(struct fz *f, uint32_t qmax);
+/* The honest device becomes a virtio-rng device (one queue of qmax); how
+ * many bytes it writes into each buffer comes from the control stream:
+ * all, 8 short, none, or any number up to the buffer. */
+void fz_rng_device(struct fz *f, uint32_t qmax);
 
 /* The first of the target's mode bytes (fz_choose8), after the optional
  * FZ_RING_MAGIC and ring-feature byte: these are added to f->features.

@@ -5,6 +5,7 @@
  *   vlab-scenario run --scenario blk --transport NAME --model-transport T
  *                     --image PATH [--serial TEXT]
  *   vlab-scenario run --scenario net --transport NAME --model-transport T
+ *   vlab-scenario run --scenario rng --transport NAME --model-transport T
  *                     [--host-mtu N]
  *       Runs the scenario against the device model, configured with the
  *       QEMU 7.2 profile: blk on a copy of the disk the image saw; net with
@@ -61,6 +62,8 @@ int host_usage(void)
 	        "                         [--ring PROPS] [--record FILE]\n"
 	        "       vlab-scenario run --scenario net --transport NAME --model-transport T [--host-mtu N]\n"
 	        "                         [--ring PROPS] [--record FILE]\n"
+	        "       vlab-scenario run --scenario rng --transport NAME --model-transport T [--ring PROPS]\n"
+	        "                         [--record FILE]\n"
 	        "       (--ring: packed=on|off,indirect_desc=on|off,event_idx=on|off, QEMU's property names)\n"
 	        "       vlab-scenario replay [--inject] FILE\n"
 	        "       vlab-scenario peer --port-file PATH [--timeout SECONDS]\n"
@@ -334,11 +337,12 @@ static int cmd_run(int argc, char **argv)
 	if (!scenario || !transport || !model_transport)
 		return host_usage();
 	const bool net = !strcmp(scenario, "net");
-	if (!net && strcmp(scenario, "blk") != 0) {
-		fprintf(stderr, "vlab-scenario: unknown scenario '%s' (known: blk, net)\n", scenario);
+	const bool rng = !strcmp(scenario, "rng");
+	if (!net && !rng && strcmp(scenario, "blk") != 0) {
+		fprintf(stderr, "vlab-scenario: unknown scenario '%s' (known: blk, net, rng)\n", scenario);
 		return 2;
 	}
-	if (!net && !image)
+	if (!net && !rng && !image)
 		return host_usage();
 	int t = hx_transport_parse(model_transport);
 	if (t < 0) {
@@ -373,8 +377,14 @@ static int cmd_run(int argc, char **argv)
 	hx_set_log(m, log_line, NULL, VLAB_LOG_INFO);
 
 	const char *err = NULL;
-	struct hx_dev *dev = net ? add_net(m, (enum hx_transport)t, (uint16_t)host_mtu, &ring, &err)
-	                         : add_blk(m, (enum hx_transport)t, image, serial, &ring, &err);
+	struct hx_rng_opts ro;
+	hx_rng_opts_default(&ro);
+	ro.transport = (enum hx_transport)t;
+	ro.features_on = ring.on;
+	ro.features_off = ring.off;
+	struct hx_dev *dev = net   ? add_net(m, (enum hx_transport)t, (uint16_t)host_mtu, &ring, &err)
+	                     : rng ? hx_add_rng(m, &ro, &err)
+	                           : add_blk(m, (enum hx_transport)t, image, serial, &ring, &err);
 	if (!dev) {
 		fprintf(stderr, "vlab-scenario: %s\n", err ? err : "cannot add the device");
 		hx_machine_free(m);
@@ -385,7 +395,7 @@ static int cmd_run(int argc, char **argv)
 	if (record) {
 		char producer[128], device[128], cmd[1100], bind[512];
 		hx_trace_producer_line(&mc, producer, sizeof producer);
-		snprintf(device, sizeof device, "device 0 %s transport=%s", net ? "net" : "blk",
+		snprintf(device, sizeof device, "device 0 %s transport=%s", scenario,
 		         hx_transport_name(dev->transport));
 		snprintf(cmd, sizeof cmd, "command %s", command);
 		const char *header[] = {producer, device, cmd, bind};

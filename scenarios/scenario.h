@@ -108,6 +108,13 @@ unsigned sc_blk_run(struct sc_out *o, const struct sc_dev *d);
  */
 unsigned sc_net_run(struct sc_out *o, const struct sc_dev *d);
 
+/*
+ * The virtio-rng scenario: initialise, read random bytes in a few sizes
+ * (1 to 512), print how many came (never which: QEMU's are random).
+ * Returns the number of failures.
+ */
+unsigned sc_rng_run(struct sc_out *o, const struct sc_dev *d);
+
 /* Transcript lines for what a PCI probe found: identity, BARs (kind and
  * size), the virtio structures, MSI-X. */
 void sc_pci_describe(struct sc_out *o, const struct vlab_pci *p);

@@ -68,6 +68,7 @@ static uint32_t class_of(uint32_t type)
 	switch (type) {
 	case 1: return 0x020000; /* network controller, Ethernet */
 	case 2: return 0x010000; /* mass storage, SCSI (as QEMU) */
+	case 4: return 0x00ff00; /* QEMU's virtio-rng-pci: PCI_CLASS_OTHERS, 0x00ff (the cross-check) */
 	default: return 0xff0000; /* unclassified, as QEMU's "other" */
 	}
 }
@@ -217,7 +218,9 @@ static void build(struct dm_vpci *vp)
 			vendor_cap(&b, DM_VPCI_CFG_ISR, mb, DM_VPCI_ISR_OFF, rs, 16);
 		if (q & DM_VPCI_Q_STRUCT_BEYOND_BAR)
 			vendor_cap(&b, DM_VPCI_CFG_DEVICE, mb, DM_VPCI_MODERN_BAR_SIZE - 8, 0x100, 16);
-		else if (vp->device_len)
+		else if (vp->device_len || vp->dv->ops->device_id == 4)
+			/* QEMU 7.2 maps the device region even for virtio-rng,
+			 * which has no configuration (the cross-check). */
 			vendor_cap(&b, DM_VPCI_CFG_DEVICE, mb, DM_VPCI_DEVICE_OFF,
 			           (q & DM_VPCI_Q_SHORT_DEVICE_CFG) ? 8 : rs, 16);
 		uint8_t n = vendor_cap(&b, DM_VPCI_CFG_NOTIFY, mb, DM_VPCI_NOTIFY_OFF, rs, 20);

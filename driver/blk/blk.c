@@ -23,6 +23,7 @@
  * for it.
  */
 #include "vlab/blk.h"
+#include "vlab/bus.h"
 #include "vlab/wait.h"
 
 #define BLK_SLOT_STRIDE 32u    /* header (16, 16-aligned) + status byte + pad */
@@ -364,50 +365,39 @@ int vlab_blk_init(struct vlab_blk *b, struct vlab_virtio_dev *d, uint16_t queue_
 	return vlab_blk_init_cfg(b, d, &cfg);
 }
 
-int vlab_blk_init_cfg(struct vlab_blk *b, struct vlab_virtio_dev *d, const struct vlab_blk_cfg *cfg)
-{
-	const uint16_t queue_cap = cfg ? cfg->queue_cap : 0;
-	const uint64_t supported = VLAB_BIT(VIRTIO_BLK_F_SIZE_MAX) | VLAB_BIT(VIRTIO_BLK_F_SEG_MAX) |
-	                           VLAB_BIT(VIRTIO_BLK_F_GEOMETRY) |
-	                           /* accept RO when offered (DRV-5.2.6.1-2) */
+/* The features the driver implements (5.2.3): the bus and
+ * vlab_blk_init_cfg negotiate them. */
+#define BLK_FEATURES_BASE                                                               \
+	(VLAB_BIT(VIRTIO_BLK_F_SIZE_MAX) | VLAB_BIT(VIRTIO_BLK_F_SEG_MAX) |                   \
+	 VLAB_BIT(VIRTIO_BLK_F_GEOMETRY) | VLAB_BIT(VIRTIO_BLK_F_BLK_SIZE) |                  \
+	 /* we do issue FLUSH, so we may negotiate it (DRV-5.2.5.1-1) */                      \
+	 VLAB_BIT(VIRTIO_BLK_F_FLUSH) | VLAB_BIT(VIRTIO_F_VERSION_1))
+/* accept RO when offered (DRV-5.2.6.1-2) */
 #if defined(VLAB_MUTANT_NO_RO_FEATURE) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
 #ifndef VLAB_MUTANT_BUILD
 #error "VLAB_MUTANT_NO_RO_FEATURE is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
 #endif
-	                           VLAB_BIT(VIRTIO_BLK_F_BLK_SIZE) | /* RO not accepted */
+#define BLK_FEATURES BLK_FEATURES_BASE /* RO not accepted */
 #else
-	                           VLAB_BIT(VIRTIO_BLK_F_RO) | VLAB_BIT(VIRTIO_BLK_F_BLK_SIZE) |
+#define BLK_FEATURES (BLK_FEATURES_BASE | VLAB_BIT(VIRTIO_BLK_F_RO))
 #endif
-	                           /* we do issue FLUSH, so we may negotiate it (DRV-5.2.5.1-1) */
-	                           VLAB_BIT(VIRTIO_BLK_F_FLUSH) | VLAB_BIT(VIRTIO_F_VERSION_1);
-	const struct vlab_platform *p;
+
+/* After FEATURES_OK: config, queue, slots, DRIVER_OK (FAILED on an
+ * error: vlab_driver_start sets it). */
+static int blk_start(struct vlab_blk *b, struct vlab_virtio_dev *d, const struct vlab_blk_cfg *cfg)
+{
+	const uint16_t queue_cap = cfg ? cfg->queue_cap : 0;
+	const struct vlab_platform *p = d->plat;
 	int rc;
 
-	if (!b || !d || !d->plat || !d->plat->ops)
-		return VLAB_EINVAL;
 	vlab_memset(b, 0, sizeof *b);
 	b->vdev = d;
 	b->no_zeroing = cfg && cfg->no_zeroing;
-	p = d->plat;
-	if (d->device_id != VIRTIO_ID_BLOCK)
-		return VLAB_ENODEV;
-
-	rc = vlab_virtio_begin(d);
-	if (rc)
-		return rc;
-	rc = vlab_virtio_negotiate(d, supported, 0, NULL, 0);
-	if (rc)
-		return rc; /* FAILED already set by the core */
 	rc = blk_read_config(b);
-	if (rc) {
-		vlab_virtio_fail(d);
+	if (!rc)
+		rc = vlab_vq_setup(&b->vq, d, 0, queue_cap);
+	if (rc)
 		return rc;
-	}
-	rc = vlab_vq_setup(&b->vq, d, 0, queue_cap);
-	if (rc) {
-		vlab_virtio_fail(d);
-		return rc;
-	}
 	rc = blk_size_requests(b);
 	if (rc)
 		goto undo;
@@ -439,6 +429,15 @@ undo:
 	b->nslots = 0;
 	vlab_virtio_fail(d);
 	return rc;
+}
+
+int vlab_blk_init_cfg(struct vlab_blk *b, struct vlab_virtio_dev *d, const struct vlab_blk_cfg *cfg)
+{
+	if (!b || !d)
+		return VLAB_EINVAL;
+	vlab_memset(b, 0, sizeof *b);
+	b->vdev = d;
+	return vlab_driver_start(&vlab_blk_driver, b, d, cfg, 0);
 }
 
 void vlab_blk_shutdown(struct vlab_blk *b)
@@ -1063,3 +1062,26 @@ const char *vlab_blk_feature_name(unsigned bit)
 {
 	return vlab_feature_name_in(blk_feature_names, sizeof blk_feature_names / sizeof blk_feature_names[0], bit);
 }
+
+/* The registry entry (vlab/bus.h). */
+static int blk_probe(void *priv, struct vlab_virtio_dev *d, const void *cfg)
+{
+	return blk_start(priv, d, cfg);
+}
+
+static int blk_remove(void *priv)
+{
+	struct vlab_blk *b = priv;
+	vlab_blk_shutdown(b);
+	return b->wedged ? VLAB_EWEDGED : 0;
+}
+
+const struct vlab_driver vlab_blk_driver = {
+	.device_id = VIRTIO_ID_BLOCK,
+	.name = "virtio-blk",
+	.features = BLK_FEATURES,
+	.priv_size = sizeof(struct vlab_blk),
+	.priv_align = _Alignof(struct vlab_blk),
+	.probe = blk_probe,
+	.remove = blk_remove,
+};

@@ -26,6 +26,7 @@
  * it first (net_give_up); a device that does not stop keeps everything it
  * was given, and every later call fails fast (n->stopped).
  */
+#include "vlab/bus.h"
 #include "vlab/net.h"
 #include "vlab/wait.h"
 
@@ -363,52 +364,70 @@ static int net_setup_buffers(struct vlab_net *n, const struct vlab_net_cfg *cfg)
 	return 0;
 }
 
-int vlab_net_init(struct vlab_net *n, struct vlab_virtio_dev *d, const struct vlab_net_cfg *cfg)
-{
-	/* CTRL_RX and CTRL_MAC_ADDR need the control queue (5.1.3.1). */
-	static const struct vlab_feature_dep deps[] = {
-		{VIRTIO_NET_F_CTRL_RX, VLAB_BIT(VIRTIO_NET_F_CTRL_VQ)},
-		{VIRTIO_NET_F_CTRL_MAC_ADDR, VLAB_BIT(VIRTIO_NET_F_CTRL_VQ)},
-	};
-	/* MAC and MTU whenever offered (DRV-5.1.4.2-1, DRV-5.1.4.2-6); no CSUM
-	 * nor any offload (DRV-5.1.6.2.1-2: flags stay 0). */
+/* CTRL_RX and CTRL_MAC_ADDR need the control queue (5.1.3.1). */
+static const struct vlab_feature_dep net_deps[] = {
+	{VIRTIO_NET_F_CTRL_RX, VLAB_BIT(VIRTIO_NET_F_CTRL_VQ)},
+	{VIRTIO_NET_F_CTRL_MAC_ADDR, VLAB_BIT(VIRTIO_NET_F_CTRL_VQ)},
+};
+/* The features the driver implements: MAC and MTU whenever offered
+ * (DRV-5.1.4.2-1, DRV-5.1.4.2-6); no CSUM nor any offload
+ * (DRV-5.1.6.2.1-2: flags stay 0). */
 #if defined(VLAB_MUTANT_NO_MAC_FEATURE) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
 #ifndef VLAB_MUTANT_BUILD
 #error "VLAB_MUTANT_NO_MAC_FEATURE is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
 #endif
-	uint64_t supported = VLAB_BIT(VIRTIO_NET_F_STATUS) | /* MAC not accepted */
+#define NET_F_MAC 0ull /* MAC not accepted */
 #else
-	uint64_t supported = VLAB_BIT(VIRTIO_NET_F_MAC) | VLAB_BIT(VIRTIO_NET_F_STATUS) |
+#define NET_F_MAC VLAB_BIT(VIRTIO_NET_F_MAC)
 #endif
 #if defined(VLAB_MUTANT_NO_MTU_FEATURE) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
 #ifndef VLAB_MUTANT_BUILD
 #error "VLAB_MUTANT_NO_MTU_FEATURE is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
 #endif
-	                     VLAB_BIT(VIRTIO_NET_F_MRG_RXBUF) | /* MTU not accepted */
+#define NET_F_MTU 0ull /* MTU not accepted */
 #else
-	                     VLAB_BIT(VIRTIO_NET_F_MTU) | VLAB_BIT(VIRTIO_NET_F_MRG_RXBUF) |
+#define NET_F_MTU VLAB_BIT(VIRTIO_NET_F_MTU)
 #endif
-	                     VLAB_BIT(VIRTIO_NET_F_CTRL_VQ) | VLAB_BIT(VIRTIO_NET_F_CTRL_RX) |
-	                     VLAB_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) | VLAB_BIT(VIRTIO_F_VERSION_1);
-	const struct vlab_platform *p;
-	int rc;
+#define NET_FEATURES                                                                          \
+	(NET_F_MAC | VLAB_BIT(VIRTIO_NET_F_STATUS) | NET_F_MTU | VLAB_BIT(VIRTIO_NET_F_MRG_RXBUF) | \
+	 VLAB_BIT(VIRTIO_NET_F_CTRL_VQ) | VLAB_BIT(VIRTIO_NET_F_CTRL_RX) |                          \
+	 VLAB_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) | VLAB_BIT(VIRTIO_F_VERSION_1))
 
-	if (!n || !d || !d->plat || !d->plat->ops)
+static int net_start(struct vlab_net *n, struct vlab_virtio_dev *d, const struct vlab_net_cfg *cfg);
+static int net_probe(void *priv, struct vlab_virtio_dev *d, const void *cfg);
+static int net_remove(void *priv);
+
+/* The registry entry (vlab/bus.h). */
+const struct vlab_driver vlab_net_driver = {
+	.device_id = VIRTIO_ID_NET,
+	.name = "virtio-net",
+	.features = NET_FEATURES,
+	.deps = net_deps,
+	.ndeps = sizeof net_deps / sizeof net_deps[0],
+	.priv_size = sizeof(struct vlab_net),
+	.priv_align = _Alignof(struct vlab_net),
+	.probe = net_probe,
+	.remove = net_remove,
+};
+
+int vlab_net_init(struct vlab_net *n, struct vlab_virtio_dev *d, const struct vlab_net_cfg *cfg)
+{
+	if (!n || !d)
 		return VLAB_EINVAL;
 	vlab_memset(n, 0, sizeof *n);
 	n->vdev = d;
-	p = d->plat;
-	if (d->device_id != VIRTIO_ID_NET)
-		return VLAB_ENODEV;
-	if (cfg)
-		supported &= ~(cfg->refuse & ~VLAB_BIT(VIRTIO_F_VERSION_1));
+	return vlab_driver_start(&vlab_net_driver, n, d, cfg,
+	                         cfg ? cfg->refuse & ~VLAB_BIT(VIRTIO_F_VERSION_1) : 0);
+}
 
-	rc = vlab_virtio_begin(d);
-	if (rc)
-		return rc;
-	rc = vlab_virtio_negotiate(d, supported, 0, deps, sizeof deps / sizeof deps[0]);
-	if (rc)
-		return rc;
+/* After FEATURES_OK: config, queues, buffers, DRIVER_OK. */
+static int net_start(struct vlab_net *n, struct vlab_virtio_dev *d, const struct vlab_net_cfg *cfg)
+{
+	const struct vlab_platform *p = d->plat;
+	int rc;
+
+	vlab_memset(n, 0, sizeof *n);
+	n->vdev = d;
 	n->mrg = vlab_virtio_has(d, VIRTIO_NET_F_MRG_RXBUF);
 	n->has_ctrl = vlab_virtio_has(d, VIRTIO_NET_F_CTRL_VQ);
 	/* 5.1.6: num_buffers exists with VERSION_1 or MRG_RXBUF. */
@@ -1046,4 +1065,14 @@ static const struct vlab_feature_name net_feature_names[] = {
 const char *vlab_net_feature_name(unsigned bit)
 {
 	return vlab_feature_name_in(net_feature_names, sizeof net_feature_names / sizeof net_feature_names[0], bit);
+}
+
+static int net_probe(void *priv, struct vlab_virtio_dev *d, const void *cfg)
+{
+	return net_start(priv, d, cfg);
+}
+
+static int net_remove(void *priv)
+{
+	return vlab_net_shutdown(priv);
 }

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
+#include <stdlib.h>
 #include <string.h>
 
 #include "harness/bind.h"
 #include "harness/pci_host.h"
+#include "hx_internal.h"
 
 struct pci_find {
 	uint8_t bus, dev, fn;
@@ -62,4 +64,55 @@ int hx_bind(struct hx_machine *m, const struct hx_dev *d, struct hx_bound *b, un
 	default:
 		return VLAB_ENOTSUP;
 	}
+}
+
+int hx_vbus_scan(struct hx_machine *m, struct vlab_bus *b)
+{
+	for (unsigned i = 0; i < HX_MMIO_SLOTS; i++) {
+		int rc = vlab_bus_add_mmio(b, HX_MMIO_SLOT_BASE + (uint64_t)i * HX_MMIO_SLOT_SIZE);
+		if (rc && rc != VLAB_ENODEV)
+			hx_log(m, VLAB_LOG_WARN, "mmio slot %u: %s", i, vlab_strerror(rc));
+	}
+	struct vlab_pci_host *h = hx_pci_firmware(m);
+	if (h) {
+		int rc = vlab_bus_add_pci(b, h);
+		if (rc < 0)
+			return rc;
+	}
+	return (int)b->ndevs;
+}
+
+struct hx_vbus *hx_vbus_new(struct hx_machine *m, unsigned flags,
+                          void (*configure)(void *ctx, struct vlab_bus_dev *bd), void *ctx)
+{
+	struct hx_vbus *hb = calloc(1, sizeof *hb);
+	size_t stride = vlab_bus_priv_stride(vlab_default_drivers, vlab_default_ndrivers);
+	if (!hb)
+		return NULL;
+	hb->priv = aligned_alloc(64, stride * HX_VBUS_MAX);
+	int rc = hb->priv ? vlab_bus_init(&hb->bus, hx_platform(m), vlab_default_drivers,
+	                                  vlab_default_ndrivers, hb->devs, HX_VBUS_MAX, hb->priv,
+	                                  stride * HX_VBUS_MAX)
+	                  : VLAB_ENOMEM;
+	if (rc == 0) {
+		hb->bus.flags = flags;
+		hb->bus.configure = configure;
+		hb->bus.configure_ctx = ctx;
+		rc = hx_vbus_scan(m, &hb->bus);
+	}
+	if (rc < 0) {
+		hx_log(m, VLAB_LOG_ERROR, "virtio bus: %s", vlab_strerror(rc));
+		hx_vbus_free(hb);
+		return NULL;
+	}
+	vlab_bus_probe_all(&hb->bus);
+	return hb;
+}
+
+void hx_vbus_free(struct hx_vbus *hb)
+{
+	if (!hb)
+		return;
+	free(hb->priv);
+	free(hb);
 }

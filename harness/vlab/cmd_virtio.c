@@ -12,8 +12,10 @@
 
 #include "devmodel/report.h"
 #include "harness/pci_host.h"
+#include "vlab/bus.h"
 #include "vlab/err.h"
 #include "vlab/part.h"
+#include "vlab/rng.h"
 #include "vlab_cli.h"
 
 #define SECTOR 512u
@@ -58,14 +60,24 @@ static struct hx_dev *hx_dev_at_pci(struct cli *c, uint8_t bus, uint8_t dev, uin
 	return NULL;
 }
 
-/* What scan says of a virtio device that is not a disk. */
+/* What scan says of a virtio device that is not a disk: the command that
+ * drives it, else the driver the registry has for it (vlab/bus.h), else
+ * none. */
 static const char *not_a_disk(uint32_t type)
 {
-	static char msg[64];
+	static char msg[96];
+	const struct vlab_driver *drv = NULL;
+	const char *kind = vlab_virtio_id_name(type);
 
 	if (type == VIRTIO_ID_NET)
 		return "network device, driven by the 'net' commands (net info)";
-	snprintf(msg, sizeof msg, "device type %u has no vlab driver, skipped", (unsigned)type);
+	if (type == VIRTIO_ID_RNG)
+		return "entropy device, driven by the 'rng' command";
+	for (size_t i = 0; i < vlab_default_ndrivers; i++)
+		if (vlab_default_drivers[i]->device_id == type)
+			drv = vlab_default_drivers[i];
+	snprintf(msg, sizeof msg, "device type %u (%s): %s%s, skipped", (unsigned)type, kind ? kind : "unknown",
+	         drv ? drv->name : "no driver", drv ? " has no vlab command" : "");
 	return msg;
 }
 

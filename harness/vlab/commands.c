@@ -93,6 +93,10 @@ static const struct command commands[] = {
 	  "net ping [from to [count]] - ARP, then ICMP echo from one NIC to\n"
 	  "     another (default 0 -> 1, 3 times); NIC n is 192.168.76.(n+1)\n"
 	  "Numbers are hex (0x optional), as everywhere in vlab." },
+	{ "rng", cmd_rng, false, "print bytes from the hardware random number generator",
+	  "rng [dev] [n]\n"
+	  "  - print n random bytes read from dev\n"
+	  "    (hex; default device 0 and 0x40 bytes; the devices of --rng)" },
 	{ "pci", cmd_pci, false, "list PCI devices",
 	  "pci [bus|*] - short list of the PCI devices on bus 'bus' (all buses by default)" },
 	{ "save", cmd_save, false, "save file to a filesystem",

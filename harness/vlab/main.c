@@ -837,6 +837,7 @@ static int run_machine(struct options *opt, int argc, char **argv, const struct 
 
 	cli_virtio_shutdown(c);
 	cli_net_shutdown(c);
+	cli_rng_shutdown(c);
 	if (cli_record_stop(c) != 0)
 		failed = true;
 	if (c->replay) {

@@ -202,6 +202,10 @@ const char *cli_command_usage(const char *name);
 /* Command implementations (argv[0] is the command name as typed). */
 int cmd_virtio(struct cli *c, int argc, char **argv);
 int cmd_pci(struct cli *c, int argc, char **argv);
+/* ---- cmd_rng.c ---- */
+int cmd_rng(struct cli *c, int argc, char **argv);
+/* Reset and release the rng devices bound so far. */
+void cli_rng_shutdown(struct cli *c);
 int cmd_md(struct cli *c, int argc, char **argv);
 int cmd_mw(struct cli *c, int argc, char **argv);
 int cmd_cmp(struct cli *c, int argc, char **argv);

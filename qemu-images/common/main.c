@@ -13,6 +13,7 @@
 #include "vlab/blk.h"
 #include "vlab/mmio.h"
 #include "vlab/pci.h"
+#include "vlab/rng.h"
 
 /* The largest device tree we read. */
 #define BM_FDT_MAX_BYTES (1u << 20)
@@ -116,7 +117,10 @@ static bool trace_begin(struct bm_run *r, const struct vlab_virtio_dev *vdev, co
                         const char *bind)
 {
 	char producer[80], device[80], command[120];
-	const char *scenario = vdev->device_id == VIRTIO_ID_NET ? "net" : vdev->device_id == VIRTIO_ID_BLOCK ? "blk" : "none";
+	const char *scenario = vdev->device_id == VIRTIO_ID_NET     ? "net"
+	                       : vdev->device_id == VIRTIO_ID_BLOCK ? "blk"
+	                       : vdev->device_id == VIRTIO_ID_RNG   ? "rng"
+	                                                            : "none";
 	vlab_snprintf(producer, sizeof producer, "producer qemu target=%s machine=%s", bm_target_name,
 	              bm_info->machine ? bm_info->machine : "virt");
 	vlab_snprintf(device, sizeof device, "device 0 %s transport=%s", scenario, model_transport(transport));

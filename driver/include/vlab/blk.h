@@ -221,6 +221,11 @@ int vlab_blk_config_changed(struct vlab_blk *b);
  * conformance its cells) with. */
 const char *vlab_blk_feature_name(unsigned bit);
 
+/* The registry entry for the bus (vlab/bus.h); bd->cfg may point to a
+ * struct vlab_blk_cfg. */
+struct vlab_driver;
+extern const struct vlab_driver vlab_blk_driver;
+
 #ifdef __cplusplus
 }
 #endif

@@ -256,6 +256,12 @@ int vlab_net_set_mac(struct vlab_net *n, const uint8_t mac[VLAB_ETH_ALEN]);
  * conformance its cells) with. */
 const char *vlab_net_feature_name(unsigned bit);
 
+/* The registry entry for the bus (vlab/bus.h); bd->cfg may point to a
+ * struct vlab_net_cfg (its refuse field is not applied there: the bus
+ * negotiated already). */
+struct vlab_driver;
+extern const struct vlab_driver vlab_net_driver;
+
 #ifdef __cplusplus
 }
 #endif
