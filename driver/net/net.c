@@ -187,7 +187,8 @@ static int net_read_link(struct vlab_net *n, bool *up)
 	rc = vlab_virtio_config_read(n->vdev, VIRTIO_NET_CFG_STATUS, &st, 2);
 	if (rc)
 		return rc;
-	/* DRV-5.1.4.2-5: bit 0; other bits (ANNOUNCE: not negotiated) ignored. */
+	/* DRV-5.1.4.2-5: bit 0; other bits ignored (ANNOUNCE: GUEST_ANNOUNCE
+	 * is never negotiated, so a device setting it is not answered). */
 	*up = (st & VIRTIO_NET_S_LINK_UP) != 0;
 	return 0;
 }

@@ -194,7 +194,9 @@ struct vlab_net {
 /*
  * Initialise: reset, negotiate (MAC, STATUS, MTU, MRG_RXBUF, CTRL_VQ,
  * CTRL_RX, CTRL_MAC_ADDR; VERSION_1 on modern; never CSUM, GUEST_CSUM or
- * any offload: the driver does not fill in or check partial checksums),
+ * any offload: the driver does not fill in or check partial checksums;
+ * never GUEST_ANNOUNCE: it has no network layer to announce itself with
+ * after a migration, DRV-5.1.6.5.4.1-1, so it owes no ANNOUNCE_ACK),
  * read and validate the config, set up the queues, post receive buffers,
  * DRIVER_OK.  cfg may be NULL.
  */
