@@ -308,6 +308,9 @@ MATRIX=(
 	"riscv64 mmio-v2 net split host_mtu=9000"
 	"riscv64 pci net split host_mtu=9000"
 	"riscv64 pci net split host_mtu=9000 mrg_rxbuf=off"
+	"riscv64 mmio-v2 net split mq=on"
+	"riscv64 pci net split mq=on"
+	"riscv64 pci net split csum=on guest_csum=on"
 )
 
 # Per device: prepare the row's directory before the runs; check it after.

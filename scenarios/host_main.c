@@ -12,7 +12,9 @@
  *       VIRTIO_NET_F_MTU with mtu N, as QEMU's host_mtu=N property does;
  *       --props takes QEMU's -device properties the profile follows,
  *       comma-separated (the matrix rows' props): host_mtu=N,
- *       mrg_rxbuf=on|off.  Transcript lines go to
+ *       mrg_rxbuf=on|off, mq=on|off (MQ offered, one queue pair, as over
+ *       dgram), csum=on|off and guest_csum=on|off (nothing: QEMU withdraws
+ *       both without a vnet header).  Transcript lines go to
  *       stdout as "T: <line>", the peer's as "P: <line>", driver log lines
  *       to stderr.  Exit 0 on pass, 1 on a failed scenario, a model
  *       violation or a peer that did not get every frame, 2 on bad usage.
@@ -59,7 +61,7 @@ int host_usage(void)
 	        "usage: vlab-scenario run --scenario blk --transport NAME --model-transport T --image PATH [--serial TEXT]\n"
 	        "                         [--record FILE]\n"
 	        "       vlab-scenario run --scenario net --transport NAME --model-transport T [--host-mtu N]\n"
-	        "                         [--props host_mtu=N,mrg_rxbuf=on|off] [--record FILE]\n"
+	        "                         [--props host_mtu=N,mrg_rxbuf|mq|csum|guest_csum=on|off] [--record FILE]\n"
 	        "       vlab-scenario replay [--inject] FILE\n"
 	        "       vlab-scenario peer --port-file PATH [--timeout SECONDS]\n"
 	        "       vlab-scenario mkdisk PATH | sfdisk-script | checkdisk PATH\n");
@@ -115,6 +117,7 @@ static struct peer_backend peer_be = {.be = {.kind = "peer", .transmit = peer_tr
 struct net_props {
 	unsigned long host_mtu; /* 0: not set (no VIRTIO_NET_F_MTU, as QEMU) */
 	bool no_mrg_rxbuf;      /* mrg_rxbuf=off */
+	bool mq;                /* mq=on: MQ offered, max_virtqueue_pairs 1 (the dgram netdev has one queue) */
 };
 
 static bool parse_mtu(const char *s, unsigned long *mtu)
@@ -143,11 +146,21 @@ static int parse_props(const char *list, struct net_props *np)
 			*val++ = '\0';
 		if (val && !strcmp(prop, "host_mtu") && parse_mtu(val, &np->host_mtu))
 			continue;
-		if (val && !strcmp(prop, "mrg_rxbuf") && (!strcmp(val, "on") || !strcmp(val, "off"))) {
+		const bool on_off = val && (!strcmp(val, "on") || !strcmp(val, "off"));
+		if (on_off && !strcmp(prop, "mrg_rxbuf")) {
 			np->no_mrg_rxbuf = !strcmp(val, "off");
 			continue;
 		}
-		fprintf(stderr, "vlab-scenario: --props: '%s%s%s' is not one of host_mtu=68..65535, mrg_rxbuf=on|off\n",
+		if (on_off && !strcmp(prop, "mq")) {
+			np->mq = !strcmp(val, "on");
+			continue;
+		}
+		/* QEMU withdraws both when the netdev has no vnet header, as
+		 * dgram has not (docs/qemu-profile.md): nothing to follow. */
+		if (on_off && (!strcmp(prop, "csum") || !strcmp(prop, "guest_csum")))
+			continue;
+		fprintf(stderr, "vlab-scenario: --props: '%s%s%s' is not one of host_mtu=68..65535, "
+		        "mrg_rxbuf|mq|csum|guest_csum=on|off\n",
 		        prop, val ? "=" : "", val ? val : "");
 		return -1;
 	}
@@ -175,6 +188,8 @@ static struct hx_dev *add_net(struct hx_machine *m, enum hx_transport t, const s
 	}
 	if (np->no_mrg_rxbuf)
 		o.features &= ~VLAB_BIT(VIRTIO_NET_F_MRG_RXBUF);
+	if (np->mq)
+		o.features |= VLAB_BIT(VIRTIO_NET_F_MQ);
 	o.features_set = o.features != q.features;
 	o.backend = HX_NET_SINK;
 	struct hx_dev *d = hx_add_net(m, &o, err);

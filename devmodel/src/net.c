@@ -126,7 +126,11 @@ static void build_config(const struct dm_net *n, uint8_t cfg[CFG_BYTES])
 static uint32_t net_config_len(void *dev)
 {
 	struct dm_net *n = dev;
-	return offered(n, DM_VIRTIO_NET_F_MTU) ? CFG_BYTES : 8u;
+	/* As QEMU: through the last field whose feature is offered (mtu,
+	 * else max_virtqueue_pairs with MQ, else status). */
+	if (offered(n, DM_VIRTIO_NET_F_MTU))
+		return CFG_BYTES;
+	return offered(n, DM_VIRTIO_NET_F_MQ) ? 10u : 8u;
 }
 
 static uint32_t net_config_read(void *dev, uint32_t off, unsigned width)

@@ -109,6 +109,24 @@ TEST_P(NetControl, GuestAnnounceIsRefusedAndAnAnnounceBitIsIgnored)
 	EXPECT_TRUE(Passes(n, n->net.mac, 7));
 }
 
+// MQ offered (QEMU's mq=on; issue 17 item 3) without MTU: the config space
+// reaches through max_virtqueue_pairs (10 bytes, as QEMU's), which reads 1
+// (one queue pair: the driver refuses MQ and uses receiveq1/transmitq1).
+TEST_P(NetControl, MqOfferedWithoutMtuHasMaxVirtqueuePairsInTheConfig)
+{
+	struct dm_net_cfg def;
+	dm_net_cfg_default(&def);
+	nm.opts.features_set = true;
+	nm.opts.features = (def.features | VLAB_BIT(VIRTIO_NET_F_MQ)) & ~VLAB_BIT(VIRTIO_NET_F_MTU);
+	Nic *n = nm.Bring();
+	ASSERT_NE(n, nullptr);
+	EXPECT_FALSE(vlab_virtio_has(n->bound.vdev, VIRTIO_NET_F_MQ));
+	uint16_t pairs = 0;
+	ASSERT_EQ(vlab_virtio_config_read(n->bound.vdev, VIRTIO_NET_CFG_MAX_VQ_PAIRS, &pairs, 2), 0);
+	EXPECT_EQ(pairs, 1u);
+	EXPECT_TRUE(Passes(n, n->net.mac, 8));
+}
+
 // DRV-5.1.4.2-1, DRV-5.1.4.2-6 (SHOULD): a driver that refuses an offered
 // MAC or MTU is recorded by the model (the driver's own choice never does
 // this; the test-only refuse mask makes it).
