@@ -7,6 +7,7 @@
 #
 #   qemu-images/run-matrix.sh                 all rows, then a table
 #   qemu-images/run-matrix.sh --only riscv64,mmio-v1,blk [--only riscv64,pci,net,packed ...]
+#   qemu-images/run-matrix.sh --only riscv64,pci,net,split,host_mtu=9000
 #   qemu-images/run-matrix.sh --list          the rows, one per line
 #   qemu-images/run-matrix.sh --trap riscv32  the target's trap path (below)
 #   qemu-images/run-matrix.sh --trap-list     the targets --trap takes
@@ -223,6 +224,9 @@ declare -A RING_PROPS=(
 	[packed-evt]=",packed=on,indirect_desc=off"
 	[packed-ind]=",packed=on,event_idx=off"
 )
+# props: the fifth and later words of a row, device properties both sides
+# get: QEMU as -device properties (after the ring's), the host tool as
+# --props (comma-separated; vlab-scenario says which it takes).
 declare -A DEVICE_HOST=(
 	[blk]="--scenario blk --image @DIR@/model.img --serial $BLK_SERIAL"
 	[net]="--scenario net"
@@ -326,6 +330,12 @@ MATRIX=(
 	"x86_64-microvm mmio-v2 blk"
 	"x86_64-microvm mmio-v1 net"
 	"x86_64-microvm mmio-v2 net"
+	"riscv64 mmio-v2 net split host_mtu=9000"
+	"riscv64 pci net split host_mtu=9000"
+	"riscv64 pci net split host_mtu=9000 mrg_rxbuf=off"
+	"riscv64 mmio-v2 net split mq=on"
+	"riscv64 pci net split mq=on"
+	"riscv64 pci net split csum=on guest_csum=on"
 )
 
 # Per device: prepare the row's directory before the runs; check it after.
@@ -505,18 +515,20 @@ trace_from_ram() { # dir
 	rm -f "$ram"
 }
 
-run_row() { # target transport device [ring] -> sets row_result, prints details
-	local target=$1 transport=$2 device=$3 ring=${4:-split}
+run_row() { # target transport device [ring [props]] -> sets row_result, prints details
+	local target=$1 transport=$2 device=$3 ring=${4:-split} props=${5:-}
 	local dir=$work/$target-$transport-$device
 	[ "$ring" = split ] || dir=$dir-$ring
+	[ -z "$props" ] || dir=$dir-$(tr ' =,' '_-_' <<<"$props")
+	props=${props// /,}
 	rm -rf "$dir" && mkdir -p "$dir"
 	"device_${device}_prepare" "$dir" || return 1
 
 	local qargs="${DEVICE_QEMU[$device]//@DIR@/$dir}"
 	qargs=${qargs//@BUS@/${TRANSPORT_BUS[$transport]}}
-	qargs=${qargs//@PROPS@/${TRANSPORT_PROPS[$transport]}${TARGET_DEVICE_PROPS[$target]:-}${RING_PROPS[$ring]}}
+	qargs=${qargs//@PROPS@/${TRANSPORT_PROPS[$transport]}${TARGET_DEVICE_PROPS[$target]:-}${RING_PROPS[$ring]}${props:+,$props}}
 	[ -s "$dir/peer.port" ] && qargs=${qargs//@PEERPORT@/$(cat "$dir/peer.port")}
-	local hargs="${DEVICE_HOST[$device]//@DIR@/$dir}"
+	local hargs="${DEVICE_HOST[$device]//@DIR@/$dir}${props:+ --props $props}"
 	[ -z "${RING_PROPS[$ring]}" ] || hargs+=" --ring ${RING_PROPS[$ring]#,}"
 	# In the row's directory: the image's trace (semihosting, or x86's
 	# debugcon file) lands there.
@@ -652,29 +664,30 @@ done
 # a time, in the same work directory (two runners' ".row-0.log" collided).
 row_log() { echo "$work/.row-$$-$1.log"; }
 start_row() { # index
-	local target transport device ring
-	read -r target transport device ring <<<"${rows[$1]}"
+	local target transport device ring props
+	read -r target transport device ring props <<<"${rows[$1]}"
 	(
 		t0=$(now)
-		if [ "${image_ok[$target]}" = 1 ] && run_row "$target" "$transport" "$device" "$ring"; then res=pass; else res=FAIL; fi
+		if [ "${image_ok[$target]}" = 1 ] && run_row "$target" "$transport" "$device" "$ring" "$props"; then res=pass; else res=FAIL; fi
 		t1=$(now)
 		echo "$res $(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')" >"$(row_log "$1").result"
 	) >"$(row_log "$1")" 2>&1 &
 	row_of_pid[$!]=$1
 }
 finish_row() { # index
-	local target transport device ring res secs
-	read -r target transport device ring <<<"${rows[$1]}"
+	local target transport device ring props res secs
+	read -r target transport device ring props <<<"${rows[$1]}"
 	ring=${ring:-split}
 	read -r res secs <"$(row_log "$1").result" 2>/dev/null || { res=FAIL; secs=0; }
 	done_rows=$((done_rows + 1))
-	printf '== %s %s %s %s: %s (%.2fs) [%d/%d]\n' "$target" "$transport" "$device" "$ring" "$res" "$secs" \
-		"$done_rows" "${#rows[@]}"
+	printf '== %s %s %s %s%s: %s (%.2fs) [%d/%d]\n' "$target" "$transport" "$device" "$ring" "${props:+ $props}" "$res" \
+		"$secs" "$done_rows" "${#rows[@]}"
 	[ "${image_ok[$target]}" = 1 ] || echo "  the $target image does not build"
 	cat "$(row_log "$1")"
 	rm -f "$(row_log "$1")" "$(row_log "$1").result"
 	[ "$res" = pass ] || fails=$((fails + 1))
-	results[$1]=$(printf '%-20s %-16s %-6s %-12s %-5s %6.2fs' "$target" "$transport" "$device" "$ring" "$res" "$secs")
+	results[$1]=$(printf '%-20s %-16s %-6s %-12s %-5s %6.2fs%s' "$target" "$transport" "$device" "$ring" "$res" "$secs" \
+		"${props:+ $props}")
 }
 declare -A row_of_pid=()
 trap '[ ${#row_of_pid[@]} = 0 ] || kill "${!row_of_pid[@]}" 2>/dev/null' EXIT

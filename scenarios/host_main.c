@@ -5,12 +5,17 @@
  *   vlab-scenario run --scenario blk --transport NAME --model-transport T
  *                     --image PATH [--serial TEXT]
  *   vlab-scenario run --scenario net --transport NAME --model-transport T
+ *                     [--host-mtu N] [--props LIST]
  *   vlab-scenario run --scenario rng --transport NAME --model-transport T
- *                     [--host-mtu N]
  *       Runs the scenario against the device model, configured with the
  *       QEMU 7.2 profile: blk on a copy of the disk the image saw; net with
  *       the peer (net_peer.h) behind the NIC; --host-mtu N offers
- *       VIRTIO_NET_F_MTU with mtu N, as QEMU's host_mtu=N property does.  Transcript lines go to
+ *       VIRTIO_NET_F_MTU with mtu N, as QEMU's host_mtu=N property does;
+ *       --props takes QEMU's -device properties the profile follows,
+ *       comma-separated (the matrix rows' props): host_mtu=N,
+ *       mrg_rxbuf=on|off, mq=on|off (MQ offered, one queue pair, as over
+ *       dgram), csum=on|off and guest_csum=on|off (nothing: QEMU withdraws
+ *       both without a vnet header).  Transcript lines go to
  *       stdout as "T: <line>", the peer's as "P: <line>", driver log lines
  *       to stderr.  Exit 0 on pass, 1 on a failed scenario, a model
  *       violation or a peer that did not get every frame, 2 on bad usage.
@@ -60,10 +65,10 @@ int host_usage(void)
 	fprintf(stderr,
 	        "usage: vlab-scenario run --scenario blk --transport NAME --model-transport T --image PATH [--serial TEXT]\n"
 	        "                         [--ring PROPS] [--record FILE]\n"
-	        "       vlab-scenario run --scenario net --transport NAME --model-transport T [--host-mtu N]\n"
-	        "                         [--ring PROPS] [--record FILE]\n"
 	        "       vlab-scenario run --scenario rng --transport NAME --model-transport T [--ring PROPS]\n"
 	        "                         [--record FILE]\n"
+	        "       vlab-scenario run --scenario net --transport NAME --model-transport T [--host-mtu N]\n"
+	        "                         [--ring PROPS] [--props host_mtu=N,mrg_rxbuf|mq|csum|guest_csum=on|off] [--record FILE]\n"
 	        "       (--ring: packed=on|off,indirect_desc=on|off,event_idx=on|off, QEMU's property names)\n"
 	        "       vlab-scenario replay [--inject] FILE\n"
 	        "       vlab-scenario peer --port-file PATH [--timeout SECONDS]\n"
@@ -98,7 +103,7 @@ int host_peer_verdict(const struct sc_net_peer *p)
 struct peer_backend {
 	struct dm_net_backend be;
 	struct sc_net_peer peer;
-	uint8_t ans[SC_NET_MAX_FRAME];
+	uint8_t ans[SC_NET_PEER_MAX_FRAME];
 };
 
 static void peer_transmit(struct dm_net_backend *be, const uint8_t *frame, uint32_t len)
@@ -116,6 +121,56 @@ static void peer_destroy(struct dm_net_backend *be)
 
 static struct peer_backend peer_be = {.be = {.kind = "peer", .transmit = peer_transmit, .destroy = peer_destroy}};
 
+/* QEMU -device properties the net profile follows. */
+struct net_props {
+	unsigned long host_mtu; /* 0: not set (no VIRTIO_NET_F_MTU, as QEMU) */
+	bool no_mrg_rxbuf;      /* mrg_rxbuf=off */
+	bool mq;                /* mq=on: MQ offered, max_virtqueue_pairs 1 (the dgram netdev has one queue) */
+};
+
+static bool parse_mtu(const char *s, unsigned long *mtu)
+{
+	char *end = NULL;
+	errno = 0;
+	*mtu = strtoul(s, &end, 10);
+	return !errno && end && !*end && end != s && *mtu >= 68 && *mtu <= 65535;
+}
+
+/* "host_mtu=9000,mrg_rxbuf=off": 0, or -1 with a message. */
+static int parse_props(const char *list, struct net_props *np)
+{
+	char buf[256];
+	if (strlen(list) >= sizeof buf) {
+		fprintf(stderr, "vlab-scenario: --props is too long\n");
+		return -1;
+	}
+	strcpy(buf, list);
+	for (char *prop = buf, *next; prop; prop = next) {
+		next = strchr(prop, ',');
+		if (next)
+			*next++ = '\0';
+		char *val = strchr(prop, '=');
+		if (val)
+			*val++ = '\0';
+		if (val && !strcmp(prop, "host_mtu") && parse_mtu(val, &np->host_mtu))
+			continue;
+		const bool on_off = val && (!strcmp(val, "on") || !strcmp(val, "off"));
+		if (on_off && !strcmp(prop, "mrg_rxbuf")) {
+			np->no_mrg_rxbuf = !strcmp(val, "off");
+			continue;
+		}
+		if (on_off && !strcmp(prop, "mq")) {
+			np->mq = !strcmp(val, "on");
+			continue;
+		}
+		/* QEMU withdraws both when the netdev has no vnet header, as
+		 * dgram has not (docs/qemu-profile.md): nothing to follow. */
+		if (on_off && (!strcmp(prop, "csum") || !strcmp(prop, "guest_csum")))
+			continue;
+		fprintf(stderr, "vlab-scenario: --props: '%s%s%s' is not one of host_mtu=68..65535, "
+		        "mrg_rxbuf|mq|csum|guest_csum=on|off\n",
+		        prop, val ? "=" : "", val ? val : "");
+		return -1;
 /* The NIC QEMU gets (-device virtio-net-*,mac=...[,host_mtu=N]), with the
  * peer behind it.  host_mtu 0: not set (no VIRTIO_NET_F_MTU, as QEMU). */
 /* The ring features QEMU's -device properties turn on or off (--ring). */
@@ -149,6 +204,10 @@ static int parse_ring(const char *s, struct ring_opts *r)
 	return 0;
 }
 
+/* The NIC QEMU gets (-device virtio-net-*,mac=...[,host_mtu=N][,mrg_rxbuf=off]),
+ * with the peer behind it. */
+static struct hx_dev *add_net(struct hx_machine *m, enum hx_transport t, const struct net_props *np,
+                              const char **err)
 static struct hx_dev *add_net(struct hx_machine *m, enum hx_transport t, uint16_t host_mtu,
                               const struct ring_opts *ring, const char **err)
 {
@@ -159,13 +218,18 @@ static struct hx_dev *add_net(struct hx_machine *m, enum hx_transport t, uint16_
 	o.qemu_profile = true;
 	o.mac_set = true;
 	memcpy(o.mac, mac, sizeof mac);
-	if (host_mtu) {
-		struct dm_net_cfg q;
-		hx_net_cfg_qemu72(&q, t);
-		o.features = q.features | VLAB_BIT(VIRTIO_NET_F_MTU);
-		o.features_set = true;
-		o.mtu = host_mtu;
+	struct dm_net_cfg q;
+	hx_net_cfg_qemu72(&q, t);
+	o.features = q.features;
+	if (np->host_mtu) {
+		o.features |= VLAB_BIT(VIRTIO_NET_F_MTU);
+		o.mtu = (uint16_t)np->host_mtu;
 	}
+	if (np->no_mrg_rxbuf)
+		o.features &= ~VLAB_BIT(VIRTIO_NET_F_MRG_RXBUF);
+	if (np->mq)
+		o.features |= VLAB_BIT(VIRTIO_NET_F_MQ);
+	o.features_set = o.features != q.features;
 	o.features_on = ring->on;
 	o.features_off = ring->off;
 	o.backend = HX_NET_SINK;
@@ -304,6 +368,7 @@ static int cmd_replay(const char *path, bool inject)
 static int cmd_run(int argc, char **argv)
 {
 	const char *scenario = NULL, *transport = NULL, *model_transport = NULL, *image = NULL;
+	const char *serial = NULL, *host_mtu_arg = NULL, *props = NULL, *record = NULL;
 	const char *serial = NULL, *host_mtu_arg = NULL, *record = NULL, *ring_arg = NULL;
 	/* The command as the trace header keeps it: every option but --record. */
 	char command[1024] = "run";
@@ -322,6 +387,8 @@ static int cmd_run(int argc, char **argv)
 			slot = &serial;
 		else if (!strcmp(argv[i], "--host-mtu"))
 			slot = &host_mtu_arg;
+		else if (!strcmp(argv[i], "--props"))
+			slot = &props;
 		else if (!strcmp(argv[i], "--record"))
 			slot = &record;
 		else if (!strcmp(argv[i], "--ring"))
@@ -349,15 +416,15 @@ static int cmd_run(int argc, char **argv)
 		fprintf(stderr, "vlab-scenario: the model has no transport '%s'\n", model_transport);
 		return 2;
 	}
-	unsigned long host_mtu = 0;
-	if (host_mtu_arg) {
-		char *end = NULL;
-		errno = 0;
-		host_mtu = strtoul(host_mtu_arg, &end, 10);
-		if (!net || errno || !end || *end || end == host_mtu_arg || host_mtu < 68 || host_mtu > 65535) {
-			fprintf(stderr, "vlab-scenario: --host-mtu takes a number from 68 to 65535, for --scenario net\n");
-			return 2;
-		}
+	struct net_props np = {0};
+	if (host_mtu_arg && (!net || !parse_mtu(host_mtu_arg, &np.host_mtu))) {
+		fprintf(stderr, "vlab-scenario: --host-mtu takes a number from 68 to 65535, for --scenario net\n");
+		return 2;
+	}
+	if (props && (!net || parse_props(props, &np) != 0)) {
+		if (!net)
+			fprintf(stderr, "vlab-scenario: --props is for --scenario net\n");
+		return 2;
 	}
 	struct ring_opts ring = {0, 0};
 	if (ring_arg && parse_ring(ring_arg, &ring) != 0)
@@ -377,6 +444,8 @@ static int cmd_run(int argc, char **argv)
 	hx_set_log(m, log_line, NULL, VLAB_LOG_INFO);
 
 	const char *err = NULL;
+	struct hx_dev *dev = net ? add_net(m, (enum hx_transport)t, &np, &err)
+	                         : add_blk(m, (enum hx_transport)t, image, serial, &err);
 	struct hx_rng_opts ro;
 	hx_rng_opts_default(&ro);
 	ro.transport = (enum hx_transport)t;

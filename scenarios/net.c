@@ -22,17 +22,21 @@
 
 struct sc_net_work {
 	struct vlab_net net;
-	uint8_t frame[SC_NET_MAX_FRAME];
-	uint8_t want[SC_NET_MAX_FRAME];
-	/* What arrives: anything up to the driver's largest frame (14 + the
-	 * MTU the device offers, up to 14 + 65535), not just the frames the
-	 * scenario sends, so sized after init. */
-	uint8_t *got;
-	uint32_t got_cap;
+	/* Each buf_cap bytes, one DMA block: what arrives can be anything up
+	 * to the driver's largest frame (14 + the MTU the device offers, up to
+	 * 14 + 65535), and the largest frames sent are that long too
+	 * (SC_NET_K_LARGEST), so sized after init. */
+	uint8_t *frame, *want, *got;
+	uint32_t buf_cap;
 };
 /* The work area's size in DMA memory: the same on every target (sc_begin). */
 #define SC_NET_WORK_BYTES (32u * 1024u)
 _Static_assert(sizeof(struct sc_net_work) <= SC_NET_WORK_BYTES, "SC_NET_WORK_BYTES is too small");
+
+static uint32_t align16(uint32_t v)
+{
+	return (v + 15u) & ~15u;
+}
 
 static bool offered(const struct vlab_virtio_dev *d, unsigned bit)
 {
@@ -119,12 +123,12 @@ static int send_frame(struct vlab_net *n, const uint8_t *frame, uint32_t len)
 static bool send_k(struct sc_out *o, struct sc_net_work *w, unsigned k)
 {
 	struct vlab_net *n = &w->net;
-	const uint32_t len = sc_net_frame_len(k);
+	const uint32_t len = sc_net_frame_len(k, n->max_frame);
 	if (len > n->max_frame) {
 		sc_printf(o, "frame %u: %u bytes, above the largest frame %u: not sent", k, (unsigned)len, (unsigned)n->max_frame);
 		return false;
 	}
-	sc_net_build_frame(k, n->mac, w->frame);
+	sc_net_build_frame(k, len, n->mac, w->frame);
 	int rc = send_frame(n, w->frame, len);
 	if (rc) {
 		sc_fail(o, "frame %u: send %u bytes: %s", k, (unsigned)len, vlab_errname(rc));
@@ -137,16 +141,16 @@ static bool send_k(struct sc_out *o, struct sc_net_work *w, unsigned k)
 static void answer_k(struct sc_out *o, struct sc_net_work *w, unsigned k)
 {
 	struct vlab_net *n = &w->net;
-	const uint32_t len = sc_net_frame_len(k);
-	sc_net_build_frame(k, n->mac, w->frame);
+	const uint32_t len = sc_net_frame_len(k, n->max_frame);
+	sc_net_build_frame(k, len, n->mac, w->frame);
 	uint32_t got = 0;
-	int rc = vlab_net_recv_wait(n, w->got, w->got_cap, &got, SC_NET_ANSWER_TIMEOUT_NS);
+	int rc = vlab_net_recv_wait(n, w->got, w->buf_cap, &got, SC_NET_ANSWER_TIMEOUT_NS);
 	if (rc) {
 		sc_fail(o, "frame %u: sent %u bytes, crc32 0x%08x; answer: %s", k, (unsigned)len,
 		        (unsigned)vlab_crc32(0, w->frame, len), vlab_errname(rc));
 		return;
 	}
-	sc_net_build_answer(k, n->mac, w->want);
+	sc_net_build_answer(k, len, n->mac, w->want);
 	const bool same = got == len && vlab_memcmp(w->got, w->want, len) == 0;
 	sc_printf(o, "frame %u: sent %u bytes, crc32 0x%08x; answer %u bytes, crc32 0x%08x, %s", k, (unsigned)len,
 	          (unsigned)vlab_crc32(0, w->frame, len), (unsigned)got, (unsigned)vlab_crc32(0, w->got, got),
@@ -187,15 +191,17 @@ unsigned sc_net_run(struct sc_out *o, const struct sc_dev *sd)
 	}
 	sc_print_negotiation(o, d, vlab_net_feature_name);
 	print_config(o, d);
-	vlab_addr_t got_dev;
-	w->got_cap = n->max_frame;
-	w->got = p->ops->dma_alloc(p->ctx, w->got_cap, 16, &got_dev);
-	if (!w->got) {
-		sc_fail(o, "no memory for a receive buffer of %u bytes (the largest frame)", (unsigned)w->got_cap);
+	vlab_addr_t bufs_dev;
+	w->buf_cap = align16(n->max_frame > SC_NET_MAX_FRAME ? n->max_frame : SC_NET_MAX_FRAME);
+	w->frame = p->ops->dma_alloc(p->ctx, 3u * w->buf_cap, 16, &bufs_dev);
+	if (!w->frame) {
+		sc_fail(o, "no memory for frame buffers of %u bytes (the largest frame)", (unsigned)w->buf_cap);
 		vlab_net_shutdown(n);
 		p->ops->dma_free(p->ctx, w, SC_NET_WORK_BYTES);
 		return o->failures - failures_before;
 	}
+	w->want = w->frame + w->buf_cap;
+	w->got = w->want + w->buf_cap;
 
 	char mac[18];
 	mac_text(mac, sizeof mac, n->mac);
@@ -238,7 +244,7 @@ unsigned sc_net_run(struct sc_out *o, const struct sc_dev *sd)
 	if (n->stats.tx_dropped_at_shutdown)
 		sc_fail(o, "shutdown dropped %llu queued frames",
 		        (unsigned long long)n->stats.tx_dropped_at_shutdown);
-	p->ops->dma_free(p->ctx, w->got, w->got_cap);
+	p->ops->dma_free(p->ctx, w->frame, 3u * w->buf_cap);
 	p->ops->dma_free(p->ctx, w, SC_NET_WORK_BYTES);
 	sc_queue_maxima(o, d, 4);
 	unsigned failures = o->failures - failures_before;

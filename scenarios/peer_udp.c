@@ -70,7 +70,7 @@ int cmd_peer(int argc, char **argv)
 
 	struct sc_net_peer p;
 	sc_net_peer_init(&p);
-	static uint8_t buf[65536], ans[SC_NET_MAX_FRAME];
+	static uint8_t buf[65536], ans[SC_NET_PEER_MAX_FRAME];
 	const double deadline = now_s() + timeout;
 	while (p.next < SC_NET_NFRAMES) {
 		double left = deadline - now_s();

@@ -117,7 +117,8 @@ static void build_config(const struct dm_net *n, uint8_t cfg[CFG_BYTES])
 	memset(cfg, 0, CFG_BYTES);
 	memcpy(cfg + DM_VIRTIO_NET_CFG_MAC, n->mac, 6);
 	if (offered(n, DM_VIRTIO_NET_F_STATUS))
-		put_le16(cfg + DM_VIRTIO_NET_CFG_STATUS, n->link_up ? DM_VIRTIO_NET_S_LINK_UP : 0);
+		put_le16(cfg + DM_VIRTIO_NET_CFG_STATUS, (uint16_t)((n->link_up ? DM_VIRTIO_NET_S_LINK_UP : 0) |
+		                                                   (n->announce ? DM_VIRTIO_NET_S_ANNOUNCE : 0)));
 	put_le16(cfg + DM_VIRTIO_NET_CFG_MAX_VQ_PAIRS, 1);
 	put_le16(cfg + DM_VIRTIO_NET_CFG_MTU, n->cfg.mtu);
 }
@@ -125,7 +126,11 @@ static void build_config(const struct dm_net *n, uint8_t cfg[CFG_BYTES])
 static uint32_t net_config_len(void *dev)
 {
 	struct dm_net *n = dev;
-	return offered(n, DM_VIRTIO_NET_F_MTU) ? CFG_BYTES : 8u;
+	/* As QEMU: through the last field whose feature is offered (mtu,
+	 * else max_virtqueue_pairs with MQ, else status). */
+	if (offered(n, DM_VIRTIO_NET_F_MTU))
+		return CFG_BYTES;
+	return offered(n, DM_VIRTIO_NET_F_MQ) ? 10u : 8u;
 }
 
 static uint32_t net_config_read(void *dev, uint32_t off, unsigned width)
@@ -179,6 +184,7 @@ static void net_reset(void *dev)
 	 * without CTRL_RX receives everything. */
 	n->promisc = true;
 	n->allmulti = false;
+	n->announce = false;
 	n->n_uc = n->n_mc = 0;
 	/* Chains taken from the old rings are gone with them. */
 	n->nstaged = 0;
@@ -705,6 +711,15 @@ static void ctrl_one(struct dm_net *n, struct dm_vq *vq, const struct dm_chain *
 			ack = DM_VIRTIO_NET_OK;
 		}
 		break;
+	case DM_VIRTIO_NET_CTRL_ANNOUNCE:
+		/* DEV-5.1.6.5.4.2-1: ANNOUNCE_ACK clears the bit before the
+		 * command is marked used. */
+		if (buf[1] == DM_VIRTIO_NET_CTRL_ANNOUNCE_ACK && dlen == 0 &&
+		    dm_virtio_has(dv, DM_VIRTIO_NET_F_GUEST_ANNOUNCE)) {
+			n->announce = false;
+			ack = DM_VIRTIO_NET_OK;
+		}
+		break;
 	default:
 		break;
 	}
@@ -879,6 +894,14 @@ void dm_net_set_link(struct dm_net *n, bool up)
 	n->link_up = up;
 	if (offered(n, DM_VIRTIO_NET_F_STATUS))
 		dm_virtio_config_changed(&n->dv);
+}
+
+void dm_net_announce(struct dm_net *n)
+{
+	if (!n || !offered(n, DM_VIRTIO_NET_F_STATUS))
+		return;
+	n->announce = true;
+	dm_virtio_config_changed(&n->dv);
 }
 
 void dm_net_set_backend(struct dm_net *n, struct dm_net_backend *be)

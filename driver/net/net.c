@@ -13,10 +13,14 @@
  * driver-owned DMA blocks; frames are copied in and out, and everything
  * the device wrote is read through vlab_plat_shm_read.
  *
- * Receive buffers: with MRG_RXBUF one descriptor of rx_buf_len bytes each,
- * a frame may span several; without it two descriptors (header, then room
- * for 14 + MTU bytes, at least 1514), so the layout is valid whether or
- * not ANY_LAYOUT was negotiated.  Every received frame is validated (used
+ * Receive buffers: with MRG_RXBUF one descriptor of rx_buf_len bytes each
+ * (2048 by default, whatever the MTU), a frame may span several: a large
+ * MTU (QEMU's host_mtu=9000) costs no memory per small frame, and a
+ * 9014-byte frame takes five buffers; init checks that the buffers posted
+ * can hold one largest frame.  Without MRG_RXBUF two descriptors (header,
+ * then room for 14 + MTU bytes, at least 1514: big buffers, one frame
+ * each, DRV-5.1.4.2-7), so the layout is valid whether or not ANY_LAYOUT
+ * was negotiated.  Every received frame is validated (used
  * length, num_buffers, merged-buffer fill, frame size, gso_type) and a bad
  * one is dropped and counted by reason; its buffers are posted again.
  *
@@ -184,7 +188,8 @@ static int net_read_link(struct vlab_net *n, bool *up)
 	rc = vlab_virtio_config_read(n->vdev, VIRTIO_NET_CFG_STATUS, &st, 2);
 	if (rc)
 		return rc;
-	/* DRV-5.1.4.2-5: bit 0; other bits (ANNOUNCE: not negotiated) ignored. */
+	/* DRV-5.1.4.2-5: bit 0; other bits ignored (ANNOUNCE: GUEST_ANNOUNCE
+	 * is never negotiated, so a device setting it is not answered). */
 	*up = (st & VIRTIO_NET_S_LINK_UP) != 0;
 	return 0;
 }
@@ -347,8 +352,14 @@ static int net_setup_buffers(struct vlab_net *n, const struct vlab_net_cfg *cfg)
 	if (n->nrx == 0 || n->ntx == 0)
 		return net_config_error(n, "queue too small", n->nrx ? vlab_vq_size(&n->txq) : vlab_vq_size(&n->rxq));
 	/* With MRG_RXBUF a frame must fit the buffers there are. */
-	if (n->mrg && (uint64_t)n->nrx * n->rx_buf_len < (uint64_t)n->hdr_len + n->max_frame)
+	if (n->mrg && (uint64_t)n->nrx * n->rx_buf_len < (uint64_t)n->hdr_len + n->max_frame) {
+		vlab_log(net_plat(n), VLAB_LOG_ERROR,
+		         "%s: %u receive buffers of %u bytes cannot hold a frame of %u (mtu %u) and its "
+		         "%u-byte header: more buffers (vlab_net_cfg.rx_buffers) or larger ones (rx_buf_len)",
+		         net_name(n), n->nrx, (unsigned)n->rx_buf_len, (unsigned)n->max_frame, n->mtu,
+		         (unsigned)n->hdr_len);
 		return VLAB_EINVAL;
+	}
 
 	n->rx_mem_len = (size_t)n->nrx * n->rx_buf_len;
 	n->rx_mem = dma_block(n, n->rx_mem_len, &n->rx_dev);
@@ -359,8 +370,12 @@ static int net_setup_buffers(struct vlab_net *n, const struct vlab_net_cfg *cfg)
 		n->ctrl_mem_len = NET_CTRL_BYTES;
 		n->ctrl_mem = dma_block(n, n->ctrl_mem_len, &n->ctrl_dev);
 	}
-	if (!n->rx_mem || !n->tx_mem || (n->has_ctrl && !n->ctrl_mem))
+	if (!n->rx_mem || !n->tx_mem || (n->has_ctrl && !n->ctrl_mem)) {
+		vlab_log(net_plat(n), VLAB_LOG_ERROR,
+		         "%s: no DMA memory for %u receive buffers of %u bytes and %u transmit slots of %u (mtu %u)",
+		         net_name(n), n->nrx, (unsigned)n->rx_buf_len, n->ntx, (unsigned)n->tx_stride, n->mtu);
 		return VLAB_ENOMEM;
+	}
 	return 0;
 }
 
@@ -682,6 +697,33 @@ static int rx_drop(struct vlab_net *n, enum vlab_net_drop why)
 }
 
 /*
+ * num_buffers lied (0, or more than were posted): where the frame ends is
+ * unknown, and the buffers after its first would be read as frames of
+ * their own, headers taken from its payload.  A frame's buffers are used
+ * together (DEV-5.1.6.4.1-4), so every used buffer there is now may be
+ * part of it: all are taken back (bounded by the buffers posted), counted
+ * in rx_buffers_discarded, and posted again; the frame is one drop.
+ */
+static int rx_drop_bad_num_buffers(struct vlab_net *n)
+{
+	for (unsigned k = 0; k < n->nrx; k++) {
+		void *cookie = NULL;
+		uint32_t ulen = 0;
+		int rc = vlab_vq_pop(&n->rxq, &cookie, &ulen);
+		if (rc == VLAB_EAGAIN)
+			break;
+		if (rc == VLAB_EPROTO)
+			n->stats.rx_dropped[VLAB_NET_DROP_PROTO]++;
+		if (rc)
+			return rc;
+		if (rx_index(n, cookie) < 0)
+			return VLAB_EPROTO;
+		n->stats.rx_buffers_discarded++;
+	}
+	return rx_drop(n, VLAB_NET_DROP_NUM_BUFFERS);
+}
+
+/*
  * Take the next frame off the used ring.  Returns 1 with the frame copied
  * into buf, 0 when a bad frame was dropped (counted), VLAB_EAGAIN when the
  * ring is empty, or a device error.
@@ -718,7 +760,7 @@ static int rx_one(struct vlab_net *n, uint8_t *buf, uint32_t *len)
 		/* At least 1; no more than the device can have filled, which
 		 * is what the driver posted. */
 		if (nb == 0 || nb > n->nrx)
-			return rx_drop(n, VLAB_NET_DROP_NUM_BUFFERS);
+			return rx_drop_bad_num_buffers(n);
 	}
 	/* Without MRG_RXBUF num_buffers (if present) is not used: a frame is
 	 * one buffer (QEMU leaves the field 0 in that case). */

@@ -329,6 +329,8 @@ static int net_info(struct cli *c, int argc, char **argv)
 		printf("    rx dropped:");
 		for (unsigned r = 0; r < VLAB_NET_DROP_COUNT; r++)
 			printf(" %s %" PRIu64, vlab_net_drop_name((enum vlab_net_drop)r), s->rx_dropped[r]);
+		if (s->rx_buffers_discarded)
+			printf(" (%" PRIu64 " buffers taken back after a num_buffers that lied)", s->rx_buffers_discarded);
 		printf("\n    device dropped:");
 		for (unsigned r = 0; r < DM_NET_DROP_COUNT; r++)
 			printf(" %s %" PRIu64, dm_net_drop_name((enum dm_net_drop)r), n->hx->net->dropped[r]);

@@ -11,24 +11,25 @@ namespace {
 
 const uint8_t kNic[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
 
-std::vector<uint8_t> Frame(unsigned k, const uint8_t *mac = kNic)
+std::vector<uint8_t> Frame(unsigned k, const uint8_t *mac = kNic, uint32_t largest = SC_NET_MAX_FRAME)
 {
-	std::vector<uint8_t> f(sc_net_frame_len(k));
-	sc_net_build_frame(k, mac, f.data());
+	std::vector<uint8_t> f(sc_net_frame_len(k, largest));
+	sc_net_build_frame(k, (uint32_t)f.size(), mac, f.data());
 	return f;
 }
 
-TEST(NetPeer, AnswersEveryFrameInOrder)
+// Every frame of the protocol on a NIC whose largest frame is largest.
+void AnswersEveryFrameInOrder(uint32_t largest)
 {
 	struct sc_net_peer p;
 	sc_net_peer_init(&p);
-	uint8_t ans[SC_NET_MAX_FRAME], want[SC_NET_MAX_FRAME];
+	static uint8_t ans[SC_NET_PEER_MAX_FRAME], want[SC_NET_PEER_MAX_FRAME];
 	for (unsigned k = 0; k < SC_NET_NFRAMES; k++) {
-		std::vector<uint8_t> f = Frame(k);
+		std::vector<uint8_t> f = Frame(k, kNic, largest);
 		uint32_t len = 0;
 		ASSERT_TRUE(sc_net_peer_frame(&p, f.data(), (uint32_t)f.size(), ans, &len)) << k << ": " << p.why;
 		ASSERT_EQ(len, f.size());
-		sc_net_build_answer(k, kNic, want);
+		sc_net_build_answer(k, len, kNic, want);
 		EXPECT_EQ(memcmp(ans, want, len), 0) << k;
 		EXPECT_EQ(memcmp(ans, kNic, 6), 0) << "the answer goes to the NIC";
 		EXPECT_EQ(memcmp(ans + 6, sc_net_peer_mac, 6), 0);
@@ -37,14 +38,46 @@ TEST(NetPeer, AnswersEveryFrameInOrder)
 		}
 	}
 	EXPECT_TRUE(sc_net_peer_done(&p));
-	EXPECT_EQ(sc_net_frame_len(SC_NET_NSINGLE - 1), SC_NET_MAX_FRAME);
+}
+
+TEST(NetPeer, AnswersEveryFrameInOrder)
+{
+	AnswersEveryFrameInOrder(SC_NET_MAX_FRAME);
+	EXPECT_EQ(sc_net_frame_len(SC_NET_NSINGLE - 1, SC_NET_MAX_FRAME), SC_NET_MAX_FRAME);
+	EXPECT_EQ(sc_net_frame_len(SC_NET_K_LARGEST, 1000), SC_NET_MAX_FRAME) << "as listed below 1514";
+}
+
+// QEMU's host_mtu=9000 (and the largest MTU): the largest frames follow
+// the MTU, and the peer, which does not know it, answers them.
+TEST(NetPeer, TheLargestFramesFollowTheMtu)
+{
+	EXPECT_EQ(sc_net_frame_len(SC_NET_K_LARGEST - 1, 9014), 9013u);
+	EXPECT_EQ(sc_net_frame_len(SC_NET_K_LARGEST, 9014), 9014u);
+	EXPECT_EQ(sc_net_frame_len(SC_NET_K_LARGEST - 2, 9014), 1000u) << "the others stay";
+	AnswersEveryFrameInOrder(9014);
+	AnswersEveryFrameInOrder(SC_NET_PEER_MAX_FRAME);
+	// Not above the largest there is, not below the listed length.
+	struct sc_net_peer p;
+	sc_net_peer_init(&p);
+	static uint8_t ans[SC_NET_PEER_MAX_FRAME];
+	uint32_t len = 0;
+	for (unsigned k = 0; k + 1 < SC_NET_K_LARGEST; k++) {
+		std::vector<uint8_t> f = Frame(k);
+		ASSERT_TRUE(sc_net_peer_frame(&p, f.data(), (uint32_t)f.size(), ans, &len)) << k;
+	}
+	std::vector<uint8_t> f(SC_NET_PEER_MAX_FRAME + 1);
+	sc_net_build_frame(SC_NET_K_LARGEST - 1, (uint32_t)f.size(), kNic, f.data());
+	EXPECT_FALSE(sc_net_peer_frame(&p, f.data(), (uint32_t)f.size(), ans, &len));
+	sc_net_build_frame(SC_NET_K_LARGEST - 1, 1512, kNic, f.data());
+	EXPECT_FALSE(sc_net_peer_frame(&p, f.data(), 1512, ans, &len));
+	EXPECT_EQ(p.rejected, 2u);
 }
 
 TEST(NetPeer, RejectsWhatItDoesNotExpect)
 {
 	struct sc_net_peer p;
 	sc_net_peer_init(&p);
-	uint8_t ans[SC_NET_MAX_FRAME];
+	static uint8_t ans[SC_NET_PEER_MAX_FRAME];
 	uint32_t len = 0;
 	std::vector<uint8_t> f1 = Frame(1);
 	EXPECT_FALSE(sc_net_peer_frame(&p, f1.data(), (uint32_t)f1.size(), ans, &len)) << "frame 1 before 0";

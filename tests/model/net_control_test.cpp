@@ -83,6 +83,50 @@ TEST_P(NetControl, WithoutStatusTheLinkIsAssumedUp)
 	EXPECT_TRUE(n->net.link_up); // DRV-5.1.4.2-4
 }
 
+// GUEST_ANNOUNCE (issue 17 item 4) is refused: the driver has no network
+// layer to announce a new location with (DRV-5.1.6.5.4.1-1), so it never
+// negotiates the feature, and so never owes ANNOUNCE_ACK.  A device that
+// sets VIRTIO_NET_S_ANNOUNCE anyway, with a config interrupt, changes
+// nothing: the link is read from bit 0 alone (DRV-5.1.4.2-5), no control
+// command goes out, frames still pass.
+TEST_P(NetControl, GuestAnnounceIsRefusedAndAnAnnounceBitIsIgnored)
+{
+	struct dm_net_cfg def;
+	dm_net_cfg_default(&def);
+	nm.opts.features_set = true;
+	nm.opts.features = def.features | VLAB_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE);
+	nm.opts.backend = HX_NET_QUEUE;
+	Nic *n = nm.Bring();
+	ASSERT_NE(n, nullptr);
+	EXPECT_TRUE(n->bound.vdev->device_features & VLAB_BIT(VIRTIO_NET_F_GUEST_ANNOUNCE));
+	EXPECT_FALSE(vlab_virtio_has(n->bound.vdev, VIRTIO_NET_F_GUEST_ANNOUNCE));
+	const uint64_t cmds = n->model()->ctrl_cmds;
+	dm_net_announce(n->model()); // the lie: not negotiated
+	EXPECT_TRUE(vlab_net_interrupt(&n->net) & VIRTIO_ISR_CONFIG);
+	EXPECT_TRUE(n->net.link_up);
+	EXPECT_EQ(n->net.stats.link_changes, 0u);
+	EXPECT_EQ(n->model()->ctrl_cmds, cmds) << "no ANNOUNCE_ACK for a feature not negotiated";
+	EXPECT_TRUE(Passes(n, n->net.mac, 7));
+}
+
+// MQ offered (QEMU's mq=on; issue 17 item 3) without MTU: the config space
+// reaches through max_virtqueue_pairs (10 bytes, as QEMU's), which reads 1
+// (one queue pair: the driver refuses MQ and uses receiveq1/transmitq1).
+TEST_P(NetControl, MqOfferedWithoutMtuHasMaxVirtqueuePairsInTheConfig)
+{
+	struct dm_net_cfg def;
+	dm_net_cfg_default(&def);
+	nm.opts.features_set = true;
+	nm.opts.features = (def.features | VLAB_BIT(VIRTIO_NET_F_MQ)) & ~VLAB_BIT(VIRTIO_NET_F_MTU);
+	Nic *n = nm.Bring();
+	ASSERT_NE(n, nullptr);
+	EXPECT_FALSE(vlab_virtio_has(n->bound.vdev, VIRTIO_NET_F_MQ));
+	uint16_t pairs = 0;
+	ASSERT_EQ(vlab_virtio_config_read(n->bound.vdev, VIRTIO_NET_CFG_MAX_VQ_PAIRS, &pairs, 2), 0);
+	EXPECT_EQ(pairs, 1u);
+	EXPECT_TRUE(Passes(n, n->net.mac, 8));
+}
+
 // DRV-5.1.4.2-1, DRV-5.1.4.2-6 (SHOULD): a driver that refuses an offered
 // MAC or MTU is recorded by the model (the driver's own choice never does
 // this; the test-only refuse mask makes it).

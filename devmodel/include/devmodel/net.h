@@ -73,6 +73,7 @@ struct dm_net {
 	/* Device state (reset restores it). */
 	uint8_t mac[6];
 	bool link_up;
+	bool announce;           /* VIRTIO_NET_S_ANNOUNCE set (dm_net_announce) */
 	bool promisc, allmulti;
 	unsigned n_uc, n_mc;
 	uint8_t uc[DM_NET_MAC_TABLE_MAX][6], mc[DM_NET_MAC_TABLE_MAX][6];
@@ -100,6 +101,13 @@ void dm_net_free(struct dm_net *n);
 /* Link state as tests toggle it: with STATUS, a change bumps the config
  * generation and raises the configuration-change interrupt. */
 void dm_net_set_link(struct dm_net *n, bool up);
+/* The device asks the driver to announce itself (as QEMU after a
+ * migration): VIRTIO_NET_S_ANNOUNCE set in status, the config generation
+ * bumped and the configuration-change interrupt raised.  The model does
+ * it whatever was negotiated, so that tests can play a device that sets
+ * the bit without GUEST_ANNOUNCE; VIRTIO_NET_CTRL_ANNOUNCE_ACK clears it
+ * (DEV-5.1.6.5.4.2-1), and so does a reset. */
+void dm_net_announce(struct dm_net *n);
 /* A frame arriving from the network side.  0 when it was delivered or
  * queued, -1 when dropped (counted by reason). */
 int dm_net_inject(struct dm_net *n, const void *frame, uint32_t len);

@@ -104,7 +104,7 @@ extern "C" {
 enum vlab_net_drop {
 	VLAB_NET_DROP_SHORT = 0,   /* used.len below header + Ethernet header */
 	VLAB_NET_DROP_LONG,        /* frame longer than MTU + Ethernet header */
-	VLAB_NET_DROP_NUM_BUFFERS, /* num_buffers 0, or more than the used ring holds */
+	VLAB_NET_DROP_NUM_BUFFERS, /* num_buffers 0, above the buffers posted, or more than the used ring holds */
 	VLAB_NET_DROP_MERGE,       /* a merged buffer other than the last not full */
 	VLAB_NET_DROP_GSO,         /* gso_type other than NONE (nothing negotiated) */
 	VLAB_NET_DROP_PROTO,       /* the used ring itself was invalid (device broken) */
@@ -119,6 +119,7 @@ struct vlab_net_stats {
 	uint64_t tx_busy;                 /* sends refused with VLAB_EBUSY */
 	uint64_t rx_dropped[VLAB_NET_DROP_COUNT];
 	uint64_t rx_buffers_posted;
+	uint64_t rx_buffers_discarded;    /* taken back unread after a num_buffers that lied */
 	uint64_t link_changes;            /* link state changes seen */
 	uint64_t config_interrupts;
 	uint64_t ctrl_commands, ctrl_errors;
@@ -193,7 +194,9 @@ struct vlab_net {
 /*
  * Initialise: reset, negotiate (MAC, STATUS, MTU, MRG_RXBUF, CTRL_VQ,
  * CTRL_RX, CTRL_MAC_ADDR; VERSION_1 on modern; never CSUM, GUEST_CSUM or
- * any offload: the driver does not fill in or check partial checksums),
+ * any offload: the driver does not fill in or check partial checksums;
+ * never GUEST_ANNOUNCE: it has no network layer to announce itself with
+ * after a migration, DRV-5.1.6.5.4.1-1, so it owes no ANNOUNCE_ACK),
  * read and validate the config, set up the queues, post receive buffers,
  * DRIVER_OK.  cfg may be NULL.
  */
