@@ -15,7 +15,8 @@
 # and the conformance baseline (its verdicts are the gcc run's).  The
 # driver mutants (test-only drivers with one deliberate breach each:
 # replay.mutant, conformance.mutants) are built and run in the gcc build
-# only.  `./test.sh --full` runs the QEMU rows and the baseline in the
+# only.  `./test.sh --full` runs the QEMU rows, the U-Boot comparison
+# (label uboot) and the baseline in the
 # sanitizer build too.
 #   ./test.sh [--full]
 set -euo pipefail
@@ -94,7 +95,7 @@ for preset in gcc asan; do
 	phase "ctest: $preset"
 	# Every build's results as JUnit XML, in its build tree (named at the end).
 	args=(--output-junit "$here/build/$preset/ctest-results.xml")
-	[ "$preset" = asan ] && [ "$full" = 0 ] && args+=(-E '^qemu\.|^conformance\.baseline$')
+	[ "$preset" = asan ] && [ "$full" = 0 ] && args+=(-E '^qemu\.|^uboot\.|^conformance\.baseline$')
 	run_ctest --preset "$preset" -j"$jobs" "${args[@]}"
 done
 # The conformance report (docs/conformance-report.md) with the real test
