@@ -21,7 +21,8 @@
 # and the conformance baseline (its verdicts are the gcc run's).  The
 # driver mutants (test-only drivers with one deliberate breach each:
 # replay.mutant, conformance.mutants) are built and run in the gcc build
-# only.  `./test.sh --full` runs the QEMU rows and the baseline in the
+# only.  `./test.sh --full` runs the QEMU rows, the U-Boot comparison
+# (label uboot) and the baseline in the
 # sanitizer build too.
 #   ./test.sh [--full]
 set -euo pipefail
@@ -105,7 +106,7 @@ for preset in gcc asan; do
 		# (VLAB_GTEST_PER_SUITE): the checks of the docs and tables against
 		# the test names (ctest -N) are the gcc run's.
 		skip='^docs\.check_docs$|^conformance\.check_tables$'
-		[ "$full" = 0 ] && skip+='|^qemu\.|^conformance\.baseline$'
+		[ "$full" = 0 ] && skip+='|^qemu\.|^uboot\.|^conformance\.baseline$'
 		args+=(-E "$skip")
 	fi
 	run_ctest --preset "$preset" -j"$jobs" "${args[@]}"

@@ -27,6 +27,8 @@ static const struct err_text err_table[] = {
 	{VLAB_EAGAIN, "VLAB_EAGAIN", "nothing ready yet"},
 	{VLAB_ECONFIG, "VLAB_ECONFIG", "device configuration value out of bounds"},
 	{VLAB_EWEDGED, "VLAB_EWEDGED", "device could not be stopped; its buffers stay with the driver"},
+	{VLAB_EBADTABLE, "VLAB_EBADTABLE", "partition table is invalid"},
+	{VLAB_ENOGPT, "VLAB_ENOGPT", "protective MBR but no valid GPT header"},
 };
 
 static const struct err_text *err_find(int err)

@@ -113,17 +113,17 @@ static int gpt_read_header(struct part_io *io, uint64_t lba, struct gpt_hdr *h, 
 	if (rc)
 		return rc;
 	if (vlab_memcmp(s, "EFI PART", 8) != 0)
-		return VLAB_ECONFIG;
+		return VLAB_EBADTABLE;
 	if ((part_le32(s + 8) >> 16) != 1) /* revision 1.x */
-		return VLAB_ECONFIG;
+		return VLAB_EBADTABLE;
 	hsize = part_le32(s + 12);
 	if (hsize < GPT_HDR_MIN || hsize > io->ss)
-		return VLAB_ECONFIG;
+		return VLAB_EBADTABLE;
 	crc = vlab_crc32(0, s, 16);
 	crc = vlab_crc32(crc, zero4, 4); /* the CRC field counts as zero */
 	crc = vlab_crc32(crc, s + 20, hsize - 20);
 	if (crc != part_le32(s + 16))
-		return VLAB_ECONFIG;
+		return VLAB_EBADTABLE;
 
 	h->my_lba = part_le64(s + 24);
 	h->alt_lba = part_le64(s + 32);
@@ -135,23 +135,23 @@ static int gpt_read_header(struct part_io *io, uint64_t lba, struct gpt_hdr *h, 
 	h->esize = part_le32(s + 84);
 	h->entries_crc = part_le32(s + 88);
 	if (h->my_lba != lba)
-		return VLAB_ECONFIG;
+		return VLAB_EBADTABLE;
 	*hdr_sound = true; /* its alternate_lba may be worth a try */
 
 	/* LBA 0 and 1 hold the MBR and the primary header. */
 	if (h->first < 2 || h->first > h->last || h->last >= io->total)
-		return VLAB_ECONFIG;
+		return VLAB_EBADTABLE;
 	if (h->esize < GPT_ENTRY_MIN || h->esize % GPT_ENTRY_MIN || h->esize > VLAB_GPT_MAX_ENTRY_SIZE)
-		return VLAB_ECONFIG;
+		return VLAB_EBADTABLE;
 	if (h->num > VLAB_GPT_MAX_ENTRIES)
-		return VLAB_ECONFIG;
+		return VLAB_EBADTABLE;
 	array_bytes = (uint64_t)h->num * h->esize;
 	array_sectors = (array_bytes + io->ss - 1) / io->ss;
 	if (h->entries_lba < 2 || h->entries_lba >= io->total ||
 	    array_sectors > io->total - h->entries_lba)
-		return VLAB_ECONFIG;
+		return VLAB_EBADTABLE;
 	if (lba >= h->entries_lba && lba - h->entries_lba < array_sectors)
-		return VLAB_ECONFIG; /* the array would cover its own header */
+		return VLAB_EBADTABLE; /* the array would cover its own header */
 	return 0;
 }
 
@@ -233,12 +233,12 @@ static int gpt_read_entries(struct vlab_part_table *t, struct part_io *io, const
 	}
 	if (crc != h->entries_crc) {
 		gpt_forget(t);
-		return VLAB_ECONFIG;
+		return VLAB_EBADTABLE;
 	}
 	return 0;
 }
 
-/* 0: t filled from the header at lba; VLAB_ECONFIG: not usable; else a read error. */
+/* 0: t filled from the header at lba; VLAB_EBADTABLE: not usable; else a read error. */
 static int gpt_try(struct vlab_part_table *t, struct part_io *io, uint64_t lba, struct gpt_hdr *h,
                    bool *hdr_sound)
 {
@@ -262,17 +262,25 @@ int vlab_part_gpt_scan(struct vlab_part_table *t, struct part_io *io)
 	uint64_t last_lba;
 	int rc;
 
-	if (io->total < 3)
-		return VLAB_ECONFIG;
+	if (io->total < 3) {
+		t->scheme = VLAB_PART_GPT;
+		return VLAB_ENOGPT;
+	}
 	last_lba = io->total - 1;
 	rc = gpt_try(t, io, 1, &h, &sound);
-	if (rc != VLAB_ECONFIG)
+	if (rc != VLAB_EBADTABLE)
 		return rc; /* 0, or a read error */
 
 	rc = gpt_try(t, io, last_lba, &hb, &unused);
-	if (rc == VLAB_ECONFIG && sound && h.alt_lba != last_lba && h.alt_lba > 1 && h.alt_lba < io->total)
+	if (rc == VLAB_EBADTABLE && sound && h.alt_lba != last_lba && h.alt_lba > 1 && h.alt_lba < io->total)
 		rc = gpt_try(t, io, h.alt_lba, &hb, &unused);
 	if (rc == 0)
 		t->backup_used = true;
+	if (rc == VLAB_EBADTABLE) {
+		/* Neither header usable: an empty GPT, as U-Boot shows it. */
+		gpt_forget(t);
+		t->scheme = VLAB_PART_GPT;
+		return VLAB_ENOGPT;
+	}
 	return rc;
 }

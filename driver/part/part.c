@@ -70,6 +70,11 @@ int vlab_part_scan(struct vlab_part_table *t, uint32_t sector_size, uint64_t tot
 		return 0; /* no partition table */
 	if (vlab_part_mbr_is_protective(io.sec))
 		return vlab_part_gpt_scan(t, &io);
+	/* A FAT boot sector ends in 55 AA as well: "FAT" at 0x36 (FAT12/16)
+	 * or 0x52 (FAT32) is a filesystem on the whole disk ("superfloppy"),
+	 * no table, as U-Boot's DOS partition code decides. */
+	if (vlab_memcmp(io.sec + 0x36, "FAT", 3) == 0 || vlab_memcmp(io.sec + 0x52, "FAT", 3) == 0)
+		return 0;
 	return vlab_part_mbr_scan(t, &io);
 }
 

@@ -21,22 +21,6 @@
 
 #define SECTOR 512u /* the partition tables' and the filesystems' block size in vlab */
 
-static uint64_t last_size;
-static bool have_size;
-
-bool cli_fs_filesize(uint64_t *size)
-{
-	if (have_size && size)
-		*size = last_size;
-	return have_size;
-}
-
-static void set_filesize(uint64_t size)
-{
-	last_size = size;
-	have_size = true;
-}
-
 /* The partition `<dev>[:<part>]` names, as U-Boot chooses it: no part or
  * part 0 on a disk without a table is the whole disk; no part on a disk
  * with one is partition 1; "auto" is the first bootable partition, else
@@ -91,16 +75,8 @@ static bool scan_table(struct cli *c, struct fs_where *w)
 	}
 	err = vlab_part_scan(w->t, SECTOR, w->d->blk.info.capacity, cli_disk_read, &r, scratch,
 	                     scratch_len);
-	if (!err && w->t->scheme == VLAB_PART_MBR) {
-		/* A FAT boot sector also ends in 55 AA: as U-Boot's DOS
-		 * partition code does, "FAT" at 0x36 or 0x52 means a
-		 * filesystem on the whole disk, not a partition table. */
-		const uint8_t *b = scratch;
-
-		err = cli_disk_read(&r, 0, 1, scratch);
-		if (!err && (!memcmp(b + 0x36, "FAT", 3) || !memcmp(b + 0x52, "FAT", 3)))
-			w->t->scheme = VLAB_PART_NONE;
-	}
+	if (err == VLAB_ENOGPT)
+		err = 0; /* an empty GPT: no partition to find, as U-Boot has it */
 	free(scratch);
 	if (err) {
 		printf("** Can't read partition table on virtio %u: %s **\n", w->d->devnum,
@@ -192,6 +168,7 @@ static struct fs_mount *fs_open(struct cli *c, const char *iface, const char *de
 		return NULL;
 	}
 	if (!where_arg(c, iface, devpart, &m->w)) {
+		printf("Couldn't find partition %s %s\n", iface, devpart);
 		fs_release(m);
 		return NULL;
 	}
@@ -226,12 +203,21 @@ static enum vlab_fs_type wanted(const char *cmd)
 
 struct ls_count {
 	unsigned files, dirs;
+	bool ext;
 };
 
 static int ls_entry(void *ctx, const struct vlab_fs_dirent *e)
 {
 	struct ls_count *n = ctx;
 
+	if (n->ext) {
+		/* U-Boot's ext4 listing: type, the inode's size, the name; no count. */
+		const char *kind = e->st.type == VLAB_FS_DIR       ? "<DIR> "
+		                   : e->st.type == VLAB_FS_SYMLINK ? "<SYM> "
+		                                                   : "      ";
+		printf("%s%10" PRIu64 " %s\n", kind, e->st.size, e->name);
+		return 0;
+	}
 	if (e->st.type == VLAB_FS_DIR) {
 		printf("            %s/\n", e->name);
 		n->dirs++;
@@ -247,7 +233,7 @@ static int ls_entry(void *ctx, const struct vlab_fs_dirent *e)
 
 int cmd_fs_ls(struct cli *c, int argc, char **argv)
 {
-	struct ls_count n = {0, 0};
+	struct ls_count n = {0, 0, false};
 	const char *dir = argc > 3 ? argv[3] : "/";
 	struct fs_mount *m;
 	int err;
@@ -257,13 +243,15 @@ int cmd_fs_ls(struct cli *c, int argc, char **argv)
 	m = fs_open(c, argv[1], argv[2], wanted(argv[0]));
 	if (!m)
 		return CLI_FAIL;
+	n.ext = m->fs.type == VLAB_FS_EXT;
 	err = vlab_fs_list(&m->fs, dir, ls_entry, &n);
 	fs_release(m);
 	if (err) {
 		printf("** Can not open directory %s: %s **\n", dir, vlab_fs_strerror(err));
 		return CLI_FAIL;
 	}
-	printf("\n%u file(s), %u dir(s)\n\n", n.files, n.dirs);
+	if (!n.ext)
+		printf("\n%u file(s), %u dir(s)\n\n", n.files, n.dirs);
 	return CLI_OK;
 }
 
@@ -329,8 +317,10 @@ int cmd_fs_load(struct cli *c, int argc, char **argv)
 	    (argc > 6 && !cli_parse_hex(argv[6], &pos)))
 		return CLI_USAGE;
 	m = fs_open(c, argv[1], argv[2], wanted(argv[0]));
-	if (!m)
+	if (!m) {
+		printf("Can't set block device\n");
 		return CLI_FAIL;
+	}
 	err = vlab_fs_stat(&m->fs, name, &st);
 	if (!err && st.type == VLAB_FS_DIR)
 		err = VLAB_FS_EISDIR;
@@ -361,7 +351,7 @@ int cmd_fs_load(struct cli *c, int argc, char **argv)
 		printf(")");
 	}
 	printf("\n");
-	set_filesize(got);
+	cli_env_set_filesize(got);
 	return CLI_OK;
 failed:
 	fs_release(m);
@@ -386,8 +376,21 @@ int cmd_fs_size(struct cli *c, int argc, char **argv)
 		file_error(argv[3], err);
 		return CLI_FAIL;
 	}
-	set_filesize(st.size);
+	cli_env_set_filesize(st.size);
 	return CLI_OK;
+}
+
+bool cli_fs_exists(struct cli *c, const char *iface, const char *devpart, const char *path)
+{
+	struct vlab_fs_stat st;
+	struct fs_mount *m = fs_open(c, iface, devpart, VLAB_FS_NONE);
+	bool found;
+
+	if (!m)
+		return false;
+	found = vlab_fs_stat(&m->fs, path, &st) == 0;
+	fs_release(m);
+	return found;
 }
 
 int cmd_fs_fstype(struct cli *c, int argc, char **argv)

@@ -117,7 +117,7 @@ int cmd_md(struct cli *c, int argc, char **argv)
 			text[i] = (b >= 0x20 && b < 0x7f) ? (char)b : '.';
 		}
 		text[n * width] = '\0';
-		printf("    %s\n", text);
+		printf("  %s\n", text); /* two spaces, as U-Boot's print_buffer */
 		done += n;
 	}
 	c->md_next = addr + count * width;

@@ -507,6 +507,7 @@ int cli_part_print(struct cli *c, struct cli_disk *d, bool print_unknown)
 	struct vlab_part_table *t = malloc(sizeof(*t));
 	size_t scratch_len = 2 * SECTOR + 16384;
 	void *scratch = malloc(scratch_len);
+	bool no_gpt;
 	int err, ret = 1;
 
 	if (!t || !scratch) {
@@ -516,6 +517,9 @@ int cli_part_print(struct cli *c, struct cli_disk *d, bool print_unknown)
 		return -1;
 	}
 	err = vlab_part_scan(t, SECTOR, d->blk.info.capacity, cli_disk_read, &r, scratch, scratch_len);
+	no_gpt = err == VLAB_ENOGPT;
+	if (no_gpt)
+		err = 0;
 	if (err) {
 		printf("** Can't read partition table on virtio %u: %s **\n", d->devnum,
 		       vlab_strerror(err));
@@ -527,7 +531,9 @@ int cli_part_print(struct cli *c, struct cli_disk *d, bool print_unknown)
 	} else {
 		printf("\nPartition Map for VirtIO device %u  --   Partition Type: %s\n\n", d->devnum,
 		       t->scheme == VLAB_PART_GPT ? "EFI" : "DOS");
-		if (t->scheme == VLAB_PART_GPT)
+		if (no_gpt)
+			; /* a protective MBR, no GPT header: U-Boot lists an empty EFI map */
+		else if (t->scheme == VLAB_PART_GPT)
 			print_efi(t);
 		else
 			print_dos(t);

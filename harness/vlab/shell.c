@@ -1019,12 +1019,14 @@ static long long strtol_uboot(const char *s)
 }
 
 /* test -e IFACE DEV FILE: hostfs only (the files of the host). */
-static bool file_exists(const char *iface, const char *dev, const char *path)
+/* test -e IFACE DEV[:PART] PATH: a host file, or anything on a virtio disk's filesystem. */
+static bool file_exists(struct cli *c, const char *iface, const char *dev, const char *path)
 {
 	struct stat st;
 
-	(void)dev;
-	return !strcmp(iface, "hostfs") && stat(path, &st) == 0 && S_ISREG(st.st_mode);
+	if (strcmp(iface, "hostfs") != 0)
+		return cli_fs_exists(c, iface, dev, path);
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode);
 }
 
 enum {
@@ -1046,7 +1048,7 @@ static const struct test_op {
 	{ 0, "-e", OP_FILE, 4 },
 };
 
-static bool test_eval(int op, char **a)
+static bool test_eval(struct cli *c, int op, char **a)
 {
 	long long l, r;
 
@@ -1057,7 +1059,7 @@ static bool test_eval(int op, char **a)
 	case OP_SNE: return strcmp(a[0], a[2]) != 0;
 	case OP_SLT: return strcmp(a[0], a[2]) < 0;
 	case OP_SGT: return strcmp(a[0], a[2]) > 0;
-	case OP_FILE: return file_exists(a[1], a[2], a[3]);
+	case OP_FILE: return file_exists(c, a[1], a[2], a[3]);
 	default: break;
 	}
 	l = strtol_uboot(a[0]);
@@ -1112,7 +1114,7 @@ int cmd_test(struct cli *c, int argc, char **argv)
 		} else if (t->op == OP_NOT) {
 			negate = !negate;
 		} else {
-			expr = test_eval(t->op, a);
+			expr = test_eval(c, t->op, a);
 			if (negate)
 				expr = !expr;
 			negate = false;

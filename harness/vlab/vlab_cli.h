@@ -219,10 +219,9 @@ int cmd_fs_ls(struct cli *c, int argc, char **argv);
 int cmd_fs_load(struct cli *c, int argc, char **argv);
 int cmd_fs_size(struct cli *c, int argc, char **argv);
 int cmd_fs_fstype(struct cli *c, int argc, char **argv);
+/* test -e virtio <dev>[:<part>] <path>: the path names anything there. */
+bool cli_fs_exists(struct cli *c, const char *iface, const char *devpart, const char *path);
 int cmd_part(struct cli *c, int argc, char **argv);
-/* The size the last load or size command found (U-Boot's filesize
- * variable): true with it, false when none has succeeded yet. */
-bool cli_fs_filesize(uint64_t *size);
 /* cmd_net.c: --net SPEC (0, or an exit status after a message), the NICs
  * built after the disks, drivers shut down at exit. */
 int cli_net_parse(const char *spec, enum hx_transport def_transport);

@@ -42,11 +42,29 @@ check "no partition given: partition 1, as U-Boot picks it; a subdirectory"
 run 0 --blk mbr.img -c 'ls virtio 0 /sub/deeper'
 lines_in_order '            ./' '            ../' '        7   n.txt' '1 file(s), 2 dir(s)'
 
-check "ls on ext4 (partition 2): symlinks, lost+found"
+check "ls on ext4 (partition 2): U-Boot's ext4 listing (symlinks, lost+found, no count)"
 run 0 --blk mbr.img -c 'ls virtio 0:2'
-contains '    <SYM>   link'
-contains '            lost+found/'
-contains '    65536   sparse.bin'
+contains '<SYM>          9 link'
+contains '<DIR>      12288 lost+found'
+contains '           65536 sparse.bin'
+lacks 'file(s)'
+
+check "a FAT filesystem on the whole disk (superfloppy) is no partition table: U-Boot's partition 0"
+run 0 --blk img/fat12.img -c 'part list virtio 0; ls virtio 0 /'
+lines_in_order '## Unknown partition table type 0' '5 file(s), 1 dir(s)'
+lacks 'Partition Map'
+run 1 --blk img/fat12.img -c 'ls virtio 0:1 /'
+lines_in_order '** No partition table - virtio 0 **' "Couldn't find partition virtio 0:1"
+
+check "a protective MBR without a GPT header: an empty EFI map (succeeds), no partition 1, as U-Boot"
+cp gpt.img pmbr.img
+dd if=/dev/zero of=pmbr.img bs=512 seek=1 count=1 conv=notrunc status=none
+dd if=/dev/zero of=pmbr.img bs=512 seek=$(($(stat -c %s pmbr.img) / 512 - 1)) count=1 conv=notrunc status=none
+run 0 --blk pmbr.img -c 'part list virtio 0'
+contains 'Partition Map for VirtIO device 0  --   Partition Type: EFI'
+lacks 'out of bounds'
+run 1 --blk pmbr.img -c 'load virtio 0:1 $loadaddr /hello.txt'
+lines_in_order '** Invalid partition 1 **' "Couldn't find partition virtio 0:1" "Can't set block device"
 
 check "fstype names the filesystem of each partition"
 run 0 --blk mbr.img -c 'fstype virtio 0:1; fstype virtio 0:2'

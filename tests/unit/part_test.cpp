@@ -317,6 +317,24 @@ TEST(PartScan, NoTable)
 	EXPECT_EQ(s.rc, 0);
 }
 
+// A FAT boot sector on the whole disk (a "superfloppy") ends in 55 AA too:
+// "FAT" at 0x36 (FAT12/16) or 0x52 (FAT32) makes it no table, as U-Boot's
+// DOS partition code decides (the filesystem is then partition 0).
+TEST(PartScan, FatBootSectorIsNotATable)
+{
+	for (unsigned off : {0x36u, 0x52u}) {
+		SCOPED_TRACE(off);
+		Disk d(2048);
+		MbrSign(d.sec(0));
+		MbrEntry(d.sec(0), 0, 0x00, 0x0e, 1, 100);
+		std::memcpy(d.sec(0) + off, off == 0x36 ? "FAT16   " : "FAT32   ", 8);
+		Scan s = ScanDisk(d);
+		EXPECT_EQ(s.rc, 0);
+		EXPECT_EQ(s.t.scheme, VLAB_PART_NONE);
+		EXPECT_EQ(s.t.count, 0u);
+	}
+}
+
 TEST(PartScan, ReadErrorIsReported)
 {
 	Disk d(2048);
@@ -487,7 +505,23 @@ TEST(Gpt, BothCopiesBadIsAnError)
 	d.sec(2)[130] ^= 0x40;
 	d.sec(32768 - 33)[130] ^= 0x40;
 	Scan s = ScanDisk(d);
-	EXPECT_EQ(s.rc, VLAB_ECONFIG);
+	EXPECT_EQ(s.rc, VLAB_ENOGPT);
+	EXPECT_EQ(s.t.scheme, VLAB_PART_GPT);
+	EXPECT_EQ(s.t.count, 0u);
+}
+
+// A protective MBR whose GPT headers are both gone is a condition of its
+// own (not a device configuration value): an empty GPT, as U-Boot lists it.
+TEST(Gpt, ProtectiveMbrWithoutHeaderIsAnEmptyGpt)
+{
+	Disk d(32768);
+	WriteGpt(d, GptLayout{}, ThreeGptEntries());
+	std::memset(d.sec(1), 0, 512);
+	std::memset(d.sec(32767), 0, 512);
+	Scan s = ScanDisk(d);
+	EXPECT_EQ(s.rc, VLAB_ENOGPT);
+	EXPECT_STREQ(vlab_strerror(s.rc), "protective MBR but no valid GPT header");
+	EXPECT_EQ(s.t.scheme, VLAB_PART_GPT);
 	EXPECT_EQ(s.t.count, 0u);
 }
 
@@ -511,7 +545,7 @@ TEST(Gpt, HugeEntryCountIsRejected)
 		RehashHeader(d, lba);
 	}
 	Scan s = ScanDisk(d);
-	EXPECT_EQ(s.rc, VLAB_ECONFIG);
+	EXPECT_EQ(s.rc, VLAB_ENOGPT);
 	EXPECT_LT(d.sectors_read, 100u) << "no attempt to read a giant array";
 }
 
@@ -544,7 +578,7 @@ TEST(Gpt, BadEntrySizeAndRangesAreRejected)
 			RehashHeader(d, lba);
 		}
 		Scan s = ScanDisk(d);
-		EXPECT_EQ(s.rc, VLAB_ECONFIG);
+		EXPECT_EQ(s.rc, VLAB_ENOGPT);
 	}
 }
 

@@ -28,7 +28,14 @@ enum vlab_err {
 	 * given, so the driver keeps those buffers (see the release rule in
 	 * docs/architecture.md) and the caller must not reuse or free them. */
 	VLAB_EWEDGED = -15,
-	VLAB_ERR_LAST = VLAB_EWEDGED, /* the most negative code */
+	/* A partition table that cannot be used: a GPT header (primary and
+	 * backup) or entry array that fails its checks. */
+	VLAB_EBADTABLE = -16,
+	/* A protective MBR (type 0xEE) with no valid GPT header behind it,
+	 * primary nor backup: vlab_part_scan still fills the table, as an
+	 * empty GPT (U-Boot lists such a disk as an empty EFI map). */
+	VLAB_ENOGPT = -17,
+	VLAB_ERR_LAST = VLAB_ENOGPT, /* the most negative code */
 };
 
 /* A short readable name, e.g. "device broke the protocol". Never NULL. */

@@ -2,10 +2,12 @@
 """Type shell lines into U-Boot (Debian u-boot-qemu, qemu_arm64) and keep
 what it answered: the transcript cli.shell_test compares vlab with.
 
-usage: capture_shell.py OUT < LINES
+usage: capture_shell.py OUT [IMAGE...] < LINES
   LINES  one line typed per line of stdin (a line of an if/fi block gets
          U-Boot's continuation prompt '> ')
   OUT    the transcript from the first prompt on, ANSI and CR removed
+  IMAGE  raw disk images, attached read-only as virtio-blk-device (mmio)
+         in the order U-Boot numbers them (virtio 0 is the first)
 
 Needs qemu-system-aarch64 (Debian qemu-system-arm) and
 /usr/lib/u-boot/qemu_arm64/u-boot.bin.  Every wait is bounded; exits 1
@@ -22,12 +24,18 @@ BIOS = "/usr/lib/u-boot/qemu_arm64/u-boot.bin"
 
 
 def main():
-    if len(sys.argv) != 2:
+    if len(sys.argv) < 2:
         sys.exit(__doc__)
     lines = [l.rstrip("\n") for l in sys.stdin]
+    disks = []
+    # QEMU gives the last virtio-mmio slot to the first device, and U-Boot
+    # numbers the slots from the lowest address: the reverse order.
+    for i, image in reversed(list(enumerate(sys.argv[2:]))):
+        disks += ["-drive", "if=none,format=raw,readonly=on,id=d%d,file=%s" % (i, image),
+                  "-device", "virtio-blk-device,drive=d%d" % i]
     qemu = subprocess.Popen(
         ["qemu-system-aarch64", "-machine", "virt", "-cpu", "cortex-a57", "-m", "256",
-         "-bios", BIOS, "-nographic", "-nic", "none", "-no-reboot"],
+         "-bios", BIOS, "-nographic", "-nic", "none", "-no-reboot"] + disks,
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     seen = bytearray()
 
