@@ -22,8 +22,7 @@
 # driver mutants (test-only drivers with one deliberate breach each:
 # replay.mutant, conformance.mutants) are built and run in the gcc build
 # only.  `./test.sh --full` runs the QEMU rows, the U-Boot comparison
-# (label uboot) and the baseline in the
-# sanitizer build too.
+# (label uboot) and the baseline in the sanitizer build too.
 #   ./test.sh [--full]
 set -euo pipefail
 full=0

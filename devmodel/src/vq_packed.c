@@ -44,6 +44,7 @@ int dm_vq_packed_enable(struct dm_vq *q)
 
 	q->avail_wrap = q->used_wrap = true; /* 2.8.1: both counters start at 1 */
 	q->nout = 0;
+	q->dup_held = q->ring_faulted = false;
 
 	/* 2.8: Queue Size need not be a power of 2; the model holds at most
 	 * 4096 buffers (MODEL-QUEUE-SIZE). */
@@ -84,6 +85,8 @@ static int read_desc(struct dm_vq *q, uint16_t pos, bool wrap, uint8_t d[16])
 		return 0;
 	/* 2.8.1: an available descriptor has AVAIL != USED. */
 	dm_vq_checked(q, "MODEL-PACKED-FLAGS");
+	if (used == wrap && q->ring_faulted)
+		return 0; /* maybe the model's own used write: a fault moved it into the ring */
 	if (used == wrap)
 		return dm_vq_breach(q, "MODEL-PACKED-FLAGS",
 		                    "descriptor %u: AVAIL and USED both %u (made available, lap %u)", pos,
@@ -185,6 +188,8 @@ static int take(struct dm_vq *q, struct dm_chain *c)
 		if (r < 0)
 			return -1;
 		dm_vq_checked(q, "DRV-2.8.17-6");
+		if (r == 0 && q->ring_faulted)
+			return 0; /* maybe a used write a fault moved into the list */
 		if (r == 0)
 			return dm_vq_breach(q, "DRV-2.8.17-6",
 			                    "list at slot %u exposed before its descriptor at slot %u", q->last_avail,
@@ -284,13 +289,30 @@ void dm_vq_packed_push(struct dm_vq *q, uint16_t id, uint32_t len)
 	}
 	dm_vq_used_plan(q, &plan, id, len, k >= 0, wlen);
 	old = lin(q, q->used_idx, q->used_wrap);
-	/* DEV-2.8.12-2: used descriptors in completion order; each skips the
-	 * slots its buffer took.  A duplicate (fault) is a second used
-	 * descriptor for the same buffer at the next place. */
-	for (unsigned c = 0; c < plan.copies; c++) {
-		write_used(q, (uint16_t)plan.id, plan.len);
-		advance(q, &q->used_idx, &q->used_wrap, slots);
+	/* DM_FAULT_USED_ID_DUP: the duplicate held from an earlier completion
+	 * goes first, where this one belongs: the driver, waiting for this
+	 * buffer, reads a buffer it got back already.  (Written at once, it
+	 * would land in slots nothing is exposed in, which a driver does not
+	 * read and overwrites with its next list.) */
+	if (q->dup_held) {
+		write_used(q, q->dup_id, q->dup_len);
+		advance(q, &q->used_idx, &q->used_wrap, q->dup_slots);
+		q->dup_held = false;
 	}
+	/* DEV-2.8.12-2: used descriptors in completion order; each skips the
+	 * slots its buffer took.  The ID field is 16 bits: a DM_FAULT_USED_ID
+	 * value is written as its low 16 bits. */
+	write_used(q, (uint16_t)plan.id, plan.len);
+	advance(q, &q->used_idx, &q->used_wrap, slots);
+	if (plan.copies > 1) {
+		q->dup_held = q->ring_faulted = true;
+		q->dup_id = (uint16_t)plan.id;
+		q->dup_len = plan.len;
+		q->dup_slots = slots;
+	}
+	/* DM_FAULT_USED_IDX_JUMP: the used position skips value more slots. */
+	if (plan.extra)
+		q->ring_faulted = true;
 	advance(q, &q->used_idx, &q->used_wrap, plan.extra);
 	q->pushed++;
 	dm_vq_interrupt(q, want_interrupt(q, old, lin(q, q->used_idx, q->used_wrap)));

@@ -168,16 +168,24 @@ struct Case {
 	const char *plan;
 	std::set<int> allowed;   // return codes the workload may see (0 always allowed)
 	int must_see;            // one of them must occur (0: nothing in particular)
+	// On a packed ring, the outcome instead of must_see (0: the same); it is
+	// allowed there too.  docs/fault-plans.md says why.
+	int packed_must_see = 0;
 };
 void PrintTo(const Case &c, std::ostream *os) { *os << c.name; }
 
-class FaultKinds : public testing::TestWithParam<std::tuple<enum hx_transport, Case>> {
+class FaultKinds : public testing::TestWithParam<std::tuple<vlabtest::Ring, Case>> {
 protected:
 	BlkMachine bm{std::get<0>(GetParam())};
 	std::vector<uint8_t> shadow = std::vector<uint8_t>(kSectors * 512);
 	std::vector<bool> known = std::vector<bool>(kSectors, true);
 	std::set<int> seen;
+	const bool packed = std::get<0>(GetParam()).kind.packed;
 
+	bool Allowed(const Case &c, int rc) const
+	{
+		return c.allowed.count(rc) || (packed && rc == c.packed_must_see);
+	}
 	void SetUp() override
 	{
 		bm.opts.ram_bytes = kSectors * 512ull;
@@ -253,13 +261,13 @@ protected:
 			}
 			if (rc != 0) {
 				seen.insert(rc);
-				EXPECT_TRUE(c.allowed.count(rc)) << "op " << op << ": " << vlab_errname(rc);
+				EXPECT_TRUE(Allowed(c, rc)) << "op " << op << ": " << vlab_errname(rc);
 			}
 			// The interrupt handler's turn (config changes, storms).
 			int irc = vlab_blk_interrupt(&bm.blk, 4);
 			if (irc < 0) {
 				seen.insert(irc);
-				EXPECT_TRUE(c.allowed.count(irc) || irc == VLAB_EBROKEN) << vlab_errname(irc);
+				EXPECT_TRUE(Allowed(c, irc) || irc == VLAB_EBROKEN) << vlab_errname(irc);
 			}
 			if (bm.vdev()->broken || vlab_virtio_check(bm.vdev()) != 0) {
 				Recover();
@@ -288,8 +296,9 @@ TEST_P(FaultKinds, OutcomeIsCleanAndNothingIsLost)
 		return;
 	ExpectNothingLost();
 	EXPECT_GT(bm.dev->dv->faults[0].fired, 0u) << "the fault never fired: the case proves nothing";
-	if (c.must_see != 0) {
-		EXPECT_TRUE(seen.count(c.must_see)) << "expected " << vlab_errname(c.must_see);
+	const int must_see = packed && c.packed_must_see ? c.packed_must_see : c.must_see;
+	if (must_see != 0) {
+		EXPECT_TRUE(seen.count(must_see)) << "expected " << vlab_errname(must_see);
 	}
 	// After the workload, the device works.
 	uint8_t *buf = bm.Buf(512);
@@ -309,7 +318,9 @@ const Case kCases[] = {
 	{"used_id", "fault used_id value=0xffff nth=3", {VLAB_EPROTO}, VLAB_EPROTO},
 	{"used_id_dup", "fault used_id_dup nth=3", {VLAB_EPROTO}, VLAB_EPROTO},
 	{"used_len", "fault used_len value=1 nth=3", {VLAB_EPROTO}, VLAB_EPROTO},
-	{"used_idx_jump", "fault used_idx_jump value=5 nth=3", {VLAB_EPROTO}, VLAB_EPROTO},
+	// Packed: no index to check; the next completion is not where the
+	// driver waits for it.
+	{"used_idx_jump", "fault used_idx_jump value=5 nth=3", {VLAB_EPROTO}, VLAB_EPROTO, VLAB_ETIMEDOUT},
 	{"blk_status", "fault blk_status value=9 nth=3", {VLAB_EPROTO}, VLAB_EPROTO},
 	{"get_id_unterminated", "fault get_id_unterminated count=0", {VLAB_EPROTO}, VLAB_EPROTO},
 	// Requests already in the ring when the disk shrinks fail with IOERR.
@@ -320,7 +331,7 @@ const Case kCases[] = {
 };
 
 INSTANTIATE_TEST_SUITE_P(Plans, FaultKinds,
-                         testing::Combine(testing::ValuesIn(vlabtest::AllTransports()),
+                         testing::Combine(testing::ValuesIn(vlabtest::RingDiagonal()),
                                           testing::ValuesIn(kCases)),
                          vlabtest::CaseName<Case>);
 
@@ -335,12 +346,12 @@ struct InitCase {
 };
 void PrintTo(const InitCase &c, std::ostream *os) { *os << c.name; }
 
-class InitFaults : public testing::TestWithParam<std::tuple<enum hx_transport, InitCase>> {};
+class InitFaults : public testing::TestWithParam<std::tuple<vlabtest::Ring, InitCase>> {};
 
 TEST_P(InitFaults, CleanErrorThenRecovery)
 {
 	const InitCase &c = std::get<1>(GetParam());
-	enum hx_transport t = std::get<0>(GetParam());
+	const vlabtest::Ring &t = std::get<0>(GetParam());
 	BlkMachine bm(t);
 	ASSERT_NE(bm.Add(), nullptr);
 	std::memset(bm.Disk(), 0x6b, 4096);
@@ -382,7 +393,7 @@ const InitCase kInitCases[] = {
 };
 
 INSTANTIATE_TEST_SUITE_P(Plans, InitFaults,
-                         testing::Combine(testing::ValuesIn(vlabtest::AllTransports()),
+                         testing::Combine(testing::ValuesIn(vlabtest::RingDiagonal()),
                                           testing::ValuesIn(kInitCases)),
                          vlabtest::CaseName<InitCase>);
 

@@ -17,7 +17,7 @@ const uint8_t kOther[6] = {0x02, 0x11, 0x22, 0x33, 0x44, 0x55};
 const uint8_t kBcast[6] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
 const uint8_t kMcast[6] = {0x01, 0x00, 0x5e, 0x00, 0x00, 0x01};
 
-class NetControl : public testing::TestWithParam<enum hx_transport> {
+class NetControl : public testing::TestWithParam<vlabtest::Ring> {
 protected:
 	NetMachine nm{GetParam()};
 	bool expect_violations = false;
@@ -357,9 +357,9 @@ TEST_P(NetNumBuffers, WithoutMergeableBuffersNumBuffersIsIgnored)
 	EXPECT_EQ(Recv(n), f);
 }
 
-INSTANTIATE_TEST_SUITE_P(All, NetControl, testing::ValuesIn(vlabtest::AllTransports()),
-                         vlabtest::TransportName);
-INSTANTIATE_TEST_SUITE_P(All, NetNumBuffers, testing::ValuesIn(vlabtest::AllTransports()),
-                         vlabtest::TransportName);
+INSTANTIATE_TEST_SUITE_P(All, NetControl, testing::ValuesIn(vlabtest::RingDiagonal()),
+                         vlabtest::RingName);
+INSTANTIATE_TEST_SUITE_P(All, NetNumBuffers, testing::ValuesIn(vlabtest::RingDiagonal()),
+                         vlabtest::RingName);
 
 } // namespace

@@ -30,6 +30,7 @@ enum class Outcome {
 	kBroken,      // the device broke the protocol: EPROTO, then EBROKEN until re-init
 	kNeedsReset,  // the device asked for a reset: ENEEDSRESET until re-init
 	kBusy,        // transmit completions stopped: sends refused with EBUSY, nothing lost
+	kAsSplit,     // (packed_outcome only) the same as on a split ring
 };
 
 struct Case {
@@ -40,6 +41,8 @@ struct Case {
 	int link_changes;
 	bool link_up_at_end;
 	int driver_drops_short, driver_drops_num_buffers;
+	// The outcome on a packed ring when it differs (docs/fault-plans.md).
+	Outcome packed_outcome = Outcome::kAsSplit;
 };
 void PrintTo(const Case &c, std::ostream *os) { *os << c.name; }
 
@@ -63,7 +66,10 @@ const Case kCases[] = {
 	// short, which the NetControl suite covers.)
 	{"used_len_above", "fault used_len queue=0 nth=6 value=1\n", Outcome::kBroken, -1, true, -1, -1},
 	{"used_id_bad", "fault used_id queue=1 nth=3 value=999\n", Outcome::kBroken, -1, true, -1, -1},
-	{"used_idx_jump", "fault used_idx_jump queue=1 nth=4 value=7\n", Outcome::kBroken, -1, true, -1, -1},
+	// Packed: no index to check; transmit completions are not where the
+	// driver looks for them, as if they had stopped.
+	{"used_idx_jump", "fault used_idx_jump queue=1 nth=4 value=7\n", Outcome::kBroken, -1, true, -1, -1,
+	 Outcome::kBusy},
 	// A receive buffer completed twice: the driver has reposted it by then,
 	// under another head (the free list is a FIFO), so the duplicate names
 	// a head that is not outstanding.
@@ -75,7 +81,7 @@ const Case kCases[] = {
 };
 
 
-class NetFaults : public testing::TestWithParam<std::tuple<enum hx_transport, Case>> {
+class NetFaults : public testing::TestWithParam<std::tuple<vlabtest::Ring, Case>> {
 protected:
 	NetMachine nm{std::get<0>(GetParam())};
 	const Case &c = std::get<1>(GetParam());
@@ -146,7 +152,10 @@ TEST_P(NetFaults, OutcomeIsCleanAndNothingIsLostSilently)
 	const struct dm_net *model = n->model();
 	const struct vlab_net_stats &st = n->net.stats;
 	const uint64_t driver_drops = Sum(st.rx_dropped, VLAB_NET_DROP_COUNT);
-	switch (c.outcome) {
+	const Outcome outcome = std::get<0>(GetParam()).kind.packed && c.packed_outcome != Outcome::kAsSplit
+	                            ? c.packed_outcome
+	                            : c.outcome;
+	switch (outcome) {
 	case Outcome::kClean:
 		EXPECT_EQ(first_error, 0) << vlab_errname(first_error);
 		EXPECT_FALSE(n->bound.vdev->broken);
@@ -170,9 +179,19 @@ TEST_P(NetFaults, OutcomeIsCleanAndNothingIsLostSilently)
 	case Outcome::kBusy:
 		EXPECT_EQ(first_error, VLAB_EBUSY) << vlab_errname(first_error);
 		EXPECT_GT(st.tx_busy, 0u);
-		EXPECT_EQ(vlab_net_tx_pending(&n->net) + wire.size(), sent.size())
-		    << "every accepted frame is on the wire or still owned by the device";
+		// Every accepted frame is on the wire or still owned by the device
+		// (after a packed used_idx_jump some are both: sent, their
+		// completions not where the driver looks).
+		EXPECT_LE(wire.size(), sent.size());
+		if (outcome == c.outcome) {
+			EXPECT_EQ(vlab_net_tx_pending(&n->net) + wire.size(), sent.size());
+		} else {
+			EXPECT_GE(vlab_net_tx_pending(&n->net) + wire.size(), sent.size());
+		}
 		EXPECT_EQ(injected, delivered + driver_drops) << "receive goes on while transmit is stuck";
+		break;
+	case Outcome::kAsSplit:
+		ADD_FAILURE() << "not an outcome";
 		break;
 	}
 	if (c.link_changes >= 0) {
@@ -211,7 +230,7 @@ TEST_P(NetFaults, OutcomeIsCleanAndNothingIsLostSilently)
 }
 
 INSTANTIATE_TEST_SUITE_P(Plans, NetFaults,
-                         testing::Combine(testing::ValuesIn(vlabtest::AllTransports()),
+                         testing::Combine(testing::ValuesIn(vlabtest::RingDiagonal()),
                                           testing::ValuesIn(kCases)),
                          vlabtest::CaseName<Case>);
 
@@ -233,7 +252,7 @@ const CtrlCase kCtrlCases[] = {
 	{"never_answered", "fault stall queue=2\n", VLAB_ETIMEDOUT, true},
 };
 
-class NetCtrlFaults : public testing::TestWithParam<std::tuple<enum hx_transport, CtrlCase>> {
+class NetCtrlFaults : public testing::TestWithParam<std::tuple<vlabtest::Ring, CtrlCase>> {
 protected:
 	NetMachine nm{std::get<0>(GetParam())};
 	const CtrlCase &c = std::get<1>(GetParam());
@@ -269,7 +288,7 @@ TEST_P(NetCtrlFaults, CommandFailsCleanlyAndReinitRecovers)
 }
 
 INSTANTIATE_TEST_SUITE_P(Plans, NetCtrlFaults,
-                         testing::Combine(testing::ValuesIn(vlabtest::AllTransports()),
+                         testing::Combine(testing::ValuesIn(vlabtest::RingDiagonal()),
                                           testing::ValuesIn(kCtrlCases)),
                          vlabtest::CaseName<CtrlCase>);
 

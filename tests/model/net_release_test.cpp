@@ -115,16 +115,16 @@ void PrintTo(const GiveUpCase &c, std::ostream *os)
 	*os << c.name;
 }
 
-class NetGiveUp : public testing::TestWithParam<std::tuple<enum hx_transport, GiveUpCase, bool>> {
+class NetGiveUp : public testing::TestWithParam<std::tuple<vlabtest::Ring, GiveUpCase, bool>> {
 protected:
 	NetMachine nm{std::get<0>(GetParam())};
 	const GiveUpCase &c = std::get<1>(GetParam());
 	const bool stuck = std::get<2>(GetParam()); // the device does not acknowledge resets
 };
 
-std::string GiveUpName(const testing::TestParamInfo<std::tuple<enum hx_transport, GiveUpCase, bool>> &info)
+std::string GiveUpName(const testing::TestParamInfo<std::tuple<vlabtest::Ring, GiveUpCase, bool>> &info)
 {
-	return vlabtest::TransportName(testing::TestParamInfo<enum hx_transport>(std::get<0>(info.param), 0)) +
+	return vlabtest::Ident(std::get<0>(info.param)) +
 	       "_" + std::get<1>(info.param).name + (std::get<2>(info.param) ? "_reset_stuck" : "");
 }
 
@@ -186,13 +186,13 @@ TEST_P(NetGiveUp, DeviceIsStoppedBeforeAnythingIsReleased)
 }
 
 INSTANTIATE_TEST_SUITE_P(Cases, NetGiveUp,
-                         testing::Combine(testing::ValuesIn(vlabtest::AllTransports()),
+                         testing::Combine(testing::ValuesIn(vlabtest::RingDiagonal()),
                                           testing::ValuesIn(kGiveUpCases), testing::Bool()),
                          GiveUpName);
 
 // ---- Shutdown: drain the transmit queue first ----
 
-class NetShutdown : public testing::TestWithParam<enum hx_transport> {
+class NetShutdown : public testing::TestWithParam<vlabtest::Ring> {
 protected:
 	NetMachine nm{GetParam()};
 	Logs logs;
@@ -271,7 +271,7 @@ TEST_P(NetShutdown, NothingQueuedNothingDropped)
 	EXPECT_FALSE(logs.Has("dropped"));
 }
 
-INSTANTIATE_TEST_SUITE_P(Transports, NetShutdown, testing::ValuesIn(vlabtest::AllTransports()),
-                         vlabtest::TransportName);
+INSTANTIATE_TEST_SUITE_P(Transports, NetShutdown, testing::ValuesIn(vlabtest::RingDiagonal()),
+                         vlabtest::RingName);
 
 } // namespace

@@ -19,7 +19,7 @@ using vlabtest::Recv;
 
 namespace {
 
-class NetWirePcap : public testing::TestWithParam<enum hx_transport> {
+class NetWirePcap : public testing::TestWithParam<vlabtest::Ring> {
 protected:
 	NetMachine nm{GetParam()};
 	void TearDown() override
@@ -73,7 +73,7 @@ bool HaveTshark()
 TEST_P(NetWirePcap, PcapReadBackByTsharkListsTheSameFrames)
 {
 	std::string path = std::string(VLAB_BINARY_DIR) + "/net_capture_" +
-	                   hx_transport_name(GetParam()) + "_" + std::to_string(getpid()) + ".pcap";
+	                   vlabtest::Ident(GetParam()) + "_" + std::to_string(getpid()) + ".pcap";
 	nm.opts.backend = HX_NET_QUEUE;
 	Nic *n = nm.Bring();
 	ASSERT_NE(n, nullptr);
@@ -136,7 +136,7 @@ TEST_P(NetWirePcap, CaptureToAnUnwritablePathGivesAMessage)
 	EXPECT_NE(std::string(err).find("nonexistent"), std::string::npos) << err;
 }
 
-INSTANTIATE_TEST_SUITE_P(All, NetWirePcap, testing::ValuesIn(vlabtest::AllTransports()),
-                         vlabtest::TransportName);
+INSTANTIATE_TEST_SUITE_P(All, NetWirePcap, testing::ValuesIn(vlabtest::RingDiagonal()),
+                         vlabtest::RingName);
 
 } // namespace

@@ -22,6 +22,7 @@ struct RunResult {
 	uint64_t ops;
 	// With small segments: every chain the driver made available, in order.
 	std::vector<std::vector<RecordedSeg>> chains;
+	uint64_t indirect; // of them, through an indirect table
 };
 
 constexpr unsigned kDiskSectors = 4096;    // 2 MiB
@@ -31,7 +32,7 @@ constexpr unsigned kInFlight = 6;
 constexpr uint32_t kSizeMax = 2048;
 constexpr uint32_t kSegMax = 3;
 
-RunResult RandomRun(enum hx_transport t, enum hx_sched_policy policy, uint64_t seed, unsigned nops,
+RunResult RandomRun(const vlabtest::Ring &t, enum hx_sched_policy policy, uint64_t seed, unsigned nops,
                     bool small_segments)
 {
 	struct hx_machine_cfg mc;
@@ -152,12 +153,14 @@ RunResult RandomRun(enum hx_transport t, enum hx_sched_policy policy, uint64_t s
 	r.device_writes = bm.dev->blk->writes;
 	r.device_flushes = bm.dev->blk->flushes;
 	r.ops = completed;
-	if (rec)
+	if (rec) {
 		r.chains = rec->Chains(0);
+		r.indirect = rec->Indirect(0);
+	}
 	return r;
 }
 
-class RandomIo : public testing::TestWithParam<std::tuple<enum hx_transport, enum hx_sched_policy>> {};
+class RandomIo : public testing::TestWithParam<std::tuple<vlabtest::Ring, enum hx_sched_policy>> {};
 
 TEST_P(RandomIo, ThousandsOfRequestsMatchTheShadowDisk)
 {
@@ -196,23 +199,40 @@ TEST_P(RandomIo, SameSeedSameRun)
 	EXPECT_EQ(a.device_writes, b.device_writes);
 }
 
-std::string Name(const testing::TestParamInfo<std::tuple<enum hx_transport, enum hx_sched_policy>> &info)
+std::string Name(const testing::TestParamInfo<std::tuple<vlabtest::Ring, enum hx_sched_policy>> &info)
 {
 	return vlabtest::Ident(std::get<0>(info.param)) + "_" + vlabtest::PolicyName(std::get<1>(info.param));
 }
 
 INSTANTIATE_TEST_SUITE_P(Transports, RandomIo,
-                         testing::Combine(testing::ValuesIn(vlabtest::AllTransports()),
+                         testing::Combine(testing::ValuesIn(vlabtest::RingDiagonal()),
                                           testing::Values(HX_SCHED_IMMEDIATE, HX_SCHED_DEFERRED,
                                                           HX_SCHED_BATCHED)),
                          Name);
+
+// The blk datapath over every ring kind on every transport: a short run
+// with small segments, so that requests make chains of up to five
+// descriptors (through an indirect table where the ring has them).
+class RandomIoRings : public testing::TestWithParam<vlabtest::Ring> {};
+
+TEST_P(RandomIoRings, ShortRunWithSmallSegmentsMatchesTheShadowDisk)
+{
+	RunResult r = RandomRun(GetParam(), HX_SCHED_DEFERRED, 11, 300, true);
+	EXPECT_EQ(r.ops, 300u);
+	EXPECT_EQ(r.chains.size(), r.device_reads + r.device_writes + r.device_flushes);
+	vlabtest::BlkLimits l = vlabtest::CheckBlkLimits(r.chains, kSegMax, kSizeMax);
+	EXPECT_EQ(l.bad, 0u) << "the first: " << l.first_bad;
+	EXPECT_EQ(r.indirect > 0, GetParam().kind.indirect) << r.indirect << " chains through a table";
+}
+
+INSTANTIATE_TEST_SUITE_P(Rings, RandomIoRings, testing::ValuesIn(vlabtest::AllRings()), vlabtest::RingName);
 
 // Different seeds under a deferred policy give different interleavings (the
 // policy is not a no-op).
 TEST(RandomIoSeeds, DeferredPolicyDependsOnTheSeed)
 {
-	RunResult a = RandomRun(HX_MMIO, HX_SCHED_DEFERRED, 1, 300, false);
-	RunResult b = RandomRun(HX_MMIO, HX_SCHED_DEFERRED, 2, 300, false);
+	RunResult a = RandomRun({HX_MMIO, vlabtest::RingNamed("split")}, HX_SCHED_DEFERRED, 1, 300, false);
+	RunResult b = RandomRun({HX_MMIO, vlabtest::RingNamed("split")}, HX_SCHED_DEFERRED, 2, 300, false);
 	EXPECT_NE(a.end_time_ns, b.end_time_ns);
 }
 

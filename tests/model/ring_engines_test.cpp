@@ -496,8 +496,13 @@ TEST(PackedRing, FaultsChangeTheUsedDescriptor)
 		r.Init(kPacked);
 		r.Fault(DM_FAULT_USED_ID_DUP);
 		r.RoundTrip(0, 3, &id, &len);
-		ASSERT_TRUE(r.Used(&id, &len)); // the same buffer completed twice
+		EXPECT_FALSE(r.Used(&id, &len)); // the second completion waits for the next one
+		r.Post(r.GetId(1), 4);
+		r.Kick();
+		ASSERT_TRUE(r.Used(&id, &len)); // where buffer 4's belongs: buffer 3 again
 		EXPECT_EQ(id, 3u);
+		ASSERT_TRUE(r.Used(&id, &len));
+		EXPECT_EQ(id, 4u);
 	}
 	{
 		Rig r;

@@ -63,6 +63,91 @@ std::string TransportName(const testing::TestParamInfo<enum hx_transport> &info)
 	return Ident(info.param);
 }
 
+const std::vector<RingKind> &AllRingKinds()
+{
+	static const std::vector<RingKind> kinds = {
+		{"split", false, false, false},  {"split_indirect", false, true, false},
+		{"split_event_idx", false, false, true}, {"packed", true, false, false},
+		{"packed_indirect", true, true, false},  {"packed_event_idx", true, false, true},
+	};
+	return kinds;
+}
+
+const RingKind &RingNamed(const char *name)
+{
+	for (const RingKind &k : AllRingKinds())
+		if (std::strcmp(k.name, name) == 0)
+			return k;
+	ADD_FAILURE() << "no ring kind " << name;
+	return AllRingKinds()[0];
+}
+
+bool RingFits(enum hx_transport t, const RingKind &kind)
+{
+	return !kind.packed || !hx_transport_legacy_only(t);
+}
+
+std::vector<Ring> AllRings()
+{
+	std::vector<Ring> v;
+	for (const RingKind &k : AllRingKinds())
+		for (enum hx_transport t : AllTransports())
+			if (RingFits(t, k))
+				v.push_back({t, k});
+	return v;
+}
+
+std::vector<Ring> RingDiagonal()
+{
+	// Each kind once and each transport at least once: the legacy-only
+	// transports take two split kinds, mmio (the QEMU virt machine's) the
+	// plain split and the plain packed ring.
+	return {{HX_MMIO_LEGACY, RingNamed("split_indirect")}, {HX_MMIO, RingNamed("split")},
+	        {HX_PCI_LEGACY, RingNamed("split_event_idx")}, {HX_MMIO, RingNamed("packed")},
+	        {HX_PCI_TRANSITIONAL, RingNamed("packed_indirect")}, {HX_PCI, RingNamed("packed_event_idx")}};
+}
+
+std::vector<Ring> RingsBeside(const std::vector<Ring> &some)
+{
+	std::vector<Ring> v;
+	for (const Ring &r : AllRings()) {
+		bool in = false;
+		for (const Ring &s : some)
+			in |= s.t == r.t && std::strcmp(s.kind.name, r.kind.name) == 0;
+		if (!in)
+			v.push_back(r);
+	}
+	return v;
+}
+
+std::string Ident(const Ring &r)
+{
+	return Ident(r.t) + "_" + r.kind.name;
+}
+
+std::string RingName(const testing::TestParamInfo<Ring> &info)
+{
+	return Ident(info.param);
+}
+
+void RingFeatures(const RingKind &kind, uint64_t *on, uint64_t *off)
+{
+	const uint64_t bits[3] = {VLAB_BIT(VIRTIO_F_RING_PACKED), VLAB_BIT(VIRTIO_F_RING_INDIRECT_DESC),
+	                          VLAB_BIT(VIRTIO_F_RING_EVENT_IDX)};
+	const bool want[3] = {kind.packed, kind.indirect, kind.event_idx};
+	for (int i = 0; i < 3; i++) {
+		*on = want[i] ? *on | bits[i] : *on & ~bits[i];
+		*off = want[i] ? *off & ~bits[i] : *off | bits[i];
+	}
+}
+
+void ExpectRingKind(const struct vlab_vq &vq, const RingKind &kind)
+{
+	EXPECT_EQ(vq.kind, kind.packed ? VLAB_VQ_PACKED : VLAB_VQ_SPLIT) << "queue " << vq.index << " " << kind.name;
+	EXPECT_EQ(vq.ind != nullptr, kind.indirect) << "queue " << vq.index << " " << kind.name;
+	EXPECT_EQ(vq.event_idx, kind.event_idx) << "queue " << vq.index << " " << kind.name;
+}
+
 BlkMachine::BlkMachine(enum hx_transport t, const struct hx_machine_cfg *mc)
 {
 	struct hx_machine_cfg cfg;
@@ -72,6 +157,11 @@ BlkMachine::BlkMachine(enum hx_transport t, const struct hx_machine_cfg *mc)
 	m = hx_machine_new(&cfg);
 	hx_blk_opts_default(&opts);
 	opts.transport = t;
+}
+
+BlkMachine::BlkMachine(const Ring &r, const struct hx_machine_cfg *mc) : BlkMachine(r.t, mc)
+{
+	ring_ = &r.kind;
 }
 
 BlkMachine::~BlkMachine()
@@ -86,6 +176,8 @@ BlkMachine::~BlkMachine()
 struct hx_dev *BlkMachine::Add()
 {
 	const char *err = nullptr;
+	if (ring_)
+		RingFeatures(*ring_, &opts.features_on, &opts.features_off);
 	dev = hx_add_blk(m, &opts, &err);
 	EXPECT_NE(dev, nullptr) << (err ? err : "?");
 	return dev;
@@ -100,6 +192,8 @@ int BlkMachine::Init(uint16_t queue_cap)
 {
 	int rc = vlab_blk_init(&blk, bound.vdev, queue_cap);
 	inited = rc == 0;
+	if (inited && ring_)
+		ExpectRingKind(blk.vq, *ring_);
 	return rc;
 }
 
@@ -146,4 +240,9 @@ void PrintTo(enum hx_transport t, std::ostream *os)
 void PrintTo(enum hx_sched_policy p, std::ostream *os)
 {
 	*os << vlabtest::PolicyName(p);
+}
+
+void vlabtest::PrintTo(const Ring &r, std::ostream *os)
+{
+	*os << Ident(r);
 }

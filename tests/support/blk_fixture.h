@@ -25,17 +25,59 @@ std::vector<enum hx_transport> AllTransports();
 std::string Ident(enum hx_transport t);
 const char *PolicyName(enum hx_sched_policy p);
 std::string TransportName(const testing::TestParamInfo<enum hx_transport> &info);
-// "<transport>_<case name>" for a (transport, case) parameter whose case has
-// a name member.
+
+// A ring kind (docs/virtqueue.md, "Ring kinds in the test suites"): which of
+// VIRTIO_F_RING_PACKED, INDIRECT_DESC and EVENT_IDX the model device offers
+// (and so the driver negotiates); every other ring feature is withdrawn.
+struct RingKind {
+	const char *name; // split, split_indirect, split_event_idx, packed, ...
+	bool packed, indirect, event_idx;
+};
+// The six kinds: split, split_indirect, split_event_idx, packed,
+// packed_indirect, packed_event_idx.
+const std::vector<RingKind> &AllRingKinds();
+const RingKind &RingNamed(const char *name);
+
+// A transport and a ring kind: the parameter of the suites that run over
+// both.  It converts to its transport, so a suite's GetParam() still reads
+// as the transport where one is expected.
+struct Ring {
+	enum hx_transport t;
+	RingKind kind;
+	operator enum hx_transport() const { return t; }
+};
+// Can kind run on t?  The packed ring needs VERSION_1, which the legacy-only
+// transports (mmio-legacy, pci-legacy) do not have.
+bool RingFits(enum hx_transport t, const RingKind &kind);
+// Every ring kind on every transport it fits (the core datapath suites).
+std::vector<Ring> AllRings();
+// Six: each kind on one transport, every transport at least once (the
+// other suites; docs/virtqueue.md says why).
+std::vector<Ring> RingDiagonal();
+// AllRings() without those in some.
+std::vector<Ring> RingsBeside(const std::vector<Ring> &some);
+// "<transport>_<kind>", e.g. mmio_packed_event_idx.
+std::string Ident(const Ring &r);
+std::string RingName(const testing::TestParamInfo<Ring> &info);
+// "<transport>_<kind>_<case name>" for a (ring, case) parameter whose case
+// has a name member.
 template <typename C>
-std::string CaseName(const testing::TestParamInfo<std::tuple<enum hx_transport, C>> &info)
+std::string CaseName(const testing::TestParamInfo<std::tuple<Ring, C>> &info)
 {
 	return Ident(std::get<0>(info.param)) + "_" + std::get<1>(info.param).name;
 }
+// The feature bits a device offers on top of its defaults (on) and withdraws
+// (off) for kind.
+void RingFeatures(const RingKind &kind, uint64_t *on, uint64_t *off);
+// The ring a driver queue got matches kind (fails the test otherwise).
+void ExpectRingKind(const struct vlab_vq &vq, const RingKind &kind);
 
 class BlkMachine {
 public:
 	explicit BlkMachine(enum hx_transport t, const struct hx_machine_cfg *mc = nullptr);
+	// The device offers exactly the ring features of r.kind (applied at
+	// Add(), on top of opts), and Init() checks the driver took that ring.
+	explicit BlkMachine(const Ring &r, const struct hx_machine_cfg *mc = nullptr);
 	~BlkMachine();
 	BlkMachine(const BlkMachine &) = delete;
 	BlkMachine &operator=(const BlkMachine &) = delete;
@@ -63,11 +105,12 @@ public:
 
 private:
 	std::vector<std::pair<void *, size_t>> bufs_;
+	const RingKind *ring_ = nullptr;
 };
 
-// A test over every transport with one blk machine.  A model violation the
-// test does not expect (expect_violations) fails it.
-class BlkTransportTest : public testing::TestWithParam<enum hx_transport> {
+// A test over transports and ring kinds with one blk machine.  A model
+// violation the test does not expect (expect_violations) fails it.
+class BlkTransportTest : public testing::TestWithParam<Ring> {
 protected:
 	BlkMachine bm{GetParam()};
 	bool expect_violations = false;
@@ -82,3 +125,6 @@ protected:
 // instead of a dump of their bytes.
 void PrintTo(enum hx_transport t, std::ostream *os);
 void PrintTo(enum hx_sched_policy p, std::ostream *os);
+namespace vlabtest {
+void PrintTo(const Ring &r, std::ostream *os);
+}

@@ -11,8 +11,9 @@
 namespace vlabtest {
 
 namespace {
-// Descriptor flags (VIRTIO 1.2, 2.7.5).
-constexpr uint16_t kDescNext = 1, kDescWrite = 2;
+// Descriptor flags (VIRTIO 1.2, 2.7.5, 2.8.1).
+constexpr uint16_t kDescNext = 1, kDescWrite = 2, kDescIndirect = 4;
+constexpr uint16_t kDescAvail = 1u << 7, kDescUsed = 1u << 15;
 
 std::map<const struct dm_virtio *, ChainRecorder *> &Recorders()
 {
@@ -47,12 +48,49 @@ void ChainRecorder::Work(void *dev, struct dm_virtio *dv, uint16_t q)
 // order, the same here).
 void ChainRecorder::Record(uint16_t q)
 {
-	const struct dm_vq &vq = dv_->vq[q];
 	if (dv_->epoch != epoch_) { // a reset: the rings start again
 		epoch_ = dv_->epoch;
-		for (uint16_t i = 0; i < DM_MAX_QUEUES; i++)
-			next_[i] = dv_->vq[i].last_avail;
+		for (uint16_t i = 0; i < DM_MAX_QUEUES; i++) {
+			const struct dm_vq &v = dv_->vq[i];
+			next_[i] = v.ready ? v.last_avail : 0;
+			wrap_[i] = v.ready && v.packed ? v.avail_wrap : true; // 2.8.1: starts at 1
+		}
 	}
+	if (dv_->vq[q].packed)
+		RecordPacked(q);
+	else
+		RecordSplit(q);
+}
+
+void ChainRecorder::Table(std::vector<RecordedSeg> &chain, uint64_t addr, uint32_t len, bool packed)
+{
+	const unsigned n = len / 16;
+	const uint8_t *t = static_cast<const uint8_t *>(hx_ram_ptr(m_, addr, len));
+	ASSERT_TRUE(t && n) << "indirect table outside guest RAM or empty";
+	// Split: linked by next from entry 0 (at most n steps); packed: in order.
+	unsigned i = 0;
+	for (unsigned k = 0; k < n && i < n; k++) {
+		const uint8_t *e = t + 16u * i;
+		RecordedSeg s;
+		uint16_t flags, next;
+		std::memcpy(&s.addr, e, 8);
+		std::memcpy(&s.len, e + 8, 4);
+		std::memcpy(&flags, e + (packed ? 14 : 12), 2);
+		std::memcpy(&next, e + 14, 2);
+		s.writable = flags & kDescWrite;
+		chain.push_back(s);
+		if (packed)
+			i++;
+		else if (flags & kDescNext)
+			i = next;
+		else
+			break;
+	}
+}
+
+void ChainRecorder::RecordSplit(uint16_t q)
+{
+	const struct dm_vq &vq = dv_->vq[q];
 	const uint8_t *avail = static_cast<const uint8_t *>(hx_ram_ptr(m_, vq.avail, 4 + 2u * vq.num));
 	const uint8_t *desc = static_cast<const uint8_t *>(hx_ram_ptr(m_, vq.desc, 16u * vq.num));
 	ASSERT_TRUE(avail && desc && vq.num) << "queue " << q << " rings outside guest RAM";
@@ -71,11 +109,60 @@ void ChainRecorder::Record(uint16_t q)
 			std::memcpy(&s.len, e + 8, 4);
 			std::memcpy(&flags, e + 12, 2);
 			std::memcpy(&next, e + 14, 2);
+			if (flags & kDescIndirect) {
+				indirect_[q]++;
+				Table(chain, s.addr, s.len, false);
+				break;
+			}
 			s.writable = flags & kDescWrite;
 			chain.push_back(s);
 			if (!(flags & kDescNext))
 				break;
 			d = next;
+		}
+		chains_[q].push_back(chain);
+	}
+}
+
+// Packed (2.8.1): a descriptor is available when its AVAIL flag equals the
+// wrap counter and its USED flag does not; a list takes consecutive slots,
+// NEXT on all but the last.
+void ChainRecorder::RecordPacked(uint16_t q)
+{
+	const struct dm_vq &vq = dv_->vq[q];
+	const uint8_t *desc = static_cast<const uint8_t *>(hx_ram_ptr(m_, vq.desc, 16u * vq.num));
+	ASSERT_TRUE(desc && vq.num) << "queue " << q << " ring outside guest RAM";
+	auto available = [&](const uint8_t *e) {
+		uint16_t flags;
+		std::memcpy(&flags, e + 14, 2);
+		return ((flags & kDescAvail) != 0) == wrap_[q] && ((flags & kDescUsed) != 0) != wrap_[q];
+	};
+	auto step = [&]() {
+		if (++next_[q] >= vq.num) {
+			next_[q] = 0;
+			wrap_[q] = !wrap_[q];
+		}
+	};
+	// At most num lists are available at once.
+	for (unsigned lists = 0; lists < vq.num && available(desc + 16u * next_[q]); lists++) {
+		std::vector<RecordedSeg> chain;
+		for (unsigned n = 0; n < vq.num; n++) { // a list is at most num long
+			const uint8_t *e = desc + 16u * next_[q];
+			RecordedSeg s;
+			uint16_t flags;
+			std::memcpy(&s.addr, e, 8);
+			std::memcpy(&s.len, e + 8, 4);
+			std::memcpy(&flags, e + 14, 2);
+			step();
+			if (flags & kDescIndirect) {
+				indirect_[q]++;
+				Table(chain, s.addr, s.len, true);
+				break;
+			}
+			s.writable = flags & kDescWrite;
+			chain.push_back(s);
+			if (!(flags & kDescNext) || !available(desc + 16u * next_[q]))
+				break;
 		}
 		chains_[q].push_back(chain);
 	}

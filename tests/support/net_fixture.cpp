@@ -18,6 +18,11 @@ NetMachine::NetMachine(enum hx_transport t, const struct hx_machine_cfg *mc) : t
 	opts.transport = t;
 }
 
+NetMachine::NetMachine(const Ring &r, const struct hx_machine_cfg *mc) : NetMachine(r.t, mc)
+{
+	ring_ = &r.kind;
+}
+
 NetMachine::~NetMachine()
 {
 	for (Nic *n : nics) {
@@ -32,6 +37,8 @@ Nic *NetMachine::Add()
 {
 	const char *err = nullptr;
 	Nic *nic = new Nic;
+	if (ring_)
+		RingFeatures(*ring_, &opts.features_on, &opts.features_off);
 	nic->dev = hx_add_net(m, &opts, &err);
 	EXPECT_NE(nic->dev, nullptr) << (err ? err : "?");
 	if (!nic->dev) {
@@ -49,6 +56,12 @@ int NetMachine::Init(Nic *nic, const struct vlab_net_cfg *cfg)
 		return rc;
 	rc = vlab_net_init(&nic->net, nic->bound.vdev, cfg);
 	nic->inited = rc == 0;
+	if (nic->inited && ring_) {
+		ExpectRingKind(nic->net.rxq, *ring_);
+		ExpectRingKind(nic->net.txq, *ring_);
+		if (vlab_vq_live(&nic->net.ctrlq))
+			ExpectRingKind(nic->net.ctrlq, *ring_);
+	}
 	return rc;
 }
 

@@ -27,6 +27,9 @@ struct Nic {
 class NetMachine {
 public:
 	explicit NetMachine(enum hx_transport t, const struct hx_machine_cfg *mc = nullptr);
+	// Every NIC offers exactly the ring features of r.kind (applied at each
+	// Add(), on top of opts), and Init() checks the driver took that ring.
+	explicit NetMachine(const Ring &r, const struct hx_machine_cfg *mc = nullptr);
 	~NetMachine();
 	NetMachine(const NetMachine &) = delete;
 	NetMachine &operator=(const NetMachine &) = delete;
@@ -48,6 +51,9 @@ public:
 	struct hx_machine *m = nullptr;
 	enum hx_transport transport;
 	std::vector<Nic *> nics;
+
+private:
+	const RingKind *ring_ = nullptr;
 };
 
 // A frame of len bytes: dst, src, ethertype 0x88b5 (local experimental),

@@ -1755,6 +1755,249 @@ TEST_F(PackedRing, IndirectPoolExhaustedFallsBackToRingSlots)
 	EXPECT_EQ(vlab_vq_num_free(&vq), 64u - VLAB_VQ_IND_TABLES - 3) << "no table left";
 }
 
+// Each packed-ring validation of vlab_vqi_packed_pop (driver/core/
+// virtqueue_packed.c) against a device that misbehaves that way; the list is
+// in docs/virtqueue.md ("Packed-ring validations and their tests").
+
+TEST_F(PackedRing, ChainCompletedTwiceInARowBreaksTheDeviceAndKeepsTheOtherList)
+{
+	Bring();
+	int a, b;
+	ASSERT_EQ(AddIn(&a), 0);
+	ASSERT_EQ(AddIn(&b), 0);
+	ASSERT_EQ(vlab_vq_kick(&vq), 0);
+	uint16_t ida, idb;
+	unsigned n;
+	ASSERT_TRUE(TakeAvail(&ida, &n));
+	ASSERT_TRUE(TakeAvail(&idb, &n));
+	Used(ida, 1, 1);
+	Used(ida, 1, 1); // where b's completion belongs
+	void *ck = nullptr;
+	uint32_t len;
+	ASSERT_EQ(vlab_vq_pop(&vq, &ck, &len), 0);
+	EXPECT_EQ(ck, &a);
+	ck = nullptr;
+	ExpectBroken(vlab_vq_pop(&vq, &ck, &len));
+	EXPECT_STREQ(fd.d.broken_why, "buffer ID is not an outstanding chain");
+	EXPECT_EQ(ck, nullptr) << "b's buffers are not handed back: the device may still reach them";
+	EXPECT_EQ(vlab_vq_in_flight(&vq), 1u);
+}
+
+TEST_F(PackedRing, UsedLengthAboveWhatAnIndirectListPostedBreaksTheDevice)
+{
+	Bring(VLAB_BIT(VIRTIO_F_RING_INDIRECT_DESC));
+	int c;
+	ASSERT_EQ(AddIn(&c, 3, 64, 1), 0); // 192 writable bytes, through a table
+	ASSERT_EQ(vlab_vq_kick(&vq), 0);
+	ASSERT_EQ(vq.indirect, 1u);
+	uint16_t id;
+	unsigned n;
+	ASSERT_TRUE(TakeAvail(&id, &n));
+	ASSERT_EQ(n, 1u);
+	Used(id, 193, n);
+	void *ck;
+	uint32_t len;
+	ExpectBroken(vlab_vq_pop(&vq, &ck, &len));
+	EXPECT_STREQ(fd.d.broken_why, "used length above the writable bytes posted");
+}
+
+TEST_F(PackedRing, UsedLengthAllOnesBreaksTheDevice)
+{
+	Bring();
+	int c;
+	ASSERT_EQ(AddIn(&c, 2, 64), 0);
+	ASSERT_EQ(vlab_vq_kick(&vq), 0);
+	uint16_t id;
+	unsigned n;
+	ASSERT_TRUE(TakeAvail(&id, &n));
+	Used(id, 0xffffffffu, n);
+	void *ck;
+	uint32_t len;
+	ExpectBroken(vlab_vq_pop(&vq, &ck, &len));
+	EXPECT_STREQ(fd.d.broken_why, "used length above the writable bytes posted");
+}
+
+TEST_F(PackedRing, UsedDescriptorOfTheFirstLapSeenInTheSecondBreaksTheDevice)
+{
+	Bring(0, 4);
+	int c;
+	void *ck;
+	uint32_t len;
+	uint16_t id;
+	unsigned n;
+	for (int i = 0; i < 4; i++) { // one lap of single-slot lists
+		ASSERT_EQ(AddIn(&c), 0);
+		ASSERT_EQ(vlab_vq_kick(&vq), 0);
+		ASSERT_TRUE(TakeAvail(&id, &n));
+		Used(id, 1, n);
+		ASSERT_EQ(vlab_vq_pop(&vq, &ck, &len), 0);
+	}
+	ASSERT_FALSE(dev_wrap) << "the device is in the second lap";
+	ASSERT_EQ(AddIn(&c), 0);
+	ASSERT_EQ(vlab_vq_kick(&vq), 0);
+	ASSERT_TRUE(TakeAvail(&id, &n));
+	Used(id, 1, n, true, 1); // AVAIL = USED = 1: the first lap's value
+	ExpectBroken(vlab_vq_pop(&vq, &ck, &len));
+	EXPECT_STREQ(fd.d.broken_why, "used descriptor with the wrong wrap counter");
+}
+
+TEST_F(PackedRing, DescriptorAvailableInTheOtherLapIsNotUsed)
+{
+	Bring();
+	int c;
+	ASSERT_EQ(AddIn(&c), 0);
+	ASSERT_EQ(vlab_vq_kick(&vq), 0);
+	// AVAIL 0, USED 1: available (for wrap 0), not used; ID and length are
+	// not read.
+	D(0).id = 0;
+	D(0).len = 1;
+	D(0).flags = VIRTQ_DESC_F_USED;
+	fp.events.clear();
+	void *ck = nullptr;
+	uint32_t len;
+	EXPECT_EQ(vlab_vq_pop(&vq, &ck, &len), VLAB_EAGAIN);
+	EXPECT_EQ(ck, nullptr);
+	EXPECT_FALSE(fd.d.broken);
+	unsigned reads = 0;
+	for (const auto &e : fp.events)
+		reads += e.kind == 'R';
+	EXPECT_EQ(reads, 1u) << "the flags only";
+}
+
+TEST_F(PackedRing, DeviceThatDoesNotSkipAListsSlotsCompletesNothingMore)
+{
+	Bring();
+	int a, b;
+	ASSERT_EQ(AddIn(&a, 3), 0); // slots 0..2
+	ASSERT_EQ(AddIn(&b), 0);    // slot 3
+	ASSERT_EQ(vlab_vq_kick(&vq), 0);
+	uint16_t ida, idb;
+	unsigned na, nb;
+	ASSERT_TRUE(TakeAvail(&ida, &na));
+	ASSERT_TRUE(TakeAvail(&idb, &nb));
+	Used(ida, 1, 1); // skips one slot, not three (2.8.7)
+	Used(idb, 1, 1); // so b's used descriptor is written at slot 1
+	void *ck = nullptr;
+	uint32_t len;
+	ASSERT_EQ(vlab_vq_pop(&vq, &ck, &len), 0);
+	EXPECT_EQ(ck, &a);
+	ck = nullptr;
+	for (int i = 0; i < 3; i++)
+		EXPECT_EQ(vlab_vq_pop(&vq, &ck, &len), VLAB_EAGAIN) << "slot 3 still holds b, available";
+	EXPECT_EQ(ck, nullptr) << "b is not taken from a slot inside a's list";
+	EXPECT_EQ(vlab_vq_in_flight(&vq), 1u);
+}
+
+TEST_F(PackedRing, DeviceThatSkipsTooFarCompletesNothingMore)
+{
+	Bring();
+	int a, b;
+	ASSERT_EQ(AddIn(&a), 0); // slot 0
+	ASSERT_EQ(AddIn(&b), 0); // slot 1
+	ASSERT_EQ(vlab_vq_kick(&vq), 0);
+	uint16_t ida, idb;
+	unsigned n;
+	ASSERT_TRUE(TakeAvail(&ida, &n));
+	ASSERT_TRUE(TakeAvail(&idb, &n));
+	Used(ida, 1, 2); // skips two slots for a list of one
+	Used(idb, 1, 1); // b's used descriptor at slot 2
+	void *ck = nullptr;
+	uint32_t len;
+	ASSERT_EQ(vlab_vq_pop(&vq, &ck, &len), 0);
+	EXPECT_EQ(ck, &a);
+	ck = nullptr;
+	EXPECT_EQ(vlab_vq_pop(&vq, &ck, &len), VLAB_EAGAIN) << "slot 1 still holds b, available";
+	EXPECT_EQ(ck, nullptr);
+	EXPECT_FALSE(fd.d.broken);
+}
+
+TEST_F(PackedRing, PopsAreBoundedByTheListsExposed)
+{
+	Bring();
+	int a, b;
+	ASSERT_EQ(AddIn(&a), 0);
+	ASSERT_EQ(AddIn(&b), 0);
+	ASSERT_EQ(vlab_vq_kick(&vq), 0);
+	uint16_t ids[2];
+	unsigned n;
+	ASSERT_TRUE(TakeAvail(&ids[0], &n));
+	ASSERT_TRUE(TakeAvail(&ids[1], &n));
+	// A device that fills the whole ring with used descriptors.
+	for (unsigned i = 0; i < vq.size; i++)
+		Used(ids[i % 2], 1, 1);
+	void *ck;
+	uint32_t len;
+	unsigned popped = 0;
+	for (unsigned i = 0; i < 100 && vlab_vq_pop(&vq, &ck, &len) == 0; i++)
+		popped++;
+	EXPECT_EQ(popped, 2u);
+	fp.events.clear();
+	EXPECT_EQ(vlab_vq_pop(&vq, &ck, &len), VLAB_EAGAIN);
+	EXPECT_TRUE(fp.events.empty()) << "nothing exposed and not used: no slot is read";
+	EXPECT_FALSE(fd.d.broken);
+}
+
+TEST_F(PackedRing, EachUsedFieldIsReadOnceFlagsFirst)
+{
+	Bring();
+	int c;
+	ASSERT_EQ(AddIn(&c, 1, 64), 0);
+	ASSERT_EQ(vlab_vq_kick(&vq), 0);
+	uint16_t id;
+	unsigned n;
+	ASSERT_TRUE(TakeAvail(&id, &n));
+	Used(id, 10, n);
+	fp.events.clear();
+	void *ck;
+	uint32_t len;
+	ASSERT_EQ(vlab_vq_pop(&vq, &ck, &len), 0);
+	std::string order;
+	for (const auto &e : fp.events) {
+		if (e.kind == 'R')
+			order += e.addr == &D(0).flags ? 'F' : e.addr == &D(0).id ? 'I' : e.addr == &D(0).len ? 'L' : '?';
+		else
+			order += e.kind;
+	}
+	EXPECT_EQ(order, "FrIL") << "flags, read barrier, then the ID and the length, each once";
+}
+
+TEST_F(PackedRing, AfterABreachNothingIsHandedBackUntilTheQueueIsSetUpAgain)
+{
+	Bring();
+	int a, b;
+	ASSERT_EQ(AddIn(&a), 0);
+	ASSERT_EQ(AddIn(&b), 0);
+	ASSERT_EQ(vlab_vq_kick(&vq), 0);
+	uint16_t ida, idb;
+	unsigned n;
+	ASSERT_TRUE(TakeAvail(&ida, &n));
+	ASSERT_TRUE(TakeAvail(&idb, &n));
+	Used(7, 1, 1); // not outstanding
+	void *ck = nullptr;
+	uint32_t len;
+	ExpectBroken(vlab_vq_pop(&vq, &ck, &len));
+	// Now correct completions of both: still nothing comes back.
+	Used(ida, 1, 1);
+	Used(idb, 1, 1);
+	EXPECT_EQ(vlab_vq_pop(&vq, &ck, &len), VLAB_EBROKEN);
+	EXPECT_EQ(ck, nullptr);
+	EXPECT_EQ(vlab_vq_in_flight(&vq), 2u);
+	// A reset and a new queue: the ring works from its first slot again.
+	vlab_vq_teardown(&vq);
+	vq = {};
+	dev_slot = dev_avail = 0;
+	dev_wrap = dev_avail_wrap = true;
+	Bring();
+	EXPECT_FALSE(fd.d.broken);
+	ASSERT_EQ(AddIn(&a), 0);
+	ASSERT_EQ(vlab_vq_kick(&vq), 0);
+	ASSERT_TRUE(TakeAvail(&ida, &n));
+	Used(ida, 5, n);
+	ASSERT_EQ(vlab_vq_pop(&vq, &ck, &len), 0);
+	EXPECT_EQ(ck, &a);
+	EXPECT_EQ(len, 5u);
+}
+
 // ---- mmio probe against a register file ----
 
 class MmioProbe : public testing::Test {

@@ -62,6 +62,13 @@ struct dm_vq {
 		uint32_t wlen;      /* writable bytes */
 	} out[4096];
 	uint16_t nout;
+	/* Packed, faults (docs/fault-plans.md): a second completion of a buffer
+	 * held for the next used write (DM_FAULT_USED_ID_DUP), and whether a
+	 * fault put the used position out of step with the ring (the model then
+	 * stops judging flags it may have written itself). */
+	bool dup_held, ring_faulted;
+	uint16_t dup_id, dup_slots;
+	uint32_t dup_len;
 	/* Notification counts since the queue's reset, so tests can assert
 	 * suppression: available buffer notifications the driver sent for this
 	 * queue, used buffer notifications sent, and those suppressed. */
