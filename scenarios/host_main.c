@@ -3,7 +3,7 @@
  * vlab-scenario: the host side of the QEMU cross-check.
  *
  *   vlab-scenario run --scenario blk --transport NAME --model-transport T
- *                     --image PATH [--serial TEXT]
+ *                     --image PATH [--serial TEXT] [--blk-props P=V,...]
  *   vlab-scenario run --scenario net --transport NAME --model-transport T
  *                     [--host-mtu N]
  *       Runs the scenario against the device model, configured with the
@@ -14,6 +14,8 @@
  *       to stderr.  Exit 0 on pass, 1 on a failed scenario, a model
  *       violation or a peer that did not get every frame, 2 on bad usage.
  *       --record FILE writes the run's trace (docs/trace-format.md).
+ *       --blk-props: the row's QEMU virtio-blk -device properties, which
+ *       the model then has too (hx_blk_prop).
  *   vlab-scenario replay FILE
  *       Runs the scenario the trace names against the trace instead of a
  *       device (docs/trace-format.md): the "T: " transcript, then exit 0
@@ -54,6 +56,7 @@ int host_usage(void)
 {
 	fprintf(stderr,
 	        "usage: vlab-scenario run --scenario blk --transport NAME --model-transport T --image PATH [--serial TEXT]\n"
+	        "                         [--blk-props P=V,...]  (QEMU's virtio-blk properties: " HX_BLK_PROP_NAMES ")\n"
 	        "                         [--record FILE]\n"
 	        "       vlab-scenario run --scenario net --transport NAME --model-transport T [--host-mtu N] [--record FILE]\n"
 	        "       vlab-scenario replay [--inject] FILE\n"
@@ -136,10 +139,9 @@ static struct hx_dev *add_net(struct hx_machine *m, enum hx_transport t, uint16_
 }
 
 static struct hx_dev *add_blk(struct hx_machine *m, enum hx_transport t, const char *image,
-                              const char *serial, const char **err)
+                              const char *serial, const struct hx_blk_opts *props, const char **err)
 {
-	struct hx_blk_opts o;
-	hx_blk_opts_default(&o);
+	struct hx_blk_opts o = *props;
 	o.transport = t;
 	o.image = image;
 	/* What QEMU 7.2 offers on this transport, plus the serial the runner
@@ -257,10 +259,33 @@ static int cmd_replay(const char *path, bool inject)
 	return ok ? 0 : 1;
 }
 
+/* "prop=value,prop=value" (hx_blk_prop) into o; false after a message. */
+static bool parse_blk_props(struct hx_blk_opts *o, const char *list)
+{
+	char buf[256];
+
+	if (strlen(list) >= sizeof buf) {
+		fprintf(stderr, "vlab-scenario: --blk-props is too long\n");
+		return false;
+	}
+	strcpy(buf, list);
+	for (char *tok = buf, *next; tok; tok = next) {
+		next = strchr(tok, ',');
+		if (next)
+			*next++ = '\0';
+		const char *why = "not a property the model has (" HX_BLK_PROP_NAMES ")";
+		if (hx_blk_prop(o, tok, &why) <= 0) {
+			fprintf(stderr, "vlab-scenario: --blk-props: '%s': %s\n", tok, why);
+			return false;
+		}
+	}
+	return true;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	const char *scenario = NULL, *transport = NULL, *model_transport = NULL, *image = NULL;
-	const char *serial = NULL, *host_mtu_arg = NULL, *record = NULL;
+	const char *serial = NULL, *host_mtu_arg = NULL, *record = NULL, *blk_props = NULL;
 	/* The command as the trace header keeps it: every option but --record. */
 	char command[1024] = "run";
 	size_t clen = 3;
@@ -280,6 +305,8 @@ static int cmd_run(int argc, char **argv)
 			slot = &host_mtu_arg;
 		else if (!strcmp(argv[i], "--record"))
 			slot = &record;
+		else if (!strcmp(argv[i], "--blk-props"))
+			slot = &blk_props;
 		if (!slot || i + 1 >= argc || strchr(argv[i + 1], '\n') || strchr(argv[i + 1], ' ')) {
 			fprintf(stderr, "vlab-scenario: unknown option, missing value or a value with spaces: %s\n", argv[i]);
 			return host_usage();
@@ -312,6 +339,11 @@ static int cmd_run(int argc, char **argv)
 			return 2;
 		}
 	}
+	/* The row's QEMU -device properties (the same text QEMU was given). */
+	struct hx_blk_opts props;
+	hx_blk_opts_default(&props);
+	if (blk_props && !parse_blk_props(&props, blk_props))
+		return 2;
 	if (serial && strlen(serial) > VIRTIO_BLK_ID_BYTES) {
 		fprintf(stderr, "vlab-scenario: --serial is longer than %u bytes\n", VIRTIO_BLK_ID_BYTES);
 		return 2;
@@ -328,7 +360,7 @@ static int cmd_run(int argc, char **argv)
 
 	const char *err = NULL;
 	struct hx_dev *dev = net ? add_net(m, (enum hx_transport)t, (uint16_t)host_mtu, &err)
-	                         : add_blk(m, (enum hx_transport)t, image, serial, &err);
+	                         : add_blk(m, (enum hx_transport)t, image, serial, &props, &err);
 	if (!dev) {
 		fprintf(stderr, "vlab-scenario: %s\n", err ? err : "cannot add the device");
 		hx_machine_free(m);

@@ -310,8 +310,9 @@ static int blk_read_config(struct vlab_blk *b)
 		rc = vlab_virtio_config_read(d, VIRTIO_BLK_CFG_BLK_SIZE, &v32, 4);
 		if (rc)
 			return rc;
-		if (!is_pow2(v32) || v32 < VIRTIO_BLK_SECTOR_SIZE || v32 > 65536u)
-			return blk_config_error(b, "blk_size not a power of two in 512..65536", v32);
+		if (!is_pow2(v32) || v32 < VIRTIO_BLK_SECTOR_SIZE || v32 > VLAB_BLK_MAX_BLOCK)
+			return blk_config_error(b, "blk_size not a power of two in 512.." VLAB_BLK_STR(VLAB_BLK_MAX_BLOCK),
+			                        v32);
 		info->blk_size = v32;
 	}
 	info->read_only = vlab_virtio_has(d, VIRTIO_BLK_F_RO);
@@ -336,9 +337,11 @@ static int blk_size_requests(struct vlab_blk *b)
 	bytes = b->info.size_max ? (uint64_t)segs * b->info.size_max : BLK_REQ_CAP;
 	if (bytes > BLK_REQ_CAP)
 		bytes = BLK_REQ_CAP;
-	bytes -= bytes % VIRTIO_BLK_SECTOR_SIZE;
-	if (bytes < VIRTIO_BLK_SECTOR_SIZE)
-		return blk_config_error(b, "seg_max * size_max below one sector", (uint32_t)bytes);
+	/* Whole logical blocks only: every part of a request starts and ends
+	 * on a block boundary (QEMU answers IOERR otherwise). */
+	bytes -= bytes % b->info.blk_size;
+	if (bytes < b->info.blk_size)
+		return blk_config_error(b, "seg_max * size_max below one block", (uint32_t)bytes);
 	b->max_segs = segs;
 	b->max_req_bytes = (uint32_t)bytes;
 
@@ -692,8 +695,11 @@ int vlab_blk_submit(struct vlab_blk *b, struct vlab_blk_req *r)
 		/* fall through */
 	case VLAB_BLK_READ: {
 		uint64_t nsect;
-		/* Data length a multiple of 512 (DRV-5.2.6.1-5). */
-		if (!r->buf || r->len == 0 || r->len % VIRTIO_BLK_SECTOR_SIZE)
+		/* Data length a multiple of 512 (DRV-5.2.6.1-5), and whole
+		 * logical blocks at a block boundary: a device with a larger
+		 * blk_size fails anything else (QEMU: IOERR). */
+		if (!r->buf || r->len == 0 || r->len % b->info.blk_size ||
+		    r->sector % (b->info.blk_size / VIRTIO_BLK_SECTOR_SIZE))
 			return blk_reject(r, VLAB_EINVAL);
 		/* Nothing beyond capacity (DRV-5.2.6.1-1). */
 		nsect = r->len / VIRTIO_BLK_SECTOR_SIZE;
@@ -993,6 +999,34 @@ int vlab_blk_write(struct vlab_blk *b, uint64_t sector, const void *buf, uint32_
 {
 	/* The buffer is only ever device-readable for a write. */
 	return blk_rw(b, VLAB_BLK_WRITE, sector, (void *)(uintptr_t)buf, nsectors);
+}
+
+/* Logical blocks to 512-byte sectors, and the calls above. */
+static int blk_rw_blocks(struct vlab_blk *b, enum vlab_blk_op op, uint64_t lba, void *buf, uint32_t nblocks)
+{
+	uint32_t spb;
+
+	if (!b || !b->slot_mem)
+		return VLAB_EINVAL;
+	spb = b->info.blk_size / VIRTIO_BLK_SECTOR_SIZE;
+	if (lba > UINT64_MAX / spb || nblocks > UINT32_MAX / b->info.blk_size)
+		return VLAB_EINVAL;
+	return blk_rw(b, op, lba * spb, buf, nblocks * spb);
+}
+
+int vlab_blk_read_blocks(struct vlab_blk *b, uint64_t lba, void *buf, uint32_t nblocks)
+{
+	return blk_rw_blocks(b, VLAB_BLK_READ, lba, buf, nblocks);
+}
+
+int vlab_blk_write_blocks(struct vlab_blk *b, uint64_t lba, const void *buf, uint32_t nblocks)
+{
+	return blk_rw_blocks(b, VLAB_BLK_WRITE, lba, (void *)(uintptr_t)buf, nblocks);
+}
+
+int vlab_blk_part_read(void *blk, uint64_t lba, uint32_t nblocks, void *buf)
+{
+	return vlab_blk_read_blocks(blk, lba, buf, nblocks);
 }
 
 int vlab_blk_flush(struct vlab_blk *b)
