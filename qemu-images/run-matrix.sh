@@ -224,6 +224,7 @@ declare -A RING_PROPS=(
 declare -A DEVICE_OPTS=(
 	[lbs4k]="logical_block_size=4096,physical_block_size=4096"
 	[qs1024]="queue-size=1024"
+	[wce]="config-wce=on,write-cache=off"
 )
 declare -A DEVICE_HOST=(
 	[blk]="--scenario blk --image @DIR@/model.img --serial $BLK_SERIAL"
@@ -315,6 +316,9 @@ MATRIX=(
 	"riscv64 pci-legacy blk qs1024"
 	"aarch64 pci-legacy blk qs1024"
 	"riscv64 pci blk qs1024"
+	"riscv64 mmio-v1 blk wce"
+	"riscv64 mmio-v2 blk wce"
+	"riscv64 pci blk wce"
 )
 
 # Per device: prepare the row's directory before the runs; check it after.

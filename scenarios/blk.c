@@ -369,6 +369,26 @@ static void write_and_check(struct sc_out *o, struct sc_blk_work *w, const struc
 	async_reads(o, w, base + writes[0].off);
 }
 
+/* The other cache mode and back (CONFIG_WCE): the device's writeback field
+ * read back each time. */
+static void cache_modes(struct sc_out *o, struct sc_blk_work *w)
+{
+	const bool start = w->blk.info.writeback;
+
+	if (!w->blk.info.config_wce) {
+		sc_printf(o, "cache: mode not settable (no CONFIG_WCE)");
+		return;
+	}
+	for (int i = 0; i < 2; i++) {
+		const bool want = i == 0 ? !start : start;
+		int rc = vlab_blk_set_writeback(&w->blk, want);
+		sc_printf(o, "cache: set %s: %s, reads %s", want ? "writeback" : "writethrough",
+		          rc ? vlab_errname(rc) : "ok", w->blk.info.writeback ? "writeback" : "writethrough");
+		if (rc)
+			sc_fail(o, "cache: the mode was not taken");
+	}
+}
+
 static void edges(struct sc_out *o, struct sc_blk_work *w)
 {
 	const uint64_t cap = w->blk.info.capacity;
@@ -445,12 +465,20 @@ unsigned sc_blk_run(struct sc_out *o, const struct sc_dev *sd)
 	          (unsigned long long)in->capacity, (unsigned)in->blk_size, (unsigned)in->size_max, (unsigned)in->seg_max,
 	          in->read_only ? "ro" : "rw", in->flush ? "yes" : "no");
 	sc_printf(o, "info: geometry %u/%u/%u", in->cylinders, in->heads, in->sectors);
+	sc_printf(o, "info: cache %s (%s)", in->writeback ? "writeback" : "writethrough",
+	          in->config_wce ? "CONFIG_WCE" : in->flush ? "FLUSH, no CONFIG_WCE" : "no FLUSH");
+	if (in->topology)
+		sc_printf(o, "info: topology physical_block_exp %u alignment_offset %u min_io_size %u opt_io_size %u",
+		          in->physical_block_exp, in->alignment_offset, in->min_io_size, (unsigned)in->opt_io_size);
+	else
+		sc_printf(o, "info: topology not negotiated");
 	sc_printf(o, "queue: size %u, %u request slots, %u bytes per request, %u segments", w->blk.vq.size,
 	          w->blk.nslots, (unsigned)w->blk.max_req_bytes, (unsigned)w->blk.max_segs);
 
 	print_parts(o, w);
 	check_pristine(o, w, find_part(&w->parts, SC_PART_DATA_NAME));
 	write_and_check(o, w, find_part(&w->parts, SC_PART_SCRATCH_NAME));
+	cache_modes(o, w);
 	edges(o, w);
 
 	char id[VIRTIO_BLK_ID_BYTES + 1];

@@ -171,6 +171,14 @@ static uint32_t blk_config_read(void *dev, uint32_t off, unsigned width)
 		{CFG_MAX_WRITE_ZEROES_SECTORS, 9, DM_VIRTIO_BLK_F_WRITE_ZEROES},
 	};
 	dm_virtio_check_cfg_read(&b->dv, optional, sizeof optional / sizeof optional[0], off, width);
+	if (off <= DM_VIRTIO_BLK_CFG_WRITEBACK && off + width > DM_VIRTIO_BLK_CFG_WRITEBACK &&
+	    offered(b, DM_VIRTIO_BLK_F_CONFIG_WCE) && !b->dv.legacy) {
+		/* Its value depends on the features: not before FEATURES_OK
+		 * (which a legacy interface does not have). */
+		dm_virtio_checked(&b->dv, "DRV-5.2.5.1-4");
+		if (!(b->dv.driver_status & DM_VIRTIO_STATUS_FEATURES_OK))
+			dm_virtio_violation(&b->dv, "DRV-5.2.5.1-4", "writeback read before FEATURES_OK");
+	}
 	build_config(b, cfg);
 	for (unsigned i = 0; i < width && off + i < CFG_BYTES; i++)
 		v |= (uint32_t)cfg[off + i] << (8 * i);
@@ -182,7 +190,7 @@ static void blk_config_write(void *dev, uint32_t off, unsigned width, uint32_t v
 	struct dm_blk *b = dev;
 	(void)width;
 	/* Only writeback is writable, with CONFIG_WCE (5.2.6.1-11). */
-	if (off == DM_VIRTIO_BLK_CFG_WRITEBACK && offered(b, DM_VIRTIO_BLK_F_CONFIG_WCE))
+	if (off == DM_VIRTIO_BLK_CFG_WRITEBACK && offered(b, DM_VIRTIO_BLK_F_CONFIG_WCE) && !b->cfg.writeback_fixed)
 		b->writeback = (uint8_t)(val & 0xff) ? 1 : 0;
 }
 

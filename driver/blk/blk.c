@@ -252,6 +252,44 @@ static int blk_read_capacity(struct vlab_blk *b, uint64_t *cap)
 	return 0;
 }
 
+/* TOPOLOGY (5.2.4): advice, read once; a device that lies about it loses
+ * the advice (a warning), not the disk. */
+static int blk_read_topology(struct vlab_blk *b)
+{
+	struct vlab_virtio_dev *d = b->vdev;
+	struct vlab_blk_info *info = &b->info;
+	uint8_t exp = 0, align = 0;
+	uint16_t min_io = 0;
+	uint32_t opt_io = 0;
+	int rc;
+
+	if (!vlab_virtio_has(d, VIRTIO_BLK_F_TOPOLOGY))
+		return 0;
+	rc = vlab_virtio_config_read(d, VIRTIO_BLK_CFG_TOPOLOGY, &exp, 1);
+	if (!rc)
+		rc = vlab_virtio_config_read(d, VIRTIO_BLK_CFG_TOPOLOGY + 1, &align, 1);
+	if (!rc)
+		rc = vlab_virtio_config_read(d, VIRTIO_BLK_CFG_TOPOLOGY + 2, &min_io, 2);
+	if (!rc)
+		rc = vlab_virtio_config_read(d, VIRTIO_BLK_CFG_TOPOLOGY + 4, &opt_io, 4);
+	if (rc)
+		return rc;
+	/* A physical block of at most 2^16 logical blocks, and the first
+	 * aligned logical block inside the first physical block. */
+	if (exp > VLAB_BLK_MAX_PHYS_EXP || align >= (1u << exp)) {
+		vlab_log(blk_plat(b), VLAB_LOG_WARN,
+		         "%s: topology ignored: physical_block_exp %u, alignment_offset %u", blk_name(b),
+		         (unsigned)exp, (unsigned)align);
+		return 0;
+	}
+	info->topology = true;
+	info->physical_block_exp = exp;
+	info->alignment_offset = align;
+	info->min_io_size = min_io;
+	info->opt_io_size = opt_io;
+	return 0;
+}
+
 static int blk_read_config(struct vlab_blk *b)
 {
 	struct vlab_virtio_dev *d = b->vdev;
@@ -317,6 +355,23 @@ static int blk_read_config(struct vlab_blk *b)
 	}
 	info->read_only = vlab_virtio_has(d, VIRTIO_BLK_F_RO);
 	info->flush = vlab_virtio_has(d, VIRTIO_BLK_F_FLUSH);
+	rc = blk_read_topology(b);
+	if (rc)
+		return rc;
+	/* Without CONFIG_WCE: writeback exactly when FLUSH was negotiated
+	 * (DRV-5.2.5.1-2/3).  With it, the device says, and only now, after
+	 * FEATURES_OK (DRV-5.2.5.1-4). */
+	info->writeback = info->flush;
+	info->config_wce = vlab_virtio_has(d, VIRTIO_BLK_F_CONFIG_WCE);
+	if (info->config_wce) {
+		uint8_t wb = 0;
+		rc = vlab_virtio_config_read(d, VIRTIO_BLK_CFG_WRITEBACK, &wb, 1);
+		if (rc)
+			return rc;
+		if (wb > 1)
+			return blk_config_error(b, "writeback not 0 or 1", wb);
+		info->writeback = wb == 1;
+	}
 	return 0;
 }
 
@@ -382,7 +437,8 @@ int vlab_blk_init_cfg(struct vlab_blk *b, struct vlab_virtio_dev *d, const struc
 	                           VLAB_BIT(VIRTIO_BLK_F_RO) | VLAB_BIT(VIRTIO_BLK_F_BLK_SIZE) |
 #endif
 	                           /* we do issue FLUSH, so we may negotiate it (DRV-5.2.5.1-1) */
-	                           VLAB_BIT(VIRTIO_BLK_F_FLUSH) | VLAB_BIT(VIRTIO_F_VERSION_1);
+	                           VLAB_BIT(VIRTIO_BLK_F_FLUSH) | VLAB_BIT(VIRTIO_F_VERSION_1) |
+	                           VLAB_BIT(VIRTIO_BLK_F_TOPOLOGY) | VLAB_BIT(VIRTIO_BLK_F_CONFIG_WCE);
 	const struct vlab_platform *p;
 	int rc;
 
@@ -1041,6 +1097,40 @@ int vlab_blk_flush(struct vlab_blk *b)
 	if (!b->info.flush)
 		return 0; /* writethrough assumed (DRV-5.2.5.1-2) */
 	return blk_sync(b, VLAB_BLK_FLUSH, 0, NULL, 0);
+}
+
+int vlab_blk_set_writeback(struct vlab_blk *b, bool writeback)
+{
+	const uint8_t want = writeback ? 1 : 0;
+	uint8_t got = 0xff;
+	int rc;
+
+	if (!b || !b->vdev || !b->slot_mem)
+		return VLAB_EINVAL;
+	rc = vlab_virtio_check(b->vdev);
+	if (rc)
+		return rc;
+	if (!b->info.config_wce)
+		return VLAB_ENOTSUP;
+	/* DRV-5.2.6.1-11: the driver may select the mode. */
+	rc = vlab_virtio_config_write(b->vdev, VIRTIO_BLK_CFG_WRITEBACK, &want, 1);
+	if (!rc)
+		rc = vlab_virtio_config_read(b->vdev, VIRTIO_BLK_CFG_WRITEBACK, &got, 1);
+	if (rc)
+		return rc;
+	if (got > 1)
+		return blk_give_up_device(b, VLAB_EPROTO, "blk: writeback reads neither 0 nor 1");
+	b->info.writeback = got == 1;
+	if (got != want) {
+		vlab_log(blk_plat(b), VLAB_LOG_WARN, "%s: the device kept its %s cache", blk_name(b),
+		         got ? "writeback" : "writethrough");
+		return VLAB_EIO;
+	}
+	/* DRV-5.2.6.1-12: writes before the switch may still be in the
+	 * cache; a FLUSH makes them durable. */
+	if (!writeback)
+		return vlab_blk_flush(b);
+	return 0;
 }
 
 int vlab_blk_get_id(struct vlab_blk *b, char id[VIRTIO_BLK_ID_BYTES + 1])

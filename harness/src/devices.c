@@ -167,6 +167,20 @@ static bool block_size_ok(unsigned long v)
 	return v >= 512 && v <= 65536 && (v & (v - 1)) == 0;
 }
 
+/* "on"/"off" (also QEMU's true/false, yes/no) into *v; false if neither. */
+static bool parse_onoff(const char *s, bool *v)
+{
+	if (!strcmp(s, "on") || !strcmp(s, "true") || !strcmp(s, "yes")) {
+		*v = true;
+		return true;
+	}
+	if (!strcmp(s, "off") || !strcmp(s, "false") || !strcmp(s, "no")) {
+		*v = false;
+		return true;
+	}
+	return false;
+}
+
 /* tok's value when it is "name=value", else NULL. */
 static const char *prop_value(const char *tok, const char *name)
 {
@@ -200,6 +214,18 @@ int hx_blk_prop(struct hx_blk_opts *o, const char *tok, const char **why)
 			o->logical_block_size = (uint32_t)n;
 		else
 			o->physical_block_size = (uint32_t)n;
+		return 1;
+	}
+	if ((v = prop_value(tok, "config-wce")) || (v = prop_value(tok, "write-cache"))) {
+		bool on;
+		if (!parse_onoff(v, &on)) {
+			*why = "config-wce and write-cache take on or off";
+			return -1;
+		}
+		if (tok[0] == 'c')
+			o->config_wce = on ? 2 : 1;
+		else
+			o->write_cache = on ? 2 : 1;
 		return 1;
 	}
 	if ((v = prop_value(tok, "queue-size"))) {
@@ -253,6 +279,13 @@ void hx_blk_opts_cfg(const struct hx_blk_opts *o, struct dm_blk_cfg *cfg)
 		if (hx_transport_is_pci(o->transport))
 			cfg->queue_num_max = o->queue_size;
 	}
+	/* QEMU's config-wce (the feature) and write-cache (the cache's
+	 * initial mode, the writeback field). */
+	if (o->config_wce)
+		cfg->features = o->config_wce == 2 ? cfg->features | VLAB_BIT(VIRTIO_BLK_F_CONFIG_WCE)
+		                              : cfg->features & ~VLAB_BIT(VIRTIO_BLK_F_CONFIG_WCE);
+	if (o->write_cache)
+		cfg->writeback = o->write_cache == 2;
 	if (o->physical_block_size && o->physical_block_size > cfg->blk_size)
 		cfg->physical_block_exp = (uint8_t)log2u(o->physical_block_size / cfg->blk_size);
 }

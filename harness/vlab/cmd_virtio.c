@@ -633,6 +633,34 @@ static int virtio_flush(struct cli *c, int argc, char **argv)
 	return CLI_OK;
 }
 
+/* virtio cache [dev] [writeback|writethrough]: show or set the write cache
+ * (CONFIG_WCE); vlab's own, U-Boot has no such command. */
+static int virtio_cache(struct cli *c, int argc, char **argv)
+{
+	struct cli_disk *d;
+	int err, want = -1;
+
+	if (argc >= 3 && (!strcmp(argv[argc - 1], "writeback") || !strcmp(argv[argc - 1], "writethrough"))) {
+		want = argv[argc - 1][5] == 'b';
+		argc--;
+	}
+	d = disk_arg(c, argc, argv, 2);
+	if (!d)
+		return CLI_FAIL;
+	if (want >= 0) {
+		err = vlab_blk_set_writeback(&d->blk, want == 1);
+		if (err) {
+			printf("virtio %u: cache not set to %s: %s%s\n", d->devnum, want ? "writeback" : "writethrough",
+			       vlab_strerror(err), err == VLAB_ENOTSUP ? " (no CONFIG_WCE feature)" : "");
+			return CLI_FAIL;
+		}
+	}
+	printf("virtio %u: %s cache (%s)\n", d->devnum, d->blk.info.writeback ? "writeback" : "writethrough",
+	       d->blk.info.config_wce ? "settable: CONFIG_WCE"
+	                              : d->blk.info.flush ? "FLUSH without CONFIG_WCE" : "no FLUSH: writethrough");
+	return CLI_OK;
+}
+
 static int virtio_id(struct cli *c, int argc, char **argv)
 {
 	struct cli_disk *d = disk_arg(c, argc, argv, 2);
@@ -783,6 +811,8 @@ int cmd_virtio(struct cli *c, int argc, char **argv)
 		return virtio_rw(c, argc, argv, true);
 	if (!strcmp(sub, "flush") && argc <= 3)
 		return virtio_flush(c, argc, argv);
+	if (!strcmp(sub, "cache") && argc <= 4)
+		return virtio_cache(c, argc, argv);
 	if (!strcmp(sub, "id") && argc <= 3)
 		return virtio_id(c, argc, argv);
 	if (!strcmp(sub, "features") && argc <= 3)

@@ -235,4 +235,161 @@ TEST_P(BlkQueueSize, BadQueueSizesAreRefusedByTheHarness)
 INSTANTIATE_TEST_SUITE_P(Transports, BlkQueueSize, testing::ValuesIn(vlabtest::AllTransports()),
                          vlabtest::TransportName);
 
+
+// The write cache (VIRTIO_BLK_F_CONFIG_WCE, QEMU's config-wce and
+// write-cache) and the topology (VIRTIO_BLK_F_TOPOLOGY): read once at init,
+// the cache mode set on request (a switch to writethrough is followed by a
+// FLUSH: DRV-5.2.6.1-12), every value hostile.  LIFETIME and SECURE_ERASE
+// are not negotiated.
+class BlkCache : public vlabtest::BlkTransportTest {
+protected:
+	std::vector<std::string> log;
+	void Prop(const char *p)
+	{
+		const char *why = nullptr;
+		ASSERT_EQ(hx_blk_prop(&bm.opts, p, &why), 1) << p;
+	}
+	uint8_t DeviceWriteback() const { return bm.dev->blk->writeback; }
+	uint64_t StoreFlushes() const { return bm.dev->blk->store->flushes; }
+};
+
+TEST_P(BlkCache, WritebackIsReadAtInit)
+{
+	bm.opts.qemu_profile = true;
+	bm.Bring();
+	EXPECT_TRUE(bm.blk.info.config_wce);
+	EXPECT_TRUE(bm.blk.info.writeback) << "QEMU's default: cache=writeback";
+}
+
+TEST_P(BlkCache, WriteCacheOffStartsWritethrough)
+{
+	bm.opts.qemu_profile = true;
+	Prop("write-cache=off");
+	bm.Bring();
+	EXPECT_TRUE(bm.blk.info.config_wce);
+	EXPECT_FALSE(bm.blk.info.writeback);
+}
+
+TEST_P(BlkCache, SwitchingToWritethroughFlushesFirstWrites)
+{
+	bm.opts.qemu_profile = true;
+	bm.Bring();
+	uint8_t *buf = bm.Buf(512);
+	ASSERT_EQ(vlab_blk_write(&bm.blk, 0, buf, 1), 0);
+	const uint64_t flushes = StoreFlushes();
+	ASSERT_EQ(vlab_blk_set_writeback(&bm.blk, false), 0);
+	EXPECT_EQ(DeviceWriteback(), 0u);
+	EXPECT_FALSE(bm.blk.info.writeback);
+	EXPECT_EQ(StoreFlushes(), flushes + 1) << "earlier volatile writes made durable (DRV-5.2.6.1-12)";
+	ASSERT_EQ(vlab_blk_set_writeback(&bm.blk, true), 0);
+	EXPECT_EQ(DeviceWriteback(), 1u);
+	EXPECT_TRUE(bm.blk.info.writeback);
+}
+
+TEST_P(BlkCache, WithoutConfigWceTheModeFollowsFlush)
+{
+	bm.opts.qemu_profile = true;
+	Prop("config-wce=off");
+	bm.Bring();
+	EXPECT_FALSE(bm.blk.info.config_wce);
+	EXPECT_TRUE(bm.blk.info.writeback) << "FLUSH without CONFIG_WCE: writeback assumed (DRV-5.2.5.1-3)";
+	EXPECT_EQ(vlab_blk_set_writeback(&bm.blk, false), VLAB_ENOTSUP);
+}
+
+// Hostile: a writeback field that is neither 0 nor 1 at init is refused; a
+// device that does not take the mode it is given is reported.
+TEST_P(BlkCache, WritebackNeitherZeroNorOneIsRefused)
+{
+	Capture(bm.m, &log, VLAB_LOG_WARN);
+	hx_blk_opts_cfg(&bm.opts, &bm.opts.cfg);
+	bm.opts.cfg.features |= VLAB_BIT(VIRTIO_BLK_F_CONFIG_WCE);
+	bm.opts.cfg.writeback = 7;
+	bm.opts.cfg_set = true;
+	ASSERT_NE(bm.Add(), nullptr);
+	ASSERT_EQ(bm.Probe(), 0);
+	EXPECT_EQ(bm.Init(), VLAB_ECONFIG);
+	EXPECT_TRUE(Has(log, "writeback not 0 or 1 (7)"));
+}
+
+TEST_P(BlkCache, DeviceThatIgnoresTheModeIsReported)
+{
+	bm.opts.qemu_profile = true;
+	bm.Bring();
+	bm.dev->blk->cfg.writeback_fixed = true; // from now on the device ignores writes to writeback
+	EXPECT_EQ(vlab_blk_set_writeback(&bm.blk, false), VLAB_EIO);
+	EXPECT_TRUE(bm.blk.info.writeback) << "the mode the device still reports";
+	EXPECT_EQ(vlab_virtio_check(bm.vdev()), 0);
+}
+
+TEST_P(BlkCache, TopologyIsReported)
+{
+	bm.opts.qemu_profile = true;
+	hx_blk_opts_cfg(&bm.opts, &bm.opts.cfg);
+	bm.opts.cfg.physical_block_exp = 3;
+	bm.opts.cfg.alignment_offset = 1;
+	bm.opts.cfg.min_io_size = 8;
+	bm.opts.cfg.opt_io_size = 256;
+	bm.opts.cfg_set = true;
+	bm.Bring();
+	EXPECT_TRUE(bm.blk.info.topology);
+	EXPECT_EQ(bm.blk.info.physical_block_exp, 3u);
+	EXPECT_EQ(bm.blk.info.alignment_offset, 1u);
+	EXPECT_EQ(bm.blk.info.min_io_size, 8u);
+	EXPECT_EQ(bm.blk.info.opt_io_size, 256u);
+}
+
+struct BadTopology {
+	const char *name;
+	uint8_t exp, align;
+};
+
+class BlkBadTopology : public testing::TestWithParam<std::tuple<enum hx_transport, BadTopology>> {};
+
+// Topology is advice: a device that lies about it loses the advice (a
+// warning), not the disk.
+TEST_P(BlkBadTopology, IgnoredWithAWarning)
+{
+	const BadTopology c = std::get<1>(GetParam());
+	vlabtest::BlkMachine one(std::get<0>(GetParam()));
+	std::vector<std::string> log;
+	Capture(one.m, &log, VLAB_LOG_WARN);
+	one.opts.qemu_profile = true;
+	hx_blk_opts_cfg(&one.opts, &one.opts.cfg);
+	one.opts.cfg.physical_block_exp = c.exp;
+	one.opts.cfg.alignment_offset = c.align;
+	one.opts.cfg_set = true;
+	one.Bring();
+	EXPECT_FALSE(one.blk.info.topology);
+	EXPECT_EQ(one.blk.info.physical_block_exp, 0u);
+	EXPECT_TRUE(Has(log, "topology ignored"));
+	uint8_t *buf = one.Buf(512);
+	EXPECT_EQ(vlab_blk_read(&one.blk, 0, buf, 1), 0);
+}
+
+const BadTopology kBadTopologies[] = {
+	{"exp_too_large", 17, 0},
+	{"exp_255", 255, 0},
+	{"alignment_beyond_physical_block", 3, 8},
+	{"alignment_without_exp", 0, 1},
+};
+
+INSTANTIATE_TEST_SUITE_P(Transports, BlkBadTopology,
+                         testing::Combine(testing::ValuesIn(vlabtest::AllTransports()),
+                                          testing::ValuesIn(kBadTopologies)),
+                         vlabtest::CaseName<BadTopology>);
+
+// LIFETIME and SECURE_ERASE offered: not negotiated, the disk works.
+TEST_P(BlkCache, LifetimeAndSecureEraseAreNotNegotiated)
+{
+	bm.opts.qemu_profile = true;
+	bm.opts.features_on = VLAB_BIT(VIRTIO_BLK_F_LIFETIME) | VLAB_BIT(VIRTIO_BLK_F_SECURE_ERASE);
+	bm.Bring();
+	EXPECT_EQ(bm.vdev()->features & (VLAB_BIT(VIRTIO_BLK_F_LIFETIME) | VLAB_BIT(VIRTIO_BLK_F_SECURE_ERASE)), 0u);
+	uint8_t *buf = bm.Buf(512);
+	EXPECT_EQ(vlab_blk_read(&bm.blk, 0, buf, 1), 0);
+}
+
+INSTANTIATE_TEST_SUITE_P(Transports, BlkCache, testing::ValuesIn(vlabtest::AllTransports()),
+                         vlabtest::TransportName);
+
 } // namespace

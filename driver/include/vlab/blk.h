@@ -56,6 +56,8 @@ extern "C" {
 #ifndef VLAB_BLK_MAX_BLOCK
 #define VLAB_BLK_MAX_BLOCK 65536
 #endif
+/* Largest physical_block_exp (TOPOLOGY) taken as advice. */
+#define VLAB_BLK_MAX_PHYS_EXP 16u
 #define VLAB_BLK_STR_(x) #x
 #define VLAB_BLK_STR(x) VLAB_BLK_STR_(x)
 /* Segments the driver puts in one request at most. */
@@ -72,6 +74,22 @@ struct vlab_blk_info {
 	uint32_t seg_max;    /* max data segments per request (0: no limit given) */
 	bool read_only;
 	bool flush;          /* FLUSH negotiated */
+	/* The write cache: config_wce when CONFIG_WCE was negotiated (the mode
+	 * can be read and set: vlab_blk_set_writeback); writeback is the mode
+	 * (with CONFIG_WCE the device's writeback field, read once at init and
+	 * again after each change; without it, writeback exactly when FLUSH
+	 * was negotiated: DRV-5.2.5.1-2/3).  docs/architecture.md "Write
+	 * cache" says what a FLUSH does in each mode. */
+	bool config_wce;
+	bool writeback;
+	/* TOPOLOGY, when negotiated and sound (else all 0 and topology false):
+	 * 2^physical_block_exp logical blocks per physical block, the first
+	 * aligned logical block, and the minimum and optimal I/O sizes in
+	 * logical blocks.  Advice only: the driver does not use it. */
+	bool topology;
+	uint8_t physical_block_exp, alignment_offset;
+	uint16_t min_io_size;
+	uint32_t opt_io_size;
 	uint16_t cylinders;  /* geometry, when offered (else 0) */
 	uint8_t heads, sectors;
 };
@@ -158,7 +176,8 @@ struct vlab_blk {
 
 /*
  * Initialise: reset, negotiate (SIZE_MAX, SEG_MAX, GEOMETRY, RO, BLK_SIZE,
- * FLUSH; VERSION_1 on modern), read and validate the config, set up the
+ * FLUSH, TOPOLOGY, CONFIG_WCE; VERSION_1 on modern; never LIFETIME nor
+ * SECURE_ERASE, whose requests the driver does not issue), read and validate the config, set up the
  * request queue, DRIVER_OK.  queue_cap limits the queue size (0: default).
  */
 int vlab_blk_init(struct vlab_blk *b, struct vlab_virtio_dev *d, uint16_t queue_cap);
@@ -189,6 +208,15 @@ void vlab_blk_shutdown(struct vlab_blk *b);
 int vlab_blk_read(struct vlab_blk *b, uint64_t sector, void *buf, uint32_t nsectors);
 int vlab_blk_write(struct vlab_blk *b, uint64_t sector, const void *buf, uint32_t nsectors);
 int vlab_blk_flush(struct vlab_blk *b);
+/*
+ * Set the device's write cache to writeback (true) or writethrough (false)
+ * (CONFIG_WCE negotiated, else VLAB_ENOTSUP; DRV-5.2.6.1-11), then read the
+ * mode back into info.writeback: VLAB_EIO when the device kept the other
+ * mode, VLAB_EPROTO (device broken) when it reads neither 0 nor 1.  A
+ * switch to writethrough is followed by a FLUSH (when negotiated), since
+ * the writes before it may still be in the cache (DRV-5.2.6.1-12).
+ */
+int vlab_blk_set_writeback(struct vlab_blk *b, bool writeback);
 /* The logical block size (info.blk_size): what a READ/WRITE must be whole
  * multiples of, at a multiple of.  512 unless the device offers BLK_SIZE. */
 static inline uint32_t vlab_blk_block_size(const struct vlab_blk *b)
