@@ -3,7 +3,7 @@
  * vlab-scenario: the host side of the QEMU cross-check.
  *
  *   vlab-scenario run --scenario blk --transport NAME --model-transport T
- *                     --image PATH [--serial TEXT]
+ *                     --image PATH [--serial TEXT] [--blk-props P=V,...]
  *   vlab-scenario run --scenario net --transport NAME --model-transport T
  *                     [--host-mtu N] [--props LIST]
  *   vlab-scenario run --scenario rng --transport NAME --model-transport T
@@ -24,6 +24,8 @@
  *       names, comma-separated (packed=on|off, indirect_desc=on|off,
  *       event_idx=on|off), on top of the profile's offer, so the model
  *       offers what QEMU offered (run-matrix.sh's ring rows).
+ *       --blk-props: the row's QEMU virtio-blk -device properties, which
+ *       the model then has too (hx_blk_prop).
  *   vlab-scenario replay FILE
  *       Runs the scenario the trace names against the trace instead of a
  *       device (docs/trace-format.md): the "T: " transcript, then exit 0
@@ -64,7 +66,8 @@ int host_usage(void)
 {
 	fprintf(stderr,
 	        "usage: vlab-scenario run --scenario blk --transport NAME --model-transport T --image PATH [--serial TEXT]\n"
-	        "                         [--ring PROPS] [--record FILE]\n"
+	        "                         [--ring PROPS] [--blk-props P=V,...]  (QEMU's virtio-blk properties: " HX_BLK_PROP_NAMES ")\n"
+	        "                         [--record FILE]\n"
 	        "       vlab-scenario run --scenario rng --transport NAME --model-transport T [--ring PROPS]\n"
 	        "                         [--record FILE]\n"
 	        "       vlab-scenario run --scenario net --transport NAME --model-transport T [--host-mtu N]\n"
@@ -242,10 +245,11 @@ static struct hx_dev *add_net(struct hx_machine *m, enum hx_transport t, uint16_
 }
 
 static struct hx_dev *add_blk(struct hx_machine *m, enum hx_transport t, const char *image,
-                              const char *serial, const struct ring_opts *ring, const char **err)
+	        "                         [--ring PROPS] [--blk-props P=V,...]  (QEMU's virtio-blk properties: " HX_BLK_PROP_NAMES ")\n"
+	        "                         [--record FILE]\n"
+	        "       vlab-scenario run --scenario rng --transport NAME --model-transport T [--ring PROPS]\n"
 {
-	struct hx_blk_opts o;
-	hx_blk_opts_default(&o);
+	struct hx_blk_opts o = *props;
 	o.transport = t;
 	o.image = image;
 	/* What QEMU 7.2 offers on this transport, plus the serial the runner
@@ -365,11 +369,35 @@ static int cmd_replay(const char *path, bool inject)
 	return ok ? 0 : 1;
 }
 
+/* "prop=value,prop=value" (hx_blk_prop) into o; false after a message. */
+static bool parse_blk_props(struct hx_blk_opts *o, const char *list)
+{
+	char buf[256];
+
+	if (strlen(list) >= sizeof buf) {
+		fprintf(stderr, "vlab-scenario: --blk-props is too long\n");
+		return false;
+	}
+	strcpy(buf, list);
+	for (char *tok = buf, *next; tok; tok = next) {
+		next = strchr(tok, ',');
+		if (next)
+			*next++ = '\0';
+		const char *why = "not a property the model has (" HX_BLK_PROP_NAMES ")";
+		if (hx_blk_prop(o, tok, &why) <= 0) {
+			fprintf(stderr, "vlab-scenario: --blk-props: '%s': %s\n", tok, why);
+			return false;
+		}
+	}
+	return true;
+}
+
 static int cmd_run(int argc, char **argv)
 {
 	const char *scenario = NULL, *transport = NULL, *model_transport = NULL, *image = NULL;
-	const char *serial = NULL, *host_mtu_arg = NULL, *props = NULL, *record = NULL;
-	const char *serial = NULL, *host_mtu_arg = NULL, *record = NULL, *ring_arg = NULL;
+	        "                         [--ring PROPS] [--blk-props P=V,...]  (QEMU's virtio-blk properties: " HX_BLK_PROP_NAMES ")\n"
+	        "                         [--record FILE]\n"
+	        "       vlab-scenario run --scenario rng --transport NAME --model-transport T [--ring PROPS]\n"
 	/* The command as the trace header keeps it: every option but --record. */
 	char command[1024] = "run";
 	size_t clen = 3;
@@ -391,8 +419,9 @@ static int cmd_run(int argc, char **argv)
 			slot = &props;
 		else if (!strcmp(argv[i], "--record"))
 			slot = &record;
-		else if (!strcmp(argv[i], "--ring"))
-			slot = &ring_arg;
+	        "                         [--ring PROPS] [--blk-props P=V,...]  (QEMU's virtio-blk properties: " HX_BLK_PROP_NAMES ")\n"
+	        "                         [--record FILE]\n"
+	        "       vlab-scenario run --scenario rng --transport NAME --model-transport T [--ring PROPS]\n"
 		if (!slot || i + 1 >= argc || strchr(argv[i + 1], '\n') || strchr(argv[i + 1], ' ')) {
 			fprintf(stderr, "vlab-scenario: unknown option, missing value or a value with spaces: %s\n", argv[i]);
 			return host_usage();
@@ -421,13 +450,9 @@ static int cmd_run(int argc, char **argv)
 		fprintf(stderr, "vlab-scenario: --host-mtu takes a number from 68 to 65535, for --scenario net\n");
 		return 2;
 	}
-	if (props && (!net || parse_props(props, &np) != 0)) {
-		if (!net)
-			fprintf(stderr, "vlab-scenario: --props is for --scenario net\n");
-		return 2;
-	}
-	struct ring_opts ring = {0, 0};
-	if (ring_arg && parse_ring(ring_arg, &ring) != 0)
+	        "                         [--ring PROPS] [--blk-props P=V,...]  (QEMU's virtio-blk properties: " HX_BLK_PROP_NAMES ")\n"
+	        "                         [--record FILE]\n"
+	        "       vlab-scenario run --scenario rng --transport NAME --model-transport T [--ring PROPS]\n"
 		return 2;
 	if (serial && strlen(serial) > VIRTIO_BLK_ID_BYTES) {
 		fprintf(stderr, "vlab-scenario: --serial is longer than %u bytes\n", VIRTIO_BLK_ID_BYTES);
@@ -444,16 +469,9 @@ static int cmd_run(int argc, char **argv)
 	hx_set_log(m, log_line, NULL, VLAB_LOG_INFO);
 
 	const char *err = NULL;
-	struct hx_dev *dev = net ? add_net(m, (enum hx_transport)t, &np, &err)
-	                         : add_blk(m, (enum hx_transport)t, image, serial, &err);
-	struct hx_rng_opts ro;
-	hx_rng_opts_default(&ro);
-	ro.transport = (enum hx_transport)t;
-	ro.features_on = ring.on;
-	ro.features_off = ring.off;
-	struct hx_dev *dev = net   ? add_net(m, (enum hx_transport)t, (uint16_t)host_mtu, &ring, &err)
-	                     : rng ? hx_add_rng(m, &ro, &err)
-	                           : add_blk(m, (enum hx_transport)t, image, serial, &ring, &err);
+	        "                         [--ring PROPS] [--blk-props P=V,...]  (QEMU's virtio-blk properties: " HX_BLK_PROP_NAMES ")\n"
+	        "                         [--record FILE]\n"
+	        "       vlab-scenario run --scenario rng --transport NAME --model-transport T [--ring PROPS]\n"
 	if (!dev) {
 		fprintf(stderr, "vlab-scenario: %s\n", err ? err : "cannot add the device");
 		hx_machine_free(m);

@@ -177,6 +177,14 @@ static uint32_t blk_config_read(void *dev, uint32_t off, unsigned width)
 	 * (DRV-2.5.1-1: the driver must not take two reads as one). */
 	if (off == DM_VIRTIO_BLK_CFG_CAPACITY + 4 && dm_virtio_fault_hit(&b->dv, DM_FAULT_CAPACITY_TEAR, -1))
 		dm_virtio_config_changed(&b->dv);
+	if (off <= DM_VIRTIO_BLK_CFG_WRITEBACK && off + width > DM_VIRTIO_BLK_CFG_WRITEBACK &&
+	    offered(b, DM_VIRTIO_BLK_F_CONFIG_WCE) && !b->dv.legacy) {
+		/* Its value depends on the features: not before FEATURES_OK
+		 * (which a legacy interface does not have). */
+		dm_virtio_checked(&b->dv, "DRV-5.2.5.1-4");
+		if (!(b->dv.driver_status & DM_VIRTIO_STATUS_FEATURES_OK))
+			dm_virtio_violation(&b->dv, "DRV-5.2.5.1-4", "writeback read before FEATURES_OK");
+	}
 	build_config(b, cfg);
 	for (unsigned i = 0; i < width && off + i < CFG_BYTES; i++)
 		v |= (uint32_t)cfg[off + i] << (8 * i);
@@ -188,7 +196,7 @@ static void blk_config_write(void *dev, uint32_t off, unsigned width, uint32_t v
 	struct dm_blk *b = dev;
 	(void)width;
 	/* Only writeback is writable, with CONFIG_WCE (5.2.6.1-11). */
-	if (off == DM_VIRTIO_BLK_CFG_WRITEBACK && offered(b, DM_VIRTIO_BLK_F_CONFIG_WCE))
+	if (off == DM_VIRTIO_BLK_CFG_WRITEBACK && offered(b, DM_VIRTIO_BLK_F_CONFIG_WCE) && !b->cfg.writeback_fixed)
 		b->writeback = (uint8_t)(val & 0xff) ? 1 : 0;
 }
 
@@ -350,6 +358,27 @@ static bool transfer(struct dm_blk *b, struct dm_vq *vq, const struct dm_chain *
 	return true;
 }
 
+/* The logical block size the device works in: blk_size when it offers
+ * BLK_SIZE with a usable value (a power of two above 512), else 512. */
+static uint32_t logical_block(const struct dm_blk *b)
+{
+	uint32_t bs = b->cfg.blk_size;
+
+	if (!offered(b, DM_VIRTIO_BLK_F_BLK_SIZE) || bs <= DM_VIRTIO_BLK_SECTOR_SIZE || (bs & (bs - 1)))
+		return DM_VIRTIO_BLK_SECTOR_SIZE;
+	return bs;
+}
+
+/* QEMU fails a read or write that is not whole logical blocks at a block
+ * boundary with IOERR (virtio_blk_sect_range_ok); so does the model.  Not
+ * a breach of the spec by the driver: nothing is recorded. */
+static bool aligned(const struct dm_blk *b, uint64_t sector, uint64_t len)
+{
+	const uint32_t bs = logical_block(b);
+
+	return sector % (bs / DM_VIRTIO_BLK_SECTOR_SIZE) == 0 && len % bs == 0;
+}
+
 static uint8_t do_in(struct dm_blk *b, struct dm_vq *vq, const struct dm_chain *c, uint64_t sector,
                      uint32_t *written)
 {
@@ -362,7 +391,8 @@ static uint8_t do_in(struct dm_blk *b, struct dm_vq *vq, const struct dm_chain *
 		                          "read of %llu bytes: not a multiple of 512", (unsigned long long)len);
 		return DM_VIRTIO_BLK_S_IOERR;
 	}
-	if (!range_ok(b, sector, len, vq->index) || !transfer(b, vq, c, sector, len, true, written))
+	if (!aligned(b, sector, len) || !range_ok(b, sector, len, vq->index) ||
+	    !transfer(b, vq, c, sector, len, true, written))
 		return DM_VIRTIO_BLK_S_IOERR;
 	b->reads++;
 	return DM_VIRTIO_BLK_S_OK;
@@ -388,7 +418,8 @@ static uint8_t do_out(struct dm_blk *b, struct dm_vq *vq, const struct dm_chain 
 		                          "write of %llu bytes: not a multiple of 512", (unsigned long long)len);
 		return DM_VIRTIO_BLK_S_IOERR;
 	}
-	if (!range_ok(b, sector, len, vq->index) || !transfer(b, vq, c, sector, len, false, NULL))
+	if (!aligned(b, sector, len) || !range_ok(b, sector, len, vq->index) ||
+	    !transfer(b, vq, c, sector, len, false, NULL))
 		return DM_VIRTIO_BLK_S_IOERR;
 	b->writes++;
 	return DM_VIRTIO_BLK_S_OK;

@@ -253,6 +253,44 @@ static int blk_read_capacity(struct vlab_blk *b, uint64_t *cap)
 	return 0;
 }
 
+/* TOPOLOGY (5.2.4): advice, read once; a device that lies about it loses
+ * the advice (a warning), not the disk. */
+static int blk_read_topology(struct vlab_blk *b)
+{
+	struct vlab_virtio_dev *d = b->vdev;
+	struct vlab_blk_info *info = &b->info;
+	uint8_t exp = 0, align = 0;
+	uint16_t min_io = 0;
+	uint32_t opt_io = 0;
+	int rc;
+
+	if (!vlab_virtio_has(d, VIRTIO_BLK_F_TOPOLOGY))
+		return 0;
+	rc = vlab_virtio_config_read(d, VIRTIO_BLK_CFG_TOPOLOGY, &exp, 1);
+	if (!rc)
+		rc = vlab_virtio_config_read(d, VIRTIO_BLK_CFG_TOPOLOGY + 1, &align, 1);
+	if (!rc)
+		rc = vlab_virtio_config_read(d, VIRTIO_BLK_CFG_TOPOLOGY + 2, &min_io, 2);
+	if (!rc)
+		rc = vlab_virtio_config_read(d, VIRTIO_BLK_CFG_TOPOLOGY + 4, &opt_io, 4);
+	if (rc)
+		return rc;
+	/* A physical block of at most 2^16 logical blocks, and the first
+	 * aligned logical block inside the first physical block. */
+	if (exp > VLAB_BLK_MAX_PHYS_EXP || align >= (1u << exp)) {
+		vlab_log(blk_plat(b), VLAB_LOG_WARN,
+		         "%s: topology ignored: physical_block_exp %u, alignment_offset %u", blk_name(b),
+		         (unsigned)exp, (unsigned)align);
+		return 0;
+	}
+	info->topology = true;
+	info->physical_block_exp = exp;
+	info->alignment_offset = align;
+	info->min_io_size = min_io;
+	info->opt_io_size = opt_io;
+	return 0;
+}
+
 static int blk_read_config(struct vlab_blk *b)
 {
 	struct vlab_virtio_dev *d = b->vdev;
@@ -311,12 +349,30 @@ static int blk_read_config(struct vlab_blk *b)
 		rc = vlab_virtio_config_read(d, VIRTIO_BLK_CFG_BLK_SIZE, &v32, 4);
 		if (rc)
 			return rc;
-		if (!is_pow2(v32) || v32 < VIRTIO_BLK_SECTOR_SIZE || v32 > 65536u)
-			return blk_config_error(b, "blk_size not a power of two in 512..65536", v32);
+		if (!is_pow2(v32) || v32 < VIRTIO_BLK_SECTOR_SIZE || v32 > VLAB_BLK_MAX_BLOCK)
+			return blk_config_error(b, "blk_size not a power of two in 512.." VLAB_BLK_STR(VLAB_BLK_MAX_BLOCK),
+			                        v32);
 		info->blk_size = v32;
 	}
 	info->read_only = vlab_virtio_has(d, VIRTIO_BLK_F_RO);
 	info->flush = vlab_virtio_has(d, VIRTIO_BLK_F_FLUSH);
+	rc = blk_read_topology(b);
+	if (rc)
+		return rc;
+	/* Without CONFIG_WCE: writeback exactly when FLUSH was negotiated
+	 * (DRV-5.2.5.1-2/3).  With it, the device says, and only now, after
+	 * FEATURES_OK (DRV-5.2.5.1-4). */
+	info->writeback = info->flush;
+	info->config_wce = vlab_virtio_has(d, VIRTIO_BLK_F_CONFIG_WCE);
+	if (info->config_wce) {
+		uint8_t wb = 0;
+		rc = vlab_virtio_config_read(d, VIRTIO_BLK_CFG_WRITEBACK, &wb, 1);
+		if (rc)
+			return rc;
+		if (wb > 1)
+			return blk_config_error(b, "writeback not 0 or 1", wb);
+		info->writeback = wb == 1;
+	}
 	return 0;
 }
 
@@ -337,9 +393,11 @@ static int blk_size_requests(struct vlab_blk *b)
 	bytes = b->info.size_max ? (uint64_t)segs * b->info.size_max : BLK_REQ_CAP;
 	if (bytes > BLK_REQ_CAP)
 		bytes = BLK_REQ_CAP;
-	bytes -= bytes % VIRTIO_BLK_SECTOR_SIZE;
-	if (bytes < VIRTIO_BLK_SECTOR_SIZE)
-		return blk_config_error(b, "seg_max * size_max below one sector", (uint32_t)bytes);
+	/* Whole logical blocks only: every part of a request starts and ends
+	 * on a block boundary (QEMU answers IOERR otherwise). */
+	bytes -= bytes % b->info.blk_size;
+	if (bytes < b->info.blk_size)
+		return blk_config_error(b, "seg_max * size_max below one block", (uint32_t)bytes);
 	b->max_segs = segs;
 	b->max_req_bytes = (uint32_t)bytes;
 
@@ -371,7 +429,8 @@ int vlab_blk_init(struct vlab_blk *b, struct vlab_virtio_dev *d, uint16_t queue_
 	(VLAB_BIT(VIRTIO_BLK_F_SIZE_MAX) | VLAB_BIT(VIRTIO_BLK_F_SEG_MAX) |                   \
 	 VLAB_BIT(VIRTIO_BLK_F_GEOMETRY) | VLAB_BIT(VIRTIO_BLK_F_BLK_SIZE) |                  \
 	 /* we do issue FLUSH, so we may negotiate it (DRV-5.2.5.1-1) */                      \
-	 VLAB_BIT(VIRTIO_BLK_F_FLUSH) | VLAB_BIT(VIRTIO_F_VERSION_1))
+	 VLAB_BIT(VIRTIO_BLK_F_FLUSH) | VLAB_BIT(VIRTIO_F_VERSION_1) |                        \
+	 VLAB_BIT(VIRTIO_BLK_F_TOPOLOGY) | VLAB_BIT(VIRTIO_BLK_F_CONFIG_WCE))
 /* accept RO when offered (DRV-5.2.6.1-2) */
 #if defined(VLAB_MUTANT_NO_RO_FEATURE) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
 #ifndef VLAB_MUTANT_BUILD
@@ -691,8 +750,11 @@ int vlab_blk_submit(struct vlab_blk *b, struct vlab_blk_req *r)
 		/* fall through */
 	case VLAB_BLK_READ: {
 		uint64_t nsect;
-		/* Data length a multiple of 512 (DRV-5.2.6.1-5). */
-		if (!r->buf || r->len == 0 || r->len % VIRTIO_BLK_SECTOR_SIZE)
+		/* Data length a multiple of 512 (DRV-5.2.6.1-5), and whole
+		 * logical blocks at a block boundary: a device with a larger
+		 * blk_size fails anything else (QEMU: IOERR). */
+		if (!r->buf || r->len == 0 || r->len % b->info.blk_size ||
+		    r->sector % (b->info.blk_size / VIRTIO_BLK_SECTOR_SIZE))
 			return blk_reject(r, VLAB_EINVAL);
 		/* Nothing beyond capacity (DRV-5.2.6.1-1). */
 		nsect = r->len / VIRTIO_BLK_SECTOR_SIZE;
@@ -994,6 +1056,34 @@ int vlab_blk_write(struct vlab_blk *b, uint64_t sector, const void *buf, uint32_
 	return blk_rw(b, VLAB_BLK_WRITE, sector, (void *)(uintptr_t)buf, nsectors);
 }
 
+/* Logical blocks to 512-byte sectors, and the calls above. */
+static int blk_rw_blocks(struct vlab_blk *b, enum vlab_blk_op op, uint64_t lba, void *buf, uint32_t nblocks)
+{
+	uint32_t spb;
+
+	if (!b || !b->slot_mem)
+		return VLAB_EINVAL;
+	spb = b->info.blk_size / VIRTIO_BLK_SECTOR_SIZE;
+	if (lba > UINT64_MAX / spb || nblocks > UINT32_MAX / b->info.blk_size)
+		return VLAB_EINVAL;
+	return blk_rw(b, op, lba * spb, buf, nblocks * spb);
+}
+
+int vlab_blk_read_blocks(struct vlab_blk *b, uint64_t lba, void *buf, uint32_t nblocks)
+{
+	return blk_rw_blocks(b, VLAB_BLK_READ, lba, buf, nblocks);
+}
+
+int vlab_blk_write_blocks(struct vlab_blk *b, uint64_t lba, const void *buf, uint32_t nblocks)
+{
+	return blk_rw_blocks(b, VLAB_BLK_WRITE, lba, (void *)(uintptr_t)buf, nblocks);
+}
+
+int vlab_blk_part_read(void *blk, uint64_t lba, uint32_t nblocks, void *buf)
+{
+	return vlab_blk_read_blocks(blk, lba, buf, nblocks);
+}
+
 int vlab_blk_flush(struct vlab_blk *b)
 {
 	int rc;
@@ -1006,6 +1096,40 @@ int vlab_blk_flush(struct vlab_blk *b)
 	if (!b->info.flush)
 		return 0; /* writethrough assumed (DRV-5.2.5.1-2) */
 	return blk_sync(b, VLAB_BLK_FLUSH, 0, NULL, 0);
+}
+
+int vlab_blk_set_writeback(struct vlab_blk *b, bool writeback)
+{
+	const uint8_t want = writeback ? 1 : 0;
+	uint8_t got = 0xff;
+	int rc;
+
+	if (!b || !b->vdev || !b->slot_mem)
+		return VLAB_EINVAL;
+	rc = vlab_virtio_check(b->vdev);
+	if (rc)
+		return rc;
+	if (!b->info.config_wce)
+		return VLAB_ENOTSUP;
+	/* DRV-5.2.6.1-11: the driver may select the mode. */
+	rc = vlab_virtio_config_write(b->vdev, VIRTIO_BLK_CFG_WRITEBACK, &want, 1);
+	if (!rc)
+		rc = vlab_virtio_config_read(b->vdev, VIRTIO_BLK_CFG_WRITEBACK, &got, 1);
+	if (rc)
+		return rc;
+	if (got > 1)
+		return blk_give_up_device(b, VLAB_EPROTO, "blk: writeback reads neither 0 nor 1");
+	b->info.writeback = got == 1;
+	if (got != want) {
+		vlab_log(blk_plat(b), VLAB_LOG_WARN, "%s: the device kept its %s cache", blk_name(b),
+		         got ? "writeback" : "writethrough");
+		return VLAB_EIO;
+	}
+	/* DRV-5.2.6.1-12: writes before the switch may still be in the
+	 * cache; a FLUSH makes them durable. */
+	if (!writeback)
+		return vlab_blk_flush(b);
+	return 0;
 }
 
 int vlab_blk_get_id(struct vlab_blk *b, char id[VIRTIO_BLK_ID_BYTES + 1])

@@ -8,6 +8,7 @@
  * 0x14, or at 0x18 while MSI-X is enabled.
  */
 #include "pci_priv.h"
+#include "vlab/virtqueue.h" /* VLAB_VQ_SIZE_MAX */
 
 #define MSIX_ENABLE 0x8000u
 
@@ -118,9 +119,17 @@ static int l_queue_enable(struct vlab_virtio_dev *d, uint16_t idx, const struct 
 	if (lr(p, VIRTIO_PCI_LEGACY_QUEUE_PFN, 4) != 0)
 		return vlab_virtio_mark_broken(d, "queue already in use");
 	/* The device fixes the size: the ring must have exactly that many
-	 * entries. */
-	if (l->size != (uint16_t)lr(p, VIRTIO_PCI_LEGACY_QUEUE_NUM, 2))
+	 * entries.  A queue larger than the driver's cap (issue 17) cannot be
+	 * used: say which cap to raise. */
+	uint16_t n = (uint16_t)lr(p, VIRTIO_PCI_LEGACY_QUEUE_NUM, 2);
+	if (l->size != n) {
+		vlab_log(d->plat, VLAB_LOG_ERROR,
+		         "%s: queue %u: the legacy device fixes %u entries, the ring has %u: "
+		         "build with VLAB_VQ_SIZE_MAX=%u (now %u) or a larger queue cap",
+		         d->name ? d->name : "virtio-pci", (unsigned)idx, (unsigned)n, (unsigned)l->size,
+		         (unsigned)n, (unsigned)VLAB_VQ_SIZE_MAX);
 		return VLAB_ERANGE;
+	}
 	lw(p, VIRTIO_PCI_LEGACY_QUEUE_PFN, 4, (uint32_t)(l->desc / VIRTIO_PCI_LEGACY_ALIGN));
 	return VLAB_OK;
 }

@@ -8,6 +8,7 @@
  * than a bus error.  Adding a device puts its front end into the next free
  * slot.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -160,6 +161,135 @@ static struct dm_store *open_store(struct hx_machine *m, const struct hx_blk_opt
 	return st;
 }
 
+/* A power of two in 512..65536 (QEMU takes up to 2 MiB; the driver 64 KiB). */
+static bool block_size_ok(unsigned long v)
+{
+	return v >= 512 && v <= 65536 && (v & (v - 1)) == 0;
+}
+
+/* "on"/"off" (also QEMU's true/false, yes/no) into *v; false if neither. */
+static bool parse_onoff(const char *s, bool *v)
+{
+	if (!strcmp(s, "on") || !strcmp(s, "true") || !strcmp(s, "yes")) {
+		*v = true;
+		return true;
+	}
+	if (!strcmp(s, "off") || !strcmp(s, "false") || !strcmp(s, "no")) {
+		*v = false;
+		return true;
+	}
+	return false;
+}
+
+/* tok's value when it is "name=value", else NULL. */
+static const char *prop_value(const char *tok, const char *name)
+{
+	size_t n = strlen(name);
+
+	return strncmp(tok, name, n) == 0 && tok[n] == '=' ? tok + n + 1 : NULL;
+}
+
+static bool parse_ulong(const char *s, unsigned long *v)
+{
+	char *end = NULL;
+
+	if (!*s || *s == '-' || *s == '+')
+		return false;
+	errno = 0;
+	*v = strtoul(s, &end, 0);
+	return errno == 0 && end && *end == '\0';
+}
+
+int hx_blk_prop(struct hx_blk_opts *o, const char *tok, const char **why)
+{
+	const char *v;
+	unsigned long n = 0;
+
+	if ((v = prop_value(tok, "logical_block_size")) || (v = prop_value(tok, "physical_block_size"))) {
+		if (!parse_ulong(v, &n) || !block_size_ok(n)) {
+			*why = "a block size is a power of two from 512 to 65536";
+			return -1;
+		}
+		if (tok[0] == 'l')
+			o->logical_block_size = (uint32_t)n;
+		else
+			o->physical_block_size = (uint32_t)n;
+		return 1;
+	}
+	if ((v = prop_value(tok, "config-wce")) || (v = prop_value(tok, "write-cache"))) {
+		bool on;
+		if (!parse_onoff(v, &on)) {
+			*why = "config-wce and write-cache take on or off";
+			return -1;
+		}
+		if (tok[0] == 'c')
+			o->config_wce = on ? 2 : 1;
+		else
+			o->write_cache = on ? 2 : 1;
+		return 1;
+	}
+	if ((v = prop_value(tok, "queue-size"))) {
+		if (!parse_ulong(v, &n) || n < 4 || n > 1024 || (n & (n - 1))) {
+			*why = "queue-size is a power of two from 4 to 1024";
+			return -1;
+		}
+		o->queue_size = (uint16_t)n;
+		return 1;
+	}
+	return 0;
+}
+
+static unsigned log2u(uint32_t v)
+{
+	unsigned e = 0;
+
+	while (v > 1) {
+		v >>= 1;
+		e++;
+	}
+	return e;
+}
+
+void hx_blk_opts_cfg(const struct hx_blk_opts *o, struct dm_blk_cfg *cfg)
+{
+	if (o->cfg_set)
+		*cfg = o->cfg;
+	else if (o->qemu_profile)
+		hx_blk_cfg_qemu72(cfg, o->transport);
+	else
+		dm_blk_cfg_default(cfg);
+	if (o->read_only)
+		cfg->features |= VLAB_BIT(VIRTIO_BLK_F_RO);
+	cfg->features = (cfg->features | o->features_on) & ~o->features_off;
+	/* QEMU's block sizes: blk_size is the logical one, the topology's
+	 * physical_block_exp the physical one's power of two above it, and
+	 * the discard granularity (by default) one logical block. */
+	if (o->logical_block_size) {
+		cfg->features |= VLAB_BIT(VIRTIO_BLK_F_BLK_SIZE);
+		cfg->blk_size = o->logical_block_size;
+		cfg->discard_sector_alignment = o->logical_block_size / 512;
+		/* The sectors per track rounded down to whole logical blocks
+		 * (63 -> 56 with 4096-byte blocks); the cylinders as they were. */
+		cfg->sectors = (uint8_t)(cfg->sectors & ~(o->logical_block_size / 512 - 1u));
+	}
+	/* QEMU's queue-size: the size its virtio-pci shows (its virtio-mmio
+	 * shows 1024 whatever it is), and seg_max two below it. */
+	if (o->queue_size) {
+		cfg->seg_max = o->queue_size - 2u;
+		if (hx_transport_is_pci(o->transport))
+			cfg->queue_num_max = o->queue_size;
+	}
+	/* QEMU's config-wce (the feature) and write-cache (the cache's
+	 * initial mode, the writeback field). */
+	if (o->config_wce)
+		cfg->features = o->config_wce == 2 ? cfg->features | VLAB_BIT(VIRTIO_BLK_F_CONFIG_WCE)
+		                              : cfg->features & ~VLAB_BIT(VIRTIO_BLK_F_CONFIG_WCE);
+	if (o->write_cache)
+		cfg->writeback = o->write_cache == 2;
+	if (o->physical_block_size && o->physical_block_size > cfg->blk_size)
+		cfg->physical_block_exp = (uint8_t)log2u(o->physical_block_size / cfg->blk_size);
+}
+
 struct hx_dev *hx_add_blk(struct hx_machine *m, const struct hx_blk_opts *o, const char **err)
 {
 	struct hx_blk_opts def;
@@ -174,15 +304,12 @@ struct hx_dev *hx_add_blk(struct hx_machine *m, const struct hx_blk_opts *o, con
 	}
 
 	struct dm_blk_cfg cfg;
-	if (o->cfg_set)
-		cfg = o->cfg;
-	else if (o->qemu_profile)
-		hx_blk_cfg_qemu72(&cfg, o->transport);
-	else
-		dm_blk_cfg_default(&cfg);
-	if (o->read_only)
-		cfg.features |= VLAB_BIT(VIRTIO_BLK_F_RO);
-	cfg.features = (cfg.features | o->features_on) & ~o->features_off;
+	hx_blk_opts_cfg(o, &cfg);
+	if (o->physical_block_size && o->physical_block_size < cfg.blk_size) {
+		set_err(m, err, "physical_block_size %u is below the logical block size %u",
+		        (unsigned)o->physical_block_size, (unsigned)cfg.blk_size);
+		return NULL;
+	}
 
 	struct hx_dev *d = calloc(1, sizeof *d);
 	if (!d) {

@@ -19,7 +19,6 @@
 #include "vlab/part.h"
 #include "vlab_cli.h"
 
-#define SECTOR 512u /* the partition tables' and the filesystems' block size in vlab */
 
 /* The partition `<dev>[:<part>]` names, as U-Boot chooses it: no part or
  * part 0 on a disk without a table is the whole disk; no part on a disk
@@ -27,7 +26,7 @@
  * the first.  Prints U-Boot's message and returns false on error. */
 struct fs_where {
 	struct cli_disk *d;
-	uint64_t start, count; /* sectors */
+	uint64_t start, count; /* logical blocks (cli_disk_bsize) */
 	struct vlab_part_table *t; /* NULL: whole disk */
 	const struct vlab_part *p;
 };
@@ -63,7 +62,7 @@ static bool find_disk(struct cli *c, const char *iface, const char *devpart, str
 static bool scan_table(struct cli *c, struct fs_where *w)
 {
 	struct cli_read_ctx r = {c, w->d};
-	size_t scratch_len = 2 * SECTOR + 16384;
+	size_t scratch_len = 2 * (size_t)cli_disk_bsize(w->d) + 16384;
 	void *scratch = malloc(scratch_len);
 	int err;
 
@@ -73,7 +72,7 @@ static bool scan_table(struct cli *c, struct fs_where *w)
 		printf("** Out of memory **\n");
 		return false;
 	}
-	err = vlab_part_scan(w->t, SECTOR, w->d->blk.info.capacity, cli_disk_read, &r, scratch,
+	err = vlab_part_scan(w->t, cli_disk_bsize(w->d), cli_disk_blocks(w->d), cli_disk_read, &r, scratch,
 	                     scratch_len);
 	if (err == VLAB_ENOGPT)
 		err = 0; /* an empty GPT: no partition to find, as U-Boot has it */
@@ -111,7 +110,7 @@ static bool where_arg(struct cli *c, const char *iface, const char *devpart, str
 	}
 	if (!scan_table(c, w))
 		return false;
-	w->count = w->d->blk.info.capacity;
+	w->count = cli_disk_blocks(w->d);
 	if (w->t->scheme == VLAB_PART_NONE || (!unspecified && !autopick && num == 0)) {
 		if (w->count == 0) {
 			printf("** Bad device size - %s %u **\n", iface, w->d->devnum);
@@ -174,7 +173,7 @@ static struct fs_mount *fs_open(struct cli *c, const char *iface, const char *de
 	}
 	m->r.c = c;
 	m->r.d = m->w.d;
-	err = vlab_fs_mount(&m->fs, SECTOR, m->w.start, m->w.count, cli_disk_read, &m->r);
+	err = vlab_fs_mount(&m->fs, cli_disk_bsize(m->w.d), m->w.start, m->w.count, cli_disk_read, &m->r);
 	if (err == 0 && want != VLAB_FS_NONE && m->fs.type != want)
 		err = VLAB_FS_EUNKNOWN;
 	if (err == VLAB_FS_EUNKNOWN) {

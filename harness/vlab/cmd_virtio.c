@@ -18,7 +18,6 @@
 #include "vlab/rng.h"
 #include "vlab_cli.h"
 
-#define SECTOR 512u
 
 /* ---- scan ---- */
 
@@ -343,7 +342,7 @@ static void dev_print(const struct cli_disk *d)
 
 		printf("            Capacity: %" PRIu64 ".%" PRIu64 " MB = %" PRIu64 ".%" PRIu64
 		       " GB (%" PRIu64 " x %u)\n",
-		       mb / 10, mb % 10, gb / 10, gb % 10, in->capacity, SECTOR);
+		       mb / 10, mb % 10, gb / 10, gb % 10, cli_disk_blocks(d), cli_disk_bsize(d));
 	} else {
 		printf("            Capacity: not available\n");
 	}
@@ -418,21 +417,22 @@ static void retire_bounce(struct cli *c)
 int cli_disk_read(void *ctx, uint64_t lba, uint32_t nsect, void *buf)
 {
 	struct cli_read_ctx *r = ctx;
-	const uint32_t chunk = (uint32_t)(r->c->bounce_len / SECTOR);
+	const uint32_t bs = cli_disk_bsize(r->d);
+	const uint32_t chunk = (uint32_t)(r->c->bounce_len / bs);
 	uint8_t *out = buf;
 
 	if (chunk == 0)
 		return VLAB_ENOMEM;
 	while (nsect) {
 		uint32_t n = nsect < chunk ? nsect : chunk;
-		int err = vlab_blk_read(&r->d->blk, lba, r->c->bounce, n);
+		int err = vlab_blk_read_blocks(&r->d->blk, lba, r->c->bounce, n);
 
 		if (err == VLAB_EWEDGED)
 			retire_bounce(r->c);
 		if (err)
 			return err;
-		memcpy(out, r->c->bounce, (size_t)n * SECTOR);
-		out += (size_t)n * SECTOR;
+		memcpy(out, r->c->bounce, (size_t)n * bs);
+		out += (size_t)n * bs;
 		lba += n;
 		nsect -= n;
 	}
@@ -505,7 +505,7 @@ int cli_part_print(struct cli *c, struct cli_disk *d, bool print_unknown)
 {
 	struct cli_read_ctx r = { c, d };
 	struct vlab_part_table *t = malloc(sizeof(*t));
-	size_t scratch_len = 2 * SECTOR + 16384;
+	size_t scratch_len = 2 * (size_t)cli_disk_bsize(d) + 16384;
 	void *scratch = malloc(scratch_len);
 	bool no_gpt;
 	int err, ret = 1;
@@ -516,7 +516,7 @@ int cli_part_print(struct cli *c, struct cli_disk *d, bool print_unknown)
 		free(scratch);
 		return -1;
 	}
-	err = vlab_part_scan(t, SECTOR, d->blk.info.capacity, cli_disk_read, &r, scratch, scratch_len);
+	err = vlab_part_scan(t, cli_disk_bsize(d), cli_disk_blocks(d), cli_disk_read, &r, scratch, scratch_len);
 	no_gpt = err == VLAB_ENOGPT;
 	if (no_gpt)
 		err = 0;
@@ -583,6 +583,7 @@ static int virtio_rw(struct cli *c, int argc, char **argv, bool write)
 {
 	uint64_t addr, blk, cnt;
 	struct cli_disk *d;
+	uint32_t bs;
 	void *buf;
 	int err;
 
@@ -598,11 +599,13 @@ static int virtio_rw(struct cli *c, int argc, char **argv, bool write)
 		printf("** no virtio device %u; try 'virtio scan' **\n", c->cur);
 		return CLI_FAIL;
 	}
-	if (cnt > UINT32_MAX / SECTOR) {
+	/* In the disk's logical blocks, as U-Boot's blk_dread (blksz). */
+	bs = cli_disk_bsize(d);
+	if (cnt > UINT32_MAX / bs) {
 		printf("** virtio %s: count 0x%" PRIx64 " too large **\n", argv[1], cnt);
 		return CLI_FAIL;
 	}
-	buf = cli_guest_ptr(c, addr, cnt * SECTOR, !write);
+	buf = cli_guest_ptr(c, addr, cnt * bs, !write);
 	if (!buf)
 		return CLI_FAIL;
 	printf("\nvirtio %s: device %u block # %" PRIu64 ", count %" PRIu64 " ... ", argv[1],
@@ -615,14 +618,14 @@ static int virtio_rw(struct cli *c, int argc, char **argv, bool write)
 	if (cnt == 0)
 		err = 0;
 	else if (write)
-		err = vlab_blk_write(&d->blk, blk, buf, (uint32_t)cnt);
+		err = vlab_blk_write_blocks(&d->blk, blk, buf, (uint32_t)cnt);
 	else
-		err = vlab_blk_read(&d->blk, blk, buf, (uint32_t)cnt);
+		err = vlab_blk_read_blocks(&d->blk, blk, buf, (uint32_t)cnt);
 	if (err) {
 		printf("0 blocks %s: ERROR (%s)\n", write ? "written" : "read", vlab_strerror(err));
 		if (err == VLAB_EWEDGED)
 			printf("** the device may still %s 0x%" PRIx64 "..0x%" PRIx64 ": do not rely on that memory **\n",
-			       write ? "read" : "write", addr, addr + cnt * SECTOR - 1);
+			       write ? "read" : "write", addr, addr + cnt * bs - 1);
 		return CLI_FAIL;
 	}
 	printf("%" PRIu64 " blocks %s: OK\n", cnt, write ? "written" : "read");
@@ -645,6 +648,34 @@ static int virtio_flush(struct cli *c, int argc, char **argv)
 	}
 	printf("virtio %u: flushed%s\n", d->devnum,
 	       d->blk.info.flush ? "" : " (no FLUSH feature: nothing to do)");
+	return CLI_OK;
+}
+
+/* virtio cache [dev] [writeback|writethrough]: show or set the write cache
+ * (CONFIG_WCE); vlab's own, U-Boot has no such command. */
+static int virtio_cache(struct cli *c, int argc, char **argv)
+{
+	struct cli_disk *d;
+	int err, want = -1;
+
+	if (argc >= 3 && (!strcmp(argv[argc - 1], "writeback") || !strcmp(argv[argc - 1], "writethrough"))) {
+		want = argv[argc - 1][5] == 'b';
+		argc--;
+	}
+	d = disk_arg(c, argc, argv, 2);
+	if (!d)
+		return CLI_FAIL;
+	if (want >= 0) {
+		err = vlab_blk_set_writeback(&d->blk, want == 1);
+		if (err) {
+			printf("virtio %u: cache not set to %s: %s%s\n", d->devnum, want ? "writeback" : "writethrough",
+			       vlab_strerror(err), err == VLAB_ENOTSUP ? " (no CONFIG_WCE feature)" : "");
+			return CLI_FAIL;
+		}
+	}
+	printf("virtio %u: %s cache (%s)\n", d->devnum, d->blk.info.writeback ? "writeback" : "writethrough",
+	       d->blk.info.config_wce ? "settable: CONFIG_WCE"
+	                              : d->blk.info.flush ? "FLUSH without CONFIG_WCE" : "no FLUSH: writethrough");
 	return CLI_OK;
 }
 
@@ -788,6 +819,8 @@ int cmd_virtio(struct cli *c, int argc, char **argv)
 		return virtio_rw(c, argc, argv, true);
 	if (!strcmp(sub, "flush") && argc <= 3)
 		return virtio_flush(c, argc, argv);
+	if (!strcmp(sub, "cache") && argc <= 4)
+		return virtio_cache(c, argc, argv);
 	if (!strcmp(sub, "id") && argc <= 3)
 		return virtio_id(c, argc, argv);
 	if (!strcmp(sub, "features") && argc <= 3)

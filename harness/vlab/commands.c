@@ -30,10 +30,12 @@ static const struct command commands[] = {
 	  "     `blk#' from memory address `addr'\n"
 	  "vlab extensions:\n"
 	  "virtio flush [dev] - ask the device to make written data durable\n"
+	  "virtio cache [dev] [writeback|writethrough] - show or set the write cache\n"
 	  "virtio id [dev] - show the device's ID string (GET_ID)\n"
 	  "virtio features [dev] - show offered and negotiated feature bits\n"
 	  "virtio violations - list what the driver did against the spec\n"
-	  "Numbers are hex (0x optional); blocks are 512 bytes." },
+	  "Numbers are hex (0x optional); blocks are the disk's logical blocks\n"
+	  "(512 bytes unless it offers another blk_size)." },
 	{ "md", cmd_md, true, "memory display",
 	  "md [.b, .w, .l, .q] address [# of objects]\n"
 	  "     (objects and address in hex; without arguments, continue)" },

@@ -75,6 +75,9 @@ static void usage(FILE *f)
 	        "                     stream; max= caps the bytes one request gets\n"
 	        "  --blk, --blk-ram, --net and --rng also take ring options (QEMU's names):\n"
 	        "                     packed=on|off, indirect_desc=on|off, event_idx=on|off\n"
+	        "  --blk and --blk-ram take QEMU's virtio-blk properties too:\n"
+	        "                     logical_block_size=N, physical_block_size=N, queue-size=N,\n"
+	        "                     config-wce=on|off, write-cache=on|off\n"
 	        "  --transport T      default transport of later --blk/--blk-ram (mmio); T is\n"
 	        "                     mmio, mmio-legacy, pci, pci-transitional or pci-legacy\n"
 	        "  --ram SIZE         guest RAM size (default 64M), at 0x80000000\n"
@@ -123,6 +126,7 @@ static int parse_blk(struct options *opt, const char *spec, bool ram)
 {
 	struct blk_arg *b;
 	char *copy, *save = NULL, *tok;
+	const char *why = NULL;
 	int rc = 0;
 
 	if (opt->nblk == MAX_BLK) {
@@ -171,6 +175,13 @@ static int parse_blk(struct options *opt, const char *spec, bool ram)
 				goto out;
 			}
 			rc = 0;
+		} else if ((rc = hx_blk_prop(&b->o, tok, &why)) != 0) {
+			if (rc < 0) {
+				fprintf(stderr, "%s: '%s': %s\n", prog, tok, why);
+				rc = EXIT_USAGE;
+				goto out;
+			}
+			rc = 0;
 		} else if (!strncmp(tok, "bridge=", 7)) {
 			rc = bad_usage("unknown bridge '%s' (pci-bridge, root-port)", tok + 7);
 			goto out;
@@ -184,7 +195,7 @@ static int parse_blk(struct options *opt, const char *spec, bool ram)
 			b->o.transport = (enum hx_transport)t;
 		} else {
 			rc = bad_usage("unknown device option '%s' (transport=, ro, qemu, bridge=, packed=, "
-			               "indirect_desc=, event_idx=)",
+			               "indirect_desc=, event_idx=, " HX_BLK_PROP_NAMES ")",
 			               tok);
 			goto out;
 		}

@@ -285,12 +285,23 @@ void cli_virtio_shutdown(struct cli *c);
 /* Bind the devices on first use (`virtio scan`, quietly, unless done). */
 void cli_ensure_scanned(struct cli *c);
 /* Reading disk d through the bounce buffer: a vlab_part_read_fn whose ctx
- * is a struct cli_read_ctx (512-byte sectors). */
+ * is a struct cli_read_ctx (in the disk's logical blocks, cli_disk_bsize). */
 struct cli_read_ctx {
 	struct cli *c;
 	struct cli_disk *d;
 };
 int cli_disk_read(void *ctx, uint64_t lba, uint32_t nsect, void *buf);
+/* The disk's logical block size (blk_size: U-Boot's blksz) and its size in
+ * such blocks: the unit of `virtio read/write`, partition tables and
+ * filesystems. */
+static inline uint32_t cli_disk_bsize(const struct cli_disk *d)
+{
+	return d->blk.info.blk_size ? d->blk.info.blk_size : 512u;
+}
+static inline uint64_t cli_disk_blocks(const struct cli_disk *d)
+{
+	return d->blk.info.capacity / (cli_disk_bsize(d) / 512u);
+}
 /* `virtio part dev`'s table (U-Boot's part_print): 1 printed, 0 no table
  * (with "## Unknown partition table type 0" if print_unknown), -1 error. */
 int cli_part_print(struct cli *c, struct cli_disk *d, bool print_unknown);

@@ -54,6 +54,8 @@ struct dm_blk_cfg {
 	uint32_t max_discard_sectors, max_discard_seg, discard_sector_alignment;
 	uint32_t max_write_zeroes_sectors, max_write_zeroes_seg;
 	uint8_t write_zeroes_may_unmap;
+	/* Added: a misbehaving device that ignores writes to writeback. */
+	bool writeback_fixed;
 	/* Added: GEOMETRY offered with cylinders == 0 derives C/H/S from the
 	 * capacity as QEMU does (16 heads, 63 sectors, 2..16383 cylinders). */
 };

@@ -50,6 +50,16 @@ extern "C" {
 #ifndef VLAB_BLK_MAX_INFLIGHT
 #define VLAB_BLK_MAX_INFLIGHT 32
 #endif
+/* Largest logical block size (blk_size) the driver accepts; a device that
+ * offers more (or a size that is not a power of two, or below 512) is
+ * refused at init with VLAB_ECONFIG and a log line. */
+#ifndef VLAB_BLK_MAX_BLOCK
+#define VLAB_BLK_MAX_BLOCK 65536
+#endif
+/* Largest physical_block_exp (TOPOLOGY) taken as advice. */
+#define VLAB_BLK_MAX_PHYS_EXP 16u
+#define VLAB_BLK_STR_(x) #x
+#define VLAB_BLK_STR(x) VLAB_BLK_STR_(x)
 /* Segments the driver puts in one request at most. */
 #ifndef VLAB_BLK_MAX_SEGS
 #define VLAB_BLK_MAX_SEGS 64
@@ -58,11 +68,28 @@ extern "C" {
 /* What the driver knows about the disk, validated once at init. */
 struct vlab_blk_info {
 	uint64_t capacity;   /* in 512-byte sectors */
-	uint32_t blk_size;   /* logical block size (512 when not offered) */
+	uint32_t blk_size;   /* logical block size (512 when not offered): every
+	                      * READ/WRITE is whole blocks at a block boundary */
 	uint32_t size_max;   /* max bytes per segment (0: no limit given) */
 	uint32_t seg_max;    /* max data segments per request (0: no limit given) */
 	bool read_only;
 	bool flush;          /* FLUSH negotiated */
+	/* The write cache: config_wce when CONFIG_WCE was negotiated (the mode
+	 * can be read and set: vlab_blk_set_writeback); writeback is the mode
+	 * (with CONFIG_WCE the device's writeback field, read once at init and
+	 * again after each change; without it, writeback exactly when FLUSH
+	 * was negotiated: DRV-5.2.5.1-2/3).  docs/architecture.md "Write
+	 * cache" says what a FLUSH does in each mode. */
+	bool config_wce;
+	bool writeback;
+	/* TOPOLOGY, when negotiated and sound (else all 0 and topology false):
+	 * 2^physical_block_exp logical blocks per physical block, the first
+	 * aligned logical block, and the minimum and optimal I/O sizes in
+	 * logical blocks.  Advice only: the driver does not use it. */
+	bool topology;
+	uint8_t physical_block_exp, alignment_offset;
+	uint16_t min_io_size;
+	uint32_t opt_io_size;
 	uint16_t cylinders;  /* geometry, when offered (else 0) */
 	uint8_t heads, sectors;
 };
@@ -94,7 +121,9 @@ struct vlab_blk_req {
 	enum vlab_blk_op op;
 	uint64_t sector;
 	void *buf;
-	uint32_t len;       /* bytes; a multiple of 512 for READ/WRITE (DRV-5.2.6.1-5), 20 for GET_ID */
+	uint32_t len;       /* bytes; whole logical blocks for READ/WRITE (a multiple of
+	                     * info.blk_size, so of 512: DRV-5.2.6.1-5), and sector a
+	                     * multiple of blk_size / 512 (else VLAB_EINVAL); 20 for GET_ID */
 	void *user;         /* for the caller */
 	int result;         /* 0 or vlab_err, valid once done */
 	bool done;
@@ -147,7 +176,8 @@ struct vlab_blk {
 
 /*
  * Initialise: reset, negotiate (SIZE_MAX, SEG_MAX, GEOMETRY, RO, BLK_SIZE,
- * FLUSH; VERSION_1 on modern), read and validate the config, set up the
+ * FLUSH, TOPOLOGY, CONFIG_WCE; VERSION_1 on modern; never LIFETIME nor
+ * SECURE_ERASE, whose requests the driver does not issue), read and validate the config, set up the
  * request queue, DRIVER_OK.  queue_cap limits the queue size (0: default).
  */
 int vlab_blk_init(struct vlab_blk *b, struct vlab_virtio_dev *d, uint16_t queue_cap);
@@ -172,10 +202,35 @@ void vlab_blk_shutdown(struct vlab_blk *b);
 
 /* Synchronous calls: submit and wait (bounded), with a request inside
  * struct vlab_blk.  VLAB_EWEDGED: the device could not be stopped and may
- * still write buf (read) or read it (write): do not reuse it. */
+ * still write buf (read) or read it (write): do not reuse it.  sector and
+ * nsectors count 512-byte sectors (the unit of virtio and of capacity),
+ * both multiples of blk_size / 512 (else VLAB_EINVAL). */
 int vlab_blk_read(struct vlab_blk *b, uint64_t sector, void *buf, uint32_t nsectors);
 int vlab_blk_write(struct vlab_blk *b, uint64_t sector, const void *buf, uint32_t nsectors);
 int vlab_blk_flush(struct vlab_blk *b);
+/*
+ * Set the device's write cache to writeback (true) or writethrough (false)
+ * (CONFIG_WCE negotiated, else VLAB_ENOTSUP; DRV-5.2.6.1-11), then read the
+ * mode back into info.writeback: VLAB_EIO when the device kept the other
+ * mode, VLAB_EPROTO (device broken) when it reads neither 0 nor 1.  A
+ * switch to writethrough is followed by a FLUSH (when negotiated), since
+ * the writes before it may still be in the cache (DRV-5.2.6.1-12).
+ */
+int vlab_blk_set_writeback(struct vlab_blk *b, bool writeback);
+/* The logical block size (info.blk_size): what a READ/WRITE must be whole
+ * multiples of, at a multiple of.  512 unless the device offers BLK_SIZE. */
+static inline uint32_t vlab_blk_block_size(const struct vlab_blk *b)
+{
+	return b->info.blk_size;
+}
+/* As vlab_blk_read/write, in logical blocks (lba and count in blocks of
+ * vlab_blk_block_size bytes): what partition tables and filesystems read. */
+int vlab_blk_read_blocks(struct vlab_blk *b, uint64_t lba, void *buf, uint32_t nblocks);
+int vlab_blk_write_blocks(struct vlab_blk *b, uint64_t lba, const void *buf, uint32_t nblocks);
+/* vlab_blk_read_blocks with the vlab_part_read_fn signature (ctx: the
+ * struct vlab_blk), for vlab_part_scan and vlab_fs_mount with
+ * vlab_blk_block_size as their block size. */
+int vlab_blk_part_read(void *blk, uint64_t lba, uint32_t nblocks, void *buf);
 /* id: 21 bytes; the 20-byte ID NUL-terminated, validated as text. */
 int vlab_blk_get_id(struct vlab_blk *b, char id[VIRTIO_BLK_ID_BYTES + 1]);
 

@@ -146,8 +146,28 @@ struct hx_blk_opts {
 	/* Ring features offered / withdrawn on top of the above (vlab's
 	 * packed=, indirect_desc=, event_idx=; dm_ring_option). */
 	uint64_t features_on, features_off;
+	/* QEMU's virtio-blk properties on top of the above (hx_blk_prop);
+	 * 0: the configuration's own. */
+	uint32_t logical_block_size, physical_block_size;
+	uint16_t queue_size;
+	uint8_t config_wce, write_cache; /* 0 unset, 1 off, 2 on */
 };
 void hx_blk_opts_default(struct hx_blk_opts *o);
+/*
+ * One of QEMU 7.2's virtio-blk -device properties, "name=value", into o:
+ * logical_block_size=, physical_block_size= (powers of two, 512..65536);
+ * queue-size= (a power of two, 4..1024: the size a PCI transport shows,
+ * seg_max = queue-size - 2 as QEMU's seg-max-adjust); config-wce=on|off
+ * (CONFIG_WCE offered or not), write-cache=on|off (the initial writeback).
+ * 1 when taken, 0 when tok is no such property, -1 for a bad value (*why
+ * then says what is allowed).
+ */
+int hx_blk_prop(struct hx_blk_opts *o, const char *tok, const char **why);
+/* The property names hx_blk_prop takes, for usage messages. */
+#define HX_BLK_PROP_NAMES "logical_block_size=, physical_block_size=, queue-size=, config-wce=, write-cache="
+/* The cfg hx_add_blk gives the model for o (profile, properties, ring
+ * options, ro applied). */
+void hx_blk_opts_cfg(const struct hx_blk_opts *o, struct dm_blk_cfg *cfg);
 
 struct hx_dev {
 	unsigned index;          /* 0, 1, ... in order of adding */
