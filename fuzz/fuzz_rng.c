@@ -35,7 +35,6 @@ static int bring_up(struct fz *f, bool lies)
 	int rc = vlab_mmio_probe(&M, &f->plat, FZ_MMIO_BASE, VLAB_MMIO_ALLOW_LEGACY);
 	if (rc == 0) {
 		M.vdev.timeout_ns = FZ_TIMEOUT_NS;
-		M.vdev.refuse_features = FZ_RING_REFUSED;
 		rc = vlab_rng_init(&R, &M.vdev);
 	}
 	f->lie_shift = keep;

@@ -68,10 +68,10 @@ int host_usage(void)
 	        "usage: vlab-scenario run --scenario blk --transport NAME --model-transport T --image PATH [--serial TEXT]\n"
 	        "                         [--ring PROPS] [--blk-props P=V,...]  (QEMU's virtio-blk properties: " HX_BLK_PROP_NAMES ")\n"
 	        "                         [--record FILE]\n"
-	        "       vlab-scenario run --scenario rng --transport NAME --model-transport T [--ring PROPS]\n"
-	        "                         [--record FILE]\n"
 	        "       vlab-scenario run --scenario net --transport NAME --model-transport T [--host-mtu N]\n"
 	        "                         [--ring PROPS] [--props host_mtu=N,mrg_rxbuf|mq|csum|guest_csum=on|off] [--record FILE]\n"
+	        "       vlab-scenario run --scenario rng --transport NAME --model-transport T [--ring PROPS]\n"
+	        "                         [--record FILE]\n"
 	        "       (--ring: packed=on|off,indirect_desc=on|off,event_idx=on|off, QEMU's property names)\n"
 	        "       vlab-scenario replay [--inject] FILE\n"
 	        "       vlab-scenario peer --port-file PATH [--timeout SECONDS]\n"
@@ -124,6 +124,37 @@ static void peer_destroy(struct dm_net_backend *be)
 
 static struct peer_backend peer_be = {.be = {.kind = "peer", .transmit = peer_transmit, .destroy = peer_destroy}};
 
+/* The ring features QEMU's -device properties turn on or off (--ring). */
+struct ring_opts {
+	uint64_t on, off;
+};
+
+/* --ring "packed=on,indirect_desc=off,...": 0, or -1 with a message. */
+static int parse_ring(const char *s, struct ring_opts *r)
+{
+	while (*s) {
+		char tok[32];
+		size_t n = strcspn(s, ",");
+		int rc = -1;
+		if (n > 0 && n < sizeof tok) {
+			memcpy(tok, s, n);
+			tok[n] = '\0';
+			rc = dm_ring_option(tok, &r->on, &r->off);
+		}
+		if (rc != 1) {
+			fprintf(stderr, "vlab-scenario: --ring: '%.*s' is not packed=, indirect_desc= or event_idx= "
+			        "with on or off\n", (int)n, s);
+			return -1;
+		}
+		s += n;
+		if (*s == ',' && *++s == '\0') {
+			fprintf(stderr, "vlab-scenario: --ring: a trailing comma\n");
+			return -1;
+		}
+	}
+	return 0;
+}
+
 /* QEMU -device properties the net profile follows. */
 struct net_props {
 	unsigned long host_mtu; /* 0: not set (no VIRTIO_NET_F_MTU, as QEMU) */
@@ -174,44 +205,13 @@ static int parse_props(const char *list, struct net_props *np)
 		        "mrg_rxbuf|mq|csum|guest_csum=on|off\n",
 		        prop, val ? "=" : "", val ? val : "");
 		return -1;
-/* The NIC QEMU gets (-device virtio-net-*,mac=...[,host_mtu=N]), with the
- * peer behind it.  host_mtu 0: not set (no VIRTIO_NET_F_MTU, as QEMU). */
-/* The ring features QEMU's -device properties turn on or off (--ring). */
-struct ring_opts {
-	uint64_t on, off;
-};
-
-/* --ring "packed=on,indirect_desc=off,...": 0, or -1 with a message. */
-static int parse_ring(const char *s, struct ring_opts *r)
-{
-	while (*s) {
-		char tok[32];
-		size_t n = strcspn(s, ",");
-		int rc = -1;
-		if (n > 0 && n < sizeof tok) {
-			memcpy(tok, s, n);
-			tok[n] = '\0';
-			rc = dm_ring_option(tok, &r->on, &r->off);
-		}
-		if (rc != 1) {
-			fprintf(stderr, "vlab-scenario: --ring: '%.*s' is not packed=, indirect_desc= or event_idx= "
-			        "with on or off\n", (int)n, s);
-			return -1;
-		}
-		s += n;
-		if (*s == ',' && *++s == '\0') {
-			fprintf(stderr, "vlab-scenario: --ring: a trailing comma\n");
-			return -1;
-		}
 	}
 	return 0;
 }
 
-/* The NIC QEMU gets (-device virtio-net-*,mac=...[,host_mtu=N][,mrg_rxbuf=off]),
- * with the peer behind it. */
+/* The NIC QEMU gets (-device virtio-net-*,mac=...[,host_mtu=N][,mrg_rxbuf=off]
+ * and the ring properties), with the peer behind it. */
 static struct hx_dev *add_net(struct hx_machine *m, enum hx_transport t, const struct net_props *np,
-                              const char **err)
-static struct hx_dev *add_net(struct hx_machine *m, enum hx_transport t, uint16_t host_mtu,
                               const struct ring_opts *ring, const char **err)
 {
 	static const uint8_t mac[6] = {0x52, 0x54, 0x00, 0x12, 0x34, 0x56};
@@ -245,9 +245,8 @@ static struct hx_dev *add_net(struct hx_machine *m, enum hx_transport t, uint16_
 }
 
 static struct hx_dev *add_blk(struct hx_machine *m, enum hx_transport t, const char *image,
-	        "                         [--ring PROPS] [--blk-props P=V,...]  (QEMU's virtio-blk properties: " HX_BLK_PROP_NAMES ")\n"
-	        "                         [--record FILE]\n"
-	        "       vlab-scenario run --scenario rng --transport NAME --model-transport T [--ring PROPS]\n"
+                              const char *serial, const struct hx_blk_opts *props,
+                              const struct ring_opts *ring, const char **err)
 {
 	struct hx_blk_opts o = *props;
 	o.transport = t;
@@ -395,9 +394,8 @@ static bool parse_blk_props(struct hx_blk_opts *o, const char *list)
 static int cmd_run(int argc, char **argv)
 {
 	const char *scenario = NULL, *transport = NULL, *model_transport = NULL, *image = NULL;
-	        "                         [--ring PROPS] [--blk-props P=V,...]  (QEMU's virtio-blk properties: " HX_BLK_PROP_NAMES ")\n"
-	        "                         [--record FILE]\n"
-	        "       vlab-scenario run --scenario rng --transport NAME --model-transport T [--ring PROPS]\n"
+	const char *serial = NULL, *host_mtu_arg = NULL, *props = NULL, *record = NULL, *ring_arg = NULL;
+	const char *blk_props = NULL;
 	/* The command as the trace header keeps it: every option but --record. */
 	char command[1024] = "run";
 	size_t clen = 3;
@@ -419,9 +417,10 @@ static int cmd_run(int argc, char **argv)
 			slot = &props;
 		else if (!strcmp(argv[i], "--record"))
 			slot = &record;
-	        "                         [--ring PROPS] [--blk-props P=V,...]  (QEMU's virtio-blk properties: " HX_BLK_PROP_NAMES ")\n"
-	        "                         [--record FILE]\n"
-	        "       vlab-scenario run --scenario rng --transport NAME --model-transport T [--ring PROPS]\n"
+		else if (!strcmp(argv[i], "--ring"))
+			slot = &ring_arg;
+		else if (!strcmp(argv[i], "--blk-props"))
+			slot = &blk_props;
 		if (!slot || i + 1 >= argc || strchr(argv[i + 1], '\n') || strchr(argv[i + 1], ' ')) {
 			fprintf(stderr, "vlab-scenario: unknown option, missing value or a value with spaces: %s\n", argv[i]);
 			return host_usage();
@@ -450,9 +449,18 @@ static int cmd_run(int argc, char **argv)
 		fprintf(stderr, "vlab-scenario: --host-mtu takes a number from 68 to 65535, for --scenario net\n");
 		return 2;
 	}
-	        "                         [--ring PROPS] [--blk-props P=V,...]  (QEMU's virtio-blk properties: " HX_BLK_PROP_NAMES ")\n"
-	        "                         [--record FILE]\n"
-	        "       vlab-scenario run --scenario rng --transport NAME --model-transport T [--ring PROPS]\n"
+	if (props && (!net || parse_props(props, &np) != 0)) {
+		if (!net)
+			fprintf(stderr, "vlab-scenario: --props is for --scenario net\n");
+		return 2;
+	}
+	struct ring_opts ring = {0, 0};
+	if (ring_arg && parse_ring(ring_arg, &ring) != 0)
+		return 2;
+	/* The row's QEMU -device properties (the same text QEMU was given). */
+	struct hx_blk_opts bprops;
+	hx_blk_opts_default(&bprops);
+	if (blk_props && !parse_blk_props(&bprops, blk_props))
 		return 2;
 	if (serial && strlen(serial) > VIRTIO_BLK_ID_BYTES) {
 		fprintf(stderr, "vlab-scenario: --serial is longer than %u bytes\n", VIRTIO_BLK_ID_BYTES);
@@ -469,9 +477,14 @@ static int cmd_run(int argc, char **argv)
 	hx_set_log(m, log_line, NULL, VLAB_LOG_INFO);
 
 	const char *err = NULL;
-	        "                         [--ring PROPS] [--blk-props P=V,...]  (QEMU's virtio-blk properties: " HX_BLK_PROP_NAMES ")\n"
-	        "                         [--record FILE]\n"
-	        "       vlab-scenario run --scenario rng --transport NAME --model-transport T [--ring PROPS]\n"
+	struct hx_rng_opts ro;
+	hx_rng_opts_default(&ro);
+	ro.transport = (enum hx_transport)t;
+	ro.features_on = ring.on;
+	ro.features_off = ring.off;
+	struct hx_dev *dev = net   ? add_net(m, (enum hx_transport)t, &np, &ring, &err)
+	                     : rng ? hx_add_rng(m, &ro, &err)
+	                           : add_blk(m, (enum hx_transport)t, image, serial, &bprops, &ring, &err);
 	if (!dev) {
 		fprintf(stderr, "vlab-scenario: %s\n", err ? err : "cannot add the device");
 		hx_machine_free(m);

@@ -10,7 +10,7 @@ static const struct {
 } scenarios[] = {
 	{VIRTIO_ID_BLOCK, sc_blk_run},
 	{VIRTIO_ID_NET, sc_net_run},
-	{VIRTIO_ID_RNG, sc_rng_run},
+	{VLAB_VIRTIO_ID_RNG, sc_rng_run},
 };
 
 unsigned sc_run(struct sc_out *o, const struct sc_dev *sd)

@@ -201,7 +201,7 @@ static int rng_remove(void *priv)
 }
 
 const struct vlab_driver vlab_rng_driver = {
-	.device_id = VIRTIO_ID_RNG,
+	.device_id = VLAB_VIRTIO_ID_RNG,
 	.name = "virtio-rng",
 	.features = VLAB_BIT(VIRTIO_F_VERSION_1),
 	.priv_size = sizeof(struct vlab_rng),

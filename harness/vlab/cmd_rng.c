@@ -40,7 +40,7 @@ static void rng_list(struct cli *c)
 		return;
 	for (unsigned i = 0; i < hx_ndevs(c->m) && g.n < RNG_MAX; i++) {
 		struct hx_dev *d = hx_dev_at(c->m, i);
-		if (d && d->device_id == VIRTIO_ID_RNG)
+		if (d && d->device_id == VLAB_VIRTIO_ID_RNG)
 			g.dev[g.n++].hx = d;
 	}
 }

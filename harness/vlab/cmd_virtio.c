@@ -70,7 +70,7 @@ static const char *not_a_disk(uint32_t type)
 
 	if (type == VIRTIO_ID_NET)
 		return "network device, driven by the 'net' commands (net info)";
-	if (type == VIRTIO_ID_RNG)
+	if (type == VLAB_VIRTIO_ID_RNG)
 		return "entropy device, driven by the 'rng' command";
 	for (size_t i = 0; i < vlab_default_ndrivers; i++)
 		if (vlab_default_drivers[i]->device_id == type)

@@ -119,7 +119,7 @@ static bool trace_begin(struct bm_run *r, const struct vlab_virtio_dev *vdev, co
 	char producer[80], device[80], command[120];
 	const char *scenario = vdev->device_id == VIRTIO_ID_NET     ? "net"
 	                       : vdev->device_id == VIRTIO_ID_BLOCK ? "blk"
-	                       : vdev->device_id == VIRTIO_ID_RNG   ? "rng"
+	                       : vdev->device_id == VLAB_VIRTIO_ID_RNG   ? "rng"
 	                                                            : "none";
 	vlab_snprintf(producer, sizeof producer, "producer qemu target=%s machine=%s", bm_target_name,
 	              bm_info->machine ? bm_info->machine : "virt");

@@ -72,8 +72,10 @@ run 0 --blk disk4k.img,logical_block_size=4096 -c 'fstype virtio 0:1; fstype vir
 lines_in_order fat ext4 '300000 bytes read in ' "==> $big_crc" '300000 bytes read in ' "==> $big_crc" '       18   hello.txt'
 
 check "the same disk seen with 512-byte blocks: its GPT is not where a 512-byte one would be"
-run 1 --blk disk4k.img -c 'virtio scan; virtio part 0'
-contains "Can't read partition table on virtio 0"
+# A protective MBR and no GPT header at LBA 1 (it is at byte 4096): as
+# U-Boot, an EFI map with no partition (docs/vlab.md), not an error.
+run 0 --blk disk4k.img -c 'virtio scan; virtio part 0'
+contains "Partition Type: EFI"
 lacks '0x00000100'
 
 finish

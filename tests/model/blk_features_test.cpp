@@ -150,8 +150,8 @@ TEST_P(BlkBlockSize, PartitionTableInBlocks)
 	EXPECT_EQ(t.part[0].nsectors, 100u);
 }
 
-INSTANTIATE_TEST_SUITE_P(Transports, BlkBlockSize, testing::ValuesIn(vlabtest::AllTransports()),
-                         vlabtest::TransportName);
+INSTANTIATE_TEST_SUITE_P(Transports, BlkBlockSize, testing::ValuesIn(vlabtest::RingDiagonal()),
+                         vlabtest::RingName);
 
 // A device that offers a block size the driver cannot work in: refused at
 // init (FAILED, VLAB_ECONFIG) with a log line naming the value.
@@ -160,7 +160,7 @@ struct BadSize {
 	uint32_t blk_size;
 };
 
-class BlkBadBlockSize : public testing::TestWithParam<std::tuple<enum hx_transport, BadSize>> {};
+class BlkBadBlockSize : public testing::TestWithParam<std::tuple<vlabtest::Ring, BadSize>> {};
 
 TEST_P(BlkBadBlockSize, RefusedCleanlyWithALogLine)
 {
@@ -186,7 +186,7 @@ const BadSize kBadSizes[] = {
 };
 
 INSTANTIATE_TEST_SUITE_P(Transports, BlkBadBlockSize,
-                         testing::Combine(testing::ValuesIn(vlabtest::AllTransports()), testing::ValuesIn(kBadSizes)),
+                         testing::Combine(testing::ValuesIn(vlabtest::RingDiagonal()), testing::ValuesIn(kBadSizes)),
                          vlabtest::CaseName<BadSize>);
 
 // QEMU's queue-size=1024: a legacy PCI device fixes the queue at 1024
@@ -232,8 +232,8 @@ TEST_P(BlkQueueSize, BadQueueSizesAreRefusedByTheHarness)
 	}
 }
 
-INSTANTIATE_TEST_SUITE_P(Transports, BlkQueueSize, testing::ValuesIn(vlabtest::AllTransports()),
-                         vlabtest::TransportName);
+INSTANTIATE_TEST_SUITE_P(Transports, BlkQueueSize, testing::ValuesIn(vlabtest::RingDiagonal()),
+                         vlabtest::RingName);
 
 
 // The write cache (VIRTIO_BLK_F_CONFIG_WCE, QEMU's config-wce and
@@ -343,7 +343,7 @@ struct BadTopology {
 	uint8_t exp, align;
 };
 
-class BlkBadTopology : public testing::TestWithParam<std::tuple<enum hx_transport, BadTopology>> {};
+class BlkBadTopology : public testing::TestWithParam<std::tuple<vlabtest::Ring, BadTopology>> {};
 
 // Topology is advice: a device that lies about it loses the advice (a
 // warning), not the disk.
@@ -374,7 +374,7 @@ const BadTopology kBadTopologies[] = {
 };
 
 INSTANTIATE_TEST_SUITE_P(Transports, BlkBadTopology,
-                         testing::Combine(testing::ValuesIn(vlabtest::AllTransports()),
+                         testing::Combine(testing::ValuesIn(vlabtest::RingDiagonal()),
                                           testing::ValuesIn(kBadTopologies)),
                          vlabtest::CaseName<BadTopology>);
 
@@ -389,7 +389,7 @@ TEST_P(BlkCache, LifetimeAndSecureEraseAreNotNegotiated)
 	EXPECT_EQ(vlab_blk_read(&bm.blk, 0, buf, 1), 0);
 }
 
-INSTANTIATE_TEST_SUITE_P(Transports, BlkCache, testing::ValuesIn(vlabtest::AllTransports()),
-                         vlabtest::TransportName);
+INSTANTIATE_TEST_SUITE_P(Transports, BlkCache, testing::ValuesIn(vlabtest::RingDiagonal()),
+                         vlabtest::RingName);
 
 } // namespace

@@ -97,7 +97,7 @@ TEST_P(Handoff, EveryDeviceReadsStatusZeroAndNoDeviceTouchesMemoryAfterwards)
 	// Random bytes just read, first: a read is synchronous (never left in
 	// flight), and its wait lets the deferred device work run.
 	for (unsigned i = 0; i < 2; i++) {
-		struct vlab_bus_dev *bd = vlab_bus_find(&vb->bus, VIRTIO_ID_RNG, i);
+		struct vlab_bus_dev *bd = vlab_bus_find(&vb->bus, VLAB_VIRTIO_ID_RNG, i);
 		ASSERT_NE(bd, nullptr);
 		uint8_t bytes[100];
 		size_t got = 0;

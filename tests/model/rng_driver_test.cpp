@@ -170,7 +170,7 @@ TEST_P(RngDriver, TheBusBindsItByIdAndRemovesIt)
 	ASSERT_NE(dev, nullptr) << (err ? err : "?");
 	struct hx_vbus *vb = hx_vbus_new(m, VLAB_MMIO_ALLOW_LEGACY, nullptr, nullptr);
 	ASSERT_NE(vb, nullptr);
-	struct vlab_bus_dev *bd = vlab_bus_find(&vb->bus, VIRTIO_ID_RNG, 0);
+	struct vlab_bus_dev *bd = vlab_bus_find(&vb->bus, VLAB_VIRTIO_ID_RNG, 0);
 	ASSERT_NE(bd, nullptr);
 	EXPECT_STREQ(bd->drv->name, "virtio-rng");
 	EXPECT_STREQ(vlab_virtio_id_name(bd->vdev->device_id), "entropy");

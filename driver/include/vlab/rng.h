@@ -21,7 +21,7 @@
 extern "C" {
 #endif
 
-#define VIRTIO_ID_RNG 4u
+#define VLAB_VIRTIO_ID_RNG 4u
 
 /* Bytes asked for in one request (the driver's DMA buffer). */
 #ifndef VLAB_RNG_BUF_BYTES
