@@ -373,8 +373,14 @@ int cf_load_junit(struct cf_run *run, const char *path, char *err, size_t errlen
 			continue;
 		char saved = *end;
 		*end = '\0';
-		t->passed = !strstr(close, "<failure") && !strstr(close, "<error") && !strstr(close, "<skipped") &&
-		            !(xml_attr(p, "status", status, sizeof status) && strcmp(status, "run") != 0);
+		bool has_status = xml_attr(p, "status", status, sizeof status);
+		/* A skipped test (GTEST_SKIP, SKIP_RETURN_CODE: CTest writes
+		 * status="notrun" and a <skipped> element) neither passed nor
+		 * failed: it is no evidence either way. */
+		t->skipped = !strstr(close, "<failure") && !strstr(close, "<error") &&
+		             (strstr(close, "<skipped") || (has_status && !strcmp(status, "notrun")));
+		t->passed = !t->skipped && !strstr(close, "<failure") && !strstr(close, "<error") &&
+		            !(has_status && strcmp(status, "run") != 0);
 		*end = saved;
 		run->ntests++;
 	}
@@ -395,9 +401,11 @@ int cf_alloc_cells(struct cf_run *run, unsigned ncell)
 }
 
 /* How many of the given results pattern names (the CTest name, or a
- * regex over the names), how many of them failed, and the first failed. */
+ * regex over the names) and ran, how many of them failed, the first
+ * failed, and how many it names were skipped (counted apart: a skipped
+ * test is neither matched nor failed). */
 static void match_tests(const struct cf_run *run, const char *pattern, unsigned *matched, unsigned *failed,
-                        const char **first_failed)
+                        const char **first_failed, unsigned *skipped)
 {
 	regex_t re;
 	bool use_re = regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) == 0;
@@ -406,6 +414,10 @@ static void match_tests(const struct cf_run *run, const char *pattern, unsigned 
 		const struct cf_testresult *t = &run->tests[i];
 		if (strcmp(t->name, pattern) != 0 && !(use_re && regexec(&re, t->name, 0, NULL, 0) == 0))
 			continue;
+		if (t->skipped) {
+			(*skipped)++;
+			continue;
+		}
 		(*matched)++;
 		if (!t->passed && !(*failed)++)
 			*first_failed = t->name;
@@ -417,7 +429,7 @@ static void match_tests(const struct cf_run *run, const char *pattern, unsigned 
 /* A test row's verdict: from the given results, else "not given". */
 static void judge_test(const struct cf_run *run, const struct cf_req *r, struct cf_result *out)
 {
-	unsigned matched = 0, failed = 0;
+	unsigned matched = 0, failed = 0, skipped = 0;
 	const char *first_failed = NULL;
 
 	out->v = CF_TESTED;
@@ -425,14 +437,18 @@ static void judge_test(const struct cf_run *run, const struct cf_req *r, struct 
 		snprintf(out->detail, sizeof out->detail, "%.300s: named test, result not given", r->evidence);
 		return;
 	}
-	match_tests(run, r->evidence, &matched, &failed, &first_failed);
+	match_tests(run, r->evidence, &matched, &failed, &first_failed, &skipped);
 	if (failed) {
 		out->v = CF_FAIL;
 		snprintf(out->detail, sizeof out->detail, "named test %s failed (%u of %u matching)", first_failed,
 		         failed, matched);
 	} else if (matched) {
-		snprintf(out->detail, sizeof out->detail, "%.300s: %u test%s passed", r->evidence, matched,
-		         matched == 1 ? "" : "s");
+		snprintf(out->detail, sizeof out->detail, "%.300s: %u test%s passed%s", r->evidence, matched,
+		         matched == 1 ? "" : "s", skipped ? " (others skipped)" : "");
+	} else if (skipped) {
+		/* Every test it names was skipped: nothing shows it held. */
+		out->v = CF_NOT_CHECKED;
+		snprintf(out->detail, sizeof out->detail, "%.300s: every named test skipped (%u)", r->evidence, skipped);
 	} else {
 		snprintf(out->detail, sizeof out->detail, "%.300s: named test, not in the given results", r->evidence);
 	}
@@ -538,7 +554,7 @@ int cf_load_device(struct cf_run *run, const char *spec, const char *table, char
 static void judge_device_model(const struct cf_run *run, const struct cf_req *r, struct cf_result *out)
 {
 	char words[sizeof r->evidence], *save = NULL;
-	unsigned named = 0, matched = 0, failed = 0;
+	unsigned named = 0, matched = 0, failed = 0, skipped = 0;
 	const char *first_failed = NULL;
 
 	copy_field(words, sizeof words, r->evidence);
@@ -547,7 +563,7 @@ static void judge_device_model(const struct cf_run *run, const struct cf_req *r,
 		if (strchr(w, '/'))
 			continue;
 		named++;
-		match_tests(run, w, &m, &failed, &first_failed);
+		match_tests(run, w, &m, &failed, &first_failed, &skipped);
 		matched += m != 0;
 	}
 	out->v = named ? CF_TESTED : CF_NOT_CHECKED;
@@ -563,7 +579,7 @@ static void judge_device_model(const struct cf_run *run, const struct cf_req *r,
 		out->v = CF_PASS;
 		snprintf(out->detail, sizeof out->detail, "%u named test%s passed", named, named == 1 ? "" : "s");
 	} else {
-		snprintf(out->detail, sizeof out->detail, "%u of %u named tests not in the given results",
+		snprintf(out->detail, sizeof out->detail, "%u of %u named tests not in the given results (or skipped)",
 		         named - matched, named);
 	}
 }

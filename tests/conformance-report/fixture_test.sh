@@ -44,6 +44,12 @@ DRV-2.2.1-1|mmio/blk/qemu|FAIL|named test model.fixture_failing failed
 EOT
 contains "FAIL DRV-2.2.1-1 mmio/blk/qemu: named test model.fixture_failing failed"
 
+check "a skipped test (CTest's status=\"notrun\") is no failure: beside a passed one TESTED, alone NOT CHECKED"
+expect_verdicts t.json <<'EOT'
+DRV-2.1.1-3|mmio/blk/qemu|TESTED|1 test passed (others skipped)
+DRV-2.4.2-1|mmio/blk/qemu|NOT CHECKED|every named test skipped (1)
+EOT
+
 check "the device side: a model row's named tests, TESTED without results; na, unchecked; none named: NOT CHECKED"
 DEV=(--device-table "$FIXTURES/device-table.tsv")
 run 0 conformance --table "$TABLE" --spec "$SPEC" "${DEV[@]}" --cells mmio/blk/qemu --json d.json

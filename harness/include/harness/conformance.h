@@ -69,6 +69,7 @@ struct cf_result {
 struct cf_testresult {
 	char name[160];
 	bool passed;
+	bool skipped; /* neither passed nor failed */
 };
 
 /* A driver mutant's result (vlab conformance --mutants FILE): the test-only
