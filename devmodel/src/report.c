@@ -22,16 +22,13 @@ static void copy_str(char *dst, size_t size, const char *src)
 
 #define INDEX_SLOTS (sizeof ((struct dm_report *)0)->index / sizeof ((struct dm_report *)0)->index[0])
 
-/* strncmp(stored, id, 31) == 0 inline: IDs are short, a call costs more. */
+/* The ID as stored (at most sizeof checked[0] - 1 bytes) is id.  The C
+ * library's strncmp compares a word or a vector at a time without reading
+ * past either string's end: about a fifth of the instructions of a byte
+ * loop for IDs of 10 to 20 characters (issue 15, docs/performance.md). */
 static bool same_id(const char *stored, const char *id)
 {
-	for (unsigned i = 0; i + 1 < sizeof ((struct dm_report *)0)->checked[0]; i++) {
-		if (stored[i] != id[i])
-			return false;
-		if (!id[i])
-			return true;
-	}
-	return true;
+	return strncmp(stored, id, sizeof ((struct dm_report *)0)->checked[0] - 1) == 0;
 }
 
 /* FNV-1a over the ID as stored (at most sizeof checked[0] - 1 bytes). */
@@ -65,10 +62,13 @@ static int find_id(const struct dm_report *r, const char *req_id)
 
 #define SEEN_SLOTS (sizeof ((struct dm_report *)0)->seen_at / sizeof ((struct dm_report *)0)->seen_at[0])
 
+/* The address's offset in its 4 KiB page, in 4-byte steps: literals lie a
+ * few bytes to a few KiB apart, and the offset does not move with address
+ * space randomisation, so which IDs share a slot is the same from run to
+ * run of a binary (and under valgrind). */
 static unsigned seen_slot(const char *req_id)
 {
-	uint64_t p = (uint64_t)(uintptr_t)req_id * 0x9e3779b97f4a7c15ull;
-	return (unsigned)((p >> 40) % SEEN_SLOTS);
+	return (unsigned)(((uintptr_t)req_id >> 2) % SEEN_SLOTS);
 }
 
 
@@ -106,30 +106,49 @@ void dm_report_add(struct dm_report *r, const char *req_id, const char *where, u
 		        where ? where : "?", (unsigned long long)time_ns, detail);
 }
 
-/* Index of req_id in r->checked, added when new and there is room; -1
- * when absent and the table is full. */
-static int id_index(struct dm_report *r, const char *req_id)
+/* The index + 1 held in way s of the address cache when it holds req_id,
+ * else 0: the same address as last time and (it may be a buffer) the
+ * same text. */
+static inline unsigned seen_hit(const struct dm_report *r, unsigned s, const char *req_id)
 {
-	/* The same address as last time, and (it may be a buffer) the same
-	 * text: the same ID. */
-	unsigned seen = seen_slot(req_id), slot;
-	int i;
+	unsigned k = r->seen_index[s];
+	return r->seen_at[s] == req_id && k && same_id(r->checked[k - 1], req_id) ? k : 0;
+}
 
-	if (r->seen_at[seen] == req_id && r->seen_index[seen] &&
-	    same_id(r->checked[r->seen_index[seen] - 1], req_id))
-		return r->seen_index[seen] - 1;
-	slot = find_slot(r, req_id);
-	i = r->index[slot] ? (int)r->index[slot] - 1 : -1;
+/* id_index past the address cache: the hash index, adding the ID when new
+ * and there is room; the cache learns it (the newest in the first way, the
+ * one it displaces in the second). */
+static __attribute__((noinline)) int id_index_slow(struct dm_report *r, const char *req_id, unsigned seen)
+{
+	unsigned slot = find_slot(r, req_id);
+	int i = r->index[slot] ? (int)r->index[slot] - 1 : -1;
+
 	if (i < 0 && r->nchecked < DM_REPORT_IDS) {
 		i = (int)r->nchecked++;
 		copy_str(r->checked[i], sizeof r->checked[0], req_id);
 		r->index[slot] = (uint16_t)(i + 1);
 	}
 	if (i >= 0) {
+		r->seen_at[seen ^ 1] = r->seen_at[seen];
+		r->seen_index[seen ^ 1] = r->seen_index[seen];
 		r->seen_at[seen] = req_id;
 		r->seen_index[seen] = (uint16_t)(i + 1);
 	}
 	return i;
+}
+
+/* Index of req_id in r->checked, added when new and there is room; -1
+ * when absent and the table is full.  In front of the hash index, an
+ * address cache of two ways (slots seen and seen ^ 1), so that two IDs of
+ * one request whose addresses hash alike do not evict each other on every
+ * check. */
+static inline int id_index(struct dm_report *r, const char *req_id)
+{
+	unsigned seen = seen_slot(req_id), k;
+
+	if ((k = seen_hit(r, seen, req_id)) != 0 || (k = seen_hit(r, seen ^ 1, req_id)) != 0)
+		return (int)k - 1;
+	return id_index_slow(r, req_id, seen);
 }
 
 void dm_report_checked(struct dm_report *r, const char *req_id)

@@ -66,11 +66,19 @@ int hx_bus_map(struct hx_bus *b, uint64_t base, uint64_t size, const struct hx_m
 	return 0;
 }
 
+/* The region holding [addr, addr + width), or NULL.  The region of the
+ * last access first (a driver works one device's registers at a time):
+ * regions are disjoint, so one that holds addr is the one the search would
+ * find, whatever was mapped since. */
 static struct hx_region *find(struct hx_bus *b, uint64_t addr, unsigned width)
 {
-	struct hx_region *r = floor_region(b, addr, NULL);
-	if (!r)
-		return NULL;
+	struct hx_region *r = b->last < b->n ? &b->r[b->last] : NULL;
+	if (!r || addr < r->base || addr - r->base >= r->size) {
+		r = floor_region(b, addr, NULL);
+		if (!r)
+			return NULL;
+		b->last = (size_t)(r - b->r);
+	}
 	uint64_t off = addr - r->base;
 	if (off >= r->size || width > r->size - off)
 		return NULL;

@@ -66,6 +66,7 @@ struct hx_bus {
 	struct hx_region *r; /* sorted by base, disjoint */
 	size_t n, cap;
 	uint64_t stray;
+	size_t last; /* index of the region of the last access, tried first */
 };
 
 void hx_bus_fini(struct hx_bus *b);

@@ -95,6 +95,37 @@ TEST_F(Report, ABufferReusedForAnotherIdCountsTheIdItHolds)
 	EXPECT_EQ(dm_report_check_count(&r, "DRV-2.7.4.2-2"), 1u);
 }
 
+// In front of the index, a cache by the ID's address (its offset in the
+// page, two ways): IDs at addresses a page apart share its slots and evict
+// one another, and each still counts as the ID it holds, also when one of
+// those places is rewritten with another ID.
+TEST_F(Report, IdsWhoseAddressesShareACacheSlotKeepTheirCounts)
+{
+	std::vector<char> mem(4 * 4096 + 64);
+	const size_t at[] = {0, 4096, 2 * 4096, 3 * 4096 + 4};
+	const char *const id[] = {"DRV-2.7.4.2-1", "DRV-2.7.4.2-2", "DRV-2.7.5.2-1", "DRV-2.7.6.1-1"};
+	uint32_t want[5] = {0, 0, 0, 0, 0};
+	for (int k = 0; k < 4; k++)
+		std::snprintf(&mem[at[k]], 32, "%s", id[k]);
+	for (int round = 0; round < 50; round++)
+		for (int k = 0; k < 4; k++)
+			for (int n = 0; n <= (round + k) % 3; n++) {
+				dm_report_checked(&r, &mem[at[k]]);
+				want[k]++;
+			}
+	// The first place now holds a fifth ID: it counts as that one.
+	std::snprintf(&mem[at[0]], 32, "%s", "DRV-2.7.7.1-1");
+	for (int round = 0; round < 3; round++)
+		for (int k = 0; k < 4; k++) {
+			dm_report_checked(&r, &mem[at[k]]);
+			want[k == 0 ? 4 : k]++;
+		}
+	EXPECT_EQ(r.nchecked, 5u);
+	for (int k = 0; k < 4; k++)
+		EXPECT_EQ(dm_report_check_count(&r, id[k]), want[k]) << id[k];
+	EXPECT_EQ(dm_report_check_count(&r, "DRV-2.7.7.1-1"), want[4]);
+}
+
 TEST_F(Report, NullIdsAreIgnored)
 {
 	dm_report_checked(&r, nullptr);

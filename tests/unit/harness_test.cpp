@@ -420,6 +420,32 @@ TEST(Bus, UnmappedAccessesReadAllOnesAndCountAsStray)
 	EXPECT_EQ(r.log[0].off, 0xffu);
 }
 
+// The bus tries the region of the last access first (issue 15): a region
+// mapped in front of it since, an access running past its end and one in
+// the gap after it still go where the search sends them.
+TEST(Bus, TheLastRegionTriedFirstChangesNoAccessAfterAMapInFrontOfIt)
+{
+	Machine m = NewMachine();
+	Recorder a, b;
+	ASSERT_EQ(hx_map_mmio(m.get(), kDevBase + 0x1000, 0x100, &kRecorderOps, &a), 0);
+	const struct vlab_platform *p = hx_platform(m.get());
+	EXPECT_EQ(vlab_plat_read8(p, kDevBase + 0x1010), 0x10);
+	ASSERT_EQ(hx_map_mmio(m.get(), kDevBase, 0x100, &kRecorderOps, &b), 0); // takes a's place in the map
+	EXPECT_EQ(vlab_plat_read8(p, kDevBase + 0x1020), 0x20);
+	EXPECT_EQ(vlab_plat_read8(p, kDevBase + 0x30), 0x30);
+	EXPECT_EQ(vlab_plat_read8(p, kDevBase + 0x1040), 0x40);
+	const uint64_t stray = hx_stray_accesses(m.get());
+	EXPECT_EQ(vlab_plat_read32(p, kDevBase + 0x10fe), 0xffffffffu); // past a's end
+	EXPECT_EQ(vlab_plat_read32(p, kDevBase + 0x1100), 0xffffffffu); // just after it
+	EXPECT_EQ(vlab_plat_read32(p, kDevBase + 0x800), 0xffffffffu);  // between b and a
+	EXPECT_EQ(hx_stray_accesses(m.get()), stray + 3);
+	std::vector<Access> want_a = {{false, 0x10, 1, 0xa0b0c010u}, {false, 0x20, 1, 0xa0b0c020u},
+	                              {false, 0x40, 1, 0xa0b0c040u}};
+	std::vector<Access> want_b = {{false, 0x30, 1, 0xa0b0c030u}};
+	EXPECT_EQ(a.log, want_a);
+	EXPECT_EQ(b.log, want_b);
+}
+
 TEST(Bus, RefusesOverlappingRegions)
 {
 	Machine m = NewMachine();

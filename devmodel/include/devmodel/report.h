@@ -39,10 +39,11 @@ struct dm_report {
 	 * holds index + 1, 0 when free.  A check costs a hash and one string
 	 * comparison, not a comparison with every ID seen (issue 15). */
 	uint16_t index[DM_REPORT_IDS * 2];
-	/* In front of it, the last ID string seen at each of a few addresses
-	 * (callers pass literals): a hit costs one strcmp to confirm. */
-	const char *seen_at[256];
-	uint16_t seen_index[256];
+	/* In front of it, the last ID strings seen at a few addresses (callers
+	 * pass literals), two ways per hash of the address: a hit costs one
+	 * strncmp to confirm. */
+	const char *seen_at[1024];
+	uint16_t seen_index[1024];
 };
 
 void dm_report_init(struct dm_report *r);
