@@ -82,9 +82,7 @@ int hx_vbus_scan(struct hx_machine *m, struct vlab_bus *b)
 	return (int)b->ndevs;
 }
 
-/* An empty bus with the library's registry over storage for HX_VBUS_MAX
- * devices; NULL when out of memory. */
-static struct hx_vbus *vbus_alloc(const struct vlab_platform *plat, unsigned flags)
+struct hx_vbus *hx_vbus_alloc(const struct vlab_platform *plat, unsigned flags)
 {
 	struct hx_vbus *hb = calloc(1, sizeof *hb);
 	size_t stride = vlab_bus_priv_stride(vlab_default_drivers, vlab_default_ndrivers);
@@ -103,7 +101,7 @@ static struct hx_vbus *vbus_alloc(const struct vlab_platform *plat, unsigned fla
 struct hx_vbus *hx_vbus_new(struct hx_machine *m, unsigned flags,
                           void (*configure)(void *ctx, struct vlab_bus_dev *bd), void *ctx)
 {
-	struct hx_vbus *hb = vbus_alloc(hx_platform(m), flags);
+	struct hx_vbus *hb = hx_vbus_alloc(hx_platform(m), flags);
 	int rc = hb ? 0 : VLAB_ENOMEM;
 	if (rc == 0) {
 		hb->bus.configure = configure;
@@ -123,7 +121,7 @@ struct hx_vbus *hx_vbus_one(struct hx_bound *b)
 {
 	if (!b || !b->vdev)
 		return NULL;
-	struct hx_vbus *hb = vbus_alloc(b->vdev->plat, 0);
+	struct hx_vbus *hb = hx_vbus_alloc(b->vdev->plat, 0);
 	if (hb && !vlab_bus_add_dev(&hb->bus, b->vdev, hx_transport_is_pci(b->transport) ? VLAB_BUS_PCI : VLAB_BUS_MMIO)) {
 		hx_vbus_free(hb);
 		return NULL;

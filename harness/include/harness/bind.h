@@ -61,6 +61,9 @@ void hx_vbus_free(struct hx_vbus *hb);
  * NULL when out of memory.  b must outlive the bus.
  */
 struct hx_vbus *hx_vbus_one(struct hx_bound *b);
+/* An empty bus of that kind over plat (flags: the transports' probe
+ * flags), to feed device by device; NULL when out of memory. */
+struct hx_vbus *hx_vbus_alloc(const struct vlab_platform *plat, unsigned flags);
 
 #ifdef __cplusplus
 }
