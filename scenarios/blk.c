@@ -8,6 +8,7 @@
 #include "pattern.h"
 #include "scenario.h"
 #include "vlab/blk.h"
+#include "vlab/bus.h"
 #include "vlab/part.h"
 
 #define SC_BUF_SECTORS 128u
@@ -56,7 +57,7 @@ struct sc_blk_work {
 	uint8_t data[SC_BUF_BYTES];
 	uint8_t part_scratch[SC_PART_SCRATCH_BYTES];
 	uint8_t block[SC_MAX_BLOCK]; /* one logical block, for sc_blk_io */
-	struct vlab_blk blk;
+	struct vlab_blk *blk; /* the driver's state, on the bus */
 	struct vlab_part_table parts;
 	struct vlab_blk_req req[SC_ASYNC_REQS];
 };
@@ -106,7 +107,7 @@ static void print_config(struct sc_out *o, struct vlab_virtio_dev *d)
  */
 static int sc_blk_io(struct sc_blk_work *w, bool write, uint64_t lba, uint8_t *buf, uint32_t n)
 {
-	const uint32_t bs = vlab_blk_block_size(&w->blk), spb = bs / VIRTIO_BLK_SECTOR_SIZE;
+	const uint32_t bs = vlab_blk_block_size(w->blk), spb = bs / VIRTIO_BLK_SECTOR_SIZE;
 
 	while (n) {
 		const uint64_t first = lba - lba % spb;
@@ -115,7 +116,7 @@ static int sc_blk_io(struct sc_blk_work *w, bool write, uint64_t lba, uint8_t *b
 
 		if (skip == 0 && n >= spb) {
 			uint32_t k = n - n % spb;
-			rc = write ? vlab_blk_write(&w->blk, lba, buf, k) : vlab_blk_read(&w->blk, lba, buf, k);
+			rc = write ? vlab_blk_write(w->blk, lba, buf, k) : vlab_blk_read(w->blk, lba, buf, k);
 			if (rc)
 				return rc;
 			lba += k;
@@ -126,12 +127,12 @@ static int sc_blk_io(struct sc_blk_work *w, bool write, uint64_t lba, uint8_t *b
 		if (bs > SC_MAX_BLOCK)
 			return VLAB_ENOTSUP;
 		const uint32_t k = spb - skip < n ? spb - skip : n;
-		rc = vlab_blk_read(&w->blk, first, w->block, spb);
+		rc = vlab_blk_read(w->blk, first, w->block, spb);
 		if (rc)
 			return rc;
 		if (write) {
 			vlab_memcpy(w->block + (size_t)skip * VIRTIO_BLK_SECTOR_SIZE, buf, (size_t)k * VIRTIO_BLK_SECTOR_SIZE);
-			rc = vlab_blk_write(&w->blk, first, w->block, spb);
+			rc = vlab_blk_write(w->blk, first, w->block, spb);
 			if (rc)
 				return rc;
 		} else {
@@ -187,7 +188,7 @@ static const struct vlab_part *find_part(const struct vlab_part_table *t, const 
 static void print_parts(struct sc_out *o, struct sc_blk_work *w)
 {
 	struct vlab_part_table *t = &w->parts;
-	int rc = vlab_part_scan(t, VIRTIO_BLK_SECTOR_SIZE, w->blk.info.capacity, part_read, w,
+	int rc = vlab_part_scan(t, VIRTIO_BLK_SECTOR_SIZE, w->blk->info.capacity, part_read, w,
 	                        w->part_scratch, sizeof w->part_scratch);
 	if (rc) {
 		sc_fail(o, "partition scan: %s", vlab_errname(rc));
@@ -273,7 +274,7 @@ static void async_reads(struct sc_out *o, struct sc_blk_work *w, uint64_t lba)
 		r->sector = lba + (uint64_t)i * per;
 		r->buf = w->data + (size_t)i * per * VIRTIO_BLK_SECTOR_SIZE;
 		r->len = per * VIRTIO_BLK_SECTOR_SIZE;
-		rc = vlab_blk_submit(&w->blk, r);
+		rc = vlab_blk_submit(w->blk, r);
 		if (rc) {
 			sc_fail(o, "async: submit %u: %s", i, vlab_errname(rc));
 			break;
@@ -282,7 +283,7 @@ static void async_reads(struct sc_out *o, struct sc_blk_work *w, uint64_t lba)
 	}
 	unsigned failed = 0;
 	for (unsigned i = 0; i < submitted; i++) {
-		rc = vlab_blk_wait(&w->blk, &w->req[i]);
+		rc = vlab_blk_wait(w->blk, &w->req[i]);
 		if (rc || w->req[i].result) {
 			sc_fail(o, "async: request %u: %s", i, vlab_errname(rc ? rc : w->req[i].result));
 			failed++;
@@ -313,7 +314,7 @@ static void write_and_check(struct sc_out *o, struct sc_blk_work *w, const struc
 		        (unsigned long long)scratch->nsectors, (unsigned long long)need);
 		return;
 	}
-	if (w->blk.info.read_only) {
+	if (w->blk->info.read_only) {
 		sc_printf(o, "write: device is read-only, not written");
 		return;
 	}
@@ -330,11 +331,11 @@ static void write_and_check(struct sc_out *o, struct sc_blk_work *w, const struc
 		sc_printf(o, "write: %u sectors at %s+%u crc32 0x%08x", (unsigned)e->count, SC_PART_SCRATCH_NAME, (unsigned)e->off,
 		          (unsigned)vlab_crc32(0, w->data, e->count * VIRTIO_BLK_SECTOR_SIZE));
 	}
-	int rc = vlab_blk_flush(&w->blk);
+	int rc = vlab_blk_flush(w->blk);
 	if (rc)
 		sc_fail(o, "flush: %s", vlab_errname(rc));
 	else
-		sc_printf(o, "flush: ok (%s)", w->blk.info.flush ? "sent to the device" : "no FLUSH feature");
+		sc_printf(o, "flush: ok (%s)", w->blk->info.flush ? "sent to the device" : "no FLUSH feature");
 
 	read_check(o, w, "readback", base + writes[0].off, writes[0].off, writes[0].count, 32, SC_SEED_WRITE);
 	for (unsigned i = 1; i < SC_NWRITES; i++)
@@ -350,17 +351,17 @@ static void write_and_check(struct sc_out *o, struct sc_blk_work *w, const struc
  * read back each time. */
 static void cache_modes(struct sc_out *o, struct sc_blk_work *w)
 {
-	const bool start = w->blk.info.writeback;
+	const bool start = w->blk->info.writeback;
 
-	if (!w->blk.info.config_wce) {
+	if (!w->blk->info.config_wce) {
 		sc_printf(o, "cache: mode not settable (no CONFIG_WCE)");
 		return;
 	}
 	for (int i = 0; i < 2; i++) {
 		const bool want = i == 0 ? !start : start;
-		int rc = vlab_blk_set_writeback(&w->blk, want);
+		int rc = vlab_blk_set_writeback(w->blk, want);
 		sc_printf(o, "cache: set %s: %s, reads %s", want ? "writeback" : "writethrough",
-		          rc ? vlab_errname(rc) : "ok", w->blk.info.writeback ? "writeback" : "writethrough");
+		          rc ? vlab_errname(rc) : "ok", w->blk->info.writeback ? "writeback" : "writethrough");
 		if (rc)
 			sc_fail(o, "cache: the mode was not taken");
 	}
@@ -368,7 +369,7 @@ static void cache_modes(struct sc_out *o, struct sc_blk_work *w)
 
 static void edges(struct sc_out *o, struct sc_blk_work *w)
 {
-	const uint64_t cap = w->blk.info.capacity;
+	const uint64_t cap = w->blk->info.capacity;
 	int rc = sc_blk_read(w, cap - 1, w->data, 1);
 	if (rc)
 		sc_fail(o, "last sector: %s", vlab_errname(rc));
@@ -383,10 +384,10 @@ static void edges(struct sc_out *o, struct sc_blk_work *w)
 	sc_printf(o, "read across the end: %s", rc ? vlab_errname(rc) : "accepted");
 	if (rc == 0)
 		sc_fail(o, "a read across the end was accepted");
-	if (vlab_blk_block_size(&w->blk) > VIRTIO_BLK_SECTOR_SIZE) {
+	if (vlab_blk_block_size(w->blk) > VIRTIO_BLK_SECTOR_SIZE) {
 		/* Part of a logical block: the driver refuses it, the device
 		 * never sees it. */
-		rc = vlab_blk_read(&w->blk, 1, w->data, 1);
+		rc = vlab_blk_read(w->blk, 1, w->data, 1);
 		sc_printf(o, "read of a sector inside block 0: %s", rc ? vlab_errname(rc) : "accepted");
 		if (rc != VLAB_EINVAL)
 			sc_fail(o, "a read of part of a logical block was not refused");
@@ -417,7 +418,8 @@ unsigned sc_blk_run(struct sc_out *o, const struct sc_dev *sd)
 	struct sc_blk_work *w = sc_begin(o, sd, "blk", SC_BLK_WORK_BYTES, 4096);
 	if (!w)
 		return o->failures - failures_before;
-	int rc = vlab_blk_init(&w->blk, d, 0);
+	int rc = vlab_bus_probe(sd->bd);
+	w->blk = sd->bd->priv;
 	sc_printf(o, "init: %s", rc ? vlab_errname(rc) : "ok");
 	uint16_t fixed = 0;
 	if (rc == VLAB_ERANGE && legacy_queue_above_cap(d, &fixed)) {
@@ -437,7 +439,7 @@ unsigned sc_blk_run(struct sc_out *o, const struct sc_dev *sd)
 	sc_print_negotiation(o, d, vlab_blk_feature_name);
 	print_config(o, d);
 
-	const struct vlab_blk_info *in = &w->blk.info;
+	const struct vlab_blk_info *in = &w->blk->info;
 	sc_printf(o, "info: capacity %llu sectors, blk_size %u, size_max %u, seg_max %u, %s, flush %s",
 	          (unsigned long long)in->capacity, (unsigned)in->blk_size, (unsigned)in->size_max, (unsigned)in->seg_max,
 	          in->read_only ? "ro" : "rw", in->flush ? "yes" : "no");
@@ -449,8 +451,8 @@ unsigned sc_blk_run(struct sc_out *o, const struct sc_dev *sd)
 		          in->physical_block_exp, in->alignment_offset, in->min_io_size, (unsigned)in->opt_io_size);
 	else
 		sc_printf(o, "info: topology not negotiated");
-	sc_printf(o, "queue: size %u, %u request slots, %u bytes per request, %u segments", w->blk.vq.size,
-	          w->blk.nslots, (unsigned)w->blk.max_req_bytes, (unsigned)w->blk.max_segs);
+	sc_printf(o, "queue: size %u, %u request slots, %u bytes per request, %u segments", w->blk->vq.size,
+	          w->blk->nslots, (unsigned)w->blk->max_req_bytes, (unsigned)w->blk->max_segs);
 
 	print_parts(o, w);
 	check_pristine(o, w, find_part(&w->parts, SC_PART_DATA_NAME));
@@ -459,21 +461,21 @@ unsigned sc_blk_run(struct sc_out *o, const struct sc_dev *sd)
 	edges(o, w);
 
 	char id[VIRTIO_BLK_ID_BYTES + 1];
-	rc = vlab_blk_get_id(&w->blk, id);
+	rc = vlab_blk_get_id(w->blk, id);
 	if (rc)
 		sc_printf(o, "get_id: %s", vlab_errname(rc));
 	else
 		sc_printf(o, "get_id: \"%s\"", id);
 
 	sc_printf(o, "stats: reads %llu writes %llu flushes %llu errors %llu",
-	          (unsigned long long)w->blk.reads, (unsigned long long)w->blk.writes,
-	          (unsigned long long)w->blk.flushes, (unsigned long long)w->blk.errors);
-	sc_print_ring(o, "requestq", &w->blk.vq);
+	          (unsigned long long)w->blk->reads, (unsigned long long)w->blk->writes,
+	          (unsigned long long)w->blk->flushes, (unsigned long long)w->blk->errors);
+	sc_print_ring(o, "requestq", &w->blk->vq);
 	rc = vlab_virtio_check(d);
 	sc_printf(o, "device state: %s", rc ? vlab_errname(rc) : "ok");
 	if (rc)
 		sc_fail(o, "device ended in state %s", vlab_errname(rc));
-	vlab_blk_shutdown(&w->blk);
+	(void)vlab_bus_remove(sd->bd); /* the driver's shutdown, then a confirmed reset */
 	p->ops->dma_free(p->ctx, w, SC_BLK_WORK_BYTES);
 	sc_queue_maxima(o, d, 3);
 	unsigned failures = o->failures - failures_before;

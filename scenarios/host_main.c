@@ -276,17 +276,22 @@ static void log_line(void *ctx, enum vlab_log_level lvl, const char *msg)
 	fprintf(stderr, "log: %s: %s\n", hx_log_level_name(lvl), msg);
 }
 
-/* Probe result rc, then the scenario on the bound device; failures. */
-static unsigned run_bound(struct sc_out *out, int rc, const struct hx_bound *bound, const char *transport)
+/* Probe result rc, then the scenario on the probed device, listed on a
+ * bus of its own (hx_vbus_one); failures. */
+static unsigned run_bound(struct sc_out *out, int rc, struct hx_bound *bound, const char *transport)
 {
-	if (rc) {
-		sc_fail(out, "probe: %s", vlab_errname(rc));
+	struct hx_vbus *hb = rc ? NULL : hx_vbus_one(bound);
+	if (rc || !hb) {
+		sc_fail(out, "probe: %s", vlab_errname(rc ? rc : VLAB_ENOMEM));
 		return 1;
 	}
-	const struct sc_dev sd = {.vdev = bound->vdev,
+	const struct sc_dev sd = {.bd = &hb->bus.devs[0],
+	                          .vdev = bound->vdev,
 	                          .pci = hx_transport_is_pci(bound->transport) ? &bound->pci : NULL,
 	                          .transport = transport};
-	return sc_run(out, &sd);
+	unsigned failures = sc_run(out, &sd);
+	hx_vbus_free(hb);
+	return failures;
 }
 
 /* The value of option opt in a trace's command line, into buf. */

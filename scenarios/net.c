@@ -7,6 +7,7 @@
  */
 #include "net_peer.h"
 #include "scenario.h"
+#include "vlab/bus.h"
 #include "vlab/net.h"
 #include "vlab/part.h" /* vlab_crc32 */
 
@@ -21,7 +22,7 @@
 
 
 struct sc_net_work {
-	struct vlab_net net;
+	struct vlab_net *net; /* the driver's state, on the bus */
 	/* Each buf_cap bytes, one DMA block: what arrives can be anything up
 	 * to the driver's largest frame (14 + the MTU the device offers, up to
 	 * 14 + 65535), and the largest frames sent are that long too
@@ -122,7 +123,7 @@ static int send_frame(struct vlab_net *n, const uint8_t *frame, uint32_t len)
 /* Frame k out; false when it was not sent. */
 static bool send_k(struct sc_out *o, struct sc_net_work *w, unsigned k)
 {
-	struct vlab_net *n = &w->net;
+	struct vlab_net *n = w->net;
 	const uint32_t len = sc_net_frame_len(k, n->max_frame);
 	if (len > n->max_frame) {
 		sc_printf(o, "frame %u: %u bytes, above the largest frame %u: not sent", k, (unsigned)len, (unsigned)n->max_frame);
@@ -140,7 +141,7 @@ static bool send_k(struct sc_out *o, struct sc_net_work *w, unsigned k)
 /* The answer to frame k, checked. */
 static void answer_k(struct sc_out *o, struct sc_net_work *w, unsigned k)
 {
-	struct vlab_net *n = &w->net;
+	struct vlab_net *n = w->net;
 	const uint32_t len = sc_net_frame_len(k, n->max_frame);
 	sc_net_build_frame(k, len, n->mac, w->frame);
 	uint32_t got = 0;
@@ -181,8 +182,8 @@ unsigned sc_net_run(struct sc_out *o, const struct sc_dev *sd)
 	struct sc_net_work *w = sc_begin(o, sd, "net", SC_NET_WORK_BYTES, 16);
 	if (!w)
 		return o->failures - failures_before;
-	struct vlab_net *n = &w->net;
-	int rc = vlab_net_init(n, d, NULL);
+	int rc = vlab_bus_probe(sd->bd);
+	struct vlab_net *n = w->net = sd->bd->priv;
 	sc_printf(o, "init: %s", rc ? vlab_errname(rc) : "ok");
 	if (rc) {
 		sc_fail(o, "vlab_net_init: %s", vlab_strerror(rc));
@@ -196,7 +197,7 @@ unsigned sc_net_run(struct sc_out *o, const struct sc_dev *sd)
 	w->frame = p->ops->dma_alloc(p->ctx, 3u * w->buf_cap, 16, &bufs_dev);
 	if (!w->frame) {
 		sc_fail(o, "no memory for frame buffers of %u bytes (the largest frame)", (unsigned)w->buf_cap);
-		vlab_net_shutdown(n);
+		(void)vlab_bus_remove(sd->bd);
 		p->ops->dma_free(p->ctx, w, SC_NET_WORK_BYTES);
 		return o->failures - failures_before;
 	}
@@ -238,7 +239,7 @@ unsigned sc_net_run(struct sc_out *o, const struct sc_dev *sd)
 		sc_fail(o, "device ended in state %s", vlab_errname(rc));
 	/* Shutdown drains the transmit queue first: a frame it drops is a
 	 * frame lost. */
-	rc = vlab_net_shutdown(n);
+	rc = vlab_bus_remove(sd->bd); /* the driver's shutdown, then a confirmed reset */
 	if (rc)
 		sc_fail(o, "shutdown: %s", vlab_errname(rc));
 	if (n->stats.tx_dropped_at_shutdown)

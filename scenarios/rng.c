@@ -6,12 +6,13 @@
  * real device answered 0 bytes to them, which hung a bootloader.
  */
 #include "scenario.h"
+#include "vlab/bus.h"
 #include "vlab/rng.h"
 
 #define SC_RNG_WORK_BYTES 8192u
 
 struct sc_rng_work {
-	struct vlab_rng rng;
+	struct vlab_rng *rng; /* the driver's state, on the bus */
 	uint8_t data[512];
 };
 _Static_assert(sizeof(struct sc_rng_work) <= SC_RNG_WORK_BYTES, "SC_RNG_WORK_BYTES too small");
@@ -26,7 +27,8 @@ unsigned sc_rng_run(struct sc_out *o, const struct sc_dev *sd)
 	struct sc_rng_work *w = sc_begin(o, sd, "rng", SC_RNG_WORK_BYTES, 64);
 	if (!w)
 		return o->failures - failures_before;
-	int rc = vlab_rng_init(&w->rng, d);
+	int rc = vlab_bus_probe(sd->bd);
+	w->rng = sd->bd->priv;
 	sc_printf(o, "init: %s", rc ? vlab_errname(rc) : "ok");
 	if (rc) {
 		sc_fail(o, "vlab_rng_init: %s", vlab_strerror(rc));
@@ -36,7 +38,7 @@ unsigned sc_rng_run(struct sc_out *o, const struct sc_dev *sd)
 	sc_printf(o, "interface: %s", d->legacy ? "legacy" : "modern");
 	for (unsigned i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
 		size_t got = 0;
-		rc = vlab_rng_read(&w->rng, w->data, sizes[i], &got);
+		rc = vlab_rng_read(w->rng, w->data, sizes[i], &got);
 		sc_printf(o, "read %u: %s, %u bytes", (unsigned)sizes[i], rc ? vlab_errname(rc) : "ok",
 		          (unsigned)got);
 		if (rc || got != sizes[i])
@@ -46,7 +48,7 @@ unsigned sc_rng_run(struct sc_out *o, const struct sc_dev *sd)
 	sc_printf(o, "device state: %s", rc ? vlab_errname(rc) : "ok");
 	if (rc)
 		sc_fail(o, "device ended in state %s", vlab_errname(rc));
-	vlab_rng_shutdown(&w->rng);
+	(void)vlab_bus_remove(sd->bd); /* the driver's shutdown, then a confirmed reset */
 	p->ops->dma_free(p->ctx, w, SC_RNG_WORK_BYTES);
 	unsigned failures = o->failures - failures_before;
 	sc_printf(o, "result rng: %s", failures ? "FAIL" : "pass");

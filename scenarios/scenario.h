@@ -81,9 +81,14 @@ struct vlab_vq;
  * went through an indirect table (the driver's counters). */
 void sc_print_ring(struct sc_out *o, const char *name, const struct vlab_vq *vq);
 
-/* A device a transport probe found, ready for vlab_virtio_begin(). */
+struct vlab_bus_dev;
+
+/* A device on the bus (vlab/bus.h): listed with its driver, not bound
+ * yet; the scenario binds it (vlab_bus_probe), drives it through the
+ * driver's state (bd->priv) and removes it (vlab_bus_remove). */
 struct sc_dev {
-	struct vlab_virtio_dev *vdev;
+	struct vlab_bus_dev *bd;
+	struct vlab_virtio_dev *vdev; /* bd->vdev */
 	/* The PCI function it is, for the PCI transports (NULL otherwise). */
 	const struct vlab_pci *pci;
 	/* The transport as the matrix names it ("mmio-v1", "mmio-v2", ...):
@@ -119,9 +124,10 @@ unsigned sc_rng_run(struct sc_out *o, const struct sc_dev *d);
  * size), the virtio structures, MSI-X. */
 void sc_pci_describe(struct sc_out *o, const struct vlab_pci *p);
 
-/* A probed device: sc_pci_describe for a PCI one, then the scenario of its
- * type (a device without one gets a line and counts no failure).  Returns
- * the number of failures. */
+/* A device on the bus: sc_pci_describe for a PCI one, then the scenario
+ * of its driver (scenarios/run.c's table, by registry entry: a device
+ * without a driver or a scenario gets a line and counts no failure).
+ * Returns the number of failures. */
 unsigned sc_run(struct sc_out *o, const struct sc_dev *d);
 
 #ifdef __cplusplus

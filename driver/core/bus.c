@@ -92,6 +92,20 @@ int vlab_bus_add_mmio(struct vlab_bus *b, vlab_addr_t base)
 	return 0;
 }
 
+struct vlab_bus_dev *vlab_bus_add_dev(struct vlab_bus *b, struct vlab_virtio_dev *vdev,
+                                      enum vlab_bus_transport t)
+{
+	if (!b || !vdev)
+		return NULL;
+	struct vlab_bus_dev *bd = next_dev(b);
+	if (!bd)
+		return NULL;
+	bd->transport = t;
+	bd->vdev = vdev;
+	list_dev(b, bd);
+	return bd;
+}
+
 /* Virtio functions enumeration found, probed after the walk (which only
  * reads).  Bounded by the device table. */
 #define PCI_FOUND_MAX 64
@@ -135,21 +149,33 @@ int vlab_bus_add_pci(struct vlab_bus *b, struct vlab_pci_host *h)
 		         PCI_FOUND_MAX);
 	int listed = 0;
 	for (unsigned i = 0; i < w.n; i++) {
-		struct vlab_bus_dev *bd = next_dev(b);
-		if (!bd)
+		rc = vlab_bus_add_pci_fn(b, h, w.bdf[i][0], w.bdf[i][1], w.bdf[i][2]);
+		if (rc == VLAB_ENOMEM)
 			return listed ? listed : VLAB_ENOMEM;
-		bd->transport = VLAB_BUS_PCI;
-		rc = vlab_pci_probe(&bd->t.pci, h, w.bdf[i][0], w.bdf[i][1], w.bdf[i][2], b->flags);
 		if (rc) {
 			vlab_log(b->plat, VLAB_LOG_WARN, "pci %02x:%02x.%x: %s", w.bdf[i][0], w.bdf[i][1],
 			         w.bdf[i][2], vlab_strerror(rc));
 			continue;
 		}
-		bd->vdev = &bd->t.pci.vdev;
-		list_dev(b, bd);
 		listed++;
 	}
 	return listed;
+}
+
+int vlab_bus_add_pci_fn(struct vlab_bus *b, struct vlab_pci_host *h, uint8_t bus, uint8_t dev, uint8_t fn)
+{
+	if (!b || !h)
+		return VLAB_EINVAL;
+	struct vlab_bus_dev *bd = next_dev(b);
+	if (!bd)
+		return VLAB_ENOMEM;
+	bd->transport = VLAB_BUS_PCI;
+	int rc = vlab_pci_probe(&bd->t.pci, h, bus, dev, fn, b->flags);
+	if (rc)
+		return rc;
+	bd->vdev = &bd->t.pci.vdev;
+	list_dev(b, bd);
+	return 0;
 }
 
 int vlab_driver_start(const struct vlab_driver *drv, void *priv, struct vlab_virtio_dev *d,

@@ -82,20 +82,28 @@ int hx_vbus_scan(struct hx_machine *m, struct vlab_bus *b)
 	return (int)b->ndevs;
 }
 
-struct hx_vbus *hx_vbus_new(struct hx_machine *m, unsigned flags,
-                          void (*configure)(void *ctx, struct vlab_bus_dev *bd), void *ctx)
+struct hx_vbus *hx_vbus_alloc(const struct vlab_platform *plat, unsigned flags)
 {
 	struct hx_vbus *hb = calloc(1, sizeof *hb);
 	size_t stride = vlab_bus_priv_stride(vlab_default_drivers, vlab_default_ndrivers);
 	if (!hb)
 		return NULL;
 	hb->priv = aligned_alloc(64, stride * HX_VBUS_MAX);
-	int rc = hb->priv ? vlab_bus_init(&hb->bus, hx_platform(m), vlab_default_drivers,
-	                                  vlab_default_ndrivers, hb->devs, HX_VBUS_MAX, hb->priv,
-	                                  stride * HX_VBUS_MAX)
-	                  : VLAB_ENOMEM;
+	if (!hb->priv || vlab_bus_init(&hb->bus, plat, vlab_default_drivers, vlab_default_ndrivers, hb->devs,
+	                               HX_VBUS_MAX, hb->priv, stride * HX_VBUS_MAX) != 0) {
+		hx_vbus_free(hb);
+		return NULL;
+	}
+	hb->bus.flags = flags;
+	return hb;
+}
+
+struct hx_vbus *hx_vbus_new(struct hx_machine *m, unsigned flags,
+                          void (*configure)(void *ctx, struct vlab_bus_dev *bd), void *ctx)
+{
+	struct hx_vbus *hb = hx_vbus_alloc(hx_platform(m), flags);
+	int rc = hb ? 0 : VLAB_ENOMEM;
 	if (rc == 0) {
-		hb->bus.flags = flags;
 		hb->bus.configure = configure;
 		hb->bus.configure_ctx = ctx;
 		rc = hx_vbus_scan(m, &hb->bus);
@@ -106,6 +114,18 @@ struct hx_vbus *hx_vbus_new(struct hx_machine *m, unsigned flags,
 		return NULL;
 	}
 	vlab_bus_probe_all(&hb->bus);
+	return hb;
+}
+
+struct hx_vbus *hx_vbus_one(struct hx_bound *b)
+{
+	if (!b || !b->vdev)
+		return NULL;
+	struct hx_vbus *hb = hx_vbus_alloc(b->vdev->plat, 0);
+	if (hb && !vlab_bus_add_dev(&hb->bus, b->vdev, hx_transport_is_pci(b->transport) ? VLAB_BUS_PCI : VLAB_BUS_MMIO)) {
+		hx_vbus_free(hb);
+		return NULL;
+	}
 	return hb;
 }
 

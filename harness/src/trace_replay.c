@@ -99,7 +99,12 @@ static struct rp_alloc *by_cpu(struct hx_replay *r, const volatile void *p, size
 	const uint8_t *c = (const uint8_t *)(uintptr_t)p;
 	for (size_t i = 0; i < r->nal; i++) {
 		struct rp_alloc *a = &r->al[i];
-		if (c >= a->cpu && (size_t)(c - a->cpu) <= a->size && len <= a->size - (size_t)(c - a->cpu)) {
+		if (c < a->cpu)
+			continue;
+		/* A point (len 0, e.g. a free) just past an allocation is not in
+		 * it: it may be the start of the next one. */
+		size_t off = (size_t)(c - a->cpu);
+		if (len ? off <= a->size && len <= a->size - off : off < a->size || off == 0) {
 			*dev = a->dev + (uint64_t)(c - a->cpu);
 			return a;
 		}

@@ -26,8 +26,8 @@
 
 struct cli_nic {
 	struct hx_dev *hx;
-	struct hx_bound bound;
-	struct vlab_net net;
+	struct vlab_bus_dev *bd; /* on the bus (cli_bus), once found */
+	struct vlab_net *net;    /* the driver's state, bd->priv */
 	bool up;      /* driver initialised */
 	/* Why it is not usable: its initialisation failed (`virtio scan`
 	 * tries again); empty when it is. */
@@ -150,7 +150,7 @@ int cli_net_add(const struct hx_net_opts *o)
 
 struct vlab_net *cli_net_driver(unsigned i)
 {
-	return i < g.nnic && g.nic[i].up ? &g.nic[i].net : NULL;
+	return i < g.nnic && g.nic[i].up ? g.nic[i].net : NULL;
 }
 
 void cli_net_forget(void)
@@ -186,10 +186,7 @@ int cli_net_build(struct cli *c)
 
 void cli_net_shutdown(struct cli *c)
 {
-	(void)c;
-	for (unsigned i = 0; i < g.nnic; i++)
-		if (g.nic[i].up)
-			vlab_net_shutdown(&g.nic[i].net);
+	cli_bus_handoff(c); /* every device removed, the NICs with them */
 	memset(g.nic, 0, sizeof g.nic);
 	g.nnic = 0;
 }
@@ -213,31 +210,27 @@ static struct cli_nic *nic_up(struct cli *c, unsigned i)
 		printf("net %u: not usable: %s; 'virtio scan' tries again\n", i, n->failed);
 		return NULL;
 	}
-	rc = hx_bind(c->m, n->hx, &n->bound, VLAB_MMIO_ALLOW_LEGACY);
-	if (!rc) {
-		n->bound.vdev->refuse_features = cli_refuse_features;
-		rc = vlab_net_init(&n->net, n->bound.vdev, NULL);
-	}
+	n->bd = cli_bus_dev_of(c, n->hx, &rc);
+	if (n->bd)
+		rc = n->bd->bound ? 0 : vlab_bus_probe(n->bd);
 	if (rc) {
 		snprintf(n->failed, sizeof n->failed, "virtio-net init failed: %s", vlab_strerror(rc));
 		printf("net %u: %s\n", i, n->failed);
 		return NULL;
 	}
+	n->net = n->bd->priv;
 	n->up = true;
 	return n;
 }
 
-static void nic_stop(void *drv)
+static int nic_stop(void *drv)
 {
-	vlab_net_shutdown(&((struct cli_nic *)drv)->net);
+	return vlab_bus_remove(((struct cli_nic *)drv)->bd);
 }
 
 static int nic_start(void *drv)
 {
-	struct cli_nic *n = drv;
-
-	n->bound.vdev->refuse_features = cli_refuse_features;
-	return vlab_net_init(&n->net, n->bound.vdev, NULL);
+	return vlab_bus_probe(((struct cli_nic *)drv)->bd);
 }
 
 int cli_net_rescan(struct cli *c)
@@ -250,7 +243,7 @@ int cli_net_rescan(struct cli *c)
 
 		if (!n->up && !n->failed[0])
 			continue; /* not bound yet: the first net command binds it */
-		if (!n->bound.vdev) {
+		if (!n->bd) {
 			/* Its transport never probed: bind it from scratch. */
 			n->failed[0] = '\0';
 			if (!nic_up(c, i))
@@ -258,7 +251,7 @@ int cli_net_rescan(struct cli *c)
 			continue;
 		}
 		snprintf(name, sizeof name, "net %u", i);
-		n->up = cli_reprobe(name, n->bound.vdev, n->failed, nic_stop, nic_start, n) == CLI_OK;
+		n->up = cli_reprobe(name, n->bd->vdev, n->failed, nic_stop, nic_start, n) == CLI_OK;
 		if (!n->up)
 			rc = CLI_FAIL;
 	}
@@ -305,9 +298,9 @@ static int net_info(struct cli *c, int argc, char **argv)
 
 		if (!n)
 			return CLI_FAIL;
-		(void)vlab_net_interrupt(&n->net); /* pick up a link change */
-		s = &n->net.stats;
-		mac_str(n->net.mac, mac);
+		(void)vlab_net_interrupt(n->net); /* pick up a link change */
+		s = &n->net->stats;
+		mac_str(n->net->mac, mac);
 		char where[40];
 		if (n->hx->vpci) /* a PCI function: name it by bus:device.function */
 			snprintf(where, sizeof where, "00:%02x.%x", n->hx->pci_dev, n->hx->pci_fn);
@@ -318,11 +311,11 @@ static int net_info(struct cli *c, int argc, char **argv)
 		       hx_transport_name(n->hx->transport), where,
 		       n->hx->net->backend ? n->hx->net->backend->kind : "none", n->hx->index);
 		printf("    MAC %s (%s), link %s, MTU %u\n", mac,
-		       n->net.mac_from_device ? "from the device" : "locally administered",
-		       n->net.link_up ? "up" : "down", n->net.mtu);
+		       n->net->mac_from_device ? "from the device" : "locally administered",
+		       n->net->link_up ? "up" : "down", n->net->mtu);
 		printf("    header %u bytes, %s receive buffers (%u of %u bytes), %u transmit slots%s\n",
-		       n->net.hdr_len, n->net.mrg ? "mergeable" : "whole-frame", n->net.nrx,
-		       n->net.rx_buf_len, n->net.ntx, n->net.has_ctrl ? ", control queue" : "");
+		       n->net->hdr_len, n->net->mrg ? "mergeable" : "whole-frame", n->net->nrx,
+		       n->net->rx_buf_len, n->net->ntx, n->net->has_ctrl ? ", control queue" : "");
 		printf("    rx %" PRIu64 " frames %" PRIu64 " bytes, tx %" PRIu64 " frames %" PRIu64
 		       " bytes, tx busy %" PRIu64 "\n",
 		       s->rx_frames, s->rx_bytes, s->tx_frames, s->tx_bytes, s->tx_busy);
@@ -364,14 +357,14 @@ static int net_send(struct cli *c, int argc, char **argv)
 	if (!strcmp(argv[2], "bcast"))
 		memset(dst, 0xff, 6);
 	else if (!strcmp(argv[2], "self"))
-		memcpy(dst, n->net.mac, 6);
+		memcpy(dst, n->net->mac, 6);
 	else if (!parse_mac(argv[2], dst)) {
 		printf("net send: '%s' is not a MAC address (or bcast, self)\n", argv[2]);
 		return CLI_FAIL;
 	}
-	if (len < VLAB_ETH_HLEN || len > n->net.max_frame) {
+	if (len < VLAB_ETH_HLEN || len > n->net->max_frame) {
 		printf("net send: length 0x%" PRIx64 " (%" PRIu64 " bytes) outside 0x%x..0x%x (%u..%u: 14 + MTU)\n",
-		       len, len, VLAB_ETH_HLEN, n->net.max_frame, VLAB_ETH_HLEN, n->net.max_frame);
+		       len, len, VLAB_ETH_HLEN, n->net->max_frame, VLAB_ETH_HLEN, n->net->max_frame);
 		return CLI_FAIL;
 	}
 	f = malloc(len);
@@ -380,15 +373,15 @@ static int net_send(struct cli *c, int argc, char **argv)
 	for (uint64_t k = 0; k < count; k++) {
 		int rc;
 		memcpy(f, dst, 6);
-		memcpy(f + 6, n->net.mac, 6);
+		memcpy(f + 6, n->net->mac, 6);
 		f[12] = 0x88;
 		f[13] = 0xb5; /* local experimental ethertype */
 		for (uint64_t i = 14; i < len; i++)
 			f[i] = (uint8_t)(i + k);
-		rc = vlab_net_send(&n->net, f, (uint32_t)len);
+		rc = vlab_net_send(n->net, f, (uint32_t)len);
 		for (unsigned tries = 0; rc == VLAB_EBUSY && tries < 100; tries++) {
 			hx_advance(c->m, 1000);
-			rc = vlab_net_send(&n->net, f, (uint32_t)len);
+			rc = vlab_net_send(n->net, f, (uint32_t)len);
 		}
 		if (rc) {
 			printf("net send: frame %" PRIu64 ": %s\n", k, vlab_strerror(rc));
@@ -415,13 +408,13 @@ static int net_recv(struct cli *c, int argc, char **argv)
 	if (!n)
 		return CLI_FAIL;
 	hx_run_pending(c->m);
-	buf = malloc(n->net.max_frame);
+	buf = malloc(n->net->max_frame);
 	if (!buf)
 		return CLI_FAIL;
 	for (;;) {
 		uint32_t len = 0;
 		char d[18], s[18];
-		int rc = vlab_net_recv(&n->net, buf, n->net.max_frame, &len);
+		int rc = vlab_net_recv(n->net, buf, n->net->max_frame, &len);
 
 		if (rc == VLAB_EAGAIN)
 			break;
@@ -526,18 +519,18 @@ static int send_arp(struct cli_nic *n, uint16_t op, const uint8_t *dst_mac, uint
 	uint8_t f[60];
 	memset(f, 0, sizeof f); /* padded to the Ethernet minimum */
 	memcpy(f, dst_mac, 6);
-	memcpy(f + 6, n->net.mac, 6);
+	memcpy(f + 6, n->net->mac, 6);
 	put16be(f + 12, ETH_ARP);
 	put16be(f + 14, 1);      /* Ethernet */
 	put16be(f + 16, ETH_IP);
 	f[18] = 6;
 	f[19] = 4;
 	put16be(f + 20, op);
-	memcpy(f + 22, n->net.mac, 6);
+	memcpy(f + 22, n->net->mac, 6);
 	put32be(f + 28, sip);
 	memcpy(f + 32, tha, 6);
 	put32be(f + 38, tip);
-	return vlab_net_send(&n->net, f, sizeof f);
+	return vlab_net_send(n->net, f, sizeof f);
 }
 
 static int send_icmp(struct cli_nic *n, const uint8_t *dst_mac, uint32_t sip, uint32_t dip, uint8_t type,
@@ -549,7 +542,7 @@ static int send_icmp(struct cli_nic *n, const uint8_t *dst_mac, uint32_t sip, ui
 	if (icmp_len > 8 + PING_DATA)
 		return VLAB_EINVAL;
 	memcpy(f, dst_mac, 6);
-	memcpy(f + 6, n->net.mac, 6);
+	memcpy(f + 6, n->net->mac, 6);
 	put16be(f + 12, ETH_IP);
 	memset(ip, 0, 20);
 	ip[0] = 0x45;
@@ -565,13 +558,13 @@ static int send_icmp(struct cli_nic *n, const uint8_t *dst_mac, uint32_t sip, ui
 	ic[1] = 0;
 	put16be(ic + 2, 0);
 	put16be(ic + 2, inet_csum(ic, icmp_len));
-	return vlab_net_send(&n->net, f, (uint32_t)(14 + 20 + icmp_len));
+	return vlab_net_send(n->net, f, (uint32_t)(14 + 20 + icmp_len));
 }
 
 /* One frame for n within WAIT_NS: 0, or an error (VLAB_ETIMEDOUT). */
 static int wait_frame(struct cli_nic *n, uint8_t *buf, uint32_t *len)
 {
-	return vlab_net_recv_wait(&n->net, buf, n->net.max_frame, len, WAIT_NS);
+	return vlab_net_recv_wait(n->net, buf, n->net->max_frame, len, WAIT_NS);
 }
 
 /* The responder on NIC idx: answers ARP requests and echo requests for its
@@ -620,7 +613,7 @@ static int net_ping(struct cli *c, int argc, char **argv)
 	b = a ? nic_up(c, to) : NULL;
 	if (!a || !b)
 		return CLI_FAIL;
-	buf = malloc(a->net.max_frame > b->net.max_frame ? a->net.max_frame : b->net.max_frame);
+	buf = malloc(a->net->max_frame > b->net->max_frame ? a->net->max_frame : b->net->max_frame);
 	if (!buf)
 		return CLI_FAIL;
 	ip_str(nic_ip(from), ips);

@@ -22,8 +22,8 @@
 
 struct cli_rng {
 	struct hx_dev *hx;
-	struct hx_bound bound;
-	struct vlab_rng rng;
+	struct vlab_bus_dev *bd; /* on the bus (cli_bus), once found */
+	struct vlab_rng *rng;    /* the driver's state, bd->priv */
 	bool up;
 	bool failed;
 };
@@ -33,14 +33,16 @@ static struct {
 	struct cli_rng dev[RNG_MAX];
 } g;
 
-/* The machine's rng devices, in the order they were added. */
+/* The machine's rng devices (those the bus gives the rng driver), in the
+ * order they were added. */
 static void rng_list(struct cli *c)
 {
 	if (g.n)
 		return;
-	for (unsigned i = 0; i < hx_ndevs(c->m) && g.n < RNG_MAX; i++) {
+	struct vlab_bus *b = cli_bus(c);
+	for (unsigned i = 0; b && i < hx_ndevs(c->m) && g.n < RNG_MAX; i++) {
 		struct hx_dev *d = hx_dev_at(c->m, i);
-		if (d && d->device_id == VLAB_VIRTIO_ID_RNG)
+		if (d && vlab_bus_driver_for(b, d->device_id) == &vlab_rng_driver)
 			g.dev[g.n++].hx = d;
 	}
 }
@@ -53,26 +55,23 @@ static struct cli_rng *rng_up(struct cli *c, uint64_t i)
 	struct cli_rng *r = &g.dev[i];
 	if (r->up)
 		return r;
-	int rc = hx_bind(c->m, r->hx, &r->bound, VLAB_MMIO_ALLOW_LEGACY);
-	if (!rc) {
-		r->bound.vdev->refuse_features = cli_refuse_features;
-		rc = vlab_rng_init(&r->rng, r->bound.vdev);
-	}
+	int rc;
+	r->bd = cli_bus_dev_of(c, r->hx, &rc);
+	if (r->bd)
+		rc = r->bd->bound ? 0 : vlab_bus_probe(r->bd);
 	if (rc) {
 		fprintf(stderr, "rng %" PRIu64 ": virtio-rng init failed: %s\n", i, vlab_strerror(rc));
 		r->failed = true;
 		return NULL;
 	}
+	r->rng = r->bd->priv;
 	r->up = true;
 	return r;
 }
 
 void cli_rng_shutdown(struct cli *c)
 {
-	(void)c;
-	for (unsigned i = 0; i < g.n; i++)
-		if (g.dev[i].up)
-			vlab_rng_shutdown(&g.dev[i].rng);
+	cli_bus_handoff(c); /* every device removed, the rng devices with them */
 	memset(&g, 0, sizeof g);
 }
 
@@ -121,7 +120,7 @@ int cmd_rng(struct cli *c, int argc, char **argv)
 	int rc = 0;
 	while (have < n && rc == 0) {
 		size_t got = 0;
-		rc = vlab_rng_read(&r->rng, buf + have, n - have, &got);
+		rc = vlab_rng_read(r->rng, buf + have, n - have, &got);
 		have += got;
 	}
 	if (rc) {

@@ -32,14 +32,6 @@ static struct hx_dev *hx_dev_in_slot(struct cli *c, uint64_t base)
 	return NULL;
 }
 
-static bool slot_bound(const struct cli *c, unsigned slot)
-{
-	for (unsigned i = 0; i < c->ndisks; i++)
-		if (!c->disk[i].on_pci && c->disk[i].slot == slot)
-			return true;
-	return false;
-}
-
 /* ---- PCI: the virtio functions enumeration finds, in bus order ---- */
 
 struct pci_scan {
@@ -59,73 +51,92 @@ static struct hx_dev *hx_dev_at_pci(struct cli *c, uint8_t bus, uint8_t dev, uin
 	return NULL;
 }
 
-/* What scan says of a virtio device that is not a disk: the command that
- * drives it, else the driver the registry has for it (vlab/bus.h), else
- * none. */
-static const char *not_a_disk(uint32_t type)
+/* What scan says of a device that is not a disk: the command that drives
+ * it, else its driver, else none (the bus matched it, vlab/bus.h). */
+static const char *not_a_disk(const struct vlab_bus_dev *bd)
 {
-	static char msg[96];
-	const struct vlab_driver *drv = NULL;
-	const char *kind = vlab_virtio_id_name(type);
+	static char msg[128];
+	const char *kind = vlab_virtio_id_name(bd->vdev->device_id);
+	const char *cmd = cli_command_for(bd->drv);
 
-	if (type == VIRTIO_ID_NET)
-		return "network device, driven by the 'net' commands (net info)";
-	if (type == VLAB_VIRTIO_ID_RNG)
-		return "entropy device, driven by the 'rng' command";
-	for (size_t i = 0; i < vlab_default_ndrivers; i++)
-		if (vlab_default_drivers[i]->device_id == type)
-			drv = vlab_default_drivers[i];
-	snprintf(msg, sizeof msg, "device type %u (%s): %s%s, skipped", (unsigned)type, kind ? kind : "unknown",
-	         drv ? drv->name : "no driver", drv ? " has no vlab command" : "");
+	if (cmd)
+		snprintf(msg, sizeof msg, "%s device, driven by the '%s' command (%s)", kind ? kind : "virtio", cmd,
+		         bd->drv->name);
+	else
+		snprintf(msg, sizeof msg, "device type %u (%s): %s%s, skipped", (unsigned)bd->vdev->device_id,
+		         kind ? kind : "unknown", bd->drv ? bd->drv->name : "no driver",
+		         bd->drv ? " has no vlab command" : "");
 	return msg;
+}
+
+static bool is_disk(const struct cli *c, const struct vlab_bus_dev *bd)
+{
+	for (unsigned i = 0; i < c->ndisks; i++)
+		if (c->disk[i].bd == bd)
+			return true;
+	return false;
+}
+
+/* Scan's turn for a device on the bus: a disk already, or not one (a line
+ * unless quiet), or a disk to bind (U-Boot binds blk devices at scan).
+ * where: "slot 0 at 0x10001000", "pci 00:01.0". */
+static int scan_bind(struct cli *c, struct vlab_bus_dev *bd, struct hx_dev *hx, unsigned slot, const char *where,
+                     bool quiet)
+{
+	struct cli_disk *d;
+	int err;
+
+	if (is_disk(c, bd))
+		return CLI_OK;
+	if (bd->drv != &vlab_blk_driver) {
+		if (!quiet)
+			printf("virtio: %s: %s\n", where, not_a_disk(bd));
+		return CLI_OK;
+	}
+	if (c->ndisks >= sizeof(c->disk) / sizeof(c->disk[0])) {
+		printf("virtio: %s: no room for another device, skipped\n", where);
+		return CLI_OK;
+	}
+	err = vlab_bus_probe(bd);
+	if (err) {
+		printf("virtio: %s: virtio-blk init failed: %s\n", where, vlab_strerror(err));
+		return CLI_FAIL;
+	}
+	d = &c->disk[c->ndisks];
+	memset(d, 0, sizeof(*d));
+	d->bd = bd;
+	d->vdev = bd->vdev;
+	d->blk = bd->priv;
+	d->on_pci = bd->transport == VLAB_BUS_PCI;
+	d->slot = slot;
+	d->hx = hx;
+	d->devnum = c->ndisks++;
+	return CLI_OK;
 }
 
 static int scan_pci_fn(void *ctx, const struct vlab_pci_func *f)
 {
 	struct pci_scan *s = ctx;
 	struct cli *c = s->c;
-	struct cli_disk *d;
+	char where[32];
 	int err;
 
 	if (vlab_pci_virtio_type(f) == 0)
 		return 0;
-	for (unsigned i = 0; i < c->ndisks; i++)
-		if (c->disk[i].on_pci && c->disk[i].pci.id.bus == f->bus &&
-		    c->disk[i].pci.id.dev == f->dev && c->disk[i].pci.id.fn == f->fn)
-			return 0; /* bound already */
-	if (c->ndisks >= sizeof(c->disk) / sizeof(c->disk[0])) {
-		printf("virtio: pci %02x:%02x.%x: no room for another device, skipped\n", f->bus,
-		       f->dev, f->fn);
-		return 0;
+	snprintf(where, sizeof where, "pci %02x:%02x.%x", f->bus, f->dev, f->fn);
+	struct vlab_bus_dev *bd = cli_bus_at_pci(c, f->bus, f->dev, f->fn);
+	if (!bd) {
+		struct vlab_bus *b = cli_bus(c);
+		err = b ? vlab_bus_add_pci_fn(b, hx_pci_firmware(c->m), f->bus, f->dev, f->fn) : VLAB_ENOMEM;
+		if (err) {
+			printf("virtio: %s: probe failed: %s\n", where, vlab_strerror(err));
+			s->rc = CLI_FAIL;
+			return 0;
+		}
+		bd = &b->devs[b->ndevs - 1];
 	}
-	d = &c->disk[c->ndisks];
-	memset(d, 0, sizeof(*d));
-	err = vlab_pci_probe(&d->pci, hx_pci_firmware(c->m), f->bus, f->dev, f->fn,
-	                     VLAB_PCI_ALLOW_LEGACY);
-	if (err) {
-		printf("virtio: pci %02x:%02x.%x: probe failed: %s\n", f->bus, f->dev, f->fn,
-		       vlab_strerror(err));
+	if (scan_bind(c, bd, hx_dev_at_pci(c, f->bus, f->dev, f->fn), 0, where, s->quiet) != CLI_OK)
 		s->rc = CLI_FAIL;
-		return 0;
-	}
-	if (d->pci.vdev.device_id != VIRTIO_ID_BLOCK) {
-		if (!s->quiet)
-			printf("virtio: pci %02x:%02x.%x: %s\n", f->bus, f->dev, f->fn,
-			       not_a_disk(d->pci.vdev.device_id));
-		return 0;
-	}
-	d->pci.vdev.refuse_features = cli_refuse_features;
-	err = vlab_blk_init(&d->blk, &d->pci.vdev, 0);
-	if (err) {
-		printf("virtio: pci %02x:%02x.%x: virtio-blk init failed: %s\n", f->bus, f->dev,
-		       f->fn, vlab_strerror(err));
-		s->rc = CLI_FAIL;
-		return 0;
-	}
-	d->on_pci = true;
-	d->vdev = &d->pci.vdev;
-	d->hx = hx_dev_at_pci(c, f->bus, f->dev, f->fn);
-	d->devnum = c->ndisks++;
 	return 0;
 }
 
@@ -143,7 +154,7 @@ static int scan_pci(struct cli *c, bool quiet)
 }
 
 int cli_reprobe(const char *name, struct vlab_virtio_dev *v, char *failed,
-                void (*shutdown)(void *drv), int (*init)(void *drv), void *drv)
+                int (*shutdown)(void *drv), int (*init)(void *drv), void *drv)
 {
 	char why[CLI_FAILED_MAX + 32];
 	int err;
@@ -156,8 +167,9 @@ int cli_reprobe(const char *name, struct vlab_virtio_dev *v, char *failed,
 		snprintf(why, sizeof why, "needs a reset");
 	else
 		return CLI_OK;
-	shutdown(drv);
-	if (v->broken) {
+	/* The bus's remove: VLAB_EWEDGED when the driver's reset did not
+	 * complete (it then keeps the device's memory, whatever follows). */
+	if (shutdown(drv) != 0 || v->broken) {
 		/* The reset did not complete: the device may still write
 		 * wherever it was told to, so nothing is freed or reused. */
 		snprintf(failed, CLI_FAILED_MAX, "it does not finish a reset");
@@ -176,17 +188,14 @@ int cli_reprobe(const char *name, struct vlab_virtio_dev *v, char *failed,
 	return CLI_OK;
 }
 
-static void disk_stop(void *drv)
+static int disk_stop(void *drv)
 {
-	vlab_blk_shutdown(&((struct cli_disk *)drv)->blk);
+	return vlab_bus_remove(((struct cli_disk *)drv)->bd);
 }
 
 static int disk_start(void *drv)
 {
-	struct cli_disk *d = drv;
-
-	d->vdev->refuse_features = cli_refuse_features;
-	return vlab_blk_init(&d->blk, d->vdev, 0);
+	return vlab_bus_probe(((struct cli_disk *)drv)->bd);
 }
 
 int cli_virtio_scan(struct cli *c, bool quiet)
@@ -206,46 +215,33 @@ int cli_virtio_scan(struct cli *c, bool quiet)
 	for (unsigned slot = 0; slot < HX_MMIO_SLOTS; slot++) {
 		uint64_t base = HX_MMIO_SLOT_BASE + HX_MMIO_SLOT_SIZE * slot;
 		struct hx_dev *hx = hx_dev_in_slot(c, base);
-		struct cli_disk *d;
+		struct vlab_bus_dev *bd = cli_bus_at_mmio(c, base);
+		struct vlab_bus *b = cli_bus(c);
+		char where[48];
 		int err;
 
-		if (slot_bound(c, slot))
-			continue;
-		d = &c->disk[c->ndisks];
-		memset(d, 0, sizeof(*d));
-		/* A slot with nothing behind it is not an error (QEMU has
-		 * eight, most of them empty): probe it quietly. */
-		c->mute_driver_log = (hx == NULL);
-		err = vlab_mmio_probe(&d->mmio, c->plat, base, VLAB_MMIO_ALLOW_LEGACY);
-		c->mute_driver_log = false;
-		if (err == VLAB_ENODEV && (!hx || hx->device_id == 0))
-			continue;
-		if (err) {
-			if (hx) {
-				printf("virtio: slot %u at 0x%08" PRIx64 ": probe failed: %s\n", slot,
-				       base, vlab_strerror(err));
-				rc = CLI_FAIL;
+		if (!b)
+			return CLI_FAIL;
+		snprintf(where, sizeof where, "slot %u at 0x%08" PRIx64, slot, base);
+		if (!bd) {
+			/* A slot with nothing behind it is not an error (QEMU
+			 * has eight, most of them empty): probe it quietly. */
+			c->mute_driver_log = (hx == NULL);
+			err = vlab_bus_add_mmio(b, base);
+			c->mute_driver_log = false;
+			if (err == VLAB_ENODEV && (!hx || hx->device_id == 0))
+				continue;
+			if (err) {
+				if (hx) {
+					printf("virtio: %s: probe failed: %s\n", where, vlab_strerror(err));
+					rc = CLI_FAIL;
+				}
+				continue;
 			}
-			continue;
+			bd = &b->devs[b->ndevs - 1];
 		}
-		if (d->mmio.vdev.device_id != VIRTIO_ID_BLOCK) {
-			if (!quiet)
-				printf("virtio: slot %u at 0x%08" PRIx64 ": %s\n", slot, base,
-				       not_a_disk(d->mmio.vdev.device_id));
-			continue;
-		}
-		d->vdev = &d->mmio.vdev;
-		d->mmio.vdev.refuse_features = cli_refuse_features;
-		err = vlab_blk_init(&d->blk, &d->mmio.vdev, 0);
-		if (err) {
-			printf("virtio: slot %u at 0x%08" PRIx64 ": virtio-blk init failed: %s\n",
-			       slot, base, vlab_strerror(err));
+		if (scan_bind(c, bd, hx, slot, where, quiet) != CLI_OK)
 			rc = CLI_FAIL;
-			continue;
-		}
-		d->slot = slot;
-		d->hx = hx;
-		d->devnum = c->ndisks++;
 	}
 	if (scan_pci(c, quiet) != CLI_OK)
 		rc = CLI_FAIL;
@@ -255,11 +251,12 @@ int cli_virtio_scan(struct cli *c, bool quiet)
 	return rc;
 }
 
+/* The disks forget their devices; cli_bus_handoff removed them. */
 void cli_virtio_shutdown(struct cli *c)
 {
-	for (unsigned i = 0; i < c->ndisks; i++)
-		vlab_blk_shutdown(&c->disk[i].blk);
+	cli_bus_handoff(c);
 	c->ndisks = 0;
+	c->scanned = false;
 }
 
 /* Commands other than scan bind the devices on first use, so that
@@ -329,7 +326,7 @@ static void vendor_string(const struct cli_disk *d, char out[9])
 /* U-Boot's dev_print() for a virtio block device. */
 static void dev_print(const struct cli_disk *d)
 {
-	const struct vlab_blk_info *in = &d->blk.info;
+	const struct vlab_blk_info *in = &d->blk->info;
 	char vendor[9];
 
 	vendor_string(d, vendor);
@@ -425,7 +422,7 @@ int cli_disk_read(void *ctx, uint64_t lba, uint32_t nsect, void *buf)
 		return VLAB_ENOMEM;
 	while (nsect) {
 		uint32_t n = nsect < chunk ? nsect : chunk;
-		int err = vlab_blk_read_blocks(&r->d->blk, lba, r->c->bounce, n);
+		int err = vlab_blk_read_blocks(r->d->blk, lba, r->c->bounce, n);
 
 		if (err == VLAB_EWEDGED)
 			retire_bounce(r->c);
@@ -618,9 +615,9 @@ static int virtio_rw(struct cli *c, int argc, char **argv, bool write)
 	if (cnt == 0)
 		err = 0;
 	else if (write)
-		err = vlab_blk_write_blocks(&d->blk, blk, buf, (uint32_t)cnt);
+		err = vlab_blk_write_blocks(d->blk, blk, buf, (uint32_t)cnt);
 	else
-		err = vlab_blk_read_blocks(&d->blk, blk, buf, (uint32_t)cnt);
+		err = vlab_blk_read_blocks(d->blk, blk, buf, (uint32_t)cnt);
 	if (err) {
 		printf("0 blocks %s: ERROR (%s)\n", write ? "written" : "read", vlab_strerror(err));
 		if (err == VLAB_EWEDGED)
@@ -641,13 +638,13 @@ static int virtio_flush(struct cli *c, int argc, char **argv)
 
 	if (!d)
 		return CLI_FAIL;
-	err = vlab_blk_flush(&d->blk);
+	err = vlab_blk_flush(d->blk);
 	if (err) {
 		printf("virtio %u: flush failed: %s\n", d->devnum, vlab_strerror(err));
 		return CLI_FAIL;
 	}
 	printf("virtio %u: flushed%s\n", d->devnum,
-	       d->blk.info.flush ? "" : " (no FLUSH feature: nothing to do)");
+	       d->blk->info.flush ? "" : " (no FLUSH feature: nothing to do)");
 	return CLI_OK;
 }
 
@@ -666,16 +663,16 @@ static int virtio_cache(struct cli *c, int argc, char **argv)
 	if (!d)
 		return CLI_FAIL;
 	if (want >= 0) {
-		err = vlab_blk_set_writeback(&d->blk, want == 1);
+		err = vlab_blk_set_writeback(d->blk, want == 1);
 		if (err) {
 			printf("virtio %u: cache not set to %s: %s%s\n", d->devnum, want ? "writeback" : "writethrough",
 			       vlab_strerror(err), err == VLAB_ENOTSUP ? " (no CONFIG_WCE feature)" : "");
 			return CLI_FAIL;
 		}
 	}
-	printf("virtio %u: %s cache (%s)\n", d->devnum, d->blk.info.writeback ? "writeback" : "writethrough",
-	       d->blk.info.config_wce ? "settable: CONFIG_WCE"
-	                              : d->blk.info.flush ? "FLUSH without CONFIG_WCE" : "no FLUSH: writethrough");
+	printf("virtio %u: %s cache (%s)\n", d->devnum, d->blk->info.writeback ? "writeback" : "writethrough",
+	       d->blk->info.config_wce ? "settable: CONFIG_WCE"
+	                              : d->blk->info.flush ? "FLUSH without CONFIG_WCE" : "no FLUSH: writethrough");
 	return CLI_OK;
 }
 
@@ -688,7 +685,7 @@ static int virtio_id(struct cli *c, int argc, char **argv)
 	if (!d)
 		return CLI_FAIL;
 	/* The answer lands in DMA memory: use the bounce buffer. */
-	err = vlab_blk_get_id(&d->blk, (char *)c->bounce);
+	err = vlab_blk_get_id(d->blk, (char *)c->bounce);
 	if (err) {
 		printf("virtio %u: GET_ID failed: %s\n", d->devnum, vlab_strerror(err));
 		return CLI_FAIL;
@@ -741,12 +738,13 @@ static int virtio_features(struct cli *c, int argc, char **argv)
 	v = d->vdev;
 	if (d->on_pci)
 		printf("virtio %u: pci %02x:%02x.%x (%04x:%04x), %s interface\n", d->devnum,
-		       d->pci.id.bus, d->pci.id.dev, d->pci.id.fn, d->pci.id.vendor, d->pci.id.device,
+		       d->bd->t.pci.id.bus, d->bd->t.pci.id.dev, d->bd->t.pci.id.fn, d->bd->t.pci.id.vendor,
+		       d->bd->t.pci.id.device,
 		       v->legacy ? "legacy" : "modern");
 	else
 		printf("virtio %u: mmio slot %u at 0x%08" PRIx64 ", %s interface (version %u)\n",
-		       d->devnum, d->slot, (uint64_t)d->mmio.base, v->legacy ? "legacy" : "modern",
-		       (unsigned)d->mmio.version);
+		       d->devnum, d->slot, (uint64_t)d->bd->t.mmio.base, v->legacy ? "legacy" : "modern",
+		       (unsigned)d->bd->t.mmio.version);
 	printf("  offered:    0x%016" PRIx64 "\n", v->device_features);
 	printf("  negotiated: 0x%016" PRIx64 "\n", v->features);
 	for (unsigned bit = 0; bit < 64; bit++) {
@@ -804,6 +802,8 @@ int cmd_virtio(struct cli *c, int argc, char **argv)
 	}
 	if (!strcmp(sub, "violations"))
 		return virtio_violations(c, argc);
+	if (!strcmp(sub, "list"))
+		return argc == 2 ? cli_bus_list(c) : CLI_USAGE;
 
 	cli_ensure_scanned(c);
 	/* U-Boot matches info, device and part by prefix ("inf", "dev", "part"). */

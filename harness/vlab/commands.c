@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "vlab/rng.h"
 #include "vlab_cli.h"
 
 static int cmd_help(struct cli *c, int argc, char **argv);
@@ -17,6 +18,24 @@ struct command {
 	const char *summary;
 	const char *usage;   /* lines after the name; "\n" separated */
 };
+
+/* The command that drives a driver's devices (`virtio scan` names it). */
+static const struct {
+	const struct vlab_driver *drv;
+	const char *command;
+} driver_commands[] = {
+	{ &vlab_blk_driver, "virtio" },
+	{ &vlab_net_driver, "net" },
+	{ &vlab_rng_driver, "rng" },
+};
+
+const char *cli_command_for(const struct vlab_driver *drv)
+{
+	for (size_t i = 0; drv && i < sizeof driver_commands / sizeof driver_commands[0]; i++)
+		if (driver_commands[i].drv == drv)
+			return driver_commands[i].command;
+	return NULL;
+}
 
 static const struct command commands[] = {
 	{ "virtio", cmd_virtio, false, "virtio block devices sub-system",
@@ -34,6 +53,7 @@ static const struct command commands[] = {
 	  "virtio id [dev] - show the device's ID string (GET_ID)\n"
 	  "virtio features [dev] - show offered and negotiated feature bits\n"
 	  "virtio violations - list what the driver did against the spec\n"
+	  "virtio list - every virtio device: its driver, transport and place\n"
 	  "Numbers are hex (0x optional); blocks are the disk's logical blocks\n"
 	  "(512 bytes unless it offers another blk_size)." },
 	{ "md", cmd_md, true, "memory display",

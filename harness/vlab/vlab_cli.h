@@ -27,7 +27,9 @@
 #include "vlab/net.h"
 #include "harness/trace.h"
 #include "harness/pci_host.h"
+#include "harness/bind.h"
 #include "vlab/blk.h"
+#include "vlab/bus.h"
 #include "vlab/mmio.h"
 #include "vlab/pci.h"
 
@@ -61,11 +63,10 @@ struct cli_disk {
 	unsigned devnum;      /* U-Boot's virtio block device number */
 	unsigned slot;        /* mmio slot */
 	struct hx_dev *hx;    /* the model's view (may be NULL) */
-	struct vlab_mmio mmio;
-	struct vlab_pci pci;  /* a PCI function (then slot is unused) */
-	bool on_pci;
-	struct vlab_virtio_dev *vdev; /* &mmio.vdev or &pci.vdev */
-	struct vlab_blk blk;
+	struct vlab_bus_dev *bd; /* on the bus (cli_bus): bd->t.mmio or bd->t.pci */
+	bool on_pci;          /* a PCI function (then slot is unused) */
+	struct vlab_virtio_dev *vdev; /* bd->vdev */
+	struct vlab_blk *blk; /* the driver's state, bd->priv */
 	/* Why it is not usable after `virtio scan` failed to initialise it
 	 * again; empty when it is. */
 	char failed[CLI_FAILED_MAX];
@@ -100,6 +101,9 @@ struct cli {
 	const char *rec_path;
 	/* vlab replay FILE: the replayer, whose platform the machine's is. */
 	struct hx_replay *replay;
+	/* The virtio bus (cli_bus.c): every device found, bound by the
+	 * command that drives it; NULL until first needed. */
+	struct hx_vbus *vbus;
 };
 
 /* --refuse: ring features the drivers decline (vlab_virtio_dev.refuse_features),
@@ -204,7 +208,7 @@ int cmd_virtio(struct cli *c, int argc, char **argv);
 int cmd_pci(struct cli *c, int argc, char **argv);
 /* ---- cmd_rng.c ---- */
 int cmd_rng(struct cli *c, int argc, char **argv);
-/* Reset and release the rng devices bound so far. */
+/* The handoff (cli_bus_handoff), then forget the rng devices. */
 void cli_rng_shutdown(struct cli *c);
 int cmd_md(struct cli *c, int argc, char **argv);
 int cmd_mw(struct cli *c, int argc, char **argv);
@@ -223,7 +227,8 @@ int cmd_fs_fstype(struct cli *c, int argc, char **argv);
 bool cli_fs_exists(struct cli *c, const char *iface, const char *devpart, const char *path);
 int cmd_part(struct cli *c, int argc, char **argv);
 /* cmd_net.c: --net SPEC (0, or an exit status after a message), the NICs
- * built after the disks, drivers shut down at exit. */
+ * built after the disks, at exit the handoff (cli_bus_handoff) and the NICs
+ * forgotten. */
 int cli_net_parse(const char *spec, enum hx_transport def_transport);
 int cli_net_build(struct cli *c);
 void cli_net_shutdown(struct cli *c);
@@ -265,6 +270,27 @@ int cli_replay_device(const struct hx_trace *t, const char *path, unsigned i, bo
  * 0, or 2 after "PATH:LINE: reason". */
 int cli_replay_check_binds(struct cli *c, const struct hx_trace *t, const char *path);
 
+/* ---- cli_bus.c: the machine's virtio bus ---- */
+/* The bus (made on first use over c->plat, every probe with the --refuse
+ * features), or NULL when out of memory. */
+struct vlab_bus *cli_bus(struct cli *c);
+/* The entry at an mmio base or a PCI function, NULL when not listed. */
+struct vlab_bus_dev *cli_bus_at_mmio(struct cli *c, uint64_t base);
+struct vlab_bus_dev *cli_bus_at_pci(struct cli *c, uint8_t bus, uint8_t dev, uint8_t fn);
+/* Machine device hx's entry, listed (its transport probed at its place,
+ * as firmware that knows the board would) when it is not yet: NULL with
+ * *err the transport's error. */
+struct vlab_bus_dev *cli_bus_dev_of(struct cli *c, const struct hx_dev *hx, int *err);
+/* The handoff at exit: every device removed (vlab_bus_remove_all), the
+ * bus freed; the commands' tables forget their devices after it. */
+void cli_bus_handoff(struct cli *c);
+/* virtio list: every device on the bus with its driver, transport and
+ * place (after a quiet scan when none ran). */
+int cli_bus_list(struct cli *c);
+/* commands.c: the command that drives a driver's devices ("net"), NULL
+ * when none does. */
+const char *cli_command_for(const struct vlab_driver *drv);
+
 /* ---- cmd_virtio.c ---- */
 /* What `virtio scan` does: re-initialise the bound devices (disks and NICs)
  * that broke (cli_reprobe), bind every block device not yet bound. */
@@ -280,7 +306,8 @@ int cli_virtio_scan(struct cli *c, bool quiet);
  * "net 1".
  */
 int cli_reprobe(const char *name, struct vlab_virtio_dev *v, char *failed,
-                void (*shutdown)(void *drv), int (*init)(void *drv), void *drv);
+                int (*shutdown)(void *drv), int (*init)(void *drv), void *drv);
+/* The handoff (cli_bus_handoff), then the disks forgotten. */
 void cli_virtio_shutdown(struct cli *c);
 /* Bind the devices on first use (`virtio scan`, quietly, unless done). */
 void cli_ensure_scanned(struct cli *c);
@@ -296,11 +323,11 @@ int cli_disk_read(void *ctx, uint64_t lba, uint32_t nsect, void *buf);
  * filesystems. */
 static inline uint32_t cli_disk_bsize(const struct cli_disk *d)
 {
-	return d->blk.info.blk_size ? d->blk.info.blk_size : 512u;
+	return d->blk->info.blk_size ? d->blk->info.blk_size : 512u;
 }
 static inline uint64_t cli_disk_blocks(const struct cli_disk *d)
 {
-	return d->blk.info.capacity / (cli_disk_bsize(d) / 512u);
+	return d->blk->info.capacity / (cli_disk_bsize(d) / 512u);
 }
 /* `virtio part dev`'s table (U-Boot's part_print): 1 printed, 0 no table
  * (with "## Unknown partition table type 0" if print_unknown), -1 error. */

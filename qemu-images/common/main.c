@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The image's main: read the device tree, probe every virtio-mmio slot it
- * names and every virtio function behind its PCI host bridge, run the
- * scenario for each device found, exit with the result.
+ * The image's main: read the device tree, feed the virtio bus (vlab/bus.h)
+ * with every virtio-mmio slot it names and every virtio function behind its
+ * PCI host bridge, run the scenario of each device's driver, remove every
+ * device (the handoff an OS loader does before it jumps) and exit with the
+ * result.
  *
  * Console lines: "T: " lines are the transcript (compared with the
  * model's); everything else (banner, device-tree summary, driver log) is
@@ -11,17 +13,27 @@
 #include "bm.h"
 #include "scenario.h"
 #include "vlab/blk.h"
+#include "vlab/bus.h"
 #include "vlab/mmio.h"
 #include "vlab/pci.h"
-#include "vlab/rng.h"
 
 /* The largest device tree we read. */
 #define BM_FDT_MAX_BYTES (1u << 20)
 /* Virtio PCI functions driven in one run. */
 #define BM_PCI_MAX_DEVS 8u
 
-static struct vlab_mmio mmio_dev[BM_FDT_MAX_MMIO];
-static struct vlab_pci pci_dev[BM_PCI_MAX_DEVS];
+/* Devices on the bus in one run (mmio slots with a device, then PCI). */
+#define BM_BUS_MAX 16u
+/* Bytes of a driver's per-device state the image has room for; a driver
+ * needing more (vlab_bus_priv_stride) gets VLAB_ENOMEM from its probe. */
+#define BM_PRIV_PER_DEV (32u * 1024u)
+
+/* The bus and its storage (the bus keeps no state of its own); the record
+ * bus holds the one device a trace records, probed afresh. */
+static struct vlab_bus bus, rec_bus;
+static struct vlab_bus_dev bus_devs[BM_BUS_MAX], rec_dev;
+static _Alignas(64) uint8_t bus_priv[BM_BUS_MAX][BM_PRIV_PER_DEV];
+static _Alignas(64) uint8_t rec_priv[BM_PRIV_PER_DEV];
 static struct vlab_pci_host pci_host;
 
 struct bm_run {
@@ -60,15 +72,16 @@ extern uint8_t __image_end[];
  */
 static unsigned bench_blk(const struct sc_dev *sd)
 {
-	static struct vlab_blk blk;
 	const uint64_t ram_hi = bm_info->mem_base + bm_info->mem_size;
 	const uint64_t buf = ((uint64_t)(uintptr_t)__image_end + (1u << 20)) & ~(uint64_t)((1u << 20) - 1);
 	unsigned failures = 0;
 
 	for (int no_zeroing = 0; no_zeroing < 2; no_zeroing++) {
 		struct vlab_blk_cfg cfg = {0, no_zeroing != 0};
-		int rc = vlab_blk_init_cfg(&blk, sd->vdev, &cfg);
-		uint64_t bytes = rc ? 0 : blk.info.capacity * VIRTIO_BLK_SECTOR_SIZE;
+		sd->bd->cfg = &cfg;
+		int rc = vlab_bus_probe(sd->bd);
+		struct vlab_blk *blk = sd->bd->priv;
+		uint64_t bytes = rc ? 0 : blk->info.capacity * VIRTIO_BLK_SECTOR_SIZE;
 		if (buf >= ram_hi)
 			bytes = 0;
 		else if (bytes > ram_hi - buf)
@@ -79,12 +92,13 @@ static unsigned bench_blk(const struct sc_dev *sd)
 		bm_printf("B: begin %s %s\n", sd->transport, no_zeroing ? "no-zeroing" : "zeroed");
 		uint64_t t0 = p->ops->now_ns(p->ctx);
 		if (!rc)
-			rc = vlab_blk_read(&blk, 0, (void *)(uintptr_t)buf, (uint32_t)(bytes / VIRTIO_BLK_SECTOR_SIZE));
+			rc = vlab_blk_read(blk, 0, (void *)(uintptr_t)buf, (uint32_t)(bytes / VIRTIO_BLK_SECTOR_SIZE));
 		uint64_t t1 = p->ops->now_ns(p->ctx);
 		bm_printf("B: end %s %s %llu bytes %llu ns: %s\n", sd->transport, no_zeroing ? "no-zeroing" : "zeroed",
 		          (unsigned long long)bytes, (unsigned long long)(t1 - t0), rc ? vlab_strerror(rc) : "ok");
 		failures += rc != 0;
-		vlab_blk_shutdown(&blk);
+		(void)vlab_bus_remove(sd->bd);
+		sd->bd->cfg = NULL;
 	}
 	return failures;
 }
@@ -93,7 +107,7 @@ static void run_scenario(struct bm_run *r, const struct sc_dev *sd)
 {
 	r->found++;
 	if (bm_info && bm_info->bench)
-		r->failures += sd->vdev->device_id == VIRTIO_ID_BLOCK ? bench_blk(sd) : 0;
+		r->failures += sd->bd->drv == &vlab_blk_driver ? bench_blk(sd) : 0;
 	else
 		r->failures += sc_run(&r->out, sd);
 }
@@ -113,14 +127,18 @@ static const char *model_transport(const char *t)
 
 /* Open trace r->found and write its header; false (and a failure counted)
  * when the host does not take it. */
-static bool trace_begin(struct bm_run *r, const struct vlab_virtio_dev *vdev, const char *transport,
+static bool trace_begin(struct bm_run *r, const struct vlab_bus_dev *bd, const char *transport,
                         const char *bind)
 {
 	char producer[80], device[80], command[120];
-	const char *scenario = vdev->device_id == VIRTIO_ID_NET     ? "net"
-	                       : vdev->device_id == VIRTIO_ID_BLOCK ? "blk"
-	                       : vdev->device_id == VLAB_VIRTIO_ID_RNG   ? "rng"
-	                                                            : "none";
+	/* The scenario's name is its driver's without "virtio-" ("blk"). */
+	const char *scenario = bd->drv ? bd->drv->name : "none";
+	static const char prefix[] = "virtio-";
+	unsigned k = 0;
+	while (k < sizeof prefix - 1 && scenario[k] == prefix[k])
+		k++;
+	if (k == sizeof prefix - 1)
+		scenario += k;
 	vlab_snprintf(producer, sizeof producer, "producer qemu target=%s machine=%s", bm_target_name,
 	              bm_info->machine ? bm_info->machine : "virt");
 	vlab_snprintf(device, sizeof device, "device 0 %s transport=%s", scenario, model_transport(transport));
@@ -141,6 +159,15 @@ static void trace_end(struct bm_run *r)
 	}
 }
 
+/* An empty record bus (the trace holds one device, probed afresh); 0. */
+static int rec_bus_init(const struct vlab_platform *plat)
+{
+	int rc = vlab_bus_init(&rec_bus, plat, vlab_default_drivers, vlab_default_ndrivers, &rec_dev, 1, rec_priv,
+	                       sizeof rec_priv);
+	rec_bus.flags = VLAB_MMIO_ALLOW_LEGACY;
+	return rc;
+}
+
 static void probe_mmio(struct bm_run *r, const struct bm_fdt_info *fdt, const struct vlab_platform *plat)
 {
 	for (unsigned i = 0; i < fdt->n_mmio; i++) {
@@ -154,8 +181,7 @@ static void probe_mmio(struct bm_run *r, const struct bm_fdt_info *fdt, const st
 			          (unsigned long long)fdt->mmio_base[i]);
 			continue;
 		}
-		struct vlab_mmio *m = &mmio_dev[i];
-		int rc = vlab_mmio_probe(m, plat, fdt->mmio_base[i], VLAB_MMIO_ALLOW_LEGACY);
+		int rc = vlab_bus_add_mmio(&bus, fdt->mmio_base[i]);
 		if (rc == VLAB_ENODEV)
 			continue; /* an empty slot */
 		if (rc) {
@@ -164,9 +190,11 @@ static void probe_mmio(struct bm_run *r, const struct bm_fdt_info *fdt, const st
 			r->failures++;
 			continue;
 		}
-		bm_printf("virtio-mmio at 0x%llx: device %u, version %u\n", (unsigned long long)fdt->mmio_base[i],
-		          (unsigned)m->vdev.device_id, (unsigned)m->version);
-		const struct sc_dev sd = {.vdev = &m->vdev, .transport = m->version == 1 ? "mmio-v1" : "mmio-v2"};
+		struct vlab_bus_dev *bd = &bus.devs[bus.ndevs - 1];
+		const struct vlab_mmio *m = &bd->t.mmio;
+		bm_printf("virtio-mmio at 0x%llx: device %u, version %u, %s\n", (unsigned long long)fdt->mmio_base[i],
+		          (unsigned)m->vdev.device_id, (unsigned)m->version, bd->drv ? bd->drv->name : "no driver");
+		struct sc_dev sd = {.bd = bd, .vdev = bd->vdev, .transport = m->version == 1 ? "mmio-v1" : "mmio-v2"};
 		if (!fdt->record) {
 			run_scenario(r, &sd);
 			continue;
@@ -174,14 +202,16 @@ static void probe_mmio(struct bm_run *r, const struct bm_fdt_info *fdt, const st
 		char bind[80];
 		vlab_snprintf(bind, sizeof bind, "bind mmio base=0x%llx flags=0x%x", (unsigned long long)fdt->mmio_base[i],
 		              (unsigned)VLAB_MMIO_ALLOW_LEGACY);
-		if (!trace_begin(r, &m->vdev, sd.transport, bind))
+		if (!trace_begin(r, bd, sd.transport, bind))
 			continue;
-		rc = vlab_mmio_probe(m, plat, fdt->mmio_base[i], VLAB_MMIO_ALLOW_LEGACY);
+		rc = rec_bus_init(plat) ? VLAB_EINVAL : vlab_bus_add_mmio(&rec_bus, fdt->mmio_base[i]);
 		if (rc) {
 			bm_printf("virtio-mmio at 0x%llx: probe again: %s\n", (unsigned long long)fdt->mmio_base[i],
 			          vlab_strerror(rc));
 			r->failures++;
 		} else {
+			sd.bd = &rec_bus.devs[0];
+			sd.vdev = sd.bd->vdev;
 			run_scenario(r, &sd);
 		}
 		trace_end(r);
@@ -248,8 +278,9 @@ static bool scan_bridges(struct bm_run *r)
 /* Record function f from a fresh host (as a replay binds it: the bridges
  * scanned again, bind bridges=scan), and run it. */
 static void record_pci(struct bm_run *r, const struct bm_fdt_info *fdt, const struct vlab_platform *plat,
-                       const struct vlab_pci_func *f, struct vlab_pci *p)
+                       const struct vlab_pci_func *f, const struct vlab_bus_dev *found)
 {
+	const struct vlab_pci *p = &found->t.pci;
 	char bind[400];
 	const char *transport = pci_transport_name(p);
 	struct pci_want w = {f, false};
@@ -267,17 +298,18 @@ static void record_pci(struct bm_run *r, const struct bm_fdt_info *fdt, const st
 	              (unsigned long long)h->mem_size, (unsigned)h->io_base, (unsigned)h->io_size,
 	              h->pio_mmio ? "mmio" : "ports", (unsigned long long)h->pio_mmio_base,
 	              (unsigned long long)h->ram_base, (unsigned long long)h->ram_size);
-	if (!trace_begin(r, &p->vdev, transport, bind))
+	if (!trace_begin(r, found, transport, bind))
 		return;
 	int rc = scan_bridges(r) ? vlab_pci_enumerate(&pci_host, find_fn, &w) : VLAB_EPROTO;
 	if (rc >= 0 && w.seen)
-		rc = vlab_pci_probe(p, &pci_host, f->bus, f->dev, f->fn, VLAB_PCI_ALLOW_LEGACY);
+		rc = rec_bus_init(plat) ? VLAB_EINVAL : vlab_bus_add_pci_fn(&rec_bus, &pci_host, f->bus, f->dev, f->fn);
 	if (rc < 0 || !w.seen) {
 		bm_printf("pci %02x:%02x.%x: probe again: %s\n", f->bus, f->dev, f->fn,
 		          rc < 0 ? vlab_strerror(rc) : "not found");
 		r->failures++;
 	} else {
-		const struct sc_dev sd = {.vdev = &p->vdev, .pci = p, .transport = transport};
+		struct vlab_bus_dev *bd = &rec_bus.devs[0];
+		const struct sc_dev sd = {.bd = bd, .vdev = bd->vdev, .pci = &bd->t.pci, .transport = transport};
 		run_scenario(r, &sd);
 	}
 	trace_end(r);
@@ -307,23 +339,24 @@ static void probe_pci(struct bm_run *r, const struct bm_fdt_info *fdt, const str
 	}
 	for (unsigned i = 0; i < pf.n; i++) {
 		const struct vlab_pci_func *f = &pf.f[i];
-		struct vlab_pci *p = &pci_dev[i];
 		/* A transitional device is driven through its modern interface
 		 * (no VLAB_PCI_FORCE_LEGACY); a legacy-only one is accepted. */
-		rc = vlab_pci_probe(p, &pci_host, f->bus, f->dev, f->fn, VLAB_PCI_ALLOW_LEGACY);
+		rc = vlab_bus_add_pci_fn(&bus, &pci_host, f->bus, f->dev, f->fn);
 		if (rc) {
 			bm_printf("pci %02x:%02x.%x: %s\n", f->bus, f->dev, f->fn, vlab_strerror(rc));
 			r->failures++;
 			continue;
 		}
-		bm_printf("pci %02x:%02x.%x: %04x:%04x rev %u, device %u, %s interface\n", f->bus, f->dev, f->fn,
+		struct vlab_bus_dev *bd = &bus.devs[bus.ndevs - 1];
+		const struct vlab_pci *p = &bd->t.pci;
+		bm_printf("pci %02x:%02x.%x: %04x:%04x rev %u, device %u, %s interface, %s\n", f->bus, f->dev, f->fn,
 		          f->vendor, f->device, f->revision, (unsigned)p->vdev.device_id,
-		          p->modern ? "modern" : "legacy");
+		          p->modern ? "modern" : "legacy", bd->drv ? bd->drv->name : "no driver");
 		if (fdt->record) {
-			record_pci(r, fdt, plat, f, p);
+			record_pci(r, fdt, plat, f, bd);
 			continue;
 		}
-		const struct sc_dev sd = {.vdev = &p->vdev, .pci = p, .transport = pci_transport_name(p)};
+		const struct sc_dev sd = {.bd = bd, .vdev = bd->vdev, .pci = p, .transport = pci_transport_name(p)};
 		run_scenario(r, &sd);
 	}
 }
@@ -352,8 +385,23 @@ int bm_main_info(const struct bm_fdt_info *fdt)
 	const struct vlab_platform *plat = bm_platform_init(fdt);
 
 	static struct bm_run run = {.out = {.line = transcript_line}};
+	if (vlab_bus_init(&bus, plat, vlab_default_drivers, vlab_default_ndrivers, bus_devs, BM_BUS_MAX, bus_priv,
+	                  sizeof bus_priv) != VLAB_OK) {
+		bm_puts("vlab: the virtio bus refuses the driver registry\n");
+		return BM_EXIT_SETUP;
+	}
+	bus.flags = VLAB_MMIO_ALLOW_LEGACY | VLAB_PCI_ALLOW_LEGACY;
+	if (vlab_bus_priv_stride(vlab_default_drivers, vlab_default_ndrivers) > BM_PRIV_PER_DEV)
+		bm_printf("vlab: a driver needs more than %u bytes of state: raise BM_PRIV_PER_DEV\n", BM_PRIV_PER_DEV);
 	probe_mmio(&run, fdt, plat);
 	probe_pci(&run, fdt, plat);
+	/* The handoff: every device reset and confirmed, no DMA in flight
+	 * (vlab_bus_remove_all), as before an OS takes the machine. */
+	int handoff = vlab_bus_remove_all(&bus);
+	bm_printf("vlab: handoff: %u devices removed: %s\n", (unsigned)bus.ndevs,
+	          handoff ? vlab_strerror(handoff) : "ok");
+	if (handoff)
+		run.failures++;
 	const unsigned found = run.found, failures = run.failures;
 	if (found == 0) {
 		bm_puts("vlab: no virtio device found\n");

@@ -103,7 +103,7 @@ check "a NIC whose link drops under a plan: frames from then on are dropped, the
 # Device 0 is the default disk, 1 and 2 the NICs (net info names them).
 printf 'fault link_down nth=2 device=1\n' >down.plan
 run 0 --faults down.plan --net backend=wire --net backend=wire -c 'virtio scan; net send 0 bcast 3c 3; net info 0'
-contains "network device, driven by the 'net' commands (net info)"
+contains "network device, driven by the 'net' command (virtio-net)"
 contains "backend wire, device 1"
 contains "link down"
 contains "device dropped: not_ready 0 link_down 2"

@@ -19,7 +19,7 @@ run 0 --rng transport=mmio --rng transport=mmio-legacy --rng transport=pci --rng
 [[ $(grep -c '^00000030: ' out.txt) == 5 ]] || fail "expected five dumps of 0x40 bytes"
 grep -qE '^00000010: [0-9a-f]{2} [0-9a-f]{2} [0-9a-f]{2} [0-9a-f]{2} {38}.{4}$' out.txt ||
 	fail "the last line of a 20-byte dump is not U-Boot's"
-contains "entropy device, driven by the 'rng' command"
+contains "entropy device, driven by the 'rng' command (virtio-rng)"
 grep -E "$dump_line" out.txt | tail -1 >seed7.txt
 
 check "the same seed gives the same bytes, another seed others"

@@ -38,8 +38,9 @@ sed "$((ev + 5))s/.*/0 shm 0x80000000 4 0011/" good.trace >short.trace
 bad short.trace $((ev + 5)) "length 4 but 4 hex digits of payload"
 sed "$((ev + 5))s/.*/0 alloc 4096 3 0x80000000/" good.trace >align.trace
 bad align.trace $((ev + 5)) "length or alignment beyond reason"
-sed -e "$((ev + 4))s/^0 /99 /" good.trace >order.trace
-bad order.trace $((ev + 5)) "events out of order: time 0 after 99"
+# Lines ev+1..ev+4 are the probe's register reads (a log line may follow).
+sed -e "$((ev + 3))s/^0 /99 /" good.trace >order.trace
+bad order.trace $((ev + 4)) "events out of order: time 0 after 99"
 sed "3s/.*/colour blue/" good.trace >header.trace
 bad header.trace 3 "garbage: unknown header line 'colour'"
 sed "${ev}d" good.trace >noevents.trace

@@ -220,4 +220,33 @@ TEST(Bus, AFullTableIsReported)
 	EXPECT_EQ(b.devs[0].drv, nullptr);
 }
 
+TEST(Bus, ADeviceTheCallerProbedIsListedBoundAndRemovedInItsPlace)
+{
+	Machine mc;
+	struct hx_dev *d = mc.Blk(HX_PCI);
+	struct hx_bound hb;
+	ASSERT_EQ(hx_bind(mc.m, d, &hb, 0), 0);
+	struct vlab_bus b;
+	struct vlab_bus_dev devs[1];
+	size_t stride = vlab_bus_priv_stride(vlab_default_drivers, vlab_default_ndrivers);
+	void *priv = aligned_alloc(64, stride);
+	ASSERT_EQ(vlab_bus_init(&b, hx_platform(mc.m), vlab_default_drivers, vlab_default_ndrivers, devs, 1, priv,
+	                        stride),
+	          0);
+	EXPECT_EQ(vlab_bus_add_dev(&b, nullptr, VLAB_BUS_PCI), nullptr);
+	struct vlab_bus_dev *bd = vlab_bus_add_dev(&b, hb.vdev, VLAB_BUS_PCI);
+	ASSERT_NE(bd, nullptr);
+	EXPECT_EQ(bd->vdev, hb.vdev) << "the caller's device, not a copy";
+	EXPECT_EQ(bd->drv, &vlab_blk_driver);
+	EXPECT_EQ(vlab_bus_add_dev(&b, hb.vdev, VLAB_BUS_PCI), nullptr) << "the table is full";
+	ASSERT_EQ(vlab_bus_probe(bd), 0);
+	EXPECT_EQ(static_cast<struct vlab_blk *>(bd->priv)->vdev, hb.vdev);
+	EXPECT_EQ(vlab_bus_find(&b, VIRTIO_ID_BLOCK, 0), bd);
+	EXPECT_NE(dm_virtio_get_status(d->dv), 0u);
+	EXPECT_EQ(vlab_bus_remove_all(&b), 0);
+	EXPECT_EQ(dm_virtio_get_status(d->dv), 0u);
+	EXPECT_EQ(hx_report(mc.m)->count, 0u);
+	free(priv);
+}
+
 } // namespace

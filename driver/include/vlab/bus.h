@@ -139,6 +139,20 @@ int vlab_bus_init(struct vlab_bus *b, const struct vlab_platform *plat,
  */
 int vlab_bus_add_mmio(struct vlab_bus *b, vlab_addr_t base);
 int vlab_bus_add_pci(struct vlab_bus *b, struct vlab_pci_host *h);
+/* One PCI function the caller found (enumerated) itself: probed and
+ * listed, 0; the transport's error (nothing listed), or VLAB_ENOMEM when
+ * the table is full.  add_pci runs it for every virtio function. */
+int vlab_bus_add_pci_fn(struct vlab_bus *b, struct vlab_pci_host *h, uint8_t bus, uint8_t dev, uint8_t fn);
+
+/*
+ * List a device the caller probed itself through its transport (a board
+ * that knows where its one device is; a replay that probes as its trace
+ * says): no probe here, the device is matched to its driver by ID.  vdev
+ * stays the caller's and must outlive the entry (bd->t is unused).  The
+ * entry, or NULL (VLAB_ENOMEM: the table is full; a NULL argument).
+ */
+struct vlab_bus_dev *vlab_bus_add_dev(struct vlab_bus *b, struct vlab_virtio_dev *vdev,
+                                      enum vlab_bus_transport t);
 
 /* The registry entry for a device ID, or NULL. */
 const struct vlab_driver *vlab_bus_driver_for(const struct vlab_bus *b, uint32_t device_id);

@@ -53,6 +53,17 @@ struct hx_vbus {
 struct hx_vbus *hx_vbus_new(struct hx_machine *m, unsigned flags,
                           void (*configure)(void *ctx, struct vlab_bus_dev *bd), void *ctx);
 void hx_vbus_free(struct hx_vbus *hb);
+/*
+ * A bus holding the one device b probed (hx_bind, hx_replay_bind), on the
+ * platform it was probed with, matched to its driver and not yet bound
+ * (vlab_bus_probe binds it): how a caller that knows where its device is
+ * gets the driver's state from the bus.  The entry is hb->bus.devs[0];
+ * NULL when out of memory.  b must outlive the bus.
+ */
+struct hx_vbus *hx_vbus_one(struct hx_bound *b);
+/* An empty bus of that kind over plat (flags: the transports' probe
+ * flags), to feed device by device; NULL when out of memory. */
+struct hx_vbus *hx_vbus_alloc(const struct vlab_platform *plat, unsigned flags);
 
 #ifdef __cplusplus
 }
