@@ -184,8 +184,11 @@ int vlab_vq_add(struct vlab_vq *vq, const struct vlab_sg *out, unsigned n_out,
 	int table = vlab_vqi_ind_take(vq, n_chain);
 	unsigned n = table >= 0 ? 1 : n_chain;
 
-	if (n > vq->num_free)
+	if (n > vq->num_free) {
+		if (table >= 0)
+			vlab_vqi_ind_put(vq, (unsigned)table); /* not lost to a refused chain */
 		return VLAB_EBUSY;
+	}
 
 	/* DRV-2.7.4.2-1: device-readable descriptors first, then writable. */
 	uint16_t head = vq->free_head;
