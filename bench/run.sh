@@ -5,8 +5,8 @@
 #     --no-zeroing (the cost of that protection); and per ring kind and
 #     option (--only rings, issue 14): kicks, interrupts and ring slots per
 #     request, throughput against the plain split ring;
-#   - the driver's code size per part and configuration: `size` of the
-#     freestanding objects at -Os for rv64 and aarch64;
+#   - the driver's code size per part and configuration (bench/size.sh):
+#     `size` of the freestanding objects at -Os for rv64 and aarch64;
 #   - bench/qemu-bench.py: a 128 MiB disk read on QEMU by the bare-metal
 #     image and by Debian's U-Boot (aarch64, riscv64; mmio, pci), unless
 #     --no-qemu (a few minutes; skipped when QEMU or U-Boot is missing).
@@ -52,68 +52,8 @@ echo "run.sh: ring kinds and options" >&2
 "$bench" --md --only rings --rounds "$rounds" "${args[@]}" >"$out/rings.md"
 
 # ---- sizes ----
-# part name, then its sources (driver/...).
-parts=(
-	"core:core/virtio.c core/virtqueue_split.c core/wait.c core/err.c core/libc.c"
-	"mmio:transport/mmio.c"
-	"pci:transport/pci.c transport/pci_enum.c transport/pci_legacy.c transport/pci_modern.c"
-	"blk:blk/blk.c"
-	"net:net/net.c"
-	"part:part/part.c part/mbr.c part/gpt.c part/crc32.c"
-)
-declare -A target_cc=(
-	[rv64]="riscv64-unknown-elf-gcc -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany"
-	[aarch64]="aarch64-linux-gnu-gcc -mcpu=cortex-a57 -mstrict-align -mgeneral-regs-only"
-)
-declare -A target_size=([rv64]=riscv64-unknown-elf-size [aarch64]=aarch64-linux-gnu-size)
-declare -A bytes
-size_ok=1
-for t in rv64 aarch64; do
-	read -r -a cc <<<"${target_cc[$t]}"
-	if ! command -v "${cc[0]}" >/dev/null || ! command -v "${target_size[$t]}" >/dev/null; then
-		size_ok=0
-		continue
-	fi
-	for p in "${parts[@]}"; do
-		name=${p%%:*}
-		total=0
-		for f in ${p#*:}; do
-			o=$out/$t-${f//\//_}.o
-			"${cc[@]}" -std=c11 -Os -ffreestanding -fno-builtin -fno-stack-protector -fno-pic \
-				-fno-asynchronous-unwind-tables -ffunction-sections -I"$src/driver/include" \
-				-c "$src/driver/$f" -o "$o"
-			# text + data + bss
-			n=$("${target_size[$t]}" "$o" | awk 'NR == 2 { print $4 }')
-			total=$((total + n))
-		done
-		bytes[$t,$name]=$total
-	done
-done
-kib() { awk -v b="$1" 'BEGIN { printf "%.1f", b / 1024 }'; }
-{
-	echo "| part | rv64 -Os (bytes) | aarch64 -Os (bytes) |"
-	echo "| --- | ---: | ---: |"
-	for p in "${parts[@]}"; do
-		name=${p%%:*}
-		echo "| $name | ${bytes[rv64,$name]:-?} | ${bytes[aarch64,$name]:-?} |"
-	done
-	echo
-	echo "| configuration | rv64 -Os | aarch64 -Os |"
-	echo "| --- | ---: | ---: |"
-	for conf in "full (core mmio pci blk net)" "full with part (core mmio pci blk net part)" \
-		"mmio + blk (core mmio blk)" "pci + blk (core pci blk)" "mmio + net (core mmio net)"; do
-		list=${conf#*(}
-		list=${list%)}
-		row="| $conf |"
-		for t in rv64 aarch64; do
-			s=0
-			for n in $list; do s=$((s + ${bytes[$t,$n]:-0})); done
-			row="$row $(kib "$s") KiB |"
-		done
-		echo "$row"
-	done
-} >"$out/size.md"
-[ $size_ok = 1 ] || echo "run.sh: a cross compiler is missing: sizes incomplete" >&2
+# per part and per configuration (vlab/config.h): bench/size.sh.
+"$here/size.sh" >"$out/size.md" || echo "run.sh: bench/size.sh failed: sizes incomplete" >&2
 
 # ---- QEMU ----
 qemu_rc=0
@@ -160,7 +100,9 @@ fi
 	echo
 	echo "### Driver code size"
 	echo
-	echo "Sum of text, data and bss of the freestanding objects, -Os, before linking."
+	echo "Sum of text, data and bss of the freestanding objects, -Os, before linking (bench/size.sh)."
+	echo "A configuration turns VLAB_CFG_* options off (docs/porting.md); a part it leaves out"
+	echo "compiles to nothing."
 	echo
 	cat "$out/size.md"
 	echo "<!-- bench:end -->"

@@ -19,6 +19,12 @@ install(FILES ${CMAKE_CURRENT_BINARY_DIR}/virtio-lab-config.cmake
               ${CMAKE_CURRENT_BINARY_DIR}/virtio-lab-config-version.cmake DESTINATION ${VLAB_CMAKE_DIR})
 # Relocatable: the prefix is found from the .pc file's own place, so
 # `cmake --install --prefix` anywhere gives a working file.
+# The configuration options turned off (driver/CMakeLists.txt) go to Cflags.
+list(TRANSFORM VLAB_CFG_DEFINITIONS PREPEND "-D" OUTPUT_VARIABLE VLAB_PC_CFLAGS)
+list(JOIN VLAB_PC_CFLAGS " " VLAB_PC_CFLAGS)
+if(VLAB_PC_CFLAGS)
+  set(VLAB_PC_CFLAGS " ${VLAB_PC_CFLAGS}")
+endif()
 file(RELATIVE_PATH VLAB_PC_TO_PREFIX /p/${CMAKE_INSTALL_LIBDIR}/pkgconfig /p)
 configure_file(${CMAKE_CURRENT_LIST_DIR}/virtio-lab.pc.in ${CMAKE_CURRENT_BINARY_DIR}/virtio-lab.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/virtio-lab.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

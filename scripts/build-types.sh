@@ -3,7 +3,8 @@
 # with -Werror as always: the host driver library with gcc (Debug, Release,
 # MinSizeRel) and clang (the same, and RelWithDebInfo: test.sh builds no
 # `clang` preset, the asan build being clang already) and the bare-metal images (Debug,
-# RelWithDebInfo, MinSizeRel).  Optimisation levels change what the
+# RelWithDebInfo, MinSizeRel), and the minimal configuration of the
+# driver (VLAB_CFG_* options off) with gcc and clang.  Optimisation levels change what the
 # compilers warn about (gcc 12's -Wdangling-pointer fires at -O1 and above
 # on some targets only), so a warning-free preset build proves nothing for
 # the others.  Usage: scripts/build-types.sh [JOBS]
@@ -29,6 +30,16 @@ for cc in gcc clang; do
 	for bt in "${types[@]}"; do
 		build "$cc-$bt" -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE="$bt" -- vlab_driver vlab_driver_freestanding
 	done
+done
+# The minimal configuration (docs/porting.md "Compile-time configuration"),
+# through the CMake options: the library alone, at -Os.
+minimal=()
+for o in MMIO_LEGACY PCI PCI_LEGACY PCI_BRIDGE PACKED INDIRECT EVENT_IDX BLK_EXTRA NET RNG PART FS BUS LOG; do
+	minimal+=("-DVLAB_CFG_$o=OFF")
+done
+for cc in gcc clang; do
+	build "$cc-MinSizeRel-minimal" -DCMAKE_C_COMPILER="$cc" -DCMAKE_BUILD_TYPE=MinSizeRel "${minimal[@]}" -- \
+		vlab_driver vlab_driver_freestanding
 done
 for target in riscv64 aarch64 riscv32 arm x86 x86_64; do
 	for bt in Debug RelWithDebInfo MinSizeRel; do

@@ -26,6 +26,8 @@
 #include "vlab/bus.h"
 #include "vlab/wait.h"
 
+#if VLAB_CFG_BLK /* vlab/config.h */
+
 #define BLK_SLOT_STRIDE 32u    /* header (16, 16-aligned) + status byte + pad */
 #define BLK_HDR_BYTES 16u
 #define BLK_STATUS_OFF 16u
@@ -34,10 +36,8 @@
 /* Bound on list walks over caller-owned requests (a corrupted list must not hang us). */
 #define BLK_LIST_BOUND (1u << 20)
 
-static const char *blk_name(const struct vlab_blk *b)
-{
-	return (b->vdev && b->vdev->name) ? b->vdev->name : "virtio-blk";
-}
+/* A macro: with VLAB_CFG_LOG=0 it appears in unevaluated log lines only. */
+#define blk_name(b) (((b)->vdev && (b)->vdev->name) ? (b)->vdev->name : "virtio-blk")
 
 static const struct vlab_platform *blk_plat(const struct vlab_blk *b)
 {
@@ -209,12 +209,15 @@ static bool blk_exposed(const struct vlab_blk *b)
 	return false;
 }
 
+/* With VLAB_CFG_LOG=0 the reasons are log text (vlab_virtio_mark_broken). */
+#define blk_give_up_device(b, err, why) (blk_give_up_device)((b), (err), VLAB_CFG_LOG ? (why) : NULL)
+
 /*
  * The driver gives up on the device: stop it before any request goes back
  * (the release rule), then fail them all with err.  Returns err, or
  * VLAB_EWEDGED when the device did not acknowledge the reset.
  */
-static int blk_give_up_device(struct vlab_blk *b, int err, const char *why)
+static int (blk_give_up_device)(struct vlab_blk *b, int err, const char *why)
 {
 	int rc = err;
 
@@ -324,7 +327,7 @@ static int blk_read_config(struct vlab_blk *b)
 			return blk_config_error(b, "seg_max is 0", v32);
 		info->seg_max = v32;
 	}
-	if (vlab_virtio_has(d, VIRTIO_BLK_F_GEOMETRY)) {
+	if (VLAB_CFG_BLK_EXTRA && vlab_virtio_has(d, VIRTIO_BLK_F_GEOMETRY)) {
 		uint16_t cyl = 0;
 		uint8_t heads = 0, sectors = 0;
 		rc = vlab_virtio_config_read(d, VIRTIO_BLK_CFG_GEOMETRY, &cyl, 2);
@@ -356,14 +359,14 @@ static int blk_read_config(struct vlab_blk *b)
 	}
 	info->read_only = vlab_virtio_has(d, VIRTIO_BLK_F_RO);
 	info->flush = vlab_virtio_has(d, VIRTIO_BLK_F_FLUSH);
-	rc = blk_read_topology(b);
+	rc = VLAB_CFG_BLK_EXTRA ? blk_read_topology(b) : 0;
 	if (rc)
 		return rc;
 	/* Without CONFIG_WCE: writeback exactly when FLUSH was negotiated
 	 * (DRV-5.2.5.1-2/3).  With it, the device says, and only now, after
 	 * FEATURES_OK (DRV-5.2.5.1-4). */
 	info->writeback = info->flush;
-	info->config_wce = vlab_virtio_has(d, VIRTIO_BLK_F_CONFIG_WCE);
+	info->config_wce = VLAB_CFG_BLK_EXTRA && vlab_virtio_has(d, VIRTIO_BLK_F_CONFIG_WCE);
 	if (info->config_wce) {
 		uint8_t wb = 0;
 		rc = vlab_virtio_config_read(d, VIRTIO_BLK_CFG_WRITEBACK, &wb, 1);
@@ -427,10 +430,14 @@ int vlab_blk_init(struct vlab_blk *b, struct vlab_virtio_dev *d, uint16_t queue_
  * vlab_blk_init_cfg negotiate them. */
 #define BLK_FEATURES_BASE                                                               \
 	(VLAB_BIT(VIRTIO_BLK_F_SIZE_MAX) | VLAB_BIT(VIRTIO_BLK_F_SEG_MAX) |                   \
-	 VLAB_BIT(VIRTIO_BLK_F_GEOMETRY) | VLAB_BIT(VIRTIO_BLK_F_BLK_SIZE) |                  \
+	 VLAB_BIT(VIRTIO_BLK_F_BLK_SIZE) |                                                    \
 	 /* we do issue FLUSH, so we may negotiate it (DRV-5.2.5.1-1) */                      \
-	 VLAB_BIT(VIRTIO_BLK_F_FLUSH) | VLAB_BIT(VIRTIO_F_VERSION_1) |                        \
-	 VLAB_BIT(VIRTIO_BLK_F_TOPOLOGY) | VLAB_BIT(VIRTIO_BLK_F_CONFIG_WCE))
+	 VLAB_BIT(VIRTIO_BLK_F_FLUSH) | VLAB_BIT(VIRTIO_F_VERSION_1) | BLK_FEATURES_EXTRA)
+/* Compiled out with VLAB_CFG_BLK_EXTRA=0 (vlab/config.h): never negotiated. */
+#define BLK_FEATURES_EXTRA                                                              \
+	(VLAB_CFG_BLK_EXTRA ? VLAB_BIT(VIRTIO_BLK_F_GEOMETRY) | VLAB_BIT(VIRTIO_BLK_F_TOPOLOGY) | \
+	                          VLAB_BIT(VIRTIO_BLK_F_CONFIG_WCE)                               \
+	                    : 0)
 /* accept RO when offered (DRV-5.2.6.1-2) */
 #if defined(VLAB_MUTANT_NO_RO_FEATURE) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
 #ifndef VLAB_MUTANT_BUILD
@@ -790,6 +797,8 @@ int vlab_blk_submit(struct vlab_blk *b, struct vlab_blk_req *r)
 		}
 		break;
 	case VLAB_BLK_GET_ID:
+		if (!VLAB_CFG_BLK_EXTRA)
+			return blk_reject(r, VLAB_ENOTSUP); /* compiled out (vlab/config.h) */
 		/* Exactly 20 bytes of data (DRV-5.2.6.1-7). */
 		if (!r->buf || r->len != VIRTIO_BLK_ID_BYTES)
 			return blk_reject(r, VLAB_EINVAL);
@@ -1109,7 +1118,7 @@ int vlab_blk_set_writeback(struct vlab_blk *b, bool writeback)
 	rc = vlab_virtio_check(b->vdev);
 	if (rc)
 		return rc;
-	if (!b->info.config_wce)
+	if (!VLAB_CFG_BLK_EXTRA || !b->info.config_wce)
 		return VLAB_ENOTSUP;
 	/* DRV-5.2.6.1-11: the driver may select the mode. */
 	rc = vlab_virtio_config_write(b->vdev, VIRTIO_BLK_CFG_WRITEBACK, &want, 1);
@@ -1144,6 +1153,8 @@ int vlab_blk_get_id(struct vlab_blk *b, char id[VIRTIO_BLK_ID_BYTES + 1])
 	id[0] = '\0';
 	if (!b->slot_mem)
 		return VLAB_EINVAL;
+	if (!VLAB_CFG_BLK_EXTRA)
+		return VLAB_ENOTSUP; /* compiled out (vlab/config.h) */
 	ibuf = b->slot_mem + blk_id_off(b);
 	vlab_memset(ibuf, 0, VIRTIO_BLK_ID_BYTES);
 	/* exactly 20 bytes (DRV-5.2.6.1-7) */
@@ -1165,6 +1176,7 @@ int vlab_blk_get_id(struct vlab_blk *b, char id[VIRTIO_BLK_ID_BYTES + 1])
 	return 0;
 }
 
+#if VLAB_CFG_LOG /* names are log text (vlab/config.h) */
 static const struct vlab_feature_name blk_feature_names[] = {
 	{VIRTIO_BLK_F_SIZE_MAX, "SIZE_MAX"},
 	{VIRTIO_BLK_F_SEG_MAX, "SEG_MAX"},
@@ -1186,6 +1198,13 @@ const char *vlab_blk_feature_name(unsigned bit)
 {
 	return vlab_feature_name_in(blk_feature_names, sizeof blk_feature_names / sizeof blk_feature_names[0], bit);
 }
+#else
+const char *vlab_blk_feature_name(unsigned bit)
+{
+	(void)bit;
+	return NULL;
+}
+#endif
 
 /* The registry entry (vlab/bus.h). */
 static int blk_probe(void *priv, struct vlab_virtio_dev *d, const void *cfg)
@@ -1209,3 +1228,6 @@ const struct vlab_driver vlab_blk_driver = {
 	.probe = blk_probe,
 	.remove = blk_remove,
 };
+#else
+typedef int vlab_blk_blk_compiled_out; /* ISO C: no empty translation unit */
+#endif

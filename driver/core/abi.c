@@ -12,7 +12,7 @@ int vlab_abi_check(const struct vlab_platform *plat, const struct vlab_abi *call
 		"VLAB_VQ_SIZE_MAX", "VLAB_VQ_IND_TABLES", "VLAB_VQ_IND_MAX", "VLAB_VQ_IND_MIN",
 		"VLAB_BLK_MAX_INFLIGHT", "VLAB_BLK_MAX_SEGS", "VLAB_NET_RX_BUFS", "VLAB_NET_TX_SLOTS",
 		"sizeof(struct vlab_vq)", "sizeof(struct vlab_blk)", "sizeof(struct vlab_net)",
-		"sizeof(struct vlab_fs)",
+		"sizeof(struct vlab_fs)", "VLAB_CFG_WORD (the VLAB_CFG_* options, vlab/config.h)",
 	};
 	if (caller == NULL)
 		return VLAB_EINVAL;

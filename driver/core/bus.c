@@ -6,6 +6,8 @@
  */
 #include "vlab/bus.h"
 
+#if VLAB_CFG_BUS /* vlab/config.h */
+
 #define PRIV_ALIGN 64u
 
 size_t vlab_bus_priv_stride(const struct vlab_driver *const *drivers, size_t ndrivers)
@@ -76,6 +78,7 @@ static void list_dev(struct vlab_bus *b, struct vlab_bus_dev *bd)
 	         (unsigned)bd->vdev->device_id, bd->drv ? bd->drv->name : "no driver");
 }
 
+#if VLAB_CFG_MMIO
 int vlab_bus_add_mmio(struct vlab_bus *b, vlab_addr_t base)
 {
 	if (!b)
@@ -91,6 +94,7 @@ int vlab_bus_add_mmio(struct vlab_bus *b, vlab_addr_t base)
 	list_dev(b, bd);
 	return 0;
 }
+#endif
 
 struct vlab_bus_dev *vlab_bus_add_dev(struct vlab_bus *b, struct vlab_virtio_dev *vdev,
                                       enum vlab_bus_transport t)
@@ -106,6 +110,7 @@ struct vlab_bus_dev *vlab_bus_add_dev(struct vlab_bus *b, struct vlab_virtio_dev
 	return bd;
 }
 
+#if VLAB_CFG_PCI
 /* Virtio functions enumeration found, probed after the walk (which only
  * reads).  Bounded by the device table. */
 #define PCI_FOUND_MAX 64
@@ -177,7 +182,12 @@ int vlab_bus_add_pci_fn(struct vlab_bus *b, struct vlab_pci_host *h, uint8_t bus
 	list_dev(b, bd);
 	return 0;
 }
+#endif
 
+#endif /* VLAB_CFG_BUS */
+
+/* The common steps, for the bus and for the device drivers' own init
+ * functions: in every configuration. */
 int vlab_driver_start(const struct vlab_driver *drv, void *priv, struct vlab_virtio_dev *d,
                       const void *cfg, uint64_t refuse)
 {
@@ -197,6 +207,8 @@ int vlab_driver_start(const struct vlab_driver *drv, void *priv, struct vlab_vir
 		vlab_virtio_fail(d); /* DRV-3.1.1-5 */
 	return rc;
 }
+
+#if VLAB_CFG_BUS
 
 int vlab_bus_probe(struct vlab_bus_dev *bd)
 {
@@ -296,3 +308,4 @@ const char *vlab_virtio_id_name(uint32_t device_id)
 		return NULL;
 	return names[device_id];
 }
+#endif

@@ -162,6 +162,8 @@ int memcmp(const void *a, const void *b, size_t n)
 }
 #endif
 
+#if VLAB_CFG_LOG /* the formatter and the log (vlab/config.h) */
+
 /* ---- snprintf ---- */
 
 struct fmt_out {
@@ -442,3 +444,4 @@ void vlab_log(const struct vlab_platform *p, enum vlab_log_level level, const ch
 	va_end(ap);
 	p->ops->log(p->ctx, level, line);
 }
+#endif /* VLAB_CFG_LOG */

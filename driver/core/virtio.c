@@ -13,10 +13,12 @@
 
 /* The ring features the virtqueue code implements (driver/core/virtqueue*.c):
  * accepted whenever offered, unless the caller refuses them
- * (vlab_virtio_dev.refuse_features). */
+ * (vlab_virtio_dev.refuse_features) or they are compiled out (vlab/config.h:
+ * then never accepted, DRV-2.2.1-1 holds as for any unknown bit). */
 #define RING_FEATURES                                                                      \
-	(VLAB_BIT(VIRTIO_F_RING_INDIRECT_DESC) | VLAB_BIT(VIRTIO_F_RING_EVENT_IDX) |            \
-	 VLAB_BIT(VIRTIO_F_RING_PACKED))
+	((VLAB_CFG_INDIRECT ? VLAB_BIT(VIRTIO_F_RING_INDIRECT_DESC) : 0) |                      \
+	 (VLAB_CFG_EVENT_IDX ? VLAB_BIT(VIRTIO_F_RING_EVENT_IDX) : 0) |                         \
+	 (VLAB_CFG_PACKED ? VLAB_BIT(VIRTIO_F_RING_PACKED) : 0))
 
 /* Reserved feature bits the core itself implements.  Everything else in the
  * reserved ranges (24..49) is refused: IN_ORDER, NOTIFICATION_DATA,
@@ -54,7 +56,7 @@ static void set_broken(struct vlab_virtio_dev *d, const char *why)
 	         why ? why : "?");
 }
 
-int vlab_virtio_mark_broken(struct vlab_virtio_dev *d, const char *why)
+int (vlab_virtio_mark_broken)(struct vlab_virtio_dev *d, const char *why)
 {
 	set_broken(d, why);
 	return VLAB_EPROTO;
@@ -491,6 +493,7 @@ uint32_t vlab_virtio_interrupt(struct vlab_virtio_dev *d)
 	return d->ops->interrupt_ack(d) & (VIRTIO_ISR_QUEUE | VIRTIO_ISR_CONFIG);
 }
 
+#if VLAB_CFG_LOG
 const char *vlab_feature_name_in(const struct vlab_feature_name *t, size_t n, unsigned bit)
 {
 	for (size_t i = 0; i < n; i++)
@@ -498,3 +501,4 @@ const char *vlab_feature_name_in(const struct vlab_feature_name *t, size_t n, un
 			return t[i].name;
 	return NULL;
 }
+#endif

@@ -34,6 +34,7 @@ int vlab_vqi_check_chain(const struct vlab_vq *vq, const struct vlab_sg *out, un
 	return VLAB_OK;
 }
 
+#if VLAB_CFG_INDIRECT /* vlab/config.h */
 static unsigned ind_tables(const struct vlab_vq *vq)
 {
 	return vq->size < VLAB_VQ_IND_TABLES ? vq->size : VLAB_VQ_IND_TABLES;
@@ -114,6 +115,7 @@ vlab_addr_t vlab_vqi_ind_fill(struct vlab_vq *vq, unsigned t, const struct vlab_
 	}
 	return vq->ind_dev + (vlab_addr_t)t * VLAB_VQ_IND_MAX * sizeof(struct vlab_pvirtq_desc);
 }
+#endif
 
 void vlab_vqi_init_free(struct vlab_vq *vq, uint16_t size)
 {

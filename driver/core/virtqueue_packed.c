@@ -31,6 +31,8 @@
  */
 #include "virtqueue_priv.h"
 
+#if VLAB_CFG_PACKED /* vlab/config.h */
+
 #define DRV_EVENT_OFF_WRAP 0 /* in 16-bit units */
 #define DRV_EVENT_FLAGS 1
 #define EVENT_WRAP (1u << 15)
@@ -309,3 +311,6 @@ bool vlab_vqi_packed_enable_cb(struct vlab_vq *vq)
 	uint16_t flags = vq16(vq, vlab_plat_shm_read16(p, &vq->pdesc[slot_of(vq, vq->last_used)].flags));
 	return ((flags & VIRTQ_DESC_F_AVAIL) != 0) == ((flags & VIRTQ_DESC_F_USED) != 0);
 }
+#else
+typedef int vlab_core_virtqueue_packed_compiled_out; /* ISO C: no empty translation unit */
+#endif

@@ -56,6 +56,7 @@ static inline uint64_t vq64(const struct vlab_vq *vq, uint64_t v)
  */
 int vlab_vqi_check_chain(const struct vlab_vq *vq, const struct vlab_sg *out, unsigned n_out,
                    const struct vlab_sg *in, unsigned n_in, uint32_t *writable);
+#if VLAB_CFG_INDIRECT
 /* The indirect table pool: allocated at setup when INDIRECT_DESC was
  * negotiated (0, or VLAB_ENOMEM), freed at teardown. */
 int vlab_vqi_ind_setup(struct vlab_vq *vq);
@@ -71,6 +72,18 @@ void vlab_vqi_ind_put(struct vlab_vq *vq, unsigned table);
  * Returns the table's device address; its length is 16 * (n_out + n_in). */
 vlab_addr_t vlab_vqi_ind_fill(struct vlab_vq *vq, unsigned t, const struct vlab_sg *out, unsigned n_out,
                         const struct vlab_sg *in, unsigned n_in);
+#else /* compiled out (vlab/config.h): never negotiated, no table ever taken */
+static inline int vlab_vqi_ind_setup(struct vlab_vq *vq) { (void)vq; return VLAB_OK; }
+static inline void vlab_vqi_ind_teardown(struct vlab_vq *vq) { (void)vq; }
+static inline int vlab_vqi_ind_take(struct vlab_vq *vq, unsigned n) { (void)vq; (void)n; return -1; }
+static inline void vlab_vqi_ind_put(struct vlab_vq *vq, unsigned table) { (void)vq; (void)table; }
+static inline vlab_addr_t vlab_vqi_ind_fill(struct vlab_vq *vq, unsigned t, const struct vlab_sg *out,
+                                            unsigned n_out, const struct vlab_sg *in, unsigned n_in)
+{
+	(void)vq; (void)t; (void)out; (void)n_out; (void)in; (void)n_in;
+	return 0;
+}
+#endif
 
 /* The free list (split: descriptors; packed: buffer IDs) as a FIFO of
  * 0..size-1, all free. */
@@ -87,6 +100,7 @@ void vlab_vqi_start(struct vlab_vq *vq, struct vlab_vq_head_state *hs, void *coo
 void vlab_vqi_finish(struct vlab_vq *vq, struct vlab_vq_head_state *hs, uint32_t ulen, void **cookie,
                      uint32_t *len);
 
+#if VLAB_CFG_PACKED
 /* The packed ring, behind the same API (the split ring's entry points
  * dispatch here when vq->kind is VLAB_VQ_PACKED). */
 int vlab_vqi_packed_setup(struct vlab_vq *vq, uint16_t size);
@@ -96,5 +110,22 @@ int vlab_vqi_packed_kick(struct vlab_vq *vq);
 int vlab_vqi_packed_pop(struct vlab_vq *vq, void **cookie, uint32_t *len);
 void vlab_vqi_packed_disable_cb(struct vlab_vq *vq);
 bool vlab_vqi_packed_enable_cb(struct vlab_vq *vq);
+#else /* compiled out (vlab/config.h): RING_PACKED never negotiated, no queue is packed */
+static inline int vlab_vqi_packed_setup(struct vlab_vq *vq, uint16_t size) { (void)vq; (void)size; return VLAB_ENOTSUP; }
+static inline int vlab_vqi_packed_add(struct vlab_vq *vq, const struct vlab_sg *out, unsigned n_out,
+                                      const struct vlab_sg *in, unsigned n_in, void *cookie)
+{
+	(void)vq; (void)out; (void)n_out; (void)in; (void)n_in; (void)cookie;
+	return VLAB_ENOTSUP;
+}
+static inline int vlab_vqi_packed_kick(struct vlab_vq *vq) { (void)vq; return VLAB_ENOTSUP; }
+static inline int vlab_vqi_packed_pop(struct vlab_vq *vq, void **cookie, uint32_t *len)
+{
+	(void)vq; (void)cookie; (void)len;
+	return VLAB_ENOTSUP;
+}
+static inline void vlab_vqi_packed_disable_cb(struct vlab_vq *vq) { (void)vq; }
+static inline bool vlab_vqi_packed_enable_cb(struct vlab_vq *vq) { (void)vq; return false; }
+#endif
 
 #endif

@@ -28,7 +28,7 @@
 
 static bool is_packed(const struct vlab_vq *vq)
 {
-	return vq->kind == VLAB_VQ_PACKED;
+	return VLAB_CFG_PACKED && vq->kind == VLAB_VQ_PACKED;
 }
 
 /* used_event (EVENT_IDX): the last 16-bit word of the available ring. */
@@ -82,8 +82,8 @@ int vlab_vq_setup(struct vlab_vq *vq, struct vlab_virtio_dev *d, uint16_t index,
 
 	vq->dev = d;
 	vq->index = index;
-	vq->event_idx = vlab_virtio_has(d, VIRTIO_F_RING_EVENT_IDX);
-	if (vlab_virtio_has(d, VIRTIO_F_RING_PACKED)) {
+	vq->event_idx = VLAB_CFG_EVENT_IDX && vlab_virtio_has(d, VIRTIO_F_RING_EVENT_IDX);
+	if (VLAB_CFG_PACKED && vlab_virtio_has(d, VIRTIO_F_RING_PACKED)) {
 		vq->kind = VLAB_VQ_PACKED;
 		return vlab_vqi_packed_setup(vq, (uint16_t)size);
 	}
@@ -184,8 +184,11 @@ int vlab_vq_add(struct vlab_vq *vq, const struct vlab_sg *out, unsigned n_out,
 	int table = vlab_vqi_ind_take(vq, n_chain);
 	unsigned n = table >= 0 ? 1 : n_chain;
 
-	if (n > vq->num_free)
+	if (n > vq->num_free) {
+		if (table >= 0)
+			vlab_vqi_ind_put(vq, (unsigned)table); /* not lost to a refused chain */
 		return VLAB_EBUSY;
+	}
 
 	/* DRV-2.7.4.2-1: device-readable descriptors first, then writable. */
 	uint16_t head = vq->free_head;

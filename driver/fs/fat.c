@@ -7,6 +7,8 @@
  */
 #include "fs_priv.h"
 
+#if VLAB_CFG_FS /* vlab/config.h */
+
 #define FAT_DIRENT 32u
 #define FAT_ATTR_DIR 0x10u
 #define FAT_ATTR_VOLUME 0x08u
@@ -414,3 +416,6 @@ int vlab_fat_iterate(struct vlab_fs *fs, const struct fs_node *dir, fs_entry_fn 
 			return rc > 0 ? 0 : rc;
 	}
 }
+#else
+typedef int vlab_fs_fat_compiled_out; /* ISO C: no empty translation unit */
+#endif

@@ -34,6 +34,8 @@
 #include "vlab/net.h"
 #include "vlab/wait.h"
 
+#if VLAB_CFG_NET /* vlab/config.h */
+
 #define NET_WAIT_STEP_NS 1000u        /* receive and control polls: fixed steps */
 #define NET_DRAIN_STEP_MAX_NS 1000000u /* the shutdown drain: growing to 1 ms */
 #define NET_TX_DATA_OFF 16u    /* header (10 or 12 bytes) padded to 16 */
@@ -1067,6 +1069,7 @@ int vlab_net_set_mac(struct vlab_net *n, const uint8_t mac[VLAB_ETH_ALEN])
 	return rc;
 }
 
+#if VLAB_CFG_LOG /* names are log text (vlab/config.h) */
 static const struct vlab_feature_name net_feature_names[] = {
 	{VIRTIO_NET_F_CSUM, "CSUM"},
 	{VIRTIO_NET_F_GUEST_CSUM, "GUEST_CSUM"},
@@ -1108,6 +1111,13 @@ const char *vlab_net_feature_name(unsigned bit)
 {
 	return vlab_feature_name_in(net_feature_names, sizeof net_feature_names / sizeof net_feature_names[0], bit);
 }
+#else
+const char *vlab_net_feature_name(unsigned bit)
+{
+	(void)bit;
+	return NULL;
+}
+#endif
 
 static int net_probe(void *priv, struct vlab_virtio_dev *d, const void *cfg)
 {
@@ -1118,3 +1128,6 @@ static int net_remove(void *priv)
 {
 	return vlab_net_shutdown(priv);
 }
+#else
+typedef int vlab_net_net_compiled_out; /* ISO C: no empty translation unit */
+#endif

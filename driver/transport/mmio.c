@@ -10,6 +10,8 @@
  */
 #include "vlab/mmio.h"
 
+#if VLAB_CFG_MMIO /* vlab/config.h */
+
 /* Largest queue size the spec allows (2.7). */
 #define MMIO_QUEUE_SIZE_LIMIT 32768u
 /* Device-config window: 0x100 .. VIRTIO_MMIO_SIZE. */
@@ -299,7 +301,11 @@ int vlab_mmio_probe(struct vlab_mmio *m, const struct vlab_platform *plat, vlab_
 	vlab_memset(m, 0, sizeof(*m));
 	m->base = base;
 	m->vdev.plat = plat;
+#if VLAB_CFG_LOG
 	vlab_snprintf(m->name, sizeof(m->name), "mmio@%llx", (unsigned long long)base);
+#else
+	vlab_memcpy(m->name, "mmio", 5); /* the name is for log lines */
+#endif
 	m->vdev.name = m->name;
 
 	/* DRV-4.2.3.1.1-1: MagicValue and Version first.  DRV-4.2.2.2-6: a
@@ -311,8 +317,9 @@ int vlab_mmio_probe(struct vlab_mmio *m, const struct vlab_platform *plat, vlab_
 	}
 	uint32_t version = reg_read(m, VIRTIO_MMIO_VERSION);
 	if (version == 1) {
-		if (!(flags & VLAB_MMIO_ALLOW_LEGACY)) {
-			/* DRV-4.2.2.2-8/9: ignored, with a report. */
+		if (!VLAB_CFG_MMIO_LEGACY || !(flags & VLAB_MMIO_ALLOW_LEGACY)) {
+			/* DRV-4.2.2.2-8/9: ignored, with a report (also when
+			 * compiled out: VLAB_CFG_MMIO_LEGACY, vlab/config.h). */
 			vlab_log(plat, VLAB_LOG_INFO, "%s: legacy virtio-mmio (Version 1) not enabled",
 			         m->name);
 			return VLAB_ENOTSUP;
@@ -335,7 +342,7 @@ int vlab_mmio_probe(struct vlab_mmio *m, const struct vlab_platform *plat, vlab_
 	m->vdev.transport = m;
 	m->vdev.device_id = id;
 	m->vdev.vendor_id = vendor;
-	if (version == 1) {
+	if (VLAB_CFG_MMIO_LEGACY && version == 1) {
 		m->vdev.legacy = true;
 		m->vdev.legacy_align = VLAB_MMIO_LEGACY_PAGE;
 #if defined(VLAB_MUTANT_LEGACY_NO_PAGE_SIZE) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
@@ -351,3 +358,6 @@ int vlab_mmio_probe(struct vlab_mmio *m, const struct vlab_platform *plat, vlab_
 	 * starting with vlab_virtio_begin(). */
 	return VLAB_OK;
 }
+#else
+typedef int vlab_transport_mmio_compiled_out; /* ISO C: no empty translation unit */
+#endif

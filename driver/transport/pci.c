@@ -9,6 +9,8 @@
  */
 #include "pci_priv.h"
 
+#if VLAB_CFG_PCI /* vlab/config.h */
+
 /* At most this many capabilities fit in the 192 bytes after the header
  * (4 bytes each at least): more means the list loops. */
 #define CAP_WALK_MAX 48
@@ -224,7 +226,11 @@ int vlab_pci_probe(struct vlab_pci *p, struct vlab_pci_host *h, uint8_t bus, uin
 	p->id.bus = bus;
 	p->id.dev = dev;
 	p->id.fn = fn;
+#if VLAB_CFG_LOG
 	vlab_snprintf(p->name, sizeof(p->name), "pci %02x:%02x.%x", bus, dev, fn);
+#else
+	vlab_memcpy(p->name, "pci", 4); /* the name is for log lines */
+#endif
 	p->vdev.name = p->name;
 
 	uint32_t id = cfg(p, VLAB_PCI_VENDOR_ID, 4);
@@ -264,14 +270,17 @@ int vlab_pci_probe(struct vlab_pci *p, struct vlab_pci_host *h, uint8_t bus, uin
 			         p->name);
 			return VLAB_EPROTO;
 		}
-		if (!(flags & (VLAB_PCI_ALLOW_LEGACY | VLAB_PCI_FORCE_LEGACY))) {
+		/* Also refused when compiled out (VLAB_CFG_PCI_LEGACY, vlab/config.h). */
+		if (!VLAB_CFG_PCI_LEGACY || !(flags & (VLAB_PCI_ALLOW_LEGACY | VLAB_PCI_FORCE_LEGACY))) {
 			vlab_log(h->plat, VLAB_LOG_INFO, "%s: legacy virtio-pci device not enabled", p->name);
 			return VLAB_ENOTSUP;
 		}
+#if VLAB_CFG_PCI_LEGACY
 		p->modern = false;
 		p->vdev.ops = &vlab_pci_legacy_ops;
 		p->vdev.legacy = true;
 		p->vdev.legacy_align = VIRTIO_PCI_LEGACY_ALIGN;
+#endif
 	} else {
 		rc = check_modern(p);
 		if (rc != 0)
@@ -287,3 +296,6 @@ int vlab_pci_probe(struct vlab_pci *p, struct vlab_pci_host *h, uint8_t bus, uin
 	p->vdev.vendor_id = p->id.subsys_vendor;
 	return VLAB_OK;
 }
+#else
+typedef int vlab_transport_pci_compiled_out; /* ISO C: no empty translation unit */
+#endif

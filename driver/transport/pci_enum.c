@@ -8,6 +8,8 @@
  */
 #include "vlab/pci.h"
 
+#if VLAB_CFG_PCI /* vlab/config.h */
+
 #define CF8_ADDR 0xcf8u
 #define CF8_DATA 0xcfcu
 
@@ -560,6 +562,7 @@ struct scan {
 	int rc;                   /* the first error */
 };
 
+#if VLAB_CFG_PCI_BRIDGE /* vlab/config.h */
 static void bdf_log(const struct vlab_pci_host *h, enum vlab_log_level lvl, uint8_t bus, uint8_t dev,
                     uint8_t fn, const char *what, unsigned a, unsigned b)
 {
@@ -748,6 +751,7 @@ static int setup_bridge(struct scan *s, uint8_t bus, uint8_t dev, uint8_t fn)
 	vlab_pci_cfg_write(h, bus, dev, fn, VLAB_PCI_COMMAND, 2, cmd);
 	return VLAB_OK;
 }
+#endif
 
 /* Every function of one bus: bridges numbered and configured depth first
  * (at most VLAB_PCI_MAX_BRIDGES, so as deep), functions behind a bridge
@@ -767,7 +771,11 @@ static void scan_bus(struct scan *s, unsigned bus)
 			             (uint8_t)~VLAB_PCI_HEADER_MULTI;
 			int rc = VLAB_OK;
 			if (ht == VLAB_PCI_HEADER_BRIDGE) {
+#if VLAB_CFG_PCI_BRIDGE
 				rc = setup_bridge(s, (uint8_t)bus, dev, fn);
+#else
+				rc = VLAB_ENOTSUP; /* compiled out: left as firmware set it */
+#endif
 			} else if (ht == 0 && bus > 0) {
 				struct vlab_pci_bar bars[VLAB_PCI_NBARS];
 				(void)vlab_pci_setup_function(h, (uint8_t)bus, dev, fn, bars);
@@ -827,3 +835,6 @@ void vlab_pci_bar_write(const struct vlab_pci_host *h, const struct vlab_pci_bar
 	default: vlab_plat_write32(p, a, val); break;
 	}
 }
+#else
+typedef int vlab_transport_pci_enum_compiled_out; /* ISO C: no empty translation unit */
+#endif

@@ -10,6 +10,8 @@
 #include "pci_priv.h"
 #include "vlab/virtqueue.h" /* VLAB_VQ_SIZE_MAX */
 
+#if VLAB_CFG_PCI_LEGACY /* vlab/config.h */
+
 #define MSIX_ENABLE 0x8000u
 
 static uint32_t lr(struct vlab_pci *p, uint32_t off, unsigned width)
@@ -157,3 +159,6 @@ const struct vlab_transport_ops vlab_pci_legacy_ops = {
 	.queue_notify = l_queue_notify,
 	.interrupt_ack = l_interrupt_ack,
 };
+#else
+typedef int vlab_transport_pci_legacy_compiled_out; /* ISO C: no empty translation unit */
+#endif

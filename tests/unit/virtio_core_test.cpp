@@ -1357,6 +1357,24 @@ TEST_F(RingFeatures, SplitIndirectTableHoldsTheChainInOneSlot)
 	EXPECT_EQ(vq.indirect, 2u);
 }
 
+TEST_F(RingFeatures, SplitFullRingKeepsTheIndirectTableOfARefusedChain)
+{
+	BringWith(VLAB_BIT(VIRTIO_F_RING_INDIRECT_DESC));
+	ASSERT_NE(vq.ind, nullptr);
+	const uint32_t pool = vq.ind_free;
+	int c[8];
+	unsigned k = 0;
+	// Two-descriptor chains (no table) until no ring slot is left.
+	while (vlab_vq_num_free(&vq) >= 2 && k < 8)
+		ASSERT_EQ(AddIn(&c[k++], 1, 64, 1), 0);
+	ASSERT_EQ(vlab_vq_num_free(&vq), 0u);
+	// A chain long enough for a table, refused for want of a slot: the
+	// table it would have used stays in the pool.
+	int d;
+	EXPECT_EQ(AddIn(&d, 3, 64, 1), VLAB_EBUSY);
+	EXPECT_EQ(vq.ind_free, pool) << "no table lost to a refused chain";
+}
+
 TEST_F(RingFeatures, IndirectIsNotUsedUnlessNegotiated)
 {
 	BringWith(0);

@@ -5,7 +5,8 @@
  * VLAB_VQ_SIZE_MAX, VLAB_VQ_IND_*, VLAB_BLK_MAX_*, VLAB_NET_RX_BUFS and
  * VLAB_NET_TX_SLOTS may be set at build time, and they size the public
  * structs the caller allocates (struct vlab_vq and the device structs that
- * embed it).  A caller built with other values than the library would hand
+ * embed it); so may the VLAB_CFG_* options of vlab/config.h, which decide
+ * what the library does.  A caller built with other values than the library would hand
  * it structs of the wrong size: memory corruption, not an error.  Call
  * vlab_abi_ok() once, before the first init: the inline below is compiled in
  * the caller, so it reports the caller's view, and the library compares it
@@ -23,11 +24,11 @@
 extern "C" {
 #endif
 
-#define VLAB_ABI_WORDS 12
+#define VLAB_ABI_WORDS 13
 /* In this order: VLAB_VQ_SIZE_MAX, VLAB_VQ_IND_TABLES, VLAB_VQ_IND_MAX,
  * VLAB_VQ_IND_MIN, VLAB_BLK_MAX_INFLIGHT, VLAB_BLK_MAX_SEGS,
  * VLAB_NET_RX_BUFS, VLAB_NET_TX_SLOTS, then the sizes of struct vlab_vq,
- * vlab_blk, vlab_net and vlab_fs. */
+ * vlab_blk, vlab_net and vlab_fs, then VLAB_CFG_WORD (vlab/config.h). */
 struct vlab_abi {
 	uint32_t v[VLAB_ABI_WORDS];
 };
@@ -38,7 +39,7 @@ struct vlab_abi {
 	 (uint32_t)(VLAB_VQ_IND_MIN), (uint32_t)(VLAB_BLK_MAX_INFLIGHT),                           \
 	 (uint32_t)(VLAB_BLK_MAX_SEGS), (uint32_t)(VLAB_NET_RX_BUFS), (uint32_t)(VLAB_NET_TX_SLOTS), \
 	 (uint32_t)sizeof(struct vlab_vq), (uint32_t)sizeof(struct vlab_blk),                       \
-	 (uint32_t)sizeof(struct vlab_net), (uint32_t)sizeof(struct vlab_fs)}}
+	 (uint32_t)sizeof(struct vlab_net), (uint32_t)sizeof(struct vlab_fs), (uint32_t)(VLAB_CFG_WORD)}}
 
 /* 0 when caller's caps and sizes are the library's; VLAB_EINVAL otherwise
  * (logged through plat when it is not NULL). */

@@ -274,6 +274,7 @@ int vlab_blk_config_changed(struct vlab_blk *b);
  * without the VIRTIO_BLK_F_ prefix; NULL for a bit that is not a blk
  * feature.  The one table vlab and the scenarios name bits (and vlab
  * conformance its cells) with. */
+/* NULL with VLAB_CFG_LOG=0 (the names are log text). */
 const char *vlab_blk_feature_name(unsigned bit);
 
 /* The registry entry for the bus (vlab/bus.h); bd->cfg may point to a

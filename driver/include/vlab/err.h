@@ -40,7 +40,8 @@ enum vlab_err {
 
 /* A short readable name, e.g. "device broke the protocol". Never NULL. */
 const char *vlab_strerror(int err);
-/* The enum name, e.g. "VLAB_EPROTO". Never NULL. */
+/* The enum name, e.g. "VLAB_EPROTO". Never NULL.  With VLAB_CFG_LOG=0
+ * (vlab/config.h) both give one text for every error ("error", "VLAB_E?"). */
 const char *vlab_errname(int err);
 
 #ifdef __cplusplus

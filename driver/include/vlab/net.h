@@ -257,6 +257,7 @@ int vlab_net_set_mac(struct vlab_net *n, const uint8_t mac[VLAB_ETH_ALEN]);
  * without the VIRTIO_NET_F_ prefix; NULL for a bit that is not a net
  * feature.  The one table vlab and the scenarios name bits (and vlab
  * conformance its cells) with. */
+/* NULL with VLAB_CFG_LOG=0 (the names are log text). */
 const char *vlab_net_feature_name(unsigned bit);
 
 /* The registry entry for the bus (vlab/bus.h); bd->cfg may point to a

@@ -8,6 +8,7 @@
 #ifndef VLAB_VIRTIO_H
 #define VLAB_VIRTIO_H
 
+#include "vlab/config.h"
 #include "vlab/err.h"
 #include "vlab/platform.h"
 
@@ -125,7 +126,8 @@ struct vlab_feature_dep {
 };
 
 /* A device type's table of feature names (vlab_net_feature_name,
- * vlab_blk_feature_name): the name of bit in t[0..n), NULL when none. */
+ * vlab_blk_feature_name): the name of bit in t[0..n), NULL when none.
+ * Not in a VLAB_CFG_LOG=0 build. */
 struct vlab_feature_name {
 	uint8_t bit;
 	const char *name;
@@ -160,8 +162,12 @@ int vlab_virtio_negotiate(struct vlab_virtio_dev *d, uint64_t supported, uint64_
 int vlab_virtio_driver_ok(struct vlab_virtio_dev *d);
 /* Set FAILED (DRV-3.1.1-5). */
 void vlab_virtio_fail(struct vlab_virtio_dev *d);
-/* Mark the device broken (sticky) and log why. Returns VLAB_EPROTO. */
+/* Mark the device broken (sticky) and log why. Returns VLAB_EPROTO.  With
+ * VLAB_CFG_LOG=0 the reason is log text: broken_why stays NULL. */
 int vlab_virtio_mark_broken(struct vlab_virtio_dev *d, const char *why);
+#if !VLAB_CFG_LOG
+#define vlab_virtio_mark_broken(d, why) (vlab_virtio_mark_broken)((d), VLAB_CFG_LOG ? (why) : NULL)
+#endif
 /* 0 if usable; VLAB_EBROKEN or VLAB_ENEEDSRESET (reads status). */
 int vlab_virtio_check(struct vlab_virtio_dev *d);
 static inline bool vlab_virtio_has(const struct vlab_virtio_dev *d, unsigned bit)
@@ -197,14 +203,24 @@ void vlab_memset(void *dst, int c, size_t n);
 void vlab_memcpy(void *dst, const void *src, size_t n);
 int vlab_memcmp(const void *a, const void *b, size_t n);
 size_t vlab_strlen(const char *s);
+#if VLAB_CFG_LOG
 /* printf-like into buf (always NUL-terminated when size > 0): %s %c %d %i
  * %u %x %X %p %%, with h/hh/l/ll/z length modifiers, '0' and '-' flags,
  * width (or '*') and precision (digits, or the maximum length of %s).
- * Returns the length it would have written. */
+ * Returns the length it would have written.  Part of the log text: not in
+ * a VLAB_CFG_LOG=0 build. */
 int vlab_snprintf(char *buf, size_t size, const char *fmt, ...) VLAB_PRINTF_LIKE(3, 4);
 /* Log through the platform (no-op when the platform has no log). */
 void vlab_log(const struct vlab_platform *p, enum vlab_log_level level, const char *fmt, ...)
 	VLAB_PRINTF_LIKE(3, 4);
+#else
+/* VLAB_CFG_LOG=0: a log line is an unevaluated operand of sizeof, so its
+ * arguments count as used, the format is still checked, and neither the
+ * text nor a call is compiled in (vlab_log_dropped is never defined). */
+int vlab_log_dropped(const struct vlab_platform *p, enum vlab_log_level level, const char *fmt, ...)
+	VLAB_PRINTF_LIKE(3, 4);
+#define vlab_log(...) ((void)sizeof(vlab_log_dropped(__VA_ARGS__)))
+#endif
 
 #ifdef __cplusplus
 }
