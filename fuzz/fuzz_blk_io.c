@@ -3,7 +3,7 @@
  * Fuzz target: blk I/O against a device whose answers come from the input.
  * The device is probed and initialised (honestly, unless the mode byte asks
  * for lies during initialisation too), then the control stream drives
- * operations: synchronous reads, writes, flushes, GET_ID, asynchronous
+ * operations: synchronous reads, writes, flushes, DISCARD, WRITE_ZEROES, GET_ID, asynchronous
  * submissions with poll and the interrupt entry, re-initialisation.  The
  * device's lies (registers, used ring, status bytes, IDs) come from the
  * payload; racy mode makes every shared-memory read fresh.
@@ -139,7 +139,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			same_as_disk(f, rc, sector, buf, n, "write");
 			break;
 		case 2:
-			rc = vlab_blk_flush(&B);
+			/* FLUSH, or DISCARD / WRITE_ZEROES (limits and statuses
+			 * from the fuzz input) when the top bit is set. */
+			if (!(op & 0x80))
+				rc = vlab_blk_flush(&B);
+			else if (op & 0x40) {
+				rc = vlab_blk_write_zeroes(&B, sector, n, (op & 0x20) != 0);
+				memset(buf, 0, 512u * n);
+				same_as_disk(f, rc, sector, buf, n, "write_zeroes");
+			} else
+				rc = vlab_blk_discard(&B, sector, n);
 			break;
 		case 3: {
 			char id[VIRTIO_BLK_ID_BYTES + 1];

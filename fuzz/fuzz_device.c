@@ -567,6 +567,38 @@ static uint32_t fill_writable(struct chain *c, const uint8_t *src, uint32_t want
 	return done;
 }
 
+/* DISCARD / WRITE_ZEROES: exactly one 16-byte segment after the header,
+ * within the disk and the limits the honest device offers (fuzz_platform.c);
+ * both zero the sectors. */
+static uint8_t blk_dwz(struct fz *f, const struct chain *c, bool zeroes, uint32_t rdata)
+{
+	uint8_t seg[VLAB_VIRTIO_BLK_DWZ_SEG_BYTES];
+	uint32_t got = 0, skip = 16, num, flags;
+	uint64_t sector;
+
+	if (rdata != sizeof seg)
+		return VIRTIO_BLK_S_IOERR;
+	for (unsigned i = 0; i < c->n && got < sizeof seg; i++) {
+		if (c->s[i].w)
+			continue;
+		uint32_t from = skip < c->s[i].len ? skip : c->s[i].len;
+		uint32_t k = c->s[i].len - from < sizeof seg - got ? c->s[i].len - from : (uint32_t)sizeof seg - got;
+		skip -= from;
+		memcpy(seg + got, c->s[i].p + from, k);
+		got += k;
+	}
+	sector = ld64(seg);
+	num = fz_ld(seg + 8, 4);
+	flags = fz_ld(seg + 12, 4);
+	if ((flags & ~VLAB_VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP) || (!zeroes && flags))
+		return VIRTIO_BLK_S_UNSUPP;
+	if (num > FZ_DWZ_MAX_SECTORS || sector > FZ_DISK_SECTORS || num > FZ_DISK_SECTORS - sector)
+		return VIRTIO_BLK_S_IOERR;
+	memset(f->disk + sector * 512u, 0, (size_t)num * 512u);
+	f->disk_written = true;
+	return VIRTIO_BLK_S_OK;
+}
+
 /* Carry out one blk request; returns the used length. */
 static uint32_t blk_request(struct fz *f, struct chain *c)
 {
@@ -618,6 +650,8 @@ static uint32_t blk_request(struct fz *f, struct chain *c)
 		} else if (type == VIRTIO_BLK_T_GET_ID) {
 			written = fill_writable(c, (const uint8_t *)id,
 			                        data_len < sizeof id ? data_len : (uint32_t)sizeof id);
+		} else if (type == VLAB_VIRTIO_BLK_T_DISCARD || type == VLAB_VIRTIO_BLK_T_WRITE_ZEROES) {
+			status = blk_dwz(f, c, type == VLAB_VIRTIO_BLK_T_WRITE_ZEROES, rdata);
 		} else if (type != VIRTIO_BLK_T_FLUSH) {
 			status = VIRTIO_BLK_S_UNSUPP;
 		}

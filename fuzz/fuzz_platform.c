@@ -466,6 +466,15 @@ void fz_init(struct fz *f, const uint8_t *data, size_t size)
 	fz_st(f->config + VIRTIO_BLK_CFG_CAPACITY, 4, FZ_DISK_SECTORS);
 	fz_st(f->config + VIRTIO_BLK_CFG_SEG_MAX, 4, 8);
 	fz_st(f->config + VIRTIO_BLK_CFG_BLK_SIZE, 4, 512);
+	/* DISCARD / WRITE_ZEROES limits, for an input whose lies offer them
+	 * (the honest device does not, so that its traces stay as they are):
+	 * small parts, so that ranges are split. */
+	fz_st(f->config + VLAB_VIRTIO_BLK_CFG_MAX_DISCARD_SECTORS, 4, FZ_DWZ_MAX_SECTORS);
+	fz_st(f->config + VLAB_VIRTIO_BLK_CFG_MAX_DISCARD_SEG, 4, 1);
+	fz_st(f->config + VLAB_VIRTIO_BLK_CFG_DISCARD_SECTOR_ALIGNMENT, 4, 2);
+	fz_st(f->config + VLAB_VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SECTORS, 4, FZ_DWZ_MAX_SECTORS);
+	fz_st(f->config + VLAB_VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SEG, 4, 1);
+	fz_st(f->config + VLAB_VIRTIO_BLK_CFG_WRITE_ZEROES_MAY_UNMAP, 1, 1);
 	f->engine = FZ_ENGINE_BLK;
 	fz_dev_reset(f);
 	replay_attach(f);

@@ -67,6 +67,8 @@ extern "C" {
 /* The ring-feature byte's bits as feature bits. */
 uint64_t fz_ring_features(uint8_t bits);
 #define FZ_CONFIG_BYTES 64u
+/* The honest blk device's max_discard_sectors and max_write_zeroes_sectors. */
+#define FZ_DWZ_MAX_SECTORS 5u
 /* Where the PCI front end lives (fuzz_pci.c). */
 #define FZ_ECAM_BASE 0x30000000ull
 #define FZ_PCI_MEM_BASE 0x20000000ull

@@ -235,6 +235,7 @@ declare -A DEVICE_OPTS=(
 	[lbs4k]="logical_block_size=4096,physical_block_size=4096"
 	[qs1024]="queue-size=1024"
 	[wce]="config-wce=on,write-cache=off"
+	[dz8]="discard=on,write-zeroes=on,max-discard-sectors=8,max-write-zeroes-sectors=8"
 )
 declare -A DEVICE_HOST=(
 	[blk]="--scenario blk --image @DIR@/model.img --serial $BLK_SERIAL"
@@ -354,6 +355,8 @@ MATRIX=(
 	"riscv64 mmio-v1 blk wce"
 	"riscv64 mmio-v2 blk wce"
 	"riscv64 pci blk wce"
+	"riscv64 mmio-v2 blk dz8"
+	"riscv64 pci blk dz8"
 )
 
 # Per device: prepare the row's directory before the runs; check it after.

@@ -347,6 +347,43 @@ static void write_and_check(struct sc_out *o, struct sc_blk_work *w, const struc
 	async_reads(o, w, base + writes[0].off);
 }
 
+/*
+ * WRITE_ZEROES (with UNMAP, which the device may ignore) over the last
+ * extent write_and_check wrote, then read back: every byte must be zero
+ * (DEV-5.2.6.2-7), on QEMU as on the model, and the disks stay identical.
+ * No DISCARD here: what discarded sectors read back is the device's choice
+ * (QEMU keeps them with its default discard=ignore, DRV-5.2.6.1-14).
+ */
+static void zeroes_and_check(struct sc_out *o, struct sc_blk_work *w, const struct vlab_part *scratch)
+{
+	static const struct sc_extent writes[SC_NWRITES] = SC_WRITES_INIT;
+	const struct sc_extent *e = &writes[SC_NWRITES - 1];
+	uint32_t nonzero = 0;
+	int rc;
+
+	if (!scratch || w->blk.info.read_only || scratch->nsectors < e->off + e->count)
+		return; /* write_and_check said why nothing was written */
+	if (!w->blk.info.write_zeroes) {
+		sc_printf(o, "write_zeroes: not negotiated");
+		return;
+	}
+	rc = vlab_blk_write_zeroes(&w->blk, scratch->start_lba + e->off, e->count, true);
+	if (!rc)
+		rc = sc_blk_read(w, scratch->start_lba + e->off, w->data, e->count);
+	if (rc) {
+		sc_fail(o, "write_zeroes: %u sectors at %s+%u: %s", (unsigned)e->count, SC_PART_SCRATCH_NAME,
+		        (unsigned)e->off, vlab_errname(rc));
+		return;
+	}
+	for (uint32_t i = 0; i < e->count * VIRTIO_BLK_SECTOR_SIZE; i++)
+		nonzero += w->data[i] != 0;
+	sc_printf(o, "write_zeroes: %u sectors at %s+%u (unmap %s), %u bytes not zero after", (unsigned)e->count,
+	          SC_PART_SCRATCH_NAME, (unsigned)e->off, w->blk.info.write_zeroes_may_unmap ? "allowed" : "not allowed",
+	          (unsigned)nonzero);
+	if (nonzero)
+		sc_fail(o, "write_zeroes: %u bytes not zero", (unsigned)nonzero);
+}
+
 /* The other cache mode and back (CONFIG_WCE): the device's writeback field
  * read back each time. */
 static void cache_modes(struct sc_out *o, struct sc_blk_work *w)
@@ -457,6 +494,7 @@ unsigned sc_blk_run(struct sc_out *o, const struct sc_dev *sd)
 	print_parts(o, w);
 	check_pristine(o, w, find_part(&w->parts, SC_PART_DATA_NAME));
 	write_and_check(o, w, find_part(&w->parts, SC_PART_SCRATCH_NAME));
+	zeroes_and_check(o, w, find_part(&w->parts, SC_PART_SCRATCH_NAME));
 	cache_modes(o, w);
 	edges(o, w);
 

@@ -583,6 +583,9 @@ static int cmd_sfdisk_script(void)
 	return 0;
 }
 
+/* The last extent written is then zeroed (WRITE_ZEROES, scenarios/blk.c:
+ * zeroes_and_check): it must read as zeroes, and counts as written. */
+#define CHECK_ZEROED 0xffffffffu
 /* Which seed sector lba must hold after a scenario run. */
 static uint32_t expected_seed(uint64_t lba)
 {
@@ -590,7 +593,7 @@ static uint32_t expected_seed(uint64_t lba)
 	for (unsigned i = 0; i < SC_NWRITES; i++) {
 		uint64_t s = SC_PART_SCRATCH_START + writes[i].off;
 		if (lba >= s && lba < s + writes[i].count)
-			return SC_SEED_WRITE;
+			return i == SC_NWRITES - 1 ? CHECK_ZEROED : SC_SEED_WRITE;
 	}
 	return SC_SEED_PRISTINE;
 }
@@ -611,13 +614,13 @@ static int cmd_checkdisk(const char *path)
 		uint32_t seed = expected_seed(lba);
 		bool ok = true;
 		for (uint32_t i = 0; i < SECTOR && ok; i++)
-			ok = sec[i] == sc_pattern_byte(seed, lba, i);
+			ok = sec[i] == (seed == CHECK_ZEROED ? 0 : sc_pattern_byte(seed, lba, i));
 		if (!ok) {
 			if (bad < 8)
 				fprintf(stderr, "checkdisk: sector %llu does not hold the %s pattern\n",
-				        (unsigned long long)lba, seed == SC_SEED_WRITE ? "written" : "pristine");
+				        (unsigned long long)lba, seed == CHECK_ZEROED ? "zeroed" : seed == SC_SEED_WRITE ? "written" : "pristine");
 			bad++;
-		} else if (seed == SC_SEED_WRITE) {
+		} else if (seed != SC_SEED_PRISTINE) {
 			written_ok++;
 		} else {
 			pristine_ok++;

@@ -469,6 +469,133 @@ static uint8_t do_get_id(struct dm_blk *b, struct dm_vq *vq, const struct dm_cha
 	return *written == sizeof id ? DM_VIRTIO_BLK_S_OK : DM_VIRTIO_BLK_S_IOERR;
 }
 
+/* Zero [sector, sector + nsec) on the store (in range: checked). */
+static bool zero_range(struct dm_blk *b, uint64_t sector, uint64_t nsec)
+{
+	struct dm_store *s = b->store;
+	const uint64_t len = nsec * DM_VIRTIO_BLK_SECTOR_SIZE;
+
+	if (!s->span && !b->bounce && !(b->bounce = malloc(IO_CHUNK)))
+		return false;
+	for (uint64_t done = 0; done < len;) {
+		uint64_t off = sector * DM_VIRTIO_BLK_SECTOR_SIZE + done;
+		uint32_t n = (uint32_t)(len - done > IO_CHUNK ? IO_CHUNK : len - done);
+		uint8_t *p = s->span ? s->span(s, off, n, true) : b->bounce;
+		if (!p)
+			return false;
+		memset(p, 0, n);
+		if (!s->span && s->write(s, off, p, n))
+			return false;
+		done += n;
+	}
+	return true;
+}
+
+static uint32_t get_le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+
+/*
+ * DISCARD and WRITE_ZEROES (5.2.6): the device-readable data after the
+ * header is an array of 16-byte segments.  The driver's side is checked
+ * (DRV-5.2.6.1-6, -8, -10, -13, and -1 for each range), the device's done as
+ * QEMU 7.2 does (virtio_blk_handle_discard_write_zeroes): unknown flags
+ * UNSUPP (DEV-5.2.6.2-3), UNMAP on a DISCARD UNSUPP (DEV-5.2.6.2-4), more
+ * sectors than max_*_sectors or not whole logical blocks IOERR; every
+ * segment is checked before any is carried out.  WRITE_ZEROES zeroes
+ * (DEV-5.2.6.2-7); DISCARD zeroes too unless discard_keeps_data.
+ */
+static uint8_t do_dwz(struct dm_blk *b, struct dm_vq *vq, const struct dm_chain *c, bool zeroes)
+{
+	const unsigned feature = zeroes ? DM_VIRTIO_BLK_F_WRITE_ZEROES : DM_VIRTIO_BLK_F_DISCARD;
+	const char *name = zeroes ? "WRITE_ZEROES" : "DISCARD";
+	const char *seg_req = zeroes ? "DRV-5.2.6.1-10" : "DRV-5.2.6.1-8";
+	const uint32_t max_seg = zeroes ? b->cfg.max_write_zeroes_seg : b->cfg.max_discard_seg;
+	const uint32_t max_sectors = zeroes ? b->cfg.max_write_zeroes_sectors : b->cfg.max_discard_sectors;
+	const uint64_t data = c->readable_len - BLK_HDR_BYTES;
+	uint8_t status = DM_VIRTIO_BLK_S_OK;
+	uint64_t nseg;
+	char where[8];
+
+	if (!dm_virtio_has(&b->dv, feature))
+		return DM_VIRTIO_BLK_S_UNSUPP;
+	dm_virtio_checked(&b->dv, "DRV-5.2.6.1-6");
+	if (data == 0 || data % DM_VIRTIO_BLK_DWZ_SEG_BYTES) {
+		dm_virtio_violation_where(&b->dv, qname(where, vq->index), "DRV-5.2.6.1-6",
+		                          "%s with %llu data bytes: not whole 16-byte segments", name,
+		                          (unsigned long long)data);
+		return DM_VIRTIO_BLK_S_IOERR;
+	}
+	nseg = data / DM_VIRTIO_BLK_DWZ_SEG_BYTES;
+	dm_virtio_checked(&b->dv, seg_req);
+	if (nseg > max_seg) {
+		dm_virtio_violation_where(&b->dv, qname(where, vq->index), seg_req,
+		                          "%s with %llu segments, max_%s_seg %u", name, (unsigned long long)nseg,
+		                          zeroes ? "write_zeroes" : "discard", max_seg);
+		return DM_VIRTIO_BLK_S_IOERR;
+	}
+	if (b->read_only) {
+		if (dm_virtio_has(&b->dv, DM_VIRTIO_BLK_F_RO)) {
+			dm_virtio_checked(&b->dv, "MODEL-BLK-RO-WRITE");
+			dm_virtio_violation_where(&b->dv, qname(where, vq->index), "MODEL-BLK-RO-WRITE",
+			                          "%s after negotiating VIRTIO_BLK_F_RO", name);
+		}
+		return DM_VIRTIO_BLK_S_IOERR;
+	}
+	/* Check every segment, then carry them out (two passes over the
+	 * guest's bytes: a racing driver may change them, and the second
+	 * pass checks again). */
+	for (int pass = 0; pass < 2 && status == DM_VIRTIO_BLK_S_OK; pass++) {
+		for (uint64_t i = 0; i < nseg; i++) {
+			uint8_t seg[DM_VIRTIO_BLK_DWZ_SEG_BYTES];
+			uint64_t sector = 0;
+			uint32_t num, flags;
+
+			if (dm_chain_read(vq, c, BLK_HDR_BYTES + i * sizeof seg, seg, sizeof seg) != sizeof seg)
+				return DM_VIRTIO_BLK_S_IOERR;
+			for (int k = 7; k >= 0; k--)
+				sector = (sector << 8) | seg[k];
+			num = get_le32(seg + 8);
+			flags = get_le32(seg + 12);
+			if (!zeroes && pass == 0)
+				dm_virtio_checked(&b->dv, "DRV-5.2.6.1-13");
+			if (!zeroes && (flags & DM_VIRTIO_BLK_DWZ_FLAG_UNMAP)) {
+				if (pass == 0)
+					dm_virtio_violation_where(&b->dv, qname(where, vq->index), "DRV-5.2.6.1-13",
+					                          "DISCARD segment with the unmap flag (sector %llu)",
+					                          (unsigned long long)sector);
+				return DM_VIRTIO_BLK_S_UNSUPP;
+			}
+			if (flags & ~DM_VIRTIO_BLK_DWZ_FLAG_UNMAP)
+				return DM_VIRTIO_BLK_S_UNSUPP;
+			if (num > max_sectors)
+				return DM_VIRTIO_BLK_S_IOERR;
+			if (!aligned(b, sector, (uint64_t)num * DM_VIRTIO_BLK_SECTOR_SIZE))
+				return DM_VIRTIO_BLK_S_IOERR;
+			if (pass == 0) {
+				if (!range_ok(b, sector, (uint64_t)num * DM_VIRTIO_BLK_SECTOR_SIZE, vq->index))
+					return DM_VIRTIO_BLK_S_IOERR;
+				continue;
+			}
+			if (!fits(sector, num, capacity_sectors(b)))
+				return DM_VIRTIO_BLK_S_IOERR;
+			if ((zeroes || !b->cfg.discard_keeps_data) && !zero_range(b, sector, num))
+				return DM_VIRTIO_BLK_S_IOERR;
+			if (zeroes) {
+				b->write_zeroes++;
+				if (flags & DM_VIRTIO_BLK_DWZ_FLAG_UNMAP)
+					b->zeroes_unmap++;
+			} else {
+				b->discards++;
+				if (b->cfg.discard_sector_alignment && sector % b->cfg.discard_sector_alignment)
+					b->discard_unaligned++;
+			}
+		}
+	}
+	return status;
+}
+
 /* One request: check it and carry it out; returns the used length. */
 static uint32_t handle(struct dm_blk *b, struct dm_vq *vq, const struct dm_chain *c)
 {
@@ -523,6 +650,10 @@ static uint32_t handle(struct dm_blk *b, struct dm_vq *vq, const struct dm_chain
 			break;
 		case DM_VIRTIO_BLK_T_GET_ID:
 			status = do_get_id(b, vq, c, &written);
+			break;
+		case DM_VIRTIO_BLK_T_DISCARD:
+		case DM_VIRTIO_BLK_T_WRITE_ZEROES:
+			status = do_dwz(b, vq, c, type == DM_VIRTIO_BLK_T_WRITE_ZEROES);
 			break;
 		default:
 			status = DM_VIRTIO_BLK_S_UNSUPP;

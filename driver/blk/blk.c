@@ -294,6 +294,80 @@ static int blk_read_topology(struct vlab_blk *b)
 	return 0;
 }
 
+/* A DISCARD or WRITE_ZEROES limit the driver cannot work with: the
+ * feature is not used (its calls answer VLAB_ENOTSUP), the disk is. */
+static bool blk_dwz_unusable(struct vlab_blk *b, const char *feature, const char *what, uint32_t val)
+{
+	vlab_log(blk_plat(b), VLAB_LOG_WARN, "%s: %s not used: %s (%u)", blk_name(b), feature, what,
+	         (unsigned)val);
+	return false;
+}
+
+/* max_sectors (per segment) and max_seg of one of the two features, read
+ * once and judged against the logical block: every part the driver sends
+ * is one segment of whole blocks. */
+static int blk_read_dwz_pair(struct vlab_blk *b, const char *feature, uint32_t off_sectors, uint32_t off_seg,
+                             uint32_t *max_sectors, uint32_t *max_seg, bool *usable)
+{
+	const uint32_t spb = b->info.blk_size / VIRTIO_BLK_SECTOR_SIZE;
+	int rc;
+
+	rc = vlab_virtio_config_read(b->vdev, off_sectors, max_sectors, 4);
+	if (!rc)
+		rc = vlab_virtio_config_read(b->vdev, off_seg, max_seg, 4);
+	if (rc)
+		return rc;
+	if (*max_seg == 0)
+		*usable = blk_dwz_unusable(b, feature, "max_seg is 0", *max_seg);
+	else if (*max_sectors < spb)
+		*usable = blk_dwz_unusable(b, feature, "max_sectors below one logical block", *max_sectors);
+	else
+		*usable = true;
+	return 0;
+}
+
+/* DISCARD and WRITE_ZEROES limits (5.2.4), each only when its feature was
+ * negotiated (DRV-2.5.1-3). */
+static int blk_read_dwz_limits(struct vlab_blk *b)
+{
+	struct vlab_virtio_dev *d = b->vdev;
+	struct vlab_blk_info *info = &b->info;
+	const uint32_t spb = info->blk_size / VIRTIO_BLK_SECTOR_SIZE;
+	int rc;
+
+	if (vlab_virtio_has(d, VIRTIO_BLK_F_DISCARD)) {
+		uint32_t align = 0;
+		rc = blk_read_dwz_pair(b, "DISCARD", VLAB_VIRTIO_BLK_CFG_MAX_DISCARD_SECTORS, VLAB_VIRTIO_BLK_CFG_MAX_DISCARD_SEG,
+		                       &info->max_discard_sectors, &info->max_discard_seg, &info->discard);
+		if (!rc)
+			rc = vlab_virtio_config_read(d, VLAB_VIRTIO_BLK_CFG_DISCARD_SECTOR_ALIGNMENT, &align, 4);
+		if (rc)
+			return rc;
+		/* Advice for splitting; parts must be whole blocks anyway. */
+		if (align == 0 || align % spb) {
+			if (info->discard)
+				vlab_log(blk_plat(b), VLAB_LOG_WARN,
+				         "%s: discard_sector_alignment %u ignored: not a multiple of %u", blk_name(b),
+				         (unsigned)align, (unsigned)spb);
+			align = spb;
+		}
+		info->discard_sector_alignment = align;
+	}
+	if (vlab_virtio_has(d, VIRTIO_BLK_F_WRITE_ZEROES)) {
+		uint8_t may_unmap = 0;
+		rc = blk_read_dwz_pair(b, "WRITE_ZEROES", VLAB_VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SECTORS,
+		                       VLAB_VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SEG, &info->max_write_zeroes_sectors,
+		                       &info->max_write_zeroes_seg, &info->write_zeroes);
+		if (!rc)
+			rc = vlab_virtio_config_read(d, VLAB_VIRTIO_BLK_CFG_WRITE_ZEROES_MAY_UNMAP, &may_unmap, 1);
+		if (rc)
+			return rc;
+		/* A hint: anything but 1 means the driver never sets UNMAP. */
+		info->write_zeroes_may_unmap = may_unmap == 1;
+	}
+	return 0;
+}
+
 static int blk_read_config(struct vlab_blk *b)
 {
 	struct vlab_virtio_dev *d = b->vdev;
@@ -365,6 +439,9 @@ static int blk_read_config(struct vlab_blk *b)
 	/* Without CONFIG_WCE: writeback exactly when FLUSH was negotiated
 	 * (DRV-5.2.5.1-2/3).  With it, the device says, and only now, after
 	 * FEATURES_OK (DRV-5.2.5.1-4). */
+	rc = blk_read_dwz_limits(b);
+	if (rc)
+		return rc;
 	info->writeback = info->flush;
 	info->config_wce = VLAB_CFG_BLK_EXTRA && vlab_virtio_has(d, VIRTIO_BLK_F_CONFIG_WCE);
 	if (info->config_wce) {
@@ -432,7 +509,8 @@ int vlab_blk_init(struct vlab_blk *b, struct vlab_virtio_dev *d, uint16_t queue_
 	(VLAB_BIT(VIRTIO_BLK_F_SIZE_MAX) | VLAB_BIT(VIRTIO_BLK_F_SEG_MAX) |                   \
 	 VLAB_BIT(VIRTIO_BLK_F_BLK_SIZE) |                                                    \
 	 /* we do issue FLUSH, so we may negotiate it (DRV-5.2.5.1-1) */                      \
-	 VLAB_BIT(VIRTIO_BLK_F_FLUSH) | VLAB_BIT(VIRTIO_F_VERSION_1) | BLK_FEATURES_EXTRA)
+	 VLAB_BIT(VIRTIO_BLK_F_FLUSH) | VLAB_BIT(VIRTIO_F_VERSION_1) |                        \
+	 VLAB_BIT(VIRTIO_BLK_F_DISCARD) | VLAB_BIT(VIRTIO_BLK_F_WRITE_ZEROES) | BLK_FEATURES_EXTRA)
 /* Compiled out with VLAB_CFG_BLK_EXTRA=0 (vlab/config.h): never negotiated. */
 #define BLK_FEATURES_EXTRA                                                              \
 	(VLAB_CFG_BLK_EXTRA ? VLAB_BIT(VIRTIO_BLK_F_GEOMETRY) | VLAB_BIT(VIRTIO_BLK_F_TOPOLOGY) | \
@@ -468,6 +546,11 @@ static int blk_start(struct vlab_blk *b, struct vlab_virtio_dev *d, const struct
 	if (rc)
 		goto undo;
 	b->slot_mem_len = blk_id_off(b) + 32u; /* + the 20-byte GET_ID buffer */
+	/* + a DISCARD / WRITE_ZEROES segment per slot, only when one of them
+	 * may be sent (the layout without them is unchanged). */
+	b->has_dwz_segs = b->info.discard || b->info.write_zeroes;
+	if (b->has_dwz_segs)
+		b->slot_mem_len += (size_t)b->nslots * VLAB_VIRTIO_BLK_DWZ_SEG_BYTES;
 	b->slot_mem = p->ops->dma_alloc(p->ctx, b->slot_mem_len, 16, &b->slot_dev);
 	if (!b->slot_mem) {
 		rc = VLAB_ENOMEM;
@@ -552,6 +635,50 @@ static bool op_has_data(enum vlab_blk_op op)
 	return op == VLAB_BLK_READ || op == VLAB_BLK_WRITE;
 }
 
+/* DISCARD or WRITE_ZEROES: a range and no buffer. */
+static bool op_is_dwz(enum vlab_blk_op op)
+{
+	return op == VLAB_BLK_DISCARD || op == VLAB_BLK_WRITE_ZEROES || op == VLAB_BLK_WRITE_ZEROES_UNMAP;
+}
+
+/* The request covers a range that may be cut into parts. */
+static bool op_is_range(enum vlab_blk_op op)
+{
+	return op_has_data(op) || op_is_dwz(op);
+}
+
+static size_t blk_seg_off(const struct vlab_blk *b, unsigned si)
+{
+	return blk_id_off(b) + 32u + (size_t)si * VLAB_VIRTIO_BLK_DWZ_SEG_BYTES;
+}
+
+/*
+ * Bytes of the DISCARD / WRITE_ZEROES range r carries from off on in its
+ * next part: one segment of at most max_*_sectors (rounded down to whole
+ * logical blocks), and for DISCARD, when the range goes on, ending on a
+ * multiple of discard_sector_alignment if that leaves anything (5.2.4: the
+ * device's hint for splitting), so that the next part starts aligned.
+ */
+static uint32_t blk_dwz_part(const struct vlab_blk *b, const struct vlab_blk_req *r, uint32_t off)
+{
+	const uint32_t spb = b->info.blk_size / VIRTIO_BLK_SECTOR_SIZE;
+	const uint64_t start = r->sector + off / VIRTIO_BLK_SECTOR_SIZE;
+	const uint32_t left = (r->len - off) / VIRTIO_BLK_SECTOR_SIZE;
+	const bool discard = r->op == VLAB_BLK_DISCARD;
+	uint32_t max = discard ? b->info.max_discard_sectors : b->info.max_write_zeroes_sectors;
+	uint32_t n;
+
+	max -= max % spb; /* >= spb: checked at init */
+	n = left < max ? left : max;
+	if (discard && n < left && b->info.discard_sector_alignment > spb) {
+		const uint64_t end = start + n;
+		const uint64_t cut = end - end % b->info.discard_sector_alignment;
+		if (cut > start)
+			n = (uint32_t)(cut - start);
+	}
+	return n * VIRTIO_BLK_SECTOR_SIZE;
+}
+
 /* Expose one part of r (bytes [off, off+len) of its buffer) in slot si. */
 static int blk_post(struct vlab_blk *b, unsigned si, struct vlab_blk_req *r, uint32_t off, uint32_t len)
 {
@@ -576,6 +703,13 @@ static int blk_post(struct vlab_blk *b, unsigned si, struct vlab_blk_req *r, uin
 		break;
 	case VLAB_BLK_GET_ID:
 		type = VIRTIO_BLK_T_GET_ID;
+		break;
+	case VLAB_BLK_DISCARD:
+		type = VLAB_VIRTIO_BLK_T_DISCARD;
+		break;
+	case VLAB_BLK_WRITE_ZEROES:
+	case VLAB_BLK_WRITE_ZEROES_UNMAP:
+		type = VLAB_VIRTIO_BLK_T_WRITE_ZEROES;
 		break;
 	default:
 		return VLAB_EINVAL;
@@ -604,6 +738,34 @@ static int blk_post(struct vlab_blk *b, unsigned si, struct vlab_blk_req *r, uin
 	sg[n].addr = hdr_dev;
 	sg[n].len = BLK_HDR_BYTES;
 	n++;
+	if (op_is_dwz(r->op)) {
+		/* One segment (DRV-5.2.6.1-8/10: max_*_seg is at least 1), 16
+		 * bytes (DRV-5.2.6.1-6); the header's sector stays 0, the range
+		 * is in the segment.  UNMAP never on a DISCARD (DRV-5.2.6.1-13),
+		 * on a WRITE_ZEROES only when asked and the device may unmap. */
+		const size_t so = blk_seg_off(b, si);
+		uint8_t *seg = b->slot_mem + so;
+		uint32_t flags = r->op == VLAB_BLK_WRITE_ZEROES_UNMAP && b->info.write_zeroes_may_unmap
+		                         ? VLAB_VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP
+		                         : 0;
+#if defined(VLAB_MUTANT_DISCARD_UNMAP) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
+#ifndef VLAB_MUTANT_BUILD
+#error "VLAB_MUTANT_DISCARD_UNMAP is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
+#endif
+		flags = VLAB_VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP; /* on a DISCARD too */
+#endif
+		if (!b->has_dwz_segs)
+			return VLAB_EINVAL;
+		put_u64(b, seg, r->sector + off / VIRTIO_BLK_SECTOR_SIZE);
+		put_u32(b, seg + 8, len / VIRTIO_BLK_SECTOR_SIZE);
+		put_u32(b, seg + 12, flags);
+		sg[n].addr = b->slot_dev + so;
+		sg[n].len = VLAB_VIRTIO_BLK_DWZ_SEG_BYTES;
+		n++;
+		sg[n].addr = hdr_dev + BLK_STATUS_OFF;
+		sg[n].len = 1;
+		return vlab_vq_add(&b->vq, sg, 2, &sg[2], 1, &b->slot[si]);
+	}
 	if (len) {
 		uint32_t seg = b->info.size_max ? b->info.size_max : len;
 		uint32_t left = len;
@@ -674,6 +836,8 @@ static int blk_refill(struct vlab_blk *b)
 			len = r->len - off;
 			if (len > b->max_req_bytes)
 				len = b->max_req_bytes;
+		} else if (op_is_dwz(r->op)) {
+			len = blk_dwz_part(b, r, off);
 		} else if (r->op == VLAB_BLK_GET_ID) {
 #if defined(VLAB_MUTANT_GET_ID_LENGTH) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
 #ifndef VLAB_MUTANT_BUILD
@@ -705,7 +869,7 @@ static int blk_refill(struct vlab_blk *b)
 		r->parts_pending++;
 		r->next_off = off + len;
 		added = true;
-		if (!op_has_data(r->op) || r->next_off >= r->len) {
+		if (!op_is_range(r->op) || r->next_off >= r->len) {
 			list_remove(&b->pending_head, &b->pending_tail, r);
 			r->all_submitted = true;
 		}
@@ -796,6 +960,28 @@ int vlab_blk_submit(struct vlab_blk *b, struct vlab_blk_req *r)
 			return 0;
 		}
 		break;
+	case VLAB_BLK_DISCARD:
+	case VLAB_BLK_WRITE_ZEROES:
+	case VLAB_BLK_WRITE_ZEROES_UNMAP: {
+		const bool discard = r->op == VLAB_BLK_DISCARD;
+		uint64_t nsect;
+		if (!(discard ? b->info.discard : b->info.write_zeroes))
+			return blk_reject(r, VLAB_ENOTSUP); /* not negotiated, or unusable limits */
+		if (b->info.read_only)
+			return blk_reject(r, VLAB_EROFS);
+		/* Whole logical blocks at a block boundary, as a WRITE. */
+		if (r->len == 0 || r->len % b->info.blk_size ||
+		    r->sector % (b->info.blk_size / VIRTIO_BLK_SECTOR_SIZE))
+			return blk_reject(r, VLAB_EINVAL);
+		nsect = r->len / VIRTIO_BLK_SECTOR_SIZE;
+		if (r->sector > b->info.capacity || nsect > b->info.capacity - r->sector)
+			return blk_reject(r, VLAB_ERANGE); /* DRV-5.2.6.1-1 */
+		if (discard)
+			b->discards++;
+		else
+			b->write_zeroes++;
+		break;
+	}
 	case VLAB_BLK_GET_ID:
 		if (!VLAB_CFG_BLK_EXTRA)
 			return blk_reject(r, VLAB_ENOTSUP); /* compiled out (vlab/config.h) */
@@ -1107,10 +1293,10 @@ int vlab_blk_flush(struct vlab_blk *b)
 	return blk_sync(b, VLAB_BLK_FLUSH, 0, NULL, 0);
 }
 
-int vlab_blk_set_writeback(struct vlab_blk *b, bool writeback)
+/* A call of an optional feature: a device that is set up and not broken,
+ * and the feature (have), else VLAB_ENOTSUP. */
+static int blk_optional_call(struct vlab_blk *b, bool have)
 {
-	const uint8_t want = writeback ? 1 : 0;
-	uint8_t got = 0xff;
 	int rc;
 
 	if (!b || !b->vdev || !b->slot_mem)
@@ -1118,8 +1304,18 @@ int vlab_blk_set_writeback(struct vlab_blk *b, bool writeback)
 	rc = vlab_virtio_check(b->vdev);
 	if (rc)
 		return rc;
-	if (!VLAB_CFG_BLK_EXTRA || !b->info.config_wce)
-		return VLAB_ENOTSUP;
+	return have ? 0 : VLAB_ENOTSUP;
+}
+
+int vlab_blk_set_writeback(struct vlab_blk *b, bool writeback)
+{
+	const uint8_t want = writeback ? 1 : 0;
+	uint8_t got = 0xff;
+	int rc;
+
+	rc = blk_optional_call(b, b && VLAB_CFG_BLK_EXTRA && b->info.config_wce);
+	if (rc)
+		return rc;
 	/* DRV-5.2.6.1-11: the driver may select the mode. */
 	rc = vlab_virtio_config_write(b->vdev, VIRTIO_BLK_CFG_WRITEBACK, &want, 1);
 	if (!rc)
@@ -1139,6 +1335,48 @@ int vlab_blk_set_writeback(struct vlab_blk *b, bool writeback)
 	if (!writeback)
 		return vlab_blk_flush(b);
 	return 0;
+}
+
+/* A DISCARD / WRITE_ZEROES range, checked whole, then sent in calls of
+ * at most BLK_DWZ_CALL_BYTES (a request's len is 32 bits). */
+#define BLK_DWZ_CALL_BYTES 0x7fff0000u /* a multiple of every block size up to 64 KiB */
+static int blk_dwz(struct vlab_blk *b, enum vlab_blk_op op, uint64_t sector, uint64_t nsectors)
+{
+	const bool discard = op == VLAB_BLK_DISCARD;
+	uint32_t spb;
+	int rc;
+
+	rc = blk_optional_call(b, b && (discard ? b->info.discard : b->info.write_zeroes));
+	if (rc)
+		return rc;
+	if (b->info.read_only)
+		return VLAB_EROFS;
+	spb = b->info.blk_size / VIRTIO_BLK_SECTOR_SIZE;
+	if (nsectors == 0 || sector % spb || nsectors % spb)
+		return VLAB_EINVAL;
+	if (sector > b->info.capacity || nsectors > b->info.capacity - sector)
+		return VLAB_ERANGE;
+	while (nsectors) {
+		uint64_t n = nsectors;
+		if (n > BLK_DWZ_CALL_BYTES / VIRTIO_BLK_SECTOR_SIZE)
+			n = BLK_DWZ_CALL_BYTES / VIRTIO_BLK_SECTOR_SIZE;
+		rc = blk_sync(b, op, sector, NULL, (uint32_t)(n * VIRTIO_BLK_SECTOR_SIZE));
+		if (rc)
+			return rc; /* nothing known of any part (DRV-5.2.6.1-15) */
+		sector += n;
+		nsectors -= n;
+	}
+	return 0;
+}
+
+int vlab_blk_discard(struct vlab_blk *b, uint64_t sector, uint64_t nsectors)
+{
+	return blk_dwz(b, VLAB_BLK_DISCARD, sector, nsectors);
+}
+
+int vlab_blk_write_zeroes(struct vlab_blk *b, uint64_t sector, uint64_t nsectors, bool unmap)
+{
+	return blk_dwz(b, unmap ? VLAB_BLK_WRITE_ZEROES_UNMAP : VLAB_BLK_WRITE_ZEROES, sector, nsectors);
 }
 
 int vlab_blk_get_id(struct vlab_blk *b, char id[VIRTIO_BLK_ID_BYTES + 1])

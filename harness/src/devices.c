@@ -228,6 +228,30 @@ int hx_blk_prop(struct hx_blk_opts *o, const char *tok, const char **why)
 			o->write_cache = on ? 2 : 1;
 		return 1;
 	}
+	if ((v = prop_value(tok, "discard")) || (v = prop_value(tok, "write-zeroes"))) {
+		bool on;
+		if (!parse_onoff(v, &on)) {
+			*why = "discard and write-zeroes take on or off";
+			return -1;
+		}
+		if (tok[0] == 'd')
+			o->discard = on ? 2 : 1;
+		else
+			o->write_zeroes = on ? 2 : 1;
+		return 1;
+	}
+	if ((v = prop_value(tok, "max-discard-sectors")) || (v = prop_value(tok, "max-write-zeroes-sectors"))) {
+		/* QEMU refuses 0 and anything above BDRV_REQUEST_MAX_SECTORS. */
+		if (!parse_ulong(v, &n) || n < 1 || n > 0x3fffff) {
+			*why = "max-discard-sectors and max-write-zeroes-sectors are 1 to 0x3fffff";
+			return -1;
+		}
+		if (tok[4] == 'd')
+			o->max_discard_sectors = (uint32_t)n;
+		else
+			o->max_write_zeroes_sectors = (uint32_t)n;
+		return 1;
+	}
 	if ((v = prop_value(tok, "queue-size"))) {
 		if (!parse_ulong(v, &n) || n < 4 || n > 1024 || (n & (n - 1))) {
 			*why = "queue-size is a power of two from 4 to 1024";
@@ -288,6 +312,31 @@ void hx_blk_opts_cfg(const struct hx_blk_opts *o, struct dm_blk_cfg *cfg)
 		cfg->writeback = o->write_cache == 2;
 	if (o->physical_block_size && o->physical_block_size > cfg->blk_size)
 		cfg->physical_block_exp = (uint8_t)log2u(o->physical_block_size / cfg->blk_size);
+	/* QEMU's discard and write-zeroes (the features, with its limits:
+	 * one segment, BDRV_REQUEST_MAX_SECTORS, one logical block of
+	 * alignment, may unmap) and max-*-sectors. */
+	if (o->discard) {
+		cfg->features = o->discard == 2 ? cfg->features | VLAB_BIT(VIRTIO_BLK_F_DISCARD)
+		                                : cfg->features & ~VLAB_BIT(VIRTIO_BLK_F_DISCARD);
+		if (o->discard == 2 && !cfg->max_discard_seg) {
+			cfg->max_discard_sectors = 0x3fffff;
+			cfg->max_discard_seg = 1;
+			cfg->discard_sector_alignment = cfg->blk_size >= 512 ? cfg->blk_size / 512 : 1;
+		}
+	}
+	if (o->write_zeroes) {
+		cfg->features = o->write_zeroes == 2 ? cfg->features | VLAB_BIT(VIRTIO_BLK_F_WRITE_ZEROES)
+		                                     : cfg->features & ~VLAB_BIT(VIRTIO_BLK_F_WRITE_ZEROES);
+		if (o->write_zeroes == 2 && !cfg->max_write_zeroes_seg) {
+			cfg->max_write_zeroes_sectors = 0x3fffff;
+			cfg->max_write_zeroes_seg = 1;
+			cfg->write_zeroes_may_unmap = 1;
+		}
+	}
+	if (o->max_discard_sectors)
+		cfg->max_discard_sectors = o->max_discard_sectors;
+	if (o->max_write_zeroes_sectors)
+		cfg->max_write_zeroes_sectors = o->max_write_zeroes_sectors;
 }
 
 struct hx_dev *hx_add_blk(struct hx_machine *m, const struct hx_blk_opts *o, const char **err)

@@ -275,6 +275,14 @@ static void blk_workload(struct cell_run *r, struct hx_dev *d)
 	           : "virtio write 80000000 0 10 && virtio read 80100000 0 10 && cmp.b 80000000 80100000 2000",
 	     true);
 	step(r, "virtio flush", flush);
+	/* DISCARD and WRITE_ZEROES, each when offered on a writable disk:
+	 * they must then succeed, and the zeroed blocks read back as zeroes. */
+	if (!ro && ((r->cell->features >> VIRTIO_BLK_F_DISCARD) & 1u))
+		step(r, "virtio erase 10 8", true);
+	if (!ro && ((r->cell->features >> VIRTIO_BLK_F_WRITE_ZEROES) & 1u))
+		step(r, "virtio zero 10 8 unmap && virtio read 80100000 10 8 && mw.b 80300000 0 1000 && "
+		        "cmp.b 80100000 80300000 1000",
+		     true);
 	step(r, "virtio id", false);
 	/* A configuration change (config generation, config interrupt). */
 	dm_virtio_config_changed(d->dv);

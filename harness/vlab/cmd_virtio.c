@@ -629,6 +629,61 @@ static int virtio_rw(struct cli *c, int argc, char **argv, bool write)
 	return CLI_OK;
 }
 
+/*
+ * virtio erase blk# cnt: DISCARD; virtio zero blk# cnt [unmap]:
+ * WRITE_ZEROES.  In logical blocks of the current device, hex, as read and
+ * write; the line is that of U-Boot's `mmc erase` (U-Boot 2023.01's
+ * `virtio` command has no erase) in blk_common's wording.
+ */
+static int virtio_erase(struct cli *c, int argc, char **argv, bool zero)
+{
+	uint64_t blk, cnt;
+	struct cli_disk *d;
+	bool unmap = false;
+	uint32_t spb;
+	int err;
+
+	if (zero && argc == 5 && !strcmp(argv[4], "unmap")) {
+		unmap = true;
+		argc--;
+	}
+	if (argc != 4)
+		return CLI_USAGE;
+	if (!cli_parse_hex(argv[2], &blk) || !cli_parse_hex(argv[3], &cnt)) {
+		printf("** virtio %s: blk# and cnt are hex numbers **\n", argv[1]);
+		return CLI_FAIL;
+	}
+	d = disk_by_num(c, c->cur);
+	if (!d) {
+		printf("** no virtio device %u; try 'virtio scan' **\n", c->cur);
+		return CLI_FAIL;
+	}
+	spb = cli_disk_bsize(d) / 512u;
+	if (blk > UINT64_MAX / spb || cnt > UINT64_MAX / spb) {
+		printf("** virtio %s: block or count too large **\n", argv[1]);
+		return CLI_FAIL;
+	}
+	printf("\nvirtio %s: device %u block # %" PRIu64 ", count %" PRIu64 " ... ", argv[1], c->cur, blk, cnt);
+	if (d->failed[0]) {
+		printf("0 blocks %s: ERROR (not usable: %s; 'virtio scan' tries again)\n", zero ? "zeroed" : "erased",
+		       d->failed);
+		return CLI_FAIL;
+	}
+	if (cnt == 0)
+		err = 0;
+	else if (zero)
+		err = vlab_blk_write_zeroes(&d->blk, blk * spb, cnt * spb, unmap);
+	else
+		err = vlab_blk_discard(&d->blk, blk * spb, cnt * spb);
+	if (err) {
+		printf("0 blocks %s: ERROR (%s%s)\n", zero ? "zeroed" : "erased", vlab_strerror(err),
+		       err == VLAB_ENOTSUP ? zero ? ": no WRITE_ZEROES feature" : ": no DISCARD feature" : "");
+		return CLI_FAIL;
+	}
+	printf("%" PRIu64 " blocks %s: OK\n", cnt, zero ? "zeroed" : "erased");
+	return CLI_OK;
+}
+
 /* ---- extensions ---- */
 
 static int virtio_flush(struct cli *c, int argc, char **argv)
@@ -817,6 +872,10 @@ int cmd_virtio(struct cli *c, int argc, char **argv)
 		return virtio_rw(c, argc, argv, false);
 	if (!strcmp(sub, "write"))
 		return virtio_rw(c, argc, argv, true);
+	if (!strcmp(sub, "erase"))
+		return virtio_erase(c, argc, argv, false);
+	if (!strcmp(sub, "zero"))
+		return virtio_erase(c, argc, argv, true);
 	if (!strcmp(sub, "flush") && argc <= 3)
 		return virtio_flush(c, argc, argv);
 	if (!strcmp(sub, "cache") && argc <= 4)

@@ -22,6 +22,37 @@ lines_in_order 'virtio 0: writeback cache (FLUSH without CONFIG_WCE)' 'cache not
 run 2 --blk-ram 8M,config-wce=maybe -c 'virtio scan'
 contains 'config-wce and write-cache take on or off'
 
+check "virtio erase (DISCARD) and virtio zero (WRITE_ZEROES): the blocks of a file disk read back as zeroes, the rest kept"
+head -c 65536 /dev/urandom >dz.img
+cp dz.img dz.orig
+run 0 --blk dz.img,qemu -c 'virtio scan; virtio erase 10 8; virtio zero 20 4 unmap; virtio zero 30 1'
+lines_in_order 'virtio erase: device 0 block # 16, count 8 ... 8 blocks erased: OK' \
+	'virtio zero: device 0 block # 32, count 4 ... 4 blocks zeroed: OK' \
+	'virtio zero: device 0 block # 48, count 1 ... 1 blocks zeroed: OK'
+python3 - <<'PY' || fail "the disk is not the original with sectors 16-23, 32-35 and 48 zeroed"
+a = bytearray(open("dz.orig", "rb").read())
+for first, n in ((16, 8), (32, 4), (48, 1)):
+    a[first * 512:(first + n) * 512] = bytes(n * 512)
+assert open("dz.img", "rb").read() == bytes(a)
+PY
+check "virtio erase / zero refused cleanly: no feature, beyond the disk, bad numbers, read-only; bad properties (exit 2)"
+run 1 --blk-ram 1M -c 'virtio scan; virtio erase 10 8'
+contains '0 blocks erased: ERROR (not supported: no DISCARD feature)'
+run 1 --blk-ram 1M,qemu,write-zeroes=off -c 'virtio scan; virtio zero 10 8'
+contains '0 blocks zeroed: ERROR (not supported: no WRITE_ZEROES feature)'
+run 0 --blk-ram 1M,discard=on -c 'virtio scan; virtio erase 0 800'
+contains '2048 blocks erased: OK'
+run 1 --blk-ram 1M,qemu -c 'virtio scan; virtio erase 7ff 2'
+contains '0 blocks erased: ERROR (out of range)'
+run 1 --blk-ram 1M,qemu -c 'virtio scan; virtio zero x 2'
+contains 'virtio zero: blk# and cnt are hex numbers'
+run 1 --blk-ram 1M,qemu,ro -c 'virtio scan; virtio zero 0 1'
+contains '0 blocks zeroed: ERROR'
+run 2 --blk-ram 1M,discard=unmap -c 'virtio scan'
+contains 'discard and write-zeroes take on or off'
+run 2 --blk-ram 1M,max-discard-sectors=0 -c 'virtio scan'
+contains 'max-discard-sectors and max-write-zeroes-sectors are 1 to 0x3fffff'
+
 check "a bad block size is refused with what is allowed (exit 2)"
 for bad in logical_block_size=1000 logical_block_size=256 logical_block_size=131072 physical_block_size=x; do
 	run 2 --blk-ram 8M,$bad -c 'virtio scan'

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <functional>
+#include <memory>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -678,6 +679,95 @@ TEST(DevmodelBlk, ReadOnlyRefusesWrites)
 	EXPECT_EQ(d.Request(VIRTIO_BLK_T_OUT, 0, 512, false), VIRTIO_BLK_S_IOERR);
 	EXPECT_EQ(dm_store_ram_bytes(d.blk->store)[0], 0);
 	EXPECT_TRUE(d.te.Has("MODEL-BLK-RO-WRITE"));
+}
+
+// DISCARD / WRITE_ZEROES (5.2.6), driven by hand: the segments are the
+// request's readable data.
+struct DwzModel {
+	dm_blk_cfg cfg;
+	std::unique_ptr<Model> d;
+	DwzModel()
+	{
+		dm_blk_cfg_default(&cfg);
+		cfg.features |= VLAB_BIT(VIRTIO_BLK_F_DISCARD) | VLAB_BIT(VIRTIO_BLK_F_WRITE_ZEROES);
+		cfg.max_discard_sectors = 64;
+		cfg.max_discard_seg = 1;
+		cfg.discard_sector_alignment = 1;
+		cfg.max_write_zeroes_sectors = 64;
+		cfg.max_write_zeroes_seg = 1;
+		cfg.write_zeroes_may_unmap = 1;
+		d = std::make_unique<Model>(2, &cfg);
+		d->Init(VLAB_BIT(VIRTIO_BLK_F_FLUSH) | VLAB_BIT(VIRTIO_BLK_F_BLK_SIZE) | VLAB_BIT(VIRTIO_BLK_F_DISCARD) |
+		        VLAB_BIT(VIRTIO_BLK_F_WRITE_ZEROES));
+	}
+	// Segment i of the request's data.
+	void Seg(unsigned i, uint64_t sector, uint32_t num, uint32_t flags)
+	{
+		uint8_t *p = d->Data() + 16 * i;
+		std::memcpy(p, &sector, 8);
+		std::memcpy(p + 8, &num, 4);
+		std::memcpy(p + 12, &flags, 4);
+	}
+	uint8_t *Disk() { return dm_store_ram_bytes(d->blk->store); }
+};
+
+TEST(DevmodelBlk, DiscardAndWriteZeroesAnswerAsTheSpecAndQemu)
+{
+	DwzModel m;
+	std::memset(m.Disk(), 0x5a, 16 * 512);
+	m.Seg(0, 2, 4, 0);
+	EXPECT_EQ(m.d->Request(VLAB_VIRTIO_BLK_T_WRITE_ZEROES, 0, 16, false), VIRTIO_BLK_S_OK);
+	for (unsigned i = 0; i < 16 * 512; i++)
+		ASSERT_EQ(m.Disk()[i], i >= 2 * 512 && i < 6 * 512 ? 0 : 0x5a) << i; // DEV-5.2.6.2-7
+	m.Seg(0, 8, 2, VLAB_VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP);
+	EXPECT_EQ(m.d->Request(VLAB_VIRTIO_BLK_T_WRITE_ZEROES, 0, 16, false), VIRTIO_BLK_S_OK);
+	EXPECT_EQ(m.Disk()[8 * 512], 0);
+	EXPECT_EQ(m.d->blk->zeroes_unmap, 1u);
+	m.Seg(0, 10, 2, 0);
+	EXPECT_EQ(m.d->Request(VLAB_VIRTIO_BLK_T_DISCARD, 0, 16, false), VIRTIO_BLK_S_OK);
+	EXPECT_EQ(m.Disk()[10 * 512], 0);
+	// Unknown flags: UNSUPP, nothing done (DEV-5.2.6.2-3).
+	m.Seg(0, 12, 2, 2);
+	EXPECT_EQ(m.d->Request(VLAB_VIRTIO_BLK_T_WRITE_ZEROES, 0, 16, false), VIRTIO_BLK_S_UNSUPP);
+	EXPECT_EQ(m.d->Request(VLAB_VIRTIO_BLK_T_DISCARD, 0, 16, false), VIRTIO_BLK_S_UNSUPP);
+	EXPECT_EQ(m.Disk()[12 * 512], 0x5a);
+	// Above max_*_sectors, or beyond the disk: IOERR (QEMU).
+	m.Seg(0, 0, 65, 0);
+	EXPECT_EQ(m.d->Request(VLAB_VIRTIO_BLK_T_DISCARD, 0, 16, false), VIRTIO_BLK_S_IOERR);
+	EXPECT_EQ(m.d->Request(VLAB_VIRTIO_BLK_T_WRITE_ZEROES, 0, 16, false), VIRTIO_BLK_S_IOERR);
+	EXPECT_EQ(m.Disk()[0], 0x5a);
+	EXPECT_EQ(m.d->te.report.count, 0u) << m.d->te.Text();
+	// UNMAP on a DISCARD: UNSUPP (DEV-5.2.6.2-4), and the driver's breach.
+	m.Seg(0, 12, 2, VLAB_VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP);
+	EXPECT_EQ(m.d->Request(VLAB_VIRTIO_BLK_T_DISCARD, 0, 16, false), VIRTIO_BLK_S_UNSUPP);
+	EXPECT_EQ(m.Disk()[12 * 512], 0x5a);
+	EXPECT_TRUE(m.d->te.Has("DRV-5.2.6.1-13"));
+}
+
+TEST(DevmodelBlk, DiscardAndWriteZeroesDriverMistakesAreRecorded)
+{
+	{
+		DwzModel m; // not whole segments
+		m.Seg(0, 0, 1, 0);
+		EXPECT_EQ(m.d->Request(VLAB_VIRTIO_BLK_T_DISCARD, 0, 8, false), VIRTIO_BLK_S_IOERR);
+		EXPECT_TRUE(m.d->te.Has("DRV-5.2.6.1-6"));
+	}
+	// Two segments where max_discard_seg / max_write_zeroes_seg is 1.
+	for (const bool zeroes : {false, true}) {
+		DwzModel m;
+		m.Seg(0, 0, 1, 0);
+		m.Seg(1, 4, 1, 0);
+		EXPECT_EQ(m.d->Request(zeroes ? VLAB_VIRTIO_BLK_T_WRITE_ZEROES : VLAB_VIRTIO_BLK_T_DISCARD, 0, 32, false),
+		          VIRTIO_BLK_S_IOERR);
+		EXPECT_TRUE(m.d->te.Has(zeroes ? "DRV-5.2.6.1-10" : "DRV-5.2.6.1-8"));
+		EXPECT_FALSE(m.d->te.Has(zeroes ? "DRV-5.2.6.1-8" : "DRV-5.2.6.1-10"));
+	}
+	{
+		DwzModel m; // beyond the capacity (2048 sectors)
+		m.Seg(0, 2040, 16, 0);
+		EXPECT_EQ(m.d->Request(VLAB_VIRTIO_BLK_T_WRITE_ZEROES, 0, 16, false), VIRTIO_BLK_S_IOERR);
+		EXPECT_TRUE(m.d->te.Has("DRV-5.2.6.1-1"));
+	}
 }
 
 TEST(DevmodelBlk, BrokenQueueStopsUntilReset)

@@ -54,6 +54,10 @@ struct dm_blk_cfg {
 	uint32_t max_discard_sectors, max_discard_seg, discard_sector_alignment;
 	uint32_t max_write_zeroes_sectors, max_write_zeroes_seg;
 	uint8_t write_zeroes_may_unmap;
+	/* Added: DISCARD keeps the data (QEMU's discard=ignore; the spec lets a
+	 * device deallocate or not: DEV-5.2.6.2-5).  Default: the sectors are
+	 * zeroed, as QEMU's discard=unmap on a raw file punches a hole. */
+	bool discard_keeps_data;
 	/* Added: a misbehaving device that ignores writes to writeback. */
 	bool writeback_fixed;
 	/* Added: GEOMETRY offered with cylinders == 0 derives C/H/S from the
@@ -75,6 +79,10 @@ struct dm_blk {
 	bool read_only;
 	/* statistics */
 	uint64_t reads, writes, flushes, get_ids, errors, unsupported;
+	/* DISCARD / WRITE_ZEROES segments carried out, the WRITE_ZEROES ones
+	 * with UNMAP, and DISCARD segments that did not start on a multiple of
+	 * discard_sector_alignment (the driver's split: only a range's first). */
+	uint64_t discards, write_zeroes, zeroes_unmap, discard_unaligned;
 	/* Added. */
 	uint8_t writeback;             /* current writeback config field */
 	struct dm_chain *chain;        /* scratch for the request being processed */

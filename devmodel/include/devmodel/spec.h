@@ -168,6 +168,12 @@ enum {
 #define DM_VIRTIO_BLK_T_OUT 1u
 #define DM_VIRTIO_BLK_T_FLUSH 4u
 #define DM_VIRTIO_BLK_T_GET_ID 8u
+#define DM_VIRTIO_BLK_T_DISCARD 11u
+#define DM_VIRTIO_BLK_T_WRITE_ZEROES 13u
+/* struct virtio_blk_discard_write_zeroes: le64 sector, le32 num_sectors,
+ * le32 flags (bit 0: unmap). */
+#define DM_VIRTIO_BLK_DWZ_SEG_BYTES 16u
+#define DM_VIRTIO_BLK_DWZ_FLAG_UNMAP 1u
 #define DM_VIRTIO_BLK_S_OK 0u
 #define DM_VIRTIO_BLK_S_IOERR 1u
 #define DM_VIRTIO_BLK_S_UNSUPP 2u

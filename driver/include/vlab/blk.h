@@ -33,12 +33,26 @@ extern "C" {
 #define VIRTIO_BLK_CFG_TOPOLOGY 24 /* physical_block_exp u8, alignment_offset u8, min_io_size u16, opt_io_size u32 */
 #define VIRTIO_BLK_CFG_WRITEBACK 32
 #define VIRTIO_BLK_CFG_NUM_QUEUES 34
+/* DISCARD (12 bytes) and WRITE_ZEROES (9 bytes) limits, each present only
+ * with its feature (5.2.4). */
+#define VLAB_VIRTIO_BLK_CFG_MAX_DISCARD_SECTORS 36
+#define VLAB_VIRTIO_BLK_CFG_MAX_DISCARD_SEG 40
+#define VLAB_VIRTIO_BLK_CFG_DISCARD_SECTOR_ALIGNMENT 44
+#define VLAB_VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SECTORS 48
+#define VLAB_VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SEG 52
+#define VLAB_VIRTIO_BLK_CFG_WRITE_ZEROES_MAY_UNMAP 56
 
 /* Request types and status (5.2.6). */
 #define VIRTIO_BLK_T_IN 0u
 #define VIRTIO_BLK_T_OUT 1u
 #define VIRTIO_BLK_T_FLUSH 4u
 #define VIRTIO_BLK_T_GET_ID 8u
+#define VLAB_VIRTIO_BLK_T_DISCARD 11u
+#define VLAB_VIRTIO_BLK_T_WRITE_ZEROES 13u
+/* struct virtio_blk_discard_write_zeroes (5.2.6): le64 sector, le32
+ * num_sectors, le32 flags; bit 0 of flags is unmap. */
+#define VLAB_VIRTIO_BLK_DWZ_SEG_BYTES 16u
+#define VLAB_VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP 1u
 #define VIRTIO_BLK_S_OK 0u
 #define VIRTIO_BLK_S_IOERR 1u
 #define VIRTIO_BLK_S_UNSUPP 2u
@@ -92,9 +106,34 @@ struct vlab_blk_info {
 	uint32_t opt_io_size;
 	uint16_t cylinders;  /* geometry, when offered (else 0) */
 	uint8_t heads, sectors;
+	/* DISCARD / WRITE_ZEROES, when negotiated and their limits sound (else
+	 * false: the calls answer VLAB_ENOTSUP).  Read once at init; a limit
+	 * of 0, or a maximum below one logical block, costs the feature (a
+	 * warning), not the disk.  Sectors are 512 bytes; every part the
+	 * driver sends is one segment (so max_*_seg >= 1 is all it needs:
+	 * DRV-5.2.6.1-8/10), at most max_*_sectors long, whole logical blocks,
+	 * and a part that does not end the range ends on a multiple of
+	 * discard_sector_alignment (taken as one logical block when it is not
+	 * a multiple of one). */
+	bool discard, write_zeroes;
+	uint32_t max_discard_sectors, max_discard_seg, discard_sector_alignment;
+	uint32_t max_write_zeroes_sectors, max_write_zeroes_seg;
+	bool write_zeroes_may_unmap; /* the device's write_zeroes_may_unmap (0 or 1; else false) */
 };
 
-enum vlab_blk_op { VLAB_BLK_READ, VLAB_BLK_WRITE, VLAB_BLK_FLUSH, VLAB_BLK_GET_ID };
+/* DISCARD and WRITE_ZEROES(_UNMAP) carry no buffer (buf is ignored): len
+ * is the size of the range in bytes, whole logical blocks as for WRITE.
+ * WRITE_ZEROES_UNMAP lets the device deallocate the zeroed blocks (the UNMAP
+ * flag, set only when the device says write_zeroes_may_unmap). */
+enum vlab_blk_op {
+	VLAB_BLK_READ,
+	VLAB_BLK_WRITE,
+	VLAB_BLK_FLUSH,
+	VLAB_BLK_GET_ID,
+	VLAB_BLK_DISCARD,
+	VLAB_BLK_WRITE_ZEROES,
+	VLAB_BLK_WRITE_ZEROES_UNMAP,
+};
 
 /*
  * An asynchronous request.  The driver holds it from a successful submit
@@ -165,6 +204,9 @@ struct vlab_blk {
 	struct vlab_blk_req *done_head, *done_tail;
 	uint32_t max_req_bytes; /* bytes one virtio request may carry */
 	uint32_t max_segs;      /* data segments per virtio request */
+	/* With DISCARD or WRITE_ZEROES: per slot one 16-byte segment, in
+	 * slot_mem after the GET_ID buffer. */
+	bool has_dwz_segs;
 	/* The device was given up on and did not acknowledge the reset that
 	 * should have stopped it: the slots it holds stay stranded. */
 	bool wedged;
@@ -172,11 +214,12 @@ struct vlab_blk {
 	bool no_zeroing;          /* vlab_blk_cfg.no_zeroing */
 	/* statistics */
 	uint64_t reads, writes, flushes, errors;
+	uint64_t discards, write_zeroes; /* caller requests of each */
 };
 
 /*
  * Initialise: reset, negotiate (SIZE_MAX, SEG_MAX, GEOMETRY, RO, BLK_SIZE,
- * FLUSH, TOPOLOGY, CONFIG_WCE; VERSION_1 on modern; never LIFETIME nor
+ * FLUSH, TOPOLOGY, CONFIG_WCE, DISCARD, WRITE_ZEROES; VERSION_1 on modern; never LIFETIME nor
  * SECURE_ERASE, whose requests the driver does not issue), read and validate the config, set up the
  * request queue, DRIVER_OK.  queue_cap limits the queue size (0: default).
  */
@@ -217,6 +260,22 @@ int vlab_blk_flush(struct vlab_blk *b);
  * the writes before it may still be in the cache (DRV-5.2.6.1-12).
  */
 int vlab_blk_set_writeback(struct vlab_blk *b, bool writeback);
+/*
+ * DISCARD (5.2.6): the device may forget sectors [sector, sector+nsectors);
+ * what they read back afterwards is unspecified (DRV-5.2.6.1-14: the
+ * driver assumes nothing; the model zeroes them, QEMU with discard=unmap
+ * on a raw file too, with discard=ignore it keeps them).  WRITE_ZEROES:
+ * they read back as zeroes (unmap: the device may deallocate them as it
+ * zeroes them).  sector and nsectors in 512-byte sectors, multiples of
+ * blk_size / 512, within the capacity (VLAB_EINVAL, VLAB_ERANGE, checked
+ * for the whole range before anything is sent); VLAB_ENOTSUP when the
+ * feature was not negotiated or its limits were unusable, VLAB_EROFS on a
+ * read-only disk.  The range is split at the device's limits (one segment
+ * per virtio request); the call fails with the first error, and after an
+ * error nothing is known of any part of the range (DRV-5.2.6.1-15).
+ */
+int vlab_blk_discard(struct vlab_blk *b, uint64_t sector, uint64_t nsectors);
+int vlab_blk_write_zeroes(struct vlab_blk *b, uint64_t sector, uint64_t nsectors, bool unmap);
 /* The logical block size (info.blk_size): what a READ/WRITE must be whole
  * multiples of, at a multiple of.  512 unless the device offers BLK_SIZE. */
 static inline uint32_t vlab_blk_block_size(const struct vlab_blk *b)

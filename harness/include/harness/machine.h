@@ -151,6 +151,8 @@ struct hx_blk_opts {
 	uint32_t logical_block_size, physical_block_size;
 	uint16_t queue_size;
 	uint8_t config_wce, write_cache; /* 0 unset, 1 off, 2 on */
+	uint8_t discard, write_zeroes;   /* 0 unset, 1 off, 2 on */
+	uint32_t max_discard_sectors, max_write_zeroes_sectors; /* 0 unset */
 };
 void hx_blk_opts_default(struct hx_blk_opts *o);
 /*
@@ -158,13 +160,18 @@ void hx_blk_opts_default(struct hx_blk_opts *o);
  * logical_block_size=, physical_block_size= (powers of two, 512..65536);
  * queue-size= (a power of two, 4..1024: the size a PCI transport shows,
  * seg_max = queue-size - 2 as QEMU's seg-max-adjust); config-wce=on|off
- * (CONFIG_WCE offered or not), write-cache=on|off (the initial writeback).
+ * (CONFIG_WCE offered or not), write-cache=on|off (the initial writeback);
+ * discard=on|off, write-zeroes=on|off (DISCARD / WRITE_ZEROES offered or
+ * not, with QEMU's limits when the configuration has none),
+ * max-discard-sectors=, max-write-zeroes-sectors= (1..0x3fffff, as QEMU).
  * 1 when taken, 0 when tok is no such property, -1 for a bad value (*why
  * then says what is allowed).
  */
 int hx_blk_prop(struct hx_blk_opts *o, const char *tok, const char **why);
 /* The property names hx_blk_prop takes, for usage messages. */
-#define HX_BLK_PROP_NAMES "logical_block_size=, physical_block_size=, queue-size=, config-wce=, write-cache="
+#define HX_BLK_PROP_NAMES                                                                             \
+	"logical_block_size=, physical_block_size=, queue-size=, config-wce=, write-cache=, discard=, "    \
+	"write-zeroes=, max-discard-sectors=, max-write-zeroes-sectors="
 /* The cfg hx_add_blk gives the model for o (profile, properties, ring
  * options, ro applied). */
 void hx_blk_opts_cfg(const struct hx_blk_opts *o, struct dm_blk_cfg *cfg);
