@@ -361,13 +361,13 @@ static void zeroes_and_check(struct sc_out *o, struct sc_blk_work *w, const stru
 	uint32_t nonzero = 0;
 	int rc;
 
-	if (!scratch || w->blk.info.read_only || scratch->nsectors < e->off + e->count)
+	if (!scratch || w->blk->info.read_only || scratch->nsectors < e->off + e->count)
 		return; /* write_and_check said why nothing was written */
-	if (!w->blk.info.write_zeroes) {
+	if (!w->blk->info.write_zeroes) {
 		sc_printf(o, "write_zeroes: not negotiated");
 		return;
 	}
-	rc = vlab_blk_write_zeroes(&w->blk, scratch->start_lba + e->off, e->count, true);
+	rc = vlab_blk_write_zeroes(w->blk, scratch->start_lba + e->off, e->count, true);
 	if (!rc)
 		rc = sc_blk_read(w, scratch->start_lba + e->off, w->data, e->count);
 	if (rc) {
@@ -378,7 +378,7 @@ static void zeroes_and_check(struct sc_out *o, struct sc_blk_work *w, const stru
 	for (uint32_t i = 0; i < e->count * VIRTIO_BLK_SECTOR_SIZE; i++)
 		nonzero += w->data[i] != 0;
 	sc_printf(o, "write_zeroes: %u sectors at %s+%u (unmap %s), %u bytes not zero after", (unsigned)e->count,
-	          SC_PART_SCRATCH_NAME, (unsigned)e->off, w->blk.info.write_zeroes_may_unmap ? "allowed" : "not allowed",
+	          SC_PART_SCRATCH_NAME, (unsigned)e->off, w->blk->info.write_zeroes_may_unmap ? "allowed" : "not allowed",
 	          (unsigned)nonzero);
 	if (nonzero)
 		sc_fail(o, "write_zeroes: %u bytes not zero", (unsigned)nonzero);

@@ -672,9 +672,9 @@ static int virtio_erase(struct cli *c, int argc, char **argv, bool zero)
 	if (cnt == 0)
 		err = 0;
 	else if (zero)
-		err = vlab_blk_write_zeroes(&d->blk, blk * spb, cnt * spb, unmap);
+		err = vlab_blk_write_zeroes(d->blk, blk * spb, cnt * spb, unmap);
 	else
-		err = vlab_blk_discard(&d->blk, blk * spb, cnt * spb);
+		err = vlab_blk_discard(d->blk, blk * spb, cnt * spb);
 	if (err) {
 		printf("0 blocks %s: ERROR (%s%s)\n", zero ? "zeroed" : "erased", vlab_strerror(err),
 		       err == VLAB_ENOTSUP ? zero ? ": no WRITE_ZEROES feature" : ": no DISCARD feature" : "");
