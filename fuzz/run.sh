@@ -15,7 +15,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 build=${1:?usage: fuzz/run.sh BUILD_DIR [SECONDS]}
 secs=${2:-20}
 jobs=${VLAB_FUZZ_JOBS:-$(nproc)}
-targets=(fuzz_ring fuzz_packed fuzz_mmio_probe fuzz_blk_io fuzz_pci_probe fuzz_net fuzz_trace_parse fuzz_fat fuzz_ext4)
+# Every target fuzz/CMakeLists.txt builds (its VLAB_FUZZ_TARGETS line: one
+# list, so a new target is fuzzed here and counted by scripts/coverage.sh).
+read -r -a targets < <(sed -n 's/^set(VLAB_FUZZ_TARGETS \(.*\))$/\1/p' "$here/CMakeLists.txt")
+((${#targets[@]})) || { echo "run.sh: no VLAB_FUZZ_TARGETS line in $here/CMakeLists.txt" >&2; exit 2; }
 # ASan's quarantine recycles libFuzzer's per-input copies through fresh
 # pages; the targets allocate nothing per input (fuzz/bench.sh).
 export ASAN_OPTIONS=${ASAN_OPTIONS:-quarantine_size_mb=8}
