@@ -200,6 +200,29 @@ static bool parse_ulong(const char *s, unsigned long *v)
 	return errno == 0 && end && *end == '\0';
 }
 
+/* A pair of on/off properties (a=on|off, b=on|off) into 0 unset, 1 off,
+ * 2 on: 1 taken, 0 neither name, -1 a bad value (*why = bad). */
+static int onoff_prop(const char *tok, const char *a, uint8_t *da, const char *b, uint8_t *db, const char *bad,
+                      const char **why)
+{
+	const char *v = prop_value(tok, a);
+	uint8_t *dst = da;
+	bool on;
+
+	if (!v) {
+		v = prop_value(tok, b);
+		dst = db;
+	}
+	if (!v)
+		return 0;
+	if (!parse_onoff(v, &on)) {
+		*why = bad;
+		return -1;
+	}
+	*dst = on ? 2 : 1;
+	return 1;
+}
+
 int hx_blk_prop(struct hx_blk_opts *o, const char *tok, const char **why)
 {
 	const char *v;
@@ -216,30 +239,12 @@ int hx_blk_prop(struct hx_blk_opts *o, const char *tok, const char **why)
 			o->physical_block_size = (uint32_t)n;
 		return 1;
 	}
-	if ((v = prop_value(tok, "config-wce")) || (v = prop_value(tok, "write-cache"))) {
-		bool on;
-		if (!parse_onoff(v, &on)) {
-			*why = "config-wce and write-cache take on or off";
-			return -1;
-		}
-		if (tok[0] == 'c')
-			o->config_wce = on ? 2 : 1;
-		else
-			o->write_cache = on ? 2 : 1;
-		return 1;
-	}
-	if ((v = prop_value(tok, "discard")) || (v = prop_value(tok, "write-zeroes"))) {
-		bool on;
-		if (!parse_onoff(v, &on)) {
-			*why = "discard and write-zeroes take on or off";
-			return -1;
-		}
-		if (tok[0] == 'd')
-			o->discard = on ? 2 : 1;
-		else
-			o->write_zeroes = on ? 2 : 1;
-		return 1;
-	}
+	int rc;
+	if ((rc = onoff_prop(tok, "config-wce", &o->config_wce, "write-cache", &o->write_cache,
+	                     "config-wce and write-cache take on or off", why)) ||
+	    (rc = onoff_prop(tok, "discard", &o->discard, "write-zeroes", &o->write_zeroes,
+	                     "discard and write-zeroes take on or off", why)))
+		return rc;
 	if ((v = prop_value(tok, "max-discard-sectors")) || (v = prop_value(tok, "max-write-zeroes-sectors"))) {
 		/* QEMU refuses 0 and anything above BDRV_REQUEST_MAX_SECTORS. */
 		if (!parse_ulong(v, &n) || n < 1 || n > 0x3fffff) {
