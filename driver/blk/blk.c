@@ -882,6 +882,24 @@ static int blk_refill(struct vlab_blk *b)
 /* ------------------------------------------------------------------ */
 /* Submission                                                           */
 
+/* A DISCARD or WRITE_ZEROES range: the feature usable (negotiated, limits
+ * not refused), a writable disk, whole logical blocks at a block boundary
+ * (as a WRITE), inside the capacity (DRV-5.2.6.1-1).  0 or the error. */
+static int blk_dwz_check(const struct vlab_blk *b, bool discard, uint64_t sector, uint64_t nsectors)
+{
+	const uint32_t spb = b->info.blk_size / VIRTIO_BLK_SECTOR_SIZE;
+
+	if (!(discard ? b->info.discard : b->info.write_zeroes))
+		return VLAB_ENOTSUP; /* not negotiated, or unusable limits */
+	if (b->info.read_only)
+		return VLAB_EROFS;
+	if (nsectors == 0 || sector % spb || nsectors % spb)
+		return VLAB_EINVAL;
+	if (sector > b->info.capacity || nsectors > b->info.capacity - sector)
+		return VLAB_ERANGE;
+	return 0;
+}
+
 static int blk_reject(struct vlab_blk_req *r, int err)
 {
 	r->result = err;
@@ -964,18 +982,11 @@ int vlab_blk_submit(struct vlab_blk *b, struct vlab_blk_req *r)
 	case VLAB_BLK_WRITE_ZEROES:
 	case VLAB_BLK_WRITE_ZEROES_UNMAP: {
 		const bool discard = r->op == VLAB_BLK_DISCARD;
-		uint64_t nsect;
-		if (!(discard ? b->info.discard : b->info.write_zeroes))
-			return blk_reject(r, VLAB_ENOTSUP); /* not negotiated, or unusable limits */
-		if (b->info.read_only)
-			return blk_reject(r, VLAB_EROFS);
-		/* Whole logical blocks at a block boundary, as a WRITE. */
-		if (r->len == 0 || r->len % b->info.blk_size ||
-		    r->sector % (b->info.blk_size / VIRTIO_BLK_SECTOR_SIZE))
-			return blk_reject(r, VLAB_EINVAL);
-		nsect = r->len / VIRTIO_BLK_SECTOR_SIZE;
-		if (r->sector > b->info.capacity || nsect > b->info.capacity - r->sector)
-			return blk_reject(r, VLAB_ERANGE); /* DRV-5.2.6.1-1 */
+		int rc = blk_dwz_check(b, discard, r->sector, r->len / VIRTIO_BLK_SECTOR_SIZE);
+		if (!rc && r->len % VIRTIO_BLK_SECTOR_SIZE)
+			rc = VLAB_EINVAL;
+		if (rc)
+			return blk_reject(r, rc);
 		if (discard)
 			b->discards++;
 		else
@@ -1343,19 +1354,14 @@ int vlab_blk_set_writeback(struct vlab_blk *b, bool writeback)
 static int blk_dwz(struct vlab_blk *b, enum vlab_blk_op op, uint64_t sector, uint64_t nsectors)
 {
 	const bool discard = op == VLAB_BLK_DISCARD;
-	uint32_t spb;
 	int rc;
 
+	/* The whole range is checked before any part is sent. */
 	rc = blk_optional_call(b, b && (discard ? b->info.discard : b->info.write_zeroes));
+	if (!rc)
+		rc = blk_dwz_check(b, discard, sector, nsectors);
 	if (rc)
 		return rc;
-	if (b->info.read_only)
-		return VLAB_EROFS;
-	spb = b->info.blk_size / VIRTIO_BLK_SECTOR_SIZE;
-	if (nsectors == 0 || sector % spb || nsectors % spb)
-		return VLAB_EINVAL;
-	if (sector > b->info.capacity || nsectors > b->info.capacity - sector)
-		return VLAB_ERANGE;
 	while (nsectors) {
 		uint64_t n = nsectors;
 		if (n > BLK_DWZ_CALL_BYTES / VIRTIO_BLK_SECTOR_SIZE)
