@@ -1455,6 +1455,14 @@ protected:
 		EXPECT_EQ(vlab_vq_pop(&vq, &ck, &len), VLAB_EBROKEN);
 		EXPECT_EQ(fd.notifies, notes);
 	}
+	// The next pop finds the device's breach, named why.
+	void ExpectPopBreaks(const char *why)
+	{
+		void *ck;
+		uint32_t len;
+		ExpectBroken(vlab_vq_pop(&vq, &ck, &len));
+		EXPECT_STREQ(fd.d.broken_why, why);
+	}
 };
 
 TEST_F(PackedRing, LayoutIsAlignedPerSpec)
@@ -1551,10 +1559,7 @@ TEST_F(PackedRing, BufferIdOutOfRangeBreaksTheDevice)
 	ASSERT_EQ(AddIn(&c), 0);
 	ASSERT_EQ(vlab_vq_kick(&vq), 0);
 	Used(8, 1, 1);
-	void *ck;
-	uint32_t len;
-	ExpectBroken(vlab_vq_pop(&vq, &ck, &len));
-	EXPECT_STREQ(fd.d.broken_why, "buffer ID out of range");
+	ExpectPopBreaks("buffer ID out of range");
 }
 
 TEST_F(PackedRing, BufferIdNotOutstandingBreaksTheDevice)
@@ -1568,10 +1573,7 @@ TEST_F(PackedRing, BufferIdNotOutstandingBreaksTheDevice)
 	unsigned n;
 	ASSERT_TRUE(TakeAvail(&id, &n));
 	Used((uint16_t)(id + 5), 1, 1); // an ID never given out
-	void *ck;
-	uint32_t len;
-	ExpectBroken(vlab_vq_pop(&vq, &ck, &len));
-	EXPECT_STREQ(fd.d.broken_why, "buffer ID is not an outstanding chain");
+	ExpectPopBreaks("buffer ID is not an outstanding chain");
 }
 
 TEST_F(PackedRing, ChainCompletedTwiceIsCaughtEvenAfterItsSlotsAreReused)
@@ -1608,10 +1610,7 @@ TEST_F(PackedRing, UsedDescriptorWithTheWrongWrapBitBreaksTheDevice)
 	unsigned n;
 	ASSERT_TRUE(TakeAvail(&id, &n));
 	Used(id, 1, 1, true, 0); // AVAIL = USED = 0 in the first lap
-	void *ck;
-	uint32_t len;
-	ExpectBroken(vlab_vq_pop(&vq, &ck, &len));
-	EXPECT_STREQ(fd.d.broken_why, "used descriptor with the wrong wrap counter");
+	ExpectPopBreaks("used descriptor with the wrong wrap counter");
 }
 
 TEST_F(PackedRing, UsedLengthAboveThePostedBreaksTheDevice)
@@ -1624,10 +1623,7 @@ TEST_F(PackedRing, UsedLengthAboveThePostedBreaksTheDevice)
 	unsigned n;
 	ASSERT_TRUE(TakeAvail(&id, &n));
 	Used(id, 129, n);
-	void *ck;
-	uint32_t len;
-	ExpectBroken(vlab_vq_pop(&vq, &ck, &len));
-	EXPECT_STREQ(fd.d.broken_why, "used length above the writable bytes posted");
+	ExpectPopBreaks("used length above the writable bytes posted");
 }
 
 TEST_F(PackedRing, UsedLengthWithoutWriteFlagCountsForAWritableList)
@@ -1671,10 +1667,7 @@ TEST_F(PackedRing, UsedListLongerThanWhatWasExposedBreaksTheDevice)
 	ASSERT_EQ(AddIn(&b, 3), 0); // added, not exposed: 3 slots
 	uint16_t id = vq.pdesc[1].id;
 	Used(id, 1, 3); // the device completes the unexposed list
-	void *ck;
-	uint32_t len;
-	ExpectBroken(vlab_vq_pop(&vq, &ck, &len));
-	EXPECT_STREQ(fd.d.broken_why, "used descriptors beyond the ones exposed");
+	ExpectPopBreaks("used descriptors beyond the ones exposed");
 }
 
 TEST_F(PackedRing, NothingExposedIsNotRead)
@@ -1849,10 +1842,7 @@ TEST_F(PackedRing, UsedLengthAboveWhatAnIndirectListPostedBreaksTheDevice)
 	ASSERT_TRUE(TakeAvail(&id, &n));
 	ASSERT_EQ(n, 1u);
 	Used(id, 193, n);
-	void *ck;
-	uint32_t len;
-	ExpectBroken(vlab_vq_pop(&vq, &ck, &len));
-	EXPECT_STREQ(fd.d.broken_why, "used length above the writable bytes posted");
+	ExpectPopBreaks("used length above the writable bytes posted");
 }
 
 TEST_F(PackedRing, UsedLengthAllOnesBreaksTheDevice)
@@ -1865,10 +1855,7 @@ TEST_F(PackedRing, UsedLengthAllOnesBreaksTheDevice)
 	unsigned n;
 	ASSERT_TRUE(TakeAvail(&id, &n));
 	Used(id, 0xffffffffu, n);
-	void *ck;
-	uint32_t len;
-	ExpectBroken(vlab_vq_pop(&vq, &ck, &len));
-	EXPECT_STREQ(fd.d.broken_why, "used length above the writable bytes posted");
+	ExpectPopBreaks("used length above the writable bytes posted");
 }
 
 TEST_F(PackedRing, UsedDescriptorOfTheFirstLapSeenInTheSecondBreaksTheDevice)
