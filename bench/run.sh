@@ -38,7 +38,7 @@ while [ $# -gt 0 ]; do
 done
 [[ $rounds =~ ^[1-9][0-9]*$ ]] || { echo "run.sh: --rounds wants a positive number, not '$rounds'" >&2; exit 2; }
 
-(cd "$src" && cmake --preset gcc >/dev/null && cmake --build --preset gcc --target vlab-bench >/dev/null) ||
+(cd "$src" && cmake --preset gcc -DVLAB_COVERAGE=OFF >/dev/null && cmake --build --preset gcc --target vlab-bench >/dev/null) ||
 	{ echo "run.sh: building vlab-bench failed" >&2; exit 1; }
 bench=$src/build/gcc/bench/vlab-bench
 out=$(mktemp -d)

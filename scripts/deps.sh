@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing virtio-lab needs on Debian 12, when it
 # is missing.  Sourced by vlab.sh, test.sh and .ci/run.
-VLAB_PACKAGES=(build-essential cmake clang libclang-rt-14-dev llvm googletest libgtest-dev fdisk libpcap-dev tshark libedit-dev
+VLAB_PACKAGES=(build-essential cmake ninja-build clang libclang-rt-14-dev llvm googletest libgtest-dev fdisk libpcap-dev tshark libedit-dev
 	qemu-system-misc qemu-system-arm qemu-system-x86 gcc-riscv64-unknown-elf gcc-aarch64-linux-gnu gcc-arm-none-eabi
 	gcc-i686-linux-gnu
 	dosfstools mtools e2fsprogs
