@@ -29,7 +29,7 @@ parts=(
 	"mmio:transport/mmio.c"
 	"pci:transport/pci.c transport/pci_enum.c transport/pci_legacy.c transport/pci_modern.c"
 	"blk:blk/blk.c"
-	"net:net/net.c"
+	"net:net/net.c net/net_csum.c"
 	"rng:rng/rng.c"
 	"part:part/part.c part/mbr.c part/gpt.c part/crc32.c"
 	"fs:fs/fs.c fs/fat.c fs/ext.c"

@@ -678,13 +678,18 @@ static uint32_t net_hdr_len(const struct fz *f)
 static void net_tx(struct fz *f, const struct chain *c)
 {
 	uint32_t hdr_len = net_hdr_len(f), k = 0;
+	/* With CSUM the first byte may be NEEDS_CSUM, with csum_start and
+	 * csum_offset (bytes 6..9) beside it (DRV-5.1.6.2.1-14). */
+	const bool csum = (f->driver_features & VLAB_BIT(VIRTIO_NET_F_CSUM)) && c->n && !c->s[0].w &&
+	                  c->s[0].len && c->s[0].p[0] == VIRTIO_NET_HDR_F_NEEDS_CSUM;
 
 	f->net_tx_len = 0;
 	for (unsigned i = 0; i < c->n; i++) {
 		const struct seg *sg = &c->s[i];
 		for (uint32_t j = 0; j < sg->len && !sg->w; j++, k++) {
-			/* DRV-5.1.6.2.1-1/2/18/24: no offload asked for, num_buffers 0. */
-			if (k < hdr_len && sg->p[j] != 0 && !c->lax)
+			/* DRV-5.1.6.2.1-1/2/18/24: no offload but the checksum's
+			 * asked for, num_buffers 0. */
+			if (k < hdr_len && sg->p[j] != 0 && !c->lax && !(csum && (k == 0 || (k >= 6 && k < 10))))
 				FZ_ABORT("transmit header byte %u is 0x%02x", k, sg->p[j]);
 			if (k >= hdr_len && k - hdr_len < FZ_NET_FRAME)
 				f->net_tx[f->net_tx_len++] = sg->p[j];
@@ -904,7 +909,8 @@ void fz_net_device(struct fz *f, uint32_t qmax)
 	f->features = VLAB_BIT(VIRTIO_F_VERSION_1) | VLAB_BIT(VIRTIO_NET_F_MAC) |
 	              VLAB_BIT(VIRTIO_NET_F_STATUS) | VLAB_BIT(VIRTIO_NET_F_MTU) |
 	              VLAB_BIT(VIRTIO_NET_F_MRG_RXBUF) | VLAB_BIT(VIRTIO_NET_F_CTRL_VQ) |
-	              VLAB_BIT(VIRTIO_NET_F_CTRL_RX) | VLAB_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) | f->ring_offer;
+	              VLAB_BIT(VIRTIO_NET_F_CTRL_RX) | VLAB_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) |
+	              VLAB_BIT(VIRTIO_NET_F_CSUM) | VLAB_BIT(VIRTIO_NET_F_GUEST_CSUM) | f->ring_offer;
 	memset(f->config, 0, sizeof f->config);
 	memcpy(f->config + VIRTIO_NET_CFG_MAC, mac, sizeof mac);
 	fz_st(f->config + VIRTIO_NET_CFG_STATUS, 2, VIRTIO_NET_S_LINK_UP);

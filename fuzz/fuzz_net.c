@@ -78,13 +78,51 @@ static struct vlab_virtio_dev *bring_up(struct fz *f, enum transport t, const st
 	return d;
 }
 
-/* Receive (waiting up to wait_ns, if not 0); a frame must be 14 .. 14 + MTU. */
+/* Receive (waiting up to wait_ns, if not 0); a frame must be 14 .. 14 + MTU,
+ * and its checksum verified only by the driver, when it was asked to. */
 static int recv_checked(uint8_t *buf, uint32_t cap, uint32_t *len, uint64_t wait_ns)
 {
-	int rc = wait_ns ? vlab_net_recv_wait(&N, buf, cap, len, wait_ns) : vlab_net_recv(&N, buf, cap, len);
+	enum vlab_net_csum cs = VLAB_NET_CSUM_NONE;
+	int rc = wait_ns ? vlab_net_recv_wait_csum(&N, buf, cap, len, &cs, wait_ns)
+	                 : vlab_net_recv_csum(&N, buf, cap, len, &cs);
 	if (rc == 0 && (*len < VLAB_ETH_HLEN || *len > N.max_frame))
 		FZ_ABORT("frame of %u bytes delivered (max %u)", *len, N.max_frame);
+	if (rc == 0 && cs != VLAB_NET_CSUM_NONE && !N.guest_csum)
+		FZ_ABORT("checksum reported %s without GUEST_CSUM", vlab_net_csum_name(cs));
+	if (rc == 0 && cs == VLAB_NET_CSUM_VERIFIED && !N.rx_csum_verify)
+		FZ_ABORT("checksum reported verified without rx_csum_verify");
 	return rc;
+}
+
+/* A UDP/IPv4 frame of n (>= 42) bytes whose checksum field holds the
+ * pseudo-header sum, for vlab_net_send_csum. */
+static void udp4_partial(uint8_t *fr, uint32_t n)
+{
+	uint32_t s = 17u + (n - 34u);
+	fr[12] = 0x08;
+	fr[13] = 0x00;
+	fr[14] = 0x45;
+	fr[15] = 0;
+	fr[16] = (uint8_t)((n - 14u) >> 8);
+	fr[17] = (uint8_t)(n - 14u);
+	fr[20] = fr[21] = 0; /* not a fragment */
+	fr[23] = 17;
+	fr[24] = fr[25] = 0;
+	uint32_t h = 0;
+	for (unsigned i = 14; i < 34; i += 2)
+		h += (uint32_t)(fr[i] << 8 | fr[i + 1]);
+	while (h >> 16)
+		h = (h & 0xffffu) + (h >> 16);
+	fr[24] = (uint8_t)(~h >> 8);
+	fr[25] = (uint8_t)~h;
+	for (unsigned i = 26; i < 34; i += 2) /* source, destination */
+		s += (uint32_t)(fr[i] << 8 | fr[i + 1]);
+	while (s >> 16)
+		s = (s & 0xffffu) + (s >> 16);
+	fr[38] = (uint8_t)((n - 34u) >> 8);
+	fr[39] = (uint8_t)(n - 34u);
+	fr[40] = (uint8_t)(s >> 8);
+	fr[41] = (uint8_t)s;
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -129,6 +167,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (t != T_PCI_LEGACY && t != T_MMIO_LEGACY)
 		cfg.rx_queue_cap = cfg.tx_queue_cap = caps[b >> 6];
 	cfg.rx_buffers = c & 0xf;
+	cfg.rx_csum_verify = (c & 1) != 0;
 	cfg.rx_buf_len = 64u * (c >> 4);
 	d = bring_up(f, t, &cfg, lies_in_init);
 
@@ -156,7 +195,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 2: {
 			uint32_t n = fz_choose16(f) % (N.max_frame + 8u);
 			memset(frame, op, n);
-			rc = vlab_net_send(&N, frame, n);
+			if ((op & 0xe0) == 0xe0 && n >= 42 && N.csum) {
+				/* Checksum offload: the device gets the same bytes. */
+				udp4_partial(frame, n);
+				rc = vlab_net_send_csum(&N, frame, n);
+			} else {
+				rc = vlab_net_send(&N, frame, n);
+			}
 			if (rc == 0 && (n < VLAB_ETH_HLEN || n > N.max_frame))
 				FZ_ABORT("sent a frame of %u bytes", n);
 			/* An honest device completes at once: a slot is always free;

@@ -237,6 +237,13 @@ def net():
     n("rx_num_buffers_more_than_used", rx(60, RX_NUMBUF) + recv, b"\x03\x00")
     n("rx_gso", rx(60, RX_GSO), b"\x04")
     n("rx_header_lies", rx(60, RX_HEADER), bytes(range(1, 13)))
+    # GUEST_CSUM: DATA_VALID on a frame that is no TCP/UDP (c & 1: rx_csum_verify), and
+    # NEEDS_CSUM pointing into it; CSUM: a UDP/IPv4 frame sent with NEEDS_CSUM (op 0xe8).
+    dv = b"\x02" + b"\x00" * 9 + b"\x01\x00"  # DATA_VALID, num_buffers 1
+    n("rx_csum_data_valid", rx(60, RX_HEADER) + rx(60, RX_HEADER), dv + dv)
+    n("rx_csum_data_valid_verify", rx(60, RX_HEADER), dv, c=0x01)
+    n("rx_csum_needs_csum", rx(80, RX_HEADER), b"\x01\x00\x00\x00\x00\x00\x22\x00\x06\x00\x01\x00")
+    n("tx_csum", [0xE8, 60, 0, 0] + reclaim + [0xE8, 0x40, 0x05, 0] + reclaim)
     n("rx_merge_not_full", rx(1000, 0, [BAD_LEN] + [0] * 5), b"\x10\x00\x00\x00", c=0x30)
     n("rx_bad_id", rx(60, 0, [BAD_ID]) + recv, b"\x09\x00\x00\x00")
     n("rx_bad_len", rx(60, 0, [BAD_LEN]), b"\xff\xff\x00\x00")

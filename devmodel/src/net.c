@@ -25,6 +25,7 @@
 struct dm_net_frame {
 	struct dm_net_frame *next;
 	uint32_t len;
+	bool partial;     /* dm_net_inject_partial: its checksum not filled in */
 	uint8_t data[];
 };
 
@@ -103,6 +104,11 @@ static void put_le16(uint8_t *p, uint16_t v)
 static uint16_t le16(const uint8_t *p)
 {
 	return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+static unsigned be16_at(const uint8_t *p)
+{
+	return (unsigned)(p[0] << 8 | p[1]);
 }
 
 static uint32_t le32(const uint8_t *p)
@@ -324,9 +330,48 @@ static void unstage(struct dm_net *n, unsigned k)
 	}
 }
 
+/*
+ * The receive header's checksum fields for a frame written at buf + h.
+ * With GUEST_CSUM: a partial frame gets NEEDS_CSUM where its own headers
+ * put the checksum (DEV-5.1.6.4.1-12..15: the field holds the
+ * pseudo-header sum, dm_net_inject_partial); a frame whose checksum the
+ * model verified gets DATA_VALID (DEV-5.1.6.4.1-22/23).  Without it the
+ * flags stay 0 and a partial frame is completed first (DEV-5.1.6.4.1-5/6).
+ * Then the faults that make those claims lie.
+ */
+static void rx_csum_flags(struct dm_net *n, uint8_t *buf, uint32_t h, uint32_t len, bool partial)
+{
+	struct dm_virtio *dv = &n->dv;
+	uint8_t *f = buf + h;
+	struct dm_net_seg s;
+	const bool seg = dm_net_seg_parse(f, len, &s);
+	struct dm_fault *fault;
+
+	if (!dm_virtio_has(dv, DM_VIRTIO_NET_F_GUEST_CSUM)) {
+		if (partial && seg)
+			dm_net_seg_csum_fill(f, &s);
+	} else if (partial && seg) {
+		buf[DM_VIRTIO_NET_HDR_OFF_FLAGS] = DM_VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		put_le16(buf + DM_VIRTIO_NET_HDR_OFF_CSUM_START, (uint16_t)s.start);
+		put_le16(buf + DM_VIRTIO_NET_HDR_OFF_CSUM_OFFSET, (uint16_t)s.csum_off);
+	} else if (seg && dm_net_seg_ip_ok(f, &s) && dm_net_seg_csum_ok(f, &s)) {
+		buf[DM_VIRTIO_NET_HDR_OFF_FLAGS] = DM_VIRTIO_NET_HDR_F_DATA_VALID;
+	}
+	if ((fault = dm_virtio_fault_hit(dv, DM_FAULT_NET_RX_DATA_VALID, DM_VIRTIO_NET_Q_RX))) {
+		f[len - 1] ^= 0xffu;
+		buf[DM_VIRTIO_NET_HDR_OFF_FLAGS] = DM_VIRTIO_NET_HDR_F_DATA_VALID;
+	}
+	if ((fault = dm_virtio_fault_hit(dv, DM_FAULT_NET_RX_NEEDS_CSUM, DM_VIRTIO_NET_Q_RX))) {
+		buf[DM_VIRTIO_NET_HDR_OFF_FLAGS] = DM_VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		put_le16(buf + DM_VIRTIO_NET_HDR_OFF_CSUM_START,
+		         (uint16_t)(fault->value ? fault->value : seg ? s.start : 14u));
+		put_le16(buf + DM_VIRTIO_NET_HDR_OFF_CSUM_OFFSET, (uint16_t)(seg ? s.csum_off : 6u));
+	}
+}
+
 /* Try to hand one frame to the driver: 1 delivered, 0 not enough buffers
  * (frame kept by the caller), -1 dropped. */
-static int rx_try(struct dm_net *n, const uint8_t *frame, uint32_t len)
+static int rx_try(struct dm_net *n, const uint8_t *frame, uint32_t len, bool partial)
 {
 	struct dm_virtio *dv = &n->dv;
 	struct dm_vq *vq = &dv->vq[DM_VIRTIO_NET_Q_RX];
@@ -384,6 +429,7 @@ static int rx_try(struct dm_net *n, const uint8_t *frame, uint32_t len)
 		put_le16(buf + 8, 0xffff);
 	}
 	memcpy(buf + h, frame, len);
+	rx_csum_flags(n, buf, h, len, partial);
 
 	f = dm_virtio_fault_hit(dv, DM_FAULT_NET_RX_LEN, DM_VIRTIO_NET_Q_RX);
 	uint64_t off = 0;
@@ -401,7 +447,7 @@ static int rx_try(struct dm_net *n, const uint8_t *frame, uint32_t len)
 	unstage(n, k);
 	n->rx_frames++;
 	n->rx_bytes += len;
-	dm_net_capture_frame(n, frame, len);
+	dm_net_capture_frame(n, buf + h, len);
 	return 1;
 }
 
@@ -416,7 +462,7 @@ static void rx_drain(struct dm_net *n)
 {
 	while (n->backlog && rx_ready(n)) {
 		struct dm_net_frame *fr = n->backlog;
-		if (rx_try(n, fr->data, fr->len) == 0)
+		if (rx_try(n, fr->data, fr->len, fr->partial) == 0)
 			return;
 		n->backlog = fr->next;
 		if (!n->backlog)
@@ -432,7 +478,7 @@ static int drop(struct dm_net *n, enum dm_net_drop why)
 	return -1;
 }
 
-static int enqueue(struct dm_net *n, const uint8_t *frame, uint32_t len)
+static int enqueue(struct dm_net *n, const uint8_t *frame, uint32_t len, bool partial)
 {
 	struct dm_net_frame *fr;
 
@@ -443,6 +489,7 @@ static int enqueue(struct dm_net *n, const uint8_t *frame, uint32_t len)
 		return drop(n, DM_NET_DROP_NO_BUFFER);
 	fr->next = NULL;
 	fr->len = len;
+	fr->partial = partial;
 	memcpy(fr->data, frame, len);
 	if (n->backlog_tail)
 		n->backlog_tail->next = fr;
@@ -453,11 +500,9 @@ static int enqueue(struct dm_net *n, const uint8_t *frame, uint32_t len)
 	return 0;
 }
 
-int dm_net_inject(struct dm_net *n, const void *frame, uint32_t len)
+static int inject(struct dm_net *n, const uint8_t *p, uint32_t len, bool partial)
 {
-	const uint8_t *p = frame;
-
-	if (!n || !frame || len < 14 || len > DM_NET_MAX_FRAME)
+	if (!n || !p || len < 14 || len > DM_NET_MAX_FRAME)
 		return n ? drop(n, DM_NET_DROP_TOO_LONG) : -1;
 	if (!rx_ready(n))
 		return drop(n, DM_NET_DROP_NOT_READY);
@@ -469,14 +514,40 @@ int dm_net_inject(struct dm_net *n, const void *frame, uint32_t len)
 	if (dm_virtio_has(&n->dv, DM_VIRTIO_NET_F_MTU) && len > 14u + n->cfg.mtu)
 		return drop(n, DM_NET_DROP_TOO_LONG);
 	if (n->backlog) {
-		int rc = enqueue(n, p, len);
+		int rc = enqueue(n, p, len, partial);
 		rx_drain(n);
 		return rc;
 	}
-	int r = rx_try(n, p, len);
+	int r = rx_try(n, p, len, partial);
 	if (r == 0)
-		return enqueue(n, p, len);
+		return enqueue(n, p, len, partial);
 	return r > 0 ? 0 : -1;
+}
+
+int dm_net_inject(struct dm_net *n, const void *frame, uint32_t len)
+{
+	return inject(n, frame, len, false);
+}
+
+int dm_net_inject_partial(struct dm_net *n, const void *frame, uint32_t len)
+{
+	struct dm_net_seg s;
+	uint8_t *copy;
+	int rc;
+
+	if (!n || !frame || len > DM_NET_MAX_FRAME || !dm_net_seg_parse(frame, len, &s) || s.end != len)
+		return -1;
+	copy = malloc(len);
+	if (!copy)
+		return -1;
+	memcpy(copy, frame, len);
+	/* The sender's stack left the pseudo-header sum in the field. */
+	uint16_t ps = dm_net_sum_fold(s.pseudo);
+	copy[s.start + s.csum_off] = (uint8_t)(ps >> 8);
+	copy[s.start + s.csum_off + 1] = (uint8_t)ps;
+	rc = inject(n, copy, len, true);
+	free(copy);
+	return rc;
 }
 
 unsigned dm_net_backlog(const struct dm_net *n)
@@ -490,6 +561,50 @@ unsigned dm_net_backlog(const struct dm_net *n)
 static void link_restore(void *arg)
 {
 	dm_net_set_link(arg, true);
+}
+
+/*
+ * NEEDS_CSUM on a transmitted frame (CSUM): the checksum the driver asks
+ * for must be one: csum_start and csum_offset at the TCP/UDP checksum the
+ * frame's own headers place, the segment ending the frame (DRV-5.1.6.2.1-17),
+ * the field holding the pseudo-header sum (DRV-5.1.6.2.1-16), the IPv4
+ * header checksum right (DRV-5.1.6.2.1-15: every checksum before it
+ * validated).  Then the model completes it, as a NIC would, so that the
+ * frame reaches the backend whole.
+ */
+static void tx_complete_csum(struct dm_net *n, uint8_t *buf, uint32_t h, uint32_t flen)
+{
+	struct dm_virtio *dv = &n->dv;
+	uint8_t *f = buf + h;
+	const unsigned start = le16(buf + DM_VIRTIO_NET_HDR_OFF_CSUM_START);
+	const unsigned off = le16(buf + DM_VIRTIO_NET_HDR_OFF_CSUM_OFFSET);
+	struct dm_net_seg s;
+
+	dm_virtio_checked(dv, "DRV-5.1.6.2.1-17");
+	if (!dm_net_seg_parse(f, flen, &s) || s.start != start || s.csum_off != off || s.end != flen) {
+		dm_virtio_violation_where(dv, "q1", "DRV-5.1.6.2.1-17",
+		                          "NEEDS_CSUM with csum_start %u csum_offset %u: not the TCP/UDP "
+		                          "checksum of a %u-byte frame",
+		                          start, off, flen);
+		return;
+	}
+	dm_virtio_checked(dv, "DRV-5.1.6.2.1-16");
+	if (be16_at(f + s.start + s.csum_off) != dm_net_sum_fold(s.pseudo))
+		dm_virtio_violation_where(dv, "q1", "DRV-5.1.6.2.1-16",
+		                          "NEEDS_CSUM: checksum field 0x%04x, not the pseudo-header sum 0x%04x",
+		                          be16_at(f + s.start + s.csum_off), dm_net_sum_fold(s.pseudo));
+	dm_virtio_checked(dv, "DRV-5.1.6.2.1-15");
+	if (!dm_net_seg_ip_ok(f, &s))
+		dm_virtio_violation_where(dv, "q1", "DRV-5.1.6.2.1-15",
+		                          "NEEDS_CSUM on a frame whose IPv4 header checksum is wrong");
+	{
+		/* The field holds the pseudo-header sum: summing from csum_start
+		 * to the end completes the checksum (5.1.6.2). */
+		uint8_t *c = f + s.start + s.csum_off;
+		uint16_t v = (uint16_t)~dm_net_sum_fold(dm_net_sum(f + s.start, s.end - s.start, 0));
+		c[0] = (uint8_t)(v >> 8);
+		c[1] = (uint8_t)v;
+	}
 }
 
 static void tx_one(struct dm_net *n, struct dm_vq *vq, const struct dm_chain *c)
@@ -566,6 +681,8 @@ static void tx_one(struct dm_net *n, struct dm_vq *vq, const struct dm_chain *c)
 				                          gso_needs[i].bit);
 		}
 	}
+	if (dm_virtio_has(dv, DM_VIRTIO_NET_F_CSUM) && (flags & DM_VIRTIO_NET_HDR_F_NEEDS_CSUM))
+		tx_complete_csum(n, buf, h, flen);
 	if (h == DM_VIRTIO_NET_HDR_LEN) {
 		dm_virtio_checked(dv, "DRV-5.1.6.2.1-1");
 		if (le16(buf + DM_VIRTIO_NET_HDR_OFF_NUM_BUFFERS) != 0)

@@ -3,11 +3,14 @@
  * virtio-net driver (VIRTIO 1.2, 5.1).
  *
  * Queues: receiveq1 (0), transmitq1 (1) and, with CTRL_VQ, the control
- * queue (2).  No multiqueue, no offloads: CSUM, GUEST_CSUM and the TSO/UFO
- * bits are never negotiated, because the driver neither completes partial
- * checksums on transmit nor would it honour NEEDS_CSUM/DATA_VALID on
- * receive; every frame goes out fully formed, every frame received is
- * handed over as the device wrote it.
+ * queue (2).  No multiqueue, no segmentation offload (TSO/UFO/USO).
+ * Checksum offload: with CSUM, vlab_net_send_csum asks the device to
+ * complete a TCP/UDP checksum (NEEDS_CSUM, csum_start/csum_offset found in
+ * the frame's own headers); with GUEST_CSUM the receive flags are claims
+ * checked against the frame (rx_csum, docs/attack-surface.md N11-N13):
+ * NEEDS_CSUM is completed in software only where csum_start/csum_offset
+ * and the pseudo-header sum match the frame's headers, DATA_VALID is
+ * reported as the device's word unless rx_csum_verify checks it.
  *
  * Memory: receive buffers, transmit slots and the control buffer are
  * driver-owned DMA blocks; frames are copied in and out, and everything
@@ -33,6 +36,7 @@
 #include "vlab/bus.h"
 #include "vlab/net.h"
 #include "vlab/wait.h"
+#include "net_csum_priv.h"
 
 #if VLAB_CFG_NET /* vlab/config.h */
 
@@ -54,7 +58,19 @@ const char *vlab_net_drop_name(enum vlab_net_drop r)
 	case VLAB_NET_DROP_MERGE: return "merge";
 	case VLAB_NET_DROP_GSO: return "gso";
 	case VLAB_NET_DROP_PROTO: return "protocol";
+	case VLAB_NET_DROP_CSUM: return "csum";
 	case VLAB_NET_DROP_COUNT: break;
+	}
+	return "?";
+}
+
+const char *vlab_net_csum_name(enum vlab_net_csum c)
+{
+	switch (c) {
+	case VLAB_NET_CSUM_NONE: return "none";
+	case VLAB_NET_CSUM_DEVICE: return "device";
+	case VLAB_NET_CSUM_VERIFIED: return "verified";
+	case VLAB_NET_CSUM_COMPLETED: return "completed";
 	}
 	return "?";
 }
@@ -387,8 +403,8 @@ static const struct vlab_feature_dep net_deps[] = {
 	{VIRTIO_NET_F_CTRL_MAC_ADDR, VLAB_BIT(VIRTIO_NET_F_CTRL_VQ)},
 };
 /* The features the driver implements: MAC and MTU whenever offered
- * (DRV-5.1.4.2-1, DRV-5.1.4.2-6); no CSUM nor any offload
- * (DRV-5.1.6.2.1-2: flags stay 0). */
+ * (DRV-5.1.4.2-1, DRV-5.1.4.2-6); CSUM and GUEST_CSUM, no segmentation
+ * offload (DRV-5.1.6.2.1-18: gso_type stays NONE). */
 #if defined(VLAB_MUTANT_NO_MAC_FEATURE) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
 #ifndef VLAB_MUTANT_BUILD
 #error "VLAB_MUTANT_NO_MAC_FEATURE is for the test-only mutant build (tests/conformance-report/CMakeLists.txt)"
@@ -408,7 +424,8 @@ static const struct vlab_feature_dep net_deps[] = {
 #define NET_FEATURES                                                                          \
 	(NET_F_MAC | VLAB_BIT(VIRTIO_NET_F_STATUS) | NET_F_MTU | VLAB_BIT(VIRTIO_NET_F_MRG_RXBUF) | \
 	 VLAB_BIT(VIRTIO_NET_F_CTRL_VQ) | VLAB_BIT(VIRTIO_NET_F_CTRL_RX) |                          \
-	 VLAB_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) | VLAB_BIT(VIRTIO_F_VERSION_1))
+	 VLAB_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) | VLAB_BIT(VIRTIO_F_VERSION_1) |                     \
+	 VLAB_BIT(VIRTIO_NET_F_CSUM) | VLAB_BIT(VIRTIO_NET_F_GUEST_CSUM))
 
 static int net_start(struct vlab_net *n, struct vlab_virtio_dev *d, const struct vlab_net_cfg *cfg);
 static int net_probe(void *priv, struct vlab_virtio_dev *d, const void *cfg);
@@ -447,6 +464,9 @@ static int net_start(struct vlab_net *n, struct vlab_virtio_dev *d, const struct
 	n->vdev = d;
 	n->mrg = vlab_virtio_has(d, VIRTIO_NET_F_MRG_RXBUF);
 	n->has_ctrl = vlab_virtio_has(d, VIRTIO_NET_F_CTRL_VQ);
+	n->csum = vlab_virtio_has(d, VIRTIO_NET_F_CSUM);
+	n->guest_csum = vlab_virtio_has(d, VIRTIO_NET_F_GUEST_CSUM);
+	n->rx_csum_verify = cfg && cfg->rx_csum_verify;
 	/* 5.1.6: num_buffers exists with VERSION_1 or MRG_RXBUF. */
 	n->hdr_len = (vlab_virtio_has(d, VIRTIO_F_VERSION_1) || n->mrg) ? VIRTIO_NET_HDR_LEN
 	                                                                : VIRTIO_NET_HDR_LEN_LEGACY;
@@ -482,10 +502,11 @@ static int net_start(struct vlab_net *n, struct vlab_virtio_dev *d, const struct
 		goto undo;
 	vlab_log(p, VLAB_LOG_INFO,
 	         "%s: virtio-net %02x:%02x:%02x:%02x:%02x:%02x mtu %u, header %u, %s, %u rx buffers "
-	         "of %u, %u tx slots%s",
+	         "of %u, %u tx slots%s%s%s",
 	         net_name(n), n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4], n->mac[5], n->mtu,
 	         (unsigned)n->hdr_len, n->mrg ? "mergeable" : "whole-frame", n->nrx, (unsigned)n->rx_buf_len, n->ntx,
-	         n->has_ctrl ? ", control queue" : "");
+	         n->has_ctrl ? ", control queue" : "", n->csum ? ", tx checksum offload" : "",
+	         n->guest_csum ? ", rx checksum flags" : "");
 	return 0;
 
 undo:
@@ -599,22 +620,14 @@ unsigned vlab_net_tx_pending(const struct vlab_net *n)
 	return c;
 }
 
-int vlab_net_send(struct vlab_net *n, const void *frame, uint32_t len)
+/* Send frame; with l4, ask the device to complete its checksum. */
+static int net_send(struct vlab_net *n, const void *frame, uint32_t len, const struct vlab_net_l4 *l4)
 {
 	struct vlab_sg sg[2];
 	unsigned s;
 	uint8_t *slot;
 	int rc;
 
-	if (!n || !n->vdev || !frame || !n->tx_mem)
-		return VLAB_EINVAL;
-	rc = net_usable(n);
-	if (rc)
-		return rc;
-	/* DRV-5.1.4.2-8: nothing above MTU + Ethernet header; nothing
-	 * shorter than an Ethernet header. */
-	if (len < VLAB_ETH_HLEN || len > n->max_frame)
-		return VLAB_EINVAL;
 	rc = tx_reclaim(n);
 	if (rc)
 		return rc;
@@ -659,6 +672,13 @@ int vlab_net_send(struct vlab_net *n, const void *frame, uint32_t len)
 #else
 		put16(n, slot + VIRTIO_NET_HDR_OFF_NUM_BUFFERS, 0);
 #endif
+	if (l4) {
+		/* DRV-5.1.6.2.1-14: NEEDS_CSUM only with CSUM (the caller's
+		 * pseudo-header sum in the field, DRV-5.1.6.2.1-15/16/17). */
+		slot[VIRTIO_NET_HDR_OFF_FLAGS] = VIRTIO_NET_HDR_F_NEEDS_CSUM;
+		put16(n, slot + VLAB_NET_HDR_OFF_CSUM_START, (uint16_t)l4->start);
+		put16(n, slot + VLAB_NET_HDR_OFF_CSUM_OFFSET, (uint16_t)l4->field);
+	}
 	vlab_memcpy(slot + NET_TX_DATA_OFF, frame, len);
 	sg[0].addr = n->tx_dev + (vlab_addr_t)s * n->tx_stride;
 	sg[0].len = n->hdr_len;
@@ -673,6 +693,45 @@ int vlab_net_send(struct vlab_net *n, const void *frame, uint32_t len)
 	n->stats.tx_frames++;
 	n->stats.tx_bytes += len;
 	return net_after(n, vlab_vq_kick(&n->txq));
+}
+
+/* 0 when frame may be sent: the device usable, the length in bounds. */
+static int send_check(struct vlab_net *n, const void *frame, uint32_t len)
+{
+	int rc;
+
+	if (!n || !n->vdev || !frame || !n->tx_mem)
+		return VLAB_EINVAL;
+	rc = net_usable(n);
+	if (rc)
+		return rc;
+	/* DRV-5.1.4.2-8: nothing above MTU + Ethernet header; nothing
+	 * shorter than an Ethernet header. */
+	if (len < VLAB_ETH_HLEN || len > n->max_frame)
+		return VLAB_EINVAL;
+	return 0;
+}
+
+int vlab_net_send(struct vlab_net *n, const void *frame, uint32_t len)
+{
+	int rc = send_check(n, frame, len);
+	return rc ? rc : net_send(n, frame, len, NULL);
+}
+
+int vlab_net_send_csum(struct vlab_net *n, const void *frame, uint32_t len)
+{
+	struct vlab_net_l4 l4;
+	int rc = send_check(n, frame, len);
+
+	if (rc)
+		return rc;
+	if (!n->csum)
+		return VLAB_ENOTSUP;
+	/* The checksum covers csum_start to the end of the frame
+	 * (DRV-5.1.6.2.1-17): no bytes after the segment. */
+	if (vlab_net_l4_find(frame, len, &l4) != 0 || l4.end != len)
+		return VLAB_EINVAL;
+	return net_send(n, frame, len, &l4);
 }
 
 /* ------------------------------------------------------------------ */
@@ -726,11 +785,69 @@ static int rx_drop_bad_num_buffers(struct vlab_net *n)
 }
 
 /*
+ * GUEST_CSUM: what the header's flags claim about the frame in buf (the
+ * driver's copy), checked against the frame's own headers.  Returns 1 with
+ * *csum set, or 0 when the frame was dropped (a claim that lied).
+ *
+ * NEEDS_CSUM (DEV-5.1.6.4.1-13/14/15): csum_start and csum_offset must be
+ * where the frame's TCP/UDP checksum is (N12), the segment must end the
+ * frame, and the field must hold the pseudo-header sum of the frame's own
+ * IP header (N13); then the checksum is completed here.  DATA_VALID
+ * (DEV-5.1.6.4.1-23): the device's word (N11), checked with rx_csum_verify.
+ * Both clear: not checked (DRV-5.1.6.4.2-5).  Other bits are ignored
+ * (DRV-5.1.6.4.2-1), RSC_INFO too (RSC_EXT is not negotiated).
+ */
+static int rx_csum(struct vlab_net *n, const uint8_t *hdr, uint8_t *buf, uint32_t len,
+                   enum vlab_net_csum *csum)
+{
+	const uint8_t flags = hdr[VIRTIO_NET_HDR_OFF_FLAGS];
+	struct vlab_net_l4 l4;
+
+	*csum = VLAB_NET_CSUM_NONE;
+	if (!n->guest_csum)
+		return 1;
+	if (flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
+		uint32_t start = get16(n, hdr + VLAB_NET_HDR_OFF_CSUM_START);
+		uint32_t field = get16(n, hdr + VLAB_NET_HDR_OFF_CSUM_OFFSET);
+		uint16_t have, want, c;
+
+		if (vlab_net_l4_find(buf, len, &l4) != 0 || l4.start != start || l4.field != field ||
+		    l4.end != len)
+			return rx_drop(n, VLAB_NET_DROP_CSUM);
+		have = (uint16_t)((buf[start + field] << 8) | buf[start + field + 1]);
+		want = vlab_net_csum_fold(l4.pseudo);
+		/* 0 and 0xffff are the same ones'-complement number. */
+		if (have != want && !((have == 0 || have == 0xffffu) && (want == 0 || want == 0xffffu)))
+			return rx_drop(n, VLAB_NET_DROP_CSUM);
+		c = (uint16_t)~vlab_net_csum_add(buf + start, len - start, 0);
+		if (c == 0 && l4.udp4)
+			c = 0xffffu; /* UDP over IPv4: 0 would say "no checksum" */
+		buf[start + field] = (uint8_t)(c >> 8);
+		buf[start + field + 1] = (uint8_t)c;
+		*csum = VLAB_NET_CSUM_COMPLETED;
+		return 1;
+	}
+	if (!(flags & VIRTIO_NET_HDR_F_DATA_VALID))
+		return 1;
+	*csum = VLAB_NET_CSUM_DEVICE;
+	if (!n->rx_csum_verify || vlab_net_l4_find(buf, len, &l4) != 0)
+		return 1;
+	if (l4.udp4 && buf[l4.start + 6] == 0 && buf[l4.start + 7] == 0) {
+		*csum = VLAB_NET_CSUM_NONE; /* UDP over IPv4 sent without a checksum */
+		return 1;
+	}
+	if (!vlab_net_l4_csum_ok(buf, &l4))
+		return rx_drop(n, VLAB_NET_DROP_CSUM);
+	*csum = VLAB_NET_CSUM_VERIFIED;
+	return 1;
+}
+
+/*
  * Take the next frame off the used ring.  Returns 1 with the frame copied
  * into buf, 0 when a bad frame was dropped (counted), VLAB_EAGAIN when the
  * ring is empty, or a device error.
  */
-static int rx_one(struct vlab_net *n, uint8_t *buf, uint32_t *len)
+static int rx_one(struct vlab_net *n, uint8_t *buf, uint32_t *len, enum vlab_net_csum *csum)
 {
 	uint16_t idx[VLAB_NET_RX_BUFS];
 	uint32_t blen[VLAB_NET_RX_BUFS];
@@ -795,8 +912,9 @@ static int rx_one(struct vlab_net *n, uint8_t *buf, uint32_t *len)
 	if (total > n->max_frame)
 		return rx_drop(n, VLAB_NET_DROP_LONG);
 	/* No GUEST_TSO4/6 or GUEST_UFO negotiated: only GSO_NONE is valid
-	 * (DEV-5.1.6.4.1-16); flags bits are ignored (DRV-5.1.6.4.2-1), as
-	 * are csum_start/offset and hdr_len (DRV-5.1.6.4.2-2/4). */
+	 * (DEV-5.1.6.4.1-16); hdr_len is ignored (DRV-5.1.6.4.2-4), and so
+	 * are flags and csum_start/offset without GUEST_CSUM
+	 * (DRV-5.1.6.4.2-1/2); with it, rx_csum weighs them. */
 	if (hdr[VIRTIO_NET_HDR_OFF_GSO_TYPE] != VIRTIO_NET_HDR_GSO_NONE)
 		return rx_drop(n, VLAB_NET_DROP_GSO);
 
@@ -807,14 +925,24 @@ static int rx_one(struct vlab_net *n, uint8_t *buf, uint32_t *len)
 		vlab_plat_shm_read(net_plat(n), buf + off, rx_buf(n, idx[k]) + skip, l);
 		off += l;
 	}
+	if (!rx_csum(n, hdr, buf, off, csum))
+		return 0;
 	*len = off;
 	return 1;
 }
 
 int vlab_net_recv(struct vlab_net *n, void *buf, uint32_t cap, uint32_t *len)
 {
+	return vlab_net_recv_csum(n, buf, cap, len, NULL);
+}
+
+int vlab_net_recv_csum(struct vlab_net *n, void *buf, uint32_t cap, uint32_t *len, enum vlab_net_csum *csum)
+{
+	enum vlab_net_csum c = VLAB_NET_CSUM_NONE;
 	int rc;
 
+	if (csum)
+		*csum = VLAB_NET_CSUM_NONE;
 	if (len)
 		*len = 0;
 	if (!n || !n->vdev || !buf || !len || !n->rx_mem)
@@ -827,7 +955,7 @@ int vlab_net_recv(struct vlab_net *n, void *buf, uint32_t cap, uint32_t *len)
 	/* Each round consumes at least one used entry; bad frames are
 	 * skipped, so bound the rounds by what can be outstanding. */
 	for (unsigned round = 0; round <= n->nrx; round++) {
-		rc = rx_one(n, buf, len);
+		rc = rx_one(n, buf, len, &c);
 		if (rc < 0 && rc != VLAB_EAGAIN)
 			return net_after(n, rc);
 		int rr = rx_refill(n);
@@ -838,6 +966,8 @@ int vlab_net_recv(struct vlab_net *n, void *buf, uint32_t cap, uint32_t *len)
 		if (rc == 1) {
 			n->stats.rx_frames++;
 			n->stats.rx_bytes += *len;
+			if (csum)
+				*csum = c;
 			return 0;
 		}
 	}
@@ -845,6 +975,12 @@ int vlab_net_recv(struct vlab_net *n, void *buf, uint32_t cap, uint32_t *len)
 }
 
 int vlab_net_recv_wait(struct vlab_net *n, void *buf, uint32_t cap, uint32_t *len, uint64_t timeout_ns)
+{
+	return vlab_net_recv_wait_csum(n, buf, cap, len, NULL, timeout_ns);
+}
+
+int vlab_net_recv_wait_csum(struct vlab_net *n, void *buf, uint32_t cap, uint32_t *len,
+                            enum vlab_net_csum *csum, uint64_t timeout_ns)
 {
 	struct vlab_wait w;
 
@@ -854,7 +990,7 @@ int vlab_net_recv_wait(struct vlab_net *n, void *buf, uint32_t cap, uint32_t *le
 		timeout_ns = vlab_virtio_timeout(n->vdev);
 	vlab_wait_start(&w, net_plat(n), timeout_ns, NET_WAIT_STEP_NS);
 	for (;;) {
-		int rc = vlab_net_recv(n, buf, cap, len);
+		int rc = vlab_net_recv_csum(n, buf, cap, len, csum);
 		if (rc != VLAB_EAGAIN)
 			return rc;
 		if (!vlab_wait_step(&w))

@@ -63,6 +63,14 @@ enum dm_fault_kind {
 	                                posted (default 8), at least one (DEV-5.4.6.2-2) */
 	DM_FAULT_RNG_EMPTY,          /* rng: forbidden; the request is answered with used length
 	                                0, nothing written (DEV-5.4.6.2-1) */
+	/* Appended (net, GUEST_CSUM): receive checksum claims that lie. */
+	DM_FAULT_NET_RX_DATA_VALID,  /* net: forbidden (DEV-5.1.6.4.1-23); the received frame's
+	                                last byte is flipped after the model's check and
+	                                DATA_VALID set: a corrupt frame claimed valid */
+	DM_FAULT_NET_RX_NEEDS_CSUM,  /* net: forbidden (DEV-5.1.6.4.1-13/14/15); NEEDS_CSUM set,
+	                                csum_start written as value (0: where the frame's own
+	                                TCP/UDP header is, its checksum field left as it is,
+	                                not the pseudo-header sum), csum_offset the frame's */
 	DM_FAULT_KIND_COUNT
 };
 

@@ -111,6 +111,13 @@ void dm_net_announce(struct dm_net *n);
 /* A frame arriving from the network side.  0 when it was delivered or
  * queued, -1 when dropped (counted by reason). */
 int dm_net_inject(struct dm_net *n, const void *frame, uint32_t len);
+/* A TCP or UDP frame (IPv4/IPv6, the segment ending the frame) from a
+ * sender that left its checksum to be completed, as a local peer's stack
+ * with a partial checksum: the model writes the pseudo-header sum into the
+ * checksum field and, with GUEST_CSUM, delivers it with NEEDS_CSUM
+ * (DEV-5.1.6.4.1-12..15); without, completed (DEV-5.1.6.4.1-6).  -1 for
+ * anything else; otherwise as dm_net_inject. */
+int dm_net_inject_partial(struct dm_net *n, const void *frame, uint32_t len);
 /* Frames waiting in the backlog. */
 unsigned dm_net_backlog(const struct dm_net *n);
 

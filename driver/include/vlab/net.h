@@ -69,6 +69,8 @@ extern "C" {
 #define VIRTIO_NET_HDR_LEN 12u
 #define VIRTIO_NET_HDR_OFF_FLAGS 0
 #define VIRTIO_NET_HDR_OFF_GSO_TYPE 1
+#define VLAB_NET_HDR_OFF_CSUM_START 6
+#define VLAB_NET_HDR_OFF_CSUM_OFFSET 8
 #define VIRTIO_NET_HDR_OFF_NUM_BUFFERS 10
 #define VIRTIO_NET_HDR_F_NEEDS_CSUM 1u
 #define VIRTIO_NET_HDR_F_DATA_VALID 2u
@@ -108,9 +110,30 @@ enum vlab_net_drop {
 	VLAB_NET_DROP_MERGE,       /* a merged buffer other than the last not full */
 	VLAB_NET_DROP_GSO,         /* gso_type other than NONE (nothing negotiated) */
 	VLAB_NET_DROP_PROTO,       /* the used ring itself was invalid (device broken) */
+	VLAB_NET_DROP_CSUM,        /* a checksum claim that lied: NEEDS_CSUM with csum_start/offset
+	                              not at the frame's TCP/UDP checksum or a wrong pseudo-header
+	                              sum; DATA_VALID on a bad checksum (rx_csum_verify) */
 	VLAB_NET_DROP_COUNT
 };
 const char *vlab_net_drop_name(enum vlab_net_drop r);
+
+/*
+ * What is known of a received frame's TCP/UDP checksum (GUEST_CSUM,
+ * docs/attack-surface.md N9-N11).  The device's flags are claims: the
+ * driver never reports a checksum as verified on the device's word.
+ */
+enum vlab_net_csum {
+	VLAB_NET_CSUM_NONE = 0,  /* not checked: no claim (DRV-5.1.6.4.2-5), or GUEST_CSUM not
+	                            negotiated; the caller verifies */
+	VLAB_NET_CSUM_DEVICE,    /* DATA_VALID: the device says it verified it; untrusted
+	                            (vlab_net_cfg.rx_csum_verify checks it instead) */
+	VLAB_NET_CSUM_VERIFIED,  /* the driver verified the checksum in software */
+	VLAB_NET_CSUM_COMPLETED, /* NEEDS_CSUM: the driver checked csum_start/csum_offset and the
+	                            pseudo-header sum against the frame's own headers and filled
+	                            in the checksum; the payload had none to verify (the device's
+	                            word that it is intact) */
+};
+const char *vlab_net_csum_name(enum vlab_net_csum c);
 
 struct vlab_net_stats {
 	uint64_t rx_frames, rx_bytes;     /* delivered to the caller */
@@ -143,6 +166,11 @@ struct vlab_net_cfg {
 	 * surface G5); the cost is a pass over the whole buffer per frame
 	 * (docs/performance.md). */
 	bool no_rx_zeroing;
+	/* With GUEST_CSUM: verify in software the checksum of every TCP/UDP
+	 * frame the device marks DATA_VALID (VLAB_NET_CSUM_VERIFIED; one that
+	 * fails is dropped as VLAB_NET_DROP_CSUM).  Off: such frames are
+	 * VLAB_NET_CSUM_DEVICE, a pass over the frame saved. */
+	bool rx_csum_verify;
 };
 
 struct vlab_net_tx_slot {
@@ -160,6 +188,9 @@ struct vlab_net {
 	uint16_t mtu;
 	bool link_up;
 	uint32_t max_frame;       /* 14 + mtu */
+	bool csum;                /* CSUM negotiated: vlab_net_send_csum offloads */
+	bool guest_csum;          /* GUEST_CSUM negotiated: receive flags are read */
+	bool rx_csum_verify;      /* vlab_net_cfg.rx_csum_verify */
 
 	/* Receive buffers: one DMA block of nrx buffers of rx_buf_len bytes. */
 	uint8_t *rx_mem;
@@ -193,8 +224,8 @@ struct vlab_net {
 
 /*
  * Initialise: reset, negotiate (MAC, STATUS, MTU, MRG_RXBUF, CTRL_VQ,
- * CTRL_RX, CTRL_MAC_ADDR; VERSION_1 on modern; never CSUM, GUEST_CSUM or
- * any offload: the driver does not fill in or check partial checksums;
+ * CTRL_RX, CTRL_MAC_ADDR, CSUM, GUEST_CSUM; VERSION_1 on modern; no
+ * segmentation offload (TSO/UFO/USO), no CTRL_GUEST_OFFLOADS;
  * never GUEST_ANNOUNCE: it has no network layer to announce itself with
  * after a migration, DRV-5.1.6.5.4.1-1, so it owes no ANNOUNCE_ACK),
  * read and validate the config, set up the queues, post receive buffers,
@@ -219,6 +250,17 @@ int vlab_net_shutdown(struct vlab_net *n);
  * flight (nothing was queued: try again after the device catches up).
  */
 int vlab_net_send(struct vlab_net *n, const void *frame, uint32_t len);
+/*
+ * Send a TCP or UDP frame (Ethernet, one optional 802.1Q tag, IPv4 not
+ * fragmented or IPv6 without extension headers) whose checksum the
+ * device completes (CSUM): the caller put the pseudo-header checksum in
+ * its TCP/UDP checksum field (DRV-5.1.6.2.1-16) and the IPv4 header
+ * checksum is right (DRV-5.1.6.2.1-15); the driver finds csum_start and
+ * csum_offset in the frame and sets NEEDS_CSUM.  The driver computes no
+ * checksum.  VLAB_ENOTSUP without CSUM (send it whole with vlab_net_send),
+ * VLAB_EINVAL for a frame that is not such a frame; else as vlab_net_send.
+ */
+int vlab_net_send_csum(struct vlab_net *n, const void *frame, uint32_t len);
 /* Reclaim completed transmit buffers; returns 0 or a device error (the
  * device then stopped, see the release rule). */
 int vlab_net_tx_reclaim(struct vlab_net *n);
@@ -231,9 +273,13 @@ unsigned vlab_net_tx_pending(const struct vlab_net *n);
  * buffers are posted again.
  */
 int vlab_net_recv(struct vlab_net *n, void *buf, uint32_t cap, uint32_t *len);
+/* recv, and what is known of the frame's checksum (csum may be NULL). */
+int vlab_net_recv_csum(struct vlab_net *n, void *buf, uint32_t cap, uint32_t *len, enum vlab_net_csum *csum);
 /* recv, waiting for a frame (bounded in platform time and in polls):
  * VLAB_ETIMEDOUT when none came, which is no device fault. */
 int vlab_net_recv_wait(struct vlab_net *n, void *buf, uint32_t cap, uint32_t *len, uint64_t timeout_ns);
+int vlab_net_recv_wait_csum(struct vlab_net *n, void *buf, uint32_t cap, uint32_t *len,
+                            enum vlab_net_csum *csum, uint64_t timeout_ns);
 
 /* Interrupt entry: acknowledges, and on a configuration change re-reads
  * the link status.  Returns the VIRTIO_ISR_* bits. */
