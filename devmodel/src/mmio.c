@@ -83,11 +83,12 @@ static void violation(struct dm_mmio *m, uint32_t off, const char *req_id, const
 	dm_virtio_violation_where(m->dv, where, req_id, "%s", detail);
 }
 
-static void checked(struct dm_mmio *m, const char *req_id)
+static void checked_num(struct dm_mmio *m, unsigned num, const char *req_id)
 {
 	if (m->dv)
-		dm_virtio_checked(m->dv, req_id);
+		dm_virtio_checked_num(m->dv, num, req_id);
 }
+#define checked(m, req_id) checked_num((m), DM_REQ_NUM(req_id), (req_id))
 
 void dm_mmio_init(struct dm_mmio *m, const struct dm_mmio_cfg *cfg, struct dm_virtio *dv)
 {

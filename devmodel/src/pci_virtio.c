@@ -41,10 +41,11 @@ static void violation(struct dm_vpci *vp, const char *where, const char *req_id,
 	dm_virtio_violation_where(vp->dv, where, req_id, "%s", detail);
 }
 
-static void checked(struct dm_vpci *vp, const char *req_id)
+static void checked_num(struct dm_vpci *vp, unsigned num, const char *req_id)
 {
-	dm_virtio_checked(vp->dv, req_id);
+	dm_virtio_checked_num(vp->dv, num, req_id);
 }
+#define checked(vp, req_id) checked_num((vp), DM_REQ_NUM(req_id), (req_id))
 
 uint16_t dm_vpci_device_id(uint32_t type, enum dm_vpci_profile profile)
 {

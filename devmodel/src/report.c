@@ -32,12 +32,17 @@ static bool same_id(const char *stored, const char *id)
 }
 
 /* FNV-1a over the ID as stored (at most sizeof checked[0] - 1 bytes). */
-static unsigned id_hash(const char *id)
+static uint32_t id_fnv(const char *id)
 {
 	uint32_t h = 2166136261u;
 	for (unsigned i = 0; i + 1 < sizeof ((struct dm_report *)0)->checked[0] && id[i]; i++)
 		h = (h ^ (uint8_t)id[i]) * 16777619u;
-	return (unsigned)(h % INDEX_SLOTS);
+	return h;
+}
+
+static unsigned id_hash(const char *id)
+{
+	return (unsigned)(id_fnv(id) % INDEX_SLOTS);
 }
 
 /* The slot of req_id in r->index: the one holding it, or the free one where
@@ -60,17 +65,58 @@ static int find_id(const struct dm_report *r, const char *req_id)
 	return i ? (int)i - 1 : -1;
 }
 
-#define SEEN_SLOTS (sizeof ((struct dm_report *)0)->seen_at / sizeof ((struct dm_report *)0)->seen_at[0])
+/*
+ * The process's numbers of ID texts (dm_req_intern): append-only, so a
+ * number once given keeps its text.  Lookups read without the lock (a
+ * slot is published with a release store after its text is written);
+ * numbering a new text takes it.
+ */
+#define NUM_SLOTS (DM_REQ_IDS * 2)
+static struct {
+	char text[DM_REQ_IDS][sizeof ((struct dm_report *)0)->checked[0]];
+	unsigned slot[NUM_SLOTS]; /* number, 0 when free */
+	unsigned count;           /* numbers given: 1 .. count */
+	bool lock;
+} numbered;
 
-/* The address's offset in its 4 KiB page, in 4-byte steps: literals lie a
- * few bytes to a few KiB apart, and the offset does not move with address
- * space randomisation, so which IDs share a slot is the same from run to
- * run of a binary (and under valgrind). */
-static unsigned seen_slot(const char *req_id)
+/* The number of id, 0 when it has none; *free_slot: where it would go
+ * (NUM_SLOTS when no slot is free). */
+static unsigned number_of(const char *id, unsigned *free_slot)
 {
-	return (unsigned)(((uintptr_t)req_id >> 2) % SEEN_SLOTS);
+	unsigned s = (unsigned)(id_fnv(id) % NUM_SLOTS);
+
+	for (unsigned n = 0; n < NUM_SLOTS; n++, s = (s + 1) % NUM_SLOTS) {
+		unsigned num = __atomic_load_n(&numbered.slot[s], __ATOMIC_ACQUIRE);
+		if (num == 0) {
+			*free_slot = s;
+			return 0;
+		}
+		if (same_id(numbered.text[num], id))
+			return num;
+	}
+	*free_slot = NUM_SLOTS;
+	return 0;
 }
 
+unsigned dm_req_intern(const char *req_id)
+{
+	unsigned num, s;
+
+	if (!req_id)
+		return 0;
+	if ((num = number_of(req_id, &s)) != 0)
+		return num;
+	while (__atomic_test_and_set(&numbered.lock, __ATOMIC_ACQUIRE))
+		;
+	num = number_of(req_id, &s); /* another thread may have numbered it */
+	if (num == 0 && s < NUM_SLOTS && numbered.count + 1 < DM_REQ_IDS) {
+		num = ++numbered.count;
+		copy_str(numbered.text[num], sizeof numbered.text[num], req_id);
+		__atomic_store_n(&numbered.slot[s], num, __ATOMIC_RELEASE);
+	}
+	__atomic_clear(&numbered.lock, __ATOMIC_RELEASE);
+	return num;
+}
 
 void dm_report_add(struct dm_report *r, const char *req_id, const char *where, uint64_t time_ns,
                    const char *fmt, ...)
@@ -106,19 +152,9 @@ void dm_report_add(struct dm_report *r, const char *req_id, const char *where, u
 		        where ? where : "?", (unsigned long long)time_ns, detail);
 }
 
-/* The index + 1 held in way s of the address cache when it holds req_id,
- * else 0: the same address as last time and (it may be a buffer) the
- * same text. */
-static inline unsigned seen_hit(const struct dm_report *r, unsigned s, const char *req_id)
-{
-	unsigned k = r->seen_index[s];
-	return r->seen_at[s] == req_id && k && same_id(r->checked[k - 1], req_id) ? k : 0;
-}
-
-/* id_index past the address cache: the hash index, adding the ID when new
- * and there is room; the cache learns it (the newest in the first way, the
- * one it displaces in the second). */
-static __attribute__((noinline)) int id_index_slow(struct dm_report *r, const char *req_id, unsigned seen)
+/* Index of req_id in r->checked, added when new and there is room; -1
+ * when absent and the table is full. */
+static int id_index(struct dm_report *r, const char *req_id)
 {
 	unsigned slot = find_slot(r, req_id);
 	int i = r->index[slot] ? (int)r->index[slot] - 1 : -1;
@@ -128,30 +164,12 @@ static __attribute__((noinline)) int id_index_slow(struct dm_report *r, const ch
 		copy_str(r->checked[i], sizeof r->checked[0], req_id);
 		r->index[slot] = (uint16_t)(i + 1);
 	}
-	if (i >= 0) {
-		r->seen_at[seen ^ 1] = r->seen_at[seen];
-		r->seen_index[seen ^ 1] = r->seen_index[seen];
-		r->seen_at[seen] = req_id;
-		r->seen_index[seen] = (uint16_t)(i + 1);
-	}
 	return i;
 }
 
-/* Index of req_id in r->checked, added when new and there is room; -1
- * when absent and the table is full.  In front of the hash index, an
- * address cache of two ways (slots seen and seen ^ 1), so that two IDs of
- * one request whose addresses hash alike do not evict each other on every
- * check. */
-static inline int id_index(struct dm_report *r, const char *req_id)
-{
-	unsigned seen = seen_slot(req_id), k;
-
-	if ((k = seen_hit(r, seen, req_id)) != 0 || (k = seen_hit(r, seen ^ 1, req_id)) != 0)
-		return (int)k - 1;
-	return id_index_slow(r, req_id, seen);
-}
-
-void dm_report_checked(struct dm_report *r, const char *req_id)
+/* The first check of an ID by this report, or of an ID without a number:
+ * found (or added) by its text, and its number learnt. */
+void dm_report_checked_slow(struct dm_report *r, unsigned num, const char *req_id)
 {
 	int i;
 
@@ -163,8 +181,17 @@ void dm_report_checked(struct dm_report *r, const char *req_id)
 			r->ids_dropped++;
 		return;
 	}
+	if (num && num < DM_REQ_IDS)
+		r->by_num[num] = (uint16_t)(i + 1);
 	if (r->checked_count[i] < UINT32_MAX)
 		r->checked_count[i]++;
+}
+
+void dm_report_checked(struct dm_report *r, const char *req_id)
+{
+	if (!r || !req_id)
+		return;
+	dm_report_checked_num(r, dm_req_intern(req_id), req_id);
 }
 
 uint32_t dm_report_check_count(const struct dm_report *r, const char *req_id)

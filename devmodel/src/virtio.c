@@ -62,11 +62,6 @@ void dm_virtio_violation_where(struct dm_virtio *dv, const char *where, const ch
 	va_end(ap);
 }
 
-void dm_virtio_checked(struct dm_virtio *dv, const char *req_id)
-{
-	dm_report_checked(report_of(dv), req_id);
-}
-
 bool dm_virtio_has(const struct dm_virtio *dv, unsigned bit)
 {
 	return bit < 64 && ((dv->guest_features >> bit) & 1u);

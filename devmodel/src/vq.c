@@ -74,11 +74,6 @@ int dm_vq_breach(struct dm_vq *q, const char *req_id, const char *fmt, ...)
 	return -1;
 }
 
-void dm_vq_checked(struct dm_vq *q, const char *req_id)
-{
-	dm_virtio_checked(q->dv, req_id);
-}
-
 static bool in_use(const struct dm_vq *q, uint16_t head)
 {
 	return head < IN_USE_CAP && ((q->in_use[head / 8] >> (head % 8)) & 1u);
@@ -216,7 +211,7 @@ int dm_vq_add_seg(struct dm_vq *q, struct dm_vq_walk *w, uint64_t addr, uint32_t
 	/* DRV-2.7.4.2-1 / DRV-2.8.17-3: readable elements before writable ones. */
 	const char *order_id = q->packed ? "DRV-2.8.17-3" : "DRV-2.7.4.2-1";
 
-	dm_vq_checked(q, order_id);
+	dm_vq_checked_by_ring(q, "DRV-2.7.4.2-1", "DRV-2.8.17-3");
 	if (!writable && w->seen_writable)
 		return dm_vq_breach(q, order_id,
 		                    "chain %u: device-readable descriptor after a device-writable one", c->head);
@@ -230,7 +225,7 @@ int dm_vq_add_seg(struct dm_vq *q, struct dm_vq_walk *w, uint64_t addr, uint32_t
 			                    c->head, (unsigned long long)w->total);
 	}
 
-	dm_vq_checked(q, q->packed ? "DRV-2.8.17-1" : "DRV-2.7.4.2-2");
+	dm_vq_checked_by_ring(q, "DRV-2.7.4.2-2", "DRV-2.8.17-1");
 	if (c->nseg >= DM_CHAIN_MAX) {
 		/* DEV-2.7.4.1-2, DEV-2.8.18-2: the device may cap descriptors per
 		 * chain; DRV-2.8.17-1: the packed driver stays within the cap. */

@@ -45,7 +45,11 @@ void dm_vq_violation(struct dm_vq *q, const char *req_id, const char *fmt, ...)
  * reset; returns -1. */
 int dm_vq_breach(struct dm_vq *q, const char *req_id, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-void dm_vq_checked(struct dm_vq *q, const char *req_id);
+#define dm_vq_checked(q, req_id) dm_virtio_checked((q)->dv, req_id)
+/* A check whose ID is the split or the packed ring's: the choice made here,
+ * so that each is a literal at its site (DM_REQ_NUM numbers it once). */
+#define dm_vq_checked_by_ring(q, split_id, packed_id)                                                \
+	((q)->packed ? dm_vq_checked((q), packed_id) : dm_vq_checked((q), split_id))
 /* Is [addr, addr+len) all guest RAM (every byte probed)? */
 bool dm_vq_range_in_ram(struct dm_vq *q, uint64_t addr, uint64_t len);
 

@@ -33,9 +33,11 @@ typedef uint64_t __attribute__((__may_alias__)) vlab_word_t;
  * of the loops below (docs/performance.md, issue 15).  With it, the loops
  * below are memset and memcpy, and must not call them.
  */
-#ifndef VLAB_PROVIDE_LIBC
+#if !defined(VLAB_PROVIDE_LIBC) && !defined(VLAB_LIBC_LOOPS)
 #define VLAB_ENV_MEMFNS 1
 #endif
+/* VLAB_LIBC_LOOPS: the loops below without defining memset and memcpy
+ * (their host test, tests/libc/libc_loops_test.cpp). */
 
 void vlab_memset(void *dst, int c, size_t n)
 {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "devmodel/report.h"
+#include "report_sites.h"
 
 namespace {
 
@@ -95,10 +96,9 @@ TEST_F(Report, ABufferReusedForAnotherIdCountsTheIdItHolds)
 	EXPECT_EQ(dm_report_check_count(&r, "DRV-2.7.4.2-2"), 1u);
 }
 
-// In front of the index, a cache by the ID's address (its offset in the
-// page, two ways): IDs at addresses a page apart share its slots and evict
-// one another, and each still counts as the ID it holds, also when one of
-// those places is rewritten with another ID.
+// IDs held in buffers (here a page apart, which shared a slot of the
+// address cache the report had before IDs were numbered) each count as the
+// ID they hold, also when one of those places is rewritten with another ID.
 TEST_F(Report, IdsWhoseAddressesShareACacheSlotKeepTheirCounts)
 {
 	std::vector<char> mem(4 * 4096 + 64);
@@ -124,6 +124,90 @@ TEST_F(Report, IdsWhoseAddressesShareACacheSlotKeepTheirCounts)
 	for (int k = 0; k < 4; k++)
 		EXPECT_EQ(dm_report_check_count(&r, id[k]), want[k]) << id[k];
 	EXPECT_EQ(dm_report_check_count(&r, "DRV-2.7.7.1-1"), want[4]);
+}
+
+// A literal ID is numbered once at its check site (DM_REQ_NUM keeps the
+// number in a static there, issue 15): that site counts in whichever
+// report it is given, each report at its own entry for the ID.
+TEST_F(Report, ASiteSeenByTwoReportsCountsInEachAtItsOwnEntry)
+{
+	dm_report other;
+	dm_report_init(&other);
+	EXPECT_EQ(report_site_literal_is_constant(), 1);
+	dm_report_checked(&other, "DRV-2.1.1-2"); // the site's ID is other's second entry
+	for (int i = 0; i < 3; i++)
+		report_site_literal(&r);
+	for (int i = 0; i < 2; i++)
+		report_site_literal(&other);
+	report_site_literal(&r);
+	dm_report_checked(&other, "DRV-2.7.4.2-1"); // the same ID by its text
+	EXPECT_EQ(r.nchecked, 1u);
+	EXPECT_STREQ(r.checked[0], "DRV-2.7.4.2-1");
+	EXPECT_EQ(dm_report_check_count(&r, "DRV-2.7.4.2-1"), 4u);
+	EXPECT_EQ(other.nchecked, 2u);
+	EXPECT_STREQ(other.checked[1], "DRV-2.7.4.2-1");
+	EXPECT_EQ(dm_report_check_count(&other, "DRV-2.7.4.2-1"), 3u);
+	EXPECT_EQ(dm_report_check_count(&other, "DRV-2.1.1-2"), 1u);
+}
+
+// An ID in a buffer is not numbered at its site: one site whose buffer
+// holds another ID at each call counts each call as the ID it holds then.
+TEST_F(Report, ASiteGivenABufferCountsTheIdItHoldsAtEachCall)
+{
+	char buf[32] = {};
+	EXPECT_EQ(report_site_buffer_is_constant(buf), 0);
+	const char *const id[] = {"DRV-2.7.4.2-1", "DRV-2.7.4.2-2", "DRV-2.7.4.2-1", "DRV-2.7.5.2-1",
+	                          "DRV-2.7.4.2-1"};
+	for (const char *i : id) {
+		std::snprintf(buf, sizeof buf, "%s", i);
+		report_site_buffer(&r, buf);
+	}
+	EXPECT_EQ(r.nchecked, 3u);
+	EXPECT_EQ(dm_report_check_count(&r, "DRV-2.7.4.2-1"), 3u);
+	EXPECT_EQ(dm_report_check_count(&r, "DRV-2.7.4.2-2"), 1u);
+	EXPECT_EQ(dm_report_check_count(&r, "DRV-2.7.5.2-1"), 1u);
+}
+
+// The numbers follow the text as a report keeps it: equal texts at other
+// addresses share a number, texts that differ within their first 31
+// characters do not, and texts equal in those share it (the report counts
+// them as one ID too).
+TEST_F(Report, AnIdsNumberFollowsItsTextAsTheReportKeepsIt)
+{
+	std::string a = "DRV-2.7.13.3.1-1", b = a, c = "DRV-2.7.13.3.1-2";
+	std::string long1(31, 'L'), long2 = long1;
+	long1 += "-one";
+	long2 += "-two";
+	EXPECT_NE(dm_req_intern(a.c_str()), 0u);
+	EXPECT_EQ(dm_req_intern(a.c_str()), dm_req_intern(b.c_str()));
+	EXPECT_NE(dm_req_intern(a.c_str()), dm_req_intern(c.c_str()));
+	EXPECT_EQ(dm_req_intern(long1.c_str()), dm_req_intern(long2.c_str()));
+	EXPECT_EQ(dm_req_intern(nullptr), 0u);
+	dm_report_checked(&r, long1.c_str());
+	dm_report_checked(&r, long2.c_str());
+	EXPECT_EQ(r.nchecked, 1u);
+	EXPECT_EQ(dm_report_check_count(&r, long1.c_str()), 2u);
+}
+
+// Once the process has numbered all the texts it can, a new ID has no
+// number and is found by its text, with the same counts.
+TEST_F(Report, IdsBeyondTheProcesssNumbersAreCountedByTheirText)
+{
+	unsigned numbered = 0;
+	for (int i = 0; i < 2 * DM_REQ_IDS && dm_req_intern(("FILL-" + std::to_string(i)).c_str()) != 0; i++)
+		numbered++;
+	EXPECT_LT(numbered, static_cast<unsigned>(DM_REQ_IDS));
+	EXPECT_EQ(dm_req_intern("DRV-2.7.7.2-4"), 0u);
+	char buf[32];
+	std::snprintf(buf, sizeof buf, "%s", "DRV-2.7.7.2-4");
+	for (int i = 0; i < 3; i++) {
+		dm_report_checked(&r, "DRV-2.7.7.2-4");
+		report_site_buffer(&r, buf);
+	}
+	dm_report_add(&r, "DRV-2.7.7.2-4", "q0", 1, "broken");
+	EXPECT_EQ(r.nchecked, 1u);
+	EXPECT_EQ(dm_report_check_count(&r, "DRV-2.7.7.2-4"), 7u);
+	EXPECT_EQ(dm_report_violation_count(&r, "DRV-2.7.7.2-4"), 1u);
 }
 
 TEST_F(Report, NullIdsAreIgnored)

@@ -123,7 +123,13 @@ void dm_virtio_violation(struct dm_virtio *dv, const char *req_id, const char *f
  * the device name), a check that held, and negotiated-feature test. */
 void dm_virtio_violation_where(struct dm_virtio *dv, const char *where, const char *req_id,
                                const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-void dm_virtio_checked(struct dm_virtio *dv, const char *req_id);
+/* dm_virtio_checked(dv, req_id): req_id was checked (a macro, so that a
+ * literal ID is numbered once at its call site: DM_REQ_NUM). */
+#define dm_virtio_checked(dv, req_id) dm_virtio_checked_num((dv), DM_REQ_NUM(req_id), (req_id))
+static inline void dm_virtio_checked_num(struct dm_virtio *dv, unsigned num, const char *req_id)
+{
+	dm_report_checked_num(dv->env ? dv->env->report : NULL, num, req_id);
+}
 bool dm_virtio_has(const struct dm_virtio *dv, unsigned bit);
 /* DRIVER_OK set and DEVICE_NEEDS_RESET not: the device processes queues. */
 bool dm_virtio_running(const struct dm_virtio *dv);
