@@ -392,22 +392,30 @@ bool cli_fs_exists(struct cli *c, const char *iface, const char *devpart, const 
 	return found;
 }
 
+/* fstype's and part uuid's answer: printed, or (as U-Boot) put silently
+ * into the environment variable var. */
+static int show_or_set(const char *var, const char *value)
+{
+	if (!var) {
+		printf("%s\n", value);
+		return CLI_OK;
+	}
+	return cli_env_set(var, value) ? CLI_FAIL : CLI_OK;
+}
+
 int cmd_fs_fstype(struct cli *c, int argc, char **argv)
 {
 	struct fs_mount *m;
+	int rc;
 
-	if (argc == 4) {
-		printf("** fstype: setting variable '%s' needs the shell's variables **\n", argv[3]);
-		return CLI_FAIL;
-	}
-	if (argc != 3)
+	if (argc != 3 && argc != 4)
 		return CLI_USAGE;
 	m = fs_open(c, argv[1], argv[2], VLAB_FS_NONE);
 	if (!m)
 		return CLI_FAIL;
-	printf("%s\n", vlab_fs_type_name(&m->fs));
+	rc = show_or_set(argc == 4 ? argv[3] : NULL, vlab_fs_type_name(&m->fs));
 	fs_release(m);
-	return CLI_OK;
+	return rc;
 }
 
 /* ---- part ---- */
@@ -416,12 +424,9 @@ static int part_uuid(struct cli *c, int argc, char **argv)
 {
 	struct fs_where w;
 	char uuid[37];
+	int rc;
 
-	if (argc == 5) {
-		printf("** part uuid: setting variable '%s' needs the shell's variables **\n", argv[4]);
-		return CLI_FAIL;
-	}
-	if (argc != 4)
+	if (argc != 4 && argc != 5)
 		return CLI_USAGE;
 	if (!where_arg(c, argv[2], argv[3], &w)) {
 		free(w.t);
@@ -440,9 +445,9 @@ static int part_uuid(struct cli *c, int argc, char **argv)
 	} else {
 		snprintf(uuid, sizeof uuid, "%08" PRIx32 "-%02x", w.t->disk_signature, w.p->number & 0xffu);
 	}
-	printf("%s\n", uuid);
+	rc = show_or_set(argc == 5 ? argv[4] : NULL, uuid);
 	free(w.t);
-	return CLI_OK;
+	return rc;
 }
 
 int cmd_part(struct cli *c, int argc, char **argv)

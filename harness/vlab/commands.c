@@ -86,7 +86,8 @@ static const struct command commands[] = {
 	  "    - Find file 'filename' from 'dev' on 'interface' and determine its size;\n"
 	  "      prints nothing, as U-Boot (which sets filesize)" },
 	{ "fstype", cmd_fs_fstype, false, "Look up a filesystem type",
-	  "fstype <interface> <dev>:<part> - print filesystem type" },
+	  "fstype <interface> <dev>:<part> - print filesystem type\n"
+	  "fstype <interface> <dev>:<part> <varname> - set environment variable to filesystem type" },
 	{ "fatls", cmd_fs_ls, false, "list files in a directory (default /)",
 	  "fatls <interface> <dev[:part]> [directory]\n"
 	  "    - list files from 'dev' on 'interface' in 'directory' (FAT only)" },
@@ -107,6 +108,8 @@ static const struct command commands[] = {
 	{ "part", cmd_part, false, "disk partition related commands",
 	  "part uuid <interface> <dev>:<part>\n"
 	  "    - print partition UUID\n"
+	  "part uuid <interface> <dev>:<part> <varname>\n"
+	  "    - set environment variable to partition UUID\n"
 	  "part list <interface> <dev>\n"
 	  "    - print a device partition map" },
 	{ "net", cmd_net, false, "virtio-net devices (vlab)",

@@ -141,9 +141,18 @@ const char *cli_env_get(const char *name)
 	return v ? v->value : NULL;
 }
 
+/* An environment variable's name: no '=' (U-Boot's message). */
+static bool env_name_ok(const char *name)
+{
+	if (!strchr(name, '='))
+		return true;
+	printf("## Error: illegal character '=' in variable name \"%s\"\n", name);
+	return false;
+}
+
 int cli_env_set(const char *name, const char *value)
 {
-	return var_set(name, value, false) < 0 ? -1 : 0;
+	return env_name_ok(name) && var_set(name, value, false) >= 0 ? 0 : -1;
 }
 
 void cli_env_set_filesize(uint64_t bytes)
@@ -861,10 +870,8 @@ int cmd_setenv(struct cli *c, int argc, char **argv)
 	argc -= skip;
 	if (argc < 2)
 		return CLI_OK;
-	if (strchr(argv[1], '=')) {
-		printf("## Error: illegal character '=' in variable name \"%s\"\n", argv[1]);
+	if (!env_name_ok(argv[1]))
 		return CLI_FAIL;
-	}
 	if (argc == 2)
 		return var_set(argv[1], NULL, false) < 0 ? CLI_FAIL : CLI_OK;
 	value[0] = '\0';

@@ -102,6 +102,16 @@ check "part uuid on MBR: the disk signature and the partition number"
 run 0 --blk mbr.img -c 'part uuid virtio 0:2'
 contains '1234abcd-02'
 
+check "fstype and part uuid with a variable name set it and print nothing, as U-Boot"
+run 0 --blk mbr.img -c 'fstype virtio 0:2 t; part uuid virtio 0:2 u; echo [$t] [$u]; printenv t'
+lines_in_order '[ext4] [1234abcd-02]' 't=ext4'
+lacks 'variables'
+[[ $(wc -l <out.txt) == 2 ]] || fail "fstype/part uuid with a variable printed more than the echo and printenv"
+run 1 --blk mbr.img -c 'fstype virtio 0:1 a=b'
+contains "## Error: illegal character '=' in variable name \"a=b\""
+run 1 --blk mbr.img -c 'part uuid virtio 0:1 a=b'
+contains "## Error: illegal character '=' in variable name \"a=b\""
+
 check "a whole-disk FAT (no partition table) and a whole-disk ext2; any transport"
 # (virtio-mmio devices are numbered before PCI ones.)
 run 0 --blk img/fat12.img,transport=mmio-legacy --blk img/ext2.img,transport=pci \

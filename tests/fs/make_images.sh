@@ -3,6 +3,8 @@
 # mtools, e2fsprogs; no root, no loop devices):  make_images.sh OUTDIR
 # OUTDIR/tree        the files every image holds (see below)
 # OUTDIR/fat12.img fat16.img fat32.img   mkfs.vfat + mcopy, whole-disk
+# OUTDIR/fat32-4k.img                    FAT32 of 4096-byte sectors (for a
+#                                        disk of 4096-byte logical blocks)
 # OUTDIR/ext2.img ext3.img ext4.img      mke2fs -d, 1 KiB blocks
 # OUTDIR/ext4-64.img                     64bit, flex_bg, 4 KiB blocks
 # OUTDIR/ext4-inline.img                 inline_data: small files and
@@ -39,9 +41,10 @@ printf 'nested\n' >tree/sub/deeper/n.txt
 head -c 60000 tree/big.bin >frag.bin
 head -c 20000 tree/big.bin >gap.bin
 
-fat() { # fat BITS SIZE-KIB
+fat() { # fat BITS SIZE-KIB [SECTOR-SIZE]
 	local img=fat$1.img
-	mkfs.vfat -C -F "$1" -s 1 -S 512 -n "VLAB$1" -i 1234abcd "$img" "$2" >/dev/null
+	[[ ${3:-512} == 512 ]] || img=fat$1-$(($3 / 1024))k.img
+	mkfs.vfat -C -F "$1" -s 1 -S "${3:-512}" -n "VLAB$1" -i 1234abcd "$img" "$2" >/dev/null
 	mcopy -i "$img" tree/hello.txt tree/big.bin "tree/A Long File Name with spaces.txt" ::/
 	mcopy -s -i "$img" tree/sub ::/
 	# frag.bin fills the hole gap.bin leaves, then goes on after big.bin's end.
@@ -53,6 +56,8 @@ fat() { # fat BITS SIZE-KIB
 fat 12 2048
 fat 16 8192
 fat 32 34816
+# 69632 sectors of 4096 bytes: a FAT32 needs 65525 clusters.
+fat 32 278528 4096
 
 # ext only: symlinks and a sparse file.
 ln -s hello.txt tree/link

@@ -1,9 +1,17 @@
 #!/usr/bin/env python3
 """Filesystem and partition commands compared with U-Boot itself (CTest
 label uboot): one boot of Debian's U-Boot (u-boot-qemu, qemu_arm64) in QEMU
-with five virtio disks this script makes, the lines of fs-lines.txt typed at
-its prompt, the same lines run by vlab on the same disks, and the answers
-compared line by line.
+with six virtio disks this script makes, the lines of fs-lines.txt typed
+at its prompt, the same lines run by vlab on the same disks, and the
+answers compared line by line.
+
+The sixth disk has 4096-byte logical blocks (QEMU's logical_block_size=4096,
+the same words after vlab's --blk): gpt.img again, made for 4096-byte
+sectors.  U-Boot 2023.01 cannot read it (its virtio-blk ignores blk_size
+and sends 512-byte reads, which QEMU fails); U-Boot since 2026.01 reads it
+in blocks of blk_size, and then answers as on the 512-byte gpt.img.  So a
+line "LINE ~ TWIN" of fs-lines.txt is run by vlab as LINE and typed into
+U-Boot as TWIN (the same command on gpt.img), and the answers must match.
 
 usage: fs_compare.py VLAB WORKDIR
 
@@ -36,9 +44,9 @@ def run(*cmd, **kw):
     subprocess.run(cmd, check=True, **kw)
 
 
-def put(img, fs, lba):
+def put(img, fs, lba, bsize=512):
     with open(fs, "rb") as src, open(img, "r+b") as dst:
-        dst.seek(lba * 512)
+        dst.seek(lba * bsize)
         dst.write(src.read())
 
 
@@ -48,8 +56,38 @@ def table(img, mib, script):
     run("sfdisk", "-q", img, input=script.encode())
 
 
+# gpt.img's table (and gpt4k.img's): start and size of each partition.
+GPT_SCRIPT = ("label: gpt\nlabel-id: 01234567-89AB-CDEF-0123-456789ABCDEF\n"
+              "start=%d,size=%d,type=0FC63DAF-8483-4772-8E79-3D69D8477DE4,"
+              "uuid=11111111-2222-3333-4444-555555555555,name=root\n"
+              "start=%d,size=%d,type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B,"
+              "uuid=66666666-7777-8888-9999-AAAAAAAAAAAA,name=esp\n")
+# A disk of 4096-byte logical blocks, as QEMU presents it with these
+# properties of virtio-blk (and vlab's --blk with the same words).
+LBS4K = "logical_block_size=4096,physical_block_size=4096"
+
+
+def gpt4k(work, fs):
+    """gpt.img again for 4096-byte sectors (the same GUIDs and names, the
+    partitions in 4096-byte blocks: fdisk -b 4096 loading an sfdisk script,
+    sfdisk 2.38 has no --sector-size): 1 the 64-bit ext4, 2 a FAT32 of
+    4096-byte sectors with gpt.img's files, written in the same order."""
+    img = os.path.join(work, "gpt4k.img")
+    script = os.path.join(work, "gpt4k.sfdisk")
+    with open(script, "w") as f:
+        f.write(GPT_SCRIPT % (256, 4096, 4352, 69632))
+    with open(img, "wb") as f:
+        f.truncate(300 * MIB)
+    run("fdisk", "-b", "4096", img, input=("I\n%s\nw\n" % script).encode(),
+        stdout=subprocess.DEVNULL)
+    put(img, os.path.join(fs, "ext4-64.img"), 256, 4096)
+    put(img, os.path.join(fs, "fat32-4k.img"), 4352, 4096)
+    return img + "," + LBS4K
+
+
 def make_disks(work):
-    """The five disks of fs-lines.txt, in virtio order."""
+    """The six disks of fs-lines.txt, in virtio order (an image, then the
+    properties of its device when it has any)."""
     fs = os.path.join(work, "fs")
     rc = subprocess.run(["bash", os.path.join(HERE, "..", "fs", "make_images.sh"), fs]).returncode
     if rc:
@@ -60,11 +98,7 @@ def make_disks(work):
           "start=2048,size=16384,type=e,bootable\nstart=18432,size=16384,type=83\n")
     put(d("mbr.img"), f("fat16.img"), 2048)
     put(d("mbr.img"), f("ext4.img"), 18432)
-    table(d("gpt.img"), 56, "label: gpt\nlabel-id: 01234567-89AB-CDEF-0123-456789ABCDEF\n"
-          "start=2048,size=32768,type=0FC63DAF-8483-4772-8E79-3D69D8477DE4,"
-          "uuid=11111111-2222-3333-4444-555555555555,name=root\n"
-          "start=34816,size=69632,type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B,"
-          "uuid=66666666-7777-8888-9999-AAAAAAAAAAAA,name=esp\n")
+    table(d("gpt.img"), 56, GPT_SCRIPT % (2048, 32768, 34816, 69632))
     put(d("gpt.img"), f("ext4-64.img"), 2048)
     put(d("gpt.img"), f("fat32.img"), 34816)
     shutil.copyfile(f("fat12.img"), d("super.img"))
@@ -77,7 +111,7 @@ def make_disks(work):
             img.seek(lba * 512)
             img.write(bytes(512))
     shutil.copyfile(f("ext2.img"), d("sext.img"))
-    return [d(n) for n in ("mbr.img", "gpt.img", "super.img", "pmbr.img", "sext.img")]
+    return [d(n) for n in ("mbr.img", "gpt.img", "super.img", "pmbr.img", "sext.img")] + [gpt4k(work, fs)]
 
 
 def normalise(lines):
@@ -94,15 +128,19 @@ def main():
         sys.exit(__doc__)
     vlab, work = sys.argv[1:]
     os.environ["PATH"] += ":/usr/sbin:/sbin"
-    for need in ("sfdisk", "qemu-system-aarch64", BIOS):
+    for need in ("sfdisk", "fdisk", "qemu-system-aarch64", BIOS):
         if not shutil.which(need) and not os.path.exists(need):
             print("fs_compare.py: %s is not installed (Debian: fdisk, qemu-system-arm, u-boot-qemu)" % need)
             sys.exit(77)
     os.makedirs(work, exist_ok=True)
     disks = make_disks(work)
-    lines = [l for l in open(os.path.join(HERE, "fs-lines.txt")).read().split("\n")
+    # "LINE ~ TWIN": vlab runs LINE, U-Boot TWIN (a line on the disk of
+    # 4096-byte blocks, asked of U-Boot on its 512-byte twin).
+    pairs = [l.partition(" ~ ") for l in open(os.path.join(HERE, "fs-lines.txt")).read().split("\n")
              if l and not l.startswith("#")]
-    typed = "".join(l + "; echo st=$?\n" for l in lines)
+    lines = [p[0] for p in pairs]
+    twins = [p[2] or p[0] for p in pairs]
+    typed = "".join(l + "; echo st=$?\n" for l in twins)
     transcript = os.path.join(work, "uboot.txt")
     t0 = time.time()
     rc = subprocess.run([sys.executable, os.path.join(HERE, "..", "cli", "uboot", "capture_shell.py"),
@@ -126,8 +164,8 @@ def main():
         sys.exit("FAIL: %d lines, U-Boot answered %d, vlab %d (%s)" %
                  (len(lines), len(bl), len(answers) - 1, work))
     seen, bad = set(), 0
-    for (line, uboot), got in zip(bl, answers):
-        key = line[0]
+    for line, twin, (_, uboot), got in zip(lines, twins, bl, answers):
+        key = line + "; echo st=$?"
         got = normalise(got.rstrip("\n").split("\n") if got.rstrip("\n") else [])
         while uboot and uboot[-1] in ("", "=>"):  # the last, empty prompt
             uboot = uboot[:-1]
@@ -139,8 +177,9 @@ def main():
                 print("FAIL: '%s' is listed as a difference but vlab must answer as U-Boot" % key)
                 bad += 1
         if got != want:
-            print("FAIL: '%s'\n  U-Boot%s:\n    %s\n  vlab:\n    %s" %
-                  (key, " (deliberate difference)" if key in diff else "",
+            print("FAIL: '%s'\n  U-Boot%s%s:\n    %s\n  vlab:\n    %s" %
+                  (key, " to '%s'" % twin if twin != line else "",
+                   " (deliberate difference)" if key in diff else "",
                    "\n    ".join(want), "\n    ".join(got)))
             bad += 1
     missing = set(diff) - seen

@@ -7,7 +7,9 @@ usage: capture_shell.py OUT [IMAGE...] < LINES
          U-Boot's continuation prompt '> ')
   OUT    the transcript from the first prompt on, ANSI and CR removed
   IMAGE  raw disk images, attached read-only as virtio-blk-device (mmio)
-         in the order U-Boot numbers them (virtio 0 is the first)
+         in the order U-Boot numbers them (virtio 0 is the first);
+         IMAGE,PROPS gives the device QEMU's properties PROPS
+         (logical_block_size=4096,...)
 
 Needs qemu-system-aarch64 (Debian qemu-system-arm) and
 /usr/lib/u-boot/qemu_arm64/u-boot.bin.  Every wait is bounded; exits 1
@@ -30,9 +32,10 @@ def main():
     disks = []
     # QEMU gives the last virtio-mmio slot to the first device, and U-Boot
     # numbers the slots from the lowest address: the reverse order.
-    for i, image in reversed(list(enumerate(sys.argv[2:]))):
+    for i, arg in reversed(list(enumerate(sys.argv[2:]))):
+        image, _, props = arg.partition(",")
         disks += ["-drive", "if=none,format=raw,readonly=on,id=d%d,file=%s" % (i, image),
-                  "-device", "virtio-blk-device,drive=d%d" % i]
+                  "-device", "virtio-blk-device,drive=d%d%s" % (i, "," + props if props else "")]
     qemu = subprocess.Popen(
         ["qemu-system-aarch64", "-machine", "virt", "-cpu", "cortex-a57", "-m", "256",
          "-bios", BIOS, "-nographic", "-nic", "none", "-no-reboot"] + disks,
