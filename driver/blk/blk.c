@@ -520,10 +520,10 @@ static void blk_teardown_queues(struct vlab_blk *b)
  * The request queues (5.2.2): queue 0, and with MQ as many more as
  * num_queues says, within VLAB_BLK_MAX_QUEUES and the caller's max_queues.
  * num_queues is hostile: 0 is taken as 1, a count above what the driver
- * can use, a queue the transport does not have (VLAB_ENODEV) or one whose
- * size differs from queue 0's (parts are sized for queue 0) ends the count
- * there, with a log line; only a failure of queue 0, or a device error,
- * fails the disk.
+ * can use, a queue the transport does not have (VLAB_ENODEV), refuses
+ * (VLAB_ERANGE) or whose size differs from queue 0's (parts are sized for
+ * queue 0) ends the count there, with a log line; only a failure of queue
+ * 0, or a device that broke, fails the disk.
  */
 static int blk_setup_queues(struct vlab_blk *b, uint16_t max_queues, uint16_t queue_cap)
 {
@@ -560,8 +560,16 @@ static int blk_setup_queues(struct vlab_blk *b, uint16_t max_queues, uint16_t qu
 			         blk_name(b), (unsigned)b->info.num_queues_offered, i, i);
 			break;
 		}
+		if (rc && vlab_virtio_check(b->vdev) == 0) {
+			/* Any other refusal of this queue (a legacy ring
+			 * fixed above the driver's cap: VLAB_ERANGE) costs
+			 * the queues from here on, not the disk. */
+			vlab_log(p, VLAB_LOG_WARN, "%s: queue %u not usable (%s): using %u queue(s)", blk_name(b), i,
+			         vlab_errname(rc), i);
+			break;
+		}
 		if (rc)
-			return rc;
+			return rc; /* the device broke */
 		if (vlab_vq_size(vq) != vlab_vq_size(&b->vq)) {
 			/* Set up (nq_setup counts it: torn down after the
 			 * reset) but never used: never notified. */

@@ -247,8 +247,8 @@ struct vlab_blk {
  * default).
  *
  * Multi-queue (MQ): the driver uses info.num_queues queues, every one the
- * size of queue 0 (a queue the transport lacks, or one of another size, and
- * the queues after it are not used: a log line says so).  Requests are
+ * size of queue 0 (a queue the transport lacks or refuses, or one of
+ * another size, and the queues after it are not used: a log line says so).  Requests are
  * spread over them part by part, round robin: each part of a caller's
  * request (see vlab_blk_submit) goes to the next queue in turn, so one large
  * request may be in flight on several queues at once.  Completions come back
