@@ -183,7 +183,7 @@ static struct hx_machine *dev_up(const struct opts *o, const struct hx_blk_opts 
 	}
 	rc = hx_bind(m, *dev, bound, VLAB_MMIO_ALLOW_LEGACY);
 	if (!rc && bo) {
-		struct vlab_blk_cfg cfg = {0, o->no_zeroing};
+		struct vlab_blk_cfg cfg = {.no_zeroing = o->no_zeroing};
 		rc = vlab_blk_init_cfg(blk, bound->vdev, &cfg);
 	} else if (!rc) {
 		struct vlab_net_cfg cfg;

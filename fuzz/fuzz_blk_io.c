@@ -6,7 +6,10 @@
  * operations: synchronous reads, writes, flushes, DISCARD, WRITE_ZEROES, GET_ID, asynchronous
  * submissions with poll and the interrupt entry, re-initialisation.  The
  * device's lies (registers, used ring, status bytes, IDs) come from the
- * payload; racy mode makes every shared-memory read fresh.
+ * payload; racy mode makes every shared-memory read fresh.  An input whose
+ * mode byte is FZ_BLK_MQ_MAGIC has the device offer MQ: the next two bytes
+ * are its num_queues (any value, 0 and lies included) and how many queues
+ * its transport has (1 + the byte % FZ_NQ), then the mode byte follows.
  *
  * Beyond the sanitizers: every request the driver took is finished by the
  * end (nothing forgotten) and comes back exactly once (from poll, or from
@@ -26,6 +29,8 @@
 #include "vlab/mmio.h"
 
 #define NREQ 4
+/* The mode byte that makes the device offer MQ (see above). */
+#define FZ_BLK_MQ_MAGIC 0x6du
 
 static struct fz F;
 static struct vlab_mmio M;
@@ -109,6 +114,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fz_init(f, data, size);
 	fz_trace_start(f, "fuzz_blk_io");
 	mode = fz_ring_offer(f, 0);
+	if (mode == FZ_BLK_MQ_MAGIC) {
+		const uint8_t claimed = fz_choose8(f);
+		const unsigned served = 1u + fz_choose8(f) % FZ_NQ;
+		f->features |= VLAB_BIT(VIRTIO_BLK_F_MQ);
+		fz_st(f->config + VIRTIO_BLK_CFG_NUM_QUEUES, 2, claimed);
+		for (unsigned i = 0; i < served; i++)
+			f->q[i].max = f->q[0].max;
+		mode = fz_choose8(f);
+	}
 	f->racy = mode & 1;
 	f->lie_shift = (uint8_t)(1 + ((mode >> 1) & 7)); /* 8: an honest device */
 	memset(req, 0, sizeof req);
@@ -120,6 +134,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!buf || !abuf)
 		abort();
 	up = bring_up(f, mode, (mode & 0x40) != 0) == 0;
+	/* Queues used: at least one, never one the transport does not have nor
+	 * more than the driver holds, whatever num_queues said. */
+	if (up && !f->lied) {
+		unsigned have = 0;
+		while (have < FZ_NQ && f->q[have].max)
+			have++;
+		if (B.info.num_queues < 1 || B.info.num_queues > have || B.info.num_queues > VLAB_BLK_MAX_QUEUES)
+			FZ_ABORT("%u queues used of num_queues %u, %u on the transport", B.info.num_queues,
+			         B.info.num_queues_offered, have);
+	}
 
 	for (unsigned step = 0; up && step < 64 && !fz_choose_done(f); step++) {
 		uint8_t op = fz_choose8(f);

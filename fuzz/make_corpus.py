@@ -135,6 +135,14 @@ def blk():
         write("fuzz_blk_io", "ring_" + name, seed(ctl))
     for name, ctl in rings([honest] + rd(2, 1, STALL) + rd(2, 1) + reinit + rd(2, 1, TWICE) + rd(2, 1)):
         write("fuzz_blk_io", "ring_lies_" + name, seed(ctl))
+    # MQ (0x6D: num_queues, then the queues the transport has, 1 + byte % 3).
+    MQ = 0x6D
+    mq_io = wr(3, 2) + submit(0, 0, 1) + submit(1, 1, 9) + submit(2, 2, 1) + irq + poll + poll + poll + rd(0, 16)
+    write("fuzz_blk_io", "mq_three_queues", seed([MQ, 3, 2, honest] + mq_io + reinit + rd(3, 2)))
+    write("fuzz_blk_io", "mq_num_queues_zero", seed([MQ, 0, 2, honest] + mq_io))
+    write("fuzz_blk_io", "mq_num_queues_above_the_transport", seed([MQ, 255, 1, honest] + mq_io))
+    write("fuzz_blk_io", "mq_lies_on_a_second_queue", seed([MQ, 2, 1, honest] + rd(0, 16) + rd(2, 1, STALL) + rd(2, 1) +
+                                                           reinit + rd(2, 1, TWICE) + rd(2, 1)))
     write("fuzz_blk_io", "lies_in_init", seed([0x4C] + [0] * 20 + [0xFF] + [0] * 40 + rd(0, 1), b"\x05" * 32))
 
 

@@ -236,6 +236,7 @@ declare -A DEVICE_OPTS=(
 	[qs1024]="queue-size=1024"
 	[wce]="config-wce=on,write-cache=off"
 	[dz8]="discard=on,write-zeroes=on,max-discard-sectors=8,max-write-zeroes-sectors=8"
+	[mq4]="num-queues=4"
 )
 declare -A DEVICE_HOST=(
 	[blk]="--scenario blk --image @DIR@/model.img --serial $BLK_SERIAL"
@@ -357,6 +358,8 @@ MATRIX=(
 	"riscv64 pci blk wce"
 	"riscv64 mmio-v2 blk dz8"
 	"riscv64 pci blk dz8"
+	"riscv64 mmio-v2 blk mq4"
+	"riscv64 pci blk mq4"
 )
 
 # Per device: prepare the row's directory before the runs; check it after.

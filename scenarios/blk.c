@@ -490,6 +490,9 @@ unsigned sc_blk_run(struct sc_out *o, const struct sc_dev *sd)
 		sc_printf(o, "info: topology not negotiated");
 	sc_printf(o, "queue: size %u, %u request slots, %u bytes per request, %u segments", w->blk->vq.size,
 	          w->blk->nslots, (unsigned)w->blk->max_req_bytes, (unsigned)w->blk->max_segs);
+	if (vlab_virtio_has(d, VIRTIO_BLK_F_MQ)) /* without MQ the transcript is as it was */
+		sc_printf(o, "queues: %u used of num_queues %u (requests spread round robin)", in->num_queues,
+		          in->num_queues_offered);
 
 	print_parts(o, w);
 	check_pristine(o, w, find_part(&w->parts, SC_PART_DATA_NAME));
@@ -509,6 +512,16 @@ unsigned sc_blk_run(struct sc_out *o, const struct sc_dev *sd)
 	          (unsigned long long)w->blk->reads, (unsigned long long)w->blk->writes,
 	          (unsigned long long)w->blk->flushes, (unsigned long long)w->blk->errors);
 	sc_print_ring(o, "requestq", &w->blk->vq);
+#if VLAB_BLK_MAX_QUEUES > 1
+	for (unsigned q = 1; q < in->num_queues; q++) {
+		/* requestq2 .. requestq16 (VLAB_BLK_MAX_QUEUES <= 16) */
+		char name[] = "requestq??";
+		const unsigned n = q + 1;
+		name[8] = (char)(n >= 10 ? '1' : '0' + n);
+		name[9] = n >= 10 ? (char)('0' + n % 10) : '\0';
+		sc_print_ring(o, name, &w->blk->mq[q - 1]);
+	}
+#endif
 	rc = vlab_virtio_check(d);
 	sc_printf(o, "device state: %s", rc ? vlab_errname(rc) : "ok");
 	if (rc)

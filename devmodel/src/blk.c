@@ -134,7 +134,8 @@ static void build_config(const struct dm_blk *b, uint8_t cfg[CFG_BYTES])
 	put_le(cfg + DM_VIRTIO_BLK_CFG_TOPOLOGY + 2, c->min_io_size, 2);
 	put_le(cfg + DM_VIRTIO_BLK_CFG_TOPOLOGY + 4, c->opt_io_size, 4);
 	cfg[DM_VIRTIO_BLK_CFG_WRITEBACK] = b->writeback;
-	put_le(cfg + DM_VIRTIO_BLK_CFG_NUM_QUEUES, c->num_queues ? c->num_queues : 1, 2);
+	put_le(cfg + DM_VIRTIO_BLK_CFG_NUM_QUEUES,
+	       c->num_queues_lies ? c->num_queues_claimed : c->num_queues ? c->num_queues : 1, 2);
 	put_le(cfg + CFG_MAX_DISCARD_SECTORS, c->max_discard_sectors, 4);
 	put_le(cfg + CFG_MAX_DISCARD_SEG, c->max_discard_seg, 4);
 	put_le(cfg + CFG_DISCARD_SECTOR_ALIGNMENT, c->discard_sector_alignment, 4);

@@ -2,7 +2,8 @@
 /*
  * virtio-blk driver (VIRTIO 1.2, 5.2).
  *
- * One request queue.  A caller's request is cut into parts that each fit
+ * One request queue, or with MQ up to VLAB_BLK_MAX_QUEUES of them (5.2.2),
+ * all of one size; parts go to them in turn.  A caller's request is cut into parts that each fit
  * one virtio request (max_req_bytes, derived from seg_max, size_max and the
  * queue size); a part occupies a slot, which owns a 16-byte header and a
  * status byte in one DMA block.  Parts wait in a FIFO for a free slot and
@@ -63,6 +64,17 @@ static void put_u64(const struct vlab_blk *b, uint8_t *p, uint64_t v)
 	}
 	for (unsigned i = 0; i < 8; i++)
 		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Queue i (0: requestq1), i below nq_setup. */
+static struct vlab_vq *blk_vq(struct vlab_blk *b, unsigned i)
+{
+#if VLAB_BLK_MAX_QUEUES > 1
+	if (i > 0 && i < VLAB_BLK_MAX_QUEUES)
+		return &b->mq[i - 1];
+#endif
+	(void)i;
+	return &b->vq;
 }
 
 static bool is_pow2(uint32_t v)
@@ -443,6 +455,12 @@ static int blk_read_config(struct vlab_blk *b)
 	if (rc)
 		return rc;
 	info->writeback = info->flush;
+	/* num_queues only with MQ (DRV-2.5.1-3); judged in blk_setup_queues. */
+	if (vlab_virtio_has(d, VIRTIO_BLK_F_MQ)) {
+		rc = vlab_virtio_config_read(d, VIRTIO_BLK_CFG_NUM_QUEUES, &info->num_queues_offered, 2);
+		if (rc)
+			return rc;
+	}
 	info->config_wce = VLAB_CFG_BLK_EXTRA && vlab_virtio_has(d, VIRTIO_BLK_F_CONFIG_WCE);
 	if (info->config_wce) {
 		uint8_t wb = 0;
@@ -481,11 +499,86 @@ static int blk_size_requests(struct vlab_blk *b)
 	b->max_segs = segs;
 	b->max_req_bytes = (uint32_t)bytes;
 
-	b->nslots = qsize / 3;
+	b->nslots = (qsize / 3) * b->info.num_queues;
 	if (b->nslots == 0)
 		b->nslots = 1;
 	if (b->nslots > VLAB_BLK_MAX_INFLIGHT)
 		b->nslots = VLAB_BLK_MAX_INFLIGHT;
+	return 0;
+}
+
+/* Every queue set up (the device was reset: DRV-3.3.1-2). */
+static void blk_teardown_queues(struct vlab_blk *b)
+{
+	for (unsigned i = 0; i < b->nq_setup; i++)
+		if (vlab_vq_allocated(blk_vq(b, i)))
+			vlab_vq_teardown(blk_vq(b, i));
+	b->nq_setup = 0;
+}
+
+/*
+ * The request queues (5.2.2): queue 0, and with MQ as many more as
+ * num_queues says, within VLAB_BLK_MAX_QUEUES and the caller's max_queues.
+ * num_queues is hostile: 0 is taken as 1, a count above what the driver
+ * can use, a queue the transport does not have (VLAB_ENODEV), refuses
+ * (VLAB_ERANGE) or whose size differs from queue 0's (parts are sized for
+ * queue 0) ends the count there, with a log line; only a failure of queue
+ * 0, or a device that broke, fails the disk.
+ */
+static int blk_setup_queues(struct vlab_blk *b, uint16_t max_queues, uint16_t queue_cap)
+{
+	const struct vlab_platform *p = blk_plat(b);
+	unsigned want = 1, cap = VLAB_BLK_MAX_QUEUES;
+	int rc;
+
+	rc = vlab_vq_setup(&b->vq, b->vdev, 0, queue_cap);
+	if (rc)
+		return rc; /* nq_setup 0: nothing to tear down */
+	b->nq_setup = 1;
+	b->info.num_queues = 1;
+	if (!vlab_virtio_has(b->vdev, VIRTIO_BLK_F_MQ))
+		return 0;
+	if (max_queues && max_queues < cap)
+		cap = max_queues;
+	want = b->info.num_queues_offered;
+	if (want == 0) {
+		vlab_log(p, VLAB_LOG_WARN, "%s: num_queues is 0 with MQ: using one queue", blk_name(b));
+		want = 1;
+	} else if (want > cap) {
+		vlab_log(p, VLAB_LOG_INFO, "%s: num_queues %u: using %u (VLAB_BLK_MAX_QUEUES %u, max_queues %u)",
+		         blk_name(b), (unsigned)want, cap, (unsigned)VLAB_BLK_MAX_QUEUES, (unsigned)max_queues);
+		want = cap;
+	}
+	for (unsigned i = 1; i < want; i++) {
+		struct vlab_vq *vq = blk_vq(b, i);
+
+		b->nq_setup = (uint16_t)(i + 1);
+		rc = vlab_vq_setup(vq, b->vdev, (uint16_t)i, (uint16_t)vlab_vq_size(&b->vq));
+		if (rc == VLAB_ENODEV) {
+			b->nq_setup = (uint16_t)i;
+			vlab_log(p, VLAB_LOG_WARN, "%s: num_queues %u, but the transport has no queue %u: using %u",
+			         blk_name(b), (unsigned)b->info.num_queues_offered, i, i);
+			break;
+		}
+		if (rc && vlab_virtio_check(b->vdev) == 0) {
+			/* Any other refusal of this queue (a legacy ring
+			 * fixed above the driver's cap: VLAB_ERANGE) costs
+			 * the queues from here on, not the disk. */
+			vlab_log(p, VLAB_LOG_WARN, "%s: queue %u not usable (%s): using %u queue(s)", blk_name(b), i,
+			         vlab_errname(rc), i);
+			break;
+		}
+		if (rc)
+			return rc; /* the device broke */
+		if (vlab_vq_size(vq) != vlab_vq_size(&b->vq)) {
+			/* Set up (nq_setup counts it: torn down after the
+			 * reset) but never used: never notified. */
+			vlab_log(p, VLAB_LOG_WARN, "%s: queue %u has %u entries, queue 0 %u: using %u queue(s)",
+			         blk_name(b), i, vlab_vq_size(vq), vlab_vq_size(&b->vq), i);
+			break;
+		}
+		b->info.num_queues = (uint16_t)(i + 1);
+	}
 	return 0;
 }
 
@@ -510,7 +603,8 @@ int vlab_blk_init(struct vlab_blk *b, struct vlab_virtio_dev *d, uint16_t queue_
 	 VLAB_BIT(VIRTIO_BLK_F_BLK_SIZE) |                                                    \
 	 /* we do issue FLUSH, so we may negotiate it (DRV-5.2.5.1-1) */                      \
 	 VLAB_BIT(VIRTIO_BLK_F_FLUSH) | VLAB_BIT(VIRTIO_F_VERSION_1) |                        \
-	 VLAB_BIT(VIRTIO_BLK_F_DISCARD) | VLAB_BIT(VIRTIO_BLK_F_WRITE_ZEROES) | BLK_FEATURES_EXTRA)
+	 VLAB_BIT(VIRTIO_BLK_F_DISCARD) | VLAB_BIT(VIRTIO_BLK_F_WRITE_ZEROES) | BLK_FEATURES_EXTRA | \
+	 (VLAB_BLK_MAX_QUEUES > 1 ? VLAB_BIT(VIRTIO_BLK_F_MQ) : 0))
 /* Compiled out with VLAB_CFG_BLK_EXTRA=0 (vlab/config.h): never negotiated. */
 #define BLK_FEATURES_EXTRA                                                              \
 	(VLAB_CFG_BLK_EXTRA ? VLAB_BIT(VIRTIO_BLK_F_GEOMETRY) | VLAB_BIT(VIRTIO_BLK_F_TOPOLOGY) | \
@@ -538,10 +632,13 @@ static int blk_start(struct vlab_blk *b, struct vlab_virtio_dev *d, const struct
 	b->vdev = d;
 	b->no_zeroing = cfg && cfg->no_zeroing;
 	rc = blk_read_config(b);
-	if (!rc)
-		rc = vlab_vq_setup(&b->vq, d, 0, queue_cap);
 	if (rc)
 		return rc;
+	rc = blk_setup_queues(b, cfg ? cfg->max_queues : 0, queue_cap);
+	if (rc && b->nq_setup == 0)
+		return rc; /* queue 0 failed: as without MQ */
+	if (rc)
+		goto undo;
 	rc = blk_size_requests(b);
 	if (rc)
 		goto undo;
@@ -560,17 +657,17 @@ static int blk_start(struct vlab_blk *b, struct vlab_virtio_dev *d, const struct
 	if (rc)
 		goto undo;
 	vlab_log(p, VLAB_LOG_INFO,
-	         "%s: virtio-blk %llu sectors, blk_size %u, %s%s queue %u, %u slots, %u bytes/request",
+	         "%s: virtio-blk %llu sectors, blk_size %u, %s%s %u queue(s) of %u, %u slots, %u bytes/request",
 	         blk_name(b), (unsigned long long)b->info.capacity, (unsigned)b->info.blk_size,
-	         b->info.read_only ? "ro" : "rw", b->info.flush ? " flush," : ",", vlab_vq_size(&b->vq), b->nslots,
-	         (unsigned)b->max_req_bytes);
+	         b->info.read_only ? "ro" : "rw", b->info.flush ? " flush," : ",", (unsigned)b->info.num_queues,
+	         vlab_vq_size(&b->vq), b->nslots, (unsigned)b->max_req_bytes);
 	return 0;
 
 undo:
 	/* The ring is known to the device: reset before freeing it
 	 * (DRV-3.3.1-2), then say we gave up (DRV-3.1.1-5). */
 	if (vlab_virtio_reset(d) == 0) {
-		vlab_vq_teardown(&b->vq);
+		blk_teardown_queues(b);
 		if (b->slot_mem)
 			p->ops->dma_free(p->ctx, b->slot_mem, b->slot_mem_len);
 	}
@@ -617,8 +714,7 @@ void vlab_blk_shutdown(struct vlab_blk *b)
 		vlab_log(p, VLAB_LOG_WARN, "%s: reset failed (%s); queue memory not freed", blk_name(b),
 		         vlab_errname(rc));
 	} else {
-		if (vlab_vq_allocated(&b->vq))
-			vlab_vq_teardown(&b->vq);
+		blk_teardown_queues(b);
 		if (b->slot_mem)
 			p->ops->dma_free(p->ctx, b->slot_mem, b->slot_mem_len);
 	}
@@ -680,7 +776,8 @@ static uint32_t blk_dwz_part(const struct vlab_blk *b, const struct vlab_blk_req
 }
 
 /* Expose one part of r (bytes [off, off+len) of its buffer) in slot si. */
-static int blk_post(struct vlab_blk *b, unsigned si, struct vlab_blk_req *r, uint32_t off, uint32_t len)
+static int blk_post(struct vlab_blk *b, struct vlab_vq *vq, unsigned si, struct vlab_blk_req *r, uint32_t off,
+                    uint32_t len)
 {
 	struct vlab_sg sg[VLAB_BLK_MAX_SEGS + 2];
 	uint8_t *hdr = b->slot_mem + (size_t)si * BLK_SLOT_STRIDE;
@@ -764,7 +861,7 @@ static int blk_post(struct vlab_blk *b, unsigned si, struct vlab_blk_req *r, uin
 		n++;
 		sg[n].addr = hdr_dev + BLK_STATUS_OFF;
 		sg[n].len = 1;
-		return vlab_vq_add(&b->vq, sg, 2, &sg[2], 1, &b->slot[si]);
+		return vlab_vq_add(vq, sg, 2, &sg[2], 1, &b->slot[si]);
 	}
 	if (len) {
 		uint32_t seg = b->info.size_max ? b->info.size_max : len;
@@ -795,8 +892,8 @@ static int blk_post(struct vlab_blk *b, unsigned si, struct vlab_blk_req *r, uin
 
 	/* Device-readable first, then device-writable (DRV-2.7.4.2-1). */
 	if (r->op == VLAB_BLK_WRITE)
-		return vlab_vq_add(&b->vq, sg, 1 + ndata, &sg[1 + ndata], 1, &b->slot[si]);
-	return vlab_vq_add(&b->vq, sg, 1, &sg[1], ndata + 1, &b->slot[si]);
+		return vlab_vq_add(vq, sg, 1 + ndata, &sg[1 + ndata], 1, &b->slot[si]);
+	return vlab_vq_add(vq, sg, 1, &sg[1], ndata + 1, &b->slot[si]);
 }
 
 static int blk_free_slot(const struct vlab_blk *b)
@@ -818,11 +915,43 @@ static void blk_give_up(struct vlab_blk *b, struct vlab_blk_req *r, int err)
 	}
 }
 
-/* Hand waiting parts to free slots; kick once if anything was added.
+/* Some queue in use holds a chain the device has not returned. */
+static bool blk_any_in_flight(struct vlab_blk *b)
+{
+	for (unsigned q = 0; q < b->info.num_queues; q++)
+		if (vlab_vq_in_flight(blk_vq(b, q)) != 0)
+			return true;
+	return false;
+}
+
+/* Post one part in slot si on the next queue in turn that has room for it
+ * (round robin: b->next_q moves on past the queue taken).  *qi: the queue. */
+static int blk_post_spread(struct vlab_blk *b, unsigned si, struct vlab_blk_req *r, uint32_t off, uint32_t len,
+                           unsigned *qi)
+{
+	const unsigned nq = b->info.num_queues ? b->info.num_queues : 1;
+	int rc = VLAB_EBUSY;
+
+	for (unsigned k = 0; k < nq; k++) {
+		const unsigned q = (b->next_q + k) % nq;
+
+		rc = blk_post(b, blk_vq(b, q), si, r, off, len);
+		if (rc == VLAB_EBUSY)
+			continue;
+		if (!rc) {
+			*qi = q;
+			b->next_q = (uint16_t)((q + 1) % nq);
+		}
+		return rc;
+	}
+	return rc;
+}
+
+/* Hand waiting parts to free slots; kick each queue once that got any.
  * Returns 0 or a device error (the caller then aborts everything). */
 static int blk_refill(struct vlab_blk *b)
 {
-	bool added = false;
+	uint32_t added = 0; /* bit q: queue q got a part */
 
 	for (uint32_t guard = 0; b->pending_head && guard < BLK_LIST_BOUND; guard++) {
 		struct vlab_blk_req *r = b->pending_head;
@@ -848,9 +977,10 @@ static int blk_refill(struct vlab_blk *b)
 			len = VIRTIO_BLK_ID_BYTES;
 #endif
 		}
-		rc = blk_post(b, (unsigned)si, r, off, len);
+		unsigned qi = 0;
+		rc = blk_post_spread(b, (unsigned)si, r, off, len, &qi);
 		if (rc == VLAB_EBUSY) {
-			if (vlab_vq_in_flight(&b->vq) != 0)
+			if (blk_any_in_flight(b))
 				break; /* descriptors come back with completions */
 			rc = VLAB_ENOMEM; /* a part that can never fit: should not happen */
 		}
@@ -866,16 +996,22 @@ static int blk_refill(struct vlab_blk *b)
 		b->slot[si].req = r;
 		b->slot[si].off = off;
 		b->slot[si].len = len;
+		b->slot[si].q = (uint16_t)qi;
 		r->parts_pending++;
 		r->next_off = off + len;
-		added = true;
+		added |= 1u << qi;
 		if (!op_is_range(r->op) || r->next_off >= r->len) {
 			list_remove(&b->pending_head, &b->pending_tail, r);
 			r->all_submitted = true;
 		}
 	}
-	if (added)
-		return vlab_vq_kick(&b->vq);
+	for (unsigned q = 0; q < b->info.num_queues; q++) {
+		if (added & (1u << q)) {
+			int rc = vlab_vq_kick(blk_vq(b, q));
+			if (rc)
+				return rc;
+		}
+	}
 	return 0;
 }
 
@@ -1026,7 +1162,7 @@ int vlab_blk_submit(struct vlab_blk *b, struct vlab_blk_req *r)
 
 /* One used entry.  *fin is set when its request finished.  Returns 0, or
  * VLAB_EPROTO when the device broke the protocol (then marked broken). */
-static int blk_complete(struct vlab_blk *b, void *cookie, uint32_t used_len, struct vlab_blk_req **fin)
+static int blk_complete(struct vlab_blk *b, unsigned qi, void *cookie, uint32_t used_len, struct vlab_blk_req **fin)
 {
 	struct vlab_blk_slot *s = NULL;
 	struct vlab_blk_req *r;
@@ -1043,6 +1179,8 @@ static int blk_complete(struct vlab_blk *b, void *cookie, uint32_t used_len, str
 	}
 	if (!s || !s->busy || !s->req)
 		return vlab_virtio_mark_broken(b->vdev, "blk: completion for a slot not in use");
+	if (s->q != qi) /* the ring checks make it impossible; checked all the same */
+		return vlab_virtio_mark_broken(b->vdev, "blk: completion on another queue than the request's");
 	r = s->req;
 
 	/* The status byte is device-writable: read it through the platform. */
@@ -1092,24 +1230,29 @@ static int blk_reap(struct vlab_blk *b, unsigned budget)
 
 	if (rc)
 		return blk_give_up_device(b, rc, rc == VLAB_ENEEDSRESET ? "blk: device needs a reset" : NULL);
-	if (budget == 0 || budget > vlab_vq_size(&b->vq))
-		budget = vlab_vq_size(&b->vq);
-	for (; n < budget; n++) {
-		struct vlab_blk_req *fin = NULL;
-		void *cookie = NULL;
-		uint32_t len = 0;
+	/* Every queue in use, each at most its size per call; budget (when
+	 * not 0) bounds the entries of all of them together. */
+	for (unsigned q = 0; q < b->info.num_queues; q++) {
+		struct vlab_vq *vq = blk_vq(b, q);
+		unsigned taken = 0;
 
-		rc = vlab_vq_pop(&b->vq, &cookie, &len);
-		if (rc == VLAB_EAGAIN)
-			break;
-		if (!rc)
-			rc = blk_complete(b, cookie, len, &fin);
-		if (!rc && fin)
-			list_push(&b->done_head, &b->done_tail, fin);
-		if (!rc)
-			rc = blk_refill(b);
-		if (rc)
-			return blk_give_up_device(b, rc, NULL);
+		for (; taken < vlab_vq_size(vq) && !(budget && n >= budget); taken++, n++) {
+			struct vlab_blk_req *fin = NULL;
+			void *cookie = NULL;
+			uint32_t len = 0;
+
+			rc = vlab_vq_pop(vq, &cookie, &len);
+			if (rc == VLAB_EAGAIN)
+				break;
+			if (!rc)
+				rc = blk_complete(b, q, cookie, len, &fin);
+			if (!rc && fin)
+				list_push(&b->done_head, &b->done_tail, fin);
+			if (!rc)
+				rc = blk_refill(b);
+			if (rc)
+				return blk_give_up_device(b, rc, NULL);
+		}
 	}
 	return (int)n;
 }

@@ -257,6 +257,16 @@ int hx_blk_prop(struct hx_blk_opts *o, const char *tok, const char **why)
 			o->max_write_zeroes_sectors = (uint32_t)n;
 		return 1;
 	}
+	if ((v = prop_value(tok, "num-queues"))) {
+		/* QEMU takes up to 1024; the model serves DM_MAX_QUEUES. */
+		if (!parse_ulong(v, &n) || n < 1 || n > DM_MAX_QUEUES) {
+			_Static_assert(DM_MAX_QUEUES == 8, "the message below names DM_MAX_QUEUES");
+			*why = "num-queues is 1 to 8 (the queues the model serves)";
+			return -1;
+		}
+		o->num_queues = (uint16_t)n;
+		return 1;
+	}
 	if ((v = prop_value(tok, "queue-size"))) {
 		if (!parse_ulong(v, &n) || n < 4 || n > 1024 || (n & (n - 1))) {
 			*why = "queue-size is a power of two from 4 to 1024";
@@ -315,6 +325,12 @@ void hx_blk_opts_cfg(const struct hx_blk_opts *o, struct dm_blk_cfg *cfg)
 		                              : cfg->features & ~VLAB_BIT(VIRTIO_BLK_F_CONFIG_WCE);
 	if (o->write_cache)
 		cfg->writeback = o->write_cache == 2;
+	/* QEMU's num-queues: MQ offered only above one queue. */
+	if (o->num_queues) {
+		cfg->num_queues = o->num_queues;
+		cfg->features = o->num_queues > 1 ? cfg->features | VLAB_BIT(VIRTIO_BLK_F_MQ)
+		                                  : cfg->features & ~VLAB_BIT(VIRTIO_BLK_F_MQ);
+	}
 	if (o->physical_block_size && o->physical_block_size > cfg->blk_size)
 		cfg->physical_block_exp = (uint8_t)log2u(o->physical_block_size / cfg->blk_size);
 	/* QEMU's discard and write-zeroes (the features, with its limits:

@@ -77,7 +77,7 @@ static void usage(FILE *f)
 	        "                     packed=on|off, indirect_desc=on|off, event_idx=on|off\n"
 	        "  --blk and --blk-ram take QEMU's virtio-blk properties too:\n"
 	        "                     logical_block_size=N, physical_block_size=N, queue-size=N,\n"
-	        "                     config-wce=on|off, write-cache=on|off\n"
+	        "                     config-wce=on|off, write-cache=on|off, num-queues=N\n"
 	        "  --transport T      default transport of later --blk/--blk-ram (mmio); T is\n"
 	        "                     mmio, mmio-legacy, pci, pci-transitional or pci-legacy\n"
 	        "  --ram SIZE         guest RAM size (default 64M), at 0x80000000\n"

@@ -77,7 +77,7 @@ static unsigned bench_blk(const struct sc_dev *sd)
 	unsigned failures = 0;
 
 	for (int no_zeroing = 0; no_zeroing < 2; no_zeroing++) {
-		struct vlab_blk_cfg cfg = {0, no_zeroing != 0};
+		struct vlab_blk_cfg cfg = {.no_zeroing = no_zeroing != 0};
 		sd->bd->cfg = &cfg;
 		int rc = vlab_bus_probe(sd->bd);
 		struct vlab_blk *blk = sd->bd->priv;

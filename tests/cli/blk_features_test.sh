@@ -22,6 +22,15 @@ lines_in_order 'virtio 0: writeback cache (FLUSH without CONFIG_WCE)' 'cache not
 run 2 --blk-ram 8M,config-wce=maybe -c 'virtio scan'
 contains 'config-wce and write-cache take on or off'
 
+check "num-queues=4: MQ offered and negotiated, the disk works over the queues; num-queues=1 offers no MQ; a bad value (exit 2)"
+run 0 --blk-ram 1M,num-queues=4 -c 'virtio scan; virtio features; mw.b 80000000 a5 2000; virtio write 80000000 8 10; mw.b 80000000 0 2000; virtio read 80001000 8 10; md.b 80002ffc 4'
+contains 'MQ                   offered, negotiated'
+lines_in_order '16 blocks written: OK' '16 blocks read: OK' '80002ffc: a5 a5 a5 a5'
+run 0 --blk-ram 1M,num-queues=1 -c 'virtio scan; virtio features'
+if grep -q ' MQ ' out.txt; then fail "MQ offered with num-queues=1"; fi
+run 2 --blk-ram 1M,num-queues=0 -c 'virtio scan'
+contains 'num-queues is 1 to 8'
+
 check "virtio erase (DISCARD) and virtio zero (WRITE_ZEROES): the blocks of a file disk read back as zeroes, the rest kept"
 head -c 65536 /dev/urandom >dz.img
 cp dz.img dz.orig

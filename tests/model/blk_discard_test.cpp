@@ -14,18 +14,10 @@ namespace {
 
 void Capture(struct hx_machine *m, std::vector<std::string> *log)
 {
-	hx_set_log(m, [](void *ctx, enum vlab_log_level, const char *msg) {
-		static_cast<std::vector<std::string> *>(ctx)->push_back(msg);
-	}, log, VLAB_LOG_WARN);
+	vlabtest::Capture(m, log, VLAB_LOG_WARN);
 }
 
-bool Has(const std::vector<std::string> &log, const std::string &what)
-{
-	for (const auto &l : log)
-		if (l.find(what) != std::string::npos)
-			return true;
-	return false;
-}
+using vlabtest::Has;
 
 bool AllZero(const uint8_t *p, size_t n)
 {

@@ -13,22 +13,8 @@
 
 namespace {
 
-// Log lines at level and above into *log.
-void Capture(struct hx_machine *m, std::vector<std::string> *log, enum vlab_log_level level)
-{
-	hx_set_log(m, [](void *ctx, enum vlab_log_level, const char *msg) {
-		static_cast<std::vector<std::string> *>(ctx)->push_back(msg);
-	}, log, level);
-}
-
-// A line of log contains what.
-bool Has(const std::vector<std::string> &log, const std::string &what)
-{
-	for (const auto &l : log)
-		if (l.find(what) != std::string::npos)
-			return true;
-	return false;
-}
+using vlabtest::Capture;
+using vlabtest::Has;
 
 class BlkBlockSize : public vlabtest::BlkTransportTest {
 protected:

@@ -19,6 +19,7 @@ extern "C" {
 #include "vlab/pci.h"
 
 using vlabtest::BlkMachine;
+using vlabtest::ExpectReadWriteWorks;
 using vlabtest::MakeFrame;
 using vlabtest::NetMachine;
 using vlabtest::Nic;
@@ -29,18 +30,6 @@ namespace {
 void ExpectNoViolation(struct hx_machine *m)
 {
 	EXPECT_EQ(hx_report(m)->count, 0u) << vlabtest::ViolationText(m);
-}
-
-// 8 sectors written with a pattern and read back.
-void ExpectReadWriteWorks(BlkMachine &bm)
-{
-	uint8_t *buf = bm.Buf(4096);
-	std::memset(buf, 0x5a, 4096);
-	ASSERT_EQ(vlab_blk_write(&bm.blk, 8, buf, 8), 0);
-	std::memset(buf, 0, 4096);
-	ASSERT_EQ(vlab_blk_read(&bm.blk, 8, buf, 8), 0);
-	EXPECT_EQ(buf[0], 0x5a);
-	EXPECT_EQ(buf[4095], 0x5a);
 }
 
 // ---- On every transport ----

@@ -218,6 +218,34 @@ uint8_t *BlkMachine::Disk()
 	return dm_store_ram_bytes(dev->blk->store);
 }
 
+void Capture(struct hx_machine *m, std::vector<std::string> *log, enum vlab_log_level level)
+{
+	hx_set_log(m, [](void *ctx, enum vlab_log_level, const char *msg) {
+		static_cast<std::vector<std::string> *>(ctx)->push_back(msg);
+	}, log, level);
+}
+
+bool Has(const std::vector<std::string> &log, const std::string &what)
+{
+	for (const auto &l : log)
+		if (l.find(what) != std::string::npos)
+			return true;
+	return false;
+}
+
+void ExpectReadWriteWorks(BlkMachine &bm)
+{
+	uint8_t *buf = bm.Buf(4096);
+	std::memset(buf, 0x5a, 4096);
+	ASSERT_EQ(vlab_blk_write(&bm.blk, 8, buf, 8), 0);
+	std::memset(buf, 0, 4096);
+	ASSERT_EQ(vlab_blk_read(&bm.blk, 8, buf, 8), 0);
+	EXPECT_EQ(buf[0], 0x5a);
+	EXPECT_EQ(buf[4095], 0x5a);
+	if (bm.Disk()) // a RAM disk: its bytes too
+		EXPECT_EQ(std::memcmp(bm.Disk() + 8 * 512, buf, 4096), 0);
+}
+
 void BlkMachine::AddFault(enum dm_fault_kind k, uint64_t value, uint64_t nth, uint64_t count)
 {
 	struct dm_fault f;

@@ -108,6 +108,15 @@ private:
 	const RingKind *ring_ = nullptr;
 };
 
+// Driver log lines at level and above into *log (replaces the machine's
+// log sink), and whether a line of log contains what.
+void Capture(struct hx_machine *m, std::vector<std::string> *log, enum vlab_log_level level);
+bool Has(const std::vector<std::string> &log, const std::string &what);
+
+// 8 sectors at sector 8 written with a pattern and read back (the disk
+// works); on a RAM disk its bytes are the pattern too.
+void ExpectReadWriteWorks(BlkMachine &bm);
+
 // A test over transports and ring kinds with one blk machine.  A model
 // violation the test does not expect (expect_violations) fails it.
 class BlkTransportTest : public testing::TestWithParam<Ring> {

@@ -60,6 +60,11 @@ struct dm_blk_cfg {
 	bool discard_keeps_data;
 	/* Added: a misbehaving device that ignores writes to writeback. */
 	bool writeback_fixed;
+	/* Added: a device that lies about num_queues (MQ): the field reads
+	 * num_queues_claimed while the transport serves num_queues queues
+	 * (attack surface C11). */
+	bool num_queues_lies;
+	uint16_t num_queues_claimed;
 	/* Added: GEOMETRY offered with cylinders == 0 derives C/H/S from the
 	 * capacity as QEMU does (16 heads, 63 sectors, 2..16383 cylinders). */
 };

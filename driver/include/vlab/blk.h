@@ -74,6 +74,15 @@ extern "C" {
 #define VLAB_BLK_MAX_PHYS_EXP 16u
 #define VLAB_BLK_STR_(x) #x
 #define VLAB_BLK_STR(x) VLAB_BLK_STR_(x)
+/* Request queues the driver uses at most (VIRTIO_BLK_F_MQ, 5.2.2): struct
+ * vlab_blk holds this many queues (queue 0 in vq, the others in mq), so
+ * its size grows with it.  1 leaves MQ un-negotiated. */
+#ifndef VLAB_BLK_MAX_QUEUES
+#define VLAB_BLK_MAX_QUEUES 4
+#endif
+#if VLAB_BLK_MAX_QUEUES < 1 || VLAB_BLK_MAX_QUEUES > 16
+#error "VLAB_BLK_MAX_QUEUES is 1 to 16"
+#endif
 /* Segments the driver puts in one request at most. */
 #ifndef VLAB_BLK_MAX_SEGS
 #define VLAB_BLK_MAX_SEGS 64
@@ -104,6 +113,13 @@ struct vlab_blk_info {
 	uint8_t physical_block_exp, alignment_offset;
 	uint16_t min_io_size;
 	uint32_t opt_io_size;
+	/* MQ: the device's num_queues (0 when MQ was not negotiated), read
+	 * once, and the request queues the driver uses: at least 1, at most
+	 * num_queues, the queues the transport has, VLAB_BLK_MAX_QUEUES and
+	 * vlab_blk_cfg.max_queues (a lower count is a log line, never an
+	 * error: a num_queues of 0 means one queue). */
+	uint16_t num_queues_offered;
+	uint16_t num_queues;
 	uint16_t cylinders;  /* geometry, when offered (else 0) */
 	uint8_t heads, sectors;
 	/* DISCARD / WRITE_ZEROES, when negotiated and their limits sound (else
@@ -178,6 +194,7 @@ struct vlab_blk_req {
 struct vlab_blk_slot {
 	struct vlab_blk_req *req;
 	uint32_t off, len;  /* the part of req this slot carries */
+	uint16_t q;         /* the queue it was posted on */
 	bool busy;
 	/* Stranded (busy, no request: the device could not be stopped): the
 	 * buffer of the request it carried stays mapped until a reset the
@@ -191,7 +208,12 @@ struct vlab_blk_slot {
 
 struct vlab_blk {
 	struct vlab_virtio_dev *vdev;
-	struct vlab_vq vq;
+	struct vlab_vq vq;      /* requestq1 (queue 0) */
+#if VLAB_BLK_MAX_QUEUES > 1
+	struct vlab_vq mq[VLAB_BLK_MAX_QUEUES - 1]; /* requestq2.. (queues 1..) */
+#endif
+	uint16_t nq_setup;      /* queues set up (for teardown): info.num_queues or one more */
+	uint16_t next_q;        /* the queue the next part goes to */
 	struct vlab_blk_info info;
 	/* DMA block: per slot a 16-byte header and a status byte. */
 	uint8_t *slot_mem;
@@ -220,8 +242,22 @@ struct vlab_blk {
 /*
  * Initialise: reset, negotiate (SIZE_MAX, SEG_MAX, GEOMETRY, RO, BLK_SIZE,
  * FLUSH, TOPOLOGY, CONFIG_WCE, DISCARD, WRITE_ZEROES; VERSION_1 on modern; never LIFETIME nor
- * SECURE_ERASE, whose requests the driver does not issue), read and validate the config, set up the
- * request queue, DRIVER_OK.  queue_cap limits the queue size (0: default).
+ * SECURE_ERASE, whose requests the driver does not issue; MQ when VLAB_BLK_MAX_QUEUES > 1), read and
+ * validate the config, set up the request queues, DRIVER_OK.  queue_cap limits the queue size (0:
+ * default).
+ *
+ * Multi-queue (MQ): the driver uses info.num_queues queues, every one the
+ * size of queue 0 (a queue the transport lacks or refuses, or one of
+ * another size, and the queues after it are not used: a log line says so).  Requests are
+ * spread over them part by part, round robin: each part of a caller's
+ * request (see vlab_blk_submit) goes to the next queue in turn, so one large
+ * request may be in flight on several queues at once.  Completions come back
+ * from any queue, in any order: vlab_blk_poll, vlab_blk_wait and
+ * vlab_blk_interrupt take them from every queue, and a request finishes
+ * when its last part did, wherever that was.  Nothing orders two requests
+ * on different queues: a FLUSH covers the writes that completed before it
+ * was submitted, as on one queue.  Every queue is checked as queue 0 is
+ * (used-ring checks, the release rule, bounded waits).
  */
 int vlab_blk_init(struct vlab_blk *b, struct vlab_virtio_dev *d, uint16_t queue_cap);
 
@@ -234,6 +270,8 @@ struct vlab_blk_cfg {
 	 * may read all of its memory anyway (no confidential computing) may
 	 * save that pass over the buffer (docs/performance.md). */
 	bool no_zeroing;
+	/* Request queues to use at most (MQ); 0: VLAB_BLK_MAX_QUEUES. */
+	uint16_t max_queues;
 };
 /* vlab_blk_init with choices; cfg NULL: the defaults. */
 int vlab_blk_init_cfg(struct vlab_blk *b, struct vlab_virtio_dev *d, const struct vlab_blk_cfg *cfg);
@@ -314,7 +352,8 @@ int vlab_blk_wait(struct vlab_blk *b, struct vlab_blk_req *r);
  * (nothing at all before DRIVER_OK or after a reset: such interrupts are
  * not ours); on a configuration change re-reads the capacity
  * (vlab_blk_config_changed); on a queue interrupt consumes at most budget
- * used entries (0: the queue size), so a device that interrupts without
+ * used entries over all queues in use (0: each queue's size), so a device
+ * that interrupts without
  * end costs a bounded amount of work per call.  Finished requests wait for
  * vlab_blk_poll (or vlab_blk_wait).  Returns the number of used entries
  * consumed, or a negative vlab_err (VLAB_EBROKEN for a broken device: its

@@ -153,6 +153,7 @@ struct hx_blk_opts {
 	uint8_t config_wce, write_cache; /* 0 unset, 1 off, 2 on */
 	uint8_t discard, write_zeroes;   /* 0 unset, 1 off, 2 on */
 	uint32_t max_discard_sectors, max_write_zeroes_sectors; /* 0 unset */
+	uint16_t num_queues;             /* 0 unset; > 1 offers MQ */
 };
 void hx_blk_opts_default(struct hx_blk_opts *o);
 /*
@@ -163,7 +164,9 @@ void hx_blk_opts_default(struct hx_blk_opts *o);
  * (CONFIG_WCE offered or not), write-cache=on|off (the initial writeback);
  * discard=on|off, write-zeroes=on|off (DISCARD / WRITE_ZEROES offered or
  * not, with QEMU's limits when the configuration has none),
- * max-discard-sectors=, max-write-zeroes-sectors= (1..0x3fffff, as QEMU).
+ * max-discard-sectors=, max-write-zeroes-sectors= (1..0x3fffff, as QEMU);
+ * num-queues= (1..DM_MAX_QUEUES: above 1, MQ offered with that many
+ * request queues, as QEMU offers MQ only then).
  * 1 when taken, 0 when tok is no such property, -1 for a bad value (*why
  * then says what is allowed).
  */
@@ -171,7 +174,7 @@ int hx_blk_prop(struct hx_blk_opts *o, const char *tok, const char **why);
 /* The property names hx_blk_prop takes, for usage messages. */
 #define HX_BLK_PROP_NAMES                                                                             \
 	"logical_block_size=, physical_block_size=, queue-size=, config-wce=, write-cache=, discard=, "    \
-	"write-zeroes=, max-discard-sectors=, max-write-zeroes-sectors="
+	"write-zeroes=, max-discard-sectors=, max-write-zeroes-sectors=, num-queues="
 /* The cfg hx_add_blk gives the model for o (profile, properties, ring
  * options, ro applied). */
 void hx_blk_opts_cfg(const struct hx_blk_opts *o, struct dm_blk_cfg *cfg);
