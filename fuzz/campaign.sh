@@ -47,7 +47,9 @@ esac
 	{ echo "campaign.sh: '$1' is not a duration (seconds, or 90s, 20m, 8h)" >&2; usage; }
 build=${2:-$root/build/fuzz}
 # shellcheck disable=SC2206
-targets=(${VLAB_CAMPAIGN_TARGETS:-fuzz_ring fuzz_packed fuzz_mmio_probe fuzz_blk_io fuzz_pci_probe fuzz_net fuzz_trace_parse})
+# Default: every target (a target is a fuzz/*.options file beside its source).
+all_targets=$(cd "$here" && for o in fuzz_*.options; do printf '%s ' "${o%.options}"; done)
+targets=(${VLAB_CAMPAIGN_TARGETS:-$all_targets})
 jobs=${VLAB_CAMPAIGN_JOBS:-$(nproc)}
 every=${VLAB_CAMPAIGN_PROGRESS:-30}
 [[ $jobs =~ ^[1-9][0-9]*$ ]] || { echo "campaign.sh: VLAB_CAMPAIGN_JOBS=$jobs is not a number of cores" >&2; exit 2; }
