@@ -389,6 +389,13 @@ peer_pid=""
 net_tap=0
 tap_queues=1
 tap_ns=""
+qemu_pid=""
+# A row that ends early (the runner stopped): its QEMU, peer and namespace.
+row_cleanup() {
+	[ -z "$qemu_pid" ] || kill "$qemu_pid" 2>/dev/null
+	[ -z "$peer_pid" ] || kill "$peer_pid" 2>/dev/null
+	tap_teardown
+}
 # Tap rows: why they cannot run here (empty when they can).
 tap_unusable() {
 	command -v ip >/dev/null || { echo "no 'ip' command (apt-get install iproute2)"; return; }
@@ -414,6 +421,7 @@ tap_reap_stale() {
 tap_teardown() {
 	[ -n "$tap_ns" ] || return 0
 	[ -z "$peer_pid" ] || kill "$peer_pid" 2>/dev/null
+	[ -z "$qemu_pid" ] || { kill "$qemu_pid" 2>/dev/null; wait "$qemu_pid" 2>/dev/null; }
 	ip -n "$tap_ns" link del "$TAP_IF" 2>/dev/null
 	ip netns del "$tap_ns" 2>/dev/null
 	tap_ns=""
@@ -690,11 +698,16 @@ run_row() { # target transport device [ring [props]] -> sets row_result, prints 
 	[[ $margs == *memory-backend=vlabram* ]] && append+=" vlab.trace=ram"
 	t0=$(now)
 	# shellcheck disable=SC2086
+	# In the background, waited for: a runner stopped meanwhile stops it
+	# (row_cleanup) instead of waiting for it.
 	(cd "$dir" && exec timeout --kill-after=5 "$timeout_s" "${qpre[@]}" "${TARGET_QEMU[$target]}" $margs \
 		-display none -monitor none -serial "file:$dir/serial.log" \
 		${TRANSPORT_QEMU[$transport]} $qargs -kernel "$(image_of "$target")" -append "$append") \
-		>"$dir/qemu.out" 2>&1
+		>"$dir/qemu.out" 2>&1 &
+	qemu_pid=$!
+	wait "$qemu_pid"
 	local qrc=$?
+	qemu_pid=""
 	# isa-debug-exit: the image's code c comes back as (c << 1) | 1; a
 	# QEMU that failed to start exits 1 too, so 1 is a pass only when the
 	# image printed its result.
@@ -820,7 +833,7 @@ start_row() { # index
 	read -r target transport device ring props <<<"${rows[$1]}"
 	(
 		row_index=$1
-		trap tap_teardown EXIT
+		trap row_cleanup EXIT
 		trap 'exit 143' TERM INT
 		t0=$(now)
 		if [ "${image_ok[$target]}" = 1 ] && run_row "$target" "$transport" "$device" "$ring" "$props"; then res=pass; else res=FAIL; fi
