@@ -200,11 +200,13 @@ declare -A TRANSPORT_MODEL=(
 # transport's suffix, @PROPS@: the transport's device properties) and the
 # host tool's arguments.
 # @PEERPORT@: the UDP port the row's peer listens on (net).
+# @NETDEV@: the net row's netdev: dgram to the peer's port, or for a tap row
+# (the word `tap` after the ring) NET_TAP (below).
 BLK_SERIAL=vlab-disk-0001
 NET_MAC=52:54:00:12:34:56
 declare -A DEVICE_QEMU=(
 	[blk]="-drive if=none,id=d0,file=@DIR@/qemu.img,format=raw -device virtio-blk-@BUS@@PROPS@,drive=d0,serial=$BLK_SERIAL"
-	[net]="-netdev dgram,id=n0,local.type=inet,local.host=127.0.0.1,local.port=0,remote.type=inet,remote.host=127.0.0.1,remote.port=@PEERPORT@ -device virtio-net-@BUS@@PROPS@,netdev=n0,mac=$NET_MAC"
+	[net]="-netdev @NETDEV@ -device virtio-net-@BUS@@PROPS@,netdev=n0,mac=$NET_MAC"
 	[rng]="-object rng-builtin,id=r0 -device virtio-rng-@BUS@@PROPS@,rng=r0"
 )
 # ring: the fourth word of a row (split when absent): the ring kind and ring
@@ -238,6 +240,17 @@ declare -A DEVICE_OPTS=(
 	[dz8]="discard=on,write-zeroes=on,max-discard-sectors=8,max-write-zeroes-sectors=8"
 	[mq4]="num-queues=4"
 )
+NET_DGRAM="dgram,id=n0,local.type=inet,local.host=127.0.0.1,local.port=0,remote.type=inet,remote.host=127.0.0.1,remote.port=@PEERPORT@"
+# Tap rows: the word `tap` after the ring.  The row gets a network namespace
+# of its own (vlabtap-<runner's pid>-<row>) with a tap in it (TAP_IF,
+# multi_queue when the row has queues=N, N > 1), IPv6 off so the kernel
+# sends nothing of its own; QEMU and the peer (vlab-scenario peer-tap, a
+# packet socket on the tap) run in it, and it is deleted after the row,
+# or by the next runner if this one was killed.  A tap has a vnet header,
+# so QEMU offers the offloads, and queues: the row's queues=N goes to the
+# netdev (not the device), and the model gets vnet_hdr=on.
+TAP_IF=vtap0
+NET_TAP="tap,id=n0,ifname=$TAP_IF,script=no,downscript=no,vhost=off"
 declare -A DEVICE_HOST=(
 	[blk]="--scenario blk --image @DIR@/model.img --serial $BLK_SERIAL"
 	[net]="--scenario net"
@@ -347,6 +360,14 @@ MATRIX=(
 	"riscv64 mmio-v2 net split mq=on"
 	"riscv64 pci net split mq=on"
 	"riscv64 pci net split csum=on guest_csum=on"
+	"riscv64 pci net split tap csum=on guest_csum=on"
+	"riscv64 mmio-v2 net split tap csum=on guest_csum=on"
+	"riscv64 pci net split tap mq=on queues=4"
+	"riscv64 pci-legacy net split tap csum=on guest_csum=on"
+	"riscv64 mmio-v1 net split tap csum=on guest_csum=on"
+	"riscv64 pci net split tap csum=off"
+	"riscv64 pci net split tap guest_csum=off"
+	"aarch64 pci net split tap csum=on guest_csum=on"
 	"riscv64 mmio-v2 blk lbs4k"
 	"riscv64 pci blk lbs4k"
 	"riscv64 pci-legacy blk lbs4k"
@@ -368,19 +389,80 @@ MATRIX=(
 # at its deadline.  Its lines ("P: ") must equal those of the peer the host
 # tool runs behind the model, and its verdict counts.
 peer_pid=""
-device_net_prepare() { # dir
-	rm -f "$1/peer.port"
-	timeout --kill-after=2 $((timeout_s + 5)) "$host_tool" peer --port-file "$1/peer.port" \
-		--timeout $((timeout_s + 2)) >"$1/peer.log" 2>"$1/peer.err" &
+net_tap=0
+tap_queues=1
+tap_ns=""
+qemu_pid=""
+# A row that ends early (the runner stopped): its QEMU, peer and namespace.
+row_cleanup() {
+	[ -z "$qemu_pid" ] || kill "$qemu_pid" 2>/dev/null
+	[ -z "$peer_pid" ] || kill "$peer_pid" 2>/dev/null
+	tap_teardown
+}
+# Tap rows: why they cannot run here (empty when they can).
+tap_unusable() {
+	command -v ip >/dev/null || { echo "no 'ip' command (apt-get install iproute2)"; return; }
+	[ -c /dev/net/tun ] || { echo "no /dev/net/tun"; return; }
+	local probe=vlabtap-$$-probe
+	ip netns add "$probe" 2>/dev/null || { echo "'ip netns add' failed (CAP_NET_ADMIN needed: run as root)"; return; }
+	if ! ip -n "$probe" tuntap add dev "$TAP_IF" mode tap 2>/dev/null; then
+		ip netns del "$probe" 2>/dev/null
+		echo "'ip tuntap add' failed in a network namespace"
+		return
+	fi
+	ip netns del "$probe" 2>/dev/null
+}
+# Namespaces a killed runner left (its PID gone).
+tap_reap_stale() {
+	local ns pid
+	for ns in $(ip netns list 2>/dev/null | sed -n 's/^\(vlabtap-[0-9]*-[0-9a-z]*\).*/\1/p'); do
+		pid=${ns#vlabtap-}
+		pid=${pid%%-*}
+		kill -0 "$pid" 2>/dev/null || ip netns del "$ns" 2>/dev/null
+	done
+}
+tap_teardown() {
+	[ -n "$tap_ns" ] || return 0
+	[ -z "$peer_pid" ] || kill "$peer_pid" 2>/dev/null
+	[ -z "$qemu_pid" ] || { kill "$qemu_pid" 2>/dev/null; wait "$qemu_pid" 2>/dev/null; }
+	ip -n "$tap_ns" link del "$TAP_IF" 2>/dev/null
+	ip netns del "$tap_ns" 2>/dev/null
+	tap_ns=""
+}
+# The row's namespace and tap ($1: the row's directory).
+tap_prepare() { # dir
+	tap_ns=vlabtap-$$-$row_index
+	ip netns del "$tap_ns" 2>/dev/null
+	local mq=""
+	[ "$tap_queues" = 1 ] || mq=multi_queue
+	# shellcheck disable=SC2086
+	{ ip netns add "$tap_ns" &&
+		ip netns exec "$tap_ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 net.ipv6.conf.default.disable_ipv6=1 &&
+		ip -n "$tap_ns" tuntap add dev "$TAP_IF" mode tap $mq &&
+		ip -n "$tap_ns" link set "$TAP_IF" up; } >"$1/tap.log" 2>&1 ||
+		{ echo "  the tap could not be made:"; sed 's/^/    /' "$1/tap.log"; tap_teardown; return 1; }
+	peer_start "$1" "$1/peer.ready" ip netns exec "$tap_ns" "$host_tool" peer-tap --ifname "$TAP_IF" \
+		--ready-file "$1/peer.ready" || { tap_teardown; return 1; }
+}
+# Start the peer (the command after the file, given --timeout here) and
+# wait for it to write that file.
+peer_start() { # dir file command...
+	local dir=$1 file=$2 i
+	shift 2
+	rm -f "$file"
+	timeout --kill-after=2 $((timeout_s + 5)) "$@" --timeout $((timeout_s + 2)) >"$dir/peer.log" 2>"$dir/peer.err" &
 	peer_pid=$!
-	local i
 	for i in $(seq 50); do
-		[ -s "$1/peer.port" ] && return 0
+		[ -s "$file" ] && return 0
 		sleep 0.1
 	done
-	echo "  the peer did not start:"; sed 's/^/    /' "$1/peer.err"
+	echo "  the peer did not start:"; sed 's/^/    /' "$dir/peer.err"
 	kill "$peer_pid" 2>/dev/null
 	return 1
+}
+device_net_prepare() { # dir
+	[ $net_tap = 0 ] || { tap_prepare "$1"; return; }
+	peer_start "$1" "$1/peer.port" "$host_tool" peer --port-file "$1/peer.port"
 }
 device_net_check() { # dir
 	local ok=0 prc i
@@ -392,6 +474,8 @@ device_net_check() { # dir
 	kill "$peer_pid" 2>/dev/null
 	wait "$peer_pid"
 	prc=$?
+	peer_pid=""
+	tap_teardown
 	if [ $prc != 0 ]; then
 		echo "  the peer failed ($prc):"; tail -5 "$1/peer.log" "$1/peer.err" | sed 's/^/    /'
 		ok=1
@@ -506,6 +590,34 @@ if [ ${#missing[@]} -gt 0 ]; then
 	exit 0
 fi
 
+# Tap rows need a tap in a network namespace: as a missing tool, skipped
+# on a developer machine (saying why), a failure in CI.
+tap_rows=0
+for r in "${rows[@]}"; do
+	[[ " $r " == *" tap "* ]] && tap_rows=$((tap_rows + 1))
+done
+if [ $tap_rows -gt 0 ]; then
+	why=$(tap_unusable)
+	if [ -n "$why" ]; then
+		if [ "${CI:-}" = true ]; then
+			echo "FAIL: the tap rows cannot run in CI: $why" >&2
+			exit 1
+		fi
+		echo "SKIP: $tap_rows tap row(s): $why"
+		kept=()
+		for r in "${rows[@]}"; do
+			[[ " $r " == *" tap "* ]] || kept+=("$r")
+		done
+		if [ ${#kept[@]} = 0 ]; then
+			[ $ctest = 1 ] && exit 77
+			exit 0
+		fi
+		rows=("${kept[@]}")
+	else
+		tap_reap_stale
+	fi
+fi
+
 mkdir -p "$work" || exit 1
 
 # The host tool: given, or built with the gcc preset (not for --trap).
@@ -551,7 +663,18 @@ run_row() { # target transport device [ring [props]] -> sets row_result, prints 
 	local dir=$work/$target-$transport-$device
 	[ "$ring" = split ] || dir=$dir-$ring
 	[ -z "$props" ] || dir=$dir-$(tr ' =,' '_-_' <<<"$props")
-	props=${props// /,}
+	# A tap row: `tap` first, then the device's properties; queues=N is
+	# then the netdev's (and the model's: max_virtqueue_pairs).
+	net_tap=0 tap_queues=1
+	local p dprops="" hprops=""
+	for p in $props; do
+		case $p in
+		tap) net_tap=1; hprops+=",vnet_hdr=on" ;;
+		queues=*) [ $net_tap = 1 ] || dprops+=",$p"; tap_queues=${p#queues=}; hprops+=",$p" ;;
+		*) dprops+=",$p"; hprops+=",$p" ;;
+		esac
+	done
+	props=${dprops#,}
 	rm -rf "$dir" && mkdir -p "$dir"
 	"device_${device}_prepare" "$dir" || return 1
 
@@ -559,8 +682,16 @@ run_row() { # target transport device [ring [props]] -> sets row_result, prints 
 	qargs=${qargs//@BUS@/${TRANSPORT_BUS[$transport]}}
 	local dopts=${DEVICE_OPTS[$ring]:-}
 	qargs=${qargs//@PROPS@/${TRANSPORT_PROPS[$transport]}${TARGET_DEVICE_PROPS[$target]:-}${RING_PROPS[$ring]:-}${dopts:+,$dopts}${props:+,$props}}
+	local netdev=$NET_DGRAM qpre=()
+	if [ $net_tap = 1 ]; then
+		netdev=$NET_TAP
+		[ "$tap_queues" = 1 ] || netdev+=",queues=$tap_queues"
+		qpre=(ip netns exec "$tap_ns")
+	fi
+	qargs=${qargs//@NETDEV@/$netdev}
 	[ -s "$dir/peer.port" ] && qargs=${qargs//@PEERPORT@/$(cat "$dir/peer.port")}
-	local hargs="${DEVICE_HOST[$device]//@DIR@/$dir}${props:+ --props $props}${dopts:+ --$device-props $dopts}"
+	hprops=${hprops#,}
+	local hargs="${DEVICE_HOST[$device]//@DIR@/$dir}${hprops:+ --props $hprops}${dopts:+ --$device-props $dopts}"
 	[ -z "${RING_PROPS[$ring]:-}" ] || hargs+=" --ring ${RING_PROPS[$ring]#,}"
 	# In the row's directory: the image's trace (semihosting, or x86's
 	# debugcon file) lands there.
@@ -570,11 +701,16 @@ run_row() { # target transport device [ring [props]] -> sets row_result, prints 
 	[[ $margs == *memory-backend=vlabram* ]] && append+=" vlab.trace=ram"
 	t0=$(now)
 	# shellcheck disable=SC2086
-	(cd "$dir" && exec timeout --kill-after=5 "$timeout_s" "${TARGET_QEMU[$target]}" $margs \
+	# In the background, waited for: a runner stopped meanwhile stops it
+	# (row_cleanup) instead of waiting for it.
+	(cd "$dir" && exec timeout --kill-after=5 "$timeout_s" "${qpre[@]}" "${TARGET_QEMU[$target]}" $margs \
 		-display none -monitor none -serial "file:$dir/serial.log" \
 		${TRANSPORT_QEMU[$transport]} $qargs -kernel "$(image_of "$target")" -append "$append") \
-		>"$dir/qemu.out" 2>&1
+		>"$dir/qemu.out" 2>&1 &
+	qemu_pid=$!
+	wait "$qemu_pid"
 	local qrc=$?
+	qemu_pid=""
 	# isa-debug-exit: the image's code c comes back as (c << 1) | 1; a
 	# QEMU that failed to start exits 1 too, so 1 is a pass only when the
 	# image printed its result.
@@ -699,6 +835,9 @@ start_row() { # index
 	local target transport device ring props
 	read -r target transport device ring props <<<"${rows[$1]}"
 	(
+		row_index=$1
+		trap row_cleanup EXIT
+		trap 'exit 143' TERM INT
 		t0=$(now)
 		if [ "${image_ok[$target]}" = 1 ] && run_row "$target" "$transport" "$device" "$ring" "$props"; then res=pass; else res=FAIL; fi
 		t1=$(now)

@@ -14,8 +14,11 @@
  *       --props takes QEMU's -device properties the profile follows,
  *       comma-separated (the matrix rows' props): host_mtu=N,
  *       mrg_rxbuf=on|off, mq=on|off (MQ offered, one queue pair, as over
- *       dgram), csum=on|off and guest_csum=on|off (nothing: QEMU withdraws
- *       both without a vnet header).  Transcript lines go to
+ *       dgram), queues=N (the netdev's queues: max_virtqueue_pairs N with
+ *       mq=on, as QEMU's -netdev ...,queues=N), vnet_hdr=on|off (on: the netdev has a vnet header, as a
+ *       tap: CSUM, GUEST_CSUM and the TSO/UFO/ECN bits offered),
+ *       csum=on|off and guest_csum=on|off (off takes CSUM or GUEST_CSUM
+ *       away with vnet_hdr=on; without it QEMU withdraws both anyway).  Transcript lines go to
  *       stdout as "T: <line>", the peer's as "P: <line>", driver log lines
  *       to stderr.  Exit 0 on pass, 1 on a failed scenario, a model
  *       violation or a peer that did not get every frame, 2 on bad usage.
@@ -37,6 +40,9 @@
  *       the driver read and what it logged and the scenario said after it.
  *   vlab-scenario peer --port-file PATH [--timeout SECONDS]
  *       The net scenario's peer for QEMU on loopback UDP (peer_udp.c).
+ *   vlab-scenario peer-tap --ifname NAME --ready-file PATH [--timeout SECONDS]
+ *       The same peer on a tap device, through a packet socket with vnet
+ *       headers (peer_tap.c; run-matrix.sh's tap rows).
  *   vlab-scenario mkdisk PATH        the fresh disk: the pristine pattern
  *   vlab-scenario sfdisk-script      the partition table, as sfdisk input
  *   vlab-scenario checkdisk PATH     after a run: the scenario's writes are
@@ -69,12 +75,13 @@ int host_usage(void)
 	        "                         [--ring PROPS] [--blk-props P=V,...]  (QEMU's virtio-blk properties: " HX_BLK_PROP_NAMES ")\n"
 	        "                         [--record FILE]\n"
 	        "       vlab-scenario run --scenario net --transport NAME --model-transport T [--host-mtu N]\n"
-	        "                         [--ring PROPS] [--props host_mtu=N,mrg_rxbuf|mq|csum|guest_csum=on|off] [--record FILE]\n"
+	        "                         [--ring PROPS] [--props host_mtu=N,queues=N,mrg_rxbuf|mq|csum|guest_csum|vnet_hdr=on|off] [--record FILE]\n"
 	        "       vlab-scenario run --scenario rng --transport NAME --model-transport T [--ring PROPS]\n"
 	        "                         [--record FILE]\n"
 	        "       (--ring: packed=on|off,indirect_desc=on|off,event_idx=on|off, QEMU's property names)\n"
 	        "       vlab-scenario replay [--inject] FILE\n"
 	        "       vlab-scenario peer --port-file PATH [--timeout SECONDS]\n"
+	        "       vlab-scenario peer-tap --ifname NAME --ready-file PATH [--timeout SECONDS]\n"
 	        "       vlab-scenario mkdisk PATH | sfdisk-script | checkdisk PATH\n");
 	return 2;
 }
@@ -84,7 +91,9 @@ bool host_peer_frame(struct sc_net_peer *p, const uint8_t *frame, uint32_t len, 
 {
 	const unsigned k = p->next;
 	bool ok = sc_net_peer_frame(p, frame, len, ans, ans_len);
-	if (ok)
+	if (ok && p->last_csum)
+		printf("P: checksum frame: %u bytes, IPv4 and UDP checksums right, answered partial\n", len);
+	else if (ok)
 		printf("P: frame %u: %u bytes as expected, answered\n", k, len);
 	else
 		printf("P: rejected: %s\n", p->why);
@@ -95,8 +104,8 @@ bool host_peer_frame(struct sc_net_peer *p, const uint8_t *frame, uint32_t len, 
 int host_peer_verdict(const struct sc_net_peer *p)
 {
 	bool ok = sc_net_peer_done(p);
-	printf("P: %u of %u frames answered, %u rejected: %s\n", p->answered, SC_NET_NFRAMES, p->rejected,
-	       ok ? "pass" : "FAIL");
+	printf("P: %u of %u frames answered%s, %u rejected: %s\n", p->answered, SC_NET_NFRAMES,
+	       p->csum_answered ? " and the checksum frame" : "", p->rejected, ok ? "pass" : "FAIL");
 	fflush(stdout);
 	return ok ? 0 : 1;
 }
@@ -113,8 +122,12 @@ static void peer_transmit(struct dm_net_backend *be, const uint8_t *frame, uint3
 {
 	struct peer_backend *pb = (struct peer_backend *)be;
 	uint32_t alen = 0;
-	if (host_peer_frame(&pb->peer, frame, len, pb->ans, &alen) && be->nic)
-		(void)dm_net_inject(be->nic, pb->ans, alen);
+	if (host_peer_frame(&pb->peer, frame, len, pb->ans, &alen) && be->nic) {
+		if (pb->peer.ans_partial)
+			(void)dm_net_inject_partial(be->nic, pb->ans, alen);
+		else
+			(void)dm_net_inject(be->nic, pb->ans, alen);
+	}
 }
 
 static void peer_destroy(struct dm_net_backend *be)
@@ -160,7 +173,19 @@ struct net_props {
 	unsigned long host_mtu; /* 0: not set (no VIRTIO_NET_F_MTU, as QEMU) */
 	bool no_mrg_rxbuf;      /* mrg_rxbuf=off */
 	bool mq;                /* mq=on: MQ offered, max_virtqueue_pairs 1 (the dgram netdev has one queue) */
+	unsigned long queues;   /* queues=N: the netdev's queues (max_virtqueue_pairs with mq=on); 0: 1 */
+	bool vnet_hdr;          /* vnet_hdr=on: the netdev has a vnet header (tap): the offloads offered */
+	bool no_csum, no_guest_csum; /* csum=off, guest_csum=off (with vnet_hdr=on) */
 };
+
+/* What QEMU 7.2 adds to its offer when the netdev has a vnet header (a
+ * tap; docs/qemu-profile.md, seen in the tap rows): CSUM, GUEST_CSUM,
+ * GUEST_TSO4/TSO6/ECN/UFO, HOST_TSO4/TSO6/ECN/UFO (bits 0, 1, 7-14). */
+#define NET_VNET_HDR_FEATURES                                                                       \
+	(VLAB_BIT(VIRTIO_NET_F_CSUM) | VLAB_BIT(VIRTIO_NET_F_GUEST_CSUM) | VLAB_BIT(VIRTIO_NET_F_GUEST_TSO4) | \
+	 VLAB_BIT(VIRTIO_NET_F_GUEST_TSO6) | VLAB_BIT(VIRTIO_NET_F_GUEST_ECN) | VLAB_BIT(VIRTIO_NET_F_GUEST_UFO) | \
+	 VLAB_BIT(VIRTIO_NET_F_HOST_TSO4) | VLAB_BIT(VIRTIO_NET_F_HOST_TSO6) | VLAB_BIT(VIRTIO_NET_F_HOST_ECN) |   \
+	 VLAB_BIT(VIRTIO_NET_F_HOST_UFO))
 
 static bool parse_mtu(const char *s, unsigned long *mtu)
 {
@@ -168,6 +193,15 @@ static bool parse_mtu(const char *s, unsigned long *mtu)
 	errno = 0;
 	*mtu = strtoul(s, &end, 10);
 	return !errno && end && !*end && end != s && *mtu >= 68 && *mtu <= 65535;
+}
+
+/* The netdev's queues=N: 1..DM_NET_MAX_PAIRS. */
+static bool parse_queues(const char *s, unsigned long *q)
+{
+	char *end = NULL;
+	errno = 0;
+	*q = strtoul(s, &end, 10);
+	return !errno && end && !*end && end != s && *q >= 1 && *q <= DM_NET_MAX_PAIRS;
 }
 
 /* "host_mtu=9000,mrg_rxbuf=off": 0, or -1 with a message. */
@@ -188,6 +222,8 @@ static int parse_props(const char *list, struct net_props *np)
 			*val++ = '\0';
 		if (val && !strcmp(prop, "host_mtu") && parse_mtu(val, &np->host_mtu))
 			continue;
+		if (val && !strcmp(prop, "queues") && parse_queues(val, &np->queues))
+			continue;
 		const bool on_off = val && (!strcmp(val, "on") || !strcmp(val, "off"));
 		if (on_off && !strcmp(prop, "mrg_rxbuf")) {
 			np->no_mrg_rxbuf = !strcmp(val, "off");
@@ -197,13 +233,23 @@ static int parse_props(const char *list, struct net_props *np)
 			np->mq = !strcmp(val, "on");
 			continue;
 		}
-		/* QEMU withdraws both when the netdev has no vnet header, as
-		 * dgram has not (docs/qemu-profile.md): nothing to follow. */
-		if (on_off && (!strcmp(prop, "csum") || !strcmp(prop, "guest_csum")))
+		if (on_off && !strcmp(prop, "vnet_hdr")) {
+			np->vnet_hdr = !strcmp(val, "on");
 			continue;
+		}
+		/* Without a vnet header QEMU withdraws both whatever these say
+		 * (dgram; docs/qemu-profile.md). */
+		if (on_off && !strcmp(prop, "csum")) {
+			np->no_csum = !strcmp(val, "off");
+			continue;
+		}
+		if (on_off && !strcmp(prop, "guest_csum")) {
+			np->no_guest_csum = !strcmp(val, "off");
+			continue;
+		}
 		fprintf(stderr, "vlab-scenario: --props: '%s%s%s' is not one of host_mtu=68..65535, "
-		        "mrg_rxbuf|mq|csum|guest_csum=on|off\n",
-		        prop, val ? "=" : "", val ? val : "");
+		        "queues=1..%u, mrg_rxbuf|mq|csum|guest_csum|vnet_hdr=on|off\n",
+		        prop, val ? "=" : "", val ? val : "", (unsigned)DM_NET_MAX_PAIRS);
 		return -1;
 	}
 	return 0;
@@ -232,6 +278,13 @@ static struct hx_dev *add_net(struct hx_machine *m, enum hx_transport t, const s
 		o.features &= ~VLAB_BIT(VIRTIO_NET_F_MRG_RXBUF);
 	if (np->mq)
 		o.features |= VLAB_BIT(VIRTIO_NET_F_MQ);
+	o.max_pairs = (uint16_t)np->queues; /* shown only with MQ, as QEMU */
+	if (np->vnet_hdr)
+		o.features |= NET_VNET_HDR_FEATURES;
+	if (np->vnet_hdr && np->no_csum)
+		o.features &= ~VLAB_BIT(VIRTIO_NET_F_CSUM);
+	if (np->vnet_hdr && np->no_guest_csum)
+		o.features &= ~VLAB_BIT(VIRTIO_NET_F_GUEST_CSUM);
 	o.features_set = o.features != q.features;
 	o.features_on = ring->on;
 	o.features_off = ring->off;
@@ -661,5 +714,7 @@ int main(int argc, char **argv)
 		return cmd_checkdisk(argv[2]);
 	if (!strcmp(argv[1], "peer"))
 		return cmd_peer(argc - 2, argv + 2);
+	if (!strcmp(argv[1], "peer-tap"))
+		return cmd_peer_tap(argc - 2, argv + 2);
 	return host_usage();
 }

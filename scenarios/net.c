@@ -109,11 +109,12 @@ static void print_config(struct sc_out *o, struct vlab_virtio_dev *d)
 	}
 }
 
-static int send_frame(struct vlab_net *n, const uint8_t *frame, uint32_t len)
+/* offload: vlab_net_send_csum (the device completes the checksum). */
+static int send_frame(struct vlab_net *n, const uint8_t *frame, uint32_t len, bool offload)
 {
 	int rc = VLAB_EBUSY;
 	for (unsigned t = 0; t < SC_NET_BUSY_TRIES && rc == VLAB_EBUSY; t++) {
-		rc = vlab_net_send(n, frame, len);
+		rc = offload ? vlab_net_send_csum(n, frame, len) : vlab_net_send(n, frame, len);
 		if (rc == VLAB_EBUSY)
 			(void)vlab_net_tx_reclaim(n);
 	}
@@ -130,7 +131,7 @@ static bool send_k(struct sc_out *o, struct sc_net_work *w, unsigned k)
 		return false;
 	}
 	sc_net_build_frame(k, len, n->mac, w->frame);
-	int rc = send_frame(n, w->frame, len);
+	int rc = send_frame(n, w->frame, len, false);
 	if (rc) {
 		sc_fail(o, "frame %u: send %u bytes: %s", k, (unsigned)len, vlab_errname(rc));
 		return false;
@@ -158,6 +159,43 @@ static void answer_k(struct sc_out *o, struct sc_net_work *w, unsigned k)
 	          same ? "as expected" : "WRONG");
 	if (!same)
 		sc_fail(o, "frame %u: the answer is not the expected one", k);
+}
+
+/*
+ * The checksum frame (net_peer.h), when CSUM or GUEST_CSUM was negotiated:
+ * with CSUM sent partial for the device to complete (vlab_net_send_csum,
+ * DRV-5.1.6.2.1-15/16), else whole.  The peer answers partial; with
+ * GUEST_CSUM the device may hand it on with NEEDS_CSUM and the driver
+ * completes it (DEV-5.1.6.4.1-12..15), else the device does
+ * (DEV-5.1.6.4.1-6).  Either way the answer must arrive whole with both
+ * checksums right.
+ */
+static void csum_step(struct sc_out *o, struct sc_net_work *w)
+{
+	struct vlab_net *n = w->net;
+	const uint32_t len = SC_NET_CSUM_LEN;
+	sc_net_build_csum_frame(n->mac, n->csum, w->frame);
+	int rc = send_frame(n, w->frame, len, n->csum);
+	if (rc) {
+		sc_fail(o, "checksum frame: send %u bytes: %s", (unsigned)len, vlab_errname(rc));
+		return;
+	}
+	uint32_t got = 0;
+	enum vlab_net_csum cs = VLAB_NET_CSUM_NONE;
+	rc = vlab_net_recv_wait_csum(n, w->got, w->buf_cap, &got, &cs, SC_NET_ANSWER_TIMEOUT_NS);
+	if (rc) {
+		sc_fail(o, "checksum frame: sent %u bytes (%s); answer: %s", (unsigned)len,
+		        n->csum ? "checksum by the device" : "checksum in software", vlab_errname(rc));
+		return;
+	}
+	sc_net_build_csum_answer(n->mac, false, w->want);
+	const bool ok = sc_net_udp_csum_ok(w->got, got);
+	const bool same = got == len && vlab_memcmp(w->got, w->want, len) == 0;
+	sc_printf(o, "checksum frame: sent %u bytes (%s); answer %u bytes, receive checksum %s, IPv4 and UDP "
+	          "checksums %s, %s", (unsigned)len, n->csum ? "checksum by the device" : "checksum in software",
+	          (unsigned)got, vlab_net_csum_name(cs), ok ? "right" : "WRONG", same ? "as expected" : "WRONG");
+	if (!ok || !same)
+		sc_fail(o, "checksum frame: the answer is not the expected one");
 }
 
 static void print_stats(struct sc_out *o, const struct vlab_net *n)
@@ -212,6 +250,8 @@ unsigned sc_net_run(struct sc_out *o, const struct sc_dev *sd)
 	sc_printf(o, "queues: rx %u, tx %u, control %s; %u rx buffers of %u bytes, %u tx slots", n->rxq.size,
 	          n->txq.size, n->has_ctrl ? "yes" : "no", n->nrx, (unsigned)n->rx_buf_len, n->ntx);
 
+	if (n->csum || n->guest_csum)
+		csum_step(o, w);
 	for (unsigned k = 0; k < SC_NET_NSINGLE; k++)
 		if (send_k(o, w, k))
 			answer_k(o, w, k);

@@ -3,7 +3,8 @@
  * The frames the net scenario exchanges with its peer, and the peer.
  * Freestanding: the scenario (image and host) builds frames and checks
  * answers with it; the peer logic runs in the host tool, both behind the
- * model's NIC (a backend) and on loopback UDP for QEMU's dgram netdev.
+ * model's NIC (a backend) and behind QEMU's: on loopback UDP for its dgram
+ * netdev (peer_udp.c), on a tap for its tap netdev (peer_tap.c).
  *
  * Frame k (0 <= k < SC_NET_NFRAMES) is sc_net_frame_len(k, largest) bytes: destination
  * the peer's MAC, source the NIC's, EtherType SC_NET_ETHERTYPE, then a
@@ -44,6 +45,36 @@ extern "C" {
 /* The longest frame the peer answers: 14 + the largest MTU (65535). */
 #define SC_NET_PEER_MAX_FRAME (14u + 65535u)
 
+/*
+ * The checksum frame (5.1.6.2, 5.1.6.4): sent before frame 0 when the NIC
+ * negotiated CSUM or GUEST_CSUM, so the single frames and the burst stay
+ * the same on every row.  An IPv4/UDP frame (EtherType 0x0800) of
+ * SC_NET_CSUM_LEN bytes from 192.0.2.1 port SC_NET_CSUM_PORT to 192.0.2.2
+ * port SC_NET_CSUM_PORT + 1 (TEST-NET-1, RFC 5737: never routed; the
+ * frame only ever reaches the peer), a payload of SC_NET_CSUM_PAYLOAD
+ * pattern bytes.  Partial: the UDP checksum field holds the pseudo-header
+ * sum (DRV-5.1.6.2.1-16), for a device to complete from csum_start
+ * SC_NET_CSUM_START at csum_offset SC_NET_CSUM_OFFSET; else the whole
+ * checksum.  The peer answers it (whenever it comes, once) with the
+ * addresses and ports swapped and the payload XORed as for frame k; the
+ * answer goes back partial, for the device (GUEST_CSUM: the driver) to
+ * complete.
+ */
+#define SC_NET_CSUM_PAYLOAD 100u
+#define SC_NET_CSUM_LEN (14u + 20u + 8u + SC_NET_CSUM_PAYLOAD)
+#define SC_NET_CSUM_START 34u /* the UDP header */
+#define SC_NET_CSUM_OFFSET 6u /* its checksum field */
+#define SC_NET_CSUM_PORT 47000u
+void sc_net_build_csum_frame(const uint8_t nic_mac[6], bool partial, uint8_t *buf);
+void sc_net_build_csum_answer(const uint8_t nic_mac[6], bool partial, uint8_t *buf);
+/* An IPv4/UDP frame of len bytes (the layout above) whose IPv4 header
+ * checksum and UDP checksum are both right. */
+bool sc_net_udp_csum_ok(const uint8_t *f, uint32_t len);
+/* What a device does for NEEDS_CSUM: the Internet checksum of bytes
+ * start .. len-1 stored at start + off; false (nothing written) when that
+ * is not inside the frame. */
+bool sc_net_csum_complete(uint8_t *f, uint32_t len, uint32_t start, uint32_t off);
+
 /* The peer's MAC: locally administered, unicast. */
 extern const uint8_t sc_net_peer_mac[6];
 /* Frame k's length on a NIC whose largest frame is largest bytes (0 for k
@@ -60,13 +91,19 @@ struct sc_net_peer {
 	bool have_mac;
 	uint8_t nic_mac[6];       /* the source of frame 0: later frames must match */
 	char why[96];             /* the last rejection */
+	bool csum_answered;       /* the checksum frame came and was answered */
+	bool last_csum;           /* the last frame answered was the checksum frame */
+	bool ans_partial;         /* the last answer goes out partial: a NEEDS_CSUM header
+	                             with SC_NET_CSUM_START and SC_NET_CSUM_OFFSET */
 };
 
 void sc_net_peer_init(struct sc_net_peer *p);
 /*
- * One frame from the NIC: true with the answer in ans (*ans_len bytes; ans
- * holds SC_NET_PEER_MAX_FRAME) when it is the frame expected next, false (and
- * p->why) otherwise.
+ * One frame from the NIC, its checksum completed if it was partial: true
+ * with the answer in ans (*ans_len bytes; ans holds SC_NET_PEER_MAX_FRAME;
+ * p->ans_partial says how to send it) when it is the frame expected next
+ * or the checksum frame (the first time, with both checksums right),
+ * false (and p->why) otherwise.
  */
 bool sc_net_peer_frame(struct sc_net_peer *p, const uint8_t *frame, uint32_t len, uint8_t *ans,
                        uint32_t *ans_len);

@@ -29,6 +29,20 @@ static double now_s(void)
 	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
+double host_peer_deadline(double timeout)
+{
+	return now_s() + timeout;
+}
+
+int host_peer_wait(int fd, double deadline)
+{
+	double left = deadline - now_s();
+	if (left <= 0)
+		return -1;
+	struct pollfd pfd = {.fd = fd, .events = POLLIN};
+	return poll(&pfd, 1, (int)(left * 1000) + 1) > 0; /* EINTR or the deadline: the caller asks again */
+}
+
 static int write_port_file(const char *path, unsigned port)
 {
 	char tmp[4096];
@@ -71,17 +85,11 @@ int cmd_peer(int argc, char **argv)
 	struct sc_net_peer p;
 	sc_net_peer_init(&p);
 	static uint8_t buf[65536], ans[SC_NET_PEER_MAX_FRAME];
-	const double deadline = now_s() + timeout;
-	while (p.next < SC_NET_NFRAMES) {
-		double left = deadline - now_s();
-		if (left <= 0)
-			break;
-		struct pollfd pfd = {.fd = s, .events = POLLIN};
-		int pr = poll(&pfd, 1, (int)(left * 1000) + 1);
-		if (pr < 0 && errno == EINTR)
+	const double deadline = host_peer_deadline(timeout);
+	int w;
+	while (p.next < SC_NET_NFRAMES && (w = host_peer_wait(s, deadline)) >= 0) {
+		if (w == 0)
 			continue;
-		if (pr <= 0)
-			continue; /* the deadline is checked above */
 		struct sockaddr_in from;
 		socklen_t flen = sizeof from;
 		ssize_t n = recvfrom(s, buf, sizeof buf, 0, (struct sockaddr *)&from, &flen);

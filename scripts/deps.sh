@@ -5,6 +5,7 @@ VLAB_PACKAGES=(build-essential cmake ninja-build clang libclang-rt-14-dev llvm g
 	qemu-system-misc qemu-system-arm qemu-system-x86 gcc-riscv64-unknown-elf gcc-aarch64-linux-gnu gcc-arm-none-eabi
 	gcc-i686-linux-gnu
 	dosfstools mtools e2fsprogs
+	iproute2 # the QEMU tap rows (qemu-images/run-matrix.sh): ip netns, ip tuntap
 	u-boot-qemu # the uboot label (tests/uboot): Debian's U-Boot in QEMU, the output vlab is compared with
 	gcovr # scripts/coverage.sh: coverage of driver/ (HTML, Cobertura)
 	chromium) # chromium: the conformance report's HTML page, rendered headless (conformance.outputs)

@@ -125,7 +125,7 @@ static void build_config(const struct dm_net *n, uint8_t cfg[CFG_BYTES])
 	if (offered(n, DM_VIRTIO_NET_F_STATUS))
 		put_le16(cfg + DM_VIRTIO_NET_CFG_STATUS, (uint16_t)((n->link_up ? DM_VIRTIO_NET_S_LINK_UP : 0) |
 		                                                   (n->announce ? DM_VIRTIO_NET_S_ANNOUNCE : 0)));
-	put_le16(cfg + DM_VIRTIO_NET_CFG_MAX_VQ_PAIRS, 1);
+	put_le16(cfg + DM_VIRTIO_NET_CFG_MAX_VQ_PAIRS, n->cfg.max_pairs > 1 ? n->cfg.max_pairs : 1);
 	put_le16(cfg + DM_VIRTIO_NET_CFG_MTU, n->cfg.mtu);
 }
 
@@ -977,6 +977,8 @@ struct dm_net *dm_net_new(const struct dm_net_cfg *cfg, struct dm_env *env, cons
 	               cfg->queue_num_max ? cfg->queue_num_max : 256);
 	if (nq == 3)
 		n->dv.queue_size[DM_VIRTIO_NET_Q_CTRL] = cfg->ctrl_queue_size;
+	if (cfg->max_pairs > 1)
+		n->dv.msix_vectors = (uint16_t)(2u * cfg->max_pairs + 2u); /* QEMU: 2 * queues + 2 */
 	net_reset(n);
 	return n;
 }

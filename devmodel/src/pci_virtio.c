@@ -951,7 +951,8 @@ void dm_vpci_init(struct dm_vpci *vp, const struct dm_vpci_cfg *cfg, struct dm_v
 	if (vp->cfg.subsys_vendor == 0)
 		vp->cfg.subsys_vendor = DM_VPCI_VENDOR;
 	if (vp->cfg.msix_vectors == 0)
-		vp->cfg.msix_vectors = (uint16_t)(dv->num_queues + 1); /* as QEMU: queues + config */
+		vp->cfg.msix_vectors = dv->msix_vectors ? dv->msix_vectors
+		                                        : (uint16_t)(dv->num_queues + 1); /* as QEMU: queues + config */
 	if (vp->cfg.msix_vectors > MSIX_MAX)
 		vp->cfg.msix_vectors = MSIX_MAX;
 	vp->dv = dv;

@@ -92,4 +92,49 @@ TEST(NetPeer, RejectsWhatItDoesNotExpect)
 	EXPECT_FALSE(sc_net_peer_done(&p));
 }
 
+// The checksum frame (CSUM, GUEST_CSUM): what the driver sends partial, a
+// device completes at csum_start + csum_offset into a frame whose IPv4 and
+// UDP checksums are right; the peer takes it only so, before frame 0 or
+// between frames, once, and answers it partial.
+TEST(NetPeer, TheChecksumFrame)
+{
+	uint8_t partial[SC_NET_CSUM_LEN], whole[SC_NET_CSUM_LEN];
+	sc_net_build_csum_frame(kNic, true, partial);
+	sc_net_build_csum_frame(kNic, false, whole);
+	EXPECT_FALSE(sc_net_udp_csum_ok(partial, SC_NET_CSUM_LEN)) << "partial: the pseudo-header sum only";
+	EXPECT_TRUE(sc_net_udp_csum_ok(whole, SC_NET_CSUM_LEN));
+	EXPECT_NE(whole[SC_NET_CSUM_START + 6] | whole[SC_NET_CSUM_START + 7], 0) << "0 would mean no UDP checksum";
+	ASSERT_TRUE(sc_net_csum_complete(partial, SC_NET_CSUM_LEN, SC_NET_CSUM_START, SC_NET_CSUM_OFFSET));
+	EXPECT_EQ(memcmp(partial, whole, SC_NET_CSUM_LEN), 0) << "completed as a device would";
+	EXPECT_FALSE(sc_net_csum_complete(partial, SC_NET_CSUM_LEN, SC_NET_CSUM_LEN - 1, 0)) << "a field past the end";
+	EXPECT_FALSE(sc_net_csum_complete(partial, SC_NET_CSUM_LEN, SC_NET_CSUM_START, 0xffffu));
+
+	struct sc_net_peer p;
+	sc_net_peer_init(&p);
+	static uint8_t ans[SC_NET_PEER_MAX_FRAME];
+	uint32_t len = 0;
+	uint8_t bad[SC_NET_CSUM_LEN];
+	memcpy(bad, whole, sizeof bad);
+	bad[SC_NET_CSUM_LEN - 1] ^= 1;
+	EXPECT_FALSE(sc_net_peer_frame(&p, bad, SC_NET_CSUM_LEN, ans, &len)) << "a wrong UDP checksum";
+	sc_net_build_csum_frame(kNic, true, bad);
+	EXPECT_FALSE(sc_net_peer_frame(&p, bad, SC_NET_CSUM_LEN, ans, &len)) << "left partial";
+	ASSERT_TRUE(sc_net_peer_frame(&p, whole, SC_NET_CSUM_LEN, ans, &len)) << p.why;
+	EXPECT_TRUE(p.last_csum && p.ans_partial && p.csum_answered);
+	ASSERT_EQ(len, SC_NET_CSUM_LEN);
+	uint8_t want[SC_NET_CSUM_LEN];
+	sc_net_build_csum_answer(kNic, true, want);
+	EXPECT_EQ(memcmp(ans, want, len), 0);
+	ASSERT_TRUE(sc_net_csum_complete(ans, len, SC_NET_CSUM_START, SC_NET_CSUM_OFFSET));
+	EXPECT_TRUE(sc_net_udp_csum_ok(ans, len)) << "the answer, completed, is whole";
+	sc_net_build_csum_answer(kNic, false, want);
+	EXPECT_EQ(memcmp(ans, want, len), 0);
+	EXPECT_FALSE(sc_net_peer_frame(&p, whole, SC_NET_CSUM_LEN, ans, &len)) << "only once";
+	// The frames of the protocol still come in order after it.
+	std::vector<uint8_t> f0 = Frame(0);
+	EXPECT_TRUE(sc_net_peer_frame(&p, f0.data(), (uint32_t)f0.size(), ans, &len));
+	EXPECT_FALSE(p.last_csum || p.ans_partial);
+	EXPECT_EQ(p.rejected, 3u);
+}
+
 } // namespace

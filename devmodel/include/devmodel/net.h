@@ -20,6 +20,8 @@ extern "C" {
 
 #define DM_NET_MAX_FRAME (65535u + 14u)
 #define DM_NET_MAC_TABLE_MAX 64
+/* Queue pairs max_pairs may name. */
+#define DM_NET_MAX_PAIRS 8
 
 struct dm_net;
 
@@ -39,6 +41,12 @@ struct dm_net_cfg {
 	uint16_t queue_num_max;
 	uint16_t ctrl_queue_size; /* the control queue's starting size on PCI (0: queue_num_max) */
 	unsigned rx_backlog;    /* frames held while no receive buffer is posted */
+	/* max_virtqueue_pairs with MQ offered (0 and 1: one; at most
+	 * DM_NET_MAX_PAIRS), as QEMU's netdev queues=N, and the MSI-X table
+	 * of QEMU's virtio-net-pci for it (2 * N + 2).  The model serves one
+	 * pair whatever this says: the layout a driver that refuses MQ gets
+	 * (5.1.2), which is what QEMU has once such a driver set FEATURES_OK. */
+	uint16_t max_pairs;
 };
 
 /* Defaults: VERSION_1 | MAC | STATUS | MTU | MRG_RXBUF | CTRL_VQ | CTRL_RX |

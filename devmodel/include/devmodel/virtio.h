@@ -56,6 +56,9 @@ struct dm_virtio {
 	uint32_t isr;               /* VIRTIO_ISR_* pending */
 	uint16_t num_queues;
 	uint16_t queue_num_max;
+	/* The MSI-X table size a PCI function shows; 0: num_queues + 1 (a
+	 * vector a queue and one for configuration changes, as QEMU). */
+	uint16_t msix_vectors;
 	/* The size a queue starts with where the transport shows it (PCI's
 	 * queue_size, legacy QUEUE_NUM); 0: queue_num_max.  QEMU starts each
 	 * queue at its device's own size (virtio-net's control queue: 64). */
