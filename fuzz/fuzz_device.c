@@ -451,6 +451,27 @@ static void hold(struct fz *f, const struct fz_queue *q, const struct chain *c)
 	}
 }
 
+/* After the device lied about completions on q (a wrong ID, twice, used
+ * entries jumped over), a used entry it wrote may name a head the driver
+ * had not posted yet; posted later and stalled, the chain looks completed
+ * to the driver when it reads that entry: is there one naming head?
+ * (Split: every used ring slot; packed: every used descriptor.) */
+static bool named_in_used(const struct ring *r, uint16_t head)
+{
+	const struct fz_queue *q = r->q;
+	for (uint32_t j = 0; j < q->num; j++) {
+		if (r->packed) {
+			const uint8_t *d = r->desc + 16u * j;
+			uint16_t fl = (uint16_t)fz_ld(d + 14, 2);
+			if (!(fl & VIRTQ_DESC_F_AVAIL) == !(fl & VIRTQ_DESC_F_USED) && fz_ld(d + 12, 2) == head)
+				return true;
+		} else if (fz_ld(r->used + 4 + 8u * j, 4) == head) {
+			return true;
+		}
+	}
+	return false;
+}
+
 /* A used entry names id on q: a chain held with that head is returned. */
 static void unhold(struct fz *f, const struct fz_queue *q, uint32_t id)
 {
@@ -518,7 +539,9 @@ static void complete(struct fz *f, const struct ring *r, struct chain *c, uint32
 		f->lied = true;
 	if (lie == LIE_STALL) {
 		hold_chain(f, q, c);
-		hold(f, q, c);
+		/* (regressions/fuzz_blk_io/lied_id_names_a_later_stalled_chain) */
+		if (!q->lied || !named_in_used(r, c->head))
+			hold(f, q, c);
 		return;
 	}
 	if (lie == LIE_ID)
