@@ -14,7 +14,8 @@
  *       --props takes QEMU's -device properties the profile follows,
  *       comma-separated (the matrix rows' props): host_mtu=N,
  *       mrg_rxbuf=on|off, mq=on|off (MQ offered, one queue pair, as over
- *       dgram), csum=on|off and guest_csum=on|off (nothing: QEMU withdraws
+ *       dgram), queues=N (the netdev's queues: N pairs with mq=on, as QEMU's
+ *       -netdev ...,queues=N), csum=on|off and guest_csum=on|off (nothing: QEMU withdraws
  *       both without a vnet header).  Transcript lines go to
  *       stdout as "T: <line>", the peer's as "P: <line>", driver log lines
  *       to stderr.  Exit 0 on pass, 1 on a failed scenario, a model
@@ -69,7 +70,7 @@ int host_usage(void)
 	        "                         [--ring PROPS] [--blk-props P=V,...]  (QEMU's virtio-blk properties: " HX_BLK_PROP_NAMES ")\n"
 	        "                         [--record FILE]\n"
 	        "       vlab-scenario run --scenario net --transport NAME --model-transport T [--host-mtu N]\n"
-	        "                         [--ring PROPS] [--props host_mtu=N,mrg_rxbuf|mq|csum|guest_csum=on|off] [--record FILE]\n"
+	        "                         [--ring PROPS] [--props host_mtu=N,queues=N,mrg_rxbuf|mq|csum|guest_csum=on|off] [--record FILE]\n"
 	        "       vlab-scenario run --scenario rng --transport NAME --model-transport T [--ring PROPS]\n"
 	        "                         [--record FILE]\n"
 	        "       (--ring: packed=on|off,indirect_desc=on|off,event_idx=on|off, QEMU's property names)\n"
@@ -160,6 +161,7 @@ struct net_props {
 	unsigned long host_mtu; /* 0: not set (no VIRTIO_NET_F_MTU, as QEMU) */
 	bool no_mrg_rxbuf;      /* mrg_rxbuf=off */
 	bool mq;                /* mq=on: MQ offered, max_virtqueue_pairs 1 (the dgram netdev has one queue) */
+	unsigned long queues;   /* queues=N: the netdev's queues (max_virtqueue_pairs with mq=on); 0: 1 */
 };
 
 static bool parse_mtu(const char *s, unsigned long *mtu)
@@ -168,6 +170,15 @@ static bool parse_mtu(const char *s, unsigned long *mtu)
 	errno = 0;
 	*mtu = strtoul(s, &end, 10);
 	return !errno && end && !*end && end != s && *mtu >= 68 && *mtu <= 65535;
+}
+
+/* The netdev's queues=N: 1..DM_NET_MAX_PAIRS (the pairs the model serves). */
+static bool parse_queues(const char *s, unsigned long *q)
+{
+	char *end = NULL;
+	errno = 0;
+	*q = strtoul(s, &end, 10);
+	return !errno && end && !*end && end != s && *q >= 1 && *q <= DM_NET_MAX_PAIRS;
 }
 
 /* "host_mtu=9000,mrg_rxbuf=off": 0, or -1 with a message. */
@@ -188,6 +199,8 @@ static int parse_props(const char *list, struct net_props *np)
 			*val++ = '\0';
 		if (val && !strcmp(prop, "host_mtu") && parse_mtu(val, &np->host_mtu))
 			continue;
+		if (val && !strcmp(prop, "queues") && parse_queues(val, &np->queues))
+			continue;
 		const bool on_off = val && (!strcmp(val, "on") || !strcmp(val, "off"));
 		if (on_off && !strcmp(prop, "mrg_rxbuf")) {
 			np->no_mrg_rxbuf = !strcmp(val, "off");
@@ -202,8 +215,8 @@ static int parse_props(const char *list, struct net_props *np)
 		if (on_off && (!strcmp(prop, "csum") || !strcmp(prop, "guest_csum")))
 			continue;
 		fprintf(stderr, "vlab-scenario: --props: '%s%s%s' is not one of host_mtu=68..65535, "
-		        "mrg_rxbuf|mq|csum|guest_csum=on|off\n",
-		        prop, val ? "=" : "", val ? val : "");
+		        "queues=1..%u, mrg_rxbuf|mq|csum|guest_csum=on|off\n",
+		        prop, val ? "=" : "", val ? val : "", (unsigned)DM_NET_MAX_PAIRS);
 		return -1;
 	}
 	return 0;
@@ -232,6 +245,7 @@ static struct hx_dev *add_net(struct hx_machine *m, enum hx_transport t, const s
 		o.features &= ~VLAB_BIT(VIRTIO_NET_F_MRG_RXBUF);
 	if (np->mq)
 		o.features |= VLAB_BIT(VIRTIO_NET_F_MQ);
+	o.max_pairs = (uint16_t)np->queues; /* pairs only with MQ, as QEMU */
 	o.features_set = o.features != q.features;
 	o.features_on = ring->on;
 	o.features_off = ring->off;
