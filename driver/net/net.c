@@ -550,9 +550,11 @@ int vlab_net_init(struct vlab_net *n, struct vlab_virtio_dev *d, const struct vl
  * lost, not the NIC.
  */
 static int net_without_mq(struct vlab_net *n, struct vlab_virtio_dev *d, const struct vlab_net_cfg *cfg,
-                          const char *why, unsigned v)
+                          uint64_t negotiated, const char *why, unsigned v)
 {
-	const uint64_t refuse = (vlab_net_driver.features & ~d->features) | VLAB_BIT(VIRTIO_NET_F_MQ);
+	/* What was negotiated, less MQ (negotiated: read before any reset
+	 * cleared d->features). */
+	const uint64_t refuse = (vlab_net_driver.features & ~negotiated) | VLAB_BIT(VIRTIO_NET_F_MQ);
 
 	vlab_log(d->plat, VLAB_LOG_WARN, "%s: multiqueue: %s %u: negotiating again without MQ (one queue pair)",
 	         net_name(n), why, v);
@@ -600,6 +602,7 @@ static int net_setup_pairs(struct vlab_net *n, struct vlab_virtio_dev *d, const 
  * failed otherwise (the device was stopped) costs MQ, not the NIC. */
 static int net_set_pairs(struct vlab_net *n, struct vlab_virtio_dev *d, const struct vlab_net_cfg *cfg)
 {
+	const uint64_t negotiated = d->features; /* a timeout's reset clears them */
 	uint8_t v[2];
 	struct ctrl_part part = {v, 2};
 	int rc;
@@ -620,7 +623,7 @@ static int net_set_pairs(struct vlab_net *n, struct vlab_virtio_dev *d, const st
 		return rc;
 	vlab_log(d->plat, VLAB_LOG_WARN, "%s: multiqueue: VQ_PAIRS_SET %u failed (%s)", net_name(n),
 	         n->pairs_set_up, vlab_errname(rc));
-	return net_without_mq(n, d, cfg, "VQ_PAIRS_SET, pairs", n->pairs_set_up);
+	return net_without_mq(n, d, cfg, negotiated, "VQ_PAIRS_SET, pairs", n->pairs_set_up);
 }
 
 /* After FEATURES_OK: config, queues, buffers, DRIVER_OK. */
@@ -650,7 +653,8 @@ static int net_start(struct vlab_net *n, struct vlab_virtio_dev *d, const struct
 	 * queue's place (2 * max_virtqueue_pairs) unknown. */
 	if (n->max_pairs_offered == 0 || n->max_pairs_offered > VLAB_NET_MQ_PAIRS_MAX) {
 		if (vlab_virtio_has(d, VIRTIO_NET_F_MQ))
-			return net_without_mq(n, d, cfg, "max_virtqueue_pairs (not 1..0x8000)", n->max_pairs_offered);
+			return net_without_mq(n, d, cfg, d->features, "max_virtqueue_pairs (not 1..0x8000)",
+			                      n->max_pairs_offered);
 	}
 
 	n->pairs_set_up = n->pairs = 1;
@@ -662,7 +666,7 @@ static int net_start(struct vlab_net *n, struct vlab_virtio_dev *d, const struct
 		const uint32_t cq = n->max_pairs_offered ? 2u * n->max_pairs_offered : VIRTIO_NET_Q_CTRL;
 		rc = cq > 0xffffu ? VLAB_ENODEV : vlab_vq_setup(&n->ctrlq, d, (uint16_t)cq, 0);
 		if (rc && n->max_pairs_offered && !d->broken) {
-			return net_without_mq(n, d, cfg, "no usable control queue at 2 * max_virtqueue_pairs, queue",
+			return net_without_mq(n, d, cfg, d->features, "no usable control queue at 2 * max_virtqueue_pairs, queue",
 			                      cq);
 		}
 	}

@@ -225,6 +225,29 @@ TEST_P(NetMq, PairsSetRefusedLeavesOnePairThatWorks)
 	LoopBack(n, 2);
 }
 
+// VQ_PAIRS_SET never answered: the command times out, the device is
+// stopped (reset) so it cannot carry it out later, and negotiated again
+// without MQ: one pair, the control queue at 2, the NIC in use, with every
+// other feature it had (MAC, MTU, CTRL_VQ: the reset must not make the
+// second negotiation refuse them).
+TEST_P(NetMq, PairsSetNotAnsweredCostsMqNotTheNic)
+{
+	Nic *n = AddPairs(4);
+	ASSERT_NE(n, nullptr);
+	nm.ApplyPlan(n, "fault stall queue=8 count=1\n");
+	const uint64_t resets = n->model()->dv.resets;
+	ASSERT_EQ(nm.Init(n), 0);
+	EXPECT_GE(n->model()->dv.resets, resets + 2) << "stopped, then negotiated again";
+	EXPECT_FALSE(vlab_virtio_has(n->bound.vdev, VIRTIO_NET_F_MQ));
+	EXPECT_EQ(n->net.pairs, 1u);
+	EXPECT_TRUE(Logged("VQ_PAIRS_SET 4 failed (VLAB_ETIMEDOUT)"));
+	EXPECT_TRUE(Logged("negotiating again without MQ"));
+	EXPECT_FALSE(n->net.stopped);
+	EXPECT_TRUE(n->net.mac_from_device) << "MAC negotiated again";
+	ASSERT_EQ(vlab_net_set_promisc(&n->net, true), 0) << "the control queue at 2 works";
+	LoopBack(n, 4);
+}
+
 // A queue pair the transport refuses (a legacy PCI ring fixed above
 // VLAB_VQ_SIZE_MAX) costs the pairs from there on; a smaller one (modern
 // PCI) costs buffers only.  virtio-mmio has one QueueNumMax for all.
