@@ -81,8 +81,8 @@ struct ring {
 
 /* Packed ring: the buffer IDs the device took and has not completed, a bit
  * each per queue (a driver that exposes an ID still in flight is wrong). */
-static uint8_t ids_held[FZ_NQ][65536 / 8];
-static bool ids_dirty[FZ_NQ];
+static uint8_t ids_held[FZ_QMAX][65536 / 8];
+static bool ids_dirty[FZ_QMAX];
 
 uint64_t fz_ring_features(uint8_t bits)
 {
@@ -111,7 +111,7 @@ void fz_queue_restart(struct fz *f, struct fz_queue *q)
 	q->last_avail = q->used_idx = 0;
 	q->aflip = q->uflip = false;
 	q->inflight = 0;
-	if (qi < FZ_NQ && ids_dirty[qi]) {
+	if (qi < FZ_QMAX && ids_dirty[qi]) {
 		memset(ids_held[qi], 0, sizeof ids_held[qi]);
 		ids_dirty[qi] = false;
 	}
@@ -810,6 +810,34 @@ static void device_event(struct fz *f, const struct ring *r)
 	}
 }
 
+/* What net queue qi is (5.1.2): VIRTIO_NET_Q_RX, _TX or _CTRL (the
+ * control queue is 2N with MQ negotiated, 2 without). */
+static unsigned net_kind(const struct fz *f, unsigned qi)
+{
+	const unsigned ctrl = f->net_pairs && (f->driver_features & VLAB_BIT(VIRTIO_NET_F_MQ)) ? 2u * f->net_pairs : 2u;
+	if (qi == ctrl)
+		return VIRTIO_NET_Q_CTRL;
+	return qi > ctrl ? FZ_QMAX : qi & 1u;
+}
+
+/* VQ_PAIRS_SET (class 4, command 0, le16): carried out when the device
+ * serves that many pairs. */
+static void net_ctrl_mq(struct fz *f, const struct chain *c)
+{
+	uint8_t b[4];
+	unsigned k = 0;
+
+	for (unsigned i = 0; i < c->n && k < sizeof b; i++)
+		for (uint32_t j = 0; !c->s[i].w && j < c->s[i].len && k < sizeof b; j++)
+			b[k++] = c->s[i].p[j];
+	if (k < 4 || b[0] != 4 || b[1] != 0)
+		return;
+	if ((b[2] | b[3] << 8) >= 1 && (unsigned)(b[2] | b[3] << 8) <= f->net_pairs)
+		f->net_enabled = (unsigned)(b[2] | b[3] << 8);
+	else
+		f->lied = true; /* acknowledged (OK) all the same, not carried out */
+}
+
 void fz_device_work(struct fz *f, unsigned qi)
 {
 	static struct chain c;
@@ -818,12 +846,12 @@ void fz_device_work(struct fz *f, unsigned qi)
 	if (f->replay)
 		return; /* the device is absent (fuzz_ring's notify) */
 
-	if (qi >= FZ_NQ)
+	if (qi >= FZ_QMAX)
 		return;
 	r = ring_of(f, &f->q[qi]);
 	check_driver_event(&r);
 	/* net receive buffers wait for a frame (fz_net_rx). */
-	if (f->engine == FZ_ENGINE_NET && qi == VIRTIO_NET_Q_RX) {
+	if (f->engine == FZ_ENGINE_NET && net_kind(f, qi) == VIRTIO_NET_Q_RX) {
 		device_event(f, &r);
 		return;
 	}
@@ -833,11 +861,16 @@ void fz_device_work(struct fz *f, unsigned qi)
 		len = c.wlen;
 		if (f->engine == FZ_ENGINE_BLK) {
 			len = blk_request(f, &c);
-		} else if (f->engine == FZ_ENGINE_NET && qi == VIRTIO_NET_Q_TX) {
+		} else if (f->engine == FZ_ENGINE_NET && net_kind(f, qi) == VIRTIO_NET_Q_TX) {
+			/* DRV-5.1.6.5.6.1-3/4: only the pairs VQ_PAIRS_SET enabled. */
+			if (qi / 2u >= f->net_enabled && !f->lied)
+				FZ_ABORT("net: transmit on transmitq%u with %u pair(s) enabled", qi / 2u + 1u,
+				         f->net_enabled);
 			net_tx(f, &c);
 		} else if (f->engine == FZ_ENGINE_RNG) {
 			len = rng_fill(f, &c);
-		} else if (f->engine == FZ_ENGINE_NET && qi == VIRTIO_NET_Q_CTRL) {
+		} else if (f->engine == FZ_ENGINE_NET && net_kind(f, qi) == VIRTIO_NET_Q_CTRL) {
+			net_ctrl_mq(f, &c);
 			/* The ack: the last writable byte. */
 			if (c.n && c.s[c.n - 1].w && c.s[c.n - 1].len) {
 				c.s[c.n - 1].p[c.s[c.n - 1].len - 1] = VIRTIO_NET_OK;
@@ -853,7 +886,7 @@ void fz_notify(struct fz *f, unsigned qi)
 {
 	struct fz_queue *q;
 
-	if (qi >= FZ_NQ)
+	if (qi >= FZ_QMAX)
 		return;
 	q = &f->q[qi];
 	if (!q->ready || !(f->status & VIRTIO_STATUS_DRIVER_OK))
@@ -891,7 +924,8 @@ void fz_dev_reset(struct fz *f)
 	f->isr = 0;
 	f->qsel = 0;
 	f->driver_features = 0;
-	for (unsigned i = 0; i < FZ_NQ; i++) {
+	f->net_enabled = 1; /* one pair after a reset */
+	for (unsigned i = 0; i < FZ_QMAX; i++) {
 		struct fz_queue *q = &f->q[i];
 		q->num = 0;
 		q->ready = false;
@@ -914,7 +948,7 @@ void fz_set_status(struct fz *f, uint32_t v)
 
 struct fz_queue *fz_selected(struct fz *f)
 {
-	return f->qsel < FZ_NQ ? &f->q[f->qsel] : NULL;
+	return f->qsel < FZ_QMAX ? &f->q[f->qsel] : NULL;
 }
 
 void fz_set_half(uint64_t *r, bool high, uint32_t v)
@@ -943,6 +977,20 @@ void fz_net_device(struct fz *f, uint32_t qmax)
 	fz_st(f->config + VIRTIO_NET_CFG_MTU, 2, VLAB_NET_MTU_DEFAULT);
 	for (unsigned i = 0; i < FZ_NQ; i++)
 		f->q[i].max = qmax;
+	f->net_pairs = 0;
+	f->net_enabled = 1;
+	f->net_rxq = 0;
+}
+
+void fz_net_mq(struct fz *f, unsigned pairs, uint16_t claimed)
+{
+	f->net_pairs = pairs < 1 ? 1 : pairs > FZ_NET_PAIRS ? FZ_NET_PAIRS : pairs;
+	f->features |= VLAB_BIT(VIRTIO_NET_F_MQ);
+	fz_st(f->config + VIRTIO_NET_CFG_MAX_VQ_PAIRS, 2, claimed);
+	if (claimed != f->net_pairs)
+		f->lied = true; /* the config says otherwise */
+	for (unsigned i = 1; i < 2 * f->net_pairs + 1; i++)
+		f->q[i].max = f->q[0].max;
 }
 
 /* Byte k of the writable part of a chain, or NULL. */
@@ -962,7 +1010,9 @@ static bool net_rx(struct fz *f, uint32_t len)
 {
 	static struct chain c[FZ_RX_CHAINS];
 	static uint32_t used_len[FZ_RX_CHAINS];
-	struct fz_queue *q = &f->q[VIRTIO_NET_Q_RX];
+	/* MQ: the queue the target chose (even, below the control queue). */
+	const unsigned qi = f->net_rxq < FZ_QMAX && net_kind(f, f->net_rxq) == VIRTIO_NET_Q_RX ? f->net_rxq : 0;
+	struct fz_queue *q = &f->q[qi];
 	bool mrg = (f->driver_features & VLAB_BIT(VIRTIO_NET_F_MRG_RXBUF)) != 0;
 	uint32_t hdr_len = net_hdr_len(f);
 	uint32_t total = hdr_len + len, k = 0;
@@ -975,6 +1025,9 @@ static bool net_rx(struct fz *f, uint32_t len)
 	r = ring_of(f, q);
 	if (pending(f, &r) == 0)
 		return false;
+	/* A queue beyond the enabled pairs: DEV-5.1.6.5.6.2-2 broken. */
+	if (qi / 2u >= f->net_enabled)
+		f->lied = true;
 	/* Fill buffers in order; without MRG_RXBUF the frame is one buffer
 	 * (cut short if it does not fit: that is a lie the driver sees). */
 	while (k < total && nb < FZ_RX_CHAINS && pending(f, &r) != 0 && (mrg || nb == 0)) {

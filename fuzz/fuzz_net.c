@@ -7,6 +7,11 @@
  * Control stream: three mode bytes (how often the device lies and whether
  * during initialisation too, racy mode, the transport; features the driver
  * refuses and queue caps; receive buffer size and count), then operations:
+ * (a first byte FZ_NET_MQ_MAGIC has the device offer MQ: the next byte
+ * gives the pairs it serves, 1 + b % FZ_NET_PAIRS, the next two its
+ * max_virtqueue_pairs (le16, any value: 0 and above 0x8000 are lies);
+ * then the mode bytes; each frame that arrives then takes a byte for its
+ * receive queue, one beyond the enabled pairs being a lie),
  * the device delivers a frame (its length from the control stream, its
  * header honest or lying: num_buffers, gso_type, every byte), receive,
  * send, reclaim, link up/down with a config interrupt, the interrupt entry,
@@ -32,6 +37,7 @@
 #include "vlab/pci.h"
 
 #define FRAME_MAX (65535u + VLAB_ETH_HLEN)
+#define FZ_NET_MQ_MAGIC 0x6du
 
 static struct fz F;
 static struct vlab_mmio M;
@@ -75,6 +81,15 @@ static struct vlab_virtio_dev *bring_up(struct fz *f, enum transport t, const st
 		FZ_ABORT("net receive buffers of %u bytes", N.rx_buf_len);
 	if (d->features & ~d->device_features)
 		FZ_ABORT("accepted features not offered");
+	/* MQ: pairs used within what was set up, set up within the offer and
+	 * the cap; a max_virtqueue_pairs out of 1..0x8000 never kept. */
+	if (N.pairs < 1 || N.pairs > N.pairs_set_up || N.pairs_set_up > VLAB_NET_MAX_PAIRS ||
+	    (N.max_pairs_offered && N.pairs_set_up > N.max_pairs_offered) ||
+	    (!(d->features & VLAB_BIT(VIRTIO_NET_F_MQ)) && N.pairs_set_up != 1) ||
+	    ((d->features & VLAB_BIT(VIRTIO_NET_F_MQ)) &&
+	     (N.max_pairs_offered == 0 || N.max_pairs_offered > VLAB_NET_MQ_PAIRS_MAX)))
+		FZ_ABORT("net MQ: %u pairs used, %u set up, max_virtqueue_pairs %u", N.pairs, N.pairs_set_up,
+		         N.max_pairs_offered);
 	return d;
 }
 
@@ -137,10 +152,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	enum transport t;
 	uint8_t a, b, c;
 	bool lies_in_init;
+	unsigned mq_pairs = 0;
+	uint16_t mq_claimed = 0;
 
 	fz_init(f, data, size);
 	fz_trace_start(f, "fuzz_net");
 	a = fz_ring_offer(f, 0);
+	if (a == FZ_NET_MQ_MAGIC) {
+		mq_pairs = 1u + fz_choose8(f) % FZ_NET_PAIRS;
+		mq_claimed = fz_choose16(f);
+		a = fz_choose8(f);
+	}
 	b = fz_choose8(f);
 	c = fz_choose8(f);
 	f->lie_shift = (uint8_t)((a & 0xf) > 8 ? 8 : (a & 0xf)); /* 0: always lie .. 8: never */
@@ -148,6 +170,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	t = (enum transport)((a >> 5) & 3);
 	lies_in_init = (a & 0x80) != 0;
 	fz_net_device(f, 16);
+	if (mq_pairs)
+		fz_net_mq(f, mq_pairs, mq_claimed);
 	if (t == T_MMIO_LEGACY)
 		f->version = 1;
 	if (t == T_PCI || t == T_PCI_LEGACY) {
@@ -180,6 +204,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		switch (op % 10) {
 		case 0: { /* a frame arrives, and the driver takes it */
 			uint32_t n = fz_choose16(f) % 1600u;
+			if (f->net_pairs)
+				f->net_rxq = 2u * (fz_choose8(f) % f->net_pairs);
 			bool sent = fz_net_rx(f, n);
 			rc = recv_checked(frame, sizeof frame, &len, 0);
 			/* From a device that never lied, a frame of a valid length

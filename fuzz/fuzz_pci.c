@@ -88,7 +88,7 @@ void fz_pci_device(struct fz *f, enum fz_pci_kind kind, bool preassigned)
 		fz_st(p->cfg + VLAB_PCI_BAR0 + 4, 4, modern ? (uint32_t)FZ_PCI_MEM_BASE + 0xf0000u : 0);
 		fz_st(p->cfg + VLAB_PCI_BAR0 + 16, 4, modern ? ((uint32_t)FZ_PCI_MEM_BASE + 0xf8000u) | 0xcu : 0);
 	}
-	for (unsigned i = 0; i < FZ_NQ; i++)
+	for (unsigned i = 0; i < FZ_QMAX; i++)
 		f->q[i].notify_off = (uint16_t)i;
 	fz_dev_reset(f);
 }
@@ -177,7 +177,7 @@ static void cfg_write(struct fz *f, unsigned bus, unsigned dev, unsigned fn, uns
 static uint16_t num_queues(const struct fz *f)
 {
 	uint16_t n = 0;
-	for (unsigned i = 0; i < FZ_NQ; i++)
+	for (unsigned i = 0; i < FZ_QMAX; i++)
 		if (f->q[i].max)
 			n = (uint16_t)(i + 1);
 	return n;

@@ -78,6 +78,10 @@ uint64_t fz_ring_features(uint8_t bits);
 #define FZ_PCI_DEV 3u
 /* Queues the device has (virtio-net: receive, transmit, control). */
 #define FZ_NQ 3
+/* Queues a device can have at most: virtio-net with MQ, FZ_NET_PAIRS
+ * pairs and the control queue (fz_net_mq). */
+#define FZ_NET_PAIRS 4
+#define FZ_QMAX (2 * FZ_NET_PAIRS + 1)
 
 /* What the device makes of the chains the driver gives it. */
 enum fz_engine {
@@ -153,7 +157,7 @@ struct fz {
 	uint32_t device_id;
 	uint64_t features, driver_features;
 	uint32_t dfsel, gfsel, status, qsel, isr;
-	struct fz_queue q[FZ_NQ];
+	struct fz_queue q[FZ_QMAX];
 	uint8_t config[FZ_CONFIG_BYTES];
 	uint32_t generation;
 	enum fz_engine engine;
@@ -170,6 +174,10 @@ struct fz {
 	/* net: the data of the last frame received / transmitted (the device's
 	 * copy, for the targets to compare with what the driver says). */
 	uint8_t net_rx[FZ_NET_FRAME], net_tx[FZ_NET_FRAME];
+	/* net MQ (fz_net_mq): pairs served (0: no MQ), pairs enabled by
+	 * VQ_PAIRS_SET, and the receive queue the next frame goes to (the
+	 * target chooses it; one beyond the enabled pairs is a lie). */
+	unsigned net_pairs, net_enabled, net_rxq;
 	uint32_t net_rx_len, net_tx_len;
 	/* rng: every byte the device wrote, in order (the first FZ_RNG_LOG). */
 	uint8_t rng_log[4096];
@@ -283,6 +291,11 @@ void fz_set_status(struct fz *f, uint32_t v);
 struct fz_queue *fz_selected(struct fz *f);
 /* One 32-bit half of a 64-bit register. */
 void fz_set_half(uint64_t *r, bool high, uint32_t v);
+/* net: MQ offered (with CTRL_VQ), max_virtqueue_pairs reading claimed
+ * while pairs (1..FZ_NET_PAIRS) are served: 2 * pairs queues, the control
+ * queue after them.  VQ_PAIRS_SET is carried out (any count the device
+ * serves: net_pairs); until then one pair. */
+void fz_net_mq(struct fz *f, unsigned pairs, uint16_t claimed);
 /* net: a frame of len bytes arrives; the device fills receive buffers
  * (lying as the control stream says).  false when none were available. */
 bool fz_net_rx(struct fz *f, uint32_t len);

@@ -267,6 +267,32 @@ def net():
     n("ctrl_stall", ctrl(2, True, STALL) + ctrl(3))
     n("link_changes", link(False) + link(True) + irq + update + link(False))
     n("reinit", tx(60) + reinit + rx(60) + reinit + tx(60))
+    # MQ (FZ_NET_MQ_MAGIC, then the pairs served - 1, max_virtqueue_pairs le16, then
+    # the mode bytes); with more than one pair VQ_PAIRS_SET takes a completion byte
+    # at init; every frame that arrives takes a byte for its receive queue's pair.
+    MQ = 0x6D
+
+    def mq(name, pairs, claimed, ctl, payload=b"", a=HONEST, ack=(0,)):
+        write("fuzz_net", "mq_" + name,
+              seed([MQ, pairs - 1, claimed & 0xFF, claimed >> 8, a, 0, 0] + list(ack) + ctl, payload))
+
+    def rxq(n, q, hdr_lie=0, lies=(0,)):
+        return [0, n & 0xFF, n >> 8, q, hdr_lie] + list(lies)
+
+    every_queue = rxq(60, 0) + rxq(61, 1) + rxq(62, 2) + rxq(63, 3) + tx(60) + tx(70) + reclaim + ctrl(0)
+    mq("four_pairs", 4, 4, every_queue)
+    mq("four_pairs_pci", 4, 4, every_queue, a=HONEST | 0x20)
+    mq("four_pairs_pci_legacy", 4, 4, every_queue, a=HONEST | 0x40)
+    mq("four_pairs_mmio_legacy", 4, 4, every_queue, a=HONEST | 0x60)
+    mq("one_pair", 1, 1, rxq(60, 0) + tx(60) + reclaim + ctrl(1), ack=())
+    mq("pairs_set_refused", 3, 3, rxq(60, 0) + tx(60) + reclaim + ctrl(0), b"\x01", ack=(BAD_STATUS,))
+    mq("rx_on_disabled_queue", 4, 4, rxq(60, 3) + recv + rxq(60, 0), b"\x01", ack=(BAD_STATUS,))
+    mq("pairs_set_stalls", 2, 2, rxq(60, 0) + tx(60), ack=(STALL,))
+    mq("max_pairs_zero", 4, 0, rxq(60, 0) + tx(60) + reclaim + ctrl(0), ack=())
+    mq("max_pairs_above_0x8000", 4, 0x8001, rxq(60, 0) + tx(60) + reclaim, ack=())
+    mq("max_pairs_above_the_transport", 2, 4, rxq(60, 0) + tx(60) + reclaim + ctrl(0), ack=())
+    mq("max_pairs_below_the_transport", 4, 1, rxq(60, 0) + tx(60) + ctrl(0), ack=())
+    mq("reinit", 4, 4, rxq(60, 1) + reinit + [0] + rxq(60, 2) + tx(60))
     traffic = rx(60) + tx(60) + reclaim + recv + rx(1000, 0, [0] * 6) + recv + tx(60, 0xFF) + tx(60) + reclaim + \
         ctrl(0) + ctrl(1) + reinit + rx(60) + recv + tx(60) + reclaim
     for t, a in [("", HONEST), ("_pci", HONEST | 0x20), ("_pci_legacy", HONEST | 0x40)]:

@@ -249,6 +249,9 @@ unsigned sc_net_run(struct sc_out *o, const struct sc_dev *sd)
 	          n->mrg ? "mergeable rx buffers" : "whole-frame rx buffers");
 	sc_printf(o, "queues: rx %u, tx %u, control %s; %u rx buffers of %u bytes, %u tx slots", n->rxq.size,
 	          n->txq.size, n->has_ctrl ? "yes" : "no", n->nrx, (unsigned)n->rx_buf_len, n->ntx);
+	if (n->max_pairs_offered > 1) /* MQ with more than one pair offered (one: as without MQ) */
+		sc_printf(o, "queue pairs: %u in use, %u set up, max_virtqueue_pairs %u", n->pairs, n->pairs_set_up,
+		          n->max_pairs_offered);
 
 	if (n->csum || n->guest_csum)
 		csum_step(o, w);

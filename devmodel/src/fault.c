@@ -37,6 +37,7 @@ const char *dm_fault_name(enum dm_fault_kind k)
 	case DM_FAULT_RNG_EMPTY: return "rng_empty";
 	case DM_FAULT_NET_RX_DATA_VALID: return "net_rx_data_valid";
 	case DM_FAULT_NET_RX_NEEDS_CSUM: return "net_rx_needs_csum";
+	case DM_FAULT_NET_RX_QUEUE: return "net_rx_queue";
 	case DM_FAULT_KIND_COUNT: break;
 	}
 	return "unknown";

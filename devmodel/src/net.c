@@ -11,7 +11,22 @@
  * finds the ring empty stay with the device ("staged") for the next try, so
  * nothing is ever written past a buffer or handed back half-filled; the
  * frame waits in the backlog, or is dropped and counted when that is full.
+ *
+ * MQ (5.1.5, 5.1.6.5.6): with VIRTIO_NET_F_MQ offered the transport serves
+ * cfg.max_pairs queue pairs and the control queue after them (5.1.2:
+ * receiveqN 2(N-1), transmitqN 2(N-1)+1, controlq 2N with MQ negotiated;
+ * without, controlq 2).  After a reset one pair is enabled
+ * (DEV-5.1.6.5.6.2-1); VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET enables 1 ..
+ * max_virtqueue_pairs.  Steering: each received frame goes to the next
+ * enabled receive queue, round robin (receiveq1, receiveq2, ..., then
+ * receiveq1 again), the turn passing once the frame is delivered; a
+ * frame whose queue has no buffer waits in the backlog for that queue, so
+ * frames stay in order.  Nothing is received on a queue beyond the
+ * enabled pairs (DEV-5.1.6.5.6.2-2) but by the net_rx_queue fault.
+ * Transmit works on every transmit queue; one beyond the enabled pairs is
+ * a violation (DRV-5.1.6.5.6.1-3/4), sent all the same.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,6 +110,17 @@ static uint32_t hdr_len(const struct dm_net *n)
 	               : DM_VIRTIO_NET_HDR_LEN_LEGACY;
 }
 
+/* 5.1.2: the pairs the queue layout has (N), the control queue's index. */
+static uint16_t layout_pairs(const struct dm_net *n)
+{
+	return dm_virtio_has(&n->dv, DM_VIRTIO_NET_F_MQ) ? n->npairs : 1;
+}
+
+static uint16_t ctrl_q(const struct dm_net *n)
+{
+	return (uint16_t)(2u * layout_pairs(n));
+}
+
 static void put_le16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)v;
@@ -125,7 +151,7 @@ static void build_config(const struct dm_net *n, uint8_t cfg[CFG_BYTES])
 	if (offered(n, DM_VIRTIO_NET_F_STATUS))
 		put_le16(cfg + DM_VIRTIO_NET_CFG_STATUS, (uint16_t)((n->link_up ? DM_VIRTIO_NET_S_LINK_UP : 0) |
 		                                                   (n->announce ? DM_VIRTIO_NET_S_ANNOUNCE : 0)));
-	put_le16(cfg + DM_VIRTIO_NET_CFG_MAX_VQ_PAIRS, n->cfg.max_pairs > 1 ? n->cfg.max_pairs : 1);
+	put_le16(cfg + DM_VIRTIO_NET_CFG_MAX_VQ_PAIRS, n->cfg.max_pairs_lies ? n->cfg.max_pairs_claimed : n->npairs);
 	put_le16(cfg + DM_VIRTIO_NET_CFG_MTU, n->cfg.mtu);
 }
 
@@ -192,8 +218,12 @@ static void net_reset(void *dev)
 	n->allmulti = false;
 	n->announce = false;
 	n->n_uc = n->n_mc = 0;
+	/* DEV-5.1.6.5.6.2-1: one pair after a reset. */
+	n->pairs = 1;
+	n->rx_next = 0;
 	/* Chains taken from the old rings are gone with them. */
-	n->nstaged = 0;
+	for (unsigned p = 0; p < DM_NET_MAX_PAIRS; p++)
+		n->rxq[p].nstaged = 0;
 	free_backlog(n);
 }
 
@@ -288,45 +318,46 @@ static void check_rx_chain(struct dm_net *n, const struct dm_chain *c)
 }
 
 /* Take one more receive chain into the staging list: 1, 0 (ring empty), -1 (ring broken). */
-static int stage_chain(struct dm_net *n)
+static int stage_chain(struct dm_net *n, uint16_t q)
 {
-	struct dm_vq *vq = &n->dv.vq[DM_VIRTIO_NET_Q_RX];
+	struct dm_vq *vq = &n->dv.vq[q];
+	struct dm_net_rxq *rq = &n->rxq[q / 2u];
 	int r;
 
-	if (n->nstaged == n->staged_cap) {
-		unsigned cap = n->staged_cap ? n->staged_cap * 2 : 8;
+	if (rq->nstaged == rq->staged_cap) {
+		unsigned cap = rq->staged_cap ? rq->staged_cap * 2 : 8;
 		struct dm_chain **v;
 		/* Bounded: dm_vq_pop never hands out more chains than the
 		 * queue holds. */
-		v = realloc(n->staged, cap * sizeof *v);
+		v = realloc(rq->staged, cap * sizeof *v);
 		if (!v)
 			return -1;
-		for (unsigned i = n->staged_cap; i < cap; i++)
+		for (unsigned i = rq->staged_cap; i < cap; i++)
 			v[i] = NULL;
-		n->staged = v;
-		n->staged_cap = cap;
+		rq->staged = v;
+		rq->staged_cap = cap;
 	}
-	if (!n->staged[n->nstaged]) {
-		n->staged[n->nstaged] = malloc(sizeof(struct dm_chain));
-		if (!n->staged[n->nstaged])
+	if (!rq->staged[rq->nstaged]) {
+		rq->staged[rq->nstaged] = malloc(sizeof(struct dm_chain));
+		if (!rq->staged[rq->nstaged])
 			return -1;
 	}
-	r = dm_vq_pop(vq, n->staged[n->nstaged]);
+	r = dm_vq_pop(vq, rq->staged[rq->nstaged]);
 	if (r <= 0)
 		return r;
-	check_rx_chain(n, n->staged[n->nstaged]);
-	n->nstaged++;
+	check_rx_chain(n, rq->staged[rq->nstaged]);
+	rq->nstaged++;
 	return 1;
 }
 
 /* Drop the first k staged chains (used); keep the rest in order. */
-static void unstage(struct dm_net *n, unsigned k)
+static void unstage(struct dm_net_rxq *rq, unsigned k)
 {
 	for (unsigned i = 0; i < k; i++) {
-		struct dm_chain *c = n->staged[0];
-		memmove(n->staged, n->staged + 1, (n->staged_cap - 1) * sizeof *n->staged);
-		n->staged[n->staged_cap - 1] = c; /* keep the allocation */
-		n->nstaged--;
+		struct dm_chain *c = rq->staged[0];
+		memmove(rq->staged, rq->staged + 1, (rq->staged_cap - 1) * sizeof *rq->staged);
+		rq->staged[rq->staged_cap - 1] = c; /* keep the allocation */
+		rq->nstaged--;
 	}
 }
 
@@ -339,7 +370,7 @@ static void unstage(struct dm_net *n, unsigned k)
  * flags stay 0 and a partial frame is completed first (DEV-5.1.6.4.1-5/6).
  * Then the faults that make those claims lie.
  */
-static void rx_csum_flags(struct dm_net *n, uint8_t *buf, uint32_t h, uint32_t len, bool partial)
+static void rx_csum_flags(struct dm_net *n, uint16_t q, uint8_t *buf, uint32_t h, uint32_t len, bool partial)
 {
 	struct dm_virtio *dv = &n->dv;
 	uint8_t *f = buf + h;
@@ -357,11 +388,11 @@ static void rx_csum_flags(struct dm_net *n, uint8_t *buf, uint32_t h, uint32_t l
 	} else if (seg && dm_net_seg_ip_ok(f, &s) && dm_net_seg_csum_ok(f, &s)) {
 		buf[DM_VIRTIO_NET_HDR_OFF_FLAGS] = DM_VIRTIO_NET_HDR_F_DATA_VALID;
 	}
-	if ((fault = dm_virtio_fault_hit(dv, DM_FAULT_NET_RX_DATA_VALID, DM_VIRTIO_NET_Q_RX))) {
+	if ((fault = dm_virtio_fault_hit(dv, DM_FAULT_NET_RX_DATA_VALID, q))) {
 		f[len - 1] ^= 0xffu;
 		buf[DM_VIRTIO_NET_HDR_OFF_FLAGS] = DM_VIRTIO_NET_HDR_F_DATA_VALID;
 	}
-	if ((fault = dm_virtio_fault_hit(dv, DM_FAULT_NET_RX_NEEDS_CSUM, DM_VIRTIO_NET_Q_RX))) {
+	if ((fault = dm_virtio_fault_hit(dv, DM_FAULT_NET_RX_NEEDS_CSUM, q))) {
 		buf[DM_VIRTIO_NET_HDR_OFF_FLAGS] = DM_VIRTIO_NET_HDR_F_NEEDS_CSUM;
 		put_le16(buf + DM_VIRTIO_NET_HDR_OFF_CSUM_START,
 		         (uint16_t)(fault->value ? fault->value : seg ? s.start : 14u));
@@ -369,12 +400,13 @@ static void rx_csum_flags(struct dm_net *n, uint8_t *buf, uint32_t h, uint32_t l
 	}
 }
 
-/* Try to hand one frame to the driver: 1 delivered, 0 not enough buffers
- * (frame kept by the caller), -1 dropped. */
-static int rx_try(struct dm_net *n, const uint8_t *frame, uint32_t len, bool partial)
+/* Try to hand one frame to the driver on receive queue q: 1 delivered, 0
+ * not enough buffers (frame kept by the caller), -1 dropped. */
+static int rx_try(struct dm_net *n, uint16_t q, const uint8_t *frame, uint32_t len, bool partial)
 {
 	struct dm_virtio *dv = &n->dv;
-	struct dm_vq *vq = &dv->vq[DM_VIRTIO_NET_Q_RX];
+	struct dm_vq *vq = &dv->vq[q];
+	struct dm_net_rxq *rq = &n->rxq[q / 2u];
 	const bool mrg = dm_virtio_has(dv, DM_VIRTIO_NET_F_MRG_RXBUF);
 	const uint32_t h = hdr_len(n);
 	const uint64_t need = (uint64_t)h + len;
@@ -384,30 +416,30 @@ static int rx_try(struct dm_net *n, const uint8_t *frame, uint32_t len, bool par
 	struct dm_fault *f;
 
 	if (!mrg) {
-		if (n->nstaged == 0) {
-			int r = stage_chain(n);
+		if (rq->nstaged == 0) {
+			int r = stage_chain(n, q);
 			if (r <= 0)
 				return r == 0 ? 0 : -1;
 		}
-		if (n->staged[0]->writable_len < need) {
+		if (rq->staged[0]->writable_len < need) {
 			/* DEV-5.1.6.3.2-2: one buffer per frame; it does not
 			 * fit, so the frame is lost and the buffer returned
 			 * untouched. */
 			n->dropped[DM_NET_DROP_BUFFER_SMALL]++;
-			dm_vq_push(vq, n->staged[0]->head, 0);
-			unstage(n, 1);
+			dm_vq_push(vq, rq->staged[0]->head, 0);
+			unstage(rq, 1);
 			return -1;
 		}
 		k = 1;
 	} else {
-		for (k = 0; k < n->nstaged && have < need; k++)
-			have += n->staged[k]->writable_len;
+		for (k = 0; k < rq->nstaged && have < need; k++)
+			have += rq->staged[k]->writable_len;
 		while (have < need) {
-			int r = stage_chain(n);
+			int r = stage_chain(n, q);
 			if (r <= 0)
 				return r == 0 ? 0 : -1;
-			have += n->staged[n->nstaged - 1]->writable_len;
-			k = n->nstaged;
+			have += rq->staged[rq->nstaged - 1]->writable_len;
+			k = rq->nstaged;
 		}
 	}
 
@@ -416,10 +448,10 @@ static int rx_try(struct dm_net *n, const uint8_t *frame, uint32_t len, bool par
 	memset(buf, 0, h);
 	if (h == DM_VIRTIO_NET_HDR_LEN)
 		put_le16(buf + DM_VIRTIO_NET_HDR_OFF_NUM_BUFFERS, (uint16_t)k);
-	if ((f = dm_virtio_fault_hit(dv, DM_FAULT_NET_NUM_BUFFERS, DM_VIRTIO_NET_Q_RX)) &&
+	if ((f = dm_virtio_fault_hit(dv, DM_FAULT_NET_NUM_BUFFERS, q)) &&
 	    h == DM_VIRTIO_NET_HDR_LEN)
 		put_le16(buf + DM_VIRTIO_NET_HDR_OFF_NUM_BUFFERS, (uint16_t)f->value);
-	if ((f = dm_virtio_fault_hit(dv, DM_FAULT_NET_RX_HDR, DM_VIRTIO_NET_Q_RX))) {
+	if ((f = dm_virtio_fault_hit(dv, DM_FAULT_NET_RX_HDR, q))) {
 		/* Undefined flag bits, and hdr_len (2), csum_start (6),
 		 * csum_offset (8) the driver must not trust or use
 		 * (DRV-5.1.6.4.2-1/2/4); gso_type stays NONE. */
@@ -429,12 +461,12 @@ static int rx_try(struct dm_net *n, const uint8_t *frame, uint32_t len, bool par
 		put_le16(buf + 8, 0xffff);
 	}
 	memcpy(buf + h, frame, len);
-	rx_csum_flags(n, buf, h, len, partial);
+	rx_csum_flags(n, q, buf, h, len, partial);
 
-	f = dm_virtio_fault_hit(dv, DM_FAULT_NET_RX_LEN, DM_VIRTIO_NET_Q_RX);
+	f = dm_virtio_fault_hit(dv, DM_FAULT_NET_RX_LEN, q);
 	uint64_t off = 0;
 	for (unsigned i = 0; i < k; i++) {
-		const struct dm_chain *c = n->staged[i];
+		const struct dm_chain *c = rq->staged[i];
 		uint64_t left = need - off;
 		uint32_t w = (uint32_t)(c->writable_len < left ? c->writable_len : left);
 		/* Only inside the buffer (DEV-2.7.5.1-1 via dm_chain_write). */
@@ -444,25 +476,60 @@ static int rx_try(struct dm_net *n, const uint8_t *frame, uint32_t len, bool par
 			done = (uint32_t)f->value;
 		dm_vq_push(vq, c->head, done);
 	}
-	unstage(n, k);
+	unstage(rq, k);
 	n->rx_frames++;
 	n->rx_bytes += len;
+	n->rxq_frames[q / 2u]++;
 	dm_net_capture_frame(n, buf + h, len);
 	return 1;
 }
 
-static bool rx_ready(const struct dm_net *n)
+static bool rx_ready(const struct dm_net *n, uint16_t q)
 {
-	const struct dm_vq *vq = &n->dv.vq[DM_VIRTIO_NET_Q_RX];
+	const struct dm_vq *vq = &n->dv.vq[q];
 	return dm_virtio_running(&n->dv) && vq->ready && !vq->broken;
+}
+
+/*
+ * The receive queue the next frame goes to: the enabled pairs in turn
+ * (DEV-5.1.6.5.6.2-1/2: receiveq1 only until VQ_PAIRS_SET, then none
+ * beyond the pairs it enabled), unless the net_rx_queue fault sends it
+ * elsewhere (to a queue the transport has and the driver made ready).
+ */
+static uint16_t rx_steer(struct dm_net *n)
+{
+	uint16_t pairs = n->pairs ? n->pairs : 1;
+	uint16_t q = (uint16_t)(2u * (n->rx_next % pairs));
+	struct dm_fault *f = dm_virtio_fault_hit(&n->dv, DM_FAULT_NET_RX_QUEUE, -1);
+
+	if (f) {
+		uint64_t p = f->value ? f->value : pairs;
+		if (p < layout_pairs(n) && rx_ready(n, (uint16_t)(2u * p)))
+			q = (uint16_t)(2u * p);
+	}
+	return q;
+}
+
+/* Deliver one frame on the queue its turn gives it: as rx_try. */
+static int rx_deliver(struct dm_net *n, const uint8_t *frame, uint32_t len, bool partial)
+{
+	uint16_t q = rx_steer(n);
+	int r;
+
+	if (!rx_ready(n, q))
+		return 0;
+	r = rx_try(n, q, frame, len, partial);
+	if (r > 0 && q / 2u == n->rx_next % (n->pairs ? n->pairs : 1))
+		n->rx_next = (uint16_t)((n->rx_next + 1u) % (n->pairs ? n->pairs : 1));
+	return r;
 }
 
 /* Deliver what waits in the backlog, in order, while buffers last. */
 static void rx_drain(struct dm_net *n)
 {
-	while (n->backlog && rx_ready(n)) {
+	while (n->backlog && rx_ready(n, DM_VIRTIO_NET_Q_RX)) {
 		struct dm_net_frame *fr = n->backlog;
-		if (rx_try(n, fr->data, fr->len, fr->partial) == 0)
+		if (rx_deliver(n, fr->data, fr->len, fr->partial) == 0)
 			return;
 		n->backlog = fr->next;
 		if (!n->backlog)
@@ -504,7 +571,7 @@ static int inject(struct dm_net *n, const uint8_t *p, uint32_t len, bool partial
 {
 	if (!n || !p || len < 14 || len > DM_NET_MAX_FRAME)
 		return n ? drop(n, DM_NET_DROP_TOO_LONG) : -1;
-	if (!rx_ready(n))
+	if (!rx_ready(n, DM_VIRTIO_NET_Q_RX))
 		return drop(n, DM_NET_DROP_NOT_READY);
 	if (!n->link_up)
 		return drop(n, DM_NET_DROP_LINK_DOWN);
@@ -518,7 +585,7 @@ static int inject(struct dm_net *n, const uint8_t *p, uint32_t len, bool partial
 		rx_drain(n);
 		return rc;
 	}
-	int r = rx_try(n, p, len, partial);
+	int r = rx_deliver(n, p, len, partial);
 	if (r == 0)
 		return enqueue(n, p, len, partial);
 	return r > 0 ? 0 : -1;
@@ -619,12 +686,25 @@ static void tx_one(struct dm_net *n, struct dm_vq *vq, const struct dm_chain *c)
 
 	/* A link that drops is something a device may do at any time; the
 	 * frame in hand is then lost on the wire, as on a real NIC. */
-	if ((f = dm_virtio_fault_hit(dv, DM_FAULT_NET_LINK_DOWN, DM_VIRTIO_NET_Q_TX))) {
+	if ((f = dm_virtio_fault_hit(dv, DM_FAULT_NET_LINK_DOWN, vq->index))) {
 		dm_net_set_link(n, false);
 		if (f->value && dv->env && dv->env->schedule_at)
 			dv->env->schedule_at(dv->env->ctx, link_restore, n, f->value);
 	}
 
+	if (dm_virtio_has(dv, DM_VIRTIO_NET_F_MQ)) {
+		/* Only transmitq1 until VQ_PAIRS_SET enabled more
+		 * (DRV-5.1.6.5.6.1-3), none beyond the pairs it enabled
+		 * (DRV-5.1.6.5.6.1-4).  The frame goes out all the same. */
+		const char *id = n->pairs == 1 ? "DRV-5.1.6.5.6.1-3" : "DRV-5.1.6.5.6.1-4";
+		char where[8];
+		dm_virtio_checked(dv, id);
+		if (vq->index / 2u >= n->pairs) {
+			snprintf(where, sizeof where, "q%u", (unsigned)vq->index);
+			dm_virtio_violation_where(dv, where, id, "transmit on transmitq%u with %u pair(s) enabled",
+			                          vq->index / 2u + 1u, (unsigned)n->pairs);
+		}
+	}
 	if (want > (uint64_t)h + DM_NET_MAX_FRAME)
 		want = (uint64_t)h + DM_NET_MAX_FRAME + 1; /* enough to know it is too long */
 	got = want > (uint64_t)h + DM_NET_MAX_FRAME ? 0 : dm_chain_read(vq, c, 0, buf, (uint32_t)want);
@@ -706,6 +786,7 @@ static void tx_one(struct dm_net *n, struct dm_vq *vq, const struct dm_chain *c)
 	} else {
 		n->tx_frames++;
 		n->tx_bytes += flen;
+		n->txq_frames[vq->index / 2u]++;
 		dm_net_capture_frame(n, buf + h, flen);
 		/* The transmit buffer is returned first: the frame is the
 		 * device's own copy now (the loop may deliver it at once). */
@@ -759,6 +840,38 @@ bad:
 	return DM_VIRTIO_NET_ERR;
 }
 
+/*
+ * VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET (5.1.6.5.6): 1 .. max_virtqueue_pairs
+ * (DRV-5.1.6.5.6.1-2), every queue of those pairs set up first
+ * (DRV-5.1.6.5.6.1-1).  OK with *pairs set (applied once the ack is OK),
+ * or ERR, as QEMU, for a count outside what the device serves.
+ */
+static uint8_t ctrl_vq_pairs_set(struct dm_net *n, uint16_t v, uint16_t *pairs)
+{
+	struct dm_virtio *dv = &n->dv;
+	const uint16_t shown = n->cfg.max_pairs_lies ? n->cfg.max_pairs_claimed : n->npairs;
+	char where[8];
+
+	snprintf(where, sizeof where, "q%u", (unsigned)ctrl_q(n));
+	dm_virtio_checked(dv, "DRV-5.1.6.5.6.1-2");
+	if (v == 0 || v > shown) {
+		dm_virtio_violation_where(dv, where, "DRV-5.1.6.5.6.1-2",
+		                          "VQ_PAIRS_SET %u: not 1..max_virtqueue_pairs %u", v, shown);
+		return DM_VIRTIO_NET_ERR;
+	}
+	if (v > n->npairs)
+		return DM_VIRTIO_NET_ERR; /* the device lied: it has fewer */
+	dm_virtio_checked(dv, "DRV-5.1.6.5.6.1-1");
+	for (uint16_t q = 0; q < 2u * v; q++)
+		if (!dv->vq[q].ready) {
+			dm_virtio_violation_where(dv, where, "DRV-5.1.6.5.6.1-1",
+			                          "VQ_PAIRS_SET %u with queue %u not set up", v, q);
+			return DM_VIRTIO_NET_ERR;
+		}
+	*pairs = v;
+	return DM_VIRTIO_NET_OK;
+}
+
 static void ctrl_one(struct dm_net *n, struct dm_vq *vq, const struct dm_chain *c)
 {
 	struct dm_virtio *dv = &n->dv;
@@ -767,6 +880,7 @@ static void ctrl_one(struct dm_net *n, struct dm_vq *vq, const struct dm_chain *
 	uint32_t got, dlen;
 	const uint8_t *d;
 	struct dm_fault *f;
+	uint16_t new_pairs = 0;
 
 	dm_virtio_checked(dv, "MODEL-NET-CTRL-FORMAT");
 	if (c->readable_len < 2 || c->readable_len > CTRL_MAX || c->writable_len < 1) {
@@ -837,13 +951,22 @@ static void ctrl_one(struct dm_net *n, struct dm_vq *vq, const struct dm_chain *
 			ack = DM_VIRTIO_NET_OK;
 		}
 		break;
+	case DM_VIRTIO_NET_CTRL_MQ:
+		if (buf[1] == DM_VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET && dlen == 2 &&
+		    dm_virtio_has(dv, DM_VIRTIO_NET_F_MQ))
+			ack = ctrl_vq_pairs_set(n, le16(d), &new_pairs);
+		break;
 	default:
 		break;
 	}
 	if (ack != DM_VIRTIO_NET_OK)
 		n->ctrl_errors++;
-	if ((f = dm_virtio_fault_hit(dv, DM_FAULT_NET_CTRL_ACK, DM_VIRTIO_NET_Q_CTRL)))
+	if ((f = dm_virtio_fault_hit(dv, DM_FAULT_NET_CTRL_ACK, vq->index)))
 		ack = (uint8_t)f->value;
+	/* A VQ_PAIRS_SET the device answers with anything but OK changes
+	 * nothing: the driver keeps the pairs it had. */
+	if (ack == DM_VIRTIO_NET_OK && new_pairs)
+		n->pairs = new_pairs;
 	dm_chain_write(vq, c, 0, &ack, 1);
 	dm_vq_push(vq, c->head, 1);
 }
@@ -861,10 +984,10 @@ static void carry_out(struct dm_net *n, uint16_t q, const struct dm_chain *c)
 {
 	struct dm_vq *vq = &n->dv.vq[q];
 
-	if (q == DM_VIRTIO_NET_Q_TX)
-		tx_one(n, vq, c);
-	else if (q == DM_VIRTIO_NET_Q_CTRL)
+	if (q == ctrl_q(n) && dm_virtio_has(&n->dv, DM_VIRTIO_NET_F_CTRL_VQ))
 		ctrl_one(n, vq, c);
+	else if (q < ctrl_q(n) && (q & 1u))
+		tx_one(n, vq, c);
 	else
 		dm_vq_push(vq, c->head, 0);
 }
@@ -910,7 +1033,7 @@ static void net_queue_work(void *dev, struct dm_virtio *dv, uint16_t q)
 	struct dm_vq *vq = &dv->vq[q];
 	struct dm_fault *f;
 
-	if (q == DM_VIRTIO_NET_Q_RX) {
+	if (q < ctrl_q(n) && !(q & 1u)) {
 		/* New receive buffers: frames waiting may go now. */
 		rx_drain(n);
 		return;
@@ -972,13 +1095,19 @@ struct dm_net *dm_net_new(const struct dm_net_cfg *cfg, struct dm_env *env, cons
 	}
 	n->cfg = *cfg;
 	n->link_up = cfg->link_up || !((cfg->features >> DM_VIRTIO_NET_F_STATUS) & 1u);
-	nq = ((cfg->features >> DM_VIRTIO_NET_F_CTRL_VQ) & 1u) ? 3 : 2;
+	/* MQ: cfg.max_pairs pairs (5.1.2), the control queue last. */
+	n->npairs = ((cfg->features >> DM_VIRTIO_NET_F_MQ) & 1u) && cfg->max_pairs > 1 ? cfg->max_pairs : 1;
+	if (n->npairs > DM_NET_MAX_PAIRS)
+		n->npairs = DM_NET_MAX_PAIRS;
+	nq = (uint16_t)(2u * n->npairs);
+	if ((cfg->features >> DM_VIRTIO_NET_F_CTRL_VQ) & 1u)
+		nq++;
 	dm_virtio_init(&n->dv, &net_ops, n, env, name, cfg->features, nq,
 	               cfg->queue_num_max ? cfg->queue_num_max : 256);
-	if (nq == 3)
-		n->dv.queue_size[DM_VIRTIO_NET_Q_CTRL] = cfg->ctrl_queue_size;
-	if (cfg->max_pairs > 1)
-		n->dv.msix_vectors = (uint16_t)(2u * cfg->max_pairs + 2u); /* QEMU: 2 * queues + 2 */
+	if (nq & 1u)
+		n->dv.queue_size[nq - 1u] = cfg->ctrl_queue_size;
+	if (cfg->max_pairs > 1) /* QEMU: 2 * the netdev's queues + 2, MQ or not */
+		n->dv.msix_vectors = (uint16_t)(2u * cfg->max_pairs + 2u);
 	net_reset(n);
 	return n;
 }
@@ -996,9 +1125,11 @@ void dm_net_free(struct dm_net *n)
 		n->held = h->next;
 		free(h);
 	}
-	for (unsigned i = 0; i < n->staged_cap; i++)
-		free(n->staged[i]);
-	free(n->staged);
+	for (unsigned p = 0; p < DM_NET_MAX_PAIRS; p++) {
+		for (unsigned i = 0; i < n->rxq[p].staged_cap; i++)
+			free(n->rxq[p].staged[i]);
+		free(n->rxq[p].staged);
+	}
 	free(n->chain);
 	free(n->frame_buf);
 	free(n);

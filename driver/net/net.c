@@ -3,7 +3,17 @@
  * virtio-net driver (VIRTIO 1.2, 5.1).
  *
  * Queues: receiveq1 (0), transmitq1 (1) and, with CTRL_VQ, the control
- * queue (2).  No multiqueue, no segmentation offload (TSO/UFO/USO).
+ * queue (2).  With MQ (5.1.5, 5.1.6.5.6): max_virtqueue_pairs is read once
+ * (0 or above 0x8000 is a lie: the device is negotiated again without MQ,
+ * one pair), up to VLAB_NET_MAX_PAIRS pairs are set up (fewer when the
+ * caller says so or a queue is refused by the transport: that costs the
+ * pairs from there on) and the control queue at 2 * max_virtqueue_pairs;
+ * after DRIVER_OK VQ_PAIRS_SET enables them (a NAK: one pair).  Transmit
+ * picks the pair by a flow hash (Ethernet addresses and type, TCP/UDP
+ * ports), so a flow stays in order on one queue; receive polls every
+ * receive queue set up, round robin, and drops (VLAB_NET_DROP_QUEUE) a
+ * frame on a queue beyond the pairs in use.  No RSS, no HASH_REPORT.
+ * No segmentation offload (TSO/UFO/USO).
  * Checksum offload: with CSUM, vlab_net_send_csum asks the device to
  * complete a TCP/UDP checksum (NEEDS_CSUM, csum_start/csum_offset found in
  * the frame's own headers); with GUEST_CSUM the receive flags are claims
@@ -59,6 +69,7 @@ const char *vlab_net_drop_name(enum vlab_net_drop r)
 	case VLAB_NET_DROP_GSO: return "gso";
 	case VLAB_NET_DROP_PROTO: return "protocol";
 	case VLAB_NET_DROP_CSUM: return "csum";
+	case VLAB_NET_DROP_QUEUE: return "queue";
 	case VLAB_NET_DROP_COUNT: break;
 	}
 	return "?";
@@ -246,6 +257,15 @@ static int net_read_config(struct vlab_net *n)
 			return net_config_error(n, "mtu below 68", mtu);
 		n->mtu = mtu;
 	}
+	if (vlab_virtio_has(d, VIRTIO_NET_F_MQ)) {
+		uint16_t mp = 0;
+		/* Read once, only with MQ (DRV-2.5.1-3); 1..0x8000 checked by
+		 * net_start (DEV-5.1.4.1-1). */
+		rc = vlab_virtio_config_read(d, VIRTIO_NET_CFG_MAX_VQ_PAIRS, &mp, 2);
+		if (rc)
+			return rc;
+		n->max_pairs_offered = mp;
+	}
 	return net_read_link(n, &n->link_up);
 }
 
@@ -262,6 +282,17 @@ static void *rx_cookie(unsigned i)
 	return (void *)(uintptr_t)(i + 1u);
 }
 
+/* The receive / transmit queue of pair p (0: receiveq1, transmitq1). */
+static struct vlab_vq *rxq_of(struct vlab_net *n, unsigned p)
+{
+	return p == 0 ? &n->rxq : &n->mrxq[p - 1];
+}
+
+static struct vlab_vq *txq_of(struct vlab_net *n, unsigned p)
+{
+	return p == 0 ? &n->txq : &n->mtxq[p - 1];
+}
+
 /* Post buffer i (device-writable, zeroed first so that nothing of an old
  * frame can pass for a new one, unless vlab_net_cfg.no_rx_zeroing). */
 static int rx_post(struct vlab_net *n, unsigned i)
@@ -276,13 +307,13 @@ static int rx_post(struct vlab_net *n, unsigned i)
 		/* DRV-5.1.6.3.1-3: each buffer at least the header. */
 		sg[0].addr = a;
 		sg[0].len = n->rx_buf_len;
-		rc = vlab_vq_add(&n->rxq, NULL, 0, sg, 1, rx_cookie(i));
+		rc = vlab_vq_add(rxq_of(n, i / n->rx_per_q), NULL, 0, sg, 1, rx_cookie(i));
 	} else {
 		sg[0].addr = a;
 		sg[0].len = n->hdr_len;
 		sg[1].addr = a + n->hdr_len;
 		sg[1].len = n->rx_buf_len - n->hdr_len;
-		rc = vlab_vq_add(&n->rxq, NULL, 0, sg, 2, rx_cookie(i));
+		rc = vlab_vq_add(rxq_of(n, i / n->rx_per_q), NULL, 0, sg, 2, rx_cookie(i));
 	}
 	if (rc == 0) {
 		n->rx_posted[i] = true;
@@ -291,12 +322,12 @@ static int rx_post(struct vlab_net *n, unsigned i)
 	return rc;
 }
 
-/* Post every buffer the driver holds; kick once. */
-static int rx_refill(struct vlab_net *n)
+/* Post every buffer of receive queue p the driver holds; kick once. */
+static int rx_refill(struct vlab_net *n, unsigned p)
 {
 	bool added = false;
 
-	for (unsigned i = 0; i < n->nrx; i++) {
+	for (unsigned i = p * n->rx_per_q; i < (p + 1u) * n->rx_per_q; i++) {
 		if (n->rx_posted[i])
 			continue;
 		int rc = rx_post(n, i);
@@ -306,7 +337,18 @@ static int rx_refill(struct vlab_net *n)
 			return rc;
 		added = true;
 	}
-	return added ? vlab_vq_kick(&n->rxq) : 0;
+	return added ? vlab_vq_kick(rxq_of(n, p)) : 0;
+}
+
+/* fn on every pair set up, in order, until one fails. */
+static int each_pair(struct vlab_net *n, int (*fn)(struct vlab_net *, unsigned))
+{
+	for (unsigned p = 0; p < n->pairs_set_up; p++) {
+		int rc = fn(n, p);
+		if (rc)
+			return rc;
+	}
+	return 0;
 }
 
 /* ------------------------------------------------------------------ */
@@ -328,10 +370,12 @@ static void net_free_mem(struct vlab_net *n)
 
 static void net_teardown_queues(struct vlab_net *n)
 {
-	if (vlab_vq_allocated(&n->rxq))
-		vlab_vq_teardown(&n->rxq);
-	if (vlab_vq_allocated(&n->txq))
-		vlab_vq_teardown(&n->txq);
+	for (unsigned p = 0; p < VLAB_NET_MAX_PAIRS; p++) {
+		if (vlab_vq_allocated(rxq_of(n, p)))
+			vlab_vq_teardown(rxq_of(n, p));
+		if (vlab_vq_allocated(txq_of(n, p)))
+			vlab_vq_teardown(txq_of(n, p));
+	}
 	if (vlab_vq_allocated(&n->ctrlq))
 		vlab_vq_teardown(&n->ctrlq);
 }
@@ -342,39 +386,68 @@ static void *dma_block(struct vlab_net *n, size_t len, vlab_addr_t *dev)
 	return p->ops->dma_alloc(p->ctx, len, 16, dev);
 }
 
+/* The smallest of the sizes of the receive (tx false) or transmit queues
+ * set up. */
+static uint32_t min_q_size(struct vlab_net *n, bool tx)
+{
+	uint32_t m = vlab_vq_size(tx ? &n->txq : &n->rxq);
+	for (unsigned p = 1; p < n->pairs_set_up; p++) {
+		uint32_t s = vlab_vq_size(tx ? txq_of(n, p) : rxq_of(n, p));
+		if (s < m)
+			m = s;
+	}
+	return m;
+}
+
+/* Buffers and slots for each of the pairs_set_up pairs: as many as the
+ * smallest queue takes, the driver's caps and the caller's limits shared
+ * out among the pairs.  With MRG_RXBUF one queue's buffers must hold a
+ * largest frame; when they cannot, fewer pairs are used (logged). */
 static int net_setup_buffers(struct vlab_net *n, const struct vlab_net_cfg *cfg)
 {
 	uint32_t room;
+	unsigned per;
 
 	n->no_rx_zeroing = cfg && cfg->no_rx_zeroing;
 	if (n->mrg) {
 		n->rx_buf_len = cfg && cfg->rx_buf_len ? cfg->rx_buf_len : NET_MRG_BUF_DEFAULT;
 		if (n->rx_buf_len < n->hdr_len || n->rx_buf_len > (1u << 20))
 			return VLAB_EINVAL; /* DRV-5.1.6.3.1-3 */
-		n->nrx = vlab_vq_size(&n->rxq);
 	} else {
 		/* DRV-5.1.4.2-7 (MTU) and DRV-5.1.6.3.1-2 (1526 bytes). */
 		room = n->max_frame > NET_MIN_RX_DATA ? n->max_frame : NET_MIN_RX_DATA;
 		n->rx_buf_len = align16(n->hdr_len + room);
-		n->nrx = vlab_vq_size(&n->rxq) / 2u;
 	}
-	if (n->nrx > VLAB_NET_RX_BUFS)
-		n->nrx = VLAB_NET_RX_BUFS;
-	if (cfg && cfg->rx_buffers && n->nrx > cfg->rx_buffers)
-		n->nrx = cfg->rx_buffers;
-	n->ntx = vlab_vq_size(&n->txq) / 2u;
-	if (n->ntx > VLAB_NET_TX_SLOTS)
-		n->ntx = VLAB_NET_TX_SLOTS;
-	if (cfg && cfg->tx_slots && n->ntx > cfg->tx_slots)
-		n->ntx = cfg->tx_slots;
+	for (;;) {
+		const unsigned np = n->pairs_set_up;
+		per = min_q_size(n, false) / (n->mrg ? 1u : 2u);
+		if (per > VLAB_NET_RX_BUFS / np)
+			per = VLAB_NET_RX_BUFS / np;
+		if (cfg && cfg->rx_buffers && per > (unsigned)cfg->rx_buffers / np)
+			per = (unsigned)cfg->rx_buffers / np;
+		if (np == 1 || per == 0 || !n->mrg || (uint64_t)per * n->rx_buf_len >= (uint64_t)n->hdr_len + n->max_frame)
+			break;
+		n->pairs_set_up--;
+		vlab_log(net_plat(n), VLAB_LOG_WARN, "%s: %u receive buffers per queue cannot hold a frame of %u: "
+		         "using %u queue pair(s)", net_name(n), per, (unsigned)n->max_frame, n->pairs_set_up);
+	}
+	n->rx_per_q = per;
+	n->nrx = per * n->pairs_set_up;
+	per = min_q_size(n, true) / 2u;
+	if (per > VLAB_NET_TX_SLOTS / n->pairs_set_up)
+		per = VLAB_NET_TX_SLOTS / n->pairs_set_up;
+	if (cfg && cfg->tx_slots && per > (unsigned)cfg->tx_slots / n->pairs_set_up)
+		per = (unsigned)cfg->tx_slots / n->pairs_set_up;
+	n->tx_per_q = per;
+	n->ntx = per * n->pairs_set_up;
 	if (n->nrx == 0 || n->ntx == 0)
 		return net_config_error(n, "queue too small", n->nrx ? vlab_vq_size(&n->txq) : vlab_vq_size(&n->rxq));
 	/* With MRG_RXBUF a frame must fit the buffers there are. */
-	if (n->mrg && (uint64_t)n->nrx * n->rx_buf_len < (uint64_t)n->hdr_len + n->max_frame) {
+	if (n->mrg && (uint64_t)n->rx_per_q * n->rx_buf_len < (uint64_t)n->hdr_len + n->max_frame) {
 		vlab_log(net_plat(n), VLAB_LOG_ERROR,
 		         "%s: %u receive buffers of %u bytes cannot hold a frame of %u (mtu %u) and its "
 		         "%u-byte header: more buffers (vlab_net_cfg.rx_buffers) or larger ones (rx_buf_len)",
-		         net_name(n), n->nrx, (unsigned)n->rx_buf_len, (unsigned)n->max_frame, n->mtu,
+		         net_name(n), n->rx_per_q, (unsigned)n->rx_buf_len, (unsigned)n->max_frame, n->mtu,
 		         (unsigned)n->hdr_len);
 		return VLAB_EINVAL;
 	}
@@ -397,9 +470,10 @@ static int net_setup_buffers(struct vlab_net *n, const struct vlab_net_cfg *cfg)
 	return 0;
 }
 
-/* CTRL_RX and CTRL_MAC_ADDR need the control queue (5.1.3.1). */
+/* CTRL_RX, MQ and CTRL_MAC_ADDR need the control queue (5.1.3.1). */
 static const struct vlab_feature_dep net_deps[] = {
 	{VIRTIO_NET_F_CTRL_RX, VLAB_BIT(VIRTIO_NET_F_CTRL_VQ)},
+	{VIRTIO_NET_F_MQ, VLAB_BIT(VIRTIO_NET_F_CTRL_VQ)},
 	{VIRTIO_NET_F_CTRL_MAC_ADDR, VLAB_BIT(VIRTIO_NET_F_CTRL_VQ)},
 };
 /* The features the driver implements: MAC and MTU whenever offered
@@ -421,13 +495,27 @@ static const struct vlab_feature_dep net_deps[] = {
 #else
 #define NET_F_MTU VLAB_BIT(VIRTIO_NET_F_MTU)
 #endif
+/* MQ when more than one pair may be used; never RSS or HASH_REPORT: the
+ * device steers and hashes as it likes, the driver needs neither. */
+#if VLAB_NET_MAX_PAIRS > 1
+#define NET_F_MQ VLAB_BIT(VIRTIO_NET_F_MQ)
+#else
+#define NET_F_MQ 0ull
+#endif
 #define NET_FEATURES                                                                          \
-	(NET_F_MAC | VLAB_BIT(VIRTIO_NET_F_STATUS) | NET_F_MTU | VLAB_BIT(VIRTIO_NET_F_MRG_RXBUF) | \
+	(NET_F_MQ | NET_F_MAC | VLAB_BIT(VIRTIO_NET_F_STATUS) | NET_F_MTU | VLAB_BIT(VIRTIO_NET_F_MRG_RXBUF) | \
 	 VLAB_BIT(VIRTIO_NET_F_CTRL_VQ) | VLAB_BIT(VIRTIO_NET_F_CTRL_RX) |                          \
 	 VLAB_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) | VLAB_BIT(VIRTIO_F_VERSION_1) |                     \
 	 VLAB_BIT(VIRTIO_NET_F_CSUM) | VLAB_BIT(VIRTIO_NET_F_GUEST_CSUM))
 
+struct ctrl_part {
+	const uint8_t *p;
+	uint32_t len;
+};
+
 static int net_start(struct vlab_net *n, struct vlab_virtio_dev *d, const struct vlab_net_cfg *cfg);
+static int ctrl_cmd(struct vlab_net *n, uint8_t cls, uint8_t cmd, const struct ctrl_part *parts,
+                    unsigned nparts);
 static int net_probe(void *priv, struct vlab_virtio_dev *d, const void *cfg);
 static int net_remove(void *priv);
 
@@ -454,6 +542,90 @@ int vlab_net_init(struct vlab_net *n, struct vlab_virtio_dev *d, const struct vl
 	                         cfg ? cfg->refuse & ~VLAB_BIT(VIRTIO_F_VERSION_1) : 0);
 }
 
+/*
+ * MQ cannot be used (max_virtqueue_pairs a lie, no control queue where it
+ * says, VQ_PAIRS_SET not answered): reset, release everything (the reset
+ * was acknowledged: the device holds nothing), and negotiate again as
+ * before but without MQ: one pair, the control queue at 2.  The pairs are
+ * lost, not the NIC.
+ */
+static int net_without_mq(struct vlab_net *n, struct vlab_virtio_dev *d, const struct vlab_net_cfg *cfg,
+                          uint64_t negotiated, const char *why, unsigned v)
+{
+	/* What was negotiated, less MQ (negotiated: read before any reset
+	 * cleared d->features). */
+	const uint64_t refuse = (vlab_net_driver.features & ~negotiated) | VLAB_BIT(VIRTIO_NET_F_MQ);
+
+	vlab_log(d->plat, VLAB_LOG_WARN, "%s: multiqueue: %s %u: negotiating again without MQ (one queue pair)",
+	         net_name(n), why, v);
+	if (vlab_virtio_reset(d) != 0) {
+		vlab_log(d->plat, VLAB_LOG_ERROR, "%s: the device did not reset: its buffers are kept", net_name(n));
+		n->stopped = true;
+		return VLAB_EWEDGED;
+	}
+	net_teardown_queues(n);
+	net_free_mem(n);
+	return vlab_driver_start(&vlab_net_driver, n, d, cfg, refuse);
+}
+
+/* Pairs 2.. up to max_virtqueue_pairs, VLAB_NET_MAX_PAIRS and the caller's
+ * max_pairs: a pair whose queues the transport refuses (MMIO QueueNumMax
+ * 0, a legacy PCI ring above VLAB_VQ_SIZE_MAX) ends the count there (a log
+ * line), unless the device broke. */
+static int net_setup_pairs(struct vlab_net *n, struct vlab_virtio_dev *d, const struct vlab_net_cfg *cfg)
+{
+	unsigned want = n->max_pairs_offered;
+
+	if (want > VLAB_NET_MAX_PAIRS)
+		want = VLAB_NET_MAX_PAIRS;
+	if (cfg && cfg->max_pairs && want > cfg->max_pairs)
+		want = cfg->max_pairs;
+	for (unsigned q = 1; q < want; q++) {
+		int rc = vlab_vq_setup(rxq_of(n, q), d, (uint16_t)(2u * q), cfg ? cfg->rx_queue_cap : 0);
+		if (!rc)
+			rc = vlab_vq_setup(txq_of(n, q), d, (uint16_t)(2u * q + 1u), cfg ? cfg->tx_queue_cap : 0);
+		if (rc) {
+			if (d->broken)
+				return rc;
+			vlab_log(d->plat, VLAB_LOG_WARN, "%s: multiqueue: queue pair %u not usable (%s): using %u",
+			         net_name(n), q + 1u, vlab_errname(rc), q);
+			break;
+		}
+		n->pairs_set_up = (uint16_t)(q + 1u);
+	}
+	return 0;
+}
+
+/* VQ_PAIRS_SET pairs_set_up (5.1.6.5.6): its queues were set up and
+ * filled before (DRV-5.1.6.5.6.1-1, DRV-5.1.6.3.1-4), 1..max_virtqueue_pairs
+ * (DRV-5.1.6.5.6.1-2).  A NAK leaves one pair in use; a command that
+ * failed otherwise (the device was stopped) costs MQ, not the NIC. */
+static int net_set_pairs(struct vlab_net *n, struct vlab_virtio_dev *d, const struct vlab_net_cfg *cfg)
+{
+	const uint64_t negotiated = d->features; /* a timeout's reset clears them */
+	uint8_t v[2];
+	struct ctrl_part part = {v, 2};
+	int rc;
+
+	put16(n, v, n->pairs_set_up);
+	rc = ctrl_cmd(n, VLAB_NET_CTRL_MQ, VLAB_NET_CTRL_MQ_VQ_PAIRS_SET, &part, 1);
+	if (rc == 0) {
+		n->pairs = n->pairs_set_up;
+		return 0;
+	}
+	if (rc == VLAB_EIO) {
+		vlab_log(d->plat, VLAB_LOG_WARN, "%s: multiqueue: VQ_PAIRS_SET %u refused: using one pair",
+		         net_name(n), n->pairs_set_up);
+		n->pairs = 1;
+		return 0;
+	}
+	if (rc == VLAB_EWEDGED)
+		return rc;
+	vlab_log(d->plat, VLAB_LOG_WARN, "%s: multiqueue: VQ_PAIRS_SET %u failed (%s)", net_name(n),
+	         n->pairs_set_up, vlab_errname(rc));
+	return net_without_mq(n, d, cfg, negotiated, "VQ_PAIRS_SET, pairs", n->pairs_set_up);
+}
+
 /* After FEATURES_OK: config, queues, buffers, DRIVER_OK. */
 static int net_start(struct vlab_net *n, struct vlab_virtio_dev *d, const struct vlab_net_cfg *cfg)
 {
@@ -477,15 +649,34 @@ static int net_start(struct vlab_net *n, struct vlab_virtio_dev *d, const struct
 	}
 	n->max_frame = VLAB_ETH_HLEN + n->mtu;
 
+	/* DEV-5.1.4.1-1: 1..0x8000; anything else leaves the control
+	 * queue's place (2 * max_virtqueue_pairs) unknown. */
+	if (n->max_pairs_offered == 0 || n->max_pairs_offered > VLAB_NET_MQ_PAIRS_MAX) {
+		if (vlab_virtio_has(d, VIRTIO_NET_F_MQ))
+			return net_without_mq(n, d, cfg, d->features, "max_virtqueue_pairs (not 1..0x8000)",
+			                      n->max_pairs_offered);
+	}
+
+	n->pairs_set_up = n->pairs = 1;
 	rc = vlab_vq_setup(&n->rxq, d, VIRTIO_NET_Q_RX, cfg ? cfg->rx_queue_cap : 0);
 	if (!rc)
 		rc = vlab_vq_setup(&n->txq, d, VIRTIO_NET_Q_TX, cfg ? cfg->tx_queue_cap : 0);
-	if (!rc && n->has_ctrl)
-		rc = vlab_vq_setup(&n->ctrlq, d, VIRTIO_NET_Q_CTRL, 0);
+	if (!rc && n->has_ctrl) {
+		/* 5.1.2: controlq is 2N, N max_virtqueue_pairs with MQ. */
+		const uint32_t cq = n->max_pairs_offered ? 2u * n->max_pairs_offered : VIRTIO_NET_Q_CTRL;
+		rc = cq > 0xffffu ? VLAB_ENODEV : vlab_vq_setup(&n->ctrlq, d, (uint16_t)cq, 0);
+		if (rc && n->max_pairs_offered && !d->broken) {
+			return net_without_mq(n, d, cfg, d->features, "no usable control queue at 2 * max_virtqueue_pairs, queue",
+			                      cq);
+		}
+	}
+	if (!rc && n->max_pairs_offered)
+		rc = net_setup_pairs(n, d, cfg);
 	/* Transmit and control completions are polled for: no interrupts
 	 * for them. */
 	if (!rc) {
-		vlab_vq_disable_cb(&n->txq);
+		for (unsigned q = 0; q < n->pairs_set_up; q++)
+			vlab_vq_disable_cb(txq_of(n, q));
 		vlab_vq_disable_cb(&n->ctrlq);
 	}
 	if (!rc)
@@ -493,13 +684,22 @@ static int net_start(struct vlab_net *n, struct vlab_virtio_dev *d, const struct
 	/* Receive buffers go in before DRIVER_OK; they are published but the
 	 * notification waits for DRIVER_OK (DRV-3.1.1-7). */
 	if (!rc)
-		rc = rx_refill(n);
+		rc = each_pair(n, rx_refill); /* DRV-5.1.6.3.1-4: every receive queue filled */
 	if (!rc)
 		rc = vlab_virtio_driver_ok(d);
-	if (!rc)
-		rc = vlab_vq_kick(&n->rxq);
+	for (unsigned q = 0; !rc && q < n->pairs_set_up; q++)
+		rc = vlab_vq_kick(rxq_of(n, q));
 	if (rc)
 		goto undo;
+	/* More than one pair: enabled by VQ_PAIRS_SET, after DRIVER_OK (the
+	 * control queue works then); until it is answered only pair 1 is
+	 * used (DRV-5.1.6.5.6.1-3).  One pair is what the device uses after
+	 * a reset (DEV-5.1.6.5.6.2-1): no command. */
+	if (n->pairs_set_up > 1) {
+		rc = net_set_pairs(n, d, cfg);
+		if (rc || !n->max_pairs_offered)
+			return rc; /* (negotiated again without MQ: that init logged) */
+	}
 	vlab_log(p, VLAB_LOG_INFO,
 	         "%s: virtio-net %02x:%02x:%02x:%02x:%02x:%02x mtu %u, header %u, %s, %u rx buffers "
 	         "of %u, %u tx slots%s%s%s",
@@ -507,6 +707,9 @@ static int net_start(struct vlab_net *n, struct vlab_virtio_dev *d, const struct
 	         (unsigned)n->hdr_len, n->mrg ? "mergeable" : "whole-frame", n->nrx, (unsigned)n->rx_buf_len, n->ntx,
 	         n->has_ctrl ? ", control queue" : "", n->csum ? ", tx checksum offload" : "",
 	         n->guest_csum ? ", rx checksum flags" : "");
+	if (n->max_pairs_offered)
+		vlab_log(p, VLAB_LOG_INFO, "%s: multiqueue: %u queue pair(s) in use, %u set up, max_virtqueue_pairs %u",
+		         net_name(n), n->pairs, n->pairs_set_up, n->max_pairs_offered);
 	return 0;
 
 undo:
@@ -575,31 +778,62 @@ int vlab_net_shutdown(struct vlab_net *n)
 	vlab_memset(n->rx_posted, 0, sizeof n->rx_posted);
 	vlab_memset(n->tx, 0, sizeof n->tx);
 	n->nrx = n->ntx = 0;
+	n->rx_per_q = n->tx_per_q = 0;
 	return rc;
 }
 
 /* ------------------------------------------------------------------ */
 /* Transmit                                                             */
 
-/* Free the slots of the transmit buffers the device returned. */
-static int tx_reclaim(struct vlab_net *n)
+/* Free the slots of the transmit buffers the device returned on queue p:
+ * each must be a slot in flight on that queue. */
+static int tx_reclaim_q(struct vlab_net *n, unsigned p)
 {
-	for (uint32_t i = 0; i <= vlab_vq_size(&n->txq); i++) {
+	struct vlab_vq *vq = txq_of(n, p);
+
+	for (uint32_t i = 0; i <= vlab_vq_size(vq); i++) {
 		void *cookie = NULL;
 		uint32_t len = 0;
-		int rc = vlab_vq_pop(&n->txq, &cookie, &len);
+		int rc = vlab_vq_pop(vq, &cookie, &len);
 
 		if (rc == VLAB_EAGAIN)
 			return 0;
 		if (rc)
 			return net_after(n, rc);
 		uintptr_t s = (uintptr_t)cookie;
-		if (s == 0 || s > n->ntx || !n->tx[s - 1].busy)
+		if (s <= p * n->tx_per_q || s > (p + 1u) * n->tx_per_q || !n->tx[s - 1].busy)
 			return net_after(n, vlab_virtio_mark_broken(n->vdev, "net: transmit completion for no slot"));
 		n->tx[s - 1].busy = false;
 		n->stats.tx_completed++;
 	}
 	return 0;
+}
+
+static int tx_reclaim(struct vlab_net *n)
+{
+	return each_pair(n, tx_reclaim_q);
+}
+
+/*
+ * The pair a frame goes out on: a flow hash (FNV-1a over the Ethernet
+ * addresses and type and, for TCP/UDP, the ports) modulo the pairs in
+ * use, so that one flow keeps its order on one queue.  Pair 1 until
+ * VQ_PAIRS_SET enabled more (DRV-5.1.6.5.6.1-3), none beyond those
+ * (DRV-5.1.6.5.6.1-4).
+ */
+static unsigned tx_pair(const struct vlab_net *n, const uint8_t *f, uint32_t len)
+{
+	struct vlab_net_l4 l4;
+	uint32_t h = 0x811c9dc5u;
+
+	if (n->pairs <= 1)
+		return 0;
+	for (unsigned i = 0; i < VLAB_ETH_HLEN; i++)
+		h = (h ^ f[i]) * 0x01000193u;
+	if (vlab_net_l4_find(f, len, &l4) == 0)
+		for (unsigned i = 0; i < 4; i++)
+			h = (h ^ f[l4.start + i]) * 0x01000193u;
+	return (h ^ (h >> 16)) % n->pairs;
 }
 
 int vlab_net_tx_reclaim(struct vlab_net *n)
@@ -624,6 +858,9 @@ unsigned vlab_net_tx_pending(const struct vlab_net *n)
 static int net_send(struct vlab_net *n, const void *frame, uint32_t len, const struct vlab_net_l4 *l4)
 {
 	struct vlab_sg sg[2];
+	const unsigned p = tx_pair(n, frame, len);
+	struct vlab_vq *vq = txq_of(n, p);
+	const unsigned end = (p + 1u) * n->tx_per_q;
 	unsigned s;
 	uint8_t *slot;
 	int rc;
@@ -631,10 +868,10 @@ static int net_send(struct vlab_net *n, const void *frame, uint32_t len, const s
 	rc = tx_reclaim(n);
 	if (rc)
 		return rc;
-	for (s = 0; s < n->ntx; s++)
+	for (s = p * n->tx_per_q; s < end; s++)
 		if (!n->tx[s].busy)
 			break;
-	if (s == n->ntx || vlab_vq_num_free(&n->txq) < 2) {
+	if (s == end || vlab_vq_num_free(vq) < 2) {
 		n->stats.tx_busy++;
 		return VLAB_EBUSY;
 	}
@@ -684,7 +921,7 @@ static int net_send(struct vlab_net *n, const void *frame, uint32_t len, const s
 	sg[0].len = n->hdr_len;
 	sg[1].addr = sg[0].addr + NET_TX_DATA_OFF;
 	sg[1].len = len;
-	rc = vlab_vq_add(&n->txq, sg, 2, NULL, 0, (void *)(uintptr_t)(s + 1u));
+	rc = vlab_vq_add(vq, sg, 2, NULL, 0, (void *)(uintptr_t)(s + 1u));
 	if (rc == VLAB_EBUSY)
 		n->stats.tx_busy++;
 	if (rc)
@@ -692,7 +929,8 @@ static int net_send(struct vlab_net *n, const void *frame, uint32_t len, const s
 	n->tx[s].busy = true;
 	n->stats.tx_frames++;
 	n->stats.tx_bytes += len;
-	return net_after(n, vlab_vq_kick(&n->txq));
+	n->stats.tx_frames_pair[p]++;
+	return net_after(n, vlab_vq_kick(vq));
 }
 
 /* 0 when frame may be sent: the device usable, the length in bounds. */
@@ -737,11 +975,12 @@ int vlab_net_send_csum(struct vlab_net *n, const void *frame, uint32_t len)
 /* ------------------------------------------------------------------ */
 /* Receive                                                              */
 
-/* The buffer index behind a receive completion, or -1 (device broken). */
-static int rx_index(struct vlab_net *n, void *cookie)
+/* The buffer index behind a receive completion on queue q, or -1 (device
+ * broken): a buffer posted on that queue. */
+static int rx_index(struct vlab_net *n, unsigned q, void *cookie)
 {
 	uintptr_t i = (uintptr_t)cookie;
-	if (i == 0 || i > n->nrx || !n->rx_posted[i - 1]) {
+	if (i <= q * n->rx_per_q || i > (q + 1u) * n->rx_per_q || !n->rx_posted[i - 1]) {
 		vlab_virtio_mark_broken(n->vdev, "net: receive completion for no buffer");
 		return -1;
 	}
@@ -765,19 +1004,19 @@ static int rx_drop(struct vlab_net *n, enum vlab_net_drop why)
  * part of it: all are taken back (bounded by the buffers posted), counted
  * in rx_buffers_discarded, and posted again; the frame is one drop.
  */
-static int rx_drop_bad_num_buffers(struct vlab_net *n)
+static int rx_drop_bad_num_buffers(struct vlab_net *n, unsigned q)
 {
-	for (unsigned k = 0; k < n->nrx; k++) {
+	for (unsigned k = 0; k < n->rx_per_q; k++) {
 		void *cookie = NULL;
 		uint32_t ulen = 0;
-		int rc = vlab_vq_pop(&n->rxq, &cookie, &ulen);
+		int rc = vlab_vq_pop(rxq_of(n, q), &cookie, &ulen);
 		if (rc == VLAB_EAGAIN)
 			break;
 		if (rc == VLAB_EPROTO)
 			n->stats.rx_dropped[VLAB_NET_DROP_PROTO]++;
 		if (rc)
 			return rc;
-		if (rx_index(n, cookie) < 0)
+		if (rx_index(n, q, cookie) < 0)
 			return VLAB_EPROTO;
 		n->stats.rx_buffers_discarded++;
 	}
@@ -843,12 +1082,13 @@ static int rx_csum(struct vlab_net *n, const uint8_t *hdr, uint8_t *buf, uint32_
 }
 
 /*
- * Take the next frame off the used ring.  Returns 1 with the frame copied
- * into buf, 0 when a bad frame was dropped (counted), VLAB_EAGAIN when the
- * ring is empty, or a device error.
+ * Take the next frame off receive queue q's used ring.  Returns 1 with the
+ * frame copied into buf, 0 when a bad frame was dropped (counted),
+ * VLAB_EAGAIN when the ring is empty, or a device error.
  */
-static int rx_one(struct vlab_net *n, uint8_t *buf, uint32_t *len, enum vlab_net_csum *csum)
+static int rx_one(struct vlab_net *n, unsigned q, uint8_t *buf, uint32_t *len, enum vlab_net_csum *csum)
 {
+	struct vlab_vq *vq = rxq_of(n, q);
 	uint16_t idx[VLAB_NET_RX_BUFS];
 	uint32_t blen[VLAB_NET_RX_BUFS];
 	uint8_t hdr[VIRTIO_NET_HDR_LEN];
@@ -858,12 +1098,12 @@ static int rx_one(struct vlab_net *n, uint8_t *buf, uint32_t *len, enum vlab_net
 	uint32_t ulen = 0;
 	int rc, i;
 
-	rc = vlab_vq_pop(&n->rxq, &cookie, &ulen);
+	rc = vlab_vq_pop(vq, &cookie, &ulen);
 	if (rc == VLAB_EPROTO)
 		n->stats.rx_dropped[VLAB_NET_DROP_PROTO]++;
 	if (rc)
 		return rc;
-	i = rx_index(n, cookie);
+	i = rx_index(n, q, cookie);
 	if (i < 0)
 		return VLAB_EPROTO;
 	idx[got] = (uint16_t)i;
@@ -878,13 +1118,13 @@ static int rx_one(struct vlab_net *n, uint8_t *buf, uint32_t *len, enum vlab_net
 		nb = get16(n, hdr + VIRTIO_NET_HDR_OFF_NUM_BUFFERS);
 		/* At least 1; no more than the device can have filled, which
 		 * is what the driver posted. */
-		if (nb == 0 || nb > n->nrx)
-			return rx_drop_bad_num_buffers(n);
+		if (nb == 0 || nb > n->rx_per_q)
+			return rx_drop_bad_num_buffers(n, q);
 	}
 	/* Without MRG_RXBUF num_buffers (if present) is not used: a frame is
 	 * one buffer (QEMU leaves the field 0 in that case). */
 	for (; got < nb; got++) {
-		rc = vlab_vq_pop(&n->rxq, &cookie, &ulen);
+		rc = vlab_vq_pop(vq, &cookie, &ulen);
 		if (rc == VLAB_EAGAIN) {
 			/* DEV-5.1.6.4.1-4: every buffer of a frame is used
 			 * together; fewer are there than num_buffers says. */
@@ -894,7 +1134,7 @@ static int rx_one(struct vlab_net *n, uint8_t *buf, uint32_t *len, enum vlab_net
 			n->stats.rx_dropped[VLAB_NET_DROP_PROTO]++;
 		if (rc)
 			return rc;
-		i = rx_index(n, cookie);
+		i = rx_index(n, q, cookie);
 		if (i < 0)
 			return VLAB_EPROTO;
 		idx[got] = (uint16_t)i;
@@ -917,6 +1157,10 @@ static int rx_one(struct vlab_net *n, uint8_t *buf, uint32_t *len, enum vlab_net
 	 * (DRV-5.1.6.4.2-1/2); with it, rx_csum weighs them. */
 	if (hdr[VIRTIO_NET_HDR_OFF_GSO_TYPE] != VIRTIO_NET_HDR_GSO_NONE)
 		return rx_drop(n, VLAB_NET_DROP_GSO);
+	/* DEV-5.1.6.5.6.2-2: nothing on a queue beyond the pairs in use (a
+	 * device that NAKed VQ_PAIRS_SET and steers there all the same). */
+	if (q >= n->pairs)
+		return rx_drop(n, VLAB_NET_DROP_QUEUE);
 
 	uint32_t off = 0;
 	for (unsigned k = 0; k < got; k++) {
@@ -929,6 +1173,29 @@ static int rx_one(struct vlab_net *n, uint8_t *buf, uint32_t *len, enum vlab_net
 		return 0;
 	*len = off;
 	return 1;
+}
+
+/* One frame from receive queue q: 0, VLAB_EAGAIN, or a device error. */
+static int recv_queue(struct vlab_net *n, unsigned q, uint8_t *buf, uint32_t *len, enum vlab_net_csum *c)
+{
+	/* Each round consumes at least one used entry; bad frames are
+	 * skipped, so bound the rounds by what can be outstanding. */
+	for (unsigned round = 0; round <= n->rx_per_q; round++) {
+		int rc = rx_one(n, q, buf, len, c);
+		if (rc < 0 && rc != VLAB_EAGAIN)
+			return net_after(n, rc);
+		int rr = rx_refill(n, q);
+		if (rr)
+			return net_after(n, rr);
+		if (rc == VLAB_EAGAIN)
+			return VLAB_EAGAIN;
+		if (rc == 1) {
+			n->stats.rx_frames++;
+			n->stats.rx_bytes += *len;
+			return 0;
+		}
+	}
+	return VLAB_EAGAIN;
 }
 
 int vlab_net_recv(struct vlab_net *n, void *buf, uint32_t cap, uint32_t *len)
@@ -952,24 +1219,20 @@ int vlab_net_recv_csum(struct vlab_net *n, void *buf, uint32_t cap, uint32_t *le
 	rc = net_usable(n);
 	if (rc)
 		return rc;
-	/* Each round consumes at least one used entry; bad frames are
-	 * skipped, so bound the rounds by what can be outstanding. */
-	for (unsigned round = 0; round <= n->nrx; round++) {
-		rc = rx_one(n, buf, len, &c);
-		if (rc < 0 && rc != VLAB_EAGAIN)
-			return net_after(n, rc);
-		int rr = rx_refill(n);
-		if (rr)
-			return net_after(n, rr);
+	/* Every receive queue set up, the one after the last that gave a
+	 * frame first (round robin: no queue starves the others). */
+	for (unsigned k = 0; k < n->pairs_set_up; k++) {
+		const unsigned q = (n->rx_turn + k) % n->pairs_set_up;
+		rc = recv_queue(n, q, buf, len, &c);
 		if (rc == VLAB_EAGAIN)
-			return VLAB_EAGAIN;
-		if (rc == 1) {
-			n->stats.rx_frames++;
-			n->stats.rx_bytes += *len;
+			continue;
+		if (rc == 0) {
+			n->rx_turn = q + 1u;
+			n->stats.rx_frames_pair[q]++;
 			if (csum)
 				*csum = c;
-			return 0;
 		}
+		return rc;
 	}
 	return VLAB_EAGAIN;
 }
@@ -1040,11 +1303,6 @@ uint32_t vlab_net_interrupt(struct vlab_net *n)
 
 /* ------------------------------------------------------------------ */
 /* Control queue                                                        */
-
-struct ctrl_part {
-	const uint8_t *p;
-	uint32_t len;
-};
 
 static int ctrl_cmd(struct vlab_net *n, uint8_t cls, uint8_t cmd, const struct ctrl_part *parts,
                     unsigned nparts)

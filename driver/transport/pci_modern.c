@@ -102,11 +102,24 @@ static int m_config_write(struct vlab_virtio_dev *d, uint32_t off, unsigned widt
 	return VLAB_OK;
 }
 
+/* Where queue idx's notify offset is kept: the table, or the one slot
+ * above it (claim: take it for idx). */
+static uint64_t *notify_slot(struct vlab_pci *p, uint16_t idx, bool claim)
+{
+	if (idx < VLAB_PCI_MAX_QUEUES)
+		return &p->notify_at[idx];
+	if (claim) {
+		p->notify_hi_used = true;
+		p->notify_hi_idx = idx;
+	}
+	return p->notify_hi_used && p->notify_hi_idx == idx ? &p->notify_hi_at : NULL;
+}
+
 static int m_queue_max(struct vlab_virtio_dev *d, uint16_t idx, uint16_t *max)
 {
 	struct vlab_pci *p = vlab_pci_of(d);
 	*max = 0;
-	if (idx >= CC_R16(p, VIRTIO_PCI_COMMON_NUMQ) || idx >= VLAB_PCI_MAX_QUEUES)
+	if (idx >= CC_R16(p, VIRTIO_PCI_COMMON_NUMQ))
 		return VLAB_OK; /* no such queue */
 	CC_W16(p, VIRTIO_PCI_COMMON_Q_SELECT, idx);
 	if (CC_R16(p, VIRTIO_PCI_COMMON_Q_ENABLE) != 0)
@@ -145,7 +158,7 @@ static int m_queue_enable(struct vlab_virtio_dev *d, uint16_t idx, const struct 
 	struct vlab_pci *p = vlab_pci_of(d);
 
 	/* DRV-4.1.4.3.2-2/3: queue_size only ever a nonzero power of two. */
-	if (l->size == 0 || (l->size & (l->size - 1)) != 0 || idx >= VLAB_PCI_MAX_QUEUES)
+	if (l->size == 0 || (l->size & (l->size - 1)) != 0)
 		return VLAB_EINVAL;
 	if (idx >= CC_R16(p, VIRTIO_PCI_COMMON_NUMQ))
 		return VLAB_ERANGE;
@@ -175,7 +188,7 @@ static int m_queue_enable(struct vlab_virtio_dev *d, uint16_t idx, const struct 
 		         p->name, idx, noff, (unsigned)p->notify_mult, (unsigned long long)rel, (unsigned)p->notify.len);
 		return vlab_virtio_mark_broken(d, "queue notify address outside the notify structure");
 	}
-	p->notify_at[idx] = (uint64_t)p->notify.off + rel;
+	*notify_slot(p, idx, true) = (uint64_t)p->notify.off + rel;
 
 #if defined(VLAB_MUTANT_WRITE_NOTIFY_OFF) /* TEST-ONLY: tests/conformance-report/CMakeLists.txt */
 #ifndef VLAB_MUTANT_BUILD
@@ -221,9 +234,10 @@ static int m_queue_enable(struct vlab_virtio_dev *d, uint16_t idx, const struct 
 static void m_queue_notify(struct vlab_virtio_dev *d, uint16_t idx)
 {
 	struct vlab_pci *p = vlab_pci_of(d);
-	if (idx >= VLAB_PCI_MAX_QUEUES)
+	const uint64_t *at = notify_slot(p, idx, false);
+	if (!at)
 		return;
-	vlab_pci_bar_write(p->host, &p->bar[p->notify.bar], p->notify_at[idx], 2, idx);
+	vlab_pci_bar_write(p->host, &p->bar[p->notify.bar], *at, 2, idx);
 }
 
 static uint32_t m_interrupt_ack(struct vlab_virtio_dev *d)

@@ -99,7 +99,8 @@ struct hx_dev *hx_add_net(struct hx_machine *m, const struct hx_net_opts *o, con
 	if (o->backlog_set)
 		cfg.rx_backlog = o->rx_backlog;
 	if (o->max_pairs > DM_NET_MAX_PAIRS) {
-		net_err(m, err, "max_pairs %u: 1 to %u queue pairs", (unsigned)o->max_pairs, (unsigned)DM_NET_MAX_PAIRS);
+		net_err(m, err, "max_pairs %u: the model serves 1 to %u queue pairs", (unsigned)o->max_pairs,
+		        (unsigned)DM_NET_MAX_PAIRS);
 		return NULL;
 	}
 	cfg.max_pairs = o->max_pairs;

@@ -316,6 +316,9 @@ static int net_info(struct cli *c, int argc, char **argv)
 		printf("    header %u bytes, %s receive buffers (%u of %u bytes), %u transmit slots%s\n",
 		       n->net->hdr_len, n->net->mrg ? "mergeable" : "whole-frame", n->net->nrx,
 		       n->net->rx_buf_len, n->net->ntx, n->net->has_ctrl ? ", control queue" : "");
+		if (n->net->max_pairs_offered) /* MQ negotiated */
+			printf("    queue pairs: %u in use, %u set up, max_virtqueue_pairs %u\n", n->net->pairs,
+			       n->net->pairs_set_up, n->net->max_pairs_offered);
 		printf("    rx %" PRIu64 " frames %" PRIu64 " bytes, tx %" PRIu64 " frames %" PRIu64
 		       " bytes, tx busy %" PRIu64 "\n",
 		       s->rx_frames, s->rx_bytes, s->tx_frames, s->tx_bytes, s->tx_busy);

@@ -26,7 +26,7 @@
 #define BM_BUS_MAX 16u
 /* Bytes of a driver's per-device state the image has room for; a driver
  * needing more (vlab_bus_priv_stride) gets VLAB_ENOMEM from its probe. */
-#define BM_PRIV_PER_DEV (32u * 1024u)
+#define BM_PRIV_PER_DEV (48u * 1024u) /* struct vlab_net with VLAB_NET_MAX_PAIRS 4: 43,904 bytes on x86_64 */
 
 /* The bus and its storage (the bus keeps no state of its own); the record
  * bus holds the one device a trace records, probed afresh. */

@@ -96,7 +96,7 @@ TEST(FaultPlan, MalformedInputGivesFileLineAndReason)
 		{"fault stall nth=0x\n", "t.plan:1: nth: '0x' is not a number"},
 		{"fault stall value=18446744073709551616\n", "t.plan:1: value: '18446744073709551616' is not a number"},
 		{"fault stall nth=12abc\n", "t.plan:1: nth: '12abc' is not a number"},
-		{"fault stall queue=8\n", "t.plan:1: queue=8: a device has queues 0..7"},
+		{"fault stall queue=17\n", "t.plan:1: queue=17: a device has queues 0..16"},
 		{"fault stall device=5000\n", "t.plan:1: device=5000: not a device index"},
 		{"fault stall a=1 b=2 c=3 d=4 e=5 f=6 g=7\n", "t.plan:1: too many words"},
 	};

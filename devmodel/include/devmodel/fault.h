@@ -71,6 +71,11 @@ enum dm_fault_kind {
 	                                csum_start written as value (0: where the frame's own
 	                                TCP/UDP header is, its checksum field left as it is,
 	                                not the pseudo-header sum), csum_offset the frame's */
+	/* Appended (net, MQ). */
+	DM_FAULT_NET_RX_QUEUE,       /* net: forbidden (DEV-5.1.6.5.6.2-2); the received frame
+	                                goes to receiveq(value + 1), or with value 0 to the
+	                                first receive queue beyond the enabled pairs, whatever
+	                                VQ_PAIRS_SET enabled (if the transport has it) */
 	DM_FAULT_KIND_COUNT
 };
 

@@ -20,7 +20,8 @@ extern "C" {
 
 #define DM_NET_MAX_FRAME (65535u + 14u)
 #define DM_NET_MAC_TABLE_MAX 64
-/* Queue pairs max_pairs may name. */
+/* Queue pairs the model serves at most with MQ (2 * 8 + the control queue
+ * is DM_MAX_QUEUES). */
 #define DM_NET_MAX_PAIRS 8
 
 struct dm_net;
@@ -41,12 +42,14 @@ struct dm_net_cfg {
 	uint16_t queue_num_max;
 	uint16_t ctrl_queue_size; /* the control queue's starting size on PCI (0: queue_num_max) */
 	unsigned rx_backlog;    /* frames held while no receive buffer is posted */
-	/* max_virtqueue_pairs with MQ offered (0 and 1: one; at most
-	 * DM_NET_MAX_PAIRS), as QEMU's netdev queues=N, and the MSI-X table
-	 * of QEMU's virtio-net-pci for it (2 * N + 2).  The model serves one
-	 * pair whatever this says: the layout a driver that refuses MQ gets
-	 * (5.1.2), which is what QEMU has once such a driver set FEATURES_OK. */
+	/* MQ (5.1.5, 5.1.6.5.6): with VIRTIO_NET_F_MQ offered, max_pairs queue
+	 * pairs (0 and 1: one; at most DM_NET_MAX_PAIRS) and the control
+	 * queue after them; without MQ, one pair whatever max_pairs says. */
 	uint16_t max_pairs;
+	/* A device that lies about max_virtqueue_pairs: the field reads
+	 * max_pairs_claimed while the transport serves max_pairs pairs. */
+	bool max_pairs_lies;
+	uint16_t max_pairs_claimed;
 };
 
 /* Defaults: VERSION_1 | MAC | STATUS | MTU | MRG_RXBUF | CTRL_VQ | CTRL_RX |
@@ -93,8 +96,16 @@ struct dm_net {
 	struct dm_net_held *held;        /* transmit/control chains a delay fault holds back */
 	struct dm_net_frame *backlog, *backlog_tail;
 	unsigned nbacklog;
-	struct dm_chain **staged;        /* receive chains taken, not used yet, in order */
-	unsigned nstaged, staged_cap;
+	struct dm_net_rxq {
+		struct dm_chain **staged; /* receive chains taken, not used yet, in order */
+		unsigned nstaged, staged_cap;
+	} rxq[DM_NET_MAX_PAIRS];
+	/* MQ: pairs served (the transport's 2 * npairs queues), pairs enabled
+	 * (1 after a reset; VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET), and the
+	 * steering: received frames go round robin over the enabled
+	 * receive queues, rx_next the next one's pair. */
+	uint16_t npairs, pairs, rx_next;
+	uint64_t rxq_frames[DM_NET_MAX_PAIRS], txq_frames[DM_NET_MAX_PAIRS]; /* per pair */
 	uint8_t *frame_buf;              /* scratch, header + DM_NET_MAX_FRAME */
 	void *capture;                   /* pcap dumper, when capturing */
 	void *capture_pcap;

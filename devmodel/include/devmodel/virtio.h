@@ -17,7 +17,7 @@
 extern "C" {
 #endif
 
-#define DM_MAX_QUEUES 8
+#define DM_MAX_QUEUES 17 /* virtio-net: 8 queue pairs and the control queue */
 #define DM_MAX_FAULTS 16
 
 struct dm_virtio;

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * virtio-net driver (VIRTIO 1.2, 5.1): one receive and one transmit queue,
- * the control queue when offered.  Frames are copied between the caller's
+ * virtio-net driver (VIRTIO 1.2, 5.1): receive and transmit queues (one
+ * pair, or with MQ up to VLAB_NET_MAX_PAIRS pairs), the control queue when
+ * offered.  Frames are copied between the caller's
  * buffers and driver-owned DMA buffers, so callers need no DMA memory.
  *
  * Release rule.  A buffer the driver gave the device (its receive buffers,
@@ -58,10 +59,12 @@ extern "C" {
 #define VIRTIO_NET_S_LINK_UP 1u
 #define VIRTIO_NET_S_ANNOUNCE 2u
 
-/* Queues (5.1.2), without MQ. */
+/* Queues (5.1.2), without MQ; with MQ receiveqN is 2(N-1), transmitqN
+ * 2(N-1)+1 and the control queue 2 * max_virtqueue_pairs. */
 #define VIRTIO_NET_Q_RX 0
 #define VIRTIO_NET_Q_TX 1
 #define VIRTIO_NET_Q_CTRL 2
+#define VLAB_NET_MQ_PAIRS_MAX 0x8000u /* max_virtqueue_pairs is 1..0x8000 (DEV-5.1.4.1-1) */
 
 /* Packet header (5.1.6): flags, gso_type, hdr_len, gso_size, csum_start,
  * csum_offset, and num_buffers, which exists with VERSION_1 or MRG_RXBUF. */
@@ -84,6 +87,8 @@ extern "C" {
 #define VIRTIO_NET_CTRL_MAC 1
 #define VIRTIO_NET_CTRL_MAC_TABLE_SET 0
 #define VIRTIO_NET_CTRL_MAC_ADDR_SET 1
+#define VLAB_NET_CTRL_MQ 4
+#define VLAB_NET_CTRL_MQ_VQ_PAIRS_SET 0
 #define VIRTIO_NET_OK 0u
 #define VIRTIO_NET_ERR 1u
 
@@ -99,6 +104,14 @@ extern "C" {
 #ifndef VLAB_NET_TX_SLOTS
 #define VLAB_NET_TX_SLOTS 32
 #endif
+/* Queue pairs the driver uses at most with MQ (1: MQ is not negotiated).
+ * Receive buffers and transmit slots are shared out among the pairs used. */
+#ifndef VLAB_NET_MAX_PAIRS
+#define VLAB_NET_MAX_PAIRS 4
+#endif
+#if VLAB_NET_MAX_PAIRS < 1 || VLAB_NET_MAX_PAIRS > VLAB_NET_RX_BUFS || VLAB_NET_MAX_PAIRS > VLAB_NET_TX_SLOTS
+#error "VLAB_NET_MAX_PAIRS: 1 to the receive buffers and transmit slots (VLAB_NET_RX_BUFS, VLAB_NET_TX_SLOTS)"
+#endif
 /* Entries per MAC filter table (unicast, multicast) the driver sends. */
 #define VLAB_NET_MAC_TABLE_MAX 16
 
@@ -113,6 +126,8 @@ enum vlab_net_drop {
 	VLAB_NET_DROP_CSUM,        /* a checksum claim that lied: NEEDS_CSUM with csum_start/offset
 	                              not at the frame's TCP/UDP checksum or a wrong pseudo-header
 	                              sum; DATA_VALID on a bad checksum (rx_csum_verify) */
+	VLAB_NET_DROP_QUEUE,       /* received on a receive queue beyond the pairs in use
+	                              (DEV-5.1.6.5.6.2-2 broken) */
 	VLAB_NET_DROP_COUNT
 };
 const char *vlab_net_drop_name(enum vlab_net_drop r);
@@ -147,6 +162,7 @@ struct vlab_net_stats {
 	uint64_t config_interrupts;
 	uint64_t ctrl_commands, ctrl_errors;
 	uint64_t tx_dropped_at_shutdown;  /* frames still queued when shutdown reset the device */
+	uint64_t rx_frames_pair[VLAB_NET_MAX_PAIRS], tx_frames_pair[VLAB_NET_MAX_PAIRS]; /* by queue pair */
 };
 
 /* Choices the caller may make; zero means the default. */
@@ -171,6 +187,8 @@ struct vlab_net_cfg {
 	 * fails is dropped as VLAB_NET_DROP_CSUM).  Off: such frames are
 	 * VLAB_NET_CSUM_DEVICE, a pass over the frame saved. */
 	bool rx_csum_verify;
+	/* Queue pairs to use at most with MQ (0: VLAB_NET_MAX_PAIRS). */
+	uint16_t max_pairs;
 };
 
 struct vlab_net_tx_slot {
@@ -179,7 +197,15 @@ struct vlab_net_tx_slot {
 
 struct vlab_net {
 	struct vlab_virtio_dev *vdev;
-	struct vlab_vq rxq, txq, ctrlq;
+	struct vlab_vq rxq, txq, ctrlq; /* receiveq1, transmitq1, control */
+	/* MQ: receiveq2.., transmitq2.. (pairs_set_up - 1 of each in use). */
+	struct vlab_vq mrxq[VLAB_NET_MAX_PAIRS > 1 ? VLAB_NET_MAX_PAIRS - 1 : 1];
+	struct vlab_vq mtxq[VLAB_NET_MAX_PAIRS > 1 ? VLAB_NET_MAX_PAIRS - 1 : 1];
+	uint16_t max_pairs_offered; /* max_virtqueue_pairs as read (MQ negotiated), else 0 */
+	uint16_t pairs_set_up;      /* pairs whose queues and buffers the driver set up */
+	uint16_t pairs;             /* pairs the device was told to use (VQ_PAIRS_SET), 1 without */
+	unsigned rx_per_q, tx_per_q;/* receive buffers / transmit slots per pair set up */
+	unsigned rx_turn;           /* the receive queue vlab_net_recv looks at first */
 	bool has_ctrl;
 	bool mrg;                 /* MRG_RXBUF negotiated */
 	uint32_t hdr_len;         /* 12 or 10 */
@@ -192,7 +218,8 @@ struct vlab_net {
 	bool guest_csum;          /* GUEST_CSUM negotiated: receive flags are read */
 	bool rx_csum_verify;      /* vlab_net_cfg.rx_csum_verify */
 
-	/* Receive buffers: one DMA block of nrx buffers of rx_buf_len bytes. */
+	/* Receive buffers: one DMA block of nrx buffers of rx_buf_len bytes;
+	 * buffer i belongs to receive queue i / rx_per_q. */
 	uint8_t *rx_mem;
 	vlab_addr_t rx_dev;
 	size_t rx_mem_len;
@@ -201,7 +228,8 @@ struct vlab_net {
 	bool rx_posted[VLAB_NET_RX_BUFS];
 	bool no_rx_zeroing;       /* vlab_net_cfg.no_rx_zeroing */
 
-	/* Transmit slots: header (padded to 16) + frame each. */
+	/* Transmit slots: header (padded to 16) + frame each; slot s belongs
+	 * to transmit queue s / tx_per_q. */
 	uint8_t *tx_mem;
 	vlab_addr_t tx_dev;
 	size_t tx_mem_len;
@@ -224,7 +252,8 @@ struct vlab_net {
 
 /*
  * Initialise: reset, negotiate (MAC, STATUS, MTU, MRG_RXBUF, CTRL_VQ,
- * CTRL_RX, CTRL_MAC_ADDR, CSUM, GUEST_CSUM; VERSION_1 on modern; no
+ * CTRL_RX, CTRL_MAC_ADDR, CSUM, GUEST_CSUM, MQ; VERSION_1 on modern; no
+ * RSS or HASH_REPORT (steering and hashing are the device's own); no
  * segmentation offload (TSO/UFO/USO), no CTRL_GUEST_OFFLOADS;
  * never GUEST_ANNOUNCE: it has no network layer to announce itself with
  * after a migration, DRV-5.1.6.5.4.1-1, so it owes no ANNOUNCE_ACK),

@@ -254,6 +254,12 @@ struct vlab_pci {
 	uint16_t msix_vectors;    /* MSI-X table size */
 	bool msix_ok;             /* vectors accepted so far (read back not NO_VECTOR) */
 	uint64_t notify_at[VLAB_PCI_MAX_QUEUES]; /* offset in the notify BAR, per queue */
+	/* One queue at a time above the table (virtio-net's control queue is
+	 * at 2 * max_virtqueue_pairs, past the pairs the driver uses): its
+	 * index and notify offset; a later enable above the table replaces it. */
+	bool notify_hi_used;
+	uint16_t notify_hi_idx;
+	uint64_t notify_hi_at;
 	char name[32];
 };
 

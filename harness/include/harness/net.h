@@ -36,7 +36,9 @@ struct hx_net_opts {
 	unsigned rx_backlog;
 	bool link_down;          /* start with the link down */
 	bool qemu_profile;       /* offer what QEMU 7.2 offers (hx_net_cfg_qemu72) */
-	/* max_virtqueue_pairs with MQ (QEMU's -netdev ...,queues=N; dm_net_cfg.max_pairs). */
+	/* Queue pairs with MQ (QEMU's -netdev ...,queues=N): the model's
+	 * max_pairs (0: one; 1..DM_NET_MAX_PAIRS).  MQ itself is a feature
+	 * bit (features / features_on). */
 	uint16_t max_pairs;
 	/* Ring features offered / withdrawn on top (vlab's packed=,
 	 * indirect_desc=, event_idx=; dm_ring_option). */
