@@ -121,6 +121,26 @@ static uint16_t ctrl_q(const struct dm_net *n)
 	return (uint16_t)(2u * layout_pairs(n));
 }
 
+/* 5.1.2: the queues there are with lp pairs: receiveq1/transmitq1 ..
+ * receiveqN/transmitqN, then the control queue (at its own size).  As
+ * QEMU changes its queues when the features are set: every pair while
+ * nothing is negotiated (after a reset), one pair once features without
+ * MQ are accepted (queues above the control queue are then gone). */
+static void set_layout(struct dm_net *n, uint16_t lp)
+{
+	const bool ctrl = (n->cfg.features >> DM_VIRTIO_NET_F_CTRL_VQ) & 1u;
+	const uint16_t nq = (uint16_t)(2u * lp + (ctrl ? 1u : 0u));
+
+	n->dv.num_queues = nq;
+	if (!ctrl)
+		return;
+	/* The two places the control queue can be; another queue there
+	 * starts at queue_num_max (0), as one a test sized is kept. */
+	n->dv.queue_size[2] = 0;
+	n->dv.queue_size[2u * n->npairs] = 0;
+	n->dv.queue_size[nq - 1u] = n->cfg.ctrl_queue_size;
+}
+
 static void put_le16(uint8_t *p, uint16_t v)
 {
 	p[0] = (uint8_t)v;
@@ -220,6 +240,7 @@ static void net_reset(void *dev)
 	n->n_uc = n->n_mc = 0;
 	/* DEV-5.1.6.5.6.2-1: one pair after a reset. */
 	n->pairs = 1;
+	set_layout(n, n->npairs);
 	n->rx_next = 0;
 	/* Chains taken from the old rings are gone with them. */
 	for (unsigned p = 0; p < DM_NET_MAX_PAIRS; p++)
@@ -234,6 +255,7 @@ static void net_features_ok(void *dev, uint64_t f)
 	                                     DM_VIRTIO_NET_F_GUEST_ANNOUNCE, DM_VIRTIO_NET_F_MQ,
 	                                     DM_VIRTIO_NET_F_CTRL_MAC_ADDR};
 
+	set_layout(n, (f >> DM_VIRTIO_NET_F_MQ) & 1u ? n->npairs : 1);
 	/* DRV-2.2.1-2: dependencies of 5.1.3.1. */
 	dm_virtio_checked(&n->dv, "DRV-2.2.1-2");
 	for (unsigned i = 0; i < sizeof need_ctrl / sizeof need_ctrl[0]; i++)
@@ -1104,8 +1126,6 @@ struct dm_net *dm_net_new(const struct dm_net_cfg *cfg, struct dm_env *env, cons
 		nq++;
 	dm_virtio_init(&n->dv, &net_ops, n, env, name, cfg->features, nq,
 	               cfg->queue_num_max ? cfg->queue_num_max : 256);
-	if (nq & 1u)
-		n->dv.queue_size[nq - 1u] = cfg->ctrl_queue_size;
 	if (cfg->max_pairs > 1) /* QEMU: 2 * the netdev's queues + 2, MQ or not */
 		n->dv.msix_vectors = (uint16_t)(2u * cfg->max_pairs + 2u);
 	net_reset(n);

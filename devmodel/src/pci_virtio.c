@@ -345,10 +345,22 @@ static void env_irq(void *ctx, unsigned line, bool level)
 
 /* Queue i's registers as after a reset: its starting size, no vector,
  * disabled (a device reset, or a queue reset: DEV-2.6.1.1.1-2). */
-static void pci_reset_queue(struct dm_vpci *vp, unsigned i)
+static uint16_t queue_start_size(const struct dm_vpci *vp, unsigned i)
 {
 	const uint16_t start = vp->dv->queue_size[i] ? vp->dv->queue_size[i] : vp->dv->queue_num_max;
-	vp->qsize[i] = i < vp->dv->num_queues ? start : 0;
+	return i < vp->dv->num_queues ? start : 0;
+}
+
+/* Queue i's size now: what the driver wrote, else its starting size. */
+static uint16_t queue_size_now(const struct dm_vpci *vp, unsigned i)
+{
+	return vp->qsize_written[i] ? vp->qsize[i] : queue_start_size(vp, i);
+}
+
+static void pci_reset_queue(struct dm_vpci *vp, unsigned i)
+{
+	vp->qsize[i] = queue_start_size(vp, i);
+	vp->qsize_written[i] = false;
 	vp->qvector[i] = DM_VPCI_NO_VECTOR;
 	vp->queue_enabled[i] = false;
 }
@@ -485,7 +497,7 @@ static uint32_t common_read(struct dm_vpci *vp, uint32_t off, unsigned width)
 	case DM_VPCI_CC_STATUS: return dm_virtio_get_status(dv);
 	case DM_VPCI_CC_CFGGEN: return dm_virtio_config_generation(dv) & 0xff;
 	case DM_VPCI_CC_Q_SELECT: return vp->queue_sel;
-	case DM_VPCI_CC_Q_SIZE: return sel_vq(vp) ? vp->qsize[vp->queue_sel] : 0; /* DEV-4.1.4.3.1-14 */
+	case DM_VPCI_CC_Q_SIZE: return sel_vq(vp) ? queue_size_now(vp, vp->queue_sel) : 0; /* DEV-4.1.4.3.1-14 */
 	case DM_VPCI_CC_Q_MSIX: return sel_vq(vp) ? vp->qvector[vp->queue_sel] : DM_VPCI_NO_VECTOR;
 	case DM_VPCI_CC_Q_ENABLE: return sel_vq(vp) && vp->queue_enabled[vp->queue_sel] ? 1 : 0;
 	case DM_VPCI_CC_Q_NOFF: return sel_vq(vp) ? notify_off_of(vp, vp->queue_sel) : 0;
@@ -537,6 +549,7 @@ static void common_write(struct dm_vpci *vp, uint32_t off, unsigned width, uint3
 			return;
 		}
 		vp->qsize[vp->queue_sel] = (uint16_t)val;
+		vp->qsize_written[vp->queue_sel] = true;
 		return;
 	case DM_VPCI_CC_Q_MSIX:
 		if (sel_vq(vp))
@@ -558,7 +571,7 @@ static void common_write(struct dm_vpci *vp, uint32_t off, unsigned width, uint3
 			violation(vp, where, "DRV-4.1.4.3.2-4",
 			          "queue %u enabled before its ring addresses were programmed", vp->queue_sel);
 		vp->queue_enabled[vp->queue_sel] = true;
-		vq->num = vp->qsize[vp->queue_sel];
+		vq->num = queue_size_now(vp, vp->queue_sel);
 		dm_virtio_queue_enable(dv, vp->queue_sel);
 		return;
 	case DM_VPCI_CC_Q_DESC:
@@ -684,7 +697,7 @@ static void legacy_pfn(struct dm_vpci *vp, uint32_t pfn)
 	}
 	/* Legacy layout (2.7 legacy interfaces): one block at PFN * 4096,
 	 * the used ring aligned to 4096. */
-	uint64_t n = vp->qsize[vp->queue_sel];
+	uint64_t n = queue_size_now(vp, vp->queue_sel);
 	vq->num = (uint16_t)n;
 	vq->legacy_pfn = pfn;
 	vq->legacy_align = DM_VPCI_LEGACY_PAGE;
@@ -708,7 +721,7 @@ static uint32_t legacy_read(struct dm_vpci *vp, uint32_t off, unsigned width)
 	case DM_VPCI_LG_HOST_F: return dm_virtio_get_host_features(dv, 0);
 	case DM_VPCI_LG_GUEST_F: return (uint32_t)dv->guest_features;
 	case DM_VPCI_LG_Q_PFN: return (vq = sel_vq(vp)) ? vq->legacy_pfn : 0;
-	case DM_VPCI_LG_Q_NUM: return sel_vq(vp) ? vp->qsize[vp->queue_sel] : 0;
+	case DM_VPCI_LG_Q_NUM: return sel_vq(vp) ? queue_size_now(vp, vp->queue_sel) : 0;
 	case DM_VPCI_LG_Q_SEL: return vp->queue_sel;
 	case DM_VPCI_LG_STATUS: return dm_virtio_get_status(dv);
 	case DM_VPCI_LG_ISR: return isr_read_clear(vp);

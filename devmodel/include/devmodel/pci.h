@@ -232,6 +232,10 @@ struct dm_vpci {
 	uint32_t dfselect, gfselect;
 	uint16_t queue_sel;
 	uint16_t qsize[DM_MAX_QUEUES];
+	/* The driver wrote queue_size since the reset; until then a queue's
+	 * size is its device's starting size as the device's queues are now
+	 * (a net device's change with the features: 5.1.2). */
+	bool qsize_written[DM_MAX_QUEUES];
 	uint16_t qvector[DM_MAX_QUEUES];
 	uint16_t config_vector;
 	bool queue_enabled[DM_MAX_QUEUES];
