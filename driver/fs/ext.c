@@ -95,7 +95,7 @@ static enum vlab_fs_ftype mode_type(uint16_t mode)
 	}
 }
 
-static int ext_inode(struct vlab_fs *fs, uint32_t ino, struct fs_node *n)
+static int ext_inode(struct vlab_fs *fs, uint32_t ino, struct vlab_fs_node *n)
 {
 	const struct vlab_fs_ext *x = &fs->u.ext;
 	uint8_t d[64] = {0}, in[0x70];
@@ -132,7 +132,7 @@ static int ext_inode(struct vlab_fs *fs, uint32_t ino, struct fs_node *n)
 	return 0;
 }
 
-int vlab_ext_root(struct vlab_fs *fs, struct fs_node *n)
+int vlab_ext_root(struct vlab_fs *fs, struct vlab_fs_node *n)
 {
 	int rc = ext_inode(fs, EXT_ROOT_INO, n);
 
@@ -149,7 +149,7 @@ struct ext_map {
 };
 
 /* A node of an extent tree: 12-byte entry i (i == -1: the header). */
-static int ext_node_entry(struct vlab_fs *fs, const struct fs_node *n, uint64_t blk, int i, uint8_t e[12])
+static int ext_node_entry(struct vlab_fs *fs, const struct vlab_fs_node *n, uint64_t blk, int i, uint8_t e[12])
 {
 	uint64_t at = 12 + 12 * (int64_t)i;
 
@@ -160,7 +160,7 @@ static int ext_node_entry(struct vlab_fs *fs, const struct fs_node *n, uint64_t 
 	return vlab_fs_read_bytes(fs, blk * fs->u.ext.block_size + at, e, 12);
 }
 
-static int ext_map_extents(struct vlab_fs *fs, const struct fs_node *n, uint32_t lblk, struct ext_map *m)
+static int ext_map_extents(struct vlab_fs *fs, const struct vlab_fs_node *n, uint32_t lblk, struct ext_map *m)
 {
 	const struct vlab_fs_ext *x = &fs->u.ext;
 	uint64_t blk = 0; /* 0: the root in i_block */
@@ -256,7 +256,7 @@ static int ext_map_extents(struct vlab_fs *fs, const struct fs_node *n, uint32_t
 }
 
 /* Block maps: 12 direct blocks, then single, double, triple indirect. */
-static int ext_map_indirect(struct vlab_fs *fs, const struct fs_node *n, uint32_t lblk, struct ext_map *m)
+static int ext_map_indirect(struct vlab_fs *fs, const struct vlab_fs_node *n, uint32_t lblk, struct ext_map *m)
 {
 	const struct vlab_fs_ext *x = &fs->u.ext;
 	const uint64_t per = x->block_size / 4;
@@ -302,19 +302,19 @@ static int ext_map_indirect(struct vlab_fs *fs, const struct fs_node *n, uint32_
 	return 0;
 }
 
-static int ext_map(struct vlab_fs *fs, const struct fs_node *n, uint32_t lblk, struct ext_map *m)
+static int ext_map(struct vlab_fs *fs, const struct vlab_fs_node *n, uint32_t lblk, struct ext_map *m)
 {
 	if (n->flags & EXT_FL_EXTENTS)
 		return ext_map_extents(fs, n, lblk, m);
 	return ext_map_indirect(fs, n, lblk, m);
 }
 
-static bool fast_symlink(const struct fs_node *n)
+static bool fast_symlink(const struct vlab_fs_node *n)
 {
 	return n->type == VLAB_FS_SYMLINK && !(n->flags & EXT_FL_EXTENTS) && n->size < sizeof n->iblock;
 }
 
-int vlab_ext_read(struct vlab_fs *fs, const struct fs_node *n, uint64_t pos, void *buf, uint64_t len)
+int vlab_ext_read(struct vlab_fs *fs, const struct vlab_fs_node *n, uint64_t pos, void *buf, uint64_t len)
 {
 	const uint32_t bs = fs->u.ext.block_size;
 	uint8_t *out = buf;
@@ -373,7 +373,7 @@ int vlab_ext_read(struct vlab_fs *fs, const struct fs_node *n, uint64_t pos, voi
 
 /* Bytes of a directory block: on disk at byte `at` of the partition, or
  * (at == 0) in the inode's i_block after the inline parent number. */
-static int dir_bytes(struct vlab_fs *fs, const struct fs_node *dir, uint64_t at, uint32_t off, void *dst,
+static int dir_bytes(struct vlab_fs *fs, const struct vlab_fs_node *dir, uint64_t at, uint32_t off, void *dst,
                      size_t len)
 {
 	if (at)
@@ -383,14 +383,14 @@ static int dir_bytes(struct vlab_fs *fs, const struct fs_node *dir, uint64_t at,
 }
 
 /* The entries of one block of size bs (at: as dir_bytes). */
-static int dir_block(struct vlab_fs *fs, const struct fs_node *dir, uint64_t at, uint32_t bs, fs_entry_fn fn,
+static int dir_block(struct vlab_fs *fs, const struct vlab_fs_node *dir, uint64_t at, uint32_t bs, fs_entry_fn fn,
                      void *ctx)
 {
 	/* Every entry moves off forward by at least 8 bytes. */
 	for (uint32_t off = 0; off + 8 <= bs;) {
 		uint8_t h[8];
 		char name[VLAB_FS_NAME_MAX + 1];
-		struct fs_node child;
+		struct vlab_fs_node child;
 		uint32_t ino;
 		uint16_t rec;
 		uint8_t nlen;
@@ -422,9 +422,9 @@ static int dir_block(struct vlab_fs *fs, const struct fs_node *dir, uint64_t at,
 /* An inline directory: the parent's number, then entries in the rest of
  * i_block ("." and ".." are not stored: made here, as Linux does). The
  * entries beyond i_block, in an extended attribute, are not read. */
-static int dir_inline(struct vlab_fs *fs, const struct fs_node *dir, fs_entry_fn fn, void *ctx)
+static int dir_inline(struct vlab_fs *fs, const struct vlab_fs_node *dir, fs_entry_fn fn, void *ctx)
 {
-	struct fs_node n;
+	struct vlab_fs_node n;
 	int rc;
 
 	rc = fn(ctx, ".", 1, dir);
@@ -439,7 +439,7 @@ static int dir_inline(struct vlab_fs *fs, const struct fs_node *dir, fs_entry_fn
 	return dir_block(fs, dir, 0, sizeof dir->iblock - 4, fn, ctx);
 }
 
-int vlab_ext_iterate(struct vlab_fs *fs, const struct fs_node *dir, fs_entry_fn fn, void *ctx)
+int vlab_ext_iterate(struct vlab_fs *fs, const struct vlab_fs_node *dir, fs_entry_fn fn, void *ctx)
 {
 	const struct vlab_fs_ext *x = &fs->u.ext;
 	const uint32_t bs = x->block_size;

@@ -88,7 +88,7 @@ int vlab_fat_mount(struct vlab_fs *fs)
 	return 0;
 }
 
-void vlab_fat_root(struct vlab_fs *fs, struct fs_node *n)
+void vlab_fat_root(struct vlab_fs *fs, struct vlab_fs_node *n)
 {
 	vlab_memset(n, 0, sizeof *n);
 	n->type = VLAB_FS_DIR;
@@ -145,7 +145,7 @@ static uint64_t clus_off(const struct vlab_fs_fat *f, uint32_t c)
  * end-of-chain mark there.  A chain that loops never ends and so fails
  * here, even when the part of the file read looked fine.
  */
-static int fat_check_length(struct vlab_fs *fs, const struct fs_node *n, uint32_t c, uint64_t at)
+static int fat_check_length(struct vlab_fs *fs, const struct vlab_fs_node *n, uint32_t c, uint64_t at)
 {
 	const struct vlab_fs_fat *f = &fs->u.fat;
 	uint64_t last = (n->size + f->clus_size - 1) / f->clus_size - 1;
@@ -162,7 +162,7 @@ static int fat_check_length(struct vlab_fs *fs, const struct fs_node *n, uint32_
 	return rc == 1 ? 0 : rc == 0 ? VLAB_FS_ECORRUPT : rc;
 }
 
-int vlab_fat_read(struct vlab_fs *fs, const struct fs_node *n, uint64_t pos, void *buf, uint64_t len)
+int vlab_fat_read(struct vlab_fs *fs, const struct vlab_fs_node *n, uint64_t pos, void *buf, uint64_t len)
 {
 	const struct vlab_fs_fat *f = &fs->u.fat;
 	uint8_t *out = buf;
@@ -328,7 +328,7 @@ static size_t short_name(const uint8_t *e, char *out)
 /* One 32-byte entry: 0 go on, FAT_DIR_END, or what fn returned. */
 static int dir_entry(struct vlab_fs *fs, const uint8_t *e, struct lfn *l, fs_entry_fn fn, void *ctx)
 {
-	struct fs_node n;
+	struct vlab_fs_node n;
 	char name[FAT_LFN_MAX * 13 * 3 + 1];
 	size_t len;
 	uint32_t c;
@@ -375,7 +375,7 @@ static int dir_entry(struct vlab_fs *fs, const uint8_t *e, struct lfn *l, fs_ent
 	return fn(ctx, name, len, &n);
 }
 
-int vlab_fat_iterate(struct vlab_fs *fs, const struct fs_node *dir, fs_entry_fn fn, void *ctx)
+int vlab_fat_iterate(struct vlab_fs *fs, const struct vlab_fs_node *dir, fs_entry_fn fn, void *ctx)
 {
 	const struct vlab_fs_fat *f = &fs->u.fat;
 	struct lfn l;

@@ -97,7 +97,16 @@ const char *vlab_fs_type_name(const struct vlab_fs *fs)
 	return "unknown";
 }
 
-static int node_root(struct vlab_fs *fs, struct fs_node *n)
+void vlab_fs_forget(struct vlab_fs *fs)
+{
+	if (!fs)
+		return;
+	fs->cache_valid = false;
+	vlab_memset(fs->lookup, 0, sizeof fs->lookup);
+	fs->lookup_clock = 0;
+}
+
+static int node_root(struct vlab_fs *fs, struct vlab_fs_node *n)
 {
 	if (fs->type == VLAB_FS_FAT) {
 		vlab_fat_root(fs, n);
@@ -108,7 +117,7 @@ static int node_root(struct vlab_fs *fs, struct fs_node *n)
 	return VLAB_EINVAL;
 }
 
-static int node_iterate(struct vlab_fs *fs, const struct fs_node *dir, fs_entry_fn fn, void *ctx)
+static int node_iterate(struct vlab_fs *fs, const struct vlab_fs_node *dir, fs_entry_fn fn, void *ctx)
 {
 	if (dir->type != VLAB_FS_DIR)
 		return VLAB_FS_ENOTDIR;
@@ -117,7 +126,7 @@ static int node_iterate(struct vlab_fs *fs, const struct fs_node *dir, fs_entry_
 	return vlab_ext_iterate(fs, dir, fn, ctx);
 }
 
-static int node_read(struct vlab_fs *fs, const struct fs_node *n, uint64_t pos, void *buf, uint64_t len)
+static int node_read(struct vlab_fs *fs, const struct vlab_fs_node *n, uint64_t pos, void *buf, uint64_t len)
 {
 	if (fs->type == VLAB_FS_FAT)
 		return vlab_fat_read(fs, n, pos, buf, len);
@@ -130,7 +139,7 @@ struct find_ctx {
 	const char *name;
 	size_t len;
 	bool fold;          /* FAT: names compare without case */
-	struct fs_node *out;
+	struct vlab_fs_node *out;
 };
 
 static char lower(char c)
@@ -138,7 +147,7 @@ static char lower(char c)
 	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
 }
 
-static int find_cb(void *ctx, const char *name, size_t len, const struct fs_node *n)
+static int find_cb(void *ctx, const char *name, size_t len, const struct vlab_fs_node *n)
 {
 	struct find_ctx *f = ctx;
 
@@ -159,7 +168,7 @@ static int find_cb(void *ctx, const char *name, size_t len, const struct fs_node
 }
 
 /* The target of symlink n into out (NUL-terminated). */
-static int read_link(struct vlab_fs *fs, const struct fs_node *n, char *out)
+static int read_link(struct vlab_fs *fs, const struct vlab_fs_node *n, char *out)
 {
 	int rc;
 
@@ -176,12 +185,62 @@ static int read_link(struct vlab_fs *fs, const struct fs_node *n, char *out)
 	return 0;
 }
 
+/* ---- remembered lookups (vlab/fs.h, struct vlab_fs_lookup) ---- */
+
+/* The longest remembered prefix of p[0..plen) that ends where a component
+ * does; NULL when none is. */
+static struct vlab_fs_lookup *lookup_find(struct vlab_fs *fs, const char *p, size_t plen)
+{
+	struct vlab_fs_lookup *best = NULL;
+
+	for (unsigned k = 0; k < VLAB_FS_LOOKUP_SLOTS; k++) {
+		struct vlab_fs_lookup *e = &fs->lookup[k];
+
+		if (!e->used || e->len > plen || (best && e->len <= best->len))
+			continue;
+		if ((p[e->len] == '/' || p[e->len] == '\0') && !vlab_memcmp(e->path, p, e->len))
+			best = e;
+	}
+	if (best)
+		best->used = ++fs->lookup_clock;
+	return best;
+}
+
+/* Remember that p[0..len) led to n (never a symbolic link), in place of the
+ * entry used least recently. */
+static void lookup_put(struct vlab_fs *fs, const char *p, size_t len, const struct vlab_fs_node *n)
+{
+	struct vlab_fs_lookup *victim = &fs->lookup[0];
+
+	if (len == 0 || len > VLAB_FS_LOOKUP_PATH || n->type == VLAB_FS_SYMLINK)
+		return;
+	for (unsigned k = 0; k < VLAB_FS_LOOKUP_SLOTS; k++) {
+		struct vlab_fs_lookup *e = &fs->lookup[k];
+
+		if (e->used && e->len == len && !vlab_memcmp(e->path, p, len))
+			return; /* known already (a lookup started after it) */
+		if (e->used < victim->used)
+			victim = e;
+	}
+	if (fs->lookup_clock == UINT32_MAX) {
+		/* The clock wraps: forget everything rather than misorder. */
+		vlab_memset(fs->lookup, 0, sizeof fs->lookup);
+		fs->lookup_clock = 0;
+		victim = &fs->lookup[0];
+	}
+	victim->node = *n;
+	victim->len = (uint16_t)len;
+	vlab_memcpy(victim->path, p, len);
+	victim->used = ++fs->lookup_clock;
+}
+
 /*
- * Walk path from the root into *n.  follow: a symlink as the last component
+ * Walk path from the root, or from the longest prefix of it a lookup
+ * remembers, into *n.  follow: a symlink as the last component
  * is followed too.  The path is copied into fs->path[0]; a symlink's target
  * followed by the rest of the path replaces it.
  */
-static int resolve(struct vlab_fs *fs, const char *path, bool follow, struct fs_node *n)
+static int resolve(struct vlab_fs *fs, const char *path, bool follow, struct vlab_fs_node *n)
 {
 	char *p = fs->path[0];
 	unsigned links = 0;
@@ -193,13 +252,22 @@ static int resolve(struct vlab_fs *fs, const char *path, bool follow, struct fs_
 	if (vlab_strlen(path) > VLAB_FS_PATH_MAX)
 		return VLAB_FS_ENAMETOOLONG;
 	vlab_memcpy(p, path, vlab_strlen(path) + 1);
-	rc = node_root(fs, n);
-	if (rc)
-		return rc;
+	{
+		const struct vlab_fs_lookup *known = lookup_find(fs, p, vlab_strlen(p));
+
+		if (known) {
+			*n = known->node;
+			i = known->len;
+		} else {
+			rc = node_root(fs, n);
+			if (rc)
+				return rc;
+		}
+	}
 	/* Each turn consumes a component or replaces the path after a link,
 	 * which happens at most VLAB_FS_SYMLINK_MAX times. */
 	for (;;) {
-		struct fs_node child;
+		struct vlab_fs_node child;
 		struct find_ctx f;
 		size_t start, len;
 
@@ -259,10 +327,12 @@ static int resolve(struct vlab_fs *fs, const char *path, bool follow, struct fs_
 			continue; /* relative: from the link's directory, n */
 		}
 		*n = child;
+		if (links == 0)
+			lookup_put(fs, p, i, n); /* p is still the path as given */
 	}
 }
 
-static void to_stat(const struct fs_node *n, struct vlab_fs_stat *st)
+static void to_stat(const struct vlab_fs_node *n, struct vlab_fs_stat *st)
 {
 	st->type = n->type;
 	st->size = n->size;
@@ -273,7 +343,7 @@ static void to_stat(const struct fs_node *n, struct vlab_fs_stat *st)
 
 int vlab_fs_stat(struct vlab_fs *fs, const char *path, struct vlab_fs_stat *st)
 {
-	struct fs_node n;
+	struct vlab_fs_node n;
 	int rc;
 
 	if (!fs || !st || fs->type == VLAB_FS_NONE)
@@ -291,7 +361,7 @@ struct list_ctx {
 	struct vlab_fs_dirent e;
 };
 
-static int list_cb(void *ctx, const char *name, size_t len, const struct fs_node *n)
+static int list_cb(void *ctx, const char *name, size_t len, const struct vlab_fs_node *n)
 {
 	struct list_ctx *l = ctx;
 
@@ -306,7 +376,7 @@ static int list_cb(void *ctx, const char *name, size_t len, const struct fs_node
 int vlab_fs_list(struct vlab_fs *fs, const char *path, vlab_fs_dir_fn fn, void *ctx)
 {
 	struct list_ctx l;
-	struct fs_node n;
+	struct vlab_fs_node n;
 	int rc;
 
 	if (!fs || !fn || fs->type == VLAB_FS_NONE)
@@ -323,7 +393,7 @@ int vlab_fs_list(struct vlab_fs *fs, const char *path, vlab_fs_dir_fn fn, void *
 int vlab_fs_read(struct vlab_fs *fs, const char *path, uint64_t pos, void *buf, uint64_t len,
                  uint64_t *got)
 {
-	struct fs_node n;
+	struct vlab_fs_node n;
 	int rc;
 
 	if (got)

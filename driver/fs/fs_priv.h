@@ -8,33 +8,24 @@
 #include "vlab/virtio.h" /* vlab_mem*, vlab_strlen */
 #include "../part/part_priv.h" /* part_le16/32/64 */
 
-/* A file or directory as the walker sees it. */
-struct fs_node {
-	enum vlab_fs_ftype type;
-	uint64_t size;
-	uint32_t ino;        /* ext inode; FAT first cluster (0: FAT12/16 root) */
-	uint16_t mode;
-	uint32_t flags;      /* ext i_flags */
-	bool root;           /* the root directory */
-	uint8_t iblock[60];  /* ext i_block */
-};
+/* A file or directory as the walker sees it: vlab/fs.h. */
 
 /* Called for each directory entry; non-zero stops the walk and is returned. */
-typedef int (*fs_entry_fn)(void *ctx, const char *name, size_t len, const struct fs_node *n);
+typedef int (*fs_entry_fn)(void *ctx, const char *name, size_t len, const struct vlab_fs_node *n);
 
 /* Read len bytes at byte offset off of the partition; VLAB_FS_ECORRUPT when
  * any of them lies outside it. */
 int vlab_fs_read_bytes(struct vlab_fs *fs, uint64_t off, void *dst, size_t len);
 
 int vlab_fat_mount(struct vlab_fs *fs);
-void vlab_fat_root(struct vlab_fs *fs, struct fs_node *n);
-int vlab_fat_iterate(struct vlab_fs *fs, const struct fs_node *dir, fs_entry_fn fn, void *ctx);
-int vlab_fat_read(struct vlab_fs *fs, const struct fs_node *n, uint64_t pos, void *buf, uint64_t len);
+void vlab_fat_root(struct vlab_fs *fs, struct vlab_fs_node *n);
+int vlab_fat_iterate(struct vlab_fs *fs, const struct vlab_fs_node *dir, fs_entry_fn fn, void *ctx);
+int vlab_fat_read(struct vlab_fs *fs, const struct vlab_fs_node *n, uint64_t pos, void *buf, uint64_t len);
 
 int vlab_ext_mount(struct vlab_fs *fs);
-int vlab_ext_root(struct vlab_fs *fs, struct fs_node *n);
-int vlab_ext_iterate(struct vlab_fs *fs, const struct fs_node *dir, fs_entry_fn fn, void *ctx);
-int vlab_ext_read(struct vlab_fs *fs, const struct fs_node *n, uint64_t pos, void *buf, uint64_t len);
+int vlab_ext_root(struct vlab_fs *fs, struct vlab_fs_node *n);
+int vlab_ext_iterate(struct vlab_fs *fs, const struct vlab_fs_node *dir, fs_entry_fn fn, void *ctx);
+int vlab_ext_read(struct vlab_fs *fs, const struct vlab_fs_node *n, uint64_t pos, void *buf, uint64_t len);
 
 /* Little-endian reads: the partition code's. */
 #define fs_le16 part_le16

@@ -53,11 +53,13 @@ struct Disk {
 	std::vector<uint8_t> data;
 	uint32_t bs = 512;
 	unsigned reads_beyond = 0;
+	unsigned reads = 0;
 };
 
 int DiskRead(void *ctx, uint64_t lba, uint32_t n, void *buf)
 {
 	auto *d = static_cast<Disk *>(ctx);
+	d->reads++;
 	uint64_t total = d->data.size() / d->bs;
 	if (lba >= total || n > total - lba) {
 		d->reads_beyond++;
@@ -83,7 +85,12 @@ struct Mounted {
 		disk.data.resize(disk.data.size() + 3 * bs, 0x55); // something after the partition
 		rc = vlab_fs_mount(fs.get(), bs, start_blocks, img.size() / bs, DiskRead, &disk);
 	}
-	uint8_t *byte(uint64_t off) { return &disk.data[at + off]; }
+	// The disk's bytes, to change them: the mount forgets what it read.
+	uint8_t *byte(uint64_t off)
+	{
+		vlab_fs_forget(fs.get());
+		return &disk.data[at + off];
+	}
 	std::string Read(const char *path, int *err = nullptr, uint64_t pos = 0, uint64_t len = 1 << 20)
 	{
 		std::vector<uint8_t> buf(len);
@@ -211,6 +218,62 @@ TEST_P(FsImage, MountsListsAndReads)
 		vlab_fs_uuid(m.fs.get(), uuid);
 		EXPECT_STREQ(uuid, "0c0ffee0-1234-4567-89ab-cdef01234567");
 	}
+}
+
+// The walker remembers recent lookups (struct vlab_fs_lookup): a path
+// looked up again reads no directory, and whatever order paths come in,
+// each gives what a walk on a fresh mount gives.
+TEST_P(FsImage, RememberedLookupsGiveWhatAFreshWalkGives)
+{
+	uint32_t bs = std::get<1>(GetParam());
+	Mounted m(img, bs, 8);
+	ASSERT_EQ(m.rc, 0) << vlab_fs_strerror(m.rc);
+	struct vlab_fs_stat st, again;
+	ASSERT_EQ(vlab_fs_stat(m.fs.get(), "/sub/deeper/n.txt", &st), 0);
+	unsigned before = m.disk.reads;
+	ASSERT_EQ(vlab_fs_stat(m.fs.get(), "/sub/deeper/n.txt", &again), 0);
+	EXPECT_EQ(m.disk.reads, before) << "a second lookup of the same path read the disk";
+	EXPECT_EQ(again.ino, st.ino);
+	// A file read in pieces: each piece reads its data, not the directories.
+	EXPECT_EQ(m.Read("/sub/deeper/n.txt", nullptr, 0, 3), "nes");
+	before = m.disk.reads;
+	EXPECT_EQ(m.Read("/sub/deeper/n.txt", nullptr, 3, 4), "ted\n");
+	EXPECT_LE(m.disk.reads - before, fat ? 2u : 1u) << "its data and, FAT, the end of its chain";
+
+	std::vector<const char *> paths = {
+		"/", "/hello.txt", "/sub", "/sub/", "sub/deeper", "/sub/deeper/n.txt", "/sub/deeper/../deeper/n.txt",
+		"/sub/./deeper", "/sub/deeper/..", "/..", "/nope", "/sub/nope", "/hello.txt/x", "/sub/deeper/n.txt/",
+		"/HELLO.TXT", "/big.bin", "/A Long File Name with spaces.txt", "/link", "/dlink/n.txt", "/dlink",
+		"/loop", "/sub/deeper/n.txt/..", "//sub//deeper", "/sub/deeperx", "/su",
+	};
+	Mounted fresh(img, bs, 8);
+	ASSERT_EQ(fresh.rc, 0);
+	std::srand(7);
+	for (int round = 0; round < 6; round++) {
+		for (size_t k = paths.size(); k > 1; k--)
+			std::swap(paths[k - 1], paths[size_t(std::rand()) % k]);
+		for (const char *p : paths) {
+			// fresh walks from the root every time: it forgets before each.
+			vlab_fs_forget(fresh.fs.get());
+			struct vlab_fs_stat a {}, b {};
+			int ra = vlab_fs_stat(m.fs.get(), p, &a);
+			int rb = vlab_fs_stat(fresh.fs.get(), p, &b);
+			ASSERT_EQ(ra, rb) << p << " in round " << round;
+			if (ra == 0) {
+				EXPECT_EQ(a.type, b.type) << p;
+				EXPECT_EQ(a.size, b.size) << p;
+				EXPECT_EQ(a.ino, b.ino) << p;
+			}
+			// A listing, as \`ls\` does before it stats.
+			int la = 0, lb = 0;
+			auto xa = m.List(p, &la);
+			vlab_fs_forget(fresh.fs.get());
+			auto xb = fresh.List(p, &lb);
+			EXPECT_EQ(la, lb) << p;
+			EXPECT_EQ(xa.size(), xb.size()) << p;
+		}
+	}
+	EXPECT_EQ(m.disk.reads_beyond, 0u);
 }
 
 TEST_P(FsImage, ShorterPartitionThanFilesystemIsRefused)

@@ -94,6 +94,36 @@ struct vlab_fs_ext {
 	char label[17];
 };
 
+/* A file or directory as the path walker sees it (internal to driver/fs). */
+struct vlab_fs_node {
+	enum vlab_fs_ftype type;
+	uint64_t size;
+	uint32_t ino;        /* ext inode; FAT first cluster (0: FAT12/16 root) */
+	uint16_t mode;
+	uint32_t flags;      /* ext i_flags */
+	bool root;           /* the root directory */
+	uint8_t iblock[60];  /* ext i_block */
+};
+
+/*
+ * The walker's memory of recent lookups (internal to driver/fs): a path
+ * as it was given, up to a component's end, and the node it led to
+ * without a symbolic link.  A lookup starts from the longest remembered
+ * prefix of its path instead of the root, so reading a file in pieces, or
+ * a listing followed by a stat of each name, walks each directory once.
+ * The filesystem is read-only; the memory is cleared by a mount and by
+ * vlab_fs_forget() (a disk that changes under a mounted filesystem is
+ * otherwise seen as it was first read).
+ */
+#define VLAB_FS_LOOKUP_SLOTS 4
+#define VLAB_FS_LOOKUP_PATH 255   /* longer prefixes are not remembered */
+struct vlab_fs_lookup {
+	struct vlab_fs_node node;
+	uint32_t used;            /* 0: empty; else when last used */
+	uint16_t len;
+	char path[VLAB_FS_LOOKUP_PATH];
+};
+
 struct vlab_fs {
 	enum vlab_fs_type type;
 	/* The partition: in blocks of blk_size bytes on the disk. */
@@ -111,6 +141,8 @@ struct vlab_fs {
 	} u;
 	/* Symlink resolution (ext): the path being walked and a target. */
 	char path[2][VLAB_FS_PATH_MAX + 1];
+	struct vlab_fs_lookup lookup[VLAB_FS_LOOKUP_SLOTS];
+	uint32_t lookup_clock;
 };
 
 /*
@@ -123,6 +155,12 @@ int vlab_fs_mount(struct vlab_fs *fs, uint32_t blk_size, uint64_t start, uint64_
                   vlab_part_read_fn read, void *ctx);
 /* "fat" or "ext4" (U-Boot's names), or "unknown". */
 const char *vlab_fs_type_name(const struct vlab_fs *fs);
+/*
+ * Forget what the mount remembers of the disk (the lookups of struct
+ * vlab_fs_lookup and the one-block cache): for a disk written while its
+ * filesystem stays mounted.
+ */
+void vlab_fs_forget(struct vlab_fs *fs);
 /* Stat a path (absolute, '/'-separated; a trailing symlink is followed). */
 int vlab_fs_stat(struct vlab_fs *fs, const char *path, struct vlab_fs_stat *st);
 /* Call fn for each entry of the directory at path. */
