@@ -3,21 +3,28 @@
 with the bare-metal driver and, on the same QEMU, with Debian's U-Boot
 (u-boot-qemu) `virtio read`, and print the ratio per target and transport.
 
-usage: qemu-bench.py [--rounds N] [--md] [--only TARGET,TRANSPORT]
-  --rounds N   runs of each (default 3); the median is kept
-  --md         a markdown table
-  --only T,X   one row (aarch64|riscv64, mmio|pci)
+usage: qemu-bench.py [--rounds N] [--md] [--only TARGET,TRANSPORT] [--disk-mib N]
+  --rounds N     runs of each (default 3); the median is kept
+  --md           a markdown table
+  --only T,X     one row (aarch64|riscv64, mmio|pci)
+  --disk-mib N   the disk's size (default 128; 1 to 128)
 
 U-Boot (which has no timing command in Debian's build) is timed from the
-host: from typing the command to its "blocks read: OK" line.  The image
+host: from typing the command to its "blocks read: OK" line, less the
+console's round trip (the least of three `echo` commands timed the same
+way).  The image
 (bootargs vlab.bench, qemu-images/common/main.c) times its read with its
 own clock (the architected timer, which under TCG follows the host's
 clock) and prints it: a host reading the console late under load would
-otherwise see its two lines at once.  The image reads the disk
-twice, with its default (device-writable buffers zeroed) and with
-vlab_blk_cfg.no_zeroing; U-Boot zeroes nothing.  Needs QEMU, the images
+otherwise see its two lines at once.  Both read the disk more than
+once into the same RAM: the first read of a boot ("cold") pays the
+host's first touch of the guest memory it lands in, the next ones
+("warm") do not; cold is compared with cold, warm with warm.  U-Boot
+reads twice; the image reads cold with its default (device-writable
+buffers zeroed), then warm zeroed and warm with vlab_blk_cfg.no_zeroing;
+U-Boot zeroes nothing.  Needs QEMU, the images
 built (cmake --preset riscv64 / aarch64) and u-boot-qemu; exits 77 when
-something is missing.  Every wait is bounded.
+something is missing (1 with CI=true).  Every wait is bounded.
 """
 import os
 import re
@@ -96,8 +103,8 @@ def qemu_argv(t, x, disk):
             "-drive", "if=none,id=d0,file=%s,format=raw,readonly=on" % disk] + TRANSPORTS[x])
 
 
-def uboot_read(t, x, disk):
-    """Seconds U-Boot's `virtio read` of the whole disk took."""
+def uboot_read(t, x, disk, nbytes):
+    """Seconds U-Boot's `virtio read` of the whole disk took: (cold, warm)."""
     c = Console(qemu_argv(t, x, disk) + TARGETS[t]["uboot"])
     try:
         # Stop the autoboot countdown, then a prompt.
@@ -106,42 +113,57 @@ def uboot_read(t, x, disk):
         c.until(rb"=> ", 60)
         c.send("virtio scan\n")
         c.until(rb"=> ", 60)
-        c.send("virtio read %s 0 %x\n" % (TARGETS[t]["addr"], DISK_BYTES // 512))
-        t0 = time.monotonic()
-        t1, m = c.until(rb"blocks read: (\w+)[^\n]*\n", 300)
-        if m.group(1) != b"OK":
-            raise RuntimeError("U-Boot: virtio read: %r" % m.group(0))
-        return t1 - t0
+        # The console's round trip (a command typed, its output read back),
+        # the least of three: taken off U-Boot's times, which include it.
+        rtt = []
+        for k in range(3):
+            c.send("echo rtt%d\n" % k)
+            t0 = time.monotonic()
+            t1, _ = c.until(rb"\nrtt%d\r?\n" % k, 60)
+            rtt.append(t1 - t0)
+            c.until(rb"=> ", 60)
+        took = []
+        for _ in range(2):
+            c.send("virtio read %s 0 %x\n" % (TARGETS[t]["addr"], nbytes // 512))
+            t0 = time.monotonic()
+            t1, m = c.until(rb"blocks read: (\w+)[^\n]*\n", 300)
+            if m.group(1) != b"OK":
+                raise RuntimeError("U-Boot: virtio read: %r" % m.group(0))
+            took.append(max(t1 - t0 - min(rtt), 1e-6))
+            c.until(rb"=> ", 60)
+        return took[0], took[1]
     finally:
         c.close()
 
 
-def image_read(t, x, disk):
-    """Seconds the image's read took: (zeroed, no-zeroing)."""
+def image_read(t, x, disk, nbytes):
+    """Seconds the image's reads took: (cold, zeroed, no-zeroing)."""
     tg = TARGETS[t]
     c = Console(qemu_argv(t, x, disk) + tg.get("image_args", []) +
                 ["-semihosting-config", "enable=on,target=native", "-kernel", os.path.join(SRC, tg["image"]),
                  "-append", "vlab.bench"])
     out = {}
     try:
-        for mode in ("zeroed", "no-zeroing"):
+        for mode in ("cold", "zeroed", "no-zeroing"):
             c.until(rb"B: begin \S+ " + mode.encode() + rb"\r?\n", 120)
             _, m = c.until(rb"B: end \S+ \S+ (\d+) bytes (\d+) ns: (\S+)\r?\n", 300)
-            if m.group(3) != b"ok" or int(m.group(1)) != DISK_BYTES:
+            if m.group(3) != b"ok" or int(m.group(1)) != nbytes:
                 raise RuntimeError("image: %r" % m.group(0))
             out[mode] = int(m.group(2)) * 1e-9
-        return out["zeroed"], out["no-zeroing"]
+        return out["cold"], out["zeroed"], out["no-zeroing"]
     finally:
         c.close()
 
 
 def main():
     args = sys.argv[1:]
-    rounds, md, only = 3, False, None
+    rounds, md, only, disk_mib = 3, False, None, DISK_BYTES >> 20
     while args:
         a = args.pop(0)
         if a == "--rounds" and args and args[0].isdigit() and int(args[0]) > 0:
             rounds = int(args.pop(0))
+        elif a == "--disk-mib" and args and args[0].isdigit() and 1 <= int(args[0]) <= DISK_BYTES >> 20:
+            disk_mib = int(args.pop(0))
         elif a == "--md":
             md = True
         elif a == "--only" and args and len(args[0].split(",")) == 2:
@@ -164,32 +186,41 @@ def main():
             missing.append(tg["qemu"])
         if missing:
             print("qemu-bench.py: missing %s" % ", ".join(missing), file=sys.stderr)
-            return 77
+            # In CI everything is installed and built first: missing is a failure.
+            return 1 if os.environ.get("CI") == "true" else 77
     with tempfile.TemporaryDirectory() as tmp:
         disk = os.path.join(tmp, "disk.img")
         with open(disk, "wb") as f:
-            f.write(os.urandom(DISK_BYTES))
+            f.write(os.urandom(disk_mib << 20))
         load = os.getloadavg()
+        cols = ("U-Boot cold", "vlab cold (zeroed)", "ratio", "U-Boot warm", "vlab warm (zeroed)", "ratio",
+                "vlab warm (no-zeroing)", "ratio")
         if md:
-            print("Load average before: %.2f %.2f %.2f; %d rounds, medians; MiB/s of a 128 MiB read.\n" % (load + (rounds,)))
-            print("| target | transport | U-Boot MiB/s | vlab MiB/s (zeroed) | ratio | vlab MiB/s (no-zeroing) | ratio |")
-            print("| --- | --- | ---: | ---: | ---: | ---: | ---: |")
+            print("Load average before: %.2f %.2f %.2f; %d rounds, medians; MiB/s of a %d MiB read (cold: the "
+                  "first read of a boot, warm: the next, into the same RAM).\n" % (load + (rounds, disk_mib)))
+            print("| target | transport | " + " | ".join(cols) + " |")
+            print("| --- | --- |" + " ---: |" * len(cols))
         else:
-            print("# load average before: %.2f %.2f %.2f; %d rounds, medians" % (load + (rounds,)))
-            print("%-8s %-5s %12s %14s %7s %14s %7s" % ("target", "xport", "u-boot-MiB/s", "vlab-zeroed", "ratio",
-                                                        "vlab-nozero", "ratio"))
-        mib = DISK_BYTES / (1 << 20)
+            print("# load average before: %.2f %.2f %.2f; %d rounds, medians; MiB/s of a %d MiB read"
+                  % (load + (rounds, disk_mib)))
+            print("%-8s %-5s %8s %8s %6s %8s %8s %6s %8s %6s" % ("target", "xport", "ub-cold", "vl-cold", "ratio",
+                                                              "ub-warm", "vl-zero", "ratio", "vl-nozero", "ratio"))
         for t, x in rows:
-            ub, z, nz = [], [], []
+            ubc, ubw, vc, vz, vn = [], [], [], [], []
             for _ in range(rounds):
-                ub.append(uboot_read(t, x, disk))
-                a, b = image_read(t, x, disk)
-                z.append(a)
-                nz.append(b)
-            u, zz, nn = mib / statistics.median(ub), mib / statistics.median(z), mib / statistics.median(nz)
-            fmt = ("| %s | %s | %.0f | %.0f | %.2f | %.0f | %.2f |" if md else
-                   "%-8s %-5s %12.0f %14.0f %7.2f %14.0f %7.2f")
-            print(fmt % (t, x, u, zz, zz / u, nn, nn / u))
+                a, b = uboot_read(t, x, disk, disk_mib << 20)
+                ubc.append(a)
+                ubw.append(b)
+                a, b, c = image_read(t, x, disk, disk_mib << 20)
+                vc.append(a)
+                vz.append(b)
+                vn.append(c)
+            rate = [disk_mib / statistics.median(v) for v in (ubc, vc, ubw, vz, vn)]
+            vals = (rate[0], rate[1], rate[1] / rate[0], rate[2], rate[3], rate[3] / rate[2], rate[4],
+                    rate[4] / rate[2])
+            fmt = ("| %s | %s | %.0f | %.0f | %.2f | %.0f | %.0f | %.2f | %.0f | %.2f |" if md else
+                   "%-8s %-5s %8.0f %8.0f %6.2f %8.0f %8.0f %6.2f %8.0f %6.2f")
+            print(fmt % ((t, x) + vals))
             sys.stdout.flush()
         load = os.getloadavg()
         print("%sLoad average after: %.2f %.2f %.2f" % ("\n" if md else "# ", *load))
