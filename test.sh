@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: builds with gcc and clang + ASan/UBSan, the bare-metal
+# Runs every test: installs the Debian packages it needs (scripts/deps.sh:
+# what the host builds need first, the rest in the background while they
+# run), builds with gcc and clang + ASan/UBSan, the bare-metal
 # images and the fuzz targets (clang's own warnings are the front end's, the
 # same at every optimisation level: the asan build, which is clang, compiles
 # every source with -Werror, and scripts/build-types.sh builds the driver
@@ -51,12 +53,26 @@ phase() { # name: ends the current phase, starts the next
 }
 phase "dependencies"
 . scripts/deps.sh
-vlab_install_deps
+# What the host builds need now; the rest (QEMU, the cross compilers, the
+# image tools, chromium: most of the download) in the background while the
+# gcc and asan builds run, waited for before the cross builds.
+vlab_install_deps host
+deps_log=$(mktemp)
+vlab_install_deps >"$deps_log" 2>&1 &
+deps_pid=$!
 # riscv64, aarch64, riscv32, arm, x86, x86_64: the bare-metal images the `qemu` label boots on QEMU.
 # The gcc build counts driver/'s coverage (VLAB_COVERAGE: gcov in the host
 # driver library alone, at -O0) while its ctest run runs every label; the
 # phase "coverage" reports it.
 for preset in gcc asan riscv64 aarch64 riscv32 arm x86 x86_64; do
+	if [ "$preset" = riscv64 ]; then
+		phase "dependencies: the rest"
+		deps_rc=0
+		wait "$deps_pid" || deps_rc=$?
+		cat "$deps_log"
+		rm -f "$deps_log"
+		[ "$deps_rc" = 0 ] || { echo "test.sh: installing the packages failed ($deps_rc)" >&2; exit 1; }
+	fi
 	phase "build: $preset"
 	opts=()
 	[ "$preset" = gcc ] && opts=(-DVLAB_COVERAGE=ON)

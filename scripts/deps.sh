@@ -10,17 +10,25 @@ VLAB_PACKAGES=(build-essential cmake ninja-build clang libclang-rt-14-dev llvm g
 	gcovr # scripts/coverage.sh: coverage of driver/ (HTML, Cobertura)
 	chromium) # chromium: the conformance report's HTML page, rendered headless (conformance.outputs)
 
-vlab_missing_packages() {
+# What the host builds (the gcc and asan presets) need: test.sh installs
+# these first and the rest (QEMU, cross compilers, image tools, chromium) in
+# the background while those builds run.
+VLAB_HOST_PACKAGES=(build-essential cmake ninja-build clang libclang-rt-14-dev llvm googletest libgtest-dev
+	libpcap-dev libedit-dev)
+
+vlab_missing_packages() { # [host]: only VLAB_HOST_PACKAGES
 	local missing=() p
-	for p in "${VLAB_PACKAGES[@]}"; do
+	local -a want=("${VLAB_PACKAGES[@]}")
+	[ "${1:-}" = host ] && want=("${VLAB_HOST_PACKAGES[@]}")
+	for p in "${want[@]}"; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing+=("$p")
 	done
 	echo "${missing[@]}"
 }
 
-vlab_install_deps() {
+vlab_install_deps() { # [host]: only what the host builds need
 	local missing
-	missing=$(vlab_missing_packages)
+	missing=$(vlab_missing_packages "${1:-}")
 	[ -z "$missing" ] && return 0
 	local sudo=""
 	if [ "$(id -u)" != 0 ]; then
@@ -32,7 +40,12 @@ vlab_install_deps() {
 	echo "installing: $missing" >&2
 	# apt's own lines (Get:, Unpacking, Setting up ...) show the progress;
 	# on stderr, so that a caller's output (vlab's) stays its own.
-	$sudo apt-get update >&2
+	# Once per run: .ci/run has updated already (VLAB_APT_UPDATED=1), and
+	# test.sh's second call (the rest of the packages) follows its first.
+	if [ "${VLAB_APT_UPDATED:-0}" != 1 ]; then
+		$sudo apt-get update >&2
+		export VLAB_APT_UPDATED=1
+	fi
 	# shellcheck disable=SC2086
 	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y $missing >&2
 }
