@@ -112,7 +112,7 @@ done
 model=()
 mkdir -p "$work/model"
 "$host_tool" mkdisk "$work/model/pristine.img"
-"$host_tool" sfdisk-script | sfdisk -q "$work/model/pristine.img"
+"$host_tool" sfdisk-script | sfdisk -q --no-tell-kernel "$work/model/pristine.img"
 for dev in blk net; do
 	args=(run --scenario "$dev" --transport mmio --model-transport mmio)
 	: >"$work/plain.us"

@@ -24,7 +24,7 @@ disk() {
 		printf 'label: gpt\nfirst-lba: 2048\nstart=2048, size=77824, type=%s, uuid=11111111-2222-3333-4444-555555555555\nstart=81920, type=%s\n' "$5" "$6"
 	else
 		printf 'label: dos\nlabel-id: 0x1234abcd\nstart=2048, size=77824, type=%s\nstart=81920, type=%s\n' "$5" "$6"
-	fi | sfdisk -q "$name" >/dev/null
+	fi | sfdisk -q --no-tell-kernel "$name" >/dev/null
 	dd if="img/$3.img" of="$name" bs=1M seek=1 conv=notrunc status=none
 	dd if="img/$4.img" of="$name" bs=1M seek=40 conv=notrunc status=none
 }

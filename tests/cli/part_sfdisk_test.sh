@@ -98,7 +98,7 @@ compare() {
 
 echo "check 1: MBR with an extended partition and two logical partitions"
 truncate -s 64M mbr.img
-"$SFDISK" --quiet mbr.img <<'EOF'
+"$SFDISK" --quiet --no-tell-kernel mbr.img <<'EOF'
 label: dos
 label-id: 0x5eed1234
 start=2048, size=20480, type=83, bootable
@@ -111,7 +111,7 @@ compare mbr.img 5
 
 echo "check 2: GPT with three partitions"
 truncate -s 64M gpt.img
-"$SFDISK" --quiet gpt.img <<'EOF'
+"$SFDISK" --quiet --no-tell-kernel gpt.img <<'EOF'
 label: gpt
 start=2048, size=4096, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B, name="esp"
 size=8192, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4, name="root"

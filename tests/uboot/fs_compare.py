@@ -53,7 +53,7 @@ def put(img, fs, lba, bsize=512):
 def table(img, mib, script):
     with open(img, "wb") as f:
         f.truncate(mib * MIB)
-    run("sfdisk", "-q", img, input=script.encode())
+    run("sfdisk", "-q", "--no-tell-kernel", img, input=script.encode())
 
 
 # gpt.img's table (and gpt4k.img's): start and size of each partition.

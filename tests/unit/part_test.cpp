@@ -752,7 +752,7 @@ protected:
 			std::ofstream f(scr);
 			f << script;
 		}
-		std::string cmd = std::string(sfdisk_) + " -q " + img_ + " < " + scr + " >/dev/null 2>&1";
+		std::string cmd = std::string(sfdisk_) + " -q --no-tell-kernel " + img_ + " < " + scr + " >/dev/null 2>&1";
 		ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
 		unlink(scr.c_str());
 		disk_.data.resize(size_t(64) << 20);
