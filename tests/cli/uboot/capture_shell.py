@@ -43,9 +43,13 @@ def main():
     seen = bytearray()
 
     def until_prompt(start, seconds):
+        # Done when the output ends with a prompt and nothing more comes for
+        # a while: 50 ms after a prompt at the start of a line ("\n=> ", or
+        # the continuation prompt "\n> "), 0.3 s after any other "> ".
         end = time.time() + seconds
         while time.time() < end:
-            ready, _, _ = select.select([qemu.stdout], [], [], 0.3)
+            quiet = 0.05 if seen[start:].endswith(b"\n> ") or seen[start:].endswith(b"\n=> ") else 0.3
+            ready, _, _ = select.select([qemu.stdout], [], [], quiet)
             if ready:
                 data = os.read(qemu.stdout.fileno(), 4096)
                 if not data:
