@@ -293,6 +293,22 @@ static struct vlab_vq *txq_of(struct vlab_net *n, unsigned p)
 	return p == 0 ? &n->txq : &n->mtxq[p - 1];
 }
 
+static bool rx_is_posted(const struct vlab_net *n, unsigned i)
+{
+	return (n->rx_posted[i / 32u] >> (i % 32u)) & 1u;
+}
+
+/* The number of the lowest set bit of m (not 0): a de Bruijn sequence, no
+ * compiler built-in (on targets without a count-zeros instruction those
+ * call into libgcc, which a freestanding image may not link). */
+static unsigned lowest_bit(uint32_t m)
+{
+	static const uint8_t pos[32] = {0,  1,  28, 2,  29, 14, 24, 3, 30, 22, 20, 15, 25, 17, 4,  8,
+	                                31, 27, 13, 23, 21, 19, 16, 7, 26, 12, 18, 6,  11, 5,  10, 9};
+
+	return pos[(uint32_t)((m & (0u - m)) * 0x077CB531u) >> 27];
+}
+
 /* Post buffer i (device-writable, zeroed first so that nothing of an old
  * frame can pass for a new one, unless vlab_net_cfg.no_rx_zeroing). */
 static int rx_post(struct vlab_net *n, unsigned i)
@@ -316,7 +332,7 @@ static int rx_post(struct vlab_net *n, unsigned i)
 		rc = vlab_vq_add(rxq_of(n, i / n->rx_per_q), NULL, 0, sg, 2, rx_cookie(i));
 	}
 	if (rc == 0) {
-		n->rx_posted[i] = true;
+		n->rx_posted[i / 32u] |= 1u << (i % 32u);
 		n->stats.rx_buffers_posted++;
 	}
 	return rc;
@@ -325,17 +341,28 @@ static int rx_post(struct vlab_net *n, unsigned i)
 /* Post every buffer of receive queue p the driver holds; kick once. */
 static int rx_refill(struct vlab_net *n, unsigned p)
 {
+	const unsigned lo = p * n->rx_per_q, hi = lo + n->rx_per_q;
 	bool added = false;
 
-	for (unsigned i = p * n->rx_per_q; i < (p + 1u) * n->rx_per_q; i++) {
-		if (n->rx_posted[i])
-			continue;
-		int rc = rx_post(n, i);
-		if (rc == VLAB_EBUSY)
-			break;
-		if (rc)
-			return rc;
-		added = true;
+	/* The clear bits of the queue's range, a word at a time, lowest first. */
+	for (unsigned w = lo / 32u; w * 32u < hi; w++) {
+		uint32_t held = ~n->rx_posted[w];
+
+		if (w * 32u < lo)
+			held &= ~0u << (lo - w * 32u);
+		if (hi - w * 32u < 32u)
+			held &= (1u << (hi - w * 32u)) - 1u;
+		while (held) {
+			unsigned b = lowest_bit(held);
+			int rc = rx_post(n, w * 32u + b);
+
+			if (rc == VLAB_EBUSY)
+				return added ? vlab_vq_kick(rxq_of(n, p)) : 0;
+			if (rc)
+				return rc;
+			added = true;
+			held &= held - 1u;
+		}
 	}
 	return added ? vlab_vq_kick(rxq_of(n, p)) : 0;
 }
@@ -980,11 +1007,11 @@ int vlab_net_send_csum(struct vlab_net *n, const void *frame, uint32_t len)
 static int rx_index(struct vlab_net *n, unsigned q, void *cookie)
 {
 	uintptr_t i = (uintptr_t)cookie;
-	if (i <= q * n->rx_per_q || i > (q + 1u) * n->rx_per_q || !n->rx_posted[i - 1]) {
+	if (i <= q * n->rx_per_q || i > (q + 1u) * n->rx_per_q || !rx_is_posted(n, (unsigned)(i - 1))) {
 		vlab_virtio_mark_broken(n->vdev, "net: receive completion for no buffer");
 		return -1;
 	}
-	n->rx_posted[i - 1] = false;
+	n->rx_posted[(i - 1) / 32u] &= ~(1u << ((i - 1) % 32u));
 	return (int)(i - 1);
 }
 

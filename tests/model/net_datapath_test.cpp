@@ -189,7 +189,7 @@ TEST_P(NetDatapath, ReceiveBuffersAreZeroedBeforeTheyArePostedAgain)
 	}
 	unsigned posted = 0;
 	for (unsigned b = 0; b < n->net.nrx; b++) {
-		if (!n->net.rx_posted[b])
+		if (!((n->net.rx_posted[b / 32] >> (b % 32)) & 1u))
 			continue;
 		posted++;
 		const uint8_t *p = n->net.rx_mem + (size_t)b * n->net.rx_buf_len;

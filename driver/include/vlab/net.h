@@ -225,7 +225,8 @@ struct vlab_net {
 	size_t rx_mem_len;
 	uint32_t rx_buf_len;
 	unsigned nrx;
-	bool rx_posted[VLAB_NET_RX_BUFS];
+	/* Bit i (word i / 32, bit i % 32): buffer i is posted, the device's. */
+	uint32_t rx_posted[(VLAB_NET_RX_BUFS + 31) / 32];
 	bool no_rx_zeroing;       /* vlab_net_cfg.no_rx_zeroing */
 
 	/* Transmit slots: header (padded to 16) + frame each; slot s belongs
