@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what building and testing virtio-lab needs on Debian 12, when it
 # is missing.  Sourced by vlab.sh, test.sh and .ci/run.
-VLAB_PACKAGES=(build-essential cmake ninja-build clang libclang-rt-14-dev llvm googletest libgtest-dev fdisk libpcap-dev tshark libedit-dev
+VLAB_PACKAGES=(build-essential cmake ninja-build python3 clang libclang-rt-14-dev llvm googletest libgtest-dev fdisk libpcap-dev tshark libedit-dev
 	qemu-system-misc qemu-system-arm qemu-system-x86 gcc-riscv64-unknown-elf gcc-aarch64-linux-gnu gcc-arm-none-eabi
 	gcc-i686-linux-gnu
 	dosfstools mtools e2fsprogs
@@ -13,8 +13,10 @@ VLAB_PACKAGES=(build-essential cmake ninja-build clang libclang-rt-14-dev llvm g
 # What the host builds (the gcc and asan presets) need: test.sh installs
 # these first and the rest (QEMU, cross compilers, image tools, chromium) in
 # the background while those builds run.
+# python3: the gcc build's configure registers unit.public_headers only
+# when it finds it.
 VLAB_HOST_PACKAGES=(build-essential cmake ninja-build clang libclang-rt-14-dev llvm googletest libgtest-dev
-	libpcap-dev libedit-dev)
+	libpcap-dev libedit-dev python3)
 
 vlab_missing_packages() { # [host]: only VLAB_HOST_PACKAGES
 	local missing=() p
