@@ -21,7 +21,7 @@
 # one (libFuzzer -merge=1: only inputs that add coverage are kept) in
 # BUILD_DIR/campaign/merged/TARGET, and with --save into
 # fuzz/corpus/TARGET (the committed seeds stay; what is added is named by
-# its SHA-1); each finding minimised (-minimize_crash=1, at most 60 s) and
+# its SHA-1), and then each whole corpus minimised (fuzz/minimise.sh); each finding minimised (-minimize_crash=1, at most 60 s) and
 # listed with the command that reproduces it; a summary with the total
 # executions.  Exit status: 0 without findings, 1 with, 2 bad usage.
 set -euo pipefail
@@ -176,7 +176,8 @@ for t in "${targets[@]}"; do
 done
 echo "   total executions: $total"
 if [[ $save == 1 ]]; then
-	echo "   corpora: the inputs that add coverage were added to fuzz/corpus/<target>/"
+	echo "   corpora: the inputs that add coverage were added to fuzz/corpus/<target>/; minimised:"
+	VLAB_CAMPAIGN_TARGETS="${targets[*]}" "$here/minimise.sh" "$build"
 else
 	echo "   corpora: merged into $work/merged/<target>/ (fuzz/campaign.sh --save adds them to fuzz/corpus/)"
 fi
