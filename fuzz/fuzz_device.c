@@ -934,6 +934,7 @@ void fz_dev_reset(struct fz *f)
 		q->pfn = 0;
 		q->msix = VIRTIO_PCI_NO_VECTOR;
 		q->lied = false;
+		q->told = 0;
 	}
 	f->pci.msix_config = VIRTIO_PCI_NO_VECTOR;
 }

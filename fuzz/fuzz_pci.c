@@ -324,7 +324,9 @@ static void legacy_write(struct fz *f, uint32_t off, uint32_t v)
 	case VIRTIO_PCI_LEGACY_STATUS: fz_set_status(f, v); break;
 	case VIRTIO_PCI_LEGACY_QUEUE_PFN:
 		if (q && q->max) {
-			q->num = q->max; /* fixed by the device */
+			/* Fixed by the device: the size it last said (a lie it told
+			 * included: the driver can only go by what it read). */
+			q->num = q->told ? q->told : q->max;
 			fz_queue_pfn(f, q, v, VIRTIO_PCI_LEGACY_ALIGN, VIRTIO_PCI_LEGACY_ALIGN);
 		}
 		break;
@@ -359,8 +361,14 @@ uint32_t fz_pci_port_read(struct fz *f, uint32_t port, unsigned width)
 	if (port >= CFC && port < CFC + 4 && (p->cf8 & 0x80000000u))
 		return cfg_read(f, (p->cf8 >> 16) & 0xff, (p->cf8 >> 11) & 31, (p->cf8 >> 8) & 7,
 		                (p->cf8 & 0xfcu) + (port - CFC), width);
-	if (p->on && in_io_bar(p, port, &off))
-		return fz_lie(f) ? (uint32_t)fz_pay(f, width) : legacy_read(f, off, width);
+	if (p->on && in_io_bar(p, port, &off)) {
+		uint32_t v = fz_lie(f) ? (uint32_t)fz_pay(f, width) : legacy_read(f, off, width);
+		struct fz_queue *q = fz_selected(f);
+
+		if (off == VIRTIO_PCI_LEGACY_QUEUE_NUM && width == 2 && q)
+			q->told = v & 0xffffu; /* regressions/fuzz_net/legacy_queue_num_lied_twice */
+		return v;
+	}
 	return width >= 4 ? 0xffffffffu : (1u << (8 * width)) - 1;
 }
 

@@ -101,6 +101,10 @@ struct fz_queue {
 	uint16_t msix, notify_off;
 	uint32_t pfn;
 	bool lied;            /* told the driver of a chain it did not complete */
+	/* Legacy PCI: the QueueNum the driver read last, a lie included (0:
+	 * none since the reset); the size the device then lays the ring out
+	 * with, as a device that said so would. */
+	uint32_t told;
 	/* Packed ring (the slots are last_avail and used_idx): the device's
 	 * wrap counters (flipped: false is 1, the start), the ring slots it
 	 * took and has not written a used descriptor for (the buffer IDs it
