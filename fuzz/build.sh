@@ -40,7 +40,11 @@ inc=(-I"$SRC/driver/include" -I"$SRC/fuzz" -I"$SRC/harness/include" -I"$SRC/harn
 # shellcheck disable=SC2086
 $CC $CFLAGS -std=c11 -Wall -Wextra "${inc[@]}" -c "$SRC/harness/src/trace_parse.c" -o "$WORK/obj/trace_parse.o"
 
-for t in fuzz_ring fuzz_packed fuzz_mmio_probe fuzz_blk_io fuzz_pci_probe fuzz_net fuzz_trace_parse fuzz_fat fuzz_ext4; do
+# Every target fuzz/CMakeLists.txt builds (its VLAB_FUZZ_TARGETS line, the
+# list fuzz/run.sh reads too): fuzz_rng was missing from a list of its own.
+read -r -a targets < <(sed -n 's/^set(VLAB_FUZZ_TARGETS \(.*\))$/\1/p' "$SRC/fuzz/CMakeLists.txt")
+((${#targets[@]})) || { echo "build.sh: no VLAB_FUZZ_TARGETS line in $SRC/fuzz/CMakeLists.txt" >&2; exit 1; }
+for t in "${targets[@]}"; do
 	# shellcheck disable=SC2086
 	$CC $CFLAGS -std=c11 -Wall -Wextra "${inc[@]}" -c "$SRC/fuzz/$t.c" -o "$WORK/obj/$t.o"
 	with=("${objs[@]}")

@@ -8,6 +8,7 @@ VLAB_PACKAGES=(build-essential cmake ninja-build python3 clang libclang-rt-14-de
 	iproute2 # the QEMU tap rows (qemu-images/run-matrix.sh): ip netns, ip tuntap
 	u-boot-qemu # the uboot label (tests/uboot): Debian's U-Boot in QEMU, the output vlab is compared with
 	gcovr # scripts/coverage.sh: coverage of driver/ (HTML, Cobertura)
+	zip unzip # fuzz.cflite_build: ClusterFuzzLite's seed corpus archives (fuzz/build.sh, .clusterfuzzlite/local-build.sh)
 	chromium) # chromium: the conformance report's HTML page, rendered headless (conformance.outputs)
 
 # What the host builds (the gcc and asan presets) need: test.sh installs
