@@ -10,7 +10,9 @@
 
 /* Mount data (zero-extended to 64 MiB) as a partition, with 512- then
  * 4096-byte blocks, and walk it: list every directory to a bounded depth,
- * stat and read every entry, follow a few paths.  Aborts on a broken
+ * stat the first entries of each, read each file and walk each directory
+ * once (a tree that holds itself is not walked again and again), follow a
+ * few paths.  Aborts on a broken
  * promise of the API (a read outside the partition, a length beyond the
  * buffer or the file, an error code that is not one).  want: the type
  * the target is about; an input that mounts as another is not walked. */

@@ -383,8 +383,8 @@ static int dir_bytes(struct vlab_fs *fs, const struct vlab_fs_node *dir, uint64_
 }
 
 /* The entries of one block of size bs (at: as dir_bytes). */
-static int dir_block(struct vlab_fs *fs, const struct vlab_fs_node *dir, uint64_t at, uint32_t bs, fs_entry_fn fn,
-                     void *ctx)
+static int dir_block(struct vlab_fs *fs, const struct vlab_fs_node *dir, uint64_t at, uint32_t bs,
+                     const struct fs_name *only, fs_entry_fn fn, void *ctx)
 {
 	/* Every entry moves off forward by at least 8 bytes. */
 	for (uint32_t off = 0; off + 8 <= bs;) {
@@ -407,12 +407,14 @@ static int dir_block(struct vlab_fs *fs, const struct vlab_fs_node *dir, uint64_
 			rc = dir_bytes(fs, dir, at, off + 8, name, nlen);
 			if (rc)
 				return rc;
-			rc = ext_inode(fs, ino, &child);
-			if (rc)
-				return rc;
-			rc = fn(ctx, name, nlen, &child);
-			if (rc)
-				return rc;
+			if (vlab_fs_name_is(only, name, nlen)) {
+				rc = ext_inode(fs, ino, &child);
+				if (rc)
+					return rc;
+				rc = fn(ctx, name, nlen, &child);
+				if (rc)
+					return rc;
+			}
 		}
 		off += rec;
 	}
@@ -422,31 +424,37 @@ static int dir_block(struct vlab_fs *fs, const struct vlab_fs_node *dir, uint64_
 /* An inline directory: the parent's number, then entries in the rest of
  * i_block ("." and ".." are not stored: made here, as Linux does). The
  * entries beyond i_block, in an extended attribute, are not read. */
-static int dir_inline(struct vlab_fs *fs, const struct vlab_fs_node *dir, fs_entry_fn fn, void *ctx)
+static int dir_inline(struct vlab_fs *fs, const struct vlab_fs_node *dir, const struct fs_name *only, fs_entry_fn fn,
+                      void *ctx)
 {
 	struct vlab_fs_node n;
 	int rc;
 
-	rc = fn(ctx, ".", 1, dir);
-	if (rc)
-		return rc;
-	rc = ext_inode(fs, fs_le32(dir->iblock), &n);
-	if (rc)
-		return rc;
-	rc = fn(ctx, "..", 2, &n);
-	if (rc)
-		return rc;
-	return dir_block(fs, dir, 0, sizeof dir->iblock - 4, fn, ctx);
+	if (vlab_fs_name_is(only, ".", 1)) {
+		rc = fn(ctx, ".", 1, dir);
+		if (rc)
+			return rc;
+	}
+	if (vlab_fs_name_is(only, "..", 2)) {
+		rc = ext_inode(fs, fs_le32(dir->iblock), &n);
+		if (rc)
+			return rc;
+		rc = fn(ctx, "..", 2, &n);
+		if (rc)
+			return rc;
+	}
+	return dir_block(fs, dir, 0, sizeof dir->iblock - 4, only, fn, ctx);
 }
 
-int vlab_ext_iterate(struct vlab_fs *fs, const struct vlab_fs_node *dir, fs_entry_fn fn, void *ctx)
+int vlab_ext_iterate(struct vlab_fs *fs, const struct vlab_fs_node *dir, const struct fs_name *only, fs_entry_fn fn,
+                     void *ctx)
 {
 	const struct vlab_fs_ext *x = &fs->u.ext;
 	const uint32_t bs = x->block_size;
 	uint64_t nblocks = dir->size / bs;
 
 	if (dir->flags & EXT_FL_INLINE)
-		return dir_inline(fs, dir, fn, ctx);
+		return dir_inline(fs, dir, only, fn, ctx);
 	if (dir->size % bs || nblocks > x->blocks || nblocks > UINT32_MAX)
 		return VLAB_FS_ECORRUPT;
 	for (uint64_t b = 0; b < nblocks; b++) {
@@ -457,7 +465,7 @@ int vlab_ext_iterate(struct vlab_fs *fs, const struct vlab_fs_node *dir, fs_entr
 			return rc;
 		if (m.pblk == 0)
 			continue; /* a hole: no entries */
-		rc = dir_block(fs, dir, m.pblk * bs, bs, fn, ctx);
+		rc = dir_block(fs, dir, m.pblk * bs, bs, only, fn, ctx);
 		if (rc)
 			return rc;
 	}

@@ -245,8 +245,7 @@ static void lfn_slot(struct lfn *l, const uint8_t *e)
 			l->next = 0;
 			return;
 		}
-		for (unsigned i = 0; i < sizeof l->u / sizeof l->u[0]; i++)
-			l->u[i] = 0xFFFF;
+		vlab_memset(l->u, 0xFF, sizeof l->u); /* every unit 0xFFFF: the padding */
 		l->u[ord * 13] = 0;
 		l->sum = e[13];
 		l->next = ord;
@@ -326,7 +325,8 @@ static size_t short_name(const uint8_t *e, char *out)
 }
 
 /* One 32-byte entry: 0 go on, FAT_DIR_END, or what fn returned. */
-static int dir_entry(struct vlab_fs *fs, const uint8_t *e, struct lfn *l, fs_entry_fn fn, void *ctx)
+static int dir_entry(struct vlab_fs *fs, const uint8_t *e, struct lfn *l, const struct fs_name *only, fs_entry_fn fn,
+                     void *ctx)
 {
 	struct vlab_fs_node n;
 	char name[FAT_LFN_MAX * 13 * 3 + 1];
@@ -356,7 +356,7 @@ static int dir_entry(struct vlab_fs *fs, const uint8_t *e, struct lfn *l, fs_ent
 		len = short_name(e, name);
 	l->valid = false;
 	l->next = 0;
-	if (len == 0)
+	if (len == 0 || !vlab_fs_name_is(only, name, len))
 		return 0;
 	vlab_memset(&n, 0, sizeof n);
 	c = fs_le16(e + 0x1A);
@@ -375,7 +375,8 @@ static int dir_entry(struct vlab_fs *fs, const uint8_t *e, struct lfn *l, fs_ent
 	return fn(ctx, name, len, &n);
 }
 
-int vlab_fat_iterate(struct vlab_fs *fs, const struct vlab_fs_node *dir, fs_entry_fn fn, void *ctx)
+int vlab_fat_iterate(struct vlab_fs *fs, const struct vlab_fs_node *dir, const struct fs_name *only, fs_entry_fn fn,
+                     void *ctx)
 {
 	const struct vlab_fs_fat *f = &fs->u.fat;
 	struct lfn l;
@@ -390,7 +391,7 @@ int vlab_fat_iterate(struct vlab_fs *fs, const struct vlab_fs_node *dir, fs_entr
 			rc = vlab_fs_read_bytes(fs, f->root_off + (uint64_t)i * FAT_DIRENT, e, sizeof e);
 			if (rc)
 				return rc;
-			rc = dir_entry(fs, e, &l, fn, ctx);
+			rc = dir_entry(fs, e, &l, only, fn, ctx);
 			if (rc)
 				return rc == FAT_DIR_END ? 0 : rc;
 		}
@@ -405,7 +406,7 @@ int vlab_fat_iterate(struct vlab_fs *fs, const struct vlab_fs_node *dir, fs_entr
 			rc = vlab_fs_read_bytes(fs, clus_off(f, c) + off, e, sizeof e);
 			if (rc)
 				return rc;
-			rc = dir_entry(fs, e, &l, fn, ctx);
+			rc = dir_entry(fs, e, &l, only, fn, ctx);
 			if (rc)
 				return rc == FAT_DIR_END ? 0 : rc;
 		}

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Filesystem entry points: mount (detect FAT, then ext), the bounded
- * partition reader with its one-block cache, and the path walker shared
+ * partition reader with its block cache, and the path walker shared
  * by both filesystems (symbolic links followed at most VLAB_FS_SYMLINK_MAX
  * times per lookup).
  */
@@ -9,51 +9,91 @@
 
 #if VLAB_CFG_FS /* vlab/config.h */
 
+/* Slot k was used now (the clock's wrap forgets every block rather than
+ * misorder them: the slot stays, the others empty). */
+static void cache_touch(struct vlab_fs *fs, unsigned k)
+{
+	if (fs->cache_clock == UINT32_MAX) {
+		vlab_memset(fs->cache_used, 0, sizeof fs->cache_used);
+		fs->cache_clock = 0;
+	}
+	fs->cache_used[k] = ++fs->cache_clock;
+	fs->cache_last = k;
+}
+
+/* The cached copy of partition block lba (lba < part_blocks), read into
+ * the slot used least recently when no slot holds it; NULL and *rc when
+ * the read fails. */
+static const uint8_t *cache_block(struct vlab_fs *fs, uint64_t lba, int *rc)
+{
+	unsigned victim = 0;
+	int r;
+
+	for (unsigned k = 0; k < VLAB_FS_CACHE_BLOCKS; k++) {
+		if (fs->cache_used[k] && fs->cache_lba[k] == lba) {
+			cache_touch(fs, k);
+			return fs->cache[k];
+		}
+		if (fs->cache_used[k] < fs->cache_used[victim])
+			victim = k;
+	}
+	fs->cache_used[victim] = 0; /* a failed read leaves the slot empty */
+	r = fs->read(fs->ctx, fs->part_start + lba, 1, fs->cache[victim]);
+	if (r) {
+		*rc = r > 0 ? VLAB_EIO : r;
+		return NULL;
+	}
+	fs->cache_lba[victim] = lba;
+	cache_touch(fs, victim);
+	return fs->cache[victim];
+}
+
 int vlab_fs_read_bytes(struct vlab_fs *fs, uint64_t off, void *dst, size_t len)
 {
 	const uint32_t bs = fs->blk_size;
 	const uint64_t total = fs->part_blocks * bs;
 	uint8_t *out = dst;
+	unsigned k = fs->cache_last;
 
 	if (len == 0)
 		return 0;
+	/* Most reads are a few bytes of the block read last: no more to do
+	 * (a cached block lies inside the partition, so the range does). */
+	if (fs->cache_used[k] && off / bs == fs->cache_lba[k] && len <= bs - off % bs) {
+		vlab_memcpy(out, fs->cache[k] + off % bs, len);
+		return 0;
+	}
 	if (off >= total || len > total - off)
 		return VLAB_FS_ECORRUPT;
 	while (len) {
 		uint64_t lba = off / bs;
 		uint32_t in = (uint32_t)(off % bs);
+		const uint8_t *blk;
+		size_t n;
 		int rc;
 
 		if (in == 0 && len >= bs) {
 			/* Whole blocks straight into the caller's buffer. */
-			uint64_t n = len / bs;
+			uint64_t nb = len / bs;
 
-			if (n > 65536u)
-				n = 65536u;
-			rc = fs->read(fs->ctx, fs->part_start + lba, (uint32_t)n, out);
+			if (nb > 65536u)
+				nb = 65536u;
+			rc = fs->read(fs->ctx, fs->part_start + lba, (uint32_t)nb, out);
 			if (rc)
 				return rc > 0 ? VLAB_EIO : rc;
-			out += n * bs;
-			off += n * bs;
-			len -= (size_t)(n * bs);
+			out += nb * bs;
+			off += nb * bs;
+			len -= (size_t)(nb * bs);
 			continue;
 		}
-		if (!fs->cache_valid || fs->cache_lba != lba) {
-			fs->cache_valid = false;
-			rc = fs->read(fs->ctx, fs->part_start + lba, 1, fs->cache);
-			if (rc)
-				return rc > 0 ? VLAB_EIO : rc;
-			fs->cache_lba = lba;
-			fs->cache_valid = true;
-		}
-		{
-			size_t n = bs - in < len ? bs - in : len;
-
-			vlab_memcpy(out, fs->cache + in, n);
-			out += n;
-			off += n;
-			len -= n;
-		}
+		blk = cache_block(fs, lba, &rc);
+		if (!blk)
+			return rc;
+		n = bs - in < len ? bs - in : len;
+		vlab_memcpy(out, blk + in, n);
+		out += n;
+		off += n;
+		len -= n;
 	}
 	return 0;
 }
@@ -101,7 +141,8 @@ void vlab_fs_forget(struct vlab_fs *fs)
 {
 	if (!fs)
 		return;
-	fs->cache_valid = false;
+	vlab_memset(fs->cache_used, 0, sizeof fs->cache_used);
+	fs->cache_clock = 0;
 	vlab_memset(fs->lookup, 0, sizeof fs->lookup);
 	fs->lookup_clock = 0;
 }
@@ -117,13 +158,14 @@ static int node_root(struct vlab_fs *fs, struct vlab_fs_node *n)
 	return VLAB_EINVAL;
 }
 
-static int node_iterate(struct vlab_fs *fs, const struct vlab_fs_node *dir, fs_entry_fn fn, void *ctx)
+static int node_iterate(struct vlab_fs *fs, const struct vlab_fs_node *dir, const struct fs_name *only,
+                        fs_entry_fn fn, void *ctx)
 {
 	if (dir->type != VLAB_FS_DIR)
 		return VLAB_FS_ENOTDIR;
 	if (fs->type == VLAB_FS_FAT)
-		return vlab_fat_iterate(fs, dir, fn, ctx);
-	return vlab_ext_iterate(fs, dir, fn, ctx);
+		return vlab_fat_iterate(fs, dir, only, fn, ctx);
+	return vlab_ext_iterate(fs, dir, only, fn, ctx);
 }
 
 static int node_read(struct vlab_fs *fs, const struct vlab_fs_node *n, uint64_t pos, void *buf, uint64_t len)
@@ -135,35 +177,32 @@ static int node_read(struct vlab_fs *fs, const struct vlab_fs_node *n, uint64_t 
 
 /* ---- lookup ---- */
 
-struct find_ctx {
-	const char *name;
-	size_t len;
-	bool fold;          /* FAT: names compare without case */
-	struct vlab_fs_node *out;
-};
-
 static char lower(char c)
 {
 	return (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c;
 }
 
+bool vlab_fs_name_is(const struct fs_name *want, const char *name, size_t len)
+{
+	if (!want)
+		return true;
+	if (len != want->len)
+		return false;
+	if (!want->fold)
+		return !vlab_memcmp(name, want->name, len);
+	for (size_t i = 0; i < len; i++) {
+		if (lower(name[i]) != lower(want->name[i]))
+			return false;
+	}
+	return true;
+}
+
+/* The iteration of a lookup calls it for the entry of the name wanted only. */
 static int find_cb(void *ctx, const char *name, size_t len, const struct vlab_fs_node *n)
 {
-	struct find_ctx *f = ctx;
-
-	if (len != f->len)
-		return 0;
-	for (size_t i = 0; i < len; i++) {
-		char a = name[i], b = f->name[i];
-
-		if (f->fold) {
-			a = lower(a);
-			b = lower(b);
-		}
-		if (a != b)
-			return 0;
-	}
-	*f->out = *n;
+	(void)name;
+	(void)len;
+	*(struct vlab_fs_node *)ctx = *n;
 	return 1;
 }
 
@@ -268,7 +307,7 @@ static int resolve(struct vlab_fs *fs, const char *path, bool follow, struct vla
 	 * which happens at most VLAB_FS_SYMLINK_MAX times. */
 	for (;;) {
 		struct vlab_fs_node child;
-		struct find_ctx f;
+		struct fs_name want;
 		size_t start, len;
 
 		while (p[i] == '/')
@@ -287,11 +326,10 @@ static int resolve(struct vlab_fs *fs, const char *path, bool follow, struct vla
 			return VLAB_FS_ENAMETOOLONG;
 		if (len == 2 && p[start] == '.' && p[start + 1] == '.' && n->root)
 			continue; /* the root's parent is the root (FAT's has no "..") */
-		f.name = p + start;
-		f.len = len;
-		f.fold = fs->type == VLAB_FS_FAT;
-		f.out = &child;
-		rc = node_iterate(fs, n, find_cb, &f);
+		want.name = p + start;
+		want.len = len;
+		want.fold = fs->type == VLAB_FS_FAT;
+		rc = node_iterate(fs, n, &want, find_cb, &child);
 		if (rc < 0)
 			return rc;
 		if (rc == 0)
@@ -386,7 +424,7 @@ int vlab_fs_list(struct vlab_fs *fs, const char *path, vlab_fs_dir_fn fn, void *
 		return rc;
 	l.fn = fn;
 	l.ctx = ctx;
-	rc = node_iterate(fs, &n, list_cb, &l);
+	rc = node_iterate(fs, &n, NULL, list_cb, &l);
 	return rc > 0 ? 0 : rc;
 }
 

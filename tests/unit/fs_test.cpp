@@ -54,12 +54,15 @@ struct Disk {
 	uint32_t bs = 512;
 	unsigned reads_beyond = 0;
 	unsigned reads = 0;
+	std::vector<uint64_t> lbas; // every block read, in order
 };
 
 int DiskRead(void *ctx, uint64_t lba, uint32_t n, void *buf)
 {
 	auto *d = static_cast<Disk *>(ctx);
 	d->reads++;
+	for (uint32_t i = 0; i < n; i++)
+		d->lbas.push_back(lba + i);
 	uint64_t total = d->data.size() / d->bs;
 	if (lba >= total || n > total - lba) {
 		d->reads_beyond++;
@@ -272,6 +275,31 @@ TEST_P(FsImage, RememberedLookupsGiveWhatAFreshWalkGives)
 			EXPECT_EQ(la, lb) << p;
 			EXPECT_EQ(xa.size(), xb.size()) << p;
 		}
+	}
+	EXPECT_EQ(m.disk.reads_beyond, 0u);
+}
+
+// One lookup reads no block twice: the blocks it keeps (VLAB_FS_CACHE_BLOCKS)
+// hold a directory block, the group descriptors and an inode table block at
+// once, and a lookup reads the inode of the name it wants only (ext read
+// every entry's, and its directory block again after each, before).
+TEST_P(FsImage, ALookupReadsNoBlockTwice)
+{
+	uint32_t bs = std::get<1>(GetParam());
+	Mounted m(img, bs, 8);
+	ASSERT_EQ(m.rc, 0) << vlab_fs_strerror(m.rc);
+	for (const char *p : {"/sub/deeper/n.txt", "/hello.txt", "/nope", "/sub/nope", "/big.bin"}) {
+		vlab_fs_forget(m.fs.get());
+		m.disk.lbas.clear();
+		struct vlab_fs_stat st;
+		int rc = vlab_fs_stat(m.fs.get(), p, &st);
+		EXPECT_EQ(rc, std::strstr(p, "nope") ? VLAB_FS_ENOENT : 0) << p;
+		std::map<uint64_t, unsigned> times;
+		for (uint64_t lba : m.disk.lbas)
+			times[lba]++;
+		for (const auto &t : times)
+			EXPECT_EQ(t.second, 1u) << p << ": block " << t.first << " read " << t.second << " times of "
+			                        << m.disk.lbas.size() << " reads";
 	}
 	EXPECT_EQ(m.disk.reads_beyond, 0u);
 }

@@ -124,6 +124,17 @@ struct vlab_fs_lookup {
 	char path[VLAB_FS_LOOKUP_PATH];
 };
 
+/*
+ * Partition blocks kept by a mount (each VLAB_FS_MAX_BLOCK bytes), the one
+ * used least recently giving way: enough for the blocks one lookup step
+ * touches at once (an ext directory block, its group descriptors, an
+ * inode table block; a FAT directory sector and a FAT sector), so that
+ * none of them is read again for each entry.
+ */
+#ifndef VLAB_FS_CACHE_BLOCKS
+#define VLAB_FS_CACHE_BLOCKS 4
+#endif
+
 struct vlab_fs {
 	enum vlab_fs_type type;
 	/* The partition: in blocks of blk_size bytes on the disk. */
@@ -131,10 +142,13 @@ struct vlab_fs {
 	void *ctx;
 	uint32_t blk_size;
 	uint64_t part_start, part_blocks;
-	/* One-block cache for reads that are not whole aligned blocks. */
-	uint8_t cache[VLAB_FS_MAX_BLOCK];
-	uint64_t cache_lba;
-	bool cache_valid;
+	/* The block cache for reads that are not whole aligned blocks
+	 * (VLAB_FS_CACHE_BLOCKS). */
+	uint8_t cache[VLAB_FS_CACHE_BLOCKS][VLAB_FS_MAX_BLOCK];
+	uint64_t cache_lba[VLAB_FS_CACHE_BLOCKS];
+	uint32_t cache_used[VLAB_FS_CACHE_BLOCKS]; /* 0: empty; else when last used */
+	uint32_t cache_clock;
+	unsigned cache_last;                        /* the slot used last */
 	union {
 		struct vlab_fs_fat fat;
 		struct vlab_fs_ext ext;
@@ -157,7 +171,7 @@ int vlab_fs_mount(struct vlab_fs *fs, uint32_t blk_size, uint64_t start, uint64_
 const char *vlab_fs_type_name(const struct vlab_fs *fs);
 /*
  * Forget what the mount remembers of the disk (the lookups of struct
- * vlab_fs_lookup and the one-block cache): for a disk written while its
+ * vlab_fs_lookup and the block cache): for a disk written while its
  * filesystem stays mounted.
  */
 void vlab_fs_forget(struct vlab_fs *fs);
