@@ -53,6 +53,7 @@ phase() { # name: ends the current phase, starts the next
 }
 phase "dependencies"
 . scripts/deps.sh
+. scripts/progress.sh
 # What the host builds need now; the rest (QEMU, the cross compilers, the
 # image tools, chromium: most of the download) in the background while the
 # gcc and asan builds run, waited for before the cross builds.
@@ -76,6 +77,7 @@ for preset in gcc asan riscv64 aarch64 riscv32 arm x86 x86_64; do
 	phase "build: $preset"
 	opts=()
 	[ "$preset" = gcc ] && opts=(-DVLAB_COVERAGE=ON)
+	vlab_generator_check "build/$preset"
 	cmake --preset "$preset" "${opts[@]}" >/dev/null
 	cmake --build --preset "$preset" -j"$jobs"
 done
@@ -151,6 +153,7 @@ build/gcc/harness/vlab conformance --results "$results" --mutants "$mutants" --m
 	{ echo "conformance report (with a FAIL): $report/conformance.html"; exit 1; }
 # libFuzzer targets (fuzz/): replay the corpora, then fuzz each for 10 s.
 phase "build+replay: fuzz"
+vlab_generator_check build/fuzz
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz -j"$jobs"
 run_ctest --preset fuzz -j"$jobs" --output-junit "$here/build/fuzz/ctest-results.xml"

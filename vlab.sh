@@ -11,6 +11,7 @@ vlab_install_deps
 if [ ! -f "$here/build/gcc/CMakeCache.txt" ]; then
 	echo "vlab.sh: configuring build/gcc (first run), then building vlab" >&2
 fi
+vlab_generator_check "$here/build/gcc"
 log=$(mktemp)
 cmake --preset gcc -S "$here" >"$log" 2>&1 || { cat "$log" >&2; rm -f "$log"; exit 1; }
 rm -f "$log"

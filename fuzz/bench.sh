@@ -27,6 +27,7 @@ profdata=$(command -v llvm-profdata-14 || command -v llvm-profdata)
 fb="$root/build/fuzz-bench"
 cb="$root/build/fuzz-cov"
 
+vlab_generator_check "$fb"
 cmake -S "$root" -B "$fb" --preset fuzz >/dev/null
 echo "bench: building the fuzz targets in $fb" >&2
 vlab_build "$fb" -j"$(nproc)" --target "${targets[@]}"

@@ -64,6 +64,7 @@ done
 export ASAN_OPTIONS=${ASAN_OPTIONS:-quarantine_size_mb=8}
 if [[ ! -x $build/fuzz/${targets[0]} ]]; then
 	[[ $build == "$root/build/fuzz" ]] || { echo "campaign.sh: no fuzz targets in $build" >&2; exit 2; }
+	vlab_generator_check "$root/build/fuzz"
 	cmake --preset fuzz -S "$root" >/dev/null
 	vlab_build "$build" -j"$jobs" --target "${targets[@]}"
 fi

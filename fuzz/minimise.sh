@@ -28,6 +28,7 @@ if [[ ! -x $build/fuzz/${targets[0]} ]]; then
 	[[ $build == "$root/build/fuzz" ]] || { echo "minimise.sh: no fuzz targets in $build" >&2; exit 2; }
 	# shellcheck source=scripts/progress.sh
 	. "$root/scripts/progress.sh"
+	vlab_generator_check "$root/build/fuzz"
 	cmake --preset fuzz -S "$root" >/dev/null
 	vlab_build "$build" -j"$(nproc)" --target "${targets[@]}"
 fi

@@ -60,6 +60,7 @@ else
 build=build/coverage
 out=$build
 
+vlab_generator_check build/coverage
 cmake --preset coverage >/dev/null
 # Only what the tests run: the GoogleTest suites of tests/unit and
 # tests/model (targets unit_<name>, model_<name>), the fuzz replayers.

@@ -1,16 +1,31 @@
 #!/usr/bin/env bash
 # Progress for the long phases, one plain line at a time (no carriage
-# returns: CI logs stay readable).  Sourced by vlab.sh, fuzz/run.sh and
-# fuzz/bench.sh.
+# returns: CI logs stay readable).  Sourced by test.sh, vlab.sh and the
+# fuzz and coverage scripts.
+
+# vlab_generator_check DIR...: a build tree made with another generator than
+# the presets' (Ninja; Unix Makefiles before 2026-12-04) would be refused by
+# `cmake --preset`: its cache goes, so the next configure starts afresh (the
+# first build after it redoes everything).
+vlab_generator_check() {
+	local dir
+	for dir in "$@"; do
+		[ -f "$dir/CMakeCache.txt" ] || continue
+		grep -qx 'CMAKE_GENERATOR:INTERNAL=Ninja' "$dir/CMakeCache.txt" && continue
+		echo "$dir: made with another generator than Ninja; configured afresh" >&2
+		rm -rf "$dir/CMakeCache.txt" "$dir/CMakeFiles"
+	done
+}
 
 # vlab_build ARGS...: cmake --build ARGS, printing on stderr one line per
-# compile or link step ("[ 42%] Building C object ..."), and the whole
-# output when the build fails.  Nothing when everything is up to date.
+# compile or link step ("[12/426] Building C object ...", or make's
+# "[ 42%] ..."), and the whole output when the build fails.  Nothing when
+# everything is up to date.
 vlab_build() {
 	local log rc
 	log=$(mktemp)
 	{ cmake --build "$@" 2>&1 && rc=0 || rc=$?; echo "$rc" >"$log.rc"; } |
-		tee "$log" | grep --line-buffered -E '^\[ *[0-9]+%\] (Building|Linking)' >&2 || true
+		tee "$log" | grep --line-buffered -E '^\[ *[0-9]+(%|/[0-9]+)\] (Building|Linking)' >&2 || true
 	rc=$(cat "$log.rc")
 	[ "$rc" = 0 ] || cat "$log" >&2
 	rm -f "$log" "$log.rc"
