@@ -283,16 +283,17 @@ static int resolve(struct vlab_fs *fs, const char *path, bool follow, struct vla
 {
 	char *p = fs->path[0];
 	unsigned links = 0;
-	size_t i = 0;
+	size_t i = 0, plen;
 	int rc;
 
 	if (!path)
 		return VLAB_EINVAL;
-	if (vlab_strlen(path) > VLAB_FS_PATH_MAX)
+	plen = vlab_strlen(path);
+	if (plen > VLAB_FS_PATH_MAX)
 		return VLAB_FS_ENAMETOOLONG;
-	vlab_memcpy(p, path, vlab_strlen(path) + 1);
+	vlab_memcpy(p, path, plen + 1);
 	{
-		const struct vlab_fs_lookup *known = lookup_find(fs, p, vlab_strlen(p));
+		const struct vlab_fs_lookup *known = lookup_find(fs, p, plen);
 
 		if (known) {
 			*n = known->node;

@@ -298,6 +298,17 @@ static bool rx_is_posted(const struct vlab_net *n, unsigned i)
 	return (n->rx_posted[i / 32u] >> (i % 32u)) & 1u;
 }
 
+/* Receive buffer i is now with the device (posted) or back with the driver. */
+static void rx_mark(struct vlab_net *n, unsigned i, bool posted)
+{
+	uint32_t bit = 1u << (i % 32u);
+
+	if (posted)
+		n->rx_posted[i / 32u] |= bit;
+	else
+		n->rx_posted[i / 32u] &= ~bit;
+}
+
 /* The number of the lowest set bit of m (not 0): a de Bruijn sequence, no
  * compiler built-in (on targets without a count-zeros instruction those
  * call into libgcc, which a freestanding image may not link). */
@@ -332,7 +343,7 @@ static int rx_post(struct vlab_net *n, unsigned i)
 		rc = vlab_vq_add(rxq_of(n, i / n->rx_per_q), NULL, 0, sg, 2, rx_cookie(i));
 	}
 	if (rc == 0) {
-		n->rx_posted[i / 32u] |= 1u << (i % 32u);
+		rx_mark(n, i, true);
 		n->stats.rx_buffers_posted++;
 	}
 	return rc;
@@ -1011,7 +1022,7 @@ static int rx_index(struct vlab_net *n, unsigned q, void *cookie)
 		vlab_virtio_mark_broken(n->vdev, "net: receive completion for no buffer");
 		return -1;
 	}
-	n->rx_posted[(i - 1) / 32u] &= ~(1u << ((i - 1) % 32u));
+	rx_mark(n, (unsigned)(i - 1), false);
 	return (int)(i - 1);
 }
 
