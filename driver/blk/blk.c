@@ -628,9 +628,16 @@ static int blk_start(struct vlab_blk *b, struct vlab_virtio_dev *d, const struct
 	const struct vlab_platform *p = d->plat;
 	int rc;
 
+	if (cfg && cfg->no_zeroing && cfg->zeroing)
+		return VLAB_EINVAL; /* both asked for: no default to fall back on */
 	vlab_memset(b, 0, sizeof *b);
 	b->vdev = d;
+	/* Device-writable buffers are zeroed unless the caller says not to,
+	 * or the platform says the device reads all memory anyway and the
+	 * caller did not ask for it (VLAB_PLAT_DMA_ALL_MEMORY). */
 	b->no_zeroing = cfg && cfg->no_zeroing;
+	if (!(cfg && cfg->zeroing) && (p->flags & VLAB_PLAT_DMA_ALL_MEMORY))
+		b->no_zeroing = true;
 	rc = blk_read_config(b);
 	if (rc)
 		return rc;
@@ -1089,7 +1096,8 @@ int vlab_blk_submit(struct vlab_blk *b, struct vlab_blk_req *r)
 			/* Device-writable: the device may read it (DEV-2.7.5.1-3),
 			 * so nothing the caller left there is shown to it.  Before
 			 * the map: after it the buffer is the device's.  Unless
-			 * the caller chose not to (vlab_blk_cfg.no_zeroing). */
+			 * it hides nothing (blk_start: vlab_blk_cfg.no_zeroing,
+			 * VLAB_PLAT_DMA_ALL_MEMORY). */
 			if (!b->no_zeroing)
 				vlab_memset(r->buf, 0, r->len);
 		}

@@ -22,7 +22,7 @@ struct hx_machine *hx_machine_new(const struct hx_machine_cfg *cfg)
 		hx_machine_cfg_default(&def);
 		cfg = &def;
 	}
-	if ((unsigned)cfg->policy > HX_SCHED_BATCHED)
+	if ((unsigned)cfg->policy > HX_SCHED_BATCHED || (cfg->plat_flags & ~(uint32_t)VLAB_PLAT_FLAGS_KNOWN))
 		return NULL;
 	struct hx_machine *m = calloc(1, sizeof *m);
 	if (!m)
@@ -37,6 +37,7 @@ struct hx_machine *hx_machine_new(const struct hx_machine_cfg *cfg)
 	hx_env_init(m);
 	m->plat.ops = &hx_platform_ops;
 	m->plat.ctx = m;
+	m->plat.flags = cfg->plat_flags;
 	m->log_max = VLAB_LOG_WARN;
 	if (hx_slots_init(m) != 0) {
 		hx_machine_free(m);

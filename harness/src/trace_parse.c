@@ -369,6 +369,17 @@ static bool header_line(struct parser *p, char *s)
 		known = known || !strcmp(s, header_keys[i]);
 	if (!known)
 		return fail(p, "garbage: unknown header line '%.40s'", s);
+	if (!strcmp(s, "driver")) {
+		/* dma=: what the recording platform's device could read
+		 * (VLAB_PLAT_DMA_ALL_MEMORY); the replay takes the same. */
+		const char *d = strstr(sp + 1, "dma=");
+		if (d && (d == sp + 1 || d[-1] == ' ')) {
+			int w = (int)strcspn(d + 4, " ");
+			if (!((w == 3 && !strncmp(d + 4, "all", 3)) || (w == 6 && !strncmp(d + 4, "mapped", 6))))
+				return fail(p, "garbage: the driver line's dma= is '%.*s', not all or mapped",
+				            w > 20 ? 20 : w, d + 4);
+		}
+	}
 	struct hx_trace *t = p->t;
 	struct hx_trace_hdr *n = realloc(t->hdr, (t->nhdr + 1) * sizeof *n);
 	if (!n)

@@ -383,7 +383,7 @@ static void e_irq(void *ctx, unsigned line, bool level)
 /* ---- start and stop ---- */
 
 /* A recorder that wrote the header; NULL on a write error or no memory. */
-static struct hx_trace_rec *rec_new(FILE *f, const char *const *header, size_t n)
+static struct hx_trace_rec *rec_new(FILE *f, const char *const *header, size_t n, uint32_t plat_flags)
 {
 	struct hx_trace_rec *r = calloc(1, sizeof *r);
 	if (!r)
@@ -395,10 +395,11 @@ static struct hx_trace_rec *rec_new(FILE *f, const char *const *header, size_t n
 		if (fprintf(f, "%s\n", header[i]) < 0)
 			r->err = true;
 	if (fprintf(f,
-	            "driver version=%s blk_max_inflight=%u blk_max_segs=%u net_rx_bufs=%u net_tx_slots=%u\n"
+	            "driver version=%s blk_max_inflight=%u blk_max_segs=%u net_rx_bufs=%u net_tx_slots=%u dma=%s\n"
 	            "events\n",
 	            VLAB_DRIVER_VERSION, (unsigned)VLAB_BLK_MAX_INFLIGHT, (unsigned)VLAB_BLK_MAX_SEGS,
-	            (unsigned)VLAB_NET_RX_BUFS, (unsigned)VLAB_NET_TX_SLOTS) < 0)
+	            (unsigned)VLAB_NET_RX_BUFS, (unsigned)VLAB_NET_TX_SLOTS,
+	            plat_flags & VLAB_PLAT_DMA_ALL_MEMORY ? "all" : "mapped") < 0)
 		r->err = true;
 	if (r->err) {
 		free(r);
@@ -409,7 +410,7 @@ static struct hx_trace_rec *rec_new(FILE *f, const char *const *header, size_t n
 
 struct hx_trace_rec *hx_trace_record_start(struct hx_machine *m, FILE *f, const char *const *header, size_t n)
 {
-	struct hx_trace_rec *r = rec_new(f, header, n);
+	struct hx_trace_rec *r = rec_new(f, header, n, m->plat.flags);
 	if (!r)
 		return NULL;
 	r->m = m;
@@ -430,7 +431,7 @@ struct hx_trace_rec *hx_trace_record_start(struct hx_machine *m, FILE *f, const 
 struct hx_trace_rec *hx_trace_record_platform(struct vlab_platform *p, uint64_t (*now)(void *ctx), void *now_ctx,
                                               FILE *f, const char *const *header, size_t n)
 {
-	struct hx_trace_rec *r = rec_new(f, header, n);
+	struct hx_trace_rec *r = rec_new(f, header, n, p->flags);
 	if (!r)
 		return NULL;
 	r->plat = p;

@@ -97,6 +97,8 @@ uintptr_t bm_arm_fdt_address(uintptr_t reg, uintptr_t ram_start);
 
 /* The platform contract on bare metal: device address = physical address. */
 const struct vlab_platform *bm_platform_init(const struct bm_fdt_info *fdt);
+/* The platform's VLAB_PLAT_* flags (the trace header's dma= word). */
+uint32_t bm_platform_flags(void);
 
 /* The trace of a run (trace.c, docs/qemu.md "Record and replay"): begin
  * opens vlab-INDEX.trace on the host and writes the header (without the

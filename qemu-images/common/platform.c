@@ -328,10 +328,20 @@ void bm_platform_trace_start(void)
 
 extern uint8_t __image_start[], __image_end[];
 
+uint32_t bm_platform_flags(void)
+{
+	return bm.plat.flags;
+}
+
 const struct vlab_platform *bm_platform_init(const struct bm_fdt_info *fdt)
 {
 	bm.plat.ops = &bm_ops;
 	bm.plat.ctx = &bm;
+	/* No IOMMU, the MMU off, no memory encryption: QEMU's devices (and
+	 * QEMU) read all of the guest's RAM, so zeroing a read buffer before
+	 * the device writes it would hide nothing from them (vlab/platform.h;
+	 * docs/performance.md "Zeroing device-writable buffers"). */
+	bm.plat.flags = VLAB_PLAT_DMA_ALL_MEMORY;
 	bm.used = 0;
 	bm.high = 0;
 	bm.tick_hz = arch_tick_hz(fdt);

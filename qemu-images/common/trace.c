@@ -83,10 +83,11 @@ bool bm_trace_begin(unsigned index, const char *const *header, unsigned n)
 		puts_("\n");
 	}
 	vlab_snprintf(line, sizeof line,
-	              "driver version=%s blk_max_inflight=%u blk_max_segs=%u net_rx_bufs=%u net_tx_slots=%u\n"
+	              "driver version=%s blk_max_inflight=%u blk_max_segs=%u net_rx_bufs=%u net_tx_slots=%u dma=%s\n"
 	              "events\n",
 	              VLAB_DRIVER_VERSION, (unsigned)VLAB_BLK_MAX_INFLIGHT, (unsigned)VLAB_BLK_MAX_SEGS,
-	              (unsigned)VLAB_NET_RX_BUFS, (unsigned)VLAB_NET_TX_SLOTS);
+	              (unsigned)VLAB_NET_RX_BUFS, (unsigned)VLAB_NET_TX_SLOTS,
+	              bm_platform_flags() & VLAB_PLAT_DMA_ALL_MEMORY ? "all" : "mapped");
 	puts_(line);
 	return true;
 }

@@ -241,7 +241,7 @@ TEST_P(NetControl, NoMacOfferedGivesALocallyAdministeredDeterministicAddress)
 	// Without a random source: a fixed address from the device's name.
 	struct vlab_platform_ops ops = *hx_platform(nm.m)->ops;
 	ops.random = nullptr;
-	struct vlab_platform plat = {&ops, hx_platform(nm.m)->ctx};
+	struct vlab_platform plat = {&ops, hx_platform(nm.m)->ctx, hx_platform(nm.m)->flags};
 	Nic *n3 = nm.Add();
 	ASSERT_NE(n3, nullptr);
 	ASSERT_EQ(hx_bind(nm.m, n3->dev, &n3->bound, VLAB_MMIO_ALLOW_LEGACY), 0);

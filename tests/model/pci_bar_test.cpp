@@ -104,7 +104,7 @@ protected:
 		ASSERT_NE(bm.Add(), nullptr);
 		r.inner = hx_platform(bm.m);
 		rec = &r;
-		plat = {RecordingOps(r.inner), r.inner->ctx};
+		plat = {RecordingOps(r.inner), r.inner->ctx, r.inner->flags};
 		hx_pci_host_desc(bm.m, false, true, &h);
 		h.plat = &plat;
 		hx_set_log(bm.m, [](void *c, enum vlab_log_level, const char *m) {

@@ -3,10 +3,13 @@
 // model.All/NetDatapath show it) and can be turned off at init
 // (vlab_blk_cfg.no_zeroing, vlab_net_cfg.no_rx_zeroing; its cost is in
 // docs/performance.md).  Turned off, the buffer reaches the device as the
-// caller left it, and the driver works as before.
+// caller left it, and the driver works as before.  On a platform whose
+// device reads all memory anyway (VLAB_PLAT_DMA_ALL_MEMORY: the QEMU
+// images') blk zeroes only when the caller asks (vlab_blk_cfg.zeroing).
 #include <cstring>
 
 #include "blk_fixture.h"
+#include "harness/trace.h"
 #include "net_fixture.h"
 
 namespace {
@@ -18,15 +21,31 @@ using vlabtest::Nic;
 class ZeroingOption : public testing::TestWithParam<vlabtest::Ring> {};
 
 // Bring a blk machine up with the given choice.
-static void BringBlk(BlkMachine &bm, bool no_zeroing)
+static int InitBlk(BlkMachine &bm, bool no_zeroing, bool zeroing)
 {
-	ASSERT_NE(bm.Add(), nullptr);
-	ASSERT_EQ(bm.Probe(), 0);
+	if (!bm.Add() || bm.Probe() != 0)
+		return VLAB_ENODEV;
 	struct vlab_blk_cfg cfg;
 	std::memset(&cfg, 0, sizeof cfg);
 	cfg.no_zeroing = no_zeroing;
-	ASSERT_EQ(vlab_blk_init_cfg(&bm.blk, bm.vdev(), &cfg), 0);
-	bm.inited = true;
+	cfg.zeroing = zeroing;
+	const int rc = vlab_blk_init_cfg(&bm.blk, bm.vdev(), &cfg);
+	bm.inited = rc == 0;
+	return rc;
+}
+
+static void BringBlk(BlkMachine &bm, bool no_zeroing, bool zeroing = false)
+{
+	ASSERT_EQ(InitBlk(bm, no_zeroing, zeroing), 0);
+}
+
+// A machine whose platform says its device reads all memory.
+static struct hx_machine_cfg DmaAllMemory()
+{
+	struct hx_machine_cfg mc;
+	hx_machine_cfg_default(&mc);
+	mc.plat_flags = VLAB_PLAT_DMA_ALL_MEMORY;
+	return mc;
 }
 
 // What the device sees in a READ's buffer it has taken but not written.
@@ -54,6 +73,69 @@ TEST_P(ZeroingOption, BlkReadBufferIsZeroedByDefaultAndLeftAsItWasWithNoZeroing)
 	BringBlk(off, true);
 	EXPECT_EQ(SeenByDevice(on), std::vector<uint8_t>(4096, 0));
 	EXPECT_EQ(SeenByDevice(off), std::vector<uint8_t>(4096, 0xa5));
+}
+
+// Zeroing would hide nothing from a device that reads all memory: not done
+// by default there, done when the caller asks, and never when told not to.
+TEST_P(ZeroingOption, BlkZeroesOnAPlatformWhoseDeviceReadsAllMemoryOnlyWhenAsked)
+{
+	const struct hx_machine_cfg mc = DmaAllMemory();
+	BlkMachine def(GetParam(), &mc), asked(GetParam(), &mc), off(GetParam(), &mc);
+	BringBlk(def, false);
+	BringBlk(asked, false, true);
+	BringBlk(off, true);
+	EXPECT_EQ(SeenByDevice(def), std::vector<uint8_t>(4096, 0xa5));
+	EXPECT_EQ(SeenByDevice(asked), std::vector<uint8_t>(4096, 0));
+	EXPECT_EQ(SeenByDevice(off), std::vector<uint8_t>(4096, 0xa5));
+}
+
+// Asked for on a platform that confines the device: zeroed, as by default.
+TEST_P(ZeroingOption, BlkZeroingAskedForOnAConfiningPlatformZeroes)
+{
+	BlkMachine bm(GetParam());
+	BringBlk(bm, false, true);
+	EXPECT_EQ(SeenByDevice(bm), std::vector<uint8_t>(4096, 0));
+}
+
+// A trace says what the recording platform's device could read (the driver
+// line's dma= word), and its replay's platform says the same, so the
+// replayed driver zeroes as the recorded one did.
+TEST_P(ZeroingOption, ATraceCarriesThePlatformsDmaReachToItsReplay)
+{
+	for (bool all : {false, true}) {
+		struct hx_machine_cfg mc = DmaAllMemory();
+		mc.plat_flags = all ? VLAB_PLAT_DMA_ALL_MEMORY : 0;
+		BlkMachine bm(GetParam(), &mc);
+		ASSERT_NE(bm.Add(), nullptr);
+		char *text = nullptr;
+		size_t len = 0;
+		FILE *f = open_memstream(&text, &len);
+		ASSERT_NE(f, nullptr);
+		const char *header[] = {"producer model seed=1", "device 0 blk transport=mmio", "command test",
+		                        "bind mmio base=0x10001000 flags=0x1"};
+		struct hx_trace_rec *rec = hx_trace_record_start(bm.m, f, header, 4);
+		ASSERT_NE(rec, nullptr);
+		EXPECT_EQ(hx_trace_record_stop(rec), 0);
+		ASSERT_EQ(std::fclose(f), 0);
+		std::string trace(text, len);
+		std::free(text);
+		EXPECT_NE(trace.find(all ? " dma=all\n" : " dma=mapped\n"), std::string::npos) << trace;
+		char err[200] = "";
+		struct hx_trace *t = hx_trace_parse("t", trace.data(), trace.size(), err, sizeof err);
+		ASSERT_NE(t, nullptr) << err;
+		struct hx_replay *r = hx_replay_new(t, nullptr, nullptr);
+		ASSERT_NE(r, nullptr);
+		EXPECT_EQ(hx_replay_platform(r)->flags, all ? VLAB_PLAT_DMA_ALL_MEMORY : 0u);
+		hx_replay_free(r);
+		hx_trace_free(t);
+	}
+}
+
+// no_zeroing and zeroing together leave no default to fall back on.
+TEST_P(ZeroingOption, BlkRefusesZeroingAndNoZeroingTogether)
+{
+	BlkMachine bm(GetParam());
+	EXPECT_EQ(InitBlk(bm, true, true), VLAB_EINVAL);
 }
 
 TEST_P(ZeroingOption, BlkWithNoZeroingReadsAndWritesAsBefore)

@@ -43,6 +43,10 @@ sed -e "$((ev + 3))s/^0 /99 /" good.trace >order.trace
 bad order.trace $((ev + 4)) "events out of order: time 0 after 99"
 sed "3s/.*/colour blue/" good.trace >header.trace
 bad header.trace 3 "garbage: unknown header line 'colour'"
+drv=$(grep -n '^driver ' good.trace | cut -d: -f1)
+grep -q '^driver .* dma=mapped$' good.trace || fail "the model's trace does not say dma=mapped"
+sed "${drv}s/ dma=mapped/ dma=sometimes/" good.trace >dma.trace
+bad dma.trace "$drv" "garbage: the driver line's dma= is 'sometimes', not all or mapped"
 sed "${ev}d" good.trace >noevents.trace
 bad noevents.trace "$ev" "garbage: an event line before the 'events' line"
 sed "s/^command .*/command fuzz_blk_io crash-1234/" good.trace >fuzz.trace

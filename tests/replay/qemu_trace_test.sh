@@ -26,6 +26,8 @@ bash "$src/qemu-images/run-matrix.sh" --ctest --host-tool "$VLAB" --work "$WORK/
 [[ $rc == 0 ]] || fail "run-matrix.sh --only '$row' exited $rc"
 cp "$WORK/matrix/${row// /-}/qemu.trace" qemu.trace
 grep -q '^producer qemu ' qemu.trace || fail "qemu.trace is not a QEMU trace"
+# The images' platform: the device reads all memory (docs/trace-format.md).
+grep -q '^driver .* dma=all$' qemu.trace || fail "qemu.trace's driver line does not say dma=all"
 grep -qE '^[0-9]+ pub 0x[0-9a-f]+ [0-9]+ [0-9a-f]+$' qemu.trace || fail "qemu.trace has no pub line"
 grep -qE '^[0-9]+ nopub 0x[0-9a-f]+ [0-9]+$' qemu.trace || fail "qemu.trace has no nopub line"
 

@@ -233,7 +233,7 @@ struct vlab_blk {
 	 * should have stopped it: the slots it holds stay stranded. */
 	bool wedged;
 	struct vlab_blk_req sync; /* the request of the synchronous calls */
-	bool no_zeroing;          /* vlab_blk_cfg.no_zeroing */
+	bool no_zeroing;          /* vlab_blk_cfg and the platform's flags: see there */
 	/* statistics */
 	uint64_t reads, writes, flushes, errors;
 	uint64_t discards, write_zeroes; /* caller requests of each */
@@ -264,14 +264,19 @@ int vlab_blk_init(struct vlab_blk *b, struct vlab_virtio_dev *d, uint16_t queue_
 /* Choices at init; zero means the default. */
 struct vlab_blk_cfg {
 	uint16_t queue_cap;  /* as vlab_blk_init's */
-	/* Do not zero a READ's (or GET_ID's) buffer before it is posted.  By
-	 * default it is zeroed, so that nothing the caller left there can be
-	 * read by the device (attack surface G1, G2); a caller whose device
-	 * may read all of its memory anyway (no confidential computing) may
-	 * save that pass over the buffer (docs/performance.md). */
+	/* Zeroing of a READ's (or GET_ID's) buffer before it is posted, so
+	 * that nothing the caller left there can be read by the device
+	 * (attack surface G1, G2).  By default the buffer is zeroed unless the
+	 * platform says the device can read all memory anyway
+	 * (VLAB_PLAT_DMA_ALL_MEMORY, vlab/platform.h), where it would hide
+	 * nothing.  no_zeroing: never zero (save that pass over the buffer);
+	 * zeroing: always zero (a caller that does not trust the platform's
+	 * word).  Both: vlab_blk_init_cfg fails with VLAB_EINVAL.
+	 * docs/performance.md "Zeroing device-writable buffers". */
 	bool no_zeroing;
 	/* Request queues to use at most (MQ); 0: VLAB_BLK_MAX_QUEUES. */
 	uint16_t max_queues;
+	bool zeroing; /* see no_zeroing */
 };
 /* vlab_blk_init with choices; cfg NULL: the defaults. */
 int vlab_blk_init_cfg(struct vlab_blk *b, struct vlab_virtio_dev *d, const struct vlab_blk_cfg *cfg);

@@ -109,9 +109,26 @@ struct vlab_platform_ops {
 	uint64_t (*random)(void *ctx);
 };
 
+/*
+ * struct vlab_platform.flags.
+ *
+ * VLAB_PLAT_DMA_ALL_MEMORY: the device can read all of the memory the
+ * driver runs in, mapped or not (no IOMMU, no bounce buffers, no memory
+ * encryption: a guest without confidential computing, whose hypervisor runs
+ * the device; a bare-metal board without an IOMMU).  Zeroing a buffer
+ * before it is given to the device as device-writable hides nothing from
+ * such a device, so the blk driver skips it unless the caller asks for it
+ * (vlab_blk_cfg.zeroing; docs/performance.md "Zeroing device-writable
+ * buffers").  A platform that does not say so is taken to confine the
+ * device to the buffers it maps, and buffers are zeroed.
+ */
+#define VLAB_PLAT_DMA_ALL_MEMORY (1u << 0)
+#define VLAB_PLAT_FLAGS_KNOWN VLAB_PLAT_DMA_ALL_MEMORY
+
 struct vlab_platform {
 	const struct vlab_platform_ops *ops;
 	void *ctx;
+	uint32_t flags; /* VLAB_PLAT_*; 0 unless the platform knows better */
 };
 
 /* Thin wrappers; the names are the grep target of the attack-surface audit. */

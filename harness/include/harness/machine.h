@@ -32,6 +32,11 @@ struct hx_machine_cfg {
 	uint64_t seed;          /* scheduler seed */
 	enum hx_sched_policy policy;
 	uint64_t max_delay_ns;  /* bound of a deferred delay (default 50 us) */
+	/* The platform's VLAB_PLAT_* flags (vlab/platform.h).  Default 0: the
+	 * device reaches the buffers the driver maps and no others (the
+	 * arena tracks the maps); VLAB_PLAT_DMA_ALL_MEMORY plays a platform
+	 * whose device reads all memory, as the QEMU images' does. */
+	uint32_t plat_flags;
 };
 
 void hx_machine_cfg_default(struct hx_machine_cfg *c);
