@@ -181,12 +181,24 @@ static void update_multi(struct dm_pci_host *h, unsigned dev)
 		h->fn[dev][0]->multi = others;
 }
 
+/* present[] again from fn[][], in the order decode must try them; a
+ * device without function 0 does not answer at all. */
+static void update_present(struct dm_pci_host *h)
+{
+	h->npresent = 0;
+	for (unsigned d = 0; d < DM_PCI_DEVS; d++)
+		for (unsigned fn = 0; fn < DM_PCI_FNS && h->fn[d][0]; fn++)
+			if (h->fn[d][fn])
+				h->present[h->npresent++] = h->fn[d][fn];
+}
+
 int dm_pci_host_add(struct dm_pci_host *h, unsigned dev, unsigned fn, struct dm_pci_fn *f)
 {
 	if (dev >= DM_PCI_DEVS || fn >= DM_PCI_FNS || !f || h->fn[dev][fn])
 		return -1;
 	h->fn[dev][fn] = f;
 	update_multi(h, dev);
+	update_present(h);
 	return 0;
 }
 
@@ -198,6 +210,7 @@ void dm_pci_host_remove(struct dm_pci_host *h, struct dm_pci_fn *f)
 				h->fn[d][fn] = NULL;
 				update_multi(h, d);
 			}
+	update_present(h);
 }
 
 /* The function at bus:dev.fn seen from host h, which is bus `self`: its
@@ -286,37 +299,29 @@ static struct dm_pci_fn *decode(struct dm_pci_host *h, bool io, uint64_t addr, u
                                 unsigned *bar, uint64_t *off, bool *blocked)
 {
 	*blocked = false;
-	for (unsigned d = 0; d < DM_PCI_DEVS; d++) {
-		if (!h->fn[d][0])
-			continue;
-		for (unsigned fn = 0; fn < DM_PCI_FNS; fn++) {
-			struct dm_pci_fn *f = h->fn[d][fn];
-			if (!f)
+	for (unsigned k = 0; k < h->npresent; k++) {
+		struct dm_pci_fn *f = h->present[k];
+		bool claimed = false;
+		if (f->bridge && dm_pci_bridge_forwards(f->bridge, io, addr, width, &claimed))
+			return decode(&f->bridge->bus, io, addr, width, bar, off, blocked);
+		*blocked |= claimed;
+		for (unsigned i = 0; i < DM_PCI_BARS; i++) {
+			const struct dm_pci_bar *b = &f->bar[i];
+			if (b->kind == DM_PCI_BAR_NONE || b->size == 0 || (b->kind == DM_PCI_BAR_IO) != io)
 				continue;
-			bool claimed = false;
-			if (f->bridge && dm_pci_bridge_forwards(f->bridge, io, addr, width, &claimed))
-				return decode(&f->bridge->bus, io, addr, width, bar, off, blocked);
-			*blocked |= claimed;
-			for (unsigned i = 0; i < DM_PCI_BARS; i++) {
-				const struct dm_pci_bar *b = &f->bar[i];
-				if (b->kind == DM_PCI_BAR_NONE || b->size == 0 ||
-				    (b->kind == DM_PCI_BAR_IO) != io)
-					continue;
-				if (addr < b->addr || addr - b->addr >= b->size ||
-				    width > b->size - (addr - b->addr))
-					continue;
-				if (!(f->command & (io ? DM_PCI_CMD_IO : DM_PCI_CMD_MEM))) {
-					if (io)
-						f->blocked_io++;
-					else
-						f->blocked_mem++;
-					*blocked = true;
-					continue;
-				}
-				*bar = i;
-				*off = addr - b->addr;
-				return f;
+			if (addr < b->addr || addr - b->addr >= b->size || width > b->size - (addr - b->addr))
+				continue;
+			if (!(f->command & (io ? DM_PCI_CMD_IO : DM_PCI_CMD_MEM))) {
+				if (io)
+					f->blocked_io++;
+				else
+					f->blocked_mem++;
+				*blocked = true;
+				continue;
 			}
+			*bar = i;
+			*off = addr - b->addr;
+			return f;
 		}
 	}
 	return NULL;

@@ -433,21 +433,28 @@ static const struct cc_field *cc_field_at(uint32_t off)
 
 /* DRV-4.1.3.1-1: 8-bit fields 8-bit, 16-bit aligned 16-bit, 32- and 64-bit
  * fields aligned 32-bit (DRV-4.1.3.1-2: each half of a 64-bit field). */
+/* The place a violation at off is reported at: formatted only for a
+ * violation, not on every access (issue 15). */
+static const char *cc_where(char *buf, size_t n, uint32_t off)
+{
+	snprintf(buf, n, "common 0x%02x", off);
+	return buf;
+}
+
 static const struct cc_field *cc_access_ok(struct dm_vpci *vp, uint32_t off, unsigned width, bool write)
 {
 	char where[24];
 	const struct cc_field *fd = cc_field_at(off);
 
-	snprintf(where, sizeof where, "common 0x%02x", off);
 	checked(vp, "DRV-4.1.3.1-1");
 	if (!fd) {
-		violation(vp, where, "DRV-4.1.3.1-1", "%s of %u bytes at 0x%02x: no field there",
-		          write ? "write" : "read", width, off);
+		violation(vp, cc_where(where, sizeof where, off), "DRV-4.1.3.1-1",
+		          "%s of %u bytes at 0x%02x: no field there", write ? "write" : "read", width, off);
 		return NULL;
 	}
 	unsigned want = fd->size == 8 ? 4 : fd->size;
 	if (width != want || (off - fd->off) % want != 0) {
-		violation(vp, where, "DRV-4.1.3.1-1",
+		violation(vp, cc_where(where, sizeof where, off), "DRV-4.1.3.1-1",
 		          "%u-byte %s at 0x%02x of a %u-byte field (must be %u-byte aligned)", width,
 		          write ? "write" : "read", off, fd->size, want);
 		return NULL;
@@ -455,7 +462,8 @@ static const struct cc_field *cc_access_ok(struct dm_vpci *vp, uint32_t off, uns
 	if (write)
 		checked(vp, "DRV-4.1.4.3.2-1");
 	if (write && fd->ro) {
-		violation(vp, where, "DRV-4.1.4.3.2-1", "write of read-only field at 0x%02x", off);
+		violation(vp, cc_where(where, sizeof where, off), "DRV-4.1.4.3.2-1",
+		          "write of read-only field at 0x%02x", off);
 		return NULL;
 	}
 	return fd;

@@ -82,6 +82,11 @@ void dm_pci_fn_cfg_write(struct dm_pci_fn *f, uint32_t off, unsigned width, uint
 
 struct dm_pci_host {
 	struct dm_pci_fn *fn[DM_PCI_DEVS][DM_PCI_FNS];
+	/* The functions of fn in (dev, fn) order, for BAR decoding (issue
+	 * 15: a walk of every slot cost about 500 instructions an access);
+	 * kept by dm_pci_host_add and _remove, which alone change fn. */
+	struct dm_pci_fn *present[DM_PCI_DEVS * DM_PCI_FNS];
+	unsigned npresent;
 	uint32_t cf8;         /* CONFIG_ADDRESS latch */
 	uint64_t unclaimed;   /* BAR-space accesses nobody answered */
 };
