@@ -48,8 +48,11 @@ export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1:silence_unsigned_overflo
 export MSAN_OPTIONS=halt_on_error=1
 failed=0 n=0
 for t in "$out"/*; do
-	[[ -x $t && -f $t && $t != *.* ]] || continue
 	name=$(basename "$t")
+	# A target is an executable file without a dot in its name (not the
+	# options, dictionaries and zips beside it); the directory's path may
+	# have dots.
+	[[ -x $t && -f $t && $name != *.* ]] || continue
 	n=$((n + 1))
 	rm -rf "${seeds:?}"/*
 	unzip -q -o "$out/${name}_seed_corpus.zip" -d "$seeds"
