@@ -36,20 +36,25 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-quarantine_size_mb=8}
 is_sha1() { [[ $1 =~ ^[0-9a-f]{40}$ ]]; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+# The loops below fork nothing per file (no basename, one cp for many
+# files): a fork per input made minimising 730 inputs take half a minute.
 for t in "${targets[@]}"; do
 	dir=${VLAB_FUZZ_CORPUS:-$here/corpus}/$t
 	rm -rf "${tmp:?}"/*
 	mkdir -p "$tmp/kept" "$tmp/rest"
+	named=() hashed=()
 	for f in "$dir"/*; do
 		[[ -f $f ]] || continue
-		if is_sha1 "$(basename "$f")"; then cp "$f" "$tmp/rest/"; else cp "$f" "$tmp/kept/"; fi
+		if is_sha1 "${f##*/}"; then hashed+=("$f"); else named+=("$f"); fi
 	done
-	seeds=$(find "$tmp/kept" -type f | wc -l)
-	rest=$(find "$tmp/rest" -type f | wc -l)
+	seeds=${#named[@]}
+	rest=${#hashed[@]}
 	if ((rest == 0)); then
 		printf '   %-18s %5d seeds, no other input\n' "$t" "$seeds"
 		continue
 	fi
+	((seeds == 0)) || cp -- "${named[@]}" "$tmp/kept/"
+	cp -- "${hashed[@]}" "$tmp/rest/"
 	len=$(sed -n 's/^max_len *= *//p' "$here/$t.options")
 	# libFuzzer names each input it keeps by its SHA-1, as the corpus does.
 	if ! "$build/fuzz/$t" -merge=1 -max_len="${len:-2048}" -timeout=10 "$tmp/kept" "$tmp/rest" \
@@ -58,15 +63,13 @@ for t in "${targets[@]}"; do
 		echo "minimise.sh: merging $t failed; fuzz/corpus/$t left as it was" >&2
 		exit 1
 	fi
-	for f in "$dir"/*; do
-		is_sha1 "$(basename "$f")" && rm -f "$f"
-	done
-	kept=0
+	rm -f -- "${hashed[@]}"
+	added=()
 	for f in "$tmp/kept"/*; do
-		if is_sha1 "$(basename "$f")" && [[ ! -e $dir/$(basename "$f") ]]; then
-			cp "$f" "$dir/"
-			kept=$((kept + 1))
-		fi
+		b=${f##*/}
+		is_sha1 "$b" && [[ ! -e $dir/$b ]] && added+=("$f")
 	done
+	kept=${#added[@]}
+	((kept == 0)) || cp -- "${added[@]}" "$dir/"
 	printf '   %-18s %5d seeds, other inputs %5d -> %5d\n' "$t" "$seeds" "$rest" "$kept"
 done
