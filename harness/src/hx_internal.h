@@ -23,7 +23,8 @@ struct hx_range {
 };
 
 struct hx_arena {
-	void *raw;          /* what calloc returned */
+	void *raw;          /* the mapping: a guard page, the RAM, a guard page */
+	size_t raw_len;     /* its length */
 	uint8_t *host;      /* page-aligned start of guest RAM */
 	uint64_t base;      /* guest-physical address of host[0] */
 	uint64_t size;
