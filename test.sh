@@ -7,7 +7,7 @@
 # every source with -Werror, and scripts/build-types.sh builds the driver
 # with clang in the other build types); runs the whole CTest suite (all
 # labels) in the gcc and sanitizer builds, replays the fuzz corpora and
-# fuzzes each target for 10 s (one target per core); writes the conformance
+# fuzzes each target for 6 s (one target per core); writes the conformance
 # report with the gcc run's results (build/gcc/conformance/); writes each
 # build's test results as JUnit XML (build/<preset>/ctest-results.xml) and
 # the coverage of driver/ by the gcc run (scripts/coverage.sh --from
@@ -151,14 +151,15 @@ mutants=build/gcc/tests/conformance-report/scratch/mutants/results.txt
 build/gcc/harness/vlab conformance --results "$results" --mutants "$mutants" --md "$report/conformance.md" \
 	--html "$report/conformance.html" --junit "$report/conformance.xml" --json "$report/conformance.json" ||
 	{ echo "conformance report (with a FAIL): $report/conformance.html"; exit 1; }
-# libFuzzer targets (fuzz/): replay the corpora, then fuzz each for 10 s.
+# libFuzzer targets (fuzz/): replay the corpora, then fuzz each for 6 s
+# (a smoke run: campaigns and ClusterFuzzLite fuzz for hours).
 phase "build+replay: fuzz"
 vlab_generator_check build/fuzz
 cmake --preset fuzz >/dev/null
 cmake --build --preset fuzz -j"$jobs"
 run_ctest --preset fuzz -j"$jobs" --output-junit "$here/build/fuzz/ctest-results.xml"
 phase "fuzzing"
-fuzz/run.sh build/fuzz 10
+fuzz/run.sh build/fuzz 6
 # Coverage of driver/ by the gcc run's tests, every label (gcovr, HTML);
 # fails below the floor (scripts/coverage.sh, docs/coverage.md).
 phase "coverage"
