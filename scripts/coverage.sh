@@ -27,7 +27,7 @@ cd "$root"
 # The floor: driver/'s figures when it was set (docs/coverage.md); raise it
 # when coverage rises, never lower it to make a change pass.
 VLAB_COVERAGE_FLOOR_LINES=94.1
-VLAB_COVERAGE_FLOOR_BRANCHES=83.8
+VLAB_COVERAGE_FLOOR_BRANCHES=83.9
 floor=1
 from=""
 usage() { echo "usage: scripts/coverage.sh [--no-floor] [--from BUILD_DIR]" >&2; exit 2; }
