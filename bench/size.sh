@@ -36,14 +36,14 @@ parts=(
 )
 # configuration label: the options turned off (VLAB_CFG_ names without the
 # prefix; the legacy and bridge options follow their transport's).
-lean="MMIO_LEGACY PCI_LEGACY PCI_BRIDGE PACKED INDIRECT EVENT_IDX BLK_EXTRA LOG"
+lean="MMIO_LEGACY PCI_LEGACY PCI_BRIDGE PACKED INDIRECT EVENT_IDX BLK_EXTRA BLK_DWZ LOG"
 configs=(
 	"everything (the default):"
 	"full: mmio + pci + blk + net:RNG PART FS"
 	"full, lean:RNG PART FS $lean"
 	"mmio + blk:PCI NET RNG PART FS BUS"
 	"mid (unit.config_mid): mmio + pci + blk + bus, split ring:MMIO_LEGACY PCI_LEGACY PACKED NET RNG PART FS"
-	"minimal (unit.config_minimal): mmio + blk, lean:PCI NET RNG PART FS BUS MMIO_LEGACY PACKED INDIRECT EVENT_IDX BLK_EXTRA LOG"
+	"minimal (unit.config_minimal): mmio + blk, lean:PCI NET RNG PART FS BUS MMIO_LEGACY PACKED INDIRECT EVENT_IDX BLK_EXTRA BLK_DWZ LOG"
 )
 declare -A target_cc=(
 	[rv64]="riscv64-unknown-elf-gcc -march=rv64imac_zicsr_zifencei -mabi=lp64 -mcmodel=medany"

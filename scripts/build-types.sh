@@ -45,7 +45,7 @@ done
 # The minimal configuration (docs/porting.md "Compile-time configuration"),
 # through the CMake options: the library alone, at -Os.
 minimal=()
-for o in MMIO_LEGACY PCI PCI_LEGACY PCI_BRIDGE PACKED INDIRECT EVENT_IDX BLK_EXTRA NET RNG PART FS BUS LOG; do
+for o in MMIO_LEGACY PCI PCI_LEGACY PCI_BRIDGE PACKED INDIRECT EVENT_IDX BLK_EXTRA BLK_DWZ NET RNG PART FS BUS LOG; do
 	minimal+=("-DVLAB_CFG_$o=OFF")
 done
 for cc in gcc clang; do

@@ -347,7 +347,7 @@ static int blk_read_dwz_limits(struct vlab_blk *b)
 	const uint32_t spb = info->blk_size / VIRTIO_BLK_SECTOR_SIZE;
 	int rc;
 
-	if (vlab_virtio_has(d, VIRTIO_BLK_F_DISCARD)) {
+	if (VLAB_CFG_BLK_DWZ && vlab_virtio_has(d, VIRTIO_BLK_F_DISCARD)) {
 		uint32_t align = 0;
 		rc = blk_read_dwz_pair(b, "DISCARD", VLAB_VIRTIO_BLK_CFG_MAX_DISCARD_SECTORS, VLAB_VIRTIO_BLK_CFG_MAX_DISCARD_SEG,
 		                       &info->max_discard_sectors, &info->max_discard_seg, &info->discard);
@@ -365,7 +365,7 @@ static int blk_read_dwz_limits(struct vlab_blk *b)
 		}
 		info->discard_sector_alignment = align;
 	}
-	if (vlab_virtio_has(d, VIRTIO_BLK_F_WRITE_ZEROES)) {
+	if (VLAB_CFG_BLK_DWZ && vlab_virtio_has(d, VIRTIO_BLK_F_WRITE_ZEROES)) {
 		uint8_t may_unmap = 0;
 		rc = blk_read_dwz_pair(b, "WRITE_ZEROES", VLAB_VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SECTORS,
 		                       VLAB_VIRTIO_BLK_CFG_MAX_WRITE_ZEROES_SEG, &info->max_write_zeroes_sectors,
@@ -603,9 +603,12 @@ int vlab_blk_init(struct vlab_blk *b, struct vlab_virtio_dev *d, uint16_t queue_
 	 VLAB_BIT(VIRTIO_BLK_F_BLK_SIZE) |                                                    \
 	 /* we do issue FLUSH, so we may negotiate it (DRV-5.2.5.1-1) */                      \
 	 VLAB_BIT(VIRTIO_BLK_F_FLUSH) | VLAB_BIT(VIRTIO_F_VERSION_1) |                        \
-	 VLAB_BIT(VIRTIO_BLK_F_DISCARD) | VLAB_BIT(VIRTIO_BLK_F_WRITE_ZEROES) | BLK_FEATURES_EXTRA | \
+	 BLK_FEATURES_DWZ | BLK_FEATURES_EXTRA |                                              \
 	 (VLAB_BLK_MAX_QUEUES > 1 ? VLAB_BIT(VIRTIO_BLK_F_MQ) : 0))
-/* Compiled out with VLAB_CFG_BLK_EXTRA=0 (vlab/config.h): never negotiated. */
+/* Compiled out with VLAB_CFG_BLK_DWZ=0 or VLAB_CFG_BLK_EXTRA=0 (vlab/config.h):
+ * never negotiated. */
+#define BLK_FEATURES_DWZ \
+	(VLAB_CFG_BLK_DWZ ? VLAB_BIT(VIRTIO_BLK_F_DISCARD) | VLAB_BIT(VIRTIO_BLK_F_WRITE_ZEROES) : 0)
 #define BLK_FEATURES_EXTRA                                                              \
 	(VLAB_CFG_BLK_EXTRA ? VLAB_BIT(VIRTIO_BLK_F_GEOMETRY) | VLAB_BIT(VIRTIO_BLK_F_TOPOLOGY) | \
 	                          VLAB_BIT(VIRTIO_BLK_F_CONFIG_WCE)                               \
@@ -652,7 +655,7 @@ static int blk_start(struct vlab_blk *b, struct vlab_virtio_dev *d, const struct
 	b->slot_mem_len = blk_id_off(b) + 32u; /* + the 20-byte GET_ID buffer */
 	/* + a DISCARD / WRITE_ZEROES segment per slot, only when one of them
 	 * may be sent (the layout without them is unchanged). */
-	b->has_dwz_segs = b->info.discard || b->info.write_zeroes;
+	b->has_dwz_segs = VLAB_CFG_BLK_DWZ && (b->info.discard || b->info.write_zeroes);
 	if (b->has_dwz_segs)
 		b->slot_mem_len += (size_t)b->nslots * VLAB_VIRTIO_BLK_DWZ_SEG_BYTES;
 	b->slot_mem = p->ops->dma_alloc(p->ctx, b->slot_mem_len, 16, &b->slot_dev);
@@ -738,10 +741,12 @@ static bool op_has_data(enum vlab_blk_op op)
 	return op == VLAB_BLK_READ || op == VLAB_BLK_WRITE;
 }
 
-/* DISCARD or WRITE_ZEROES: a range and no buffer. */
+/* DISCARD or WRITE_ZEROES: a range and no buffer.  With VLAB_CFG_BLK_DWZ=0
+ * no such request gets past vlab_blk_submit, and their paths compile out. */
 static bool op_is_dwz(enum vlab_blk_op op)
 {
-	return op == VLAB_BLK_DISCARD || op == VLAB_BLK_WRITE_ZEROES || op == VLAB_BLK_WRITE_ZEROES_UNMAP;
+	return VLAB_CFG_BLK_DWZ &&
+	       (op == VLAB_BLK_DISCARD || op == VLAB_BLK_WRITE_ZEROES || op == VLAB_BLK_WRITE_ZEROES_UNMAP);
 }
 
 /* The request covers a range that may be cut into parts. */
@@ -1032,8 +1037,8 @@ static int blk_dwz_check(const struct vlab_blk *b, bool discard, uint64_t sector
 {
 	const uint32_t spb = b->info.blk_size / VIRTIO_BLK_SECTOR_SIZE;
 
-	if (!(discard ? b->info.discard : b->info.write_zeroes))
-		return VLAB_ENOTSUP; /* not negotiated, or unusable limits */
+	if (!VLAB_CFG_BLK_DWZ || !(discard ? b->info.discard : b->info.write_zeroes))
+		return VLAB_ENOTSUP; /* compiled out, not negotiated, or unusable limits */
 	if (b->info.read_only)
 		return VLAB_EROFS;
 	if (nsectors == 0 || sector % spb || nsectors % spb)
@@ -1508,7 +1513,7 @@ static int blk_dwz(struct vlab_blk *b, enum vlab_blk_op op, uint64_t sector, uin
 	int rc;
 
 	/* The whole range is checked before any part is sent. */
-	rc = blk_optional_call(b, b && (discard ? b->info.discard : b->info.write_zeroes));
+	rc = blk_optional_call(b, b && VLAB_CFG_BLK_DWZ && (discard ? b->info.discard : b->info.write_zeroes));
 	if (!rc)
 		rc = blk_dwz_check(b, discard, sector, nsectors);
 	if (rc)

@@ -4,9 +4,9 @@
  * by tests/config/CMakeLists.txt once per configuration, with that
  * configuration's VLAB_CFG_* values for both the driver sources and this
  * program, so that no configuration can rot.  It binds virtio-mmio blk on
- * a model that offers every ring feature and checks that exactly the
- * compiled-in ones were negotiated, that data written reads back, that
- * compiled-out blk requests are refused, that a legacy (Version 1) device
+ * a model that offers every ring feature, DISCARD and WRITE_ZEROES, and
+ * checks that exactly the compiled-in ones were negotiated, that data
+ * written reads back, that compiled-out blk requests are refused, that a legacy (Version 1) device
  * is refused when legacy mmio is compiled out, that the bus (when in) binds
  * the disk through a registry of the compiled-in drivers, and that the
  * model recorded no violation.  Exit 0 when all hold; a line on stderr for each that does
@@ -44,7 +44,8 @@ static struct hx_machine *machine(void)
 	return hx_machine_new(&cfg);
 }
 
-/* A 1 MiB RAM disk on transport t, offering ring features on top. */
+/* A 1 MiB RAM disk on transport t, offering ring features on top, and
+ * DISCARD and WRITE_ZEROES. */
 static struct hx_dev *add_disk(struct hx_machine *m, enum hx_transport t, uint64_t features_on)
 {
 	struct hx_blk_opts o;
@@ -53,6 +54,8 @@ static struct hx_dev *add_disk(struct hx_machine *m, enum hx_transport t, uint64
 	o.transport = t;
 	o.ram_bytes = 1u << 20;
 	o.features_on = features_on;
+	o.discard = 2;
+	o.write_zeroes = 2;
 	struct hx_dev *dev = hx_add_blk(m, &o, &err);
 	CHECK(dev != NULL);
 	if (dev == NULL)
@@ -83,6 +86,8 @@ static void blk_on_mmio(void)
 	CHECK(!!(f & VLAB_BIT(VIRTIO_F_RING_INDIRECT_DESC)) == !!VLAB_CFG_INDIRECT);
 	CHECK(!!(f & VLAB_BIT(VIRTIO_F_RING_EVENT_IDX)) == !!VLAB_CFG_EVENT_IDX);
 	CHECK(blk.vq.kind == (VLAB_CFG_PACKED ? VLAB_VQ_PACKED : VLAB_VQ_SPLIT));
+	CHECK(!!(f & VLAB_BIT(VIRTIO_BLK_F_DISCARD)) == !!VLAB_CFG_BLK_DWZ);
+	CHECK(!!(f & VLAB_BIT(VIRTIO_BLK_F_WRITE_ZEROES)) == !!VLAB_CFG_BLK_DWZ);
 
 	/* Data through the ring both ways: 64 KiB, several requests in a row. */
 	uint64_t a = 0;
@@ -104,6 +109,19 @@ static void blk_on_mmio(void)
 	char id[VIRTIO_BLK_ID_BYTES + 1];
 	int rc = vlab_blk_get_id(&blk, id);
 	CHECK(VLAB_CFG_BLK_EXTRA ? rc == 0 : rc == VLAB_ENOTSUP);
+
+	/* DISCARD and WRITE_ZEROES: done, or refused when compiled out (and
+	 * then the blocks keep their data). */
+	CHECK(vlab_blk_discard(&blk, 0, 8) == (VLAB_CFG_BLK_DWZ ? 0 : VLAB_ENOTSUP));
+	CHECK(vlab_blk_write_zeroes(&blk, 8, 8, false) == (VLAB_CFG_BLK_DWZ ? 0 : VLAB_ENOTSUP));
+	if (rd != NULL && wr != NULL) {
+		memset(rd, 0xa5, 4096);
+		CHECK(vlab_blk_read(&blk, 8, rd, 8) == 0);
+		bool zero = true;
+		for (unsigned i = 0; i < 4096; i++)
+			zero = zero && rd[i] == 0;
+		CHECK(VLAB_CFG_BLK_DWZ ? zero : memcmp(rd, wr + 4096, 4096) == 0);
+	}
 
 	vlab_blk_shutdown(&blk);
 	CHECK(hx_report(m)->count == 0);

@@ -53,6 +53,9 @@
 #ifndef VLAB_CFG_BLK_EXTRA /* blk: GET_ID, CONFIG_WCE (vlab_blk_set_writeback), TOPOLOGY, GEOMETRY */
 #define VLAB_CFG_BLK_EXTRA VLAB_CFG_BLK
 #endif
+#ifndef VLAB_CFG_BLK_DWZ /* blk: DISCARD and WRITE_ZEROES (vlab_blk_discard, vlab_blk_write_zeroes) */
+#define VLAB_CFG_BLK_DWZ VLAB_CFG_BLK
+#endif
 #ifndef VLAB_CFG_NET /* virtio-net (driver/net) */
 #define VLAB_CFG_NET 1
 #endif
@@ -79,8 +82,8 @@
 	((VLAB_CFG_PCI_LEGACY || VLAB_CFG_PCI_BRIDGE) && !VLAB_CFG_PCI)
 #error "vlab/config.h: a legacy or bridge option is on without its transport (VLAB_CFG_MMIO, VLAB_CFG_PCI)"
 #endif
-#if (VLAB_CFG_BLK_EXTRA || VLAB_CFG_PART) && !VLAB_CFG_BLK
-#error "vlab/config.h: VLAB_CFG_BLK_EXTRA and VLAB_CFG_PART need VLAB_CFG_BLK"
+#if (VLAB_CFG_BLK_EXTRA || VLAB_CFG_BLK_DWZ || VLAB_CFG_PART) && !VLAB_CFG_BLK
+#error "vlab/config.h: VLAB_CFG_BLK_EXTRA, VLAB_CFG_BLK_DWZ and VLAB_CFG_PART need VLAB_CFG_BLK"
 #endif
 #if VLAB_CFG_BUS && !(VLAB_CFG_BLK || VLAB_CFG_NET || VLAB_CFG_RNG)
 #error "vlab/config.h: VLAB_CFG_BUS needs a device (VLAB_CFG_BLK, VLAB_CFG_NET or VLAB_CFG_RNG)"
@@ -89,8 +92,9 @@
 #error "vlab/config.h: VLAB_CFG_FS needs VLAB_CFG_PART"
 #endif
 
-/* All options as one word, bit i for option i in the order above
- * (vlab_abi_ok compares the caller's with the library's). */
+/* All options as one word (vlab_abi_ok compares the caller's with the
+ * library's): bits 0 to 15 in the order above but for VLAB_CFG_BLK_DWZ,
+ * which came later and is bit 16. */
 #define VLAB_CFG_WORD                                                                            \
 	((unsigned)!!(VLAB_CFG_MMIO) << 0 | (unsigned)!!(VLAB_CFG_MMIO_LEGACY) << 1 |              \
 	 (unsigned)!!(VLAB_CFG_PCI) << 2 | (unsigned)!!(VLAB_CFG_PCI_LEGACY) << 3 |                 \
@@ -99,6 +103,7 @@
 	 (unsigned)!!(VLAB_CFG_BLK) << 8 | (unsigned)!!(VLAB_CFG_BLK_EXTRA) << 9 |                  \
 	 (unsigned)!!(VLAB_CFG_NET) << 10 | (unsigned)!!(VLAB_CFG_RNG) << 11 |                      \
 	 (unsigned)!!(VLAB_CFG_PART) << 12 | (unsigned)!!(VLAB_CFG_FS) << 13 |                      \
-	 (unsigned)!!(VLAB_CFG_BUS) << 14 | (unsigned)!!(VLAB_CFG_LOG) << 15)
+	 (unsigned)!!(VLAB_CFG_BUS) << 14 | (unsigned)!!(VLAB_CFG_LOG) << 15 |                      \
+	 (unsigned)!!(VLAB_CFG_BLK_DWZ) << 16)
 
 #endif
