@@ -431,8 +431,6 @@ static const struct cc_field *cc_field_at(uint32_t off)
 	return NULL;
 }
 
-/* DRV-4.1.3.1-1: 8-bit fields 8-bit, 16-bit aligned 16-bit, 32- and 64-bit
- * fields aligned 32-bit (DRV-4.1.3.1-2: each half of a 64-bit field). */
 /* The place a violation at off is reported at: formatted only for a
  * violation, not on every access (issue 15). */
 static const char *cc_where(char *buf, size_t n, uint32_t off)
@@ -441,6 +439,8 @@ static const char *cc_where(char *buf, size_t n, uint32_t off)
 	return buf;
 }
 
+/* DRV-4.1.3.1-1: 8-bit fields 8-bit, 16-bit aligned 16-bit, 32- and 64-bit
+ * fields aligned 32-bit (DRV-4.1.3.1-2: each half of a 64-bit field). */
 static const struct cc_field *cc_access_ok(struct dm_vpci *vp, uint32_t off, unsigned width, bool write)
 {
 	char where[24];

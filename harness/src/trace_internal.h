@@ -58,6 +58,9 @@ struct hx_trace {
 	struct hx_ev *ev;
 	size_t nev, capev;
 	unsigned end_line;
+	/* The recording platform's VLAB_PLAT_* flags: the first driver
+	 * line's dma= word (all: VLAB_PLAT_DMA_ALL_MEMORY; mapped or none: 0). */
+	uint32_t plat_flags;
 };
 
 /* The op's name as the trace spells it (width-less: "r", "w", "pr", ...). */

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "trace_internal.h"
+#include "vlab/platform.h"
 
 /* Traces this big are not traces (a blk request is about 3 KiB of text). */
 #define MAX_FILE (512u << 20)
@@ -369,18 +370,26 @@ static bool header_line(struct parser *p, char *s)
 		known = known || !strcmp(s, header_keys[i]);
 	if (!known)
 		return fail(p, "garbage: unknown header line '%.40s'", s);
+	struct hx_trace *t = p->t;
 	if (!strcmp(s, "driver")) {
 		/* dma=: what the recording platform's device could read
-		 * (VLAB_PLAT_DMA_ALL_MEMORY); the replay takes the same. */
-		const char *d = strstr(sp + 1, "dma=");
-		if (d && (d == sp + 1 || d[-1] == ' ')) {
-			int w = (int)strcspn(d + 4, " ");
-			if (!((w == 3 && !strncmp(d + 4, "all", 3)) || (w == 6 && !strncmp(d + 4, "mapped", 6))))
-				return fail(p, "garbage: the driver line's dma= is '%.*s', not all or mapped",
-				            w > 20 ? 20 : w, d + 4);
+		 * (VLAB_PLAT_DMA_ALL_MEMORY); the replay takes the first
+		 * driver line's word.  Every word of the line is looked at. */
+		const bool first = !hx_trace_header(t, "driver");
+		for (const char *w = sp + 1; *w;) {
+			size_t n = strcspn(w, " ");
+			if (n >= 4 && !strncmp(w, "dma=", 4)) {
+				const bool all = n == 7 && !strncmp(w + 4, "all", 3);
+				if (!all && !(n == 10 && !strncmp(w + 4, "mapped", 6)))
+					return fail(p, "garbage: the driver line's dma= is '%.*s', not all or mapped",
+					            n - 4 > 20 ? 20 : (int)(n - 4), w + 4);
+				if (first && all)
+					t->plat_flags |= VLAB_PLAT_DMA_ALL_MEMORY;
+			}
+			w += n;
+			w += strspn(w, " ");
 		}
 	}
-	struct hx_trace *t = p->t;
 	struct hx_trace_hdr *n = realloc(t->hdr, (t->nhdr + 1) * sizeof *n);
 	if (!n)
 		return fail(p, "out of memory");

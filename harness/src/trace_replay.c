@@ -762,13 +762,7 @@ struct hx_replay *hx_replay_new(const struct hx_trace *t,
 	r->t = t;
 	r->plat.ops = &replay_ops;
 	r->plat.ctx = r;
-	{
-		/* The recording platform's flags (the parser checked the word). */
-		const char *drv = hx_trace_header(t, "driver");
-		const char *dma = drv ? strstr(drv, "dma=all") : NULL;
-		if (dma && (dma == drv || dma[-1] == ' ') && (dma[7] == ' ' || dma[7] == '\0'))
-			r->plat.flags |= VLAB_PLAT_DMA_ALL_MEMORY;
-	}
+	r->plat.flags = t->plat_flags; /* the recording platform's (trace_parse.c) */
 	r->log_fn = log_fn;
 	r->log_ctx = log_ctx;
 	timespec_get(&r->started, TIME_UTC);

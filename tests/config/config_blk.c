@@ -6,11 +6,11 @@
  * program, so that no configuration can rot.  It binds virtio-mmio blk on
  * a model that offers every ring feature, DISCARD and WRITE_ZEROES, and
  * checks that exactly the compiled-in ones were negotiated, that data
- * written reads back, that compiled-out blk requests are refused, that a legacy (Version 1) device
- * is refused when legacy mmio is compiled out, that the bus (when in) binds
- * the disk through a registry of the compiled-in drivers, and that the
- * model recorded no violation.  Exit 0 when all hold; a line on stderr for each that does
- * not.
+ * written reads back, that compiled-out blk requests are refused, that a
+ * legacy (Version 1) device is refused when legacy mmio is compiled out,
+ * that the bus (when in) binds the disk through a registry of the
+ * compiled-in drivers, and that the model recorded no violation.  Exit 0
+ * when all hold; a line on stderr for each that does not.
  */
 #include <stdio.h>
 #include <string.h>

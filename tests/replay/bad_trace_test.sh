@@ -47,6 +47,8 @@ drv=$(grep -n '^driver ' good.trace | cut -d: -f1)
 grep -q '^driver .* dma=mapped$' good.trace || fail "the model's trace does not say dma=mapped"
 sed "${drv}s/ dma=mapped/ dma=sometimes/" good.trace >dma.trace
 bad dma.trace "$drv" "garbage: the driver line's dma= is 'sometimes', not all or mapped"
+sed "${drv}s/ dma=mapped/ dma=/" good.trace >dma-empty.trace
+bad dma-empty.trace "$drv" "garbage: the driver line's dma= is '', not all or mapped"
 sed "${ev}d" good.trace >noevents.trace
 bad noevents.trace "$ev" "garbage: an event line before the 'events' line"
 sed "s/^command .*/command fuzz_blk_io crash-1234/" good.trace >fuzz.trace
