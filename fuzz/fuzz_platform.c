@@ -695,7 +695,8 @@ void fz_fini(struct fz *f)
 	if (!f->trace)
 		return;
 	tracing = NULL;
-	int rc = hx_trace_record_stop(f->trace);
+	char why[160];
+	int rc = hx_trace_record_stop(f->trace, why, sizeof why);
 	f->trace = NULL;
 	if (rc == 0)
 		rc = write_trace(f);
@@ -705,7 +706,7 @@ void fz_fini(struct fz *f)
 	f->side = NULL;
 	f->nside = f->side_cap = 0;
 	if (rc != 0) {
-		fprintf(stderr, "FUZZ_TRACE: the trace is incomplete (a write failed, or shared memory outside every allocation)\n");
+		fprintf(stderr, "FUZZ_TRACE: the trace is incomplete: %s\n", why[0] ? why : "writing it failed");
 		exit(2);
 	}
 }

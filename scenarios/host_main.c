@@ -576,9 +576,10 @@ static int cmd_run(int argc, char **argv)
 	struct sc_out out = {.line = out_line};
 	unsigned failures = run_bound(&out, hx_bind(m, dev, &bound, VLAB_MMIO_ALLOW_LEGACY), &bound, transport);
 	if (rec) {
-		int rrc = hx_trace_record_stop(rec);
+		char why[160];
+		int rrc = hx_trace_record_stop(rec, why, sizeof why);
 		if (fclose(trace) != 0 || rrc != 0) {
-			fprintf(stderr, "vlab-scenario: --record %s: write failed\n", record);
+			fprintf(stderr, "vlab-scenario: --record %s: %s\n", record, rrc && why[0] ? why : "write failed");
 			failures++;
 		}
 	}

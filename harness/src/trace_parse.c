@@ -14,8 +14,7 @@
 #include "vlab/platform.h"
 
 /* Traces this big are not traces (a blk request is about 3 KiB of text). */
-#define MAX_FILE (512u << 20)
-#define MAX_LINE (2u * HX_TRACE_MAX_PAYLOAD + 256u)
+#define MAX_LINE (2u * (size_t)HX_TRACE_MAX_PAYLOAD + 256u)
 #define MAX_TOK 8
 
 static const char *const op_names[HX_EV_COUNT] = {
@@ -559,10 +558,10 @@ struct hx_trace *hx_trace_load(const char *path, char *err, size_t errlen)
 	size_t len = 0, cap = 0;
 	for (;;) {
 		if (len == cap) {
-			if (cap >= MAX_FILE) {
+			if (cap >= HX_TRACE_MAX_FILE) {
 				fclose(f);
 				free(text);
-				snprintf(err, errlen, "%s:0: length beyond reason: more than %u bytes", path, MAX_FILE);
+				snprintf(err, errlen, "%s:0: length beyond reason: more than %u bytes", path, HX_TRACE_MAX_FILE);
 				return NULL;
 			}
 			cap = cap ? 2 * cap : 1u << 16;

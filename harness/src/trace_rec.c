@@ -7,6 +7,7 @@
  * ring, request headers, transmitted frames) and what it writes there are
  * events too.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -39,8 +40,20 @@ struct hx_trace_rec {
 	struct rec_alloc *al;
 	size_t nal, capal;
 	uint64_t count;
+	long start;      /* the file's offset before the header; -1: not seekable */
 	bool err;
+	const char *why; /* the first reason the trace cannot be replayed, when not a write error */
 };
+
+_Static_assert(HX_TRACE_MAX_PAYLOAD == 128u << 20 && HX_TRACE_MAX_FILE == 512u << 20, "the messages below name them");
+
+/* The trace will not be replayable: keep the first reason. */
+static void unreplayable(struct hx_trace_rec *r, const char *why)
+{
+	r->err = true;
+	if (!r->why)
+		r->why = why;
+}
 
 /* ---- output ---- */
 
@@ -70,6 +83,11 @@ static void emit_bytes(struct hx_trace_rec *r, const char *op, uint64_t dev, con
 {
 	static const char hex[] = "0123456789abcdef";
 	const uint8_t *b = buf;
+	if (len > HX_TRACE_MAX_PAYLOAD) {
+		/* Replay would refuse the line: say so, and spare the file. */
+		unreplayable(r, "an event with more than 128 MiB of bytes (a DMA mapping that large): more than a trace line carries");
+		len = 0;
+	}
 	line_start(r);
 	if (fprintf(r->f, "%s 0x%" PRIx64 " %zu %s%s", op, dev, len, tail, *tail ? " " : "") < 0)
 		r->err = true;
@@ -236,7 +254,7 @@ static uint64_t shm_dev(struct hx_trace_rec *r, const volatile void *p, size_t l
 {
 	uint64_t d = HX_TRACE_NONE;
 	if (!dev_of(r, p, len, &d))
-		r->err = true; /* a read of memory no allocation covers: the trace cannot say where */
+		unreplayable(r, "the driver read shared memory that no allocation covers: the trace cannot say where");
 	return d;
 }
 
@@ -389,6 +407,7 @@ static struct hx_trace_rec *rec_new(FILE *f, const char *const *header, size_t n
 	if (!r)
 		return NULL;
 	r->f = f;
+	r->start = ftell(f);
 	if (fprintf(f, "vlab-trace %d\n", HX_TRACE_VERSION) < 0)
 		r->err = true;
 	for (size_t i = 0; i < n; i++)
@@ -443,8 +462,10 @@ struct hx_trace_rec *hx_trace_record_platform(struct vlab_platform *p, uint64_t 
 	return r;
 }
 
-int hx_trace_record_stop(struct hx_trace_rec *r)
+int hx_trace_record_stop(struct hx_trace_rec *r, char *why, size_t whylen)
 {
+	if (why && whylen)
+		why[0] = '\0';
 	if (!r)
 		return -1;
 	if (r->m) {
@@ -453,8 +474,18 @@ int hx_trace_record_stop(struct hx_trace_rec *r)
 	} else {
 		*r->plat = r->inner;
 	}
-	if (fprintf(r->f, "end %" PRIu64 "\n", r->count) < 0 || fflush(r->f) != 0)
+	int write_errno = 0;
+	if (fprintf(r->f, "end %" PRIu64 "\n", r->count) < 0 || fflush(r->f) != 0 || ferror(r->f)) {
+		write_errno = errno;
 		r->err = true;
+	}
+	/* What replay would refuse to load (a pipe cannot be measured: its
+	 * reader finds out). */
+	long end = r->start >= 0 ? ftell(r->f) : -1;
+	if (end >= 0 && (uint64_t)(end - r->start) > HX_TRACE_MAX_FILE)
+		unreplayable(r, "the trace is larger than 512 MiB, the most replay reads");
+	if (r->err && why && whylen)
+		snprintf(why, whylen, "%s", r->why ? r->why : write_errno ? strerror(write_errno) : "write failed");
 	int rc = r->err ? -1 : 0;
 	free(r->al);
 	free(r);

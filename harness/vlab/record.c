@@ -175,14 +175,19 @@ out:
 
 int cli_record_stop(struct cli *c)
 {
+	char why[160];
 	int rrc;
 
 	if (!c->rec)
 		return 0;
-	rrc = hx_trace_record_stop(c->rec);
+	rrc = hx_trace_record_stop(c->rec, why, sizeof why);
 	c->rec = NULL;
-	if (fclose(c->rec_file) != 0 || rrc != 0) {
-		fprintf(stderr, "vlab: --record %s: write failed\n", c->rec_path);
+	if (fclose(c->rec_file) != 0 && rrc == 0) {
+		rrc = -1;
+		snprintf(why, sizeof why, "%s", strerror(errno));
+	}
+	if (rrc != 0) {
+		fprintf(stderr, "vlab: --record %s: %s\n", c->rec_path, why[0] ? why : "write failed");
 		return 1;
 	}
 	return 0;

@@ -115,7 +115,7 @@ TEST_P(ZeroingOption, ATraceCarriesThePlatformsDmaReachToItsReplay)
 		                        "bind mmio base=0x10001000 flags=0x1"};
 		struct hx_trace_rec *rec = hx_trace_record_start(bm.m, f, header, 4);
 		ASSERT_NE(rec, nullptr);
-		EXPECT_EQ(hx_trace_record_stop(rec), 0);
+		EXPECT_EQ(hx_trace_record_stop(rec, nullptr, 0), 0);
 		ASSERT_EQ(std::fclose(f), 0);
 		std::string trace(text, len);
 		std::free(text);

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # vlab --record FILE and vlab replay FILE (docs/vlab.md "Record and replay"):
 # for a few vlab command lines (a disk on mmio-legacy, on pci, two disks on
-# different transports, a ping over two NICs, a fault plan, commands from
+# different transports, one read of 2 MiB, a ping over two NICs, a fault plan, commands from
 # stdin) the replay exits 0 and prints the recorded run's stdout, without
 # the disk image; two recordings are byte-identical.  An edited trace is a
 # divergence at the edited line (exit 1); a bad trace, or a header vlab
@@ -50,6 +50,13 @@ grep -q '^device 0 blk transport=mmio-legacy$' mmio-legacy.trace || fail "no dev
 
 truncate -s 1M disk.img
 roundtrip pci 0 --blk disk.img,transport=pci -c 'virtio scan; mw.b 0x80000000 0xa5 0x200; virtio write 0x80000000 1 1; virtio read 0x80010000 1 1; cmp.b 0x80000000 0x80010000 0x200; virtio id'
+
+# One read of 2 MiB: a DMA mapping over 1 MiB, whose unmap line carries
+# all its bytes (the parser refused lines over 1 MiB of payload once: the
+# recorder wrote traces its own replay could not read).
+truncate -s 3M disk.img
+roundtrip big-read 0 --blk disk.img -c 'virtio scan; mw.b 0x80000000 0x3c 0x200000; virtio write 0x80000000 0 0x1000; virtio read 0x80200000 0 0x1000; cmp.b 0x80000000 0x80200000 0x200000'
+grep -q '^[0-9]* unmap 0x[0-9a-f]* 2097152 from ' big-read.trace || fail "big-read: no unmap line of the 2 MiB read"
 
 truncate -s 1M disk.img
 roundtrip two-disks 0 --blk-ram 1M,transport=mmio-legacy --blk disk.img,transport=pci -c \

@@ -26,8 +26,12 @@ extern "C" {
 #endif
 
 #define HX_TRACE_VERSION 1
-/* The longest payload one event may carry (a shm read, a device access). */
-#define HX_TRACE_MAX_PAYLOAD (1u << 20)
+/* The longest payload one event may carry (a shm read, a device access, an
+ * unmap's bytes: a DMA mapping is one event, so this is also the largest
+ * mapping a trace can hold), and the largest trace file replay reads.  A
+ * recording that would pass either fails (hx_trace_record_stop says why). */
+#define HX_TRACE_MAX_PAYLOAD (128u << 20)
+#define HX_TRACE_MAX_FILE (512u << 20)
 
 /* ---- recording ---- */
 
@@ -50,8 +54,10 @@ struct hx_trace_rec *hx_trace_record_start(struct hx_machine *m, FILE *f, const 
 struct hx_trace_rec *hx_trace_record_platform(struct vlab_platform *p, uint64_t (*now)(void *ctx), void *now_ctx,
                                               FILE *f, const char *const *header, size_t n);
 /* Write "end N", give m (or p) its platform back, free r.  0, or -1 when a write
- * to the file failed at any point of the recording. */
-int hx_trace_record_stop(struct hx_trace_rec *r);
+ * to the file failed at any point of the recording or the trace is one replay
+ * would refuse (an event or the file beyond the limits above); then why
+ * (when not NULL) says which, in words. */
+int hx_trace_record_stop(struct hx_trace_rec *r, char *why, size_t whylen);
 /* The "producer model ..." header line of machine configuration c. */
 void hx_trace_producer_line(const struct hx_machine_cfg *c, char *buf, size_t n);
 /* The "bind ..." header line: how firmware finds d (mmio base, or the PCI
