@@ -32,7 +32,6 @@
 #define BLK_SLOT_STRIDE 32u    /* header (16, 16-aligned) + status byte + pad */
 #define BLK_HDR_BYTES 16u
 #define BLK_STATUS_OFF 16u
-#define BLK_REQ_CAP (1024u * 1024u) /* bytes per virtio request at most */
 #define BLK_WAIT_STEP_NS 1000u
 /* Bound on list walks over caller-owned requests (a corrupted list must not hang us). */
 #define BLK_LIST_BOUND (1u << 20)
@@ -474,8 +473,9 @@ static int blk_read_config(struct vlab_blk *b)
 	return 0;
 }
 
-/* How much one virtio request may carry, given the queue we got. */
-static int blk_size_requests(struct vlab_blk *b)
+/* How much one virtio request may carry, given the queue we got and the
+ * caller's cap (cap: 0 for the default). */
+static int blk_size_requests(struct vlab_blk *b, uint32_t cap)
 {
 	uint32_t qsize = vlab_vq_size(&b->vq);
 	uint32_t segs;
@@ -488,9 +488,16 @@ static int blk_size_requests(struct vlab_blk *b)
 		segs = VLAB_BLK_MAX_SEGS;
 	if (b->info.seg_max && segs > b->info.seg_max)
 		segs = b->info.seg_max;
-	bytes = b->info.size_max ? (uint64_t)segs * b->info.size_max : BLK_REQ_CAP;
-	if (bytes > BLK_REQ_CAP)
-		bytes = BLK_REQ_CAP;
+	if (cap == 0)
+		cap = VLAB_BLK_DEFAULT_REQ_BYTES;
+	if (cap < b->info.blk_size) {
+		vlab_log(blk_plat(b), VLAB_LOG_ERROR, "%s: max_request_bytes %u is below the logical block (%u)",
+		         blk_name(b), (unsigned)cap, (unsigned)b->info.blk_size);
+		return VLAB_EINVAL;
+	}
+	bytes = b->info.size_max ? (uint64_t)segs * b->info.size_max : cap;
+	if (bytes > cap)
+		bytes = cap;
 	/* Whole logical blocks only: every part of a request starts and ends
 	 * on a block boundary (QEMU answers IOERR otherwise). */
 	bytes -= bytes % b->info.blk_size;
@@ -633,6 +640,8 @@ static int blk_start(struct vlab_blk *b, struct vlab_virtio_dev *d, const struct
 
 	if (cfg && cfg->no_zeroing && cfg->zeroing)
 		return VLAB_EINVAL; /* both asked for: no default to fall back on */
+	if (cfg && cfg->max_request_bytes && cfg->max_request_bytes < VIRTIO_BLK_SECTOR_SIZE)
+		return VLAB_EINVAL;
 	vlab_memset(b, 0, sizeof *b);
 	b->vdev = d;
 	/* Device-writable buffers are zeroed unless the caller says not to,
@@ -649,7 +658,7 @@ static int blk_start(struct vlab_blk *b, struct vlab_virtio_dev *d, const struct
 		return rc; /* queue 0 failed: as without MQ */
 	if (rc)
 		goto undo;
-	rc = blk_size_requests(b);
+	rc = blk_size_requests(b, cfg ? cfg->max_request_bytes : 0);
 	if (rc)
 		goto undo;
 	b->slot_mem_len = blk_id_off(b) + 32u; /* + the 20-byte GET_ID buffer */
