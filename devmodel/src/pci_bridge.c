@@ -77,6 +77,7 @@ void dm_pci_bridge_init(struct dm_pci_bridge *b, uint16_t device)
 	b->fn.ctx = b;
 	b->fn.bridge = b;
 	dm_pci_host_init(&b->bus);
+	dm_pci_changed();
 }
 
 uint8_t dm_pci_bridge_secondary(const struct dm_pci_bridge *b)

@@ -31,6 +31,7 @@ void dm_pci_fn_init(struct dm_pci_fn *f, uint16_t vendor, uint16_t device, uint3
 	f->cfg[0x09] = (uint8_t)class_code;         /* programming interface */
 	f->cfg[0x0a] = (uint8_t)(class_code >> 8);  /* sub-class */
 	f->cfg[0x0b] = (uint8_t)(class_code >> 16); /* base class */
+	dm_pci_changed();
 }
 
 uint64_t dm_pci_bar_addr(const struct dm_pci_fn *f, unsigned i)
@@ -139,6 +140,7 @@ void dm_pci_fn_cfg_write(struct dm_pci_fn *f, uint32_t off, unsigned width, uint
 {
 	if ((width != 1 && width != 2 && width != 4) || off >= 4096 || width > 4096 - off)
 		return;
+	dm_pci_changed(); /* any write: a BAR, the command register, a bridge window */
 	if (f->ops && f->ops->cfg_write && f->ops->cfg_write(f->ctx, off, width, val))
 		return;
 	if (off >= 0x40)
@@ -166,6 +168,18 @@ void dm_pci_fn_cfg_write(struct dm_pci_fn *f, uint32_t off, unsigned width, uint
 }
 
 /* ---- the host ---- */
+
+static uint64_t pci_gen = 1; /* 0 marks an empty hit entry */
+
+void dm_pci_changed(void)
+{
+	__atomic_add_fetch(&pci_gen, 1, __ATOMIC_RELAXED);
+}
+
+uint64_t dm_pci_generation(void)
+{
+	return __atomic_load_n(&pci_gen, __ATOMIC_RELAXED);
+}
 
 void dm_pci_host_init(struct dm_pci_host *h)
 {
@@ -199,6 +213,7 @@ int dm_pci_host_add(struct dm_pci_host *h, unsigned dev, unsigned fn, struct dm_
 	h->fn[dev][fn] = f;
 	update_multi(h, dev);
 	update_present(h);
+	dm_pci_changed();
 	return 0;
 }
 
@@ -211,6 +226,7 @@ void dm_pci_host_remove(struct dm_pci_host *h, struct dm_pci_fn *f)
 				update_multi(h, d);
 			}
 	update_present(h);
+	dm_pci_changed();
 }
 
 /* The function at bus:dev.fn seen from host h, which is bus `self`: its
@@ -327,12 +343,37 @@ static struct dm_pci_fn *decode(struct dm_pci_host *h, bool io, uint64_t addr, u
 	return NULL;
 }
 
+/* decode, answered from h->hit for an access decoded before in this
+ * generation: the same inputs on the same state give the same function,
+ * BAR and offset.  Only a plain hit is kept: an access nobody answered or
+ * one a function with decoding off saw (its blocked_* count) decodes
+ * afresh every time. */
+static struct dm_pci_fn *decode_remembered(struct dm_pci_host *h, bool io, uint64_t addr, unsigned width,
+                                           unsigned *bar, uint64_t *off)
+{
+	const uint64_t gen = dm_pci_generation();
+	for (unsigned i = 0; i < sizeof h->hit / sizeof h->hit[0]; i++) {
+		const struct dm_pci_hit *e = &h->hit[i];
+		if (e->gen == gen && e->addr == addr && e->width == width && e->io == io) {
+			*bar = e->bar;
+			*off = e->off;
+			return e->f;
+		}
+	}
+	bool blocked;
+	struct dm_pci_fn *f = decode(h, io, addr, width, bar, off, &blocked);
+	if (f && !blocked) {
+		struct dm_pci_hit *e = &h->hit[h->hit_next++ % (sizeof h->hit / sizeof h->hit[0])];
+		*e = (struct dm_pci_hit){addr, *off, gen, f, (uint8_t)*bar, (uint8_t)width, io};
+	}
+	return f;
+}
+
 static uint32_t space_read(struct dm_pci_host *h, bool io, uint64_t addr, unsigned width)
 {
 	unsigned bar;
 	uint64_t off;
-	bool blocked;
-	struct dm_pci_fn *f = decode(h, io, addr, width, &bar, &off, &blocked);
+	struct dm_pci_fn *f = decode_remembered(h, io, addr, width, &bar, &off);
 	if (!f || !f->ops || !f->ops->bar_read) {
 		h->unclaimed++;
 		return ones(width);
@@ -344,8 +385,7 @@ static void space_write(struct dm_pci_host *h, bool io, uint64_t addr, unsigned 
 {
 	unsigned bar;
 	uint64_t off;
-	bool blocked;
-	struct dm_pci_fn *f = decode(h, io, addr, width, &bar, &off, &blocked);
+	struct dm_pci_fn *f = decode_remembered(h, io, addr, width, &bar, &off);
 	if (!f || !f->ops || !f->ops->bar_write) {
 		h->unclaimed++;
 		return;

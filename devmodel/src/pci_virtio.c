@@ -258,6 +258,7 @@ static void build(struct dm_vpci *vp)
 		put16(vp, 0x06, 0x0010); /* status: capabilities list */
 	else
 		put8(vp, 0x34, 0);
+	dm_pci_changed(); /* the BARs, command and ops were set directly above */
 }
 
 /* ---- DMA and interrupts through the function ---- */

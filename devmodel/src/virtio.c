@@ -62,11 +62,6 @@ void dm_virtio_violation_where(struct dm_virtio *dv, const char *where, const ch
 	va_end(ap);
 }
 
-bool dm_virtio_has(const struct dm_virtio *dv, unsigned bit)
-{
-	return bit < 64 && ((dv->guest_features >> bit) & 1u);
-}
-
 bool dm_virtio_running(const struct dm_virtio *dv)
 {
 	return (dv->status & DM_VIRTIO_STATUS_DRIVER_OK) && !dv->needs_reset;

@@ -206,16 +206,6 @@ bool hx_arena_free(struct hx_arena *a, void *cpu, size_t size)
 	return true;
 }
 
-void *hx_arena_ptr(const struct hx_arena *a, uint64_t addr, uint64_t len)
-{
-	if (addr < a->base)
-		return NULL;
-	uint64_t off = addr - a->base;
-	if (off > a->size || len > a->size - off)
-		return NULL;
-	return a->host + off;
-}
-
 bool hx_arena_addr(const struct hx_arena *a, const void *cpu, size_t len, uint64_t *addr)
 {
 	/* Compare as integers: relational operators on pointers into different

@@ -51,7 +51,16 @@ void *hx_arena_alloc(struct hx_arena *a, size_t size, size_t align, uint64_t *de
 /* false when [cpu, cpu+size) is not one allocated block's worth of arena. */
 bool hx_arena_free(struct hx_arena *a, void *cpu, size_t size);
 /* Guest address -> host pointer, NULL outside RAM (overflow-safe). */
-void *hx_arena_ptr(const struct hx_arena *a, uint64_t addr, uint64_t len);
+/* Inline: every guest memory access of the models goes through it. */
+static inline void *hx_arena_ptr(const struct hx_arena *a, uint64_t addr, uint64_t len)
+{
+	if (addr < a->base)
+		return NULL;
+	uint64_t off = addr - a->base;
+	if (off > a->size || len > a->size - off)
+		return NULL;
+	return a->host + off;
+}
 /* Host pointer -> guest address; false outside RAM. */
 bool hx_arena_addr(const struct hx_arena *a, const void *cpu, size_t len, uint64_t *addr);
 

@@ -71,6 +71,17 @@ struct dm_pci_fn {
 #define DM_PCI_CMD_MASTER 0x0004u
 #define DM_PCI_CMD_INTX_DISABLE 0x0400u
 
+/*
+ * What BAR decoding depends on (a function's BARs, command register and
+ * ops, a bridge's windows, the functions a host has) changes only through
+ * dm_pci_fn_init, dm_pci_fn_cfg_write, dm_pci_host_add / _remove and
+ * dm_pci_bridge_init, which call dm_pci_changed; code that sets those
+ * fields directly calls it too, or a host may answer from its memory of
+ * an earlier access.  The generation counts the changes (process-wide).
+ */
+void dm_pci_changed(void);
+uint64_t dm_pci_generation(void);
+
 /* A plain function with identity only (e.g. a host bridge). */
 void dm_pci_fn_init(struct dm_pci_fn *f, uint16_t vendor, uint16_t device, uint32_t class_code,
                     uint8_t revision);
@@ -89,6 +100,17 @@ struct dm_pci_host {
 	unsigned npresent;
 	uint32_t cf8;         /* CONFIG_ADDRESS latch */
 	uint64_t unclaimed;   /* BAR-space accesses nobody answered */
+	/* The last BAR-space accesses decoded, by their exact (space, address,
+	 * width): a virtio driver reads and writes the same few registers
+	 * over and over (issue 15: decoding cost 170 instructions an access).
+	 * An entry holds while dm_pci_generation() is the one it was made in. */
+	struct dm_pci_hit {
+		uint64_t addr, off, gen;
+		struct dm_pci_fn *f;
+		uint8_t bar, width;
+		bool io;
+	} hit[4];
+	unsigned hit_next;
 };
 
 void dm_pci_host_init(struct dm_pci_host *h);
