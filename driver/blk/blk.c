@@ -1076,6 +1076,7 @@ int vlab_blk_submit(struct vlab_blk *b, struct vlab_blk_req *r)
 	r->result = 0;
 	r->done = false;
 	r->parts_pending = 0;
+	r->parts_done = 0;
 	r->next_off = 0;
 	r->queue_next = NULL;
 	r->all_submitted = false;
@@ -1227,6 +1228,7 @@ static int blk_complete(struct vlab_blk *b, unsigned qi, void *cookie, uint32_t 
 
 	s->busy = false;
 	s->req = NULL;
+	r->parts_done++;
 	if (r->parts_pending)
 		r->parts_pending--;
 	if (err)
@@ -1364,7 +1366,11 @@ int vlab_blk_wait(struct vlab_blk *b, struct vlab_blk_req *r)
 		return VLAB_EINVAL; /* never submitted: it would never finish */
 	/* Bounded in platform time and in polls (vlab_wait): every poll lets a
 	 * step pass, so a device that keeps completing other requests cannot
-	 * hold the wait either. */
+	 * hold the wait either.  The bound runs from the last of r's own parts
+	 * the device completed: a long request on a slow device is waited for
+	 * while it moves (each part completes once, and r has finitely many),
+	 * and a part that never comes ends it one timeout later. */
+	uint32_t done_parts = r->parts_done;
 	vlab_wait_start(&w, blk_plat(b), vlab_virtio_timeout(b->vdev), BLK_WAIT_STEP_NS);
 	for (;;) {
 		/* Other requests that finish meanwhile stay in the done list
@@ -1375,6 +1381,10 @@ int vlab_blk_wait(struct vlab_blk *b, struct vlab_blk_req *r)
 			return blk_collect(b, r);
 		if (rc < 0)
 			return rc; /* not reached: a device failure fails r too */
+		if (r->parts_done != done_parts) {
+			done_parts = r->parts_done;
+			vlab_wait_start(&w, blk_plat(b), vlab_virtio_timeout(b->vdev), BLK_WAIT_STEP_NS);
+		}
 		if (!vlab_wait_step(&w)) {
 			blk_give_up_device(b, VLAB_ETIMEDOUT, "blk: request timed out");
 			return blk_collect(b, r);

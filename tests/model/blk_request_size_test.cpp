@@ -2,7 +2,8 @@
 // VLAB_BLK_DEFAULT_REQ_BYTES; docs/performance.md "Request size"): a device
 // that sets no size_max gets parts of the default, a caller's cap holds, the
 // device's seg_max x size_max lowers either, and a cap below a block is the
-// caller's error.
+// caller's error; a request of many parts on a slow device is waited for
+// part by part.
 #include <cstring>
 #include <vector>
 
@@ -73,6 +74,46 @@ TEST_P(BlkRequestSize, TheDevicesLimitsLowerTheCap)
 TEST_P(BlkRequestSize, ACapBelowASectorIsTheCallersError)
 {
 	EXPECT_EQ(Init(511), VLAB_EINVAL);
+}
+
+// A request in several parts on a slow device (each part takes 40 % of the
+// timeout, one part in flight at a time): the wait's bound runs from the
+// last part the device completed, so the whole read (1.6 timeouts) comes
+// back whole; a part that never completes still ends it, one timeout after
+// the last completion.  (The bound was the whole request's: the read below
+// timed out, a device that moved at 0.4 timeouts a part given up on.)
+TEST_P(BlkRequestSize, ASlowDeviceThatMovesIsWaitedForPartByPart)
+{
+	bm.opts.ram_bytes = 1u << 20;
+	bm.opts.queue_size = 4; // one request slot: the parts go one after another (pci)
+	ASSERT_NE(bm.Add(), nullptr);
+	ASSERT_EQ(bm.Probe(), 0);
+	struct vlab_blk_cfg cfg;
+	std::memset(&cfg, 0, sizeof cfg);
+	cfg.max_request_bytes = 4096;
+	cfg.queue_cap = 4; // where the driver picks the size (mmio)
+	ASSERT_EQ(vlab_blk_init_cfg(&bm.blk, bm.vdev(), &cfg), 0);
+	bm.inited = true;
+	ASSERT_EQ(bm.blk.nslots, 1u);
+	constexpr uint64_t kTimeout = 10u * 1000u * 1000u; // 10 ms
+	bm.vdev()->timeout_ns = kTimeout;
+	for (size_t i = 0; i < 4 * 4096; i++)
+		bm.Disk()[i] = static_cast<uint8_t>(i * 7 + 3);
+	uint8_t *buf = bm.Buf(4 * 4096);
+	bm.AddFault(DM_FAULT_DELAY, kTimeout * 4 / 10, 0, 0);
+	uint64_t t0 = hx_now(bm.m);
+	ASSERT_EQ(vlab_blk_read(&bm.blk, 0, buf, 32), 0);
+	EXPECT_GE(hx_now(bm.m) - t0, kTimeout * 16 / 10) << "four parts, one after another";
+	EXPECT_EQ(std::memcmp(buf, bm.Disk(), 4 * 4096), 0);
+	// The third part never completes: the wait ends one timeout after the
+	// second part's completion, the device stopped.
+	bm.AddFault(DM_FAULT_STALL, 0, 3, 1); // the third request from here
+	t0 = hx_now(bm.m);
+	EXPECT_EQ(vlab_blk_read(&bm.blk, 0, buf, 32), VLAB_ETIMEDOUT);
+	const uint64_t took = hx_now(bm.m) - t0;
+	EXPECT_GE(took, kTimeout + 2 * (kTimeout * 4 / 10));
+	EXPECT_LT(took, 2 * kTimeout + 3 * (kTimeout * 4 / 10)) << "one bound after the last progress";
+	EXPECT_TRUE(bm.vdev()->broken);
 }
 
 INSTANTIATE_TEST_SUITE_P(Transports, BlkRequestSize, testing::ValuesIn(vlabtest::RingDiagonal()),

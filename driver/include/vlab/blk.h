@@ -191,6 +191,7 @@ struct vlab_blk_req {
 	bool done;
 	/* private */
 	uint32_t parts_pending;
+	uint32_t parts_done; /* parts the device completed: a wait's progress */
 	uint32_t next_off;  /* bytes already submitted */
 	struct vlab_blk_req *queue_next;
 	bool all_submitted; /* every part handed to the device (or given up) */
@@ -360,7 +361,9 @@ int vlab_blk_get_id(struct vlab_blk *b, char id[VIRTIO_BLK_ID_BYTES + 1]);
 int vlab_blk_submit(struct vlab_blk *b, struct vlab_blk_req *r);
 int vlab_blk_poll(struct vlab_blk *b, struct vlab_blk_req **done);
 /* Poll until r is done or the bound passes, and return r's result.  Other
- * requests that finish meanwhile wait for poll.  At the bound the driver
+ * requests that finish meanwhile wait for poll.  The bound is the device's
+ * timeout (vlab_virtio_timeout) from the call or from the last of r's own
+ * parts the device completed, whichever is later.  At the bound the driver
  * gives up on the device (stopped, broken until vlab_blk_init): r fails
  * with VLAB_ETIMEDOUT (VLAB_EWEDGED if the device could not be stopped),
  * and so does every other request it holds. */
