@@ -223,8 +223,6 @@ static void blk_features_ok(void *dev, uint64_t features)
 
 static uint32_t handle(struct dm_blk *b, struct dm_vq *vq, const struct dm_chain *c);
 
-static void complete(struct dm_blk *b, struct dm_vq *vq, uint16_t head, uint32_t len);
-
 static void delayed_fire(void *arg)
 {
 	struct dm_blk_delayed *d = arg;
@@ -240,8 +238,7 @@ static void delayed_fire(void *arg)
 	 * (DEV-2.4.1-2). */
 	if (d->epoch == b->dv.epoch && dm_virtio_running(&b->dv)) {
 		struct dm_vq *vq = &b->dv.vq[d->q];
-		/* complete: a stall (DM_FAULT_STALL) holds a late completion too */
-		complete(b, vq, d->chain.head, handle(b, vq, &d->chain));
+		dm_vq_push(vq, d->chain.head, handle(b, vq, &d->chain));
 	}
 	free(d);
 }
