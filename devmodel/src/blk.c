@@ -24,17 +24,6 @@
 #define BLK_HDR_BYTES 16u
 #define IO_CHUNK 65536u
 
-/* A request a slow device (DM_FAULT_DELAY) took from the ring and works on
- * later: the data, the status byte and the used entry are all written when
- * the delay has passed, as a real device may (2.7.13: the buffers are the
- * device's until it returns them).  A reset in between drops it. */
-struct dm_blk_delayed {
-	struct dm_blk *b;
-	struct dm_blk_delayed *next;
-	uint64_t epoch;
-	uint16_t q;
-	struct dm_chain chain; /* the descriptors as the device read them */
-};
 
 void dm_blk_cfg_default(struct dm_blk_cfg *c)
 {
@@ -223,46 +212,12 @@ static void blk_features_ok(void *dev, uint64_t features)
 
 static uint32_t handle(struct dm_blk *b, struct dm_vq *vq, const struct dm_chain *c);
 
-static void delayed_fire(void *arg)
+/* DM_FAULT_DELAY (dm_virtio_defer): a slow device takes the request now and
+ * moves the data, writes the status and completes it later, as a real
+ * device may (2.7.13: the buffers are the device's until it returns them). */
+static void delayed_fire(struct dm_virtio *dv, struct dm_vq *vq, const struct dm_chain *c)
 {
-	struct dm_blk_delayed *d = arg;
-	struct dm_blk *b = d->b;
-	struct dm_blk_delayed **pp;
-
-	for (pp = &b->delayed; *pp; pp = &(*pp)->next)
-		if (*pp == d) {
-			*pp = d->next;
-			break;
-		}
-	/* A reset in between drops the request: nothing may be written
-	 * (DEV-2.4.1-2). */
-	if (d->epoch == b->dv.epoch && dm_virtio_running(&b->dv)) {
-		struct dm_vq *vq = &b->dv.vq[d->q];
-		dm_vq_push(vq, d->chain.head, handle(b, vq, &d->chain));
-	}
-	free(d);
-}
-
-/* DM_FAULT_DELAY: take c now, work on it value ns later.  False when it
- * cannot be deferred (no scheduler, no memory): then it is done now. */
-static bool defer(struct dm_blk *b, uint16_t q, const struct dm_chain *c, uint64_t ns)
-{
-	struct dm_virtio *dv = &b->dv;
-	struct dm_blk_delayed *d;
-
-	if (!dv->env || !dv->env->schedule_at)
-		return false;
-	d = malloc(sizeof *d);
-	if (!d)
-		return false;
-	d->b = b;
-	d->epoch = dv->epoch;
-	d->q = q;
-	d->chain = *c;
-	d->next = b->delayed;
-	b->delayed = d;
-	dv->env->schedule_at(dv->env->ctx, delayed_fire, d, ns);
-	return true;
+	dm_vq_push(vq, c->head, handle(dv->dev, vq, c));
 }
 
 static void complete(struct dm_blk *b, struct dm_vq *vq, uint16_t head, uint32_t len)
@@ -697,7 +652,7 @@ static void blk_queue_work(void *dev, struct dm_virtio *dv, uint16_t q)
 			dm_virtio_set_needs_reset(dv);
 			return;
 		}
-		if (delay && defer(b, q, b->chain, delay->value))
+		if (delay && dm_virtio_defer(dv, q, b->chain, delay->value, delayed_fire))
 			continue;
 		head = b->chain->head;
 		len = handle(b, vq, b->chain);
@@ -762,12 +717,7 @@ void dm_blk_free(struct dm_blk *b)
 {
 	if (!b)
 		return;
-	while (b->delayed) {
-		struct dm_blk_delayed *d = b->delayed;
-		b->delayed = d->next;
-		/* The env must not run work of a freed device (as for queue work). */
-		free(d);
-	}
+	dm_virtio_drop_deferred(&b->dv);
 	if (b->store && b->store->close)
 		b->store->close(b->store);
 	free(b->chain);

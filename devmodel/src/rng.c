@@ -116,6 +116,15 @@ static uint32_t answer(struct dm_rng *r, struct dm_vq *vq, const struct dm_chain
 	return len;
 }
 
+/* DM_FAULT_DELAY (dm_virtio_defer): a slow entropy source (a rate-limited
+ * one, as QEMU's max-bytes / period) answers the request later.  As on a
+ * disk the delay counts requests as they arrive, and the late answer comes
+ * without stall seeing it (docs/fault-plans.md). */
+static void delayed_fire(struct dm_virtio *dv, struct dm_vq *vq, const struct dm_chain *c)
+{
+	dm_vq_push(vq, c->head, answer(dv->dev, vq, c));
+}
+
 static void rng_queue_work(void *dev, struct dm_virtio *dv, uint16_t q)
 {
 	struct dm_rng *r = dev;
@@ -132,6 +141,9 @@ static void rng_queue_work(void *dev, struct dm_virtio *dv, uint16_t q)
 			dm_virtio_set_needs_reset(dv);
 			return;
 		}
+		struct dm_fault *delay = dm_virtio_fault_hit(dv, DM_FAULT_DELAY, q);
+		if (delay && dm_virtio_defer(dv, q, r->chain, delay->value, delayed_fire))
+			continue;
 		const uint32_t len = answer(r, vq, r->chain);
 		if (dm_virtio_fault_hit(dv, DM_FAULT_STALL, q))
 			continue; /* filled, never completed */
@@ -177,6 +189,7 @@ void dm_rng_free(struct dm_rng *r)
 {
 	if (!r)
 		return;
+	dm_virtio_drop_deferred(&r->dv);
 	free(r->chain);
 	free(r);
 }

@@ -8,6 +8,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "devmodel/spec.h"
@@ -555,4 +556,61 @@ struct dm_fault *dm_virtio_fault_hit(struct dm_virtio *dv, enum dm_fault_kind k,
 		}
 	}
 	return first;
+}
+
+/* ---- work a slow device does later (DM_FAULT_DELAY) ---- */
+
+struct dm_deferred {
+	struct dm_virtio *dv;
+	struct dm_deferred *next;
+	dm_deferred_fn *fire;
+	uint64_t epoch;
+	uint16_t q;
+	struct dm_chain chain; /* the descriptors as the device read them */
+};
+
+static void deferred_run(void *arg)
+{
+	struct dm_deferred *d = arg;
+	struct dm_virtio *dv = d->dv;
+
+	for (struct dm_deferred **pp = &dv->deferred; *pp; pp = &(*pp)->next)
+		if (*pp == d) {
+			*pp = d->next;
+			break;
+		}
+	/* A reset in between drops the request: nothing may be written
+	 * (DEV-2.4.1-2). */
+	if (d->epoch == dv->epoch && dm_virtio_running(dv))
+		d->fire(dv, &dv->vq[d->q], &d->chain);
+	free(d);
+}
+
+bool dm_virtio_defer(struct dm_virtio *dv, uint16_t q, const struct dm_chain *c, uint64_t ns, dm_deferred_fn *fire)
+{
+	struct dm_deferred *d;
+
+	if (!dv->env || !dv->env->schedule_at || q >= DM_MAX_QUEUES)
+		return false;
+	d = malloc(sizeof *d);
+	if (!d)
+		return false;
+	d->dv = dv;
+	d->fire = fire;
+	d->epoch = dv->epoch;
+	d->q = q;
+	d->chain = *c;
+	d->next = dv->deferred;
+	dv->deferred = d;
+	dv->env->schedule_at(dv->env->ctx, deferred_run, d, ns);
+	return true;
+}
+
+void dm_virtio_drop_deferred(struct dm_virtio *dv)
+{
+	while (dv->deferred) {
+		struct dm_deferred *d = dv->deferred;
+		dv->deferred = d->next;
+		free(d);
+	}
 }

@@ -134,7 +134,10 @@ int vlab_rng_read(struct vlab_rng *r, void *buf, size_t len, size_t *got)
 	rc = vlab_virtio_check(r->vdev);
 	if (rc)
 		return rc == VLAB_ENEEDSRESET ? rng_give_up(r, rc, "rng: the device needs a reset") : rc;
-	/* One deadline for the whole call, and a bound on requests. */
+	/* A deadline that runs from the call or from the last request the
+	 * device answered with bytes (a slow source that keeps answering, as
+	 * a rate-limited one, is waited for), and a bound on requests: at most
+	 * VLAB_RNG_MAX_REQUESTS + 1 deadlines a call. */
 	vlab_wait_start(&w, r->vdev->plat, vlab_virtio_timeout(r->vdev), RNG_WAIT_STEP_NS);
 	for (unsigned i = 0; i < VLAB_RNG_MAX_REQUESTS && have < len; i++) {
 		uint32_t want = len - have < VLAB_RNG_BUF_BYTES ? (uint32_t)(len - have) : VLAB_RNG_BUF_BYTES;
@@ -159,6 +162,7 @@ int vlab_rng_read(struct vlab_rng *r, void *buf, size_t len, size_t *got)
 		empty = 0;
 		if (n < want)
 			r->stats.short_answers++;
+		vlab_wait_start(&w, r->vdev->plat, vlab_virtio_timeout(r->vdev), RNG_WAIT_STEP_NS);
 	}
 	if (rc)
 		return rc;

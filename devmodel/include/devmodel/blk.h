@@ -75,7 +75,6 @@ void dm_blk_cfg_default(struct dm_blk_cfg *c);
  * legacy: the profile as seen through a legacy interface. */
 void dm_blk_cfg_qemu72(struct dm_blk_cfg *c, bool legacy);
 
-struct dm_blk_delayed;
 
 struct dm_blk {
 	struct dm_virtio dv;
@@ -91,7 +90,6 @@ struct dm_blk {
 	/* Added. */
 	uint8_t writeback;             /* current writeback config field */
 	struct dm_chain *chain;        /* scratch for the request being processed */
-	struct dm_blk_delayed *delayed;/* completions waiting for DM_FAULT_DELAY */
 	uint8_t *bounce;               /* data of a store without span, allocated once */
 };
 

@@ -68,6 +68,9 @@ struct dm_virtio {
 
 	struct dm_fault faults[DM_MAX_FAULTS];
 	unsigned nfaults;
+	/* Chains a slow device (DM_FAULT_DELAY) took and answers later
+	 * (dm_virtio_defer); kept across resets, freed by dm_virtio_drop_deferred. */
+	struct dm_deferred *deferred;
 	/* Statistics. */
 	uint64_t notifications, resets;
 
@@ -140,6 +143,18 @@ static inline bool dm_virtio_has(const struct dm_virtio *dv, unsigned bit)
 }
 /* DRIVER_OK set and DEVICE_NEEDS_RESET not: the device processes queues. */
 bool dm_virtio_running(const struct dm_virtio *dv);
+/*
+ * DM_FAULT_DELAY: the device took chain c from queue q and works on it ns
+ * later: fire(dv, vq, c) runs then with a copy of the chain, unless a reset
+ * came in between or the device no longer runs (the request is dropped, as
+ * a real device drops what it held: DEV-2.4.1-2).  False when it cannot be
+ * deferred (no scheduler, no memory): the caller handles c now.
+ */
+typedef void dm_deferred_fn(struct dm_virtio *dv, struct dm_vq *vq, const struct dm_chain *c);
+bool dm_virtio_defer(struct dm_virtio *dv, uint16_t q, const struct dm_chain *c, uint64_t ns, dm_deferred_fn *fire);
+/* At the device's free: the deferred chains go (the env must not run work
+ * of a freed device, as for queue work). */
+void dm_virtio_drop_deferred(struct dm_virtio *dv);
 uint64_t dm_virtio_now(const struct dm_virtio *dv);
 
 /*
