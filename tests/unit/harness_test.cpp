@@ -137,6 +137,34 @@ TEST(Arena, AllocIsZeroedAndAlignedOnTheDeviceAddress)
 		ASSERT_EQ(q[i], 0) << i;
 	hx_dma_free(m.get(), q, 256);
 
+	// The same for large blocks (zeroed by whole pages, the ends cleared):
+	// a block that starts and ends inside pages, dirtied from end to end
+	// together with its neighbours, comes back all zeroes, and the
+	// neighbours keep their bytes.
+	const size_t big = 300 * 1024 + 123;
+	auto *lead = static_cast<uint8_t *>(hx_dma_alloc(m.get(), 100, 1, nullptr));
+	auto *r = static_cast<uint8_t *>(hx_dma_alloc(m.get(), big, 1, nullptr));
+	auto *tail = static_cast<uint8_t *>(hx_dma_alloc(m.get(), 100, 1, nullptr));
+	ASSERT_NE(lead, nullptr);
+	ASSERT_NE(r, nullptr);
+	ASSERT_NE(tail, nullptr);
+	ASSERT_NE(reinterpret_cast<uintptr_t>(r) % 4096, 0u) << "the block starts inside a page";
+	std::memset(lead, 0x11, 100);
+	std::memset(r, 0x5a, big);
+	std::memset(tail, 0x22, 100);
+	hx_dma_free(m.get(), r, big);
+	auto *r2 = static_cast<uint8_t *>(hx_dma_alloc(m.get(), big, 1, nullptr));
+	ASSERT_EQ(r2, r);
+	for (size_t i = 0; i < big; i++)
+		ASSERT_EQ(r2[i], 0) << i;
+	for (int i = 0; i < 100; i++) {
+		ASSERT_EQ(lead[i], 0x11) << i;
+		ASSERT_EQ(tail[i], 0x22) << i;
+	}
+	hx_dma_free(m.get(), r2, big);
+	hx_dma_free(m.get(), lead, 100);
+	hx_dma_free(m.get(), tail, 100);
+
 	struct hx_arena_stats st;
 	hx_arena_get_stats(m.get(), &st);
 	EXPECT_EQ(st.used, 0u);
