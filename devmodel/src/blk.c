@@ -24,7 +24,6 @@
 #define BLK_HDR_BYTES 16u
 #define IO_CHUNK 65536u
 
-
 void dm_blk_cfg_default(struct dm_blk_cfg *c)
 {
 	memset(c, 0, sizeof *c);

@@ -116,11 +116,15 @@ static void insert_at(struct hx_arena *a, size_t i, uint64_t off, uint64_t len)
 #define ZERO_BY_PAGES_MIN (64u * 1024u)
 static void zero_range(uint8_t *p, size_t len)
 {
+	if (len < ZERO_BY_PAGES_MIN) {
+		memset(p, 0, len);
+		return;
+	}
 	const uintptr_t page = (uintptr_t)host_page();
 	const uintptr_t start = (uintptr_t)p, end = start + len;
 	const uintptr_t lo = (start + page - 1) & ~(page - 1), hi = end & ~(page - 1);
 
-	if (len < ZERO_BY_PAGES_MIN || hi <= lo || madvise((void *)lo, hi - lo, MADV_DONTNEED) != 0) {
+	if (hi <= lo || madvise((void *)lo, hi - lo, MADV_DONTNEED) != 0) {
 		memset(p, 0, len);
 		return;
 	}

@@ -13,7 +13,8 @@
 #include "trace_internal.h"
 #include "vlab/platform.h"
 
-/* Traces this big are not traces (a blk request is about 3 KiB of text). */
+/* A line: the longest payload in hex, and its words (HX_TRACE_MAX_FILE
+ * bounds the whole text: a blk request is about 3 KiB of it). */
 #define MAX_LINE (2u * (size_t)HX_TRACE_MAX_PAYLOAD + 256u)
 #define MAX_TOK 8
 

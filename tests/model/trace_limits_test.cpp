@@ -1,8 +1,8 @@
 // The recorder writes only traces that replay reads (docs/trace-format.md,
 // "Limits"): an unmap carries every byte of its mapping, so a mapping over
 // 1 MiB (one vlab_blk_read of 2 MiB) must parse, and one beyond
-// HX_TRACE_MAX_PAYLOAD must fail the recording with the reason, not leave a
-// trace that replay refuses at load.
+// HX_TRACE_MAX_PAYLOAD, or a file beyond HX_TRACE_MAX_FILE, must fail the
+// recording with the reason, not leave a trace that replay refuses at load.
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -103,13 +103,30 @@ TEST(TraceLimits, AMappingBeyondTheLimitFailsTheRecordingWithTheReason)
 	EXPECT_LT(r.len, 4096u);
 }
 
-TEST(TraceLimits, ARecordingWithinTheLimitsSaysNothing)
+// A trace file over HX_TRACE_MAX_FILE, which replay would not load, fails
+// the recording too.  The file is made that long by a hole (a sparse
+// temporary file), not by writing 512 MiB.
+TEST(TraceLimits, ATraceFileBeyondTheLimitFailsTheRecordingWithTheReason)
 {
-	Recording r;
-	ASSERT_NE(r.rec, nullptr);
-	std::vector<uint8_t> buf(HX_TRACE_MAX_PAYLOAD / 64);
-	r.MapUnmap(buf);
-	EXPECT_EQ(r.Stop(0), "");
+	FILE *f = std::tmpfile();
+	ASSERT_NE(f, nullptr);
+	struct vlab_platform_ops ops {};
+	ops.dma_map = StubMap;
+	ops.now_ns = StubNow;
+	struct vlab_platform plat {};
+	plat.ops = &ops;
+	const char *header[] = {"producer fuzz target=test", "command test", "bind mmio base=0x10001000 flags=0x1"};
+	struct hx_trace_rec *rec = hx_trace_record_platform(&plat, StubNow, nullptr, f, header, 3);
+	ASSERT_NE(rec, nullptr);
+	std::vector<uint8_t> buf(64);
+	vlab_addr_t dev = 0;
+	ASSERT_EQ(vlab_plat_dma_map(&plat, buf.data(), buf.size(), VLAB_DMA_FROM_DEVICE, &dev), 0);
+	ASSERT_EQ(std::fseek(f, HX_TRACE_MAX_FILE, SEEK_CUR), 0);
+	vlab_plat_dma_unmap(&plat, buf.data(), buf.size(), VLAB_DMA_FROM_DEVICE, dev);
+	char why[160] = "";
+	EXPECT_EQ(hx_trace_record_stop(rec, why, sizeof why), -1);
+	EXPECT_NE(std::string(why).find("larger than 512 MiB"), std::string::npos) << why;
+	std::fclose(f);
 }
 
 } // namespace

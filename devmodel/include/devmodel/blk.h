@@ -75,7 +75,6 @@ void dm_blk_cfg_default(struct dm_blk_cfg *c);
  * legacy: the profile as seen through a legacy interface. */
 void dm_blk_cfg_qemu72(struct dm_blk_cfg *c, bool legacy);
 
-
 struct dm_blk {
 	struct dm_virtio dv;
 	struct dm_blk_cfg cfg;
