@@ -91,3 +91,19 @@ void arch_wmb(void) { __asm__ __volatile__("dmb st" ::: "memory"); }
 
 /* Register access (bm.h). */
 BM_DEFINE_IO("dmb ld", "dmb st")
+
+/* Sleeping through a delay (bm.h): the virtual timer (CNTV_CVAL_EL0,
+ * CNTV_CTL_EL0 ENABLE) wakes wfi through the GICv2. */
+bool arch_idle_init(const struct bm_fdt_info *f)
+{
+	__asm__ __volatile__("msr cntv_ctl_el0, xzr; isb" ::: "memory");
+	return bm_arm_gic_wake_init(f);
+}
+
+void arch_idle_until(uint64_t tick)
+{
+	__asm__ __volatile__("msr cntv_cval_el0, %0; msr cntv_ctl_el0, %1; isb" ::"r"(tick), "r"(1ull) : "memory");
+	if (arch_ticks() < tick)
+		__asm__ __volatile__("wfi" ::: "memory");
+	__asm__ __volatile__("msr cntv_ctl_el0, xzr; isb" ::: "memory");
+}

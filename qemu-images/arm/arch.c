@@ -112,3 +112,21 @@ void arch_wmb(void) { __asm__ __volatile__("dmb st" ::: "memory"); }
 
 /* Register access (bm.h). */
 BM_DEFINE_IO("dmb sy", "dmb st")
+
+/* Sleeping through a delay (bm.h): the virtual timer (CNTV_CVAL,
+ * CNTV_CTL ENABLE) wakes wfi through the GICv2. */
+bool arch_idle_init(const struct bm_fdt_info *f)
+{
+	__asm__ __volatile__("mcr p15, 0, %0, c14, c3, 1; isb" ::"r"(0u) : "memory");
+	return bm_arm_gic_wake_init(f);
+}
+
+void arch_idle_until(uint64_t tick)
+{
+	__asm__ __volatile__("mcrr p15, 3, %0, %1, c14; mcr p15, 0, %2, c14, c3, 1; isb" ::"r"((uint32_t)tick),
+	                     "r"((uint32_t)(tick >> 32)), "r"(1u)
+	                     : "memory");
+	if (arch_ticks() < tick)
+		__asm__ __volatile__("wfi" ::: "memory");
+	__asm__ __volatile__("mcr p15, 0, %0, c14, c3, 1; isb" ::"r"(0u) : "memory");
+}

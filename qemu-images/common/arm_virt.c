@@ -25,3 +25,32 @@ uintptr_t bm_arm_fdt_address(uintptr_t reg, uintptr_t ram_start)
 	}
 	return ram_start;
 }
+
+/* The GICv2 set up only so that the generic timer's virtual interrupt
+ * wakes the CPU from wfi (bm.h arch_idle_init): that interrupt enabled at
+ * the distributor with a priority the CPU interface lets through, both
+ * enabled.  It stays masked at the CPU (PSTATE.I, set from reset), so it
+ * is never taken and never acknowledged: turning the timer off drops it. */
+#define GICD_CTLR 0x000u
+#define GICD_ISENABLER0 0x100u
+#define GICD_IPRIORITYR 0x400u
+#define GICC_CTLR 0x000u
+#define GICC_PMR 0x004u
+#define GIC_FRAME 0x1000u
+
+bool bm_arm_gic_wake_init(const struct bm_fdt_info *f)
+{
+	const uint32_t irq = f->timer_virt_irq;
+	if (!f->gic_dist || !f->gic_cpu || irq < 16 || irq >= 32 || !bm_reaches(BM_CPU_ADDR_MAX, f->gic_dist, GIC_FRAME) ||
+	    !bm_reaches(BM_CPU_ADDR_MAX, f->gic_cpu, GIC_FRAME))
+		return false;
+	volatile uint32_t *d = (volatile uint32_t *)(uintptr_t)f->gic_dist;
+	volatile uint32_t *c = (volatile uint32_t *)(uintptr_t)f->gic_cpu;
+	volatile uint8_t *prio = (volatile uint8_t *)(uintptr_t)(f->gic_dist + GICD_IPRIORITYR);
+	prio[irq] = 0x80;
+	d[GICD_ISENABLER0 / 4] = 1u << irq;
+	d[GICD_CTLR / 4] = 1;
+	c[GICC_PMR / 4] = 0xf0;
+	c[GICC_CTLR / 4] = 1;
+	return true;
+}

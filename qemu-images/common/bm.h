@@ -40,6 +40,20 @@ _Noreturn void arch_poweroff(int code);
 void arch_mb(void);
 void arch_rmb(void);
 void arch_wmb(void);
+/*
+ * Sleeping through a delay (platform.c p_delay), so that the vCPU leaves
+ * the host's cores to the device while it waits: under QEMU a spinning
+ * vCPU holds a core its I/O threads could use (docs/performance.md "Early
+ * notification, and sleeping in delays").  arch_idle_init sets up a timer
+ * that can wake the CPU from its wait-for-interrupt (the interrupt stays
+ * masked: it wakes the CPU and is never taken) and says whether the
+ * target can; arch_idle_until sleeps until the tick counter reaches tick
+ * or something else wakes the CPU, whichever comes first (the caller
+ * checks the time again).  Targets without one (x86) return false and the
+ * delay spins.
+ */
+bool arch_idle_init(const struct bm_fdt_info *fdt);
+void arch_idle_until(uint64_t tick);
 uint8_t arch_read8(uintptr_t a);
 uint16_t arch_read16(uintptr_t a);
 uint32_t arch_read32(uintptr_t a);
@@ -87,6 +101,9 @@ void bm_puts(const char *s);
  * ELF image. */
 void bm_pl011_putc(uintptr_t base, char c);
 uintptr_t bm_arm_fdt_address(uintptr_t reg, uintptr_t ram_start);
+/* arm and aarch64: the GICv2 lets the virtual timer wake wfi (arm_virt.c);
+ * false when the tree names no GICv2 or no timer interrupt. */
+bool bm_arm_gic_wake_init(const struct bm_fdt_info *fdt);
 /* printf-like (vlab_snprintf formats; lines up to 255 bytes). */
 #define bm_printf(...)                                        \
 	do {                                                  \

@@ -61,6 +61,9 @@ struct level {
 
 struct node {
 	bool virtio_mmio, ns16550, pl011, sifive_test, pci_ecam, memory, cpus;
+	bool clint, gicv2, arch_timer;
+	const uint8_t *interrupts;
+	uint32_t interrupts_len;
 	bool record; /* bootargs "vlab.record" */
 	bool bench;  /* bootargs "vlab.bench" */
 	const uint8_t *reg;
@@ -124,6 +127,11 @@ static void finish_node(struct bm_fdt_info *info, const struct node *n, const st
 		info->timebase_hz = n->timebase;
 	if (n->record)
 		info->record = true;
+	/* interrupts: (type, number, flags) triples, type 1 a PPI (ID 16 +
+	 * number); the third is the virtual timer's. */
+	if (n->arch_timer && n->interrupts && n->interrupts_len >= 36 && be32(n->interrupts + 24) == 1 &&
+	    be32(n->interrupts + 28) < 16 && info->timer_virt_irq == 0)
+		info->timer_virt_irq = 16 + be32(n->interrupts + 28);
 	if (n->bench)
 		info->bench = true;
 	if (!have_reg) {
@@ -147,6 +155,16 @@ static void finish_node(struct bm_fdt_info *info, const struct node *n, const st
 	}
 	if (n->sifive_test && info->exit_base == 0)
 		info->exit_base = base;
+	if (n->clint && info->clint_base == 0)
+		info->clint_base = base;
+	if (n->gicv2 && info->gic_dist == 0 && n->reg_len >= 8 * (ac + sc)) {
+		uint64_t cpu = 0;
+		read_cells(n->reg + 4 * (ac + sc), ac, &cpu);
+		if (cpu) {
+			info->gic_dist = base;
+			info->gic_cpu = cpu;
+		}
+	}
 	if (n->pci_ecam && info->ecam_size == 0) {
 		info->ecam_base = base;
 		info->ecam_size = size;
@@ -164,6 +182,9 @@ static void prop(struct node *n, struct level *self, const char *name, size_t na
 		n->pl011 |= list_has(val, len, "arm,pl011");
 		n->sifive_test |= list_has(val, len, "sifive,test0");
 		n->pci_ecam |= list_has(val, len, "pci-host-ecam-generic");
+		n->clint |= list_has(val, len, "riscv,clint0") || list_has(val, len, "sifive,clint0");
+		n->gicv2 |= list_has(val, len, "arm,cortex-a15-gic") || list_has(val, len, "arm,gic-400");
+		n->arch_timer |= list_has(val, len, "arm,armv7-timer") || list_has(val, len, "arm,armv8-timer");
 	} else if (str_eq(name, name_max, "device_type")) {
 		n->memory |= list_has(val, len, "memory");
 	} else if (str_eq(name, name_max, "reg")) {
@@ -179,6 +200,9 @@ static void prop(struct node *n, struct level *self, const char *name, size_t na
 	} else if (str_eq(name, name_max, "bootargs")) {
 		n->record |= list_has(val, len, "vlab.record");
 		n->bench |= list_has(val, len, "vlab.bench");
+	} else if (str_eq(name, name_max, "interrupts")) {
+		n->interrupts = val;
+		n->interrupts_len = len;
 	} else if (str_eq(name, name_max, "timebase-frequency") && len == 4) {
 		n->timebase = be32(val);
 	}

@@ -42,6 +42,15 @@ struct bm_fdt_info {
 	enum bm_uart_kind uart_kind;
 	uint64_t uart_base;
 	uint64_t exit_base;              /* sifive,test0, 0 if none */
+	/* What lets the CPU sleep through a delay (bm.h arch_idle_init):
+	 * the RISC-V CLINT (riscv,clint0 / sifive,clint0), the GICv2's
+	 * distributor and CPU interface (arm,cortex-a15-gic / arm,gic-400: the
+	 * first two reg entries) and the generic timer's virtual interrupt
+	 * (arm,armv7-timer / arm,armv8-timer: the third of its interrupts, a
+	 * PPI, as an interrupt ID); 0 when the tree has none. */
+	uint64_t clint_base;
+	uint64_t gic_dist, gic_cpu;
+	uint32_t timer_virt_irq;
 	/* PCI host bridge (pci-host-ecam-generic), for the PCI transport. */
 	uint64_t ecam_base, ecam_size;
 	unsigned n_pci_ranges;

@@ -27,6 +27,7 @@ struct bm_plat {
 	bool first_alloc;
 	uint64_t ram_lo, ram_hi;     /* what DMA may reach */
 	uint64_t tick_hz;
+	bool idle;                   /* delays sleep (arch_idle_init) */
 };
 
 static struct bm_plat bm;
@@ -270,9 +271,17 @@ static uint64_t p_now(void *c)
 
 static void p_delay(void *c, uint64_t ns)
 {
+	const struct bm_plat *p = c;
 	if (bm_tracing)
 		bm_trace_printf("delay %llu", (unsigned long long)ns);
 	const uint64_t end = clock_ns(c) + ns;
+	/* Asleep until the delay's tick (ns split so that neither product
+	 * overflows), then the clock decides as before: a wake-up that came
+	 * early spins the rest, one that never came is not waited for twice. */
+	if (p->idle) {
+		const uint64_t hz = p->tick_hz, d = ns / 1000000000ull, r = ns % 1000000000ull;
+		arch_idle_until(arch_ticks() + d * hz + (r * hz + 999999999ull) / 1000000000ull);
+	}
 	for (uint64_t polls = 0; polls < BM_DELAY_MAX_POLLS && clock_ns(c) < end; polls++)
 		;
 }
@@ -347,6 +356,7 @@ const struct vlab_platform *bm_platform_init(const struct bm_fdt_info *fdt)
 	bm.tick_hz = arch_tick_hz(fdt);
 	if (bm.tick_hz == 0 || bm.tick_hz > 10000000000ull)
 		bm.tick_hz = 10000000; /* a tree without a sane value: QEMU's riscv default */
+	bm.idle = arch_idle_init(fdt);
 	/* DMA may reach RAM as the tree gives it; the image itself (pool,
 	 * stack) is in it.  Without a memory node: the image only. */
 	const uint64_t lo = (uint64_t)(uintptr_t)__image_start, hi = (uint64_t)(uintptr_t)__image_end;

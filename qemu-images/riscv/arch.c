@@ -110,3 +110,44 @@ void arch_wmb(void) { __asm__ __volatile__("fence ow, ow" ::: "memory"); }
 
 /* Register access (bm.h). */
 BM_DEFINE_IO("fence i, r", "fence w, o")
+
+/* Sleeping through a delay (bm.h): the CLINT's mtimecmp for hart 0 (the
+ * image runs on hart 0 in machine mode), with the machine timer enabled
+ * in mie while mstatus.MIE stays 0, so that the timer wakes wfi and is
+ * never taken.  mtimecmp is put back to its largest value afterwards,
+ * which clears the pending timer. */
+#define CLINT_MTIMECMP0 0x4000u
+#define MIE_MTIE (1u << 7)
+
+static volatile uint32_t *mtimecmp;
+
+static void set_mtimecmp(uint64_t v)
+{
+	/* Halves: the high one set to its largest first, so that no
+	 * intermediate value lies in the past (an rv64 hart writes both at
+	 * once, the same way). */
+	mtimecmp[1] = 0xffffffffu;
+	mtimecmp[0] = (uint32_t)v;
+	mtimecmp[1] = (uint32_t)(v >> 32);
+}
+
+bool arch_idle_init(const struct bm_fdt_info *f)
+{
+	if (!f->clint_base || !bm_reaches(BM_CPU_ADDR_MAX, f->clint_base + CLINT_MTIMECMP0, 8))
+		return false;
+	mtimecmp = (volatile uint32_t *)(uintptr_t)(f->clint_base + CLINT_MTIMECMP0);
+	set_mtimecmp(~0ull);
+	return true;
+}
+
+void arch_idle_until(uint64_t tick)
+{
+	if (!mtimecmp)
+		return;
+	set_mtimecmp(tick);
+	__asm__ __volatile__("csrs mie, %0" ::"r"(MIE_MTIE) : "memory");
+	if (arch_ticks() < tick)
+		__asm__ __volatile__("wfi" ::: "memory");
+	__asm__ __volatile__("csrc mie, %0" ::"r"(MIE_MTIE) : "memory");
+	set_mtimecmp(~0ull);
+}

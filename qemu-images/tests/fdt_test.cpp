@@ -125,6 +125,8 @@ std::vector<uint8_t> QemuLikeTree()
 	b.Begin("virtio_mmio@10001000").PropStr("compatible", {"virtio,mmio"})
 	        .PropCells("reg", {0, 0x10001000u, 0, 0x1000}).End();
 	b.Begin("uart@10000000").PropStr("compatible", {"ns16550a"}).PropCells("reg", {0, 0x10000000u, 0, 0x100}).End();
+	b.Begin("clint@2000000").PropStr("compatible", {"sifive,clint0", "riscv,clint0"})
+	        .PropCells("reg", {0, 0x2000000u, 0, 0x10000u}).End();
 	b.Begin("pci@30000000").PropStr("compatible", {"pci-host-ecam-generic"})
 	        .PropCells("#address-cells", {3}).PropCells("#size-cells", {2})
 	        .PropCells("reg", {0, 0x30000000u, 0, 0x10000000u})
@@ -160,6 +162,60 @@ TEST(Fdt, ReadsWhatQemuPasses)
 	EXPECT_EQ(info.pci_range[1].pci_addr, 0x40000000u);
 	EXPECT_EQ(info.pci_range[1].size, 0x40000000u);
 	EXPECT_FALSE(info.record); // no /chosen bootargs
+	EXPECT_EQ(info.clint_base, 0x2000000u);
+	EXPECT_EQ(info.gic_dist, 0u); // none on riscv
+	EXPECT_EQ(info.timer_virt_irq, 0u);
+}
+
+// What arm and aarch64 sleep with (QEMU's arm virt, -M virt,dumpdtb): the
+// GICv2's two frames from its reg, the virtual timer's PPI (the third of
+// the timer's interrupts) as an interrupt ID.
+std::vector<uint8_t> ArmLikeTree(const std::string &gic, const std::vector<uint32_t> &gic_reg,
+                                 const std::vector<uint32_t> &timer_irqs)
+{
+	FdtBuilder b;
+	b.Begin("").PropCells("#address-cells", {2}).PropCells("#size-cells", {2});
+	b.Begin("intc@8000000").PropStr("compatible", {gic}).PropCells("reg", gic_reg).End();
+	b.Begin("timer").PropStr("compatible", {"arm,armv8-timer", "arm,armv7-timer"})
+	        .PropCells("interrupts", timer_irqs).End();
+	b.End();
+	return b.Blob();
+}
+
+const std::vector<uint32_t> kGicReg = {0, 0x8000000u, 0, 0x10000u, 0, 0x8010000u, 0, 0x10000u};
+const std::vector<uint32_t> kTimerIrqs = {1, 13, 0x104, 1, 14, 0x104, 1, 11, 0x104, 1, 10, 0x104};
+
+TEST(Fdt, FindsTheGicAndTheVirtualTimer)
+{
+	auto blob = ArmLikeTree("arm,cortex-a15-gic", kGicReg, kTimerIrqs);
+	struct bm_fdt_info info;
+	ASSERT_EQ(bm_fdt_parse(blob.data(), blob.size(), &info), 0);
+	EXPECT_EQ(info.gic_dist, 0x8000000u);
+	EXPECT_EQ(info.gic_cpu, 0x8010000u);
+	EXPECT_EQ(info.timer_virt_irq, 27u);
+	EXPECT_EQ(info.clint_base, 0u);
+}
+
+// Nothing to sleep with: a GICv3 (another programming model), a GIC whose
+// reg has one frame, a timer with two interrupts or an SPI where the
+// virtual timer's PPI should be.
+TEST(Fdt, NoSleepFromAnUnusableGicOrTimer)
+{
+	struct bm_fdt_info info;
+	auto v3 = ArmLikeTree("arm,gic-v3", kGicReg, kTimerIrqs);
+	ASSERT_EQ(bm_fdt_parse(v3.data(), v3.size(), &info), 0);
+	EXPECT_EQ(info.gic_dist, 0u);
+	auto one = ArmLikeTree("arm,gic-400", {0, 0x8000000u, 0, 0x10000u}, kTimerIrqs);
+	ASSERT_EQ(bm_fdt_parse(one.data(), one.size(), &info), 0);
+	EXPECT_EQ(info.gic_dist, 0u);
+	EXPECT_EQ(info.gic_cpu, 0u);
+	auto two = ArmLikeTree("arm,gic-400", kGicReg, {1, 13, 0x104, 1, 14, 0x104});
+	ASSERT_EQ(bm_fdt_parse(two.data(), two.size(), &info), 0);
+	EXPECT_EQ(info.gic_dist, 0x8000000u);
+	EXPECT_EQ(info.timer_virt_irq, 0u);
+	auto spi = ArmLikeTree("arm,gic-400", kGicReg, {1, 13, 0x104, 1, 14, 0x104, 0, 11, 0x104});
+	ASSERT_EQ(bm_fdt_parse(spi.data(), spi.size(), &info), 0);
+	EXPECT_EQ(info.timer_virt_irq, 0u);
 }
 
 // The kernel command line (QEMU -append) asks for a trace with exactly

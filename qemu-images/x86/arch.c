@@ -404,3 +404,16 @@ int x86_main(uint32_t magic, uint32_t info_addr)
 	          (unsigned)PCI_MEM_END, PCI_IO_BASE, PCI_IO_END, info.record ? ", recording" : "");
 	return bm_main_info(&info);
 }
+
+/* Sleeping through a delay (bm.h): not on x86, whose hlt wakes only for an
+ * interrupt the CPU takes (no IDT here): delays spin. */
+bool arch_idle_init(const struct bm_fdt_info *f)
+{
+	(void)f;
+	return false;
+}
+
+void arch_idle_until(uint64_t tick)
+{
+	(void)tick;
+}
