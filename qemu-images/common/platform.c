@@ -280,7 +280,12 @@ static void p_delay(void *c, uint64_t ns)
 	 * early spins the rest, one that never came is not waited for twice. */
 	if (p->idle) {
 		const uint64_t hz = p->tick_hz, d = ns / 1000000000ull, r = ns % 1000000000ull;
-		arch_idle_until(arch_ticks() + d * hz + (r * hz + 999999999ull) / 1000000000ull);
+		const uint64_t now = arch_ticks();
+		const uint64_t ticks = d * hz + (r * hz + 999999999ull) / 1000000000ull;
+		/* A delay whose tick count overflows is not slept through: it
+		 * spins, bounded as before. */
+		if (d <= UINT64_MAX / hz / 2 && ticks <= UINT64_MAX - now)
+			arch_idle_until(now + ticks);
 	}
 	for (uint64_t polls = 0; polls < BM_DELAY_MAX_POLLS && clock_ns(c) < end; polls++)
 		;

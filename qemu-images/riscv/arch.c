@@ -133,7 +133,8 @@ static void set_mtimecmp(uint64_t v)
 
 bool arch_idle_init(const struct bm_fdt_info *f)
 {
-	if (!f->clint_base || !bm_reaches(BM_CPU_ADDR_MAX, f->clint_base + CLINT_MTIMECMP0, 8))
+	if (!f->clint_base || f->clint_base > UINT64_MAX - CLINT_MTIMECMP0 ||
+	    !bm_reaches(BM_CPU_ADDR_MAX, f->clint_base + CLINT_MTIMECMP0, 8))
 		return false;
 	mtimecmp = (volatile uint32_t *)(uintptr_t)(f->clint_base + CLINT_MTIMECMP0);
 	set_mtimecmp(~0ull);
