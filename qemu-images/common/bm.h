@@ -49,7 +49,7 @@ void arch_wmb(void);
  * masked: it wakes the CPU and is never taken) and says whether the
  * target can; arch_idle_until sleeps until the tick counter reaches tick
  * or something else wakes the CPU, whichever comes first (the caller
- * checks the time again).  Targets without one (x86) return false and the
+ * checks the time again).  A target that cannot returns false and the
  * delay spins.
  */
 bool arch_idle_init(const struct bm_fdt_info *fdt);

@@ -286,25 +286,38 @@ struct __attribute__((packed)) idt_ptr {
 	uint16_t limit;
 	uintptr_t base;
 };
+/* Vectors: the 32 exceptions, the local APIC timer and its spurious
+ * vector (arch_idle_until); the ones between are not present (one that
+ * came would fault, and the fault is reported). */
+#define TIMER_VECTOR 0x40u
+#define SPURIOUS_VECTOR 0x4Fu
+#define IDT_VECTORS (SPURIOUS_VECTOR + 1u)
 #ifdef __x86_64__
-static uint64_t idt[32 * 2] __attribute__((aligned(16)));
+static uint64_t idt[IDT_VECTORS * 2] __attribute__((aligned(16)));
 #else
-static uint64_t idt[32] __attribute__((aligned(16)));
+static uint64_t idt[IDT_VECTORS] __attribute__((aligned(16)));
 #endif
+void x86_timer_isr(void);
+void x86_spurious_isr(void);
+
+/* An interrupt gate, present, DPL 0, selector 0x08 (i386) or 0x18 (the
+ * 64-bit code segment). */
+static void idt_set(unsigned v, uint64_t a)
+{
+#ifdef __x86_64__
+	idt[2 * v] = (a & 0xFFFFu) | (0x18ull << 16) | (0x8E00ull << 32) | ((a >> 16 & 0xFFFFu) << 48);
+	idt[2 * v + 1] = a >> 32;
+#else
+	idt[v] = (a & 0xFFFFu) | (0x08ull << 16) | (0x8E00ull << 32) | ((a >> 16 & 0xFFFFu) << 48);
+#endif
+}
 
 static void idt_init(void)
 {
-	for (unsigned v = 0; v < 32; v++) {
-		const uint64_t a = x86_trap_stubs[v];
-		/* An interrupt gate, present, DPL 0, selector 0x08 (i386) or
-		 * 0x18 (the 64-bit code segment). */
-#ifdef __x86_64__
-		idt[2 * v] = (a & 0xFFFFu) | (0x18ull << 16) | (0x8E00ull << 32) | ((a >> 16 & 0xFFFFu) << 48);
-		idt[2 * v + 1] = a >> 32;
-#else
-		idt[v] = (a & 0xFFFFu) | (0x08ull << 16) | (0x8E00ull << 32) | ((a >> 16 & 0xFFFFu) << 48);
-#endif
-	}
+	for (unsigned v = 0; v < 32; v++)
+		idt_set(v, x86_trap_stubs[v]);
+	idt_set(TIMER_VECTOR, (uintptr_t)x86_timer_isr);
+	idt_set(SPURIOUS_VECTOR, (uintptr_t)x86_spurious_isr);
 	const struct idt_ptr p = {sizeof idt - 1, (uintptr_t)idt};
 	__asm__ __volatile__("lidt %0" ::"m"(p) : "memory");
 }
@@ -405,15 +418,90 @@ int x86_main(uint32_t magic, uint32_t info_addr)
 	return bm_main_info(&info);
 }
 
-/* Sleeping through a delay (bm.h): not on x86, whose hlt wakes only for an
- * interrupt the CPU takes (no IDT here): delays spin. */
+/*
+ * Sleeping through a delay (bm.h): hlt wakes only for an interrupt the CPU
+ * takes, so the local APIC's timer is armed (one-shot, TIMER_VECTOR) and
+ * interrupts are on for the hlt alone (sti; hlt: the interrupt that comes
+ * between them is taken in the hlt).  The legacy PICs are masked first (the
+ * firmware leaves the PIT's IRQ 0 on, at a vector that is an exception in
+ * protected mode).  The timer counts at the APIC's own rate, measured
+ * against the TSC at init; without an APIC, a TSC rate or an APIC timer
+ * that counts, delays spin as before.
+ */
+#define MSR_APIC_BASE 0x1Bu
+#define APIC_BASE_ENABLE (1u << 11)
+#define LAPIC_EOI 0x0B0u
+#define LAPIC_SVR 0x0F0u
+#define LAPIC_SVR_ENABLE 0x100u
+#define LAPIC_LVT_TIMER 0x320u
+#define LAPIC_LVT_MASKED (1u << 16)
+#define LAPIC_TIMER_INIT 0x380u
+#define LAPIC_TIMER_CUR 0x390u
+#define LAPIC_TIMER_DIV 0x3E0u
+#define LAPIC_DIV_1 0xBu
+#define LAPIC_CAL_POLLS 100000000u
+
+uintptr_t x86_lapic_eoi; /* start.S x86_timer_isr */
+static volatile uint32_t *lapic;
+static uint64_t lapic_hz;
+
+static uint32_t lapic_rd(uint32_t reg) { return lapic[reg / 4]; }
+static void lapic_wr(uint32_t reg, uint32_t v) { lapic[reg / 4] = v; }
+
 bool arch_idle_init(const struct bm_fdt_info *f)
 {
+	uint32_t a, b, c, d, lo, hi;
 	(void)f;
-	return false;
+	__asm__ __volatile__("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1u), "c"(0u));
+	if (!(d & (1u << 9)) || tsc_hz == 0 || tsc_hz > 0xFFFFFFFFu)
+		return false; /* no local APIC, or no TSC rate to convert with */
+	__asm__ __volatile__("rdmsr" : "=a"(lo), "=d"(hi) : "c"(MSR_APIC_BASE));
+	const uint64_t base = ((uint64_t)hi << 32 | lo) & ~0xFFFull;
+	if (!(lo & APIC_BASE_ENABLE) || !bm_reaches(BM_CPU_ADDR_MAX, base, 0x1000))
+		return false;
+	outb(0x21, 0xFF); /* both 8259s: every line masked */
+	outb(0xA1, 0xFF);
+	lapic = (volatile uint32_t *)(uintptr_t)base;
+	x86_lapic_eoi = (uintptr_t)base + LAPIC_EOI;
+	lapic_wr(LAPIC_SVR, LAPIC_SVR_ENABLE | SPURIOUS_VECTOR);
+	lapic_wr(LAPIC_TIMER_DIV, LAPIC_DIV_1);
+	/* The APIC timer's rate: its count down over about 1 ms of TSC. */
+	lapic_wr(LAPIC_LVT_TIMER, LAPIC_LVT_MASKED | TIMER_VECTOR);
+	lapic_wr(LAPIC_TIMER_INIT, 0xFFFFFFFFu);
+	const uint64_t t0 = arch_ticks(), span = tsc_hz / 1000u;
+	uint64_t t1 = t0;
+	for (unsigned i = 0; i < LAPIC_CAL_POLLS && t1 - t0 < span; i++)
+		t1 = arch_ticks();
+	const uint32_t counted = 0xFFFFFFFFu - lapic_rd(LAPIC_TIMER_CUR);
+	lapic_wr(LAPIC_TIMER_INIT, 0);
+	if (t1 - t0 < span || counted == 0)
+		return false;
+	/* Both rates below 2^32: the conversion's products stay in 64 bits. */
+	lapic_hz = (uint64_t)counted * tsc_hz / (t1 - t0);
+	if (lapic_hz == 0 || lapic_hz > 0xFFFFFFFFu) {
+		lapic = NULL;
+		return false;
+	}
+	bm_printf("x86: local APIC timer %llu Hz: delays sleep\n", (unsigned long long)lapic_hz);
+	return true;
 }
 
 void arch_idle_until(uint64_t tick)
 {
-	(void)tick;
+	const uint64_t now = arch_ticks();
+	if (!lapic || tick <= now)
+		return;
+	/* TSC ticks to APIC counts, split so that neither product overflows;
+	 * at most a 32-bit count (the caller's clock decides afterwards). */
+	const uint64_t dt = tick - now;
+	uint64_t n = dt / tsc_hz > 0xFFFFFFFFu / lapic_hz
+	                     ? 0xFFFFFFFFu
+	                     : dt / tsc_hz * lapic_hz + dt % tsc_hz * lapic_hz / tsc_hz;
+	if (n > 0xFFFFFFFFu)
+		n = 0xFFFFFFFFu;
+	lapic_wr(LAPIC_LVT_TIMER, TIMER_VECTOR); /* one-shot, unmasked */
+	lapic_wr(LAPIC_TIMER_INIT, n ? (uint32_t)n : 1u);
+	__asm__ __volatile__("sti; hlt; cli" ::: "memory");
+	lapic_wr(LAPIC_TIMER_INIT, 0);
+	lapic_wr(LAPIC_LVT_TIMER, LAPIC_LVT_MASKED | TIMER_VECTOR);
 }

@@ -150,6 +150,34 @@ trap_common:
 	hlt
 	jmp	7b
 
+/* The local APIC timer's interrupt (arch_idle_until): it only ends a hlt;
+ * the handler tells the APIC it is done (a write to its EOI register) and
+ * returns.  The APIC's spurious vector returns without one. */
+	.balign	16
+	.globl	x86_timer_isr
+x86_timer_isr:
+#ifndef __x86_64__
+	push	%eax
+	mov	x86_lapic_eoi, %eax
+	movl	$0, (%eax)
+	pop	%eax
+	iret
+#else
+	push	%rax
+	mov	x86_lapic_eoi(%rip), %rax
+	movl	$0, (%rax)
+	pop	%rax
+	iretq
+#endif
+	.balign	16
+	.globl	x86_spurious_isr
+x86_spurious_isr:
+#ifndef __x86_64__
+	iret
+#else
+	iretq
+#endif
+
 	.section .rodata
 	.balign	8
 	.globl	x86_trap_stubs
