@@ -41,8 +41,8 @@ uintptr_t bm_arm_fdt_address(uintptr_t reg, uintptr_t ram_start)
 bool bm_arm_gic_wake_init(const struct bm_fdt_info *f)
 {
 	const uint32_t irq = f->timer_virt_irq;
-	if (!f->gic_dist || !f->gic_cpu || irq < 16 || irq >= 32 || !bm_reaches(BM_CPU_ADDR_MAX, f->gic_dist, GIC_FRAME) ||
-	    !bm_reaches(BM_CPU_ADDR_MAX, f->gic_cpu, GIC_FRAME))
+	if (!f->gic_dist || !f->gic_cpu || irq < 16 || irq >= 32 ||
+	    !bm_reaches(BM_CPU_ADDR_MAX, f->gic_dist, GIC_FRAME) || !bm_reaches(BM_CPU_ADDR_MAX, f->gic_cpu, GIC_FRAME))
 		return false;
 	volatile uint32_t *d = (volatile uint32_t *)(uintptr_t)f->gic_dist;
 	volatile uint32_t *c = (volatile uint32_t *)(uintptr_t)f->gic_cpu;

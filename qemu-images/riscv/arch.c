@@ -123,9 +123,8 @@ static volatile uint32_t *mtimecmp;
 
 static void set_mtimecmp(uint64_t v)
 {
-	/* Halves: the high one set to its largest first, so that no
-	 * intermediate value lies in the past (an rv64 hart writes both at
-	 * once, the same way). */
+	/* In 32-bit halves on both widths, the high one set to its largest
+	 * first, so that no value in between lies in the past. */
 	mtimecmp[1] = 0xffffffffu;
 	mtimecmp[0] = (uint32_t)v;
 	mtimecmp[1] = (uint32_t)(v >> 32);

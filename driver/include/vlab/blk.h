@@ -362,11 +362,11 @@ int vlab_blk_submit(struct vlab_blk *b, struct vlab_blk_req *r);
 int vlab_blk_poll(struct vlab_blk *b, struct vlab_blk_req **done);
 /* Poll until r is done or the bound passes, and return r's result.  Other
  * requests that finish meanwhile wait for poll.  The bound is the device's
- * timeout (vlab_virtio_timeout) from the call's first poll or from the last
- * of r's own parts the device completed, whichever is later.  At the bound the driver
- * gives up on the device (stopped, broken until vlab_blk_init): r fails
- * with VLAB_ETIMEDOUT (VLAB_EWEDGED if the device could not be stopped),
- * and so does every other request it holds. */
+ * timeout (vlab_virtio_timeout) from the call's first poll or from the
+ * last of r's own parts the device completed, whichever is later.  At the
+ * bound the driver gives up on the device (stopped, broken until
+ * vlab_blk_init): r fails with VLAB_ETIMEDOUT (VLAB_EWEDGED if the device
+ * could not be stopped), and so does every other request it holds. */
 int vlab_blk_wait(struct vlab_blk *b, struct vlab_blk_req *r);
 
 /*
