@@ -36,13 +36,13 @@ parts=(
 )
 # configuration label: the options turned off (VLAB_CFG_ names without the
 # prefix; the legacy and bridge options follow their transport's).
-lean="MMIO_LEGACY PCI_LEGACY PCI_BRIDGE PACKED INDIRECT EVENT_IDX BLK_EXTRA BLK_DWZ LOG"
+lean="MMIO_LEGACY PCI_LEGACY PCI_BRIDGE PACKED INDIRECT EVENT_IDX BLK_EXTRA BLK_DWZ NET_EXTRA LOG"
 configs=(
 	"everything (the default):"
 	"full: mmio + pci + blk + net:RNG PART FS"
 	"full, lean:RNG PART FS $lean"
-	"U-Boot's set (unit.config_uboot): mmio + pci, legacy and bridges, split ring, blk + net:RNG PART FS PACKED INDIRECT EVENT_IDX BLK_EXTRA BLK_DWZ"
-	"U-Boot's set, no log text:RNG PART FS PACKED INDIRECT EVENT_IDX BLK_EXTRA BLK_DWZ LOG"
+	"U-Boot's set (unit.config_uboot): mmio + pci, legacy and bridges, split ring, blk + net:RNG PART FS PACKED INDIRECT EVENT_IDX BLK_EXTRA BLK_DWZ NET_EXTRA"
+	"U-Boot's set, no log text:RNG PART FS PACKED INDIRECT EVENT_IDX BLK_EXTRA BLK_DWZ NET_EXTRA LOG"
 	"mmio + blk:PCI NET RNG PART FS BUS"
 	"mid (unit.config_mid): mmio + pci + blk + bus, split ring:MMIO_LEGACY PCI_LEGACY PACKED NET RNG PART FS"
 	"minimal (unit.config_minimal): mmio + blk, lean:PCI NET RNG PART FS BUS MMIO_LEGACY PACKED INDIRECT EVENT_IDX BLK_EXTRA BLK_DWZ LOG"

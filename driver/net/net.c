@@ -495,7 +495,7 @@ static int net_setup_buffers(struct vlab_net *n, const struct vlab_net_cfg *cfg)
 	n->tx_stride = NET_TX_DATA_OFF + align16(n->max_frame);
 	n->tx_mem_len = (size_t)n->ntx * n->tx_stride;
 	n->tx_mem = dma_block(n, n->tx_mem_len, &n->tx_dev);
-	if (n->has_ctrl) {
+	if (VLAB_CFG_NET_EXTRA && n->has_ctrl) {
 		n->ctrl_mem_len = NET_CTRL_BYTES;
 		n->ctrl_mem = dma_block(n, n->ctrl_mem_len, &n->ctrl_dev);
 	}
@@ -540,11 +540,20 @@ static const struct vlab_feature_dep net_deps[] = {
 #else
 #define NET_F_MQ 0ull
 #endif
+/* What VLAB_CFG_NET_EXTRA=0 leaves out (vlab/config.h): the control queue
+ * and all that rides on it, and checksum offload.  The code behind them
+ * stays compiled in C but is dead (every path starts with a test of
+ * VLAB_CFG_NET_EXTRA), so the compiler drops it. */
+#if VLAB_CFG_NET_EXTRA
+#define NET_F_EXTRA                                                                               \
+	(NET_F_MQ | VLAB_BIT(VIRTIO_NET_F_CTRL_VQ) | VLAB_BIT(VIRTIO_NET_F_CTRL_RX) |               \
+	 VLAB_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) | VLAB_BIT(VIRTIO_NET_F_CSUM) | VLAB_BIT(VIRTIO_NET_F_GUEST_CSUM))
+#else
+#define NET_F_EXTRA 0ull
+#endif
 #define NET_FEATURES                                                                          \
-	(NET_F_MQ | NET_F_MAC | VLAB_BIT(VIRTIO_NET_F_STATUS) | NET_F_MTU | VLAB_BIT(VIRTIO_NET_F_MRG_RXBUF) | \
-	 VLAB_BIT(VIRTIO_NET_F_CTRL_VQ) | VLAB_BIT(VIRTIO_NET_F_CTRL_RX) |                          \
-	 VLAB_BIT(VIRTIO_NET_F_CTRL_MAC_ADDR) | VLAB_BIT(VIRTIO_F_VERSION_1) |                     \
-	 VLAB_BIT(VIRTIO_NET_F_CSUM) | VLAB_BIT(VIRTIO_NET_F_GUEST_CSUM))
+	(NET_F_EXTRA | NET_F_MAC | VLAB_BIT(VIRTIO_NET_F_STATUS) | NET_F_MTU | VLAB_BIT(VIRTIO_NET_F_MRG_RXBUF) | \
+	 VLAB_BIT(VIRTIO_F_VERSION_1))
 
 struct ctrl_part {
 	const uint8_t *p;
@@ -689,7 +698,7 @@ static int net_start(struct vlab_net *n, struct vlab_virtio_dev *d, const struct
 
 	/* DEV-5.1.4.1-1: 1..0x8000; anything else leaves the control
 	 * queue's place (2 * max_virtqueue_pairs) unknown. */
-	if (n->max_pairs_offered == 0 || n->max_pairs_offered > VLAB_NET_MQ_PAIRS_MAX) {
+	if (VLAB_CFG_NET_EXTRA && (n->max_pairs_offered == 0 || n->max_pairs_offered > VLAB_NET_MQ_PAIRS_MAX)) {
 		if (vlab_virtio_has(d, VIRTIO_NET_F_MQ))
 			return net_without_mq(n, d, cfg, d->features, "max_virtqueue_pairs (not 1..0x8000)",
 			                      n->max_pairs_offered);
@@ -699,7 +708,7 @@ static int net_start(struct vlab_net *n, struct vlab_virtio_dev *d, const struct
 	rc = vlab_vq_setup(&n->rxq, d, VIRTIO_NET_Q_RX, cfg ? cfg->rx_queue_cap : 0);
 	if (!rc)
 		rc = vlab_vq_setup(&n->txq, d, VIRTIO_NET_Q_TX, cfg ? cfg->tx_queue_cap : 0);
-	if (!rc && n->has_ctrl) {
+	if (!rc && VLAB_CFG_NET_EXTRA && n->has_ctrl) {
 		/* 5.1.2: controlq is 2N, N max_virtqueue_pairs with MQ. */
 		const uint32_t cq = n->max_pairs_offered ? 2u * n->max_pairs_offered : VIRTIO_NET_Q_CTRL;
 		rc = cq > 0xffffu ? VLAB_ENODEV : vlab_vq_setup(&n->ctrlq, d, (uint16_t)cq, 0);
@@ -708,7 +717,7 @@ static int net_start(struct vlab_net *n, struct vlab_virtio_dev *d, const struct
 			                      cq);
 		}
 	}
-	if (!rc && n->max_pairs_offered)
+	if (!rc && VLAB_CFG_NET_EXTRA && n->max_pairs_offered)
 		rc = net_setup_pairs(n, d, cfg);
 	/* Transmit and control completions are polled for: no interrupts
 	 * for them. */
@@ -733,7 +742,7 @@ static int net_start(struct vlab_net *n, struct vlab_virtio_dev *d, const struct
 	 * control queue works then); until it is answered only pair 1 is
 	 * used (DRV-5.1.6.5.6.1-3).  One pair is what the device uses after
 	 * a reset (DEV-5.1.6.5.6.2-1): no command. */
-	if (n->pairs_set_up > 1) {
+	if (VLAB_CFG_NET_EXTRA && n->pairs_set_up > 1) {
 		rc = net_set_pairs(n, d, cfg);
 		if (rc || !n->max_pairs_offered)
 			return rc; /* (negotiated again without MQ: that init logged) */
@@ -861,6 +870,7 @@ static int tx_reclaim(struct vlab_net *n)
  */
 static unsigned tx_pair(const struct vlab_net *n, const uint8_t *f, uint32_t len)
 {
+#if VLAB_CFG_NET_EXTRA /* else one pair (vlab/config.h) */
 	struct vlab_net_l4 l4;
 	uint32_t h = 0x811c9dc5u;
 
@@ -872,6 +882,12 @@ static unsigned tx_pair(const struct vlab_net *n, const uint8_t *f, uint32_t len
 		for (unsigned i = 0; i < 4; i++)
 			h = (h ^ f[l4.start + i]) * 0x01000193u;
 	return (h ^ (h >> 16)) % n->pairs;
+#else
+	(void)n;
+	(void)f;
+	(void)len;
+	return 0;
+#endif
 }
 
 int vlab_net_tx_reclaim(struct vlab_net *n)
@@ -996,11 +1012,12 @@ int vlab_net_send(struct vlab_net *n, const void *frame, uint32_t len)
 
 int vlab_net_send_csum(struct vlab_net *n, const void *frame, uint32_t len)
 {
-	struct vlab_net_l4 l4;
 	int rc = send_check(n, frame, len);
 
 	if (rc)
 		return rc;
+#if VLAB_CFG_NET_EXTRA /* else never CSUM (vlab/config.h) */
+	struct vlab_net_l4 l4;
 	if (!n->csum)
 		return VLAB_ENOTSUP;
 	/* The checksum covers csum_start to the end of the frame
@@ -1008,6 +1025,9 @@ int vlab_net_send_csum(struct vlab_net *n, const void *frame, uint32_t len)
 	if (vlab_net_l4_find(frame, len, &l4) != 0 || l4.end != len)
 		return VLAB_EINVAL;
 	return net_send(n, frame, len, &l4);
+#else
+	return VLAB_ENOTSUP;
+#endif
 }
 
 /* ------------------------------------------------------------------ */
@@ -1077,10 +1097,11 @@ static int rx_drop_bad_num_buffers(struct vlab_net *n, unsigned q)
 static int rx_csum(struct vlab_net *n, const uint8_t *hdr, uint8_t *buf, uint32_t len,
                    enum vlab_net_csum *csum)
 {
+	*csum = VLAB_NET_CSUM_NONE;
+#if VLAB_CFG_NET_EXTRA /* else never GUEST_CSUM (vlab/config.h) */
 	const uint8_t flags = hdr[VIRTIO_NET_HDR_OFF_FLAGS];
 	struct vlab_net_l4 l4;
 
-	*csum = VLAB_NET_CSUM_NONE;
 	if (!n->guest_csum)
 		return 1;
 	if (flags & VIRTIO_NET_HDR_F_NEEDS_CSUM) {
@@ -1117,6 +1138,13 @@ static int rx_csum(struct vlab_net *n, const uint8_t *hdr, uint8_t *buf, uint32_
 		return rx_drop(n, VLAB_NET_DROP_CSUM);
 	*csum = VLAB_NET_CSUM_VERIFIED;
 	return 1;
+#else
+	(void)n;
+	(void)hdr;
+	(void)buf;
+	(void)len;
+	return 1;
+#endif
 }
 
 /*
@@ -1353,7 +1381,7 @@ static int ctrl_cmd(struct vlab_net *n, uint8_t cls, uint8_t cmd, const struct c
 	unsigned nout = 1;
 	int rc;
 
-	if (!n->has_ctrl || !n->ctrl_mem)
+	if (!VLAB_CFG_NET_EXTRA || !n->has_ctrl || !n->ctrl_mem)
 		return VLAB_ENOTSUP;
 	rc = net_usable(n);
 	if (rc)
@@ -1415,6 +1443,8 @@ static int ctrl_cmd(struct vlab_net *n, uint8_t cls, uint8_t cmd, const struct c
  * once the device was given up on (its reset cleared the features). */
 static int ctrl_allowed(const struct vlab_net *n, unsigned bit)
 {
+	if (!VLAB_CFG_NET_EXTRA)
+		return VLAB_ENOTSUP; /* compiled out (vlab/config.h) */
 	if (n->stopped)
 		return VLAB_EBROKEN;
 	return vlab_virtio_has(n->vdev, bit) ? 0 : VLAB_ENOTSUP;

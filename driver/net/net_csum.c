@@ -8,7 +8,7 @@
 #include "net_csum_priv.h"
 #include "vlab/config.h"
 
-#if VLAB_CFG_NET /* vlab/config.h */
+#if VLAB_CFG_NET && VLAB_CFG_NET_EXTRA /* vlab/config.h */
 
 #define ETH_HLEN 14u
 #define ETHERTYPE_IPV4 0x0800u

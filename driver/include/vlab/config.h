@@ -59,6 +59,9 @@
 #ifndef VLAB_CFG_NET /* virtio-net (driver/net) */
 #define VLAB_CFG_NET 1
 #endif
+#ifndef VLAB_CFG_NET_EXTRA /* net: the control queue (CTRL_VQ, CTRL_RX, CTRL_MAC_ADDR, MQ), CSUM, GUEST_CSUM */
+#define VLAB_CFG_NET_EXTRA VLAB_CFG_NET
+#endif
 #ifndef VLAB_CFG_RNG /* virtio-rng (driver/rng) */
 #define VLAB_CFG_RNG 1
 #endif
@@ -85,6 +88,9 @@
 #if (VLAB_CFG_BLK_EXTRA || VLAB_CFG_BLK_DWZ || VLAB_CFG_PART) && !VLAB_CFG_BLK
 #error "vlab/config.h: VLAB_CFG_BLK_EXTRA, VLAB_CFG_BLK_DWZ and VLAB_CFG_PART need VLAB_CFG_BLK"
 #endif
+#if VLAB_CFG_NET_EXTRA && !VLAB_CFG_NET
+#error "vlab/config.h: VLAB_CFG_NET_EXTRA needs VLAB_CFG_NET"
+#endif
 #if VLAB_CFG_BUS && !(VLAB_CFG_BLK || VLAB_CFG_NET || VLAB_CFG_RNG)
 #error "vlab/config.h: VLAB_CFG_BUS needs a device (VLAB_CFG_BLK, VLAB_CFG_NET or VLAB_CFG_RNG)"
 #endif
@@ -93,8 +99,8 @@
 #endif
 
 /* All options as one word (vlab_abi_ok compares the caller's with the
- * library's): bits 0 to 15 in the order above but for VLAB_CFG_BLK_DWZ,
- * which came later and is bit 16. */
+ * library's): bits 0 to 15 in the order above but for VLAB_CFG_BLK_DWZ
+ * and VLAB_CFG_NET_EXTRA, which came later and are bits 16 and 17. */
 #define VLAB_CFG_WORD                                                                            \
 	((unsigned)!!(VLAB_CFG_MMIO) << 0 | (unsigned)!!(VLAB_CFG_MMIO_LEGACY) << 1 |              \
 	 (unsigned)!!(VLAB_CFG_PCI) << 2 | (unsigned)!!(VLAB_CFG_PCI_LEGACY) << 3 |                 \
@@ -104,6 +110,6 @@
 	 (unsigned)!!(VLAB_CFG_NET) << 10 | (unsigned)!!(VLAB_CFG_RNG) << 11 |                      \
 	 (unsigned)!!(VLAB_CFG_PART) << 12 | (unsigned)!!(VLAB_CFG_FS) << 13 |                      \
 	 (unsigned)!!(VLAB_CFG_BUS) << 14 | (unsigned)!!(VLAB_CFG_LOG) << 15 |                      \
-	 (unsigned)!!(VLAB_CFG_BLK_DWZ) << 16)
+	 (unsigned)!!(VLAB_CFG_BLK_DWZ) << 16 | (unsigned)!!(VLAB_CFG_NET_EXTRA) << 17)
 
 #endif

@@ -317,7 +317,8 @@ uint32_t vlab_net_interrupt(struct vlab_net *n);
 /* Read the link state again (STATUS), as after a config interrupt. */
 int vlab_net_update_link(struct vlab_net *n);
 
-/* Control queue (VLAB_ENOTSUP without CTRL_VQ and CTRL_RX; VLAB_EIO when
+/* Control queue (VLAB_ENOTSUP without CTRL_VQ and CTRL_RX, or with
+ * VLAB_CFG_NET_EXTRA=0, vlab/config.h; VLAB_EIO when
  * the device answers VIRTIO_NET_ERR).  A command not answered within the
  * device timeout is VLAB_ETIMEDOUT, after the device was stopped so that it
  * cannot carry the command out later (VLAB_EWEDGED if it did not stop). */
