@@ -6,15 +6,24 @@
 # driver source with its VLAB_CFG_* values (a part compiled out is an empty
 # object).  bench/run.sh puts it in docs/performance.md.
 #
-#   bench/size.sh [-j JOBS]
+#   bench/size.sh [-j JOBS] [--target rv64|aarch64]
+#
+# --target: that column only (the other says n/a); exit 77 when its
+# compiler is missing (CTest's bench.size: a skip).  Exit 1 when a source
+# does not compile in some configuration.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/.." && pwd)
 jobs=2
+only=
 while [ $# -gt 0 ]; do
 	case $1 in
 	-j) jobs=$2; shift ;;
-	-h | --help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+	--target)
+		only=${2:-}
+		[[ $only =~ ^(rv64|aarch64)$ ]] || { echo "size.sh: --target wants rv64 or aarch64, not '$only'" >&2; exit 2; }
+		shift ;;
+	-h | --help) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
 	*) echo "size.sh: unknown option $1 (see --help)" >&2; exit 2 ;;
 	esac
 	shift
@@ -59,11 +68,13 @@ trap 'rm -rf "$out"' EXIT
 export src out
 ok_targets=()
 for t in rv64 aarch64; do
+	[ -n "$only" ] && [ "$t" != "$only" ] && continue
 	read -r -a cc <<<"${target_cc[$t]}"
 	if command -v "${cc[0]}" >/dev/null && command -v "${target_size[$t]}" >/dev/null; then
 		ok_targets+=("$t")
 	else
 		echo "size.sh: ${cc[0]} or ${target_size[$t]} missing: no $t column" >&2
+		[ -n "$only" ] && exit 77
 	fi
 done
 # bash cannot export arrays: the job list carries what one() needs.
@@ -83,8 +94,13 @@ job() {
 	# shellcheck disable=SC2086
 	$cc -std=c11 -Os -ffreestanding -fno-builtin -fno-stack-protector -fno-pic \
 		-fno-asynchronous-unwind-tables -ffunction-sections "${defs[@]}" -I"$src/driver/include" \
-		-c "$src/driver/$f" -o "$obj"
-	$sz "$obj" | awk -v k="$t $c $f" 'NR == 2 { print k, $4 }'
+		-c "$src/driver/$f" -o "$obj" || { echo "size.sh: $f does not compile for $t in configuration $c" >&2; return 1; }
+	# The function's status is its last command's: without these checks a
+	# source that did not compile only went missing from the sums.
+	local line
+	line=$($sz "$obj" | awk -v k="$t $c $f" 'NR == 2 { print k, $4 }') && [ -n "$line" ] ||
+		{ echo "size.sh: no size for $obj" >&2; return 1; }
+	echo "$line"
 }
 export -f job
 tr '\n' '\0' <"$out/jobs" | xargs -0 -P "$jobs" -I{} bash -c 'job "$1"' _ {} >"$out/sizes" ||
@@ -97,11 +113,14 @@ sum() { # target, config, files (all when empty)
 		$1 == t && $2 == c && (n == 0 || ($3 in want)) { s += $4 }
 		END { print s + 0 }' "$out/sizes"
 }
+measured() { [[ " ${ok_targets[*]} " == *" $1 "* ]]; }
 echo "| part (default configuration) | rv64 -Os (bytes) | aarch64 -Os (bytes) |"
 echo "| --- | ---: | ---: |"
 for p in "${parts[@]}"; do
 	row="| ${p%%:*} |"
-	for t in rv64 aarch64; do row="$row $(sum "$t" 0 "${p#*:}") |"; done
+	for t in rv64 aarch64; do
+		if measured "$t"; then row="$row $(sum "$t" 0 "${p#*:}") |"; else row="$row n/a |"; fi
+	done
 	echo "$row"
 done
 echo
@@ -111,6 +130,8 @@ for c in "${!configs[@]}"; do
 	label=${configs[$c]%:*}
 	off=${configs[$c]##*:}
 	row="| $label: ${off:-none} |"
-	for t in rv64 aarch64; do row="$row $(kib "$(sum "$t" "$c" "")") KiB |"; done
+	for t in rv64 aarch64; do
+		if measured "$t"; then row="$row $(kib "$(sum "$t" "$c" "")") KiB |"; else row="$row n/a |"; fi
+	done
 	echo "$row"
 done
