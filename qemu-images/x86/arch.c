@@ -474,12 +474,10 @@ bool arch_idle_init(const struct bm_fdt_info *f)
 		t1 = arch_ticks();
 	const uint32_t counted = 0xFFFFFFFFu - lapic_rd(LAPIC_TIMER_CUR);
 	lapic_wr(LAPIC_TIMER_INIT, 0);
-	if (t1 - t0 < span || counted == 0)
-		return false;
 	/* Both rates below 2^32: the conversion's products stay in 64 bits. */
-	lapic_hz = (uint64_t)counted * tsc_hz / (t1 - t0);
+	lapic_hz = t1 - t0 < span ? 0 : (uint64_t)counted * tsc_hz / (t1 - t0);
 	if (lapic_hz == 0 || lapic_hz > 0xFFFFFFFFu) {
-		lapic = NULL;
+		lapic = NULL; /* arch_idle_until does nothing */
 		return false;
 	}
 	bm_printf("x86: local APIC timer %llu Hz: delays sleep\n", (unsigned long long)lapic_hz);
